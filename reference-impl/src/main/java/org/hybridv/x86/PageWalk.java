@@ -1,0 +1,125 @@
+package org.hybridv.x86;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Linear-address translation with IA-32e 4-level paging (Intel SDM Vol. 3A §4.5, figure 4-8 to 4-10), and the
+ * decision whether an access through that translation faults (§4.6, §4.7). Pure functions of memory, CPU state and
+ * the access: no TLB, no accessed/dirty updates (those are {@link Tlb}, {@link AccessedDirty} and
+ * {@link Processor}).
+ */
+public final class PageWalk {
+    private PageWalk() {}
+
+    /**
+     * The walk for {@code linear} (canonical) under IA-32e paging (SDM 4.5.4). Step by step:
+     * <ol>
+     * <li>"A 4-KByte naturally aligned PML4 table is located at the physical address specified in bits 51:12 of CR3";
+     * the PML4E is at CR3[M-1:12] | linear[47:39] × 8.</li>
+     * <li>Each next entry is at the address held in bits M-1:12 of the previous entry, indexed by the next nine
+     * linear-address bits (PDPTE: 38:30, PDE: 29:21, PTE: 20:12).</li>
+     * <li>The walk stops at the first entry with P = 0, or with P = 1 and a reserved bit set ({@link ReservedBits}).</li>
+     * <li>A PDPTE with PS = 1 maps a 1-GByte page (physical = PDPTE[M-1:30] | linear[29:0]); a PDE with PS = 1 maps a
+     * 2-MByte page (PDE[M-1:21] | linear[20:0]); otherwise the PTE maps a 4-KByte page (PTE[M-1:12] |
+     * linear[11:0]).</li>
+     * </ol>
+     */
+    public static Walk walk(PhysicalMemory memory, CpuState cpu, long linear) {
+        if (!cpu.pagingEnabled()) {
+            throw new IllegalArgumentException("no page walk with CR0.PG = 0: linear addresses are physical"
+                    + " (SDM 4.1.1); use translate()");
+        }
+        if (!Canonical.isCanonical(linear)) {
+            throw new IllegalArgumentException("linear address " + Hex.of(linear) + " is not canonical; the"
+                    + " processor raises #GP before any walk (use translate())");
+        }
+        List<VisitedEntry> path = new ArrayList<>(4);
+        Rights rights = Rights.UNRESTRICTED;
+        long tableBase = cpu.cr3().pml4Base();
+        long addressMask = addressMask(cpu.maxPhysAddr());
+        for (Level level = Level.PML4; level != null; level = level.next()) {
+            long entryAddress = tableBase | ((long) level.index(linear) << 3);
+            Entry entry = new Entry(memory.readPhysical(entryAddress));
+            path.add(new VisitedEntry(level, entryAddress, entry));
+            if (!entry.present()) {
+                return new Walk(path, Walk.End.NOT_PRESENT, null, 0, null);
+            }
+            if (ReservedBits.anySet(level, entry, cpu)) {
+                return new Walk(path, Walk.End.RESERVED_BIT, null, 0, null);
+            }
+            rights = rights.narrowedBy(entry);
+            if (mapsPage(level, entry)) {
+                PageSize size = level.leafSize();
+                long base = entry.raw() & addressMask & ~size.offsetMask();
+                return new Walk(path, Walk.End.MAPPED, size, base | (linear & size.offsetMask()),
+                        rights.withKeyOf(entry));
+            }
+            tableBase = entry.raw() & addressMask;
+        }
+        throw new AssertionError("unreachable: the PT level always maps a page");
+    }
+
+    /**
+     * Whether an entry at {@code level} maps a page rather than referencing another paging structure (SDM 4.5.4):
+     * always for a PTE, when PS = 1 for a PDPTE or PDE, never for a PML4E (whose PS is reserved).
+     */
+    public static boolean mapsPage(Level level, Entry entry) {
+        return switch (level) {
+            case PML4 -> false;
+            case PDPT, PD -> entry.pageSize();
+            case PT -> true;
+        };
+    }
+
+    /** Bits M-1:12, the address field of an entry for MAXPHYADDR = M (SDM 4.5.4). */
+    public static long addressMask(int maxPhysAddr) {
+        return ((1L << maxPhysAddr) - 1) & ~0xFFFL;
+    }
+
+    /**
+     * The translation of one access (SDM 4.5–4.7) without TLB: #GP for a non-canonical address (SDM Vol. 1
+     * §3.3.7.1); the walk; a #PF if the walk stops at a not-present or reserved entry, or if the access rights
+     * ({@link AccessRights}) or protection keys ({@link ProtectionKeys}) deny the access; otherwise the physical
+     * address. With CR0.PG = 0 the linear address is the physical address and no page-level protection applies
+     * (SDM 4.1.1); the result is then reported as an unrestricted 4-KByte identity translation.
+     */
+    public static Translation translate(PhysicalMemory memory, CpuState cpu, Access access) {
+        if (!cpu.pagingEnabled()) {
+            return new Translated(access.linear(), PageSize.SIZE_4K, Rights.UNRESTRICTED);
+        }
+        if (!Canonical.isCanonical(access.linear())) {
+            return nonCanonical(access.linear());
+        }
+        return decide(walk(memory, cpu, access.linear()), cpu, access);
+    }
+
+    /** #GP(0) for a non-canonical linear address. */
+    static GeneralProtection nonCanonical(long linear) {
+        return new GeneralProtection("non-canonical linear address " + Hex.of(linear)
+                + " (bits 63:47 not all equal; SDM Vol. 1 §3.3.7.1)");
+    }
+
+    /** The outcome of {@code access} given the walk for its address (SDM 4.6, 4.7). */
+    public static Translation decide(Walk walk, CpuState cpu, Access access) {
+        return switch (walk.end()) {
+            case NOT_PRESENT -> new PageFault(ErrorCode.of(false, false, false, access, cpu), access.linear());
+            case RESERVED_BIT -> new PageFault(ErrorCode.of(true, true, false, access, cpu), access.linear());
+            case MAPPED -> checkRights(walk.physical(), walk.pageSize(), walk.rights(), cpu, access);
+        };
+    }
+
+    /**
+     * The access-rights decision for a present translation (SDM 4.6): a #PF with P = 1 if either the page-level
+     * protections or the protection keys deny the access; the PK bit records the latter (SDM 4.7).
+     */
+    public static Translation checkRights(long physical, PageSize size, Rights rights, CpuState cpu,
+            Access access) {
+        boolean allowed = AccessRights.permits(rights, cpu, access);
+        boolean pk = ProtectionKeys.violation(rights, cpu, access);
+        if (allowed && !pk) {
+            return new Translated(physical, size, rights);
+        }
+        return new PageFault(ErrorCode.of(true, false, pk, access, cpu), access.linear());
+    }
+}

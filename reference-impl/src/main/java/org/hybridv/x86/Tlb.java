@@ -1,0 +1,127 @@
+package org.hybridv.x86;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The translation lookaside buffer (Intel SDM Vol. 3A §4.10), immutable: each operation returns a new TLB.
+ *
+ * <p>With {@link TlbPolicy#ADVERSARIAL} it keeps every translation filled since the last invalidation that covers it,
+ * and a lookup that hits returns the cached, possibly stale, translation. Lookup order, when more than one cached
+ * translation could serve an address (SDM 4.10.2.3 lets the processor use any of them): the most recently filled.
+ * The paging-structure caches (PML4-, PDPTE- and PDE-caches, §4.10.3) are not modelled; a stale upper-level entry is
+ * therefore never used on its own, only through a stale TLB entry.
+ *
+ * <p>Entries are kept in fill order (a list), so every listing is deterministic.
+ */
+public final class Tlb {
+    private static final Tlb NONE = new Tlb(TlbPolicy.NONE, List.of());
+    private static final Tlb EMPTY_ADVERSARIAL = new Tlb(TlbPolicy.ADVERSARIAL, List.of());
+
+    private final TlbPolicy policy;
+    private final List<TlbEntry> entries;
+
+    private Tlb(TlbPolicy policy, List<TlbEntry> entries) {
+        this.policy = policy;
+        this.entries = entries;
+    }
+
+    /** An empty TLB with the given policy. */
+    public static Tlb empty(TlbPolicy policy) {
+        return Checks.notNull("TLB policy", policy) == TlbPolicy.NONE ? NONE : EMPTY_ADVERSARIAL;
+    }
+
+    public TlbPolicy policy() {
+        return policy;
+    }
+
+    /** The cached translations, oldest first. */
+    public List<TlbEntry> entries() {
+        return entries;
+    }
+
+    public boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
+    /** The translation the processor would use for {@code linear} with {@code pcid} current, or null (a miss). */
+    public TlbEntry lookup(int pcid, long linear) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            TlbEntry e = entries.get(i);
+            if (e.covers(linear) && e.usableWith(pcid)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * This TLB after caching {@code entry}. Entries that a lookup of the same page with the same PCID would have
+     * found are replaced (the fill followed a walk, so they are superseded). With {@link TlbPolicy#NONE} nothing is
+     * cached.
+     */
+    public Tlb fill(TlbEntry entry) {
+        if (policy == TlbPolicy.NONE) {
+            return this;
+        }
+        List<TlbEntry> next = new ArrayList<>(entries.size() + 1);
+        for (TlbEntry e : entries) {
+            if (!(e.usableWith(entry.pcid()) && e.covers(entry.linearBase()))) {
+                next.add(e);
+            }
+        }
+        next.add(entry);
+        return new Tlb(policy, List.copyOf(next));
+    }
+
+    /**
+     * INVLPG (SDM 4.10.4.1): "invalidates any TLB entries that are for a page number corresponding to the linear
+     * address and that are associated with the current PCID. It also invalidates any global TLB entries with that
+     * page number, regardless of PCID." Also the invalidation a page fault performs for its linear address (SDM
+     * 4.10.4.1, "page faults … invalidate … any TLB entry for that address's page number").
+     */
+    public Tlb invalidatePage(int currentPcid, long linear) {
+        return remove(e -> e.covers(linear) && (e.global() || e.pcid() == currentPcid));
+    }
+
+    /**
+     * MOV to CR3 (SDM 4.10.4.1): invalidates the TLB entries associated with {@code pcid} "except those for global
+     * pages". MOV to CR4 changing CR4.PAE or setting CR4.SMEP "invalidates all TLB entries … for the current PCID";
+     * the reference reads that as the same scope: the sentence does not name global entries, and an adversarial TLB
+     * keeps what it may.
+     */
+    public Tlb invalidateNonGlobal(int pcid) {
+        return remove(e -> !e.global() && e.pcid() == pcid);
+    }
+
+    /** Every entry, global ones included, for all PCIDs (SDM 4.10.4.1: CR4.PGE change, CR0.PG 1 → 0, …). */
+    public Tlb invalidateAll() {
+        return entries.isEmpty() ? this : empty(policy);
+    }
+
+    private Tlb remove(Predicate<TlbEntry> doomed) {
+        List<TlbEntry> next = new ArrayList<>(entries.size());
+        for (TlbEntry e : entries) {
+            if (!doomed.test(e)) {
+                next.add(e);
+            }
+        }
+        return next.size() == entries.size() ? this : new Tlb(policy, List.copyOf(next));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Tlb t && t.policy == policy && t.entries.equals(entries);
+    }
+
+    @Override
+    public int hashCode() {
+        return policy.hashCode() * 31 + entries.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Tlb[" + policy + ", " + entries.size() + " entries]";
+    }
+}
