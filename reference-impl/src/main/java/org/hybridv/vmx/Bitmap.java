@@ -1,0 +1,74 @@
+package org.hybridv.vmx;
+
+import java.util.Arrays;
+
+/** An immutable fixed-size bit array (the VMCS I/O and MSR bitmaps are 4-KByte pages of such bits). */
+public final class Bitmap {
+    private final int size;
+    private final long[] words;
+
+    private Bitmap(int size, long[] words) {
+        this.size = size;
+        this.words = words;
+    }
+
+    /** {@code size} bits, all clear. */
+    public static Bitmap clear(int size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("bitmap size = " + size + " must be positive");
+        }
+        return new Bitmap(size, new long[(size + 63) >>> 6]);
+    }
+
+    /** {@code size} bits, all set. */
+    public static Bitmap allSet(int size) {
+        Bitmap b = clear(size);
+        Arrays.fill(b.words, -1L);
+        return b;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public boolean get(int bit) {
+        check(bit);
+        return ((words[bit >>> 6] >>> (bit & 63)) & 1) != 0;
+    }
+
+    /** This bitmap with {@code bit} set to {@code value}. */
+    public Bitmap with(int bit, boolean value) {
+        check(bit);
+        if (get(bit) == value) {
+            return this;
+        }
+        long[] w = words.clone();
+        w[bit >>> 6] ^= 1L << (bit & 63);
+        return new Bitmap(size, w);
+    }
+
+    private void check(int bit) {
+        if (bit < 0 || bit >= size) {
+            throw new IllegalArgumentException("bit = " + bit + " is outside the bitmap (0.." + (size - 1) + ")");
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Bitmap b && b.size == size && Arrays.equals(b.words, words);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * size + Arrays.hashCode(words);
+    }
+
+    @Override
+    public String toString() {
+        int set = 0;
+        for (long w : words) {
+            set += Long.bitCount(w);
+        }
+        return "Bitmap[" + set + "/" + size + " set]";
+    }
+}
