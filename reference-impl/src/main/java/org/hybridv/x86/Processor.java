@@ -140,9 +140,10 @@ public final class Processor {
     /**
      * MOV to CR0 (SDM Vol. 2B MOV; Vol. 3A §2.5, §9.8.5, §4.10.4.1). #GP(0) at CPL &gt; 0; "setting the PG flag when
      * the PE flag is clear causes a general-protection exception"; setting PG with EFER.LME = 1 and CR4.PAE = 0 is
-     * #GP (SDM 9.8.5). Changing PG from 1 to 0 invalidates all TLB entries, global ones included. Enabling paging
-     * with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does not model
-     * ({@link IllegalArgumentException}).
+     * #GP (SDM 9.8.5); clearing PG while CR4.PCIDE = 1 is #GP (SDM Vol. 2B MOV: "If an attempt is made to clear
+     * CR0.PG[bit 31] while CR4.PCIDE = 1"; SDM 4.10.1). Changing PG from 1 to 0 invalidates all TLB entries, global
+     * ones included. Enabling paging with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does
+     * not model ({@link IllegalArgumentException}).
      */
     public static InstructionStep movToCr0(X86Machine m, Cr0 value) {
         CpuState cpu = m.cpu();
@@ -152,6 +153,9 @@ public final class Processor {
         }
         if (value.pg() && !value.pe()) {
             return InstructionStep.fault(m, "MOV to CR0 sets PG with PE clear (SDM 2.5)");
+        }
+        if (cpu.cr0().pg() && !value.pg() && cpu.cr4().pcide()) {
+            return InstructionStep.fault(m, "MOV to CR0 clears PG while CR4.PCIDE = 1 (SDM Vol. 2B MOV, 4.10.1)");
         }
         boolean enablingPaging = value.pg() && !cpu.cr0().pg();
         if (enablingPaging && cpu.efer().lme() && !cpu.cr4().pae()) {
