@@ -14,6 +14,8 @@ public final class Processor {
      * Interrupt 14; §4.7).
      */
     public static AccessStep access(X86Machine m, Access access) {
+        Checks.notNull("machine", m);
+        Checks.notNull("access", access);
         AccessStep step = accessWithoutDelivery(m, access);
         if (step.outcome() instanceof PageFault pf) {
             X86Machine after = step.machine();
@@ -39,6 +41,8 @@ public final class Processor {
      * </ol>
      */
     public static AccessStep accessWithoutDelivery(X86Machine m, Access access) {
+        Checks.notNull("machine", m);
+        Checks.notNull("access", access);
         Checks.aligned("linear address", access.linear(), 8);
         CpuState cpu = m.cpu();
         if (!cpu.pagingEnabled()) {
@@ -97,6 +101,7 @@ public final class Processor {
      * the TLB entries for the page with the current PCID and global entries for the page ({@link Tlb#invalidatePage}).
      */
     public static InstructionStep invlpg(X86Machine m, long linear) {
+        Checks.notNull("machine", m);
         if (m.cpu().cpl() != 0) {
             return InstructionStep.fault(m, "INVLPG at CPL " + m.cpu().cpl() + " (privileged instruction)");
         }
@@ -118,6 +123,7 @@ public final class Processor {
      * </ul>
      */
     public static InstructionStep movToCr3(X86Machine m, long value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         if (cpu.cpl() != 0) {
             return InstructionStep.fault(m, "MOV to CR3 at CPL " + cpu.cpl() + " (privileged instruction)");
@@ -146,6 +152,7 @@ public final class Processor {
      * not model ({@link IllegalArgumentException}).
      */
     public static InstructionStep movToCr0(X86Machine m, Cr0 value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("CR0", value);
         if (cpu.cpl() != 0) {
@@ -176,6 +183,7 @@ public final class Processor {
      * from 0 to 1 invalidates the current PCID's entries.
      */
     public static InstructionStep movToCr4(X86Machine m, Cr4 value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("CR4", value);
         Cr4 old = cpu.cr4();
@@ -208,6 +216,7 @@ public final class Processor {
      * CR0.PG = 1 ("IA32_EFER.LME cannot be changed while paging is enabled"). No TLB effect.
      */
     public static InstructionStep writeEfer(X86Machine m, Efer value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("EFER", value);
         if (cpu.cpl() != 0) {
