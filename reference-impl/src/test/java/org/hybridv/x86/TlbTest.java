@@ -134,6 +134,25 @@ class TlbTest {
     }
 
     @Test
+    @DisplayName("SDM 4.10.2.4, 4.10.4.1: a global translation is used under any PCID, and INVLPG removes it"
+            + " regardless of the PCID it was filled under")
+    void globalEntryIsUsedUnderAnyPcidAndInvlpgRemovesItRegardlessOfPcid() {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(pge, TlbPolicy.ADVERSARIAL);
+        m = retired(Processor.movToCr4(m, m.cpu().cr4().withPcide(true)));
+        m = retired(Processor.movToCr3(m, PML4_BASE | 1));
+        m = read(m).machine(); // global translation filled under PCID 1
+        m = retired(Processor.movToCr3(remapToOtherPage(m), PML4_BASE | 2));
+        AccessStep underPcid2 = read(m);
+        assertThat(underPcid2.tlbHit()).isTrue();
+        assertThat(underPcid2.outcome()).isEqualTo(OLD);
+
+        X86Machine flushed = retired(Processor.invlpg(underPcid2.machine(), LINEAR)); // current PCID is 2
+        assertThat(flushed.tlb().entries()).isEmpty();
+        assertThat(read(flushed).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
     @DisplayName("SDM 4.10.4.1: MOV to CR3 with bit 63 set (PCIDE = 1) keeps even the current PCID's entries")
     void movToCr3NoFlushKeepsEntries() {
         X86Machine m = Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL);
