@@ -26,6 +26,8 @@ public final class PageWalk {
      * </ol>
      */
     public static Walk walk(PhysicalMemory memory, CpuState cpu, long linear) {
+        Checks.notNull("memory", memory);
+        Checks.notNull("cpu", cpu);
         if (!cpu.pagingEnabled()) {
             throw new IllegalArgumentException("no page walk with CR0.PG = 0: linear addresses are physical"
                     + " (SDM 4.1.1); use translate()");
@@ -85,6 +87,9 @@ public final class PageWalk {
      * (SDM 4.1.1); the result is then reported as an unrestricted 4-KByte identity translation.
      */
     public static Translation translate(PhysicalMemory memory, CpuState cpu, Access access) {
+        Checks.notNull("memory", memory);
+        Checks.notNull("cpu", cpu);
+        Checks.notNull("access", access);
         if (!cpu.pagingEnabled()) {
             return new Translated(access.linear(), PageSize.SIZE_4K, Rights.UNRESTRICTED);
         }
@@ -102,6 +107,9 @@ public final class PageWalk {
 
     /** The outcome of {@code access} given the walk for its address (SDM 4.6, 4.7). */
     public static Translation decide(Walk walk, CpuState cpu, Access access) {
+        Checks.notNull("walk", walk);
+        Checks.notNull("cpu", cpu);
+        Checks.notNull("access", access);
         return switch (walk.end()) {
             case NOT_PRESENT -> new PageFault(ErrorCode.of(false, false, false, access, cpu), access.linear());
             case RESERVED_BIT -> new PageFault(ErrorCode.of(true, true, false, access, cpu), access.linear());
@@ -115,6 +123,10 @@ public final class PageWalk {
      */
     public static Translation checkRights(long physical, PageSize size, Rights rights, CpuState cpu,
             Access access) {
+        Checks.notNull("page size", size);
+        Checks.notNull("rights", rights);
+        Checks.notNull("cpu", cpu);
+        Checks.notNull("access", access);
         boolean allowed = AccessRights.permits(rights, cpu, access);
         boolean pk = ProtectionKeys.violation(rights, cpu, access);
         if (allowed && !pk) {

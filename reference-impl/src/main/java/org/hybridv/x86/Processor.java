@@ -14,6 +14,8 @@ public final class Processor {
      * Interrupt 14; §4.7).
      */
     public static AccessStep access(X86Machine m, Access access) {
+        Checks.notNull("machine", m);
+        Checks.notNull("access", access);
         AccessStep step = accessWithoutDelivery(m, access);
         if (step.outcome() instanceof PageFault pf) {
             X86Machine after = step.machine();
@@ -39,6 +41,8 @@ public final class Processor {
      * </ol>
      */
     public static AccessStep accessWithoutDelivery(X86Machine m, Access access) {
+        Checks.notNull("machine", m);
+        Checks.notNull("access", access);
         Checks.aligned("linear address", access.linear(), 8);
         CpuState cpu = m.cpu();
         if (!cpu.pagingEnabled()) {
@@ -97,6 +101,7 @@ public final class Processor {
      * the TLB entries for the page with the current PCID and global entries for the page ({@link Tlb#invalidatePage}).
      */
     public static InstructionStep invlpg(X86Machine m, long linear) {
+        Checks.notNull("machine", m);
         if (m.cpu().cpl() != 0) {
             return InstructionStep.fault(m, "INVLPG at CPL " + m.cpu().cpl() + " (privileged instruction)");
         }
@@ -118,6 +123,7 @@ public final class Processor {
      * </ul>
      */
     public static InstructionStep movToCr3(X86Machine m, long value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         if (cpu.cpl() != 0) {
             return InstructionStep.fault(m, "MOV to CR3 at CPL " + cpu.cpl() + " (privileged instruction)");
@@ -140,11 +146,13 @@ public final class Processor {
     /**
      * MOV to CR0 (SDM Vol. 2B MOV; Vol. 3A §2.5, §9.8.5, §4.10.4.1). #GP(0) at CPL &gt; 0; "setting the PG flag when
      * the PE flag is clear causes a general-protection exception"; setting PG with EFER.LME = 1 and CR4.PAE = 0 is
-     * #GP (SDM 9.8.5). Changing PG from 1 to 0 invalidates all TLB entries, global ones included. Enabling paging
-     * with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does not model
-     * ({@link IllegalArgumentException}).
+     * #GP (SDM 9.8.5); clearing PG while CR4.PCIDE = 1 is #GP (SDM Vol. 2B MOV: "If an attempt is made to clear
+     * CR0.PG[bit 31] while CR4.PCIDE = 1"; SDM 4.10.1). Changing PG from 1 to 0 invalidates all TLB entries, global
+     * ones included. Enabling paging with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does
+     * not model ({@link IllegalArgumentException}).
      */
     public static InstructionStep movToCr0(X86Machine m, Cr0 value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("CR0", value);
         if (cpu.cpl() != 0) {
@@ -152,6 +160,9 @@ public final class Processor {
         }
         if (value.pg() && !value.pe()) {
             return InstructionStep.fault(m, "MOV to CR0 sets PG with PE clear (SDM 2.5)");
+        }
+        if (cpu.cr0().pg() && !value.pg() && cpu.cr4().pcide()) {
+            return InstructionStep.fault(m, "MOV to CR0 clears PG while CR4.PCIDE = 1 (SDM Vol. 2B MOV, 4.10.1)");
         }
         boolean enablingPaging = value.pg() && !cpu.cr0().pg();
         if (enablingPaging && cpu.efer().lme() && !cpu.cr4().pae()) {
@@ -172,6 +183,7 @@ public final class Processor {
      * from 0 to 1 invalidates the current PCID's entries.
      */
     public static InstructionStep movToCr4(X86Machine m, Cr4 value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("CR4", value);
         Cr4 old = cpu.cr4();
@@ -204,6 +216,7 @@ public final class Processor {
      * CR0.PG = 1 ("IA32_EFER.LME cannot be changed while paging is enabled"). No TLB effect.
      */
     public static InstructionStep writeEfer(X86Machine m, Efer value) {
+        Checks.notNull("machine", m);
         CpuState cpu = m.cpu();
         Checks.notNull("EFER", value);
         if (cpu.cpl() != 0) {

@@ -62,6 +62,7 @@ public final class Tlb {
      * cached.
      */
     public Tlb fill(TlbEntry entry) {
+        Checks.notNull("TLB entry", entry);
         if (policy == TlbPolicy.NONE) {
             return this;
         }

@@ -33,6 +33,7 @@ public record X86Machine(PhysicalMemory memory, CpuState cpu, Tlb tlb) {
 
     /** This machine with the paging-structure entry {@code index} of {@code frame} replaced (a plain memory store). */
     public X86Machine withEntry(long frame, int index, Entry entry) {
+        Checks.notNull("entry", entry);
         return withMemory(memory.write(frame, index, entry.raw()));
     }
 

@@ -1,0 +1,284 @@
+package org.hybridv.x86;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hybridv.x86.Mapping.LINEAR;
+import static org.hybridv.x86.Mapping.OTHER_PAGE;
+import static org.hybridv.x86.Mapping.OTHER_PAGE_DATA;
+import static org.hybridv.x86.Mapping.PAGE_DATA;
+import static org.hybridv.x86.Mapping.PT;
+import static org.hybridv.x86.Mapping.PT_INDEX;
+import static org.hybridv.x86.Mapping.cpu;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The TLB, Intel SDM Vol. 3A §4.10: caching (§4.10.2), PCIDs (§4.10.1), global pages (§4.10.2.4) and the
+ * operations that invalidate (§4.10.4.1). The adversarial TLB keeps every translation until the SDM requires it gone,
+ * so each test changes a PTE in memory and checks whether the stale translation is still used.
+ */
+class TlbTest {
+    private static final long PML4_BASE = Mapping.PML4 << 12;
+    private static final AccessOutcome OLD = new AccessOutcome.Completed(0x95A8L, PAGE_DATA);
+    private static final AccessOutcome NEW = new AccessOutcome.Completed(0xA5A8L, OTHER_PAGE_DATA);
+
+    /** The machine with {@link Mapping#LINEAR}'s PTE pointing at page 10 instead of 9 (a plain store, no flush). */
+    private static X86Machine remapToOtherPage(X86Machine m, Entry pteTemplate) {
+        return m.withEntry(PT, PT_INDEX, pteTemplate.withFrame(OTHER_PAGE));
+    }
+
+    private static X86Machine remapToOtherPage(X86Machine m) {
+        return remapToOtherPage(m, Entry.table(OTHER_PAGE, true, true));
+    }
+
+    private static X86Machine retired(InstructionStep step) {
+        assertThat(step.outcome()).isEqualTo(InstructionOutcome.RETIRED);
+        return step.machine();
+    }
+
+    private static AccessStep read(X86Machine m) {
+        return Processor.access(m, Access.read(LINEAR));
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2, 4.10.4.1: a stale translation is used after the PTE changes, until INVLPG")
+    void staleEntryUsedUntilInvlpg() {
+        X86Machine m = Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL);
+        AccessStep first = read(m);
+        assertThat(first.outcome()).isEqualTo(OLD);
+        assertThat(first.tlbHit()).isFalse();
+        assertThat(first.machine().tlb().entries()).hasSize(1);
+
+        X86Machine remapped = remapToOtherPage(first.machine());
+        AccessStep stale = read(remapped);
+        assertThat(stale.outcome()).isEqualTo(OLD);
+        assertThat(stale.tlbHit()).isTrue();
+
+        X86Machine flushed = retired(Processor.invlpg(stale.machine(), LINEAR));
+        assertThat(flushed.tlb().lookup(0, LINEAR)).isNull();
+        AccessStep fresh = read(flushed);
+        assertThat(fresh.outcome()).isEqualTo(NEW);
+        assertThat(fresh.tlbHit()).isFalse();
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: INVLPG invalidates only the page of its operand")
+    void invlpgOfAnotherPageKeepsTheEntry() {
+        X86Machine m = read(Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL)).machine();
+        X86Machine after = retired(Processor.invlpg(remapToOtherPage(m), LINEAR + 0x1000));
+        assertThat(read(after).outcome()).isEqualTo(OLD);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2.4, 4.10.4.1: a global translation (G = 1, CR4.PGE = 1) survives MOV to CR3")
+    void globalEntrySurvivesMovToCr3() {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(pge, TlbPolicy.ADVERSARIAL);
+        m = read(m).machine();
+        assertThat(m.tlb().entries()).singleElement().extracting(TlbEntry::global).isEqualTo(true);
+        m = retired(Processor.movToCr3(remapToOtherPage(m), PML4_BASE));
+        AccessStep step = read(m);
+        assertThat(step.outcome()).isEqualTo(OLD);
+        assertThat(step.tlbHit()).isTrue();
+        // INVLPG does remove a global entry (SDM 4.10.4.1)
+        assertThat(read(retired(Processor.invlpg(step.machine(), LINEAR))).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: MOV to CR3 invalidates non-global translations")
+    void nonGlobalEntryDoesNotSurviveMovToCr3() {
+        X86Machine m = read(Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL)).machine();
+        m = retired(Processor.movToCr3(remapToOtherPage(m), PML4_BASE));
+        assertThat(m.tlb().entries()).isEmpty();
+        assertThat(read(m).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2.4: G = 1 makes a translation global only while CR4.PGE = 1")
+    void globalBitWithoutPgeIsNotGlobal() {
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(cpu(), TlbPolicy.ADVERSARIAL);
+        m = read(m).machine();
+        m = retired(Processor.movToCr3(remapToOtherPage(m, Entry.table(0, true, true).withGlobal(true)), PML4_BASE));
+        assertThat(read(m).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.1, 4.10.2.4: with CR4.PCIDE = 1 a translation cached under PCID 1 is not used under PCID 2;"
+            + " MOV to CR3 with bit 63 set keeps the entries")
+    void entriesAreTaggedByPcid() {
+        X86Machine m = Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL);
+        m = retired(Processor.movToCr4(m, m.cpu().cr4().withPcide(true)));
+        m = retired(Processor.movToCr3(m, PML4_BASE | 1));
+        assertThat(m.cpu().currentPcid()).isEqualTo(1);
+        m = read(m).machine(); // cached for PCID 1 -> page 9
+        m = remapToOtherPage(m);
+
+        m = retired(Processor.movToCr3(m, PML4_BASE | 2));
+        AccessStep underPcid2 = read(m);
+        assertThat(underPcid2.tlbHit()).isFalse();
+        assertThat(underPcid2.outcome()).isEqualTo(NEW);
+        m = underPcid2.machine();
+        assertThat(m.tlb().entries()).extracting(TlbEntry::pcid).containsExactlyInAnyOrder(1, 2);
+
+        // back to PCID 1 without flush (bit 63): the stale PCID-1 translation is used again
+        m = retired(Processor.movToCr3(m, PML4_BASE | 1 | Cr3.NO_FLUSH_BIT));
+        assertThat(m.cpu().cr3().bits()).isEqualTo(PML4_BASE | 1); // bit 63 is not stored
+        AccessStep underPcid1 = read(m);
+        assertThat(underPcid1.tlbHit()).isTrue();
+        assertThat(underPcid1.outcome()).isEqualTo(OLD);
+
+        // MOV to CR3 with bit 63 clear invalidates the new PCID's (non-global) entries only
+        m = retired(Processor.movToCr3(underPcid1.machine(), PML4_BASE | 1));
+        assertThat(m.tlb().entries()).extracting(TlbEntry::pcid).containsExactly(2);
+        assertThat(read(m).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2.4, 4.10.4.1: a global translation is used under any PCID, and INVLPG removes it"
+            + " regardless of the PCID it was filled under")
+    void globalEntryIsUsedUnderAnyPcidAndInvlpgRemovesItRegardlessOfPcid() {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(pge, TlbPolicy.ADVERSARIAL);
+        m = retired(Processor.movToCr4(m, m.cpu().cr4().withPcide(true)));
+        m = retired(Processor.movToCr3(m, PML4_BASE | 1));
+        m = read(m).machine(); // global translation filled under PCID 1
+        m = retired(Processor.movToCr3(remapToOtherPage(m), PML4_BASE | 2));
+        AccessStep underPcid2 = read(m);
+        assertThat(underPcid2.tlbHit()).isTrue();
+        assertThat(underPcid2.outcome()).isEqualTo(OLD);
+
+        X86Machine flushed = retired(Processor.invlpg(underPcid2.machine(), LINEAR)); // current PCID is 2
+        assertThat(flushed.tlb().entries()).isEmpty();
+        assertThat(read(flushed).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: MOV to CR3 with bit 63 set (PCIDE = 1) keeps even the current PCID's entries")
+    void movToCr3NoFlushKeepsEntries() {
+        X86Machine m = Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL);
+        m = retired(Processor.movToCr4(m, m.cpu().cr4().withPcide(true)));
+        m = read(m).machine();
+        m = retired(Processor.movToCr3(remapToOtherPage(m), PML4_BASE | Cr3.NO_FLUSH_BIT));
+        assertThat(read(m).outcome()).isEqualTo(OLD);
+        m = retired(Processor.movToCr3(m, PML4_BASE));
+        assertThat(read(m).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: a MOV to CR4 that changes PGE invalidates everything, global entries included")
+    void togglingPgeFlushesEverythingIncludingGlobal() {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(pge, TlbPolicy.ADVERSARIAL);
+        m = read(m).machine();
+        X86Machine off = retired(Processor.movToCr4(remapToOtherPage(m), pge.cr4().withPge(false)));
+        assertThat(off.tlb().entries()).isEmpty();
+        assertThat(read(off).outcome()).isEqualTo(NEW);
+
+        // 0 -> 1 flushes too
+        X86Machine filled = read(Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL)).machine();
+        X86Machine on = retired(Processor.movToCr4(remapToOtherPage(filled), cpu().cr4().withPge(true)));
+        assertThat(read(on).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1 and 4.10.4.3: a #PF invalidates the faulting page's entry, so the spurious fault after"
+            + " R/W 0 -> 1 without INVLPG happens once")
+    void pageFaultInvalidatesFaultingPageSoSpuriousFaultOccursOnce() {
+        // D = 1 already, so a write may use the cached translation (no re-walk to set D)
+        CpuState user = cpu().withCpl(3);
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withWritable(false).withDirty(true)).machine(user,
+                TlbPolicy.ADVERSARIAL);
+        m = read(m).machine();
+        assertThat(m.tlb().lookup(0, LINEAR).rights().writable()).isFalse();
+        m = m.withEntry(PT, PT_INDEX, Entry.table(Mapping.PAGE, true, true).withDirty(true)); // R/W 0 -> 1
+
+        AccessStep spurious = Processor.access(m, Access.write(LINEAR, 7));
+        assertThat(spurious.tlbHit()).isTrue();
+        assertThat(spurious.outcome())
+                .isEqualTo(Mapping.pageFault(ErrorCode.P | ErrorCode.WR | ErrorCode.US, LINEAR));
+        assertThat(spurious.machine().tlb().lookup(0, LINEAR)).isNull();
+
+        AccessStep retry = Processor.access(spurious.machine(), Access.write(LINEAR, 7));
+        assertThat(retry.tlbHit()).isFalse();
+        assertThat(retry.outcome()).isEqualTo(new AccessOutcome.Completed(0x95A8L, 7));
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2: with TlbPolicy.NONE nothing is cached and every access walks memory")
+    void noneCachesNothing() {
+        X86Machine m = Mapping.fourKiB().machine(cpu(), TlbPolicy.NONE);
+        AccessStep first = read(m);
+        assertThat(first.tlbHit()).isFalse();
+        assertThat(first.machine().tlb().entries()).isEmpty();
+        AccessStep second = read(first.machine());
+        assertThat(second.tlbHit()).isFalse();
+        AccessStep afterRemap = read(remapToOtherPage(second.machine()));
+        assertThat(afterRemap.outcome()).isEqualTo(NEW);
+        assertThat(afterRemap.tlbHit()).isFalse();
+    }
+
+    @Test
+    @DisplayName("SDM 4.8, 4.10.2.2: a write through a cached translation whose dirty flag is 0 walks again")
+    void writeThroughCleanCachedTranslationRewalks() {
+        X86Machine m = read(Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL)).machine();
+        assertThat(m.tlb().lookup(0, LINEAR).dirty()).isFalse();
+        m = remapToOtherPage(m);
+        assertThat(read(m).outcome()).isEqualTo(OLD); // reads still use the stale entry
+
+        AccessStep write = Processor.access(m, Access.write(LINEAR, 9));
+        assertThat(write.tlbHit()).isFalse();
+        assertThat(write.outcome()).isEqualTo(new AccessOutcome.Completed(0xA5A8L, 9));
+        assertThat(write.machine().entry(PT, PT_INDEX).dirty()).isTrue();
+        // the walk replaced the stale entry with a dirty one, which later writes use
+        TlbEntry cached = write.machine().tlb().lookup(0, LINEAR);
+        assertThat(cached.dirty()).isTrue();
+        assertThat(cached.physicalBase()).isEqualTo(OTHER_PAGE << 12);
+        assertThat(Processor.access(write.machine(), Access.write(LINEAR, 10)).tlbHit()).isTrue();
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2.2: the TLB caches rights, not the decision: CR0.WP changes apply to cached entries")
+    void cachedRightsAreCheckedAgainstCurrentControlRegisters() {
+        X86Machine m = Mapping.fourKiB().pte(e -> e.withWritable(false).withDirty(true)).machine(cpu(),
+                TlbPolicy.ADVERSARIAL);
+        AccessStep w = Processor.access(m, Access.write(LINEAR, 1)); // WP = 0: allowed, cached
+        assertThat(w.outcome()).isInstanceOf(AccessOutcome.Completed.class);
+        X86Machine wp = retired(Processor.movToCr0(w.machine(), w.machine().cpu().cr0().withWp(true)));
+        AccessStep denied = Processor.access(wp, Access.write(LINEAR, 2));
+        assertThat(denied.tlbHit()).isTrue();
+        assertThat(denied.outcome()).isEqualTo(Mapping.pageFault(ErrorCode.P | ErrorCode.WR, LINEAR));
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: clearing CR0.PG invalidates all TLB entries, global ones included")
+    void disablingPagingFlushesEverything() {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = read(Mapping.fourKiB().pte(e -> e.withGlobal(true)).machine(pge, TlbPolicy.ADVERSARIAL))
+                .machine();
+        X86Machine off = retired(Processor.movToCr0(m, m.cpu().cr0().withPg(false)));
+        assertThat(off.tlb().entries()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: a MOV to CR4 that sets SMEP invalidates the current PCID's entries")
+    void settingSmepFlushesCurrentPcid() {
+        X86Machine m = read(Mapping.fourKiB().machine(cpu(), TlbPolicy.ADVERSARIAL)).machine();
+        X86Machine smep = retired(Processor.movToCr4(remapToOtherPage(m), cpu().cr4().withSmep(true)));
+        assertThat(read(smep).outcome()).isEqualTo(NEW);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.2.3: a 2-MByte translation is cached and serves every address of its page")
+    void largePageEntryCoversTheWholePage() {
+        X86Machine m = Mapping.fourKiB().pde(e -> e.withFrame(0x400).withPageSize(true))
+                .machine(cpu(), TlbPolicy.ADVERSARIAL);
+        m = read(m).machine();
+        TlbEntry e = m.tlb().entries().get(0);
+        assertThat(e.pageSize()).isEqualTo(PageSize.SIZE_2M);
+        assertThat(e.linearBase()).isEqualTo((1L << 39) | (2L << 30) | (3L << 21));
+        long elsewhere = (1L << 39) | (2L << 30) | (3L << 21) | 0x1F_F000;
+        AccessStep other = Processor.access(m, Access.read(elsewhere));
+        assertThat(other.tlbHit()).isTrue();
+        assertThat(((AccessOutcome.Completed) other.outcome()).physicalAddress()).isEqualTo(0x40_0000L | 0x1F_F000L);
+    }
+}
