@@ -52,7 +52,7 @@ public final class Processor {
             return new AccessStep(PageWalk.nonCanonical(access.linear()), m, false);
         }
         int pcid = cpu.currentPcid();
-        TlbEntry cached = m.tlb().lookup(pcid, access.linear());
+        TlbEntry cached = m.tlb().lookup(m.tlbTag(), pcid, access.linear());
         if (cached != null && !(access.isWrite() && !cached.dirty())) {
             Translation t = PageWalk.checkRights(cached.translate(access.linear()), cached.pageSize(), cached.rights(),
                     cpu, access);
@@ -63,7 +63,7 @@ public final class Processor {
         if (t instanceof Translated tr) {
             PhysicalMemory memory = AccessedDirty.update(m.memory(), walk, access.isWrite());
             Entry leaf = new Entry(memory.readPhysical(walk.leaf().address()));
-            Tlb tlb = m.tlb().fill(new TlbEntry(pcid, leaf.global() && cpu.cr4().pge(),
+            Tlb tlb = m.tlb().fill(TlbEntry.linear(m.tlbTag(), pcid, leaf.global() && cpu.cr4().pge(),
                     tr.pageSize().base(access.linear()), tr.pageSize(), tr.pageSize().base(tr.physicalAddress()),
                     tr.rights(),
                     leaf.dirty()));
@@ -78,7 +78,7 @@ public final class Processor {
             return complete(m, memory, tlb, access, tr.physicalAddress(), hit);
         }
         if (t instanceof PageFault pf) {
-            return new AccessStep(pf, m.withTlb(m.tlb().invalidatePage(m.cpu().currentPcid(), access.linear())), hit);
+            return new AccessStep(pf, m.withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), access.linear())), hit);
         }
         return new AccessStep((GeneralProtection) t, m, hit);
     }
@@ -89,10 +89,10 @@ public final class Processor {
         if (access.isWrite()) {
             PhysicalMemory written = memory.writePhysical(aligned, access.value());
             return new AccessStep(new AccessOutcome.Completed(physical, access.value()),
-                    new X86Machine(written, m.cpu(), tlb), hit);
+                    new X86Machine(written, m.cpu(), tlb, m.tlbTag()), hit);
         }
         return new AccessStep(new AccessOutcome.Completed(physical, memory.readPhysical(aligned)),
-                new X86Machine(memory, m.cpu(), tlb), hit);
+                new X86Machine(memory, m.cpu(), tlb, m.tlbTag()), hit);
     }
 
     /**
@@ -108,7 +108,7 @@ public final class Processor {
         if (m.cpu().ia32eMode() && !Canonical.isCanonical(linear)) {
             return InstructionStep.retired(m);
         }
-        return InstructionStep.retired(m.withTlb(m.tlb().invalidatePage(m.cpu().currentPcid(), linear)));
+        return InstructionStep.retired(m.withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), linear)));
     }
 
     /**
@@ -138,9 +138,9 @@ public final class Processor {
         CpuState next = cpu.withCr3(cr3);
         Tlb tlb = m.tlb();
         if (!noFlush) {
-            tlb = tlb.invalidateNonGlobal(next.currentPcid());
+            tlb = tlb.invalidateNonGlobal(m.tlbTag().vpid(), next.currentPcid());
         }
-        return InstructionStep.retired(new X86Machine(m.memory(), next, tlb));
+        return InstructionStep.retired(new X86Machine(m.memory(), next, tlb, m.tlbTag()));
     }
 
     /**
@@ -172,8 +172,8 @@ public final class Processor {
             throw new IllegalArgumentException("MOV to CR0 sets PG with EFER.LME = 0: 32-bit and PAE paging are out"
                     + " of scope (only IA-32e paging is modelled)");
         }
-        Tlb tlb = cpu.cr0().pg() && !value.pg() ? m.tlb().invalidateAll() : m.tlb();
-        return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr0(value), tlb));
+        Tlb tlb = cpu.cr0().pg() && !value.pg() ? m.tlb().invalidateVpid(m.tlbTag().vpid()) : m.tlb();
+        return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr0(value), tlb, m.tlbTag()));
     }
 
     /**
@@ -204,11 +204,11 @@ public final class Processor {
         }
         Tlb tlb = m.tlb();
         if (old.pge() != value.pge() || (old.pcide() && !value.pcide())) {
-            tlb = tlb.invalidateAll();
+            tlb = tlb.invalidateVpid(m.tlbTag().vpid());
         } else if (old.pae() != value.pae() || (!old.smep() && value.smep())) {
-            tlb = tlb.invalidateNonGlobal(cpu.currentPcid());
+            tlb = tlb.invalidateNonGlobal(m.tlbTag().vpid(), cpu.currentPcid());
         }
-        return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr4(value), tlb));
+        return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr4(value), tlb, m.tlbTag()));
     }
 
     /**

@@ -45,19 +45,27 @@ public final class Tlb {
         return entries.isEmpty();
     }
 
-    /** The translation the processor would use for {@code linear} with {@code pcid} current, or null (a miss). */
-    public TlbEntry lookup(int pcid, long linear) {
+    /**
+     * The translation the processor would use for {@code linear} in the context {@code tag} with {@code pcid} current,
+     * or null (a miss).
+     */
+    public TlbEntry lookup(TlbTag tag, int pcid, long linear) {
         for (int i = entries.size() - 1; i >= 0; i--) {
             TlbEntry e = entries.get(i);
-            if (e.covers(linear) && e.usableWith(pcid)) {
+            if (e.covers(linear) && e.usableIn(tag, pcid)) {
                 return e;
             }
         }
         return null;
     }
 
+    /** {@link #lookup(TlbTag, int, long)} outside VMX ({@link TlbTag#NATIVE}). */
+    public TlbEntry lookup(int pcid, long linear) {
+        return lookup(TlbTag.NATIVE, pcid, linear);
+    }
+
     /**
-     * This TLB after caching {@code entry}. Entries that a lookup of the same page with the same PCID would have
+     * This TLB after caching {@code entry}. Entries that a lookup of the same page in the same context would have
      * found are replaced (the fill followed a walk, so they are superseded). With {@link TlbPolicy#NONE} nothing is
      * cached.
      */
@@ -68,7 +76,7 @@ public final class Tlb {
         }
         List<TlbEntry> next = new ArrayList<>(entries.size() + 1);
         for (TlbEntry e : entries) {
-            if (!(e.usableWith(entry.pcid()) && e.covers(entry.linearBase()))) {
+            if (!(e.usableIn(entry.tag(), entry.pcid()) && e.covers(entry.linearBase()))) {
                 next.add(e);
             }
         }
@@ -80,25 +88,40 @@ public final class Tlb {
      * INVLPG (SDM 4.10.4.1): "invalidates any TLB entries that are for a page number corresponding to the linear
      * address and that are associated with the current PCID. It also invalidates any global TLB entries with that
      * page number, regardless of PCID." Also the invalidation a page fault performs for its linear address (SDM
-     * 4.10.4.1, "page faults … invalidate … any TLB entry for that address's page number").
+     * 4.10.4.1, "page faults … invalidate … any TLB entry for that address's page number"). In VMX non-root operation
+     * these operations are "required to do so only for the current VPID (but, for combined mappings, all EP4TAs)"
+     * (SDM Vol. 3C §28.3.3.1), so the scope is a VPID.
      */
-    public Tlb invalidatePage(int currentPcid, long linear) {
-        return remove(e -> e.covers(linear) && (e.global() || e.pcid() == currentPcid));
+    public Tlb invalidatePage(int vpid, int currentPcid, long linear) {
+        return invalidateWhere(e -> e.tag().vpid() == vpid && e.covers(linear)
+                && (e.global() || e.pcid() == currentPcid));
     }
 
     /**
      * MOV to CR3 (SDM 4.10.4.1): invalidates the TLB entries associated with {@code pcid} "except those for global
-     * pages". MOV to CR4 changing CR4.PAE or setting CR4.SMEP "invalidates all TLB entries … for the current PCID";
-     * the reference reads that as the same scope: the sentence does not name global entries, and an adversarial TLB
-     * keeps what it may.
+     * pages", for the current VPID (all EP4TAs, SDM Vol. 3C §28.3.3.1). MOV to CR4 changing CR4.PAE or setting
+     * CR4.SMEP "invalidates all TLB entries … for the current PCID"; the reference reads that as the same scope: the
+     * sentence does not name global entries, and an adversarial TLB keeps what it may.
      */
-    public Tlb invalidateNonGlobal(int pcid) {
-        return remove(e -> !e.global() && e.pcid() == pcid);
+    public Tlb invalidateNonGlobal(int vpid, int pcid) {
+        return invalidateWhere(e -> e.tag().vpid() == vpid && !e.global() && e.pcid() == pcid);
     }
 
-    /** Every entry, global ones included, for all PCIDs (SDM 4.10.4.1: CR4.PGE change, CR0.PG 1 → 0, …). */
-    public Tlb invalidateAll() {
-        return entries.isEmpty() ? this : empty(policy);
+    /**
+     * Every entry of the VPID, global ones included, for all PCIDs and EP4TAs (SDM 4.10.4.1: CR4.PGE change, CR4.PCIDE
+     * 1 → 0, CR0.PG 1 → 0; scoped to the current VPID by SDM Vol. 3C §28.3.3.1).
+     */
+    public Tlb invalidateVpid(int vpid) {
+        return invalidateWhere(e -> e.tag().vpid() == vpid);
+    }
+
+    /**
+     * This TLB without the entries {@code doomed} selects: the primitive the VMX layer builds INVVPID, INVEPT and the
+     * VM-transition flushes from (each with its own SDM citation there).
+     */
+    public Tlb invalidateWhere(Predicate<TlbEntry> doomed) {
+        Checks.notNull("predicate", doomed);
+        return remove(doomed);
     }
 
     private Tlb remove(Predicate<TlbEntry> doomed) {
