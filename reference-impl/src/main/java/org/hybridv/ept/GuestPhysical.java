@@ -14,7 +14,7 @@ import org.hybridv.x86.Hex;
  * <ul>
  * <li>Every guest-physical address the guest produces comes from CR3 or from the address field of a guest
  * paging-structure entry, bits M-1:12 for the guest's MAXPHYADDR M, bits 51:M being reserved (a #PF with RSVD = 1
- * before any access, Vol. 3A §4.5.4) — so it is below 2<sup>M</sup> ≤ 2<sup>52</sup>: bits 63:52 are never set.
+ * before the address is used, Vol. 3A §4.5.4) — so it is below 2<sup>M</sup> ≤ 2<sup>52</sup>: bits 63:52 are never set.
  * With guest CR0.PG = 0 the guest is not in IA-32e mode and its linear (= guest-physical) addresses have at most 32
  * bits.</li>
  * <li>Bits 51:48 can be set only if M &gt; 48, which the footnote excludes for every processor of the 2016-era SDM
