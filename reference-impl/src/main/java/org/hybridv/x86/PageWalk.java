@@ -27,6 +27,15 @@ public final class PageWalk {
      */
     public static Walk walk(PhysicalMemory memory, CpuState cpu, long linear) {
         Checks.notNull("memory", memory);
+        return walk(EntryReader.of(memory), cpu, linear);
+    }
+
+    /**
+     * The same walk reading entries through {@code reader}: under EPT the table addresses are guest-physical and each
+     * read may be refused (SDM Vol. 3C §28.2.1), which ends the walk with {@link Walk.End#READ_REFUSED}.
+     */
+    public static Walk walk(EntryReader reader, CpuState cpu, long linear) {
+        Checks.notNull("entry reader", reader);
         Checks.notNull("cpu", cpu);
         if (!cpu.pagingEnabled()) {
             throw new IllegalArgumentException("no page walk with CR0.PG = 0: linear addresses are physical"
@@ -42,7 +51,11 @@ public final class PageWalk {
         long addressMask = addressMask(cpu.maxPhysAddr());
         for (Level level = Level.PML4; level != null; level = level.next()) {
             long entryAddress = tableBase | ((long) level.index(linear) << 3);
-            Entry entry = new Entry(memory.readPhysical(entryAddress));
+            long raw = reader.read(entryAddress);
+            if (reader.refused()) {
+                return new Walk(path, Walk.End.READ_REFUSED, null, 0, null);
+            }
+            Entry entry = new Entry(raw);
             path.add(new VisitedEntry(level, entryAddress, entry));
             if (!entry.present()) {
                 return new Walk(path, Walk.End.NOT_PRESENT, null, 0, null);
@@ -114,6 +127,8 @@ public final class PageWalk {
             case NOT_PRESENT -> new PageFault(ErrorCode.of(false, false, false, access, cpu), access.linear());
             case RESERVED_BIT -> new PageFault(ErrorCode.of(true, true, false, access, cpu), access.linear());
             case MAPPED -> checkRights(walk.physical(), walk.pageSize(), walk.rights(), cpu, access);
+            case READ_REFUSED -> throw new IllegalArgumentException("a walk whose entry read was refused has no"
+                    + " paging outcome; the reader holds the reason");
         };
     }
 

@@ -20,7 +20,12 @@ public record Walk(List<VisitedEntry> path, End end, PageSize pageSize, long phy
         /** The last entry read has P = 0 (SDM 4.5.4). */
         NOT_PRESENT,
         /** The last entry read is present and sets a reserved bit (SDM 4.5.4). */
-        RESERVED_BIT
+        RESERVED_BIT,
+        /**
+         * The next entry could not be read (its guest-physical access caused an EPT violation or misconfiguration,
+         * see {@link EntryReader}); {@code path} holds the entries read before it.
+         */
+        READ_REFUSED
     }
 
     public Walk {
