@@ -32,13 +32,13 @@ import picocli.CommandLine.ScopeType;
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
-        footer = {"  hybridv replay counterexamples/            replay every scenario, one line per step",
-            "  hybridv replay --quiet counterexamples/    only failures and summaries",
-            "  hybridv validate my-scenario.json          check a file without running it",
-            "  hybridv ops                                list the step operations",
+        footer = {"  hybridv replay counterexamples/           replay every scenario",
+            "  hybridv replay -q counterexamples/        only failures and summaries",
+            "  hybridv validate my-scenario.json         check a file without running it",
+            "  hybridv ops                               list the step operations",
             "",
-            "Exit codes: 0 all expectations hold, 1 some do not, 2 unusable input, 70 internal error.",
-            "The format is described in docs/scenario-format.md."})
+            "Exit codes: 0 all expectations hold, 1 some do not, 2 unusable input,",
+            "70 internal error (a bug in hybridv). Format: docs/scenario-format.md"})
 public final class Hybridv implements java.util.concurrent.Callable<Integer> {
     /** Exit code for a bug in hybridv itself (sysexits EX_SOFTWARE). */
     public static final int EXIT_INTERNAL = 70;

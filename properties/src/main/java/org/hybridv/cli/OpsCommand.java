@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code hybridv ops}: the step operations this build knows, with their fields and an example each. */
 @Command(name = "ops",
         mixinStandardHelpOptions = true,
+        header = "List the step operations, their fields and an example each.",
         description = "Lists the step operations of the scenario format: what each does, its fields, an example.",
         footerHeading = "%nExample:%n",
         footer = "  hybridv ops")

@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
 /** {@code hybridv replay PATH...}: replay scenarios against the reference and check their expectations. */
 @Command(name = "replay",
         mixinStandardHelpOptions = true,
+        header = "Replay scenarios against the reference and check their expectations.",
         description = {"Replays scenario files against the reference, printing one line per step (what it did, what"
                 + " happened, and ✓ or ✗ against its expectation) and a summary line per file.",
             "Folders are searched recursively for *.json files, replayed in sorted order."},
@@ -27,8 +28,9 @@ import picocli.CommandLine.Parameters;
             "  hybridv replay --quiet counterexamples/ docs/examples/",
             "  hybridv replay --json counterexamples/ > report.json",
             "",
-            "Exit codes: 0 every expectation holds, 1 some expectation does not hold, 2 unusable input",
-            "(missing or unreadable path, empty folder, invalid scenario, a step the reference cannot run)."})
+            "Exit codes: 0 every expectation holds, 1 some expectation does not hold,",
+            "2 unusable input (missing or unreadable path, empty folder, invalid",
+            "scenario, a step the reference cannot run)."})
 final class ReplayCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Scenario files, or folders searched recursively"
             + " for *.json.")

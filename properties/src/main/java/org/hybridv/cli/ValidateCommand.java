@@ -15,6 +15,7 @@ import picocli.CommandLine.Parameters;
 /** {@code hybridv validate PATH...}: parse and check scenario files without running them. */
 @Command(name = "validate",
         mixinStandardHelpOptions = true,
+        header = "Check scenario files without running them.",
         description = {"Parses and checks scenario files without running them: JSON syntax, the format version,"
                 + " known ops and fields, required fields, types and ranges (the rules of"
                 + " docs/scenario.schema.json, and those a schema cannot state, such as frame < memoryFrames).",
