@@ -100,17 +100,18 @@ public record CpuStep(Cr0Bits cr0, Cr3Load cr3, Cr4Bits cr4, EferBits efer, Long
     @Override
     public String describe() {
         List<String> parts = new ArrayList<>();
-        if (cr0 != null) {
-            parts.add("cr0 " + cr0);
-        }
-        if (cr3 != null) {
-            parts.add("cr3 " + cr3);
+        // the order the writes are made in when entering paging (see X86Executors#cpu)
+        if (efer != null) {
+            parts.add("efer " + efer);
         }
         if (cr4 != null) {
             parts.add("cr4 " + cr4);
         }
-        if (efer != null) {
-            parts.add("efer " + efer);
+        if (cr3 != null) {
+            parts.add("cr3 " + cr3);
+        }
+        if (cr0 != null) {
+            parts.add("cr0 " + cr0);
         }
         if (cr2 != null) {
             parts.add("cr2 " + Render.hex(cr2));

@@ -33,6 +33,7 @@ final class X86Decoders {
     static final List<String> INVLPG = List.of("linear", "expect");
     static final List<String> MOV_TO_CR3 = List.of("value", "expect");
     static final List<String> EXPECT_ENTRY = concat(List.of("table", "index"), ENTRY_FIELDS);
+    static final List<String> EXPECT_CPU = List.of("cr0", "cr2", "cr3", "cr4", "efer", "cpl", "ac", "pkru");
     static final List<String> EXPECT_TLB = List.of("linear", "pcid", "cached", "physical", "pageSize", "global",
             "writable", "user", "noExecute", "dirty");
 
@@ -205,6 +206,19 @@ final class X86Decoders {
                 physical.isPresent() ? physical.getAsLong() : null, f.optionalChoice("pageSize", PAGE_SIZES)
                         .orElse(null), f.optionalBool("global"), f.optionalBool("writable"), f.optionalBool("user"),
                 f.optionalBool("noExecute"), f.optionalBool("dirty"));
+    }
+
+    static ExpectCpuStep expectCpu(Fields f, DecodeContext c) {
+        f.requireAny(EXPECT_CPU);
+        OptionalLong cpl = f.optionalInteger("cpl", 0, 3, "privilege levels 0..3");
+        return new ExpectCpuStep(boxed(f.optionalUnsigned("cr0", 64)), boxed(f.optionalUnsigned("cr2", 64)),
+                boxed(f.optionalUnsigned("cr3", 64)), boxed(f.optionalUnsigned("cr4", 64)),
+                boxed(f.optionalUnsigned("efer", 64)), cpl.isPresent() ? (int) cpl.getAsLong() : null,
+                f.optionalBool("ac"), boxed(f.optionalUnsigned("pkru", 32)));
+    }
+
+    private static Long boxed(OptionalLong v) {
+        return v.isPresent() ? v.getAsLong() : null;
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -260,9 +260,7 @@ final class X86Executors {
         if (c.pkru() != 0) {
             b.append(", PKRU ").append(Render.hex(c.pkru() & 0xFFFF_FFFFL));
         }
-        if (c.cr2() != 0) {
-            b.append(", CR2 ").append(Render.hex(c.cr2()));
-        }
+        b.append(", CR2 ").append(Render.hex(c.cr2()));
         return b.toString();
     }
 
@@ -271,6 +269,29 @@ final class X86Executors {
         Entry e = machine(s).entry(step.table(), step.index());
         return new StepResult(s, new Observation("ok", Render.entry(e), Map.of("raw", Render.hex(e.raw()))),
                 step.pattern().check(e));
+    }
+
+    /** {@code expectCpu}: register values. */
+    static StepResult expectCpu(MachineState s, ExpectCpuStep step) {
+        CpuState c = machine(s).cpu();
+        List<Check> checks = new ArrayList<>();
+        register(checks, "cr0", step.cr0(), c.cr0().bits());
+        register(checks, "cr2", step.cr2(), c.cr2());
+        register(checks, "cr3", step.cr3(), c.cr3().bits());
+        register(checks, "cr4", step.cr4(), c.cr4().bits());
+        register(checks, "efer", step.efer(), Render.eferBits(c));
+        if (step.cpl() != null) {
+            checks.add(Check.of("cpl", String.valueOf(step.cpl()), String.valueOf(c.cpl())));
+        }
+        flag(checks, "ac", step.ac(), c.ac());
+        register(checks, "pkru", step.pkru(), c.pkru() & 0xFFFF_FFFFL);
+        return new StepResult(s, Observation.of("ok", registers(c)), checks);
+    }
+
+    private static void register(List<Check> checks, String name, Long expected, long observed) {
+        if (expected != null) {
+            checks.add(Check.of(name, Render.hex(expected), Render.hex(observed)));
+        }
     }
 
     /** {@code expectTlb}: the translation a lookup would use, if any. */

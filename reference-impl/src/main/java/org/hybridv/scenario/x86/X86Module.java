@@ -49,6 +49,10 @@ public final class X86Module implements ScenarioModule {
                 "check fields of a paging-structure entry in memory (e.g. accessed, dirty)",
                 "{\"op\": \"expectEntry\", \"table\": 4, \"index\": 0, \"accessed\": true, \"dirty\": false}",
                 X86Decoders::expectEntry, (s, step) -> X86Executors.expectEntry(s, (ExpectEntryStep) step)));
+        r.operation(new Operation("expectCpu", X86Decoders.EXPECT_CPU,
+                "check register values (CR0, CR2, CR3, CR4, EFER, CPL, AC, PKRU)",
+                "{\"op\": \"expectCpu\", \"cr2\": \"0x1000\", \"cpl\": 3}",
+                X86Decoders::expectCpu, (s, step) -> X86Executors.expectCpu(s, (ExpectCpuStep) step)));
         r.operation(new Operation("expectTlb", X86Decoders.EXPECT_TLB,
                 "check the translation the TLB holds for a linear address and PCID",
                 "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"cached\": true, \"physical\": \"0x9000\"}",

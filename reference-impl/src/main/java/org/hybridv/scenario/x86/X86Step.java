@@ -7,4 +7,4 @@ import org.hybridv.scenario.Step;
  * {@link X86Decoders} and run by {@link X86Executors}.
  */
 public sealed interface X86Step extends Step permits PteStep, CpuStep, AccessMemoryStep, InvlpgStep, MovToCr3Step,
-        ExpectEntryStep, ExpectTlbStep {}
+        ExpectEntryStep, ExpectTlbStep, ExpectCpuStep {}
