@@ -40,7 +40,7 @@ public final class Fields {
                 String prefix = value.path().isEmpty() ? "" : value.path() + ": ";
                 throw new ScenarioInputException(prefix + "unknown field \"" + JsonValue.abbreviate(name) + "\""
                         + where + suggestion(name, known) + "; known fields: " + String.join(", ", known),
-                        value.field(name).location());
+                        value.field(name).nameLocation());
             }
         }
         return new Fields(value, what, known);

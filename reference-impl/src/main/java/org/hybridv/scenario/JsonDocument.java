@@ -26,11 +26,15 @@ public final class JsonDocument {
     public static final int MAX_DEPTH = 64;
 
     private final JsonNode root;
+    /** Where each value starts, by JSON pointer. */
     private final Map<String, SourceLocation> locations;
+    /** Where each field's name starts, by the field value's JSON pointer. */
+    private final Map<String, SourceLocation> names;
 
-    private JsonDocument(JsonNode root, Map<String, SourceLocation> locations) {
+    private JsonDocument(JsonNode root, Map<String, SourceLocation> locations, Map<String, SourceLocation> names) {
         this.root = root;
         this.locations = locations;
+        this.names = names;
     }
 
     /**
@@ -52,7 +56,7 @@ public final class JsonDocument {
                 throw new ScenarioInputException("malformed JSON: unexpected " + describe(after)
                         + " after the end of the top-level value", location(p.currentTokenLocation()));
             }
-            return new JsonDocument(root, Map.copyOf(b.locations));
+            return new JsonDocument(root, Map.copyOf(b.locations), Map.copyOf(b.names));
         } catch (StreamConstraintsException e) {
             throw new ScenarioInputException("input exceeds a limit: " + withoutJavaNames(e.getOriginalMessage()),
                     orElse(location(e.getLocation()), b.last), b.currentStep(), e);
@@ -71,6 +75,12 @@ public final class JsonDocument {
     /** The top-level value. */
     public JsonValue root() {
         return new JsonValue(this, root, "", "");
+    }
+
+    /** Where the name of the field whose value is at {@code pointer} starts, or else where the value starts. */
+    SourceLocation nameLocationOf(String pointer) {
+        SourceLocation l = names.get(pointer);
+        return l != null ? l : locationOf(pointer);
     }
 
     /** The location recorded for a JSON pointer, or that of its nearest enclosing value, or null. */
@@ -123,6 +133,7 @@ public final class JsonDocument {
 
     private static final class Builder {
         final Map<String, SourceLocation> locations = new HashMap<>();
+        final Map<String, SourceLocation> names = new HashMap<>();
         /** Pointer segments of the value being read, for attributing an error to a step. */
         final List<String> path = new ArrayList<>();
         /** The location of the last token read: where an error without a location of its own happened. */
@@ -132,7 +143,7 @@ public final class JsonDocument {
             JsonToken t = p.currentToken();
             String pointer = pointer();
             last = location(p.currentTokenLocation());
-            locations.putIfAbsent(pointer, last);
+            locations.put(pointer, last);
             JsonNodeFactory nodes = JsonNodeFactory.instance;
             switch (t) {
                 case START_OBJECT -> {
@@ -142,7 +153,7 @@ public final class JsonDocument {
                         String name = p.currentName();
                         path.add(escape(name));
                         last = location(p.currentTokenLocation());
-                        locations.put(pointer(), last);
+                        names.put(pointer(), last);
                         p.nextToken();
                         o.set(name, read(p, depth + 1));
                         path.remove(path.size() - 1);

@@ -40,9 +40,14 @@ public final class JsonValue {
         return path;
     }
 
-    /** Where this value (or, for a field, its name) starts in the file, when known. */
+    /** Where this value starts in the file, when known. */
     public SourceLocation location() {
         return document.locationOf(pointer);
+    }
+
+    /** Where the name of the field holding this value starts (for "unknown field"), else where the value starts. */
+    public SourceLocation nameLocation() {
+        return document.nameLocationOf(pointer);
     }
 
     /** The value of field {@code name} of this object, or null when absent (or when this is not an object). */
