@@ -58,9 +58,7 @@ final class ReplayCommand implements Callable<Integer> {
             replays.add(Replay.unusable(e));
         }
         TextReport text = new TextReport(output, quiet);
-        if (!json) {
-            expansion.errors().forEach(output::error);
-        }
+        expansion.errors().forEach(output::error);
         for (Path file : expansion.files()) {
             Replay r = scenarios.replay(file);
             replays.add(r);

@@ -104,7 +104,15 @@ public final class JsonDocument {
         if (message == null) {
             return "(no detail)";
         }
-        return message.replaceAll(",? *from `[^`]*`", "").replaceAll("\\(\\)", "").trim();
+        return message
+                .replaceAll("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]", "line $1, column $2")
+                .replaceAll(",? *from `[^`]*`", "")
+                .replace("expected close marker for Object", "the file ends before this object is closed")
+                .replace("expected close marker for Array", "the file ends before this array is closed")
+                .replace("start marker at line", "it starts at line")
+                .replace("in VALUE_STRING", "inside a string")
+                .replace("in FIELD_NAME", "inside a field name")
+                .replaceAll("\\(\\)", "").trim();
     }
 
     static SourceLocation location(JsonLocation l) {
