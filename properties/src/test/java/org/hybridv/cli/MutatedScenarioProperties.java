@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
@@ -245,9 +244,7 @@ class MutatedScenarioProperties {
     private static void collect(JsonNode n, JsonNode parent, String key, int index, List<Place> out) {
         out.add(new Place(n, parent, key, index));
         if (n.isObject()) {
-            Iterator<Map.Entry<String, JsonNode>> fields = n.fields();
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> f = fields.next();
+            for (Map.Entry<String, JsonNode> f : n.properties()) {
                 collect(f.getValue(), n, f.getKey(), -1, out);
             }
         } else if (n.isArray()) {
