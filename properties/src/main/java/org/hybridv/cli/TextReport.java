@@ -1,0 +1,114 @@
+package org.hybridv.cli;
+
+import java.util.List;
+import org.hybridv.scenario.Check;
+import org.hybridv.scenario.Origin;
+import org.hybridv.scenario.Replay;
+import org.hybridv.scenario.Scenario;
+import org.hybridv.scenario.StepReport;
+import org.hybridv.scenario.Verdict;
+
+/**
+ * The human trace of {@code hybridv replay}:
+ * <pre>
+ * counterexamples/regressions/user-write-read-only.json: user-mode write to a read-only page faults with P|W|U
+ *   step 1  pte          table 0x1[0] := 0x2007 (P RW US frame 0x2)
+ *   step 6  access       write 0x0 value 0x0 at CPL 3 → #PF error code 0x7 (P|W|U), CR2 0x0  ✓
+ * PASS counterexamples/regressions/user-write-read-only.json (6 steps, 2 checks)
+ * </pre>
+ * A failing check is shown under its step: {@code errorCode: expected 0x5 (P|U), observed 0x7 (P|W|U)}.
+ */
+final class TextReport {
+    static final String HOLDS = "✓";
+    static final String FAILS = "✗";
+
+    private final Output output;
+    private final boolean quiet;
+
+    TextReport(Output output, boolean quiet) {
+        this.output = output;
+        this.quiet = quiet;
+    }
+
+    void replay(Replay r) {
+        Scenario s = r.scenario();
+        if (s != null && !quiet) {
+            output.out.println(r.source() + ": " + s.title());
+            if (s.origin() instanceof Origin.Property p) {
+                output.out.println("  origin: property " + p.property() + ", seed " + p.seed());
+            }
+            if (s.violates() != null) {
+                output.out.println("  violates: " + s.violates());
+            }
+        }
+        if (s != null && !s.faults().isEmpty()) {
+            output.out.println("  note: faults " + s.faults() + " are reserved in format v1 and not applied;"
+                    + " replayed without seeded faults");
+        }
+        int width = s == null ? 1 : String.valueOf(s.steps().size()).length();
+        for (StepReport step : r.steps()) {
+            if (!quiet || !step.holds()) {
+                step(step, width);
+            }
+        }
+        if (r.error() != null) {
+            output.error(r.error());
+            return;
+        }
+        int steps = r.steps().size();
+        String counts = steps + (steps == 1 ? " step, " : " steps, ") + r.checks()
+                + (r.checks() == 1 ? " check" : " checks");
+        if (r.verdict() == Verdict.PASSED) {
+            output.out.println("PASS " + r.source() + " (" + counts + ")");
+        } else {
+            List<String> failing = r.failedSteps().stream().map(x -> String.valueOf(x.step().number())).toList();
+            output.out.println("FAIL " + r.source() + " (" + counts + "; " + r.failedChecks() + " failed, in step"
+                    + (failing.size() == 1 ? " " : "s ") + String.join(", ", failing) + ")");
+        }
+        if (!quiet) {
+            output.out.println();
+        }
+    }
+
+    private void step(StepReport step, int width) {
+        StringBuilder line = new StringBuilder("  step ");
+        line.append(pad(String.valueOf(step.step().number()), width, true)).append("  ");
+        line.append(pad(step.step().step().op(), 11, false)).append("  ");
+        line.append(step.step().step().describe());
+        String observed = step.result().observed().text();
+        if (!observed.isEmpty()) {
+            line.append(" → ").append(observed);
+        }
+        if (!step.result().checks().isEmpty()) {
+            line.append("  ").append(step.holds() ? HOLDS : FAILS);
+        }
+        output.out.println(line);
+        String indent = " ".repeat(8 + width + 2);
+        for (Check c : step.result().checks()) {
+            if (!c.holds()) {
+                output.out.println(indent + FAILS + " " + c);
+            }
+        }
+        if (!quiet) {
+            for (String note : step.result().notes()) {
+                output.out.println(indent + "note: " + note);
+            }
+        }
+    }
+
+    void totals(List<Replay> replays) {
+        long passed = replays.stream().filter(r -> r.verdict() == Verdict.PASSED).count();
+        long failed = replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count();
+        long unusable = replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count();
+        output.out.println(replays.size() + (replays.size() == 1 ? " scenario: " : " scenarios: ") + passed
+                + " passed, " + failed + " failed, " + unusable + " unusable");
+    }
+
+    private static String pad(String s, int width, boolean left) {
+        if (s.length() >= width) {
+            return s;
+        }
+        String fill = " ".repeat(width - s.length());
+        return left ? fill + s : s + fill;
+    }
+}

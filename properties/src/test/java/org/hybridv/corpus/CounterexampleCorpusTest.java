@@ -1,0 +1,54 @@
+package org.hybridv.corpus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.hybridv.cli.Cli;
+import org.hybridv.cli.RepoRoot;
+import org.hybridv.scenario.ParseResult;
+import org.hybridv.scenario.Scenario;
+import org.hybridv.scenario.ScenarioSources;
+import org.hybridv.scenario.Scenarios;
+import org.hybridv.scenario.modules.Modules;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every scenario under counterexamples/ is replayed as its own test, named by its path, and must hold: a
+ * regression that breaks names itself in the Surefire report, with the failing steps in the message.
+ */
+class CounterexampleCorpusTest {
+    private static final Path ROOT = RepoRoot.find();
+
+    static List<Path> scenarios() {
+        ScenarioSources.Expansion e = ScenarioSources.expand(List.of(ROOT.resolve("counterexamples").toString()));
+        assertThat(e.errors()).isEmpty();
+        return e.files();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCounterexampleReplaysWithEveryExpectationHolding() {
+        return scenarios().stream().map(file -> DynamicTest.dynamicTest(ROOT.relativize(file).toString(),
+                file.toUri(), () -> {
+                    Cli.Result r = Cli.run("replay", "--quiet", file.toString());
+                    assertThat(r.exit()).as("%s", r.all()).isZero();
+                }));
+    }
+
+    @Test
+    void theRegressionsPinThePagingRulesWithSdmCitations() {
+        Scenarios scenarios = new Scenarios(Modules.standard());
+        List<Path> regressions = scenarios().stream()
+                .filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions"))).toList();
+        assertThat(regressions).hasSizeGreaterThanOrEqualTo(20);
+        for (Path p : regressions) {
+            ParseResult r = scenarios.parse(p);
+            assertThat(r).as(p.toString()).isInstanceOf(ParseResult.Parsed.class);
+            Scenario s = ((ParseResult.Parsed) r).scenario();
+            assertThat(s.description()).as(p + " cites the SDM").contains("SDM").containsPattern("§\\d");
+        }
+    }
+}

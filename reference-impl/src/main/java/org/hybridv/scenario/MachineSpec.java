@@ -1,0 +1,32 @@
+package org.hybridv.scenario;
+
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.TlbPolicy;
+
+/**
+ * The {@code machine} object of a scenario: the shape of the machine the steps run on. Its start state is fixed by
+ * the format: memory all zeroes, the CPU as after reset (paging off, CPL 0, every control bit clear, SDM Vol. 3A
+ * §9.1.1), an empty TLB.
+ *
+ * @param memoryFrames number of 4-KByte frames of backed memory, 1..{@value PhysicalMemory#MAX_FRAMES}
+ * @param maxPhysAddr  MAXPHYADDR (CPUID.80000008H:EAX[7:0]), {@value CpuState#MIN_MAXPHYADDR}..{@value
+ *                     CpuState#MAX_MAXPHYADDR}
+ * @param tlb          the TLB policy: {@link TlbPolicy#ADVERSARIAL} (the default) keeps every translation until the
+ *                     SDM says it is invalidated; {@link TlbPolicy#NONE} caches nothing
+ */
+public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb) {
+    public MachineSpec {
+        if (memoryFrames < 1 || memoryFrames > PhysicalMemory.MAX_FRAMES) {
+            throw new IllegalArgumentException("memoryFrames = " + memoryFrames + " is outside 1.."
+                    + PhysicalMemory.MAX_FRAMES);
+        }
+        if (maxPhysAddr < CpuState.MIN_MAXPHYADDR || maxPhysAddr > CpuState.MAX_MAXPHYADDR) {
+            throw new IllegalArgumentException("maxPhysAddr = " + maxPhysAddr + " is outside "
+                    + CpuState.MIN_MAXPHYADDR + ".." + CpuState.MAX_MAXPHYADDR);
+        }
+        if (tlb == null) {
+            throw new IllegalArgumentException("tlb policy must not be null");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package org.hybridv.scenario.modules;
+
+import org.hybridv.scenario.OperationRegistry;
+import org.hybridv.scenario.x86.X86Module;
+
+/**
+ * The scenario modules of this build, in layer order. A new layer adds its module here with one line; its
+ * operations and state live in its own package.
+ */
+public final class Modules {
+    private Modules() {}
+
+    /** The registry with every layer's operations. */
+    public static OperationRegistry standard() {
+        return OperationRegistry.builder()
+                .install(new X86Module())
+                .build();
+    }
+}

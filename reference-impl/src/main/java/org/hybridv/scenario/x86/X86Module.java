@@ -1,0 +1,61 @@
+package org.hybridv.scenario.x86;
+
+import org.hybridv.scenario.Component;
+import org.hybridv.scenario.Operation;
+import org.hybridv.scenario.OperationRegistry;
+import org.hybridv.scenario.ScenarioModule;
+import org.hybridv.x86.X86Machine;
+
+/**
+ * The x86 layer's scenario operations, on a bare processor with its memory ({@link X86Machine}): paging-structure
+ * entries, control registers, memory accesses, INVLPG, and inspection of entries and the TLB.
+ */
+public final class X86Module implements ScenarioModule {
+    /** The bare machine: memory, CPU registers, TLB. Starts zeroed, at reset, empty (see {@code MachineSpec}). */
+    public static final Component<X86Machine> MACHINE = Component.of("x86", X86Machine.class);
+
+    @Override
+    public String name() {
+        return "x86";
+    }
+
+    @Override
+    public void register(OperationRegistry.Builder r) {
+        r.component(MACHINE, spec -> X86Machine.create(spec.memoryFrames(), spec.maxPhysAddr(), spec.tlb()));
+        r.operation(new Operation("pte", X86Decoders.PTE,
+                "store a paging-structure entry (a plain memory write; the TLB is not touched)",
+                "{\"op\": \"pte\", \"table\": 4, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true,"
+                        + " \"user\": true, \"frame\": 9}}",
+                X86Decoders::pte, (s, step) -> X86Executors.pte(s, (PteStep) step)));
+        r.operation(new Operation("cpu", X86Decoders.CPU,
+                "set control registers (MOV to CR0/CR3/CR4, WRMSR EFER, at CPL 0), CR2, AC, PKRU, then CPL",
+                "{\"op\": \"cpu\", \"cr3\": {\"frame\": 1}, \"cr4\": {\"pae\": true}, \"efer\": {\"lme\": true,"
+                        + " \"nxe\": true}, \"cr0\": {\"pe\": true, \"wp\": true, \"pg\": true}, \"cpl\": 3}",
+                X86Decoders::cpu, (s, step) -> X86Executors.cpu(s, (CpuStep) step)));
+        r.operation(new Operation("access", X86Decoders.ACCESS,
+                "one aligned quadword read, write or fetch through the MMU (a #PF writes CR2)",
+                "{\"op\": \"access\", \"linear\": \"0x0\", \"kind\": \"write\", \"cpl\": 3, \"expect\":"
+                        + " {\"result\": \"pageFault\", \"errorCode\": \"0x7\", \"cr2\": \"0x0\"}}",
+                X86Decoders::access, (s, step) -> X86Executors.access(s, (AccessMemoryStep) step)));
+        r.operation(new Operation("invlpg", X86Decoders.INVLPG,
+                "INVLPG at the current CPL: drop the TLB entries for one page",
+                "{\"op\": \"invlpg\", \"linear\": \"0x0\"}",
+                X86Decoders::invlpg, (s, step) -> X86Executors.invlpg(s, (InvlpgStep) step)));
+        r.operation(new Operation("movToCr3", X86Decoders.MOV_TO_CR3,
+                "MOV to CR3 of an exact 64-bit operand at the current CPL (bit 63: no-flush with PCIDE)",
+                "{\"op\": \"movToCr3\", \"value\": \"0x8000000000001001\"}",
+                X86Decoders::movToCr3, (s, step) -> X86Executors.movToCr3(s, (MovToCr3Step) step)));
+        r.operation(new Operation("expectEntry", X86Decoders.EXPECT_ENTRY,
+                "check fields of a paging-structure entry in memory (e.g. accessed, dirty)",
+                "{\"op\": \"expectEntry\", \"table\": 4, \"index\": 0, \"accessed\": true, \"dirty\": false}",
+                X86Decoders::expectEntry, (s, step) -> X86Executors.expectEntry(s, (ExpectEntryStep) step)));
+        r.operation(new Operation("expectCpu", X86Decoders.EXPECT_CPU,
+                "check register values (CR0, CR2, CR3, CR4, EFER, CPL, AC, PKRU)",
+                "{\"op\": \"expectCpu\", \"cr2\": \"0x1000\", \"cpl\": 3}",
+                X86Decoders::expectCpu, (s, step) -> X86Executors.expectCpu(s, (ExpectCpuStep) step)));
+        r.operation(new Operation("expectTlb", X86Decoders.EXPECT_TLB,
+                "check the translation the TLB holds for a linear address and PCID",
+                "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"cached\": true, \"physical\": \"0x9000\"}",
+                X86Decoders::expectTlb, (s, step) -> X86Executors.expectTlb(s, (ExpectTlbStep) step)));
+    }
+}
