@@ -1,6 +1,7 @@
 package org.hybridv.ept;
 
 import org.hybridv.x86.AccessKind;
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.PhysicalMemory;
 
 /**

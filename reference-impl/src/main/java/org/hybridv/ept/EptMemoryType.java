@@ -1,5 +1,7 @@
 package org.hybridv.ept;
 
+import org.hybridv.x86.Checks;
+
 /**
  * The EPT memory types (Intel SDM Vol. 3C §28.2.6.1): "The EPT memory type is specified in bits 5:3 of the last EPT
  * paging-structure entry: 0 = UC; 1 = WC; 4 = WT; 5 = WP; and 6 = WB. Other values are reserved and cause EPT

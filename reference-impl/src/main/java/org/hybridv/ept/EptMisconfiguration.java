@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.Hex;
 
 /**

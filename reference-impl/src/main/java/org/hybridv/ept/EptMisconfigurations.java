@@ -3,6 +3,7 @@ package org.hybridv.ept;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.Level;
 
 /**

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.hybridv.x86.AccessKind;
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.Level;
 import org.hybridv.x86.PageSize;
 import org.hybridv.x86.PhysicalMemory;

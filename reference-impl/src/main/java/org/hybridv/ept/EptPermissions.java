@@ -1,6 +1,7 @@
 package org.hybridv.ept;
 
 import org.hybridv.x86.AccessKind;
+import org.hybridv.x86.Checks;
 
 /**
  * The read, write and execute permissions of a guest-physical address, combined over the EPT paging-structure entries

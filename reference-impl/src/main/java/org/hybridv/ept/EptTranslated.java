@@ -1,6 +1,7 @@
 package org.hybridv.ept;
 
 import java.util.List;
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageSize;
 import org.hybridv.x86.PhysicalMemory;

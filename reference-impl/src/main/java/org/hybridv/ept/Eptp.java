@@ -1,5 +1,6 @@
 package org.hybridv.ept;
 
+import org.hybridv.x86.Checks;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PhysicalMemory;
 

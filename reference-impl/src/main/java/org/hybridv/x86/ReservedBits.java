@@ -28,9 +28,9 @@ public final class ReservedBits {
     /** PS (bit 7) of a PML4E is reserved (SDM table 4-15: "Reserved (must be 0)"). */
     public static final long PML4E_PS = 1L << Entry.PS;
     /** Bits 29:13 of a PDPTE that maps a 1-GByte page are reserved (SDM table 4-16). */
-    public static final long PDPTE_1G_LOW = mask(29, 13);
+    public static final long PDPTE_1G_LOW = Checks.mask(29, 13);
     /** Bits 20:13 of a PDE that maps a 2-MByte page are reserved (SDM table 4-18). */
-    public static final long PDE_2M_LOW = mask(20, 13);
+    public static final long PDE_2M_LOW = Checks.mask(20, 13);
 
     /**
      * The reserved-bit mask of {@code entry} used at {@code level}, for the CPU state {@code cpu}. PS decides which
@@ -52,7 +52,4 @@ public final class ReservedBits {
         return (entry.raw() & mask(level, entry, cpu)) != 0;
     }
 
-    private static long mask(int high, int low) {
-        return ((1L << (high + 1)) - 1) & ~((1L << low) - 1);
-    }
 }
