@@ -129,8 +129,13 @@ class VmEntryTest {
             CpuState.reset(MAXPHYADDR),                                     // PE = 0, PG = 0
             CpuState.reset(MAXPHYADDR).withCr0(new Cr0(true, false, false)) // PE = 1, PG = 0
         }) {
-            Vmcs v = vmcs(ExecutionControls.none(), bad);
+            // The VMCS host-state area names CR3 = 0x15000 (frame 21) while the processor currently runs with
+            // 0x14000 and WP = 1: after the failure the processor must hold the host-state area's values.
+            CpuState hostArea = CpuState.longMode(21, MAXPHYADDR);
+            Vmcs v = new Vmcs(ExecutionControls.none(), new GuestState(bad, GUEST_RIP),
+                    new HostState(hostArea, HOST_RIP), null);
             VmxProcessor p = root(plainWords(), v, TlbPolicy.ADVERSARIAL, HOST_CR2);
+            p = p.withMachine(p.machine().withCpu(p.machine().cpu().withCr0(new Cr0(true, true, true))));
             EntryStep s = VmEntries.enter(p, false);
             assertThat(s.outcome()).isInstanceOf(EntryOutcome.EntryFailed.class);
             ExitInformation info = ((EntryOutcome.EntryFailed) s.outcome()).exit();
@@ -141,7 +146,8 @@ class VmEntryTest {
             VmxProcessor after = s.processor();
             assertThat(after.mode()).as("the processor stays in root operation").isEqualTo(VmxMode.ROOT);
             assertThat(after.machine().cpu()).as("host state loaded (SDM 26.7 → 27.5); CR2 is not loaded")
-                    .isEqualTo(host().withCr2(HOST_CR2));
+                    .isEqualTo(hostArea.withCr2(HOST_CR2));
+            assertThat(after.machine().cpu().cr3().bits()).isEqualTo(0x15000L);
             assertThat(after.machine().tlbTag()).isEqualTo(TlbTag.NATIVE);
             assertThat(after.vmcs().exitInformation()).as("recorded in the VM-exit information fields")
                     .isEqualTo(info);
