@@ -36,12 +36,12 @@ public final class VmxSystems {
 
     /**
      * Root operation just before VMLAUNCH: {@code guestMachine}'s memory and TLB, the host's CPU state with the
-     * guest's CR2 in the register (VM entry does not load CR2, so a hypervisor restores it itself), and a VMCS whose
-     * guest state is {@code guestMachine.cpu()}.
+     * guest's CR2 and PKRU in the registers (VM entry loads neither — they are not VMCS fields — so a hypervisor
+     * restores them itself, e.g. with XRSTOR for PKRU), and a VMCS whose guest state is {@code guestMachine.cpu()}.
      */
     public static VmxProcessor root(X86Machine guestMachine, ExecutionControls controls) {
         CpuState guest = guestMachine.cpu();
-        CpuState host = host(guest.maxPhysAddr()).cpu().withCr2(guest.cr2());
+        CpuState host = host(guest.maxPhysAddr()).cpu().withCr2(guest.cr2()).withPkru(guest.pkru());
         return VmxProcessor.root(new X86Machine(guestMachine.memory(), host, guestMachine.tlb()),
                 vmcs(controls, guest));
     }

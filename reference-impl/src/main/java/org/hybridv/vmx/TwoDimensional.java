@@ -64,7 +64,7 @@ final class TwoDimensional {
                     + " is not 8-byte aligned; accesses are aligned quadwords");
         }
         if (!cpu.pagingEnabled()) {
-            return finalAccess(p, m.memory(), eptp, support, a, linear, null, null);
+            return finalAccess(p, m.memory(), m.memory(), eptp, support, a, linear, null, null);
         }
         if (!Canonical.isCanonical(linear)) {
             return NonRoot.raise(p, GeneralProtection.VECTOR, 0, 0);
@@ -104,23 +104,28 @@ final class TwoDimensional {
             }
             hostPath.add(new VisitedEntry(v.level(), reader.hostAddresses().get(i), v.entry()));
         }
+        PhysicalMemory beforeGuestFlags = host;
         host = AccessedDirty.update(host, new Walk(hostPath, Walk.End.MAPPED, walk.pageSize(), walk.physical(),
                 walk.rights()), a.isWrite());
         Entry leafAfter = new Entry(host.readPhysical(hostPath.get(hostPath.size() - 1).address()));
-        return finalAccess(p, host, eptp, support, a, guest.physicalAddress(), guest,
+        return finalAccess(p, host, beforeGuestFlags, eptp, support, a, guest.physicalAddress(), guest,
                 new LeafInfo(leafAfter, walk.rights()));
     }
 
     private record LeafInfo(Entry leaf, Rights rights) {}
 
-    /** Step 6: the EPT translation of the final guest-physical address, then the data access and the TLB fill. */
-    private static GuestStep finalAccess(VmxProcessor p, PhysicalMemory host, Eptp eptp, EptSupport support, Access a,
-            long guestPhysical, Translated guest, LeafInfo leaf) {
+    /**
+     * Step 6: the EPT translation of the final guest-physical address, then the data access and the TLB fill. If
+     * that translation fails, the guest's accessed/dirty flags are not kept ({@code onFailure} is the memory without
+     * them): as in the x86 layer, only a completed access sets them.
+     */
+    private static GuestStep finalAccess(VmxProcessor p, PhysicalMemory host, PhysicalMemory onFailure, Eptp eptp,
+            EptSupport support, Access a, long guestPhysical, Translated guest, LeafInfo leaf) {
         X86Machine m = p.machine();
         EptTranslation t = EptPageWalk.translate(host, eptp, support, guestPhysical, a.kind(),
                 GuestLinear.translationOf(a.linear()));
         if (!(t instanceof EptTranslated ok)) {
-            return eptExit(p.withMachine(m.withMemory(host)), t);
+            return eptExit(p.withMachine(m.withMemory(onFailure)), t);
         }
         PhysicalMemory memory = ok.memory();
         long hpa = ok.hostPhysical();

@@ -60,8 +60,8 @@ public final class VmEntries {
             ExitInformation info = new ExitInformation(ExitReason.INVALID_GUEST_STATE, true, 0, 0, 0,
                     InterruptionInfo.NONE, 0, 0);
             X86Machine m = p.machine();
-            X86Machine loaded = new X86Machine(m.memory(), vmcs.host().cpu().withCr2(m.cpu().cr2()), m.tlb(),
-                    TlbTag.NATIVE);
+            X86Machine loaded = new X86Machine(m.memory(), vmcs.host().cpu().withCr2(m.cpu().cr2())
+                    .withPkru(m.cpu().pkru()), m.tlb(), TlbTag.NATIVE);
             return new EntryStep(new EntryOutcome.EntryFailed(info, guestProblem),
                     new VmxProcessor(loaded, VmxMode.ROOT, vmcs.withExitInformation(info), p.launched()));
         }
@@ -73,7 +73,8 @@ public final class VmEntries {
         TlbTag tag = new TlbTag(c.vpidEnabled() ? c.vpid() : 0,
                 c.eptEnabled() ? new Eptp(c.eptp()).ep4ta() : TlbTag.NO_EPT);
         X86Machine m = p.machine();
-        X86Machine entered = new X86Machine(m.memory(), guest.withCr2(m.cpu().cr2()), m.tlb(), tag);
+        X86Machine entered = new X86Machine(m.memory(), guest.withCr2(m.cpu().cr2()).withPkru(m.cpu().pkru()), m.tlb(),
+                tag);
         if (!c.vpidEnabled()) {
             entered = entered.withTlb(entered.tlb().invalidateVpid(0));
         }
