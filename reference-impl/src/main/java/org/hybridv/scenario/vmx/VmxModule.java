@@ -1,13 +1,16 @@
 package org.hybridv.scenario.vmx;
 
 import java.util.List;
+import java.util.Locale;
 import org.hybridv.scenario.Component;
 import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Operation;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.ScenarioModule;
+import org.hybridv.scenario.Step;
 import org.hybridv.scenario.StepDecoder;
 import org.hybridv.scenario.StepExecutor;
+import org.hybridv.scenario.StepResult;
 import org.hybridv.vmx.VmxMode;
 
 /**
@@ -129,7 +132,7 @@ public final class VmxModule implements ScenarioModule {
         r.operation(new Operation(name, fields, synopsis, example, decoder, executor));
     }
 
-    private static org.hybridv.scenario.StepResult guest(MachineState s, org.hybridv.scenario.Step step) {
+    private static StepResult guest(MachineState s, Step step) {
         return VmxExecutors.guest(s, (GuestInstructionStep) step);
     }
 
@@ -142,7 +145,7 @@ public final class VmxModule implements ScenarioModule {
             case "vmcs" -> "vmcs writes the VMCS, which the hypervisor does in VMX root operation";
             case "vmlaunch" -> "VMLAUNCH enters a guest from VMX root operation";
             case "vmresume" -> "VMRESUME enters a guest from VMX root operation";
-            default -> op.toUpperCase(java.util.Locale.ROOT) + " is executed by the hypervisor in VMX root operation";
+            default -> op.toUpperCase(Locale.ROOT) + " is executed by the hypervisor in VMX root operation";
         };
         return what + "; the processor is in VMX non-root operation (a guest's VMX instruction causes a VM exit, SDM"
                 + " §25.1.2): make the guest exit first, e.g. with vmcall";
