@@ -69,9 +69,11 @@ class BadInputTest {
 
     @Test
     void unknownOpListsTheKnownOps() throws IOException {
-        Path p = steps("op.json", GOOD_STEP, "{\"op\": \"vmlaunch\"}");
-        rejected(p, p + ":5:8: error: step 2: unknown op \"vmlaunch\"; known ops: access, cpu, expectCpu,"
-                + " expectEntry, expectTlb, invlpg, movToCr3, pte");
+        Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
+        rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, cpu, cpuid, ept,"
+                + " expectCpu, expectEntry, expectTlb, expectVmcs, guestAccess, guestInvlpg, guestMovFromCr,"
+                + " guestMovToCr, hlt, invept, invlpg, invvpid, io, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch,"
+                + " vmresume, wrmsr");
     }
 
     @Test

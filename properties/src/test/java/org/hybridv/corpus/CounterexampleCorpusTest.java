@@ -51,4 +51,18 @@ class CounterexampleCorpusTest {
             assertThat(s.description()).as(p + " cites the SDM").contains("SDM").containsPattern("§\\d");
         }
     }
+
+    @Test
+    void theVmxRegressionsPinTheVmxAndEptRulesWithVol3cCitations() {
+        Scenarios scenarios = new Scenarios(Modules.standard());
+        List<Path> vmx = scenarios().stream()
+                .filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions/vmx"))).toList();
+        assertThat(vmx).hasSizeGreaterThanOrEqualTo(30);
+        for (Path p : vmx) {
+            Scenario s = ((ParseResult.Parsed) scenarios.parse(p)).scenario();
+            assertThat(s.description()).as(p + " cites SDM Vol. 3C").contains("Vol. 3C").containsPattern("§2[4-8]");
+            assertThat(s.steps()).as(p + " enters a guest or checks VM entry").anyMatch(n -> n.step().op()
+                    .equals("vmlaunch"));
+        }
+    }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every step example people copy from — the ```json blocks of docs/scenario-format.md and the examples
- * {@code hybridv ops} prints — is a valid step, and every op is documented.
+ * {@code hybridv ops} prints — is a valid step for the decoder and for the schema, and every op is documented.
  */
 class DocumentedExamplesTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -64,7 +64,7 @@ class DocumentedExamplesTest {
         List<String> documented = steps.stream().map(s -> s.get("op").asText()).distinct().sorted().toList();
         assertThat(documented).as("every op has an example in the guide").isEqualTo(Modules.standard().names());
         return steps.stream().map(s -> DynamicTest.dynamicTest(s.toString(), () ->
-                assertThat(verdict(asScenario(MAPPER.writeValueAsString(s)))).isEqualTo("valid")));
+                assertValid(MAPPER.writeValueAsString(s))));
     }
 
     /**
@@ -96,6 +96,14 @@ class DocumentedExamplesTest {
     @TestFactory
     Stream<DynamicTest> everyOpsExampleIsValid() {
         return Modules.standard().operations().stream().map(Operation::example).map(example ->
-                DynamicTest.dynamicTest(example, () -> assertThat(verdict(asScenario(example))).isEqualTo("valid")));
+                DynamicTest.dynamicTest(example, () -> assertValid(example)));
+    }
+
+    /** The decoder accepts the step, and so does docs/scenario.schema.json. */
+    private static void assertValid(String step) throws IOException {
+        assertThat(verdict(asScenario(step))).isEqualTo("valid");
+        String text = "{\"format\": \"hybridv-scenario/1\", \"title\": \"example\", \"machine\": {\"memoryFrames\": 64,"
+                + " \"maxPhysAddr\": 39}, \"steps\": [" + step + "]}";
+        assertThat(ScenarioSchema.problems(MAPPER.readTree(text))).as("schema problems").isEmpty();
     }
 }

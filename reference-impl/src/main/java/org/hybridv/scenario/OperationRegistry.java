@@ -11,15 +11,23 @@ import java.util.function.Function;
 
 /**
  * The operations a parser accepts and the state they run on: op name → {@link Operation}, and the machine
- * components with their initial values. Immutable once built; built by installing {@link ScenarioModule}s.
+ * components with their initial values; plus the preconditions modules put on operations, their own or another
+ * module's. Immutable once built; built by installing {@link ScenarioModule}s.
+ *
+ * <p>A precondition says when a step cannot run at all in the current state, whatever its fields: the x86 layer's
+ * bare-processor {@code access} has no meaning while the VMX layer runs a guest, which has its own op for that. The
+ * module that knows the reason declares it, so the op's owner does not learn about later layers.
  */
 public final class OperationRegistry {
     private final Map<String, Operation> operations;
     private final Map<Component<?>, Function<MachineSpec, ?>> components;
+    private final Map<String, List<Function<MachineState, String>>> preconditions;
 
-    private OperationRegistry(Map<String, Operation> operations, Map<Component<?>, Function<MachineSpec, ?>> c) {
+    private OperationRegistry(Map<String, Operation> operations, Map<Component<?>, Function<MachineSpec, ?>> c,
+            Map<String, List<Function<MachineState, String>>> preconditions) {
         this.operations = operations;
         this.components = c;
+        this.preconditions = preconditions;
     }
 
     public static Builder builder() {
@@ -41,6 +49,21 @@ public final class OperationRegistry {
         return List.copyOf(operations.keySet());
     }
 
+    /**
+     * Why a step of op {@code name} cannot run in {@code state}: the first precondition registered for it (in
+     * installation order) that reports a problem, or null when every one holds (or there are none). The message is
+     * in the scenario's words and says what to do instead; {@link Replayer} reports it as unusable input.
+     */
+    public String problem(String name, MachineState state) {
+        for (Function<MachineState, String> p : preconditions.getOrDefault(name, List.of())) {
+            String problem = p.apply(state);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+
     /** The state every scenario on {@code spec} starts from: each component's initial value. */
     public MachineState initialState(MachineSpec spec) {
         Map<Component<?>, Object> parts = new HashMap<>();
@@ -53,6 +76,7 @@ public final class OperationRegistry {
         private final Map<String, Operation> operations = new TreeMap<>();
         private final Map<Component<?>, Function<MachineSpec, ?>> components = new LinkedHashMap<>();
         private final List<String> modules = new ArrayList<>();
+        private final Map<String, List<Function<MachineState, String>>> preconditions = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -81,9 +105,32 @@ public final class OperationRegistry {
             return this;
         }
 
+        /**
+         * A condition a step of op {@code op} needs before it runs: {@code problem} maps the state before the step to
+         * null (the step may run) or to a message saying why not and what to use instead. Any module may constrain any
+         * op, its own or one an earlier module registered; {@link #build()} rejects a precondition on an op that no
+         * installed module registers.
+         */
+        public Builder precondition(String op, Function<MachineState, String> problem) {
+            if (op == null || problem == null) {
+                throw new IllegalArgumentException("a precondition needs an op name and a function");
+            }
+            preconditions.computeIfAbsent(op, k -> new ArrayList<>()).add(problem);
+            return this;
+        }
+
         public OperationRegistry build() {
+            for (String op : preconditions.keySet()) {
+                if (!operations.containsKey(op)) {
+                    throw new IllegalArgumentException("a precondition names op \"" + op + "\", which no installed"
+                            + " module registers");
+                }
+            }
+            Map<String, List<Function<MachineState, String>>> p = new HashMap<>();
+            preconditions.forEach((op, list) -> p.put(op, List.copyOf(list)));
             return new OperationRegistry(java.util.Collections.unmodifiableMap(new TreeMap<>(operations)),
-                    java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components)));
+                    java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components)),
+                    java.util.Collections.unmodifiableMap(p));
         }
     }
 }

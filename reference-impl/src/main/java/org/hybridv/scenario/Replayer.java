@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Runs a scenario against the reference: the initial state from the {@code machine}, then each step's executor in
  * order, {@code state = f(state, step)}. Every step runs even after a check fails (a trace that stops at the first
- * difference hides the next one); a step the reference cannot run ends the replay as unusable.
+ * difference hides the next one); a step the reference cannot run ends the replay as unusable, and so does a step
+ * whose op's {@linkplain OperationRegistry#problem preconditions} do not hold in the state before it.
  */
 public final class Replayer {
     private final OperationRegistry registry;
@@ -28,6 +29,11 @@ public final class Replayer {
             if (operation == null) {
                 return new Replay(source, scenario, done, new ScenarioError(source, n.number(), op, n.location(),
                         "op \"" + op + "\" is not registered in this hybridv", null));
+            }
+            String problem = registry.problem(op, state);
+            if (problem != null) {
+                return new Replay(source, scenario, done, new ScenarioError(source, n.number(), op, n.location(),
+                        problem, null));
             }
             StepResult result;
             try {

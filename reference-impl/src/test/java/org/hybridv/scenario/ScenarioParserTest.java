@@ -87,7 +87,9 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, cpu, expectCpu, expectEntry, expectTlb, invlpg, movToCr3, pte");
+                + " known ops: access, cpu, cpuid, ept, expectCpu, expectEntry, expectTlb, expectVmcs, guestAccess,"
+                + " guestInvlpg, guestMovFromCr, guestMovToCr, hlt, invept, invlpg, invvpid, io, movToCr3, pte, rdmsr,"
+                + " vmcall, vmcs, vmlaunch, vmresume, wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
     }
@@ -230,8 +232,10 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "cpu", "expectCpu", "expectEntry", "expectTlb",
-                "invlpg", "movToCr3", "pte");
+        assertThat(registry.names()).containsExactly("access", "cpu", "cpuid", "ept", "expectCpu", "expectEntry",
+                "expectTlb", "expectVmcs", "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr", "hlt",
+                "invept", "invlpg", "invvpid", "io", "movToCr3", "pte", "rdmsr", "vmcall", "vmcs", "vmlaunch",
+                "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");

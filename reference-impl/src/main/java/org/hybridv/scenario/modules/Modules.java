@@ -1,6 +1,7 @@
 package org.hybridv.scenario.modules;
 
 import org.hybridv.scenario.OperationRegistry;
+import org.hybridv.scenario.vmx.VmxModule;
 import org.hybridv.scenario.x86.X86Module;
 
 /**
@@ -14,6 +15,7 @@ public final class Modules {
     public static OperationRegistry standard() {
         return OperationRegistry.builder()
                 .install(new X86Module())
+                .install(new VmxModule())
                 .build();
     }
 }

@@ -32,7 +32,7 @@ public record CpuStep(Cr0Bits cr0, Cr3Load cr3, Cr4Bits cr4, EferBits efer, Long
 
     /** CR0 bits; null leaves a bit unchanged. */
     public record Cr0Bits(Boolean pe, Boolean wp, Boolean pg) {
-        Cr0 applyTo(Cr0 old) {
+        public Cr0 applyTo(Cr0 old) {
             return new Cr0(pe == null ? old.pe() : pe, wp == null ? old.wp() : wp, pg == null ? old.pg() : pg);
         }
 
@@ -45,7 +45,7 @@ public record CpuStep(Cr0Bits cr0, Cr3Load cr3, Cr4Bits cr4, EferBits efer, Long
     /** CR4 bits; null leaves a bit unchanged. */
     public record Cr4Bits(Boolean pse, Boolean pae, Boolean pge, Boolean pcide, Boolean smep, Boolean smap,
             Boolean pke) {
-        Cr4 applyTo(Cr4 old) {
+        public Cr4 applyTo(Cr4 old) {
             return new Cr4(pse == null ? old.pse() : pse, pae == null ? old.pae() : pae, pge == null ? old.pge() : pge,
                     pcide == null ? old.pcide() : pcide, smep == null ? old.smep() : smep,
                     smap == null ? old.smap() : smap, pke == null ? old.pke() : pke);
@@ -60,7 +60,7 @@ public record CpuStep(Cr0Bits cr0, Cr3Load cr3, Cr4Bits cr4, EferBits efer, Long
 
     /** IA32_EFER bits; null leaves a bit unchanged. */
     public record EferBits(Boolean lme, Boolean nxe) {
-        Efer applyTo(Efer old) {
+        public Efer applyTo(Efer old) {
             return new Efer(lme == null ? old.lme() : lme, nxe == null ? old.nxe() : nxe);
         }
 

@@ -8,11 +8,15 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.ErrorCode;
 import org.hybridv.x86.Hex;
 
-/** How the x86 steps show values in traces and reports: hex numbers, entries and registers with their flags. */
-final class Render {
+/**
+ * How the x86 steps show values in traces and reports: hex numbers, entries and registers with their flags. Public
+ * for the layers above, whose steps show the same values (a #PF error code delivered to a guest, a guest CR0) the same
+ * way.
+ */
+public final class Render {
     private Render() {}
 
-    static String hex(long v) {
+    public static String hex(long v) {
         return Hex.of(v);
     }
 
@@ -42,7 +46,7 @@ final class Render {
     }
 
     /** An error code with its flags by SDM name, also for bits the reference does not produce. */
-    static String errorCode(long bits) {
+    public static String errorCode(long bits) {
         String[] names = {"P", "W", "U", "RSVD", "I/D", "PK", "SS", "HLAT"};
         List<String> set = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
@@ -58,7 +62,7 @@ final class Render {
     }
 
     /** "pe=1 wp=0" for the fields named (non-null). */
-    static String flags(String[] names, Boolean... values) {
+    public static String flags(String[] names, Boolean... values) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < names.length; i++) {
             if (values[i] != null) {
@@ -68,25 +72,25 @@ final class Render {
         return String.join(" ", out);
     }
 
-    static long eferBits(CpuState cpu) {
+    public static long eferBits(CpuState cpu) {
         Efer e = cpu.efer();
         return (e.lme() ? 1L << Efer.LME_BIT : 0) | (cpu.ia32eMode() ? 1L << Efer.LMA_BIT : 0)
                 | (e.nxe() ? 1L << Efer.NXE_BIT : 0);
     }
 
-    static String cr0(CpuState c) {
+    public static String cr0(CpuState c) {
         return named(c.cr0().bits(), c.cr0().pe() ? "PE" : null, c.cr0().wp() ? "WP" : null,
                 c.cr0().pg() ? "PG" : null);
     }
 
-    static String cr4(CpuState c) {
+    public static String cr4(CpuState c) {
         var r = c.cr4();
         return named(r.bits(), r.pse() ? "PSE" : null, r.pae() ? "PAE" : null, r.pge() ? "PGE" : null,
                 r.pcide() ? "PCIDE" : null, r.smep() ? "SMEP" : null, r.smap() ? "SMAP" : null,
                 r.pke() ? "PKE" : null);
     }
 
-    static String efer(CpuState c) {
+    public static String efer(CpuState c) {
         return named(eferBits(c), c.efer().lme() ? "LME" : null, c.ia32eMode() ? "LMA" : null,
                 c.efer().nxe() ? "NXE" : null);
     }

@@ -34,7 +34,7 @@ final class X86Decoders {
     static final List<String> MOV_TO_CR3 = List.of("value", "expect");
     static final List<String> EXPECT_ENTRY = concat(List.of("table", "index"), ENTRY_FIELDS);
     static final List<String> EXPECT_CPU = List.of("cr0", "cr2", "cr3", "cr4", "efer", "cpl", "ac", "pkru");
-    static final List<String> EXPECT_TLB = List.of("linear", "pcid", "cached", "physical", "pageSize", "global",
+    static final List<String> EXPECT_TLB = List.of("linear", "pcid", "vpid", "ep4ta", "cached", "physical", "pageSize", "global",
             "writable", "user", "noExecute", "dirty");
 
     private static final int INDEX_MAX = 511;
@@ -201,8 +201,15 @@ final class X86Decoders {
         }
         f.requireAny(List.of("cached", "physical", "pageSize", "global", "writable", "user", "noExecute", "dirty"));
         OptionalLong pcid = f.optionalUnsigned("pcid", 12);
+        OptionalLong vpid = f.optionalUnsigned("vpid", 16);
+        OptionalLong ep4ta = f.optionalUnsigned("ep4ta", 52);
+        if (ep4ta.isPresent() && (ep4ta.getAsLong() & 0xFFF) != 0) {
+            throw f.error("ep4ta", Render.hex(ep4ta.getAsLong()) + " is not 4-KByte aligned (the EP4TA is the address"
+                    + " of the EPT PML4 table, EPTP bits 51:12: for eptp frame 20 it is 0x14000)");
+        }
         OptionalLong physical = f.optionalUnsigned("physical", 52);
-        return new ExpectTlbStep(linear, pcid.isPresent() ? (int) pcid.getAsLong() : null, f.optionalBool("cached"),
+        return new ExpectTlbStep(linear, pcid.isPresent() ? (int) pcid.getAsLong() : null,
+                vpid.isPresent() ? (int) vpid.getAsLong() : null, boxed(ep4ta), f.optionalBool("cached"),
                 physical.isPresent() ? physical.getAsLong() : null, f.optionalChoice("pageSize", PAGE_SIZES)
                         .orElse(null), f.optionalBool("global"), f.optionalBool("writable"), f.optionalBool("user"),
                 f.optionalBool("noExecute"), f.optionalBool("dirty"));

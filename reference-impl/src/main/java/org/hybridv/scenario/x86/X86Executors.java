@@ -22,6 +22,7 @@ import org.hybridv.x86.InstructionStep;
 import org.hybridv.x86.PageFault;
 import org.hybridv.x86.Processor;
 import org.hybridv.x86.TlbEntry;
+import org.hybridv.x86.TlbTag;
 import org.hybridv.x86.X86Machine;
 
 /**
@@ -298,14 +299,18 @@ final class X86Executors {
     static StepResult expectTlb(MachineState s, ExpectTlbStep step) {
         X86Machine m = machine(s);
         int pcid = step.pcid() != null ? step.pcid() : m.cpu().currentPcid();
-        TlbEntry t = m.tlb().lookup(pcid, step.linear());
+        TlbTag tag = new TlbTag(step.vpid() != null ? step.vpid() : 0,
+                step.ep4ta() != null ? step.ep4ta() : TlbTag.NO_EPT);
+        TlbEntry t = m.tlb().lookup(tag, pcid, step.linear());
+        String context = (tag.vpid() == 0 ? "" : ", VPID " + Render.hex(tag.vpid()))
+                + (tag.combined() ? ", EP4TA " + Render.hex(tag.ep4ta()) : "");
         List<Check> checks = new ArrayList<>();
         if (step.cached() != null) {
             checks.add(Check.of("cached", String.valueOf(step.cached()), String.valueOf(t != null)));
         }
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("cached", String.valueOf(t != null));
-        String text = "not cached for PCID " + Render.hex(pcid);
+        String text = "not cached for PCID " + Render.hex(pcid) + context;
         if (t != null) {
             String size = t.pageSize().name().substring("SIZE_".length());
             facts.put("physical", Render.hex(t.translate(step.linear())));
@@ -314,7 +319,7 @@ final class X86Executors {
             text = "cached: " + Render.hex(step.linear()) + " maps to " + Render.hex(t.translate(step.linear())) + " ("
                     + size + (t.rights().writable() ? " RW" : " RO") + (t.rights().user() ? " US" : " S")
                     + (t.rights().executeDisable() ? " XD" : "") + (t.dirty() ? " D" : "")
-                    + (t.global() ? " G" : "") + ", PCID " + Render.hex(t.pcid()) + ")";
+                    + (t.global() ? " G" : "") + ", PCID " + Render.hex(t.pcid()) + context + ")";
             if (step.physical() != null) {
                 checks.add(Check.of("physical", Render.hex(step.physical()), Render.hex(t.translate(step.linear()))));
             }

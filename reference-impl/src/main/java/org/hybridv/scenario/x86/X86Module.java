@@ -54,8 +54,8 @@ public final class X86Module implements ScenarioModule {
                 "{\"op\": \"expectCpu\", \"cr2\": \"0x1000\", \"cpl\": 3}",
                 X86Decoders::expectCpu, (s, step) -> X86Executors.expectCpu(s, (ExpectCpuStep) step)));
         r.operation(new Operation("expectTlb", X86Decoders.EXPECT_TLB,
-                "check the translation the TLB holds for a linear address and PCID",
-                "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"cached\": true, \"physical\": \"0x9000\"}",
+                "check the translation the TLB holds for a linear address and PCID (and VPID, EP4TA)",
+                "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"vpid\": 1, \"cached\": true, \"physical\": \"0x9000\"}",
                 X86Decoders::expectTlb, (s, step) -> X86Executors.expectTlb(s, (ExpectTlbStep) step)));
     }
 }
