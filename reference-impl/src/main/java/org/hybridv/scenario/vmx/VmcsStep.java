@@ -173,12 +173,12 @@ public record VmcsStep(PinBits pin, PrimaryBits primary, SecondaryBits secondary
 
     /**
      * Guest- or host-state fields: the control registers (only the named bits change), CR3's PML4 frame and bits
-     * 11:0, IA32_EFER, the CPL, RFLAGS.AC, PKRU and RIP; null leaves a field unchanged. (The host-state area has no
-     * CPL, RFLAGS or PKRU: a VM exit loads CPL 0 and clears RFLAGS, SDM §27.5; the decoder does not accept them for
-     * the host.)
+     * 11:0, IA32_EFER, the CPL, RFLAGS.AC and RIP; null leaves a field unchanged. (The host-state area has no CPL or
+     * RFLAGS: a VM exit loads CPL 0 and clears RFLAGS, SDM §27.5; PKRU and CR2 are in neither area. The decoder
+     * refuses them where they do not belong.)
      */
     public record StateFields(CpuStep.Cr0Bits cr0, Long cr3Frame, Integer cr3Pcid, CpuStep.Cr4Bits cr4,
-            CpuStep.EferBits efer, Integer cpl, Boolean ac, Integer pkru, Long rip) {
+            CpuStep.EferBits efer, Integer cpl, Boolean ac, Long rip) {
         /** {@code old} with these fields; the reference's CpuState rejects a state it does not model. */
         CpuState applyTo(CpuState old) {
             Cr3 cr3 = cr3Frame == null && cr3Pcid == null ? old.cr3()
@@ -187,7 +187,7 @@ public record VmcsStep(PinBits pin, PrimaryBits primary, SecondaryBits secondary
             return new CpuState(cr0 != null ? cr0.applyTo(old.cr0()) : old.cr0(), old.cr2(), cr3,
                     cr4 != null ? cr4.applyTo(old.cr4()) : old.cr4(),
                     efer != null ? efer.applyTo(old.efer()) : old.efer(), ac != null ? ac : old.ac(),
-                    cpl != null ? cpl : old.cpl(), pkru != null ? pkru : old.pkru(), old.maxPhysAddr());
+                    cpl != null ? cpl : old.cpl(), old.pkru(), old.maxPhysAddr());
         }
 
         @Override
@@ -211,9 +211,6 @@ public record VmcsStep(PinBits pin, PrimaryBits primary, SecondaryBits secondary
             }
             if (ac != null) {
                 parts.add("ac " + (ac ? 1 : 0));
-            }
-            if (pkru != null) {
-                parts.add("pkru " + Render.hex(pkru & 0xFFFF_FFFFL));
             }
             if (rip != null) {
                 parts.add("rip " + Render.hex(rip));

@@ -43,7 +43,7 @@ final class VmxDecoders {
     static final List<String> IO_BITMAP = List.of("all", "ports", "clear");
     static final List<String> MSR_BITMAP = List.of("all", "read", "write");
     static final List<String> EPTP = List.of("frame", "accessedDirty", "raw");
-    static final List<String> GUEST_STATE = List.of("cr0", "cr3", "cr4", "efer", "cpl", "ac", "pkru", "rip");
+    static final List<String> GUEST_STATE = List.of("cr0", "cr3", "cr4", "efer", "cpl", "ac", "rip");
     static final List<String> HOST_STATE = List.of("cr0", "cr3", "cr4", "efer", "rip");
     static final List<String> CR4_BITS = List.of("pse", "pae", "pge", "pcide", "smep", "smap", "pke");
 
@@ -145,6 +145,12 @@ final class VmxDecoders {
         }).orElse(null);
         Long eptp = f.optionalObject("eptp", "eptp", EPTP).map(VmxDecoders::eptp).orElse(null);
         OptionalLong vpid = f.optionalInteger("vpid", 0, 0xFFFF, "16 bits");
+        f.find("guest").ifPresent(v -> {
+            if (v.node().isObject() && v.node().has("pkru")) {
+                throw v.error("no \"pkru\" here: PKRU is not a VMCS field (SDM §24.4); VM entries and exits leave it"
+                        + " alone — set it with a cpu step before vmlaunch, as a hypervisor restores it in software");
+            }
+        });
         VmcsStep.StateFields guest = f.optionalObject("guest", "guest", GUEST_STATE)
                 .map(o -> state(o, GUEST_STATE)).orElse(null);
         f.find("host").ifPresent(v -> {
@@ -227,10 +233,9 @@ final class VmxDecoders {
         }).orElse(null);
         boolean guest = names.contains("cpl");
         OptionalLong cpl = guest ? o.optionalInteger("cpl", 0, 3, "privilege levels 0..3") : OptionalLong.empty();
-        OptionalLong pkru = guest ? o.optionalUnsigned("pkru", 32) : OptionalLong.empty();
         return new VmcsStep.StateFields(cr0, cr3Frame, cr3Pcid, cr4, efer,
                 cpl.isPresent() ? (int) cpl.getAsLong() : null, guest ? o.optionalBool("ac") : null,
-                pkru.isPresent() ? (int) pkru.getAsLong() : null, boxed(o.optionalUnsigned("rip", 64)));
+                boxed(o.optionalUnsigned("rip", 64)));
     }
 
     // ------------------------------------------------------------------ VM entry
