@@ -173,17 +173,6 @@ public final class EptCases {
 
     /** A quadword-aligned canonical linear address with table indices mostly 0, 1 or 511. */
     static long linearAddress(Choices c) {
-        long linear = 0;
-        for (Level level : Level.values()) {
-            int index = switch (c.weighted(40, 20, 20, 20)) {
-                case 0 -> 0;
-                case 1 -> 1;
-                case 2 -> 511;
-                default -> c.below(512);
-            };
-            linear |= (long) index << level.shift();
-        }
-        linear |= c.below(512) * 8L;
-        return Canonical.canonicalize(linear);
+        return Canonical.canonicalize(PagingCases.tableIndices(c) | c.below(512) * 8L);
     }
 }

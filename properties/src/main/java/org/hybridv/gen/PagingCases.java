@@ -68,6 +68,20 @@ public final class PagingCases {
 
     /** A quadword-aligned linear address whose table indices come mostly from {0, 1, 511} so that paths share tables. */
     static long linearAddress(Choices c) {
+        long linear = tableIndices(c);
+        linear |= (long) c.oneOf(0, 8, 0xFF8, c.below(512) * 8);
+        linear = Canonical.canonicalize(linear);
+        if (c.flag(false, 4)) {
+            linear ^= 1L << (48 + c.below(16));
+        }
+        return linear;
+    }
+
+    /**
+     * Bits 47:12 of a linear address: the four table indices, each 0 (40 %), 1, 511 (20 % each) or any (20 %), so that
+     * generated paths share tables.
+     */
+    public static long tableIndices(Choices c) {
         long linear = 0;
         for (Level level : Level.values()) {
             int index = switch (c.weighted(40, 20, 20, 20)) {
@@ -77,11 +91,6 @@ public final class PagingCases {
                 default -> c.below(512);
             };
             linear |= (long) index << level.shift();
-        }
-        linear |= (long) c.oneOf(0, 8, 0xFF8, c.below(512) * 8);
-        linear = Canonical.canonicalize(linear);
-        if (c.flag(false, 4)) {
-            linear ^= 1L << (48 + c.below(16));
         }
         return linear;
     }

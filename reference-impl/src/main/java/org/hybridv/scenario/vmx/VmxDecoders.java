@@ -15,6 +15,7 @@ import org.hybridv.ept.InveptType;
 import org.hybridv.scenario.DecodeContext;
 import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
+import org.hybridv.scenario.x86.AccessOperands;
 import org.hybridv.scenario.x86.CpuStep;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.ExitReason;
@@ -282,25 +283,8 @@ final class VmxDecoders {
     // ------------------------------------------------------------------ guest instructions
 
     static GuestInstructionStep guestAccess(Fields f, DecodeContext c) {
-        long linear = f.unsigned("linear", 64);
-        if ((linear & 7) != 0) {
-            throw f.error("linear", Render.hex(linear) + " is not 8-byte aligned (an access is one aligned quadword,"
-                    + " so it never spans two pages)");
-        }
-        AccessKind kind = f.choice("kind", KINDS);
-        OptionalLong value = f.optionalUnsigned("value", 64);
-        if (value.isPresent() && kind != AccessKind.WRITE) {
-            throw f.error("value", "only a write has a value (this access is a " + kind.name().toLowerCase(
-                    Locale.ROOT) + ")");
-        }
-        OptionalLong cpl = f.optionalInteger("cpl", 0, 3, "privilege levels 0..3");
-        boolean implicit = f.bool("implicitSupervisor", false);
-        if (implicit && kind == AccessKind.FETCH) {
-            throw f.error("implicitSupervisor", "an instruction fetch cannot be an implicit supervisor-mode access"
-                    + " (SDM Vol. 3A §4.6: implicit accesses are data accesses to system structures)");
-        }
-        return new GuestInstructionStep("guestAccess", new GuestInstruction.MemoryAccess(
-                new Access(linear, kind, implicit, value.orElse(0))), cpl.isPresent() ? (int) cpl.getAsLong() : null,
+        AccessOperands o = AccessOperands.decode(f);
+        return new GuestInstructionStep("guestAccess", new GuestInstruction.MemoryAccess(o.access()), o.cpl(),
                 guestExpectation(f));
     }
 

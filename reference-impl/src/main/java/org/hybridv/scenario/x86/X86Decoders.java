@@ -9,6 +9,7 @@ import java.util.OptionalLong;
 import org.hybridv.scenario.DecodeContext;
 import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
+import org.hybridv.x86.Access;
 import org.hybridv.x86.AccessKind;
 import org.hybridv.x86.Canonical;
 import org.hybridv.x86.Entry;
@@ -107,25 +108,10 @@ final class X86Decoders {
     }
 
     static AccessMemoryStep access(Fields f, DecodeContext c) {
-        long linear = f.unsigned("linear", 64);
-        if ((linear & 7) != 0) {
-            throw f.error("linear", Render.hex(linear) + " is not 8-byte aligned (an access is one aligned quadword,"
-                    + " so it never spans two pages)");
-        }
-        AccessKind kind = f.choice("kind", KINDS);
-        OptionalLong value = f.optionalUnsigned("value", 64);
-        if (value.isPresent() && kind != AccessKind.WRITE) {
-            throw f.error("value", "only a write has a value (this access is a " + kind.name().toLowerCase(
-                    java.util.Locale.ROOT) + ")");
-        }
-        OptionalLong cpl = f.optionalInteger("cpl", 0, 3, "privilege levels 0..3");
-        boolean implicit = f.bool("implicitSupervisor", false);
-        if (implicit && kind == AccessKind.FETCH) {
-            throw f.error("implicitSupervisor", "an instruction fetch cannot be an implicit supervisor-mode access"
-                    + " (SDM 4.6: implicit accesses are data accesses to system structures)");
-        }
-        return new AccessMemoryStep(linear, kind, value.orElse(0), cpl.isPresent() ? (int) cpl.getAsLong() : null,
-                implicit, f.find("expect").map(X86Decoders::accessExpectation).orElse(null));
+        AccessOperands o = AccessOperands.decode(f);
+        Access a = o.access();
+        return new AccessMemoryStep(a.linear(), a.kind(), a.value(), o.cpl(), a.implicitSupervisor(),
+                f.find("expect").map(X86Decoders::accessExpectation).orElse(null));
     }
 
     static AccessExpectation accessExpectation(JsonValue v) {
