@@ -336,4 +336,22 @@ class HypervisorTest {
         outcome(c, VcpuOutcome.Retired.class);
         assertThat(c.machine().vcpu(K).launched()).isTrue();
     }
+
+    @Test
+    @DisplayName("TLB-6: an INVLPG exit invalidates the page for the vCPU's VPID; a non-canonical address is dropped")
+    void invlpgExitCanonicalOnly() {
+        XenMachine m = machine();
+        TlbEntry e = TlbEntry.linear(new org.hybridv.x86.TlbTag(1, org.hybridv.x86.TlbTag.NO_EPT), 0, false, 0x5000,
+                org.hybridv.x86.PageSize.SIZE_4K, DATA_RW << 12, new org.hybridv.x86.Rights(true, false, false, 0),
+                false);
+        XenMachine cached = m.withProcessor(m.processor().withMachine(m.processor().machine()
+                .withTlb(m.processor().machine().tlb().fill(e))));
+        HvStep bad = Hypervisor.handle(cached, K, ExitInformation.of(ExitReason.INVLPG, 0x0000_8000_0000_5000L),
+                new GuestInstruction.Invlpg(0x0000_8000_0000_5000L), Hypercall.of(0));
+        assertThat(outcome(bad, VcpuOutcome.Resumed.class).rule()).isEqualTo("TLB-6");
+        assertThat(entriesOf(bad.machine(), 1)).hasSize(1);
+        HvStep ok = Hypervisor.handle(cached, K, ExitInformation.of(ExitReason.INVLPG, 0x5000),
+                new GuestInstruction.Invlpg(0x5000), Hypercall.of(0));
+        assertThat(entriesOf(ok.machine(), 1)).isEmpty();
+    }
 }
