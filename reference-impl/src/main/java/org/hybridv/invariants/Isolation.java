@@ -1,0 +1,93 @@
+package org.hybridv.invariants;
+
+import org.hybridv.ept.Eptp;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.TlbEntry;
+import org.hybridv.xen.Domain;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.Vcpu;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * I1 Isolation: no translation usable by a domain reaches a frame it does not own, or a hypervisor frame. Usable
+ * translations: in direct mode, every leaf of the tables from each vCPU's base pointer ({@code guest_table}, which
+ * its CR3 holds); in HAP mode, every leaf of its EPT (built from the p2m, HAP-1/HAP-2: the guest's own tables only
+ * choose among guest frames the EPT maps); in every mode, every TLB entry tagged with one of its VPIDs. Shadow mode
+ * has no shadows in this part of the model, so only its TLB entries are checked.
+ */
+public final class Isolation {
+    private Isolation() {}
+
+    public static InvariantResult check(XenMachine m) {
+        FrameTable frames = m.frames();
+        for (Domain d : m.domains().values()) {
+            if (d.mode() == MmuMode.DIRECT) {
+                for (Vcpu v : d.vcpus()) {
+                    Long root = m.guestTables().get(v.id());
+                    if (root == null) {
+                        continue;
+                    }
+                    for (GuestMappings.Mapping map : GuestMappings.paging(m.memory(), root)) {
+                        String bad = notOwned(frames, map.frame(), d.id());
+                        if (bad != null) {
+                            return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " (CR3 "
+                                    + Hex.of(root) + "): linear " + map + " reaches " + bad + " (L1-2, LN-3)");
+                        }
+                    }
+                }
+            }
+            if (d.mode() == MmuMode.HAP) {
+                for (GuestMappings.Mapping map : GuestMappings.ept(m.memory(), new Eptp(d.eptp()))) {
+                    String bad = notOwned(frames, map.frame(), d.id());
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d.id() + " EPT: guest-physical " + map
+                                + " reaches " + bad + " (HAP-1, HAP-2)");
+                    }
+                }
+            }
+        }
+        for (TlbEntry e : m.processor().machine().tlb().entries()) {
+            int d = m.domainOfVpid(e.tag().vpid());
+            if (d < 0) {
+                continue;
+            }
+            long first = e.physicalBase() >>> 12;
+            long n = e.pageSize().bytes() >>> 12;
+            for (long f = first; f < first + n && f < frames.size(); f++) {
+                String bad = notOwned(frames, f, d);
+                if (bad != null) {
+                    return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid() + " ("
+                            + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase()) + " → frame "
+                            + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)");
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    static String vcpuOf(XenMachine m, int vpid) {
+        for (Domain d : m.domains().values()) {
+            for (Vcpu v : d.vcpus()) {
+                if (v.vpid() == vpid) {
+                    return v.id().toString();
+                }
+            }
+        }
+        return "no vCPU";
+    }
+
+    /** Null if {@code mfn} is a frame owned by {@code d}, otherwise what it is. */
+    static String notOwned(FrameTable frames, long mfn, int d) {
+        if (!frames.contains(mfn)) {
+            return "a frame beyond RAM";
+        }
+        FrameInfo f = frames.get(mfn);
+        if (f.owner() == d) {
+            return null;
+        }
+        return f.owner() == FrameInfo.XEN ? "a hypervisor frame " + f : "a frame of " + FrameInfo.ownerName(f.owner())
+                + " " + f;
+    }
+}

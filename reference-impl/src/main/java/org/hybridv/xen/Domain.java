@@ -1,0 +1,65 @@
+package org.hybridv.xen;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.hybridv.x86.Checks;
+
+/**
+ * A domain as the hypervisor keeps it besides the frame table (which alone says which frames it owns: OWN-1).
+ *
+ * @param id                     the domain id (0..{@link FrameInfo#MAX_DOMAIN})
+ * @param mode                   its MMU mode
+ * @param p2m                    guest frame → machine frame, for shadow and HAP; in direct mode guest-physical =
+ *                               machine for the domain's own frames (SWITCH_MMU POST-3, identity chosen) and the
+ *                               p2m is the identity on them
+ * @param vcpus                  its vCPUs, by index
+ * @param eptp                   the EPTP of the EPT built from the p2m in hypervisor frames (HAP mode), 0 otherwise
+ * @param hypercallPageInstalled hybrid-design.md §1.2 {@code hypercall_page_installed}
+ */
+public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu> vcpus, long eptp,
+        boolean hypercallPageInstalled) {
+    public Domain {
+        Checks.inRange("domain", id, 0, FrameInfo.MAX_DOMAIN);
+        Checks.notNull("MMU mode", mode);
+        Checks.notNull("p2m", p2m);
+        Checks.notNull("vCPUs", vcpus);
+        p2m = Collections.unmodifiableSortedMap(new TreeMap<>(p2m));
+        vcpus = List.copyOf(vcpus);
+        for (int i = 0; i < vcpus.size(); i++) {
+            if (!vcpus.get(i).id().equals(new VcpuId(id, i))) {
+                throw new IllegalArgumentException("vCPU " + i + " of d" + id + " is " + vcpus.get(i).id());
+            }
+        }
+        if ((eptp != 0) != (mode == MmuMode.HAP)) {
+            throw new IllegalArgumentException("d" + id + " in " + mode + " mode with EPTP " + eptp);
+        }
+    }
+
+    public Vcpu vcpu(int index) {
+        Checks.inRange("vCPU index", index, 0, vcpus.size() - 1);
+        return vcpus.get(index);
+    }
+
+    public Domain withVcpu(Vcpu v) {
+        List<Vcpu> l = new ArrayList<>(vcpus);
+        if (v.id().vcpu() == vcpus.size()) {
+            l.add(v);
+        } else {
+            l.set(v.id().vcpu(), v);
+        }
+        return new Domain(id, mode, p2m, l, eptp, hypercallPageInstalled);
+    }
+
+    public Domain withHypercallPageInstalled(boolean b) {
+        return new Domain(id, mode, p2m, vcpus, eptp, b);
+    }
+
+    /** The machine frame of guest frame {@code gfn}: the p2m's entry, or -1 if the gfn is not the domain's RAM. */
+    public long machineFrame(long gfn) {
+        Long m = p2m.get(gfn);
+        return m == null ? -1 : m;
+    }
+}

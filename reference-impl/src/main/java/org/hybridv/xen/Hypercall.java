@@ -1,0 +1,51 @@
+package org.hybridv.xen;
+
+import java.util.List;
+import org.hybridv.x86.Checks;
+import org.hybridv.x86.Hex;
+
+/**
+ * A hypercall as the guest issues it through VMCALL: the number in RAX and the arguments in RDI, RSI, RDX, R10, R8
+ * (the 64-bit HVM ABI, Xen {@code hvm_hypercall}). Argument meanings in this model (request structures are passed by
+ * value instead of through guest memory; batching is a sequence of calls):
+ * <ul>
+ * <li>{@code mmu_update} (1): {@code (ptr, val)} — one {@code mmu_update_t};</li>
+ * <li>{@code update_va_mapping} (14): {@code (va, val, flags)} — as in Xen;</li>
+ * <li>{@code mmuext_op} (26): {@code (cmd, arg1)} — one {@code mmuext_op_t}.</li>
+ * </ul>
+ */
+public record Hypercall(long number, List<Long> args) {
+    public Hypercall {
+        Checks.notNull("args", args);
+        args = List.copyOf(args);
+        if (args.size() > 5) {
+            throw new IllegalArgumentException("a hypercall has at most 5 arguments, not " + args.size());
+        }
+    }
+
+    public static Hypercall of(long number, long... args) {
+        return new Hypercall(number, java.util.Arrays.stream(args).boxed().toList());
+    }
+
+    /** Argument {@code i}, 0 if not given (the register holds whatever it holds; 0 here). */
+    public long arg(int i) {
+        return i < args.size() ? args.get(i) : 0;
+    }
+
+    public static Hypercall mmuUpdate(long ptr, long val) {
+        return of(Hypercalls.HYPERVISOR_MMU_UPDATE, ptr, val);
+    }
+
+    public static Hypercall updateVaMapping(long va, long val, long flags) {
+        return of(Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING, va, val, flags);
+    }
+
+    public static Hypercall mmuextOp(int cmd, long arg1) {
+        return of(Hypercalls.HYPERVISOR_MMUEXT_OP, cmd, arg1);
+    }
+
+    @Override
+    public String toString() {
+        return "hypercall " + number + args.stream().map(Hex::of).toList();
+    }
+}

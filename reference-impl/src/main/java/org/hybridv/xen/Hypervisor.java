@@ -1,0 +1,332 @@
+package org.hybridv.xen;
+
+import org.hybridv.vmx.CrAccessExits;
+import org.hybridv.vmx.EntryOutcome;
+import org.hybridv.vmx.EntryStep;
+import org.hybridv.vmx.ExitInformation;
+import org.hybridv.vmx.ExitReason;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.vmx.GuestOutcome;
+import org.hybridv.vmx.GuestState;
+import org.hybridv.vmx.GuestStep;
+import org.hybridv.vmx.InvvpidType;
+import org.hybridv.vmx.NonRoot;
+import org.hybridv.vmx.VmEntries;
+import org.hybridv.vmx.VmExits;
+import org.hybridv.vmx.Vmcs;
+import org.hybridv.vmx.VmxMode;
+import org.hybridv.vmx.VmxProcessor;
+import org.hybridv.x86.Canonical;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.ErrorCode;
+import org.hybridv.x86.GeneralProtection;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.InstructionOutcome;
+import org.hybridv.x86.InstructionStep;
+import org.hybridv.x86.PageFault;
+import org.hybridv.x86.Processor;
+import org.hybridv.x86.X86Machine;
+
+/**
+ * Running vCPUs: {@code post = run(pre, vcpu, instruction)} enters the vCPU if needed (VMLAUNCH, later VMRESUME),
+ * executes one guest instruction in non-root operation ({@link NonRoot#execute}), and if it exits, handles the exit
+ * ({@code post = handle(pre, exit)}) in root operation, ready to resume the guest. One handler per exit reason the VMX
+ * layer produces.
+ *
+ * <p>The hypervisor learns what the guest did from the exit information and, like Xen's emulator decoding the
+ * faulting instruction, from the instruction itself (the value a faulting store writes, the source of a MOV to CR3).
+ */
+public final class Hypervisor {
+    private Hypervisor() {}
+
+    /** {@link #run(XenMachine, VcpuId, GuestInstruction, Hypercall)} with no hypercall registers. */
+    public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn) {
+        return run(pre, id, insn, Hypercall.of(0));
+    }
+
+    /** VMCALL with RAX = {@code call.number()} and the arguments in RDI, RSI, RDX, R10, R8. */
+    public static HvStep hypercall(XenMachine pre, VcpuId id, Hypercall call) {
+        return run(pre, id, new GuestInstruction.Vmcall(), call);
+    }
+
+    /**
+     * One instruction of vCPU {@code id}. If another vCPU is running in non-root operation, it is first preempted (an
+     * external-interrupt exit: the timer; the handler does nothing). Then the vCPU's VMCS becomes current (VMPTRLD),
+     * the processor enters it (VMLAUNCH the first time, VMRESUME after), and the instruction executes.
+     *
+     * A vCPU of a shadow-mode domain does not run in this part of the model: {@link VcpuOutcome.NotModelled}.
+     *
+     * @param regs the general-purpose registers a VMCALL passes (number and arguments)
+     */
+    public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
+        Vcpu v = pre.vcpu(id);
+        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
+            return new HvStep(new VcpuOutcome.NotModelled(null, "shadow paging is not modelled in this part: a"
+                    + " shadow-mode vCPU has no shadow tables to run on (running it on its guest tables would let"
+                    + " the hardware walk guest frame numbers as machine frames)"), pre);
+        }
+        XenMachine m = pre;
+        if (m.current().isPresent() && !m.current().get().equals(id) && m.processor().mode() == VmxMode.NON_ROOT) {
+            VmxProcessor out = VmExits.exit(m.processor(), ExitInformation.of(ExitReason.EXTERNAL_INTERRUPT, 0));
+            m = m.withCurrent(m.current().get(), out);
+        }
+        VmxProcessor p = m.processor();
+        if (p.mode() == VmxMode.ROOT) {
+            if (v.blocked()) {
+                return new HvStep(new VcpuOutcome.Blocked(), pre);
+            }
+            p = new VmxProcessor(p.machine(), VmxMode.ROOT, v.vmcs(), v.launched());
+            EntryStep e = VmEntries.enter(p, v.launched());
+            if (!(e.outcome() instanceof EntryOutcome.Entered)) {
+                return new HvStep(new VcpuOutcome.EntryFailed(e.outcome().toString()), m.withCurrent(id,
+                        e.processor()));
+            }
+            p = e.processor();
+        }
+        GuestStep g = NonRoot.execute(p, insn);
+        XenMachine after = m.withCurrent(id, g.processor());
+        GuestOutcome o = g.outcome();
+        if (o instanceof GuestOutcome.Retired r) {
+            return new HvStep(new VcpuOutcome.Retired(r.value()), after);
+        }
+        if (o instanceof GuestOutcome.Delivered d) {
+            return new HvStep(new VcpuOutcome.Delivered(d.vector(), d.errorCode(), d.errorCodeValid(), d.cr2()),
+                    after);
+        }
+        return handle(after, id, ((GuestOutcome.Exited) o).exit(), insn, regs);
+    }
+
+    /** The exit handler for {@code exit}, which vCPU {@code id} (current, in root operation now) just took. */
+    public static HvStep handle(XenMachine m, VcpuId id, ExitInformation exit, GuestInstruction insn,
+            Hypercall regs) {
+        Domain d = m.domain(id.domain());
+        switch (exit.reason()) {
+            case CPUID:
+                return new HvStep(CpuidLeaves.cpuid(((GuestInstruction.Cpuid) insn).leaf()), m);
+            case VMCALL:
+                return vmcall(m, id, regs);
+            case MSR_WRITE:
+                return wrmsr(m, id, (GuestInstruction.Wrmsr) insn);
+            case MSR_READ:
+                return inject(m, exit.reason(), GeneralProtection.VECTOR, 0, true, 0, "MSR",
+                        "RDMSR " + Hex.of(((GuestInstruction.Rdmsr) insn).msr())
+                                + ": not an MSR the hypervisor emulates (the hypercall MSR is write-only)");
+            case EXCEPTION_OR_NMI:
+                return exception(m, id, d, exit, insn);
+            case CR_ACCESS:
+                return crAccess(m, id, d, (GuestInstruction.MovToCr) insn);
+            case INVLPG:
+                return invlpg(m, id, exit.qualification());
+            case HLT:
+                return new HvStep(new VcpuOutcome.Blocked(), m.withVcpu(m.vcpu(id).withBlocked(true)));
+            case IO_INSTRUCTION: {
+                GuestInstruction.Io io = (GuestInstruction.Io) insn;
+                long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
+                return new HvStep(new VcpuOutcome.Resumed(exit.reason(), io.in() ? ones : 0, "I/O"), m);
+            }
+            case EPT_VIOLATION:
+            case EPT_MISCONFIG:
+                return new HvStep(new VcpuOutcome.GuestError(exit.reason(), exit.guestPhysicalAddress(), "HAP-1",
+                        "guest-physical " + Hex.of(exit.guestPhysicalAddress()) + " of d" + d.id()
+                                + (d.machineFrame(exit.guestPhysicalAddress() >>> 12) < 0 ? " is not in the p2m"
+                                        : " is mapped, the access is not permitted")
+                                + ": Xen crashes the domain"), m);
+            case EXTERNAL_INTERRUPT:
+                return new HvStep(new VcpuOutcome.Resumed(exit.reason(), 0, "timer"), m);
+            default:
+                return new HvStep(new VcpuOutcome.NotModelled(exit.reason(), "no handler for " + exit.reason()), m);
+        }
+    }
+
+    // ---- VMCALL ------------------------------------------------------------------------------------------------
+
+    /**
+     * Hypercall entry (Xen {@code hvm_hypercall}): refused with -EPERM unless the guest runs at CPL 0 (XSA-76;
+     * hybrid-design §1.1; real mode has CPL 0 and is accepted, as in Xen). Then by number: {@code mmu_update},
+     * {@code update_va_mapping}, {@code mmuext_op} go to the direct-paging core — refused with -EOPNOTSUPP unless the
+     * domain is in direct mode (MU-1, XSA-109: a translated domain must never reach the PV MMU) — and the core's TLB
+     * obligations are performed before the guest resumes ({@link TlbDiscipline}). Any other number: -ENOSYS.
+     */
+    static HvStep vmcall(XenMachine m, VcpuId id, Hypercall call) {
+        CpuState g = m.vcpu(id).vmcs().guest().cpu();
+        if (g.cpl() != 0) {
+            return refused(m, call, Errno.EPERM, "XSA-76", "hypercall from CPL " + g.cpl());
+        }
+        long nr = call.number();
+        boolean mmu = nr == Hypercalls.HYPERVISOR_MMU_UPDATE || nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING
+                || nr == Hypercalls.HYPERVISOR_MMUEXT_OP;
+        if (!mmu) {
+            return refused(m, call, Errno.ENOSYS, "hvm_hypercall", "no hypercall " + nr + " in this model");
+        }
+        Domain d = m.domain(id.domain());
+        if (d.mode() != MmuMode.DIRECT) {
+            return refused(m, call, Errno.EOPNOTSUPP, "MU-1", "d" + d.id() + " is in " + d.mode()
+                    + " mode: the PV MMU hypercalls are for direct mode only (XSA-109)");
+        }
+        DirectPagingState s = m.paging();
+        MmuResult r;
+        if (nr == Hypercalls.HYPERVISOR_MMU_UPDATE) {
+            r = DirectPaging.mmuUpdate(s, id, call.arg(0), call.arg(1));
+        } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
+            r = DirectPaging.updateVaMapping(s, id, call.arg(0), call.arg(1), call.arg(2));
+        } else {
+            r = DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1));
+        }
+        if (r instanceof MmuResult.Refused x) {
+            return refused(m, call, x.errno(), x.rule(), x.reason());
+        }
+        MmuResult.Success ok = (MmuResult.Success) r;
+        XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state()), ok.effects());
+        return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), after);
+    }
+
+    private static HvStep refused(XenMachine m, Hypercall call, Errno errno, String rule, String reason) {
+        return new HvStep(new VcpuOutcome.HypercallRefused(call, errno, rule, reason), m);
+    }
+
+    // ---- WRMSR -------------------------------------------------------------------------------------------------
+
+    /**
+     * WRMSR exit. MSR 0x40000000 (the base of leaf 0x40000002) installs the hypercall page ({@link HypercallPage}):
+     * the stubs are written into the target frame and the domain's flag set. A bad page index or an unsuitable page
+     * → #GP(0) injected, nothing changed (Xen {@code guest_wrmsr_xen}). Any other intercepted MSR → #GP(0).
+     */
+    static HvStep wrmsr(XenMachine m, VcpuId id, GuestInstruction.Wrmsr w) {
+        if (w.msr() != HypercallPage.MSR) {
+            return inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0, "MSR",
+                    "WRMSR " + Hex.of(w.msr()) + ": not an MSR the hypervisor emulates");
+        }
+        Domain d = m.domain(id.domain());
+        DirectPagingState s = m.paging();
+        HypercallPage.Target t = HypercallPage.target(s, d, w.value());
+        if (t.refusal() != null) {
+            return inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0, "guest_wrmsr_xen",
+                    "WRMSR " + Hex.of(w.msr()) + " = " + Hex.of(w.value()) + ": " + t.refusal());
+        }
+        long[] words = HypercallPage.contents();
+        org.hybridv.x86.PhysicalMemory mem = s.memory();
+        for (int i = 0; i < words.length; i++) {
+            mem = mem.write(t.mfn(), i, words[i]);
+        }
+        XenMachine after = m.withPaging(s.withMemory(mem));
+        after = after.withDomain(after.domain(d.id()).withHypercallPageInstalled(true));
+        return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "hypercall_page_installed"), after);
+    }
+
+    // ---- exceptions --------------------------------------------------------------------------------------------
+
+    /**
+     * Exception exit. #PF in direct mode: a supervisor-mode write to a present page (error P|W, U/S = 0) is
+     * emulated as a page-table write ({@link DirectPaging#ptwrEmulate}, PTW-1..3, 8-byte store of the instruction's
+     * value); if it is not a page-table write, or refused, the #PF is reflected to the guest with its architectural
+     * error code and CR2 (the faulting address) — as is every other #PF that exits in direct mode. In shadow mode the
+     * #PF is the entry to shadow paging, not modelled in this part. Other exceptions (#DB, #AC, #MC of
+     * {@code HVM_TRAP_MASK}) are reflected.
+     */
+    static HvStep exception(XenMachine m, VcpuId id, Domain d, ExitInformation exit, GuestInstruction insn) {
+        int vector = exit.interruption().vector();
+        if (vector != PageFault.VECTOR) {
+            return inject(m, exit.reason(), vector, exit.interruptionErrorCode(),
+                    exit.interruption().errorCodeValid(), 0, "reflect", "exception " + vector + " reflected");
+        }
+        long cr2 = exit.qualification();
+        int ec = exit.interruptionErrorCode();
+        if (d.mode() == MmuMode.SHADOW) {
+            return new HvStep(new VcpuOutcome.NotModelled(exit.reason(), "#PF " + new ErrorCode(ec) + " at "
+                    + Hex.of(cr2) + ": shadow paging is not modelled in this part"), m);
+        }
+        boolean ptwrCase = (ec & (ErrorCode.P | ErrorCode.WR | ErrorCode.US | ErrorCode.RSVD))
+                == (ErrorCode.P | ErrorCode.WR);
+        if (d.mode() == MmuMode.DIRECT && ptwrCase && insn instanceof GuestInstruction.MemoryAccess a
+                && a.access().isWrite()) {
+            MmuResult r = DirectPaging.ptwrEmulate(m.paging(), id, cr2, a.access().value(), 8);
+            if (r instanceof MmuResult.Success ok) {
+                XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state()), ok.effects());
+                return new HvStep(new VcpuOutcome.Emulated(cr2, a.access().value(), ok.effects(), "PTW-1"), after);
+            }
+            MmuResult.Refused x = (MmuResult.Refused) r;
+            return inject(m, exit.reason(), PageFault.VECTOR, ec, true, cr2, x.rule(), "not emulated: " + x);
+        }
+        return inject(m, exit.reason(), PageFault.VECTOR, ec, true, cr2, "PTW-1",
+                "#PF " + new ErrorCode(ec) + " at " + Hex.of(cr2) + " is not a page-table write");
+    }
+
+    /**
+     * Injects exception {@code vector} into the current guest at the next VM entry (VM-entry interruption
+     * information); for #PF the hypervisor first loads the guest's CR2 with the faulting address (Xen
+     * {@code hvm_inject_page_fault}). Nothing else changes.
+     */
+    static HvStep inject(XenMachine m, ExitReason reason, int vector, int errorCode, boolean errorCodeValid, long cr2,
+            String rule, String why) {
+        XenMachine after = m;
+        if (vector == PageFault.VECTOR) {
+            X86Machine x = m.processor().machine();
+            after = m.withProcessor(m.processor().withMachine(x.withCpu(x.cpu().withCr2(cr2))));
+        }
+        return new HvStep(new VcpuOutcome.Injected(reason, vector, errorCode, errorCodeValid, cr2, rule, why), after);
+    }
+
+    // ---- CR accesses, INVLPG ----------------------------------------------------------------------------------
+
+    /**
+     * CR-access exit (MOV to CR; MOV from CR3 never exits: CR3-store exiting is off except in shadow mode).
+     * <ul>
+     * <li>MOV to CR3 in direct mode: the new root is validated like {@code MMUEXT_NEW_BASEPTR} (MX-3, Xen
+     * {@code new_guest_cr3}) and loaded with the non-global flush of a CR3 load (TLB-4); refused → #GP(0)
+     * injected, nothing changed. In shadow mode: not modelled (shadow paging).</li>
+     * <li>MOV to CR0 changing a host-owned bit (WP in direct mode): the guest's value becomes the read shadow and
+     * the hardware CR0 takes the value with WP forced to 1 (MISC-1); the architectural checks of MOV to CR0 apply
+     * (#GP injected on failure).</li>
+     * </ul>
+     */
+    static HvStep crAccess(XenMachine m, VcpuId id, Domain d, GuestInstruction.MovToCr mov) {
+        Vcpu v = m.vcpu(id);
+        Vmcs vmcs = v.vmcs();
+        CpuState g = vmcs.guest().cpu();
+        if (mov.cr() == 3) {
+            if (d.mode() != MmuMode.DIRECT) {
+                return new HvStep(new VcpuOutcome.NotModelled(ExitReason.CR_ACCESS,
+                        "MOV to CR3 in " + d.mode() + " mode: shadow paging is not modelled in this part"), m);
+            }
+            long mfn = (mov.value() & org.hybridv.x86.Entry.ADDRESS_FIELD) >>> 12;
+            MmuResult r = DirectPaging.newBaseptr(m.paging(), id, mfn);
+            if (r instanceof MmuResult.Refused x) {
+                return inject(m, ExitReason.CR_ACCESS, GeneralProtection.VECTOR, 0, true, 0, x.rule(),
+                        "MOV to CR3 " + Hex.of(mov.value()) + " refused: " + x);
+            }
+            MmuResult.Success ok = (MmuResult.Success) r;
+            XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state()), ok.effects());
+            return new HvStep(new VcpuOutcome.Resumed(ExitReason.CR_ACCESS, mov.value(), "MX-3"), after);
+        }
+        if (mov.cr() == 0) {
+            long mask = vmcs.controls().cr0GuestHostMask();
+            long hw = CrAccessExits.valueAfterMovToCr(0, g.cr0().bits(), mov.value());
+            org.hybridv.x86.Cr0 cr0 = new org.hybridv.x86.Cr0((hw & 1) != 0,
+                    d.mode() == MmuMode.DIRECT || ((hw >>> org.hybridv.x86.Cr0.WP_BIT) & 1) != 0,
+                    ((hw >>> org.hybridv.x86.Cr0.PG_BIT) & 1) != 0);
+            InstructionStep step = Processor.movToCr0(m.processor().machine().withCpu(g), cr0);
+            if (!(step.outcome() instanceof InstructionOutcome.Retired)) {
+                return inject(m, ExitReason.CR_ACCESS, GeneralProtection.VECTOR, 0, true, 0, "SDM MOV CR0",
+                        "MOV to CR0 " + Hex.of(mov.value()) + " faults");
+            }
+            Vmcs nu = vmcs.withGuest(new GuestState(g.withCr0(cr0), vmcs.guest().rip()))
+                    .withControls(vmcs.controls().withCr0Ownership(mask, mov.value() & mask));
+            return new HvStep(new VcpuOutcome.Resumed(ExitReason.CR_ACCESS, mov.value(), "MISC-1"),
+                    m.withVcpu(v.withVmcs(nu)));
+        }
+        return new HvStep(new VcpuOutcome.NotModelled(ExitReason.CR_ACCESS, "MOV to CR" + mov.cr()
+                + " with host-owned bits: no CR4 bit is host-owned in this model"), m);
+    }
+
+    /**
+     * INVLPG exit (shadow mode intercepts it): Xen {@code paging_invlpg} drops a non-canonical address (TLB-6,
+     * XSA-168) and otherwise invalidates the address for the vCPU's VPID (INVVPID individual-address).
+     */
+    static HvStep invlpg(XenMachine m, VcpuId id, long linear) {
+        if (!Canonical.isCanonical(linear)) {
+            return new HvStep(new VcpuOutcome.Resumed(ExitReason.INVLPG, 0, "TLB-6"), m);
+        }
+        XenMachine after = TlbDiscipline.invvpid(m, InvvpidType.INDIVIDUAL_ADDRESS, m.vcpu(id).vpid(), linear);
+        return new HvStep(new VcpuOutcome.Resumed(ExitReason.INVLPG, 0, "TLB-6"), after);
+    }
+}

@@ -1,0 +1,37 @@
+package org.hybridv.xen;
+
+import org.hybridv.vmx.Vmcs;
+import org.hybridv.x86.Checks;
+
+/**
+ * A virtual CPU: its VMCS (controls, guest state, host state, last exit) and the VMCS launch state, and whether it is
+ * blocked (it executed HLT and waits for an event; events are not modelled). The VPID is the VMCS field
+ * {@code controls().vpid()} (distinct per vCPU, never 0: {@link XenMachine}).
+ *
+ * @param id       domain and index
+ * @param vmcs     the vCPU's VMCS; while the vCPU is current it equals the processor's current VMCS
+ * @param launched the launch state: clear until the first VMLAUNCH (SDM 24.1), so the next entry is VMRESUME
+ * @param blocked  HLT was executed and the vCPU waits (Xen {@code hvm_hlt} → {@code vcpu_block})
+ */
+public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked) {
+    public Vcpu {
+        Checks.notNull("vCPU id", id);
+        Checks.notNull("VMCS", vmcs);
+    }
+
+    public int vpid() {
+        return vmcs.controls().vpid();
+    }
+
+    public Vcpu withVmcs(Vmcs v) {
+        return new Vcpu(id, v, launched, blocked);
+    }
+
+    public Vcpu withLaunched(boolean l) {
+        return new Vcpu(id, vmcs, l, blocked);
+    }
+
+    public Vcpu withBlocked(boolean b) {
+        return new Vcpu(id, vmcs, launched, b);
+    }
+}

@@ -1,0 +1,90 @@
+package org.hybridv.xen;
+
+import java.util.List;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.IoBitmaps;
+import org.hybridv.vmx.MsrBitmap;
+import org.hybridv.vmx.PinBasedControls;
+import org.hybridv.vmx.PrimaryControls;
+import org.hybridv.vmx.SecondaryControls;
+import org.hybridv.x86.Cr0;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.ErrorCode;
+
+/**
+ * The VM-execution controls of a vCPU in each MMU mode (Xen {@code construct_vmcs}, {@code vmx_update_guest_cr}; the
+ * hybrid choices of hybrid-design.md §2). Each value is documented in docs/hypervisor.md.
+ */
+public final class VmcsSetup {
+    private VmcsSetup() {}
+
+    /** {@code HVM_TRAP_MASK} (Xen asm/hvm/hvm.h): #DB (1), #AC (17), #MC (18) always exit (XSA-156). */
+    public static final int HVM_TRAP_MASK = (1 << 1) | (1 << 17) | (1 << 18);
+    /** Exception-bitmap bit 14: #PF. */
+    public static final int PF_BIT = 1 << 14;
+    /**
+     * The hybrid #PF filter of direct mode (hybrid-design §2.1, SDM 24.6.3): with bit 14 = 1 a #PF exits iff
+     * {@code (PFEC & MASK) == MATCH}. MASK = P|W/R|U/S, MATCH = P|W/R: only a supervisor-mode write to a present page
+     * (a protection fault, U/S = 0) exits — the ptwr case PTW-1 needs. Not-present faults, reads, fetches and every
+     * user-mode fault go straight to the guest IDT.
+     */
+    public static final int DIRECT_PFEC_MASK = ErrorCode.P | ErrorCode.WR | ErrorCode.US;
+    public static final int DIRECT_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
+    /** CR0 guest/host mask in direct mode: WP (bit 16) is host-owned (MISC-1). */
+    public static final long DIRECT_CR0_MASK = 1L << Cr0.WP_BIT;
+
+    /** "use MSR bitmaps" with no in-range MSR intercepted: MSR 0x40000000 lies outside both ranges and always exits. */
+    static MsrBitmap msrBitmap() {
+        return MsrBitmap.none();
+    }
+
+    /** Controls every mode shares: HLT exiting, all I/O ports intercepted (device I/O is PV), MSR bitmap, VPID. */
+    static ExecutionControls common(int vpid) {
+        PrimaryControls primary = PrimaryControls.NONE.withHltExiting(true).withUseIoBitmaps(true)
+                .withUseMsrBitmaps(true).withActivateSecondaryControls(true);
+        return ExecutionControls.none().withPin(new PinBasedControls(true, true)).withPrimary(primary)
+                .withSecondary(SecondaryControls.NONE.withEnableVpid(true)).withIoBitmaps(IoBitmaps.all())
+                .withMsrBitmap(msrBitmap()).withCr3TargetValues(List.of()).withVpid(vpid);
+    }
+
+    /**
+     * Shadow mode (Xen {@code construct_vmcs} without HAP, ~1146 and ~1329): every #PF exits (bit 14 = 1, PFEC_MASK =
+     * PFEC_MATCH = 0, so the equality always holds), CR3-load, CR3-store and INVLPG exiting, no EPT.
+     */
+    public static ExecutionControls shadow(int vpid) {
+        ExecutionControls c = common(vpid);
+        return c.withPrimary(c.primary().withCr3LoadExiting(true).withCr3StoreExiting(true).withInvlpgExiting(true))
+                .withExceptionControls(HVM_TRAP_MASK | PF_BIT, 0, 0);
+    }
+
+    /**
+     * HAP mode (HAP-5): EPT on with {@code eptp} (built from the p2m, HAP-1), no #PF exits (bit 14 = 0, MASK = MATCH
+     * = 0: the equality always holds, so no #PF exits — the KVM pitfall of hybrid-design §2.1 avoided), no CR3-load,
+     * CR3-store or INVLPG exiting.
+     */
+    public static ExecutionControls hap(int vpid, long eptp) {
+        ExecutionControls c = common(vpid);
+        return c.withSecondary(c.secondary().withEnableEpt(true)).withEptp(eptp)
+                .withExceptionControls(HVM_TRAP_MASK, 0, 0);
+    }
+
+    /**
+     * Direct mode (hybrid-design §2.1, §2.2): EPT off; CR3-load exiting with no CR3-target values (every MOV to CR3
+     * exits and is validated like MX-3); INVLPG not intercepted (the guest's INVLPG only affects its own VPID's
+     * translations); CR0.WP host-owned with the read shadow as the guest set it (MISC-1); the #PF filter
+     * {@link #DIRECT_PFEC_MASK}/{@link #DIRECT_PFEC_MATCH}.
+     *
+     * @param guestCr0 CR0 as the guest set it: the read shadow
+     */
+    public static ExecutionControls direct(int vpid, Cr0 guestCr0) {
+        ExecutionControls c = common(vpid);
+        return c.withPrimary(c.primary().withCr3LoadExiting(true))
+                .withExceptionControls(HVM_TRAP_MASK | PF_BIT, DIRECT_PFEC_MASK, DIRECT_PFEC_MATCH)
+                .withCr0Ownership(DIRECT_CR0_MASK, guestCr0.bits() & DIRECT_CR0_MASK);
+    }
+
+    /** MISC-1: the guest CR0 the hardware uses in direct mode: WP forced to 1 whatever the guest set. */
+    public static CpuState forceWp(CpuState guest) {
+        return guest.withCr0(guest.cr0().withWp(true));
+    }
+}

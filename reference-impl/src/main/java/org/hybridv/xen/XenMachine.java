@@ -1,0 +1,176 @@
+package org.hybridv.xen;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.GuestState;
+import org.hybridv.vmx.HostState;
+import org.hybridv.vmx.Vmcs;
+import org.hybridv.vmx.VmxMode;
+import org.hybridv.vmx.VmxProcessor;
+import org.hybridv.x86.Checks;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.Tlb;
+import org.hybridv.x86.TlbPolicy;
+import org.hybridv.x86.X86Machine;
+
+/**
+ * The hypervisor's whole state: one physical processor in VMX operation (whose {@link X86Machine} holds machine memory
+ * and the TLB), the frame table and the vCPUs' base pointers of the direct-paging core (one source of truth: a frame
+ * owned by {@link FrameInfo#XEN} is a hypervisor frame, a frame owned by d is d's), and the domains.
+ *
+ * <p>At most one vCPU runs: {@code current}, whose VMCS is the processor's current VMCS. Between steps the processor
+ * is in root operation (after a handled exit) or in non-root operation running {@code current} (after an instruction
+ * that did not exit).
+ *
+ * @param processor   the physical processor
+ * @param frames      the frame table (owner, type, counts, flags per machine frame)
+ * @param guestTables each direct-mode vCPU's {@code guest_table} (MX-3)
+ * @param domains     the domains by id
+ * @param current     the vCPU whose VMCS is current, if any
+ */
+public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, Long> guestTables,
+        SortedMap<Integer, Domain> domains, Optional<VcpuId> current) {
+    /** The physical-address width of the modelled machine (EPT needs at most 48). */
+    public static final int MAX_PHYS_ADDR = 40;
+
+    public XenMachine {
+        Checks.notNull("processor", processor);
+        Checks.notNull("frames", frames);
+        Checks.notNull("guest tables", guestTables);
+        Checks.notNull("domains", domains);
+        Checks.notNull("current", current);
+        if (frames.size() != processor.machine().memory().frameCount()) {
+            throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
+        }
+        guestTables = Collections.unmodifiableMap(new TreeMap<>(guestTables));
+        domains = Collections.unmodifiableSortedMap(new TreeMap<>(domains));
+        Map<Integer, VcpuId> vpids = new HashMap<>();
+        for (Map.Entry<Integer, Domain> e : domains.entrySet()) {
+            if (e.getKey() != e.getValue().id()) {
+                throw new IllegalArgumentException("domain " + e.getValue().id() + " filed under " + e.getKey());
+            }
+            for (Vcpu v : e.getValue().vcpus()) {
+                VcpuId other = vpids.put(v.vpid(), v.id());
+                if (v.vpid() == 0 || other != null) {
+                    throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
+                            + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
+                }
+            }
+        }
+        if (current.isPresent() && !processor.vmcs().equals(vcpu(domains, current.get()).vmcs())) {
+            throw new IllegalArgumentException("the processor's current VMCS is not " + current.get() + "'s");
+        }
+        if (current.isEmpty() && processor.mode() != VmxMode.ROOT) {
+            throw new IllegalArgumentException("non-root operation with no current vCPU");
+        }
+    }
+
+    /**
+     * A machine of {@code frameCount} frames, no domains, frames {@code xenFrames} owned by the hypervisor; the host
+     * runs in IA-32e mode on the page tables in the first of them (their contents are not modelled) with an
+     * adversarial TLB.
+     */
+    public static XenMachine boot(int frameCount, long... xenFrames) {
+        if (xenFrames.length == 0) {
+            throw new IllegalArgumentException("the hypervisor needs at least one frame (its page tables)");
+        }
+        DirectPagingState s = DirectPagingState.initial(frameCount).reserveForXen(xenFrames);
+        CpuState host = CpuState.longMode(xenFrames[0], MAX_PHYS_ADDR);
+        X86Machine m = new X86Machine(s.memory(), host, Tlb.empty(TlbPolicy.ADVERSARIAL));
+        Vmcs none = new Vmcs(ExecutionControls.none(), new GuestState(host, 0), new HostState(host, 0), null);
+        return new XenMachine(VmxProcessor.root(m, none), s.frames(), Map.of(), new TreeMap<>(), Optional.empty());
+    }
+
+    static Vcpu vcpu(Map<Integer, Domain> domains, VcpuId id) {
+        Domain d = domains.get(id.domain());
+        if (d == null || id.vcpu() >= d.vcpus().size()) {
+            throw new IllegalArgumentException("no vCPU " + id);
+        }
+        return d.vcpu(id.vcpu());
+    }
+
+    public Domain domain(int id) {
+        Domain d = domains.get(id);
+        if (d == null) {
+            throw new IllegalArgumentException("no domain d" + id);
+        }
+        return d;
+    }
+
+    public Vcpu vcpu(VcpuId id) {
+        return vcpu(domains, id);
+    }
+
+    public PhysicalMemory memory() {
+        return processor.machine().memory();
+    }
+
+    /** The direct-paging core's view of this machine: the same memory, frame table and base pointers. */
+    public DirectPagingState paging() {
+        return new DirectPagingState(memory(), frames, guestTables);
+    }
+
+    /** This machine with the direct-paging core's post-state {@code s} (memory, frame table, base pointers). */
+    public XenMachine withPaging(DirectPagingState s) {
+        VmxProcessor p = processor.withMachine(processor.machine().withMemory(s.memory()));
+        return new XenMachine(p, s.frames(), s.guestTables(), domains, current);
+    }
+
+    public XenMachine withProcessor(VmxProcessor p) {
+        return new XenMachine(p, frames, guestTables, domains, current);
+    }
+
+    /** This machine with {@code d} added or replaced (its vCPUs must not include the current one with a new VMCS). */
+    public XenMachine withDomain(Domain d) {
+        return new XenMachine(processor, frames, guestTables, put(d), current);
+    }
+
+    private SortedMap<Integer, Domain> put(Domain d) {
+        SortedMap<Integer, Domain> m = new TreeMap<>(domains);
+        m.put(d.id(), d);
+        return m;
+    }
+
+    /**
+     * This machine with {@code v} replacing the vCPU of the same id; if {@code v} is current, the processor's VMCS
+     * and launch state become {@code v}'s (one VMCS, two names).
+     */
+    public XenMachine withVcpu(Vcpu v) {
+        SortedMap<Integer, Domain> m = put(domain(v.id().domain()).withVcpu(v));
+        if (current.isPresent() && current.get().equals(v.id())) {
+            VmxProcessor p = new VmxProcessor(processor.machine(), processor.mode(), v.vmcs(), v.launched());
+            return new XenMachine(p, frames, guestTables, m, current);
+        }
+        return new XenMachine(processor, frames, guestTables, m, current);
+    }
+
+    /** This machine with {@code id} current and {@code p} the processor running it. */
+    XenMachine withCurrent(VcpuId id, VmxProcessor p) {
+        Vcpu v = vcpu(id).withVmcs(p.vmcs()).withLaunched(p.launched());
+        return new XenMachine(p, frames, guestTables, put(domain(id.domain()).withVcpu(v)), Optional.of(id));
+    }
+
+    /** The VPIDs of domain {@code d}'s vCPUs. */
+    public List<Integer> vpids(int d) {
+        return domain(d).vcpus().stream().map(Vcpu::vpid).toList();
+    }
+
+    /** The domain a VPID belongs to, or -1 (VPID 0 is the host's). */
+    public int domainOfVpid(int vpid) {
+        for (Domain d : domains.values()) {
+            for (Vcpu v : d.vcpus()) {
+                if (v.vpid() == vpid) {
+                    return d.id();
+                }
+            }
+        }
+        return -1;
+    }
+}
