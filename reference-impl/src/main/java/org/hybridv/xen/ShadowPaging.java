@@ -130,6 +130,8 @@ public final class ShadowPaging {
      * modelled), nothing changed, nothing shadowed (SH-1);</li>
      * <li>it permits a write to one of the guest's page tables → the write is emulated into guest memory (8 bytes,
      * aligned), guest A/D set, and all the domain's shadows dropped ({@link #dropAll}, SH-4);</li>
+     * <li>it permits a supervisor write to a read-only page (guest CR0.WP = 0; the hardware WP is forced to 1) → the
+     * write is emulated, the shadow stays read-only (SH-2; Xen {@code sh_page_fault}'s {@code emulate_wp} case);</li>
      * <li>otherwise guest A (and D for a write) are set as the processor would, the shadow leaf is filled
      * ({@link #propagate}) and the address invalidated for the VPID: {@code ShadowFilled}, and the access re-runs.</li>
      * </ul>
@@ -161,10 +163,14 @@ public final class ShadowPaging {
         }
         XenMachine after = setAccessedDirty(m, d, w, access.isWrite());
         boolean pageTable = guestPageTables(after, d).contains(mfn);
-        if (access.isWrite() && pageTable) {
+        if (access.isWrite() && (pageTable || !w.rights().writable())) {
             PhysicalMemory mem = after.memory().write(mfn, (int) ((gpa & 0xFFF) >>> 3), access.value());
-            after = dropAll(after.withPaging(after.paging().withMemory(mem)), d.id());
-            return new HvStep(new VcpuOutcome.Emulated(linear, access.value(), List.of(), "SH-4"), after);
+            after = after.withPaging(after.paging().withMemory(mem));
+            if (pageTable) {
+                after = dropAll(after, d.id());
+            }
+            return new HvStep(new VcpuOutcome.Emulated(linear, access.value(), List.of(), pageTable ? "SH-4"
+                    : "SH-2"), after);
         }
         boolean dirty = access.isWrite() || w.leaf().entry().dirty();
         Entry sl1e = propagate(w.rights(), dirty, mfn, pageTable);

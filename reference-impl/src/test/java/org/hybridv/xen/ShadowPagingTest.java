@@ -236,6 +236,39 @@ class ShadowPagingTest {
     }
 
     @Test
+    @DisplayName("SH-4: a page-table write by one vCPU drops every shadow of the domain (the other vCPU's too) and flushes")
+    void ptWriteDropsDomainShadows() {
+        XenMachine m = run(machine(), U, write(0x4000, 9)).machine();
+        assertThat(shadowLeaf(m, U, 0x4000).writable()).isTrue();
+        HvStep w = run(m, K, write(0x6000 + 4 * 8, gte(5, false, true).raw()));
+        outcome(w, VcpuOutcome.Emulated.class);
+        assertThat(shadowLeaf(w.machine(), U, 0x4000)).isEqualTo(Entry.NOT_PRESENT);
+        assertThat(w.machine().processor().machine().tlb().entries())
+                .noneMatch(e -> e.tag().vpid() == 5 || e.tag().vpid() == 6);
+        VcpuOutcome.Injected i = outcome(run(w.machine(), U, write(0x4000, 1)), VcpuOutcome.Injected.class);
+        assertThat(i.errorCode()).as("now read-only in the guest").isEqualTo(ErrorCode.P | ErrorCode.WR | ErrorCode.US);
+        HvStep r = run(w.machine(), U, read(0x4000));
+        assertThat(outcome(r, VcpuOutcome.Retired.class).value()).isEqualTo(0x55L);
+    }
+
+    @Test
+    @DisplayName("SH-2: guest CR0.WP = 0: a supervisor write to a guest read-only page is emulated; the shadow stays read-only")
+    void supervisorWriteWithWpClear() {
+        XenMachine m = machine();
+        assertThat(m.vcpu(K).vmcs().guest().cpu().cr0().wp()).as("hardware WP forced").isTrue();
+        assertThat(ShadowPaging.guestCpu(m.vcpu(K)).cr0().wp()).as("the guest's own WP (longMode: 0)").isFalse();
+        HvStep w = run(m, K, write(0x5000, 0xAB));
+        VcpuOutcome.Emulated e = outcome(w, VcpuOutcome.Emulated.class);
+        assertThat(e.rule()).isEqualTo("SH-2");
+        assertThat(w.machine().memory().read(mfn(5), 0)).isEqualTo(0xABL);
+        assertThat(shadowLeaf(w.machine(), K, 0x5000).writable()).isFalse();
+        HvStep wp = run(w.machine(), K, new GuestInstruction.MovToCr(0, 0x80010001L, 0));
+        outcome(wp, VcpuOutcome.Resumed.class);
+        VcpuOutcome.Injected i = outcome(run(wp.machine(), K, write(0x5000, 1)), VcpuOutcome.Injected.class);
+        assertThat(i.errorCode()).as("WP = 1 now: a protection fault for the guest").isEqualTo(ErrorCode.P | ErrorCode.WR);
+    }
+
+    @Test
     @DisplayName("SH-1: a guest mapping of a gfn outside the p2m → GuestError, nothing mapped, state unchanged")
     void p2mMissing() {
         XenMachine m = machine();
