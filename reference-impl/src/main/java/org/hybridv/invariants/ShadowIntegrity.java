@@ -20,6 +20,9 @@ import org.hybridv.xen.XenMachine;
  * walk, and rights(shadow walk) ⊆ rights(guest walk): shadow RW ⇒ guest RW, shadow US ⇒ guest US, guest NX ⇒ shadow
  * NX; moreover shadow RW ⇒ guest D set and the frame is not one of the domain's guest page tables (SH-4 write
  * trapping). A shadow that outlived a guest change it mirrors (a stale entry) fails this check.
+ *
+ * <p>With it, the shadow half of I6: every TLB entry tagged with a shadow-mode vCPU's VPID is backed by that vCPU's
+ * current shadow leaf for the address (same frame, no more rights): the hypervisor flushed whatever it dropped.
  */
 public final class ShadowIntegrity {
     private ShadowIntegrity() {}
@@ -81,7 +84,61 @@ public final class ShadowIntegrity {
                 }
             }
         }
+        return tlb(m);
+    }
+
+    /** I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf. */
+    public static InvariantResult tlb(XenMachine m) {
+        for (org.hybridv.x86.TlbEntry e : m.processor().machine().tlb().entries()) {
+            for (Domain d : m.domains().values()) {
+                if (d.mode() != MmuMode.SHADOW) {
+                    continue;
+                }
+                for (Vcpu v : d.vcpus()) {
+                    if (v.vpid() != e.tag().vpid() || !v.shadow().active()) {
+                        continue;
+                    }
+                    Leaf l = leafFor(m.memory(), v.shadow().root(), e.linearBase());
+                    String bad = l == null ? "no shadow leaf backs it (dropped without a flush)"
+                            : l.frame() != e.physicalBase() >>> 12 ? "the shadow leaf maps " + Hex.of(l.frame())
+                            : e.rights().writable() && !l.writable() ? "writable, the shadow is read-only"
+                            : e.rights().user() && !l.user() ? "user, the shadow is supervisor-only"
+                            : !e.rights().executeDisable() && l.noExecute() ? "executable, the shadow is not"
+                            : null;
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I6", "d" + d.id() + " " + v.id() + ": TLB entry "
+                                + Hex.of(e.linearBase()) + " → " + Hex.of(e.physicalBase()) + ": " + bad
+                                + " (SH-4, TLB flush on shadow drop)");
+                    }
+                }
+            }
+        }
         return InvariantResult.HOLDS;
+    }
+
+    /** The shadow leaf (4-KByte level) for {@code linear} with its effective rights, or null if not present. */
+    static Leaf leafFor(PhysicalMemory m, long root, long linear) {
+        long table = root;
+        boolean w = true;
+        boolean u = true;
+        boolean nx = false;
+        for (int level = 4; level >= 1; level--) {
+            if (table < 0 || table >= m.frameCount()) {
+                return null;
+            }
+            Entry e = new Entry(m.read(table, (int) ((linear >>> (12 + 9 * (level - 1))) & 511)));
+            if (!e.present()) {
+                return null;
+            }
+            w &= e.writable();
+            u &= e.user();
+            nx |= e.noExecute();
+            if (level == 1 || (level <= 3 && e.pageSize())) {
+                return new Leaf(linear, e.frame(), w, u, nx, "");
+            }
+            table = e.frame();
+        }
+        return null;
     }
 
     private static String check(XenMachine m, Domain d, Vcpu v, Leaf l, Set<Long> pageTables) {
