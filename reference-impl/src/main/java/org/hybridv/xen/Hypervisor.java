@@ -128,7 +128,7 @@ public final class Hypervisor {
             case CR_ACCESS:
                 if (insn instanceof GuestInstruction.MovFromCr) {
                     return new HvStep(new VcpuOutcome.Resumed(exit.reason(), m.vcpu(id).shadow().guestCr3(),
-                            "SH-4"), m);
+                            "guest_cr3"), m);
                 }
                 return crAccess(m, id, d, (GuestInstruction.MovToCr) insn);
             case INVLPG:
@@ -237,8 +237,8 @@ public final class Hypervisor {
      * emulated as a page-table write ({@link DirectPaging#ptwrEmulate}, PTW-1..3, 8-byte store of the instruction's
      * value); if it is not a page-table write, or refused, the #PF is reflected to the guest with its architectural
      * error code and CR2 (the faulting address) — as is every other #PF that exits in direct mode. In shadow mode the
-     * #PF is the entry to shadow paging ({@link ShadowPaging#pageFault}, SH-1..SH-4). Other exceptions (#DB, #AC, #MC of
-     * {@code HVM_TRAP_MASK}) are reflected.
+     * #PF is the entry to shadow paging ({@link ShadowPaging#pageFault}, SH-1..SH-4). Other exceptions (#DB, #AC,
+     * #MC of {@code HVM_TRAP_MASK}) are reflected.
      */
     static HvStep exception(XenMachine m, VcpuId id, Domain d, ExitInformation exit, GuestInstruction insn) {
         int vector = exit.interruption().vector();
@@ -295,8 +295,8 @@ public final class Hypervisor {
      * dropped). MOV from CR3 exits only in shadow mode and returns the guest's CR3 (CR3-store exiting hides the
      * shadow root).</li>
      * <li>MOV to CR0 changing a host-owned bit (WP in direct mode): the guest's value becomes the read shadow and
-     * the hardware CR0 takes the value with WP forced to 1 (MISC-1; shadow mode likewise); the architectural checks of MOV to CR0 apply
-     * (#GP injected on failure).</li>
+     * the hardware CR0 takes the value with WP forced to 1 (MISC-1; shadow mode likewise); the architectural checks
+     * of MOV to CR0 apply (#GP injected on failure).</li>
      * </ul>
      */
     static HvStep crAccess(XenMachine m, VcpuId id, Domain d, GuestInstruction.MovToCr mov) {
