@@ -14,8 +14,9 @@ import org.hybridv.xen.XenMachine;
  * I1 Isolation: no translation usable by a domain reaches a frame it does not own, or a hypervisor frame. Usable
  * translations: in direct mode, every leaf of the tables from each vCPU's base pointer ({@code guest_table}, which
  * its CR3 holds); in HAP mode, every leaf of its EPT (built from the p2m, HAP-1/HAP-2: the guest's own tables only
- * choose among guest frames the EPT maps); in every mode, every TLB entry tagged with one of its VPIDs. Shadow mode
- * has no shadows in this part of the model, so only its TLB entries are checked.
+ * choose among guest frames the EPT maps); in shadow mode, every shadow tree (SH-1: the hardware CR3 is the shadow
+ * root; every table frame reached is a hypervisor-owned shadow table of that vCPU, every leaf frame the domain's own);
+ * in every mode, every TLB entry tagged with one of its VPIDs.
  */
 public final class Isolation {
     private Isolation() {}
@@ -35,6 +36,15 @@ public final class Isolation {
                             return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " (CR3 "
                                     + Hex.of(root) + "): linear " + map + " reaches " + bad + " (L1-2, LN-3)");
                         }
+                    }
+                }
+            }
+            if (d.mode() == MmuMode.SHADOW) {
+                for (Vcpu v : d.vcpus()) {
+                    String bad = shadow(m, d, v);
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " shadow: " + bad
+                                + " (SH-1)");
                     }
                 }
             }
@@ -65,6 +75,34 @@ public final class Isolation {
             }
         }
         return InvariantResult.HOLDS;
+    }
+
+    /** Null if the shadow tree of shadow-mode vCPU {@code v} is isolated, otherwise what is wrong. */
+    static String shadow(XenMachine m, Domain d, Vcpu v) {
+        if (!v.shadow().active()) {
+            return "no shadow root";
+        }
+        long hw = v.vmcs().guest().cpu().cr3().pml4Frame();
+        if (hw != v.shadow().root()) {
+            return "the hardware CR3 " + Hex.of(hw) + " is not the shadow root " + Hex.of(v.shadow().root());
+        }
+        java.util.List<Long> tables = new java.util.ArrayList<>();
+        java.util.List<ShadowIntegrity.Leaf> leaves = ShadowIntegrity.leaves(m.memory(), v.shadow().root(), tables);
+        for (long t : tables) {
+            boolean mine = t == v.shadow().root() || v.shadow().tables().contains(t);
+            if (!mine || !m.frames().contains(t) || m.frames().get(t).owner() != FrameInfo.XEN) {
+                return "table frame " + Hex.of(t) + " is not one of its hypervisor-owned shadow tables"
+                        + (m.frames().contains(t) ? ": " + m.frames().get(t) : "");
+            }
+        }
+        for (ShadowIntegrity.Leaf l : leaves) {
+            String bad = notOwned(m.frames(), l.frame(), d.id());
+            if (bad != null) {
+                return "linear " + Hex.of(l.linear()) + " via " + l.path() + " reaches frame " + Hex.of(l.frame())
+                        + ", " + bad;
+            }
+        }
+        return null;
     }
 
     static String vcpuOf(XenMachine m, int vpid) {

@@ -122,7 +122,9 @@ public final class Domains {
      * initial guest state {@code guest}, with the controls of the domain's mode ({@link VmcsSetup}). In direct mode
      * the guest state gets CR0.WP = 1 (MISC-1; the read shadow keeps the guest's value) and its CR3 must name an L4 of
      * the domain that validates: it becomes the vCPU's {@code guest_table} as {@code MMUEXT_NEW_BASEPTR} would take it
-     * (MX-3; a refusal is returned as is). The host state is the processor's current host CPU state.
+     * (MX-3; a refusal is returned as is). In shadow mode (SH-1) a free frame becomes the hypervisor-owned shadow root
+     * the hardware CR3 points at; the guest's CR3 is kept in {@link ShadowState#guestCr3()}; CR0.WP is forced as in
+     * direct mode (−ENOMEM if no frame is free). The host state is the processor's current host CPU state.
      */
     public static HvResult addVcpu(XenMachine m, int d, int vpid, CpuState guest) {
         Domain dom = m.domain(d);
@@ -135,8 +137,18 @@ public final class Domains {
         ExecutionControls c;
         CpuState g = guest;
         XenMachine after = m;
+        ShadowState shadow = ShadowState.NONE;
         switch (dom.mode()) {
-            case SHADOW -> c = VmcsSetup.shadow(vpid);
+            case SHADOW -> {
+                long root = allocate(m.paging(), new long[] {0});
+                if (root < 0) {
+                    return new HvResult.Refused(Errno.ENOMEM, "SH-1", "no free frame for " + id + "'s shadow root");
+                }
+                c = VmcsSetup.shadow(vpid, guest.cr0());
+                g = VmcsSetup.forceWp(guest).withCr3(org.hybridv.x86.Cr3.ofFrame(root));
+                after = m.withPaging(m.paging().reserveForXen(root));
+                shadow = new ShadowState(guest.cr3().bits(), root, List.of());
+            }
             case HAP -> c = VmcsSetup.hap(vpid, dom.eptp());
             default -> {
                 c = VmcsSetup.direct(vpid, guest.cr0());
@@ -151,7 +163,7 @@ public final class Domains {
             }
         }
         Vmcs vmcs = new Vmcs(c, new GuestState(g, 0), m.processor().vmcs().host(), null);
-        return new HvResult.Done(after.withDomain(after.domain(d).withVcpu(new Vcpu(id, vmcs, false, false))));
+        return new HvResult.Done(after.withDomain(after.domain(d).withVcpu(new Vcpu(id, vmcs, false, false, shadow))));
     }
 
     /** Frames {@code from..to} inclusive, for building domains in tests and scenarios. */

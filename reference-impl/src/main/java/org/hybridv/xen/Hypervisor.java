@@ -54,16 +54,28 @@ public final class Hypervisor {
      * external-interrupt exit: the timer; the handler does nothing). Then the vCPU's VMCS becomes current (VMPTRLD),
      * the processor enters it (VMLAUNCH the first time, VMRESUME after), and the instruction executes.
      *
-     * A vCPU of a shadow-mode domain does not run in this part of the model: {@link VcpuOutcome.NotModelled}.
+     * A vCPU of a shadow-mode domain runs on its shadow tables (the hardware CR3 is its shadow root); a #PF exit that
+     * fills the shadow re-runs the access ({@link VcpuOutcome.ShadowFilled}), so the outcome is what the guest
+     * observes. A shadow-mode vCPU with paging off is not modelled (Xen runs it on a 1:1 shadow).
      *
      * @param regs the general-purpose registers a VMCALL passes (number and arguments)
      */
     public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
+        HvStep step = runOnce(pre, id, insn, regs);
+        for (int i = 0; i < MAX_SHADOW_FILLS && step.outcome() instanceof VcpuOutcome.ShadowFilled; i++) {
+            step = runOnce(step.machine(), id, insn, regs);
+        }
+        return step;
+    }
+
+    /** Fills one access may need before it completes (one per fault; a read fill then a write fill at most). */
+    static final int MAX_SHADOW_FILLS = 4;
+
+    private static HvStep runOnce(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
         Vcpu v = pre.vcpu(id);
-        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
-            return new HvStep(new VcpuOutcome.NotModelled(null, "shadow paging is not modelled in this part: a"
-                    + " shadow-mode vCPU has no shadow tables to run on (running it on its guest tables would let"
-                    + " the hardware walk guest frame numbers as machine frames)"), pre);
+        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW && !v.vmcs().guest().cpu().cr0().pg()) {
+            return new HvStep(new VcpuOutcome.NotModelled(null, "a shadow-mode vCPU with CR0.PG = 0 (Xen runs it"
+                    + " on a 1:1 shadow; not modelled)"), pre);
         }
         XenMachine m = pre;
         if (m.current().isPresent() && !m.current().get().equals(id) && m.processor().mode() == VmxMode.NON_ROOT) {
@@ -114,9 +126,14 @@ public final class Hypervisor {
             case EXCEPTION_OR_NMI:
                 return exception(m, id, d, exit, insn);
             case CR_ACCESS:
+                if (insn instanceof GuestInstruction.MovFromCr) {
+                    return new HvStep(new VcpuOutcome.Resumed(exit.reason(), m.vcpu(id).shadow().guestCr3(),
+                            "guest_cr3"), m);
+                }
                 return crAccess(m, id, d, (GuestInstruction.MovToCr) insn);
             case INVLPG:
-                return invlpg(m, id, exit.qualification());
+                return d.mode() == MmuMode.SHADOW ? ShadowPaging.invlpg(m, id, exit.qualification())
+                        : invlpg(m, id, exit.qualification());
             case HLT:
                 return new HvStep(new VcpuOutcome.Blocked(), m.withVcpu(m.vcpu(id).withBlocked(true)));
             case IO_INSTRUCTION: {
@@ -220,8 +237,8 @@ public final class Hypervisor {
      * emulated as a page-table write ({@link DirectPaging#ptwrEmulate}, PTW-1..3, 8-byte store of the instruction's
      * value); if it is not a page-table write, or refused, the #PF is reflected to the guest with its architectural
      * error code and CR2 (the faulting address) — as is every other #PF that exits in direct mode. In shadow mode the
-     * #PF is the entry to shadow paging, not modelled in this part. Other exceptions (#DB, #AC, #MC of
-     * {@code HVM_TRAP_MASK}) are reflected.
+     * #PF is the entry to shadow paging ({@link ShadowPaging#pageFault}, SH-1..SH-4). Other exceptions (#DB, #AC,
+     * #MC of {@code HVM_TRAP_MASK}) are reflected.
      */
     static HvStep exception(XenMachine m, VcpuId id, Domain d, ExitInformation exit, GuestInstruction insn) {
         int vector = exit.interruption().vector();
@@ -232,8 +249,9 @@ public final class Hypervisor {
         long cr2 = exit.qualification();
         int ec = exit.interruptionErrorCode();
         if (d.mode() == MmuMode.SHADOW) {
-            return new HvStep(new VcpuOutcome.NotModelled(exit.reason(), "#PF " + new ErrorCode(ec) + " at "
-                    + Hex.of(cr2) + ": shadow paging is not modelled in this part"), m);
+            org.hybridv.x86.Access a = insn instanceof GuestInstruction.MemoryAccess ma ? ma.access()
+                    : org.hybridv.x86.Access.read(cr2);
+            return ShadowPaging.pageFault(m, id, cr2, a);
         }
         boolean ptwrCase = (ec & (ErrorCode.P | ErrorCode.WR | ErrorCode.US | ErrorCode.RSVD))
                 == (ErrorCode.P | ErrorCode.WR);
@@ -273,10 +291,12 @@ public final class Hypervisor {
      * <ul>
      * <li>MOV to CR3 in direct mode: the new root is validated like {@code MMUEXT_NEW_BASEPTR} (MX-3, Xen
      * {@code new_guest_cr3}) and loaded with the non-global flush of a CR3 load (TLB-4); refused → #GP(0)
-     * injected, nothing changed. In shadow mode: not modelled (shadow paging).</li>
+     * injected, nothing changed. In shadow mode: {@link ShadowPaging#movToCr3} (the guest's CR3 is kept, shadows
+     * dropped). MOV from CR3 exits only in shadow mode and returns the guest's CR3 (CR3-store exiting hides the
+     * shadow root).</li>
      * <li>MOV to CR0 changing a host-owned bit (WP in direct mode): the guest's value becomes the read shadow and
-     * the hardware CR0 takes the value with WP forced to 1 (MISC-1); the architectural checks of MOV to CR0 apply
-     * (#GP injected on failure).</li>
+     * the hardware CR0 takes the value with WP forced to 1 (MISC-1; shadow mode likewise); the architectural checks
+     * of MOV to CR0 apply (#GP injected on failure).</li>
      * </ul>
      */
     static HvStep crAccess(XenMachine m, VcpuId id, Domain d, GuestInstruction.MovToCr mov) {
@@ -284,9 +304,8 @@ public final class Hypervisor {
         Vmcs vmcs = v.vmcs();
         CpuState g = vmcs.guest().cpu();
         if (mov.cr() == 3) {
-            if (d.mode() != MmuMode.DIRECT) {
-                return new HvStep(new VcpuOutcome.NotModelled(ExitReason.CR_ACCESS,
-                        "MOV to CR3 in " + d.mode() + " mode: shadow paging is not modelled in this part"), m);
+            if (d.mode() == MmuMode.SHADOW) {
+                return ShadowPaging.movToCr3(m, id, mov.value());
             }
             long mfn = (mov.value() & org.hybridv.x86.Entry.ADDRESS_FIELD) >>> 12;
             MmuResult r = DirectPaging.newBaseptr(m.paging(), id, mfn);
@@ -302,7 +321,7 @@ public final class Hypervisor {
             long mask = vmcs.controls().cr0GuestHostMask();
             long hw = CrAccessExits.valueAfterMovToCr(0, g.cr0().bits(), mov.value());
             org.hybridv.x86.Cr0 cr0 = new org.hybridv.x86.Cr0((hw & 1) != 0,
-                    d.mode() == MmuMode.DIRECT || ((hw >>> org.hybridv.x86.Cr0.WP_BIT) & 1) != 0,
+                    d.mode() != MmuMode.HAP || ((hw >>> org.hybridv.x86.Cr0.WP_BIT) & 1) != 0,
                     ((hw >>> org.hybridv.x86.Cr0.PG_BIT) & 1) != 0);
             InstructionStep step = Processor.movToCr0(m.processor().machine().withCpu(g), cr0);
             if (!(step.outcome() instanceof InstructionOutcome.Retired)) {

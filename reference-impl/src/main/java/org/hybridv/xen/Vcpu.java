@@ -12,11 +12,21 @@ import org.hybridv.x86.Checks;
  * @param vmcs     the vCPU's VMCS; while the vCPU is current it equals the processor's current VMCS
  * @param launched the launch state: clear until the first VMLAUNCH (SDM 24.1), so the next entry is VMRESUME
  * @param blocked  HLT was executed and the vCPU waits (Xen {@code hvm_hlt} → {@code vcpu_block})
+ * @param shadow   shadow mode: the guest's CR3 and the shadow table frames ({@link ShadowState#NONE} otherwise)
  */
-public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked) {
+public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, ShadowState shadow) {
     public Vcpu {
         Checks.notNull("vCPU id", id);
         Checks.notNull("VMCS", vmcs);
+        Checks.notNull("shadow state", shadow);
+    }
+
+    public Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked) {
+        this(id, vmcs, launched, blocked, ShadowState.NONE);
+    }
+
+    public Vcpu withShadow(ShadowState s) {
+        return new Vcpu(id, vmcs, launched, blocked, s);
     }
 
     public int vpid() {
@@ -24,14 +34,14 @@ public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked) {
     }
 
     public Vcpu withVmcs(Vmcs v) {
-        return new Vcpu(id, v, launched, blocked);
+        return new Vcpu(id, v, launched, blocked, shadow);
     }
 
     public Vcpu withLaunched(boolean l) {
-        return new Vcpu(id, vmcs, l, blocked);
+        return new Vcpu(id, vmcs, l, blocked, shadow);
     }
 
     public Vcpu withBlocked(boolean b) {
-        return new Vcpu(id, vmcs, launched, b);
+        return new Vcpu(id, vmcs, launched, b, shadow);
     }
 }

@@ -61,6 +61,13 @@ public sealed interface VcpuOutcome {
     record Injected(ExitReason reason, int vector, int errorCode, boolean errorCodeValid, long cr2, String rule,
             String why) implements VcpuOutcome {}
 
+    /**
+     * A shadow-mode #PF exit the guest's walk permits: the shadow leaf {@code shadowEntry} was filled for
+     * {@code linear} (SH-1, SH-2) and the access is re-run; {@link Hypervisor#run} returns the re-run's outcome, so a
+     * caller sees this only if the access does not converge.
+     */
+    record ShadowFilled(long linear, org.hybridv.x86.Entry shadowEntry, String rule) implements VcpuOutcome {}
+
     /** HLT: the vCPU is blocked until an event (events are not modelled). */
     record Blocked() implements VcpuOutcome {}
 
@@ -71,7 +78,8 @@ public sealed interface VcpuOutcome {
     record GuestError(ExitReason reason, long guestPhysical, String rule, String why) implements VcpuOutcome {}
 
     /**
-     * What this part of the model does not do (running a shadow-mode vCPU, shadow-paging exits); {@code reason} is
+     * What this part of the model does not do (a shadow-mode vCPU with paging off, MOV to CR4 with host-owned bits);
+     * {@code reason} is
      * the exit, or null if the vCPU was not entered. State unchanged.
      */
     record NotModelled(ExitReason reason, String why) implements VcpuOutcome {}

@@ -58,6 +58,15 @@ public final class VmcsSetup {
     }
 
     /**
+     * A shadow-mode vCPU's controls: {@link #shadow(int)} with CR0.WP host-owned (Xen {@code hvm_update_guest_cr}
+     * forces WP in the hardware CR0 when not using HAP: a read-only shadow leaf — SH-2's write trapping of guest page
+     * tables — must stop supervisor writes too); the read shadow keeps the guest's WP.
+     */
+    public static ExecutionControls shadow(int vpid, Cr0 guestCr0) {
+        return shadow(vpid).withCr0Ownership(DIRECT_CR0_MASK, guestCr0.bits() & DIRECT_CR0_MASK);
+    }
+
+    /**
      * HAP mode (HAP-5): EPT on with {@code eptp} (built from the p2m, HAP-1), no #PF exits (bit 14 = 0, MASK = MATCH
      * = 0: the equality always holds, so no #PF exits — the KVM pitfall of hybrid-design §2.1 avoided), no CR3-load,
      * CR3-store or INVLPG exiting.

@@ -18,7 +18,7 @@ import org.hybridv.x86.Entry;
  * <li>d2, HAP, frames 0x30–0x37, p2m gfn i → 0x30 + i: guest tables gfn 0 → 1 → 2 → 3 (guest-physical), the L1 maps
  * gfn 4 at VA 0x4000 and gfn 0x100 (not in the p2m) at VA 0x5000; v0 has VPID 3. Its EPT is in free frames taken by
  * the hypervisor (0x0, 0x3c–0x3e).</li>
- * <li>d3, SHADOW, frames 0x38–0x3b, p2m gfn i → 0x38 + i; v0 has VPID 4.</li>
+ * <li>d3, SHADOW, frames 0x38–0x3b, p2m gfn i → 0x38 + i; v0 has VPID 4, its shadow root in 0x3f.</li>
  * </ul>
  */
 final class Hv {
@@ -80,6 +80,7 @@ final class Hv {
     static void assertInvariants(XenMachine m) {
         assertThat(Isolation.check(m).toString()).isEqualTo("holds");
         assertThat(TranslationIntegrity.check(m).toString()).isEqualTo("holds");
+        assertThat(org.hybridv.invariants.ShadowIntegrity.check(m).toString()).isEqualTo("holds");
     }
 
     /** The step's outcome as {@code type}, with the invariants checked on the post-state. */
