@@ -48,7 +48,13 @@ public final class HypervisorCases {
         }
     }
 
-    public record Run(XenMachine initial, List<Op> ops) {}
+    /** A run: the machine (always {@link #initialMachine()}) and the ops; printed as the ops alone. */
+    public record Run(XenMachine initial, List<Op> ops) {
+        @Override
+        public String toString() {
+            return "Run" + ops;
+        }
+    }
 
     private static XenMachine initial;
 
@@ -133,7 +139,8 @@ public final class HypervisorCases {
     }
 
     static Hypercall hypercall(Choices c) {
-        return switch (c.weighted(45, 20, 30, 5)) {
+        return switch (c.weighted(30, 20, 30, 5, 15)) {
+            case 4 -> treeEdit(c);
             case 0 -> Hypercall.mmuUpdate((frame(c) << 12) | ((long) index(c) << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE,
                     entry(c));
             case 1 -> Hypercall.updateVaMapping(linear(c), entry(c), c.oneOf(Hypercalls.UVMF_NONE,
@@ -144,6 +151,22 @@ public final class HypervisorCases {
                     Hypercalls.MMUEXT_INVLPG_ALL), c.flag(true, 20) ? frame(c) : linear(c));
             default -> Hypercall.of(c.oneOf(2L, 29L, 4096L));
         };
+    }
+
+    /**
+     * An edit of d1's tree at slot 0 of the L4, L3 or L2 (what MU-5 must flush): zap it, make it read-only or
+     * supervisor-only, or point it at a spare frame.
+     */
+    static Hypercall treeEdit(Choices c) {
+        long table = 0x10 + c.below(3);
+        long child = c.flag(true, 30) ? table + 1 : 0x14 + c.below(4);
+        long value = switch (c.weighted(40, 20, 20, 20)) {
+            case 0 -> 0;
+            case 1 -> Entry.table(child, false, true).raw();
+            case 2 -> Entry.table(child, true, false).raw();
+            default -> Entry.table(child, true, true).raw();
+        };
+        return Hypercall.mmuUpdate((table << 12) | Hypercalls.MMU_NORMAL_PT_UPDATE, value);
     }
 
     /** Mostly d1's tables and data, then spare d1 frames, d2's frames, Xen's, or beyond RAM. */

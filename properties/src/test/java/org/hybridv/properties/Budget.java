@@ -11,5 +11,5 @@ final class Budget {
     /** Tries for properties that run a sequence of operations per try. */
     static final int SEQUENCE_TRIES = 1000;
     /** Tries for the whole-hypervisor stateful property (up to 14 steps, four invariants after each). */
-    static final int HYPERVISOR_TRIES = 400;
+    static final int HYPERVISOR_TRIES = 200;
 }
