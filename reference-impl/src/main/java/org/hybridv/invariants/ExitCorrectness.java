@@ -38,10 +38,19 @@ import org.hybridv.xen.XenMachine;
  * exit's interruption information, which in direct mode must also be the error code a fresh walk of the guest's
  * tables gives for the access (when the fresh walk faults; a TLB-only fault is not re-derivable from the tables).</li>
  * </ol>
- * Shadow-mode steps are not covered (shadow paging is added separately). Cost: a few comparisons, one page walk.
+ * In direct mode a #PF exit must also pass the hybrid design's filter (I7-filter): the controls are the design's,
+ * not only self-consistent. Shadow-mode steps are not covered (shadow paging is added separately). Cost: a few comparisons, one page walk.
  */
 public final class ExitCorrectness {
     private ExitCorrectness() {}
+
+    /**
+     * The direct-mode #PF filter (docs/hypervisor.md, "The direct-mode #PF filter"), stated here independently of
+     * {@code VmcsSetup} so that a wrong setup is caught: only a supervisor-mode write to a present page exits (a
+     * candidate page-table write, PTW-1).
+     */
+    static final int HYBRID_PFEC_MASK = ErrorCode.P | ErrorCode.WR | ErrorCode.US;
+    static final int HYBRID_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
 
     public static InvariantResult check(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
         if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
@@ -67,6 +76,14 @@ public final class ExitCorrectness {
             return new InvariantResult.Violated("I7-demanded", who + ": the hypervisor handled exit " + exit.reason()
                     + " (qualification " + Hex.of(exit.qualification()) + ") that the VMCS controls do not demand: "
                     + demanded);
+        }
+        if (pre.domain(id.domain()).mode() == MmuMode.DIRECT && exit.reason() == ExitReason.EXCEPTION_OR_NMI
+                && exit.interruption().vector() == PageFault.VECTOR
+                && (exit.interruptionErrorCode() & HYBRID_PFEC_MASK) != HYBRID_PFEC_MATCH) {
+            return new InvariantResult.Violated("I7-filter", who + ": a #PF with error code " + new ErrorCode(exit
+                    .interruptionErrorCode()) + " at " + Hex.of(exit.qualification()) + " exited, but the hybrid"
+                    + " design's filter (MASK P|W|U, MATCH P|W) keeps every #PF but a supervisor write to a present"
+                    + " page in the guest");
         }
         GuestState before = pre.vcpu(id).vmcs().guest();
         GuestState after = post.vcpu(id).vmcs().guest();

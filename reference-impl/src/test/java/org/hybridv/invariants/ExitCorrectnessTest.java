@@ -84,4 +84,21 @@ class ExitCorrectnessTest {
         assertThat(ExitCorrectness.check(m, K, cpuid, bad).toString()).startsWith("I7-state").contains("CR2",
                 "0xdead000");
     }
+
+    @Test
+    @DisplayName("I7-filter planted: controls that let a user write fault (P|W|U) exit in direct mode")
+    void userFaultExitsAgainstTheHybridFilter() {
+        XenMachine m = machine();
+        VcpuId u = K;
+        Vcpu v = m.vcpu(u);
+        Vmcs vmcs = v.vmcs();
+        XenMachine loose = m.withVcpu(v.withVmcs(vmcs.withControls(vmcs.controls().withExceptionControls(
+                vmcs.controls().exceptionBitmap(), ErrorCode.P | ErrorCode.WR, ErrorCode.P | ErrorCode.WR))
+                .withGuest(new org.hybridv.vmx.GuestState(vmcs.guest().cpu().withCpl(3), vmcs.guest().rip()))));
+        GuestInstruction userWrite = new GuestInstruction.MemoryAccess(Access.write(0x2000, 1));
+        HvStep s = Hypervisor.run(loose, u, userWrite);
+        assertThat(s.outcome().exited()).isTrue();
+        assertThat(ExitCorrectness.check(loose, u, userWrite, s).toString()).startsWith("I7-filter").contains(
+                "P|W|U", "0x2000", "hybrid");
+    }
 }
