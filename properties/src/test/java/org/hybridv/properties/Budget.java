@@ -10,4 +10,6 @@ final class Budget {
     static final int TRIES = 2000;
     /** Tries for properties that run a sequence of operations per try. */
     static final int SEQUENCE_TRIES = 1000;
+    /** Tries for the whole-hypervisor stateful property (up to 14 steps, four invariants after each). */
+    static final int HYPERVISOR_TRIES = 200;
 }

@@ -1,0 +1,208 @@
+package org.hybridv.gen;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.Entry;
+import org.hybridv.xen.Domains;
+import org.hybridv.xen.HvResult;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.HypercallPage;
+import org.hybridv.xen.Hypercalls;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Adversarial guests against the whole hypervisor ({@code Hypervisor.run}): a run is a plain list of operations — a
+ * vCPU, a guest instruction and the registers a VMCALL passes — drawn from {@link Choices} (0 = the simplest: a kernel
+ * read of a mapped page). This replaces a jqwik {@code ActionChain} on purpose: the generator stays engine-neutral,
+ * jqwik shrinks the choice list (hence the op list), and a shrunk run is a list of operations a scenario can replay.
+ *
+ * <p>The machine (64 frames; Xen owns 0x1–0xf):
+ * <ul>
+ * <li>d1 DIRECT, frames 0x10–0x2f: L4 0x10 → L3 0x11 → L2 0x12 → L1 0x13 (all RW, user); the L1 maps 0x20 RW user at
+ * 0x5000, 0x21 RO user at 0x6000, 0x22 RW supervisor at 0x7000 and itself RO at 0x8000 (so the kernel can write its
+ * PTEs through the page-table-write emulation). v0 (VPID 1) runs at CPL 0, v1 (VPID 2) at CPL 3.</li>
+ * <li>d2 HAP, frames 0x30–0x37, p2m gfn i → 0x30 + i; guest tables gfn 0 → 1 → 2 → 3; the L1 maps gfn 4 at 0x4000
+ * and gfn 0x100 (not in the p2m) at 0x5000. v0 (VPID 3) at CPL 0, v1 (VPID 4) at CPL 3.</li>
+ * </ul>
+ */
+public final class HypervisorCases {
+    private HypervisorCases() {}
+
+    public static final VcpuId K = new VcpuId(1, 0);
+    public static final VcpuId U = new VcpuId(1, 1);
+    public static final VcpuId H = new VcpuId(2, 0);
+    public static final VcpuId HU = new VcpuId(2, 1);
+
+    /** One step: vCPU {@code vcpu} executes {@code insn}; {@code regs} are RAX and the arguments of a VMCALL. */
+    public record Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs) {
+        @Override
+        public String toString() {
+            return vcpu + " " + (insn instanceof GuestInstruction.Vmcall ? "VMCALL " + regs : insn.toString());
+        }
+    }
+
+    /** A run: the machine (always {@link #initialMachine()}) and the ops; printed as the ops alone. */
+    public record Run(XenMachine initial, List<Op> ops) {
+        @Override
+        public String toString() {
+            return "Run" + ops;
+        }
+    }
+
+    private static XenMachine initial;
+
+    /** The machine of the class comment (built once; immutable). */
+    public static synchronized XenMachine initialMachine() {
+        if (initial == null) {
+            initial = build();
+        }
+        return initial;
+    }
+
+    private static XenMachine build() {
+        int max = XenMachine.MAX_PHYS_ADDR;
+        XenMachine m = XenMachine.boot(64, Domains.range(0x1, 0xf));
+        long[] f1 = Domains.range(0x10, 0x2f);
+        m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
+        m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))
+                .write(0x11, 0, Entry.table(0x12, true, true)).write(0x12, 0, Entry.table(0x13, true, true))
+                .write(0x13, 5, Entry.table(0x20, true, true)).write(0x13, 6, Entry.table(0x21, false, true))
+                .write(0x13, 7, Entry.table(0x22, true, false)).write(0x13, 8, Entry.table(0x13, false, false)));
+        m = done(Domains.addVcpu(m, 1, 1, CpuState.longMode(0x10, max)));
+        m = done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
+        Map<Long, Long> p2m = new TreeMap<>();
+        for (long g = 0; g < 8; g++) {
+            p2m.put(g, 0x30 + g);
+        }
+        m = done(Domains.create(m, 2, MmuMode.HAP, Domains.range(0x30, 0x37), p2m));
+        m = m.withPaging(m.paging().write(0x30, 0, Entry.table(1, true, true)).write(0x31, 0, Entry.table(2, true,
+                true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
+                .write(0x33, 5, Entry.table(0x100, true, true)));
+        m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
+        return done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+    }
+
+    private static XenMachine done(HvResult r) {
+        if (!(r instanceof HvResult.Done d)) {
+            throw new IllegalStateException("the generator's initial machine is invalid: " + r);
+        }
+        return d.machine();
+    }
+
+    public static Run generate(Choices c) {
+        int n = 1 + c.below(14);
+        List<Op> ops = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ops.add(op(c));
+        }
+        return new Run(initialMachine(), ops);
+    }
+
+    static Op op(Choices c) {
+        VcpuId v = switch (c.weighted(55, 15, 20, 10)) {
+            case 0 -> K;
+            case 1 -> U;
+            case 2 -> H;
+            default -> HU;
+        };
+        Hypercall none = Hypercall.of(0);
+        return switch (c.weighted(30, 40, 8, 7, 5, 10)) {
+            case 0 -> new Op(v, new GuestInstruction.MemoryAccess(access(c, v)), none);
+            case 1 -> new Op(v, new GuestInstruction.Vmcall(), hypercall(c));
+            case 2 -> new Op(v, new GuestInstruction.MovToCr(3, frame(c) << 12, 0), none);
+            case 3 -> new Op(v, new GuestInstruction.Invlpg(c.flag(true, 10) ? linear(c) : 0x8000_0000_0000L),
+                    none);
+            case 4 -> new Op(v, new GuestInstruction.Cpuid(c.oneOf(0L, 0x40000000L, 0x40000002L), 0), none);
+            default -> new Op(v, new GuestInstruction.Wrmsr(c.flag(true, 15) ? HypercallPage.MSR : 0x10,
+                    (frame(c) << 12) | c.below(2)), none);
+        };
+    }
+
+    static Access access(Choices c, VcpuId v) {
+        if (c.flag(false, 35)) {
+            // a store through the self-map 0x8000 into the L1: a page-table write (PTW-1) of an adversarial entry
+            return Access.write(0x8000 + 8L * c.oneOf(0, 5, 6, 7, 9, 10), entry(c));
+        }
+        long linear = linear(c);
+        return c.flag(true, 45) ? Access.read(linear) : Access.write(linear, c.below(100));
+    }
+
+    static long linear(Choices c) {
+        return c.oneOf(0x5000L, 0x6000L, 0x7000L, 0x8000L, 0x4000L, 0x9000L, 0xA000L);
+    }
+
+    static Hypercall hypercall(Choices c) {
+        return switch (c.weighted(30, 20, 30, 5, 15)) {
+            case 4 -> treeEdit(c);
+            case 0 -> Hypercall.mmuUpdate((frame(c) << 12) | ((long) index(c) << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE,
+                    entry(c));
+            case 1 -> Hypercall.updateVaMapping(linear(c), entry(c), c.oneOf(Hypercalls.UVMF_NONE,
+                    Hypercalls.UVMF_TLB_FLUSH, Hypercalls.UVMF_INVLPG));
+            case 2 -> Hypercall.mmuextOp(c.oneOf(Hypercalls.MMUEXT_PIN_L1_TABLE, Hypercalls.MMUEXT_PIN_L2_TABLE,
+                    Hypercalls.MMUEXT_PIN_L4_TABLE, Hypercalls.MMUEXT_UNPIN_TABLE, Hypercalls.MMUEXT_NEW_BASEPTR,
+                    Hypercalls.MMUEXT_TLB_FLUSH_LOCAL, Hypercalls.MMUEXT_INVLPG_LOCAL, Hypercalls.MMUEXT_TLB_FLUSH_ALL,
+                    Hypercalls.MMUEXT_INVLPG_ALL), c.flag(true, 20) ? frame(c) : linear(c));
+            default -> Hypercall.of(c.oneOf(2L, 29L, 4096L));
+        };
+    }
+
+    /**
+     * An edit of d1's tree at slot 0 of the L4, L3 or L2 (what MU-5 must flush): zap it, make it read-only or
+     * supervisor-only, or point it at a spare frame.
+     */
+    static Hypercall treeEdit(Choices c) {
+        long table = 0x10 + c.below(3);
+        long child = c.flag(true, 30) ? table + 1 : 0x14 + c.below(4);
+        long value = switch (c.weighted(40, 20, 20, 20)) {
+            case 0 -> 0;
+            case 1 -> Entry.table(child, false, true).raw();
+            case 2 -> Entry.table(child, true, false).raw();
+            default -> Entry.table(child, true, true).raw();
+        };
+        return Hypercall.mmuUpdate((table << 12) | Hypercalls.MMU_NORMAL_PT_UPDATE, value);
+    }
+
+    /** Mostly d1's tables and data, then spare d1 frames, d2's frames, Xen's, or beyond RAM. */
+    static long frame(Choices c) {
+        return switch (c.weighted(35, 20, 20, 10, 10, 5)) {
+            case 0 -> 0x10 + c.below(4);
+            case 1 -> 0x20 + c.below(3);
+            case 2 -> 0x14 + c.below(4);
+            case 3 -> 0x30 + c.below(8);
+            case 4 -> 0x1 + c.below(15);
+            default -> c.oneOf(0x40L, 0x100L);
+        };
+    }
+
+    /** The slot of the tree (0), the data PTEs (5–9), a Xen L4 slot, or the top slot. */
+    static int index(Choices c) {
+        return switch (c.weighted(35, 40, 15, 10)) {
+            case 0 -> 0;
+            case 1 -> 5 + c.below(5);
+            case 2 -> 256 + c.below(16);
+            default -> 511;
+        };
+    }
+
+    /** A present entry to a drawn frame with R/W and U/S, sometimes PS (a superpage) or G; or not present. */
+    static long entry(Choices c) {
+        if (c.flag(false, 12)) {
+            return 0;
+        }
+        Entry e = Entry.table(frame(c), c.flag(true, 40), c.flag(true, 30));
+        if (c.flag(false, 8)) {
+            e = e.withPageSize(true);
+        }
+        if (c.flag(false, 6)) {
+            e = e.withGlobal(true);
+        }
+        return e.raw();
+    }
+}

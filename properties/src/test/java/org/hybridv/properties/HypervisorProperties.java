@@ -1,0 +1,90 @@
+package org.hybridv.properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
+import org.hybridv.gen.HypervisorCases;
+import org.hybridv.gen.JqwikChoices;
+import org.hybridv.invariants.ExitCorrectness;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.TlbCoherence;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Stateful: adversarial guests of a direct-mode and a HAP domain run random guest instructions and hypercalls (valid
+ * and adversarial arguments: foreign, page-table, Xen and out-of-RAM frames, Xen L4 slots, superpages, self-maps,
+ * non-canonical INVLPG, CPL 3 VMCALL, the hypercall MSR) through {@code Hypervisor.run}; after EVERY step I1, I2, I6
+ * hold on the post-state and I7 on the step. The run is a plain op list (see {@link HypervisorCases}).
+ */
+class HypervisorProperties {
+
+    @Provide
+    Arbitrary<HypervisorCases.Run> runs() {
+        return JqwikChoices.arbitrary(HypervisorCases::generate);
+    }
+
+    @Property(seed = Budget.SEED, tries = Budget.HYPERVISOR_TRIES)
+    void adversarialGuestsKeepI1I2I6I7AfterEveryStep(@ForAll("runs") HypervisorCases.Run run) {
+        XenMachine m = run.initial();
+        int step = 0;
+        for (HypervisorCases.Op op : run.ops()) {
+            step++;
+            HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs());
+            XenMachine post = s.machine();
+            String at = "step " + step + " " + op + " → " + s.outcome();
+            assertThat(Isolation.check(post).toString()).as("I1 after %s", at).isEqualTo("holds");
+            assertThat(TranslationIntegrity.check(post).toString()).as("I2 after %s", at).isEqualTo("holds");
+            assertThat(TlbCoherence.check(post).toString()).as("I6 after %s", at).isEqualTo("holds");
+            assertThat(ExitCorrectness.check(m, op.vcpu(), op.insn(), s).toString()).as("I7 on %s", at)
+                    .isEqualTo("holds");
+            Statistics.label("mode").collect(m.domain(op.vcpu().domain()).mode().toString());
+            Statistics.label("exit").collect(s.outcome().exited() ? "exit" : "no exit");
+            Statistics.label("outcome").collect(describe(s.outcome(), op));
+            m = post;
+        }
+        Statistics.label("mode").coverage(cov -> {
+            cov.check("DIRECT").percentage(p -> p >= 40);
+            cov.check("HAP").percentage(p -> p >= 15);
+        });
+        Statistics.label("exit").coverage(cov -> {
+            cov.check("exit").percentage(p -> p >= 30);
+            cov.check("no exit").percentage(p -> p >= 5);
+        });
+        Statistics.label("outcome").coverage(cov -> {
+            cov.checkPattern("HypercallDone.*").percentage(p -> p >= 5);
+            cov.checkPattern("HypercallRefused.*").percentage(p -> p >= 10);
+            cov.checkPattern("HypercallRefused XSA-76.*").percentage(p -> p >= 1);
+            cov.checkPattern("HypercallRefused MU-1.*").percentage(p -> p >= 1);
+            cov.checkPattern("Emulated.*").percentage(p -> p >= 1);
+            cov.checkPattern("Injected.*").percentage(p -> p >= 1);
+            cov.checkPattern("Retired.*").percentage(p -> p >= 1);
+            cov.checkPattern("Delivered.*").percentage(p -> p >= 1);
+        });
+    }
+
+    static String describe(VcpuOutcome o, HypervisorCases.Op op) {
+        if (o instanceof VcpuOutcome.HypercallDone) {
+            return "HypercallDone " + op.regs().number();
+        }
+        if (o instanceof VcpuOutcome.HypercallRefused r) {
+            return "HypercallRefused " + r.rule();
+        }
+        if (o instanceof VcpuOutcome.Injected i) {
+            return "Injected " + i.reason() + " vector " + i.vector();
+        }
+        if (o instanceof VcpuOutcome.Resumed r) {
+            return "Resumed " + r.reason();
+        }
+        String insn = op.insn() instanceof GuestInstruction.MemoryAccess ? " access" : "";
+        return o.getClass().getSimpleName() + insn;
+    }
+}

@@ -1,0 +1,218 @@
+package org.hybridv.invariants;
+
+import org.hybridv.vmx.CrAccessExits;
+import org.hybridv.vmx.ExceptionExits;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.ExitInformation;
+import org.hybridv.vmx.ExitReason;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.vmx.GuestState;
+import org.hybridv.vmx.InstructionExits;
+import org.hybridv.vmx.IoExits;
+import org.hybridv.vmx.MsrExits;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.ErrorCode;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.PageFault;
+import org.hybridv.x86.PageWalk;
+import org.hybridv.x86.Translation;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * I7 Exit correctness, a check over one step {@code (pre, vcpu, instruction, HvStep)} of {@code Hypervisor.run}:
+ * <ol>
+ * <li><b>demanded</b> — if the step went through a VM exit, the exit the hypervisor handled (the exit information
+ * the processor stored in the vCPU's VMCS, SDM §27.2) is one the VMCS execution controls of that step demand,
+ * re-decided from the exit information with the VMX layer's predicates ({@link ExceptionExits#exits},
+ * {@link IoExits#exits}, {@link MsrExits#exits}, {@link CrAccessExits}, {@link InstructionExits}); and if it did not
+ * exit, the controls did not demand one (an unconditionally exiting CPUID/VMCALL never retires, a delivered exception
+ * was not one the bitmap and PFEC filter claim);</li>
+ * <li><b>guest state</b> — after a handled exit the guest's RIP and CPL are those it had (the handlers model no RIP
+ * advance and no privilege change); CR2 is unchanged unless the handler injected a #PF, and then it is the faulting
+ * linear address (the exit qualification);</li>
+ * <li><b>reflection</b> — an injected exception is the exit's own: same vector, and for #PF the error code of the
+ * exit's interruption information, which in direct mode must also be the error code a fresh walk of the guest's
+ * tables gives for the access (when the fresh walk faults; a TLB-only fault is not re-derivable from the tables).</li>
+ * </ol>
+ * In direct mode a #PF exit must also pass the hybrid design's filter (I7-filter): the controls are the design's,
+ * not only self-consistent. Shadow-mode steps are not covered (shadow paging is added separately). Cost: a few comparisons, one page walk.
+ */
+public final class ExitCorrectness {
+    private ExitCorrectness() {}
+
+    /**
+     * The direct-mode #PF filter (docs/hypervisor.md, "The direct-mode #PF filter"), stated here independently of
+     * {@code VmcsSetup} so that a wrong setup is caught: only a supervisor-mode write to a present page exits (a
+     * candidate page-table write, PTW-1).
+     */
+    static final int HYBRID_PFEC_MASK = ErrorCode.P | ErrorCode.WR | ErrorCode.US;
+    static final int HYBRID_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
+
+    public static InvariantResult check(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
+        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
+            return InvariantResult.HOLDS;
+        }
+        VcpuOutcome o = step.outcome();
+        if (o instanceof VcpuOutcome.EntryFailed || (o instanceof VcpuOutcome.NotModelled nm && nm.reason() == null)
+                || (o instanceof VcpuOutcome.Blocked && !(insn instanceof GuestInstruction.Hlt))) {
+            return InvariantResult.HOLDS;
+        }
+        ExecutionControls c = pre.vcpu(id).vmcs().controls();
+        String who = "d" + id.domain() + " " + id + " " + insn;
+        if (!o.exited()) {
+            return notExited(c, who, insn, o);
+        }
+        XenMachine post = step.machine();
+        ExitInformation exit = post.vcpu(id).vmcs().exitInformation();
+        if (exit == null) {
+            return new InvariantResult.Violated("I7", who + ": handled as " + o + " but no exit information");
+        }
+        String demanded = demanded(c, exit, insn);
+        if (demanded != null) {
+            return new InvariantResult.Violated("I7-demanded", who + ": the hypervisor handled exit " + exit.reason()
+                    + " (qualification " + Hex.of(exit.qualification()) + ") that the VMCS controls do not demand: "
+                    + demanded);
+        }
+        if (pre.domain(id.domain()).mode() == MmuMode.DIRECT && exit.reason() == ExitReason.EXCEPTION_OR_NMI
+                && exit.interruption().vector() == PageFault.VECTOR
+                && (exit.interruptionErrorCode() & HYBRID_PFEC_MASK) != HYBRID_PFEC_MATCH) {
+            return new InvariantResult.Violated("I7-filter", who + ": a #PF with error code " + new ErrorCode(exit
+                    .interruptionErrorCode()) + " at " + Hex.of(exit.qualification()) + " exited, but the hybrid"
+                    + " design's filter (MASK P|W|U, MATCH P|W) keeps every #PF but a supervisor write to a present"
+                    + " page in the guest");
+        }
+        GuestState before = pre.vcpu(id).vmcs().guest();
+        GuestState after = post.vcpu(id).vmcs().guest();
+        if (before.rip() != after.rip() || before.cpu().cpl() != after.cpu().cpl()) {
+            return new InvariantResult.Violated("I7-state", who + ": RIP/CPL " + Hex.of(before.rip()) + "/"
+                    + before.cpu().cpl() + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
+                    + " across handling of " + exit.reason());
+        }
+        long cr2Before = pre.processor().machine().cpu().cr2();
+        long cr2After = post.processor().machine().cpu().cr2();
+        if (o instanceof VcpuOutcome.Injected inj) {
+            return injected(pre, id, insn, who, exit, inj, cr2Before, cr2After);
+        }
+        if (cr2After != cr2Before) {
+            return new InvariantResult.Violated("I7-state", who + ": CR2 changed from " + Hex.of(cr2Before) + " to "
+                    + Hex.of(cr2After) + " although the handler of " + exit.reason() + " injected no #PF (" + o + ")");
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static InvariantResult injected(XenMachine pre, VcpuId id, GuestInstruction insn, String who,
+            ExitInformation exit, VcpuOutcome.Injected inj, long cr2Before, long cr2After) {
+        if (inj.vector() != PageFault.VECTOR) {
+            if (cr2After != cr2Before) {
+                return new InvariantResult.Violated("I7-state", who + ": CR2 changed from " + Hex.of(cr2Before)
+                        + " to " + Hex.of(cr2After) + " by the injection of vector " + inj.vector());
+            }
+            return InvariantResult.HOLDS;
+        }
+        if (exit.reason() != ExitReason.EXCEPTION_OR_NMI || exit.interruption().vector() != PageFault.VECTOR) {
+            return new InvariantResult.Violated("I7-reflect", who + ": #PF injected on a " + exit.reason()
+                    + " exit that was not a #PF");
+        }
+        if (inj.cr2() != exit.qualification() || cr2After != exit.qualification()) {
+            return new InvariantResult.Violated("I7-reflect", who + ": reflected #PF at " + Hex.of(
+                    exit.qualification()) + " but the injected CR2 is " + Hex.of(inj.cr2()) + " and the guest's CR2 "
+                    + Hex.of(cr2After));
+        }
+        if (inj.errorCode() != exit.interruptionErrorCode() || !inj.errorCodeValid()) {
+            return new InvariantResult.Violated("I7-reflect", who + ": reflected #PF at " + Hex.of(exit
+                    .qualification()) + " injected error code " + new ErrorCode(inj.errorCode())
+                    + " but the exit's (the guest walk's) is " + new ErrorCode(exit.interruptionErrorCode()));
+        }
+        if (pre.domain(id.domain()).mode() == MmuMode.DIRECT && insn instanceof GuestInstruction.MemoryAccess a) {
+            Access access = a.access();
+            Translation t = PageWalk.translate(pre.memory(), pre.vcpu(id).vmcs().guest().cpu(), access);
+            if (t instanceof PageFault pf && pf.errorCode().bits() != inj.errorCode()) {
+                return new InvariantResult.Violated("I7-reflect", who + ": reflected #PF at " + Hex.of(exit
+                        .qualification()) + " injected error code " + new ErrorCode(inj.errorCode())
+                        + " but a fresh walk of the guest's tables gives " + pf.errorCode());
+            }
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static InvariantResult notExited(ExecutionControls c, String who, GuestInstruction insn, VcpuOutcome o) {
+        if (o instanceof VcpuOutcome.Delivered d && d.vector() <= 31
+                && ExceptionExits.exits(c, d.vector(), d.errorCode())) {
+            return new InvariantResult.Violated("I7-demanded", who + ": vector " + d.vector() + " error code "
+                    + new ErrorCode(d.errorCode()) + " was delivered to the guest, but the exception bitmap "
+                    + Hex.of(c.exceptionBitmap()) + " / PFEC mask " + Hex.of(c.pfecMask()) + " match "
+                    + Hex.of(c.pfecMatch()) + " demand an exit");
+        }
+        if (o instanceof VcpuOutcome.Retired && (insn instanceof GuestInstruction.Cpuid
+                || insn instanceof GuestInstruction.Vmcall)) {
+            return new InvariantResult.Violated("I7-demanded", who + ": retired without the unconditional VM exit");
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /** Null if the controls demand {@code exit} for {@code insn}, otherwise why not. */
+    static String demanded(ExecutionControls c, ExitInformation exit, GuestInstruction insn) {
+        switch (exit.reason()) {
+            case EXCEPTION_OR_NMI: {
+                int v = exit.interruption().vector();
+                return ExceptionExits.exits(c, v, exit.interruptionErrorCode()) ? null
+                        : "vector " + v + " error code " + new ErrorCode(exit.interruptionErrorCode())
+                                + " with exception bitmap " + Hex.of(c.exceptionBitmap()) + ", PFEC mask "
+                                + Hex.of(c.pfecMask()) + " match " + Hex.of(c.pfecMatch()) + " is delivered in the guest";
+            }
+            case CPUID:
+                return InstructionExits.cpuidExits() ? null : "CPUID";
+            case VMCALL:
+                return InstructionExits.vmcallExits() ? null : "VMCALL";
+            case HLT:
+                return InstructionExits.hltExits(c.primary()) ? null : "HLT exiting is off";
+            case INVLPG:
+                return InstructionExits.invlpgExits(c.primary()) ? null : "INVLPG exiting is off";
+            case IO_INSTRUCTION: {
+                if (!(insn instanceof GuestInstruction.Io io)) {
+                    return "an I/O exit for " + insn;
+                }
+                return IoExits.exits(c.primary(), c.ioBitmaps(), io.port(), io.size()) ? null
+                        : "port " + Hex.of(io.port()) + " is not intercepted";
+            }
+            case MSR_READ:
+            case MSR_WRITE: {
+                boolean write = exit.reason() == ExitReason.MSR_WRITE;
+                long msr = insn instanceof GuestInstruction.Wrmsr w ? w.msr()
+                        : insn instanceof GuestInstruction.Rdmsr r ? r.msr() : -1;
+                if (msr < 0) {
+                    return "an MSR exit for " + insn;
+                }
+                return MsrExits.exits(c.primary(), c.msrBitmap(), msr, write) ? null
+                        : "MSR " + Hex.of(msr) + (write ? " writes" : " reads") + " are not intercepted";
+            }
+            case CR_ACCESS: {
+                if (!(insn instanceof GuestInstruction.MovToCr mov)) {
+                    return null;
+                }
+                if (mov.cr() == 3) {
+                    return CrAccessExits.movToCr3Exits(c, mov.value()) ? null : "CR3-load exiting is off";
+                }
+                if (mov.cr() == 0) {
+                    return CrAccessExits.movToCrExits(c.cr0GuestHostMask(), c.cr0ReadShadow(), mov.value()) ? null
+                            : "MOV to CR0 " + Hex.of(mov.value()) + " changes no host-owned bit (mask "
+                                    + Hex.of(c.cr0GuestHostMask()) + ")";
+                }
+                if (mov.cr() == 4) {
+                    return CrAccessExits.movToCrExits(c.cr4GuestHostMask(), c.cr4ReadShadow(), mov.value()) ? null
+                            : "MOV to CR4 changes no host-owned bit";
+                }
+                return null;
+            }
+            case EPT_VIOLATION:
+            case EPT_MISCONFIG:
+                return c.eptEnabled() ? null : "EPT is off";
+            default:
+                return null;
+        }
+    }
+}
