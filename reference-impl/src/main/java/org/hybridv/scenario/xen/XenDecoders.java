@@ -27,7 +27,6 @@ import org.hybridv.xen.HvResult;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
-import org.hybridv.xen.PageType;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -318,7 +317,7 @@ final class XenDecoders {
         return out;
     }
 
-    /** {@code {"result": "ok"}} or {@code {"result": "refused", "errno": "EINVAL", "rule": "L1-3"}}. */
+    /** {@code {"result": "ok"}} or {@code {"result": "refused", "errno": "EBUSY", "rule": "L1-3"}}. */
     static Map<String, String> hypercallExpectation(Fields step) {
         Optional<JsonValue> v = step.find("expect");
         if (v.isEmpty()) {

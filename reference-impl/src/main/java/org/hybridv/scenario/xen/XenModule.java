@@ -55,7 +55,7 @@ public final class XenModule implements ScenarioModule {
                 + " name, with its result or refusal (errno, rule)",
                 "{\"op\": \"hypercall\", \"domain\": 1, \"vcpu\": 0, \"call\": \"mmu_update\", \"table\": 19,"
                         + " \"index\": 1, \"value\": {\"present\": true, \"writable\": true, \"frame\": 17},"
-                        + " \"expect\": {\"result\": \"refused\", \"errno\": \"EINVAL\", \"rule\": \"L1-3\"}}",
+                        + " \"expect\": {\"result\": \"refused\", \"errno\": \"EBUSY\", \"rule\": \"L1-3\"}}",
                 XenDecoders::hypercall, (s, step) -> XenExecutors.hypercall(s, (XenStep.HypercallStep) step));
         op(r, "guest", XenDecoders.GUEST, "one instruction of a vCPU (access, cpuid, rdmsr, wrmsr, movToCr3,"
                 + " movToCr0, invlpg, hlt): retires, is delivered to the guest, or exits and is handled",
