@@ -1,5 +1,8 @@
 package org.hybridv.scenario;
 
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import org.hybridv.x86.CpuState;
 import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.x86.TlbPolicy;
@@ -14,9 +17,26 @@ import org.hybridv.x86.TlbPolicy;
  *                     CpuState#MAX_MAXPHYADDR}
  * @param tlb          the TLB policy: {@link TlbPolicy#ADVERSARIAL} (the default) keeps every translation until the
  *                     SDM says it is invalidated; {@link TlbPolicy#NONE} caches nothing
+ * @param sections     further sections of {@code machine} that modules declare ({@link
+ *                     OperationRegistry.Builder#machineSection}), by name, as the module decoded them (immutable
+ *                     values); e.g. {@code "hypervisor"}
  */
-public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb) {
+public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb, Map<String, Object> sections) {
+    /** A machine with no further sections. */
+    public MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb) {
+        this(memoryFrames, maxPhysAddr, tlb, Map.of());
+    }
+
+    /** The decoded section {@code name}, if the scenario has it. */
+    public <T> Optional<T> section(String name, Class<T> type) {
+        return Optional.ofNullable(sections.get(name)).map(type::cast);
+    }
+
     public MachineSpec {
+        if (sections == null) {
+            throw new IllegalArgumentException("sections must not be null");
+        }
+        sections = java.util.Collections.unmodifiableMap(new TreeMap<>(sections));
         if (memoryFrames < 1 || memoryFrames > PhysicalMemory.MAX_FRAMES) {
             throw new IllegalArgumentException("memoryFrames = " + memoryFrames + " is outside 1.."
                     + PhysicalMemory.MAX_FRAMES);

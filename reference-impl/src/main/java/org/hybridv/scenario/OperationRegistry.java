@@ -22,12 +22,29 @@ public final class OperationRegistry {
     private final Map<String, Operation> operations;
     private final Map<Component<?>, Function<MachineSpec, ?>> components;
     private final Map<String, List<Function<MachineState, String>>> preconditions;
+    private final Map<String, MachineSection> sections;
+
+    /**
+     * Decodes a further section of the scenario's {@code machine} object that a module declares (the hypervisor's
+     * domains, say). It runs at parse time, after the base fields, so its errors are located input errors; the value
+     * it returns must be immutable and is available to component initialisers as {@link MachineSpec#section}.
+     */
+    @FunctionalInterface
+    public interface MachineSection {
+        Object decode(JsonValue value, MachineSpec base);
+    }
 
     private OperationRegistry(Map<String, Operation> operations, Map<Component<?>, Function<MachineSpec, ?>> c,
-            Map<String, List<Function<MachineState, String>>> preconditions) {
+            Map<String, List<Function<MachineState, String>>> preconditions, Map<String, MachineSection> sections) {
         this.operations = operations;
         this.components = c;
         this.preconditions = preconditions;
+        this.sections = sections;
+    }
+
+    /** The further sections of {@code machine} the installed modules declare, by name. */
+    public Map<String, MachineSection> machineSections() {
+        return sections;
     }
 
     public static Builder builder() {
@@ -77,8 +94,22 @@ public final class OperationRegistry {
         private final Map<Component<?>, Function<MachineSpec, ?>> components = new LinkedHashMap<>();
         private final List<String> modules = new ArrayList<>();
         private final Map<String, List<Function<MachineState, String>>> preconditions = new LinkedHashMap<>();
+        private final Map<String, MachineSection> sections = new LinkedHashMap<>();
 
         private Builder() {}
+
+        /** The ops registered so far (by modules installed earlier), sorted. */
+        public List<String> operationNames() {
+            return List.copyOf(operations.keySet());
+        }
+
+        /** A further field {@code name} of {@code machine}, optional in every scenario, and its decoder. */
+        public Builder machineSection(String name, MachineSection decoder) {
+            if (ScenarioParser.MACHINE_FIELDS.contains(name) || sections.putIfAbsent(name, decoder) != null) {
+                throw new IllegalArgumentException("machine section \"" + name + "\" is registered twice");
+            }
+            return this;
+        }
 
         /** Registers module {@code m} (its components and operations). */
         public Builder install(ScenarioModule m) {
@@ -130,7 +161,8 @@ public final class OperationRegistry {
             preconditions.forEach((op, list) -> p.put(op, List.copyOf(list)));
             return new OperationRegistry(java.util.Collections.unmodifiableMap(new TreeMap<>(operations)),
                     java.util.Collections.unmodifiableMap(new LinkedHashMap<>(components)),
-                    java.util.Collections.unmodifiableMap(p));
+                    java.util.Collections.unmodifiableMap(p),
+                    java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sections)));
         }
     }
 }

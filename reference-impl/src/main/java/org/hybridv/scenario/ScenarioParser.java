@@ -63,7 +63,20 @@ public final class ScenarioParser {
         }
         String description = root.optionalText("description").orElse("");
         Origin origin = root.find("origin").map(ScenarioParser::origin).orElse(Origin.HAND);
-        MachineSpec machine = machine(root.object("machine", "machine", MACHINE_FIELDS));
+        List<String> machineFields = new ArrayList<>(MACHINE_FIELDS);
+        machineFields.addAll(registry.machineSections().keySet());
+        Fields machineObject = root.object("machine", "machine", machineFields);
+        MachineSpec machine = machine(machineObject);
+        java.util.Map<String, Object> sections = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, OperationRegistry.MachineSection> e : registry.machineSections().entrySet()) {
+            Optional<JsonValue> v = machineObject.find(e.getKey());
+            if (v.isPresent()) {
+                sections.put(e.getKey(), e.getValue().decode(v.get(), machine));
+            }
+        }
+        if (!sections.isEmpty()) {
+            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections);
+        }
         List<String> faults = new ArrayList<>();
         root.find("faults").ifPresent(v -> v.elements().forEach(f -> faults.add(f.asText())));
         String violates = root.optionalText("violates").orElse(null);

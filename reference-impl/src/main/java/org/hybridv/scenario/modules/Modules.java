@@ -3,6 +3,7 @@ package org.hybridv.scenario.modules;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.vmx.VmxModule;
 import org.hybridv.scenario.x86.X86Module;
+import org.hybridv.scenario.xen.XenModule;
 
 /**
  * The scenario modules of this build, in layer order. A new layer adds its module here with one line; its
@@ -16,6 +17,7 @@ public final class Modules {
         return OperationRegistry.builder()
                 .install(new X86Module())
                 .install(new VmxModule())
+                .install(new XenModule())
                 .build();
     }
 }

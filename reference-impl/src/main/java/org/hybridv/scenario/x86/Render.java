@@ -25,7 +25,7 @@ public final class Render {
     }
 
     /** {@code 0x2007 (P RW US frame 0x2)}; {@code 0x0 (not present)}. */
-    static String entry(Entry e) {
+    public static String entry(Entry e) {
         if (!e.present()) {
             return Hex.of(e.raw()) + " (not present)";
         }

@@ -20,13 +20,13 @@ import org.hybridv.x86.PageSize;
  * range the reference would otherwise reject as API misuse, so that a bad file is rejected with a message and
  * never reaches the reference.
  */
-final class X86Decoders {
+public final class X86Decoders {
     private X86Decoders() {}
 
     /** Named fields of an entry, in documentation order; plus "raw". */
     static final List<String> ENTRY_FLAGS = List.of("present", "writable", "user", "writeThrough", "cacheDisable",
             "accessed", "dirty", "pageSize", "global", "noExecute");
-    static final List<String> ENTRY_FIELDS = concat(ENTRY_FLAGS, List.of("protectionKey", "frame", "raw"));
+    public static final List<String> ENTRY_FIELDS = concat(ENTRY_FLAGS, List.of("protectionKey", "frame", "raw"));
 
     static final List<String> PTE = List.of("table", "index", "entry");
     static final List<String> CPU = List.of("cr0", "cr3", "cr4", "efer", "cr2", "cpl", "ac", "pkru", "expect");
@@ -55,7 +55,7 @@ final class X86Decoders {
     }
 
     /** An entry by named fields (absent flags are 0) or as {@code "raw"}, not both. */
-    static Entry entry(Fields f) {
+    public static Entry entry(Fields f) {
         if (f.has("raw")) {
             for (String name : f.present()) {
                 if (!name.equals("raw")) {

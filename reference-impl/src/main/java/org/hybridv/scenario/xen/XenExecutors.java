@@ -1,0 +1,270 @@
+package org.hybridv.scenario.xen;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.PageTableIntegrity;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.scenario.Check;
+import org.hybridv.scenario.MachineState;
+import org.hybridv.scenario.Observation;
+import org.hybridv.scenario.StepResult;
+import org.hybridv.scenario.x86.Render;
+import org.hybridv.vmx.GuestState;
+import org.hybridv.vmx.VmxMode;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.X86Machine;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.Vcpu;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Runs the hypervisor steps on the {@link XenMachine} of the state: {@code post = f(pre, step)} through the
+ * reference ({@link Hypervisor#run}, {@link Hypervisor#hypercall}, the invariants), then the outcome as facts and the
+ * step's expectations compared with them. Nothing here decides a hypervisor question.
+ */
+final class XenExecutors {
+    private XenExecutors() {}
+
+    static XenMachine machine(MachineState s) {
+        return s.get(XenModule.XEN).machine();
+    }
+
+    private static MachineState write(MachineState s, XenMachine m) {
+        return s.with(XenModule.XEN, new XenState(m));
+    }
+
+    // ------------------------------------------------------------------ builder writes
+
+    static StepResult domainPte(MachineState s, XenStep.DomainPte step) {
+        XenMachine m = machine(s);
+        Entry old = m.paging().entry(step.table(), step.index());
+        XenMachine after = m.withPaging(m.paging().write(step.table(), step.index(), step.entry()));
+        FrameInfo f = m.frames().get(step.table());
+        return new StepResult(write(s, after), Observation.of("ok", "was " + Render.entry(old) + "; frame "
+                + Render.hex(step.table()) + " is " + f + " (unchecked: no type, reference or TLB change)"),
+                List.of());
+    }
+
+    static StepResult expectDomainEntry(MachineState s, XenStep.ExpectDomainEntry step) {
+        Entry e = machine(s).paging().entry(step.table(), step.index());
+        return new StepResult(s, Observation.of("ok", Render.entry(e)), List.of(Check.of("entry",
+                Render.entry(step.entry()), Render.entry(e))));
+    }
+
+    // ------------------------------------------------------------------ vCPU steps
+
+    static StepResult hypercall(MachineState s, XenStep.HypercallStep step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = withCpl(machine(s), id, step.cpl());
+        HvStep r = Hypervisor.hypercall(pre, id, step.call());
+        XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
+        Map<String, String> facts = new LinkedHashMap<>();
+        String text;
+        VcpuOutcome o = r.outcome();
+        if (o instanceof VcpuOutcome.HypercallDone d) {
+            facts.put("result", "ok");
+            facts.put("rax", "0");
+            text = "ok, RAX 0" + effects(d.effects());
+        } else if (o instanceof VcpuOutcome.HypercallRefused x) {
+            facts.put("result", "refused");
+            facts.put("errno", x.errno().name());
+            facts.put("rule", x.rule());
+            facts.put("rax", Long.toString(x.rax()));
+            text = "refused -" + x.errno() + " (RAX " + x.rax() + ") by " + x.rule() + ": " + x.reason();
+        } else {
+            Observation g = observe(o);
+            facts.putAll(g.facts());
+            text = g.text() + " (the hypercall did not run)";
+        }
+        facts.put("exits", o.exited() ? "1" : "0");
+        return new StepResult(write(s, after), new Observation(facts.get("result"), text, facts),
+                checks(step.expect(), facts));
+    }
+
+    static StepResult guest(MachineState s, XenStep.GuestStep step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = withCpl(machine(s), id, step.cpl());
+        HvStep r = Hypervisor.run(pre, id, step.instruction());
+        XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
+        Observation o = observe(r.outcome());
+        return new StepResult(write(s, after), o, checks(step.expect(), o.facts()));
+    }
+
+    /** The machine with vCPU {@code id} at {@code cpl} (its live registers if it runs, else its VMCS guest state). */
+    private static XenMachine withCpl(XenMachine m, VcpuId id, Integer cpl) {
+        return cpl == null ? m : setCpl(m, id, cpl);
+    }
+
+    private static XenMachine restoreCpl(XenMachine m, VcpuId id, Integer cpl, XenMachine before) {
+        if (cpl == null) {
+            return m;
+        }
+        Vcpu v = before.vcpu(id);
+        boolean live = before.current().equals(Optional.of(id)) && before.processor().mode() == VmxMode.NON_ROOT;
+        int old = live ? before.processor().machine().cpu().cpl() : v.vmcs().guest().cpu().cpl();
+        return setCpl(m, id, old);
+    }
+
+    private static XenMachine setCpl(XenMachine m, VcpuId id, int cpl) {
+        if (m.current().equals(Optional.of(id)) && m.processor().mode() == VmxMode.NON_ROOT) {
+            X86Machine x = m.processor().machine();
+            return m.withProcessor(m.processor().withMachine(x.withCpu(x.cpu().withCpl(cpl))));
+        }
+        Vcpu v = m.vcpu(id);
+        GuestState g = v.vmcs().guest();
+        return m.withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(g.cpu().withCpl(cpl), g.rip()))));
+    }
+
+    private static String effects(List<?> effects) {
+        return effects.isEmpty() ? "" : "; TLB obligations performed: " + effects;
+    }
+
+    /** The outcome as a result word, text and facts (numbers in hex, exits 0 or 1). */
+    static Observation observe(VcpuOutcome o) {
+        Map<String, String> f = new LinkedHashMap<>();
+        String text;
+        if (o instanceof VcpuOutcome.Retired r) {
+            f.put("result", "retired");
+            f.put("value", Render.hex(r.value()));
+            text = "retired in the guest, value " + Render.hex(r.value());
+        } else if (o instanceof VcpuOutcome.Delivered d) {
+            f.put("result", "delivered");
+            f.put("vector", Integer.toString(d.vector()));
+            f.put("errorCode", Render.hex(d.errorCode() & 0xFFFF_FFFFL));
+            f.put("cr2", Render.hex(d.cr2()));
+            text = "vector " + d.vector() + " delivered to the guest without a VM exit, error code "
+                    + Render.errorCode(d.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(d.cr2());
+        } else if (o instanceof VcpuOutcome.Resumed r) {
+            f.put("result", "resumed");
+            f.put("reason", r.reason().name());
+            f.put("value", Render.hex(r.value()));
+            f.put("rule", r.rule());
+            text = "VM exit " + r.reason() + " handled (" + r.rule() + "), guest resumed, value "
+                    + Render.hex(r.value());
+        } else if (o instanceof VcpuOutcome.CpuidResult c) {
+            f.put("result", "cpuid");
+            f.put("eax", Render.hex(c.eax()));
+            f.put("ebx", Render.hex(c.ebx()));
+            f.put("ecx", Render.hex(c.ecx()));
+            f.put("edx", Render.hex(c.edx()));
+            text = "VM exit CPUID handled: EAX " + Render.hex(c.eax()) + " EBX " + Render.hex(c.ebx()) + " ECX "
+                    + Render.hex(c.ecx()) + " EDX " + Render.hex(c.edx());
+        } else if (o instanceof VcpuOutcome.Emulated e) {
+            f.put("result", "emulated");
+            f.put("linear", Render.hex(e.linear()));
+            f.put("value", Render.hex(e.value()));
+            f.put("rule", e.rule());
+            text = "#PF exit emulated as a page-table write (" + e.rule() + ") at " + Render.hex(e.linear())
+                    + " value " + Render.hex(e.value()) + effects(e.effects());
+        } else if (o instanceof VcpuOutcome.Injected i) {
+            f.put("result", "injected");
+            f.put("reason", i.reason().name());
+            f.put("vector", Integer.toString(i.vector()));
+            f.put("errorCode", Render.hex(i.errorCode() & 0xFFFF_FFFFL));
+            f.put("cr2", Render.hex(i.cr2()));
+            f.put("rule", i.rule());
+            text = "VM exit " + i.reason() + ": vector " + i.vector() + " injected, error code "
+                    + Render.hex(i.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(i.cr2()) + " (" + i.rule()
+                    + ": " + i.why() + ")";
+        } else if (o instanceof VcpuOutcome.Blocked) {
+            f.put("result", "blocked");
+            text = "HLT: the vCPU is blocked";
+        } else if (o instanceof VcpuOutcome.GuestError g) {
+            f.put("result", "guestError");
+            f.put("reason", g.reason().name());
+            f.put("guestPhysical", Render.hex(g.guestPhysical()));
+            f.put("rule", g.rule());
+            text = "guest error " + g.reason() + " (" + g.rule() + "): " + g.why();
+        } else if (o instanceof VcpuOutcome.NotModelled n) {
+            f.put("result", "notModelled");
+            f.put("reason", n.reason() == null ? "none" : n.reason().name());
+            text = "not modelled: " + n.why();
+        } else if (o instanceof VcpuOutcome.EntryFailed e) {
+            f.put("result", "entryFailed");
+            text = "VM entry failed: " + e.reason();
+        } else if (o instanceof VcpuOutcome.HypercallDone d) {
+            f.put("result", "hypercallDone");
+            text = "hypercall done" + effects(d.effects());
+        } else {
+            VcpuOutcome.HypercallRefused x = (VcpuOutcome.HypercallRefused) o;
+            f.put("result", "hypercallRefused");
+            text = "hypercall refused -" + x.errno() + " (" + x.rule() + "): " + x.reason();
+        }
+        f.put("exits", o.exited() ? "1" : "0");
+        return new Observation(f.get("result"), text + (o.exited() ? " [1 VM exit]" : " [no VM exit]"), f);
+    }
+
+    private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
+        List<Check> out = new ArrayList<>();
+        if (expect.isEmpty()) {
+            return out;
+        }
+        out.add(Check.of("result", expect.get("result"), facts.get("result")));
+        if (!expect.get("result").equals(facts.get("result"))) {
+            return out;
+        }
+        for (String k : ordered(expect)) {
+            if (!k.equals("result")) {
+                out.add(Check.of(k, expect.get(k), facts.getOrDefault(k, "absent")));
+            }
+        }
+        return out;
+    }
+
+    /** The expectation's keys in a stable order (the step records keep an unordered copy). */
+    private static List<String> ordered(Map<String, String> m) {
+        List<String> keys = new ArrayList<>(m.keySet());
+        keys.sort(null);
+        return keys;
+    }
+
+    // ------------------------------------------------------------------ invariants and the frame table
+
+    static StepResult checkInvariants(MachineState s, XenStep.CheckInvariants step) {
+        XenMachine m = machine(s);
+        InvariantResult i1 = Isolation.check(m);
+        InvariantResult i2 = PageTableIntegrity.check(m.paging());
+        if (i2.holds()) {
+            i2 = TranslationIntegrity.check(m);
+        }
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("I1", i1.holds() ? "holds" : "violated");
+        facts.put("I2", i2.holds() ? "holds" : "violated");
+        String text = "I1 " + i1 + "; I2 " + i2;
+        List<Check> checks = new ArrayList<>();
+        for (String k : ordered(step.expect())) {
+            checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
+        }
+        boolean all = i1.holds() && i2.holds();
+        return new StepResult(s, new Observation(all ? "holds" : "violated", text, facts), checks);
+    }
+
+    static StepResult expectFrame(MachineState s, XenStep.ExpectFrame step) {
+        FrameInfo f = machine(s).frames().get(step.mfn());
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("owner", f.owner() == FrameInfo.XEN ? "xen" : f.owner() == FrameInfo.FREE ? "free"
+                : "d" + f.owner());
+        facts.put("type", f.type().name().equals("NONE") ? "none" : f.type().name().equals("WRITABLE") ? "writable"
+                : f.type().name());
+        facts.put("typeCount", Integer.toString(f.typeCount()));
+        facts.put("count", Integer.toString(f.count()));
+        facts.put("validated", Boolean.toString(f.validated()));
+        facts.put("pinned", Boolean.toString(f.pinned()));
+        List<Check> checks = new ArrayList<>();
+        for (String k : List.of("owner", "type", "typeCount", "count", "validated", "pinned")) {
+            if (step.expect().containsKey(k)) {
+                checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
+            }
+        }
+        return new StepResult(s, new Observation("ok", f.toString(), facts), checks);
+    }
+}

@@ -1,0 +1,105 @@
+package org.hybridv.scenario;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.hybridv.scenario.modules.Modules;
+import org.junit.jupiter.api.Test;
+
+/** The hypervisor section and ops: decoding errors are located and say what is wrong; preconditions both ways. */
+class XenScenarioTest {
+    static final String D1 = "{\"id\": 1, \"mode\": \"direct\", \"frames\": [{\"from\": 16, \"to\": 31}], \"memory\": ["
+            + "{\"table\": 16, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true, \"frame\": 17}},"
+            + "{\"table\": 17, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true, \"frame\": 18}},"
+            + "{\"table\": 18, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true, \"frame\": 19}},"
+            + "{\"table\": 19, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true, \"frame\": 20}}],"
+            + " \"vcpus\": [{\"vpid\": 1, \"cr3\": 16}]}";
+
+    static String xen(String domains, String... steps) {
+        return "{\"format\": \"hybridv-scenario/1\", \"title\": \"t\",\n"
+                + " \"machine\": {\"memoryFrames\": 64, \"maxPhysAddr\": 40, \"hypervisor\": {\"xenFrames\": [0],"
+                + " \"domains\": [" + domains + "]}},\n"
+                + " \"steps\": [\n" + String.join(",\n", steps) + "\n]}\n";
+    }
+
+    static String error(String text) {
+        return ScenarioText.error(text).line();
+    }
+
+    @Test
+    void aValidHypervisorScenarioReplays() {
+        Replay r = ScenarioText.replay(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\","
+                + " \"cmd\": \"tlbFlushLocal\", \"expect\": {\"result\": \"ok\"}}",
+                "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\": \"holds\"}}"));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
+    }
+
+    @Test
+    void theMachineSectionNeedsMaxPhysAddr40() {
+        assertThat(error(xen(D1, "{\"op\": \"checkInvariants\"}").replace("\"maxPhysAddr\": 40",
+                "\"maxPhysAddr\": 39"))).contains("a machine with a hypervisor has maxPhysAddr 40");
+    }
+
+    @Test
+    void aRefusedConstructionIsAnInputErrorWithTheReferencesReason() {
+        assertThat(error(xen(D1 + ", " + D1.replace("\"id\": 1", "\"id\": 2").replace("\"vpid\": 1",
+                "\"vpid\": 2"), "{\"op\": \"checkInvariants\"}")))
+                .contains("the hypervisor refuses to create d2: -EINVAL (OWN-1): frame 0x10 is not free");
+        assertThat(error(xen(D1.replace("\"frame\": 20", "\"frame\": 2"), "{\"op\": \"checkInvariants\"}")))
+                .contains("the hypervisor refuses the vCPU: -EPERM (L1-2)");
+        assertThat(error(xen(D1.replace("\"mode\": \"direct\"", "\"mode\": \"paravirt\""),
+                "{\"op\": \"checkInvariants\"}"))).contains("\"paravirt\" is not one of direct, hap, shadow");
+    }
+
+    @Test
+    void hypercallArgumentsMustFitTheCall() {
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"table\": 19,"
+                + " \"index\": 1, \"mfn\": 3, \"value\": {\"raw\": 0}}")))
+                .contains("step 1 (hypercall): mfn: not a field of an mmu_update hypercall");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"ptr\": 0,"
+                + " \"table\": 19, \"value\": {\"raw\": 0}}"))).contains("give either \"ptr\" or \"table\"");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\", \"cmd\":"
+                + " \"pinL5Table\", \"mfn\": 3}"))).contains("\"pinL5Table\" is not one of")
+                .contains("(did you mean \"pinL1Table\"?)");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 3, \"call\": \"mmuext_op\", \"cmd\":"
+                + " \"tlbFlushLocal\"}"))).contains("no domain d3 in machine.hypervisor");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"vcpu\": 1, \"call\": \"mmuext_op\","
+                + " \"cmd\": \"tlbFlushLocal\"}"))).contains("d1 has 1 vCPU (0..0)");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\", \"cmd\":"
+                + " \"tlbFlushLocal\", \"expect\": {\"result\": \"refused\", \"errno\": \"EWHAT\"}}")))
+                .contains("\"EWHAT\" is not one of");
+    }
+
+    @Test
+    void guestOperandsAndExpectationsMustFitTheInstruction() {
+        assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"cpuid\", \"leaf\": 0, \"msr\": 1}")))
+                .contains("msr: not a field of guest cpuid");
+        assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
+                + " \"retired\", \"eax\": 1}}"))).contains("not a field of expect (result retired)");
+        assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
+                + " \"blocked\", \"exits\": 2}}"))).contains("exits");
+    }
+
+    @Test
+    void expectFrameAndCheckInvariantsAreStrict() {
+        assertThat(error(xen(D1, "{\"op\": \"expectFrame\", \"mfn\": 19}"))).contains("needs at least one of: owner");
+        assertThat(error(xen(D1, "{\"op\": \"expectFrame\", \"mfn\": 19, \"type\": \"L5\"}")))
+                .contains("\"L5\" is not one of");
+        assertThat(error(xen(D1, "{\"op\": \"expectFrame\", \"mfn\": 19, \"owner\": \"dom0\"}")))
+                .contains("an owner is a domain id or \"xen\"");
+        assertThat(error(xen(D1, "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"fine\"}}")))
+                .contains("\"fine\" is not one of holds, violated");
+    }
+
+    @Test
+    void preconditionsSeparateTheLayers() {
+        Replay x86InXen = ScenarioText.replay(xen(D1, "{\"op\": \"pte\", \"table\": 19, \"index\": 1, \"entry\":"
+                + " {\"raw\": 0}}"));
+        assertThat(x86InXen.verdict()).isEqualTo(Verdict.UNUSABLE);
+        assertThat(x86InXen.error().line()).contains("the hypervisor owns the processor; use domainPte");
+        Replay xenWithout = new Scenarios(Modules.standard()).replay("t.json", ScenarioText.scenario(
+                "{\"op\": \"checkInvariants\"}").getBytes(StandardCharsets.UTF_8));
+        assertThat(xenWithout.verdict()).isEqualTo(Verdict.UNUSABLE);
+        assertThat(xenWithout.error().line()).contains("add a \"hypervisor\" section to machine");
+    }
+}
