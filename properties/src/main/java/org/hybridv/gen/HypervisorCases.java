@@ -23,13 +23,17 @@ import org.hybridv.xen.XenMachine;
  * read of a mapped page). This replaces a jqwik {@code ActionChain} on purpose: the generator stays engine-neutral,
  * jqwik shrinks the choice list (hence the op list), and a shrunk run is a list of operations a scenario can replay.
  *
- * <p>The machine (64 frames; Xen owns 0x1–0xf):
+ * <p>The machine (96 frames; Xen owns 0x1–0xf; 0x48–0x5f are free for shadow tables):
  * <ul>
  * <li>d1 DIRECT, frames 0x10–0x2f: L4 0x10 → L3 0x11 → L2 0x12 → L1 0x13 (all RW, user); the L1 maps 0x20 RW user at
  * 0x5000, 0x21 RO user at 0x6000, 0x22 RW supervisor at 0x7000 and itself RO at 0x8000 (so the kernel can write its
  * PTEs through the page-table-write emulation). v0 (VPID 1) runs at CPL 0, v1 (VPID 2) at CPL 3.</li>
  * <li>d2 HAP, frames 0x30–0x37, p2m gfn i → 0x30 + i; guest tables gfn 0 → 1 → 2 → 3; the L1 maps gfn 4 at 0x4000
  * and gfn 0x100 (not in the p2m) at 0x5000. v0 (VPID 3) at CPL 0, v1 (VPID 4) at CPL 3.</li>
+ * <li>d3 SHADOW, frames 0x40–0x47, p2m gfn i → 0x40 + i; guest tables gfn 0 → 1 → 2 → L1 gfn 3, which maps gfn 4
+ * RW user at 0x4000, gfn 5 RW user at 0x5000, gfn 6 RO user at 0x6000, gfn 7 RW supervisor at 0x7000, itself at
+ * 0x8000 (the generator's page-table writes go through the shadow write emulation, SH-4) and gfn 0x100 (not in the
+ * p2m) at 0x9000. v0 (VPID 5) at CPL 0, v1 (VPID 6) at CPL 3; their CR3 loads mostly reload gfn 0.</li>
  * </ul>
  */
 public final class HypervisorCases {
@@ -39,6 +43,8 @@ public final class HypervisorCases {
     public static final VcpuId U = new VcpuId(1, 1);
     public static final VcpuId H = new VcpuId(2, 0);
     public static final VcpuId HU = new VcpuId(2, 1);
+    public static final VcpuId S = new VcpuId(3, 0);
+    public static final VcpuId SU = new VcpuId(3, 1);
 
     /** One step: vCPU {@code vcpu} executes {@code insn}; {@code regs} are RAX and the arguments of a VMCALL. */
     public record Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs) {
@@ -68,7 +74,7 @@ public final class HypervisorCases {
 
     private static XenMachine build() {
         int max = XenMachine.MAX_PHYS_ADDR;
-        XenMachine m = XenMachine.boot(64, Domains.range(0x1, 0xf));
+        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
         long[] f1 = Domains.range(0x10, 0x2f);
         m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
         m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))
@@ -86,7 +92,19 @@ public final class HypervisorCases {
                 true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
                 .write(0x33, 5, Entry.table(0x100, true, true)));
         m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
-        return done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+        m = done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+        Map<Long, Long> p2m3 = new TreeMap<>();
+        for (long g = 0; g < 8; g++) {
+            p2m3.put(g, 0x40 + g);
+        }
+        m = done(Domains.create(m, 3, MmuMode.SHADOW, Domains.range(0x40, 0x47), p2m3));
+        m = m.withPaging(m.paging().write(0x40, 0, Entry.table(1, true, true)).write(0x41, 0, Entry.table(2, true,
+                true)).write(0x42, 0, Entry.table(3, true, true)).write(0x43, 4, Entry.table(4, true, true))
+                .write(0x43, 5, Entry.table(5, true, true)).write(0x43, 6, Entry.table(6, false, true))
+                .write(0x43, 7, Entry.table(7, true, false)).write(0x43, 8, Entry.table(3, true, false))
+                .write(0x43, 9, Entry.table(0x100, true, true)));
+        m = done(Domains.addVcpu(m, 3, 5, CpuState.longMode(0, max)));
+        return done(Domains.addVcpu(m, 3, 6, CpuState.longMode(0, max).withCpl(3)));
     }
 
     private static XenMachine done(HvResult r) {
@@ -106,17 +124,20 @@ public final class HypervisorCases {
     }
 
     static Op op(Choices c) {
-        VcpuId v = switch (c.weighted(55, 15, 20, 10)) {
+        VcpuId v = switch (c.weighted(45, 12, 15, 8, 12, 8)) {
             case 0 -> K;
             case 1 -> U;
             case 2 -> H;
-            default -> HU;
+            case 3 -> HU;
+            case 4 -> S;
+            default -> SU;
         };
         Hypercall none = Hypercall.of(0);
         return switch (c.weighted(30, 40, 8, 7, 5, 10)) {
             case 0 -> new Op(v, new GuestInstruction.MemoryAccess(access(c, v)), none);
             case 1 -> new Op(v, new GuestInstruction.Vmcall(), hypercall(c));
-            case 2 -> new Op(v, new GuestInstruction.MovToCr(3, frame(c) << 12, 0), none);
+            case 2 -> new Op(v, new GuestInstruction.MovToCr(3, v.domain() == 3 && c.flag(true, 70) ? 0
+                    : frame(c) << 12, 0), none);
             case 3 -> new Op(v, new GuestInstruction.Invlpg(c.flag(true, 10) ? linear(c) : 0x8000_0000_0000L),
                     none);
             case 4 -> new Op(v, new GuestInstruction.Cpuid(c.oneOf(0L, 0x40000000L, 0x40000002L), 0), none);
@@ -169,7 +190,10 @@ public final class HypervisorCases {
         return Hypercall.mmuUpdate((table << 12) | Hypercalls.MMU_NORMAL_PT_UPDATE, value);
     }
 
-    /** Mostly d1's tables and data, then spare d1 frames, d2's frames, Xen's, or beyond RAM. */
+    /**
+     * Mostly d1's tables and data, then spare d1 frames, d2's frames, Xen's, or beyond RAM (for d2 and d3 a frame
+     * number is a gfn: 0–7 are in their p2m).
+     */
     static long frame(Choices c) {
         return switch (c.weighted(35, 20, 20, 10, 10, 5)) {
             case 0 -> 0x10 + c.below(4);
@@ -177,7 +201,7 @@ public final class HypervisorCases {
             case 2 -> 0x14 + c.below(4);
             case 3 -> 0x30 + c.below(8);
             case 4 -> 0x1 + c.below(15);
-            default -> c.oneOf(0x40L, 0x100L);
+            default -> c.oneOf(0x60L, 0x100L);
         };
     }
 

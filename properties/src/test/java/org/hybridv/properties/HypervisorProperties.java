@@ -20,10 +20,12 @@ import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
- * Stateful: adversarial guests of a direct-mode and a HAP domain run random guest instructions and hypercalls (valid
+ * Stateful: adversarial guests of a direct-mode, a HAP and a shadow-mode domain run random guest instructions and hypercalls (valid
  * and adversarial arguments: foreign, page-table, Xen and out-of-RAM frames, Xen L4 slots, superpages, self-maps,
- * non-canonical INVLPG, CPL 3 VMCALL, the hypercall MSR) through {@code Hypervisor.run}; after EVERY step I1, I2, I6
- * hold on the post-state and I7 on the step. The run is a plain op list (see {@link HypervisorCases}).
+ * non-canonical INVLPG, CPL 3 VMCALL, the hypercall MSR; for the shadow guest also fills, reflected guest #PFs,
+ * page-table writes through its self-map, CR3 loads and INVLPG) through {@code Hypervisor.run}; after EVERY step I1,
+ * I2, I6 hold on the post-state and I7 on the step — for all three MMU modes (I6 includes the shadow half, SH-4; I7
+ * the shadow rules, I7-shadow-*). The run is a plain op list (see {@link HypervisorCases}).
  */
 class HypervisorProperties {
 
@@ -49,11 +51,23 @@ class HypervisorProperties {
             Statistics.label("mode").collect(m.domain(op.vcpu().domain()).mode().toString());
             Statistics.label("exit").collect(s.outcome().exited() ? "exit" : "no exit");
             Statistics.label("outcome").collect(describe(s.outcome(), op));
+            if (op.vcpu().domain() == HypervisorCases.S.domain()) {
+                Statistics.label("shadow").collect(s.outcome() instanceof VcpuOutcome.Injected i ? "Injected "
+                        + i.rule() + " vector " + i.vector() : describe(s.outcome(), op));
+            }
             m = post;
         }
         Statistics.label("mode").coverage(cov -> {
             cov.check("DIRECT").percentage(p -> p >= 40);
             cov.check("HAP").percentage(p -> p >= 15);
+            cov.check("SHADOW").percentage(p -> p >= 12);
+        });
+        Statistics.label("shadow").coverage(cov -> {
+            cov.checkPattern("Injected SH-3.*").percentage(p -> p >= 3);
+            cov.check("Retired access").percentage(p -> p >= 3);
+            cov.check("Emulated access").percentage(p -> p >= 2);
+            cov.check("Resumed INVLPG").percentage(p -> p >= 1);
+            cov.check("Resumed CR_ACCESS").percentage(p -> p >= 0.5);
         });
         Statistics.label("exit").coverage(cov -> {
             cov.check("exit").percentage(p -> p >= 30);

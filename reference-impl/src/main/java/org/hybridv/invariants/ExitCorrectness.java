@@ -16,6 +16,8 @@ import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageFault;
 import org.hybridv.x86.PageWalk;
 import org.hybridv.x86.Translation;
+import org.hybridv.x86.Walk;
+import org.hybridv.xen.ShadowPaging;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuId;
@@ -39,7 +41,16 @@ import org.hybridv.xen.XenMachine;
  * tables gives for the access (when the fresh walk faults; a TLB-only fault is not re-derivable from the tables).</li>
  * </ol>
  * In direct mode a #PF exit must also pass the hybrid design's filter (I7-filter): the controls are the design's,
- * not only self-consistent. Shadow-mode steps are not covered (shadow paging is added separately). Cost: a few comparisons, one page walk.
+ * not only self-consistent.
+ *
+ * <p><b>Shadow mode (I7-shadow, SH-1..SH-4)</b>: the controls must be the shadow design's (I7-shadow-controls: every
+ * #PF exits — exception bitmap bit 14, PFEC_MASK = PFEC_MATCH = 0 — and CR3-load and INVLPG exiting are on), so that
+ * every guest #PF, including the intermediate ones a shadow fill absorbs before the access re-runs, was demanded;
+ * "demanded" for the final exit is re-decided from the VMCS as in the other modes. A reflected #PF (SH-3) carries
+ * exactly the error code of a fresh walk of the GUEST tables through the p2m ({@link ShadowPaging#guestWalk} +
+ * {@link PageWalk#decide}; a guest table whose gfn is not RAM reads as not present) — not the exit's own error code,
+ * which is the shadow walk's — and CR2 = the faulting address; a fill, an emulated write and every other handled exit
+ * leave the guest's CR2 unchanged; RIP and CPL are preserved. Cost: a few comparisons, one page walk.
  */
 public final class ExitCorrectness {
     private ExitCorrectness() {}
@@ -53,9 +64,6 @@ public final class ExitCorrectness {
     static final int HYBRID_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
 
     public static InvariantResult check(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
-        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
-            return InvariantResult.HOLDS;
-        }
         VcpuOutcome o = step.outcome();
         if (o instanceof VcpuOutcome.EntryFailed || (o instanceof VcpuOutcome.NotModelled nm && nm.reason() == null)
                 || (o instanceof VcpuOutcome.Blocked && !(insn instanceof GuestInstruction.Hlt))) {
@@ -63,6 +71,12 @@ public final class ExitCorrectness {
         }
         ExecutionControls c = pre.vcpu(id).vmcs().controls();
         String who = "d" + id.domain() + " " + id + " " + insn;
+        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
+            String bad = shadowControls(c);
+            if (bad != null) {
+                return new InvariantResult.Violated("I7-shadow-controls", who + ": " + bad);
+            }
+        }
         if (!o.exited()) {
             return notExited(c, who, insn, o);
         }
@@ -122,6 +136,9 @@ public final class ExitCorrectness {
                     exit.qualification()) + " but the injected CR2 is " + Hex.of(inj.cr2()) + " and the guest's CR2 "
                     + Hex.of(cr2After));
         }
+        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
+            return shadowReflected(pre, id, insn, who, exit, inj);
+        }
         if (inj.errorCode() != exit.interruptionErrorCode() || !inj.errorCodeValid()) {
             return new InvariantResult.Violated("I7-reflect", who + ": reflected #PF at " + Hex.of(exit
                     .qualification()) + " injected error code " + new ErrorCode(inj.errorCode())
@@ -137,6 +154,55 @@ public final class ExitCorrectness {
             }
         }
         return InvariantResult.HOLDS;
+    }
+
+    /**
+     * SH-3: in shadow mode the injected #PF's error code is the guest walk's (through the guest's own tables and the
+     * p2m, with the guest's CR3 and CR0.WP), re-derived here from the pre-state; the exit's error code is the shadow
+     * walk's and is not what the guest must see.
+     */
+    private static InvariantResult shadowReflected(XenMachine pre, VcpuId id, GuestInstruction insn, String who,
+            ExitInformation exit, VcpuOutcome.Injected inj) {
+        long linear = exit.qualification();
+        Access access = insn instanceof GuestInstruction.MemoryAccess a ? a.access() : Access.read(linear);
+        org.hybridv.xen.Vcpu v = pre.vcpu(id);
+        org.hybridv.x86.CpuState g = ShadowPaging.guestCpu(v);
+        Walk w = ShadowPaging.guestWalk(pre, v, linear);
+        Integer expected;
+        if (w.end() == Walk.End.READ_REFUSED) {
+            expected = ErrorCode.of(false, false, false, access, g).bits();
+        } else {
+            Translation t = PageWalk.decide(w, g, access);
+            expected = t instanceof PageFault pf ? pf.errorCode().bits() : null;
+        }
+        if (expected == null) {
+            return new InvariantResult.Violated("I7-shadow-reflect", who + ": a #PF at " + Hex.of(linear)
+                    + " was reflected (error code " + new ErrorCode(inj.errorCode()) + "), but a fresh walk of the"
+                    + " guest's tables through the p2m permits the access: the hypervisor should have filled the"
+                    + " shadow or emulated (SH-3)");
+        }
+        if (!inj.errorCodeValid() || inj.errorCode() != expected) {
+            return new InvariantResult.Violated("I7-shadow-reflect", who + ": reflected #PF at " + Hex.of(linear)
+                    + " injected error code " + new ErrorCode(inj.errorCode()) + " but a fresh walk of the guest's"
+                    + " tables through the p2m gives " + new ErrorCode(expected) + " (SH-3)");
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /** Null if {@code c} are the shadow design's controls (VmcsSetup.shadow), otherwise what differs. */
+    static String shadowControls(ExecutionControls c) {
+        if ((c.exceptionBitmap() & (1 << PageFault.VECTOR)) == 0 || c.pfecMask() != 0 || c.pfecMatch() != 0) {
+            return "shadow mode needs every #PF to exit (bitmap bit 14, PFEC mask = match = 0), but the bitmap is "
+                    + Hex.of(c.exceptionBitmap()) + ", PFEC mask " + Hex.of(c.pfecMask()) + " match "
+                    + Hex.of(c.pfecMatch());
+        }
+        if (!c.primary().cr3LoadExiting() || !c.cr3TargetValues().isEmpty()) {
+            return "shadow mode needs every MOV to CR3 to exit (CR3-load exiting, no CR3-target values)";
+        }
+        if (!InstructionExits.invlpgExits(c.primary())) {
+            return "shadow mode needs INVLPG exiting (the shadow leaf must be dropped)";
+        }
+        return null;
     }
 
     private static InvariantResult notExited(ExecutionControls c, String who, GuestInstruction insn, VcpuOutcome o) {

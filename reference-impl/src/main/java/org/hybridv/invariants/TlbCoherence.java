@@ -33,8 +33,13 @@ import org.hybridv.xen.XenMachine;
  * checked;</li>
  * <li><b>HAP-1 (HAP mode)</b> — its frame is a leaf of the domain's current EPT, writable there if the entry is
  * writable (the guest's own tables are the guest's business; the EPT's are the hypervisor's).</li>
+ * <li><b>SH-4 (shadow mode)</b> — {@link ShadowIntegrity#tlb}: the entry is backed by the vCPU's current shadow
+ * leaf for its linear address (same frame, no more rights: RW, U/S, executable) — a shadow drop (CR3 load, INVLPG,
+ * guest page-table write) that did not flush is caught. The shadow tables themselves are checked against the guest's
+ * tables by {@link ShadowIntegrity#check} (SH-2), so TLB ⊆ shadow ⊆ guest ∩ p2m.</li>
  * </ol>
- * Cost: one pass over the TLB; per direct-mode entry three memory reads; per HAP domain one EPT enumeration.
+ * So this one call is the full I6 for all three MMU modes. Cost: one pass over the TLB; per direct-mode entry three
+ * memory reads; per HAP domain one EPT enumeration; per shadow-mode entry one shadow walk.
  */
 public final class TlbCoherence {
     private TlbCoherence() {}
@@ -96,7 +101,7 @@ public final class TlbCoherence {
                 }
             }
         }
-        return InvariantResult.HOLDS;
+        return ShadowIntegrity.tlb(m);
     }
 
     /** The L4..(leaf level + 1) entries of the current walk must be present and allow the entry's rights. */
