@@ -62,10 +62,12 @@ public final class Hypervisor {
      */
     public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
         HvStep step = runOnce(pre, id, insn, regs);
+        int exits = step.vmExits();
         for (int i = 0; i < MAX_SHADOW_FILLS && step.outcome() instanceof VcpuOutcome.ShadowFilled; i++) {
             step = runOnce(step.machine(), id, insn, regs);
+            exits += step.vmExits();
         }
-        return step;
+        return new HvStep(step.outcome(), step.machine(), exits);
     }
 
     /** Fills one access may need before it completes (one per fault; a read fill then a write fill at most). */
@@ -75,7 +77,7 @@ public final class Hypervisor {
         Vcpu v = pre.vcpu(id);
         if (pre.domain(id.domain()).mode() == MmuMode.SHADOW && !v.vmcs().guest().cpu().cr0().pg()) {
             return new HvStep(new VcpuOutcome.NotModelled(null, "a shadow-mode vCPU with CR0.PG = 0 (Xen runs it"
-                    + " on a 1:1 shadow; not modelled)"), pre);
+                    + " on a 1:1 shadow; not modelled)"), pre, 0);
         }
         XenMachine m = pre;
         if (m.current().isPresent() && !m.current().get().equals(id) && m.processor().mode() == VmxMode.NON_ROOT) {
@@ -85,13 +87,15 @@ public final class Hypervisor {
         VmxProcessor p = m.processor();
         if (p.mode() == VmxMode.ROOT) {
             if (v.blocked()) {
-                return new HvStep(new VcpuOutcome.Blocked(), pre);
+                return new HvStep(new VcpuOutcome.Blocked(), pre, 0); // not entered: no VM exit
             }
             p = new VmxProcessor(p.machine(), VmxMode.ROOT, v.vmcs(), v.launched());
             EntryStep e = VmEntries.enter(p, v.launched());
             if (!(e.outcome() instanceof EntryOutcome.Entered)) {
+                // SDM 26.8: a failure during or after loading guest state is reported by a VM exit (reason bit
+                // 31); VMfailValid (SDM 26.2-26.3) is an instruction failure, no exit.
                 return new HvStep(new VcpuOutcome.EntryFailed(e.outcome().toString()), m.withCurrent(id,
-                        e.processor()));
+                        e.processor()), e.outcome() instanceof EntryOutcome.EntryFailed ? 1 : 0);
             }
             p = e.processor();
         }

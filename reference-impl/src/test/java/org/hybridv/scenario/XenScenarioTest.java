@@ -77,7 +77,7 @@ class XenScenarioTest {
         assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
                 + " \"retired\", \"eax\": 1}}"))).contains("not a field of expect (result retired)");
         assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
-                + " \"blocked\", \"exits\": 2}}"))).contains("exits");
+                + " \"blocked\", \"exits\": 6}}"))).contains("exits");
     }
 
     @Test
@@ -89,6 +89,53 @@ class XenScenarioTest {
                 .contains("an owner is a domain id or \"xen\"");
         assertThat(error(xen(D1, "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"fine\"}}")))
                 .contains("\"fine\" is not one of holds, violated");
+    }
+
+    static final String CHECK_ALL = "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\":"
+            + " \"holds\", \"I6\": \"holds\", \"I7\": \"holds\"}}";
+
+    @Test
+    void i6IsViolatedByAStaleWritableTlbEntryThatAnUncheckedWriteLeftBehind() {
+        // the guest's store fills a writable TLB entry for linear 0 (L4 16 → L3 17 → L2 18 → L1 19 → frame 20); the
+        // builder then clears L3 17[0] without a flush: the entry contradicts the current L3 level (MU-5)
+        Replay r = ScenarioText.replay(xen(D1,
+                "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"access\", \"linear\": \"0x8\", \"kind\":"
+                        + " \"write\", \"value\": \"0x5\", \"expect\": {\"result\": \"retired\", \"exits\": 0}}",
+                CHECK_ALL,
+                "{\"op\": \"domainPte\", \"table\": 17, \"index\": 0, \"entry\": {\"raw\": 0}}",
+                "{\"op\": \"checkInvariants\", \"expect\": {\"I6\": \"violated\", \"I7\": \"holds\"}}"));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
+        StepResult last = r.steps().get(3).result();
+        assertThat(last.observed().text()).as(r.toString()).contains("I6 MU-5").contains("writable");
+    }
+
+    @Test
+    void i7HoldsOverANormalRunAndIsReportedWithTheStepCount() {
+        Replay r = ScenarioText.replay(xen(D1,
+                "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"cpuid\", \"leaf\": \"0x40000000\","
+                        + " \"expect\": {\"result\": \"cpuid\", \"exits\": 1}}",
+                "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\", \"cmd\": \"tlbFlushLocal\","
+                        + " \"expect\": {\"result\": \"ok\"}}",
+                "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"access\", \"linear\": \"0x8\", \"kind\":"
+                        + " \"read\", \"expect\": {\"result\": \"retired\", \"exits\": 0}}",
+                CHECK_ALL));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
+        assertThat(r.steps().get(3).result().observed().text()).contains("I7 holds over 3 vCPU step(s)");
+        assertThat(r.steps()).allSatisfy(s -> assertThat(s.result().notes()).isEmpty());
+    }
+
+    @Test
+    void exitsCountsRealVmExitsAHltExitButNotAVcpuThatIsNotEntered() {
+        Replay r = ScenarioText.replay(xen(D1,
+                "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\": \"blocked\","
+                        + " \"exits\": 1}}",
+                "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"cpuid\", \"leaf\": 0, \"expect\": {\"result\":"
+                        + " \"blocked\", \"exits\": 0}}",
+                "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\", \"cmd\": \"tlbFlushLocal\"}",
+                CHECK_ALL));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
+        assertThat(r.steps().get(2).result().observed().facts()).containsEntry("result", "blocked")
+                .containsEntry("exits", "0");
     }
 
     @Test

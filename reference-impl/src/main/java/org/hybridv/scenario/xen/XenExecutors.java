@@ -5,15 +5,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.PageTableIntegrity;
+import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.scenario.Check;
 import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
+import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.vmx.GuestState;
 import org.hybridv.vmx.VmxMode;
 import org.hybridv.x86.Entry;
@@ -38,8 +41,18 @@ final class XenExecutors {
         return s.get(XenModule.XEN).machine();
     }
 
+    /** After a vCPU step: the machine, and the step's I7 result added to the scenario's history. */
+    private static MachineState writeVcpuStep(MachineState s, XenMachine m, InvariantResult i7) {
+        return s.with(XenModule.XEN, s.get(XenModule.XEN).afterVcpuStep(m, i7.holds() ? null : i7.toString()));
+    }
+
+    /** The step's I7 explanation as a note when it was violated (no expectation checks I7 per step). */
+    private static List<String> i7Notes(InvariantResult i7) {
+        return i7.holds() ? List.of() : List.of("I7 (exit correctness) violated by this step: " + i7);
+    }
+
     private static MachineState write(MachineState s, XenMachine m) {
-        return s.with(XenModule.XEN, new XenState(m));
+        return s.with(XenModule.XEN, s.get(XenModule.XEN).withMachine(m));
     }
 
     // ------------------------------------------------------------------ builder writes
@@ -66,6 +79,7 @@ final class XenExecutors {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
         HvStep r = Hypervisor.hypercall(pre, id, step.call());
+        InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
         Map<String, String> facts = new LinkedHashMap<>();
         String text;
@@ -81,22 +95,23 @@ final class XenExecutors {
             facts.put("rax", Long.toString(x.rax()));
             text = "refused -" + x.errno() + " (RAX " + x.rax() + ") by " + x.rule() + ": " + x.reason();
         } else {
-            Observation g = observe(o);
+            Observation g = observe(o, r.vmExits());
             facts.putAll(g.facts());
             text = g.text() + " (the hypercall did not run)";
         }
-        facts.put("exits", o.exited() ? "1" : "0");
-        return new StepResult(write(s, after), new Observation(facts.get("result"), text, facts),
-                checks(step.expect(), facts));
+        facts.put("exits", Integer.toString(r.vmExits()));
+        return new StepResult(writeVcpuStep(s, after, i7), new Observation(facts.get("result"), text, facts),
+                checks(step.expect(), facts), i7Notes(i7));
     }
 
     static StepResult guest(MachineState s, XenStep.GuestStep step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
         HvStep r = Hypervisor.run(pre, id, step.instruction());
+        InvariantResult i7 = ExitCorrectness.check(pre, id, step.instruction(), r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
-        Observation o = observe(r.outcome());
-        return new StepResult(write(s, after), o, checks(step.expect(), o.facts()));
+        Observation o = observe(r.outcome(), r.vmExits());
+        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
     }
 
     /** The machine with vCPU {@code id} at {@code cpl} (its live registers if it runs, else its VMCS guest state). */
@@ -128,8 +143,8 @@ final class XenExecutors {
         return effects.isEmpty() ? "" : "; TLB obligations performed: " + effects;
     }
 
-    /** The outcome as a result word, text and facts (numbers in hex, exits 0 or 1). */
-    static Observation observe(VcpuOutcome o) {
+    /** The outcome as a result word, text and facts (numbers in hex; exits: the VM exits the step went through). */
+    static Observation observe(VcpuOutcome o, int exits) {
         Map<String, String> f = new LinkedHashMap<>();
         String text;
         if (o instanceof VcpuOutcome.Retired r) {
@@ -199,8 +214,9 @@ final class XenExecutors {
             f.put("result", "hypercallRefused");
             text = "hypercall refused -" + x.errno() + " (" + x.rule() + "): " + x.reason();
         }
-        f.put("exits", o.exited() ? "1" : "0");
-        return new Observation(f.get("result"), text + (o.exited() ? " [1 VM exit]" : " [no VM exit]"), f);
+        f.put("exits", Integer.toString(exits));
+        return new Observation(f.get("result"), text + (exits == 0 ? " [no VM exit]" : exits == 1 ? " [1 VM exit]"
+                : " [" + exits + " VM exits]"), f);
     }
 
     private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
@@ -236,15 +252,20 @@ final class XenExecutors {
         if (i2.holds()) {
             i2 = TranslationIntegrity.check(m);
         }
+        InvariantResult i6 = TlbCoherence.check(m);
+        String first = s.get(XenModule.XEN).i7Violation();
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("I1", i1.holds() ? "holds" : "violated");
         facts.put("I2", i2.holds() ? "holds" : "violated");
-        String text = "I1 " + i1 + "; I2 " + i2;
+        facts.put("I6", i6.holds() ? "holds" : "violated");
+        facts.put("I7", first == null ? "holds" : "violated");
+        String text = "I1 " + i1 + "; I2 " + i2 + "; I6 " + i6 + "; I7 " + (first == null ? "holds over "
+                + s.get(XenModule.XEN).vcpuSteps() + " vCPU step(s)" : first);
         List<Check> checks = new ArrayList<>();
         for (String k : ordered(step.expect())) {
             checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
         }
-        boolean all = i1.holds() && i2.holds();
+        boolean all = i1.holds() && i2.holds() && i6.holds() && first == null;
         return new StepResult(s, new Observation(all ? "holds" : "violated", text, facts), checks);
     }
 

@@ -58,13 +58,16 @@ public final class XenModule implements ScenarioModule {
                         + " \"expect\": {\"result\": \"refused\", \"errno\": \"EBUSY\", \"rule\": \"L1-3\"}}",
                 XenDecoders::hypercall, (s, step) -> XenExecutors.hypercall(s, (XenStep.HypercallStep) step));
         op(r, "guest", XenDecoders.GUEST, "one instruction of a vCPU (access, cpuid, rdmsr, wrmsr, movToCr3,"
-                + " movToCr0, invlpg, hlt): retires, is delivered to the guest, or exits and is handled",
+                + " movToCr0, invlpg, hlt): retires, is delivered to the guest, or exits and is handled (exits: the VM exits"
+                + " the processor went through; I7 checked, a violation noted)",
                 "{\"op\": \"guest\", \"domain\": 1, \"vcpu\": 0, \"insn\": \"cpuid\", \"leaf\": \"0x40000000\","
                         + " \"expect\": {\"result\": \"cpuid\", \"ebx\": \"0x566e6558\", \"exits\": 1}}",
                 XenDecoders::guest, (s, step) -> XenExecutors.guest(s, (XenStep.GuestStep) step));
-        op(r, "checkInvariants", XenDecoders.CHECK_INVARIANTS, "evaluate I1 (isolation) and I2 (page-table"
-                + " integrity) on the hypervisor state",
-                "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\": \"holds\"}}",
+        op(r, "checkInvariants", XenDecoders.CHECK_INVARIANTS, "evaluate I1 (isolation), I2 (page-table"
+                + " integrity), I6 (TLB coherence) on the hypervisor state, and I7 (exit correctness) over every"
+                + " guest and hypercall step so far",
+                "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\": \"holds\", \"I6\":"
+                        + " \"holds\", \"I7\": \"holds\"}}",
                 XenDecoders::checkInvariants, (s, step) -> XenExecutors.checkInvariants(s,
                         (XenStep.CheckInvariants) step));
         op(r, "expectFrame", XenDecoders.EXPECT_FRAME, "check the frame table's entry of a machine frame (owner,"

@@ -8,13 +8,35 @@ import org.hybridv.xen.XenMachine;
  * section. With a hypervisor the x86 and VMX components are left at their initial values and unused: the
  * XenMachine owns the processor, and the ops of those layers are refused (preconditions of {@link XenModule}).
  *
- * @param machine the hypervisor's state, or null when no hypervisor is configured
+ * <p>I7 (exit correctness) is a property of steps, not of one state, so the scenario keeps its history here: every
+ * {@code guest} and {@code hypercall} step evaluates it, and the first violation is kept for {@code checkInvariants}.
+ *
+ * @param machine     the hypervisor's state, or null when no hypervisor is configured
+ * @param vcpuSteps   how many {@code guest} / {@code hypercall} steps have run so far
+ * @param i7Violation the first I7 violation of those steps ("vCPU step n: explanation"), or null if none violated it
  */
-public record XenState(XenMachine machine) {
+public record XenState(XenMachine machine, int vcpuSteps, String i7Violation) {
     /** A scenario without a hypervisor. */
     public static final XenState NONE = new XenState(null);
 
+    /** A state with no vCPU step run yet. */
+    public XenState(XenMachine machine) {
+        this(machine, 0, null);
+    }
+
     public boolean configured() {
         return machine != null;
+    }
+
+    /** This state with {@code m} as its machine (the step history unchanged). */
+    public XenState withMachine(XenMachine m) {
+        return new XenState(m, vcpuSteps, i7Violation);
+    }
+
+    /** After one more vCPU step, whose I7 explanation is {@code violation} (null if it held); keeps the first. */
+    public XenState afterVcpuStep(XenMachine m, String violation) {
+        int n = vcpuSteps + 1;
+        return new XenState(m, n, i7Violation != null || violation == null ? i7Violation
+                : "vCPU step " + n + ": " + violation);
     }
 }

@@ -100,7 +100,7 @@ public sealed interface XenStep extends Step permits XenStep.DomainPte, XenStep.
 
         @Override
         public String describe() {
-            return "I1 isolation, I2 page-table integrity";
+            return "I1 isolation, I2 page-table integrity, I6 TLB coherence, I7 exit correctness";
         }
     }
 
