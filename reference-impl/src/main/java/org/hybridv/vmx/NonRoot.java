@@ -137,16 +137,12 @@ public final class NonRoot {
             return raise(p, GeneralProtection.VECTOR, 0, 0);
         }
         if (!write) {
-            return new GuestStep(new GuestOutcome.Retired(eferBits(cpu)), p);
+            return new GuestStep(new GuestOutcome.Retired(cpu.eferBits()), p);
         }
-        Efer efer = new Efer((value & (1L << Efer.LME_BIT)) != 0, (value & (1L << Efer.NXE_BIT)) != 0);
+        Efer efer = Efer.ofBits(value);
         return retireOrFault(p, Processor.writeEfer(p.machine(), efer), value);
     }
 
-    static long eferBits(CpuState cpu) {
-        return (cpu.efer().lme() ? 1L << Efer.LME_BIT : 0) | (cpu.ia32eMode() ? 1L << Efer.LMA_BIT : 0)
-                | (cpu.efer().nxe() ? 1L << Efer.NXE_BIT : 0);
-    }
 
     static GuestStep hlt(VmxProcessor p) {
         if (p.machine().cpu().cpl() != 0) {
@@ -188,7 +184,7 @@ public final class NonRoot {
                     return exit(p, ExitInformation.of(ExitReason.CR_ACCESS, q));
                 }
                 long v = CrAccessExits.valueAfterMovToCr(c.cr0GuestHostMask(), cpu.cr0().bits(), m.value());
-                Cr0 cr0 = new Cr0(bit(v, Cr0.PE_BIT), bit(v, Cr0.WP_BIT), bit(v, Cr0.PG_BIT));
+                Cr0 cr0 = Cr0.ofBits(v);
                 return retireOrFault(p, Processor.movToCr0(p.machine(), cr0), m.value());
             }
             case 4 -> {
@@ -196,8 +192,7 @@ public final class NonRoot {
                     return exit(p, ExitInformation.of(ExitReason.CR_ACCESS, q));
                 }
                 long v = CrAccessExits.valueAfterMovToCr(c.cr4GuestHostMask(), cpu.cr4().bits(), m.value());
-                Cr4 cr4 = new Cr4(bit(v, Cr4.PSE_BIT), bit(v, Cr4.PAE_BIT), bit(v, Cr4.PGE_BIT),
-                        bit(v, Cr4.PCIDE_BIT), bit(v, Cr4.SMEP_BIT), bit(v, Cr4.SMAP_BIT), bit(v, Cr4.PKE_BIT));
+                Cr4 cr4 = Cr4.ofBits(v);
                 return retireOrFault(p, Processor.movToCr4(p.machine(), cr4), m.value());
             }
             default -> throw new IllegalArgumentException("MOV to CR" + m.cr() + " is not modelled (CR0, CR3, CR4)");
@@ -234,7 +229,4 @@ public final class NonRoot {
         return new GuestStep(new GuestOutcome.Exited(info), VmExits.exit(p, info));
     }
 
-    private static boolean bit(long v, int n) {
-        return ((v >>> n) & 1) != 0;
-    }
 }

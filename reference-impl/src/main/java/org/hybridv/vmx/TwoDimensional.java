@@ -59,10 +59,7 @@ final class TwoDimensional {
         Eptp eptp = new Eptp(c.eptp());
         EptSupport support = EptSupport.full(cpu.maxPhysAddr());
         long linear = a.linear();
-        if ((linear & 7) != 0) {
-            throw new IllegalArgumentException("linear address " + org.hybridv.x86.Hex.of(linear)
-                    + " is not 8-byte aligned; accesses are aligned quadwords");
-        }
+        org.hybridv.x86.Checks.aligned("linear address", linear, 8);
         if (!cpu.pagingEnabled()) {
             return finalAccess(p, m.memory(), m.memory(), eptp, support, a, linear, null, null);
         }

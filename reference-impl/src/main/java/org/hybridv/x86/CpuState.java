@@ -73,6 +73,14 @@ public record CpuState(Cr0 cr0, long cr2, Cr3 cr3, Cr4 cr4, Efer efer, boolean a
         return cr0.pg();
     }
 
+    /**
+     * IA32_EFER as RDMSR reads it: LME (bit 8), LMA (bit 10, = CR0.PG AND EFER.LME, SDM 9.8.5) and NXE (bit 11).
+     */
+    public long eferBits() {
+        return (efer.lme() ? 1L << Efer.LME_BIT : 0) | (ia32eMode() ? 1L << Efer.LMA_BIT : 0)
+                | (efer.nxe() ? 1L << Efer.NXE_BIT : 0);
+    }
+
     /** The current PCID: CR3[11:0] when CR4.PCIDE = 1, otherwise 000H (SDM 4.10.1). */
     public int currentPcid() {
         return cr4.pcide() ? cr3.pcid() : 0;

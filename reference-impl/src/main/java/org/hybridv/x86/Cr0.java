@@ -27,6 +27,15 @@ public record Cr0(boolean pe, boolean wp, boolean pg) {
         return new Cr0(pe, wp, v);
     }
 
+    /** The modelled bits of a 64-bit CR0 value (the inverse of {@link #bits()}; other bits are not modelled). */
+    public static Cr0 ofBits(long value) {
+        return new Cr0(bit(value, PE_BIT), bit(value, WP_BIT), bit(value, PG_BIT));
+    }
+
+    private static boolean bit(long value, int n) {
+        return ((value >>> n) & 1) != 0;
+    }
+
     /** The register value with the modelled bits placed at their SDM positions. */
     public long bits() {
         return (pe ? 1L << PE_BIT : 0) | (wp ? 1L << WP_BIT : 0) | (pg ? 1L << PG_BIT : 0);

@@ -50,6 +50,16 @@ public record Cr4(boolean pse, boolean pae, boolean pge, boolean pcide, boolean 
         return new Cr4(pse, pae, pge, pcide, smep, smap, v);
     }
 
+    /** The modelled bits of a 64-bit CR4 value (the inverse of {@link #bits()}; other bits are not modelled). */
+    public static Cr4 ofBits(long v) {
+        return new Cr4(bit(v, PSE_BIT), bit(v, PAE_BIT), bit(v, PGE_BIT), bit(v, PCIDE_BIT), bit(v, SMEP_BIT),
+                bit(v, SMAP_BIT), bit(v, PKE_BIT));
+    }
+
+    private static boolean bit(long value, int n) {
+        return ((value >>> n) & 1) != 0;
+    }
+
     public long bits() {
         return (pse ? 1L << PSE_BIT : 0) | (pae ? 1L << PAE_BIT : 0) | (pge ? 1L << PGE_BIT : 0)
                 | (pcide ? 1L << PCIDE_BIT : 0) | (smep ? 1L << SMEP_BIT : 0) | (smap ? 1L << SMAP_BIT : 0)

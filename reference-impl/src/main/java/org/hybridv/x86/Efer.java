@@ -16,6 +16,11 @@ public record Efer(boolean lme, boolean nxe) {
 
     public static final Efer RESET = new Efer(false, false);
 
+    /** LME and NXE of a value written with WRMSR (LMA, bit 10, is read-only and ignored). */
+    public static Efer ofBits(long value) {
+        return new Efer(((value >>> LME_BIT) & 1) != 0, ((value >>> NXE_BIT) & 1) != 0);
+    }
+
     public Efer withLme(boolean v) {
         return new Efer(v, nxe);
     }

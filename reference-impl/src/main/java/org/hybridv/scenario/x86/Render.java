@@ -73,9 +73,7 @@ public final class Render {
     }
 
     public static long eferBits(CpuState cpu) {
-        Efer e = cpu.efer();
-        return (e.lme() ? 1L << Efer.LME_BIT : 0) | (cpu.ia32eMode() ? 1L << Efer.LMA_BIT : 0)
-                | (e.nxe() ? 1L << Efer.NXE_BIT : 0);
+        return cpu.eferBits();
     }
 
     public static String cr0(CpuState c) {
