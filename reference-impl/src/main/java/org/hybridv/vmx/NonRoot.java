@@ -214,7 +214,11 @@ public final class NonRoot {
                     CrAccessExits.valueOfMovFromCr(c.cr0GuestHostMask(), c.cr0ReadShadow(), cpu.cr0().bits())), p);
             case 4 -> new GuestStep(new GuestOutcome.Retired(
                     CrAccessExits.valueOfMovFromCr(c.cr4GuestHostMask(), c.cr4ReadShadow(), cpu.cr4().bits())), p);
-            default -> throw new IllegalArgumentException("MOV from CR" + m.cr() + " is not modelled (CR0, CR3, CR4)");
+            // SDM 25.1.3 lists CR-access exits for CR0, CR3, CR4 and CR8 only: MOV from CR2 never exits and reads the
+            // guest's CR2 (what the last #PF delivered through the guest IDT, or the hypervisor, loaded).
+            case 2 -> new GuestStep(new GuestOutcome.Retired(cpu.cr2()), p);
+            default -> throw new IllegalArgumentException("MOV from CR" + m.cr()
+                    + " is not modelled (CR0, CR2, CR3, CR4)");
         };
     }
 

@@ -173,4 +173,33 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         }
         return -1;
     }
+
+    /** Whether vCPU {@code id} is running: current, with the processor in non-root operation. */
+    public boolean running(VcpuId id) {
+        return current.isPresent() && current.get().equals(id) && processor.mode() == VmxMode.NON_ROOT;
+    }
+
+    /**
+     * The guest CPU state of vCPU {@code id}: the processor's live registers while it runs, else the guest-state area
+     * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3).
+     */
+    public CpuState guestCpu(VcpuId id) {
+        return running(id) ? processor.machine().cpu() : vcpu(id).vmcs().guest().cpu();
+    }
+
+    /**
+     * This machine with vCPU {@code id} at privilege level {@code cpl} — a ring transition (SYSCALL, SYSRET, IRET,
+     * delivery through the IDT), which causes no VM exit (SDM Vol. 3C §25.1.2–25.1.3 list no such exit); in the live
+     * registers if it runs, else in its VMCS guest state.
+     */
+    public XenMachine withGuestCpl(VcpuId id, int cpl) {
+        Checks.inRange("CPL", cpl, 0, 3);
+        if (running(id)) {
+            X86Machine x = processor.machine();
+            return withProcessor(processor.withMachine(x.withCpu(x.cpu().withCpl(cpl))));
+        }
+        Vcpu v = vcpu(id);
+        GuestState g = v.vmcs().guest();
+        return withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(g.cpu().withCpl(cpl), g.rip()))));
+    }
 }

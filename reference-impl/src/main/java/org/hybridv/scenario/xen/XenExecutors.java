@@ -120,23 +120,11 @@ final class XenExecutors {
     }
 
     private static XenMachine restoreCpl(XenMachine m, VcpuId id, Integer cpl, XenMachine before) {
-        if (cpl == null) {
-            return m;
-        }
-        Vcpu v = before.vcpu(id);
-        boolean live = before.current().equals(Optional.of(id)) && before.processor().mode() == VmxMode.NON_ROOT;
-        int old = live ? before.processor().machine().cpu().cpl() : v.vmcs().guest().cpu().cpl();
-        return setCpl(m, id, old);
+        return cpl == null ? m : setCpl(m, id, before.guestCpu(id).cpl());
     }
 
     private static XenMachine setCpl(XenMachine m, VcpuId id, int cpl) {
-        if (m.current().equals(Optional.of(id)) && m.processor().mode() == VmxMode.NON_ROOT) {
-            X86Machine x = m.processor().machine();
-            return m.withProcessor(m.processor().withMachine(x.withCpu(x.cpu().withCpl(cpl))));
-        }
-        Vcpu v = m.vcpu(id);
-        GuestState g = v.vmcs().guest();
-        return m.withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(g.cpu().withCpl(cpl), g.rip()))));
+        return m.withGuestCpl(id, cpl);
     }
 
     private static String effects(List<?> effects) {

@@ -1,0 +1,57 @@
+package org.hybridv.guest;
+
+import org.hybridv.x86.AccessKind;
+import org.hybridv.x86.Checks;
+
+/**
+ * The operations a workload asks of the kernel (what scenario {@code kernel} steps and the properties generate). Each
+ * becomes a short sequence of instructions on the platform ({@link Kernel#apply}).
+ */
+public sealed interface GuestOp {
+    /** Boot until {@code target} is reached or boot cannot go further (NATIVE, a refused SWITCH_MMU). */
+    record Boot(BootStage target) implements GuestOp {
+        public Boot {
+            Checks.notNull("target", target);
+        }
+    }
+
+    /** Create a process (fork-like: new tables sharing the kernel half). */
+    record NewProcess() implements GuestOp {}
+
+    /** Context switch to {@code pid} (0: the kernel's own tables). */
+    record SwitchTo(int pid) implements GuestOp {}
+
+    /** Map user page {@code page} of the current process to a new frame. */
+    record Map(int page, boolean writable) implements GuestOp {}
+
+    /** Unmap user page {@code page} of the current process (and INVLPG it). */
+    record Unmap(int page) implements GuestOp {}
+
+    /** A user-mode access by the current process (CPL 3); a #PF is handled by the kernel (demand paging or kill). */
+    record UserAccess(long linear, AccessKind kind, long value) implements GuestOp {}
+
+    /** A kernel-mode access (CPL 0); a #PF is an oops. */
+    record KernelAccess(long linear, AccessKind kind, long value) implements GuestOp {}
+
+    /** A system call (getpid: reads {@code current} in kernel mode): ring transitions, no exit. */
+    record Syscall() implements GuestOp {}
+
+    /** The idle loop: HLT until the timer wakes the CPU. */
+    record Idle() implements GuestOp {}
+
+    /**
+     * SWITCH_MMU with the tables the kernel builds for it ({@link SwitchRoot#KERNEL_BUILT}) or an unsuitable root
+     * (the other {@link SwitchRoot}s; {@code explicitRoot} for {@link SwitchRoot#EXPLICIT}); {@code fromUser}: issued
+     * at CPL 3; {@code force}: issued even if the kernel's boot stage says it must not be (before the hypercall page,
+     * a second time) — what an adversarial or buggy kernel would do.
+     */
+    record SwitchMmu(SwitchRoot root, long explicitRoot, boolean fromUser, boolean force) implements GuestOp {
+        public SwitchMmu {
+            Checks.notNull("root", root);
+        }
+
+        public static SwitchMmu kernelBuilt() {
+            return new SwitchMmu(SwitchRoot.KERNEL_BUILT, 0, false, false);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package org.hybridv.guest;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.hybridv.x86.Checks;
+
+/**
+ * The kernel's own bookkeeping — what Linux keeps in {@code mem_map}, {@code mm_struct}s and its p2m array — kept as
+ * a Java value next to the machine rather than in guest memory. Frames are numbered as the kernel numbers them (pfns
+ * 0..frames-1); {@code frameOf} maps a pfn to the number its page-table entries hold: the pfn itself natively, in
+ * shadow mode and under HAP (guest-physical), the machine frame once SWITCH_MMU is accepted.
+ *
+ * @param stage      the boot stage
+ * @param frames     the number of frames the kernel was given
+ * @param frameOf    pfn → frame number written into entries
+ * @param nextFree   the page allocator's next free pfn (a bump allocator: frames are never reused)
+ * @param kernel     the kernel's own tables (address space 0)
+ * @param processes  the processes by pid
+ * @param current    the pid whose tables are loaded (0: the kernel's)
+ * @param pageTables the pfns in use as page tables
+ */
+public record KernelState(BootStage stage, int frames, List<Long> frameOf, long nextFree, Tables kernel,
+        SortedMap<Integer, Process> processes, int current, SortedSet<Long> pageTables) {
+    public KernelState {
+        Checks.notNull("stage", stage);
+        Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
+        frameOf = List.copyOf(frameOf);
+        if (frameOf.size() != frames) {
+            throw new IllegalArgumentException("frameOf has " + frameOf.size() + " entries for " + frames + " frames");
+        }
+        Checks.notNull("kernel tables", kernel);
+        processes = Collections.unmodifiableSortedMap(new TreeMap<>(processes));
+        pageTables = Collections.unmodifiableSortedSet(new TreeSet<>(pageTables));
+    }
+
+    /** The kernel as the loader leaves it: real mode, early tables in frames 0–3, identity frame numbers. */
+    public static KernelState initial(int frames) {
+        List<Long> identity = new java.util.ArrayList<>();
+        for (long f = 0; f < frames; f++) {
+            identity.add(f);
+        }
+        Tables early = new Tables(Layout.EARLY_L4, Layout.EARLY_L3, Layout.EARLY_L2, Layout.EARLY_L1);
+        return new KernelState(BootStage.REAL, frames, identity, Layout.FIRST_FREE, early, new TreeMap<>(), 0,
+                new TreeSet<>(early.frames()));
+    }
+
+    public long frameOf(long pfn) {
+        return frameOf.get((int) pfn);
+    }
+
+    /** The tables of address space {@code pid} (0: the kernel's). */
+    public Tables tables(int pid) {
+        return pid == 0 ? kernel : processes.get(pid).tables();
+    }
+
+    public Process process(int pid) {
+        return processes.get(pid);
+    }
+
+    public KernelState withStage(BootStage s) {
+        return new KernelState(s, frames, frameOf, nextFree, kernel, processes, current, pageTables);
+    }
+
+    public KernelState withProcess(Process p) {
+        SortedMap<Integer, Process> m = new TreeMap<>(processes);
+        m.put(p.pid(), p);
+        return new KernelState(stage, frames, frameOf, nextFree, kernel, m, current, pageTables);
+    }
+
+    public KernelState withCurrent(int pid) {
+        return new KernelState(stage, frames, frameOf, nextFree, kernel, processes, pid, pageTables);
+    }
+
+    public KernelState withNextFree(long n) {
+        return new KernelState(stage, frames, frameOf, n, kernel, processes, current, pageTables);
+    }
+
+    public KernelState withPageTables(SortedSet<Long> pts) {
+        return new KernelState(stage, frames, frameOf, nextFree, kernel, processes, current, pts);
+    }
+
+    /** After SWITCH_MMU: new frame numbers, new kernel tables, new process tables, new page-table set. */
+    public KernelState switched(List<Long> machineFrames, Tables k, SortedMap<Integer, Process> ps,
+            SortedSet<Long> pts) {
+        return new KernelState(BootStage.DIRECT, frames, machineFrames, nextFree, k, ps, current, pts);
+    }
+
+    /** The next pid. */
+    public int nextPid() {
+        return processes.isEmpty() ? 1 : processes.lastKey() + 1;
+    }
+}

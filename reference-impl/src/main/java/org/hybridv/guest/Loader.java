@@ -1,0 +1,82 @@
+package org.hybridv.guest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.hybridv.x86.Checks;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.TlbPolicy;
+import org.hybridv.x86.X86Machine;
+import org.hybridv.xen.Domains;
+import org.hybridv.xen.HvResult;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Puts the hybrid kernel into memory and starts its CPU at reset — the boot loader's and the domain builder's job.
+ * The kernel image carries its early page tables (Linux builds {@code early_top_pgt} and friends at compile time):
+ * frames 0–3 map the direct map of every frame with 4-KByte pages, as guest-physical frame numbers. The CPU starts
+ * in real mode at CPL 0 (SDM Vol. 3A §9.1.1).
+ */
+public final class Loader {
+    private Loader() {}
+
+    /** The early tables as (pfn, index, entry): PML4[272] → PDPT, PDPT[0] → PD, PD[0] → PT, PT[f] → frame f. */
+    public static List<long[]> earlyImage(int frames) {
+        Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
+        long rw = Layout.P | Layout.RW;
+        List<long[]> w = new ArrayList<>();
+        w.add(new long[] {Layout.EARLY_L4, Layout.DIRECT_MAP_SLOT, Layout.entry(Layout.EARLY_L3, rw)});
+        w.add(new long[] {Layout.EARLY_L3, 0, Layout.entry(Layout.EARLY_L2, rw)});
+        w.add(new long[] {Layout.EARLY_L2, 0, Layout.entry(Layout.EARLY_L1, rw)});
+        for (long f = 0; f < frames; f++) {
+            w.add(new long[] {Layout.EARLY_L1, f, Layout.entry(f, rw)});
+        }
+        return w;
+    }
+
+    /** The kernel on bare metal with {@code frames} frames (identity p2m), the same MAXPHYADDR as the hypervisor's. */
+    public static GuestSystem onBareMetal(int frames) {
+        X86Machine m = X86Machine.create(frames, XenMachine.MAX_PHYS_ADDR, TlbPolicy.ADVERSARIAL);
+        PhysicalMemory mem = m.memory();
+        for (long[] w : earlyImage(frames)) {
+            mem = mem.write(w[0], (int) w[1], w[2]);
+        }
+        return new GuestSystem(KernelState.initial(frames), new NativePlatform(m.withMemory(mem)));
+    }
+
+    /**
+     * The kernel as domain {@code domain} of a fresh hypervisor: a machine of {@code frames + xenFrames + 1} frames,
+     * frame 0 the hypervisor's, the domain in {@code mode} owning the next {@code frames} frames with the p2m
+     * {@code gfn → base + (frames - 1 - gfn)} (reversed, so that guest and machine frame numbers differ), one vCPU
+     * at reset with VPID 1, and the image loaded through the p2m. The remaining frames are free (shadow tables, EPT).
+     */
+    public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames) {
+        Checks.notNull("mode", mode);
+        Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
+        XenMachine m = XenMachine.boot(1 + frames + xenFrames, 0);
+        long[] own = Domains.range(1, frames);
+        SortedMap<Long, Long> p2m = new TreeMap<>();
+        for (long g = 0; g < frames; g++) {
+            p2m.put(g, (long) frames - g);
+        }
+        m = done(Domains.create(m, 1, mode, own, p2m));
+        PhysicalMemory mem = m.memory();
+        for (long[] w : earlyImage(frames)) {
+            mem = mem.write(p2m.get(w[0]), (int) w[1], w[2]);
+        }
+        m = m.withPaging(m.paging().withMemory(mem));
+        m = done(Domains.addVcpu(m, 1, 1, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
+        return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
+    }
+
+    private static XenMachine done(HvResult r) {
+        if (r instanceof HvResult.Done d) {
+            return d.machine();
+        }
+        throw new IllegalStateException("the domain builder refused: " + r);
+    }
+}

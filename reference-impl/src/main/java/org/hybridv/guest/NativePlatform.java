@@ -1,0 +1,136 @@
+package org.hybridv.guest;
+
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.AccessOutcome;
+import org.hybridv.x86.AccessStep;
+import org.hybridv.x86.Checks;
+import org.hybridv.x86.Cr0;
+import org.hybridv.x86.Cr4;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.Efer;
+import org.hybridv.x86.GeneralProtection;
+import org.hybridv.x86.InstructionOutcome;
+import org.hybridv.x86.InstructionStep;
+import org.hybridv.x86.PageFault;
+import org.hybridv.x86.Processor;
+import org.hybridv.x86.X86Machine;
+import org.hybridv.xen.Hypercall;
+
+/**
+ * The kernel on bare metal: the x86 layer's {@link Processor} with no VMX. The reference point of native
+ * equivalence (I3): its memory is the guest's "physical" memory with the identity p2m.
+ *
+ * @param machine the processor, memory and TLB
+ */
+public record NativePlatform(X86Machine machine) implements Platform {
+    /** Exception vector of #UD (SDM Vol. 3A §6.15). */
+    public static final int UD_VECTOR = 6;
+
+    public NativePlatform {
+        Checks.notNull("machine", machine);
+    }
+
+    @Override
+    public Executed execute(GuestInstruction insn, Hypercall regs) {
+        Checks.notNull("instruction", insn);
+        CpuState cpu = machine.cpu();
+        if (insn instanceof GuestInstruction.MemoryAccess a) {
+            AccessStep s = Processor.access(machine, a.access());
+            AccessOutcome o = s.outcome();
+            if (o instanceof AccessOutcome.Completed c) {
+                return done(insn, s.machine(), new Observed.Value(c.value()));
+            }
+            if (o instanceof PageFault pf) {
+                return done(insn, s.machine(), new Observed.Fault(PageFault.VECTOR, pf.errorCode().bits(),
+                        pf.linearAddress()));
+            }
+            return done(insn, s.machine(), gp());
+        }
+        if (insn instanceof GuestInstruction.Cpuid) {
+            // No hypervisor: leaf 1 ECX bit 31 is 0 and leaf 0x40000000 carries no signature. The model's bare
+            // processor reports no other feature either: every leaf reads as zeros.
+            return done(insn, machine, new Observed.Cpuid(0, 0, 0, 0));
+        }
+        if (insn instanceof GuestInstruction.Vmcall) {
+            // SDM Vol. 3C §30.3 VMCALL: #UD outside VMX operation.
+            return done(insn, machine, new Observed.Fault(UD_VECTOR, 0, 0));
+        }
+        if (insn instanceof GuestInstruction.Io io) {
+            // No device decodes the port: reads see the floating bus (all ones), writes vanish.
+            long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
+            return done(insn, machine, new Observed.Value(io.in() ? ones : 0));
+        }
+        if (cpu.cpl() != 0) {
+            // HLT, INVLPG, MOV to/from CRn, RDMSR and WRMSR are privileged: #GP(0) if CPL > 0 (SDM Vol. 2).
+            return done(insn, machine, gp());
+        }
+        if (insn instanceof GuestInstruction.Hlt) {
+            return done(insn, machine, new Observed.Idle());
+        }
+        if (insn instanceof GuestInstruction.Invlpg i) {
+            return instruction(insn, Processor.invlpg(machine, i.linear()), 0);
+        }
+        if (insn instanceof GuestInstruction.MovToCr m) {
+            return switch (m.cr()) {
+                case 0 -> instruction(insn, Processor.movToCr0(machine, Cr0.ofBits(m.value())), m.value());
+                case 3 -> instruction(insn, Processor.movToCr3(machine, m.value()), m.value());
+                case 4 -> instruction(insn, Processor.movToCr4(machine, Cr4.ofBits(m.value())), m.value());
+                default -> throw new IllegalArgumentException("MOV to CR" + m.cr() + " is not modelled");
+            };
+        }
+        if (insn instanceof GuestInstruction.MovFromCr m) {
+            long v = switch (m.cr()) {
+                case 0 -> cpu.cr0().bits();
+                case 2 -> cpu.cr2();
+                case 3 -> cpu.cr3().bits();
+                case 4 -> cpu.cr4().bits();
+                default -> throw new IllegalArgumentException("MOV from CR" + m.cr() + " is not modelled");
+            };
+            return done(insn, machine, new Observed.Value(v));
+        }
+        if (insn instanceof GuestInstruction.Wrmsr w) {
+            if (w.msr() != Efer.MSR_INDEX) {
+                return done(insn, machine, gp()); // no other MSR exists on the model's bare processor
+            }
+            return instruction(insn, Processor.writeEfer(machine, Efer.ofBits(w.value())), w.value());
+        }
+        if (insn instanceof GuestInstruction.Rdmsr r) {
+            return done(insn, machine, r.msr() == Efer.MSR_INDEX ? new Observed.Value(cpu.eferBits())
+                    : gp());
+        }
+        throw new IllegalArgumentException("instruction not modelled on bare metal: " + insn);
+    }
+
+    private Executed instruction(GuestInstruction insn, InstructionStep s, long value) {
+        return s.outcome() instanceof InstructionOutcome.Retired ? done(insn, s.machine(), new Observed.Value(value))
+                : done(insn, s.machine(), gp());
+    }
+
+    private static Observed gp() {
+        return new Observed.Fault(GeneralProtection.VECTOR, 0, 0);
+    }
+
+    private static Executed done(GuestInstruction insn, X86Machine m, Observed o) {
+        return new Executed(insn, new NativePlatform(m), o, ExitCount.NONE);
+    }
+
+    @Override
+    public Platform withCpl(int cpl) {
+        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)));
+    }
+
+    @Override
+    public int cpl() {
+        return machine.cpu().cpl();
+    }
+
+    @Override
+    public Platform wake() {
+        return this;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+}

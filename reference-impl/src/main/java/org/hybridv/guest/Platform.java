@@ -1,0 +1,39 @@
+package org.hybridv.guest;
+
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.xen.Hypercall;
+
+/**
+ * Where the kernel runs: bare metal ({@link NativePlatform}) or a vCPU of the hypervisor ({@link XenPlatform}). The
+ * kernel sees both only through instructions and what they return ({@code post = execute(pre, insn)}); it learns
+ * which one it is on from CPUID, as a real kernel does.
+ */
+public sealed interface Platform permits NativePlatform, XenPlatform {
+    /** Executes one instruction; {@code regs} are the registers a VMCALL passes (ignored by other instructions). */
+    Executed execute(GuestInstruction insn, Hypercall regs);
+
+    default Executed execute(GuestInstruction insn) {
+        return execute(insn, Hypercall.of(0));
+    }
+
+    /**
+     * A ring transition: SYSCALL/SYSRET, IRET, an interrupt or exception delivered through the IDT. None of them
+     * causes a VM exit in any configuration of this model (SDM Vol. 3C §25.1.2 lists the instructions that exit
+     * unconditionally, §25.1.3 those that exit by control; SYSCALL, SYSRET and IRET are in neither), so the
+     * transition is a change of CPL and costs no exit. The model does not execute the instructions themselves.
+     */
+    Platform withCpl(int cpl);
+
+    /** The current privilege level. */
+    int cpl();
+
+    /**
+     * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"); under the hypervisor
+     * the timer's event wakes the blocked vCPU ({@code VIRQ_TIMER}, hybrid-design §4 — events are not modelled
+     * beyond waking). No instruction, no exit.
+     */
+    Platform wake();
+
+    /** A short name for reports: "native", "shadow", "direct", "HAP". */
+    String name();
+}

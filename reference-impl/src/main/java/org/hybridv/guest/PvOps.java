@@ -1,0 +1,70 @@
+package org.hybridv.guest;
+
+import java.util.List;
+
+/**
+ * The para-virtual operations the hybrid kernel uses, per stage: one small table. The seed's point ("reduce paravirt
+ * operations (76 of them for x86 today) significantly") is that a kernel that boots native under VMX needs the PV
+ * interface only for the MMU (once direct paging is on) and for I/O, timer, idle and interrupt controllers; CPU
+ * operations (CR accesses, CPUID, ring transitions, segment and descriptor-table loads, IRQ flags) stay native
+ * because VMX virtualizes them.
+ *
+ * <p>Only the MMU rows are executed by this model; the I/O, timer, idle and interrupt-controller rows name the Xen
+ * interfaces (hybrid-design.md §4) the kernel would use, and idle is modelled as HLT (which exits under HLT exiting,
+ * as {@code SCHEDOP_block} would be a hypercall).
+ */
+public final class PvOps {
+    private PvOps() {}
+
+    /** How page-table entries are written. */
+    public enum PteWrite {
+        /** A plain store through the direct map (native; shadow: trapped and emulated by the hypervisor, SH-4). */
+        STORE,
+        /** {@code HYPERVISOR_mmu_update} with the entry's machine address (direct paging: MU-*, L1-*, LN-*). */
+        MMU_UPDATE
+    }
+
+    /**
+     * One row of the table.
+     *
+     * @param operation the Linux {@code pv_ops} member it corresponds to
+     * @param nativeOp  what the kernel does natively, in shadow mode and under HAP
+     * @param directOp  what it does once SWITCH_MMU was accepted
+     */
+    public record Row(String operation, String nativeOp, String directOp) {}
+
+    /** Whether {@code stage} uses the direct-paging MMU operations. */
+    public static boolean direct(BootStage stage) {
+        return stage == BootStage.DIRECT;
+    }
+
+    /** How {@code stage} writes a page-table entry. */
+    public static PteWrite pteWrite(BootStage stage) {
+        return direct(stage) ? PteWrite.MMU_UPDATE : PteWrite.STORE;
+    }
+
+    /**
+     * Whether a new page-table page must be made read-only in the direct map and pinned before use ({@code alloc_pt}
+     * / {@code pgd_alloc}; Xen rules L1-3 and TYP-1: a frame in use as a page table has no writable mapping).
+     */
+    public static boolean pinPageTables(BootStage stage) {
+        return direct(stage);
+    }
+
+    /** The table, in the order of Linux's {@code pv_mmu_ops}, then the non-MMU rows. */
+    public static final List<Row> TABLE = List.of(
+            new Row("set_pte / set_pmd / set_pud / set_pgd", "store through the direct map",
+                    "HYPERVISOR_mmu_update (MMU_NORMAL_PT_UPDATE)"),
+            new Row("pte_clear", "store 0 through the direct map", "HYPERVISOR_mmu_update with 0"),
+            new Row("alloc_pt / alloc_pgd", "nothing",
+                    "update_va_mapping: direct-map PTE read-only; mmuext_op MMUEXT_PIN_L4_TABLE"),
+            new Row("write_cr3", "MOV to CR3", "MOV to CR3 (exits; validated as MMUEXT_NEW_BASEPTR, MX-3)"),
+            new Row("flush_tlb_single", "INVLPG", "INVLPG (not intercepted in direct mode)"),
+            new Row("read_cr2 / write_cr0 / cpuid / irq flags / iret / syscall", "native", "native (VMX)"),
+            new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, hybrid-design §3)"),
+            new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),
+            new Row("idle (safe_halt)", "HLT", "HLT (exits; SCHEDOP_block would be the PV call)"),
+            new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (not modelled)"),
+            new Row("timer", "PIT/LAPIC", "VCPUOP_set_singleshot_timer, VIRQ_TIMER (not modelled)"),
+            new Row("interrupt controller", "PIC/IOAPIC/LAPIC", "event channels (not modelled)"));
+}

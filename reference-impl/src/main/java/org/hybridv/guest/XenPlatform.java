@@ -1,0 +1,130 @@
+package org.hybridv.guest;
+
+import org.hybridv.vmx.ExitReason;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Checks;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * The kernel as vCPU {@code vcpu} of the hypervisor: every instruction goes through {@link Hypervisor#run} (VM entry,
+ * non-root execution, exit handling), and what the guest observes is read off the outcome.
+ *
+ * @param machine the hypervisor's whole state
+ * @param vcpu    the vCPU the kernel runs on
+ */
+public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
+    public XenPlatform {
+        Checks.notNull("machine", machine);
+        Checks.notNull("vCPU", vcpu);
+        machine.vcpu(vcpu);
+    }
+
+    @Override
+    public Executed execute(GuestInstruction insn, Hypercall regs) {
+        Checks.notNull("instruction", insn);
+        HvStep s = Hypervisor.run(machine, vcpu, insn, regs);
+        return new Executed(insn, new XenPlatform(s.machine(), vcpu), observed(s.outcome()), exits(s));
+    }
+
+    /** What the guest sees of a vCPU outcome. */
+    public static Observed observed(VcpuOutcome o) {
+        if (o instanceof VcpuOutcome.Retired r) {
+            return new Observed.Value(r.value());
+        }
+        if (o instanceof VcpuOutcome.Delivered d) {
+            return new Observed.Fault(d.vector(), d.errorCode(), d.cr2());
+        }
+        if (o instanceof VcpuOutcome.Resumed r) {
+            return new Observed.Value(r.value());
+        }
+        if (o instanceof VcpuOutcome.CpuidResult c) {
+            return new Observed.Cpuid(c.eax(), c.ebx(), c.ecx(), c.edx());
+        }
+        if (o instanceof VcpuOutcome.HypercallDone h) {
+            return new Observed.Value(h.rax());
+        }
+        if (o instanceof VcpuOutcome.HypercallRefused h) {
+            return new Observed.Value(h.rax());
+        }
+        if (o instanceof VcpuOutcome.Emulated e) {
+            return new Observed.Value(e.value());
+        }
+        if (o instanceof VcpuOutcome.Injected i) {
+            return new Observed.Fault(i.vector(), i.errorCode(), i.cr2());
+        }
+        if (o instanceof VcpuOutcome.Blocked) {
+            return new Observed.Idle();
+        }
+        return new Observed.Failed(o.toString());
+    }
+
+    /**
+     * The exits of a step by reason: the handled exit's reason for the last one, and every earlier exit of the step
+     * is a shadow-fill #PF exit (EXCEPTION_OR_NMI; {@link Hypervisor#run} re-runs the access after each fill).
+     */
+    static ExitCount exits(HvStep s) {
+        if (s.vmExits() == 0) {
+            return ExitCount.NONE;
+        }
+        String last = reason(s.outcome());
+        if (last == null) {
+            return ExitCount.of(ExitReason.EXCEPTION_OR_NMI.name(), s.vmExits());
+        }
+        return ExitCount.of(last, 1).plus(ExitCount.of(ExitReason.EXCEPTION_OR_NMI.name(), s.vmExits() - 1));
+    }
+
+    private static String reason(VcpuOutcome o) {
+        ExitReason r = null;
+        if (o instanceof VcpuOutcome.Resumed x) {
+            r = x.reason();
+        } else if (o instanceof VcpuOutcome.Injected x) {
+            r = x.reason();
+        } else if (o instanceof VcpuOutcome.GuestError x) {
+            r = x.reason();
+        } else if (o instanceof VcpuOutcome.NotModelled x) {
+            r = x.reason();
+        } else if (o instanceof VcpuOutcome.CpuidResult) {
+            r = ExitReason.CPUID;
+        } else if (o instanceof VcpuOutcome.HypercallDone || o instanceof VcpuOutcome.HypercallRefused) {
+            r = ExitReason.VMCALL;
+        } else if (o instanceof VcpuOutcome.Emulated) {
+            r = ExitReason.EXCEPTION_OR_NMI;
+        } else if (o instanceof VcpuOutcome.Blocked) {
+            r = ExitReason.HLT;
+        } else if (o instanceof VcpuOutcome.EntryFailed) {
+            return "VM_ENTRY_FAILURE";
+        }
+        return r == null ? null : r.name();
+    }
+
+    @Override
+    public Platform withCpl(int cpl) {
+        return new XenPlatform(machine.withGuestCpl(vcpu, cpl), vcpu);
+    }
+
+    @Override
+    public int cpl() {
+        return machine.guestCpu(vcpu).cpl();
+    }
+
+    @Override
+    public Platform wake() {
+        return new XenPlatform(machine.withVcpu(machine.vcpu(vcpu).withBlocked(false)), vcpu);
+    }
+
+    /** The domain's MMU mode. */
+    public MmuMode mode() {
+        return machine.domain(vcpu.domain()).mode();
+    }
+
+    @Override
+    public String name() {
+        return mode() == MmuMode.HAP ? "HAP" : mode().name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
