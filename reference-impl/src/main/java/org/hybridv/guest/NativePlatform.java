@@ -38,43 +38,43 @@ public record NativePlatform(X86Machine machine) implements Platform {
             AccessStep s = Processor.access(machine, a.access());
             AccessOutcome o = s.outcome();
             if (o instanceof AccessOutcome.Completed c) {
-                return done(insn, s.machine(), new Observed.Value(c.value()));
+                return done(insn, regs, s.machine(), new Observed.Value(c.value()));
             }
             if (o instanceof PageFault pf) {
-                return done(insn, s.machine(), new Observed.Fault(PageFault.VECTOR, pf.errorCode().bits(),
+                return done(insn, regs, s.machine(), new Observed.Fault(PageFault.VECTOR, pf.errorCode().bits(),
                         pf.linearAddress()));
             }
-            return done(insn, s.machine(), gp());
+            return done(insn, regs, s.machine(), gp());
         }
         if (insn instanceof GuestInstruction.Cpuid) {
             // No hypervisor: leaf 1 ECX bit 31 is 0 and leaf 0x40000000 carries no signature. The model's bare
             // processor reports no other feature either: every leaf reads as zeros.
-            return done(insn, machine, new Observed.Cpuid(0, 0, 0, 0));
+            return done(insn, regs, machine, new Observed.Cpuid(0, 0, 0, 0));
         }
         if (insn instanceof GuestInstruction.Vmcall) {
             // SDM Vol. 3C §30.3 VMCALL: #UD outside VMX operation.
-            return done(insn, machine, new Observed.Fault(UD_VECTOR, 0, 0));
+            return done(insn, regs, machine, new Observed.Fault(UD_VECTOR, 0, 0));
         }
         if (insn instanceof GuestInstruction.Io io) {
             // No device decodes the port: reads see the floating bus (all ones), writes vanish.
             long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
-            return done(insn, machine, new Observed.Value(io.in() ? ones : 0));
+            return done(insn, regs, machine, new Observed.Value(io.in() ? ones : 0));
         }
         if (cpu.cpl() != 0) {
             // HLT, INVLPG, MOV to/from CRn, RDMSR and WRMSR are privileged: #GP(0) if CPL > 0 (SDM Vol. 2).
-            return done(insn, machine, gp());
+            return done(insn, regs, machine, gp());
         }
         if (insn instanceof GuestInstruction.Hlt) {
-            return done(insn, machine, new Observed.Idle());
+            return done(insn, regs, machine, new Observed.Idle());
         }
         if (insn instanceof GuestInstruction.Invlpg i) {
-            return instruction(insn, Processor.invlpg(machine, i.linear()), 0);
+            return instruction(insn, regs, Processor.invlpg(machine, i.linear()), 0);
         }
         if (insn instanceof GuestInstruction.MovToCr m) {
             return switch (m.cr()) {
-                case 0 -> instruction(insn, Processor.movToCr0(machine, Cr0.ofBits(m.value())), m.value());
-                case 3 -> instruction(insn, Processor.movToCr3(machine, m.value()), m.value());
-                case 4 -> instruction(insn, Processor.movToCr4(machine, Cr4.ofBits(m.value())), m.value());
+                case 0 -> instruction(insn, regs, Processor.movToCr0(machine, Cr0.ofBits(m.value())), m.value());
+                case 3 -> instruction(insn, regs, Processor.movToCr3(machine, m.value()), m.value());
+                case 4 -> instruction(insn, regs, Processor.movToCr4(machine, Cr4.ofBits(m.value())), m.value());
                 default -> throw new IllegalArgumentException("MOV to CR" + m.cr() + " is not modelled");
             };
         }
@@ -86,32 +86,32 @@ public record NativePlatform(X86Machine machine) implements Platform {
                 case 4 -> cpu.cr4().bits();
                 default -> throw new IllegalArgumentException("MOV from CR" + m.cr() + " is not modelled");
             };
-            return done(insn, machine, new Observed.Value(v));
+            return done(insn, regs, machine, new Observed.Value(v));
         }
         if (insn instanceof GuestInstruction.Wrmsr w) {
             if (w.msr() != Efer.MSR_INDEX) {
-                return done(insn, machine, gp()); // no other MSR exists on the model's bare processor
+                return done(insn, regs, machine, gp()); // no other MSR exists on the model's bare processor
             }
-            return instruction(insn, Processor.writeEfer(machine, Efer.ofBits(w.value())), w.value());
+            return instruction(insn, regs, Processor.writeEfer(machine, Efer.ofBits(w.value())), w.value());
         }
         if (insn instanceof GuestInstruction.Rdmsr r) {
-            return done(insn, machine, r.msr() == Efer.MSR_INDEX ? new Observed.Value(cpu.eferBits())
+            return done(insn, regs, machine, r.msr() == Efer.MSR_INDEX ? new Observed.Value(cpu.eferBits())
                     : gp());
         }
         throw new IllegalArgumentException("instruction not modelled on bare metal: " + insn);
     }
 
-    private Executed instruction(GuestInstruction insn, InstructionStep s, long value) {
-        return s.outcome() instanceof InstructionOutcome.Retired ? done(insn, s.machine(), new Observed.Value(value))
-                : done(insn, s.machine(), gp());
+    private Executed instruction(GuestInstruction insn, Hypercall regs, InstructionStep s, long value) {
+        return s.outcome() instanceof InstructionOutcome.Retired
+                ? done(insn, regs, s.machine(), new Observed.Value(value)) : done(insn, regs, s.machine(), gp());
     }
 
     private static Observed gp() {
         return new Observed.Fault(GeneralProtection.VECTOR, 0, 0);
     }
 
-    private static Executed done(GuestInstruction insn, X86Machine m, Observed o) {
-        return new Executed(insn, new NativePlatform(m), o, ExitCount.NONE);
+    private Executed done(GuestInstruction insn, Hypercall regs, X86Machine m, Observed o) {
+        return new Executed(insn, regs, this, new NativePlatform(m), o, ExitCount.NONE, java.util.Optional.empty());
     }
 
     @Override

@@ -29,7 +29,8 @@ public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
     public Executed execute(GuestInstruction insn, Hypercall regs) {
         Checks.notNull("instruction", insn);
         HvStep s = Hypervisor.run(machine, vcpu, insn, regs);
-        return new Executed(insn, new XenPlatform(s.machine(), vcpu), observed(s.outcome()), exits(s));
+        return new Executed(insn, regs, this, new XenPlatform(s.machine(), vcpu), observed(s.outcome()), exits(s),
+                java.util.Optional.of(s));
     }
 
     /** What the guest sees of a vCPU outcome. */

@@ -1,0 +1,40 @@
+package org.hybridv.guest;
+
+import org.hybridv.x86.Checks;
+import org.hybridv.xen.MmuMode;
+
+/**
+ * The guest and its native twin, driven by the same operations (invariant I3 compares them step by step). Once an
+ * explicit SWITCH_MMU root has been accepted the kernel runs on tables its bookkeeping does not describe — a choice no
+ * native kernel can make — and the pair is {@code diverged}: I3 is no longer compared.
+ *
+ * @param guest    the kernel under the hypervisor
+ * @param twin     the same kernel on bare metal
+ * @param diverged whether the comparison has ended
+ */
+public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
+    public Lockstep {
+        Checks.notNull("guest", guest);
+        Checks.notNull("twin", twin);
+        if (!(twin.platform() instanceof NativePlatform)) {
+            throw new IllegalArgumentException("the twin must run on bare metal, not " + twin.platform().name());
+        }
+    }
+
+    /** A kernel of {@code frames} frames in a fresh domain in {@code mode}, and its twin on bare metal. */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames) {
+        return new Lockstep(Loader.underXen(mode, frames, xenFrames), Loader.onBareMetal(frames), false);
+    }
+
+    /** One operation on both. */
+    public LockstepStep step(GuestOp op) {
+        KernelStep g = Kernel.apply(guest, op);
+        KernelStep t = Kernel.apply(twin, op);
+        boolean explicitAccepted = op instanceof GuestOp.SwitchMmu s && s.root() == SwitchRoot.EXPLICIT
+                && g.result() instanceof KernelResult.Switched;
+        return new LockstepStep(this, g, t, new Lockstep(g.post(), t.post(), diverged || explicitAccepted));
+    }
+
+    /** One operation on both: the pair before, each side's step, the pair after. */
+    public record LockstepStep(Lockstep pre, KernelStep guest, KernelStep twin, Lockstep post) {}
+}
