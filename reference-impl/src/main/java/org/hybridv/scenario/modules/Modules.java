@@ -18,6 +18,7 @@ public final class Modules {
                 .install(new X86Module())
                 .install(new VmxModule())
                 .install(new XenModule())
+                .install(new org.hybridv.scenario.hybrid.HybridModule())
                 .build();
     }
 }
