@@ -29,14 +29,19 @@ public sealed interface VcpuOutcome {
     /** CPUID exit: the hypervisor's EAX, EBX, ECX, EDX. */
     record CpuidResult(long eax, long ebx, long ecx, long edx) implements VcpuOutcome {}
 
-    /** VMCALL: the hypercall happened; RAX = 0; the TLB obligations were applied (in order). */
-    record HypercallDone(Hypercall call, List<Effect> effects) implements VcpuOutcome {
+    /**
+     * VMCALL: the hypercall happened; the TLB obligations were applied (in order). {@code rax} is what the hypercall
+     * returns in RAX: 0 for the MMU hypercalls and SWITCH_MMU, the machine frame for
+     * {@code XENMEM_translate_gpfn_list}.
+     */
+    record HypercallDone(Hypercall call, List<Effect> effects, long rax) implements VcpuOutcome {
         public HypercallDone {
             effects = List.copyOf(effects);
         }
 
-        public long rax() {
-            return 0;
+        /** A hypercall that returns 0 in RAX. */
+        public HypercallDone(Hypercall call, List<Effect> effects) {
+            this(call, effects, 0);
         }
     }
 
