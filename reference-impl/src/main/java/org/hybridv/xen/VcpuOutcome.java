@@ -83,7 +83,8 @@ public sealed interface VcpuOutcome {
     record GuestError(ExitReason reason, long guestPhysical, String rule, String why) implements VcpuOutcome {}
 
     /**
-     * What this part of the model does not do (a shadow-mode vCPU with paging off, MOV to CR4 with host-owned bits);
+     * What this part of the model does not do (a memory access with paging off, turning paging on with EFER.LME = 0,
+     * MOV to CR4 with host-owned bits);
      * {@code reason} is
      * the exit, or null if the vCPU was not entered. State unchanged.
      */

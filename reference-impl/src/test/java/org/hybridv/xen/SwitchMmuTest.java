@@ -281,6 +281,8 @@ class SwitchMmuTest {
         assertThat(done.effects()).contains(new Effect.LoadBase(K, ROOT, "POST-1"), new Effect.LoadBase(U, ROOT,
                 "POST-1"), new Effect.FlushDomain(D1, "POST-2"));
         assertThat(st.vmExits()).isEqualTo(1);
+        assertThat(org.hybridv.invariants.ExitCorrectness.check(pre, K, new GuestInstruction.Vmcall(), st).toString())
+                .as("I7 over the switching VMCALL").isEqualTo("holds");
         XenMachine m = st.machine();
         Domain d = m.domain(D1);
         assertThat(d.mode()).isEqualTo(MmuMode.DIRECT);
@@ -344,7 +346,9 @@ class SwitchMmuTest {
         HvStep before = Hypervisor.run(ready(), U, touch);
         assertThat(before.vmExits()).isGreaterThanOrEqualTo(1);
         assertThat(before.outcome()).isInstanceOf(VcpuOutcome.Injected.class);
-        HvStep after = Hypervisor.run(switched(), U, touch);
+        XenMachine sw = switched();
+        HvStep after = Hypervisor.run(sw, U, touch);
+        assertThat(org.hybridv.invariants.ExitCorrectness.check(sw, U, touch, after).toString()).isEqualTo("holds");
         assertThat(after.vmExits()).isZero();
         VcpuOutcome.Delivered d = (VcpuOutcome.Delivered) after.outcome();
         assertThat(d.vector()).isEqualTo(PageFault.VECTOR);
