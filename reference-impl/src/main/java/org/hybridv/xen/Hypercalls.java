@@ -25,7 +25,10 @@ public final class Hypercalls {
     /**
      * SWITCH_MMU (hybrid-design §3). The number is {@code __HYPERVISOR_arch_0} (48), the first architecture-specific
      * hypercall number of {@code xen.h}: the 2007 prototype's interface was never published (hybrid-design §0), so
-     * this project defines it. Argument 0 (RDI) is the machine frame of the new L4.
+     * this project defines it. Today's x86 Xen gives {@code __HYPERVISOR_arch_0} to {@code __HYPERVISOR_mca}
+     * ({@code xen/include/public/arch-x86/xen-mca.h}, the machine-check interface); this model has no mca hypercall,
+     * so 48 is free here, and a real Xen would need another number. Argument 0 (RDI) is the machine frame of the new
+     * L4.
      */
     public static final int HYPERVISOR_SWITCH_MMU = 48;
 
