@@ -51,6 +51,11 @@ import org.hybridv.xen.XenMachine;
  * {@link PageWalk#decide}; a guest table whose gfn is not RAM reads as not present) — not the exit's own error code,
  * which is the shadow walk's — and CR2 = the faulting address; a fill, an emulated write and every other handled exit
  * leave the guest's CR2 unchanged; RIP and CPL are preserved. Cost: a few comparisons, one page walk.
+ *
+ * <p><b>Paging off (I7-emulated)</b>: a vCPU whose guest CR0.PG = 0 is not entered; the hypervisor emulates its boot
+ * instructions ({@code PagingOffEmulation}), every one of them intercepted whatever the controls say, so "demanded"
+ * is not re-decided from the controls; a step of such a vCPU must not claim the guest ran (no Retired / Delivered);
+ * the guest-state and reflection checks apply as for any handled exit.
  */
 public final class ExitCorrectness {
     private ExitCorrectness() {}
@@ -77,15 +82,17 @@ public final class ExitCorrectness {
                 return new InvariantResult.Violated("I7-shadow-controls", who + ": " + bad);
             }
         }
+        boolean emulated = !pre.vcpu(id).vmcs().guest().cpu().cr0().pg();
         if (!o.exited()) {
-            return notExited(c, who, insn, o);
+            return emulated ? new InvariantResult.Violated("I7-emulated", who + ": a vCPU with CR0.PG = 0 cannot be"
+                    + " entered, yet " + o) : notExited(c, who, insn, o);
         }
         XenMachine post = step.machine();
         ExitInformation exit = post.vcpu(id).vmcs().exitInformation();
         if (exit == null) {
             return new InvariantResult.Violated("I7", who + ": handled as " + o + " but no exit information");
         }
-        String demanded = demanded(c, exit, insn);
+        String demanded = emulated ? null : demanded(c, exit, insn);
         if (demanded != null) {
             return new InvariantResult.Violated("I7-demanded", who + ": the hypervisor handled exit " + exit.reason()
                     + " (qualification " + Hex.of(exit.qualification()) + ") that the VMCS controls do not demand: "

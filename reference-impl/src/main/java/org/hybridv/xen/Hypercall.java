@@ -11,7 +11,9 @@ import org.hybridv.x86.Hex;
  * <ul>
  * <li>{@code mmu_update} (1): {@code (ptr, val)} — one {@code mmu_update_t};</li>
  * <li>{@code update_va_mapping} (14): {@code (va, val, flags)} — as in Xen;</li>
- * <li>{@code mmuext_op} (26): {@code (cmd, arg1)} — one {@code mmuext_op_t}.</li>
+ * <li>{@code mmuext_op} (26): {@code (cmd, arg1)} — one {@code mmuext_op_t};</li>
+ * <li>{@code memory_op} (12): {@code (XENMEM_translate_gpfn_list = 8, gfn)} — one gfn, the mfn returned in RAX;</li>
+ * <li>SWITCH_MMU (48, this project's): {@code (rootMfn)} — the machine frame of the new L4.</li>
  * </ul>
  */
 public record Hypercall(long number, List<Long> args) {
@@ -42,6 +44,16 @@ public record Hypercall(long number, List<Long> args) {
 
     public static Hypercall mmuextOp(int cmd, long arg1) {
         return of(Hypercalls.HYPERVISOR_MMUEXT_OP, cmd, arg1);
+    }
+
+    /** {@code memory_op(XENMEM_translate_gpfn_list, gfn)}: RAX = the machine frame of {@code gfn}. */
+    public static Hypercall translateGpfn(long gfn) {
+        return of(Hypercalls.HYPERVISOR_MEMORY_OP, Hypercalls.XENMEM_TRANSLATE_GPFN_LIST, gfn);
+    }
+
+    /** SWITCH_MMU with RDI = the machine frame of the new L4 ({@link SwitchMmu}). */
+    public static Hypercall switchMmu(long rootMfn) {
+        return of(Hypercalls.HYPERVISOR_SWITCH_MMU, rootMfn);
     }
 
     @Override

@@ -2,7 +2,8 @@ package org.hybridv.xen;
 
 /**
  * Hypercall and command numbers from Xen's public ABI, {@code xen/include/public/xen.h}: the values a guest puts in
- * RAX and in the argument structures. Only those of the direct-paging core are listed.
+ * RAX and in the argument structures. Only those of the direct-paging core are listed, plus {@code memory_op}'s
+ * {@code XENMEM_translate_gpfn_list} and this project's {@link #HYPERVISOR_SWITCH_MMU}.
  */
 public final class Hypercalls {
     private Hypercalls() {}
@@ -13,6 +14,23 @@ public final class Hypercalls {
     public static final int HYPERVISOR_UPDATE_VA_MAPPING = 14;
     /** {@code __HYPERVISOR_mmuext_op}. */
     public static final int HYPERVISOR_MMUEXT_OP = 26;
+    /** {@code __HYPERVISOR_memory_op}. */
+    public static final int HYPERVISOR_MEMORY_OP = 12;
+    /**
+     * {@code XENMEM_translate_gpfn_list} ({@code memory_op} command 8 in Xen 3.x {@code xen/include/public/memory.h};
+     * removed later): guest frame → machine frame through the domain's p2m. Here one gfn per call, the machine frame
+     * returned in RAX: how the hybrid kernel reads its p2m before SWITCH_MMU (hybrid-design §3 POST-3).
+     */
+    public static final int XENMEM_TRANSLATE_GPFN_LIST = 8;
+    /**
+     * SWITCH_MMU (hybrid-design §3). The number is {@code __HYPERVISOR_arch_0} (48), the first architecture-specific
+     * hypercall number of {@code xen.h}: the 2007 prototype's interface was never published (hybrid-design §0), so
+     * this project defines it. Today's x86 Xen gives {@code __HYPERVISOR_arch_0} to {@code __HYPERVISOR_mca}
+     * ({@code xen/include/public/arch-x86/xen-mca.h}, the machine-check interface); this model has no mca hypercall,
+     * so 48 is free here, and a real Xen would need another number. Argument 0 (RDI) is the machine frame of the new
+     * L4.
+     */
+    public static final int HYPERVISOR_SWITCH_MMU = 48;
 
     /** {@code mmu_update} commands, in the low bits of {@code ptr} ({@code ptr & 7}; {@code do_mmu_update}). */
     public static final int MMU_NORMAL_PT_UPDATE = 0;

@@ -56,7 +56,8 @@ public final class Hypervisor {
      *
      * A vCPU of a shadow-mode domain runs on its shadow tables (the hardware CR3 is its shadow root); a #PF exit that
      * fills the shadow re-runs the access ({@link VcpuOutcome.ShadowFilled}), so the outcome is what the guest
-     * observes. A shadow-mode vCPU with paging off is not modelled (Xen runs it on a 1:1 shadow).
+     * observes. A vCPU with paging off (any mode) is not entered: its boot instructions are emulated
+     * ({@link PagingOffEmulation}).
      *
      * @param regs the general-purpose registers a VMCALL passes (number and arguments)
      */
@@ -75,9 +76,8 @@ public final class Hypervisor {
 
     private static HvStep runOnce(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
         Vcpu v = pre.vcpu(id);
-        if (pre.domain(id.domain()).mode() == MmuMode.SHADOW && !v.vmcs().guest().cpu().cr0().pg()) {
-            return new HvStep(new VcpuOutcome.NotModelled(null, "a shadow-mode vCPU with CR0.PG = 0 (Xen runs it"
-                    + " on a 1:1 shadow; not modelled)"), pre, 0);
+        if (!v.vmcs().guest().cpu().cr0().pg()) {
+            return PagingOffEmulation.step(pre, id, insn, regs);
         }
         XenMachine m = pre;
         if (m.current().isPresent() && !m.current().get().equals(id) && m.processor().mode() == VmxMode.NON_ROOT) {
@@ -166,7 +166,9 @@ public final class Hypervisor {
      * hybrid-design §1.1; real mode has CPL 0 and is accepted, as in Xen). Then by number: {@code mmu_update},
      * {@code update_va_mapping}, {@code mmuext_op} go to the direct-paging core — refused with -EOPNOTSUPP unless the
      * domain is in direct mode (MU-1, XSA-109: a translated domain must never reach the PV MMU) — and the core's TLB
-     * obligations are performed before the guest resumes ({@link TlbDiscipline}). Any other number: -ENOSYS.
+     * obligations are performed before the guest resumes ({@link TlbDiscipline}). {@code memory_op} (12):
+     * {@link #memoryOp}. SWITCH_MMU (48): {@link SwitchMmu#switchMmu} — the CPL check here comes first and is the CPL
+     * clause of its PRE-1. Any other number: -ENOSYS.
      */
     static HvStep vmcall(XenMachine m, VcpuId id, Hypercall call) {
         CpuState g = m.vcpu(id).vmcs().guest().cpu();
@@ -174,6 +176,12 @@ public final class Hypervisor {
             return refused(m, call, Errno.EPERM, "XSA-76", "hypercall from CPL " + g.cpl());
         }
         long nr = call.number();
+        if (nr == Hypercalls.HYPERVISOR_MEMORY_OP) {
+            return memoryOp(m, id, call);
+        }
+        if (nr == Hypercalls.HYPERVISOR_SWITCH_MMU) {
+            return SwitchMmu.switchMmu(m, id, call.arg(0));
+        }
         boolean mmu = nr == Hypercalls.HYPERVISOR_MMU_UPDATE || nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING
                 || nr == Hypercalls.HYPERVISOR_MMUEXT_OP;
         if (!mmu) {
@@ -201,7 +209,36 @@ public final class Hypervisor {
         return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), after);
     }
 
-    private static HvStep refused(XenMachine m, Hypercall call, Errno errno, String rule, String reason) {
+    /**
+     * {@code memory_op}: only {@code XENMEM_translate_gpfn_list} (Xen 3.x {@code memory.h}, one gfn per call here;
+     * any other command -ENOSYS, rule "XENMEM"). RAX = the machine frame of guest frame {@code arg1}: the p2m's entry
+     * in shadow and HAP modes; in direct mode guest-physical = machine on the domain's own frames (POST-3, identity),
+     * the frame table saying which frames those are. A gfn that is not the domain's RAM → -EINVAL (rule "P2M").
+     * Nothing changes. Any MMU mode, CPL 0 (checked before).
+     */
+    static HvStep memoryOp(XenMachine m, VcpuId id, Hypercall call) {
+        if (call.arg(0) != Hypercalls.XENMEM_TRANSLATE_GPFN_LIST) {
+            return refused(m, call, Errno.ENOSYS, "XENMEM", "memory_op command " + call.arg(0)
+                    + " is not modelled (only XENMEM_translate_gpfn_list = 8)");
+        }
+        long mfn = translateGpfn(m, m.domain(id.domain()), call.arg(1));
+        if (mfn < 0) {
+            return refused(m, call, Errno.EINVAL, "P2M", "gfn " + Hex.of(call.arg(1)) + " is not RAM of d"
+                    + id.domain());
+        }
+        return new HvStep(new VcpuOutcome.HypercallDone(call, java.util.List.of(), mfn), m);
+    }
+
+    /** The machine frame of guest frame {@code gfn} of {@code d} (see {@link #memoryOp}), or -1. */
+    static long translateGpfn(XenMachine m, Domain d, long gfn) {
+        long mfn = d.mode() == MmuMode.DIRECT ? gfn : d.machineFrame(gfn);
+        if (mfn < 0 || !m.frames().contains(mfn) || m.frames().get(mfn).owner() != d.id()) {
+            return -1;
+        }
+        return mfn;
+    }
+
+    static HvStep refused(XenMachine m, Hypercall call, Errno errno, String rule, String reason) {
         return new HvStep(new VcpuOutcome.HypercallRefused(call, errno, rule, reason), m);
     }
 

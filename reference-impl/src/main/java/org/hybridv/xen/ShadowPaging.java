@@ -238,7 +238,7 @@ public final class ShadowPaging {
         return -1;
     }
 
-    private static DirectPagingState zero(DirectPagingState s, long mfn) {
+    static DirectPagingState zero(DirectPagingState s, long mfn) {
         PhysicalMemory mem = s.memory();
         for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
             if (mem.read(mfn, i) != 0) {

@@ -29,14 +29,19 @@ public sealed interface VcpuOutcome {
     /** CPUID exit: the hypervisor's EAX, EBX, ECX, EDX. */
     record CpuidResult(long eax, long ebx, long ecx, long edx) implements VcpuOutcome {}
 
-    /** VMCALL: the hypercall happened; RAX = 0; the TLB obligations were applied (in order). */
-    record HypercallDone(Hypercall call, List<Effect> effects) implements VcpuOutcome {
+    /**
+     * VMCALL: the hypercall happened; the TLB obligations were applied (in order). {@code rax} is what the hypercall
+     * returns in RAX: 0 for the MMU hypercalls and SWITCH_MMU, the machine frame for
+     * {@code XENMEM_translate_gpfn_list}.
+     */
+    record HypercallDone(Hypercall call, List<Effect> effects, long rax) implements VcpuOutcome {
         public HypercallDone {
             effects = List.copyOf(effects);
         }
 
-        public long rax() {
-            return 0;
+        /** A hypercall that returns 0 in RAX. */
+        public HypercallDone(Hypercall call, List<Effect> effects) {
+            this(call, effects, 0);
         }
     }
 
@@ -78,7 +83,8 @@ public sealed interface VcpuOutcome {
     record GuestError(ExitReason reason, long guestPhysical, String rule, String why) implements VcpuOutcome {}
 
     /**
-     * What this part of the model does not do (a shadow-mode vCPU with paging off, MOV to CR4 with host-owned bits);
+     * What this part of the model does not do (a memory access with paging off, turning paging on with EFER.LME = 0,
+     * MOV to CR4 with host-owned bits);
      * {@code reason} is
      * the exit, or null if the vCPU was not entered. State unchanged.
      */

@@ -86,8 +86,8 @@ final class XenExecutors {
         VcpuOutcome o = r.outcome();
         if (o instanceof VcpuOutcome.HypercallDone d) {
             facts.put("result", "ok");
-            facts.put("rax", "0");
-            text = "ok, RAX 0" + effects(d.effects());
+            facts.put("rax", Long.toString(d.rax()));
+            text = "ok, RAX " + d.rax() + effects(d.effects());
         } else if (o instanceof VcpuOutcome.HypercallRefused x) {
             facts.put("result", "refused");
             facts.put("errno", x.errno().name());

@@ -1,0 +1,235 @@
+package org.hybridv.xen;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.GuestState;
+import org.hybridv.vmx.Vmcs;
+import org.hybridv.x86.Cr0;
+import org.hybridv.x86.Cr3;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.Hex;
+
+/**
+ * SWITCH_MMU ({@link Hypercalls#HYPERVISOR_SWITCH_MMU}, this project's hypercall: the 2007 prototype's interface was
+ * never published, hybrid-design §0): a shadow-mode domain moves to direct paging on the L4 {@code rootMfn}. The
+ * contract is hybrid-design.md §3; each precondition is one function below, checked in the order PRE-1 (long mode,
+ * hypercall page, mode), PRE-3, PRE-2, and a refusal is a {@link VcpuOutcome.HypercallRefused} with the machine
+ * unchanged (no type, count, mode, CR3, VMCS, TLB or memory change). PRE-1's CPL clause is the generic check of
+ * {@link Hypervisor#vmcall} (CPL &gt; 0 → -EPERM, rule XSA-76), which runs first.
+ *
+ * <p><b>Several vCPUs (PRE-3).</b> All vCPUs of the domain switch together, to the same root: the model has one
+ * physical CPU, so no other vCPU is mid-instruction while the caller is in the hypervisor, and "paused" and "switches
+ * at the same time" coincide. Each vCPU gets its own L4 type and general reference on the root as its
+ * {@code guest_table} (MX-3). Every other vCPU must be in long mode with paging on: a vCPU still booting (paging off)
+ * would later turn paging on with a CR3 it loaded for shadow mode, i.e. resume on tables it never loaded.
+ */
+public final class SwitchMmu {
+    private SwitchMmu() {}
+
+    /**
+     * SWITCH_MMU from vCPU {@code caller} (in root operation after its VMCALL exit, CPL 0 already checked).
+     * Preconditions in order: {@link #longMode}, {@link #hypercallPage}, {@link #shadowMode}, {@link #othersReady},
+     * {@link #rootOwned}, {@link #noXenSlots}, {@link #validates}. On acceptance, atomically: POST-1
+     * ({@link #takeGuestTables}), POST-3 ({@link #directDomain}), the vCPUs' VMCS ({@link #directVcpu}), POST-2
+     * ({@link #releaseShadows} and a flush of every VPID of the domain). Outcome {@code HypercallDone} with RAX 0 and
+     * the effects performed: the type changes of the validation (TLB-1), {@link Effect.LoadBase} per vCPU (POST-1,
+     * each vCPU's CR3 is now the root), {@link Effect.FlushDomain} (POST-2).
+     */
+    public static HvStep switchMmu(XenMachine pre, VcpuId caller, long rootMfn) {
+        Hypercall call = Hypercall.switchMmu(rootMfn);
+        Domain d = pre.domain(caller.domain());
+        MmuResult.Refused no = longMode(pre.vcpu(caller));
+        if (no == null) {
+            no = hypercallPage(d);
+        }
+        if (no == null) {
+            no = shadowMode(d);
+        }
+        if (no == null) {
+            no = othersReady(d, caller);
+        }
+        if (no == null) {
+            no = rootOwned(pre.paging(), d, rootMfn);
+        }
+        if (no == null) {
+            no = noXenSlots(pre.paging(), rootMfn);
+        }
+        MmuResult taken = no == null ? takeGuestTables(pre.paging(), d, rootMfn) : no;
+        if (taken instanceof MmuResult.Refused x) {
+            return Hypervisor.refused(pre, call, x.errno(), x.rule(), x.reason());
+        }
+        MmuResult.Success ok = (MmuResult.Success) taken;
+        DirectPagingState s = releaseShadows(ok.state(), d);
+        XenMachine m = pre.withPaging(s).withDomain(directDomain(s, d));
+        List<Effect> effects = new ArrayList<>(ok.effects());
+        for (Vcpu v : d.vcpus()) {
+            m = m.withVcpu(directVcpu(v, rootMfn));
+            effects.add(new Effect.LoadBase(v.id(), rootMfn, "POST-1"));
+        }
+        effects.add(new Effect.FlushDomain(d.id(), "POST-2"));
+        m = TlbDiscipline.apply(m, effects);
+        return new HvStep(new VcpuOutcome.HypercallDone(call, effects, 0), m);
+    }
+
+    // ---- preconditions ------------------------------------------------------------------------------------------
+
+    /**
+     * PRE-1 (LONG): the caller's guest CR0.PG = 1 and EFER.LMA = 1 (IA-32e mode, SDM 9.8.5): the root is an L4 only
+     * for a guest in IA-32e mode. Otherwise -EINVAL (the argument cannot be interpreted), rule "PRE-1".
+     */
+    static MmuResult.Refused longMode(Vcpu caller) {
+        CpuState g = caller.vmcs().guest().cpu();
+        if (g.cr0().pg() && g.ia32eMode()) {
+            return null;
+        }
+        return new MmuResult.Refused(Errno.EINVAL, "PRE-1", caller.id() + " is not in long mode (CR0.PG = "
+                + (g.cr0().pg() ? 1 : 0) + ", EFER.LMA = " + (g.ia32eMode() ? 1 : 0) + ")");
+    }
+
+    /**
+     * PRE-1 ({@code hypercall_page_installed}, hybrid-design §1.2): the domain installed the hypercall page first.
+     * Otherwise -EPERM (the guest has not done the handshake that entitles it to the PV interface), rule "PRE-1".
+     */
+    static MmuResult.Refused hypercallPage(Domain d) {
+        return d.hypercallPageInstalled() ? null : new MmuResult.Refused(Errno.EPERM, "PRE-1", "d" + d.id()
+                + " has not installed the hypercall page (WRMSR 0x40000000)");
+    }
+
+    /**
+     * PRE-1 ({@code mmu_mode = SHADOW}; "a repeated SWITCH_MMU is rejected"): DIRECT means already switched → -EBUSY;
+     * HAP has no shadow to leave and keeps its EPT → -EOPNOTSUPP. Rule "PRE-1".
+     */
+    static MmuResult.Refused shadowMode(Domain d) {
+        if (d.mode() == MmuMode.SHADOW) {
+            return null;
+        }
+        if (d.mode() == MmuMode.DIRECT) {
+            return new MmuResult.Refused(Errno.EBUSY, "PRE-1", "d" + d.id() + " already switched to direct mode"
+                    + " (SWITCH_MMU happens once)");
+        }
+        return new MmuResult.Refused(Errno.EOPNOTSUPP, "PRE-1", "d" + d.id() + " is in HAP mode: SWITCH_MMU leaves"
+                + " shadow mode only");
+    }
+
+    /**
+     * PRE-3 (switch together): every other vCPU of the domain is in long mode with paging on (CR0.PG = 1, EFER.LMA =
+     * 1), since it will resume on the root. Otherwise -EBUSY, rule "PRE-3".
+     */
+    static MmuResult.Refused othersReady(Domain d, VcpuId caller) {
+        for (Vcpu v : d.vcpus()) {
+            CpuState g = v.vmcs().guest().cpu();
+            if (!v.id().equals(caller) && !(g.cr0().pg() && g.ia32eMode())) {
+                return new MmuResult.Refused(Errno.EBUSY, "PRE-3", v.id() + " runs with paging off (CR0 = "
+                        + Hex.of(g.cr0().bits()) + "): it cannot resume on the new root");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * PRE-2 (ownership; OWN-1, as L1-2 refuses a foreign frame): the root is RAM owned by the domain, -EINVAL rule
+     * "OWN-1" otherwise. The reason starts with "PRE-2: ".
+     */
+    static MmuResult.Refused rootOwned(DirectPagingState s, Domain d, long root) {
+        if (s.isFrame(root) && s.frame(root).owner() == d.id()) {
+            return null;
+        }
+        return new MmuResult.Refused(Errno.EINVAL, "OWN-1", "PRE-2: root " + Hex.of(root) + " is "
+                + (s.isFrame(root) ? "owned by " + FrameInfo.ownerName(s.frame(root).owner()) : "not RAM")
+                + ", not a frame of d" + d.id());
+    }
+
+    /**
+     * PRE-2 (SLOT-1): no present entry in L4 slots 256–271. Promotion would clear them (PRO-2), which changes the
+     * guest's translations: the switch must preserve them, so such a root is refused, -EINVAL rule "SLOT-1".
+     */
+    static MmuResult.Refused noXenSlots(DirectPagingState s, long root) {
+        for (int i = EntryRules.FIRST_XEN_SLOT; i <= EntryRules.LAST_XEN_SLOT; i++) {
+            Entry e = s.entry(root, i);
+            if (e.present()) {
+                return new MmuResult.Refused(Errno.EINVAL, "SLOT-1", "PRE-2: L4 " + Hex.of(root) + "[" + i + "] = "
+                        + e + " is a Xen slot (256–271); promotion would clear it and change the guest's view");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * PRE-2 (validation) and POST-1: one {@code get_page_and_type(root, L4, d)} per vCPU ({@link #validates} for the
+     * first, which promotes recursively under TYP-2..4, LN-1..5, L1-1..5, LIN-1..5, SP-1), each vCPU's
+     * {@code guest_table} set to the root. A refusal keeps its errno and underlying rule, reason prefixed "PRE-2: ".
+     */
+    static MmuResult takeGuestTables(DirectPagingState s, Domain d, long root) {
+        MmuResult r = MmuResult.ok(s);
+        for (Vcpu v : d.vcpus()) {
+            r = r.then(t -> validates(t, d, root)).map(t -> t.withGuestTable(v.id(), root));
+            if (r instanceof MmuResult.Refused) {
+                return r;
+            }
+        }
+        return r;
+    }
+
+    /** PRE-2: {@code get_page_and_type(root, PGT_l4_page_table, d)} (Xen mm.c), refusals as "PRE-2: …". */
+    static MmuResult validates(DirectPagingState s, Domain d, long root) {
+        MmuResult r = PageTypes.getPageAndType(s, root, PageType.L4, d.id());
+        if (r instanceof MmuResult.Refused x) {
+            return new MmuResult.Refused(x.errno(), x.rule(), "PRE-2: " + x.reason());
+        }
+        return r;
+    }
+
+    // ---- effects ------------------------------------------------------------------------------------------------
+
+    /**
+     * POST-2 (SH-5, Xen {@code shadow_teardown}): every shadow table of the domain's vCPUs — the roots included —
+     * zeroed and returned to the free pool (they were {@code dom_xen} frames taken with {@code reserveForXen}).
+     */
+    static DirectPagingState releaseShadows(DirectPagingState s, Domain d) {
+        DirectPagingState t = s;
+        for (Vcpu v : d.vcpus()) {
+            if (!v.shadow().active()) {
+                continue;
+            }
+            for (long f : v.shadow().tables()) {
+                t = ShadowPaging.zero(t, f).withFrame(f, FrameInfo.UNUSED);
+            }
+            t = ShadowPaging.zero(t, v.shadow().root()).withFrame(v.shadow().root(), FrameInfo.UNUSED);
+        }
+        return t;
+    }
+
+    /**
+     * POST-3 (identity chosen) and POST-1 ("translate off"): the domain in direct mode, its p2m the identity on the
+     * frames the frame table says it owns; its vCPUs as they were (the caller replaces them one by one).
+     */
+    static Domain directDomain(DirectPagingState s, Domain d) {
+        SortedMap<Long, Long> p2m = new TreeMap<>();
+        for (long f = 0; f < s.frames().size(); f++) {
+            if (s.frame(f).owner() == d.id()) {
+                p2m.put(f, f);
+            }
+        }
+        return new Domain(d.id(), MmuMode.DIRECT, p2m, d.vcpus(), 0, d.hypercallPageInstalled());
+    }
+
+    /**
+     * The vCPU after the switch: controls {@link VmcsSetup#direct} with the guest's own CR0 (the hardware CR0 with WP
+     * from the read shadow, which holds what the guest set: the hardware WP was forced in shadow mode), the hardware
+     * CR0 with WP forced (MISC-1), CR3 = the root with PCID 0 (what the guest sees: CR3-store exiting is off in direct
+     * mode), no shadow state.
+     */
+    static Vcpu directVcpu(Vcpu v, long root) {
+        Vmcs vmcs = v.vmcs();
+        CpuState hw = vmcs.guest().cpu();
+        boolean wp = ((vmcs.controls().cr0ReadShadow() >>> Cr0.WP_BIT) & 1) != 0;
+        ExecutionControls c = VmcsSetup.direct(v.vpid(), hw.cr0().withWp(wp));
+        CpuState g = VmcsSetup.forceWp(hw).withCr3(Cr3.ofFrame(root));
+        return v.withVmcs(vmcs.withControls(c).withGuest(new GuestState(g, vmcs.guest().rip())))
+                .withShadow(ShadowState.NONE);
+    }
+}
