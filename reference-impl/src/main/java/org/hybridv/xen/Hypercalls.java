@@ -67,9 +67,4 @@ public final class Hypercalls {
     public static final long UVMF_FLUSHTYPE_MASK = 3;
     public static final long UVMF_LOCAL = 0;
     public static final long UVMF_ALL = 1L << 2;
-
-    // TEMP(guest): until the switch-mmu branch lands
-    public static final int HYPERVISOR_MEMORY_OP = 12;
-    public static final int XENMEM_TRANSLATE_GPFN_LIST = 8;
-    public static final int HYPERVISOR_SWITCH_MMU = 48;
 }
