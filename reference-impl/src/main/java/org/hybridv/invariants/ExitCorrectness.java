@@ -69,6 +69,23 @@ public final class ExitCorrectness {
     static final int HYBRID_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
 
     public static InvariantResult check(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
+        return checkSynced(live(pre, id), id, insn, step);
+    }
+
+    /**
+     * {@code pre} with vCPU {@code id}'s VMCS guest state holding the registers it had before the step: the live
+     * ones if it was running (the guest-state area is only written at the next VM exit, SDM Vol. 3C §27.3).
+     */
+    static XenMachine live(XenMachine pre, VcpuId id) {
+        org.hybridv.xen.Vcpu v = pre.vcpu(id);
+        org.hybridv.x86.CpuState now = pre.guestCpu(id);
+        if (now.equals(v.vmcs().guest().cpu())) {
+            return pre;
+        }
+        return pre.withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(now, v.vmcs().guest().rip()))));
+    }
+
+    private static InvariantResult checkSynced(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
         VcpuOutcome o = step.outcome();
         if (o instanceof VcpuOutcome.EntryFailed || (o instanceof VcpuOutcome.NotModelled nm && nm.reason() == null)
                 || (o instanceof VcpuOutcome.Blocked && !(insn instanceof GuestInstruction.Hlt))) {
@@ -106,11 +123,13 @@ public final class ExitCorrectness {
                     + " design's filter (MASK P|W|U, MATCH P|W) keeps every #PF but a supervisor write to a present"
                     + " page in the guest");
         }
+        // Before the step the guest's registers are live in the processor if it was running, else in its VMCS.
         GuestState before = pre.vcpu(id).vmcs().guest();
         GuestState after = post.vcpu(id).vmcs().guest();
-        if (before.rip() != after.rip() || before.cpu().cpl() != after.cpu().cpl()) {
+        int cplBefore = before.cpu().cpl();
+        if (before.rip() != after.rip() || cplBefore != after.cpu().cpl()) {
             return new InvariantResult.Violated("I7-state", who + ": RIP/CPL " + Hex.of(before.rip()) + "/"
-                    + before.cpu().cpl() + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
+                    + cplBefore + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
                     + " across handling of " + exit.reason());
         }
         long cr2Before = pre.processor().machine().cpu().cr2();

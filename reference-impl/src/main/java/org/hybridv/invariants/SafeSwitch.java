@@ -30,8 +30,9 @@ import org.hybridv.xen.XenMachine;
  * direct-mode controls (PFEC filter, CR3-load exiting, EPT off), and I1, I2 and I6 true;</li>
  * <li><b>I5-view</b> — an accepted switch preserves the guest's view: every linear address the caller's tables
  * mapped before (through shadow paging and the p2m) translates afterwards to the same machine frame with the same
- * user/supervisor, no-execute and write permissions — except that frames now in use as page tables are read-only —
- * and no other linear address is mapped.</li>
+ * user/supervisor, no-execute and write permissions — except that frames in use as page tables are read-only — and
+ * no other linear address is mapped. "In use as page tables" is judged at the end of the kernel operation that
+ * issued the switch: the kernel pins its other roots (the kernel's own, the other processes') right after it.</li>
  * </ol>
  */
 public final class SafeSwitch {
@@ -44,8 +45,9 @@ public final class SafeSwitch {
             }
             XenPlatform after = (XenPlatform) e.platform();
             boolean accepted = e.observed() instanceof Observed.Value v && v.value() == 0;
-            InvariantResult r = accepted ? accepted(before.machine(), after.machine(), before.vcpu(), e.regs().arg(0))
-                    : unchanged(before.machine(), after.machine());
+            XenMachine end = ((XenPlatform) step.post().platform()).machine();
+            InvariantResult r = accepted ? accepted(before.machine(), after.machine(), before.vcpu(), e.regs().arg(0),
+                    end) : unchanged(before.machine(), after.machine());
             if (!r.holds()) {
                 return r;
             }
@@ -85,7 +87,7 @@ public final class SafeSwitch {
     }
 
     /** I5-post and I5-view. */
-    static InvariantResult accepted(XenMachine pre, XenMachine post, VcpuId caller, long root) {
+    static InvariantResult accepted(XenMachine pre, XenMachine post, VcpuId caller, long root, XenMachine end) {
         Domain d = post.domain(caller.domain());
         if (d.mode() != MmuMode.DIRECT) {
             return new InvariantResult.Violated("I5-post", "SWITCH_MMU accepted but d" + d.id() + " is in "
@@ -118,7 +120,7 @@ public final class SafeSwitch {
         for (Map.Entry<Long, Leaf> e : before.entrySet()) {
             Leaf b = e.getValue();
             Leaf a = after.get(e.getKey());
-            boolean pageTable = post.frames().get(a.frame()).type().isPageTable();
+            boolean pageTable = end.frames().get(a.frame()).type().isPageTable();
             boolean writeOk = pageTable ? !a.writable() : a.writable() == b.writable();
             if (a.frame() != b.frame() || a.user() != b.user() || a.noExecute() != b.noExecute() || !writeOk) {
                 return new InvariantResult.Violated("I5-view", "linear " + Hex.of(e.getKey()) + " was " + b

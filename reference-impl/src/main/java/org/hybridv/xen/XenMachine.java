@@ -181,10 +181,17 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
 
     /**
      * The guest CPU state of vCPU {@code id}: the processor's live registers while it runs, else the guest-state area
-     * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3).
+     * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3) with, for the current vCPU, the processor's CR2.
      */
     public CpuState guestCpu(VcpuId id) {
-        return running(id) ? processor.machine().cpu() : vcpu(id).vmcs().guest().cpu();
+        if (running(id)) {
+            return processor.machine().cpu();
+        }
+        CpuState saved = vcpu(id).vmcs().guest().cpu();
+        // CR2 is not in the guest-state area (SDM Vol. 3C §24.4.1): VM exits and entries leave the register alone,
+        // so the current vCPU's CR2 is the processor's, also in root operation after its exit.
+        return current.isPresent() && current.get().equals(id) ? saved.withCr2(processor.machine().cpu().cr2())
+                : saved;
     }
 
     /**

@@ -1,0 +1,72 @@
+package org.hybridv.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.hybridv.invariants.HybridInvariants;
+import org.hybridv.x86.AccessKind;
+import org.hybridv.xen.MmuMode;
+import org.junit.jupiter.api.Test;
+
+/** The hybrid kernel under the hypervisor, in lockstep with its native twin. */
+class KernelUnderXenTest {
+    static Lockstep run(Lockstep l, GuestOp op) {
+        Lockstep.LockstepStep s = l.step(op);
+        List<HybridInvariants.Violation> v = HybridInvariants.check(s);
+        assertThat(v).as("invariants after %s: guest %s, twin %s", op, s.guest().result(), s.twin().result())
+                .isEmpty();
+        return s.post();
+    }
+
+    @Test
+    void shadowBootDetectsXenInstallsThePageAndSwitches() {
+        Lockstep l = Lockstep.start(MmuMode.SHADOW, 32, 64);
+        Lockstep.LockstepStep b = l.step(new GuestOp.Boot(BootStage.DIRECT));
+        assertThat(b.guest().result()).isEqualTo(new KernelResult.Booted(BootStage.DIRECT));
+        assertThat(b.twin().result()).isEqualTo(new KernelResult.Booted(BootStage.NATIVE));
+        assertThat(HybridInvariants.check(b)).isEmpty();
+        XenPlatform x = (XenPlatform) b.guest().post().platform();
+        assertThat(x.mode()).isEqualTo(MmuMode.DIRECT);
+    }
+
+    @Test
+    void workloadInEveryModeMatchesNative() {
+        for (MmuMode mode : List.of(MmuMode.SHADOW, MmuMode.HAP)) {
+            for (BootStage to : List.of(BootStage.HYPERCALL_PAGE_INSTALLED, BootStage.DIRECT)) {
+                Lockstep l = run(Lockstep.start(mode, 32, 64), new GuestOp.Boot(to));
+                l = run(l, new GuestOp.NewProcess());
+                l = run(l, new GuestOp.NewProcess());
+                l = run(l, new GuestOp.SwitchTo(1));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.WRITE, 0xAB));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.READ, 0));
+                l = run(l, new GuestOp.Map(5, false));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(5), AccessKind.WRITE, 1));
+                l = run(l, new GuestOp.SwitchTo(2));
+                l = run(l, new GuestOp.Syscall());
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(7), AccessKind.WRITE, 0xCD));
+                l = run(l, new GuestOp.Unmap(7));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(7), AccessKind.READ, 0));
+                l = run(l, new GuestOp.Idle());
+                l = run(l, new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.READ, 0));
+                l = run(l, new GuestOp.UserAccess(Layout.CURRENT_VAR, AccessKind.READ, 0));
+            }
+        }
+    }
+
+    @Test
+    void switchAfterWorkloadPreservesProcesses() {
+        Lockstep l = run(Lockstep.start(MmuMode.SHADOW, 40, 64), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+        l = run(l, new GuestOp.NewProcess());
+        l = run(l, new GuestOp.NewProcess());
+        l = run(l, new GuestOp.SwitchTo(2));
+        l = run(l, new GuestOp.UserAccess(Layout.userPage(1), AccessKind.WRITE, 0x77));
+        l = run(l, GuestOp.SwitchMmu.kernelBuilt());
+        assertThat(l.guest().kernel().stage()).isEqualTo(BootStage.DIRECT);
+        l = run(l, new GuestOp.UserAccess(Layout.userPage(1), AccessKind.READ, 0));
+        l = run(l, new GuestOp.SwitchTo(1));
+        l = run(l, new GuestOp.UserAccess(Layout.userPage(1), AccessKind.READ, 0));
+        l = run(l, new GuestOp.NewProcess());
+        l = run(l, new GuestOp.SwitchTo(3));
+        l = run(l, new GuestOp.UserAccess(Layout.userPage(9), AccessKind.WRITE, 5));
+    }
+}
