@@ -70,10 +70,11 @@ class BadInputTest {
     @Test
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
-        rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkInvariants, cpu,"
-                + " cpuid, domainPte, ept, expectCpu, expectDomainEntry, expectEntry, expectFrame, expectTlb,"
-                + " expectVmcs, guest, guestAccess, guestInvlpg, guestMovFromCr, guestMovToCr, hlt, hypercall, invept,"
-                + " invlpg, invvpid, io, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+        rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkHybrid,"
+                + " checkInvariants, cpu, cpuid, domainPte, ept, expectCpu, expectDomainEntry, expectEntry,"
+                + " expectFrame, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg, guestMovFromCr, guestMovToCr,"
+                + " hlt, hypercall, invept, invlpg, invvpid, io, kernel, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch,"
+                + " vmresume, wrmsr");
     }
 
     @Test

@@ -5,8 +5,10 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.LongUnaryOperator;
 import org.hybridv.guest.Executed;
+import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.KernelStep;
 import org.hybridv.guest.Observed;
+import org.hybridv.guest.SwitchRoot;
 import org.hybridv.guest.XenPlatform;
 import org.hybridv.vmx.ExecutionControls;
 import org.hybridv.x86.Entry;
@@ -32,7 +34,9 @@ import org.hybridv.xen.XenMachine;
  * mapped before (through shadow paging and the p2m) translates afterwards to the same machine frame with the same
  * user/supervisor, no-execute and write permissions — except that frames in use as page tables are read-only — and
  * no other linear address is mapped. "In use as page tables" is judged at the end of the kernel operation that
- * issued the switch: the kernel pins its other roots (the kernel's own, the other processes') right after it.</li>
+ * issued the switch: the kernel pins its other roots (the kernel's own, the other processes') right after it. Not
+ * checked for a root the kernel passed explicitly ({@code SwitchRoot.EXPLICIT}): that is a choice of new tables, not a
+ * copy of its view.</li>
  * </ol>
  */
 public final class SafeSwitch {
@@ -46,8 +50,10 @@ public final class SafeSwitch {
             XenPlatform after = (XenPlatform) e.platform();
             boolean accepted = e.observed() instanceof Observed.Value v && v.value() == 0;
             XenMachine end = ((XenPlatform) step.post().platform()).machine();
+            // An explicit root is the kernel's own choice of tables, not a copy of its view: I5-view does not apply.
+            boolean view = !(step.op() instanceof GuestOp.SwitchMmu s && s.root() == SwitchRoot.EXPLICIT);
             InvariantResult r = accepted ? accepted(before.machine(), after.machine(), before.vcpu(), e.regs().arg(0),
-                    end) : unchanged(before.machine(), after.machine());
+                    view ? end : null) : unchanged(before.machine(), after.machine());
             if (!r.holds()) {
                 return r;
             }
@@ -108,6 +114,9 @@ public final class SafeSwitch {
             if (!r.holds()) {
                 return new InvariantResult.Violated("I5-post", "after SWITCH_MMU: " + r);
             }
+        }
+        if (end == null) {
+            return InvariantResult.HOLDS;
         }
         Domain old = pre.domain(caller.domain());
         long guestRoot = pre.vcpu(caller).shadow().guestCr3() >>> 12;

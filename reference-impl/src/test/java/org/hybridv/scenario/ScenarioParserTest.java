@@ -87,10 +87,10 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, checkInvariants, cpu, cpuid, domainPte, ept, expectCpu, expectDomainEntry,"
-                + " expectEntry, expectFrame, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg, guestMovFromCr,"
-                + " guestMovToCr, hlt, hypercall, invept, invlpg, invvpid, io, movToCr3, pte, rdmsr, vmcall, vmcs,"
-                + " vmlaunch, vmresume, wrmsr");
+                + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, expectCpu,"
+                + " expectDomainEntry, expectEntry, expectFrame, expectTlb, expectVmcs, guest, guestAccess,"
+                + " guestInvlpg, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invvpid, io, kernel,"
+                + " movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
     }
@@ -105,7 +105,7 @@ class ScenarioParserTest {
         assertThat(error(scenario("{\"op\": \"invlpg\", \"linear\": 0}").replace("\"maxPhysAddr\": 39",
                 "\"maxPhysAddr\": 39, \"cores\": 2")).line())
                 .isEqualTo("t.json:2:53: error: machine: unknown field \"cores\"; known fields: memoryFrames,"
-                        + " maxPhysAddr, tlb, hypervisor");
+                        + " maxPhysAddr, tlb, hypervisor, kernel");
         assertThat(error(scenario("{\"op\": \"invlpg\", \"linear\": 0}").replace("\"title\": \"t\"",
                 "\"title\": \"t\", \"author\": \"me\"")).line()).contains("unknown field \"author\" in a scenario");
     }
@@ -233,10 +233,11 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "checkInvariants", "cpu", "cpuid", "domainPte", "ept",
-                "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectTlb", "expectVmcs", "guest",
-                "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg",
-                "invvpid", "io", "movToCr3", "pte", "rdmsr", "vmcall", "vmcs", "vmlaunch", "vmresume", "wrmsr");
+        assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants", "cpu", "cpuid",
+                "domainPte", "ept", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectTlb",
+                "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr", "hlt",
+                "hypercall", "invept", "invlpg", "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "vmcall", "vmcs",
+                "vmlaunch", "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");

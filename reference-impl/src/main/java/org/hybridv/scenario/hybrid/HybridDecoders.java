@@ -101,6 +101,7 @@ final class HybridDecoders {
     static KernelStepSpec.KernelOp kernel(Fields f, DecodeContext c) {
         String what = f.choice("do", words(DOS.keySet()));
         List<String> allowed = new ArrayList<>(DOS.get(what));
+        allowed.add("op");
         allowed.add("do");
         allowed.add("expect");
         for (String name : f.present()) {
