@@ -43,7 +43,8 @@ class CounterexampleCorpusTest {
         Scenarios scenarios = new Scenarios(Modules.standard());
         List<Path> regressions = scenarios().stream()
                 .filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions")))
-                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/xen"))).toList();
+                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/xen")))
+                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/hybrid"))).toList();
         assertThat(regressions).hasSizeGreaterThanOrEqualTo(20);
         for (Path p : regressions) {
             ParseResult r = scenarios.parse(p);
@@ -85,6 +86,25 @@ class CounterexampleCorpusTest {
                             + "|hybrid-design §\\d|issue 5");
             assertThat(s.steps()).as(p + " checks the invariants").anyMatch(n -> n.step().op()
                     .equals("checkInvariants"));
+        }
+    }
+
+    /**
+     * The hybrid-kernel regressions (issue 6): at least 20, each citing the rule, contract clause, SDM section or
+     * invariant its expectations come from, and each checking I1–I8 over its kernel steps.
+     */
+    @Test
+    void theHybridRegressionsCiteTheirSourceAndCheckTheInvariants() {
+        Scenarios scenarios = new Scenarios(Modules.standard());
+        List<Path> hybrid = scenarios().stream()
+                .filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions/hybrid"))).toList();
+        assertThat(hybrid).hasSizeGreaterThanOrEqualTo(20);
+        for (Path p : hybrid) {
+            Scenario s = ((ParseResult.Parsed) scenarios.parse(p)).scenario();
+            assertThat(s.description()).as(p + " cites its source")
+                    .containsPattern("\\b(OWN|L1|LIN|SP|SLOT|MX|PTW|XSA|PRE|I)-?\\d+|hybrid-design §\\d|SDM");
+            assertThat(s.steps()).as(p + " checks the invariants").anyMatch(n -> n.step().op()
+                    .equals("checkHybrid"));
         }
     }
 }
