@@ -337,9 +337,10 @@ public final class Kernel {
             p2m.add(((Observed.Value) o).value());
         }
         List<Process> live = k.processes().values().stream().filter(p -> !p.killed()).toList();
-        long[] f = r.allocate(4 * (1 + live.size()));
+        long[] f = r.reserve(4 * (1 + live.size()));
         if (f == null) {
-            return new KernelResult.Oops("out of memory: no frames for the direct-paging tables");
+            return new KernelResult.Oops("the SWITCH_MMU reserve (" + Layout.SWITCH_RESERVE + " frames) is too small for "
+                    + live.size() + " processes");
         }
         Tables kt = new Tables(f[0], f[1], f[2], f[3]);
         SortedMap<Integer, Process> processes = new TreeMap<>(k.processes());
@@ -357,7 +358,19 @@ public final class Kernel {
             }
         }
         Tables rootTables = k.current() == 0 ? kt : processes.get(k.current()).tables();
-        return issueSwitch(r, op, p2m.get((int) rootTables.l4()), new Prepared(p2m, kt, processes, pts));
+        KernelResult result = issueSwitch(r, op, p2m.get((int) rootTables.l4()), new Prepared(p2m, kt, processes,
+                pts));
+        if (result instanceof KernelResult.SwitchRefused) {
+            // Give the reserve back clean: clear every entry written, so the next attempt starts from zeroed frames.
+            for (long[] w : writes) {
+                KernelResult bad = r.store(Layout.directMap(w[0]) + w[1] * 8, 0);
+                if (bad != null) {
+                    return bad;
+                }
+            }
+            r.kernel = r.kernel.withSwitchNext(k.switchNext());
+        }
+        return result;
     }
 
     private record Prepared(List<Long> p2m, Tables kernel, SortedMap<Integer, Process> processes,
@@ -482,9 +495,9 @@ public final class Kernel {
             return kernel.current() == 0 ? null : kernel.process(kernel.current());
         }
 
-        /** {@code n} fresh frames from the bump allocator, or null. */
+        /** {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve), or null. */
         long[] allocate(int n) {
-            if (kernel.nextFree() + n > Math.min(kernel.frames(), Layout.MAX_FRAMES - 1)) {
+            if (kernel.nextFree() + n > kernel.reserveBase()) {
                 return null;
             }
             long[] f = new long[n];
@@ -492,6 +505,19 @@ public final class Kernel {
                 f[i] = kernel.nextFree() + i;
             }
             kernel = kernel.withNextFree(kernel.nextFree() + n);
+            return f;
+        }
+
+        /** {@code n} frames of the SWITCH_MMU reserve, or null. */
+        long[] reserve(int n) {
+            if (kernel.switchNext() + n > kernel.frames()) {
+                return null;
+            }
+            long[] f = new long[n];
+            for (int i = 0; i < n; i++) {
+                f[i] = kernel.switchNext() + i;
+            }
+            kernel = kernel.withSwitchNext(kernel.switchNext() + n);
             return f;
         }
 

@@ -18,12 +18,13 @@ import org.hybridv.x86.Checks;
  * @param frames     the number of frames the kernel was given
  * @param frameOf    pfn → frame number written into entries
  * @param nextFree   the page allocator's next free pfn (a bump allocator: frames are never reused)
+ * @param switchNext the next free pfn of the SWITCH_MMU reserve ({@link Layout#SWITCH_RESERVE} frames at the top)
  * @param kernel     the kernel's own tables (address space 0)
  * @param processes  the processes by pid
  * @param current    the pid whose tables are loaded (0: the kernel's)
  * @param pageTables the pfns in use as page tables
  */
-public record KernelState(BootStage stage, int frames, List<Long> frameOf, long nextFree, Tables kernel,
+public record KernelState(BootStage stage, int frames, List<Long> frameOf, long nextFree, long switchNext, Tables kernel,
         SortedMap<Integer, Process> processes, int current, SortedSet<Long> pageTables) {
     public KernelState {
         Checks.notNull("stage", stage);
@@ -44,8 +45,8 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
             identity.add(f);
         }
         Tables early = new Tables(Layout.EARLY_L4, Layout.EARLY_L3, Layout.EARLY_L2, Layout.EARLY_L1);
-        return new KernelState(BootStage.REAL, frames, identity, Layout.FIRST_FREE, early, new TreeMap<>(), 0,
-                new TreeSet<>(early.frames()));
+        return new KernelState(BootStage.REAL, frames, identity, Layout.FIRST_FREE, frames - Layout.SWITCH_RESERVE,
+                early, new TreeMap<>(), 0, new TreeSet<>(early.frames()));
     }
 
     public long frameOf(long pfn) {
@@ -62,31 +63,40 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
     }
 
     public KernelState withStage(BootStage s) {
-        return new KernelState(s, frames, frameOf, nextFree, kernel, processes, current, pageTables);
+        return new KernelState(s, frames, frameOf, nextFree, switchNext, kernel, processes, current, pageTables);
     }
 
     public KernelState withProcess(Process p) {
         SortedMap<Integer, Process> m = new TreeMap<>(processes);
         m.put(p.pid(), p);
-        return new KernelState(stage, frames, frameOf, nextFree, kernel, m, current, pageTables);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, m, current, pageTables);
     }
 
     public KernelState withCurrent(int pid) {
-        return new KernelState(stage, frames, frameOf, nextFree, kernel, processes, pid, pageTables);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, pid, pageTables);
     }
 
     public KernelState withNextFree(long n) {
-        return new KernelState(stage, frames, frameOf, n, kernel, processes, current, pageTables);
+        return new KernelState(stage, frames, frameOf, n, switchNext, kernel, processes, current, pageTables);
+    }
+
+    public KernelState withSwitchNext(long n) {
+        return new KernelState(stage, frames, frameOf, nextFree, n, kernel, processes, current, pageTables);
+    }
+
+    /** The first pfn of the SWITCH_MMU reserve: the page allocator stops below it. */
+    public long reserveBase() {
+        return frames - Layout.SWITCH_RESERVE;
     }
 
     public KernelState withPageTables(SortedSet<Long> pts) {
-        return new KernelState(stage, frames, frameOf, nextFree, kernel, processes, current, pts);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, current, pts);
     }
 
     /** After SWITCH_MMU: new frame numbers, new kernel tables, new process tables, new page-table set. */
     public KernelState switched(List<Long> machineFrames, Tables k, SortedMap<Integer, Process> ps,
             SortedSet<Long> pts) {
-        return new KernelState(BootStage.DIRECT, frames, machineFrames, nextFree, k, ps, current, pts);
+        return new KernelState(BootStage.DIRECT, frames, machineFrames, nextFree, switchNext, k, ps, current, pts);
     }
 
     /** The next pid. */

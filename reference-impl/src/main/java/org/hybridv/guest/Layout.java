@@ -37,8 +37,14 @@ public final class Layout {
     public static final long HYPERCALL_PAGE = 5;
     /** The first frame the page allocator hands out. */
     public static final long FIRST_FREE = 6;
-    /** The fewest frames a guest needs: the early frames and room for a process. */
-    public static final int MIN_FRAMES = (int) FIRST_FREE + 8;
+    /**
+     * Frames at the top of the kernel's memory set aside at boot for the tables SWITCH_MMU needs (the kernel's four
+     * and four per process). Set aside on bare metal too, so that the page allocator hands out the same frames
+     * whatever the platform (native equivalence, I3).
+     */
+    public static final int SWITCH_RESERVE = 24;
+    /** The fewest frames a guest needs: the early frames, room for a process, and the SWITCH_MMU reserve. */
+    public static final int MIN_FRAMES = (int) FIRST_FREE + 8 + SWITCH_RESERVE;
 
     /** Entry flags (SDM Vol. 3A §4.5, tables 4-15 to 4-19): present, read/write, user/supervisor, page size. */
     public static final long P = 1;

@@ -14,7 +14,7 @@ class KernelNativeTest {
 
     @Test
     void bootsThroughRealProtectedLongToNativeWithoutAHypervisor() {
-        GuestSystem s = Loader.onBareMetal(32);
+        GuestSystem s = Loader.onBareMetal(64);
         KernelStep b = run(s, new GuestOp.Boot(BootStage.DIRECT));
         assertThat(b.result()).isEqualTo(new KernelResult.Booted(BootStage.NATIVE));
         assertThat(b.post().kernel().stage()).isEqualTo(BootStage.NATIVE);
@@ -29,7 +29,7 @@ class KernelNativeTest {
 
     @Test
     void demandPagingThenReadBackThenKillOnBadAccess() {
-        GuestSystem s = run(Loader.onBareMetal(32), new GuestOp.Boot(BootStage.DIRECT)).post();
+        GuestSystem s = run(Loader.onBareMetal(64), new GuestOp.Boot(BootStage.DIRECT)).post();
         KernelStep np = run(s, new GuestOp.NewProcess());
         assertThat(np.result()).isEqualTo(new KernelResult.Created(1));
         s = run(np.post(), new GuestOp.SwitchTo(1)).post();
@@ -49,7 +49,7 @@ class KernelNativeTest {
 
     @Test
     void syscallReadsCurrentAndUnmapMakesThePageFaultAgain() {
-        GuestSystem s = run(Loader.onBareMetal(32), new GuestOp.Boot(BootStage.DIRECT)).post();
+        GuestSystem s = run(Loader.onBareMetal(64), new GuestOp.Boot(BootStage.DIRECT)).post();
         s = run(s, new GuestOp.NewProcess()).post();
         s = run(s, new GuestOp.NewProcess()).post();
         s = run(s, new GuestOp.SwitchTo(2)).post();

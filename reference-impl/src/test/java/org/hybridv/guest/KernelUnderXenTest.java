@@ -20,7 +20,7 @@ class KernelUnderXenTest {
 
     @Test
     void shadowBootDetectsXenInstallsThePageAndSwitches() {
-        Lockstep l = Lockstep.start(MmuMode.SHADOW, 32, 64);
+        Lockstep l = Lockstep.start(MmuMode.SHADOW, 64, 64);
         Lockstep.LockstepStep b = l.step(new GuestOp.Boot(BootStage.DIRECT));
         assertThat(b.guest().result()).isEqualTo(new KernelResult.Booted(BootStage.DIRECT));
         assertThat(b.twin().result()).isEqualTo(new KernelResult.Booted(BootStage.NATIVE));
@@ -33,7 +33,7 @@ class KernelUnderXenTest {
     void workloadInEveryModeMatchesNative() {
         for (MmuMode mode : List.of(MmuMode.SHADOW, MmuMode.HAP)) {
             for (BootStage to : List.of(BootStage.HYPERCALL_PAGE_INSTALLED, BootStage.DIRECT)) {
-                Lockstep l = run(Lockstep.start(mode, 32, 64), new GuestOp.Boot(to));
+                Lockstep l = run(Lockstep.start(mode, 64, 64), new GuestOp.Boot(to));
                 l = run(l, new GuestOp.NewProcess());
                 l = run(l, new GuestOp.NewProcess());
                 l = run(l, new GuestOp.SwitchTo(1));
@@ -55,7 +55,7 @@ class KernelUnderXenTest {
 
     @Test
     void switchAfterWorkloadPreservesProcesses() {
-        Lockstep l = run(Lockstep.start(MmuMode.SHADOW, 40, 64), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+        Lockstep l = run(Lockstep.start(MmuMode.SHADOW, 64, 64), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
         l = run(l, new GuestOp.NewProcess());
         l = run(l, new GuestOp.NewProcess());
         l = run(l, new GuestOp.SwitchTo(2));

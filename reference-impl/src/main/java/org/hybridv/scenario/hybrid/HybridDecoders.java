@@ -86,7 +86,7 @@ final class HybridDecoders {
         Fields f = Fields.of(value, "kernel", SECTION);
         String platform = f.choice("platform", PLATFORMS);
         int frames = (int) f.optionalInteger("frames", Layout.MIN_FRAMES, Layout.MAX_FRAMES - 1, "the direct map is"
-                + " one page table: " + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames").orElse(32);
+                + " one page table: " + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames").orElse(64);
         int xen = (int) f.optionalInteger("xenFrames", 8, 4096, "frames for shadow tables and the EPT: 8..4096")
                 .orElse(64);
         if (platform.equals("native")) {
