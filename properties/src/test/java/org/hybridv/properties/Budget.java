@@ -12,4 +12,6 @@ final class Budget {
     static final int SEQUENCE_TRIES = 1000;
     /** Tries for the whole-hypervisor stateful property (up to 14 steps, four invariants after each). */
     static final int HYPERVISOR_TRIES = 200;
+    /** Tries for the hybrid-kernel lockstep property (up to 16 kernel operations, I1–I8 after each). */
+    static final int HYBRID_TRIES = 300;
 }

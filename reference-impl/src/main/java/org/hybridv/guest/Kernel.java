@@ -288,9 +288,11 @@ public final class Kernel {
                 : kill(r, r.currentProcess(), again);
     }
 
+    /** SIGSEGV: the process dies and the CPU moves to the kernel's own tables (the scheduler picks the idle task). */
     private static KernelResult kill(Run r, Process p, Observed why) {
         r.kernel = r.kernel.withProcess(p.kill());
-        return new KernelResult.Killed(p.pid(), why);
+        KernelResult bad = switchTo(r, 0);
+        return bad instanceof KernelResult.Done ? new KernelResult.Killed(p.pid(), why) : bad;
     }
 
     /** getpid(): SYSCALL, read {@code current} in kernel mode, SYSRET — ring transitions only, no exit. */
@@ -350,14 +352,14 @@ public final class Kernel {
             processes.put(live.get(i).pid(), live.get(i).withTables(t));
             pts.addAll(t.frames());
         }
-        List<long[]> writes = directPagingTables(r.kernel.frames(), p2m, kt, processes, pts, op);
+        Tables rootTables = k.current() == 0 ? kt : processes.get(k.current()).tables();
+        List<long[]> writes = directPagingTables(r.kernel.frames(), p2m, kt, processes, pts, rootTables.l4(), op);
         for (long[] w : writes) {
             KernelResult bad = r.store(Layout.directMap(w[0]) + w[1] * 8, w[2]);
             if (bad != null) {
                 return bad;
             }
         }
-        Tables rootTables = k.current() == 0 ? kt : processes.get(k.current()).tables();
         KernelResult result = issueSwitch(r, op, p2m.get((int) rootTables.l4()), new Prepared(p2m, kt, processes,
                 pts));
         if (result instanceof KernelResult.SwitchRefused) {
@@ -378,10 +380,11 @@ public final class Kernel {
 
     /**
      * The new tables' entries as (pfn, index, value): the direct map (every frame, read-only if it is a new page
-     * table), the kernel path, each live process's path and user pages, and the defect {@code op} asks for.
+     * table), the kernel path, each live process's path and user pages, and the defect {@code op} asks for — in the
+     * tables reachable from the root {@code rootL4} (the L4-level defects in the root itself).
      */
     static List<long[]> directPagingTables(int frames, List<Long> p2m, Tables kt, SortedMap<Integer, Process> ps,
-            SortedSet<Long> pts, GuestOp.SwitchMmu op) {
+            SortedSet<Long> pts, long rootL4, GuestOp.SwitchMmu op) {
         List<long[]> w = new ArrayList<>();
         for (long pfn = 0; pfn < frames; pfn++) {
             boolean ro = pts.contains(pfn) && !(op.root() == SwitchRoot.WRITABLE_PAGE_TABLE && pfn == kt.l1());
@@ -410,8 +413,8 @@ public final class Kernel {
             case SUPERPAGE -> w.add(new long[] {kt.l2(), 1, Layout.entry(p2m.get(0) & ~511L, rw | Layout.PS)});
             case FOREIGN_FRAME -> w.add(new long[] {kt.l1(), Layout.MAX_FRAMES - 1,
                 Layout.entry(op.explicitRoot(), rw)});
-            case XEN_SLOT -> w.add(new long[] {kt.l4(), 256, Layout.entry(p2m.get((int) kt.l3()), rw)});
-            case WRITABLE_SELF_MAP -> w.add(new long[] {kt.l4(), 1, Layout.entry(p2m.get((int) kt.l4()), rw)});
+            case XEN_SLOT -> w.add(new long[] {rootL4, 256, Layout.entry(p2m.get((int) kt.l3()), rw)});
+            case WRITABLE_SELF_MAP -> w.add(new long[] {rootL4, 1, Layout.entry(p2m.get((int) rootL4), rw)});
             default -> {
             }
         }

@@ -1,0 +1,140 @@
+package org.hybridv.gen;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hybridv.guest.BootStage;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.Layout;
+import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.SwitchRoot;
+import org.hybridv.x86.AccessKind;
+import org.hybridv.xen.MmuMode;
+
+/**
+ * Hybrid-kernel runs: a kernel in a shadow-mode or HAP domain (with its native twin) and a plain list of kernel
+ * operations — boots to random stages, processes, context switches, maps and unmaps, user accesses (good pages,
+ * NULL, the kernel's data, non-canonical, fetches), kernel accesses, system calls, idle, and SWITCH_MMU at random
+ * points with often unsuitable roots (superpage, writable page table, foreign frame, Xen slot, writable self-map,
+ * an explicit frame), from user mode, or forced before the hypercall page or a second time. A plain list so that a
+ * shrunk run can be written as a scenario. Choice 0 everywhere: a shadow-mode kernel that boots to DIRECT.
+ */
+public final class HybridCases {
+    private HybridCases() {}
+
+    /** The most operations in a run. */
+    public static final int MAX_OPS = 16;
+    /** Xen frames besides the domain's (shadow tables, EPT). */
+    public static final int XEN_FRAMES = 96;
+
+    /** A generated run. */
+    public record Run(MmuMode mode, int frames, List<GuestOp> ops) {
+        public Run {
+            ops = List.copyOf(ops);
+        }
+
+        public Lockstep start() {
+            return Lockstep.start(mode, frames, XEN_FRAMES);
+        }
+    }
+
+    public static Run generate(Choices c) {
+        MmuMode mode = c.weighted(4, 1) == 0 ? MmuMode.SHADOW : MmuMode.HAP;
+        int frames = Layout.MIN_FRAMES + 26 + 8 * c.below(3);
+        List<GuestOp> ops = new ArrayList<>();
+        ops.add(new GuestOp.Boot(bootTarget(c)));
+        int[] processes = {0};
+        if (c.flag(true, 20)) {
+            ops.add(new GuestOp.NewProcess());
+            ops.add(new GuestOp.SwitchTo(1));
+            processes[0] = 1;
+        }
+        int n = ops.size() + 2 + c.below(MAX_OPS - ops.size() - 1);
+        while (ops.size() < n) {
+            ops.add(op(c, frames, processes));
+        }
+        return new Run(mode, frames, ops);
+    }
+
+    private static BootStage bootTarget(Choices c) {
+        return switch (c.weighted(4, 5, 1, 1, 1)) {
+            case 0 -> BootStage.DIRECT;
+            case 1 -> BootStage.HYPERCALL_PAGE_INSTALLED;
+            case 2 -> BootStage.HYPERVISOR_DETECTED;
+            case 3 -> BootStage.LONG;
+            default -> BootStage.PROTECTED;
+        };
+    }
+
+    /** One operation; {@code processes[0]} counts the processes created so far (at most 4, the reserve's room). */
+    static GuestOp op(Choices c, int frames, int[] processes) {
+        switch (c.weighted(8, 2, 3, 2, 1, 2, 2, 1, 3, 1)) {
+            case 1:
+                if (processes[0] < 4) {
+                    processes[0]++;
+                    return new GuestOp.NewProcess();
+                }
+                return new GuestOp.SwitchTo(c.below(processes[0] + 1));
+            case 2:
+                return new GuestOp.SwitchTo(c.below(processes[0] + 1));
+            default:
+                break;
+        }
+        return switch (c.weighted(8, 0, 0, 2, 1, 2, 2, 1, 4, 1)) {
+            case 0 -> new GuestOp.UserAccess(userAddress(c), kind(c), c.below(4) * 0x1111L);
+            case 3 -> new GuestOp.Map(c.below(12), c.flag(true, 30));
+            case 1, 2 -> throw new AssertionError("weight 0");
+            case 4 -> new GuestOp.Unmap(c.below(12));
+            case 5 -> kernelAccess(c, frames);
+            case 6 -> new GuestOp.Syscall();
+            case 7 -> new GuestOp.Idle();
+            case 8 -> switchMmu(c, frames);
+            default -> new GuestOp.Boot(bootTarget(c));
+        };
+    }
+
+    private static AccessKind kind(Choices c) {
+        return switch (c.weighted(5, 4, 1)) {
+            case 0 -> AccessKind.WRITE;
+            case 1 -> AccessKind.READ;
+            default -> AccessKind.FETCH;
+        };
+    }
+
+    private static long userAddress(Choices c) {
+        return switch (c.weighted(12, 1, 1, 1, 1)) {
+            case 0 -> Layout.userPage(c.below(12)) + 8L * c.below(4);
+            case 1 -> 0; // NULL
+            case 2 -> Layout.CURRENT_VAR; // the kernel's data: a supervisor page
+            case 3 -> 0x0000_8000_0000_0000L; // non-canonical: #GP
+            default -> Layout.userPage(Layout.USER_PAGES) ; // just past the user region: not present
+        };
+    }
+
+    /** Kernel accesses that mean the same on every platform: its data, user pages, unmapped addresses. */
+    private static GuestOp kernelAccess(Choices c, int frames) {
+        return switch (c.weighted(3, 3, 1, 1)) {
+            case 0 -> c.flag(true, 50) ? new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.READ, 0)
+                    : new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.WRITE, c.below(8));
+            case 1 -> new GuestOp.KernelAccess(Layout.userPage(c.below(12)), kind(c) == AccessKind.WRITE
+                    ? AccessKind.WRITE : AccessKind.READ, 0x22);
+            case 2 -> new GuestOp.KernelAccess(0, AccessKind.READ, 0);
+            default -> new GuestOp.KernelAccess(Layout.directMap(frames + c.below(8)), AccessKind.READ, 0);
+        };
+    }
+
+    private static GuestOp switchMmu(Choices c, int frames) {
+        SwitchRoot root = switch (c.weighted(3, 1, 1, 1, 1, 1, 1)) {
+            case 0 -> SwitchRoot.KERNEL_BUILT;
+            case 1 -> SwitchRoot.SUPERPAGE;
+            case 2 -> SwitchRoot.WRITABLE_PAGE_TABLE;
+            case 3 -> SwitchRoot.FOREIGN_FRAME;
+            case 4 -> SwitchRoot.XEN_SLOT;
+            case 5 -> SwitchRoot.WRITABLE_SELF_MAP;
+            default -> SwitchRoot.EXPLICIT;
+        };
+        // A frame of the machine: the hypervisor's frame 0, one of the domain's (1..frames), or a free one.
+        long mfn = root == SwitchRoot.FOREIGN_FRAME ? (c.flag(true, 50) ? 0 : frames + 1 + c.below(XEN_FRAMES))
+                : root == SwitchRoot.EXPLICIT ? c.below(frames + 8) : 0;
+        return new GuestOp.SwitchMmu(root, mfn, c.flag(false, 10), c.flag(false, 15));
+    }
+}
