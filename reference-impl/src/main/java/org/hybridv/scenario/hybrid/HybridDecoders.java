@@ -196,7 +196,7 @@ final class HybridDecoders {
         if (v.isEmpty()) {
             return Map.of();
         }
-        List<String> all = new ArrayList<>(List.of("result", "stage", "exits", "faults"));
+        List<String> all = new ArrayList<>(List.of("result", "stage", "exits", "faults", "pfExits"));
         RESULTS.values().forEach(l -> l.stream().filter(x -> !all.contains(x)).forEach(all::add));
         Fields e = Fields.of(v.get(), "expect", all);
         Map<String, String> out = new LinkedHashMap<>();
@@ -212,6 +212,7 @@ final class HybridDecoders {
         e.optionalChoice("stage", STAGES).ifPresent(s -> out.put("stage", s.name()));
         e.optionalInteger("exits", 0, 1_000_000, "a count").ifPresent(x -> out.put("exits", Long.toString(x)));
         e.optionalInteger("faults", 0, 1_000, "a count").ifPresent(x -> out.put("faults", Long.toString(x)));
+        e.optionalInteger("pfExits", 0, 1_000, "a count").ifPresent(x -> out.put("pfExits", Long.toString(x)));
         e.optionalInteger("pid", 0, 4096, "a pid").ifPresent(x -> out.put("pid", Long.toString(x)));
         e.optionalInteger("vector", 0, 31, "exception vectors 0..31").ifPresent(x -> out.put("vector",
                 Long.toString(x)));

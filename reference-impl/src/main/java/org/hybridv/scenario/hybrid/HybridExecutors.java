@@ -51,6 +51,8 @@ final class HybridExecutors {
         f.put("stage", g.post().kernel().stage().name());
         f.put("exits", Integer.toString(g.exits().total()));
         f.put("faults", Integer.toString(g.faults().size()));
+        f.put("pfExits", Integer.toString(g.trace().stream().filter(e -> e.observed().isPageFault())
+                .mapToInt(e -> e.exits().total()).sum()));
         if (r instanceof KernelResult.Created c) {
             f.put("pid", Integer.toString(c.pid()));
         } else if (r instanceof KernelResult.Read v) {
