@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         description = {"Executable reference for hybrid virtualization (x86 paging; VMX, EPT and the hypervisor follow).",
             "Replays scenario files (JSON, format " + Scenario.FORMAT + ") against the reference and checks their"
                     + " expectations."},
-        subcommands = {ReplayCommand.class, ValidateCommand.class, OpsCommand.class, ExitsCommand.class,
+        subcommands = {ReplayCommand.class, ValidateCommand.class, OpsCommand.class, ExitsCommand.class, FaultsCommand.class, CheckCommand.class,
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",

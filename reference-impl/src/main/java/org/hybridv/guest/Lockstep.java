@@ -26,6 +26,11 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
         return new Lockstep(Loader.underXen(mode, frames, xenFrames), Loader.onBareMetal(frames), false);
     }
 
+    /** TEMP until the faults branch lands: as {@link #start(MmuMode, int, int)}. */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames, org.hybridv.xen.Faults faults) {
+        return start(mode, frames, xenFrames);
+    }
+
     /** One operation on both. */
     public LockstepStep step(GuestOp op) {
         KernelStep g = Kernel.apply(guest, op);

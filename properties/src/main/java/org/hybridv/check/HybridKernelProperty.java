@@ -1,0 +1,144 @@
+package org.hybridv.check;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.hybridv.gen.Choices;
+import org.hybridv.gen.HybridCases;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.SwitchRoot;
+import org.hybridv.invariants.HybridInvariants;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.MmuMode;
+
+/**
+ * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
+ * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}). Its
+ * counterexamples are {@code kernel} scenarios.
+ */
+public final class HybridKernelProperty implements SystemProperty<HybridCases.Run> {
+    @Override
+    public String name() {
+        return "hybrid-kernel";
+    }
+
+    @Override
+    public String description() {
+        return "hybrid kernel vs its native twin through boot, workload and SWITCH_MMU; I1-I8 after every operation";
+    }
+
+    @Override
+    public HybridCases.Run generate(Choices c) {
+        return HybridCases.generate(c);
+    }
+
+    @Override
+    public int length(HybridCases.Run run) {
+        return run.ops().size();
+    }
+
+    @Override
+    public Verdict check(HybridCases.Run run, Faults faults) {
+        return check(run, faults, s -> { });
+    }
+
+    /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */
+    public Verdict check(HybridCases.Run run, Faults faults, Consumer<Lockstep.LockstepStep> observer) {
+        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults);
+        int step = 0;
+        for (GuestOp op : run.ops()) {
+            step++;
+            Lockstep.LockstepStep s = l.step(op);
+            observer.accept(s);
+            List<HybridInvariants.Violation> v = HybridInvariants.check(s);
+            if (!v.isEmpty()) {
+                HybridInvariants.Violation first = v.get(0);
+                return new Verdict.Violated(first.invariant(), first.violation().rule(), step, op + " (guest "
+                        + s.guest().result() + ", natively " + s.twin().result() + "): "
+                        + first.violation().explanation());
+            }
+            l = s.post();
+        }
+        return Verdict.HOLDS;
+    }
+
+    @Override
+    public ObjectNode scenario(HybridCases.Run run, Faults faults, Verdict.Violated violation) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode doc = f.objectNode();
+        ObjectNode machine = doc.putObject("machine");
+        machine.put("memoryFrames", 1);
+        machine.put("maxPhysAddr", 40);
+        ObjectNode kernel = machine.putObject("kernel");
+        kernel.put("platform", run.mode() == MmuMode.HAP ? "hap" : "shadow");
+        kernel.put("frames", run.frames());
+        kernel.put("xenFrames", HybridCases.XEN_FRAMES);
+        ArrayNode steps = doc.putArray("steps");
+        int n = Math.min(run.ops().size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            steps.add(step(run.ops().get(i)));
+        }
+        steps.addObject().put("op", "checkHybrid").putObject("expect").put(violation.invariant(), "violated");
+        return doc;
+    }
+
+    /** One kernel operation as a {@code kernel} step (docs/scenario-format.md, Hybrid kernel). */
+    static ObjectNode step(GuestOp op) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("op", "kernel");
+        if (op instanceof GuestOp.Boot b) {
+            s.put("do", "boot").put("to", b.target().name());
+        } else if (op instanceof GuestOp.NewProcess) {
+            s.put("do", "newProcess");
+        } else if (op instanceof GuestOp.SwitchTo t) {
+            s.put("do", "switchTo").put("pid", t.pid());
+        } else if (op instanceof GuestOp.Map m) {
+            s.put("do", "map").put("page", m.page()).put("writable", m.writable());
+        } else if (op instanceof GuestOp.Unmap u) {
+            s.put("do", "unmap").put("page", u.page());
+        } else if (op instanceof GuestOp.UserAccess a) {
+            access(s.put("do", "user"), a.linear(), a.kind(), a.value());
+        } else if (op instanceof GuestOp.KernelAccess a) {
+            access(s.put("do", "kernelAccess"), a.linear(), a.kind(), a.value());
+        } else if (op instanceof GuestOp.Syscall) {
+            s.put("do", "syscall");
+        } else if (op instanceof GuestOp.Idle) {
+            s.put("do", "idle");
+        } else {
+            GuestOp.SwitchMmu m = (GuestOp.SwitchMmu) op;
+            s.put("do", "switchMmu").put("root", rootName(m.root()));
+            if (m.root() == SwitchRoot.EXPLICIT || m.root() == SwitchRoot.FOREIGN_FRAME) {
+                s.put("mfn", m.explicitRoot());
+            }
+            if (m.fromUser()) {
+                s.put("fromUser", true);
+            }
+            if (m.force()) {
+                s.put("force", true);
+            }
+        }
+        return s;
+    }
+
+    private static void access(ObjectNode s, long linear, org.hybridv.x86.AccessKind kind, long value) {
+        s.put("linear", "0x" + Long.toHexString(linear));
+        s.put("kind", kind.name().toLowerCase(Locale.ROOT));
+        if (kind == org.hybridv.x86.AccessKind.WRITE) {
+            s.put("value", "0x" + Long.toHexString(value));
+        }
+    }
+
+    /** The scenario word of a root kind: {@code WRITABLE_PAGE_TABLE} → {@code writablePageTable}. */
+    static String rootName(SwitchRoot r) {
+        String[] parts = r.name().toLowerCase(Locale.ROOT).split("_");
+        StringBuilder b = new StringBuilder(parts[0]);
+        for (int i = 1; i < parts.length; i++) {
+            b.append(Character.toUpperCase(parts[i].charAt(0))).append(parts[i].substring(1));
+        }
+        return b.toString();
+    }
+}

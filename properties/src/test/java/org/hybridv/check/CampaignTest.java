@@ -1,0 +1,127 @@
+package org.hybridv.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.hybridv.gen.Choices;
+import org.hybridv.xen.Faults;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The campaign engine on a toy property whose minimal counterexample is known. */
+class CampaignTest {
+    /** Runs are lists of 6 numbers below 1000; the property fails when some number after the second is ≥ 700. */
+    static final class Toy implements SystemProperty<List<Integer>> {
+        @Override
+        public String name() {
+            return "toy";
+        }
+
+        @Override
+        public String description() {
+            return "toy";
+        }
+
+        @Override
+        public List<Integer> generate(Choices c) {
+            List<Integer> l = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                l.add(c.below(1000));
+            }
+            return l;
+        }
+
+        @Override
+        public Verdict check(List<Integer> run, Faults faults) {
+            for (int i = 2; i < run.size(); i++) {
+                if (run.get(i) >= 700) {
+                    return new Verdict.Violated("I0", "toy", i + 1, "value " + run.get(i) + " at " + i);
+                }
+            }
+            return Verdict.HOLDS;
+        }
+
+        @Override
+        public int length(List<Integer> run) {
+            return run.size();
+        }
+
+        @Override
+        public ObjectNode scenario(List<Integer> run, Faults faults, Verdict.Violated v) {
+            ObjectNode o = JsonNodeFactory.instance.objectNode();
+            o.putObject("machine").put("memoryFrames", 1);
+            o.putArray("steps").add(run.toString());
+            return o;
+        }
+    }
+
+    @Test
+    void findsShrinksToTheMinimalRunAndIsDeterministic() {
+        Campaign.Result<List<Integer>> a = Campaign.run(new Toy(), Campaign.Config.of(42, 200, Faults.NONE));
+        Campaign.Result<List<Integer>> b = Campaign.run(new Toy(), Campaign.Config.of(42, 200, Faults.NONE));
+        assertThat(a.failure()).isPresent();
+        // Minimal: the failing value is the smallest that still fails (700) and comes as early as it can (index 2);
+        // every other choice is 0.
+        assertThat(a.failure().get().shrunk()).isEqualTo(List.of(0, 0, 700, 0, 0, 0));
+        assertThat(a.failure().get().shrunkChoices()).isEqualTo(b.failure().get().shrunkChoices());
+        assertThat(a.failure().get().tryIndex()).isEqualTo(b.failure().get().tryIndex());
+    }
+
+    @Test
+    void shardsPartitionTheTries() {
+        Campaign.Config whole = Campaign.Config.of(7, 10, Faults.NONE);
+        int sum = 0;
+        for (int i = 0; i < 3; i++) {
+            sum += Campaign.run(new Passing(), new Campaign.Config(7, 10, i, 3, Faults.NONE,
+                    java.util.Optional.empty())).triesRun();
+        }
+        assertThat(sum).isEqualTo(Campaign.run(new Passing(), whole).triesRun()).isEqualTo(10);
+    }
+
+    static final class Passing implements SystemProperty<Integer> {
+        public String name() {
+            return "passing";
+        }
+
+        public String description() {
+            return "passing";
+        }
+
+        public Integer generate(Choices c) {
+            return c.below(10);
+        }
+
+        public Verdict check(Integer run, Faults faults) {
+            return Verdict.HOLDS;
+        }
+
+        public int length(Integer run) {
+            return 1;
+        }
+
+        public ObjectNode scenario(Integer run, Faults f, Verdict.Violated v) {
+            return null;
+        }
+    }
+
+    @Test
+    void captureIsContentAddressedAtomicAndNeverOverwrites(@TempDir Path dir) throws Exception {
+        Campaign.Result<List<Integer>> r = Campaign.run(new Toy(), Campaign.Config.of(42, 200, Faults.NONE));
+        ObjectNode doc = Capture.document(new Toy(), r.failure().get(), Faults.NONE, 42).orElseThrow();
+        Capture.Written w1 = Capture.write(dir, "toy", doc);
+        Capture.Written w2 = Capture.write(dir, "toy", doc);
+        assertThat(w1.created()).isTrue();
+        assertThat(w2.created()).isFalse();
+        assertThat(w2.file()).isEqualTo(w1.file());
+        assertThat(w1.file().getFileName().toString()).matches("toy-[0-9a-f]{12}\\.json");
+        assertThat(Files.readString(w1.file())).contains("\"violates\" : \"I0\"").endsWith("\n");
+        try (var files = Files.list(dir)) {
+            assertThat(files.toList()).containsExactly(w1.file());
+        }
+    }
+}
