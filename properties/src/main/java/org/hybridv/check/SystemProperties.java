@@ -7,7 +7,7 @@ public final class SystemProperties {
     private SystemProperties() {}
 
     public static List<SystemProperty<?>> all() {
-        return List.of(new HybridKernelProperty());
+        return List.of(new HybridKernelProperty(), new HypervisorProperty());
     }
 
     /** The property named {@code name}; IllegalArgumentException naming the known ones otherwise. */

@@ -209,4 +209,9 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         GuestState g = v.vmcs().guest();
         return withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(g.cpu().withCpl(cpl), g.rip()))));
     }
+
+    /** TEMP until the faults branch lands. */
+    public XenMachine withFaults(Faults f) {
+        return this;
+    }
 }

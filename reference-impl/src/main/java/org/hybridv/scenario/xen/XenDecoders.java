@@ -44,7 +44,7 @@ final class XenDecoders {
     static final List<String> MEMORY = List.of("table", "index", "entry");
     static final List<String> DOMAIN_PTE = List.of("table", "index", "entry");
     static final List<String> HYPERCALL = List.of("domain", "vcpu", "cpl", "call", "ptr", "table", "index", "value",
-            "cmd", "mfn", "linear", "va", "flags", "expect");
+            "cmd", "mfn", "linear", "va", "flags", "number", "expect");
     static final List<String> GUEST = List.of("domain", "vcpu", "insn", "linear", "kind", "value", "cpl",
             "implicitSupervisor", "leaf", "subleaf", "msr", "expect");
     static final List<String> CHECK_INVARIANTS = List.of("expect");
@@ -243,7 +243,7 @@ final class XenDecoders {
     static XenStep.HypercallStep hypercall(Fields f, DecodeContext c) {
         int[] dv = vcpu(f, c);
         String name = f.choice("call", Map.of("mmu_update", "mmu_update", "mmuext_op", "mmuext_op",
-                "update_va_mapping", "update_va_mapping"));
+                "update_va_mapping", "update_va_mapping", "other", "other"));
         List<String> common = List.of("op", "domain", "vcpu", "cpl", "call", "expect");
         Integer cpl = cpl(f);
         Hypercall call;
@@ -288,6 +288,13 @@ final class XenDecoders {
                     args = cmdName;
                 }
                 call = Hypercall.mmuextOp(cmd, arg);
+            }
+            case "other" -> {
+                // Any other number (an unknown one, or a direct-paging call with raw registers): RAX only.
+                only(f, "a hypercall by number", concat(common, "number"));
+                long number = f.unsigned("number", 32);
+                call = Hypercall.of(number);
+                args = "number " + number;
             }
             default -> {
                 only(f, "an update_va_mapping hypercall", concat(common, "va", "value", "flags"));

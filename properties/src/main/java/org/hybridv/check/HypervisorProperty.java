@@ -1,0 +1,204 @@
+package org.hybridv.check;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.Map;
+import org.hybridv.gen.Choices;
+import org.hybridv.gen.HypervisorCases;
+import org.hybridv.invariants.ExitCorrectness;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.TlbCoherence;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypercalls;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Adversarial guests of a direct-mode, a HAP and a shadow-mode domain ({@link HypervisorCases}: hypercalls with
+ * foreign, page-table, Xen and out-of-RAM frames, Xen slots, superpages, self-maps; page-table writes; CR3 loads;
+ * INVLPG; CPUID; the hypercall MSR) through {@code Hypervisor.run}; I1, I2, I6 on every post-state and I7 on every
+ * step. Its counterexamples are {@code hypervisor} scenarios with {@code guest} and {@code hypercall} steps.
+ */
+public final class HypervisorProperty implements SystemProperty<HypervisorCases.Run> {
+    @Override
+    public String name() {
+        return "hypervisor";
+    }
+
+    @Override
+    public String description() {
+        return "adversarial guests of a direct, a HAP and a shadow domain; I1, I2, I6, I7 after every step";
+    }
+
+    @Override
+    public HypervisorCases.Run generate(Choices c) {
+        return HypervisorCases.generate(c);
+    }
+
+    @Override
+    public int length(HypervisorCases.Run run) {
+        return run.ops().size();
+    }
+
+    @Override
+    public Verdict check(HypervisorCases.Run run, Faults faults) {
+        XenMachine m = run.initial().withFaults(faults);
+        int step = 0;
+        for (HypervisorCases.Op op : run.ops()) {
+            step++;
+            HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs());
+            XenMachine post = s.machine();
+            String at = op + " → " + s.outcome() + ": ";
+            Verdict v = first(step, at, new String[] {"I1", "I2", "I6", "I7"}, Isolation.check(post),
+                    TranslationIntegrity.check(post), TlbCoherence.check(post),
+                    ExitCorrectness.check(m, op.vcpu(), op.insn(), s));
+            if (!v.holds()) {
+                return v;
+            }
+            m = post;
+        }
+        return Verdict.HOLDS;
+    }
+
+    private static Verdict first(int step, String at, String[] names, InvariantResult... results) {
+        for (int i = 0; i < results.length; i++) {
+            if (results[i] instanceof InvariantResult.Violated v) {
+                return new Verdict.Violated(names[i], v.rule(), step, at + v.explanation());
+            }
+        }
+        return Verdict.HOLDS;
+    }
+
+    /**
+     * The {@code hypervisor} section that builds {@link HypervisorCases#initialMachine()} — the same domains, p2m,
+     * builder writes and vCPUs, in the same order (pinned by a test that parses it and compares the machines).
+     */
+    static final String MACHINE = """
+            {"memoryFrames": 96, "maxPhysAddr": 40, "hypervisor": {
+              "xenFrames": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+              "domains": [
+                {"id": 1, "mode": "direct", "frames": [{"from": 16, "to": 47}],
+                 "memory": [
+                   {"table": 16, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 17}},
+                   {"table": 17, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 18}},
+                   {"table": 18, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 19}},
+                   {"table": 19, "index": 5, "entry": {"present": true, "writable": true, "user": true, "frame": 32}},
+                   {"table": 19, "index": 6, "entry": {"present": true, "user": true, "frame": 33}},
+                   {"table": 19, "index": 7, "entry": {"present": true, "writable": true, "frame": 34}},
+                   {"table": 19, "index": 8, "entry": {"present": true, "frame": 19}}],
+                 "vcpus": [{"vpid": 1, "cr3": 16}, {"vpid": 2, "cr3": 16, "cpl": 3}]},
+                {"id": 2, "mode": "hap", "frames": [{"from": 48, "to": 55}],
+                 "memory": [
+                   {"table": 48, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 1}},
+                   {"table": 49, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 2}},
+                   {"table": 50, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 3}},
+                   {"table": 51, "index": 4, "entry": {"present": true, "writable": true, "user": true, "frame": 4}},
+                   {"table": 51, "index": 5, "entry": {"present": true, "writable": true, "user": true, "frame": 256}}],
+                 "vcpus": [{"vpid": 3, "cr3": 0}, {"vpid": 4, "cr3": 0, "cpl": 3}]},
+                {"id": 3, "mode": "shadow", "frames": [{"from": 64, "to": 71}],
+                 "memory": [
+                   {"table": 64, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 1}},
+                   {"table": 65, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 2}},
+                   {"table": 66, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 3}},
+                   {"table": 67, "index": 4, "entry": {"present": true, "writable": true, "user": true, "frame": 4}},
+                   {"table": 67, "index": 5, "entry": {"present": true, "writable": true, "user": true, "frame": 5}},
+                   {"table": 67, "index": 6, "entry": {"present": true, "user": true, "frame": 6}},
+                   {"table": 67, "index": 7, "entry": {"present": true, "writable": true, "frame": 7}},
+                   {"table": 67, "index": 8, "entry": {"present": true, "writable": true, "frame": 3}},
+                   {"table": 67, "index": 9, "entry": {"present": true, "writable": true, "user": true, "frame": 256}}],
+                 "vcpus": [{"vpid": 5, "cr3": 0}, {"vpid": 6, "cr3": 0, "cpl": 3}]}
+              ]}}
+            """;
+
+    @Override
+    public ObjectNode scenario(HypervisorCases.Run run, Faults faults, Verdict.Violated violation) {
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        try {
+            doc.set("machine", new ObjectMapper().readTree(MACHINE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ArrayNode steps = doc.putArray("steps");
+        int n = Math.min(run.ops().size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            steps.add(step(run.ops().get(i)));
+        }
+        steps.addObject().put("op", "checkInvariants").putObject("expect").put(violation.invariant(), "violated");
+        return doc;
+    }
+
+    private static final Map<Integer, String> MMUEXT = Map.of(Hypercalls.MMUEXT_PIN_L1_TABLE, "pinL1Table",
+            Hypercalls.MMUEXT_PIN_L2_TABLE, "pinL2Table", Hypercalls.MMUEXT_PIN_L3_TABLE, "pinL3Table",
+            Hypercalls.MMUEXT_PIN_L4_TABLE, "pinL4Table", Hypercalls.MMUEXT_UNPIN_TABLE, "unpinTable",
+            Hypercalls.MMUEXT_NEW_BASEPTR, "newBaseptr", Hypercalls.MMUEXT_TLB_FLUSH_LOCAL, "tlbFlushLocal",
+            Hypercalls.MMUEXT_INVLPG_LOCAL, "invlpgLocal", Hypercalls.MMUEXT_TLB_FLUSH_ALL, "tlbFlushAll",
+            Hypercalls.MMUEXT_INVLPG_ALL, "invlpgAll");
+
+    /** One op as a {@code guest} or {@code hypercall} step (docs/scenario-format.md, Hypervisor). */
+    static ObjectNode step(HypervisorCases.Op op) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        GuestInstruction insn = op.insn();
+        s.put("op", insn instanceof GuestInstruction.Vmcall ? "hypercall" : "guest");
+        s.put("domain", op.vcpu().domain()).put("vcpu", op.vcpu().vcpu());
+        if (insn instanceof GuestInstruction.Vmcall) {
+            hypercall(s, op.regs());
+        } else if (insn instanceof GuestInstruction.MemoryAccess a) {
+            Access x = a.access();
+            s.put("insn", "access").put("linear", hex(x.linear())).put("kind", x.kind().name().toLowerCase(
+                    Locale.ROOT));
+            if (x.isWrite()) {
+                s.put("value", hex(x.value()));
+            }
+        } else if (insn instanceof GuestInstruction.MovToCr m) {
+            s.put("insn", m.cr() == 3 ? "movToCr3" : "movToCr0").put("value", hex(m.value()));
+        } else if (insn instanceof GuestInstruction.Invlpg i) {
+            s.put("insn", "invlpg").put("linear", hex(i.linear()));
+        } else if (insn instanceof GuestInstruction.Cpuid c) {
+            s.put("insn", "cpuid").put("leaf", hex(c.leaf()));
+        } else if (insn instanceof GuestInstruction.Wrmsr w) {
+            s.put("insn", "wrmsr").put("msr", hex(w.msr())).put("value", hex(w.value()));
+        } else {
+            throw new IllegalArgumentException("no scenario step for " + insn);
+        }
+        return s;
+    }
+
+    private static void hypercall(ObjectNode s, Hypercall h) {
+        long nr = h.number();
+        if (nr == Hypercalls.HYPERVISOR_MMU_UPDATE) {
+            s.put("call", "mmu_update").put("ptr", hex(h.arg(0))).putObject("value").put("raw", hex(h.arg(1)));
+        } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
+            s.put("call", "update_va_mapping").put("va", hex(h.arg(0))).putObject("value").put("raw",
+                    hex(h.arg(1)));
+            long f = h.arg(2);
+            s.put("flags", f == Hypercalls.UVMF_TLB_FLUSH ? "tlbFlush" : f == Hypercalls.UVMF_INVLPG ? "invlpg"
+                    : f == (Hypercalls.UVMF_TLB_FLUSH | Hypercalls.UVMF_ALL) ? "tlbFlushAll"
+                    : f == (Hypercalls.UVMF_INVLPG | Hypercalls.UVMF_ALL) ? "invlpgAll" : "none");
+        } else if (nr == Hypercalls.HYPERVISOR_MMUEXT_OP && MMUEXT.containsKey((int) h.arg(0))) {
+            int cmd = (int) h.arg(0);
+            s.put("call", "mmuext_op").put("cmd", MMUEXT.get(cmd));
+            if (cmd <= Hypercalls.MMUEXT_NEW_BASEPTR) {
+                s.put("mfn", hex(h.arg(1)));
+            } else if (cmd == Hypercalls.MMUEXT_INVLPG_LOCAL || cmd == Hypercalls.MMUEXT_INVLPG_ALL) {
+                s.put("linear", hex(h.arg(1)));
+            }
+        } else {
+            s.put("call", "other").put("number", nr);
+        }
+    }
+
+    private static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+}
