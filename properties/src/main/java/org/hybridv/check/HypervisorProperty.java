@@ -53,11 +53,22 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     @Override
     public Verdict check(HypervisorCases.Run run, Faults faults) {
+        return check(run, faults, (pre, op, s) -> { });
+    }
+
+    /** Sees each step (statistics of the jqwik property). */
+    public interface Observer {
+        void step(XenMachine pre, HypervisorCases.Op op, HvStep step);
+    }
+
+    /** {@link #check(HypervisorCases.Run, Faults)}, showing each step to {@code observer}. */
+    public Verdict check(HypervisorCases.Run run, Faults faults, Observer observer) {
         XenMachine m = run.initial().withFaults(faults);
         int step = 0;
         for (HypervisorCases.Op op : run.ops()) {
             step++;
             HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs());
+            observer.step(m, op, s);
             XenMachine post = s.machine();
             String at = op + " → " + s.outcome() + ": ";
             Verdict v = first(step, at, new String[] {"I1", "I2", "I6", "I7"}, Isolation.check(post),

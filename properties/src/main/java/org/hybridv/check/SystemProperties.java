@@ -7,7 +7,7 @@ public final class SystemProperties {
     private SystemProperties() {}
 
     public static List<SystemProperty<?>> all() {
-        return List.of(new HybridKernelProperty(), new HypervisorProperty());
+        return List.of(new HybridKernelProperty(), new HypervisorProperty(), new WholeSystemProperty());
     }
 
     /** The property named {@code name}; IllegalArgumentException naming the known ones otherwise. */

@@ -62,4 +62,29 @@ class ScenarioConversionTest {
             assertThat(rk.verdict()).as("%s %s", k, rk.error()).isEqualTo(Verdict.PASSED);
         }
     }
+
+    @Test
+    void theWholeSystemMachineIsTheGeneratorsAndItsRunsReplay(@TempDir Path dir) throws Exception {
+        for (org.hybridv.xen.MmuMode mode : java.util.List.of(org.hybridv.xen.MmuMode.SHADOW,
+                org.hybridv.xen.MmuMode.HAP)) {
+            for (int adversaries = 0; adversaries <= 2; adversaries++) {
+                ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+                body.set("machine", WholeSystemProperty.machine(mode, adversaries));
+                body.putArray("steps").addObject().put("op", "checkHybrid");
+                ParseResult r = scenarios.parse(write(dir, "m" + mode + adversaries, body));
+                assertThat(r).as("%s", r).isInstanceOf(ParseResult.Parsed.class);
+                XenMachine parsed = ((ParseResult.Parsed) r).scenario().machine().section("hypervisor",
+                        XenMachine.class).orElseThrow();
+                assertThat(parsed).isEqualTo(org.hybridv.gen.WholeSystemCases.machine(mode, adversaries));
+            }
+        }
+        for (int seed = 0; seed < 30; seed++) {
+            org.hybridv.gen.WholeSystemCases.Run w = org.hybridv.gen.WholeSystemCases.generate(Choices.random(seed));
+            ObjectNode wb = new WholeSystemProperty().scenario(w, Faults.NONE, new org.hybridv.check.Verdict.Violated(
+                    "I1", "-", w.ops().size(), "-"));
+            ((ObjectNode) wb.withArray("steps").get(wb.withArray("steps").size() - 1)).remove("expect");
+            Replay rw = scenarios.replay(write(dir, "w" + seed, wb));
+            assertThat(rw.verdict()).as("%s %s", w, rw.error()).isEqualTo(Verdict.PASSED);
+        }
+    }
 }

@@ -14,4 +14,6 @@ final class Budget {
     static final int HYPERVISOR_TRIES = 200;
     /** Tries for the hybrid-kernel lockstep property (up to 16 kernel operations, I1–I8 after each). */
     static final int HYBRID_TRIES = 300;
+    /** Tries for the whole-system property (up to 20 operations of every layer, I1–I8 after each). */
+    static final int WHOLE_SYSTEM_TRIES = 200;
 }

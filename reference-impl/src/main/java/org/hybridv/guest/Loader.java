@@ -55,22 +55,38 @@ public final class Loader {
      * at reset with VPID 1, and the image loaded through the p2m. The remaining frames are free (shadow tables, EPT).
      */
     public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames) {
-        Checks.notNull("mode", mode);
         Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
         XenMachine m = XenMachine.boot(1 + frames + xenFrames, 0);
-        long[] own = Domains.range(1, frames);
-        SortedMap<Long, Long> p2m = new TreeMap<>();
-        for (long g = 0; g < frames; g++) {
-            p2m.put(g, (long) frames - g);
+        m = addDomain(m, 1, mode, org.hybridv.xen.Domains.range(1, frames), 1);
+        return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
+    }
+
+    /**
+     * Adds the kernel to {@code m} as domain {@code id} in {@code mode} (shadow or HAP) owning {@code frames} (all
+     * free), with the p2m {@code gfn → frames[n - 1 - gfn]} (reversed, so that guest and machine frame numbers
+     * differ), the image loaded through it, and one vCPU at reset with VPID {@code vpid}. The kernel's
+     * {@code KernelState.initial(frames.length)} and {@code VcpuId(id, 0)} go with it.
+     *
+     * @throws IllegalStateException if the domain builder refuses (a frame not free, the VPID taken)
+     */
+    public static XenMachine addDomain(XenMachine m, int id, MmuMode mode, long[] frames, int vpid) {
+        Checks.notNull("mode", mode);
+        Checks.inRange("frames", frames.length, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
+        if (mode == MmuMode.DIRECT) {
+            throw new IllegalArgumentException("the hybrid kernel starts in shadow or HAP mode, not " + mode
+                    + " (it reaches direct paging with SWITCH_MMU)");
         }
-        m = done(Domains.create(m, 1, mode, own, p2m));
+        SortedMap<Long, Long> p2m = new TreeMap<>();
+        for (int g = 0; g < frames.length; g++) {
+            p2m.put((long) g, frames[frames.length - 1 - g]);
+        }
+        m = done(Domains.create(m, id, mode, frames, p2m));
         PhysicalMemory mem = m.memory();
-        for (long[] w : earlyImage(frames)) {
+        for (long[] w : earlyImage(frames.length)) {
             mem = mem.write(p2m.get(w[0]), (int) w[1], w[2]);
         }
         m = m.withPaging(m.paging().withMemory(mem));
-        m = done(Domains.addVcpu(m, 1, 1, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
-        return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
+        return done(Domains.addVcpu(m, id, vpid, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
     }
 
     private static XenMachine done(HvResult r) {

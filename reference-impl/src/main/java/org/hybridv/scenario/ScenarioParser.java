@@ -71,7 +71,11 @@ public final class ScenarioParser {
         for (java.util.Map.Entry<String, OperationRegistry.MachineSection> e : registry.machineSections().entrySet()) {
             Optional<JsonValue> v = machineObject.find(e.getKey());
             if (v.isPresent()) {
-                sections.put(e.getKey(), e.getValue().decode(v.get(), machine));
+                // A section sees the sections of the modules installed before it (the kernel section finds the
+                // hypervisor's domain that runs the kernel).
+                MachineSpec sofar = sections.isEmpty() ? machine : new MachineSpec(machine.memoryFrames(),
+                        machine.maxPhysAddr(), machine.tlb(), sections);
+                sections.put(e.getKey(), e.getValue().decode(v.get(), sofar));
             }
         }
         if (!sections.isEmpty()) {

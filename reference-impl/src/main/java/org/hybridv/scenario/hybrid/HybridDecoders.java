@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.hybridv.guest.BootStage;
+import org.hybridv.guest.GuestSystem;
+import org.hybridv.guest.KernelState;
+import org.hybridv.guest.XenPlatform;
 import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.Layout;
 import org.hybridv.guest.Loader;
@@ -17,14 +20,21 @@ import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
 import org.hybridv.scenario.MachineSpec;
 import org.hybridv.scenario.x86.Render;
+import org.hybridv.scenario.xen.XenModule;
 import org.hybridv.x86.AccessKind;
+import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
 
 /** Decodes the {@code kernel} section and the hybrid steps; strict like the other layers. */
 final class HybridDecoders {
     private HybridDecoders() {}
 
-    static final List<String> SECTION = List.of("platform", "frames", "xenFrames");
+    static final List<String> SECTION = List.of("platform", "frames", "xenFrames", "domain");
+
+    /** A decoded {@code kernel} section: the lockstep pair, and whether its machine is the hypervisor section's. */
+    record Section(Lockstep lockstep, boolean shared) {}
     static final List<String> KERNEL = List.of("do", "to", "pid", "page", "writable", "linear", "kind", "value",
             "root", "mfn", "fromUser", "force", "expect");
     static final List<String> CHECK = List.of("expect");
@@ -82,8 +92,39 @@ final class HybridDecoders {
     }
 
     /** The {@code kernel} section: a kernel at reset, under the hypervisor in a mode or on bare metal, and its twin. */
-    static Lockstep section(JsonValue value, MachineSpec base) {
+    static Section section(JsonValue value, MachineSpec base) {
         Fields f = Fields.of(value, "kernel", SECTION);
+        if (f.has("domain")) {
+            return inHypervisor(f, base);
+        }
+        return new Section(ownMachine(f), false);
+    }
+
+    /**
+     * {@code "kernel": {"domain": d}}: the kernel runs in domain d of the {@code hypervisor} section, built there with
+     * {@code "kernel": {"vpid": n}}; its twin runs on bare metal with as many frames.
+     */
+    private static Section inHypervisor(Fields f, MachineSpec base) {
+        for (String other : List.of("platform", "frames", "xenFrames")) {
+            if (f.has(other)) {
+                throw f.error(other, "with \"domain\" the hypervisor section builds the kernel's domain: no \""
+                        + other + "\"");
+            }
+        }
+        XenMachine m = base.section(XenModule.SECTION, XenMachine.class).orElseThrow(() -> f.error("domain",
+                "\"domain\" names a domain of the hypervisor section, and there is none"));
+        int d = (int) f.integer("domain", 0, FrameInfo.MAX_DOMAIN, "domain ids");
+        if (!m.domains().containsKey(d) || m.domain(d).vcpus().size() != 1
+                || m.domain(d).vcpu(0).vmcs().guest().cpu().cr0().pe()) {
+            throw f.error("domain", "d" + d + " is not a kernel domain of the hypervisor section (build it with"
+                    + " \"kernel\": {\"vpid\": n})");
+        }
+        int frames = m.domain(d).p2m().size();
+        GuestSystem guest = new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(d, 0)));
+        return new Section(new Lockstep(guest, Loader.onBareMetal(frames), false), true);
+    }
+
+    private static Lockstep ownMachine(Fields f) {
         String platform = f.choice("platform", PLATFORMS);
         int frames = (int) f.optionalInteger("frames", Layout.MIN_FRAMES, Layout.MAX_FRAMES - 1, "the direct map is"
                 + " one page table: " + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames").orElse(64);

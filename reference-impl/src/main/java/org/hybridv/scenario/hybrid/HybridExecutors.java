@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.hybridv.guest.Executed;
+import org.hybridv.guest.GuestSystem;
+import org.hybridv.guest.XenPlatform;
 import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.KernelStep;
 import org.hybridv.guest.Lockstep;
@@ -15,6 +17,7 @@ import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
+import org.hybridv.scenario.xen.XenModule;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.VcpuOutcome;
 
@@ -27,7 +30,14 @@ final class HybridExecutors {
 
     static StepResult kernel(MachineState s, KernelStepSpec.KernelOp step) {
         HybridState st = s.get(HybridModule.HYBRID);
-        Lockstep.LockstepStep l = st.lockstep().step(step.operation());
+        Lockstep before = st.lockstep();
+        if (st.shared()) {
+            // One machine, one owner: the hypervisor section's state is the machine the kernel's vCPU runs on.
+            XenPlatform p = (XenPlatform) before.guest().platform();
+            before = new Lockstep(new GuestSystem(before.guest().kernel(), new XenPlatform(s.get(XenModule.XEN)
+                    .machine(), p.vcpu())), before.twin(), before.diverged());
+        }
+        Lockstep.LockstepStep l = before.step(step.operation());
         List<HybridInvariants.Violation> found = HybridInvariants.check(l);
         KernelStep g = l.guest();
         Map<String, String> facts = facts(g);
@@ -40,7 +50,12 @@ final class HybridExecutors {
         if (l.pre().guest() == l.pre().twin()) {
             next = new Lockstep(g.post(), g.post(), false); // native platform: one kernel, its own twin
         }
-        return new StepResult(s.with(HybridModule.HYBRID, st.after(next, found)),
+        MachineState after = s.with(HybridModule.HYBRID, st.after(next, found));
+        if (st.shared()) {
+            after = after.with(XenModule.XEN, after.get(XenModule.XEN).withMachine(((XenPlatform) g.post()
+                    .platform()).machine()));
+        }
+        return new StepResult(after,
                 new Observation(facts.get("result"), text, facts), checks(step.expect(), facts), notes);
     }
 

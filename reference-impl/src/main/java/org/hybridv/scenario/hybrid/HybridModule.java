@@ -1,7 +1,6 @@
 package org.hybridv.scenario.hybrid;
 
 import java.util.List;
-import org.hybridv.guest.Lockstep;
 import org.hybridv.scenario.Component;
 import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Operation;
@@ -19,6 +18,9 @@ public final class HybridModule implements ScenarioModule {
     public static final Component<HybridState> HYBRID = Component.of("hybrid", HybridState.class);
 
     static final List<String> OPS = List.of("kernel", "checkHybrid");
+    /** The hypervisor module's ops: allowed beside a kernel that runs in one of its domains. */
+    static final List<String> XEN_OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
+            "checkInvariants", "expectFrame");
 
     @Override
     public String name() {
@@ -29,8 +31,8 @@ public final class HybridModule implements ScenarioModule {
     public void register(OperationRegistry.Builder r) {
         List<String> lower = r.operationNames();
         r.machineSection(SECTION, HybridDecoders::section);
-        r.component(HYBRID, spec -> spec.section(SECTION, Lockstep.class)
-                .map(l -> new HybridState(l, 0, List.of())).orElse(HybridState.NONE));
+        r.component(HYBRID, spec -> spec.section(SECTION, HybridDecoders.Section.class)
+                .map(k -> new HybridState(k.lockstep(), k.shared(), 0, List.of())).orElse(HybridState.NONE));
         r.operation(new Operation("kernel", HybridDecoders.KERNEL, "one operation of the hybrid kernel (boot, newProcess,"
                 + " switchTo, map, unmap, user, kernelAccess, syscall, idle, switchMmu), run in lockstep with its"
                 + " native twin; I1–I8 checked, a violation noted",
@@ -47,8 +49,16 @@ public final class HybridModule implements ScenarioModule {
                     + " to machine (docs/scenario-format.md, Hybrid kernel)");
         }
         for (String op : lower) {
-            r.precondition(op, s -> configured(s) ? op + " does not apply to a scenario with a \"kernel\" section:"
-                    + " the kernel's machine is built from that section; use kernel and checkHybrid" : null);
+            if (XEN_OPS.contains(op)) {
+                continue; // with "kernel": {"domain": d} the hypervisor's ops run beside the kernel
+            }
+            r.precondition(op, s -> configured(s) && !s.get(HYBRID).shared() ? op + " does not apply to a scenario"
+                    + " with a \"kernel\" section of its own machine; use kernel and checkHybrid (or run the kernel"
+                    + " in a hypervisor domain: \"kernel\": {\"domain\": d})" : null);
+        }
+        for (String op : XEN_OPS) {
+            r.precondition(op, s -> configured(s) && !s.get(HYBRID).shared() ? op + " needs a hypervisor section;"
+                    + " this scenario's kernel has a machine of its own" : null);
         }
     }
 

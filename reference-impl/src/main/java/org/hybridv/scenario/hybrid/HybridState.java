@@ -10,11 +10,14 @@ import org.hybridv.invariants.HybridInvariants;
  * violation of each invariant is kept for {@code checkHybrid}.
  *
  * @param lockstep   the guest and its twin, or null without a {@code kernel} section
+ * @param shared     whether the kernel runs in a domain of the scenario's {@code hypervisor} section: the machine
+ *                   then lives in the xen module's state (one machine, one owner) and the lockstep's copy is
+ *                   refreshed from it before every kernel step
  * @param steps      how many {@code kernel} steps have run
  * @param violations the first violation per invariant so far ("kernel step n: …"), in invariant order
  */
-public record HybridState(Lockstep lockstep, int steps, List<HybridInvariants.Violation> violations) {
-    public static final HybridState NONE = new HybridState(null, 0, List.of());
+public record HybridState(Lockstep lockstep, boolean shared, int steps, List<HybridInvariants.Violation> violations) {
+    public static final HybridState NONE = new HybridState(null, false, 0, List.of());
 
     public HybridState {
         violations = List.copyOf(violations);
@@ -35,6 +38,6 @@ public record HybridState(Lockstep lockstep, int steps, List<HybridInvariants.Vi
             }
         }
         all.sort(java.util.Comparator.comparing(HybridInvariants.Violation::invariant));
-        return new HybridState(l, steps + 1, all);
+        return new HybridState(l, shared, steps + 1, all);
     }
 }

@@ -26,6 +26,8 @@ import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
+import org.hybridv.guest.Layout;
+import org.hybridv.guest.Loader;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.XenMachine;
 
@@ -39,7 +41,7 @@ final class XenDecoders {
     private XenDecoders() {}
 
     static final List<String> HYPERVISOR = List.of("xenFrames", "domains");
-    static final List<String> DOMAIN = List.of("id", "mode", "frames", "p2m", "memory", "vcpus");
+    static final List<String> DOMAIN = List.of("id", "mode", "frames", "p2m", "memory", "vcpus", "kernel");
     static final List<String> VCPU = List.of("vpid", "cr3", "cpl");
     static final List<String> MEMORY = List.of("table", "index", "entry");
     static final List<String> DOMAIN_PTE = List.of("table", "index", "entry");
@@ -125,6 +127,34 @@ final class XenDecoders {
                 + (base.memoryFrames() - 1));
     }
 
+    /**
+     * A domain running the hybrid kernel ({@code "kernel": {"vpid": n}}): built by the kernel's loader
+     * ({@code Loader.addDomain}: the p2m reversed over {@code frames}, the image loaded through it, one vCPU at reset).
+     * The machine's {@code kernel} section then names this domain and drives it with {@code kernel} steps.
+     */
+    private static XenMachine kernelDomain(XenMachine m, Fields d, int id, MmuMode mode, long[] frames) {
+        for (String f : List.of("p2m", "memory", "vcpus")) {
+            if (d.has(f)) {
+                throw d.error(f, "a kernel domain is built by the kernel's loader: no \"" + f + "\"");
+            }
+        }
+        if (mode == MmuMode.DIRECT) {
+            throw d.error("mode", "the hybrid kernel starts in shadow or hap mode (it reaches direct paging with"
+                    + " SWITCH_MMU)");
+        }
+        if (frames.length < Layout.MIN_FRAMES || frames.length > Layout.MAX_FRAMES) {
+            throw d.error("frames", "a kernel domain has " + Layout.MIN_FRAMES + ".." + Layout.MAX_FRAMES
+                    + " frames, not " + frames.length);
+        }
+        Fields k = d.object("kernel", "kernel", List.of("vpid"));
+        int vpid = (int) k.integer("vpid", 1, 0xFFFF, "VPIDs 1..0xffff (0 is the host's)");
+        try {
+            return Loader.addDomain(m, id, mode, frames, vpid);
+        } catch (IllegalStateException e) {
+            throw d.error(e.getMessage());
+        }
+    }
+
     private static XenMachine domain(XenMachine m, JsonValue dv, MachineSpec base) {
         Fields d = Fields.of(dv, "domain", DOMAIN);
         int id = (int) d.integer("id", 0, FrameInfo.MAX_DOMAIN, "domain ids 0..0x7fef (DOMID_FIRST_RESERVED - 1)");
@@ -146,6 +176,9 @@ final class XenDecoders {
             }
         }
         long[] frames = frameList.stream().mapToLong(Long::longValue).toArray();
+        if (d.has("kernel")) {
+            return kernelDomain(m, d, id, mode, frames);
+        }
         SortedMap<Long, Long> p2m;
         if (d.has("p2m")) {
             p2m = new TreeMap<>();

@@ -1,0 +1,132 @@
+package org.hybridv.gen;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.hybridv.guest.BootStage;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.Loader;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.Entry;
+import org.hybridv.xen.Domains;
+import org.hybridv.xen.HvResult;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Whole-system runs (issue 8): one machine with 1–3 domains — the hybrid kernel (d4, 64 frames, starting in shadow or
+ * HAP mode and switching to direct paging when it can) and none, one or two adversarial domains of
+ * {@link HypervisorCases}' layout (d1 in direct mode with its tree at 0x10, d2 under HAP) — and a plain list of
+ * operations from every layer interleaved: kernel operations ({@link HybridCases}: boot steps, processes, accesses,
+ * SWITCH_MMU at any point with unsuitable roots) and the adversarial domains' instructions and hypercalls (foreign,
+ * page-table, Xen and out-of-RAM frames, Xen slots, superpages, self-maps, CR3 loads, INVLPG, CPUID, the hypercall
+ * MSR). Memory is small (224 frames) so that frame numbers collide across domains.
+ */
+public final class WholeSystemCases {
+    private WholeSystemCases() {}
+
+    /** Machine frames. */
+    public static final int MEMORY_FRAMES = 224;
+    /** The kernel's domain, its first frame and its size. */
+    public static final int KERNEL_DOMAIN = 4;
+    public static final long KERNEL_FIRST = 0x60;
+    public static final int KERNEL_FRAMES = 64;
+    /** The kernel vCPU's VPID. */
+    public static final int KERNEL_VPID = 7;
+    /** The kernel's vCPU. */
+    public static final VcpuId KERNEL = new VcpuId(KERNEL_DOMAIN, 0);
+    /** The most operations in a run. */
+    public static final int MAX_OPS = 20;
+
+    /** One operation: of the kernel, or one instruction of an adversarial vCPU. */
+    public sealed interface Op {
+        record Kernel(GuestOp op) implements Op {}
+
+        record Vcpu(HypervisorCases.Op op) implements Op {}
+    }
+
+    /**
+     * A run: the kernel's starting mode, how many adversarial domains (0: none, 1: d1, 2: d1 and d2), the operations.
+     */
+    public record Run(MmuMode kernelMode, int adversaries, List<Op> ops) {
+        public Run {
+            ops = List.copyOf(ops);
+        }
+
+        public XenMachine machine() {
+            return WholeSystemCases.machine(kernelMode, adversaries);
+        }
+    }
+
+    public static Run generate(Choices c) {
+        MmuMode mode = c.weighted(4, 1) == 0 ? MmuMode.SHADOW : MmuMode.HAP;
+        int adversaries = c.weighted(3, 2, 2) == 0 ? 2 : c.weighted(1, 1);
+        List<Op> ops = new ArrayList<>();
+        ops.add(new Op.Kernel(new GuestOp.Boot(c.weighted(3, 1) == 0 ? BootStage.DIRECT
+                : BootStage.HYPERCALL_PAGE_INSTALLED)));
+        int[] processes = {0};
+        if (c.flag(true, 25)) {
+            ops.add(new Op.Kernel(new GuestOp.NewProcess()));
+            ops.add(new Op.Kernel(new GuestOp.SwitchTo(1)));
+            processes[0] = 1;
+        }
+        int n = ops.size() + 2 + c.below(MAX_OPS - ops.size() - 1);
+        while (ops.size() < n) {
+            if (adversaries > 0 && c.flag(false, 40)) {
+                ops.add(new Op.Vcpu(adversarial(c, adversaries)));
+            } else {
+                ops.add(new Op.Kernel(HybridCases.op(c, KERNEL_FRAMES, processes)));
+            }
+        }
+        return new Run(mode, adversaries, ops);
+    }
+
+    /** An op of {@link HypervisorCases} on a vCPU of a domain the machine has (d1: K, U; d2: H, HU). */
+    static HypervisorCases.Op adversarial(Choices c, int adversaries) {
+        HypervisorCases.Op op = HypervisorCases.op(c);
+        VcpuId v = op.vcpu();
+        if (v.domain() > adversaries) {
+            v = new VcpuId(1, v.vcpu());
+        }
+        return new HypervisorCases.Op(v, op.insn(), op.regs());
+    }
+
+    /** The machine: Xen frames 1–15, d1 (direct) and d2 (HAP) as in {@link HypervisorCases}, the kernel's d4. */
+    public static XenMachine machine(MmuMode kernelMode, int adversaries) {
+        int max = XenMachine.MAX_PHYS_ADDR;
+        XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf));
+        if (adversaries >= 1) {
+            long[] f1 = Domains.range(0x10, 0x2f);
+            m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
+            m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))
+                    .write(0x11, 0, Entry.table(0x12, true, true)).write(0x12, 0, Entry.table(0x13, true, true))
+                    .write(0x13, 5, Entry.table(0x20, true, true)).write(0x13, 6, Entry.table(0x21, false, true))
+                    .write(0x13, 7, Entry.table(0x22, true, false)).write(0x13, 8, Entry.table(0x13, false, false)));
+            m = done(Domains.addVcpu(m, 1, 1, CpuState.longMode(0x10, max)));
+            m = done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
+        }
+        if (adversaries >= 2) {
+            Map<Long, Long> p2m = new TreeMap<>();
+            for (long g = 0; g < 8; g++) {
+                p2m.put(g, 0x30 + g);
+            }
+            m = done(Domains.create(m, 2, MmuMode.HAP, Domains.range(0x30, 0x37), p2m));
+            m = m.withPaging(m.paging().write(0x30, 0, Entry.table(1, true, true)).write(0x31, 0, Entry.table(2,
+                    true, true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
+                    .write(0x33, 5, Entry.table(0x100, true, true)));
+            m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
+            m = done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+        }
+        return Loader.addDomain(m, KERNEL_DOMAIN, kernelMode, Domains.range(KERNEL_FIRST,
+                KERNEL_FIRST + KERNEL_FRAMES - 1), KERNEL_VPID);
+    }
+
+    private static XenMachine done(HvResult r) {
+        if (!(r instanceof HvResult.Done d)) {
+            throw new IllegalStateException("the generator's machine is invalid: " + r);
+        }
+        return d.machine();
+    }
+}
