@@ -56,6 +56,18 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public Verdict check(WholeSystemCases.Run run, Faults faults) {
+        return check(run, faults, new Observer() { });
+    }
+
+    /** Sees each operation (statistics of the jqwik property). */
+    public interface Observer {
+        default void kernel(Lockstep.LockstepStep step) { }
+
+        default void vcpu(XenMachine pre, org.hybridv.gen.HypervisorCases.Op op, HvStep step) { }
+    }
+
+    /** {@link #check(WholeSystemCases.Run, Faults)}, showing each operation to {@code observer}. */
+    public Verdict check(WholeSystemCases.Run run, Faults faults, Observer observer) {
         XenMachine m = run.machine().withFaults(faults);
         KernelState kernel = KernelState.initial(WholeSystemCases.KERNEL_FRAMES);
         Lockstep l = new Lockstep(new GuestSystem(kernel, new XenPlatform(m, WholeSystemCases.KERNEL)),
@@ -65,6 +77,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             step++;
             if (op instanceof WholeSystemCases.Op.Kernel k) {
                 Lockstep.LockstepStep s = l.step(k.op());
+                observer.kernel(s);
                 List<HybridInvariants.Violation> v = HybridInvariants.check(s);
                 if (!v.isEmpty()) {
                     return new Verdict.Violated(v.get(0).invariant(), v.get(0).violation().rule(), step, k.op()
@@ -77,6 +90,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             org.hybridv.gen.HypervisorCases.Op x = ((WholeSystemCases.Op.Vcpu) op).op();
             XenMachine pre = ((XenPlatform) l.guest().platform()).machine();
             HvStep s = Hypervisor.run(pre, x.vcpu(), x.insn(), x.regs());
+            observer.vcpu(pre, x, s);
             XenMachine post = s.machine();
             String at = x + " → " + s.outcome() + ": ";
             InvariantResult[] rs = {Isolation.check(post), TranslationIntegrity.check(post), TlbCoherence.check(post),
