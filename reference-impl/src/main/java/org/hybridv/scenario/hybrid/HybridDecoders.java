@@ -81,7 +81,10 @@ final class HybridDecoders {
         return m;
     }
 
-    /** The {@code kernel} section: a kernel at reset, under the hypervisor in a mode or on bare metal, and its twin. */
+    /**
+     * The {@code kernel} section: a kernel at reset, under the hypervisor in a mode or on bare metal, and its twin.
+     * The hypervisor carries the scenario's seeded faults ({@link MachineSpec#faults()}).
+     */
     static Lockstep section(JsonValue value, MachineSpec base) {
         Fields f = Fields.of(value, "kernel", SECTION);
         String platform = f.choice("platform", PLATFORMS);
@@ -95,7 +98,7 @@ final class HybridDecoders {
             }
             return new Lockstep(Loader.onBareMetal(frames), Loader.onBareMetal(frames), false);
         }
-        return Lockstep.start(platform.equals("hap") ? MmuMode.HAP : MmuMode.SHADOW, frames, xen);
+        return Lockstep.start(platform.equals("hap") ? MmuMode.HAP : MmuMode.SHADOW, frames, xen, base.faults());
     }
 
     static KernelStepSpec.KernelOp kernel(Fields f, DecodeContext c) {
