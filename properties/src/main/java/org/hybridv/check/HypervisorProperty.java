@@ -63,7 +63,7 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     /** {@link #check(HypervisorCases.Run, Faults)}, showing each step to {@code observer}. */
     public Verdict check(HypervisorCases.Run run, Faults faults, Observer observer) {
-        XenMachine m = run.initial().withFaults(faults);
+        XenMachine m = faults.isEmpty() ? run.initial() : HypervisorCases.initialMachine(faults);
         int step = 0;
         for (HypervisorCases.Op op : run.ops()) {
             step++;

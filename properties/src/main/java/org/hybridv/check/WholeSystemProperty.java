@@ -68,7 +68,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     /** {@link #check(WholeSystemCases.Run, Faults)}, showing each operation to {@code observer}. */
     public Verdict check(WholeSystemCases.Run run, Faults faults, Observer observer) {
-        XenMachine m = run.machine().withFaults(faults);
+        XenMachine m = run.machine(faults);
         KernelState kernel = KernelState.initial(WholeSystemCases.KERNEL_FRAMES);
         Lockstep l = new Lockstep(new GuestSystem(kernel, new XenPlatform(m, WholeSystemCases.KERNEL)),
                 Loader.onBareMetal(WholeSystemCases.KERNEL_FRAMES), false);

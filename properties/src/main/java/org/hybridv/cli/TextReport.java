@@ -41,9 +41,8 @@ final class TextReport {
                 output.out.println("  violates: " + s.violates());
             }
         }
-        if (s != null && !s.faults().isEmpty()) {
-            output.out.println("  note: faults " + s.faults() + " are reserved in format v1 and not applied;"
-                    + " replayed without seeded faults");
+        if (s != null && !s.faults().isEmpty() && !quiet) {
+            output.out.println("  faults: " + String.join(", ", s.faults()) + " (injected; docs/faults.md)");
         }
         int width = s == null ? 1 : String.valueOf(s.steps().size()).length();
         for (StepReport step : r.steps()) {

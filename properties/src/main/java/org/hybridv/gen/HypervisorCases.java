@@ -72,9 +72,21 @@ public final class HypervisorCases {
         return initial;
     }
 
+    /**
+     * The machine of the class comment with the seeded {@code faults} injected before any domain is built (some
+     * faults act when a vCPU is created: its VMCS setup, its VPID).
+     */
+    public static XenMachine initialMachine(org.hybridv.xen.Faults faults) {
+        return faults.isEmpty() ? initialMachine() : build(faults);
+    }
+
     private static XenMachine build() {
+        return build(org.hybridv.xen.Faults.NONE);
+    }
+
+    private static XenMachine build(org.hybridv.xen.Faults faults) {
         int max = XenMachine.MAX_PHYS_ADDR;
-        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
+        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf)).withFaults(faults);
         long[] f1 = Domains.range(0x10, 0x2f);
         m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
         m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))

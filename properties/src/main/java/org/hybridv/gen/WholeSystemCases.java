@@ -55,8 +55,8 @@ public final class WholeSystemCases {
             ops = List.copyOf(ops);
         }
 
-        public XenMachine machine() {
-            return WholeSystemCases.machine(kernelMode, adversaries);
+        public XenMachine machine(org.hybridv.xen.Faults faults) {
+            return WholeSystemCases.machine(kernelMode, adversaries, faults);
         }
     }
 
@@ -95,8 +95,13 @@ public final class WholeSystemCases {
 
     /** The machine: Xen frames 1–15, d1 (direct) and d2 (HAP) as in {@link HypervisorCases}, the kernel's d4. */
     public static XenMachine machine(MmuMode kernelMode, int adversaries) {
+        return machine(kernelMode, adversaries, org.hybridv.xen.Faults.NONE);
+    }
+
+    /** {@link #machine(MmuMode, int)} with the seeded {@code faults} injected before any domain is built. */
+    public static XenMachine machine(MmuMode kernelMode, int adversaries, org.hybridv.xen.Faults faults) {
         int max = XenMachine.MAX_PHYS_ADDR;
-        XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf));
+        XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf)).withFaults(faults);
         if (adversaries >= 1) {
             long[] f1 = Domains.range(0x10, 0x2f);
             m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));

@@ -115,15 +115,26 @@ class ReplayCommandTest {
     }
 
     @Test
-    void reservedFieldsAreShown() throws IOException {
+    void faultsAndViolatesAreShownAndAnUnreproducedViolationFails() throws IOException {
         String text = Files.readString(Path.of(PASSING))
                 .replace("\"origin\": {\"kind\": \"hand\"}", "\"origin\": {\"kind\": \"property\", \"property\":"
-                        + " \"isolation\", \"seed\": \"-123\"}, \"faults\": [\"skip-flush\"], \"violates\": \"I1\"");
+                        + " \"isolation\", \"seed\": \"-123\"}, \"faults\": [\"pt-update-no-flush\"], \"violates\": \"I1\"");
         Path p = Files.writeString(dir.resolve("cx.json"), text, StandardCharsets.UTF_8);
         Cli.Result r = Cli.run("replay", p.toString());
-        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.exit()).as(r.all()).isEqualTo(1);
         assertThat(r.out()).contains("  origin: property isolation, seed -123", "  violates: I1",
-                "  note: faults [skip-flush] are reserved in format v1 and not applied");
+                "  faults: pt-update-no-flush (injected; docs/faults.md)",
+                "✗ violates: expected I1 violated by some step, observed no step reports I1 violated");
+    }
+
+    @Test
+    void anUnknownFaultIsUnusableInput() throws IOException {
+        String text = Files.readString(Path.of(PASSING))
+                .replace("\"origin\": {\"kind\": \"hand\"}", "\"origin\": {\"kind\": \"hand\"}, \"faults\": [\"skip-flush\"]");
+        Path p = Files.writeString(dir.resolve("cx.json"), text, StandardCharsets.UTF_8);
+        Cli.Result r = Cli.run("replay", p.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.all()).contains("unknown fault \"skip-flush\"; known faults: ", "superpage-accepted");
     }
 
     @Test

@@ -49,6 +49,16 @@ class ScenarioSchemaTest {
         }
     }
 
+    @Test
+    void theSchemaNamesEveryFaultOfTheCatalog() {
+        JsonNode schema = ScenarioSchema.read(ScenarioSchema.FILE);
+        List<String> ids = new ArrayList<>();
+        schema.at("/properties/faults/items/enum").forEach(n -> ids.add(n.asText()));
+        List<String> catalog = Stream.of(org.hybridv.xen.Fault.values()).map(org.hybridv.xen.Fault::id).sorted()
+                .toList();
+        assertThat(ids).isEqualTo(catalog);
+    }
+
     /** Mutations of a valid scenario that both the decoder and the schema must reject. */
     @TestFactory
     Stream<DynamicTest> inputsTheDecoderRejectsForSchemaReasonsAreRejectedByTheSchema() {

@@ -10,6 +10,7 @@ import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.x86.TlbPolicy;
 import org.hybridv.x86.X86Machine;
 import org.hybridv.xen.Domains;
+import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuId;
@@ -55,9 +56,18 @@ public final class Loader {
      * at reset with VPID 1, and the image loaded through the p2m. The remaining frames are free (shadow tables, EPT).
      */
     public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames) {
+        return underXen(mode, frames, xenFrames, Faults.NONE);
+    }
+
+    /**
+     * {@link #underXen(MmuMode, int, int)} on a hypervisor with the seeded faults {@code faults} (docs/faults.md),
+     * injected before the domain is built.
+     */
+    public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames, Faults faults) {
+        Checks.notNull("faults", faults);
         Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
-        XenMachine m = XenMachine.boot(1 + frames + xenFrames, 0);
-        m = addDomain(m, 1, mode, org.hybridv.xen.Domains.range(1, frames), 1);
+        XenMachine m = XenMachine.boot(1 + frames + xenFrames, 0).withFaults(faults);
+        m = addDomain(m, 1, mode, Domains.range(1, frames), 1);
         return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
     }
 

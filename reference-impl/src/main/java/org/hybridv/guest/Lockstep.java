@@ -1,6 +1,7 @@
 package org.hybridv.guest;
 
 import org.hybridv.x86.Checks;
+import org.hybridv.xen.Faults;
 import org.hybridv.xen.MmuMode;
 
 /**
@@ -23,12 +24,12 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
 
     /** A kernel of {@code frames} frames in a fresh domain in {@code mode}, and its twin on bare metal. */
     public static Lockstep start(MmuMode mode, int frames, int xenFrames) {
-        return new Lockstep(Loader.underXen(mode, frames, xenFrames), Loader.onBareMetal(frames), false);
+        return start(mode, frames, xenFrames, Faults.NONE);
     }
 
-    /** TEMP until the faults branch lands: as {@link #start(MmuMode, int, int)}. */
-    public static Lockstep start(MmuMode mode, int frames, int xenFrames, org.hybridv.xen.Faults faults) {
-        return start(mode, frames, xenFrames);
+    /** {@link #start(MmuMode, int, int)} with the hypervisor carrying the seeded faults {@code faults}. */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames, Faults faults) {
+        return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults), Loader.onBareMetal(frames), false);
     }
 
     /** One operation on both. */

@@ -19,6 +19,7 @@ import org.hybridv.x86.Translation;
 import org.hybridv.x86.Walk;
 import org.hybridv.xen.ShadowPaging;
 import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.VcpuOutcome;
@@ -69,7 +70,68 @@ public final class ExitCorrectness {
     static final int HYBRID_PFEC_MATCH = ErrorCode.P | ErrorCode.WR;
 
     public static InvariantResult check(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
-        return checkSynced(live(pre, id), id, insn, step);
+        XenMachine synced = live(pre, id);
+        InvariantResult r = checkSynced(synced, id, insn, step);
+        if (r.holds()) {
+            r = modeControls(synced, id, insn);
+        }
+        if (r.holds()) {
+            r = hypercallAccepted(synced, id, insn, step);
+        }
+        return r;
+    }
+
+    /**
+     * I7-filter (controls) and I7-hap-controls, stated independently of {@code VmcsSetup}: a direct-mode vCPU with
+     * paging on runs with exception-bitmap bit 14 set and the hybrid filter PFEC_MASK = P|W|U, PFEC_MATCH = P|W
+     * (docs/hypervisor.md, "The direct-mode #PF filter"); a HAP vCPU with bit 14 clear and PFEC_MASK = PFEC_MATCH = 0,
+     * so that no #PF exits (HAP-5; SDM 25.2: with bit 14 clear a #PF exits iff {@code (PFEC & MASK) != MATCH} — the
+     * mask and match act whatever the bit, the KVM pitfall of hybrid-design §2.1).
+     */
+    static InvariantResult modeControls(XenMachine pre, VcpuId id, GuestInstruction insn) {
+        ExecutionControls c = pre.vcpu(id).vmcs().controls();
+        MmuMode mode = pre.domain(id.domain()).mode();
+        String who = "d" + id.domain() + " " + id + " " + insn;
+        String bitmap = ": the exception bitmap is " + Hex.of(c.exceptionBitmap()) + ", PFEC mask "
+                + Hex.of(c.pfecMask()) + " match " + Hex.of(c.pfecMatch());
+        boolean pfBit = (c.exceptionBitmap() & (1 << PageFault.VECTOR)) != 0;
+        if (mode == MmuMode.DIRECT && (!pfBit || c.pfecMask() != HYBRID_PFEC_MASK
+                || c.pfecMatch() != HYBRID_PFEC_MATCH)) {
+            return new InvariantResult.Violated("I7-filter", who + ": the hybrid design's direct-mode filter is bit 14"
+                    + " set, MASK P|W|U, MATCH P|W (only a supervisor write to a present page exits)" + bitmap);
+        }
+        if (mode == MmuMode.HAP && (pfBit || c.pfecMask() != 0 || c.pfecMatch() != 0)) {
+            return new InvariantResult.Violated("I7-hap-controls", who + ": HAP mode lets every #PF reach the guest"
+                    + " (bit 14 clear, PFEC mask = match = 0; a mask/match acts even with bit 14 clear)" + bitmap);
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /**
+     * I7-hypercall, stated independently of the hypervisor's dispatch: an accepted hypercall
+     * ({@code HypercallDone}) came from guest CPL 0 (XSA-76; SWITCH_MMU's PRE-1), and an accepted {@code mmu_update},
+     * {@code update_va_mapping} or {@code mmuext_op} came from a domain in direct mode (MU-1, XSA-109). The CPL and
+     * mode are the pre-state's.
+     */
+    static InvariantResult hypercallAccepted(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
+        if (!(step.outcome() instanceof VcpuOutcome.HypercallDone done)) {
+            return InvariantResult.HOLDS;
+        }
+        String who = "d" + id.domain() + " " + id + " " + insn;
+        int cpl = pre.vcpu(id).vmcs().guest().cpu().cpl();
+        if (cpl != 0) {
+            return new InvariantResult.Violated("I7-hypercall", who + ": hypercall " + done.call().number()
+                    + " accepted from CPL " + cpl + " (only the guest kernel, CPL 0, may call the hypervisor: XSA-76)");
+        }
+        long nr = done.call().number();
+        MmuMode mode = pre.domain(id.domain()).mode();
+        boolean pvMmu = nr == Hypercalls.HYPERVISOR_MMU_UPDATE || nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING
+                || nr == Hypercalls.HYPERVISOR_MMUEXT_OP;
+        if (pvMmu && mode != MmuMode.DIRECT) {
+            return new InvariantResult.Violated("I7-hypercall", who + ": PV MMU hypercall " + nr + " accepted from a"
+                    + " domain in " + mode + " mode (MU-1, XSA-109: only direct-mode domains use the PV MMU)");
+        }
+        return InvariantResult.HOLDS;
     }
 
     /**

@@ -45,6 +45,10 @@ public final class TlbCoherence {
     private TlbCoherence() {}
 
     public static InvariantResult check(XenMachine m) {
+        InvariantResult tags = distinctVpids(m);
+        if (!tags.holds()) {
+            return tags;
+        }
         Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
         for (TlbEntry e : m.processor().machine().tlb().entries()) {
             int vpid = e.tag().vpid();
@@ -102,6 +106,25 @@ public final class TlbCoherence {
             }
         }
         return ShadowIntegrity.tlb(m);
+    }
+
+    /**
+     * VPID (hybrid-design §2.5): the TLB tags are only a partition of the guests' translations if every vCPU has its
+     * own non-zero VPID — no two vCPUs (of one domain or of two) share one, and none uses the host's 0.
+     */
+    static InvariantResult distinctVpids(XenMachine m) {
+        Map<Integer, String> seen = new HashMap<>();
+        for (Domain d : m.domains().values()) {
+            for (Vcpu v : d.vcpus()) {
+                String other = seen.put(v.vpid(), v.id().toString());
+                if (v.vpid() == 0 || other != null) {
+                    return new InvariantResult.Violated("VPID", v.id() + " has VPID " + v.vpid()
+                            + (other != null ? ", which " + other + " also has: each sees the other's TLB entries"
+                                    : ", the host's"));
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
     }
 
     /** The L4..(leaf level + 1) entries of the current walk must be present and allow the entry's rights. */

@@ -9,7 +9,10 @@ import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
 
 /**
- * I2 over the whole hypervisor: the structural check of {@link PageTableIntegrity} on the direct-paging state, then
+ * I2 over the whole hypervisor: the structural check of {@link PageTableIntegrity} on the direct-paging state, the
+ * reference counts it recomputes from the tables, pins and base pointers ({@link PageTableIntegrity#referenceCounts}:
+ * a leaked or missing type or general reference, TYP-4/OWN-3), the shadow tables of shadow-mode vCPUs against the
+ * guests' tables ({@link ShadowIntegrity#check}, SH-1/SH-2: a shadow leaf grants no more than the guest walk), then
  * TYP-1 on what a guest can actually use — no translation through a direct-mode vCPU's tables, and no TLB entry tagged
  * with a guest VPID, grants write access to a frame in use as a page table. The TLB part is what the tables alone
  * cannot show: a writable entry cached before the frame became a page table and not flushed (TLB-1).
@@ -21,6 +24,14 @@ public final class TranslationIntegrity {
         InvariantResult structural = PageTableIntegrity.check(m.paging());
         if (!structural.holds()) {
             return structural;
+        }
+        InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging());
+        if (!counts.holds()) {
+            return counts;
+        }
+        InvariantResult shadow = ShadowIntegrity.check(m);
+        if (!shadow.holds()) {
+            return shadow;
         }
         for (Domain d : m.domains().values()) {
             if (d.mode() != MmuMode.DIRECT) {

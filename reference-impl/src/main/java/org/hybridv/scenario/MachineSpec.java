@@ -6,6 +6,7 @@ import java.util.TreeMap;
 import org.hybridv.x86.CpuState;
 import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.x86.TlbPolicy;
+import org.hybridv.xen.Faults;
 
 /**
  * The {@code machine} object of a scenario: the shape of the machine the steps run on. Its start state is fixed by
@@ -20,11 +21,19 @@ import org.hybridv.x86.TlbPolicy;
  * @param sections     further sections of {@code machine} that modules declare ({@link
  *                     OperationRegistry.Builder#machineSection}), by name, as the module decoded them (immutable
  *                     values); e.g. {@code "hypervisor"}
+ * @param faults       the seeded faults of the scenario's top-level {@code faults} (docs/faults.md), decoded before
+ *                     the sections: a section that builds a hypervisor injects them ({@link Faults#NONE}: none)
  */
-public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb, Map<String, Object> sections) {
+public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb, Map<String, Object> sections,
+        Faults faults) {
     /** A machine with no further sections. */
     public MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb) {
         this(memoryFrames, maxPhysAddr, tlb, Map.of());
+    }
+
+    /** A machine with {@code sections} and no seeded faults. */
+    public MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb, Map<String, Object> sections) {
+        this(memoryFrames, maxPhysAddr, tlb, sections, Faults.NONE);
     }
 
     /** The decoded section {@code name}, if the scenario has it. */
@@ -35,6 +44,9 @@ public record MachineSpec(int memoryFrames, int maxPhysAddr, TlbPolicy tlb, Map<
     public MachineSpec {
         if (sections == null) {
             throw new IllegalArgumentException("sections must not be null");
+        }
+        if (faults == null) {
+            throw new IllegalArgumentException("faults must not be null");
         }
         sections = java.util.Collections.unmodifiableMap(new TreeMap<>(sections));
         if (memoryFrames < 1 || memoryFrames > PhysicalMemory.MAX_FRAMES) {

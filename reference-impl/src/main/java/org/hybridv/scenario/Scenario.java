@@ -10,8 +10,10 @@ import java.util.List;
  * @param description free text (for regressions: the SDM sections the expectations come from), or ""
  * @param origin      who wrote it
  * @param machine     the machine's shape
- * @param faults      seeded faults to replay with; reserved in v1 (no faults exist yet), carried unchanged
- * @param violates    the invariant a counterexample violates; reserved in v1, carried unchanged, or null
+ * @param faults      the ids of the seeded faults to replay with (docs/faults.md); the parser checks them and
+ *                    passes them to the machine sections through {@link MachineSpec#faults()}
+ * @param violates    the invariant a counterexample violates (e.g. "I2"): replayed with its faults, the scenario
+ *                    passes only if some step reports that invariant violated; or null
  * @param steps       the steps, in order
  */
 public record Scenario(String format, String title, String description, Origin origin, MachineSpec machine,

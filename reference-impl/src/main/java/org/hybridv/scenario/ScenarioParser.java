@@ -67,6 +67,13 @@ public final class ScenarioParser {
         machineFields.addAll(registry.machineSections().keySet());
         Fields machineObject = root.object("machine", "machine", machineFields);
         MachineSpec machine = machine(machineObject);
+        List<String> faults = new ArrayList<>();
+        root.find("faults").ifPresent(v -> v.elements().forEach(f -> faults.add(f.asText())));
+        org.hybridv.xen.Faults injected = faults(root);
+        if (!injected.isEmpty()) {
+            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(),
+                    machine.sections(), injected);
+        }
         java.util.Map<String, Object> sections = new java.util.LinkedHashMap<>();
         for (java.util.Map.Entry<String, OperationRegistry.MachineSection> e : registry.machineSections().entrySet()) {
             Optional<JsonValue> v = machineObject.find(e.getKey());
@@ -79,10 +86,9 @@ public final class ScenarioParser {
             }
         }
         if (!sections.isEmpty()) {
-            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections);
+            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections,
+                    machine.faults());
         }
-        List<String> faults = new ArrayList<>();
-        root.find("faults").ifPresent(v -> v.elements().forEach(f -> faults.add(f.asText())));
         String violates = root.optionalText("violates").orElse(null);
         JsonValue stepsValue = root.get("steps");
         List<JsonValue> elements = stepsValue.elements();
@@ -125,6 +131,31 @@ public final class ScenarioParser {
             throw new IllegalStateException("decoder bug: op " + name + " decoded to " + step);
         }
         return step;
+    }
+
+    /**
+     * The top-level {@code faults}: an array of fault ids ({@link org.hybridv.xen.Fault#id()}); an unknown id is an
+     * input error at that element, naming the known ids.
+     */
+    private static org.hybridv.xen.Faults faults(Fields root) {
+        Optional<JsonValue> v = root.find("faults");
+        if (v.isEmpty()) {
+            return org.hybridv.xen.Faults.NONE;
+        }
+        List<String> ids = new ArrayList<>();
+        for (JsonValue e : v.get().elements()) {
+            if (!e.node().isTextual()) {
+                throw e.error("a fault id is a string such as \"superpage-accepted\"; known faults: "
+                        + org.hybridv.xen.Faults.knownIds());
+            }
+            try {
+                org.hybridv.xen.Faults.parse(List.of(e.asText()));
+            } catch (IllegalArgumentException x) {
+                throw e.error(x.getMessage());
+            }
+            ids.add(e.asText());
+        }
+        return org.hybridv.xen.Faults.parse(ids);
     }
 
     private static Origin origin(JsonValue value) {

@@ -34,7 +34,7 @@ public final class DirectPaging {
      * {@link #modL1Entry}, L2–L4 → {@link #modLnEntry}, WRITABLE → plain store. Without it, take a WRITABLE type,
      * store, put it (a frame in use as a page table cannot reach this path).</li>
      * <li>MU-5 (XSA-286): a successful L2–L4 update obliges the caller to flush the domain's TLBs before returning
-     * to the guest ({@link Effect.FlushDomain}).</li>
+     * to the guest ({@link Effect.FlushDomain}). Seeded fault {@link Fault#PT_UPDATE_NO_FLUSH}: no such obligation.</li>
      * </ol>
      */
     public static MmuResult mmuUpdate(DirectPagingState s, VcpuId caller, long ptr, long val) {
@@ -60,8 +60,8 @@ public final class DirectPaging {
                 case L2:
                 case L3:
                 case L4:
-                    return modLnEntry(s, mfn, f.type(), index, nu, d)
-                            .with(new Effect.FlushDomain(d, "MU-5"));
+                    MmuResult r = modLnEntry(s, mfn, f.type(), index, nu, d);
+                    return s.faults().breaks(Fault.PT_UPDATE_NO_FLUSH) ? r : r.with(new Effect.FlushDomain(d, "MU-5"));
                 case WRITABLE:
                     return ok(s.write(mfn, index, nu));
                 default:
@@ -92,7 +92,7 @@ public final class DirectPaging {
             if (EntryRules.l1DisallowedFlags(nu) != 0) {
                 return PageTypes.getPageFromL1e(s, nu, d);
             }
-            if (EntryRules.takesFastPath(PageType.L1, old, nu)) {
+            if (EntryRules.takesFastPath(s, PageType.L1, old, nu)) {
                 return ok(s.write(l1mfn, index, nu));
             }
             return PageTypes.getPageFromL1e(s, nu, d)
@@ -105,7 +105,8 @@ public final class DirectPaging {
      * MU-3 {@code mod_l2_entry/mod_l3_entry/mod_l4_entry}: the update of entry {@code index} of validated table
      * {@code mfn} (type L2..L4) to {@code nu}.
      * <ol>
-     * <li>SLOT-2: an L4 update in Xen's slots 256–271 is refused (-EINVAL).</li>
+     * <li>SLOT-2: an L4 update in Xen's slots 256–271 is refused (-EINVAL). Seeded fault
+     * {@link Fault#XEN_SLOT_UPDATE}: it is not.</li>
      * <li>A present new entry must pass LN-1 / SP-1 first.</li>
      * <li>Fast path: only flags of {@link EntryRules#FASTPATH_PDE_FLAG_WHITELIST} change — never the frame, P, PSE
      * (SP-3, XSA-148) or RW (LIN-6, XSA-182).</li>
@@ -114,16 +115,17 @@ public final class DirectPaging {
      * </ol>
      */
     public static MmuResult modLnEntry(DirectPagingState s, long mfn, PageType type, int index, Entry nu, int d) {
-        if (!EntryRules.isGuestSlot(type, index)) {
+        if (!EntryRules.isGuestSlot(type, index) && !s.faults().breaks(Fault.XEN_SLOT_UPDATE)) {
             return refuse(Errno.EINVAL, "SLOT-2", "L4 slot " + index + " of " + Hex.of(mfn) + " belongs to Xen ("
                     + EntryRules.FIRST_XEN_SLOT + "–" + EntryRules.LAST_XEN_SLOT + ")");
         }
         Entry old = s.entry(mfn, index);
         if (nu.present()) {
-            if (EntryRules.lnDisallowedFlags(nu) != 0) {
-                return EntryRules.lnFlagsRefusal(type, nu);
+            MmuResult.Refused flags = EntryRules.lnFlagsCheck(s, type, nu);
+            if (flags != null) {
+                return flags;
             }
-            if (EntryRules.takesFastPath(type, old, nu)) {
+            if (EntryRules.takesFastPath(s, type, old, nu)) {
                 return ok(s.write(mfn, index, nu));
             }
             return PageTypes.getPageFromLne(s, mfn, type, nu, d)
@@ -191,7 +193,10 @@ public final class DirectPaging {
         return r.map(t -> t.withFrame(mfn, t.frame(mfn).withPinned(true)));
     }
 
-    /** MX-2 {@code MMUEXT_UNPIN_TABLE}: the frame must be RAM of {@code d} and pinned (-EINVAL); drops the pin's references. */
+    /**
+     * MX-2 {@code MMUEXT_UNPIN_TABLE}: the frame must be RAM of {@code d} and pinned (-EINVAL); drops the pin's
+     * references. Seeded fault {@link Fault#UNPIN_LEAKS_TYPE_REF}: only the general reference is dropped.
+     */
     public static MmuResult unpin(DirectPagingState s, int d, long mfn) {
         if (!s.isFrame(mfn) || s.frame(mfn).owner() != d) {
             return refuse(Errno.EINVAL, "MX-2", "cannot unpin " + Hex.of(mfn) + ": not a frame of d" + d);
@@ -200,7 +205,9 @@ public final class DirectPaging {
         if (!f.pinned()) {
             return refuse(Errno.EINVAL, "MX-2", "frame " + Hex.of(mfn) + " is not pinned");
         }
-        return ok(PageTypes.putPageAndType(s.withFrame(mfn, f.withPinned(false)), mfn));
+        DirectPagingState unpinned = s.withFrame(mfn, f.withPinned(false));
+        return ok(s.faults().breaks(Fault.UNPIN_LEAKS_TYPE_REF) ? PageTypes.putPage(unpinned, mfn)
+                : PageTypes.putPageAndType(unpinned, mfn));
     }
 
     /**

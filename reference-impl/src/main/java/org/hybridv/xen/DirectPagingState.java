@@ -17,13 +17,17 @@ import org.hybridv.x86.PhysicalMemory;
  * @param memory      machine memory (x86 layer)
  * @param frames      the frame table, one entry per frame of {@code memory}
  * @param guestTables the base pointer of each vCPU that has one (a vCPU without one is absent)
+ * @param faults      the seeded faults of the hypervisor this state belongs to ({@link Faults#NONE}: the reference);
+ *                    the rule functions that take this state consult it, each for its own fault (docs/faults.md)
  */
-public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<VcpuId, Long> guestTables) {
+public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<VcpuId, Long> guestTables,
+        Faults faults) {
 
     public DirectPagingState {
         Checks.notNull("memory", memory);
         Checks.notNull("frames", frames);
         Checks.notNull("guest tables", guestTables);
+        Checks.notNull("faults", faults);
         if (frames.size() != memory.frameCount()) {
             throw new IllegalArgumentException("frame table size = " + frames.size() + " differs from memory ("
                     + memory.frameCount() + " frames)");
@@ -33,6 +37,16 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
             Checks.notNull("guest table of " + e.getKey(), e.getValue());
             Checks.inRange("guest table of " + e.getKey(), e.getValue(), 0, memory.frameCount() - 1);
         }
+    }
+
+    /** A state of the reference hypervisor (no faults). */
+    public DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<VcpuId, Long> guestTables) {
+        this(memory, frames, guestTables, Faults.NONE);
+    }
+
+    /** This state with the seeded faults {@code f}. */
+    public DirectPagingState withFaults(Faults f) {
+        return new DirectPagingState(memory, frames, guestTables, f);
     }
 
     /** A machine of {@code frameCount} zeroed, unallocated frames and no base pointers. */
@@ -50,7 +64,7 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
     }
 
     public DirectPagingState withFrame(long mfn, FrameInfo info) {
-        return new DirectPagingState(memory, frames.with(mfn, info), guestTables);
+        return new DirectPagingState(memory, frames.with(mfn, info), guestTables, faults);
     }
 
     /** Entry {@code index} of frame {@code mfn}. */
@@ -64,11 +78,11 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
      */
     public DirectPagingState write(long mfn, int index, Entry entry) {
         Checks.notNull("entry", entry);
-        return new DirectPagingState(memory.write(mfn, index, entry.raw()), frames, guestTables);
+        return new DirectPagingState(memory.write(mfn, index, entry.raw()), frames, guestTables, faults);
     }
 
     public DirectPagingState withMemory(PhysicalMemory m) {
-        return new DirectPagingState(m, frames, guestTables);
+        return new DirectPagingState(m, frames, guestTables, faults);
     }
 
     /** Frames {@code mfns} allocated to {@code domain} (the domain builder); each must be free. */
@@ -90,7 +104,7 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
             }
             t = t.with(mfn, FrameInfo.ownedBy(owner));
         }
-        return new DirectPagingState(memory, t, guestTables);
+        return new DirectPagingState(memory, t, guestTables, faults);
     }
 
     /** The L4 {@code vcpu}'s CR3 points at, if it has one. */
@@ -103,6 +117,6 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
     DirectPagingState withGuestTable(VcpuId vcpu, long mfn) {
         Map<VcpuId, Long> m = new TreeMap<>(guestTables);
         m.put(vcpu, mfn);
-        return new DirectPagingState(memory, frames, m);
+        return new DirectPagingState(memory, frames, m, faults);
     }
 }

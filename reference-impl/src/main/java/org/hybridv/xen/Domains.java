@@ -125,11 +125,17 @@ public final class Domains {
      * (MX-3; a refusal is returned as is). In shadow mode (SH-1) a free frame becomes the hypervisor-owned shadow root
      * the hardware CR3 points at; the guest's CR3 is kept in {@link ShadowState#guestCr3()}; CR0.WP is forced as in
      * direct mode (−ENOMEM if no frame is free). The host state is the processor's current host CPU state.
+     * Seeded fault {@link Fault#VPID_SHARED_ACROSS_DOMAINS}: a VPID used by another domain's vCPU is accepted (only
+     * one used within the domain is refused).
      */
     public static HvResult addVcpu(XenMachine m, int d, int vpid, CpuState guest) {
         Domain dom = m.domain(d);
         Checks.notNull("guest state", guest);
-        if (vpid <= 0 || vpid > 0xFFFF || m.domainOfVpid(vpid) >= 0) {
+        boolean taken = m.domainOfVpid(vpid) >= 0;
+        if (m.faults().breaks(Fault.VPID_SHARED_ACROSS_DOMAINS)) {
+            taken = dom.vcpus().stream().anyMatch(v -> v.vpid() == vpid);
+        }
+        if (vpid <= 0 || vpid > 0xFFFF || taken) {
             return new HvResult.Refused(Errno.EINVAL, "VPID", "VPID " + vpid + " is 0 or taken (hybrid-design §2.5:"
                     + " one VPID per vCPU, never the host's 0)");
         }
@@ -149,9 +155,9 @@ public final class Domains {
                 after = m.withPaging(m.paging().reserveForXen(root));
                 shadow = new ShadowState(guest.cr3().bits(), root, List.of());
             }
-            case HAP -> c = VmcsSetup.hap(vpid, dom.eptp());
+            case HAP -> c = VmcsSetup.hap(vpid, dom.eptp(), m.faults());
             default -> {
-                c = VmcsSetup.direct(vpid, guest.cr0());
+                c = VmcsSetup.direct(vpid, guest.cr0(), m.faults());
                 g = VmcsSetup.forceWp(guest);
                 if (guest.cr0().pg()) {
                     MmuResult r = DirectPaging.newBaseptr(m.paging(), id, guest.cr3().pml4Frame());

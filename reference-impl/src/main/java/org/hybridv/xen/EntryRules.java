@@ -95,6 +95,21 @@ public final class EntryRules {
     }
 
     /**
+     * LN-1 / SP-1 for a present L2–L4 {@code entry} of a table of type {@code tableType}: null when its flags are
+     * allowed, otherwise the refusal ({@link #lnFlagsRefusal}). The one place both {@code mod_lN_entry}
+     * ({@link DirectPaging#modLnEntry}) and {@code get_page_from_lNe} ({@link PageTypes#getPageFromLne}) check flags.
+     * Seeded fault {@link Fault#SUPERPAGE_ACCEPTED}: PSE in an L2/L3 entry is not refused (the entry is then validated
+     * as if it pointed at a table).
+     */
+    static MmuResult.Refused lnFlagsCheck(DirectPagingState s, PageType tableType, Entry entry) {
+        long bad = lnDisallowedFlags(entry);
+        if (s.faults().breaks(Fault.SUPERPAGE_ACCEPTED) && (tableType == PageType.L2 || tableType == PageType.L3)) {
+            bad &= ~PSE;
+        }
+        return bad == 0 ? null : lnFlagsRefusal(tableType, entry);
+    }
+
+    /**
      * The refusal for an L2–L4 entry with disallowed flags: SP-1 when PSE is among them in an L2 or L3 entry (a
      * superpage), otherwise LN-1. Both are {@code -EINVAL} ("Bad L2 flags", {@code get_page_from_l2e}).
      */
@@ -121,5 +136,17 @@ public final class EntryRules {
     public static boolean takesFastPath(PageType type, Entry old, Entry nu) {
         long whitelist = type == PageType.L1 ? FASTPATH_FLAG_WHITELIST : FASTPATH_PDE_FLAG_WHITELIST;
         return nu.present() && !changedOutside(old, nu, whitelist);
+    }
+
+    /**
+     * {@link #takesFastPath(PageType, Entry, Entry)} as the hypervisor of state {@code s} decides it. Seeded fault
+     * {@link Fault#FASTPATH_RW_CHANGE}: the L2–L4 whitelist includes RW, as if linear page tables were compiled out
+     * (XSA-182).
+     */
+    public static boolean takesFastPath(DirectPagingState s, PageType type, Entry old, Entry nu) {
+        if (type != PageType.L1 && s.faults().breaks(Fault.FASTPATH_RW_CHANGE)) {
+            return nu.present() && !changedOutside(old, nu, FASTPATH_PDE_FLAG_WHITELIST | RW);
+        }
+        return takesFastPath(type, old, nu);
     }
 }

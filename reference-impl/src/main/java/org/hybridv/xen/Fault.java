@@ -1,22 +1,125 @@
 package org.hybridv.xen;
 
-/** TEMP placeholder until the faults branch lands (same API). */
+/**
+ * The seeded-fault catalog (docs/faults.md): each constant is one precise deviation from one named rule of the
+ * reference, modelled on a real bug where one exists. A fault is configuration carried by the state
+ * ({@link XenMachine#faults()}, {@link DirectPagingState#faults()}); it is consulted in exactly one place, the function
+ * that implements its rule, whose Javadoc names it. No other code knows about faults.
+ */
 public enum Fault {
-    PLACEHOLDER;
+    /** SP-1: {@link EntryRules#lnFlagsCheck} lets PSE through in L2/L3 entries. */
+    SUPERPAGE_ACCEPTED("superpage-accepted", "SP-1",
+            "accepts PSE in a guest L2/L3 entry, validating it as if it pointed at a table: the hardware then maps a"
+                    + " 2 MiB/1 GiB window of frames that carry no references (page tables, foreign and Xen frames)",
+            "XSA-167"),
+    /** LIN-6: {@link EntryRules#takesFastPath} puts RW into the L2–L4 fast-path whitelist. */
+    FASTPATH_RW_CHANGE("fastpath-rw-change", "LIN-6",
+            "lets a flags-only update of an L2/L3/L4 entry change RW without revalidation, so a read-only linear"
+                    + " entry becomes writable", "XSA-182"),
+    /** LIN-1: {@link PageTypes#getLinearPagetable} accepts a writable linear entry. */
+    WRITABLE_LINEAR_ACCEPTED("writable-linear-accepted", "LIN-1",
+            "accepts a writable linear (same-level or self) page-table entry, giving the guest write access to its"
+                    + " own page tables", "XSA-185"),
+    /** LIN-4: {@link PageTypes#getLinearPagetable} does not limit linear chains to depth 1. */
+    LINEAR_CHAIN_UNBOUNDED("linear-chain-unbounded", "LIN-4",
+            "does not refuse a linear entry whose target has linear entries itself (or whose table is itself a"
+                    + " linear target): chains of same-level tables of depth 2 and more", "XSA-240"),
+    /** L1-3: {@link PageTypes#getPageFromL1e} takes no WRITABLE type reference for an RW entry. */
+    WRITABLE_PAGETABLE_MAPPING("writable-pagetable-mapping", "L1-3",
+            "maps a frame writable without taking a WRITABLE type reference, so a frame in use as a page table can"
+                    + " be mapped writable", "Xen mm.c get_page_from_l1e (the rule every PV page-table XSA attacks)"),
+    /** L1-2: {@link PageTypes#getPageFromL1e} skips the owner check. */
+    FOREIGN_FRAME_IN_L1("foreign-frame-in-l1", "L1-2",
+            "accepts an L1 entry that maps a frame of another domain or of Xen (the reference is taken on the frame's"
+                    + " real owner)", "Xen mm.c get_page_from_l1e (pg_owner check)"),
+    /** TLB-1: {@link PageTypes#getPageType} hands out no flush obligation on a type change. */
+    TYPE_CHANGE_NO_FLUSH("type-change-no-flush", "TLB-1",
+            "changes a frame's type (e.g. writable → L1) without flushing the TLBs that may still hold translations"
+                    + " made under the old type", "XSA-408"),
+    /** MU-5: {@link DirectPaging#mmuUpdate} returns from an L2–L4 update without the domain flush. */
+    PT_UPDATE_NO_FLUSH("pt-update-no-flush", "MU-5",
+            "returns from an mmu_update of an L2/L3/L4 entry without flushing the domain's TLBs", "XSA-286"),
+    /** SLOT-2: {@link DirectPaging#modLnEntry} accepts a write to Xen's L4 slots 256–271. */
+    XEN_SLOT_UPDATE("xen-slot-update", "SLOT-2",
+            "accepts an mmu_update of an L4 entry in Xen's slots 256–271", "Xen mm.c mod_l4_entry (is_guest_l4_slot)"),
+    /** MX-2: {@link DirectPaging#unpin} drops the general reference but leaks the type reference. */
+    UNPIN_LEAKS_TYPE_REF("unpin-leaks-type-ref", "MX-2",
+            "MMUEXT_UNPIN_TABLE clears the pin and drops the general reference but not the type reference: the"
+                    + " frame stays a validated page table nobody references", "Xen mm.c MMUEXT_UNPIN_TABLE (put_page_and_type)"),
+    /** XSA-76: {@link Hypervisor#cplPermits} accepts hypercalls from CPL &gt; 0. */
+    HYPERCALL_FROM_USER("hypercall-from-user", "XSA-76",
+            "accepts a hypercall (VMCALL) from guest user mode (CPL 3)", "XSA-76"),
+    /** MU-1: {@link Hypervisor#pvMmuPermitted} lets a shadow/HAP domain into the PV MMU hypercalls. */
+    PV_MMU_FROM_TRANSLATED("pv-mmu-from-translated", "MU-1",
+            "lets a translated (shadow or HAP) domain issue mmu_update, update_va_mapping and mmuext_op", "XSA-109"),
+    /** I7-filter: {@link VmcsSetup#direct(int, org.hybridv.x86.Cr0, Faults)} sets PFEC_MATCH = P|W|U. */
+    PFEC_SUPERVISOR_WRITE_BYPASS("pfec-supervisor-write-bypass", "I7-filter",
+            "sets the direct-mode PFEC_MATCH to P|W|U: supervisor write-protection faults (the page-table writes the"
+                    + " hypervisor must emulate, PTW-1) go straight to the guest, and user write faults exit instead",
+            "design"),
+    /** HAP-5: {@link VmcsSetup#hap(int, long, Faults)} leaves a PFEC mask/match with EB[14] = 0. */
+    HAP_PFEC_WITHOUT_PF_BIT("hap-pfec-without-pf-bit", "HAP-5",
+            "sets PFEC_MASK = PFEC_MATCH = P|W with exception-bitmap bit 14 clear in HAP mode, as if the filter only"
+                    + " acted with the bit set: every #PF whose error code mismatches then exits", "KVM commit b502e6ecdc3b"),
+    /** PRE-1: {@link Hypervisor#cplPermits} lets SWITCH_MMU through from CPL &gt; 0. */
+    SWITCH_MMU_FROM_USER("switch-mmu-from-user", "PRE-1",
+            "accepts SWITCH_MMU issued from guest user mode (CPL 3)", "design"),
+    /** PRE-2: {@link SwitchMmu#validates} checks only the root's own entries. */
+    SWITCH_MMU_TOP_LEVEL_ONLY("switch-mmu-top-level-only", "PRE-2",
+            "validates only the top-level table of the SWITCH_MMU root (its entries' flags, slots and owners) and"
+                    + " marks it a validated L4 without promoting the tables below", "design"),
+    /** POST-2: {@link SwitchMmu#switchMmu} performs no TLB flush. */
+    SWITCH_MMU_NO_FLUSH("switch-mmu-no-flush", "POST-2",
+            "switches to direct mode and loads the root into each vCPU's CR3 without any INVVPID: translations"
+                    + " cached from the shadow tables survive", "design"),
+    /** VPID: {@link Domains#addVcpu} gives a vCPU a VPID another domain's vCPU already uses. */
+    VPID_SHARED_ACROSS_DOMAINS("vpid-shared-across-domains", "VPID",
+            "accepts for a new vCPU a VPID that a vCPU of another domain already uses, without INVVPID: the new"
+                    + " vCPU hits the other domain's TLB entries", "design"),
+    /** SH-2: {@link ShadowPaging#propagate} grants RW whenever the guest leaf is dirty. */
+    SHADOW_MORE_PERMISSIVE("shadow-more-permissive", "SH-2",
+            "makes a shadow leaf writable whenever the guest leaf is dirty, without ANDing in the RW of the guest"
+                    + " walk: the shadow grants writes the guest's tables forbid", "CVE-2021-38198 (KVM)");
 
+    private final String id;
+    private final String rule;
+    private final String description;
+    private final String source;
+
+    Fault(String id, String rule, String description, String source) {
+        this.id = id;
+        this.rule = rule;
+        this.description = description;
+        this.source = source;
+    }
+
+    /** Kebab-case, stable: the name scenarios and reports use. */
     public String id() {
-        return "placeholder";
+        return id;
     }
 
+    /** The rule this fault breaks (a rule ID of the notes or docs). */
     public String rule() {
-        return "-";
+        return rule;
     }
 
+    /** What the faulty hypervisor does instead. */
     public String description() {
-        return "-";
+        return description;
     }
 
+    /** The real bug it models, or "design" for a fault specific to this project's design. */
     public String source() {
-        return "-";
+        return source;
+    }
+
+    /** The fault with id {@code id}, or null. */
+    public static Fault byId(String id) {
+        for (Fault f : values()) {
+            if (f.id.equals(id)) {
+                return f;
+            }
+        }
+        return null;
     }
 }

@@ -172,10 +172,10 @@ public final class Hypervisor {
      */
     static HvStep vmcall(XenMachine m, VcpuId id, Hypercall call) {
         CpuState g = m.vcpu(id).vmcs().guest().cpu();
-        if (g.cpl() != 0) {
+        long nr = call.number();
+        if (!cplPermits(m, g.cpl(), nr)) {
             return refused(m, call, Errno.EPERM, "XSA-76", "hypercall from CPL " + g.cpl());
         }
-        long nr = call.number();
         if (nr == Hypercalls.HYPERVISOR_MEMORY_OP) {
             return memoryOp(m, id, call);
         }
@@ -188,7 +188,7 @@ public final class Hypervisor {
             return refused(m, call, Errno.ENOSYS, "hvm_hypercall", "no hypercall " + nr + " in this model");
         }
         Domain d = m.domain(id.domain());
-        if (d.mode() != MmuMode.DIRECT) {
+        if (!pvMmuPermitted(m, d)) {
             return refused(m, call, Errno.EOPNOTSUPP, "MU-1", "d" + d.id() + " is in " + d.mode()
                     + " mode: the PV MMU hypercalls are for direct mode only (XSA-109)");
         }
@@ -207,6 +207,25 @@ public final class Hypervisor {
         MmuResult.Success ok = (MmuResult.Success) r;
         XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state()), ok.effects());
         return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), after);
+    }
+
+    /**
+     * XSA-76 (and SWITCH_MMU's PRE-1 CPL clause): whether a hypercall {@code nr} from guest privilege level
+     * {@code cpl} may proceed — only from CPL 0. Seeded faults: {@link Fault#HYPERCALL_FROM_USER} lets every hypercall
+     * through from any CPL; {@link Fault#SWITCH_MMU_FROM_USER} lets SWITCH_MMU through from any CPL.
+     */
+    static boolean cplPermits(XenMachine m, int cpl, long nr) {
+        return cpl == 0 || m.faults().breaks(Fault.HYPERCALL_FROM_USER)
+                || (nr == Hypercalls.HYPERVISOR_SWITCH_MMU && m.faults().breaks(Fault.SWITCH_MMU_FROM_USER));
+    }
+
+    /**
+     * MU-1 (XSA-109): whether domain {@code d} may use the PV MMU hypercalls ({@code mmu_update},
+     * {@code update_va_mapping}, {@code mmuext_op}) — only in direct mode. Seeded fault
+     * {@link Fault#PV_MMU_FROM_TRANSLATED}: any mode may.
+     */
+    static boolean pvMmuPermitted(XenMachine m, Domain d) {
+        return d.mode() == MmuMode.DIRECT || m.faults().breaks(Fault.PV_MMU_FROM_TRANSLATED);
     }
 
     /**

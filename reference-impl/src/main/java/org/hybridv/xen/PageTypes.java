@@ -70,6 +70,7 @@ public final class PageTypes {
      * with the frame already holding the new type and count 1, as Xen installs the type before {@code validate_page};
      * only on success is {@code PGT_validated} set. WRITABLE is validated without audit.</li>
      * </ul>
+     * Seeded fault {@link Fault#TYPE_CHANGE_NO_FLUSH}: a type change hands out no TLB-1 flush obligation.
      * Xen's {@code get_page_type} does not check the owner: callers take a general reference first.
      */
     public static MmuResult getPageType(DirectPagingState s, long mfn, PageType type) {
@@ -94,7 +95,7 @@ public final class PageTypes {
         }
         List<Effect> effects = new ArrayList<>(1);
         boolean changes = f.type() != type;
-        if (changes && f.type() != PageType.NONE) {
+        if (changes && f.type() != PageType.NONE && !s.faults().breaks(Fault.TYPE_CHANGE_NO_FLUSH)) {
             effects.add(new Effect.TypeChange(mfn, f.type(), type, "TLB-1"));
         }
         if (type == PageType.WRITABLE) {
@@ -222,6 +223,9 @@ public final class PageTypes {
      * <li>OWN-2: a general reference (-EBUSY on overflow, Xen's {@code could_not_pin}).</li>
      * <li>L1-3: with RW, a WRITABLE type reference (-EBUSY): never on a frame in use as a page table (TYP-1).</li>
      * </ol>
+     * Seeded faults: {@link Fault#FOREIGN_FRAME_IN_L1} skips the owner check of L1-2 (the general reference is then
+     * taken for the frame's real owner); {@link Fault#WRITABLE_PAGETABLE_MAPPING} replaces L1-3's type check on a
+     * frame in use as another type by one more reference of that type (the counts stay balanced, the type is wrong).
      */
     public static MmuResult getPageFromL1e(DirectPagingState s, Entry e, int d) {
         if (!e.present()) {
@@ -238,16 +242,20 @@ public final class PageTypes {
                     + " has no I/O-memory permission");
         }
         FrameInfo f = s.frame(mfn);
-        if (f.owner() != d) {
+        if (f.owner() != d && !s.faults().breaks(Fault.FOREIGN_FRAME_IN_L1)) {
             return refuse(Errno.EPERM, "L1-2", "frame " + Hex.of(mfn) + " is owned by "
                     + FrameInfo.ownerName(f.owner()) + ", the mapping is d" + d + "'s");
         }
-        MmuResult r = getPage(s, mfn, d);
+        MmuResult r = getPage(s, mfn, f.owner());
         if (r instanceof MmuResult.Refused refused) {
             return refuse(Errno.EBUSY, refused.rule(), refused.reason());
         }
         if (!e.writable()) {
             return r;
+        }
+        if (s.faults().breaks(Fault.WRITABLE_PAGETABLE_MAPPING) && f.typeCount() > 0 && f.type() != PageType.WRITABLE
+                && f.typeCount() < FrameInfo.MAX_COUNT) {
+            return r.map(t -> t.withFrame(mfn, t.frame(mfn).withTypeCount(t.frame(mfn).typeCount() + 1)));
         }
         MmuResult w = r.then(t -> getPageType(t, mfn, PageType.WRITABLE));
         if (w instanceof MmuResult.Refused refused) {
@@ -282,8 +290,9 @@ public final class PageTypes {
         if (!e.present()) {
             return ok(s);
         }
-        if (EntryRules.lnDisallowedFlags(e) != 0) {
-            return EntryRules.lnFlagsRefusal(tableType, e);
+        MmuResult.Refused flags = EntryRules.lnFlagsCheck(s, tableType, e);
+        if (flags != null) {
+            return flags;
         }
         long child = e.frame();
         MmuResult direct = getPageAndType(s, child, tableType.child(), d);
@@ -310,19 +319,22 @@ public final class PageTypes {
      * <li>LIN-4 ({@code inc_linear_uses}): the target must not have linear entries itself: depth ≤ 1.</li>
      * <li>LIN-2: the target is already a validated table of the same level; a general and a type reference.</li>
      * </ol>
+     * Seeded faults: {@link Fault#WRITABLE_LINEAR_ACCEPTED} skips LIN-1; {@link Fault#LINEAR_CHAIN_UNBOUNDED} skips
+     * both LIN-4 depth checks.
      */
     public static MmuResult getLinearPagetable(DirectPagingState s, long tableMfn, PageType tableType, Entry e,
             int d) {
         String what = "linear " + tableType + " entry " + e + " in " + Hex.of(tableMfn);
-        if (e.writable()) {
+        if (e.writable() && !s.faults().breaks(Fault.WRITABLE_LINEAR_ACCEPTED)) {
             return refuse(Errno.EINVAL, "LIN-1", what + " must be read-only");
         }
+        boolean depthUnchecked = s.faults().breaks(Fault.LINEAR_CHAIN_UNBOUNDED);
         long child = e.frame();
         if (child == tableMfn) {
             return ok(s);
         }
         FrameInfo table = s.frame(tableMfn);
-        if (table.linearCount() < 0 || table.linearCount() == FrameInfo.MAX_LINEAR) {
+        if (!depthUnchecked && (table.linearCount() < 0 || table.linearCount() == FrameInfo.MAX_LINEAR)) {
             return refuse(Errno.EINVAL, "LIN-4", what + ": the table is itself mapped by a same-level table, a"
                     + " chain would be two deep (XSA-240)");
         }
@@ -330,7 +342,7 @@ public final class PageTypes {
             return refuse(Errno.EINVAL, "LIN-2", what + ": target is not a frame of d" + d);
         }
         FrameInfo c = s.frame(child);
-        if (c.linearCount() > 0 || c.linearCount() == -FrameInfo.MAX_LINEAR) {
+        if (!depthUnchecked && (c.linearCount() > 0 || c.linearCount() == -FrameInfo.MAX_LINEAR)) {
             return refuse(Errno.EINVAL, "LIN-4", what + ": the target has linear entries itself, a chain would be"
                     + " two deep (XSA-240)");
         }

@@ -88,7 +88,17 @@ public final class ShadowPaging {
      * protection key is copied.
      */
     public static Entry propagate(Rights rights, boolean guestDirty, long mfn, boolean pageTable) {
-        boolean rw = rights.writable() && guestDirty && !pageTable;
+        return propagate(Faults.NONE, rights, guestDirty, mfn, pageTable);
+    }
+
+    /**
+     * {@link #propagate(Rights, boolean, long, boolean)} as the hypervisor with {@code faults} computes it. Seeded
+     * fault {@link Fault#SHADOW_MORE_PERMISSIVE}: RW is granted for a dirty guest leaf whatever the RW of the guest
+     * walk (the walk's rights are not ANDed in for RW).
+     */
+    public static Entry propagate(Faults faults, Rights rights, boolean guestDirty, long mfn, boolean pageTable) {
+        boolean walkRw = rights.writable() || faults.breaks(Fault.SHADOW_MORE_PERMISSIVE);
+        boolean rw = walkRw && guestDirty && !pageTable;
         Entry e = Entry.table(mfn, rw, rights.user()).withAccessed(true).withDirty(rw)
                 .withProtectionKey(rights.protectionKey());
         return rights.executeDisable() ? e.withNoExecute(true) : e;
@@ -173,7 +183,7 @@ public final class ShadowPaging {
                     : "SH-2"), after);
         }
         boolean dirty = access.isWrite() || w.leaf().entry().dirty();
-        Entry sl1e = propagate(w.rights(), dirty, mfn, pageTable);
+        Entry sl1e = propagate(m.faults(), w.rights(), dirty, mfn, pageTable);
         XenMachine filled = install(after, id, linear, sl1e);
         if (filled == null) {
             return new HvStep(new VcpuOutcome.GuestError(ExitReason.EXCEPTION_OR_NMI, gpa, "SH-1",

@@ -37,7 +37,9 @@ public final class SwitchMmu {
      * ({@link #takeGuestTables}), POST-3 ({@link #directDomain}), the vCPUs' VMCS ({@link #directVcpu}), POST-2
      * ({@link #releaseShadows} and a flush of every VPID of the domain). Outcome {@code HypercallDone} with RAX 0 and
      * the effects performed: the type changes of the validation (TLB-1), {@link Effect.LoadBase} per vCPU (POST-1,
-     * each vCPU's CR3 is now the root), {@link Effect.FlushDomain} (POST-2).
+     * each vCPU's CR3 is now the root), {@link Effect.FlushDomain} (POST-2). Seeded fault
+     * {@link Fault#SWITCH_MMU_NO_FLUSH}: neither the LoadBase nor the FlushDomain effects (no INVVPID; each vCPU's CR3
+     * is set by {@link #directVcpu} alone).
      */
     public static HvStep switchMmu(XenMachine pre, VcpuId caller, long rootMfn) {
         Hypercall call = Hypercall.switchMmu(rootMfn);
@@ -66,11 +68,16 @@ public final class SwitchMmu {
         DirectPagingState s = releaseShadows(ok.state(), d);
         XenMachine m = pre.withPaging(s).withDomain(directDomain(s, d));
         List<Effect> effects = new ArrayList<>(ok.effects());
+        boolean flush = !pre.faults().breaks(Fault.SWITCH_MMU_NO_FLUSH);
         for (Vcpu v : d.vcpus()) {
-            m = m.withVcpu(directVcpu(v, rootMfn));
-            effects.add(new Effect.LoadBase(v.id(), rootMfn, "POST-1"));
+            m = m.withVcpu(directVcpu(v, rootMfn, pre.faults()));
+            if (flush) {
+                effects.add(new Effect.LoadBase(v.id(), rootMfn, "POST-1"));
+            }
         }
-        effects.add(new Effect.FlushDomain(d.id(), "POST-2"));
+        if (flush) {
+            effects.add(new Effect.FlushDomain(d.id(), "POST-2"));
+        }
         m = TlbDiscipline.apply(m, effects);
         return new HvStep(new VcpuOutcome.HypercallDone(call, effects, 0), m);
     }
@@ -174,8 +181,26 @@ public final class SwitchMmu {
         return r;
     }
 
-    /** PRE-2: {@code get_page_and_type(root, PGT_l4_page_table, d)} (Xen mm.c), refusals as "PRE-2: …". */
+    /**
+     * PRE-2: {@code get_page_and_type(root, PGT_l4_page_table, d)} (Xen mm.c), refusals as "PRE-2: …". Seeded fault
+     * {@link Fault#SWITCH_MMU_TOP_LEVEL_ONLY}: the first time, only the root's own entries are checked (flags, Xen
+     * slots, owner of the frame they name) and the root becomes a validated L4 with one type and general reference;
+     * nothing below it is promoted or referenced.
+     */
     static MmuResult validates(DirectPagingState s, Domain d, long root) {
+        if (s.faults().breaks(Fault.SWITCH_MMU_TOP_LEVEL_ONLY) && s.isFrame(root) && s.frame(root).typeCount() == 0) {
+            for (int i = 0; i < org.hybridv.x86.PhysicalMemory.WORDS_PER_FRAME; i++) {
+                Entry e = s.entry(root, i);
+                if (e.present() && (!EntryRules.isGuestL4Slot(i) || EntryRules.lnDisallowedFlags(e) != 0
+                        || !s.isFrame(e.frame()) || s.frame(e.frame()).owner() != d.id())) {
+                    return new MmuResult.Refused(Errno.EINVAL, "LN-1", "PRE-2: L4 " + Hex.of(root) + "[" + i
+                            + "] = " + e + " is not a valid L4 entry of d" + d.id());
+                }
+            }
+            FrameInfo f = s.frame(root);
+            return MmuResult.ok(s.withFrame(root, f.withType(PageType.L4).withTypeCount(1).withCount(f.count() + 1)
+                    .withValidated(true)));
+        }
         MmuResult r = PageTypes.getPageAndType(s, root, PageType.L4, d.id());
         if (r instanceof MmuResult.Refused x) {
             return new MmuResult.Refused(x.errno(), x.rule(), "PRE-2: " + x.reason());
@@ -223,11 +248,11 @@ public final class SwitchMmu {
      * CR0 with WP forced (MISC-1), CR3 = the root with PCID 0 (what the guest sees: CR3-store exiting is off in direct
      * mode), no shadow state.
      */
-    static Vcpu directVcpu(Vcpu v, long root) {
+    static Vcpu directVcpu(Vcpu v, long root, Faults faults) {
         Vmcs vmcs = v.vmcs();
         CpuState hw = vmcs.guest().cpu();
         boolean wp = ((vmcs.controls().cr0ReadShadow() >>> Cr0.WP_BIT) & 1) != 0;
-        ExecutionControls c = VmcsSetup.direct(v.vpid(), hw.cr0().withWp(wp));
+        ExecutionControls c = VmcsSetup.direct(v.vpid(), hw.cr0().withWp(wp), faults);
         CpuState g = VmcsSetup.forceWp(hw).withCr3(Cr3.ofFrame(root));
         return v.withVmcs(vmcs.withControls(c).withGuest(new GuestState(g, vmcs.guest().rip())))
                 .withShadow(ShadowState.NONE);

@@ -72,9 +72,19 @@ public final class VmcsSetup {
      * CR3-store or INVLPG exiting.
      */
     public static ExecutionControls hap(int vpid, long eptp) {
+        return hap(vpid, eptp, Faults.NONE);
+    }
+
+    /**
+     * {@link #hap(int, long)} as the hypervisor with {@code faults} sets it up. Seeded fault
+     * {@link Fault#HAP_PFEC_WITHOUT_PF_BIT}: PFEC_MASK = PFEC_MATCH = P|W with bit 14 still clear — written as if the
+     * filter only acted with the bit set (KVM commit b502e6ecdc3b), so every #PF whose error code is not P|W… exits.
+     */
+    public static ExecutionControls hap(int vpid, long eptp, Faults faults) {
         ExecutionControls c = common(vpid);
+        int pfec = faults.breaks(Fault.HAP_PFEC_WITHOUT_PF_BIT) ? ErrorCode.P | ErrorCode.WR : 0;
         return c.withSecondary(c.secondary().withEnableEpt(true)).withEptp(eptp)
-                .withExceptionControls(HVM_TRAP_MASK, 0, 0);
+                .withExceptionControls(HVM_TRAP_MASK, pfec, pfec);
     }
 
     /**
@@ -86,9 +96,20 @@ public final class VmcsSetup {
      * @param guestCr0 CR0 as the guest set it: the read shadow
      */
     public static ExecutionControls direct(int vpid, Cr0 guestCr0) {
+        return direct(vpid, guestCr0, Faults.NONE);
+    }
+
+    /**
+     * {@link #direct(int, Cr0)} as the hypervisor with {@code faults} sets it up. Seeded fault
+     * {@link Fault#PFEC_SUPERVISOR_WRITE_BYPASS}: PFEC_MATCH = P|W|U, so supervisor write-protection faults do not
+     * exit (and user write faults do).
+     */
+    public static ExecutionControls direct(int vpid, Cr0 guestCr0, Faults faults) {
         ExecutionControls c = common(vpid);
+        int match = faults.breaks(Fault.PFEC_SUPERVISOR_WRITE_BYPASS) ? DIRECT_PFEC_MATCH | ErrorCode.US
+                : DIRECT_PFEC_MATCH;
         return c.withPrimary(c.primary().withCr3LoadExiting(true))
-                .withExceptionControls(HVM_TRAP_MASK | PF_BIT, DIRECT_PFEC_MASK, DIRECT_PFEC_MATCH)
+                .withExceptionControls(HVM_TRAP_MASK | PF_BIT, DIRECT_PFEC_MASK, match)
                 .withCr0Ownership(DIRECT_CR0_MASK, guestCr0.bits() & DIRECT_CR0_MASK);
     }
 

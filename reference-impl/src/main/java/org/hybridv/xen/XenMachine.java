@@ -34,9 +34,10 @@ import org.hybridv.x86.X86Machine;
  * @param guestTables each direct-mode vCPU's {@code guest_table} (MX-3)
  * @param domains     the domains by id
  * @param current     the vCPU whose VMCS is current, if any
+ * @param faults      the seeded faults this hypervisor carries ({@link Faults#NONE}: the reference; docs/faults.md)
  */
 public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, Long> guestTables,
-        SortedMap<Integer, Domain> domains, Optional<VcpuId> current) {
+        SortedMap<Integer, Domain> domains, Optional<VcpuId> current, Faults faults) {
     /** The physical-address width of the modelled machine (EPT needs at most 48). */
     public static final int MAX_PHYS_ADDR = 40;
 
@@ -46,6 +47,7 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         Checks.notNull("guest tables", guestTables);
         Checks.notNull("domains", domains);
         Checks.notNull("current", current);
+        Checks.notNull("faults", faults);
         if (frames.size() != processor.machine().memory().frameCount()) {
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
@@ -58,7 +60,7 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
             }
             for (Vcpu v : e.getValue().vcpus()) {
                 VcpuId other = vpids.put(v.vpid(), v.id());
-                if (v.vpid() == 0 || other != null) {
+                if (v.vpid() == 0 || (other != null && other.domain() == v.id().domain())) {
                     throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
                             + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
                 }
@@ -85,7 +87,13 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         CpuState host = CpuState.longMode(xenFrames[0], MAX_PHYS_ADDR);
         X86Machine m = new X86Machine(s.memory(), host, Tlb.empty(TlbPolicy.ADVERSARIAL));
         Vmcs none = new Vmcs(ExecutionControls.none(), new GuestState(host, 0), new HostState(host, 0), null);
-        return new XenMachine(VmxProcessor.root(m, none), s.frames(), Map.of(), new TreeMap<>(), Optional.empty());
+        return new XenMachine(VmxProcessor.root(m, none), s.frames(), Map.of(), new TreeMap<>(), Optional.empty(),
+                Faults.NONE);
+    }
+
+    /** The seeded faults {@code f} injected into this machine (they replace its current set). */
+    public XenMachine withFaults(Faults f) {
+        return new XenMachine(processor, frames, guestTables, domains, current, f);
     }
 
     static Vcpu vcpu(Map<Integer, Domain> domains, VcpuId id) {
@@ -114,22 +122,25 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
 
     /** The direct-paging core's view of this machine: the same memory, frame table and base pointers. */
     public DirectPagingState paging() {
-        return new DirectPagingState(memory(), frames, guestTables);
+        return new DirectPagingState(memory(), frames, guestTables, faults);
     }
 
-    /** This machine with the direct-paging core's post-state {@code s} (memory, frame table, base pointers). */
+    /**
+     * This machine with the direct-paging core's post-state {@code s} (memory, frame table, base pointers); the
+     * machine keeps its own faults.
+     */
     public XenMachine withPaging(DirectPagingState s) {
         VmxProcessor p = processor.withMachine(processor.machine().withMemory(s.memory()));
-        return new XenMachine(p, s.frames(), s.guestTables(), domains, current);
+        return new XenMachine(p, s.frames(), s.guestTables(), domains, current, faults);
     }
 
     public XenMachine withProcessor(VmxProcessor p) {
-        return new XenMachine(p, frames, guestTables, domains, current);
+        return new XenMachine(p, frames, guestTables, domains, current, faults);
     }
 
     /** This machine with {@code d} added or replaced (its vCPUs must not include the current one with a new VMCS). */
     public XenMachine withDomain(Domain d) {
-        return new XenMachine(processor, frames, guestTables, put(d), current);
+        return new XenMachine(processor, frames, guestTables, put(d), current, faults);
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
@@ -146,15 +157,15 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         SortedMap<Integer, Domain> m = put(domain(v.id().domain()).withVcpu(v));
         if (current.isPresent() && current.get().equals(v.id())) {
             VmxProcessor p = new VmxProcessor(processor.machine(), processor.mode(), v.vmcs(), v.launched());
-            return new XenMachine(p, frames, guestTables, m, current);
+            return new XenMachine(p, frames, guestTables, m, current, faults);
         }
-        return new XenMachine(processor, frames, guestTables, m, current);
+        return new XenMachine(processor, frames, guestTables, m, current, faults);
     }
 
     /** This machine with {@code id} current and {@code p} the processor running it. */
     XenMachine withCurrent(VcpuId id, VmxProcessor p) {
         Vcpu v = vcpu(id).withVmcs(p.vmcs()).withLaunched(p.launched());
-        return new XenMachine(p, frames, guestTables, put(domain(id.domain()).withVcpu(v)), Optional.of(id));
+        return new XenMachine(p, frames, guestTables, put(domain(id.domain()).withVcpu(v)), Optional.of(id), faults);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */
@@ -208,10 +219,5 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         Vcpu v = vcpu(id);
         GuestState g = v.vmcs().guest();
         return withVcpu(v.withVmcs(v.vmcs().withGuest(new GuestState(g.cpu().withCpl(cpl), g.rip()))));
-    }
-
-    /** TEMP until the faults branch lands. */
-    public XenMachine withFaults(Faults f) {
-        return this;
     }
 }

@@ -48,16 +48,27 @@ class ScenarioParserTest {
     }
 
     @Test
-    void reservedFieldsAreCarried() {
+    void originFaultsAndViolatesAreDecoded() {
         String text = "{\"format\": \"hybridv-scenario/1\", \"title\": \"t\", \"origin\": {\"kind\": \"property\","
-                + " \"property\": \"isolation\", \"seed\": 42}, \"faults\": [\"skip-tlb-flush\"], \"violates\": \"I1\","
+                + " \"property\": \"isolation\", \"seed\": 42}, \"faults\": [\"pt-update-no-flush\"], \"violates\": \"I1\","
                 + " \"machine\": {\"memoryFrames\": 1, \"maxPhysAddr\": 52, \"tlb\": \"none\"},"
                 + " \"steps\": [{\"op\": \"invlpg\", \"linear\": 0}]}";
         Scenario s = parsed(text);
         assertThat(s.origin()).isEqualTo(new Origin.Property("isolation", "42"));
-        assertThat(s.faults()).containsExactly("skip-tlb-flush");
+        assertThat(s.faults()).containsExactly("pt-update-no-flush");
+        assertThat(s.machine().faults()).isEqualTo(org.hybridv.xen.Faults.of(org.hybridv.xen.Fault.PT_UPDATE_NO_FLUSH));
         assertThat(s.violates()).isEqualTo("I1");
         assertThat(s.machine().tlb()).isEqualTo(TlbPolicy.NONE);
+    }
+
+    @Test
+    void anUnknownFaultIsALocatedErrorNamingTheKnownOnes() {
+        String text = "{\"format\": \"hybridv-scenario/1\", \"title\": \"t\",\n\"faults\": [\"superpage-accepted\","
+                + " \"skip-tlb-flush\"],\n\"machine\": {\"memoryFrames\": 1, \"maxPhysAddr\": 52, \"tlb\": \"none\"},"
+                + " \"steps\": [{\"op\": \"invlpg\", \"linear\": 0}]}";
+        assertThat(error(text).line()).startsWith("t.json:2:")
+                .contains(" error: faults[1]: unknown fault \"skip-tlb-flush\"; known faults: ")
+                .contains("superpage-accepted", "xen-slot-update");
     }
 
     @Test

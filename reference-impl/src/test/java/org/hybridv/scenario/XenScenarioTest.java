@@ -34,6 +34,33 @@ class XenScenarioTest {
         assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
     }
 
+    /** mmu_update of d1's L4 slot 256 (one of Xen's), then the invariants. */
+    static String xenSlot(String top) {
+        return xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"table\": 16,"
+                + " \"index\": 256, \"value\": {\"raw\": 69633}}", "{\"op\": \"checkInvariants\"}")
+                .replace("\"title\": \"t\",", "\"title\": \"t\", " + top);
+    }
+
+    @Test
+    void aScenarioWithFaultsReplaysWithThemInjectedAndMustReproduceItsViolation() {
+        Replay r = ScenarioText.replay(xenSlot("\"faults\": [\"xen-slot-update\"], \"violates\": \"I2\","));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.PASSED);
+        Check last = r.steps().get(1).result().checks().get(0);
+        assertThat(last).isEqualTo(new Check("violates", "I2 violated by some step", "I2 violated by step 2", true));
+        assertThat(r.steps().get(1).result().observed().facts()).containsEntry("I2", "violated");
+    }
+
+    @Test
+    void aViolationThatIsNotReproducedFailsTheReplay() {
+        Replay r = ScenarioText.replay(xenSlot("\"violates\": \"I2\","));
+        assertThat(r.verdict()).as(r.toString()).isEqualTo(Verdict.FAILED);
+        assertThat(r.failedChecks()).isEqualTo(1);
+        assertThat(r.steps().get(1).result().checks().get(0).toString()).isEqualTo("violates: expected I2 violated by"
+                + " some step, observed no step reports I2 violated (the seeded fault was not reproduced)");
+        Replay other = ScenarioText.replay(xenSlot("\"faults\": [\"xen-slot-update\"], \"violates\": \"I6\","));
+        assertThat(other.verdict()).isEqualTo(Verdict.FAILED);
+    }
+
     @Test
     void theMachineSectionNeedsMaxPhysAddr40() {
         assertThat(error(xen(D1, "{\"op\": \"checkInvariants\"}").replace("\"maxPhysAddr\": 40",

@@ -91,13 +91,16 @@ final class HybridDecoders {
         return m;
     }
 
-    /** The {@code kernel} section: a kernel at reset, under the hypervisor in a mode or on bare metal, and its twin. */
+    /**
+     * The {@code kernel} section: a kernel at reset, under the hypervisor in a mode or on bare metal, and its twin.
+     * The hypervisor carries the scenario's seeded faults ({@link MachineSpec#faults()}).
+     */
     static Section section(JsonValue value, MachineSpec base) {
         Fields f = Fields.of(value, "kernel", SECTION);
         if (f.has("domain")) {
             return inHypervisor(f, base);
         }
-        return new Section(ownMachine(f), false);
+        return new Section(ownMachine(f, base), false);
     }
 
     /**
@@ -124,7 +127,7 @@ final class HybridDecoders {
         return new Section(new Lockstep(guest, Loader.onBareMetal(frames), false), true);
     }
 
-    private static Lockstep ownMachine(Fields f) {
+    private static Lockstep ownMachine(Fields f, MachineSpec base) {
         String platform = f.choice("platform", PLATFORMS);
         int frames = (int) f.optionalInteger("frames", Layout.MIN_FRAMES, Layout.MAX_FRAMES - 1, "the direct map is"
                 + " one page table: " + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames").orElse(64);
@@ -136,7 +139,7 @@ final class HybridDecoders {
             }
             return new Lockstep(Loader.onBareMetal(frames), Loader.onBareMetal(frames), false);
         }
-        return Lockstep.start(platform.equals("hap") ? MmuMode.HAP : MmuMode.SHADOW, frames, xen);
+        return Lockstep.start(platform.equals("hap") ? MmuMode.HAP : MmuMode.SHADOW, frames, xen, base.faults());
     }
 
     static KernelStepSpec.KernelOp kernel(Fields f, DecodeContext c) {

@@ -90,7 +90,8 @@ final class XenDecoders {
     /**
      * The {@code hypervisor} section: {@link XenMachine#boot} with {@code xenFrames}, then per domain in order
      * {@link Domains#create}, its {@code memory} writes (the builder's, before any vCPU exists), and
-     * {@link Domains#addVcpu} per vCPU (in direct mode the vCPU's CR3 is validated as MMUEXT_NEW_BASEPTR would).
+     * {@link Domains#addVcpu} per vCPU (in direct mode the vCPU's CR3 is validated as MMUEXT_NEW_BASEPTR would). The
+     * scenario's seeded faults ({@link MachineSpec#faults()}) are injected right after boot.
      */
     static XenMachine hypervisor(JsonValue value, MachineSpec base) {
         Fields f = Fields.of(value, "hypervisor", HYPERVISOR);
@@ -112,7 +113,7 @@ final class XenDecoders {
         }
         XenMachine m;
         try {
-            m = XenMachine.boot(base.memoryFrames(), xen);
+            m = XenMachine.boot(base.memoryFrames(), xen).withFaults(base.faults());
         } catch (IllegalArgumentException e) {
             throw xf.error(e.getMessage());
         }
