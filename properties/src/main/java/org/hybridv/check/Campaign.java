@@ -71,21 +71,40 @@ public final class Campaign {
                 break;
             }
             run++;
-            long trySeed = seedOfTry(c.seed(), t);
-            RecordingChoices choices = new RecordingChoices(Choices.random(trySeed));
-            R r = p.generate(choices);
-            Verdict v = safeCheck(p, r, c.faults());
-            if (v instanceof Verdict.HarnessError h) {
-                return new Result<>(p.name(), run, Optional.empty(), Optional.of("try " + t + " (seed " + trySeed
-                        + "): " + h), System.nanoTime() - start);
+            Try<R> one = tryOnce(p, c.seed(), t, c.faults(), start, true);
+            if (one.harnessError().isPresent()) {
+                return new Result<>(p.name(), run, Optional.empty(), one.harnessError(), System.nanoTime() - start);
             }
-            if (v instanceof Verdict.Violated violated) {
-                long found = System.nanoTime() - start;
-                Failure<R> f = shrink(p, r, violated, choices.taken(), c.faults(), t, trySeed, found);
-                return new Result<>(p.name(), run, Optional.of(f), Optional.empty(), System.nanoTime() - start);
+            if (one.failure().isPresent()) {
+                return new Result<>(p.name(), run, one.failure(), Optional.empty(), System.nanoTime() - start);
             }
         }
         return new Result<>(p.name(), run, Optional.empty(), Optional.empty(), System.nanoTime() - start);
+    }
+
+    /** The outcome of one try: nothing, a (shrunk) failure, or a harness error. */
+    public record Try<R>(Optional<Failure<R>> failure, Optional<String> harnessError) {}
+
+    /**
+     * Try {@code t} of {@code p} alone (the kill matrix interleaves properties try by try); a failure is shrunk if
+     * {@code shrink} (else reported as found), its time measured from {@code start} ({@link System#nanoTime()}).
+     */
+    public static <R> Try<R> tryOnce(SystemProperty<R> p, long seed, int t, Faults faults, long start,
+            boolean shrink) {
+        long trySeed = seedOfTry(seed, t);
+        RecordingChoices choices = new RecordingChoices(Choices.random(trySeed));
+        R r = p.generate(choices);
+        Verdict v = safeCheck(p, r, faults);
+        if (v instanceof Verdict.HarnessError h) {
+            return new Try<>(Optional.empty(), Optional.of("try " + t + " (seed " + trySeed + "): " + h));
+        }
+        if (v instanceof Verdict.Violated violated) {
+            long found = System.nanoTime() - start;
+            Failure<R> f = shrink ? shrink(p, r, violated, choices.taken(), faults, t, trySeed, found)
+                    : new Failure<>(r, r, violated, violated, choices.taken(), t, trySeed, found, 0);
+            return new Try<>(Optional.of(f), Optional.empty());
+        }
+        return new Try<>(Optional.empty(), Optional.empty());
     }
 
     private static <R> Failure<R> shrink(SystemProperty<R> p, R original, Verdict.Violated v, List<Integer> taken,

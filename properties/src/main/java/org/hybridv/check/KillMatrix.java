@@ -26,32 +26,48 @@ public final class KillMatrix {
         void row(Row r);
     }
 
-    /** The kill matrix for {@code faults} at {@code tries} per property; counterexamples written to {@code found}. */
+    /**
+     * The kill matrix for {@code faults}: per fault, the properties are run try by try in turn (try 0 of each, then
+     * try 1 of each …) up to {@code tries}, so the fault is caught by whichever property reaches it first; the
+     * failure is shrunk and, with {@code found}, written as a scenario.
+     */
     public static List<Row> run(List<Fault> faults, long seed, int tries, Optional<java.nio.file.Path> found,
             Listener listener) throws java.io.IOException {
         List<Row> rows = new ArrayList<>();
         for (Fault f : faults) {
-            Row row = new Row(f, Optional.empty());
-            for (SystemProperty<?> p : SystemProperties.all()) {
-                Optional<Caught> c = attempt(p, Faults.of(f), seed, tries, found);
-                if (c.isPresent()) {
-                    row = new Row(f, c);
-                    break;
-                }
-            }
+            Row row = new Row(f, caught(f, seed, tries, true, found));
             rows.add(row);
             listener.row(row);
         }
         return rows;
     }
 
-    private static <R> Optional<Caught> attempt(SystemProperty<R> p, Faults faults, long seed, int tries,
+    /**
+     * How fault {@code f} is caught within {@code tries} per property, if it is; {@code shrink}: shrink the
+     * counterexample (else its length is the unshrunk run's).
+     */
+    public static Optional<Caught> caught(Fault f, long seed, int tries, boolean shrink,
             Optional<java.nio.file.Path> found) throws java.io.IOException {
-        Campaign.Result<R> r = Campaign.run(p, Campaign.Config.of(seed, tries, faults));
-        if (r.failure().isEmpty()) {
+        Faults faults = Faults.of(f);
+        long start = System.nanoTime();
+        for (int t = 0; t < tries; t++) {
+            for (SystemProperty<?> p : SystemProperties.all()) {
+                Optional<Caught> c = attempt(p, faults, seed, t, start, shrink, found);
+                if (c.isPresent()) {
+                    return c;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static <R> Optional<Caught> attempt(SystemProperty<R> p, Faults faults, long seed, int t, long start,
+            boolean shrink, Optional<java.nio.file.Path> found) throws java.io.IOException {
+        Campaign.Try<R> one = Campaign.tryOnce(p, seed, t, faults, start, shrink);
+        if (one.failure().isEmpty()) {
             return Optional.empty();
         }
-        Campaign.Failure<R> f = r.failure().get();
+        Campaign.Failure<R> f = one.failure().get();
         Optional<Capture.Written> w = Optional.empty();
         if (found.isPresent()) {
             Optional<com.fasterxml.jackson.databind.node.ObjectNode> doc = Capture.document(p, f, faults, seed);
@@ -59,7 +75,6 @@ public final class KillMatrix {
                 w = Optional.of(Capture.write(found.get(), p.name(), doc.get()));
             }
         }
-        return Optional.of(new Caught(p.name(), f.violation(), r.triesRun(), f.nanosToFailure(), p.length(f.shrunk()),
-                w));
+        return Optional.of(new Caught(p.name(), f.violation(), t + 1, f.nanosToFailure(), p.length(f.shrunk()), w));
     }
 }

@@ -108,7 +108,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
     }
 
     /** The scenario machine of a run: the hypervisor section with the adversaries and the kernel's domain. */
-    static ObjectNode machine(MmuMode mode, int adversaries) {
+    static ObjectNode machine(MmuMode mode, int adversaries, int kernelVpid) {
         ObjectNode adversarial;
         try {
             adversarial = (ObjectNode) new ObjectMapper().readTree(HypervisorProperty.MACHINE);
@@ -129,7 +129,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         k.put("mode", mode == MmuMode.HAP ? "hap" : "shadow");
         k.putArray("frames").addObject().put("from", WholeSystemCases.KERNEL_FIRST).put("to",
                 WholeSystemCases.KERNEL_FIRST + WholeSystemCases.KERNEL_FRAMES - 1);
-        k.putObject("kernel").put("vpid", WholeSystemCases.KERNEL_VPID);
+        k.putObject("kernel").put("vpid", kernelVpid);
         machine.putObject("kernel").put("domain", WholeSystemCases.KERNEL_DOMAIN);
         return machine;
     }
@@ -137,7 +137,9 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
     @Override
     public ObjectNode scenario(WholeSystemCases.Run run, Faults faults, Verdict.Violated violation) {
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
-        doc.set("machine", machine(run.kernelMode(), run.adversaries()));
+        // The VPID the kernel's vCPU got: the one asked for, or the fallback if this hypervisor refused it.
+        int vpid = run.machine(faults).vcpu(WholeSystemCases.KERNEL).vpid();
+        doc.set("machine", machine(run.kernelMode(), run.adversaries(), vpid));
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {

@@ -130,9 +130,61 @@ public final class HypervisorCases {
         int n = 1 + c.below(14);
         List<Op> ops = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            ops.add(op(c));
+            if (c.flag(false, 12)) {
+                ops.addAll(fragment(c));
+            } else {
+                ops.add(op(c));
+            }
         }
         return new Run(initialMachine(), ops);
+    }
+
+    /**
+     * A short sequence that reaches a state the single-op distribution rarely reaches — each the shape of a known
+     * attack on PV page-table validation, correct in itself (the real rules refuse or handle every step):
+     * <ol>
+     * <li>a 2-MByte page in d1's L2 (SP-1, XSA-167 shape);</li>
+     * <li>a read-only self-map in d1's L4, then the same entry made writable (the flags-only fast path, XSA-182);</li>
+     * <li>two more L4s pinned, one with a linear entry to the other, then d1's L4 pointing at the first (a linear
+     * chain of depth 2, XSA-240);</li>
+     * <li>an entry in Xen's L4 slot 256 (SLOT-2);</li>
+     * <li>pin and unpin a spare frame as an L1 (reference counting, MX-1/MX-2);</li>
+     * <li>a write through 0x5000 (a writable TLB entry for frame 0x20), the L1 entry cleared without a flush
+     * (TLB-7), then 0x20 pinned as an L1 (the type change must flush, TLB-1);</li>
+     * <li>d3 writes a read-only, dirty PTE for 0x6000 into its own L1 through the self-map, then reads 0x6000 (the
+     * shadow fill must stay read-only, SH-2).</li>
+     * </ol>
+     */
+    public static List<Op> fragment(Choices c) {
+        Hypercall none = Hypercall.of(0);
+        return switch (c.below(7)) {
+            case 0 -> List.of(call(K, update(0x12, 1 + c.below(3), Entry.table(0x14 + c.below(4), true, true)
+                    .withPageSize(true).raw())));
+            case 1 -> List.of(call(K, update(0x10, 1, Entry.table(0x10, false, true).raw())),
+                    call(K, update(0x10, 1, Entry.table(0x10, true, true).raw())));
+            case 2 -> List.of(call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L4_TABLE, 0x15)),
+                    call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L4_TABLE, 0x16)),
+                    call(K, update(0x15, 1, Entry.table(0x16, false, true).raw())),
+                    call(K, update(0x10, 1, Entry.table(0x15, false, true).raw())));
+            case 3 -> List.of(call(K, update(0x10, 256 + c.below(16), Entry.table(0x11, c.flag(true, 50), true)
+                    .raw())));
+            case 4 -> List.of(call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x14 + c.below(4))),
+                    call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x14 + c.below(4))));
+            case 5 -> List.of(new Op(K, new GuestInstruction.MemoryAccess(Access.write(0x5000, 0)), none),
+                    call(K, update(0x13, 5, 0)),
+                    call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)));
+            default -> List.of(new Op(S, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 6,
+                    Entry.table(6, false, true).withDirty(true).raw())), none),
+                    new Op(c.flag(true, 50) ? S : SU, new GuestInstruction.MemoryAccess(Access.read(0x6000)), none));
+        };
+    }
+
+    private static Op call(VcpuId v, Hypercall h) {
+        return new Op(v, new GuestInstruction.Vmcall(), h);
+    }
+
+    private static Hypercall update(long table, int index, long value) {
+        return Hypercall.mmuUpdate((table << 12) | ((long) index << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE, value);
     }
 
     static Op op(Choices c) {

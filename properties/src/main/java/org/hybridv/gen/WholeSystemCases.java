@@ -48,21 +48,23 @@ public final class WholeSystemCases {
     }
 
     /**
-     * A run: the kernel's starting mode, how many adversarial domains (0: none, 1: d1, 2: d1 and d2), the operations.
+     * A run: the kernel's starting mode, how many adversarial domains (0: none, 1: d1, 2: d1 and d2), the VPID the
+     * toolstack asks for the kernel's vCPU (sometimes one d1 already uses), the operations.
      */
-    public record Run(MmuMode kernelMode, int adversaries, List<Op> ops) {
+    public record Run(MmuMode kernelMode, int adversaries, int kernelVpid, List<Op> ops) {
         public Run {
             ops = List.copyOf(ops);
         }
 
         public XenMachine machine(org.hybridv.xen.Faults faults) {
-            return WholeSystemCases.machine(kernelMode, adversaries, faults);
+            return WholeSystemCases.machine(kernelMode, adversaries, kernelVpid, faults);
         }
     }
 
     public static Run generate(Choices c) {
         MmuMode mode = c.weighted(4, 1) == 0 ? MmuMode.SHADOW : MmuMode.HAP;
         int adversaries = c.weighted(3, 2, 2) == 0 ? 2 : c.weighted(1, 1);
+        int vpid = c.flag(true, 15) ? KERNEL_VPID : 1;
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Kernel(new GuestOp.Boot(c.weighted(3, 1) == 0 ? BootStage.DIRECT
                 : BootStage.HYPERCALL_PAGE_INSTALLED)));
@@ -75,12 +77,20 @@ public final class WholeSystemCases {
         int n = ops.size() + 2 + c.below(MAX_OPS - ops.size() - 1);
         while (ops.size() < n) {
             if (adversaries > 0 && c.flag(false, 40)) {
-                ops.add(new Op.Vcpu(adversarial(c, adversaries)));
+                if (c.flag(false, 15)) {
+                    for (HypervisorCases.Op x : HypervisorCases.fragment(c)) {
+                        if (x.vcpu().domain() <= adversaries) {
+                            ops.add(new Op.Vcpu(x));
+                        }
+                    }
+                } else {
+                    ops.add(new Op.Vcpu(adversarial(c, adversaries)));
+                }
             } else {
                 ops.add(new Op.Kernel(HybridCases.op(c, KERNEL_FRAMES, processes)));
             }
         }
-        return new Run(mode, adversaries, ops);
+        return new Run(mode, adversaries, vpid, ops);
     }
 
     /** An op of {@link HypervisorCases} on a vCPU of a domain the machine has (d1: K, U; d2: H, HU). */
@@ -95,11 +105,15 @@ public final class WholeSystemCases {
 
     /** The machine: Xen frames 1–15, d1 (direct) and d2 (HAP) as in {@link HypervisorCases}, the kernel's d4. */
     public static XenMachine machine(MmuMode kernelMode, int adversaries) {
-        return machine(kernelMode, adversaries, org.hybridv.xen.Faults.NONE);
+        return machine(kernelMode, adversaries, KERNEL_VPID, org.hybridv.xen.Faults.NONE);
     }
 
-    /** {@link #machine(MmuMode, int)} with the seeded {@code faults} injected before any domain is built. */
-    public static XenMachine machine(MmuMode kernelMode, int adversaries, org.hybridv.xen.Faults faults) {
+    /**
+     * {@link #machine(MmuMode, int)} with the seeded {@code faults} injected before any domain is built, the kernel's
+     * vCPU asking for VPID {@code vpid}: when the hypervisor refuses it (another vCPU has it, VPID rule), the
+     * toolstack falls back to {@link #KERNEL_VPID}.
+     */
+    public static XenMachine machine(MmuMode kernelMode, int adversaries, int vpid, org.hybridv.xen.Faults faults) {
         int max = XenMachine.MAX_PHYS_ADDR;
         XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf)).withFaults(faults);
         if (adversaries >= 1) {
@@ -124,8 +138,10 @@ public final class WholeSystemCases {
             m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
             m = done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
         }
-        return Loader.addDomain(m, KERNEL_DOMAIN, kernelMode, Domains.range(KERNEL_FIRST,
-                KERNEL_FIRST + KERNEL_FRAMES - 1), KERNEL_VPID);
+        long[] frames = Domains.range(KERNEL_FIRST, KERNEL_FIRST + KERNEL_FRAMES - 1);
+        HvResult asked = Loader.build(m, KERNEL_DOMAIN, kernelMode, frames, vpid);
+        return asked instanceof HvResult.Done d ? d.machine()
+                : Loader.addDomain(m, KERNEL_DOMAIN, kernelMode, frames, KERNEL_VPID);
     }
 
     private static XenMachine done(HvResult r) {

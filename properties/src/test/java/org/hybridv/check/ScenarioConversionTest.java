@@ -69,7 +69,8 @@ class ScenarioConversionTest {
                 org.hybridv.xen.MmuMode.HAP)) {
             for (int adversaries = 0; adversaries <= 2; adversaries++) {
                 ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-                body.set("machine", WholeSystemProperty.machine(mode, adversaries));
+                body.set("machine", WholeSystemProperty.machine(mode, adversaries,
+                        org.hybridv.gen.WholeSystemCases.KERNEL_VPID));
                 body.putArray("steps").addObject().put("op", "checkHybrid");
                 ParseResult r = scenarios.parse(write(dir, "m" + mode + adversaries, body));
                 assertThat(r).as("%s", r).isInstanceOf(ParseResult.Parsed.class);

@@ -80,6 +80,15 @@ public final class Loader {
      * @throws IllegalStateException if the domain builder refuses (a frame not free, the VPID taken)
      */
     public static XenMachine addDomain(XenMachine m, int id, MmuMode mode, long[] frames, int vpid) {
+        HvResult r = build(m, id, mode, frames, vpid);
+        if (r instanceof HvResult.Done d) {
+            return d.machine();
+        }
+        throw new IllegalStateException("the domain builder refused: " + r);
+    }
+
+    /** {@link #addDomain} with the domain builder's refusal as a value (a frame not free, the VPID taken). */
+    public static HvResult build(XenMachine m, int id, MmuMode mode, long[] frames, int vpid) {
         Checks.notNull("mode", mode);
         Checks.inRange("frames", frames.length, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
         if (mode == MmuMode.DIRECT) {
@@ -90,13 +99,17 @@ public final class Loader {
         for (int g = 0; g < frames.length; g++) {
             p2m.put((long) g, frames[frames.length - 1 - g]);
         }
-        m = done(Domains.create(m, id, mode, frames, p2m));
+        HvResult created = Domains.create(m, id, mode, frames, p2m);
+        if (!(created instanceof HvResult.Done d)) {
+            return created;
+        }
+        m = d.machine();
         PhysicalMemory mem = m.memory();
         for (long[] w : earlyImage(frames.length)) {
             mem = mem.write(p2m.get(w[0]), (int) w[1], w[2]);
         }
         m = m.withPaging(m.paging().withMemory(mem));
-        return done(Domains.addVcpu(m, id, vpid, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
+        return Domains.addVcpu(m, id, vpid, CpuState.reset(XenMachine.MAX_PHYS_ADDR));
     }
 
     private static XenMachine done(HvResult r) {
