@@ -29,7 +29,7 @@ import picocli.CommandLine.ScopeType;
             "Replays scenario files (JSON, format " + Scenario.FORMAT + ") against the reference and checks their"
                     + " expectations."},
         subcommands = {ReplayCommand.class, ValidateCommand.class, OpsCommand.class, ExitsCommand.class,
-            CommandLine.HelpCommand.class},
+            BenchCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv replay counterexamples/           replay every scenario",
