@@ -61,7 +61,8 @@ final class BenchCommand implements Callable<Integer> {
         Harness h = new Harness(warmups, measured, roundNanos);
 
         out.printf(Locale.ROOT, "hybridv bench: 1 thread, %d warm-up round(s), %d measured round(s) of ~%d ms;"
-                + " median (min–max)%n", warmups, measured, roundNanos / 1_000_000);
+                + " median per CPU-second of the thread (min–max), and per wall-clock second%n", warmups, measured,
+                roundNanos / 1_000_000);
         out.printf(Locale.ROOT, "machine: %d processors, Java %s, load average %s%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadAverage());
         out.flush();
@@ -106,8 +107,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void print(PrintWriter out, Harness.Result r, String unit) {
-        out.printf(Locale.ROOT, "%-56s %,14.0f %-10s (%,.0f–%,.0f, spread %.1f%%)%n", r.name(), r.median(), unit,
-                r.min(), r.max(), r.spreadPercent());
+        out.printf(Locale.ROOT, "%-56s %,14.0f %-10s (%,.0f–%,.0f, spread %.1f%%; wall %,.0f/s)%n", r.name(),
+                r.median(), unit, r.min(), r.max(), r.spreadPercent(), r.wallMedian());
         out.flush();
     }
 
