@@ -48,7 +48,9 @@ public final class GuestMappings {
         if (table < 0 || table >= m.frameCount()) {
             return;
         }
-        for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+        // only the non-zero words: a zero entry is not present
+        for (int i = m.nextNonZero(table, 0); i < PhysicalMemory.WORDS_PER_FRAME;
+                i = m.nextNonZero(table, i + 1)) {
             long raw = m.read(table, i);
             boolean present;
             boolean w;

@@ -27,44 +27,60 @@ import org.hybridv.xen.VcpuId;
 public final class PageTableIntegrity {
     private PageTableIntegrity() {}
 
-    private record Item(long mfn, PageType type, String path) {}
+    /**
+     * A table to visit: the frame, the type it is reached as, and how it was reached. The path text ("base pointer
+     * of v0 → L4 0x10 → L3 0x11[linear]") is built only when a violation reports it: this check runs after every
+     * step of every property, and almost always holds.
+     */
+    private record Item(long mfn, PageType type, Item parent, String root, boolean linear) {
+        String path() {
+            if (parent == null) {
+                return root;
+            }
+            return parent.path() + " → " + parent.type + " " + Hex.of(parent.mfn) + (linear ? "[linear]" : "");
+        }
+    }
+
+    /** "L1 0x13[5] = entry (reached from path)": where a violation is, built only for the violation. */
+    private static String at(Item it, int i, Entry e) {
+        return it.type + " " + Hex.of(it.mfn) + "[" + i + "] = " + e + " (reached from " + it.path() + ")";
+    }
 
     /** I2 over {@code s}: "holds", or the first violation with frame, level, index, entry and the path to it. */
     public static InvariantResult check(DirectPagingState s) {
         Deque<Item> work = new ArrayDeque<>();
         for (Map.Entry<VcpuId, Long> root : s.guestTables().entrySet()) {
-            work.add(new Item(root.getValue(), PageType.L4, "base pointer of " + root.getKey()));
+            work.add(new Item(root.getValue(), PageType.L4, null, "base pointer of " + root.getKey(), false));
         }
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
             if (f.pinned()) {
-                work.add(new Item(mfn, f.type(), "pin"));
+                work.add(new Item(mfn, f.type(), null, "pin", false));
             }
         }
-        Set<String> seen = new HashSet<>();
+        Set<Long> seen = new HashSet<>();
+        PhysicalMemory memory = s.memory();
         while (!work.isEmpty()) {
             Item it = work.poll();
-            if (!seen.add(it.mfn + ":" + it.type)) {
+            if (!seen.add(it.mfn * PageType.values().length + it.type.ordinal())) {
                 continue;
             }
             FrameInfo f = s.frame(it.mfn);
-            String where = it.type + " " + Hex.of(it.mfn) + " (reached from " + it.path + ")";
             if (!it.type.isPageTable() || f.type() != it.type || f.typeCount() == 0 || !f.validated()) {
+                String where = it.type + " " + Hex.of(it.mfn) + " (reached from " + it.path() + ")";
                 return new InvariantResult.Violated("TYP-4", where + " is " + f + ", not a validated " + it.type);
             }
-            for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
-                Entry e = s.entry(it.mfn, i);
-                String at = it.type + " " + Hex.of(it.mfn) + "[" + i + "] = " + e + " (reached from " + it.path + ")";
+            for (int i = memory.nextNonZero(it.mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME;
+                    i = memory.nextNonZero(it.mfn, i + 1)) {
+                long raw = memory.read(it.mfn, i);
+                if ((raw & 1) == 0) {
+                    continue; // not present: no rule applies to it, in a guest slot or a Xen slot
+                }
+                Entry e = new Entry(raw);
                 if (!EntryRules.isGuestSlot(it.type, i)) {
-                    if (e.present()) {
-                        return new InvariantResult.Violated("SLOT-1", at + ": Xen's L4 slots must stay empty");
-                    }
-                    continue;
+                    return new InvariantResult.Violated("SLOT-1", at(it, i, e) + ": Xen's L4 slots must stay empty");
                 }
-                if (!e.present()) {
-                    continue;
-                }
-                InvariantResult r = it.type == PageType.L1 ? l1Entry(s, f, e, at) : lnEntry(s, it, f, e, at, work);
+                InvariantResult r = it.type == PageType.L1 ? l1Entry(s, f, e, it, i) : lnEntry(s, it, f, e, i, work);
                 if (!r.holds()) {
                     return r;
                 }
@@ -73,57 +89,58 @@ public final class PageTableIntegrity {
         return InvariantResult.HOLDS;
     }
 
-    private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, String at) {
+    private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, Item it, int i) {
         if (EntryRules.l1DisallowedFlags(e) != 0) {
-            return new InvariantResult.Violated("L1-1", at + ": disallowed flags");
+            return new InvariantResult.Violated("L1-1", at(it, i, e) + ": disallowed flags");
         }
         if (!s.isFrame(e.frame())) {
-            return new InvariantResult.Violated("L1-4", at + ": maps a frame that is not RAM");
+            return new InvariantResult.Violated("L1-4", at(it, i, e) + ": maps a frame that is not RAM");
         }
         FrameInfo target = s.frame(e.frame());
         if (target.owner() != table.owner()) {
-            return new InvariantResult.Violated("L1-2", at + ": maps a frame of "
+            return new InvariantResult.Violated("L1-2", at(it, i, e) + ": maps a frame of "
                     + FrameInfo.ownerName(target.owner()) + " from a table of " + FrameInfo.ownerName(table.owner()));
         }
         if (e.writable() && (target.type() != PageType.WRITABLE || target.typeCount() == 0)) {
-            return new InvariantResult.Violated("TYP-1", at + ": writable mapping of frame " + Hex.of(e.frame())
-                    + " which is " + target);
+            return new InvariantResult.Violated("TYP-1", at(it, i, e) + ": writable mapping of frame "
+                    + Hex.of(e.frame()) + " which is " + target);
         }
         return InvariantResult.HOLDS;
     }
 
-    private static InvariantResult lnEntry(DirectPagingState s, Item it, FrameInfo table, Entry e, String at,
+    private static InvariantResult lnEntry(DirectPagingState s, Item it, FrameInfo table, Entry e, int i,
             Deque<Item> work) {
         if (EntryRules.lnDisallowedFlags(e) != 0) {
             return new InvariantResult.Violated((e.raw() & EntryRules.PSE) != 0 && it.type != PageType.L4 ? "SP-1"
-                    : "LN-1", at + ": disallowed flags");
+                    : "LN-1", at(it, i, e) + ": disallowed flags");
         }
         long child = e.frame();
         if (child == it.mfn) {
-            return e.writable() ? new InvariantResult.Violated("LIN-1", at + ": writable self-map")
+            return e.writable() ? new InvariantResult.Violated("LIN-1", at(it, i, e) + ": writable self-map")
                     : InvariantResult.HOLDS;
         }
         if (!s.isFrame(child) || s.frame(child).owner() != table.owner()) {
-            return new InvariantResult.Violated("LN-3", at + ": references a frame not of "
+            return new InvariantResult.Violated("LN-3", at(it, i, e) + ": references a frame not of "
                     + FrameInfo.ownerName(table.owner()));
         }
         FrameInfo c = s.frame(child);
-        String path = it.path + " → " + it.type + " " + Hex.of(it.mfn);
         if (c.type() == it.type) {
             if (e.writable()) {
-                return new InvariantResult.Violated("LIN-1", at + ": writable linear entry");
+                return new InvariantResult.Violated("LIN-1", at(it, i, e) + ": writable linear entry");
             }
-            for (int j = 0; j < PhysicalMemory.WORDS_PER_FRAME; j++) {
+            PhysicalMemory memory = s.memory();
+            for (int j = memory.nextNonZero(child, 0); j < PhysicalMemory.WORDS_PER_FRAME;
+                    j = memory.nextNonZero(child, j + 1)) {
                 Entry g = s.entry(child, j);
                 if (EntryRules.isGuestSlot(it.type, j) && g.present() && g.frame() != child && s.isFrame(g.frame())
                         && s.frame(g.frame()).type() == it.type && s.frame(g.frame()).typeCount() > 0) {
-                    return new InvariantResult.Violated("LIN-4", at + ": linear target " + Hex.of(child)
+                    return new InvariantResult.Violated("LIN-4", at(it, i, e) + ": linear target " + Hex.of(child)
                             + " has a linear entry itself at [" + j + "] (chain of depth 2)");
                 }
             }
-            work.add(new Item(child, it.type, path + "[linear]"));
+            work.add(new Item(child, it.type, it, null, true));
         } else {
-            work.add(new Item(child, it.type.child(), path));
+            work.add(new Item(child, it.type.child(), it, null, false));
         }
         return InvariantResult.HOLDS;
     }
@@ -144,7 +161,8 @@ public final class PageTableIntegrity {
             if (!f.type().isPageTable() || f.typeCount() == 0 || !f.validated()) {
                 continue;
             }
-            for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+            for (int i = s.memory().nextNonZero(mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME;
+                    i = s.memory().nextNonZero(mfn, i + 1)) {
                 Entry e = s.entry(mfn, i);
                 if (!e.present() || !EntryRules.isGuestSlot(f.type(), i) || !s.isFrame(e.frame())) {
                     continue;

@@ -1,6 +1,5 @@
 package org.hybridv.x86;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -45,34 +44,59 @@ public final class PageWalk {
             throw new IllegalArgumentException("linear address " + Hex.of(linear) + " is not canonical; the"
                     + " processor raises #GP before any walk (use translate())");
         }
-        List<VisitedEntry> path = new ArrayList<>(4);
-        Rights rights = Rights.UNRESTRICTED;
+        // Allocation-lean on purpose (hybridv bench, docs/benchmarks.md): the visited entries go into an array that
+        // becomes the immutable path once, the rights are combined as flags (R/W and U/S ANDed, XD ORed, as
+        // Rights.narrowedBy) and the reserved-bit mask common to all levels is computed once.
+        VisitedEntry[] path = new VisitedEntry[4];
+        int n = 0;
+        boolean writable = Rights.UNRESTRICTED.writable();
+        boolean user = Rights.UNRESTRICTED.user();
+        boolean executeDisable = Rights.UNRESTRICTED.executeDisable();
         long tableBase = cpu.cr3().pml4Base();
         long addressMask = addressMask(cpu.maxPhysAddr());
+        long reserved = ReservedBits.common(cpu);
         for (Level level = Level.PML4; level != null; level = level.next()) {
             long entryAddress = tableBase | ((long) level.index(linear) << 3);
             long raw = reader.read(entryAddress);
             if (reader.refused()) {
-                return new Walk(path, Walk.End.READ_REFUSED, null, 0, null);
+                return new Walk(pathOf(path, n), Walk.End.READ_REFUSED, null, 0, null);
             }
             Entry entry = new Entry(raw);
-            path.add(new VisitedEntry(level, entryAddress, entry));
+            path[n++] = new VisitedEntry(level, entryAddress, entry);
             if (!entry.present()) {
-                return new Walk(path, Walk.End.NOT_PRESENT, null, 0, null);
+                return new Walk(pathOf(path, n), Walk.End.NOT_PRESENT, null, 0, null);
             }
-            if (ReservedBits.anySet(level, entry, cpu)) {
-                return new Walk(path, Walk.End.RESERVED_BIT, null, 0, null);
+            if ((raw & ReservedBits.mask(level, entry, reserved)) != 0) {
+                return new Walk(pathOf(path, n), Walk.End.RESERVED_BIT, null, 0, null);
             }
-            rights = rights.narrowedBy(entry);
+            writable &= entry.writable();
+            user &= entry.user();
+            executeDisable |= entry.noExecute();
             if (mapsPage(level, entry)) {
                 PageSize size = level.leafSize();
                 long base = entry.raw() & addressMask & ~size.offsetMask();
-                return new Walk(path, Walk.End.MAPPED, size, base | (linear & size.offsetMask()),
-                        rights.withKeyOf(entry));
+                return new Walk(pathOf(path, n), Walk.End.MAPPED, size, base | (linear & size.offsetMask()),
+                        new Rights(writable, user, executeDisable, entry.protectionKey()));
             }
             tableBase = entry.raw() & addressMask;
         }
         throw new AssertionError("unreachable: the PT level always maps a page");
+    }
+
+    /** The first {@code n} visited entries as an immutable list (which {@link Walk} keeps without copying). */
+    private static List<VisitedEntry> pathOf(VisitedEntry[] path, int n) {
+        switch (n) {
+            case 0:
+                return List.of();
+            case 1:
+                return List.of(path[0]);
+            case 2:
+                return List.of(path[0], path[1]);
+            case 3:
+                return List.of(path[0], path[1], path[2]);
+            default:
+                return List.of(path[0], path[1], path[2], path[3]);
+        }
     }
 
     /**

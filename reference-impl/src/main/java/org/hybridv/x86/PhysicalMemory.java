@@ -15,6 +15,11 @@ import java.util.Arrays;
  * access nobody claims with a master abort, unbacked memory reads as all ones ({@link #UNBACKED_READ}) and drops
  * writes. This is platform behaviour, not SDM behaviour; the reference states it so that every walk has a defined
  * outcome. The frame- and index-based API, by contrast, rejects frames outside memory as API misuse.
+ *
+ * <p>Each written frame also keeps a bitmap of its non-zero words, maintained by every write (one 64-byte copy), so
+ * that enumerating the entries of a paging structure ({@link #nextNonZero}) costs the number of non-zero entries, not
+ * 512 reads: an entry whose word is zero is not present in any format (IA-32e or EPT). The invariants enumerate every
+ * reachable table after every step; this is what makes that affordable.
  */
 public final class PhysicalMemory {
     /** Words per frame: 4096 bytes / 8 bytes (SDM 4.5: 512 entries per paging structure). */
@@ -30,10 +35,24 @@ public final class PhysicalMemory {
     private static final int CHUNK = 1 << CHUNK_SHIFT;
 
     private final int frameCount;
-    /** chunks[c][f] is frame (c*64 + f), or null when that frame was never written (all zeroes). */
-    private final long[][][] chunks;
+    /**
+     * One written frame: its words and the bitmap of the non-zero ones (bit i of nonZero[i / 64] is set iff words[i]
+     * != 0). Never mutated once it is part of a memory.
+     */
+    private static final class Frame {
+        final long[] words;
+        final long[] nonZero;
 
-    private PhysicalMemory(int frameCount, long[][][] chunks) {
+        Frame(long[] words, long[] nonZero) {
+            this.words = words;
+            this.nonZero = nonZero;
+        }
+    }
+
+    /** chunks[c][f] is frame (c*64 + f), or null when that frame was never written (all zeroes). */
+    private final Frame[][] chunks;
+
+    private PhysicalMemory(int frameCount, Frame[][] chunks) {
         this.frameCount = frameCount;
         this.chunks = chunks;
     }
@@ -41,7 +60,7 @@ public final class PhysicalMemory {
     /** A memory of {@code frameCount} zero-filled frames; 1 ≤ frameCount ≤ {@link #MAX_FRAMES}. */
     public static PhysicalMemory ofFrames(int frameCount) {
         Checks.inRange("frameCount", frameCount, 1, MAX_FRAMES);
-        return new PhysicalMemory(frameCount, new long[(frameCount + CHUNK - 1) >>> CHUNK_SHIFT][][]);
+        return new PhysicalMemory(frameCount, new Frame[(frameCount + CHUNK - 1) >>> CHUNK_SHIFT][]);
     }
 
     public int frameCount() {
@@ -102,22 +121,58 @@ public final class PhysicalMemory {
         return words == null ? new long[WORDS_PER_FRAME] : words.clone();
     }
 
-    private long[] frameWords(int frame) {
-        long[][] chunk = chunks[frame >>> CHUNK_SHIFT];
+    /**
+     * The index of the first non-zero word of {@code frame} at or after {@code from} (0..512), or
+     * {@link #WORDS_PER_FRAME} if there is none. Enumerates the possibly present entries of a paging structure:
+     * {@code for (int i = m.nextNonZero(f, 0); i < WORDS_PER_FRAME; i = m.nextNonZero(f, i + 1))} visits exactly the
+     * indices whose word is non-zero, in increasing order.
+     */
+    public int nextNonZero(long frame, int from) {
+        checkFrame(frame);
+        Checks.inRange("from", from, 0, WORDS_PER_FRAME);
+        Frame f = frameOf((int) frame);
+        if (f == null) {
+            return WORDS_PER_FRAME;
+        }
+        for (int w = from >>> 6; w < f.nonZero.length; w++) {
+            long bits = f.nonZero[w];
+            if (w == from >>> 6) {
+                bits &= -1L << (from & 63);
+            }
+            if (bits != 0) {
+                return (w << 6) + Long.numberOfTrailingZeros(bits);
+            }
+        }
+        return WORDS_PER_FRAME;
+    }
+
+    private Frame frameOf(int frame) {
+        Frame[] chunk = chunks[frame >>> CHUNK_SHIFT];
         return chunk == null ? null : chunk[frame & (CHUNK - 1)];
     }
 
+    private long[] frameWords(int frame) {
+        Frame f = frameOf(frame);
+        return f == null ? null : f.words;
+    }
+
     private PhysicalMemory store(int frame, int index, long value) {
-        long[] old = frameWords(frame);
-        if ((old == null ? 0L : old[index]) == value) {
+        Frame old = frameOf(frame);
+        if ((old == null ? 0L : old.words[index]) == value) {
             return this;
         }
-        long[][][] newChunks = chunks.clone();
+        Frame[][] newChunks = chunks.clone();
         int c = frame >>> CHUNK_SHIFT;
-        long[][] chunk = newChunks[c] == null ? new long[CHUNK][] : newChunks[c].clone();
-        long[] words = old == null ? new long[WORDS_PER_FRAME] : old.clone();
+        Frame[] chunk = newChunks[c] == null ? new Frame[CHUNK] : newChunks[c].clone();
+        long[] words = old == null ? new long[WORDS_PER_FRAME] : old.words.clone();
+        long[] nonZero = old == null ? new long[WORDS_PER_FRAME >>> 6] : old.nonZero.clone();
         words[index] = value;
-        chunk[frame & (CHUNK - 1)] = words;
+        if (value != 0) {
+            nonZero[index >>> 6] |= 1L << (index & 63);
+        } else {
+            nonZero[index >>> 6] &= ~(1L << (index & 63));
+        }
+        chunk[frame & (CHUNK - 1)] = new Frame(words, nonZero);
         newChunks[c] = chunk;
         return new PhysicalMemory(frameCount, newChunks);
     }

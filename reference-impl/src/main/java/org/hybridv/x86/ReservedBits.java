@@ -37,7 +37,17 @@ public final class ReservedBits {
      * table of the SDM applies at the PDPT and PD levels.
      */
     public static long mask(Level level, Entry entry, CpuState cpu) {
-        long m = aboveMaxPhysAddr(cpu.maxPhysAddr()) | executeDisable(cpu.efer());
+        return mask(level, entry, common(cpu));
+    }
+
+    /** The part of the mask that is the same at every level: bits above MAXPHYADDR, and XD when EFER.NXE = 0. */
+    public static long common(CpuState cpu) {
+        return aboveMaxPhysAddr(cpu.maxPhysAddr()) | executeDisable(cpu.efer());
+    }
+
+    /** {@link #mask(Level, Entry, CpuState)} given {@link #common} of the CPU state (computed once per walk). */
+    public static long mask(Level level, Entry entry, long common) {
+        long m = common;
         switch (level) {
             case PML4 -> m |= PML4E_PS;
             case PDPT -> m |= entry.pageSize() ? PDPTE_1G_LOW : 0;

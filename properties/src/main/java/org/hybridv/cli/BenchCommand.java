@@ -1,0 +1,121 @@
+package org.hybridv.cli;
+
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.hybridv.bench.FaultTimer;
+import org.hybridv.bench.Harness;
+import org.hybridv.bench.Workloads;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code hybridv bench}: the performance figures of issue 8 on one thread — 4-level walks/s, 2-D (EPT) walks/s,
+ * actions/s of the 3-domain hypervisor system with I1, I2, I6, I7 checked after every action, actions/s of the hybrid
+ * kernel in lockstep with I1–I8 checked, and (once a {@link FaultTimer} exists) per fault the median time to first
+ * failure. Warm-up rounds, then measured rounds; the median and the min–max spread. The layout is fixed: the numbers
+ * vary from run to run, the lines do not. How each figure is measured: docs/benchmarks.md.
+ */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        header = "Measure walks/s, 2-D walks/s and checked actions/s on one thread.",
+        description = {"Runs each workload on one thread: warm-up rounds (not reported), then measured rounds; prints"
+                + " the median rate per CPU-second of the thread and the spread (min–max) over the rounds, the median"
+                + " rate per wall-clock second, and whether the targets of issue 8 are met (4-level walks >="
+                + " 5,000,000/s; hypervisor actions with invariants >= 10,000/s).",
+            "Deterministic workloads: the action runs are generated from a seeded stream (--seed).",
+            "See docs/benchmarks.md."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10"})
+final class BenchCommand implements Callable<Integer> {
+    /** Target of issue 8: 4-level walks per second on one core. */
+    static final double WALK_TARGET = 5_000_000;
+    /** Target of issue 8: actions per second with invariants checked on the 3-domain system. */
+    static final double ACTION_TARGET = 10_000;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--quick", description = "2 warm-up rounds and short rounds (a smoke run; noisy).")
+    boolean quick;
+
+    @CommandLine.Option(names = "--rounds", paramLabel = "N",
+            description = "Measured rounds per workload (default: 5, or 3 with --quick).")
+    Integer rounds;
+
+    @CommandLine.Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed of the generated action runs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        int measured = rounds != null ? rounds : quick ? 3 : 5;
+        if (measured < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
+        }
+        int warmups = quick ? 2 : 3;
+        long roundNanos = quick ? 200_000_000L : 1_000_000_000L;
+        Harness h = new Harness(warmups, measured, roundNanos);
+
+        out.printf(Locale.ROOT, "hybridv bench: 1 thread, %d warm-up round(s), %d measured round(s) of ~%d ms;"
+                + " median per CPU-second of the thread (min–max), and per wall-clock second%n", warmups, measured,
+                roundNanos / 1_000_000);
+        out.printf(Locale.ROOT, "machine: %d processors, Java %s, load average %s%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadAverage());
+        out.flush();
+
+        Workloads.FourLevel four = new Workloads.FourLevel();
+        Harness.Result walks = h.measure("4-level walks (PageWalk.walk, 4 KiB leaf)", 1,
+                () -> four.walk().physical());
+        print(out, walks, "walks/s");
+        print(out, h.measure("4-level accesses, TLB miss (Processor.access)", 1,
+                () -> four.access().machine().tlb().entries().size()), "accesses/s");
+        Workloads.TwoD twoD = new Workloads.TwoD();
+        print(out, h.measure("2-D walks (EPT guest read, TLB miss)", 1,
+                () -> twoD.access().processor().machine().tlb().entries().size()), "walks/s");
+        Workloads.HypervisorActions hv = new Workloads.HypervisorActions(seed, quick ? 100 : 300);
+        Harness.Result actions = h.measure("hypervisor actions, I1 I2 I6 I7 after each (3 domains)", hv.actions,
+                hv::runAll);
+        print(out, actions, "actions/s");
+        Workloads.HybridActions hy = new Workloads.HybridActions(seed, quick ? 20 : 60);
+        print(out, h.measure("hybrid lockstep actions, I1-I8 after each", hy.actions, hy::runAll), "actions/s");
+
+        Optional<FaultTimer> timer = FaultTimer.find();
+        if (timer.isEmpty()) {
+            out.println("faults, median time to first failure over " + FaultTimer.SEEDS + " seeds: not available"
+                    + " (no FaultTimer registered yet)");
+        } else {
+            List<FaultTimer.Timing> ts = timer.get().medianTimeToFirstFailure(quick);
+            out.println("faults, median time to first failure over " + FaultTimer.SEEDS + " seeds:");
+            for (FaultTimer.Timing t : ts) {
+                out.printf(Locale.ROOT, "  %-56s %8.3f s  (caught %d of %d)%n", t.fault(), t.medianSeconds(),
+                        t.caught(), t.seeds());
+            }
+        }
+        String note = quick ? " (--quick: indicative only)" : "";
+        out.printf(Locale.ROOT, "target 4-level walks >= %,.0f/s: %s%s%n", WALK_TARGET,
+                walks.median() >= WALK_TARGET ? "met" : "NOT met", note);
+        out.printf(Locale.ROOT, "target hypervisor actions >= %,.0f/s: %s%s%n", ACTION_TARGET,
+                actions.median() >= ACTION_TARGET ? "met" : "NOT met", note);
+        out.printf(Locale.ROOT, "load average after: %s%n", loadAverage());
+        if (h.sink() == 42) {
+            out.println();
+        }
+        return 0;
+    }
+
+    private static void print(PrintWriter out, Harness.Result r, String unit) {
+        out.printf(Locale.ROOT, "%-56s %,14.0f %-10s (%,.0f–%,.0f, spread %.1f%%; wall %,.0f/s)%n", r.name(),
+                r.median(), unit, r.min(), r.max(), r.spreadPercent(), r.wallMedian());
+        out.flush();
+    }
+
+    static String loadAverage() {
+        double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", l);
+    }
+}

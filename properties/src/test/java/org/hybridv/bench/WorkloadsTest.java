@@ -1,0 +1,60 @@
+package org.hybridv.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.hybridv.cli.Cli;
+import org.hybridv.x86.Walk;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What {@code hybridv bench} and the JMH benchmarks measure still exists and is what they say (each workload checks
+ * its own set-up when built), without timing anything: {@code mvn verify} runs no benchmark.
+ */
+class WorkloadsTest {
+
+    @Test
+    @DisplayName("the workloads build and do their work: a mapped 4-level walk, a TLB fill, a 2-D walk, checked runs")
+    void workloadsWork() {
+        Workloads.FourLevel four = new Workloads.FourLevel();
+        assertThat(four.walk().end()).isEqualTo(Walk.End.MAPPED);
+        assertThat(four.walk().path()).hasSize(4);
+        assertThat(four.access().machine().tlb().entries()).hasSize(1);
+        assertThat(new Workloads.TwoD().access().processor().machine().tlb().entries()).hasSize(1);
+        Workloads.HypervisorActions hv = new Workloads.HypervisorActions(1, 5);
+        assertThat(hv.actions).isPositive();
+        hv.runAll();
+        Workloads.HybridActions hy = new Workloads.HybridActions(1, 2);
+        assertThat(hy.actions).isPositive();
+        hy.runAll();
+    }
+
+    @Test
+    @DisplayName("the same seed gives the same runs")
+    void deterministic() {
+        assertThat(new Workloads.HypervisorActions(3, 20).runs.toString())
+                .isEqualTo(new Workloads.HypervisorActions(3, 20).runs.toString());
+        assertThat(new Workloads.HybridActions(3, 5).runs).isEqualTo(new Workloads.HybridActions(3, 5).runs);
+    }
+
+    @Test
+    @DisplayName("the harness reports the median and spread of its rounds")
+    void harness() {
+        Harness h = new Harness(1, 3, 1_000_000L);
+        long[] x = {0};
+        Harness.Result r = h.measure("count", 10, () -> ++x[0]);
+        assertThat(r.rounds()).isEqualTo(3);
+        assertThat(r.min()).isPositive().isLessThanOrEqualTo(r.median());
+        assertThat(r.median()).isLessThanOrEqualTo(r.max());
+        assertThat(r.wallMedian()).isPositive();
+    }
+
+    @Test
+    @DisplayName("hybridv bench is a registered command; --rounds 0 is unusable input")
+    void command() {
+        Cli.Result help = Cli.run("bench", "--help");
+        assertThat(help.exit()).as(help.all()).isZero();
+        assertThat(help.out()).contains("--quick", "--rounds");
+        assertThat(Cli.run("bench", "--rounds", "0").exit()).isEqualTo(2);
+    }
+}

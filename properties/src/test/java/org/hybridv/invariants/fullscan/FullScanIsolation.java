@@ -1,0 +1,133 @@
+package org.hybridv.invariants.fullscan;
+
+import org.hybridv.invariants.InvariantResult;
+
+import org.hybridv.ept.Eptp;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.TlbEntry;
+import org.hybridv.xen.Domain;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.Vcpu;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * I1 FullScanIsolation: no translation usable by a domain reaches a frame it does not own, or a hypervisor frame. Usable
+ * translations: in direct mode, every leaf of the tables from each vCPU's base pointer ({@code guest_table}, which
+ * its CR3 holds); in HAP mode, every leaf of its EPT (built from the p2m, HAP-1/HAP-2: the guest's own tables only
+ * choose among guest frames the EPT maps); in shadow mode, every shadow tree (SH-1: the hardware CR3 is the shadow
+ * root; every table frame reached is a hypervisor-owned shadow table of that vCPU, every leaf frame the domain's own);
+ * in every mode, every TLB entry tagged with one of its VPIDs.
+ */
+public final class FullScanIsolation {
+    private FullScanIsolation() {}
+
+    public static InvariantResult check(XenMachine m) {
+        FrameTable frames = m.frames();
+        for (Domain d : m.domains().values()) {
+            if (d.mode() == MmuMode.DIRECT) {
+                for (Vcpu v : d.vcpus()) {
+                    Long root = m.guestTables().get(v.id());
+                    if (root == null) {
+                        continue;
+                    }
+                    for (FullScanGuestMappings.Mapping map : FullScanGuestMappings.paging(m.memory(), root)) {
+                        String bad = notOwned(frames, map.frame(), d.id());
+                        if (bad != null) {
+                            return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " (CR3 "
+                                    + Hex.of(root) + "): linear " + map + " reaches " + bad + " (L1-2, LN-3)");
+                        }
+                    }
+                }
+            }
+            if (d.mode() == MmuMode.SHADOW) {
+                for (Vcpu v : d.vcpus()) {
+                    String bad = shadow(m, d, v);
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " shadow: " + bad
+                                + " (SH-1)");
+                    }
+                }
+            }
+            if (d.mode() == MmuMode.HAP) {
+                for (FullScanGuestMappings.Mapping map : FullScanGuestMappings.ept(m.memory(), new Eptp(d.eptp()))) {
+                    String bad = notOwned(frames, map.frame(), d.id());
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d.id() + " EPT: guest-physical " + map
+                                + " reaches " + bad + " (HAP-1, HAP-2)");
+                    }
+                }
+            }
+        }
+        for (TlbEntry e : m.processor().machine().tlb().entries()) {
+            int d = m.domainOfVpid(e.tag().vpid());
+            if (d < 0) {
+                continue;
+            }
+            long first = e.physicalBase() >>> 12;
+            long n = e.pageSize().bytes() >>> 12;
+            for (long f = first; f < first + n && f < frames.size(); f++) {
+                String bad = notOwned(frames, f, d);
+                if (bad != null) {
+                    return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid() + " ("
+                            + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase()) + " → frame "
+                            + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)");
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /** Null if the shadow tree of shadow-mode vCPU {@code v} is isolated, otherwise what is wrong. */
+    static String shadow(XenMachine m, Domain d, Vcpu v) {
+        if (!v.shadow().active()) {
+            return "no shadow root";
+        }
+        long hw = v.vmcs().guest().cpu().cr3().pml4Frame();
+        if (hw != v.shadow().root()) {
+            return "the hardware CR3 " + Hex.of(hw) + " is not the shadow root " + Hex.of(v.shadow().root());
+        }
+        java.util.List<Long> tables = new java.util.ArrayList<>();
+        java.util.List<FullScanShadowIntegrity.Leaf> leaves = FullScanShadowIntegrity.leaves(m.memory(), v.shadow().root(), tables);
+        for (long t : tables) {
+            boolean mine = t == v.shadow().root() || v.shadow().tables().contains(t);
+            if (!mine || !m.frames().contains(t) || m.frames().get(t).owner() != FrameInfo.XEN) {
+                return "table frame " + Hex.of(t) + " is not one of its hypervisor-owned shadow tables"
+                        + (m.frames().contains(t) ? ": " + m.frames().get(t) : "");
+            }
+        }
+        for (FullScanShadowIntegrity.Leaf l : leaves) {
+            String bad = notOwned(m.frames(), l.frame(), d.id());
+            if (bad != null) {
+                return "linear " + Hex.of(l.linear()) + " via " + l.path() + " reaches frame " + Hex.of(l.frame())
+                        + ", " + bad;
+            }
+        }
+        return null;
+    }
+
+    static String vcpuOf(XenMachine m, int vpid) {
+        for (Domain d : m.domains().values()) {
+            for (Vcpu v : d.vcpus()) {
+                if (v.vpid() == vpid) {
+                    return v.id().toString();
+                }
+            }
+        }
+        return "no vCPU";
+    }
+
+    /** Null if {@code mfn} is a frame owned by {@code d}, otherwise what it is. */
+    static String notOwned(FrameTable frames, long mfn, int d) {
+        if (!frames.contains(mfn)) {
+            return "a frame beyond RAM";
+        }
+        FrameInfo f = frames.get(mfn);
+        if (f.owner() == d) {
+            return null;
+        }
+        return f.owner() == FrameInfo.XEN ? "a hypervisor frame " + f : "a frame of " + FrameInfo.ownerName(f.owner())
+                + " " + f;
+    }
+}

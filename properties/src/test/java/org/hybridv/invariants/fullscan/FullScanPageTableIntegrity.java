@@ -1,0 +1,186 @@
+package org.hybridv.invariants.fullscan;
+
+import org.hybridv.invariants.InvariantResult;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.xen.DirectPagingState;
+import org.hybridv.xen.EntryRules;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.PageType;
+import org.hybridv.xen.VcpuId;
+
+/**
+ * I2 (direct mode), the structural part: every frame reachable as a page table from a vCPU's base pointer or from a
+ * pin has the type of the level it is reached at and is validated (TYP-4), and every entry of such a table obeys the
+ * entry rules; in particular no L1 entry maps a page-table frame writable (TYP-1, L1-3) and every linear entry is
+ * read-only and one level deep (LIN-1, LIN-4). With no superpages (SP-1) the rights of a translation are the AND of
+ * the entries' RW along the walk, so these checks imply that no translation through these tables grants write access
+ * to a page-table frame. A second check, {@link #referenceCounts}, recomputes every count from the tables (TYP-4,
+ * OWN-3). Cost: one pass over the reachable tables (512 entries each).
+ */
+public final class FullScanPageTableIntegrity {
+    private FullScanPageTableIntegrity() {}
+
+    private record Item(long mfn, PageType type, String path) {}
+
+    /** I2 over {@code s}: "holds", or the first violation with frame, level, index, entry and the path to it. */
+    public static InvariantResult check(DirectPagingState s) {
+        Deque<Item> work = new ArrayDeque<>();
+        for (Map.Entry<VcpuId, Long> root : s.guestTables().entrySet()) {
+            work.add(new Item(root.getValue(), PageType.L4, "base pointer of " + root.getKey()));
+        }
+        for (long mfn = 0; mfn < s.frames().size(); mfn++) {
+            FrameInfo f = s.frame(mfn);
+            if (f.pinned()) {
+                work.add(new Item(mfn, f.type(), "pin"));
+            }
+        }
+        Set<String> seen = new HashSet<>();
+        while (!work.isEmpty()) {
+            Item it = work.poll();
+            if (!seen.add(it.mfn + ":" + it.type)) {
+                continue;
+            }
+            FrameInfo f = s.frame(it.mfn);
+            String where = it.type + " " + Hex.of(it.mfn) + " (reached from " + it.path + ")";
+            if (!it.type.isPageTable() || f.type() != it.type || f.typeCount() == 0 || !f.validated()) {
+                return new InvariantResult.Violated("TYP-4", where + " is " + f + ", not a validated " + it.type);
+            }
+            for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+                Entry e = s.entry(it.mfn, i);
+                String at = it.type + " " + Hex.of(it.mfn) + "[" + i + "] = " + e + " (reached from " + it.path + ")";
+                if (!EntryRules.isGuestSlot(it.type, i)) {
+                    if (e.present()) {
+                        return new InvariantResult.Violated("SLOT-1", at + ": Xen's L4 slots must stay empty");
+                    }
+                    continue;
+                }
+                if (!e.present()) {
+                    continue;
+                }
+                InvariantResult r = it.type == PageType.L1 ? l1Entry(s, f, e, at) : lnEntry(s, it, f, e, at, work);
+                if (!r.holds()) {
+                    return r;
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, String at) {
+        if (EntryRules.l1DisallowedFlags(e) != 0) {
+            return new InvariantResult.Violated("L1-1", at + ": disallowed flags");
+        }
+        if (!s.isFrame(e.frame())) {
+            return new InvariantResult.Violated("L1-4", at + ": maps a frame that is not RAM");
+        }
+        FrameInfo target = s.frame(e.frame());
+        if (target.owner() != table.owner()) {
+            return new InvariantResult.Violated("L1-2", at + ": maps a frame of "
+                    + FrameInfo.ownerName(target.owner()) + " from a table of " + FrameInfo.ownerName(table.owner()));
+        }
+        if (e.writable() && (target.type() != PageType.WRITABLE || target.typeCount() == 0)) {
+            return new InvariantResult.Violated("TYP-1", at + ": writable mapping of frame " + Hex.of(e.frame())
+                    + " which is " + target);
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static InvariantResult lnEntry(DirectPagingState s, Item it, FrameInfo table, Entry e, String at,
+            Deque<Item> work) {
+        if (EntryRules.lnDisallowedFlags(e) != 0) {
+            return new InvariantResult.Violated((e.raw() & EntryRules.PSE) != 0 && it.type != PageType.L4 ? "SP-1"
+                    : "LN-1", at + ": disallowed flags");
+        }
+        long child = e.frame();
+        if (child == it.mfn) {
+            return e.writable() ? new InvariantResult.Violated("LIN-1", at + ": writable self-map")
+                    : InvariantResult.HOLDS;
+        }
+        if (!s.isFrame(child) || s.frame(child).owner() != table.owner()) {
+            return new InvariantResult.Violated("LN-3", at + ": references a frame not of "
+                    + FrameInfo.ownerName(table.owner()));
+        }
+        FrameInfo c = s.frame(child);
+        String path = it.path + " → " + it.type + " " + Hex.of(it.mfn);
+        if (c.type() == it.type) {
+            if (e.writable()) {
+                return new InvariantResult.Violated("LIN-1", at + ": writable linear entry");
+            }
+            for (int j = 0; j < PhysicalMemory.WORDS_PER_FRAME; j++) {
+                Entry g = s.entry(child, j);
+                if (EntryRules.isGuestSlot(it.type, j) && g.present() && g.frame() != child && s.isFrame(g.frame())
+                        && s.frame(g.frame()).type() == it.type && s.frame(g.frame()).typeCount() > 0) {
+                    return new InvariantResult.Violated("LIN-4", at + ": linear target " + Hex.of(child)
+                            + " has a linear entry itself at [" + j + "] (chain of depth 2)");
+                }
+            }
+            work.add(new Item(child, it.type, path + "[linear]"));
+        } else {
+            work.add(new Item(child, it.type.child(), path));
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /**
+     * TYP-4 / OWN-3 bookkeeping: every general count, type count and linear count equals what the validated tables,
+     * the pins and the base pointers hold — a present L1 entry one general reference (plus a WRITABLE type reference
+     * if RW), a non-self L2–L4 entry one of each (and ±1 linear count when same-level), a pin and a base pointer one
+     * of each. A self-map holds nothing (LIN-3).
+     */
+    public static InvariantResult referenceCounts(DirectPagingState s) {
+        Map<Long, int[]> expected = new HashMap<>();
+        for (long mfn = 0; mfn < s.frames().size(); mfn++) {
+            FrameInfo f = s.frame(mfn);
+            if (f.pinned()) {
+                add(expected, mfn, 1, 1, 0);
+            }
+            if (!f.type().isPageTable() || f.typeCount() == 0 || !f.validated()) {
+                continue;
+            }
+            for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+                Entry e = s.entry(mfn, i);
+                if (!e.present() || !EntryRules.isGuestSlot(f.type(), i) || !s.isFrame(e.frame())) {
+                    continue;
+                }
+                if (f.type() == PageType.L1) {
+                    add(expected, e.frame(), 1, e.writable() ? 1 : 0, 0);
+                } else if (e.frame() != mfn) {
+                    boolean linear = s.frame(e.frame()).type() == f.type();
+                    add(expected, e.frame(), 1, 1, linear ? -1 : 0);
+                    if (linear) {
+                        add(expected, mfn, 0, 0, 1);
+                    }
+                }
+            }
+        }
+        for (long root : s.guestTables().values()) {
+            add(expected, root, 1, 1, 0);
+        }
+        for (long mfn = 0; mfn < s.frames().size(); mfn++) {
+            FrameInfo f = s.frame(mfn);
+            int[] x = expected.getOrDefault(mfn, new int[3]);
+            if (f.count() != x[0] || f.typeCount() != x[1] || f.linearCount() != x[2]) {
+                return new InvariantResult.Violated("TYP-4", "frame " + Hex.of(mfn) + " is " + f
+                        + " but the tables, pins and base pointers hold count " + x[0] + ", type count " + x[1]
+                        + ", linear count " + x[2]);
+            }
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static void add(Map<Long, int[]> m, long mfn, int count, int typeCount, int linear) {
+        int[] x = m.computeIfAbsent(mfn, k -> new int[3]);
+        x[0] += count;
+        x[1] += typeCount;
+        x[2] += linear;
+    }
+}

@@ -1,0 +1,156 @@
+package org.hybridv.invariants.fullscan;
+
+import org.hybridv.invariants.InvariantResult;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.hybridv.ept.Eptp;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.Hex;
+import org.hybridv.x86.PageSize;
+import org.hybridv.x86.TlbEntry;
+import org.hybridv.xen.Domain;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.Vcpu;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * I6 TLB coherence: no TLB entry grants more than the current tables allow once the hypervisor has relied on the
+ * change. The checkable form, over one state (no history needed), for every TLB entry tagged with the VPID of a vCPU
+ * of domain d:
+ * <ol>
+ * <li><b>TLB-1</b> — if it is writable, its frame is not of a page-table type (a stale writable entry to a frame
+ * that became a page table must have been flushed by the type change);</li>
+ * <li><b>TLB-3 (ownership)</b> — its frame is owned by d (a stale entry may never reach a frame d no longer
+ * owns);</li>
+ * <li><b>MU-5 / TLB-3 (direct mode, non-global entries)</b> — a fresh walk of the vCPU's current base pointer
+ * ({@code guest_table}, its CR3) for the entry's linear address finds the L4, L3 and L2 entries present and at least
+ * as permissive (RW if the entry is writable, U/S if it is a user entry). Only the L1 level may be stale (TLB-7: the
+ * guest is responsible for its own L1 PTE changes and flushes them with INVLPG / MMUEXT ops); every change of an
+ * L2–L4 entry is followed by a flush of the domain's VPIDs (MU-5) and every base change by a non-global flush of the
+ * vCPU's context (MX-3/TLB-4), so an entry that contradicts the current L2–L4 levels is one the hypervisor should
+ * have flushed. Global entries legitimately survive a CR3 load (SDM 4.10.4.1), so for them only (1) and (2) are
+ * checked;</li>
+ * <li><b>HAP-1 (HAP mode)</b> — its frame is a leaf of the domain's current EPT, writable there if the entry is
+ * writable (the guest's own tables are the guest's business; the EPT's are the hypervisor's).</li>
+ * <li><b>SH-4 (shadow mode)</b> — {@link FullScanShadowIntegrity#tlb}: the entry is backed by the vCPU's current shadow
+ * leaf for its linear address (same frame, no more rights: RW, U/S, executable) — a shadow drop (CR3 load, INVLPG,
+ * guest page-table write) that did not flush is caught. The shadow tables themselves are checked against the guest's
+ * tables by {@link FullScanShadowIntegrity#check} (SH-2), so TLB ⊆ shadow ⊆ guest ∩ p2m.</li>
+ * </ol>
+ * So this one call is the full I6 for all three MMU modes. Cost: one pass over the TLB; per direct-mode entry three
+ * memory reads; per HAP domain one EPT enumeration; per shadow-mode entry one shadow walk.
+ */
+public final class FullScanTlbCoherence {
+    private FullScanTlbCoherence() {}
+
+    public static InvariantResult check(XenMachine m) {
+        Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
+        for (TlbEntry e : m.processor().machine().tlb().entries()) {
+            int vpid = e.tag().vpid();
+            int d = m.domainOfVpid(vpid);
+            if (d < 0) {
+                continue;
+            }
+            Domain dom = m.domain(d);
+            Vcpu v = vcpuOfVpid(dom, vpid);
+            String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") TLB entry linear " + Hex.of(e.linearBase())
+                    + " → frame " + Hex.of(e.physicalBase() >>> 12) + (e.rights().writable() ? " writable" : " read-only")
+                    + (e.global() ? " global" : "");
+            boolean writable = e.rights().writable() && (e.stage2() & 2) != 0;
+            long first = e.physicalBase() >>> 12;
+            long n = e.pageSize().bytes() >>> 12;
+            for (long f = first; f < first + n; f++) {
+                if (!m.frames().contains(f)) {
+                    return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is beyond RAM");
+                }
+                FrameInfo fi = m.frames().get(f);
+                if (writable && fi.type().isPageTable() && fi.typeCount() > 0) {
+                    return new InvariantResult.Violated("TLB-1", who + ": writable, but frame " + Hex.of(f)
+                            + " is now a page table " + fi + " — the type change did not flush the stale writable"
+                            + " translation");
+                }
+                if (fi.owner() != d) {
+                    return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is not d" + d
+                            + "'s but " + fi + " — a stale entry to a frame the domain no longer owns");
+                }
+            }
+            if (dom.mode() == MmuMode.DIRECT && !e.global()) {
+                Long root = m.guestTables().get(v.id());
+                if (root == null) {
+                    return new InvariantResult.Violated("MX-3", who + ": the vCPU has no base pointer, yet a"
+                            + " non-global entry survived");
+                }
+                InvariantResult r = upperLevels(m, root, e, who);
+                if (!r.holds()) {
+                    return r;
+                }
+            }
+            if (dom.mode() == MmuMode.HAP) {
+                Map<Long, Boolean> leaves = eptLeaves.computeIfAbsent(d, k -> eptLeaves(m, dom));
+                for (long f = first; f < first + n; f++) {
+                    Boolean w = leaves.get(f);
+                    if (w == null) {
+                        return new InvariantResult.Violated("HAP-1", who + ": frame " + Hex.of(f)
+                                + " is not mapped by d" + d + "'s EPT (EPTP " + Hex.of(dom.eptp()) + ")");
+                    }
+                    if (writable && !w) {
+                        return new InvariantResult.Violated("HAP-1", who + ": writable, but d" + d
+                                + "'s EPT maps frame " + Hex.of(f) + " read-only");
+                    }
+                }
+            }
+        }
+        return FullScanShadowIntegrity.tlb(m);
+    }
+
+    /** The L4..(leaf level + 1) entries of the current walk must be present and allow the entry's rights. */
+    private static InvariantResult upperLevels(XenMachine m, long root, TlbEntry e, String who) {
+        int leafLevel = e.pageSize() == PageSize.SIZE_4K ? 1 : e.pageSize() == PageSize.SIZE_2M ? 2 : 3;
+        long table = root;
+        for (int level = 4; level > leafLevel; level--) {
+            int index = (int) ((e.linearBase() >>> (12 + 9 * (level - 1))) & 0x1FF);
+            if (table < 0 || table >= m.memory().frameCount()) {
+                return new InvariantResult.Violated("MU-5", who + ": the walk from CR3 " + Hex.of(root)
+                        + " leaves RAM at L" + level + " (table " + Hex.of(table) + ")");
+            }
+            Entry x = new Entry(m.memory().read(table, index));
+            String at = "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+            if (!x.present()) {
+                return new InvariantResult.Violated("MU-5", who + ": the current " + at
+                        + " is not present — the entry derives from an old L2–L4 entry the hypervisor did not flush"
+                        + " (MU-5/TLB-3)");
+            }
+            if (e.rights().writable() && !x.writable()) {
+                return new InvariantResult.Violated("MU-5", who + ": writable, but the current " + at
+                        + " is read-only — stale since an L2–L4 update that was not flushed (MU-5/TLB-3)");
+            }
+            if (e.rights().user() && !x.user()) {
+                return new InvariantResult.Violated("MU-5", who + ": user-accessible, but the current " + at
+                        + " is supervisor-only — stale since an L2–L4 update that was not flushed (MU-5/TLB-3)");
+            }
+            table = x.frame();
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    private static Map<Long, Boolean> eptLeaves(XenMachine m, Domain d) {
+        Map<Long, Boolean> out = new HashMap<>();
+        List<FullScanGuestMappings.Mapping> maps = FullScanGuestMappings.ept(m.memory(), new Eptp(d.eptp()));
+        for (FullScanGuestMappings.Mapping map : maps) {
+            out.merge(map.frame(), map.writable(), Boolean::logicalOr);
+        }
+        return out;
+    }
+
+    private static Vcpu vcpuOfVpid(Domain d, int vpid) {
+        for (Vcpu v : d.vcpus()) {
+            if (v.vpid() == vpid) {
+                return v;
+            }
+        }
+        throw new IllegalStateException("no vCPU of d" + d.id() + " has VPID " + vpid);
+    }
+}
