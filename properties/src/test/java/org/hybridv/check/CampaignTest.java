@@ -119,7 +119,7 @@ class CampaignTest {
         assertThat(w2.created()).isFalse();
         assertThat(w2.file()).isEqualTo(w1.file());
         assertThat(w1.file().getFileName().toString()).matches("toy-[0-9a-f]{12}\\.json");
-        assertThat(Files.readString(w1.file())).contains("\"violates\" : \"I0\"").endsWith("\n");
+        assertThat(Files.readString(w1.file())).contains("\"violates\": \"I0\"").endsWith("\n");
         try (var files = Files.list(dir)) {
             assertThat(files.toList()).containsExactly(w1.file());
         }
