@@ -47,6 +47,10 @@ public final class FullScanTlbCoherence {
     private FullScanTlbCoherence() {}
 
     public static InvariantResult check(XenMachine m) {
+        InvariantResult tags = distinctVpids(m);
+        if (!tags.holds()) {
+            return tags;
+        }
         Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
         for (TlbEntry e : m.processor().machine().tlb().entries()) {
             int vpid = e.tag().vpid();
@@ -152,5 +156,21 @@ public final class FullScanTlbCoherence {
             }
         }
         throw new IllegalStateException("no vCPU of d" + d.id() + " has VPID " + vpid);
+    }
+
+    /** The VPID rule as {@code TlbCoherence.distinctVpids} states it (added with the fault catalog). */
+    static InvariantResult distinctVpids(XenMachine m) {
+        Map<Integer, String> seen = new HashMap<>();
+        for (Domain d : m.domains().values()) {
+            for (org.hybridv.xen.Vcpu v : d.vcpus()) {
+                String other = seen.put(v.vpid(), v.id().toString());
+                if (v.vpid() == 0 || other != null) {
+                    return new InvariantResult.Violated("VPID", v.id() + " has VPID " + v.vpid()
+                            + (other != null ? ", which " + other + " also has: each sees the other's TLB entries"
+                                    : ", the host's"));
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
     }
 }

@@ -24,6 +24,14 @@ public final class FullScanTranslationIntegrity {
         if (!structural.holds()) {
             return structural;
         }
+        InvariantResult counts = FullScanPageTableIntegrity.referenceCounts(m.paging());
+        if (!counts.holds()) {
+            return counts;
+        }
+        InvariantResult shadow = FullScanShadowIntegrity.check(m);
+        if (!shadow.holds()) {
+            return shadow;
+        }
         for (Domain d : m.domains().values()) {
             if (d.mode() != MmuMode.DIRECT) {
                 continue;
