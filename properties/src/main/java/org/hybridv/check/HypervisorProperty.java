@@ -69,17 +69,21 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
             step++;
             HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs());
             observer.step(m, op, s);
-            XenMachine post = s.machine();
-            String at = op + " → " + s.outcome() + ": ";
-            Verdict v = first(step, at, new String[] {"I1", "I2", "I6", "I7"}, Isolation.check(post),
-                    TranslationIntegrity.check(post), TlbCoherence.check(post),
-                    ExitCorrectness.check(m, op.vcpu(), op.insn(), s));
+            Verdict v = checkStep(step, m, op, s);
             if (!v.holds()) {
                 return v;
             }
-            m = post;
+            m = s.machine();
         }
         return Verdict.HOLDS;
+    }
+
+    /** I1, I2, I6 on the post-state and I7 on the step ({@code step}: its 1-based index, for the verdict). */
+    public static Verdict checkStep(int step, XenMachine pre, HypervisorCases.Op op, HvStep s) {
+        XenMachine post = s.machine();
+        return first(step, op + " → " + s.outcome() + ": ", new String[] {"I1", "I2", "I6", "I7"},
+                Isolation.check(post), TranslationIntegrity.check(post), TlbCoherence.check(post),
+                ExitCorrectness.check(pre, op.vcpu(), op.insn(), s));
     }
 
     private static Verdict first(int step, String at, String[] names, InvariantResult... results) {

@@ -14,12 +14,7 @@ import org.hybridv.guest.KernelState;
 import org.hybridv.guest.Loader;
 import org.hybridv.guest.Lockstep;
 import org.hybridv.guest.XenPlatform;
-import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.HybridInvariants;
-import org.hybridv.invariants.InvariantResult;
-import org.hybridv.invariants.Isolation;
-import org.hybridv.invariants.TlbCoherence;
-import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
@@ -91,16 +86,11 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             XenMachine pre = ((XenPlatform) l.guest().platform()).machine();
             HvStep s = Hypervisor.run(pre, x.vcpu(), x.insn(), x.regs());
             observer.vcpu(pre, x, s);
-            XenMachine post = s.machine();
-            String at = x + " → " + s.outcome() + ": ";
-            InvariantResult[] rs = {Isolation.check(post), TranslationIntegrity.check(post), TlbCoherence.check(post),
-                ExitCorrectness.check(pre, x.vcpu(), x.insn(), s)};
-            String[] names = {"I1", "I2", "I6", "I7"};
-            for (int i = 0; i < rs.length; i++) {
-                if (rs[i] instanceof InvariantResult.Violated v) {
-                    return new Verdict.Violated(names[i], v.rule(), step, at + v.explanation());
-                }
+            Verdict v = HypervisorProperty.checkStep(step, pre, x, s);
+            if (!v.holds()) {
+                return v;
             }
+            XenMachine post = s.machine();
             l = new Lockstep(new GuestSystem(l.guest().kernel(), new XenPlatform(post, WholeSystemCases.KERNEL)),
                     l.twin(), l.diverged());
         }

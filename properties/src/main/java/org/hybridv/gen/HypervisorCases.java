@@ -85,8 +85,13 @@ public final class HypervisorCases {
     }
 
     private static XenMachine build(org.hybridv.xen.Faults faults) {
-        int max = XenMachine.MAX_PHYS_ADDR;
         XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf)).withFaults(faults);
+        return withD3(withD2(withD1(m)));
+    }
+
+    /** d1: direct mode, frames 0x10–0x2f, its tree L4 0x10 → L3 0x11 → L2 0x12 → L1 0x13, vCPUs K and U. */
+    public static XenMachine withD1(XenMachine m) {
+        int max = XenMachine.MAX_PHYS_ADDR;
         long[] f1 = Domains.range(0x10, 0x2f);
         m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
         m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))
@@ -94,7 +99,12 @@ public final class HypervisorCases {
                 .write(0x13, 5, Entry.table(0x20, true, true)).write(0x13, 6, Entry.table(0x21, false, true))
                 .write(0x13, 7, Entry.table(0x22, true, false)).write(0x13, 8, Entry.table(0x13, false, false)));
         m = done(Domains.addVcpu(m, 1, 1, CpuState.longMode(0x10, max)));
-        m = done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
+        return done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
+    }
+
+    /** d2: HAP, frames 0x30–0x37 (gfn g → 0x30 + g), vCPUs H and HU. */
+    public static XenMachine withD2(XenMachine m) {
+        int max = XenMachine.MAX_PHYS_ADDR;
         Map<Long, Long> p2m = new TreeMap<>();
         for (long g = 0; g < 8; g++) {
             p2m.put(g, 0x30 + g);
@@ -104,7 +114,12 @@ public final class HypervisorCases {
                 true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
                 .write(0x33, 5, Entry.table(0x100, true, true)));
         m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
-        m = done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+        return done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+    }
+
+    /** d3: shadow mode, frames 0x40–0x47 (gfn g → 0x40 + g), its L1 self-mapped at 0x8000, vCPUs S and SU. */
+    public static XenMachine withD3(XenMachine m) {
+        int max = XenMachine.MAX_PHYS_ADDR;
         Map<Long, Long> p2m3 = new TreeMap<>();
         for (long g = 0; g < 8; g++) {
             p2m3.put(g, 0x40 + g);

@@ -2,13 +2,9 @@ package org.hybridv.gen;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.hybridv.guest.BootStage;
 import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.Loader;
-import org.hybridv.x86.CpuState;
-import org.hybridv.x86.Entry;
 import org.hybridv.xen.Domains;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.MmuMode;
@@ -114,40 +110,16 @@ public final class WholeSystemCases {
      * toolstack falls back to {@link #KERNEL_VPID}.
      */
     public static XenMachine machine(MmuMode kernelMode, int adversaries, int vpid, org.hybridv.xen.Faults faults) {
-        int max = XenMachine.MAX_PHYS_ADDR;
         XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf)).withFaults(faults);
         if (adversaries >= 1) {
-            long[] f1 = Domains.range(0x10, 0x2f);
-            m = done(Domains.create(m, 1, MmuMode.DIRECT, f1, Domains.identity(f1)));
-            m = m.withPaging(m.paging().write(0x10, 0, Entry.table(0x11, true, true))
-                    .write(0x11, 0, Entry.table(0x12, true, true)).write(0x12, 0, Entry.table(0x13, true, true))
-                    .write(0x13, 5, Entry.table(0x20, true, true)).write(0x13, 6, Entry.table(0x21, false, true))
-                    .write(0x13, 7, Entry.table(0x22, true, false)).write(0x13, 8, Entry.table(0x13, false, false)));
-            m = done(Domains.addVcpu(m, 1, 1, CpuState.longMode(0x10, max)));
-            m = done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
+            m = HypervisorCases.withD1(m);
         }
         if (adversaries >= 2) {
-            Map<Long, Long> p2m = new TreeMap<>();
-            for (long g = 0; g < 8; g++) {
-                p2m.put(g, 0x30 + g);
-            }
-            m = done(Domains.create(m, 2, MmuMode.HAP, Domains.range(0x30, 0x37), p2m));
-            m = m.withPaging(m.paging().write(0x30, 0, Entry.table(1, true, true)).write(0x31, 0, Entry.table(2,
-                    true, true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
-                    .write(0x33, 5, Entry.table(0x100, true, true)));
-            m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
-            m = done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
+            m = HypervisorCases.withD2(m);
         }
         long[] frames = Domains.range(KERNEL_FIRST, KERNEL_FIRST + KERNEL_FRAMES - 1);
         HvResult asked = Loader.build(m, KERNEL_DOMAIN, kernelMode, frames, vpid);
         return asked instanceof HvResult.Done d ? d.machine()
                 : Loader.addDomain(m, KERNEL_DOMAIN, kernelMode, frames, KERNEL_VPID);
-    }
-
-    private static XenMachine done(HvResult r) {
-        if (!(r instanceof HvResult.Done d)) {
-            throw new IllegalStateException("the generator's machine is invalid: " + r);
-        }
-        return d.machine();
     }
 }

@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.hybridv.guest.Layout;
+import org.hybridv.guest.Loader;
 import org.hybridv.scenario.DecodeContext;
 import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
@@ -26,8 +28,6 @@ import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
-import org.hybridv.guest.Layout;
-import org.hybridv.guest.Loader;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.XenMachine;
 
