@@ -64,6 +64,11 @@ class HypervisorProperties {
             cov.checkPattern("HypercallRefused.*").percentage(p -> p >= 10);
             cov.checkPattern("HypercallRefused XSA-76.*").percentage(p -> p >= 1);
             cov.checkPattern("HypercallRefused MU-1.*").percentage(p -> p >= 1);
+            // mmu_update / mmuext_op / update_va_mapping refused by each direct-paging rule the CI run reaches
+            for (String rule : java.util.List.of("L1-1", "L1-2", "L1-3", "L1-4", "LN-1", "LN-2", "LN-3", "LIN-1",
+                    "LIN-4", "TYP-1", "TYP-2", "SP-1", "SLOT-2", "MX-1", "MX-2", "MX-3", "UVA-1")) {
+                cov.check("HypercallRefused " + rule).percentage(p -> p > 0);
+            }
             cov.checkPattern("Emulated.*").percentage(p -> p >= 1);
             cov.checkPattern("Injected.*").percentage(p -> p >= 1);
             cov.checkPattern("Retired.*").percentage(p -> p >= 1);
