@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         description = {"Executable reference for hybrid virtualization (x86 paging; VMX, EPT and the hypervisor follow).",
             "Replays scenario files (JSON, format " + Scenario.FORMAT + ") against the reference and checks their"
                     + " expectations."},
-        subcommands = {ReplayCommand.class, ValidateCommand.class, OpsCommand.class,
+        subcommands = {ReplayCommand.class, ValidateCommand.class, OpsCommand.class, SpecCommand.class,
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
@@ -36,6 +36,7 @@ import picocli.CommandLine.ScopeType;
             "  hybridv replay -q counterexamples/        only failures and summaries",
             "  hybridv validate my-scenario.json         check a file without running it",
             "  hybridv ops                               list the step operations",
+            "  hybridv spec                              run the Alloy models (docs/spec.md)",
             "",
             "Exit codes: 0 all expectations hold, 1 some do not, 2 unusable input,",
             "70 internal error (a bug in hybridv). Format: docs/scenario-format.md"})
