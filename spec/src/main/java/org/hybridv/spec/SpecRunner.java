@@ -40,6 +40,8 @@ public final class SpecRunner {
     }
 
     private static final Object SOLVER_LOCK = new Object();
+    /** Stack for the solver thread: Kodkod's translation recurses deeply (independent of the JVM's -Xss). */
+    private static final long SOLVER_STACK = 256L << 20;
 
     private SpecRunner() {}
 
@@ -127,8 +129,44 @@ public final class SpecRunner {
         opt.solver = solver;
         opt.skolemDepth = 1;
         opt.originalFilename = world.path();
+        return onSolverThread(
+                () -> TranslateAlloyToKodkod.execute_command(A4Reporter.NOP, world.getAllReachableSigs(), c, opt));
+    }
+
+    /**
+     * Runs {@code work} (a solve, or {@code A4Solution.next()}) on a thread with a large stack, one at a time in this
+     * JVM, and returns its result; an exception it throws is rethrown here.
+     */
+    public static <T> T onSolverThread(java.util.function.Supplier<T> work) {
         synchronized (SOLVER_LOCK) {
-            return TranslateAlloyToKodkod.execute_command(A4Reporter.NOP, world.getAllReachableSigs(), c, opt);
+            Object[] result = new Object[1];
+            RuntimeException[] failure = new RuntimeException[1];
+            Error[] error = new Error[1];
+            Thread t = new Thread(null, () -> {
+                try {
+                    result[0] = work.get();
+                } catch (RuntimeException e) {
+                    failure[0] = e;
+                } catch (Error e) {
+                    error[0] = e;
+                }
+            }, "alloy-solver", SOLVER_STACK);
+            t.start();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while solving", e);
+            }
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+            if (error[0] != null) {
+                throw error[0];
+            }
+            @SuppressWarnings("unchecked")
+            T r = (T) result[0];
+            return r;
         }
     }
 

@@ -64,7 +64,8 @@ public final class Instances {
             current = s;
             visitor.accept(this);
             n++;
-            s = s.next();
+            A4Solution previous = s;
+            s = SpecRunner.onSolverThread(previous::next);
         }
         return new Count(n, !s.satisfiable());
     }
