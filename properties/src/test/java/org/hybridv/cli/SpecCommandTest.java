@@ -65,6 +65,16 @@ class SpecCommandTest {
     }
 
     @Test
+    void scopeRaisesEveryNonExactScope() {
+        Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter", "--scope", "2");
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.out()).as(r.all()).contains("bugMatchWithUsIsSafeForDirect")
+                .contains("2 but 2 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain")
+                .contains("exactly 1 AnyControls, exactly 1 ErrorCode");
+        assertThat(Cli.run("spec", "--scope", "0").exit()).isEqualTo(2);
+    }
+
+    @Test
     void anUnknownModelExitsTwo() {
         Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "nosuch");
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
