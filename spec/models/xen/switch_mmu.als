@@ -161,6 +161,14 @@ assert refusedSwitchChangesNothing {
 }
 check refusedSwitchChangesNothing for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
 
+-- Atomicity (hybrid-design §5): the MMU mode, CR3 and the validated tables change only in a step that is an
+-- accepted switch — a refused SWITCH_MMU, or any other step, leaves them as they were.
+assert modeChangesOnlyByAnAcceptedSwitch {
+  correct implies always ((Vcpu.mode' != Vcpu.mode or Vcpu.cr3' != Vcpu.cr3 or Vcpu.typed' != Vcpu.typed)
+    implies some r: Frame | switchAllowed[r, True] and switchMmu[r])
+}
+check modeChangesOnlyByAnAcceptedSwitch for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
+
 -- Non-vacuity: an accepted switch after which a writable page is reached; a refused one.
 run switchAccepted {
   correct and eventually (Vcpu.mode = Direct and some x: Linear | some (currentTranslation[x]).RW)
