@@ -67,6 +67,7 @@ public final class ModelSources {
         }
         Path src = fs.getPath(RESOURCE_ROOT);
         Path dst = Files.createTempDirectory("hybridv-models");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dst), "hybridv-models-cleanup"));
         try (Stream<Path> s = Files.walk(src)) {
             for (Path p : s.toList()) {
                 Path target = dst.resolve(src.relativize(p).toString());
@@ -78,5 +79,16 @@ public final class ModelSources {
             }
         }
         return dst;
+    }
+
+    /** Removes the extracted copy when the JVM exits (best effort). */
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // best effort: a leftover temporary directory is harmless
+        }
     }
 }
