@@ -29,7 +29,8 @@ import picocli.CommandLine.ScopeType;
             "Replays scenario files (JSON, format " + Scenario.FORMAT + ") against the reference and checks their"
                     + " expectations."},
         subcommands = {CheckCommand.class, ReplayCommand.class, ValidateCommand.class, OpsCommand.class,
-            FaultsCommand.class, ExitsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+            SpecCommand.class, FaultsCommand.class, ExitsCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv check                             every property at campaign budget, the corpus, a report",
@@ -40,6 +41,7 @@ import picocli.CommandLine.ScopeType;
             "  hybridv exits                             the exit table of the hybrid kernel per MMU mode",
             "  hybridv faults                            the kill matrix of the seeded faults",
             "  hybridv bench                             walks/s, actions/s, time to catch each fault",
+            "  hybridv spec                              run the Alloy models (docs/spec.md)",
             "",
             "Exit codes: 0 all expectations hold, 1 some do not, 2 unusable input,",
             "70 internal error (a bug in hybridv). Format: docs/scenario-format.md"})
