@@ -22,6 +22,10 @@ import org.hybridv.scenario.ScenarioSources;
 import org.hybridv.scenario.Scenarios;
 import org.hybridv.scenario.Verdict;
 import org.hybridv.scenario.modules.Modules;
+import org.hybridv.spec.ModelSources;
+import org.hybridv.spec.SpecOptions;
+import org.hybridv.spec.SpecReport;
+import org.hybridv.spec.SpecRunner;
 import org.hybridv.xen.Faults;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,7 +40,8 @@ import picocli.CommandLine.Option;
 @Command(name = "check",
         mixinStandardHelpOptions = true,
         header = "Run every property at campaign budget and replay the corpus; report and exit 0/1/2.",
-        description = {"The main job: every whole-system property (docs/properties.md) at --tries tries from --seed"
+        description = {"The main job: every Alloy command (docs/spec.md), every whole-system property"
+                + " (docs/properties.md) at --tries tries from --seed"
                 + " (split with --shard i/n across CI jobs), each failure shrunk and written as a scenario to --found;"
                 + " then every scenario under the corpus replayed. Prints a summary table; writes report.json and"
                 + " report.md to --report.",
@@ -73,6 +78,9 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--no-replay", description = "Skip the corpus replay.")
     boolean noReplay;
 
+    @Option(names = "--no-spec", description = "Skip the Alloy models.")
+    boolean noSpec;
+
     @Option(names = "--property", description = "Only these properties (repeatable).")
     List<String> only;
 
@@ -105,6 +113,13 @@ final class CheckCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--property: " + e.getMessage());
         }
         Progress progress = new Progress(out, System.console() != null);
+        Optional<SpecReport> alloy = Optional.empty();
+        if (!noSpec) {
+            progress.start("spec: every Alloy command");
+            Path dir = Files.isDirectory(Path.of("spec", "models")) ? Path.of("spec", "models") : ModelSources.bundled();
+            alloy = Optional.of(SpecRunner.run(SpecOptions.all(dir)));
+            progress.done("spec: " + alloy.get().results().size() + " commands");
+        }
         Optional<Long> deadline = time == null ? Optional.empty()
                 : Optional.of(System.nanoTime() + time * 1_000_000_000L);
         Campaign.Config config = new Campaign.Config(seed, tries, sh[0], sh[1], Faults.NONE, deadline);
@@ -129,10 +144,12 @@ final class CheckCommand implements Callable<Integer> {
         long failedReplays = replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count();
         unusable += (int) replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count();
         boolean found = rows.stream().anyMatch(r -> !r.verdict().equals("passed"));
-        int exit = unusable > 0 ? Hybridv.EXIT_UNUSABLE : found || failedReplays > 0 ? 1 : 0;
-        String table = summary(rows, replays.size(), failedReplays, unusable, noReplay, sh, exit);
+        boolean specFailed = alloy.isPresent() && !alloy.get().allMatch();
+        unusable += alloy.map(a -> a.errors().size()).orElse(0);
+        int exit = unusable > 0 ? Hybridv.EXIT_UNUSABLE : found || failedReplays > 0 || specFailed ? 1 : 0;
+        String table = summary(specLine(alloy), rows, replays.size(), failedReplays, unusable, noReplay, sh, exit);
         out.print(table);
-        writeReport(rows, replays, failedReplays, unusable, sh, exit, table);
+        writeReport(rows, replays, failedReplays, unusable, sh, exit, table, alloy);
         out.println("report: " + report.resolve("report.json") + ", " + report.resolve("report.md"));
         return exit;
     }
@@ -175,12 +192,25 @@ final class CheckCommand implements Callable<Integer> {
                 + p.length(f.shrunk()) + " operations)", file);
     }
 
-    private static String summary(List<PropertyRow> rows, int replayed, long failed, int unusable, boolean noReplay,
-            int[] sh, int exit) {
+    /** The Alloy line of the summary: every command against its expect (docs/spec.md). */
+    private static String specLine(Optional<SpecReport> alloy) {
+        if (alloy.isEmpty()) {
+            return "";
+        }
+        SpecReport r = alloy.get();
+        long bad = r.results().stream().filter(x -> !x.matches()).count() + r.errors().size();
+        return String.format("%-20s %-14s %8s  %s%n", "spec (Alloy)", bad == 0 ? "passed" : "FAILED",
+                r.results().size(), bad == 0 ? "every command meets its expect" : bad + " commands do not meet their"
+                        + " expect or do not parse (hybridv spec shows them)");
+    }
+
+    private static String summary(String specRow, List<PropertyRow> rows, int replayed, long failed, int unusable,
+            boolean noReplay, int[] sh, int exit) {
         StringBuilder b = new StringBuilder();
         b.append(System.lineSeparator());
         String fmt = "%-20s %-14s %8s  %s%n";
-        b.append(String.format(fmt, "check", "verdict", "tries", "detail"));
+        b.append(String.format(fmt, "check", "verdict", "runs", "detail"));
+        b.append(specRow);
         for (PropertyRow r : rows) {
             b.append(String.format(fmt, r.name(), r.verdict(), r.tries(), r.detail()));
             if (!r.file().isEmpty()) {
@@ -196,9 +226,17 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private void writeReport(List<PropertyRow> rows, List<Replay> replays, long failed, int unusable, int[] sh,
-            int exit, String table) throws IOException {
+            int exit, String table, Optional<SpecReport> alloy) throws IOException {
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
         doc.put("seed", seed);
+        if (alloy.isPresent()) {
+            ObjectNode sp = doc.putObject("spec");
+            sp.put("commands", alloy.get().results().size());
+            sp.put("mismatched", alloy.get().results().stream().filter(r -> !r.matches()).count());
+            ArrayNode bad = sp.putArray("mismatches");
+            alloy.get().results().stream().filter(r -> !r.matches()).forEach(r -> bad.add(r.toString()));
+            alloy.get().errors().forEach(e -> bad.add(e.toString()));
+        }
         doc.put("tries", tries);
         doc.put("shard", sh[0] + "/" + sh[1]);
         ArrayNode ps = doc.putArray("properties");

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckCommandTest {
     @Test
     void aShortCampaignPassesAndWritesTheReport(@TempDir Path dir) throws Exception {
-        Cli.Result r = Cli.run("check", "--tries", "5", "--no-replay", "--report", dir.toString(), "--found",
+        Cli.Result r = Cli.run("check", "--tries", "5", "--no-replay", "--no-spec", "--report", dir.toString(), "--found",
                 dir.resolve("found").toString());
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).contains("hybrid-kernel", "hypervisor", "whole-system", "passed", "exit 0");
@@ -22,9 +22,9 @@ class CheckCommandTest {
 
     @Test
     void theSameSeedGivesTheSameReport(@TempDir Path dir) throws Exception {
-        Cli.run("check", "--tries", "3", "--no-replay", "--property", "hybrid-kernel", "--report",
+        Cli.run("check", "--tries", "3", "--no-replay", "--no-spec", "--property", "hybrid-kernel", "--report",
                 dir.resolve("a").toString());
-        Cli.run("check", "--tries", "3", "--no-replay", "--property", "hybrid-kernel", "--report",
+        Cli.run("check", "--tries", "3", "--no-replay", "--no-spec", "--property", "hybrid-kernel", "--report",
                 dir.resolve("b").toString());
         assertThat(Files.readString(dir.resolve("a/report.json")))
                 .isEqualTo(Files.readString(dir.resolve("b/report.json")));
