@@ -135,16 +135,8 @@ public final class Workloads {
         public final int actions;
 
         public HypervisorActions(long seed, int runCount) {
-            Choices c = Choices.random(seed);
-            List<HypervisorCases.Run> out = new ArrayList<>(runCount);
-            int n = 0;
-            for (int i = 0; i < runCount; i++) {
-                HypervisorCases.Run r = HypervisorCases.generate(c);
-                out.add(r);
-                n += r.ops().size();
-            }
-            runs = List.copyOf(out);
-            actions = n;
+            runs = runs(seed, runCount, HypervisorCases::generate);
+            actions = runs.stream().mapToInt(r -> r.ops().size()).sum();
         }
 
         /** Every run once, I1, I2, I6 after and I7 on every step; returns a checksum of the outcomes. */
@@ -185,16 +177,8 @@ public final class Workloads {
         public final int actions;
 
         public HybridActions(long seed, int runCount) {
-            Choices c = Choices.random(seed);
-            List<HybridCases.Run> out = new ArrayList<>(runCount);
-            int n = 0;
-            for (int i = 0; i < runCount; i++) {
-                HybridCases.Run r = HybridCases.generate(c);
-                out.add(r);
-                n += r.ops().size();
-            }
-            runs = List.copyOf(out);
-            actions = n;
+            runs = runs(seed, runCount, HybridCases::generate);
+            actions = runs.stream().mapToInt(r -> r.ops().size()).sum();
         }
 
         /** Every run once (including its start), {@link HybridInvariants#check} after every step. */
@@ -214,5 +198,15 @@ public final class Workloads {
             }
             return sum;
         }
+    }
+
+    /** {@code count} runs drawn from one {@link Choices#random} stream: the same seed gives the same runs. */
+    static <R> List<R> runs(long seed, int count, java.util.function.Function<Choices, R> generator) {
+        Choices c = Choices.random(seed);
+        List<R> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(generator.apply(c));
+        }
+        return List.copyOf(out);
     }
 }
