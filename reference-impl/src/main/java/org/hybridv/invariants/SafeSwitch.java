@@ -17,7 +17,6 @@ import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
-import org.hybridv.xen.PageType;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.VmcsSetup;
@@ -27,7 +26,8 @@ import org.hybridv.xen.XenMachine;
  * I5 Safe SWITCH_MMU (hybrid-design.md §3), over every SWITCH_MMU hypercall of a kernel operation:
  * <ol>
  * <li><b>I5-refused</b> — a refused switch changes nothing: frame table (types, counts, flags), base pointers,
- * memory, every domain's mode, p2m and hypercall-page flag, every vCPU's controls, CR3 and shadow state, the TLB;</li>
+ * memory, every domain's mode, p2m and hypercall-page flag, every vCPU's controls, registers and shadow state, the
+ * TLB;</li>
  * <li><b>I5-post</b> — an accepted switch leaves the domain in direct mode with every vCPU on the new root under the
  * direct-mode controls (PFEC filter, CR3-load exiting, EPT off), and I1, I2 and I6 true;</li>
  * <li><b>I5-view</b> — an accepted switch preserves the guest's view: every linear address the caller's tables
@@ -61,8 +61,11 @@ public final class SafeSwitch {
         return InvariantResult.HOLDS;
     }
 
-    /** I5-refused. */
-    static InvariantResult unchanged(XenMachine pre, XenMachine post) {
+    /**
+     * I5-refused: nothing of {@code pre} changed in {@code post} but the VM exit itself (exit information, processor
+     * mode, and the guest's CR2 written into the guest-state area, SDM Vol. 3C §27.3.1).
+     */
+    public static InvariantResult unchanged(XenMachine pre, XenMachine post) {
         String what = null;
         if (!pre.frames().equals(post.frames())) {
             what = "the frame table";
@@ -82,9 +85,9 @@ public final class SafeSwitch {
             for (Vcpu v : d.vcpus()) {
                 Vcpu w = post.vcpu(v.id());
                 if (what == null && (!v.vmcs().controls().equals(w.vmcs().controls())
-                        || !pre.guestCpu(v.id()).cr3().equals(post.guestCpu(v.id()).cr3())
-                        || !v.shadow().equals(w.shadow()))) {
-                    what = v.id() + "'s controls, CR3 or shadow state";
+                        || !pre.guestCpu(v.id()).withCr2(0).equals(post.guestCpu(v.id()).withCr2(0))
+                        || v.vmcs().guest().rip() != w.vmcs().guest().rip() || !v.shadow().equals(w.shadow()))) {
+                    what = v.id() + "'s controls, registers (CR0, CR3, CR4, EFER, CPL, RIP) or shadow state";
                 }
             }
         }

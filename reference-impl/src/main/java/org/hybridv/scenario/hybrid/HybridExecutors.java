@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.hybridv.guest.Executed;
 import org.hybridv.guest.GuestSystem;
+import org.hybridv.guest.NativePlatform;
 import org.hybridv.guest.XenPlatform;
 import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.KernelStep;
@@ -41,15 +42,14 @@ final class HybridExecutors {
         List<HybridInvariants.Violation> found = HybridInvariants.check(l);
         KernelStep g = l.guest();
         Map<String, String> facts = facts(g);
-        String text = render(g) + (l.pre().guest() == l.pre().twin() ? "" : "; natively " + l.twin().result());
+        // On bare metal the guest is its own twin: there is no second result to show.
+        boolean onBareMetal = g.post().platform() instanceof NativePlatform;
+        String text = render(g) + (onBareMetal ? "" : "; natively " + l.twin().result());
         List<String> notes = new ArrayList<>();
         for (HybridInvariants.Violation v : found) {
             notes.add(v.invariant() + " violated by this step: " + v.violation());
         }
         Lockstep next = l.post();
-        if (l.pre().guest() == l.pre().twin()) {
-            next = new Lockstep(g.post(), g.post(), false); // native platform: one kernel, its own twin
-        }
         MachineState after = s.with(HybridModule.HYBRID, st.after(next, found));
         if (st.shared()) {
             after = after.with(XenModule.XEN, after.get(XenModule.XEN).withMachine(((XenPlatform) g.post()
