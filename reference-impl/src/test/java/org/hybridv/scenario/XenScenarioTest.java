@@ -68,6 +68,18 @@ class XenScenarioTest {
     }
 
     @Test
+    void aVcpuRootFrameMustLeaveCr3sReservedBitsClear() {
+        // SDM Vol. 3A §4.5: CR3 bits 63:MAXPHYADDR are reserved; with MAXPHYADDR 40 the frame is below 2^28. Frame
+        // 2^39 once reached CpuState unchecked and ended the replay with an internal error (a mutated-scenario
+        // property found it in CI).
+        assertThat(error(xen(D1.replace("\"cr3\": 16", "\"cr3\": 549755813888"), "{\"op\": \"checkInvariants\"}")))
+                .contains("cr3").contains("549755813888 is outside 0..268435455")
+                .contains("a frame number below 2^(MAXPHYADDR - 12); MAXPHYADDR = 40");
+        assertThat(error(xen(D1.replace("\"cr3\": 16", "\"cr3\": 268435455"), "{\"op\": \"checkInvariants\"}")))
+                .contains("refuses the vCPU");
+    }
+
+    @Test
     void aRefusedConstructionIsAnInputErrorWithTheReferencesReason() {
         assertThat(error(xen(D1 + ", " + D1.replace("\"id\": 1", "\"id\": 2").replace("\"vpid\": 1",
                 "\"vpid\": 2"), "{\"op\": \"checkInvariants\"}")))

@@ -220,7 +220,10 @@ final class XenDecoders {
         for (JsonValue e : d.get("vcpus").elements()) {
             Fields v = Fields.of(e, "vcpu", VCPU);
             int vpid = (int) v.integer("vpid", 1, 0xFFFF, "VPIDs 1..0xffff (0 is the host's)");
-            long cr3 = v.unsigned("cr3", FRAME_BITS);
+            // CR3 bits 63:MAXPHYADDR are reserved (SDM Vol. 3A §4.5, Table 4-12): the root frame is below
+            // 2^(MAXPHYADDR - 12)
+            long cr3 = v.integer("cr3", 0, (1L << (XenMachine.MAX_PHYS_ADDR - 12)) - 1,
+                    "a frame number below 2^(MAXPHYADDR - 12); MAXPHYADDR = " + XenMachine.MAX_PHYS_ADDR);
             int cpl = (int) v.optionalInteger("cpl", 0, 3, "privilege levels 0..3").orElse(0);
             CpuState guest = CpuState.longMode(cr3, XenMachine.MAX_PHYS_ADDR).withCpl(cpl);
             HvResult a = Domains.addVcpu(m, id, vpid, guest);
