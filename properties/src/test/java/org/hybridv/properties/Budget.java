@@ -1,11 +1,11 @@
 package org.hybridv.properties;
 
 /** The CI budget of the property tests: fixed seed (reproducible CI) and tries per property. */
-final class Budget {
+public final class Budget {
     private Budget() {}
 
     /** The seed every property uses under {@code mvn verify}: same seed, same tries, same result. */
-    static final String SEED = "20261123";
+    public static final String SEED = "20261123";
     /** Tries for single-step properties (microseconds each). */
     static final int TRIES = 2000;
     /** Tries for properties that run a sequence of operations per try. */
