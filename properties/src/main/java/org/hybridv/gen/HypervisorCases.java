@@ -28,8 +28,9 @@ import org.hybridv.xen.XenMachine;
  * <li>d1 DIRECT, frames 0x10–0x2f: L4 0x10 → L3 0x11 → L2 0x12 → L1 0x13 (all RW, user); the L1 maps 0x20 RW user at
  * 0x5000, 0x21 RO user at 0x6000, 0x22 RW supervisor at 0x7000 and itself RO at 0x8000 (so the kernel can write its
  * PTEs through the page-table-write emulation). v0 (VPID 1) runs at CPL 0, v1 (VPID 2) at CPL 3.</li>
- * <li>d2 HAP, frames 0x30–0x37, p2m gfn i → 0x30 + i; guest tables gfn 0 → 1 → 2 → 3; the L1 maps gfn 4 at 0x4000
- * and gfn 0x100 (not in the p2m) at 0x5000. v0 (VPID 3) at CPL 0, v1 (VPID 4) at CPL 3.</li>
+ * <li>d2 HAP, frames 0x30–0x37, p2m gfn i → 0x30 + i; guest tables gfn 0 → 1 → 2 → 3; the L1 maps gfn 4 at 0x4000,
+ * gfn 0x100 (not in the p2m) at 0x5000 and itself RW supervisor at 0x8000 (the generator's page-table writes are
+ * plain stores, no exit). v0 (VPID 3) at CPL 0, v1 (VPID 4) at CPL 3.</li>
  * <li>d3 SHADOW, frames 0x40–0x47, p2m gfn i → 0x40 + i; guest tables gfn 0 → 1 → 2 → L1 gfn 3, which maps gfn 4
  * RW user at 0x4000, gfn 5 RW user at 0x5000, gfn 6 RO user at 0x6000, gfn 7 RW supervisor at 0x7000, itself at
  * 0x8000 (the generator's page-table writes go through the shadow write emulation, SH-4) and gfn 0x100 (not in the
@@ -102,7 +103,10 @@ public final class HypervisorCases {
         return done(Domains.addVcpu(m, 1, 2, CpuState.longMode(0x10, max).withCpl(3)));
     }
 
-    /** d2: HAP, frames 0x30–0x37 (gfn g → 0x30 + g), vCPUs H and HU. */
+    /**
+     * d2: HAP, frames 0x30–0x37 (gfn g → 0x30 + g), its L1 self-mapped at 0x8000 (page-table writes are plain guest
+     * stores: the guest's tables are its own business under HAP), vCPUs H and HU.
+     */
     public static XenMachine withD2(XenMachine m) {
         int max = XenMachine.MAX_PHYS_ADDR;
         Map<Long, Long> p2m = new TreeMap<>();
@@ -112,7 +116,7 @@ public final class HypervisorCases {
         m = done(Domains.create(m, 2, MmuMode.HAP, Domains.range(0x30, 0x37), p2m));
         m = m.withPaging(m.paging().write(0x30, 0, Entry.table(1, true, true)).write(0x31, 0, Entry.table(2, true,
                 true)).write(0x32, 0, Entry.table(3, true, true)).write(0x33, 4, Entry.table(4, true, true))
-                .write(0x33, 5, Entry.table(0x100, true, true)));
+                .write(0x33, 5, Entry.table(0x100, true, true)).write(0x33, 8, Entry.table(3, true, false)));
         m = done(Domains.addVcpu(m, 2, 3, CpuState.longMode(0, max)));
         return done(Domains.addVcpu(m, 2, 4, CpuState.longMode(0, max).withCpl(3)));
     }
@@ -164,15 +168,20 @@ public final class HypervisorCases {
      * chain of depth 2, XSA-240);</li>
      * <li>an entry in Xen's L4 slot 256 (SLOT-2);</li>
      * <li>pin and unpin a spare frame as an L1 (reference counting, MX-1/MX-2);</li>
-     * <li>a write through 0x5000 (a writable TLB entry for frame 0x20), the L1 entry cleared without a flush
-     * (TLB-7), then 0x20 pinned as an L1 (the type change must flush, TLB-1);</li>
+     * <li>a write through 0x5000 (a writable TLB entry for frame 0x20), the L1 entry cleared or made read-only
+     * without a flush (TLB-7: the guest's own L1 change is its own to flush), an access through the now stale entry
+     * (the processor may still use it, SDM Vol. 3A §4.10.4.3), then 0x20 pinned as an L1 (the type change must flush,
+     * TLB-1) and 0x5000 read once more (now a fresh walk);</li>
      * <li>d3 writes a read-only, dirty PTE for 0x6000 into its own L1 through the self-map, then reads 0x6000 (the
-     * shadow fill must stay read-only, SH-2).</li>
+     * shadow fill must stay read-only, SH-2);</li>
+     * <li>the HAP guest d2 caches 0x4000, clears or write-protects its PTE with a plain store through its self-map,
+     * uses the stale entry (legal: nothing the hypervisor relies on changed, HAP-1 still holds), then INVLPG and
+     * a fresh access.</li>
      * </ol>
      */
     public static List<Op> fragment(Choices c) {
         Hypercall none = Hypercall.of(0);
-        return switch (c.below(7)) {
+        return switch (c.below(8)) {
             case 0 -> List.of(call(K, update(0x12, 1 + c.below(3), Entry.table(0x14 + c.below(4), true, true)
                     .withPageSize(true).raw())));
             case 1 -> List.of(call(K, update(0x10, 1, Entry.table(0x10, false, true).raw())),
@@ -186,11 +195,20 @@ public final class HypervisorCases {
             case 4 -> List.of(call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x14 + c.below(4))),
                     call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x14 + c.below(4))));
             case 5 -> List.of(new Op(K, new GuestInstruction.MemoryAccess(Access.write(0x5000, 0)), none),
-                    call(K, update(0x13, 5, 0)),
-                    call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)));
-            default -> List.of(new Op(S, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 6,
+                    call(K, update(0x13, 5, c.flag(true, 50) ? 0 : Entry.table(0x20, false, true).raw())),
+                    new Op(K, new GuestInstruction.MemoryAccess(c.flag(true, 50) ? Access.read(0x5000)
+                            : Access.write(0x5000, 1)), none),
+                    call(K, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)),
+                    new Op(K, new GuestInstruction.MemoryAccess(Access.read(0x5000)), none));
+            case 6 -> List.of(new Op(S, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 6,
                     Entry.table(6, false, true).withDirty(true).raw())), none),
                     new Op(c.flag(true, 50) ? S : SU, new GuestInstruction.MemoryAccess(Access.read(0x6000)), none));
+            default -> List.of(new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x4000, 0)), none),
+                    new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 4,
+                            c.flag(true, 50) ? 0 : Entry.table(4, false, true).raw())), none),
+                    new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x4000, 1)), none),
+                    new Op(H, new GuestInstruction.Invlpg(0x4000), none),
+                    new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x4000, 2)), none));
         };
     }
 

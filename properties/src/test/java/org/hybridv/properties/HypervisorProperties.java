@@ -37,6 +37,7 @@ class HypervisorProperties {
             Statistics.label("mode").collect(m.domain(op.vcpu().domain()).mode().toString());
             Statistics.label("exit").collect(s.outcome().exited() ? "exit" : "no exit");
             Statistics.label("outcome").collect(describe(s.outcome(), op));
+            TlbUse.collect(m, op, s);
             if (op.vcpu().domain() == HypervisorCases.S.domain()) {
                 Statistics.label("shadow").collect(s.outcome() instanceof VcpuOutcome.Injected i ? "Injected "
                         + i.rule() + " vector " + i.vector() : describe(s.outcome(), op));
@@ -54,6 +55,10 @@ class HypervisorProperties {
             cov.check("Emulated access").percentage(p -> p >= 2);
             cov.check("Resumed INVLPG").percentage(p -> p >= 1);
             cov.check("Resumed CR_ACCESS").percentage(p -> p >= 0.5);
+        });
+        Statistics.label("TLB").coverage(cov -> {
+            cov.check("DIRECT hit, stale").percentage(p -> p > 0);
+            cov.check("HAP hit, stale").percentage(p -> p > 0);
         });
         Statistics.label("exit").coverage(cov -> {
             cov.check("exit").percentage(p -> p >= 30);

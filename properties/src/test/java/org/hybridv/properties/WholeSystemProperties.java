@@ -56,6 +56,7 @@ class WholeSystemProperties {
                 MmuMode mode = pre.domain(op.vcpu().domain()).mode();
                 pageFault(mode, XenPlatform.observed(s.outcome()), s.vmExits());
                 effects(s.outcome());
+                TlbUse.collect(pre, op, s);
             }
         });
         assertThat(v).as("%s", run).isEqualTo(Verdict.HOLDS);
@@ -74,6 +75,11 @@ class WholeSystemProperties {
             cov.check("SHADOW supervisor, exit").percentage(p -> p > 0);
         });
         Statistics.label("effects").coverage(cov -> cov.check("type change").percentage(p -> p > 0));
+        Statistics.label("TLB").coverage(cov -> {
+            cov.check("DIRECT hit, current").percentage(p -> p > 0);
+            cov.check("DIRECT hit, stale").percentage(p -> p > 0);
+            cov.check("HAP hit, stale").percentage(p -> p > 0);
+        });
     }
 
     private static void pageFault(MmuMode mode, Observed o, int exits) {
