@@ -60,7 +60,7 @@ final class FaultsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--fault: " + e.getMessage());
         }
-        String fmt = "%-44s %-10s %-16s %-14s %7s %9s %7s%n";
+        String fmt = "%-44s %-10s %-19s %-14s %7s %9s %7s%n";
         out.printf(fmt, "fault", "rule", "caught by", "property", "tries", "time", "steps");
         out.flush();
         List<KillMatrix.Row> rows = KillMatrix.run(faults, seed, tries, save ? Optional.of(found) : Optional.empty(),
