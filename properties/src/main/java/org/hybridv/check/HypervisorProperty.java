@@ -81,15 +81,17 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
     /** I1, I2, I6 on the post-state and I7 on the step ({@code step}: its 1-based index, for the verdict). */
     public static Verdict checkStep(int step, XenMachine pre, HypervisorCases.Op op, HvStep s) {
         XenMachine post = s.machine();
-        return first(step, op + " → " + s.outcome() + ": ", new String[] {"I1", "I2", "I6", "I7"},
+        return first(step, op, s, new String[] {"I1", "I2", "I6", "I7"},
                 Isolation.check(post), TranslationIntegrity.check(post), TlbCoherence.check(post),
                 ExitCorrectness.check(pre, op.vcpu(), op.insn(), s));
     }
 
-    private static Verdict first(int step, String at, String[] names, InvariantResult... results) {
+    private static Verdict first(int step, HypervisorCases.Op op, HvStep s, String[] names,
+            InvariantResult... results) {
         for (int i = 0; i < results.length; i++) {
             if (results[i] instanceof InvariantResult.Violated v) {
-                return new Verdict.Violated(names[i], v.rule(), step, at + v.explanation());
+                return new Verdict.Violated(names[i], v.rule(), step, op + " → " + s.outcome() + ": "
+                        + v.explanation());
             }
         }
         return Verdict.HOLDS;
@@ -119,7 +121,8 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
                    {"table": 49, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 2}},
                    {"table": 50, "index": 0, "entry": {"present": true, "writable": true, "user": true, "frame": 3}},
                    {"table": 51, "index": 4, "entry": {"present": true, "writable": true, "user": true, "frame": 4}},
-                   {"table": 51, "index": 5, "entry": {"present": true, "writable": true, "user": true, "frame": 256}}],
+                   {"table": 51, "index": 5, "entry": {"present": true, "writable": true, "user": true, "frame": 256}},
+                   {"table": 51, "index": 8, "entry": {"present": true, "writable": true, "frame": 3}}],
                  "vcpus": [{"vpid": 3, "cr3": 0}, {"vpid": 4, "cr3": 0, "cpl": 3}]},
                 {"id": 3, "mode": "shadow", "frames": [{"from": 64, "to": 71}],
                  "memory": [

@@ -21,7 +21,7 @@ public final class GuestMappings {
      * A usable translation: {@code address} (linear, or guest-physical for the EPT) → machine {@code frame}, with
      * write permission the AND over the walk, and the path of entries as "L4 0x10[0] → L3 0x11[0] → …".
      */
-    public record Mapping(long address, long frame, boolean writable, String path) {
+    public record Mapping(long address, long frame, boolean writable, WalkPath path) {
         @Override
         public String toString() {
             return Hex.of(address) + " → frame " + Hex.of(frame) + (writable ? " writable" : " read-only") + " via "
@@ -32,18 +32,18 @@ public final class GuestMappings {
     /** The leaves of the IA-32e tables rooted at {@code l4} (entries outside memory are skipped). */
     public static List<Mapping> paging(PhysicalMemory m, long l4) {
         List<Mapping> out = new ArrayList<>();
-        walk(m, l4, 4, 0, true, "", out, false);
+        walk(m, l4, 4, 0, true, null, out, false);
         return out;
     }
 
     /** The leaves of the EPT rooted at {@code eptp}. */
     public static List<Mapping> ept(PhysicalMemory m, Eptp eptp) {
         List<Mapping> out = new ArrayList<>();
-        walk(m, eptp.pml4Address() >>> 12, 4, 0, true, "", out, true);
+        walk(m, eptp.pml4Address() >>> 12, 4, 0, true, null, out, true);
         return out;
     }
 
-    private static void walk(PhysicalMemory m, long table, int level, long base, boolean writable, String path,
+    private static void walk(PhysicalMemory m, long table, int level, long base, boolean writable, WalkPath path,
             List<Mapping> out, boolean ept) {
         if (table < 0 || table >= m.frameCount()) {
             return;
@@ -76,7 +76,7 @@ public final class GuestMappings {
             if (level == 4 && !ept && i >= 256) {
                 address |= 0xFFFF_0000_0000_0000L;
             }
-            String here = path + (path.isEmpty() ? "" : " → ") + "L" + level + " " + Hex.of(table) + "[" + i + "]";
+            WalkPath here = new WalkPath(path, level, table, i);
             if (leaf) {
                 out.add(new Mapping(address, frame, writable && w, here));
             } else {

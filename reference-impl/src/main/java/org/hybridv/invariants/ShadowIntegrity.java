@@ -28,17 +28,17 @@ public final class ShadowIntegrity {
     private ShadowIntegrity() {}
 
     /** A shadow leaf: linear address, the frame, the effective rights over the shadow path, the path. */
-    public record Leaf(long linear, long frame, boolean writable, boolean user, boolean noExecute, String path) {}
+    public record Leaf(long linear, long frame, boolean writable, boolean user, boolean noExecute, WalkPath path) {}
 
     /** The leaves of the shadow tree rooted at {@code root}; every table frame reached is added to {@code tables}. */
     public static List<Leaf> leaves(PhysicalMemory m, long root, List<Long> tables) {
         List<Leaf> out = new ArrayList<>();
-        walk(m, root, 4, 0, true, true, false, "", out, tables);
+        walk(m, root, 4, 0, true, true, false, null, out, tables);
         return out;
     }
 
     private static void walk(PhysicalMemory m, long table, int level, long base, boolean w, boolean u, boolean nx,
-            String path, List<Leaf> out, List<Long> tables) {
+            WalkPath path, List<Leaf> out, List<Long> tables) {
         tables.add(table);
         if (table < 0 || table >= m.frameCount()) {
             return;
@@ -54,7 +54,7 @@ public final class ShadowIntegrity {
             if (level == 4 && i >= 256) {
                 address |= 0xFFFF_0000_0000_0000L;
             }
-            String here = path + (path.isEmpty() ? "" : " → ") + "L" + level + " " + Hex.of(table) + "[" + i + "]";
+            WalkPath here = new WalkPath(path, level, table, i);
             boolean ww = w && e.writable();
             boolean uu = u && e.user();
             boolean xx = nx || e.noExecute();
@@ -124,11 +124,14 @@ public final class ShadowIntegrity {
         boolean w = true;
         boolean u = true;
         boolean nx = false;
+        WalkPath path = null;
         for (int level = 4; level >= 1; level--) {
             if (table < 0 || table >= m.frameCount()) {
                 return null;
             }
-            Entry e = new Entry(m.read(table, (int) ((linear >>> (12 + 9 * (level - 1))) & 511)));
+            int index = (int) ((linear >>> (12 + 9 * (level - 1))) & 511);
+            path = new WalkPath(path, level, table, index);
+            Entry e = new Entry(m.read(table, index));
             if (!e.present()) {
                 return null;
             }
@@ -136,7 +139,7 @@ public final class ShadowIntegrity {
             u &= e.user();
             nx |= e.noExecute();
             if (level == 1 || (level <= 3 && e.pageSize())) {
-                return new Leaf(linear, e.frame(), w, u, nx, "");
+                return new Leaf(linear, e.frame(), w, u, nx, path);
             }
             table = e.frame();
         }

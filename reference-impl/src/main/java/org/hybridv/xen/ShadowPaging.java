@@ -122,7 +122,8 @@ public final class ShadowPaging {
         if (mfn < 0 || mfn >= mem.frameCount() || !out.add(mfn) || level == 1) {
             return;
         }
-        for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+        // only the non-zero words: a zero entry is not present
+        for (int i = mem.nextNonZero(mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(mfn, i + 1)) {
             Entry e = new Entry(mem.read(mfn, i));
             if (e.present() && !(level <= 3 && e.pageSize())) {
                 collect(mem, d, d.machineFrame(e.frame()), level - 1, out);
