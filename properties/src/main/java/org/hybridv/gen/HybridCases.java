@@ -67,6 +67,15 @@ public final class HybridCases {
 
     /** One operation; {@code processes[0]} counts the processes created so far (at most 4, the reserve's room). */
     static GuestOp op(Choices c, int frames, int[] processes) {
+        return op(c, frames, processes, 1, frames + 1 + XEN_FRAMES);
+    }
+
+    /**
+     * {@link #op(Choices, int, int[])} for a kernel whose domain owns the machine frames {@code first ..
+     * first + frames - 1} of a machine of {@code machineFrames} frames: the frame a {@link SwitchRoot#FOREIGN_FRAME}
+     * root maps must not be the domain's, or the root has no defect (and is rightly accepted).
+     */
+    static GuestOp op(Choices c, int frames, int[] processes, long first, long machineFrames) {
         switch (c.weighted(8, 2, 3, 2, 1, 2, 2, 1, 3, 1)) {
             case 1:
                 if (processes[0] < 4) {
@@ -87,7 +96,7 @@ public final class HybridCases {
             case 5 -> kernelAccess(c, frames);
             case 6 -> new GuestOp.Syscall();
             case 7 -> new GuestOp.Idle();
-            case 8 -> switchMmu(c, frames);
+            case 8 -> switchMmu(c, frames, first, machineFrames);
             default -> new GuestOp.Boot(bootTarget(c));
         };
     }
@@ -122,7 +131,7 @@ public final class HybridCases {
         };
     }
 
-    private static GuestOp switchMmu(Choices c, int frames) {
+    private static GuestOp switchMmu(Choices c, int frames, long first, long machineFrames) {
         SwitchRoot root = switch (c.weighted(3, 1, 1, 1, 1, 1, 1)) {
             case 0 -> SwitchRoot.KERNEL_BUILT;
             case 1 -> SwitchRoot.SUPERPAGE;
@@ -132,9 +141,11 @@ public final class HybridCases {
             case 5 -> SwitchRoot.WRITABLE_SELF_MAP;
             default -> SwitchRoot.EXPLICIT;
         };
-        // A frame of the machine: the hypervisor's frame 0, one of the domain's (1..frames), or a free one.
-        long mfn = root == SwitchRoot.FOREIGN_FRAME ? (c.flag(true, 50) ? 0 : frames + 1 + c.below(XEN_FRAMES))
-                : root == SwitchRoot.EXPLICIT ? c.below(frames + 8) : 0;
+        // FOREIGN_FRAME: the machine's frame 0 (never a domain's) or one after the domain's. EXPLICIT: any frame from
+        // just before the domain's to a few after them.
+        long after = first + frames;
+        long mfn = root == SwitchRoot.FOREIGN_FRAME ? (c.flag(true, 50) ? 0 : after + c.below((int) (machineFrames
+                - after))) : root == SwitchRoot.EXPLICIT ? first - 1 + c.below(frames + 8) : 0;
         return new GuestOp.SwitchMmu(root, mfn, c.flag(false, 10), c.flag(false, 15));
     }
 }

@@ -83,7 +83,7 @@ public final class WholeSystemCases {
                     ops.add(new Op.Vcpu(adversarial(c, adversaries)));
                 }
             } else {
-                ops.add(new Op.Kernel(HybridCases.op(c, KERNEL_FRAMES, processes)));
+                ops.add(new Op.Kernel(HybridCases.op(c, KERNEL_FRAMES, processes, KERNEL_FIRST, MEMORY_FRAMES)));
             }
         }
         return new Run(mode, adversaries, vpid, ops);
