@@ -170,8 +170,8 @@ public final class HypervisorCases {
      * <li>pin and unpin a spare frame as an L1 (reference counting, MX-1/MX-2);</li>
      * <li>a write through 0x5000 (a writable TLB entry for frame 0x20), the L1 entry cleared or made read-only
      * without a flush (TLB-7: the guest's own L1 change is its own to flush), an access through the now stale entry
-     * (the processor may still use it, SDM Vol. 3A §4.10.4.3), then 0x20 pinned as an L1 (the type change must flush,
-     * TLB-1) and 0x5000 read once more (now a fresh walk);</li>
+     * (the processor may use it until it is invalidated, SDM Vol. 3A §4.10.4, §4.10.4.2), then 0x20 pinned as an L1
+     * (the type change must flush, TLB-1) and 0x5000 read once more (now a fresh walk);</li>
      * <li>d3 writes a read-only, dirty PTE for 0x6000 into its own L1 through the self-map, then reads 0x6000 (the
      * shadow fill must stay read-only, SH-2);</li>
      * <li>the HAP guest d2 caches 0x4000, clears or write-protects its PTE with a plain store through its self-map,

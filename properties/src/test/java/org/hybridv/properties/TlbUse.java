@@ -18,8 +18,9 @@ final class TlbUse {
      * What a memory access of an adversarial vCPU found in the TLB: nothing for its page ("miss"), an entry that a
      * fresh walk agrees with ("hit, current"), or an entry that became stale after it was cached ("hit, stale"): the
      * same access from the same state with the TLB emptied observes something else. A stale hit is architecturally
-     * allowed (SDM Vol. 3A §4.10.4.3: software must invalidate after changing a paging-structure entry) as long as
-     * I6 holds — the hypervisor only has to flush what it relies on — and exercising it is what gives I6 teeth.
+     * allowed (SDM Vol. 3A §4.10.4 and §4.10.4.2, "Recommended Invalidation": after changing a paging-structure
+     * entry software invalidates, and until it does the processor may use the old translation) as long as I6 holds —
+     * the hypervisor only has to flush what it relies on — and exercising it is what gives I6 teeth.
      */
     static void collect(XenMachine pre, HypervisorCases.Op op, HvStep s) {
         if (!(op.insn() instanceof GuestInstruction.MemoryAccess a)) {
