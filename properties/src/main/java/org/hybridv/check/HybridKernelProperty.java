@@ -3,17 +3,25 @@ package org.hybridv.check;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.hybridv.gen.Choices;
 import org.hybridv.gen.HybridCases;
+import org.hybridv.guest.Executed;
 import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.Observed;
 import org.hybridv.guest.SwitchRoot;
+import org.hybridv.guest.XenPlatform;
 import org.hybridv.invariants.HybridInvariants;
+import org.hybridv.x86.ErrorCode;
 import org.hybridv.xen.Faults;
+import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuOutcome;
 
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
@@ -44,6 +52,59 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
     @Override
     public Verdict check(HybridCases.Run run, Faults faults) {
         return check(run, faults, s -> { });
+    }
+
+    @Override
+    public Verdict check(HybridCases.Run run, Faults faults, Coverage.Sink coverage) {
+        return check(run, faults, s -> classify(s, coverage));
+    }
+
+    /**
+     * The coverage of one lockstep step: the boot stage reached, the kernel's result, each SWITCH_MMU's outcome (the
+     * refusing rule), each user #PF by MMU mode and whether it cost a VM exit, and each oops.
+     */
+    static void classify(Lockstep.LockstepStep s, Coverage.Sink coverage) {
+        coverage.collect("stage", s.guest().post().kernel().stage().name());
+        coverage.collect("result", s.guest().result().getClass().getSimpleName());
+        for (Executed e : s.guest().trace()) {
+            if (e.isHypercall(Hypercalls.HYPERVISOR_SWITCH_MMU) && e.hv().isPresent()) {
+                VcpuOutcome o = e.hv().get().outcome();
+                coverage.collect("switch", o instanceof VcpuOutcome.HypercallRefused r ? "refused " + r.rule()
+                        : "accepted");
+            }
+            if (e.platform() instanceof XenPlatform x && e.observed() instanceof Observed.Fault f && f.isPageFault()
+                    && (f.errorCode() & ErrorCode.US) != 0) {
+                coverage.collect("user #PF", x.mode() + (e.exits().total() == 0 ? ", 0 exits" : ", exits"));
+            }
+        }
+        if (s.guest().result() instanceof KernelResult.Oops o) {
+            coverage.collect("oops", o.what().replaceAll(" 0x[0-9a-f]+", " N"));
+        }
+    }
+
+    /** Calibrated at the CI budget (300 tries, seed 20261123). */
+    private static final List<Coverage.Floor> FLOORS = floorList();
+
+    private static List<Coverage.Floor> floorList() {
+        List<Coverage.Floor> f = new ArrayList<>();
+        f.add(Coverage.Floor.atLeast("switch", "accepted", 5));
+        for (String rule : List.of("PRE-1", "XSA-76", "SP-1", "L1-3", "L1-2", "SLOT-1", "LIN-1")) {
+            f.add(Coverage.Floor.atLeast("switch", "refused " + rule, 0.5));
+        }
+        f.addAll(List.of(Coverage.Floor.atLeast("user #PF", "DIRECT, 0 exits", 5),
+                Coverage.Floor.atLeast("user #PF", "SHADOW, exits", 5),
+                Coverage.Floor.atLeast("user #PF", "HAP, 0 exits", 2),
+                Coverage.Floor.atLeast("stage", "DIRECT", 15),
+                Coverage.Floor.atLeast("stage", "HYPERCALL_PAGE_INSTALLED", 10),
+                Coverage.Floor.atLeast("result", "Read", 10),
+                Coverage.Floor.atLeast("result", "Killed", 2),
+                Coverage.Floor.atLeast("result", "Created", 3)));
+        return List.copyOf(f);
+    }
+
+    @Override
+    public List<Coverage.Floor> floors() {
+        return FLOORS;
     }
 
     /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */

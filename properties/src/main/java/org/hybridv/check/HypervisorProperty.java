@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.hybridv.gen.Choices;
@@ -22,6 +24,7 @@ import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -54,6 +57,83 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
     @Override
     public Verdict check(HypervisorCases.Run run, Faults faults) {
         return check(run, faults, (pre, op, s) -> { });
+    }
+
+    @Override
+    public Verdict check(HypervisorCases.Run run, Faults faults, Coverage.Sink coverage) {
+        return check(run, faults, (pre, op, s) -> classify(pre, op, s, coverage));
+    }
+
+    /**
+     * The coverage of one step: the vCPU's MMU mode, whether it exited, its outcome (the refusing rule of a refused
+     * hypercall), its TLB use, and for the shadow domain its outcome with the injecting rule.
+     */
+    static void classify(XenMachine pre, HypervisorCases.Op op, HvStep s, Coverage.Sink coverage) {
+        coverage.collect("mode", pre.domain(op.vcpu().domain()).mode().toString());
+        coverage.collect("exit", s.outcome().exited() ? "exit" : "no exit");
+        coverage.collect("outcome", describe(s.outcome(), op));
+        TlbUse.classify(pre, op, s).ifPresent(u -> coverage.collect(TlbUse.LABEL, u));
+        if (op.vcpu().domain() == HypervisorCases.S.domain()) {
+            coverage.collect("shadow", s.outcome() instanceof VcpuOutcome.Injected i ? "Injected " + i.rule()
+                    + " vector " + i.vector() : describe(s.outcome(), op));
+        }
+    }
+
+    /** An outcome as the "outcome" coverage names it: its kind, with the hypercall, rule, reason or vector. */
+    static String describe(VcpuOutcome o, HypervisorCases.Op op) {
+        if (o instanceof VcpuOutcome.HypercallDone) {
+            return "HypercallDone " + op.regs().number();
+        }
+        if (o instanceof VcpuOutcome.HypercallRefused r) {
+            return "HypercallRefused " + r.rule();
+        }
+        if (o instanceof VcpuOutcome.Injected i) {
+            return "Injected " + i.reason() + " vector " + i.vector();
+        }
+        if (o instanceof VcpuOutcome.Resumed r) {
+            return "Resumed " + r.reason();
+        }
+        String insn = op.insn() instanceof GuestInstruction.MemoryAccess ? " access" : "";
+        return o.getClass().getSimpleName() + insn;
+    }
+
+    /** Calibrated at the CI budget (200 tries, seed 20261123): each mode, each shadow path, stale TLB hits in the
+     * direct and HAP domains, and a refusal by each direct-paging rule the generator aims at. */
+    private static final List<Coverage.Floor> FLOORS = floorList();
+
+    private static List<Coverage.Floor> floorList() {
+        List<Coverage.Floor> f = new ArrayList<>(List.of(
+                Coverage.Floor.atLeast("mode", "DIRECT", 40),
+                Coverage.Floor.atLeast("mode", "HAP", 15),
+                Coverage.Floor.atLeast("mode", "SHADOW", 12),
+                Coverage.Floor.matchingAtLeast("shadow", "Injected SH-3.*", 3),
+                Coverage.Floor.atLeast("shadow", "Retired access", 3),
+                Coverage.Floor.atLeast("shadow", "Emulated access", 2),
+                Coverage.Floor.atLeast("shadow", "Resumed INVLPG", 1),
+                Coverage.Floor.atLeast("shadow", "Resumed CR_ACCESS", 0.5),
+                Coverage.Floor.reached(TlbUse.LABEL, "DIRECT hit, stale"),
+                Coverage.Floor.reached(TlbUse.LABEL, "HAP hit, stale"),
+                Coverage.Floor.atLeast("exit", "exit", 30),
+                Coverage.Floor.atLeast("exit", "no exit", 5),
+                Coverage.Floor.matchingAtLeast("outcome", "HypercallDone.*", 5),
+                Coverage.Floor.matchingAtLeast("outcome", "HypercallRefused.*", 10),
+                Coverage.Floor.matchingAtLeast("outcome", "HypercallRefused XSA-76.*", 1),
+                Coverage.Floor.matchingAtLeast("outcome", "HypercallRefused MU-1.*", 1)));
+        // mmu_update / mmuext_op / update_va_mapping refused by each direct-paging rule the CI run reaches
+        for (String rule : List.of("L1-1", "L1-2", "L1-3", "L1-4", "LN-1", "LN-2", "LN-3", "LIN-1", "LIN-4", "TYP-1",
+                "TYP-2", "SP-1", "SLOT-2", "MX-1", "MX-2", "MX-3", "UVA-1")) {
+            f.add(Coverage.Floor.reached("outcome", "HypercallRefused " + rule));
+        }
+        f.addAll(List.of(Coverage.Floor.matchingAtLeast("outcome", "Emulated.*", 1),
+                Coverage.Floor.matchingAtLeast("outcome", "Injected.*", 1),
+                Coverage.Floor.matchingAtLeast("outcome", "Retired.*", 1),
+                Coverage.Floor.matchingAtLeast("outcome", "Delivered.*", 1)));
+        return List.copyOf(f);
+    }
+
+    @Override
+    public List<Coverage.Floor> floors() {
+        return FLOORS;
     }
 
     /** Sees each step (statistics of the jqwik property). */

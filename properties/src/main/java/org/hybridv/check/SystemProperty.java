@@ -24,6 +24,22 @@ public interface SystemProperty<R> {
     /** Runs {@code run} with {@code faults} injected; every invariant after every operation. */
     Verdict check(R run, Faults faults);
 
+    /**
+     * {@link #check(Object, Faults)}, classifying what the run reached into {@code coverage} (the labels its
+     * {@link #floors()} speak of). The default classifies nothing.
+     */
+    default Verdict check(R run, Faults faults, Coverage.Sink coverage) {
+        return check(run, faults);
+    }
+
+    /**
+     * The coverage a campaign of this property must reach for its "passed" to mean something: each floor, missed,
+     * makes the campaign incomplete (hybridv check exits 3). Calibrated at the CI budget (docs/properties.md).
+     */
+    default java.util.List<Coverage.Floor> floors() {
+        return java.util.List.of();
+    }
+
     /** Operations in {@code run} (the length a report gives for a shrunk counterexample). */
     int length(R run);
 

@@ -8,17 +8,23 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import org.hybridv.gen.Choices;
+import org.hybridv.gen.HypervisorCases;
 import org.hybridv.gen.WholeSystemCases;
+import org.hybridv.guest.Executed;
 import org.hybridv.guest.GuestSystem;
 import org.hybridv.guest.KernelState;
 import org.hybridv.guest.Loader;
 import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.Observed;
 import org.hybridv.guest.XenPlatform;
 import org.hybridv.invariants.HybridInvariants;
+import org.hybridv.x86.ErrorCode;
+import org.hybridv.xen.Effect;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -52,6 +58,71 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
     @Override
     public Verdict check(WholeSystemCases.Run run, Faults faults) {
         return check(run, faults, new Observer() { });
+    }
+
+    @Override
+    public Verdict check(WholeSystemCases.Run run, Faults faults, Coverage.Sink coverage) {
+        coverage.collect("domains", (1 + run.adversaries()) + " domains, kernel in " + run.kernelMode());
+        long kernelOps = run.ops().stream().filter(o -> o instanceof WholeSystemCases.Op.Kernel).count();
+        coverage.collect("ops", kernelOps == run.ops().size() ? "kernel only" : "interleaved");
+        return check(run, faults, new Observer() {
+            @Override
+            public void kernel(Lockstep.LockstepStep s) {
+                for (Executed e : s.guest().trace()) {
+                    if (e.platform() instanceof XenPlatform x) {
+                        pageFault(coverage, x.mode(), e.observed(), e.exits().total());
+                        e.hv().ifPresent(h -> effects(coverage, h.outcome()));
+                    }
+                }
+            }
+
+            @Override
+            public void vcpu(XenMachine pre, HypervisorCases.Op op, HvStep s) {
+                MmuMode mode = pre.domain(op.vcpu().domain()).mode();
+                pageFault(coverage, mode, XenPlatform.observed(s.outcome()), s.vmExits());
+                effects(coverage, s.outcome());
+                TlbUse.classify(pre, op, s).ifPresent(u -> coverage.collect(TlbUse.LABEL, u));
+            }
+        });
+    }
+
+    /** A #PF by MMU mode, user or supervisor, and whether it cost a VM exit. */
+    private static void pageFault(Coverage.Sink coverage, MmuMode mode, Observed o, int exits) {
+        if (o instanceof Observed.Fault f && f.isPageFault()) {
+            coverage.collect("#PF", mode + ((f.errorCode() & ErrorCode.US) != 0 ? " user" : " supervisor")
+                    + (exits == 0 ? ", no exit" : ", exit"));
+        }
+    }
+
+    /** The hypervisor's effects of an outcome (a page-type change above all). */
+    private static void effects(Coverage.Sink coverage, VcpuOutcome o) {
+        List<Effect> es = o instanceof VcpuOutcome.HypercallDone d ? d.effects()
+                : o instanceof VcpuOutcome.Emulated e ? e.effects() : List.of();
+        for (Effect e : es) {
+            coverage.collect("effects", e instanceof Effect.TypeChange ? "type change" : e.getClass().getSimpleName());
+        }
+    }
+
+    /** Calibrated at the CI budget (200 tries, seed 20261123). */
+    private static final List<Coverage.Floor> FLOORS = List.of(
+            Coverage.Floor.matchingAtLeast("domains", "1 domains.*", 10),
+            Coverage.Floor.matchingAtLeast("domains", "2 domains.*", 10),
+            Coverage.Floor.matchingAtLeast("domains", "3 domains.*", 10),
+            Coverage.Floor.matchingAtLeast("domains", ".*HAP", 5),
+            Coverage.Floor.atLeast("ops", "interleaved", 30),
+            Coverage.Floor.reached("#PF", "DIRECT user, no exit"),
+            Coverage.Floor.reached("#PF", "SHADOW user, exit"),
+            Coverage.Floor.reached("#PF", "HAP user, no exit"),
+            Coverage.Floor.reached("#PF", "DIRECT supervisor, no exit"),
+            Coverage.Floor.reached("#PF", "SHADOW supervisor, exit"),
+            Coverage.Floor.reached("effects", "type change"),
+            Coverage.Floor.reached(TlbUse.LABEL, "DIRECT hit, current"),
+            Coverage.Floor.reached(TlbUse.LABEL, "DIRECT hit, stale"),
+            Coverage.Floor.reached(TlbUse.LABEL, "HAP hit, stale"));
+
+    @Override
+    public List<Coverage.Floor> floors() {
+        return FLOORS;
     }
 
     /** Sees each operation (statistics of the jqwik property). */
