@@ -8,10 +8,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -89,24 +87,13 @@ public final class Capture {
         }
     }
 
-    /** Writes {@code doc} into {@code dir} unless a file of that name exists; atomic. */
+    /** Writes {@code doc} into {@code dir} unless a file of that name exists; atomic, with the umask's mode. */
     public static Written write(Path dir, String property, ObjectNode doc) throws IOException {
         Files.createDirectories(dir);
         Path target = dir.resolve(fileName(property, doc));
         if (Files.exists(target)) {
             return new Written(target, false);
         }
-        Path tmp = Files.createTempFile(dir, ".capture-", ".tmp");
-        try {
-            Files.write(tmp, bytes(doc));
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-        return new Written(target, true);
+        return new Written(target, AtomicFiles.write(target, bytes(doc), false));
     }
 }

@@ -1,30 +1,46 @@
 package org.hybridv.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Callable;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.hybridv.check.AtomicFiles;
 import org.hybridv.check.Campaign;
 import org.hybridv.check.Capture;
+import org.hybridv.check.Coverage;
 import org.hybridv.check.SystemProperties;
 import org.hybridv.check.SystemProperty;
+import org.hybridv.scenario.Check;
 import org.hybridv.scenario.Replay;
+import org.hybridv.scenario.ScenarioError;
 import org.hybridv.scenario.ScenarioSources;
 import org.hybridv.scenario.Scenarios;
+import org.hybridv.scenario.StepReport;
 import org.hybridv.scenario.Verdict;
 import org.hybridv.scenario.modules.Modules;
+import org.hybridv.spec.CommandResult;
+import org.hybridv.spec.ModelError;
 import org.hybridv.spec.ModelSources;
 import org.hybridv.spec.SpecOptions;
-import org.hybridv.spec.SpecReport;
 import org.hybridv.spec.SpecRunner;
 import org.hybridv.xen.Faults;
 import picocli.CommandLine;
@@ -32,258 +48,689 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hybridv check}: the main job. Runs every whole-system property at the campaign budget (writing each shrunk
- * counterexample to {@code counterexamples/found/}), replays the counterexample corpus, prints a summary table and
- * writes {@code report.json} and {@code report.md}. Exit 0 when nothing was found, 1 when a counterexample was found
- * or a replay failed, 2 for unusable input.
+ * {@code hybridv check}: the main job. Every Alloy command, then every whole-system property at the campaign budget
+ * (interleaved try by try, on {@code --workers} threads; each failure shrunk and written as a scenario), then every
+ * scenario of the corpus replayed. Prints a summary with every finding (where, step, check, expected, observed and
+ * the command that reproduces it) and writes report.json, report.md and, if asked, JUnit XML.
+ *
+ * <p>Inputs are checked before any work starts. Default paths resolve against the checkout ({@link Home}), explicit
+ * ones against the current directory. A property that ran fewer than {@code --min-tries} tries, or missed a coverage
+ * floor, leaves the run incomplete (exit 3): "passed" is only printed for what was checked.
  */
 @Command(name = "check",
         mixinStandardHelpOptions = true,
-        header = "Run every property at campaign budget and replay the corpus; report and exit 0/1/2.",
-        description = {"The main job: every Alloy command (docs/spec.md), every whole-system property"
-                + " (docs/properties.md) at --tries tries from --seed"
-                + " (split with --shard i/n across CI jobs), each failure shrunk and written as a scenario to --found;"
-                + " then every scenario under the corpus replayed. Prints a summary table; writes report.json and"
-                + " report.md to --report.",
-            "Exit 0 nothing found, 1 a counterexample found or a replay failed, 2 unusable input."},
+        sortOptions = false,
+        header = "Run the Alloy models, every property and the corpus; report.",
+        description = {"The main job: every Alloy command (docs/spec.md); every whole-system property "
+                + "(docs/properties.md) at --tries tries from --seed, interleaved try by try on --workers threads, "
+                + "each failure shrunk and written as a scenario to --found; then every scenario under --corpus "
+                + "replayed. Prints a summary with each finding and the command that reproduces it; writes "
+                + "report.json and report.md to --report (and JUnit XML with --junit).",
+            "",
+            "Default paths are in the checkout hybridv runs from; paths you give are relative to the current "
+                + "directory. Same seed and tries, same results and reports for any number of workers (unless "
+                + "--time ends the campaign early)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:nothing found; every property ran its tries and met its coverage floors",
+            "1:a counterexample, a failed replay or an Alloy command that does not meet its expect",
+            "2:unusable input (bad option, path or scenario file); nothing was run",
+            "3:incomplete: a property ran fewer than --min-tries tries or missed a coverage floor",
+            "70:internal error (a bug in hybridv; --debug shows the stack trace)",
+            "130:interrupted (Ctrl-C); the summary and report cover what ran"},
         footerHeading = "%nExamples:%n",
-        footer = {"  hybridv check", "  hybridv check --tries 20000 --time 600 --shard 1/4 --seed 7"})
-final class CheckCommand implements Callable<Integer> {
-    @Option(names = "--tries", description = "Tries per property (default ${DEFAULT-VALUE}).", defaultValue = "1000")
+        footer = {"  hybridv check",
+            "  hybridv check --tries 20000 --time 600 --shard 1/4 --seed 7 --junit junit.xml",
+            "  hybridv check --property hypervisor --seed 20261123 --try 42 --no-shrink"})
+final class CheckCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--tries", paramLabel = "N", description = "Tries per property (default ${DEFAULT-VALUE}).",
+            defaultValue = "1000")
     int tries;
 
-    @Option(names = "--seed", description = "Campaign seed (default ${DEFAULT-VALUE}).", defaultValue = "20261123")
+    @Option(names = "--seed", paramLabel = "S", description = "Campaign seed (default ${DEFAULT-VALUE}).",
+            defaultValue = "20261123")
     long seed;
 
-    @Option(names = "--time", paramLabel = "SECONDS", description = "Wall-clock budget for the properties: no try"
-            + " starts after it (the only wall-clock decision; results then depend on speed).")
+    @Option(names = "--time", paramLabel = "SECONDS", description = "Time budget for the properties: no try starts "
+            + "after it; the properties share it try by try.")
     Long time;
 
-    @Option(names = "--shard", paramLabel = "i/n", description = "Run shard i (0-based) of n: tries t with"
-            + " t mod n = i (default ${DEFAULT-VALUE}).", defaultValue = "0/1")
+    @Option(names = "--min-tries", paramLabel = "N", description = "A property that ran fewer tries is not checked "
+            + "(exit 3) (default ${DEFAULT-VALUE}).", defaultValue = "1")
+    int minTries;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Threads running tries (default: the available "
+            + "processors).")
+    Integer workers;
+
+    @Option(names = "--shard", paramLabel = "i/n", description = "Run shard i (0-based) of n: tries t with t mod n = "
+            + "i (default ${DEFAULT-VALUE}).", defaultValue = "0/1")
     String shard;
 
-    @Option(names = "--found", description = "Where new counterexamples go (default ${DEFAULT-VALUE}).",
-            defaultValue = "counterexamples/found")
-    Path found;
+    @Option(names = "--from-try", paramLabel = "T", description = "Start at try T (resume an interrupted campaign) "
+            + "(default ${DEFAULT-VALUE}).", defaultValue = "0")
+    int fromTry;
 
-    @Option(names = "--corpus", description = "Scenarios to replay (default ${DEFAULT-VALUE}).",
-            defaultValue = "counterexamples")
-    Path corpus;
+    @Option(names = "--property", paramLabel = "NAME", description = "Only this property (repeatable): "
+            + "hybrid-kernel, hypervisor, whole-system.")
+    List<String> only;
 
-    @Option(names = "--report", description = "Report directory (default ${DEFAULT-VALUE}).",
-            defaultValue = "target/hybridv-report")
-    Path report;
+    @Option(names = "--try", paramLabel = "T", description = "Run try T alone (reproduce a reported failure).")
+    Integer onlyTry;
 
-    @Option(names = "--no-replay", description = "Skip the corpus replay.")
-    boolean noReplay;
+    @Option(names = "--fault", paramLabel = "ID", description = "Inject this seeded fault (repeatable; "
+            + "docs/faults.md): see the checker catch it.")
+    List<String> faultIds;
+
+    @Option(names = "--no-shrink", description = "Report a failure as found, unshrunk.")
+    boolean noShrink;
+
+    @Option(names = "--no-floors", description = "Do not require the properties' coverage floors.")
+    boolean noFloors;
 
     @Option(names = "--no-spec", description = "Skip the Alloy models.")
     boolean noSpec;
 
-    @Option(names = "--property", description = "Only these properties (repeatable).")
-    List<String> only;
+    @Option(names = "--no-replay", description = "Skip the corpus replay.")
+    boolean noReplay;
+
+    @Option(names = "--corpus", paramLabel = "PATH", description = "Scenarios to replay (default: counterexamples/).")
+    Path corpus;
+
+    @Option(names = "--found", paramLabel = "DIR", description = "Where counterexamples are written (default: "
+            + "counterexamples/found/).")
+    Path found;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Report folder (default: target/hybridv-report/).")
+    Path report;
+
+    @Option(names = "--models", paramLabel = "DIR", description = "Alloy models (default: spec/models/).")
+    Path models;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML to FILE.")
+    Path junit;
+
+    @Option(names = "--annotations", paramLabel = "MODE", description = "GitHub Actions annotations: github, none "
+            + "or auto (github when GITHUB_ACTIONS=true) (default ${DEFAULT-VALUE}).", defaultValue = "auto")
+    String annotations;
+
+    @Option(names = "--progress", paramLabel = "SECONDS", description = "Seconds between progress lines on stderr; "
+            + "0 for none (default ${DEFAULT-VALUE}).", defaultValue = "10")
+    int progressSeconds;
+
+    @CommandLine.ParentCommand
+    Hybridv parent;
+
+    /** The seeded faults injected (none: the real reference). */
+    private Faults faults = Faults.NONE;
+
+    /** Whether the campaign was cancelled (SIGINT) when its results came in. */
+    private boolean cancelledNow;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** A property's line of the summary. */
-    record PropertyRow(String name, int tries, String verdict, String detail, String file) {}
+    /** Paths resolved and checked, before any work. */
+    private record Paths(Optional<Path> corpus, Path found, Path report, Optional<Path> junit, Optional<Path> models,
+            String modelsSource) {}
 
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        int[] sh = shard();
-        if (tries < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--tries: " + tries + " must be at least 1");
+        PrintWriter err = spec.commandLine().getErr();
+        Optional<String> bad = badOption();
+        if (bad.isPresent()) {
+            err.println("hybridv check: " + bad.get());
+            return Hybridv.EXIT_UNUSABLE;
         }
-        if (time != null && time < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--time: " + time + " must be at least 1");
-        }
+        int[] sh = shard().orElse(null);
         List<SystemProperty<?>> props = new ArrayList<>();
         try {
             if (only == null) {
                 props.addAll(SystemProperties.all());
             } else {
                 for (String n : only) {
-                    props.add(SystemProperties.named(n));
+                    if (props.stream().noneMatch(p -> p.name().equals(n))) {
+                        props.add(SystemProperties.named(n));
+                    }
                 }
             }
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--property: " + e.getMessage());
+            err.println("hybridv check: --property: no property \"" + Printable.quote(only.stream().filter(n ->
+                    SystemProperties.all().stream().noneMatch(p -> p.name().equals(n))).findFirst().orElse(""))
+                    + "\"; known: " + SystemProperties.all().stream().map(SystemProperty::name).toList());
+            return Hybridv.EXIT_UNUSABLE;
         }
-        Progress progress = new Progress(out, System.console() != null);
-        Optional<SpecReport> alloy = Optional.empty();
-        if (!noSpec) {
-            progress.start("spec: every Alloy command");
-            Path dir = Files.isDirectory(Path.of("spec", "models")) ? Path.of("spec", "models") : ModelSources.bundled();
-            alloy = Optional.of(SpecRunner.run(SpecOptions.all(dir)));
-            progress.done("spec: " + alloy.get().results().size() + " commands");
-        }
-        Optional<Long> deadline = time == null ? Optional.empty()
-                : Optional.of(System.nanoTime() + time * 1_000_000_000L);
-        Campaign.Config config = new Campaign.Config(seed, tries, sh[0], sh[1], Faults.NONE, deadline);
-        List<PropertyRow> rows = new ArrayList<>();
-        for (SystemProperty<?> p : props) {
-            progress.start("property " + p.name());
-            rows.add(runProperty(p, config));
-            progress.done("property " + p.name() + ": " + rows.get(rows.size() - 1).verdict());
-        }
-        List<Replay> replays = new ArrayList<>();
-        int unusable = 0;
-        if (!noReplay) {
-            progress.start("replay " + corpus);
-            ScenarioSources.Expansion ex = ScenarioSources.expand(List.of(corpus.toString()));
-            unusable += ex.errors().size();
-            Scenarios scenarios = new Scenarios(Modules.standard());
-            for (Path f : ex.files()) {
-                replays.add(scenarios.replay(f));
+        for (String id : faultIds == null ? List.<String>of() : faultIds) {
+            if (org.hybridv.xen.Fault.byId(id) == null) {
+                err.println("hybridv check: --fault: unknown fault \"" + Printable.quote(id) + "\"; known faults: "
+                        + Faults.knownIds());
+                return Hybridv.EXIT_UNUSABLE;
             }
-            progress.done("replay " + corpus + ": " + replays.size() + " scenarios");
         }
-        long failedReplays = replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count();
-        unusable += (int) replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count();
-        boolean found = rows.stream().anyMatch(r -> !r.verdict().equals("passed"));
-        boolean specFailed = alloy.isPresent() && !alloy.get().allMatch();
-        unusable += alloy.map(a -> a.errors().size()).orElse(0);
-        int exit = unusable > 0 ? Hybridv.EXIT_UNUSABLE : found || failedReplays > 0 || specFailed ? 1 : 0;
-        String table = summary(specLine(alloy), rows, replays.size(), failedReplays, unusable, noReplay, sh, exit);
-        out.print(table);
-        writeReport(rows, replays, failedReplays, unusable, sh, exit, table, alloy);
-        out.println("report: " + report.resolve("report.json") + ", " + report.resolve("report.md"));
-        return exit;
+        this.faults = faultIds == null ? Faults.NONE : Faults.parse(faultIds);
+        Path cwd = Path.of("").toAbsolutePath();
+        Optional<Path> home = Home.checkout();
+        Paths paths;
+        try {
+            paths = paths(home);
+        } catch (InputError e) {
+            err.println("hybridv check: " + e.getMessage());
+            return Hybridv.EXIT_UNUSABLE;
+        }
+        Optional<String> created = PathChecks.create(paths.report());
+        if (created.isPresent()) {
+            err.println("hybridv check: --report " + Printable.escape(paths.report().toString()) + ": "
+                    + created.get());
+            return Hybridv.EXIT_UNUSABLE;
+        }
+        try (FileChannel lockFile = FileChannel.open(paths.report().resolve(".hybridv-check.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = lockFile.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                err.println("hybridv check: --report " + Printable.escape(paths.report().toString()) + ": another "
+                        + "hybridv check is writing its report there; wait for it, or give another --report folder");
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            try {
+                return run(out, err, sh, props, paths, home, cwd);
+            } finally {
+                lock.release();
+            }
+        }
     }
 
-    private int[] shard() {
-        String[] p = shard.split("/");
+    /** A bad option value, as one line; checked before anything else. */
+    private Optional<String> badOption() {
+        if (tries < 1) {
+            return Optional.of("--tries: " + tries + " must be at least 1");
+        }
+        if (time != null && time < 1) {
+            return Optional.of("--time: " + time + " must be at least 1 (seconds)");
+        }
+        if (minTries < 1) {
+            return Optional.of("--min-tries: " + minTries + " must be at least 1 (a property that ran no try is"
+                    + " never passed)");
+        }
+        if (workers != null && (workers < 1 || workers > 1024)) {
+            return Optional.of("--workers: " + workers + " must be between 1 and 1024");
+        }
+        if (fromTry < 0 || fromTry >= tries) {
+            return Optional.of("--from-try: " + fromTry + " must be at least 0 and below --tries (" + tries + ")");
+        }
+        if (onlyTry != null && onlyTry < 0) {
+            return Optional.of("--try: " + onlyTry + " must be at least 0");
+        }
+        if (progressSeconds < 0) {
+            return Optional.of("--progress: " + progressSeconds + " must be at least 0 (0: no progress lines)");
+        }
+        if (!List.of("auto", "github", "none").contains(annotations)) {
+            return Optional.of("--annotations: \"" + Printable.quote(annotations) + "\" is not auto, github or none");
+        }
+        if (shard().isEmpty()) {
+            return Optional.of("--shard: \"" + Printable.quote(shard) + "\" is not i/n with 0 <= i < n (e.g. 0/4)");
+        }
+        return Optional.empty();
+    }
+
+    private Optional<int[]> shard() {
+        String[] p = shard.split("/", -1);
         try {
             if (p.length == 2) {
                 int i = Integer.parseInt(p[0]);
                 int n = Integer.parseInt(p[1]);
                 if (n >= 1 && i >= 0 && i < n) {
-                    return new int[] {i, n};
+                    return Optional.of(new int[] {i, n});
                 }
             }
         } catch (NumberFormatException e) {
-            // reported below
+            return Optional.empty();
         }
-        throw new CommandLine.ParameterException(spec.commandLine(), "--shard: \"" + shard + "\" is not i/n with"
-                + " 0 <= i < n (e.g. 0/4)");
+        return Optional.empty();
     }
 
-    private <R> PropertyRow runProperty(SystemProperty<R> p, Campaign.Config c) throws IOException {
-        Campaign.Result<R> r = Campaign.run(p, c);
-        if (r.harnessError().isPresent()) {
-            return new PropertyRow(p.name(), r.triesRun(), "harness error", r.harnessError().get(), "");
+    /** An input problem: one line naming the option, the path and the problem. */
+    private static final class InputError extends Exception {
+        InputError(String option, Path path, String problem) {
+            super(option + " " + Printable.escape(path.toString()) + ": " + problem);
         }
-        if (r.failure().isEmpty()) {
-            return new PropertyRow(p.name(), r.triesRun(), "passed", "", "");
+
+        InputError(String message) {
+            super(message);
         }
-        Campaign.Failure<R> f = r.failure().get();
-        String file = Capture.document(p, f, c.faults(), c.seed()).map(doc -> {
-            try {
-                Capture.Written w = Capture.write(found, p.name(), doc);
-                return w.file().toString() + (w.created() ? "" : " (already there)");
-            } catch (IOException e) {
-                return "not written: " + e.getMessage();
-            }
-        }).orElse("");
-        return new PropertyRow(p.name(), r.triesRun(), "FOUND", f.violation().toString() + " (shrunk to "
-                + p.length(f.shrunk()) + " operations)", file);
     }
 
-    /** The Alloy line of the summary: every command against its expect (docs/spec.md). */
-    private static String specLine(Optional<SpecReport> alloy) {
-        if (alloy.isEmpty()) {
-            return "";
-        }
-        SpecReport r = alloy.get();
-        long bad = r.results().stream().filter(x -> !x.matches()).count() + r.errors().size();
-        return String.format("%-20s %-14s %8s  %s%n", "spec (Alloy)", bad == 0 ? "passed" : "FAILED",
-                r.results().size(), bad == 0 ? "every command meets its expect" : bad + " commands do not meet their"
-                        + " expect or do not parse (hybridv spec shows them)");
-    }
-
-    private static String summary(String specRow, List<PropertyRow> rows, int replayed, long failed, int unusable,
-            boolean noReplay, int[] sh, int exit) {
-        StringBuilder b = new StringBuilder();
-        b.append(System.lineSeparator());
-        String fmt = "%-20s %-14s %8s  %s%n";
-        b.append(String.format(fmt, "check", "verdict", "runs", "detail"));
-        b.append(specRow);
-        for (PropertyRow r : rows) {
-            b.append(String.format(fmt, r.name(), r.verdict(), r.tries(), r.detail()));
-            if (!r.file().isEmpty()) {
-                b.append(String.format(fmt, "", "", "", "counterexample: " + r.file()));
-            }
-        }
+    private Paths paths(Optional<Path> home) throws InputError {
+        String noCheckout = " (hybridv is not running from a checkout, so it has no default; give the option)";
+        Optional<Path> c = Optional.empty();
         if (!noReplay) {
-            b.append(String.format(fmt, "replay corpus", failed == 0 && unusable == 0 ? "passed" : "FAILED", replayed,
-                    failed + " failed, " + unusable + " unusable"));
+            Path p = Home.resolve(corpus, "counterexamples").orElseThrow(() -> new InputError("--corpus: no"
+                    + " default" + noCheckout));
+            Optional<String> why = PathChecks.readable(p);
+            if (why.isPresent()) {
+                throw new InputError("--corpus", p, why.get() + (corpus == null ? " (the default corpus of the "
+                        + "checkout)" : ""));
+            }
+            c = Optional.of(p);
         }
-        b.append(String.format("%nshard %d/%d, exit %d%n", sh[0], sh[1], exit));
-        return b.toString();
-    }
-
-    private void writeReport(List<PropertyRow> rows, List<Replay> replays, long failed, int unusable, int[] sh,
-            int exit, String table, Optional<SpecReport> alloy) throws IOException {
-        ObjectNode doc = JsonNodeFactory.instance.objectNode();
-        doc.put("seed", seed);
-        if (alloy.isPresent()) {
-            ObjectNode sp = doc.putObject("spec");
-            sp.put("commands", alloy.get().results().size());
-            sp.put("mismatched", alloy.get().results().stream().filter(r -> !r.matches()).count());
-            ArrayNode bad = sp.putArray("mismatches");
-            alloy.get().results().stream().filter(r -> !r.matches()).forEach(r -> bad.add(r.toString()));
-            alloy.get().errors().forEach(e -> bad.add(e.toString()));
+        Path f = Home.resolve(found, "counterexamples/found").orElseThrow(() -> new InputError("--found: no default"
+                + noCheckout));
+        Optional<String> why = PathChecks.writableFolder(f);
+        if (why.isPresent()) {
+            throw new InputError("--found", f, why.get());
         }
-        doc.put("tries", tries);
-        doc.put("shard", sh[0] + "/" + sh[1]);
-        ArrayNode ps = doc.putArray("properties");
-        for (PropertyRow r : rows) {
-            ObjectNode o = ps.addObject();
-            o.put("name", r.name()).put("tries", r.tries()).put("verdict", r.verdict()).put("detail", r.detail());
-            if (!r.file().isEmpty()) {
-                o.put("counterexample", r.file());
+        Path r = Home.resolve(report, "target/hybridv-report").orElseThrow(() -> new InputError("--report: no"
+                + " default" + noCheckout));
+        why = PathChecks.writableFolder(r);
+        if (why.isPresent()) {
+            throw new InputError("--report", r, why.get());
+        }
+        if (junit != null) {
+            why = PathChecks.writableFile(junit);
+            if (why.isPresent()) {
+                throw new InputError("--junit", junit, why.get());
             }
         }
-        if (!noReplay) {
-            ObjectNode rp = doc.putObject("replay");
-            rp.put("scenarios", replays.size()).put("failed", failed).put("unusable", unusable);
-            ArrayNode bad = rp.putArray("failures");
-            replays.stream().filter(r -> r.verdict() != Verdict.PASSED).forEach(r -> bad.add(r.source()));
-        }
-        doc.put("exit", exit);
-        Files.createDirectories(report);
-        Files.write(report.resolve("report.json"), (new ObjectMapper().writerWithDefaultPrettyPrinter()
-                .writeValueAsString(doc) + "\n").getBytes(StandardCharsets.UTF_8));
-        String md = "# hybridv check\n\nSeed " + seed + ", " + tries + " tries per property, shard " + sh[0] + "/"
-                + sh[1] + ", exit " + exit + ".\n\n```\n" + table.strip() + "\n```\n";
-        Files.write(report.resolve("report.md"), md.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** Progress lines: rewritten in place on a terminal, one plain line per event otherwise. */
-    static final class Progress {
-        private final PrintWriter out;
-        private final boolean terminal;
-
-        Progress(PrintWriter out, boolean terminal) {
-            this.out = out;
-            this.terminal = terminal;
-        }
-
-        void start(String what) {
-            if (terminal) {
-                out.print("\r\u001B[K… " + what);
+        Optional<Path> m = Optional.empty();
+        String source = "";
+        if (!noSpec) {
+            if (models != null) {
+                why = PathChecks.readable(models);
+                if (why.isEmpty() && !Files.isDirectory(models)) {
+                    why = Optional.of("is a file, not a folder of .als models");
+                }
+                if (why.isPresent()) {
+                    throw new InputError("--models", models, why.get());
+                }
+                m = Optional.of(models);
+                source = "repository " + models;
+            } else if (home.isPresent()) {
+                Path d = home.get().resolve("spec/models");
+                if (!Files.isDirectory(d)) {
+                    throw new InputError("--models", d, "no such folder in the checkout (give --models DIR, or"
+                            + " --no-spec)");
+                }
+                m = Optional.of(d);
+                source = "repository spec/models";
             } else {
-                out.println("… " + what);
+                m = Optional.of(ModelSources.bundled());
+                source = "bundled in hybridv.jar (no checkout)";
             }
-            out.flush();
         }
+        return new Paths(c, f, r, Optional.ofNullable(junit), m, source);
+    }
 
-        void done(String what) {
-            out.println(terminal ? "\r\u001B[K✓ " + what : "✓ " + what);
-            out.flush();
+    private int run(PrintWriter out, PrintWriter err, int[] sh, List<SystemProperty<?>> props, Paths paths,
+            Optional<Path> home, Path cwd) throws IOException {
+        int w = workers != null ? workers : Math.max(1, Runtime.getRuntime().availableProcessors());
+        String launcher = launcher(home, cwd);
+        String command = launcher + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs().stream()
+                .map(CheckCommand::shellWord).toList());
+        CheckRun.Settings settings = new CheckRun.Settings(seed, tries, fromTry, sh[0], sh[1], w, minTries,
+                !noFloors && onlyTry == null, !noShrink, onlyTry, time, paths.modelsSource(), command, launcher);
+        CheckRun state = new CheckRun(settings, Hybridv.Version.version(), GitCommit.of(home), Instant.now());
+        Campaign.Monitor monitor = new Campaign.Monitor();
+        AtomicBoolean reported = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            monitor.cancel();
+            try {
+                if (!finished.await(5, TimeUnit.SECONDS) && reported.compareAndSet(false, true)) {
+                    // The running phase does not stop at once (an Alloy command): report what is done.
+                    synchronized (state) {
+                        state.interrupted = true;
+                        finish(state, paths, out, err, cwd);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "hybridv-interrupt");
+        boolean hooked = addHook(hook);
+        long t0 = System.nanoTime();
+        try {
+            if (!noSpec && !monitor.cancelled()) {
+                phase(err, "spec: every Alloy command, models " + paths.modelsSource());
+                long s = System.nanoTime();
+                var alloy = SpecRunner.run(SpecOptions.all(paths.models().get()));
+                synchronized (state) {
+                    state.spec = Optional.of(alloy);
+                    state.specRan = true;
+                    state.seconds.put("spec", (System.nanoTime() - s) / 1e9);
+                    specFindings(state, alloy, paths, home, cwd, launcher);
+                }
+                phase(err, "spec: " + alloy.results().size() + " commands done");
+            }
+            if (!monitor.cancelled()) {
+                runProperties(err, props, paths, state, monitor, cwd, launcher);
+            }
+            if (!noReplay && !monitor.cancelled()) {
+                phase(err, "replay " + Printable.escape(display(paths.corpus().get(), cwd)));
+                long s = System.nanoTime();
+                replay(state, paths.corpus().get(), cwd, launcher, monitor);
+                synchronized (state) {
+                    state.seconds.put("replay", (System.nanoTime() - s) / 1e9);
+                }
+            }
+            synchronized (state) {
+                state.seconds.put("total", (System.nanoTime() - t0) / 1e9);
+                state.interrupted |= monitor.cancelled();
+                if (reported.compareAndSet(false, true)) {
+                    finish(state, paths, out, err, cwd);
+                }
+                return state.exit();
+            }
+        } finally {
+            finished.countDown();
+            if (hooked) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // shutting down: the hook is running and waits for this thread
+                }
+            }
         }
+    }
+
+    private static boolean addHook(Thread hook) {
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
+    /** The summary on stdout, findings as annotations, the reports and the JUnit XML written. */
+    private void finish(CheckRun state, Paths paths, PrintWriter out, PrintWriter err, Path cwd) {
+        out.print(CheckReport.summary(state));
+        boolean github = annotations.equals("github") || (annotations.equals("auto") && "true".equals(System.getenv(
+                "GITHUB_ACTIONS")));
+        if (github) {
+            CheckReport.annotations(state).forEach(out::println);
+        }
+        try {
+            CheckReport.write(state, paths.report());
+            out.println("report: " + Printable.escape(display(paths.report().resolve("report.json"), cwd)) + ", "
+                    + Printable.escape(display(paths.report().resolve("report.md"), cwd)));
+            if (paths.junit().isPresent()) {
+                Path j = paths.junit().get().toAbsolutePath();
+                Files.createDirectories(j.getParent());
+                AtomicFiles.write(j, CheckReport.junit(state).getBytes(StandardCharsets.UTF_8));
+                out.println("junit: " + Printable.escape(display(j, cwd)));
+            }
+        } catch (IOException e) {
+            err.println("hybridv check: writing the report failed: " + e.getMessage());
+        }
+        out.flush();
+    }
+
+    private static void phase(PrintWriter err, String what) {
+        err.println("… " + what);
+        err.flush();
+    }
+
+    private void runProperties(PrintWriter err, List<SystemProperty<?>> props, Paths paths, CheckRun state,
+            Campaign.Monitor monitor, Path cwd, String launcher) {
+        Optional<Long> deadline = time == null ? Optional.empty() : Optional.of(System.nanoTime() + time
+                * 1_000_000_000L);
+        Campaign.Config config = new Campaign.Config(seed, tries, state.settings.shard(), state.settings.shards(),
+                faults, deadline, state.settings.workers(), !noShrink, onlyTry == null ? OptionalInt.empty()
+                : OptionalInt.of(onlyTry), fromTry);
+        phase(err, "properties: " + props.stream().map(SystemProperty::name).toList() + ", "
+                + config.tryIndices().size() + " tries each, " + config.workers() + " worker"
+                + (config.workers() == 1 ? "" : "s"));
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "hybridv-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        if (progressSeconds > 0) {
+            ticker.scheduleAtFixedRate(() -> progress(err, monitor), progressSeconds, progressSeconds,
+                    TimeUnit.SECONDS);
+        }
+        long s = System.nanoTime();
+        List<Campaign.Result<?>> results;
+        try {
+            results = Campaign.runAll(props, config, monitor);
+        } finally {
+            ticker.shutdownNow();
+        }
+        synchronized (state) {
+            state.propertiesRan = true;
+            state.seconds.put("properties", (System.nanoTime() - s) / 1e9);
+            cancelledNow = monitor.cancelled();
+            for (int i = 0; i < props.size(); i++) {
+                state.properties.add(row(props.get(i), results.get(i), config, paths, state, cwd, launcher));
+            }
+            if (monitor.cancelled() && onlyTry == null) {
+                int done = results.stream().mapToInt(Campaign.Result::triesRun).min().orElse(0);
+                List<Integer> idx = config.tryIndices();
+                if (done < idx.size()) {
+                    state.resumeFrom = Optional.of(idx.get(done));
+                }
+            }
+        }
+    }
+
+    private static void progress(PrintWriter err, Campaign.Monitor monitor) {
+        double secs = monitor.seconds();
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "progress %.0f s:", secs));
+        for (Campaign.Monitor.Line l : monitor.snapshot()) {
+            double rate = secs > 0 ? l.done() / secs : 0;
+            String eta = l.done() >= l.asked() ? "done" : rate > 0 ? String.format(Locale.ROOT, "ETA %.0f s",
+                    (l.asked() - l.done()) / rate) : "ETA unknown";
+            b.append(String.format(Locale.ROOT, " %s %d/%d (%.1f/s, %d violation%s, %s);", l.property(), l.done(),
+                    l.asked(), rate, l.violations(), l.violations() == 1 ? "" : "s", eta));
+        }
+        b.setLength(b.length() - 1);
+        err.println(b);
+        err.flush();
+    }
+
+    private <R> CheckRun.PropertyRow row(SystemProperty<R> p, Campaign.Result<?> raw, Campaign.Config c, Paths paths,
+            CheckRun state, Path cwd, String launcher) {
+        @SuppressWarnings("unchecked")
+        Campaign.Result<R> r = (Campaign.Result<R>) raw;
+        List<Coverage.Floor> floors = state.settings.floors() ? p.floors() : List.of();
+        String reproduceTry = launcher + " check --no-spec --no-replay --property " + p.name() + " --seed " + seed
+                + faults.ids().stream().map(id -> " --fault " + id).reduce("", String::concat) + " --try ";
+        if (r.harnessError().isPresent()) {
+            state.findings.add(new Finding("property", p.name(), "", 0, 0, "the reference runs every operation",
+                    "no exception from the reference", r.harnessError().get(), List.of(reproduceTry
+                            + harnessTry(r.harnessError().get()))));
+            return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "harness error",
+                    r.harnessError().get(), Optional.empty(), r.coverage(), floors, List.of());
+        }
+        if (r.failure().isPresent()) {
+            Campaign.Failure<R> f = r.failure().get();
+            Optional<Path> file = Optional.empty();
+            String note = "";
+            Optional<com.fasterxml.jackson.databind.node.ObjectNode> doc = Capture.document(p, f, c.faults(), seed);
+            if (doc.isPresent()) {
+                try {
+                    file = Optional.of(Capture.write(paths.found(), p.name(), doc.get()).file());
+                } catch (IOException e) {
+                    note = " (not written: " + e.getMessage() + ")";
+                }
+            }
+            var v = f.violation();
+            int line = file.map(x -> stepLine(x, v.step())).orElse(0);
+            List<String> reproduce = new ArrayList<>();
+            file.ifPresent(x -> reproduce.add(launcher + " replay " + shellWord(display(x, cwd))));
+            reproduce.add(reproduceTry + f.tryIndex() + (noShrink ? " --no-shrink" : ""));
+            state.findings.add(new Finding("property", p.name(), file.map(x -> display(x, cwd)).orElse(""), line,
+                    v.step(), v.invariant() + " (" + v.rule() + ")", v.invariant() + " holds after every operation",
+                    "violated after operation " + v.step() + ": " + v.explanation() + note, reproduce));
+            return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "FOUND", v.invariant() + " ("
+                    + v.rule() + ") at try " + f.tryIndex() + (noShrink ? "" : ", shrunk to " + p.length(f.shrunk())
+                    + " operations"), file, r.coverage(), floors, List.of());
+        }
+        boolean cancelled = r.stopped() && (time == null || state.interrupted || cancelledNow);
+        if (r.triesRun() == 0 || r.triesRun() < minTries) {
+            String why = "ran " + r.triesRun() + " of " + r.triesAsked() + " tries" + (r.stopped() ? " before "
+                    + (cancelled ? "the interruption" : "the time budget ran out") : "") + "; --min-tries is "
+                    + minTries;
+            state.incomplete.add(new CheckRun.Incomplete(p.name(), "not checked: " + why));
+            return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "not checked", why,
+                    Optional.empty(), r.coverage(), floors, floors.isEmpty() ? List.of() : r.coverage().missed(floors));
+        }
+        List<Coverage.Floor> missed = r.coverage().missed(floors);
+        for (Coverage.Floor m : missed) {
+            state.incomplete.add(new CheckRun.Incomplete(p.name(), "coverage floor missed: " + m + " (observed "
+                    + Coverage.fmt(Math.round(m.observed(r.coverage()) * 10) / 10.0) + " %)"));
+        }
+        String detail = "no violation in " + r.triesRun() + " tries" + (r.stopped() ? " (stopped early: "
+                + (cancelled ? "interrupted" : "time budget") + ")" : "");
+        return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "passed", detail, Optional.empty(),
+                r.coverage(), floors, missed);
+    }
+
+    /** The try index in a harness error's text ("try 12 (seed …): …"). */
+    private static String harnessTry(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^try (\\d+)").matcher(text);
+        return m.find() ? m.group(1) : "0";
+    }
+
+    /** The line of step {@code step} (1-based) of a written scenario, or 0. */
+    static int stepLine(Path scenario, int step) {
+        List<Integer> lines = stepLines(scenario);
+        return step >= 1 && step <= lines.size() ? lines.get(step - 1) : 0;
+    }
+
+    /** The line on which each element of the top-level {@code steps} array starts. */
+    static List<Integer> stepLines(Path scenario) {
+        List<Integer> lines = new ArrayList<>();
+        try (JsonParser p = new JsonFactory().createParser(scenario.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return lines;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("steps") && v == JsonToken.START_ARRAY) {
+                    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken()) {
+                        lines.add(p.currentTokenLocation().getLineNr());
+                        p.skipChildren();
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            return lines;
+        }
+        return lines;
+    }
+
+    private void specFindings(CheckRun state, org.hybridv.spec.SpecReport alloy, Paths paths, Optional<Path> home,
+            Path cwd, String launcher) {
+        Path dir = paths.models().get();
+        for (CommandResult r : alloy.results()) {
+            if (!r.matches()) {
+                Path file = dir.resolve(r.model() + ".als");
+                String expect = r.expected() < 0 ? "an expect" : (r.check() ? (r.expected() == 1 ? "a counterexample"
+                        : "no counterexample") : (r.expected() == 1 ? "an instance" : "no instance")) + " (expect "
+                        + r.expected() + ")";
+                state.findings.add(new Finding("spec", r.model() + " " + r.command(), Files.isRegularFile(file)
+                        ? display(file, cwd) : "", 0, 0, r.command() + " (" + r.scope() + ")", expect,
+                        r.outcomeName(), List.of(launcher + " spec --model " + r.model())));
+            }
+        }
+        for (ModelError e : alloy.errors()) {
+            state.unusable++;
+            state.findings.add(new Finding("spec", e.file(), e.file(), e.line(), 0, "the model parses",
+                    "a valid Alloy 6 model", e.message(), List.of(launcher + " spec")));
+        }
+    }
+
+    private void replay(CheckRun state, Path corpusPath, Path cwd, String launcher, Campaign.Monitor monitor) {
+        String shown = display(corpusPath, cwd);
+        ScenarioSources.Expansion ex = ScenarioSources.expand(List.of(corpusPath.toString()));
+        Scenarios scenarios = new Scenarios(Modules.standard());
+        List<Replay> replays = new ArrayList<>();
+        for (ScenarioError e : ex.errors()) {
+            replays.add(Replay.unusable(e));
+        }
+        for (Path f : ex.files()) {
+            if (monitor.cancelled()) {
+                break;
+            }
+            replays.add(scenarios.replay(f));
+        }
+        synchronized (state) {
+            state.replayRan = true;
+            state.corpus = shown;
+            for (Replay r : replays) {
+                String src = display(Path.of(r.source()), cwd);
+                String verdict = r.verdict() == Verdict.PASSED ? "passed" : r.verdict() == Verdict.FAILED ? "FAILED"
+                        : "unusable";
+                state.replays.add(new CheckRun.ReplayRow(src, verdict, r.steps().size(), r.checks()));
+                String cmd = launcher + " replay " + shellWord(src);
+                if (r.verdict() == Verdict.UNUSABLE) {
+                    state.unusable++;
+                    ScenarioError e = r.error();
+                    state.findings.add(new Finding("replay", src, src, e.location() == null ? 0 : e.location().line(),
+                            Math.max(0, e.step()), "a readable, valid scenario", "a scenario of format "
+                            + org.hybridv.scenario.Scenario.FORMAT + " (docs/scenario-format.md)", e.message(),
+                            List.of(launcher + " validate " + shellWord(src))));
+                    continue;
+                }
+                for (StepReport s : r.failedSteps()) {
+                    for (Check c : s.result().checks()) {
+                        if (!c.holds()) {
+                            state.findings.add(new Finding("replay", src, src, s.step().location() == null ? 0
+                                    : s.step().location().line(), s.step().number(), c.what(), c.expected(),
+                                    c.observed(), List.of(cmd)));
+                        }
+                    }
+                }
+            }
+        }
+        if (replays.isEmpty()) {
+            synchronized (state) {
+                state.unusable++;
+                state.findings.add(new Finding("input", shown, shown, 0, 0, "scenarios to replay",
+                        "at least one *.json scenario", "none found", List.of(launcher + " replay "
+                        + shellWord(shown))));
+            }
+        }
+    }
+
+    /** How to call hybridv from the current directory: ./hybridv in the checkout, else its relative path. */
+    private static String launcher(Optional<Path> home, Path cwd) {
+        if (home.isEmpty()) {
+            return "hybridv";
+        }
+        if (home.get().equals(cwd)) {
+            return "./hybridv";
+        }
+        return shellWord(display(home.get().resolve("hybridv"), cwd));
+    }
+
+    /** {@code p} as the user can type it from {@code cwd}: relative when below or beside it, else absolute. */
+    static String display(Path p, Path cwd) {
+        Path abs = p.toAbsolutePath().normalize();
+        try {
+            Path rel = cwd.relativize(abs);
+            if (!rel.toString().startsWith("../../..")) {
+                return rel.toString().isEmpty() ? "." : rel.toString();
+            }
+        } catch (IllegalArgumentException e) {
+            return abs.toString();
+        }
+        return abs.toString();
+    }
+
+    /** A word as a POSIX shell reads it: quoted when it holds anything but safe characters. */
+    static String shellWord(String s) {
+        if (!s.isEmpty() && s.matches("[A-Za-z0-9_./:=@%+,-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 }

@@ -18,33 +18,42 @@ import picocli.CommandLine.ScopeType;
  * The {@code hybridv} command line. {@link #execute} runs it in-process and returns the exit code (tests use it);
  * only {@link #main} exits.
  *
- * <p>Exit codes: 0 every expectation holds (or every file is valid); 1 some expectation does not hold; 2 unusable
- * input (bad arguments, a missing or unreadable path, a file that is not a valid scenario, a step the reference
- * cannot run); {@value #EXIT_INTERNAL} an internal error, which is a bug in hybridv.
+ * <p>Exit codes: 0 every expectation holds (or every file is valid); 1 something was found (a counterexample, an
+ * expectation that does not hold); 2 unusable input (bad arguments, a missing or unreadable path, a file that is not
+ * a valid scenario); 3 incomplete ({@code check}: a property ran too few tries or missed a coverage floor);
+ * {@value #EXIT_INTERNAL} an internal error, which is a bug in hybridv, also for any {@link Error} such as
+ * {@link OutOfMemoryError}; 130 interrupted.
  */
 @Command(name = "hybridv",
         mixinStandardHelpOptions = true,
         versionProvider = Hybridv.Version.class,
-        description = {"Executable reference for hybrid virtualization (x86 paging; VMX, EPT and the hypervisor follow).",
-            "Replays scenario files (JSON, format " + Scenario.FORMAT + ") against the reference and checks their"
-                    + " expectations."},
+        description = {"Executable reference and model checker for hybrid virtualization: x86 paging, VMX, EPT, a"
+                + " Xen-like hypervisor and a hybrid kernel that switches from shadow to direct paging. Checks"
+                + " Alloy models, whole-system properties and scenario files (JSON, format " + Scenario.FORMAT
+                + ") against the reference."},
         subcommands = {CheckCommand.class, ReplayCommand.class, ValidateCommand.class, OpsCommand.class,
             SpecCommand.class, FaultsCommand.class, ExitsCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
-        footer = {"  hybridv check                             every property at campaign budget, the corpus, a report",
-            "  hybridv replay counterexamples/           replay every scenario",
-            "  hybridv replay -q counterexamples/        only failures and summaries",
-            "  hybridv validate my-scenario.json         check a file without running it",
-            "  hybridv ops                               list the step operations",
-            "  hybridv exits                             the exit table of the hybrid kernel per MMU mode",
-            "  hybridv faults                            the kill matrix of the seeded faults",
-            "  hybridv bench                             walks/s, actions/s, time to catch each fault",
-            "  hybridv spec                              run the Alloy models (docs/spec.md)",
+        footer = {"  hybridv check                        Alloy models, properties, corpus",
+            "  hybridv replay counterexamples/      replay every scenario",
+            "  hybridv replay -q counterexamples/   only failures and summaries",
+            "  hybridv validate my.json             check a file, do not run it",
+            "  hybridv ops                          the step operations",
+            "  hybridv exits                        VM exits per MMU mode",
+            "  hybridv faults                       kill matrix of seeded faults",
+            "  hybridv bench                        walks/s, actions/s, time to catch",
+            "  hybridv spec                         the Alloy models (docs/spec.md)",
             "",
-            "Exit codes: 0 all expectations hold, 1 some do not, 2 unusable input,",
-            "70 internal error (a bug in hybridv). Format: docs/scenario-format.md"})
+            "Scenario format: docs/scenario-format.md"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every check holds",
+            "1:something was found: a counterexample, a failed expectation",
+            "2:unusable input: a bad option, path or file; the error names it",
+            "3:incomplete (check): too few tries, or a coverage floor missed",
+            "70:internal error, a bug in hybridv (--debug: the stack trace)",
+            "130:interrupted (Ctrl-C)"})
 public final class Hybridv implements java.util.concurrent.Callable<Integer> {
     /** Exit code for a bug in hybridv itself (sysexits EX_SOFTWARE). */
     public static final int EXIT_INTERNAL = 70;
@@ -94,6 +103,16 @@ public final class Hybridv implements java.util.concurrent.Callable<Integer> {
         });
         try {
             return cl.execute(args);
+        } catch (Error e) {
+            // An Error (OutOfMemoryError, StackOverflowError …) is never a verdict: exit 70 with one line.
+            out.flush();
+            err.println("hybridv: internal error: " + e.getClass().getSimpleName() + (e.getMessage() == null ? ""
+                    : ": " + Printable.quote(e.getMessage())) + (top.debug ? "" : " (run with --debug for the stack"
+                    + " trace)"));
+            if (top.debug) {
+                e.printStackTrace(err);
+            }
+            return EXIT_INTERNAL;
         } finally {
             out.flush();
             err.flush();
