@@ -12,7 +12,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code hybridv bench}: the performance figures of issue 8 on one thread — 4-level walks/s, 2-D (EPT) walks/s,
+ * {@code hybridv bench}: the performance figures on one thread — 4-level walks/s, 2-D (EPT) walks/s,
  * actions/s of the 3-domain hypervisor system with I1, I2, I6, I7 checked after every action, actions/s of the hybrid
  * kernel in lockstep with I1–I8 checked, and ({@link FaultTimer}) per fault the median time to first
  * failure. Warm-up rounds, then measured rounds; the median and the min–max spread. The layout is fixed: the numbers
@@ -22,17 +22,17 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         header = "Measure walks/s, 2-D walks/s and checked actions/s on one thread.",
         description = {"Runs each workload on one thread: warm-up rounds (not reported), then measured rounds; prints"
-                + " the median rate per CPU-second of the thread and the spread (min–max) over the rounds, the median"
-                + " rate per wall-clock second, and whether the targets of issue 8 are met (4-level walks >="
+                + " the median rate per CPU-second of the thread and the spread (min-max) over the rounds, the median"
+                + " rate per wall-clock second, and whether the performance targets are met (4-level walks >="
                 + " 5,000,000/s; hypervisor actions with invariants >= 10,000/s).",
             "Deterministic workloads: the action runs are generated from a seeded stream (--seed).",
             "See docs/benchmarks.md."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10"})
 final class BenchCommand implements Callable<Integer> {
-    /** Target of issue 8: 4-level walks per second on one core. */
+    /** Performance target (docs/benchmarks.md): 4-level walks per second on one core. */
     static final double WALK_TARGET = 5_000_000;
-    /** Target of issue 8: actions per second with invariants checked on the 3-domain system. */
+    /** Performance target (docs/benchmarks.md): actions per second with invariants checked, 3 domains. */
     static final double ACTION_TARGET = 10_000;
 
     @CommandLine.Spec

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code hybridv exits}: the VM exits of the hybrid kernel's standard workload in each configuration (native,
- * shadow, HAP, direct after SWITCH_MMU), and with {@code --pv-ops} the para-virtual operations it uses per stage.
+ * shadow, HAP, direct after SWITCH_MMU), the exits of user #PFs split into those the faults caused and those of
+ * handling them, and with {@code --pv-ops} the para-virtual operations it uses per stage.
  * Deterministic: the same bytes every run. Explained in docs/hybrid.md.
  */
 @Command(name = "exits",
@@ -18,7 +19,11 @@ import picocli.CommandLine.Command;
                 + " domain, and in a shadow-mode domain that switches to direct paging; runs the same workload (3"
                 + " processes, context switches, " + ExitAccounting.TOUCHED_PAGES + " demand-paged user pages read"
                 + " back, " + ExitAccounting.SYSCALLS + " system calls, " + ExitAccounting.IDLES + " idle periods)"
-                + " and counts the VM exits of each phase.", "See docs/hybrid.md."},
+                + " and counts the VM exits of each phase.",
+            "Under the user page faults, two rows split their exits: those the faulting accesses caused themselves"
+                + " (exception bitmap and #PF error-code filter) and those of handling the faults (the kernel's"
+                + " handler, the retried access). A user #PF costs no exit in direct mode: read the first row.",
+            "See docs/hybrid.md."},
         footerHeading = "%nExample:%n",
         footer = "  hybridv exits --pv-ops")
 final class ExitsCommand implements Callable<Integer> {
