@@ -132,7 +132,7 @@ public final class Campaign {
         private final java.util.Map<String, AtomicInteger[]> counts = new java.util.concurrent.ConcurrentHashMap<>();
         private final java.util.Map<String, Integer> asked = new java.util.concurrent.ConcurrentHashMap<>();
         private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final long start = System.nanoTime();
+        private volatile long start = System.nanoTime();
 
         public void cancel() {
             cancelled = true;
@@ -140,6 +140,11 @@ public final class Campaign {
 
         public boolean cancelled() {
             return cancelled;
+        }
+
+        /** Starts the clock of {@link #seconds()}: the campaign begins. */
+        void started() {
+            start = System.nanoTime();
         }
 
         void register(String property, int triesAsked) {
@@ -169,6 +174,7 @@ public final class Campaign {
             return l;
         }
 
+        /** Seconds since the campaign started. */
         public double seconds() {
             return (System.nanoTime() - start) / 1e9;
         }
@@ -224,6 +230,7 @@ public final class Campaign {
         long start = System.nanoTime();
         List<Integer> tries = c.tryIndices();
         List<Lane<?>> lanes = new ArrayList<>();
+        monitor.started();
         for (SystemProperty<?> p : props) {
             lanes.add(new Lane<>(p, tries));
             monitor.register(p.name(), tries.size());

@@ -49,9 +49,20 @@ final class BenchCommand implements Callable<Integer> {
             description = "Seed of the generated action runs (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @CommandLine.Option(names = "--campaign", description = "Only the campaign throughput: tries/s of each "
+            + "property with 1 and with --workers workers, measured in one run.")
+    boolean campaign;
+
+    @CommandLine.Option(names = "--workers", paramLabel = "N", description = "Workers compared with 1 by "
+            + "--campaign (default: the available processors).")
+    Integer workers;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (campaign) {
+            return campaign(out);
+        }
         int measured = rounds != null ? rounds : quick ? 3 : 5;
         if (measured < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
@@ -101,6 +112,30 @@ final class BenchCommand implements Callable<Integer> {
         if (h.sink() == 42) {
             out.println();
         }
+        return 0;
+    }
+
+    /** Tries per wall-clock second of each property's campaign, 1 worker against {@code --workers}. */
+    private int campaign(PrintWriter out) {
+        int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        if (n < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1");
+        }
+        int measured = rounds != null ? rounds : quick ? 1 : 3;
+        int tries = quick ? 30 : 200;
+        out.printf(Locale.ROOT, "hybridv bench --campaign: %d tries per campaign (seed %d), %d round(s) alternating 1"
+                + " and %d workers after a warm-up; median tries per wall-clock second%n", tries, seed, measured, n);
+        out.printf(Locale.ROOT, "machine: %d processors, Java %s, load average %s%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadAverage());
+        out.printf(Locale.ROOT, "%-16s %14s %14s %9s%n", "property", "1 worker", n + " workers", "speed-up");
+        out.flush();
+        for (org.hybridv.check.SystemProperty<?> p : org.hybridv.check.SystemProperties.all()) {
+            org.hybridv.bench.CampaignRate.Row r = org.hybridv.bench.CampaignRate.measure(p, seed, tries, n, measured);
+            out.printf(Locale.ROOT, "%-16s %12.1f/s %12.1f/s %8.2fx%n", r.property(), r.oneWorker(), r.nWorkers(),
+                    r.speedup());
+            out.flush();
+        }
+        out.printf(Locale.ROOT, "load average after: %s%n", loadAverage());
         return 0;
     }
 

@@ -37,8 +37,8 @@ final class FaultsCommand implements Callable<Integer> {
     @Option(names = "--save", description = "Write each shrunk counterexample to --found (never overwriting).")
     boolean save;
 
-    @Option(names = "--found", description = "Where counterexamples go (default ${DEFAULT-VALUE}).",
-            defaultValue = "counterexamples/found")
+    @Option(names = "--found", paramLabel = "DIR", description = "Where --save writes (default: the checkout's "
+            + "counterexamples/found/).")
     Path found;
 
     @Option(names = "--fault", description = "Only these faults (ids; repeatable).")
@@ -60,10 +60,25 @@ final class FaultsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--fault: " + e.getMessage());
         }
+        Optional<Path> dir = Optional.empty();
+        if (save) {
+            dir = Home.resolve(found, "counterexamples/found");
+            if (dir.isEmpty()) {
+                spec.commandLine().getErr().println("hybridv faults: --found: no default (hybridv is not running from"
+                        + " a checkout); give --found DIR");
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            Optional<String> why = PathChecks.writableFolder(dir.get());
+            if (why.isPresent()) {
+                spec.commandLine().getErr().println("hybridv faults: --found " + Printable.escape(dir.get()
+                        .toString()) + ": " + why.get());
+                return Hybridv.EXIT_UNUSABLE;
+            }
+        }
         String fmt = "%-44s %-10s %-19s %-14s %7s %9s %7s%n";
         out.printf(fmt, "fault", "rule", "caught by", "property", "tries", "time", "steps");
         out.flush();
-        List<KillMatrix.Row> rows = KillMatrix.run(faults, seed, tries, save ? Optional.of(found) : Optional.empty(),
+        List<KillMatrix.Row> rows = KillMatrix.run(faults, seed, tries, dir,
                 r -> {
                     out.print(line(fmt, r));
                     out.flush();
