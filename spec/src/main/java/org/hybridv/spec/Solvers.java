@@ -21,6 +21,10 @@ public final class Solvers {
     /** Why each solver cannot run here ("" when it can), by id: loading a native library once is enough. */
     private static final Map<String, String> PROBLEMS = new ConcurrentHashMap<>();
 
+    static {
+        AlloyLogging.quiet();
+    }
+
     private Solvers() {}
 
     /**
@@ -76,10 +80,22 @@ public final class Solvers {
         throw new IllegalArgumentException(describe(l));
     }
 
-    /** The solvers the Alloy API knows that run on this machine, by name. */
+    /**
+     * The solvers the Alloy API knows that run on this machine, by name: present (a native library that loads here,
+     * an external program that is installed). Unlike {@link #lookup}, nothing is solved to check (Glucose's native
+     * library prints its statistics to stdout when it solves).
+     */
     public static List<String> available() {
-        return SATFactory.getAllSolvers().stream().filter(f -> !f.isTransformer() && problem(f) == null)
+        return SATFactory.getAllSolvers().stream().filter(f -> !f.isTransformer() && present(f))
                 .map(SATFactory::id).sorted().toList();
+    }
+
+    private static boolean present(SATFactory f) {
+        try {
+            return f.isPresent();
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 
     /** One line saying why a lookup found nothing, naming the solvers available here; "" for a found solver. */

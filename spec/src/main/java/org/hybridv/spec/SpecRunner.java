@@ -32,14 +32,7 @@ import kodkod.engine.satlab.SATFactory;
  */
 public final class SpecRunner {
     static {
-        // The Alloy jar bundles slf4j-simple, which logs every translation step at INFO unless told otherwise.
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        // A native solver whose instance is left to the garbage collector warns from the finalizer; that is expected.
-        if (System.getProperty("org.slf4j.simpleLogger.log.kodkod.engine.satlab.NativeSolver") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.kodkod.engine.satlab.NativeSolver", "error");
-        }
+        AlloyLogging.quiet();
     }
 
     private static final Object SOLVER_LOCK = new Object();
