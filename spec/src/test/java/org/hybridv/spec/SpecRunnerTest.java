@@ -73,6 +73,26 @@ class SpecRunnerTest {
     }
 
     @Test
+    void aKnownNativeSolverThatDoesNotLoadFallsBackToSat4jAndSaysSo() {
+        // Yices is a native (JNI) solver the Alloy API knows; the 6.2 jar carries no library for it.
+        kodkod.engine.satlab.SATFactory yices = kodkod.engine.satlab.SATFactory.getAllSolvers().stream()
+                .filter(f -> f.id().equals("yices.external")).findFirst().orElseThrow();
+        assertThat(yices.type()).isEqualTo("jni");
+        Solvers.Lookup l = Solvers.lookup("yices.external");
+        assertThat(l).isInstanceOf(Solvers.Lookup.Found.class);
+        Solvers.Choice c = ((Solvers.Lookup.Found) l).choice();
+        if (yices.isPresent()) {
+            assertThat(c.reportName()).isEqualTo("yices.external");
+            assertThat(c.fallbackNote()).isEmpty();
+        } else {
+            assertThat(c.reportName()).startsWith("sat4j (fallback from yices.external: ");
+            assertThat(c.fallbackNote()).hasValueSatisfying(n -> assertThat(n)
+                    .startsWith("yices.external does not load here (").endsWith("); sat4j runs instead"));
+            assertThat(Solvers.available()).doesNotContain("yices.external");
+        }
+    }
+
+    @Test
     void aFileThatIsNotUtf8IsAnErrorAtTheLineAndColumnOfItsFirstBadByte() throws IOException {
         Path p = dir.resolve("latin1.als");
         byte[] text = "sig A {}\n-- caf\u00e9\nrun {} expect 1\n".getBytes(StandardCharsets.ISO_8859_1);
