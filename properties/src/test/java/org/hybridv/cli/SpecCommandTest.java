@@ -61,6 +61,24 @@ class SpecCommandTest {
     }
 
     @Test
+    void aKnownNativeSolverThatDoesNotLoadHereFallsBackToSat4jAndSaysSoOnStderr() {
+        // yices.external is a JNI solver the Alloy API knows; the Alloy 6.2 jar carries no library for it.
+        boolean loads = kodkod.engine.satlab.SATFactory.getAllSolvers().stream()
+                .anyMatch(f -> f.id().equals("yices.external") && f.isPresent());
+        Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter", "--solver",
+                "yices.external");
+        assertThat(r.exit()).as(r.all()).isZero();
+        if (loads) {
+            assertThat(r.err()).as(r.all()).doesNotContain("note:");
+        } else {
+            assertThat(r.err().lines().toList()).as(r.all()).singleElement().asString()
+                    .startsWith("hybridv spec: note: yices.external does not load here (")
+                    .endsWith("); sat4j runs instead");
+            assertThat(r.out()).contains("sat4j (fallback from yices.external: ");
+        }
+    }
+
+    @Test
     void aModelThatIsNotUtf8ExitsTwoWithFileLineAndColumn() throws IOException {
         Path p = dir.resolve("models").resolve("latin1.als");
         Files.createDirectories(p.getParent());
