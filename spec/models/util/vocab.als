@@ -5,7 +5,7 @@ module util/vocab
  * org.hybridv.vmx, org.hybridv.xen) for the things every model talks about. One idea only: names, no rules.
  *
  * Sources: Intel SDM Vol. 3A §4.7 (the #PF error code), §4.6 (access kinds); Xen xen/arch/x86/include/asm/mm.h
- * (PGT_* page types, via /work/shared/notes/xen-direct-paging.md §0); hybrid-design.md §1.2 (MMU modes).
+ * (PGT_* page types, via notes/xen-direct-paging.md §0); hybrid-design.md §1.2 (MMU modes).
  */
 
 -- A truth value, for the processor and VMCS bits that are plain flags (CR0.WP, exception bitmap bit 14, …).

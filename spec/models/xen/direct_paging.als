@@ -7,7 +7,7 @@ module xen/direct_paging
  * invariants isolation (I1) and page-table integrity (I2) of docs/invariants.md, with the TLB part of I6 (TLB-1).
  *
  * Sources: Xen mm.c (_get_page_type, _put_page_type, promote/demote, mod_lN_entry, do_mmu_update, do_mmuext_op,
- * __do_update_va_mapping), pv/ro-page-fault.c (ptwr), via /work/shared/notes/xen-direct-paging.md: TYP-1..5, L1-1..3,
+ * __do_update_va_mapping), pv/ro-page-fault.c (ptwr), via notes/xen-direct-paging.md: TYP-1..5, L1-1..3,
  * LN-1..3, SP-1, MU-1..5, MX-1..3, UVA-1, PTW-1..3, TLB-1, TLB-3, TLB-7. Java: org.hybridv.xen.DirectPaging,
  * PageTypes, org.hybridv.invariants.Isolation, TranslationIntegrity, TlbCoherence.
  *

@@ -12,33 +12,41 @@ import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.hybridv.spec.CommandResult;
 import org.hybridv.spec.ModelError;
+import org.hybridv.spec.ModelFile;
 import org.hybridv.spec.ModelSources;
 import org.hybridv.spec.Outcome;
 import org.hybridv.spec.SpecOptions;
 import org.hybridv.spec.SpecReport;
 import org.hybridv.spec.SpecRunner;
+import org.hybridv.spec.Solvers;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hybridv spec}: runs the Alloy models' commands headlessly (org.hybridv.spec.SpecRunner) and prints the
- * report table; with {@code --save}, writes every counterexample as Alloy XML under
- * {@code counterexamples/alloy/<model>/<command>.xml}, never overwriting a different file.
+ * {@code hybridv spec}: runs the Alloy models' commands headlessly (org.hybridv.spec.SpecRunner) and prints which
+ * models ran ({@link ModelsDir}) and the report table; with {@code --save}, writes every counterexample as Alloy XML
+ * (with the model's source) under {@code counterexamples/alloy/<model>/<command>.xml} of the checkout, never
+ * overwriting a different file. A solver name is looked up before anything is solved.
  */
 @Command(name = "spec",
         mixinStandardHelpOptions = true,
         header = "Run the Alloy models' commands and compare each with its expect.",
-        description = {"Runs every check and run command of the Alloy models (spec/models, or the copy inside this jar)",
-            "and prints model, command, scope, outcome, expect, solver and time for each."},
+        description = {"Runs every check and run command of the Alloy models and prints model, command, scope, "
+            + "outcome, expect, solver and time for each.",
+            "The first line says which models ran: --models DIR (relative to the current directory), else the "
+            + "spec/models of the checkout hybridv runs from (from any directory), else, outside any checkout, the "
+            + "copy bundled in hybridv.jar."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv spec                               every model",
             "  hybridv spec --model pf_filter             one model",
             "  hybridv spec --solver sat4j --scope 6      another solver, a larger scope",
-            "  hybridv spec --save                        also write counterexamples as Alloy XML",
+            "  hybridv spec --save                        also save counterexamples as XML",
             "",
-            "Exit codes: 0 every command meets its expect, 1 some does not, 2 a model does not parse (file:line:column),",
-            "an unknown model, or --save would overwrite a different file. Guide: docs/spec.md"})
+            "Exit codes: 0 every command meets its expect, 1 some does not, 2 unusable input:",
+            "a model does not read as UTF-8 or does not parse (file:line:column), a scope too",
+            "large to translate, an unknown model or solver, no models directory, or --save",
+            "would overwrite a different file. Guide: docs/spec.md"})
 final class SpecCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -47,21 +55,26 @@ final class SpecCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--solver", paramLabel = "NAME",
-            description = "SAT solver for every model (sat4j, minisat, glucose); default: each model's recorded choice.")
+            description = "SAT solver for every model (e.g. sat4j, minisat, glucose); default: each model's "
+                    + "recorded choice. An unknown name lists the solvers available here.")
     String solver;
 
     @Option(names = "--scope", paramLabel = "N", description = "Raise every command's scope to at least N.")
     Integer scope;
 
-    @Option(names = "--save", description = "Write each counterexample to counterexamples/alloy/<model>/<command>.xml.")
+    @Option(names = "--save",
+            description = "Write each counterexample, with its model's source, to "
+                    + "counterexamples/alloy/<model>/<command>.xml in the checkout (--out to choose).")
     boolean save;
 
     @Option(names = "--models", paramLabel = "DIR",
-            description = "The models directory (default: spec/models if present, else the models in this jar).")
+            description = "The models directory (default: the checkout's spec/models; outside a checkout, the "
+                    + "models bundled in this jar).")
     Path models;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where --save writes (default: counterexamples/alloy).")
-    Path out = Path.of("counterexamples", "alloy");
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Where --save writes (default: the checkout's counterexamples/alloy).")
+    Path out;
 
     @Override
     public Integer call() throws IOException {
@@ -71,17 +84,40 @@ final class SpecCommand implements Callable<Integer> {
             err.println("hybridv spec: --scope must be at least 1, got " + scope);
             return Hybridv.EXIT_UNUSABLE;
         }
-        Path dir = models != null ? models : Files.isDirectory(Path.of("spec", "models")) ? Path.of("spec", "models")
-                : ModelSources.bundled();
-        if (!Files.isDirectory(dir)) {
-            err.println("hybridv spec: no models directory " + dir);
+        if (solver != null) {
+            Solvers.Lookup l = Solvers.lookup(solver);
+            if (!(l instanceof Solvers.Lookup.Found found)) {
+                err.println("hybridv spec: --solver " + Printable.quote(solver) + ": " + Solvers.describe(l));
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            found.choice().fallbackNote().ifPresent(n -> err.println("hybridv spec: note: " + n));
+        }
+        ModelsDir.Resolution where = ModelsDir.resolve(models);
+        if (where instanceof ModelsDir.Resolution.Missing m) {
+            err.println("hybridv spec: " + m.problem());
             return Hybridv.EXIT_UNUSABLE;
         }
-        SpecOptions options = new SpecOptions(dir, Optional.ofNullable(model), Optional.ofNullable(solver),
-                scope == null ? OptionalInt.empty() : OptionalInt.of(scope));
-        if (ModelSources.in(dir).stream().noneMatch(m -> !m.library() && options.selects(m))) {
-            err.println("hybridv spec: no model " + (model == null ? "" : model + " ") + "under " + dir);
+        ModelsDir dir = ((ModelsDir.Resolution.Found) where).models();
+        Optional<Path> saveTo = Home.resolve(out, "counterexamples/alloy");
+        if (save && saveTo.isEmpty()) {
+            err.println("hybridv spec: --save: no checkout to write counterexamples/alloy into (give --out DIR)");
             return Hybridv.EXIT_UNUSABLE;
+        }
+        SpecOptions options = dir.apply(new SpecOptions(dir.dir(), Optional.ofNullable(model),
+                Optional.ofNullable(solver), scope == null ? OptionalInt.empty() : OptionalInt.of(scope)));
+        List<ModelFile> selected = ModelSources.in(dir.dir()).stream().filter(options::runs).toList();
+        o.println(dir.describe());
+        o.flush();
+        if (selected.isEmpty()) {
+            err.println("hybridv spec: no model " + (model == null ? "" : Printable.quote(model) + " ") + "under "
+                    + Printable.escape(dir.dir().toString()));
+            return Hybridv.EXIT_UNUSABLE;
+        }
+        if (solver == null) {
+            selected.stream().map(ModelFile::solver).flatMap(Optional::stream).distinct().sorted()
+                    .map(Solvers::lookup).filter(l -> l instanceof Solvers.Lookup.Found)
+                    .flatMap(l -> ((Solvers.Lookup.Found) l).choice().fallbackNote().stream())
+                    .forEach(n -> err.println("hybridv spec: note: " + n));
         }
         SpecReport report = SpecRunner.run(options);
         o.print(report.table());
@@ -93,7 +129,7 @@ final class SpecCommand implements Callable<Integer> {
             return Hybridv.EXIT_UNUSABLE;
         }
         if (save) {
-            Integer refused = saveCounterexamples(report, o, err);
+            Integer refused = saveCounterexamples(report, saveTo.get(), o, err);
             if (refused != null) {
                 return refused;
             }
@@ -102,7 +138,8 @@ final class SpecCommand implements Callable<Integer> {
     }
 
     /** Writes every counterexample; refuses (exit 2, nothing written) if one would replace a different file. */
-    private Integer saveCounterexamples(SpecReport report, PrintWriter o, PrintWriter err) throws IOException {
+    private Integer saveCounterexamples(SpecReport report, Path out, PrintWriter o, PrintWriter err)
+            throws IOException {
         List<CommandResult> found = new ArrayList<>();
         for (CommandResult r : report.results()) {
             if (r.check() && r.outcome() instanceof Outcome.Instance) {
@@ -110,7 +147,7 @@ final class SpecCommand implements Callable<Integer> {
             }
         }
         for (CommandResult r : found) {
-            Path f = target(r);
+            Path f = target(out, r);
             if (Files.exists(f) && !Files.readString(f, StandardCharsets.UTF_8).equals(xml(r))) {
                 err.println("hybridv spec: refusing to overwrite " + f + ": it holds a different instance (move or"
                         + " delete it first)");
@@ -118,7 +155,7 @@ final class SpecCommand implements Callable<Integer> {
             }
         }
         for (CommandResult r : found) {
-            Path f = target(r);
+            Path f = target(out, r);
             Files.createDirectories(f.getParent());
             Files.writeString(f, xml(r), StandardCharsets.UTF_8);
             o.println("saved " + f);
@@ -126,7 +163,7 @@ final class SpecCommand implements Callable<Integer> {
         return null;
     }
 
-    private Path target(CommandResult r) {
+    private static Path target(Path out, CommandResult r) {
         return out.resolve(r.model()).resolve(r.command() + ".xml");
     }
 

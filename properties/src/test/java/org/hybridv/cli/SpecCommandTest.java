@@ -33,6 +33,7 @@ class SpecCommandTest {
     void printsTheTableAndExitsZeroWhenEveryCommandMeetsItsExpect() {
         Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter");
         assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.out().lines().findFirst()).as(r.all()).hasValue("models: " + models());
         assertThat(r.out()).as(r.all()).contains("model", "command", "scope", "outcome", "expect", "solver", "time")
                 .contains("vmx/pf_filter  projectFiltersAreSafe").contains("no counterexample")
                 .contains("11 commands in 1 models, 11 as expected, 0 not");
@@ -40,10 +41,74 @@ class SpecCommandTest {
     }
 
     @Test
-    void anUnknownSolverFallsBackToSat4jAndSaysSo() {
-        Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter", "--solver", "nosuch");
+    void withoutModelsTheCheckoutsSpecModelsRunAndTheOutputSaysSo() {
+        Cli.Result r = Cli.run("spec", "--model", "pf_filter");
         assertThat(r.exit()).as(r.all()).isZero();
-        assertThat(r.out()).contains("sat4j (fallback from nosuch: unknown solver)");
+        assertThat(r.out().lines().findFirst()).as(r.all()).hasValue("models: repository spec/models");
+        assertThat(r.out()).contains("11 commands in 1 models");
+    }
+
+    @Test
+    void anUnknownSolverExitsTwoListingTheSolversAvailableHereBeforeSolvingAnything() {
+        Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter", "--solver", "nope");
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines().toList()).as(r.all()).hasSize(1);
+        assertThat(r.err()).as(r.all()).startsWith("hybridv spec: --solver nope: unknown solver; available here: ")
+                .contains("sat4j");
+        assertThat(r.out()).as("nothing was solved: no command rows, no summary").doesNotContain("pf_filter")
+                .doesNotContain("commands in");
+        BadInputTest.assertNoStackTrace(r);
+    }
+
+    @Test
+    void aKnownNativeSolverThatDoesNotLoadHereFallsBackToSat4jAndSaysSoOnStderr() {
+        // yices.external is a JNI solver the Alloy API knows; the Alloy 6.2 jar carries no library for it.
+        boolean loads = kodkod.engine.satlab.SATFactory.getAllSolvers().stream()
+                .anyMatch(f -> f.id().equals("yices.external") && f.isPresent());
+        Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter", "--solver",
+                "yices.external");
+        assertThat(r.exit()).as(r.all()).isZero();
+        if (loads) {
+            assertThat(r.err()).as(r.all()).doesNotContain("note:");
+        } else {
+            assertThat(r.err().lines().toList()).as(r.all()).singleElement().asString()
+                    .startsWith("hybridv spec: note: yices.external does not load here (")
+                    .endsWith("); sat4j runs instead");
+            assertThat(r.out()).contains("sat4j (fallback from yices.external: ");
+        }
+    }
+
+    @Test
+    void aModelThatIsNotUtf8ExitsTwoWithFileLineAndColumn() throws IOException {
+        Path p = dir.resolve("models").resolve("latin1.als");
+        Files.createDirectories(p.getParent());
+        Files.write(p, "sig A {}\n-- caf\u00e9\nrun {} expect 1\n".getBytes(StandardCharsets.ISO_8859_1));
+        Cli.Result r = Cli.run("spec", "--models", dir.resolve("models").toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines().toList()).as(r.all())
+                .containsExactly(p + ":2:7: not UTF-8 text (byte 0xE9); Alloy models are read as UTF-8");
+        BadInputTest.assertNoStackTrace(r);
+    }
+
+    @Test
+    void aScopeTooLargeToTranslateExitsTwoSayingSo() throws IOException {
+        Path p = model("wide", "sig A { r: A -> A -> A -> A }\ncheck { all a: A | a in A } for 2 expect 0\n");
+        Cli.Result r = Cli.run("spec", "--models", dir.resolve("models").toString(), "--scope", "100",
+                "--solver", "sat4j");
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines().toList()).as(r.all()).hasSize(1);
+        assertThat(r.err()).as(r.all()).startsWith(p + ":2:1: command check$1 (for 100): scope too large to translate")
+                .doesNotContain("unparsable");
+        assertThat(r.out()).contains("scope too large");
+        BadInputTest.assertNoStackTrace(r);
+    }
+
+    @Test
+    void aModelsDirectoryThatDoesNotExistExitsTwo() {
+        Cli.Result r = Cli.run("spec", "--models", dir.resolve("nothing").toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines().toList()).as(r.all())
+                .containsExactly("hybridv spec: --models " + dir.resolve("nothing") + ": not a directory");
     }
 
     @Test
@@ -90,7 +155,13 @@ class SpecCommandTest {
         assertThat(first.exit()).as(first.all()).isZero();
         Path xml = out.resolve("vmx/pf_filter/bugMatchWithUsIsSafeForDirect.xml");
         assertThat(xml).exists();
-        assertThat(Files.readString(xml)).contains("<alloy", "<instance");
+        String saved = Files.readString(xml);
+        assertThat(saved).contains("<alloy", "<instance")
+                .as("the model's name inside the repository, and its source with the module it opens")
+                .contains("filename=\"spec/models/vmx/pf_filter.als\"")
+                .contains("<source filename=\"spec/models/vmx/pf_filter.als\" content=\"")
+                .contains("<source filename=\"spec/models/util/vocab.als\" content=\"")
+                .as("no path of this machine").doesNotContain(RepoRoot.find().toString());
         assertThat(out.resolve("vmx/pf_filter/projectFiltersAreSafe.xml")).doesNotExist();
 
         Cli.Result again = Cli.run(args);

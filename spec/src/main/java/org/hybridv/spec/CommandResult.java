@@ -12,11 +12,14 @@ public record CommandResult(String model, String command, boolean check, String 
         int expected, String solver, long millis) {
 
     public boolean matches() {
-        return expected >= 0 && outcome.asExpect() == expected;
+        return expected >= 0 && !(outcome instanceof Outcome.TooLarge) && outcome.asExpect() == expected;
     }
 
-    /** "counterexample"/"no counterexample" for a check, "instance"/"no instance" for a run. */
+    /** "counterexample"/"no counterexample" for a check, "instance"/"no instance" for a run, or "scope too large". */
     public String outcomeName() {
+        if (outcome instanceof Outcome.TooLarge) {
+            return "scope too large";
+        }
         boolean found = outcome instanceof Outcome.Instance;
         if (check) {
             return found ? "counterexample" : "no counterexample";

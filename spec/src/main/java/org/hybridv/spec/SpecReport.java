@@ -20,11 +20,21 @@ public record SpecReport(List<ModelReport> models) {
         return all;
     }
 
+    /**
+     * Why some input could not be analysed: a model that does not read or parse, and a command whose scope is too large
+     * to translate (each at its place, {@code file:line:column}).
+     */
     public List<ModelError> errors() {
         List<ModelError> all = new ArrayList<>();
         for (ModelReport m : models) {
             if (m instanceof ModelReport.Unparsable u) {
                 all.add(u.error());
+            } else if (m instanceof ModelReport.Checked c) {
+                for (CommandResult r : c.results()) {
+                    if (r.outcome() instanceof Outcome.TooLarge t) {
+                        all.add(t.error());
+                    }
+                }
             }
         }
         return all;
@@ -65,10 +75,13 @@ public record SpecReport(List<ModelReport> models) {
         for (ModelError e : errors()) {
             s.append(e).append('\n');
         }
-        long failed = results().stream().filter(r -> !r.matches()).count();
-        s.append(String.format(Locale.ROOT, "%d commands in %d models, %d as expected, %d not, %d unparsable models; "
-                        + "solve time %.1f s%n", results().size(), models.size(), results().size() - failed, failed,
-                errors().size(), totalMillis() / 1000.0));
+        long tooLarge = results().stream().filter(r -> r.outcome() instanceof Outcome.TooLarge).count();
+        long failed = results().stream().filter(r -> !r.matches()).count() - tooLarge;
+        long unparsable = models.stream().filter(m -> m instanceof ModelReport.Unparsable).count();
+        s.append(String.format(Locale.ROOT, "%d commands in %d models, %d as expected, %d not, %s%d unparsable models; "
+                        + "solve time %.1f s%n", results().size(), models.size(), results().size() - failed - tooLarge,
+                failed, tooLarge == 0 ? "" : tooLarge + " too large to translate, ", unparsable,
+                totalMillis() / 1000.0));
         return s.toString();
     }
 }

@@ -3,7 +3,9 @@ package org.hybridv.spec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -11,6 +13,7 @@ import java.util.OptionalInt;
 import edu.mit.csail.sdg.alloy4.A4Reporter;
 import edu.mit.csail.sdg.alloy4.Err;
 import edu.mit.csail.sdg.alloy4.Pos;
+import edu.mit.csail.sdg.alloy4.Util;
 import edu.mit.csail.sdg.ast.Command;
 import edu.mit.csail.sdg.ast.CommandScope;
 import edu.mit.csail.sdg.parser.CompModule;
@@ -29,14 +32,7 @@ import kodkod.engine.satlab.SATFactory;
  */
 public final class SpecRunner {
     static {
-        // The Alloy jar bundles slf4j-simple, which logs every translation step at INFO unless told otherwise.
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        // A native solver whose instance is left to the garbage collector warns from the finalizer; that is expected.
-        if (System.getProperty("org.slf4j.simpleLogger.log.kodkod.engine.satlab.NativeSolver") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.kodkod.engine.satlab.NativeSolver", "error");
-        }
+        AlloyLogging.quiet();
     }
 
     private static final Object SOLVER_LOCK = new Object();
@@ -47,18 +43,75 @@ public final class SpecRunner {
 
     /** A model parsed and type-checked, or the error that stopped it. */
     public sealed interface Parse {
-        record Parsed(CompModule module) implements Parse {}
+        /**
+         * @param filename the model's name in a saved instance (e.g. {@code spec/models/x86/paging.als})
+         * @param sources  every file the model loaded, by its name in a saved instance, in load order (the model
+         *                 first): what a saved instance embeds so that it opens with its model
+         */
+        record Parsed(CompModule module, String filename, Map<String, String> sources) implements Parse {
+            public Parsed {
+                sources = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sources));
+            }
+        }
 
         record Failed(ModelError error) implements Parse {}
     }
 
-    /** Parses and type-checks {@code m} (with the modules it opens). */
+    /** Parses and type-checks {@code m} (with the modules it opens); saved instances name files below its root. */
     public static Parse parse(ModelFile m) {
+        return parse(m, "");
+    }
+
+    /**
+     * Parses and type-checks {@code m} (with the modules it opens), naming the models directory {@code sourceRoot}
+     * in saved instances (see {@link SpecOptions#sourceRoot()}).
+     */
+    public static Parse parse(ModelFile m, String sourceRoot) {
+        if (m.unreadable().isPresent()) {
+            return new Parse.Failed(m.unreadable().get());
+        }
+        Map<String, String> loaded = new LinkedHashMap<>();
+        CompModule world;
         try {
-            return new Parse.Parsed(CompUtil.parseEverything_fromFile(A4Reporter.NOP, null, m.path().toString()));
+            world = CompUtil.parseEverything_fromFile(A4Reporter.NOP, loaded, m.path().toString());
         } catch (Err e) {
             return new Parse.Failed(errorOf(e, m));
         }
+        String root = Util.canon(m.root().toString());
+        Map<String, String> sources = new LinkedHashMap<>();
+        String main = null;
+        for (Map.Entry<String, String> e : loaded.entrySet()) {
+            String name = sourceName(e.getKey(), root, sourceRoot);
+            if (name != null) {
+                sources.put(name, e.getValue());
+                if (main == null && e.getKey().equals(Util.canon(m.path().toString()))) {
+                    main = name;
+                }
+            }
+        }
+        if (main == null) {
+            main = sourceName(Util.canon(m.path().toString()), root, sourceRoot);
+        }
+        return new Parse.Parsed(world, main == null ? m.name() + ".als" : main, sources);
+    }
+
+    /**
+     * How a saved instance names a loaded file: below the models directory, {@code sourceRoot/<path>}; a module of
+     * Alloy's own library by Alloy's name for it ({@code /$alloy4$/models/util/integer.als}, the same on every
+     * machine); null for anything else (never a path of this machine).
+     */
+    static String sourceName(String canonical, String canonicalRoot, String sourceRoot) {
+        String jar = Util.jarPrefix();
+        if (canonical.startsWith(jar)) {
+            return canonical.replace('\\', '/');
+        }
+        Path file = Path.of(canonical);
+        Path root = Path.of(canonicalRoot);
+        if (!file.startsWith(root)) {
+            return null;
+        }
+        String rel = root.relativize(file).toString().replace('\\', '/');
+        return sourceRoot.isEmpty() ? rel : sourceRoot + "/" + rel;
     }
 
     static ModelError errorOf(Err e, ModelFile m) {
@@ -69,7 +122,7 @@ public final class SpecRunner {
 
     /** Development entry point: runs every model below the directory given (default {@code spec/models}). */
     public static void main(String[] args) {
-        SpecOptions o = SpecOptions.all(java.nio.file.Path.of(args.length > 0 ? args[0] : "spec/models"));
+        SpecOptions o = SpecOptions.all(Path.of(args.length > 0 ? args[0] : "spec/models"));
         if (args.length > 1) {
             o = new SpecOptions(o.modelsDir(), java.util.Optional.of(args[1]), o.solver(), o.scope());
         }
@@ -81,11 +134,17 @@ public final class SpecRunner {
         System.exit(r.allMatch() ? 0 : 1);
     }
 
-    /** Runs the selected models. */
+    /**
+     * Runs the selected models.
+     *
+     * @throws IllegalArgumentException when {@code o} names a solver that is unknown or cannot run here (look it up
+     *                                  with {@link Solvers#lookup} first)
+     */
     public static SpecReport run(SpecOptions o) {
+        o.solver().ifPresent(Solvers::choose);
         List<ModelReport> reports = new ArrayList<>();
         for (ModelFile m : ModelSources.in(o.modelsDir())) {
-            if (!m.library() && o.selects(m)) {
+            if (o.runs(m)) {
                 reports.add(run(m, o));
             }
         }
@@ -94,18 +153,28 @@ public final class SpecRunner {
 
     /** Runs every command of {@code m}, in name order. */
     public static ModelReport run(ModelFile m, SpecOptions o) {
-        Parse p = parse(m);
+        Parse p = parse(m, o.sourceRoot());
         if (p instanceof Parse.Failed f) {
             return new ModelReport.Unparsable(m, f.error());
         }
-        CompModule world = ((Parse.Parsed) p).module();
-        Solvers.Choice solver = Solvers.choose(o.solver().or(m::solver).orElse(Solvers.FALLBACK));
-        List<Command> commands = new ArrayList<>(world.getAllCommands());
+        Parse.Parsed parsed = (Parse.Parsed) p;
+        Solvers.Choice solver;
+        if (o.solver().isPresent()) {
+            solver = Solvers.choose(o.solver().get());
+        } else {
+            Solvers.Lookup l = Solvers.lookup(m.solver().orElse(Solvers.FALLBACK));
+            if (!(l instanceof Solvers.Lookup.Found found)) {
+                return new ModelReport.Unparsable(m, new ModelError(m.path().toString(), Math.max(m.solverLine(), 1),
+                        1, "-- solver: " + m.solver().orElse("") + ": " + Solvers.describe(l)));
+            }
+            solver = found.choice();
+        }
+        List<Command> commands = new ArrayList<>(parsed.module().getAllCommands());
         commands.sort(Comparator.comparing(c -> c.label));
         List<CommandResult> results = new ArrayList<>();
         try {
             for (Command c : commands) {
-                results.add(run(m, world, withScope(c, o.scope()), solver));
+                results.add(run(m, parsed, withScope(c, o.scope()), solver));
             }
         } catch (Err e) {
             return new ModelReport.Unparsable(m, errorOf(e, m));
@@ -113,22 +182,49 @@ public final class SpecRunner {
         return new ModelReport.Checked(m, results);
     }
 
-    /** Runs one command and compares its outcome with its {@code expect}. */
-    public static CommandResult run(ModelFile m, CompModule world, Command c, Solvers.Choice solver) {
+    /**
+     * Runs one command and compares its outcome with its {@code expect}. A scope too large to translate is an outcome
+     * ({@link Outcome.TooLarge}, at the command); any other error of Alloy's is thrown.
+     */
+    public static CommandResult run(ModelFile m, Parse.Parsed parsed, Command c, Solvers.Choice solver) {
         long start = System.nanoTime();
-        A4Solution s = solve(world, c, solver.factory());
+        Outcome outcome;
+        try {
+            A4Solution s = solve(parsed, c, solver.factory());
+            outcome = s.satisfiable() ? new Outcome.Instance(s.toString(), xml(s, parsed)) : new Outcome.NoInstance();
+        } catch (Err e) {
+            if (e.msg == null || !e.msg.startsWith(CAPACITY_EXCEEDED)) {
+                throw e;
+            }
+            Pos p = c.pos == null ? Pos.UNKNOWN : c.pos;
+            String file = p.filename == null || p.filename.isEmpty() ? m.path().toString() : p.filename;
+            String why = e.msg.strip().replaceAll("\\s*\n\\s*", " ");
+            outcome = new Outcome.TooLarge(new ModelError(file, Math.max(p.y, 1), Math.max(p.x, 1), "command "
+                    + c.label + " (for " + scopeOf(c) + "): scope too large to translate: " + why));
+        }
         long millis = (System.nanoTime() - start) / 1_000_000;
-        Outcome outcome = s.satisfiable() ? new Outcome.Instance(s.toString(), xml(s)) : new Outcome.NoInstance();
         return new CommandResult(m.name(), c.label, c.check, scopeOf(c), outcome, c.expects, solver.reportName(),
                 millis);
     }
 
+    /** The start of Alloy's message when Kodkod cannot number a relation's tuples in the scope. */
+    static final String CAPACITY_EXCEEDED = "Translation capacity exceeded";
+
+    /** Solves {@code c} of a parsed model; its instances carry the model's name in the repository. */
+    public static A4Solution solve(Parse.Parsed parsed, Command c, SATFactory solver) {
+        return solve(parsed.module(), c, solver, parsed.filename());
+    }
+
     /** Solves {@code c} (one solve at a time in this JVM). */
     public static A4Solution solve(CompModule world, Command c, SATFactory solver) {
+        return solve(world, c, solver, world.path());
+    }
+
+    private static A4Solution solve(CompModule world, Command c, SATFactory solver, String filename) {
         A4Options opt = new A4Options();
         opt.solver = solver;
         opt.skolemDepth = 1;
-        opt.originalFilename = world.path();
+        opt.originalFilename = filename;
         return onSolverThread(
                 () -> TranslateAlloyToKodkod.execute_command(A4Reporter.NOP, world.getAllReachableSigs(), c, opt));
     }
@@ -170,11 +266,15 @@ public final class SpecRunner {
         }
     }
 
-    /** The Alloy XML of an instance; the overload with an empty function list and source map (the plain one NPEs). */
-    public static String xml(A4Solution s) {
+    /**
+     * The Alloy XML of an instance, as the Analyzer saves one: the instance (its {@code filename} attribute is the
+     * model's name in the repository), the model's parameterless functions as skolems, and a {@code <source
+     * filename=… content=…/>} for every file the model loaded, so that the file opens with its model.
+     */
+    public static String xml(A4Solution s, Parse.Parsed parsed) {
         StringWriter w = new StringWriter();
         try (PrintWriter out = new PrintWriter(w)) {
-            s.writeXML(out, List.of(), Map.of());
+            s.writeXML(out, parsed.module().getAllFunc(), parsed.sources());
         }
         return w.toString();
     }

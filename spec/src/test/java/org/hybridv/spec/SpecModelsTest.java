@@ -28,24 +28,25 @@ class SpecModelsTest {
             if (m.library()) {
                 continue;
             }
-            SpecRunner.Parse p = SpecRunner.parse(m);
+            SpecRunner.Parse p = SpecRunner.parse(m, SpecOptions.REPOSITORY_MODELS);
             if (p instanceof SpecRunner.Parse.Failed f) {
                 tests.add(DynamicTest.dynamicTest(m.name() + " parses", () -> fail(f.error().toString())));
                 continue;
             }
-            CompModule world = ((SpecRunner.Parse.Parsed) p).module();
+            SpecRunner.Parse.Parsed parsed = (SpecRunner.Parse.Parsed) p;
+            CompModule world = parsed.module();
             Solvers.Choice solver = Solvers.choose(m.solver().orElse(Solvers.FALLBACK));
             List<Command> commands = new ArrayList<>(world.getAllCommands());
             commands.sort(Comparator.comparing(c -> c.label));
             for (Command c : commands) {
-                tests.add(DynamicTest.dynamicTest(m.name() + " " + c.label, () -> check(m, world, c, solver)));
+                tests.add(DynamicTest.dynamicTest(m.name() + " " + c.label, () -> check(m, parsed, c, solver)));
             }
         }
         return tests.stream();
     }
 
-    private static void check(ModelFile m, CompModule world, Command c, Solvers.Choice solver) {
-        CommandResult r = SpecRunner.run(m, world, c, solver);
+    private static void check(ModelFile m, SpecRunner.Parse.Parsed parsed, Command c, Solvers.Choice solver) {
+        CommandResult r = SpecRunner.run(m, parsed, c, solver);
         System.out.printf("%s %s (%s): %s, expect %d, %s, %d ms%n", r.model(), r.command(), r.scope(),
                 r.outcomeName(), r.expected(), r.solver(), r.millis());
         if (!r.matches()) {
