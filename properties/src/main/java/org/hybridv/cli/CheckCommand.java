@@ -39,7 +39,6 @@ import org.hybridv.scenario.Verdict;
 import org.hybridv.scenario.modules.Modules;
 import org.hybridv.spec.CommandResult;
 import org.hybridv.spec.ModelError;
-import org.hybridv.spec.ModelSources;
 import org.hybridv.spec.SpecOptions;
 import org.hybridv.spec.SpecRunner;
 import org.hybridv.xen.Faults;
@@ -170,8 +169,8 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     /** Paths resolved and checked, before any work. */
-    private record Paths(Optional<Path> corpus, Path found, Path report, Optional<Path> junit, Optional<Path> models,
-            String modelsSource) {}
+    private record Paths(Optional<Path> corpus, Path found, Path report, Optional<Path> junit,
+            Optional<ModelsDir> models, String modelsSource) {}
 
     @Override
     public Integer call() throws IOException {
@@ -335,8 +334,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 throw new InputError("--junit", junit, why.get());
             }
         }
-        Optional<Path> m = Optional.empty();
-        String source = "";
+        Optional<ModelsDir> m = Optional.empty();
         if (!noSpec) {
             if (models != null) {
                 why = PathChecks.readable(models);
@@ -346,22 +344,15 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 if (why.isPresent()) {
                     throw new InputError("--models", models, why.get());
                 }
-                m = Optional.of(models);
-                source = "repository " + models;
-            } else if (home.isPresent()) {
-                Path d = home.get().resolve("spec/models");
-                if (!Files.isDirectory(d)) {
-                    throw new InputError("--models", d, "no such folder in the checkout (give --models DIR, or"
-                            + " --no-spec)");
-                }
-                m = Optional.of(d);
-                source = "repository spec/models";
-            } else {
-                m = Optional.of(ModelSources.bundled());
-                source = "bundled in hybridv.jar (no checkout)";
             }
+            ModelsDir.Resolution res = ModelsDir.resolve(models, home);
+            if (res instanceof ModelsDir.Resolution.Missing miss) {
+                throw new InputError("--models: " + miss.problem() + ", or --no-spec");
+            }
+            m = Optional.of(((ModelsDir.Resolution.Found) res).models());
         }
-        return new Paths(c, f, r, Optional.ofNullable(junit), m, source);
+        return new Paths(c, f, r, Optional.ofNullable(junit), m, m.map(x -> x.describe().replaceFirst("^models: ",
+                "")).orElse(""));
     }
 
     private int run(PrintWriter out, PrintWriter err, int[] sh, List<SystemProperty<?>> props, Paths paths,
@@ -396,7 +387,8 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
             if (!noSpec && !monitor.cancelled()) {
                 phase(err, "spec: every Alloy command, models " + paths.modelsSource());
                 long s = System.nanoTime();
-                var alloy = SpecRunner.run(SpecOptions.all(paths.models().get()));
+                ModelsDir md = paths.models().get();
+                var alloy = SpecRunner.run(md.apply(SpecOptions.all(md.dir())));
                 synchronized (state) {
                     state.spec = Optional.of(alloy);
                     state.specRan = true;
@@ -629,7 +621,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
 
     private void specFindings(CheckRun state, org.hybridv.spec.SpecReport alloy, Paths paths, Optional<Path> home,
             Path cwd, String launcher) {
-        Path dir = paths.models().get();
+        Path dir = paths.models().get().dir();
         for (CommandResult r : alloy.results()) {
             if (!r.matches()) {
                 Path file = dir.resolve(r.model() + ".als");
