@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import org.hybridv.scenario.Check;
+import org.hybridv.scenario.NotRun;
 import org.hybridv.scenario.Replay;
 import org.hybridv.scenario.ScenarioError;
 import org.hybridv.scenario.ScenarioJson;
@@ -76,6 +77,9 @@ final class JsonReport {
         if (r.error() != null) {
             error(g, r.error());
         }
+        if (r.notRun() != null) {
+            notRun(g, r.notRun());
+        }
         g.writeArrayFieldStart("steps");
         for (StepReport s : r.steps()) {
             step(g, s);
@@ -98,6 +102,20 @@ final class JsonReport {
             g.writeNumberField("line", e.location().line());
             g.writeNumberField("column", e.location().column());
         }
+        g.writeEndObject();
+    }
+
+    private static void notRun(JsonGenerator g, NotRun n) throws IOException {
+        g.writeObjectFieldStart("notRun");
+        g.writeNumberField("step", n.step());
+        g.writeStringField("op", n.op());
+        if (n.location() != null) {
+            g.writeNumberField("line", n.location().line());
+            g.writeNumberField("column", n.location().column());
+        }
+        g.writeStringField("reason", n.reason());
+        g.writeNumberField("divergedAt", n.divergedAt());
+        g.writeNumberField("count", n.count());
         g.writeEndObject();
     }
 

@@ -28,9 +28,11 @@ import picocli.CommandLine.Parameters;
             "  hybridv replay --quiet counterexamples/ docs/examples/",
             "  hybridv replay --json counterexamples/ > report.json",
             "",
-            "Exit codes: 0 every expectation holds, 1 some expectation does not hold,",
-            "2 unusable input (missing or unreadable path, empty folder, invalid",
-            "scenario, a step the reference cannot run)."})
+            "Exit codes: 0 every expectation holds; 1 some expectation does not hold",
+            "(a step that can no longer run after it is shown as not run); 2 unusable",
+            "input (a missing, unreadable or oversized file, an empty folder, an invalid",
+            "scenario, a step the reference cannot run although every expectation",
+            "before it holds)."})
 final class ReplayCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Scenario files, or folders searched recursively"
             + " for *.json.")

@@ -2,6 +2,7 @@ package org.hybridv.cli;
 
 import java.util.List;
 import org.hybridv.scenario.Check;
+import org.hybridv.scenario.NotRun;
 import org.hybridv.scenario.Origin;
 import org.hybridv.scenario.Replay;
 import org.hybridv.scenario.Scenario;
@@ -16,7 +17,9 @@ import org.hybridv.scenario.Verdict;
  *   step 6  access       write 0x0 value 0x0 at CPL 3 → #PF error code 0x7 (P|W|U), CR2 0x0  ✓
  * PASS counterexamples/regressions/user-write-read-only.json (6 steps, 2 checks)
  * </pre>
- * A failing check is shown under its step: {@code errorCode: expected 0x5 (P|U), observed 0x7 (P|W|U)}. Every
+ * When the machine diverged from the scenario (a check failed) and a later step then could not run, that step is
+ * shown as {@code not run} with the reason, and the summary counts the steps run: {@code FAIL f.json (8 of 10 steps
+ * run, …)}. A failing check is shown under its step: {@code errorCode: expected 0x5 (P|U), observed 0x7 (P|W|U)}. Every
  * string that came from the input (file names, titles, descriptions, values) is printed with its control and bidi
  * characters escaped ({@link Printable#escape}).
  */
@@ -56,8 +59,13 @@ final class TextReport {
             output.error(r.error());
             return;
         }
+        NotRun notRun = r.notRun();
+        if (notRun != null) {
+            notRun(notRun, width);
+        }
         int steps = r.steps().size();
-        String counts = steps + (steps == 1 ? " step, " : " steps, ") + r.checks()
+        String counts = (notRun == null ? steps + (steps == 1 ? " step, " : " steps, ")
+                : steps + " of " + (steps + notRun.count()) + " steps run, ") + r.checks()
                 + (r.checks() == 1 ? " check" : " checks");
         if (r.verdict() == Verdict.PASSED) {
             output.out.println("PASS " + esc(r.source()) + " (" + counts + ")");
@@ -97,7 +105,16 @@ final class TextReport {
         }
     }
 
-    void totals(List<Replay> replays) {
+    /** The step that could not run after the divergence, why, and the steps not run. */
+    private void notRun(NotRun n, int width) {
+        output.out.println("  step " + pad(String.valueOf(n.step()), width, true) + "  " + pad(esc(n.op()), 11, false)
+                + "  not run: " + esc(n.reason()));
+        String indent = " ".repeat(8 + width + 2);
+        output.out.println(indent + "(the machine diverged from the scenario at step " + n.divergedAt() + "; "
+                + (n.count() == 1 ? "step " + n.step() : "steps " + n.step() + "–" + n.last()) + " not run)");
+    }
+
+        void totals(List<Replay> replays) {
         long passed = replays.stream().filter(r -> r.verdict() == Verdict.PASSED).count();
         long failed = replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count();
         long unusable = replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count();
