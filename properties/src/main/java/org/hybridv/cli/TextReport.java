@@ -114,11 +114,11 @@ final class TextReport {
                 + (n.count() == 1 ? "step " + n.step() : "steps " + n.step() + "–" + n.last()) + " not run)");
     }
 
-        void totals(List<Replay> replays) {
-        long passed = replays.stream().filter(r -> r.verdict() == Verdict.PASSED).count();
-        long failed = replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count();
-        long unusable = replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count();
-        output.out.println(replays.size() + (replays.size() == 1 ? " scenario: " : " scenarios: ") + passed
+        void totals(List<Verdict> verdicts) {
+        long passed = verdicts.stream().filter(v -> v == Verdict.PASSED).count();
+        long failed = verdicts.stream().filter(v -> v == Verdict.FAILED).count();
+        long unusable = verdicts.stream().filter(v -> v == Verdict.UNUSABLE).count();
+        output.out.println(verdicts.size() + (verdicts.size() == 1 ? " scenario: " : " scenarios: ") + passed
                 + " passed, " + failed + " failed, " + unusable + " unusable");
     }
 
