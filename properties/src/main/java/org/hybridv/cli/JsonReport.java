@@ -1,12 +1,16 @@
 package org.hybridv.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 import org.hybridv.scenario.Check;
+import org.hybridv.scenario.NotRun;
 import org.hybridv.scenario.Replay;
 import org.hybridv.scenario.ScenarioError;
 import org.hybridv.scenario.ScenarioJson;
@@ -14,8 +18,10 @@ import org.hybridv.scenario.StepReport;
 import org.hybridv.scenario.Verdict;
 
 /**
- * The machine-readable report of {@code hybridv replay --json} (format {@value #FORMAT}), written with Jackson. Its
- * shape is documented in docs/scenario-format.md.
+ * The machine-readable report of {@code hybridv replay --json} (format {@value #FORMAT}), streamed with Jackson's
+ * generator (no tree of the whole report is built, so a long replay costs no more memory to report than to run). Its
+ * shape is documented in docs/scenario-format.md. Strings are JSON-escaped, and so are the bidirectional and
+ * invisible formatting characters ({@link Escapes}), so that the report is safe to print on a terminal as well.
  */
 final class JsonReport {
     static final String FORMAT = "hybridv-replay-report/1";
@@ -23,93 +29,157 @@ final class JsonReport {
     private JsonReport() {}
 
     static void write(PrintWriter out, List<Replay> replays, int exitCode) {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        ObjectNode root = f.objectNode();
-        root.put("format", FORMAT);
-        root.put("exitCode", exitCode);
-        ObjectNode summary = root.putObject("summary");
-        summary.put("scenarios", replays.size());
-        summary.put("passed", replays.stream().filter(r -> r.verdict() == Verdict.PASSED).count());
-        summary.put("failed", replays.stream().filter(r -> r.verdict() == Verdict.FAILED).count());
-        summary.put("unusable", replays.stream().filter(r -> r.verdict() == Verdict.UNUSABLE).count());
-        ArrayNode scenarios = root.putArray("scenarios");
-        for (Replay r : replays) {
-            scenarios.add(scenario(r));
-        }
         try {
-            out.println(ScenarioJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the JSON report", e);
+            JsonGenerator g = ScenarioJson.mapper().getFactory().createGenerator(out);
+            g.setCharacterEscapes(new Escapes());
+            g.useDefaultPrettyPrinter();
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            g.writeStartObject();
+            g.writeStringField("format", FORMAT);
+            g.writeNumberField("exitCode", exitCode);
+            g.writeObjectFieldStart("summary");
+            g.writeNumberField("scenarios", replays.size());
+            g.writeNumberField("passed", count(replays, Verdict.PASSED));
+            g.writeNumberField("failed", count(replays, Verdict.FAILED));
+            g.writeNumberField("unusable", count(replays, Verdict.UNUSABLE));
+            g.writeEndObject();
+            g.writeArrayFieldStart("scenarios");
+            for (Replay r : replays) {
+                scenario(g, r);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+            g.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the JSON report", e);
         }
+        out.println();
         out.flush();
     }
 
-    private static ObjectNode scenario(Replay r) {
-        ObjectNode n = JsonNodeFactory.instance.objectNode();
-        n.put("path", r.source());
-        n.put("verdict", r.verdict().name().toLowerCase(java.util.Locale.ROOT));
+    private static long count(List<Replay> replays, Verdict v) {
+        return replays.stream().filter(r -> r.verdict() == v).count();
+    }
+
+    private static void scenario(JsonGenerator g, Replay r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("path", r.source());
+        g.writeStringField("verdict", r.verdict().name().toLowerCase(java.util.Locale.ROOT));
         if (r.scenario() != null) {
-            n.put("title", r.scenario().title());
-            n.put("origin", r.scenario().origin().kind());
+            g.writeStringField("title", r.scenario().title());
+            g.writeStringField("origin", r.scenario().origin().kind());
             if (r.scenario().violates() != null) {
-                n.put("violates", r.scenario().violates());
+                g.writeStringField("violates", r.scenario().violates());
             }
         }
-        n.put("checks", r.checks());
-        n.put("failedChecks", r.failedChecks());
+        g.writeNumberField("checks", r.checks());
+        g.writeNumberField("failedChecks", r.failedChecks());
         if (r.error() != null) {
-            n.set("error", error(r.error()));
+            error(g, r.error());
         }
-        ArrayNode steps = n.putArray("steps");
+        if (r.notRun() != null) {
+            notRun(g, r.notRun());
+        }
+        g.writeArrayFieldStart("steps");
         for (StepReport s : r.steps()) {
-            steps.add(step(s));
+            step(g, s);
         }
-        return n;
+        g.writeEndArray();
+        g.writeEndObject();
     }
 
-    private static ObjectNode error(ScenarioError e) {
-        ObjectNode n = JsonNodeFactory.instance.objectNode();
-        n.put("text", e.line());
-        n.put("message", e.message());
+    private static void error(JsonGenerator g, ScenarioError e) throws IOException {
+        g.writeObjectFieldStart("error");
+        g.writeStringField("text", e.line());
+        g.writeStringField("message", e.message());
         if (e.step() > 0) {
-            n.put("step", e.step());
+            g.writeNumberField("step", e.step());
         }
         if (e.op() != null) {
-            n.put("op", e.op());
+            g.writeStringField("op", e.op());
         }
         if (e.location() != null) {
-            n.put("line", e.location().line());
-            n.put("column", e.location().column());
+            g.writeNumberField("line", e.location().line());
+            g.writeNumberField("column", e.location().column());
         }
-        return n;
+        g.writeEndObject();
     }
 
-    private static ObjectNode step(StepReport s) {
-        ObjectNode n = JsonNodeFactory.instance.objectNode();
-        n.put("step", s.step().number());
-        n.put("op", s.step().step().op());
+    private static void notRun(JsonGenerator g, NotRun n) throws IOException {
+        g.writeObjectFieldStart("notRun");
+        g.writeNumberField("step", n.step());
+        g.writeStringField("op", n.op());
+        if (n.location() != null) {
+            g.writeNumberField("line", n.location().line());
+            g.writeNumberField("column", n.location().column());
+        }
+        g.writeStringField("reason", n.reason());
+        g.writeNumberField("divergedAt", n.divergedAt());
+        g.writeNumberField("count", n.count());
+        g.writeEndObject();
+    }
+
+    private static void step(JsonGenerator g, StepReport s) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("step", s.step().number());
+        g.writeStringField("op", s.step().step().op());
         if (s.step().location() != null) {
-            n.put("line", s.step().location().line());
-            n.put("column", s.step().location().column());
+            g.writeNumberField("line", s.step().location().line());
+            g.writeNumberField("column", s.step().location().column());
         }
-        n.put("action", s.step().step().describe());
-        n.put("result", s.result().observed().result());
-        n.put("observed", s.result().observed().text());
-        ObjectNode facts = n.putObject("facts");
-        s.result().observed().facts().forEach(facts::put);
-        n.put("holds", s.holds());
-        ArrayNode checks = n.putArray("checks");
+        g.writeStringField("action", s.step().step().describe());
+        g.writeStringField("result", s.result().observed().result());
+        g.writeStringField("observed", s.result().observed().text());
+        g.writeObjectFieldStart("facts");
+        for (Map.Entry<String, String> f : s.result().observed().facts().entrySet()) {
+            g.writeStringField(f.getKey(), f.getValue());
+        }
+        g.writeEndObject();
+        g.writeBooleanField("holds", s.holds());
+        g.writeArrayFieldStart("checks");
         for (Check c : s.result().checks()) {
-            ObjectNode cn = checks.addObject();
-            cn.put("what", c.what());
-            cn.put("expected", c.expected());
-            cn.put("observed", c.observed());
-            cn.put("holds", c.holds());
+            g.writeStartObject();
+            g.writeStringField("what", c.what());
+            g.writeStringField("expected", c.expected());
+            g.writeStringField("observed", c.observed());
+            g.writeBooleanField("holds", c.holds());
+            g.writeEndObject();
         }
+        g.writeEndArray();
         if (!s.result().notes().isEmpty()) {
-            ArrayNode notes = n.putArray("notes");
-            s.result().notes().forEach(notes::add);
+            g.writeArrayFieldStart("notes");
+            for (String n : s.result().notes()) {
+                g.writeString(n);
+            }
+            g.writeEndArray();
         }
-        return n;
+        g.writeEndObject();
+    }
+
+    /**
+     * JSON's own escapes, plus {@code \\uXXXX} for the characters {@link Printable} escapes beyond ASCII (bidi and
+     * invisible formatting characters, C1 controls): valid JSON either way, and inert when the report is printed.
+     */
+    static final class Escapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        Escapes() {
+            ascii[0x7F] = CharacterEscapes.ESCAPE_STANDARD; // DEL: valid in JSON, but a control character
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            String s = String.valueOf((char) ch);
+            if (ch > 0xFFFF || Printable.escape(s).equals(s)) {
+                return null;
+            }
+            return new SerializedString(String.format("\\u%04x", ch));
+        }
     }
 }

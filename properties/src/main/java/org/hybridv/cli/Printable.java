@@ -1,35 +1,25 @@
 package org.hybridv.cli;
 
+import org.hybridv.scenario.InputText;
+
 /**
  * Text that came from input, made safe to print on a terminal. Control characters (C0, DEL, C1) and the Unicode
- * bidirectional and invisible formatting characters (U+061C, U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF)
+ * bidirectional and invisible formatting characters (U+061C, U+200B–U+200F, U+2028–U+202E, U+2066–U+2069, U+FEFF)
  * are written as escapes, the way {@code git} quotes unusual path names, so that a scenario title or a file name can
  * neither move the cursor, set the window title nor reverse the text that follows it. Tabs and newlines are escaped
  * too: every string from input prints on the one line it was given.
+ *
+ * <p>The rule itself lives in {@link InputText}, where the scenario layer's error messages use it too.
  */
 public final class Printable {
     private Printable() {}
 
     /** The longest stretch of an offending value an error message quotes. */
-    public static final int QUOTE_LIMIT = 40;
+    public static final int QUOTE_LIMIT = InputText.QUOTE_LIMIT;
 
     /** {@code s} with every control, bidi and invisible formatting character escaped ({@code \e}, {@code \u202e} …). */
     public static String escape(String s) {
-        if (s == null) {
-            return "null";
-        }
-        StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            String esc = escapeOf(c);
-            if (esc != null && b == null) {
-                b = new StringBuilder(s.length() + 8).append(s, 0, i);
-            }
-            if (b != null) {
-                b.append(esc != null ? esc : String.valueOf(c));
-            }
-        }
-        return b == null ? s : b.toString();
+        return InputText.escape(s);
     }
 
     /**
@@ -37,39 +27,6 @@ public final class Printable {
      * characters left out: for quoting an offending value in an error message.
      */
     public static String quote(String s) {
-        if (s == null) {
-            return "null";
-        }
-        if (s.length() <= QUOTE_LIMIT) {
-            return escape(s);
-        }
-        return escape(s.substring(0, QUOTE_LIMIT)) + "… (" + (s.length() - QUOTE_LIMIT) + " more characters)";
-    }
-
-    private static String escapeOf(char c) {
-        switch (c) {
-            case '\n':
-                return "\\n";
-            case '\r':
-                return "\\r";
-            case '\t':
-                return "\\t";
-            case 0x1B:
-                return "\\e";
-            case '\\':
-                return null;
-            default:
-                break;
-        }
-        boolean control = c < 0x20 || (c >= 0x7F && c <= 0x9F);
-        boolean format = c == 0x061C || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E)
-                || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
-        if (control) {
-            return String.format("\\x%02x", (int) c);
-        }
-        if (format) {
-            return String.format("\\u%04x", (int) c);
-        }
-        return null;
+        return InputText.quote(s);
     }
 }

@@ -28,9 +28,11 @@ import picocli.CommandLine.Parameters;
             "  hybridv replay --quiet counterexamples/ docs/examples/",
             "  hybridv replay --json counterexamples/ > report.json",
             "",
-            "Exit codes: 0 every expectation holds, 1 some expectation does not hold,",
-            "2 unusable input (missing or unreadable path, empty folder, invalid",
-            "scenario, a step the reference cannot run)."})
+            "Exit codes: 0 every expectation holds; 1 some expectation does not hold",
+            "(a step that can no longer run after it is shown as not run); 2 unusable",
+            "input (a missing, unreadable or oversized file, an empty folder, an invalid",
+            "scenario, a step the reference cannot run although every expectation",
+            "before it holds)."})
 final class ReplayCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "Scenario files, or folders searched recursively"
             + " for *.json.")
@@ -53,16 +55,20 @@ final class ReplayCommand implements Callable<Integer> {
         Output output = new Output(spec.commandLine().getOut(), spec.commandLine().getErr(), parent.debug());
         Scenarios scenarios = new Scenarios(Modules.standard());
         ScenarioSources.Expansion expansion = ScenarioSources.expand(paths);
+        // the JSON report needs every replay at the end; the trace prints each as it ends and keeps its verdict only
         List<Replay> replays = new ArrayList<>();
+        List<Verdict> verdicts = new ArrayList<>();
         for (ScenarioError e : expansion.errors()) {
             replays.add(Replay.unusable(e));
+            verdicts.add(Verdict.UNUSABLE);
         }
         TextReport text = new TextReport(output, quiet);
         expansion.errors().forEach(output::error);
         for (Path file : expansion.files()) {
             Replay r = scenarios.replay(file);
-            replays.add(r);
+            verdicts.add(r.verdict());
             if (json) {
+                replays.add(r);
                 if (r.error() != null) {
                     output.error(r.error());
                 }
@@ -70,24 +76,20 @@ final class ReplayCommand implements Callable<Integer> {
                 text.replay(r);
             }
         }
-        int exit = exitCode(replays);
+        int exit = exitCode(verdicts);
         if (json) {
             JsonReport.write(output.out, replays, exit);
         } else {
-            text.totals(replays);
+            text.totals(verdicts);
         }
         return exit;
     }
 
     /** 2 if any file is unusable, else 1 if any expectation fails, else 0. */
-    static int exitCode(List<Replay> replays) {
-        boolean failed = false;
-        for (Replay r : replays) {
-            if (r.verdict() == Verdict.UNUSABLE) {
-                return Hybridv.EXIT_UNUSABLE;
-            }
-            failed |= r.verdict() == Verdict.FAILED;
+    static int exitCode(List<Verdict> verdicts) {
+        if (verdicts.contains(Verdict.UNUSABLE)) {
+            return Hybridv.EXIT_UNUSABLE;
         }
-        return failed ? 1 : 0;
+        return verdicts.contains(Verdict.FAILED) ? 1 : 0;
     }
 }

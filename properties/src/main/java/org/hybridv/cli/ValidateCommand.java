@@ -53,7 +53,7 @@ final class ValidateCommand implements Callable<Integer> {
                 valid++;
                 if (!quiet) {
                     int n = p.scenario().steps().size();
-                    output.out.println("valid " + file + " (" + n + (n == 1 ? " step)" : " steps)"));
+                    output.out.println("valid " + Printable.escape(file.toString()) + " (" + n + (n == 1 ? " step)" : " steps)"));
                 }
             } else {
                 invalid++;

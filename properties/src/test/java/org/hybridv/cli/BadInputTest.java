@@ -185,6 +185,33 @@ class BadInputTest {
     }
 
     @Test
+    void aLinkToADeviceIsRefusedWithoutReadingIt() throws IOException {
+        Path zero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(zero), "needs /dev/zero");
+        Path link = Files.createSymbolicLink(dir.resolve("zero.json"), zero);
+        try {
+            rejected(link, link + ": error: is not a regular file (a FIFO, device or socket); scenario files are"
+                    + " regular files");
+        } finally {
+            Files.delete(link);
+        }
+    }
+
+    @Test
+    void aFifoIsRefusedAndNothingHangs() throws Exception {
+        Path fifo = dir.resolve("pipe.json");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "needs mkfifo");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+            rejected(fifo, fifo + ": error: is not a regular file (a FIFO, device or socket); scenario files are"
+                    + " regular files");
+            Cli.Result r = Cli.run("replay", dir.toString());
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).contains("pipe.json: error: is not a regular file");
+        });
+    }
+
+    @Test
     void aFolderNamedLikeAFileIsSkippedWhenWalking() throws IOException {
         Path folder = Files.createDirectory(dir.resolve("tree"));
         Files.createDirectory(folder.resolve("inner.json"));

@@ -138,6 +138,37 @@ class ReplayCommandTest {
     }
 
     @Test
+    void aStepThatCannotRunAfterAFailedExpectationIsNotRunAndTheReplayFailsWithExitOne() throws IOException {
+        // first-guest.json with step 8's exit expected to be a delivered #PF, and a guest read after it: the exit
+        // happens (SDM §24.6.3), so the guest read cannot run; that is the failure of step 8, not a broken file
+        String text = Files.readString(ROOT.resolve("docs/examples/first-guest.json"))
+                .replace("\"expect\": {\"result\": \"vmExit\", \"reason\": \"EXCEPTION_OR_NMI\", \"qualification\":"
+                        + " \"0x2000\",\n                \"interruption\": {\"vector\": 14, \"type\": 3, \"errorCodeValid\":"
+                        + " true, \"errorCode\": \"0x0\"}}},",
+                        "\"expect\": {\"result\": \"delivered\", \"vector\": 14}},\n"
+                        + "    {\"op\": \"guestAccess\", \"linear\": \"0x1000\", \"kind\": \"read\"},");
+        Path p = Files.writeString(dir.resolve("diverged.json"), text, StandardCharsets.UTF_8);
+        Cli.Result r = Cli.run("replay", "--quiet", p.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(1);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).contains("  step  9  guestAccess  not run: guestAccess is a guest instruction: it runs"
+                + " only in VMX non-root operation; enter the guest with vmresume\n"
+                + "            (the machine diverged from the scenario at step 8; steps 9–11 not run)\n",
+                "FAIL " + p + " (8 of 11 steps run, 6 checks; 1 failed, in step 8)",
+                "1 scenario: 0 passed, 1 failed, 0 unusable");
+        Cli.Result json = Cli.run("replay", "--json", p.toString());
+        assertThat(json.exit()).isEqualTo(1);
+        JsonNode n = new ObjectMapper().readTree(json.out()).at("/scenarios/0");
+        assertThat(n.get("verdict").asText()).isEqualTo("failed");
+        assertThat(n.at("/notRun/step").asInt()).isEqualTo(9);
+        assertThat(n.at("/notRun/divergedAt").asInt()).isEqualTo(8);
+        assertThat(n.at("/notRun/count").asInt()).isEqualTo(3);
+        assertThat(n.at("/notRun/reason").asText()).startsWith("guestAccess is a guest instruction");
+        assertThat(n.get("steps")).hasSize(8);
+        assertThat(n.has("error")).isFalse();
+    }
+
+    @Test
     void validateChecksWithoutRunning() throws IOException {
         Cli.Result ok = Cli.run("validate", PASSING, FAILING);
         assertThat(ok.exit()).isZero();

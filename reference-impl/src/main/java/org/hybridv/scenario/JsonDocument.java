@@ -24,6 +24,16 @@ import java.util.Map;
 public final class JsonDocument {
     /** Deepest nesting accepted; a scenario needs 4 (root, steps, step, entry). */
     public static final int MAX_DEPTH = 64;
+    /**
+     * Most steps a scenario may have. A hand-written scenario has tens of steps and a shrunk counterexample hundreds;
+     * the limit keeps a replay of any file the size limit admits within a small heap (docs/scenario-format.md).
+     */
+    public static final int MAX_STEPS = 50_000;
+    /**
+     * Most JSON values (objects, arrays, strings, numbers, booleans, nulls together) a file may hold: each costs a
+     * node and its location while the file is decoded. 20 per step on average at {@link #MAX_STEPS}.
+     */
+    public static final int MAX_VALUES = 1_000_000;
 
     private final JsonNode root;
     /** Where each value starts, by JSON pointer. */
@@ -146,11 +156,17 @@ public final class JsonDocument {
         final List<String> path = new ArrayList<>();
         /** The location of the last token read: where an error without a location of its own happened. */
         SourceLocation last;
+        /** How many values have been read. */
+        int values;
 
         JsonNode read(JsonParser p, int depth) throws IOException {
             JsonToken t = p.currentToken();
             String pointer = pointer();
             last = location(p.currentTokenLocation());
+            if (++values > MAX_VALUES) {
+                throw new ScenarioInputException("the file holds more than " + MAX_VALUES + " JSON values, the limit"
+                        + " for a scenario file", last, currentStep(), null);
+            }
             locations.put(pointer, last);
             JsonNodeFactory nodes = JsonNodeFactory.instance;
             switch (t) {
@@ -171,8 +187,14 @@ public final class JsonDocument {
                 case START_ARRAY -> {
                     checkDepth(p, depth);
                     ArrayNode a = nodes.arrayNode();
+                    boolean steps = path.size() == 1 && path.get(0).equals("steps");
                     int i = 0;
                     while (p.nextToken() != JsonToken.END_ARRAY) {
+                        if (steps && i == MAX_STEPS) {
+                            throw new ScenarioInputException("more than " + MAX_STEPS + " steps; a scenario has at"
+                                    + " most " + MAX_STEPS + " (split a longer run into several files)",
+                                    location(p.currentTokenLocation()), 0, null);
+                        }
                         path.add(Integer.toString(i++));
                         a.add(read(p, depth + 1));
                         path.remove(path.size() - 1);

@@ -165,9 +165,8 @@ public final class JsonValue {
         return "a number with a fraction or exponent (" + abbreviate(n.asText()) + ")";
     }
 
-    /** Long input quoted in messages is cut to 40 characters. */
+    /** Input quoted in messages: escaped for the terminal and cut to 40 characters ({@link InputText#quote}). */
     static String abbreviate(String s) {
-        String one = ScenarioError.oneLine(s);
-        return one.length() <= 40 ? one : one.substring(0, 37) + "…";
+        return InputText.quote(s);
     }
 }

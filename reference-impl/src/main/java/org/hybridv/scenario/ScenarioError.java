@@ -30,9 +30,13 @@ public record ScenarioError(String source, int step, String op, SourceLocation l
         return step != 0 ? this : new ScenarioError(source, number, stepOp, location, message, cause);
     }
 
-    /** The one-line rendering: {@code FILE[:LINE:COL]: error: [step N (op): ]MESSAGE}. */
+    /**
+     * The one-line rendering: {@code FILE[:LINE:COL]: error: [step N (op): ]MESSAGE}, safe to print on a terminal:
+     * the file name and the message (which may quote the input) have their control and bidi characters escaped
+     * ({@link InputText#escape}).
+     */
     public String line() {
-        StringBuilder s = new StringBuilder(source);
+        StringBuilder s = new StringBuilder(InputText.escape(source));
         if (location != null) {
             s.append(':').append(location);
         }
@@ -40,23 +44,10 @@ public record ScenarioError(String source, int step, String op, SourceLocation l
         if (step > 0) {
             s.append("step ").append(step);
             if (op != null) {
-                s.append(" (").append(op).append(')');
+                s.append(" (").append(InputText.escape(op)).append(')');
             }
             s.append(": ");
         }
-        return s.append(oneLine(message)).toString();
-    }
-
-    /** Line breaks and other control characters in messages (they may quote the input) become spaces. */
-    static String oneLine(String text) {
-        StringBuilder s = new StringBuilder(text.length());
-        text.codePoints().forEach(c -> {
-            if (Character.isISOControl(c)) {
-                s.append(' ');
-            } else {
-                s.appendCodePoint(c);
-            }
-        });
-        return s.toString();
+        return s.append(InputText.escape(message)).toString();
     }
 }

@@ -1,5 +1,6 @@
 package org.hybridv.scenario;
 
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -18,7 +19,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * also names the fields it knows, see {@link Fields});</li>
  * <li>no polymorphic typing: default typing stays off, and no type ever comes from a class name in the input;</li>
  * <li>no comments, single quotes, NaN or trailing commas (Jackson's defaults: plain JSON);</li>
- * <li>limits: nesting depth, number length and string length are bounded ({@link #MAX_NESTING}).</li>
+ * <li>limits: nesting depth, number length and string length are bounded ({@link #MAX_NESTING});</li>
+ * <li>Jackson's error messages quote at most {@value InputText#QUOTE_LIMIT} characters of an offending token.</li>
  * </ul>
  */
 public final class ScenarioJson {
@@ -32,6 +34,10 @@ public final class ScenarioJson {
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .errorReportConfiguration(ErrorReportConfiguration.builder()
+                    .maxErrorTokenLength(InputText.QUOTE_LIMIT)
+                    .maxRawContentLength(InputText.QUOTE_LIMIT)
+                    .build())
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(MAX_NESTING)
                     .maxNumberLength(MAX_NUMBER_LENGTH)

@@ -151,7 +151,8 @@ public final class ScenarioParser {
             try {
                 org.hybridv.xen.Faults.parse(List.of(e.asText()));
             } catch (IllegalArgumentException x) {
-                throw e.error(x.getMessage());
+                throw e.error("unknown fault \"" + JsonValue.abbreviate(e.asText()) + "\"; known faults: "
+                        + org.hybridv.xen.Faults.knownIds());
             }
             ids.add(e.asText());
         }

@@ -1,12 +1,17 @@
 package org.hybridv.scenario;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -14,10 +19,23 @@ import java.util.stream.Stream;
  * Finds and reads scenario files. A path naming a file is taken as it is; a folder is searched recursively for
  * {@code *.json} files (hidden files and folders, whose names start with '.', are skipped), in sorted order of
  * their paths. A path that does not exist, or a folder without any {@code *.json} file, is an error.
+ *
+ * <p>Reading is bounded whatever the path names: links are followed, and what they lead to must be a regular file
+ * (a FIFO, a device or a socket is refused from its attributes, without being opened, so that neither a FIFO that
+ * never ends nor {@code /dev/zero} can hang or flood the reader), and at most {@link #MAX_FILE_SIZE} bytes are read
+ * from it: the limit is checked on the bytes actually read, not on the size the file system reports.
  */
 public final class ScenarioSources {
     /** Largest scenario file read (a scenario is a few kilobytes; a counterexample rarely more than a megabyte). */
     public static final long MAX_FILE_SIZE = 16L << 20;
+
+    /** How a path's attributes are read (links followed); a seam for tests of the error mapping. */
+    @FunctionalInterface
+    interface Attributes {
+        BasicFileAttributes of(Path path) throws IOException;
+    }
+
+    private static final Attributes FILE_SYSTEM = p -> Files.readAttributes(p, BasicFileAttributes.class);
 
     private ScenarioSources() {}
 
@@ -36,11 +54,29 @@ public final class ScenarioSources {
     }
 
     public static Expansion expand(List<String> arguments) {
+        return expand(arguments, FILE_SYSTEM);
+    }
+
+    static Expansion expand(List<String> arguments, Attributes attributes) {
         List<Path> files = new ArrayList<>();
         List<ScenarioError> errors = new ArrayList<>();
         for (String argument : arguments) {
             Path path = Path.of(argument);
-            if (Files.isDirectory(path)) {
+            BasicFileAttributes a;
+            try {
+                a = attributes.of(path);
+            } catch (NoSuchFileException e) {
+                if (Files.isSymbolicLink(path)) {
+                    files.add(path); // a dangling link: reading it says so
+                } else {
+                    errors.add(ScenarioError.ofFile(argument, "no such file or folder", null));
+                }
+                continue;
+            } catch (IOException e) {
+                errors.add(ScenarioError.ofFile(argument, "cannot access: " + describe(e), e));
+                continue;
+            }
+            if (a.isDirectory()) {
                 List<Path> found = new ArrayList<>();
                 try (Stream<Path> walk = Files.walk(path)) {
                     walk.filter(p -> !p.equals(path))
@@ -56,12 +92,10 @@ public final class ScenarioSources {
                     errors.add(ScenarioError.ofFile(argument, "the folder contains no *.json scenario files", null));
                     continue;
                 }
-                found.sort((a, b) -> path.relativize(a).toString().compareTo(path.relativize(b).toString()));
+                found.sort((x, y) -> path.relativize(x).toString().compareTo(path.relativize(y).toString()));
                 files.addAll(found);
-            } else if (Files.exists(path) || Files.isSymbolicLink(path)) {
-                files.add(path);
             } else {
-                errors.add(ScenarioError.ofFile(argument, "no such file or folder", null));
+                files.add(path);
             }
         }
         return new Expansion(files, errors);
@@ -69,19 +103,50 @@ public final class ScenarioSources {
 
     /** The bytes of {@code file}, or throws {@link ScenarioInputException} saying why it cannot be read. */
     public static byte[] read(Path file) {
+        return read(file, FILE_SYSTEM, MAX_FILE_SIZE);
+    }
+
+    static byte[] read(Path file, Attributes attributes, long limit) {
         try {
-            if (Files.isDirectory(file)) {
+            BasicFileAttributes a = attributes.of(file);
+            if (a.isDirectory()) {
                 throw new ScenarioInputException("is a folder, not a scenario file", null);
             }
-            long size = Files.size(file);
-            if (size > MAX_FILE_SIZE) {
-                throw new ScenarioInputException("the file is " + size + " bytes; scenario files are at most "
-                        + MAX_FILE_SIZE + " bytes", null);
+            if (!a.isRegularFile()) {
+                throw new ScenarioInputException("is not a regular file (a FIFO, device or socket); scenario files"
+                        + " are regular files", null);
             }
-            return Files.readAllBytes(file);
+            try (InputStream in = Files.newInputStream(file)) {
+                return bounded(in, limit);
+            }
         } catch (IOException e) {
             throw new ScenarioInputException("cannot read the file: " + describe(e), null, 0, e);
         }
+    }
+
+    /** At most {@code limit} bytes of {@code in}; reading one byte more is an error (whatever size was reported). */
+    static byte[] bounded(InputStream in, long limit) throws IOException {
+        byte[] buffer = new byte[(int) Math.min(limit + 1, 64 * 1024)];
+        int n = 0;
+        while (true) {
+            if (n == buffer.length) {
+                if (n > limit) {
+                    throw new ScenarioInputException("the file is larger than " + limit + " bytes, the limit for a"
+                            + " scenario file", null);
+                }
+                buffer = Arrays.copyOf(buffer, (int) Math.min(limit + 1, 2L * buffer.length));
+            }
+            int r = in.read(buffer, n, buffer.length - n);
+            if (r < 0) {
+                break;
+            }
+            n += r;
+        }
+        if (n > limit) {
+            throw new ScenarioInputException("the file is larger than " + limit + " bytes, the limit for a"
+                    + " scenario file", null);
+        }
+        return n == buffer.length ? buffer : Arrays.copyOf(buffer, n);
     }
 
     private static boolean hidden(Path relative) {
@@ -93,13 +158,20 @@ public final class ScenarioSources {
         return false;
     }
 
-    private static String describe(Exception e) {
+    /** Why an I/O operation failed, in a few words. */
+    static String describe(Exception e) {
         Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
         if (t instanceof AccessDeniedException) {
             return "permission denied";
         }
         if (t instanceof NoSuchFileException) {
             return "no such file (a dangling link?)";
+        }
+        if (t instanceof FileSystemLoopException) {
+            return "the links form a loop";
+        }
+        if (t instanceof NotDirectoryException) {
+            return "not a folder";
         }
         String m = t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m;

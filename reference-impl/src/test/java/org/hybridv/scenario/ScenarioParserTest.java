@@ -238,7 +238,7 @@ class ScenarioParserTest {
     @Test
     void errorsAreOneLineEvenWhenTheInputHasLineBreaks() {
         ScenarioError e = error(scenario("{\"op\": \"pt\\ne\"}"));
-        assertThat(e.line()).doesNotContain("\n").contains("unknown op \"pt e\"");
+        assertThat(e.line()).doesNotContain("\n").contains("unknown op \"pt\\ne\"");
     }
 
     @Test
