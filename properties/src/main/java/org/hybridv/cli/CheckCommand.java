@@ -681,6 +681,13 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                         }
                     }
                 }
+                if (r.notRun() != null) {
+                    org.hybridv.scenario.NotRun n = r.notRun();
+                    state.findings.add(new Finding("replay", src, src, n.location() == null ? 0 : n.location().line(),
+                            n.step(), n.op() + " runs", "the step runs", "not run (" + n.reason() + "): steps "
+                            + n.step() + "-" + n.last() + " follow the divergence at step " + n.divergedAt(),
+                            List.of(cmd)));
+                }
             }
         }
         if (replays.isEmpty()) {
