@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
             "Folders are searched recursively for *.json files, replayed in sorted order."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv replay counterexamples/",
-            "  hybridv replay counterexamples/regressions/user-write-read-only.json",
+            "  hybridv replay counterexamples/regressions/errcode-p-not-present.json",
             "  hybridv replay --quiet counterexamples/ docs/examples/",
             "  hybridv replay --json counterexamples/ > report.json",
             "",

@@ -12,10 +12,10 @@ import org.hybridv.scenario.Verdict;
 /**
  * The human trace of {@code hybridv replay}:
  * <pre>
- * counterexamples/regressions/user-write-read-only.json: user-mode write to a read-only page faults with P|W|U
+ * docs/examples/first-scenario.json: a user-mode write to a read-only page faults with P|W|U
  *   step 1  pte          table 0x1[0] := 0x2007 (P RW US frame 0x2)
- *   step 6  access       write 0x0 value 0x0 at CPL 3 → #PF error code 0x7 (P|W|U), CR2 0x0  ✓
- * PASS counterexamples/regressions/user-write-read-only.json (6 steps, 2 checks)
+ *   step 8  access       write 0x8 value 0x1234 → #PF error code 0x7 (P|W|U), CR2 0x8  ✓
+ * PASS docs/examples/first-scenario.json (8 steps, 9 checks)
  * </pre>
  * When the machine diverged from the scenario (a check failed) and a later step then could not run, that step is
  * shown as {@code not run} with the reason, and the summary counts the steps run: {@code FAIL f.json (8 of 10 steps
