@@ -81,6 +81,11 @@ import picocli.CommandLine.Option;
             "  hybridv check --tries 20000 --time 600 --shard 1/4 --seed 7 --junit junit.xml",
             "  hybridv check --property hypervisor --seed 20261123 --try 42 --no-shrink"})
 final class CheckCommand implements java.util.concurrent.Callable<Integer> {
+    /** The default of --found, in the checkout. */
+    static final String DEFAULT_FOUND = "counterexamples/found";
+    /** The default of --report, in the checkout. */
+    static final String DEFAULT_REPORT = "target/hybridv-report";
+
     @Option(names = "--tries", paramLabel = "N", description = "Tries per property (default ${DEFAULT-VALUE}).",
             defaultValue = "1000")
     int tries;
@@ -316,13 +321,13 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
             }
             c = Optional.of(p);
         }
-        Path f = Home.resolve(found, "counterexamples/found").orElseThrow(() -> new InputError("--found: no default"
+        Path f = Home.resolve(found, DEFAULT_FOUND).orElseThrow(() -> new InputError("--found: no default"
                 + noCheckout));
         Optional<String> why = PathChecks.writableFolder(f);
         if (why.isPresent()) {
             throw new InputError("--found", f, why.get());
         }
-        Path r = Home.resolve(report, "target/hybridv-report").orElseThrow(() -> new InputError("--report: no"
+        Path r = Home.resolve(report, DEFAULT_REPORT).orElseThrow(() -> new InputError("--report: no"
                 + " default" + noCheckout));
         why = PathChecks.writableFolder(r);
         if (why.isPresent()) {

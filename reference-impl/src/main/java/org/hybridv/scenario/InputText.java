@@ -9,8 +9,8 @@ package org.hybridv.scenario;
  * it was given. The result contains no character that {@link #escape} would change, so escaping twice changes
  * nothing.
  *
- * <p>The command line's {@code org.hybridv.cli.Printable} is the entry point for printing; this class is where the
- * rule lives, so that the scenario layer's own messages ({@link ScenarioError#line()}) follow it too.
+ * <p>The command line's {@code Printable} (in the properties module) is the entry point for printing; this class
+ * is where the rule lives, so that the scenario layer's own messages ({@link ScenarioError#line()}) follow it too.
  */
 public final class InputText {
     private InputText() {}
