@@ -122,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be at least 1");
         }
         int measured = rounds != null ? rounds : quick ? 1 : 3;
-        int tries = quick ? 30 : 200;
+        int tries = quick ? 30 : 1000;
         out.printf(Locale.ROOT, "hybridv bench --campaign: %d tries per campaign (seed %d), %d round(s) alternating 1"
                 + " and %d workers after a warm-up; median tries per wall-clock second%n", tries, seed, measured, n);
         out.printf(Locale.ROOT, "machine: %d processors, Java %s, load average %s%n",

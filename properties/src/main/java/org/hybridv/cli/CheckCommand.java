@@ -583,7 +583,11 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
         }
         String detail = "no violation in " + r.triesRun() + " tries" + (r.stopped() ? " (stopped early: "
                 + (cancelled ? "interrupted" : "time budget") + ")" : "");
-        return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "passed", detail, Optional.empty(),
+        if (!missed.isEmpty()) {
+            detail += "; " + missed.size() + " coverage floor" + (missed.size() == 1 ? "" : "s") + " missed";
+        }
+        return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), missed.isEmpty() ? "passed"
+                : "incomplete", detail, Optional.empty(),
                 r.coverage(), floors, missed);
     }
 

@@ -29,7 +29,8 @@ final class CheckRun {
     /**
      * A property's row.
      *
-     * @param verdict "passed", "FOUND", "harness error", "not checked" or "interrupted"
+     * @param verdict "passed", "FOUND", "harness error", "not checked" (too few tries) or "incomplete" (a coverage
+     *                floor missed)
      */
     record PropertyRow(String name, int triesRun, int triesAsked, String verdict, String detail,
             Optional<Path> counterexample, Coverage coverage, List<Coverage.Floor> floors,

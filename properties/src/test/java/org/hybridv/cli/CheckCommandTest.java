@@ -110,6 +110,8 @@ class CheckCommandTest {
         Cli.Result r = check(dir, "--tries", "2", "--no-replay", "--property", "hypervisor");
         assertThat(r.exit()).as(r.all()).isEqualTo(3);
         assertThat(r.out()).contains("coverage floor missed: outcome: HypercallRefused");
+        assertThat(report(dir).get("properties").get(0).get("verdict").asText()).isEqualTo("incomplete");
+        assertThat(r.out()).doesNotContain(" passed ");
         JsonNode floors = report(dir).get("properties").get(0).get("floors");
         assertThat(floors.size()).isPositive();
         assertThat(floors.findValuesAsText("met")).contains("false");
