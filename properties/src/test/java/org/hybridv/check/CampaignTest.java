@@ -83,7 +83,7 @@ class CampaignTest {
         assertThat(sum).isEqualTo(Campaign.run(new Passing(), whole).triesRun()).isEqualTo(10);
     }
 
-    static final class Passing implements SystemProperty<Integer> {
+    static class Passing implements SystemProperty<Integer> {
         public String name() {
             return "passing";
         }
@@ -123,5 +123,42 @@ class CampaignTest {
         try (var files = Files.list(dir)) {
             assertThat(files.toList()).containsExactly(w1.file());
         }
+    }
+
+    @Test
+    void anyNumberOfWorkersFindsTheSameFirstFailureAndCoverage() {
+        // The lowest failing try is the first failure, whichever worker finishes first; its shrunk run and the
+        // coverage of the tries up to it are the same for 1, 2 and 5 workers.
+        Campaign.Config one = Campaign.Config.of(42, 200, Faults.NONE);
+        Campaign.Result<List<Integer>> a = Campaign.run(new Toy(), one);
+        for (int w : new int[] {2, 5}) {
+            Campaign.Result<List<Integer>> b = Campaign.run(new Toy(), one.withWorkers(w));
+            assertThat(b.failure().get().tryIndex()).isEqualTo(a.failure().get().tryIndex());
+            assertThat(b.failure().get().shrunkChoices()).isEqualTo(a.failure().get().shrunkChoices());
+            assertThat(b.triesRun()).isEqualTo(a.triesRun()).isEqualTo(a.failure().get().tryIndex() + 1);
+        }
+    }
+
+    @Test
+    void propertiesAreInterleavedSoACancelledCampaignLeavesThemWithinOneTry() {
+        // Cancelled after 7 tries in all: the dispatcher handed them out try by try, so each property ran 3 or 4.
+        Campaign.Monitor m = new Campaign.Monitor();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        SystemProperty<Integer> counting = new Passing() {
+            @Override
+            public Verdict check(Integer run, Faults faults) {
+                if (calls.incrementAndGet() == 7) {
+                    m.cancel();
+                }
+                return Verdict.HOLDS;
+            }
+        };
+        List<Campaign.Result<?>> rs = Campaign.runAll(List.of(counting, new Passing()), Campaign.Config.of(1, 1000,
+                Faults.NONE), m);
+        int first = rs.get(0).triesRun();
+        int second = rs.get(1).triesRun();
+        assertThat(Math.abs(first - second)).isLessThanOrEqualTo(1);
+        assertThat(first + second).isLessThan(20);
+        assertThat(rs.get(0).stopped()).isTrue();
     }
 }
