@@ -80,14 +80,21 @@ public final class Hybridv implements java.util.concurrent.Callable<Integer> {
 
     /** Runs the command line with {@code args}, writing to {@code out} and {@code err}; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(args, out, err, cl -> { });
+    }
+
+    /** {@link #execute(String[], PrintWriter, PrintWriter)} with {@code setup} applied to the command line first. */
+    static int execute(String[] args, PrintWriter out, PrintWriter err,
+            java.util.function.Consumer<CommandLine> setup) {
         Hybridv top = new Hybridv();
         CommandLine cl = new CommandLine(top);
+        setup.accept(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             out.flush();
-            err.println("hybridv: internal error: " + ex + (top.debug ? "" : " (run with --debug for the stack"
-                    + " trace; this is a bug in hybridv)"));
+            err.println("hybridv: internal error: " + Printable.quote(ex.toString()) + (top.debug ? ""
+                    : " (run with --debug for the stack trace; this is a bug in hybridv)"));
             if (top.debug) {
                 ex.printStackTrace(err);
             }
