@@ -22,6 +22,7 @@ import org.hybridv.xen.Faults;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.scenario.hybrid.KernelWriter;
 
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
@@ -143,63 +144,12 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         for (int i = 0; i < n; i++) {
             steps.add(step(run.ops().get(i)));
         }
-        steps.addObject().put("op", "checkHybrid").putObject("expect").put(violation.invariant(), "violated");
+        steps.add(KernelWriter.checkHybrid(violation.invariant(), "violated"));
         return doc;
     }
 
-    /** One kernel operation as a {@code kernel} step (docs/scenario-format.md, Hybrid kernel). */
+    /** One kernel operation as a {@code kernel} step, written by the scenario layer's own writer. */
     static ObjectNode step(GuestOp op) {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("op", "kernel");
-        if (op instanceof GuestOp.Boot b) {
-            s.put("do", "boot").put("to", b.target().name());
-        } else if (op instanceof GuestOp.NewProcess) {
-            s.put("do", "newProcess");
-        } else if (op instanceof GuestOp.SwitchTo t) {
-            s.put("do", "switchTo").put("pid", t.pid());
-        } else if (op instanceof GuestOp.Map m) {
-            s.put("do", "map").put("page", m.page()).put("writable", m.writable());
-        } else if (op instanceof GuestOp.Unmap u) {
-            s.put("do", "unmap").put("page", u.page());
-        } else if (op instanceof GuestOp.UserAccess a) {
-            access(s.put("do", "user"), a.linear(), a.kind(), a.value());
-        } else if (op instanceof GuestOp.KernelAccess a) {
-            access(s.put("do", "kernelAccess"), a.linear(), a.kind(), a.value());
-        } else if (op instanceof GuestOp.Syscall) {
-            s.put("do", "syscall");
-        } else if (op instanceof GuestOp.Idle) {
-            s.put("do", "idle");
-        } else {
-            GuestOp.SwitchMmu m = (GuestOp.SwitchMmu) op;
-            s.put("do", "switchMmu").put("root", rootName(m.root()));
-            if (m.root() == SwitchRoot.EXPLICIT || m.root() == SwitchRoot.FOREIGN_FRAME) {
-                s.put("mfn", m.explicitRoot());
-            }
-            if (m.fromUser()) {
-                s.put("fromUser", true);
-            }
-            if (m.force()) {
-                s.put("force", true);
-            }
-        }
-        return s;
-    }
-
-    private static void access(ObjectNode s, long linear, org.hybridv.x86.AccessKind kind, long value) {
-        s.put("linear", "0x" + Long.toHexString(linear));
-        s.put("kind", kind.name().toLowerCase(Locale.ROOT));
-        if (kind == org.hybridv.x86.AccessKind.WRITE) {
-            s.put("value", "0x" + Long.toHexString(value));
-        }
-    }
-
-    /** The scenario word of a root kind: {@code WRITABLE_PAGE_TABLE} → {@code writablePageTable}. */
-    static String rootName(SwitchRoot r) {
-        String[] parts = r.name().toLowerCase(Locale.ROOT).split("_");
-        StringBuilder b = new StringBuilder(parts[0]);
-        for (int i = 1; i < parts.length; i++) {
-            b.append(Character.toUpperCase(parts[i].charAt(0))).append(parts[i].substring(1));
-        }
-        return b.toString();
+        return KernelWriter.kernel(op);
     }
 }

@@ -26,6 +26,7 @@ import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
+import org.hybridv.scenario.xen.XenWriter;
 
 /**
  * Adversarial guests of a direct-mode, a HAP and a shadow-mode domain ({@link HypervisorCases}: hypercalls with
@@ -232,71 +233,14 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
         for (int i = 0; i < n; i++) {
             steps.add(step(run.ops().get(i)));
         }
-        steps.addObject().put("op", "checkInvariants").putObject("expect").put(violation.invariant(), "violated");
+        steps.add(XenWriter.checkInvariants(violation.invariant(), "violated"));
         return doc;
     }
 
-    private static final Map<Integer, String> MMUEXT = Map.of(Hypercalls.MMUEXT_PIN_L1_TABLE, "pinL1Table",
-            Hypercalls.MMUEXT_PIN_L2_TABLE, "pinL2Table", Hypercalls.MMUEXT_PIN_L3_TABLE, "pinL3Table",
-            Hypercalls.MMUEXT_PIN_L4_TABLE, "pinL4Table", Hypercalls.MMUEXT_UNPIN_TABLE, "unpinTable",
-            Hypercalls.MMUEXT_NEW_BASEPTR, "newBaseptr", Hypercalls.MMUEXT_TLB_FLUSH_LOCAL, "tlbFlushLocal",
-            Hypercalls.MMUEXT_INVLPG_LOCAL, "invlpgLocal", Hypercalls.MMUEXT_TLB_FLUSH_ALL, "tlbFlushAll",
-            Hypercalls.MMUEXT_INVLPG_ALL, "invlpgAll");
-
-    /** One op as a {@code guest} or {@code hypercall} step (docs/scenario-format.md, Hypervisor). */
+    /** One op as a {@code guest} or {@code hypercall} step, written by the scenario layer's own writer. */
     static ObjectNode step(HypervisorCases.Op op) {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        GuestInstruction insn = op.insn();
-        s.put("op", insn instanceof GuestInstruction.Vmcall ? "hypercall" : "guest");
-        s.put("domain", op.vcpu().domain()).put("vcpu", op.vcpu().vcpu());
-        if (insn instanceof GuestInstruction.Vmcall) {
-            hypercall(s, op.regs());
-        } else if (insn instanceof GuestInstruction.MemoryAccess a) {
-            Access x = a.access();
-            s.put("insn", "access").put("linear", hex(x.linear())).put("kind", x.kind().name().toLowerCase(
-                    Locale.ROOT));
-            if (x.isWrite()) {
-                s.put("value", hex(x.value()));
-            }
-        } else if (insn instanceof GuestInstruction.MovToCr m) {
-            s.put("insn", m.cr() == 3 ? "movToCr3" : "movToCr0").put("value", hex(m.value()));
-        } else if (insn instanceof GuestInstruction.Invlpg i) {
-            s.put("insn", "invlpg").put("linear", hex(i.linear()));
-        } else if (insn instanceof GuestInstruction.Cpuid c) {
-            s.put("insn", "cpuid").put("leaf", hex(c.leaf()));
-        } else if (insn instanceof GuestInstruction.Wrmsr w) {
-            s.put("insn", "wrmsr").put("msr", hex(w.msr())).put("value", hex(w.value()));
-        } else {
-            throw new IllegalArgumentException("no scenario step for " + insn);
-        }
-        return s;
-    }
-
-    private static void hypercall(ObjectNode s, Hypercall h) {
-        long nr = h.number();
-        if (nr == Hypercalls.HYPERVISOR_MMU_UPDATE) {
-            s.put("call", "mmu_update").put("ptr", hex(h.arg(0))).putObject("value").put("raw", hex(h.arg(1)));
-        } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
-            s.put("call", "update_va_mapping").put("va", hex(h.arg(0))).putObject("value").put("raw",
-                    hex(h.arg(1)));
-            long f = h.arg(2);
-            s.put("flags", f == Hypercalls.UVMF_TLB_FLUSH ? "tlbFlush" : f == Hypercalls.UVMF_INVLPG ? "invlpg"
-                    : f == (Hypercalls.UVMF_TLB_FLUSH | Hypercalls.UVMF_ALL) ? "tlbFlushAll"
-                    : f == (Hypercalls.UVMF_INVLPG | Hypercalls.UVMF_ALL) ? "invlpgAll" : "none");
-        } else if (nr == Hypercalls.HYPERVISOR_MMUEXT_OP && MMUEXT.containsKey((int) h.arg(0))) {
-            int cmd = (int) h.arg(0);
-            s.put("call", "mmuext_op").put("cmd", MMUEXT.get(cmd));
-            if (cmd <= Hypercalls.MMUEXT_NEW_BASEPTR) {
-                s.put("mfn", hex(h.arg(1)));
-            } else if (cmd == Hypercalls.MMUEXT_INVLPG_LOCAL || cmd == Hypercalls.MMUEXT_INVLPG_ALL) {
-                s.put("linear", hex(h.arg(1)));
-            }
-        } else {
-            s.put("call", "other").put("number", nr);
-        }
-    }
-
-    private static String hex(long v) {
-        return "0x" + Long.toHexString(v);
+        return op.insn() instanceof GuestInstruction.Vmcall
+                ? XenWriter.hypercall(op.vcpu().domain(), op.vcpu().vcpu(), op.regs())
+                : XenWriter.guest(op.vcpu().domain(), op.vcpu().vcpu(), op.insn());
     }
 }

@@ -209,8 +209,8 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                     : HypervisorProperty.step(((WholeSystemCases.Op.Vcpu) op).op()));
         }
         boolean kernelStep = n > 0 && run.ops().get(n - 1) instanceof WholeSystemCases.Op.Kernel;
-        steps.addObject().put("op", kernelStep ? "checkHybrid" : "checkInvariants").putObject("expect")
-                .put(violation.invariant(), "violated");
+        steps.add(kernelStep ? org.hybridv.scenario.hybrid.KernelWriter.checkHybrid(violation.invariant(), "violated")
+                : org.hybridv.scenario.xen.XenWriter.checkInvariants(violation.invariant(), "violated"));
         return doc;
     }
 }

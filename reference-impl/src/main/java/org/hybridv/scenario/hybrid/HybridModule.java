@@ -6,6 +6,7 @@ import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Operation;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.ScenarioModule;
+import org.hybridv.scenario.xen.XenModule;
 
 /**
  * The hybrid kernel's scenario operations (issue 6): the {@code kernel} section of {@code machine} — the kernel at
@@ -19,8 +20,7 @@ public final class HybridModule implements ScenarioModule {
 
     static final List<String> OPS = List.of("kernel", "checkHybrid");
     /** The hypervisor module's ops: allowed beside a kernel that runs in one of its domains. */
-    static final List<String> XEN_OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
-            "checkInvariants", "expectFrame");
+    static final List<String> XEN_OPS = XenModule.OPS;
 
     @Override
     public String name() {

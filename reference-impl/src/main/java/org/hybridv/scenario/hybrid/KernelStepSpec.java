@@ -7,7 +7,7 @@ import org.hybridv.scenario.Step;
 /**
  * Decoded hybrid steps.
  */
-sealed interface KernelStepSpec extends Step {
+public sealed interface KernelStepSpec extends Step {
     /** {@code kernel}: one kernel operation, with the expected facts ({@code result}, {@code stage}, {@code exits} …). */
     record KernelOp(GuestOp operation, String text, Map<String, String> expect) implements KernelStepSpec {
         @Override

@@ -68,6 +68,18 @@ final class XenDecoders {
             Map.entry("invlpgAll", Hypercalls.MMUEXT_INVLPG_ALL),
             Map.entry("markSuper", Hypercalls.MMUEXT_MARK_SUPER),
             Map.entry("unmarkSuper", Hypercalls.MMUEXT_UNMARK_SUPER)));
+    /** The guest's MOV to CR{@code n} instructions by {@code insn} name. */
+    static final Map<String, Integer> MOV_TO_CR = Map.of("movToCr0", 0, "movToCr3", 3, "movToCr4", 4);
+
+    /** The field carrying an mmuext command's argument ({@code mfn} or {@code linear}), or null if it takes none. */
+    static String mmuextArgument(int cmd) {
+        if (cmd <= Hypercalls.MMUEXT_NEW_BASEPTR || cmd == Hypercalls.MMUEXT_MARK_SUPER
+                || cmd == Hypercalls.MMUEXT_UNMARK_SUPER) {
+            return "mfn";
+        }
+        return cmd == Hypercalls.MMUEXT_INVLPG_LOCAL || cmd == Hypercalls.MMUEXT_INVLPG_ALL ? "linear" : null;
+    }
+
     static final Map<String, Long> UVMF = Map.of("none", Hypercalls.UVMF_NONE, "tlbFlush", Hypercalls.UVMF_TLB_FLUSH,
             "invlpg", Hypercalls.UVMF_INVLPG, "tlbFlushAll", Hypercalls.UVMF_TLB_FLUSH | Hypercalls.UVMF_ALL,
             "invlpgAll", Hypercalls.UVMF_INVLPG | Hypercalls.UVMF_ALL);
@@ -311,18 +323,14 @@ final class XenDecoders {
                 int cmd = f.choice("cmd", MMUEXT);
                 String cmdName = f.text("cmd");
                 long arg = 0;
-                if (cmd <= Hypercalls.MMUEXT_NEW_BASEPTR || cmd == Hypercalls.MMUEXT_MARK_SUPER
-                        || cmd == Hypercalls.MMUEXT_UNMARK_SUPER) {
-                    only(f, "mmuext_op " + cmdName, concat(common, "cmd", "mfn"));
-                    arg = f.unsigned("mfn", FRAME_BITS);
-                    args = cmdName + " mfn " + Render.hex(arg);
-                } else if (cmd == Hypercalls.MMUEXT_INVLPG_LOCAL || cmd == Hypercalls.MMUEXT_INVLPG_ALL) {
-                    only(f, "mmuext_op " + cmdName, concat(common, "cmd", "linear"));
-                    arg = f.unsigned("linear", 64);
-                    args = cmdName + " " + Render.hex(arg);
-                } else {
+                String field = mmuextArgument(cmd);
+                if (field == null) {
                     only(f, "mmuext_op " + cmdName, concat(common, "cmd"));
                     args = cmdName;
+                } else {
+                    only(f, "mmuext_op " + cmdName, concat(common, "cmd", field));
+                    arg = f.unsigned(field, field.equals("mfn") ? FRAME_BITS : 64);
+                    args = cmdName + (field.equals("mfn") ? " mfn " : " ") + Render.hex(arg);
                 }
                 call = Hypercall.mmuextOp(cmd, arg);
             }
@@ -383,7 +391,8 @@ final class XenDecoders {
     static XenStep.GuestStep guest(Fields f, DecodeContext c) {
         int[] dv = vcpu(f, c);
         String insn = f.choice("insn", Map.of("access", "access", "cpuid", "cpuid", "rdmsr", "rdmsr", "wrmsr", "wrmsr",
-                "movToCr3", "movToCr3", "movToCr0", "movToCr0", "invlpg", "invlpg", "hlt", "hlt"));
+                "movToCr0", "movToCr0", "movToCr3", "movToCr3", "movToCr4", "movToCr4", "invlpg", "invlpg", "hlt",
+                "hlt"));
         List<String> common = List.of("op", "domain", "vcpu", "insn", "cpl", "expect");
         GuestInstruction instruction;
         String text;
@@ -420,10 +429,10 @@ final class XenDecoders {
                 text = "WRMSR " + Render.hex(msr) + " value " + Render.hex(value);
                 cpl = cpl(f);
             }
-            case "movToCr3", "movToCr0" -> {
+            case "movToCr0", "movToCr3", "movToCr4" -> {
                 only(f, "guest " + insn, concat(common, "value"));
                 long value = f.unsigned("value", 64);
-                int cr = insn.equals("movToCr3") ? 3 : 0;
+                int cr = MOV_TO_CR.get(insn);
                 instruction = new GuestInstruction.MovToCr(cr, value, 0);
                 text = "MOV CR" + cr + ", " + Render.hex(value);
                 cpl = cpl(f);

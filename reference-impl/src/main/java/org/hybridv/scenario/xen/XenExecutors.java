@@ -76,6 +76,22 @@ final class XenExecutors {
         HvStep r = Hypervisor.hypercall(pre, id, step.call());
         InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
+        Observation o = observeHypercall(r);
+        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+    }
+
+    static StepResult guest(MachineState s, XenStep.GuestStep step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = withCpl(machine(s), id, step.cpl());
+        HvStep r = Hypervisor.run(pre, id, step.instruction());
+        InvariantResult i7 = ExitCorrectness.check(pre, id, step.instruction(), r);
+        XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
+        Observation o = observe(r.outcome(), r.vmExits());
+        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+    }
+
+    /** A hypercall's outcome: ok or refused (errno, rule, RAX), or the vCPU outcome that kept it from running. */
+    static Observation observeHypercall(HvStep r) {
         Map<String, String> facts = new LinkedHashMap<>();
         String text;
         VcpuOutcome o = r.outcome();
@@ -95,18 +111,7 @@ final class XenExecutors {
             text = g.text() + " (the hypercall did not run)";
         }
         facts.put("exits", Integer.toString(r.vmExits()));
-        return new StepResult(writeVcpuStep(s, after, i7), new Observation(facts.get("result"), text, facts),
-                checks(step.expect(), facts), i7Notes(i7));
-    }
-
-    static StepResult guest(MachineState s, XenStep.GuestStep step) {
-        VcpuId id = new VcpuId(step.domain(), step.vcpu());
-        XenMachine pre = withCpl(machine(s), id, step.cpl());
-        HvStep r = Hypervisor.run(pre, id, step.instruction());
-        InvariantResult i7 = ExitCorrectness.check(pre, id, step.instruction(), r);
-        XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
-        Observation o = observe(r.outcome(), r.vmExits());
-        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+        return new Observation(facts.get("result"), text, facts);
     }
 
     /** The machine with vCPU {@code id} at {@code cpl} (its live registers if it runs, else its VMCS guest state). */

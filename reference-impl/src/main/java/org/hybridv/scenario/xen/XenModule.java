@@ -3,11 +3,13 @@ package org.hybridv.scenario.xen;
 import java.util.List;
 import org.hybridv.scenario.Component;
 import org.hybridv.scenario.MachineState;
+import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.Operation;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.ScenarioModule;
 import org.hybridv.scenario.StepDecoder;
 import org.hybridv.scenario.StepExecutor;
+import org.hybridv.xen.HvStep;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -28,7 +30,8 @@ public final class XenModule implements ScenarioModule {
     /** The hypervisor's state, or {@link XenState#NONE}. */
     public static final Component<XenState> XEN = Component.of("xen", XenState.class);
 
-    static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
+    /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
+    public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
             "checkInvariants", "expectFrame");
 
     @Override
@@ -58,7 +61,7 @@ public final class XenModule implements ScenarioModule {
                         + " \"expect\": {\"result\": \"refused\", \"errno\": \"EBUSY\", \"rule\": \"L1-3\"}}",
                 XenDecoders::hypercall, (s, step) -> XenExecutors.hypercall(s, (XenStep.HypercallStep) step));
         op(r, "guest", XenDecoders.GUEST, "one instruction of a vCPU (access, cpuid, rdmsr, wrmsr, movToCr3,"
-                + " movToCr0, invlpg, hlt): retires, is delivered to the guest, or exits and is handled (exits: the VM exits"
+                + " movToCr0, movToCr4, invlpg, hlt): retires, is delivered to the guest, or exits and is handled (exits: the VM exits"
                 + " the processor went through; I7 checked, a violation noted)",
                 "{\"op\": \"guest\", \"domain\": 1, \"vcpu\": 0, \"insn\": \"cpuid\", \"leaf\": \"0x40000000\","
                         + " \"expect\": {\"result\": \"cpuid\", \"ebx\": \"0x566e6558\", \"exits\": 1}}",
@@ -84,6 +87,15 @@ public final class XenModule implements ScenarioModule {
                     + " a scenario with a hypervisor does not use: the hypervisor owns the processor; use domainPte"
                     + " (builder writes), hypercall, guest, expectDomainEntry, expectFrame or checkInvariants" : null);
         }
+    }
+
+    /**
+     * What a replay shows for a vCPU step that went as {@code step}: a {@code hypercall} step's observation when
+     * {@code hypercall}, else a {@code guest} step's. A run made outside a replay, written as a scenario, must replay
+     * to these observations step for step.
+     */
+    public static Observation observe(HvStep step, boolean hypercall) {
+        return hypercall ? XenExecutors.observeHypercall(step) : XenExecutors.observe(step.outcome(), step.vmExits());
     }
 
     private static boolean configured(MachineState s) {

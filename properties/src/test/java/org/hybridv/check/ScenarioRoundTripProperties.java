@@ -1,0 +1,176 @@
+package org.hybridv.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.hybridv.gen.HybridCases;
+import org.hybridv.gen.HypervisorCases;
+import org.hybridv.gen.JqwikChoices;
+import org.hybridv.gen.WholeSystemCases;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.scenario.NumberedStep;
+import org.hybridv.scenario.Observation;
+import org.hybridv.scenario.ParseResult;
+import org.hybridv.scenario.Replay;
+import org.hybridv.scenario.Scenario;
+import org.hybridv.scenario.Scenarios;
+import org.hybridv.scenario.StepReport;
+import org.hybridv.scenario.hybrid.KernelStepSpec;
+import org.hybridv.scenario.modules.Modules;
+import org.hybridv.scenario.xen.XenModule;
+import org.hybridv.scenario.xen.XenStep;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.AccessKind;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypercalls;
+
+/**
+ * The checker writes its runs as scenarios with the scenario layer's own writers
+ * ({@link org.hybridv.scenario.xen.XenWriter}, {@link org.hybridv.scenario.hybrid.KernelWriter}); reading what they
+ * write gives back the operation (read(write(op)) = op, for every operation the generators produce), and a run
+ * written as a counterexample replays to the observations the run itself made, step for step.
+ *
+ * <p>"Equals" is the format's: the arguments an mmuext command does not take are not part of the hypercall (Xen
+ * never reads them; docs/scenario-format.md, {@code hypercall}), and a kernel read or fetch carries no value.
+ */
+class ScenarioRoundTripProperties {
+    private static final String SEED = org.hybridv.properties.Budget.SEED;
+    private final Scenarios scenarios = new Scenarios(Modules.standard());
+
+    @Provide
+    Arbitrary<HypervisorCases.Run> hypervisorRuns() {
+        return JqwikChoices.arbitrary(HypervisorCases::generate);
+    }
+
+    @Provide
+    Arbitrary<HybridCases.Run> hybridRuns() {
+        return JqwikChoices.arbitrary(HybridCases::generate);
+    }
+
+    @Provide
+    Arbitrary<WholeSystemCases.Run> wholeSystemRuns() {
+        return JqwikChoices.arbitrary(WholeSystemCases::generate);
+    }
+
+    @Property(seed = SEED, tries = 150)
+    void hypervisorOpsReadBackAsWritten(@ForAll("hypervisorRuns") HypervisorCases.Run run) {
+        List<NumberedStep> read = readBack(new HypervisorProperty(), run);
+        for (int i = 0; i < run.ops().size(); i++) {
+            assertVcpuStep(run.ops().get(i), read.get(i));
+        }
+    }
+
+    @Property(seed = SEED, tries = 150)
+    void kernelOpsReadBackAsWritten(@ForAll("hybridRuns") HybridCases.Run run) {
+        List<NumberedStep> read = readBack(new HybridKernelProperty(), run);
+        for (int i = 0; i < run.ops().size(); i++) {
+            assertKernelStep(run.ops().get(i), read.get(i));
+        }
+    }
+
+    @Property(seed = SEED, tries = 100)
+    void wholeSystemOpsReadBackAsWritten(@ForAll("wholeSystemRuns") WholeSystemCases.Run run) {
+        List<NumberedStep> read = readBack(new WholeSystemProperty(), run);
+        for (int i = 0; i < run.ops().size(); i++) {
+            if (run.ops().get(i) instanceof WholeSystemCases.Op.Kernel k) {
+                assertKernelStep(k.op(), read.get(i));
+            } else {
+                assertVcpuStep(((WholeSystemCases.Op.Vcpu) run.ops().get(i)).op(), read.get(i));
+            }
+        }
+    }
+
+    /**
+     * A hypervisor run written as the checker writes a counterexample (its last step the invariant check) replays to
+     * the observations the run made when the property ran it: the same outcome, facts and VM exits at every step.
+     */
+    @Property(seed = SEED, tries = 100)
+    void aWrittenRunReplaysToTheRunsObservations(@ForAll("hypervisorRuns") HypervisorCases.Run run) {
+        HypervisorProperty p = new HypervisorProperty();
+        List<Observation> observed = new ArrayList<>();
+        p.check(run, Faults.NONE, (pre, op, step) -> observed.add(XenModule.observe(step,
+                op.insn() instanceof GuestInstruction.Vmcall)));
+        // the run holds (HypervisorProperties), so every op ran: write them all
+        assertThat(observed).hasSize(run.ops().size());
+        Replay r = scenarios.replay("run.json", bytes(p.scenario(run, Faults.NONE, everyStep()), "run"));
+        assertThat(r.error()).as("%s", run).isNull();
+        List<StepReport> steps = r.steps();
+        assertThat(steps).hasSize(run.ops().size() + 1);
+        for (int i = 0; i < observed.size(); i++) {
+            assertThat(steps.get(i).result().observed()).as("step %d of %s", i + 1, run).isEqualTo(observed.get(i));
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Verdict.Violated everyStep() {
+        return new Verdict.Violated("I1", "-", Integer.MAX_VALUE, "-");
+    }
+
+    static byte[] bytes(ObjectNode body, String title) {
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        doc.put("format", Scenario.FORMAT);
+        doc.put("title", title);
+        doc.set("machine", body.get("machine"));
+        doc.set("steps", body.get("steps"));
+        return Capture.bytes(doc);
+    }
+
+    /** The steps read back from {@code run} written as a counterexample (all its ops, then the invariant check). */
+    private <R> List<NumberedStep> readBack(SystemProperty<R> p, R run) {
+        ParseResult parsed = scenarios.parser().parse("run.json", bytes(p.scenario(run, Faults.NONE, everyStep()),
+                p.name()));
+        assertThat(parsed).as("%s", parsed).isInstanceOf(ParseResult.Parsed.class);
+        return ((ParseResult.Parsed) parsed).scenario().steps();
+    }
+
+    private static void assertVcpuStep(HypervisorCases.Op op, NumberedStep read) {
+        if (op.insn() instanceof GuestInstruction.Vmcall) {
+            XenStep.HypercallStep h = (XenStep.HypercallStep) read.step();
+            assertThat(List.of(h.domain(), h.vcpu())).isEqualTo(List.of(op.vcpu().domain(), op.vcpu().vcpu()));
+            assertThat(h.cpl()).isNull();
+            assertThat(h.call()).as("%s", op).isEqualTo(asTheFormatHasIt(op.regs()));
+        } else {
+            XenStep.GuestStep g = (XenStep.GuestStep) read.step();
+            assertThat(List.of(g.domain(), g.vcpu())).isEqualTo(List.of(op.vcpu().domain(), op.vcpu().vcpu()));
+            assertThat(g.cpl()).isNull();
+            assertThat(g.instruction()).as("%s", op).isEqualTo(op.insn());
+        }
+    }
+
+    private static void assertKernelStep(GuestOp op, NumberedStep read) {
+        assertThat(((KernelStepSpec.KernelOp) read.step()).operation()).as("%s", op).isEqualTo(asTheFormatHasIt(op));
+    }
+
+    /** An mmuext command without an argument (the TLB flushes) has none in the format: Xen ignores the register. */
+    private static Hypercall asTheFormatHasIt(Hypercall h) {
+        if (h.number() == Hypercalls.HYPERVISOR_MMUEXT_OP) {
+            int cmd = (int) h.arg(0);
+            boolean takesOne = cmd <= Hypercalls.MMUEXT_NEW_BASEPTR || cmd == Hypercalls.MMUEXT_INVLPG_LOCAL
+                    || cmd == Hypercalls.MMUEXT_INVLPG_ALL || cmd == Hypercalls.MMUEXT_MARK_SUPER
+                    || cmd == Hypercalls.MMUEXT_UNMARK_SUPER;
+            return takesOne ? h : Hypercall.mmuextOp(cmd, 0);
+        }
+        return h;
+    }
+
+    /** A kernel read or fetch carries no value in the format (only a write stores one). */
+    private static GuestOp asTheFormatHasIt(GuestOp op) {
+        if (op instanceof GuestOp.UserAccess a && a.kind() != AccessKind.WRITE) {
+            return new GuestOp.UserAccess(a.linear(), a.kind(), 0);
+        }
+        if (op instanceof GuestOp.KernelAccess a && a.kind() != AccessKind.WRITE) {
+            return new GuestOp.KernelAccess(a.linear(), a.kind(), 0);
+        }
+        return op;
+    }
+}
