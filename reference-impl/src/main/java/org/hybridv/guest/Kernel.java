@@ -311,7 +311,7 @@ public final class Kernel {
     // ---- SWITCH_MMU ------------------------------------------------------------------------------------------------
 
     /**
-     * SWITCH_MMU as the hybrid kernel prepares it (issue 6 §3; hybrid-design §3): read the p2m
+     * SWITCH_MMU as the hybrid kernel prepares it (the SWITCH_MMU contract): read the p2m
      * ({@code XENMEM_translate_gpfn_list}, one frame per call), build new tables holding machine frame numbers for
      * exactly the mappings it has now — the direct map with 4-KByte pages only and every new page-table frame
      * read-only (L1-3), each live process's user mappings — and issue SWITCH_MMU with the root of the current

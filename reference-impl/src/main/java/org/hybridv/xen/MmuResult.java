@@ -8,7 +8,7 @@ import org.hybridv.x86.Checks;
 /**
  * The outcome of a direct-paging operation or hypercall: {@link Success} with the post-state and the TLB obligations
  * for the caller, or {@link Refused} with the errno Xen returns and the rule that refused. A refusal carries no state:
- * the caller keeps the pre-state, so a refused operation changes nothing by construction (issue 5, "Operations" 8).
+ * the caller keeps the pre-state, so a refused operation changes nothing by construction.
  */
 public sealed interface MmuResult permits MmuResult.Success, MmuResult.Refused {
 

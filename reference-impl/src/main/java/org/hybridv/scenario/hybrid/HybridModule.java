@@ -9,7 +9,7 @@ import org.hybridv.scenario.ScenarioModule;
 import org.hybridv.scenario.xen.XenModule;
 
 /**
- * The hybrid kernel's scenario operations (issue 6): the {@code kernel} section of {@code machine} — the kernel at
+ * The hybrid kernel's scenario operations: the {@code kernel} section of {@code machine} — the kernel at
  * reset, under the hypervisor in shadow or HAP mode, or on bare metal — and the steps that drive it. Like the
  * hypervisor section, a kernel section owns its machine: the ops of the lower modules are refused with it, and these
  * ops without it.

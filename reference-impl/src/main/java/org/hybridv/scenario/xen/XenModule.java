@@ -13,7 +13,7 @@ import org.hybridv.xen.HvStep;
 import org.hybridv.xen.XenMachine;
 
 /**
- * The hypervisor layer's scenario operations (issue 5): the {@code hypervisor} section of {@code machine} and the
+ * The hypervisor layer's scenario operations: the {@code hypervisor} section of {@code machine} and the
  * steps that run on it.
  *
  * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — processor, machine memory, TLB,

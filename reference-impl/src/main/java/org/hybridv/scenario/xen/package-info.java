@@ -1,5 +1,5 @@
 /**
- * The hypervisor layer's scenario operations (issue 5, "Scenario operations"): a {@code hypervisor} section of
+ * The hypervisor layer's scenario operations: a {@code hypervisor} section of
  * {@code machine} built with the reference's domain builder, and steps that run on the {@link
  * org.hybridv.xen.XenMachine}: builder writes, hypercalls by name, guest instructions routed through VM exits to the
  * hypervisor, the frame table and the isolation invariants. See docs/scenario-format.md, "Hypervisor".
