@@ -161,4 +161,16 @@ class CampaignTest {
         assertThat(first + second).isLessThan(20);
         assertThat(rs.get(0).stopped()).isTrue();
     }
+
+    @Test
+    void resumingFromATryRunsExactlyTheRestOfTheShard() {
+        // Shard 1 of 3 of 20 tries is 1, 4, 7, 10, 13, 16, 19; resumed from try 8 it is 10, 13, 16, 19.
+        Campaign.Config c = new Campaign.Config(7, 20, 1, 3, Faults.NONE, java.util.Optional.empty(), 1, true,
+                java.util.OptionalInt.empty(), 8);
+        assertThat(c.tryIndices()).containsExactly(10, 13, 16, 19);
+        assertThat(Campaign.run(new Passing(), c).triesRun()).isEqualTo(4);
+        Campaign.Config one = new Campaign.Config(7, 20, 0, 1, Faults.NONE, java.util.Optional.empty(), 1, true,
+                java.util.OptionalInt.of(12), 0);
+        assertThat(one.tryIndices()).containsExactly(12);
+    }
 }
