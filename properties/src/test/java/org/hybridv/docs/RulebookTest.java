@@ -41,7 +41,7 @@ class RulebookTest {
             "\\b(?:TYP|OWN|PRO|L1|LN|LIN|SP|SLOT|MU|MX|UVA|PTW|GNT|TLB|MISC|SH|HAP|PRE|POST|INV|BOOT|CTL)-\\d+\\b");
     /** A path that leaves the repository: the notes the rules came from, a machine path, an escaping relative path. */
     static final Pattern OUTSIDE = Pattern.compile("(?i)(xen-direct-paging|hybrid[-_]design|\\bnotes/|\\.\\./shared"
-            + "|(?<![\\w.])/(?:work|home|Users)/\\w)");
+            + "|(?<![\\w.])/(?:work|home|Users)/\\w|\\bnotes? §\\d)");
     private static final Pattern INVARIANT = Pattern.compile("I[1-8](?:-[a-z]+(?:-[a-z]+)*)?");
     private static final Pattern TICKED = Pattern.compile("`([^`]+)`");
     private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
