@@ -8,7 +8,7 @@ module ept
  *
  * Sources: Intel SDM Vol. 3C §28.2.2 (EPT translation, also of guest paging-structure accesses), §28.2.3.1 (EPT
  * misconfiguration: bits 2:0 = 010b or 110b), §28.2.3.2 (EPT violation); Xen HAP-1, HAP-2 (p2m-ept.c,
- * guest_physmap_add_entry; notes/xen-direct-paging.md §17). Java: org.hybridv.ept.EptPageWalk,
+ * guest_physmap_add_entry; docs/rules/xen.md HAP-1, HAP-2). Java: org.hybridv.ept.EptPageWalk,
  * EptMisconfigurations, org.hybridv.vmx.TwoDimensional, org.hybridv.invariants.Isolation (I1, HAP part).
  *
  * Abstractions: the EPT is one level (a GFN maps to at most one leaf); the guest's tables are arbitrary (any

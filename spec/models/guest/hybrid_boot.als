@@ -7,16 +7,16 @@ module guest/hybrid_boot
  * and only after it. Progress: under weak fairness, a kernel on a hypervisor eventually runs in direct mode, and a
  * native kernel eventually finishes booting without ever issuing a hypercall.
  *
- * Sources: the seed (J. Nakajima, "The Next Generation of XenLinux", 2007); hybrid-design.md §1.1 (CPU mode states,
- * SDM 9.8.5 sequence), §1.2 (hv_present, hv_detected, hypercall_page_installed; CPUID leaf 0x40000000, the
- * hypercall MSR), §3 PRE-1 (SWITCH_MMU at CPL 0 in long mode after the hypercall page, once). Java:
+ * Sources: the seed (J. Nakajima, "The Next Generation of XenLinux", 2007); docs/rules/hybrid.md: BOOT-1 (CPU
+ * modes, SDM 9.8.5 sequence), BOOT-2 and BOOT-3 (hv_present, hv_detected, hypercall_page_installed; CPUID leaf
+ * 0x40000000, the hypercall MSR), BOOT-5 (the order), PRE-1 (SWITCH_MMU at CPL 0 in long mode after the hypercall page, once). Java:
  * org.hybridv.guest (boot stages), org.hybridv.xen.CpuidLeaves, HypercallPage.
  */
 -- solver: sat4j
 
 open util/vocab
 
--- The CPU mode states of hybrid-design §1.1 (PAGED32/PAE folded into the step to long mode).
+-- The CPU mode states of BOOT-1 (PAGED32/PAE folded into the step to long mode).
 abstract sig Stage {}
 one sig RealMode, ProtectedMode, LongMode extends Stage {}
 
@@ -37,7 +37,7 @@ one sig EnterProtected, EnterLong, DetectHypervisor, InstallHypercallPage, Hyper
 one sig Trace { var happened: lone Event }
 
 -- The seeded fault: the kernel issues SWITCH_MMU as soon as it has detected the hypervisor, before installing the
--- hypercall page (it would have to hand-write the VMCALL stub; hybrid-design §1.2 says the page is the prerequisite).
+-- hypercall page (it would have to hand-write the VMCALL stub; BOOT-3 makes the page the prerequisite).
 abstract sig Fault {}
 one sig SwitchBeforeHypercallPage extends Fault {}
 one sig Planted { faults: set Fault }
@@ -50,7 +50,7 @@ pred frame[stage0: Stage, det: Bool, hp: Bool, mmu0: MmuMode, nat: Bool] {
   Kernel.mmu' = mmu0 and Kernel.native' = nat
 }
 
--- MOV CR0.PE = 1 (hybrid-design §1.1).
+-- MOV CR0.PE = 1 (BOOT-1).
 pred enterProtected {
   Kernel.stage = RealMode
   frame[ProtectedMode, Kernel.detected, Kernel.hypercallPage, Kernel.mmu, Kernel.native]
@@ -81,7 +81,7 @@ pred hypercall {
   frame[Kernel.stage, Kernel.detected, Kernel.hypercallPage, Kernel.mmu, Kernel.native]
   keep[Hypercall]
 }
--- SWITCH_MMU (hybrid-design §3 PRE-1): long mode, hypercall page, still in shadow mode.
+-- SWITCH_MMU (PRE-1): long mode, hypercall page, still in shadow mode.
 pred switchMmu {
   Kernel.stage = LongMode and Kernel.mmu = Shadow
   SwitchBeforeHypercallPage in Planted.faults implies Kernel.detected = True else Kernel.hypercallPage = True

@@ -5,7 +5,7 @@ module util/vocab
  * org.hybridv.vmx, org.hybridv.xen) for the things every model talks about. One idea only: names, no rules.
  *
  * Sources: Intel SDM Vol. 3A §4.7 (the #PF error code), §4.6 (access kinds); Xen xen/arch/x86/include/asm/mm.h
- * (PGT_* page types, via notes/xen-direct-paging.md §0); hybrid-design.md §1.2 (MMU modes).
+ * (PGT_* page types, docs/rules/xen.md); docs/rules/hybrid.md (MMU modes).
  */
 
 -- A truth value, for the processor and VMCS bits that are plain flags (CR0.WP, exception bitmap bit 14, …).
@@ -37,6 +37,6 @@ fun PageTables: set PageType { L1 + L2 + L3 + L4 }
 -- The type of the tables an entry of a table of type t references (Java PageType.child; LN-2).
 fun child: PageType -> PageType { L4 -> L3 + L3 -> L2 + L2 -> L1 }
 
--- The MMU modes of a domain (Java org.hybridv.xen.MmuMode; hybrid-design.md §1.2).
+-- The MMU modes of a domain (Java org.hybridv.xen.MmuMode; docs/rules/hybrid.md).
 abstract sig MmuMode {}
 one sig Shadow, Direct, Hap extends MmuMode {}

@@ -5,7 +5,7 @@ module vmx/pf_filter
  * must see.
  *
  * Sources: Intel SDM Vol. 3C §24.6.3 (exception bitmap, PFEC_MASK, PFEC_MATCH), §25.2 (exceptions cause VM exits
- * by the bitmap); Vol. 3A §4.7 (error-code bits); hybrid-design.md §2.1 (the seed's filter, the KVM pitfall);
+ * by the bitmap); Vol. 3A §4.7 (error-code bits); docs/rules/hybrid.md CTL-1 (the seed's filter), CTL-2 (the pitfall);
  * docs/hypervisor.md "The direct-mode #PF filter". Java: org.hybridv.vmx.ExceptionExits.pageFaultExits,
  * org.hybridv.xen.VmcsSetup (shadow, direct, hap).
  *
@@ -27,7 +27,7 @@ abstract sig Controls {
   pfecMatch: set EcBit      -- PFEC_MATCH
 }
 
--- The seed's configuration (hybrid-design.md §2.1): bit 14 = 1, MASK = U/S, MATCH = 0.
+-- The seed's configuration (CTL-1, docs/rules/hybrid.md): bit 14 = 1, MASK = U/S, MATCH = 0.
 one sig SeedControls extends Controls {}
 -- The project's per-mode choices (Java VmcsSetup.shadow / direct / hap).
 one sig ShadowControls, DirectControls, HapControls extends Controls {}
@@ -35,7 +35,7 @@ one sig ShadowControls, DirectControls, HapControls extends Controls {}
 sig AnyControls extends Controls {}
 
 fact namedControls {
-  -- hybrid-design.md §2.1 "Hybrid": EB[14] = 1, PFEC_MASK = 0x4 (U/S), PFEC_MATCH = 0
+  -- the seed's filter (weighed against the project's in CTL-1): EB[14] = 1, PFEC_MASK = 0x4 (U/S), PFEC_MATCH = 0
   SeedControls.bit14 = True and SeedControls.pfecMask = US and no SeedControls.pfecMatch
   -- VmcsSetup.shadow (Xen construct_vmcs without HAP, vmcs.c ~1275, ~1329): every #PF exits
   ShadowControls.bit14 = True and no ShadowControls.pfecMask and no ShadowControls.pfecMatch
@@ -61,7 +61,7 @@ pred exits[c: Controls, e: ErrorCode] { equality[c, e] implies c.bit14 = True el
 pred supervisorFault[e: ErrorCode] { US not in e.bits }
 pred supervisorWriteProtectionFault[e: ErrorCode] { P + WR in e.bits and US not in e.bits }
 
--- Which faults each mode's hypervisor must see (hybrid-design.md §2.1, §3):
+-- Which faults each mode's hypervisor must see (CTL-1, PTW-1, SH-3, HAP-5):
 --   shadow: every fault (the shadow tables are filled on #PF; SH-3 reflects the rest);
 --   direct with write-protected page tables: at least the supervisor write-protection faults (PTW-1, the ptwr
 --     path: a kernel write to its own read-only page table is emulated by Xen);
@@ -72,11 +72,11 @@ pred safeFilter[m: MmuMode, c: Controls] {
   m = Hap implies (no e: ErrorCode | exits[c, e])
 }
 
--- The hybrid design's efficiency goal (seed; hybrid-design.md §2.1 "user-mode #PF do not exit"): in direct mode
+-- The hybrid design's efficiency goal (seed; CTL-1 "user-mode #PF do not exit"): in direct mode
 -- no user-mode fault exits.
 pred userFaultsBypass[c: Controls] { all e: ErrorCode | US in e.bits implies not exits[c, e] }
 
--- The seed's filter exits exactly the supervisor-mode faults (hybrid-design.md §2.1, worked values 6, 2, 7).
+-- The seed's filter exits exactly the supervisor-mode faults (CTL-1; error codes 6 and 7 stay in the guest, 2 exits).
 assert seedExitsExactlySupervisorFaults { all e: ErrorCode | exits[SeedControls, e] iff supervisorFault[e] }
 check seedExitsExactlySupervisorFaults for 0 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain expect 0
 
@@ -101,7 +101,7 @@ run someFaultExitsUnderDirect { some e: ErrorCode | exits[DirectControls, e] }
   for 0 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
 run someFaultStaysInTheGuestUnderDirect { some e: ErrorCode | not exits[DirectControls, e] and not supervisorFault[e] }
   for 0 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
--- The SDM truth table: with bit 14 = 0 a fault that does not match exits (the KVM pitfall, hybrid-design §2.1).
+-- The SDM truth table: with bit 14 = 0 a fault that does not match exits (the pitfall of CTL-2).
 run mismatchExitsWithBit14Clear { some c: AnyControls, e: ErrorCode | c.bit14 = False and not equality[c, e] and exits[c, e] }
   for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
 
@@ -122,7 +122,7 @@ pred matchWithUs[c: Controls] { c.bit14 = True and c.pfecMask = P + WR + US and 
 assert bugMatchWithUsIsSafeForDirect { all c: AnyControls | matchWithUs[c] implies safeFilter[Direct, c] }
 check bugMatchWithUsIsSafeForDirect for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
 
--- Seeded bug (the KVM pitfall, hybrid-design §2.1): HAP with bit 14 = 0 but MASK = MATCH = P; with bit 14 = 0 a
+-- Seeded bug (the pitfall of CTL-2): HAP with bit 14 = 0 but MASK = MATCH = P; with bit 14 = 0 a
 -- MISmatch exits, so every not-present fault exits — safeFilter[Hap] is violated.
 pred hapWithStaleMatch[c: Controls] { c.bit14 = False and c.pfecMask = P and c.pfecMatch = P }
 assert bugHapWithStaleMatchIsSafe { all c: AnyControls | hapWithStaleMatch[c] implies safeFilter[Hap, c] }

@@ -7,7 +7,7 @@ module xen/direct_paging
  * invariants isolation (I1) and page-table integrity (I2) of docs/invariants.md, with the TLB part of I6 (TLB-1).
  *
  * Sources: Xen mm.c (_get_page_type, _put_page_type, promote/demote, mod_lN_entry, do_mmu_update, do_mmuext_op,
- * __do_update_va_mapping), pv/ro-page-fault.c (ptwr), via notes/xen-direct-paging.md: TYP-1..5, L1-1..3,
+ * __do_update_va_mapping), pv/ro-page-fault.c (ptwr), rules of docs/rules/xen.md: TYP-1..5, L1-1..3,
  * LN-1..3, SP-1, MU-1..5, MX-1..3, UVA-1, PTW-1..3, TLB-1, TLB-3, TLB-7. Java: org.hybridv.xen.DirectPaging,
  * PageTypes, org.hybridv.invariants.Isolation, TranslationIntegrity, TlbCoherence.
  *
@@ -98,7 +98,7 @@ pred invariants { isolation and integrity and tlbCoherence and bookkeeping }
 
 -- ---- the operations (one predicate each, explicit frame conditions) -----------------------------------------------
 
--- A seeded fault (docs/invariants.md "Teeth", hybrid-design §5): each replaces one named rule.
+-- A seeded fault (docs/invariants.md "Teeth"): each replaces one named rule.
 abstract sig Fault {}
 one sig NoFlushOnTypeChange, SuperpageAccepted extends Fault {}
 -- The faults planted in this run (none in the correct model).

@@ -8,7 +8,7 @@ module xen/entry_rules
  *
  * Sources: Xen mm.c get_page_from_l1e (L1-1, L1-2, L1-3), get_page_from_l2e/l3e/l4e (LN-1, LN-2, LN-3, SP-1),
  * _get_page_type (TYP-1, TYP-2), mod_l1_entry and its fast path (MU-3, SP-3), as recorded in
- * notes/xen-direct-paging.md §2–§4, §7, §9. Java: org.hybridv.xen.PageTypes.getPageFromL1e,
+ * docs/rules/xen.md (TYP-, L1-, LN-, SP-, MU-). Java: org.hybridv.xen.PageTypes.getPageFromL1e,
  * getPageFromLne, DirectPaging.modL1Entry, EntryRules.
  *
  * Abstractions: the entry flags are RW, US and PS (PS is PAT in an L1 entry, disallowed there by L1-1, and SP-1 in

@@ -5,7 +5,7 @@ module xen/entry_validation
  * its fast path) of a validated L1 table, the rules refusing and accepting, TYP-1 as a consequence, and the shape of
  * XSA-182 as a seeded bug. The run l1UpdateTable is the conformance enumeration replayed through the Java reference.
  *
- * Sources: as xen/entry_rules (xen-direct-paging.md L1-1..3, TYP-1, TYP-2, TYP-4, MU-3, SP-3; XSA-148, XSA-182).
+ * Sources: as xen/entry_rules (docs/rules/xen.md L1-1..3, TYP-1, TYP-2, TYP-4, MU-3, SP-3; XSA-148, XSA-182).
  * Java: org.hybridv.xen.PageTypes.getPageFromL1e, DirectPaging.modL1Entry.
  */
 -- solver: minisat

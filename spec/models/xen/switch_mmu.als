@@ -6,8 +6,8 @@ module xen/switch_mmu
  * nothing), and its postconditions: the same linear → machine translation and permissions as through shadow + p2m,
  * every reachable table validated, and no stale TLB entry.
  *
- * Sources: hybrid-design.md §3 (this project's contract, PRE-1..3, POST-1..3, INV; the prototype's was never
- * published), §5 (transitions to refuse); xen-direct-paging.md TYP-1, TYP-4, L1-1..3, LN-1..3, SP-1, MX-3, TLB-4,
+ * Sources: docs/rules/hybrid.md (this project's contract, PRE-1..3, POST-1..3, INV-1; the prototype's was never
+ * published; a refused switch changes nothing); docs/rules/xen.md TYP-1, TYP-4, L1-1..3, LN-1..3, SP-1, MX-3, TLB-4,
  * SH-2, SH-4. Java: org.hybridv.xen.Hypervisor (SWITCH_MMU), DirectPaging, ShadowPaging.
  *
  * Abstractions: the guest's tables have two levels (a root whose entries reference leaf tables, and leaf tables
@@ -79,7 +79,7 @@ pred rootValidates[r: Frame, checkLeaves: Bool] {
   all f: Guest.owns | Guest.p2m[f] = f                                                                 -- POST-3
 }
 
--- PRE-1..3 (hybrid-design §3): CPL 0, long mode, hypercall page installed, shadow mode (a repeated switch is
+-- PRE-1..3 (docs/rules/hybrid.md): CPL 0, long mode, hypercall page installed, shadow mode (a repeated switch is
 -- refused), and the root validates.
 pred switchAllowed[r: Frame, checkLeaves: Bool] {
   Vcpu.cpl0 = True and Vcpu.longMode = True and Vcpu.hypercallPage = True and Vcpu.mode = Shadow
@@ -103,7 +103,7 @@ pred switchMmu[r: Frame] {
   Vcpu.cpl0' = Vcpu.cpl0 and Vcpu.longMode' = Vcpu.longMode and Vcpu.hypercallPage' = Vcpu.hypercallPage
 }
 
--- SWITCH_MMU(r), refused (-EINVAL / -EPERM): nothing changes (atomicity, hybrid-design §5).
+-- SWITCH_MMU(r), refused (-EINVAL / -EPERM): nothing changes (atomicity).
 pred switchRefused[r: Frame] {
   not switchAllowed[r, checksLeaves]
   unchanged
@@ -161,7 +161,7 @@ assert refusedSwitchChangesNothing {
 }
 check refusedSwitchChangesNothing for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
 
--- Atomicity (hybrid-design §5): the MMU mode, CR3 and the validated tables change only in a step that is an
+-- Atomicity (docs/rules/hybrid.md): the MMU mode, CR3 and the validated tables change only in a step that is an
 -- accepted switch — a refused SWITCH_MMU, or any other step, leaves them as they were.
 assert modeChangesOnlyByAnAcceptedSwitch {
   correct implies always ((Vcpu.mode' != Vcpu.mode or Vcpu.cr3' != Vcpu.cr3 or Vcpu.typed' != Vcpu.typed)

@@ -4,8 +4,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The hybrid kernel's boot stages (hybrid-design.md §1.1 CPU modes and §1.2 enablement flags, in the order the seed
- * gives). Early initialization ({@link #REAL} → {@link #PROTECTED} → {@link #LONG}) is the same whether or not a
+ * The hybrid kernel's boot stages (docs/rules/hybrid.md: BOOT-1 CPU modes, BOOT-2 and BOOT-3 enablement, in the
+ * order the seed gives). Early initialization ({@link #REAL} → {@link #PROTECTED} → {@link #LONG}) is the same whether or not a
  * hypervisor is present; only the stages after CPUID leaf 0x40000000 differ.
  */
 public enum BootStage {
@@ -17,11 +17,11 @@ public enum BootStage {
     LONG,
     /** CPUID 0x40000000 returned no Xen signature: the kernel stays native for good. */
     NATIVE,
-    /** CPUID 0x40000000 returned "XenVMMXenVMM" (hybrid-design §1.2 {@code hv_detected}). */
+    /** CPUID 0x40000000 returned "XenVMMXenVMM" (BOOT-2). */
     HYPERVISOR_DETECTED,
     /** WRMSR to the MSR of leaf 0x40000002 installed the hypercall page ({@code hypercall_page_installed}). */
     HYPERCALL_PAGE_INSTALLED,
-    /** SWITCH_MMU was accepted: direct paging (hybrid-design §3). */
+    /** SWITCH_MMU was accepted: direct paging (PRE-1..3, POST-1..3 of docs/rules/hybrid.md). */
     DIRECT;
 
     /** The stages this one may move to in one boot step (I8: the boot never leaves these transitions). */

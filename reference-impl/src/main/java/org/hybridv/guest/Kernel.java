@@ -135,7 +135,7 @@ public final class Kernel {
                 return null;
             }
             case HYPERVISOR_DETECTED: {
-                // Leaf base+2: EAX = number of hypercall pages, EBX = the MSR that installs them (hybrid-design §1.2).
+                // Leaf base+2: EAX = number of hypercall pages, EBX = the MSR that installs them (BOOT-2).
                 Observed o = r.exec(new GuestInstruction.Cpuid(CpuidLeaves.BASE + 2, 0));
                 if (!(o instanceof Observed.Cpuid c) || c.eax() < 1) {
                     return new KernelResult.Oops("CPUID 0x40000002: " + o);
@@ -311,7 +311,7 @@ public final class Kernel {
     // ---- SWITCH_MMU ------------------------------------------------------------------------------------------------
 
     /**
-     * SWITCH_MMU as the hybrid kernel prepares it (the SWITCH_MMU contract): read the p2m
+     * SWITCH_MMU as the hybrid kernel prepares it (PRE-2, POST-3): read the p2m
      * ({@code XENMEM_translate_gpfn_list}, one frame per call), build new tables holding machine frame numbers for
      * exactly the mappings it has now — the direct map with 4-KByte pages only and every new page-table frame
      * read-only (L1-3), each live process's user mappings — and issue SWITCH_MMU with the root of the current

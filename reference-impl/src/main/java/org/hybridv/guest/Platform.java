@@ -29,7 +29,7 @@ public sealed interface Platform permits NativePlatform, XenPlatform {
 
     /**
      * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"); under the hypervisor
-     * the timer's event wakes the blocked vCPU ({@code VIRQ_TIMER}, hybrid-design §4 — events are not modelled
+     * the timer's event wakes the blocked vCPU ({@code VIRQ_TIMER}, BOOT-6 — events are not modelled
      * beyond waking). No instruction, no exit.
      */
     Platform wake();

@@ -10,7 +10,7 @@ import java.util.List;
  * because VMX virtualizes them.
  *
  * <p>Only the MMU rows are executed by this model; the I/O, timer, idle and interrupt-controller rows name the Xen
- * interfaces (hybrid-design.md §4) the kernel would use, and idle is modelled as HLT (which exits under HLT exiting,
+ * interfaces (BOOT-6) the kernel would use, and idle is modelled as HLT (which exits under HLT exiting,
  * as {@code SCHEDOP_block} would be a hypercall).
  */
 public final class PvOps {
@@ -61,7 +61,7 @@ public final class PvOps {
             new Row("write_cr3", "MOV to CR3", "MOV to CR3 (exits; validated as MMUEXT_NEW_BASEPTR, MX-3)"),
             new Row("flush_tlb_single", "INVLPG", "INVLPG (not intercepted in direct mode)"),
             new Row("read_cr2 / write_cr0 / cpuid / irq flags / iret / syscall", "native", "native (VMX)"),
-            new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, hybrid-design §3)"),
+            new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, PRE-1..3, POST-1..3 of docs/rules/hybrid.md)"),
             new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),
             new Row("idle (safe_halt)", "HLT", "HLT (exits; SCHEDOP_block would be the PV call)"),
             new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (not modelled)"),

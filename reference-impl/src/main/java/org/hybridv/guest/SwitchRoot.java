@@ -1,7 +1,7 @@
 package org.hybridv.guest;
 
 /**
- * The root the kernel passes to SWITCH_MMU: the one it builds correctly (hybrid-design §3 PRE-2), or that root with
+ * The root the kernel passes to SWITCH_MMU: the one it builds correctly (PRE-2), or that root with
  * one defect, each of which some direct-paging rule refuses.
  */
 public enum SwitchRoot {

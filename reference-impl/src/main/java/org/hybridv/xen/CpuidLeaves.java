@@ -2,7 +2,7 @@ package org.hybridv.xen;
 
 /**
  * The CPUID values the hypervisor returns (Xen {@code cpuid_hypervisor_leaves}, xen/arch/x86/cpuid.c; the ABI in
- * xen/include/public/arch-x86/cpuid.h; hybrid-design.md §1.2 {@code hv_present}, {@code hv_detected}).
+ * xen/include/public/arch-x86/cpuid.h; BOOT-2, docs/rules/hybrid.md).
  */
 public final class CpuidLeaves {
     private CpuidLeaves() {}

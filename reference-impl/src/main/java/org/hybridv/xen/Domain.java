@@ -17,7 +17,7 @@ import org.hybridv.x86.Checks;
  *                               p2m is the identity on them
  * @param vcpus                  its vCPUs, by index
  * @param eptp                   the EPTP of the EPT built from the p2m in hypervisor frames (HAP mode), 0 otherwise
- * @param hypercallPageInstalled hybrid-design.md §1.2 {@code hypercall_page_installed}
+ * @param hypercallPageInstalled BOOT-3, docs/rules/hybrid.md
  */
 public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu> vcpus, long eptp,
         boolean hypercallPageInstalled) {

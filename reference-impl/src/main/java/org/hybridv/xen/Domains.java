@@ -136,7 +136,7 @@ public final class Domains {
             taken = dom.vcpus().stream().anyMatch(v -> v.vpid() == vpid);
         }
         if (vpid <= 0 || vpid > 0xFFFF || taken) {
-            return new HvResult.Refused(Errno.EINVAL, "VPID", "VPID " + vpid + " is 0 or taken (hybrid-design §2.5:"
+            return new HvResult.Refused(Errno.EINVAL, "VPID", "VPID " + vpid + " is 0 or taken (CTL-5:"
                     + " one VPID per vCPU, never the host's 0)");
         }
         VcpuId id = new VcpuId(d, dom.vcpus().size());

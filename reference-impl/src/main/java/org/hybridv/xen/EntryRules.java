@@ -4,7 +4,7 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.Hex;
 
 /**
- * The flag masks and slot rules of direct-paging entries (note §3, §4, §6, §8, §9): which flags a guest entry may
+ * The flag masks and slot rules of direct-paging entries (docs/rules/xen.md): which flags a guest entry may
  * carry, which L4 slots belong to Xen, and when an update may skip revalidation (the fast path).
  *
  * <p>Bit names follow Xen's {@code _PAGE_*}: flag bits 11:0 and 63:52 of an entry; {@code _PAGE_AVAIL} = bits 11:9,

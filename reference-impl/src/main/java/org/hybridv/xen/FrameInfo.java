@@ -3,7 +3,7 @@ package org.hybridv.xen;
 import org.hybridv.x86.Checks;
 
 /**
- * What the hypervisor tracks per machine frame (Xen {@code struct page_info}, note §0): owner, page type, type count,
+ * What the hypervisor tracks per machine frame (Xen {@code struct page_info}, docs/rules/xen.md): owner, page type, type count,
  * general reference count, and the {@code PGT_validated} and {@code PGT_pinned} flags, plus {@code linear_pt_count}
  * for linear page tables (LIN-4).
  *

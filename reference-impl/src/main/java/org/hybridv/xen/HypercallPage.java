@@ -4,7 +4,7 @@ import org.hybridv.x86.Hex;
 import org.hybridv.x86.PhysicalMemory;
 
 /**
- * The hypercall page (hybrid-design.md §1.2 {@code hypercall_page_installed}; Xen {@code guest_wrmsr_xen},
+ * The hypercall page (BOOT-3, docs/rules/hybrid.md; Xen {@code guest_wrmsr_xen},
  * xen/arch/x86/msr.c, and {@code vmx_init_hypercall_page}, xen/arch/x86/hvm/vmx/vmx.c).
  */
 public final class HypercallPage {

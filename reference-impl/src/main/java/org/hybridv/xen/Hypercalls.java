@@ -19,12 +19,12 @@ public final class Hypercalls {
     /**
      * {@code XENMEM_translate_gpfn_list} ({@code memory_op} command 8 in Xen 3.x {@code xen/include/public/memory.h};
      * removed later): guest frame → machine frame through the domain's p2m. Here one gfn per call, the machine frame
-     * returned in RAX: how the hybrid kernel reads its p2m before SWITCH_MMU (hybrid-design §3 POST-3).
+     * returned in RAX: how the hybrid kernel reads its p2m before SWITCH_MMU (POST-3).
      */
     public static final int XENMEM_TRANSLATE_GPFN_LIST = 8;
     /**
-     * SWITCH_MMU (hybrid-design §3). The number is {@code __HYPERVISOR_arch_0} (48), the first architecture-specific
-     * hypercall number of {@code xen.h}: the 2007 prototype's interface was never published (hybrid-design §0), so
+     * SWITCH_MMU (docs/rules/hybrid.md). The number is {@code __HYPERVISOR_arch_0} (48), the first architecture-specific
+     * hypercall number of {@code xen.h}: the 2007 prototype's interface was never published (docs/rules/hybrid.md), so
      * this project defines it. Today's x86 Xen gives {@code __HYPERVISOR_arch_0} to {@code __HYPERVISOR_mca}
      * ({@code xen/include/public/arch-x86/xen-mca.h}, the machine-check interface); this model has no mca hypercall,
      * so 48 is free here, and a real Xen would need another number. Argument 0 (RDI) is the machine frame of the new

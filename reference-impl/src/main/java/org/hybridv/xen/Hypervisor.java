@@ -162,8 +162,8 @@ public final class Hypervisor {
     // ---- VMCALL ------------------------------------------------------------------------------------------------
 
     /**
-     * Hypercall entry (Xen {@code hvm_hypercall}): refused with -EPERM unless the guest runs at CPL 0 (XSA-76;
-     * hybrid-design §1.1; real mode has CPL 0 and is accepted, as in Xen). Then by number: {@code mmu_update},
+     * Hypercall entry (Xen {@code hvm_hypercall}): refused with -EPERM unless the guest runs at CPL 0 (BOOT-4,
+     * XSA-76; real mode has CPL 0 and is accepted, as in Xen). Then by number: {@code mmu_update},
      * {@code update_va_mapping}, {@code mmuext_op} go to the direct-paging core — refused with -EOPNOTSUPP unless the
      * domain is in direct mode (MU-1, XSA-109: a translated domain must never reach the PV MMU) — and the core's TLB
      * obligations are performed before the guest resumes ({@link TlbDiscipline}). {@code memory_op} (12):

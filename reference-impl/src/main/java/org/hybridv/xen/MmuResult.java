@@ -22,7 +22,7 @@ public sealed interface MmuResult permits MmuResult.Success, MmuResult.Refused {
 
     /**
      * The operation was refused; the hypercall returns {@code -errno}. {@code rule} is the rule ID of
-     * xen-direct-paging.md (e.g. {@code L1-3}) that refused, {@code reason} says which frame, entry and value.
+     * docs/rules/xen.md (e.g. {@code L1-3}) that refused, {@code reason} says which frame, entry and value.
      */
     record Refused(Errno errno, String rule, String reason) implements MmuResult {
         public Refused {

@@ -24,7 +24,7 @@ import org.hybridv.x86.PhysicalMemory;
 public final class PageTypes {
     private PageTypes() {}
 
-    // ---- general references (§1) ---------------------------------------------------------------------------------
+    // ---- general references (OWN-)---------------------------------------------------------------------------------
 
     /**
      * OWN-2 {@code get_page(page, d)}: one more general reference, only on a frame of this machine owned by {@code d}
@@ -57,7 +57,7 @@ public final class PageTypes {
         return s.withFrame(mfn, f.withCount(f.count() - 1));
     }
 
-    // ---- type references (§2) ------------------------------------------------------------------------------------
+    // ---- type references (TYP-)------------------------------------------------------------------------------------
 
     /**
      * {@code _get_page_type(page, type)}.
@@ -158,7 +158,7 @@ public final class PageTypes {
         return putPage(putPageType(s, mfn), mfn);
     }
 
-    // ---- promotion / demotion (§5) -------------------------------------------------------------------------------
+    // ---- promotion / demotion (PRO-)-------------------------------------------------------------------------------
 
     /**
      * PRO-1 {@code promote_lN_table}: validates every guest slot of table {@code mfn} of page-table type {@code type}
@@ -212,7 +212,7 @@ public final class PageTypes {
         return t;
     }
 
-    // ---- L1 entries (§3) -----------------------------------------------------------------------------------------
+    // ---- L1 entries (L1-)-----------------------------------------------------------------------------------------
 
     /**
      * {@code get_page_from_l1e(l1e, l1e_owner = d, pg_owner = d)}: the references a present L1 entry holds.
@@ -272,7 +272,7 @@ public final class PageTypes {
         return e.writable() ? putPageAndType(s, e.frame()) : putPage(s, e.frame());
     }
 
-    // ---- L2/L3/L4 entries (§4) and linear page tables (§6) --------------------------------------------------------
+    // ---- L2/L3/L4 entries (LN-) and linear page tables (LIN-)--------------------------------------------------------
 
     /**
      * {@code get_page_from_l2e/l3e/l4e(e, pfn = tableMfn, d)}: the references a present entry of table

@@ -26,7 +26,7 @@ import org.hybridv.x86.X86Machine;
  * never entered — VM entry would fail, IA32_VMX_CR0_FIXED0 fixes PE = PG = 1 (SDM 26.3.1.1) — and the hypervisor
  * emulates the instructions the boot path issues, as Xen does: {@code vmx_realmode} emulates a real-mode guest
  * without unrestricted guest, and protected mode without paging runs on a 1:1 shadow ({@code vmx_update_guest_cr},
- * hybrid-design §1.1). The model counts one VM exit per emulated instruction and records, in the vCPU's VMCS, the exit
+ * BOOT-1). The model counts one VM exit per emulated instruction and records, in the vCPU's VMCS, the exit
  * the instruction causes when intercepted (CR access, WRMSR, CPUID, VMCALL, HLT; qualification 0: the emulator has the
  * instruction itself). The VMCS guest state stays the source of truth for CR0, CR3, CR4 and EFER.
  *

@@ -15,8 +15,8 @@ import org.hybridv.x86.Hex;
 
 /**
  * SWITCH_MMU ({@link Hypercalls#HYPERVISOR_SWITCH_MMU}, this project's hypercall: the 2007 prototype's interface was
- * never published, hybrid-design §0): a shadow-mode domain moves to direct paging on the L4 {@code rootMfn}. The
- * contract is hybrid-design.md §3; each precondition is one function below, checked in the order PRE-1 (long mode,
+ * never published, docs/rules/hybrid.md): a shadow-mode domain moves to direct paging on the L4 {@code rootMfn}. The
+ * contract is docs/rules/hybrid.md; each precondition is one function below, checked in the order PRE-1 (long mode,
  * hypercall page, mode), PRE-3, PRE-2, and a refusal is a {@link VcpuOutcome.HypercallRefused} with the machine
  * unchanged (no type, count, mode, CR3, VMCS, TLB or memory change). PRE-1's CPL clause is the generic check of
  * {@link Hypervisor#vmcall} (CPL &gt; 0 → -EPERM, rule XSA-76), which runs first.
@@ -98,7 +98,7 @@ public final class SwitchMmu {
     }
 
     /**
-     * PRE-1 ({@code hypercall_page_installed}, hybrid-design §1.2): the domain installed the hypercall page first.
+     * PRE-1 (BOOT-3): the domain installed the hypercall page first.
      * Otherwise -EPERM (the guest has not done the handshake that entitles it to the PV interface), rule "PRE-1".
      */
     static MmuResult.Refused hypercallPage(Domain d) {

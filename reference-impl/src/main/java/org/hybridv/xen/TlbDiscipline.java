@@ -11,7 +11,7 @@ import org.hybridv.x86.CpuState;
 
 /**
  * Performing the direct-paging core's TLB obligations ({@link Effect}) on the processor's VPID-tagged TLB with INVVPID
- * (hybrid-design.md §2.5: with VPID on, a CR3 change does not flush the guest's other translations, so every
+ * (CTL-5, docs/rules/hybrid.md: with VPID on, a CR3 change does not flush the guest's other translations, so every
  * hypervisor-initiated invalidation names the VPIDs of the vCPUs that may cache the translation). One processor: the
  * "dirty CPU mask" of a domain is this processor, and the domain's translations are those tagged with its VPIDs.
  */

@@ -13,7 +13,7 @@ import org.hybridv.x86.ErrorCode;
 
 /**
  * The VM-execution controls of a vCPU in each MMU mode (Xen {@code construct_vmcs}, {@code vmx_update_guest_cr}; the
- * hybrid choices of hybrid-design.md §2). Each value is documented in docs/hypervisor.md.
+ * hybrid choices CTL-1..5 of docs/rules/hybrid.md). Each value is documented in docs/hypervisor.md.
  */
 public final class VmcsSetup {
     private VmcsSetup() {}
@@ -23,7 +23,7 @@ public final class VmcsSetup {
     /** Exception-bitmap bit 14: #PF. */
     public static final int PF_BIT = 1 << 14;
     /**
-     * The hybrid #PF filter of direct mode (hybrid-design §2.1, SDM 24.6.3): with bit 14 = 1 a #PF exits iff
+     * The hybrid #PF filter of direct mode (CTL-1, SDM 24.6.3): with bit 14 = 1 a #PF exits iff
      * {@code (PFEC & MASK) == MATCH}. MASK = P|W/R|U/S, MATCH = P|W/R: only a supervisor-mode write to a present page
      * (a protection fault, U/S = 0) exits — the ptwr case PTW-1 needs. Not-present faults, reads, fetches and every
      * user-mode fault go straight to the guest IDT.
@@ -33,12 +33,12 @@ public final class VmcsSetup {
     /** CR0 guest/host mask in direct mode: WP (bit 16) is host-owned (MISC-1). */
     public static final long DIRECT_CR0_MASK = 1L << Cr0.WP_BIT;
 
-    /** "use MSR bitmaps" with no in-range MSR intercepted: MSR 0x40000000 lies outside both ranges and always exits. */
+    /** CTL-4: "use MSR bitmaps" with no in-range MSR intercepted; MSR 0x40000000 lies outside both ranges, so exits. */
     static MsrBitmap msrBitmap() {
         return MsrBitmap.none();
     }
 
-    /** Controls every mode shares: HLT exiting, all I/O ports intercepted (device I/O is PV), MSR bitmap, VPID. */
+    /** Controls every mode shares: HLT exiting, all I/O ports intercepted (CTL-4), MSR bitmap, VPID. */
     static ExecutionControls common(int vpid) {
         PrimaryControls primary = PrimaryControls.NONE.withHltExiting(true).withUseIoBitmaps(true)
                 .withUseMsrBitmaps(true).withActivateSecondaryControls(true);
@@ -68,7 +68,7 @@ public final class VmcsSetup {
 
     /**
      * HAP mode (HAP-5): EPT on with {@code eptp} (built from the p2m, HAP-1), no #PF exits (bit 14 = 0, MASK = MATCH
-     * = 0: the equality always holds, so no #PF exits — the KVM pitfall of hybrid-design §2.1 avoided), no CR3-load,
+     * = 0: the equality always holds, so no #PF exits — the pitfall of CTL-2 avoided), no CR3-load,
      * CR3-store or INVLPG exiting.
      */
     public static ExecutionControls hap(int vpid, long eptp) {
@@ -88,7 +88,7 @@ public final class VmcsSetup {
     }
 
     /**
-     * Direct mode (hybrid-design §2.1, §2.2): EPT off; CR3-load exiting with no CR3-target values (every MOV to CR3
+     * Direct mode (CTL-1, CTL-3): EPT off; CR3-load exiting with no CR3-target values (every MOV to CR3
      * exits and is validated like MX-3); INVLPG not intercepted (the guest's INVLPG only affects its own VPID's
      * translations); CR0.WP host-owned with the read shadow as the guest set it (MISC-1); the #PF filter
      * {@link #DIRECT_PFEC_MASK}/{@link #DIRECT_PFEC_MATCH}.

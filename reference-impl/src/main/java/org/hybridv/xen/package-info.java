@@ -1,7 +1,7 @@
 /**
  * Layer 3 of the reference: the hypervisor. So far its direct-paging (PV MMU) core, after Xen's
  * {@code xen/arch/x86/mm.c} and {@code pv/ro-page-fault.c}, with the rule IDs of
- * {@code notes/xen-direct-paging.md} (OWN-*, TYP-*, L1-*, LN-*, PRO-*, LIN-*, SP-*, SLOT-*, MU-*, MX-*, UVA-*, PTW-*,
+ * the rulebook docs/rules/xen.md (OWN-*, TYP-*, L1-*, LN-*, PRO-*, LIN-*, SP-*, SLOT-*, MU-*, MX-*, UVA-*, PTW-*,
  * TLB-*) cited in each function's Javadoc: {@link org.hybridv.xen.DirectPagingState} (memory, frame table, base
  * pointers), {@link org.hybridv.xen.PageTypes} (references, types, (de)validation, entry references),
  * {@link org.hybridv.xen.EntryRules} (flag masks, Xen's L4 slots, the fast path) and

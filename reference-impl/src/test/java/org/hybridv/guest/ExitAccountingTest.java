@@ -14,7 +14,7 @@ class ExitAccountingTest {
         assertThat(shadow.stage()).isEqualTo(BootStage.HYPERCALL_PAGE_INSTALLED);
         assertThat(direct.userPageFaults()).isEqualTo(ExitAccounting.TOUCHED_PAGES);
         assertThat(shadow.userPageFaults()).isEqualTo(ExitAccounting.TOUCHED_PAGES);
-        // hybrid-design §2.1: the direct-mode filter never matches U/S = 1, so delivery is exit-free;
+        // CTL-1: the direct-mode filter never matches U/S = 1, so delivery is exit-free;
         // in shadow mode every #PF exits (EB[14] = 1, MASK = MATCH = 0) and is reflected.
         assertThat(direct.userPfCaused().total()).isZero();
         assertThat(shadow.userPfCaused().total()).isGreaterThanOrEqualTo(ExitAccounting.TOUCHED_PAGES);

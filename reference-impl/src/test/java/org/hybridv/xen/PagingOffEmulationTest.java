@@ -22,7 +22,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Booting from real mode under VMX without unrestricted guest (hybrid-design §1.1): the vCPU is not entered while
+ * Booting from real mode under VMX without unrestricted guest (BOOT-1): the vCPU is not entered while
  * CR0.PG = 0; the SDM 9.8.5 sequence (PE, CR4.PAE, CR3, EFER.LME, PG) is emulated one exit per instruction, and the
  * first instruction with paging on runs in the guest.
  *

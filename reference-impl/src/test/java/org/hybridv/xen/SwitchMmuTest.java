@@ -27,7 +27,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * SWITCH_MMU (hybrid-design §3): each precondition refused with its rule and nothing changed; an accepted switch
+ * SWITCH_MMU (docs/rules/hybrid.md): each precondition refused with its rule and nothing changed; an accepted switch
  * satisfies POST-1..3 and preserves the guest's translations.
  *
  * <p>The machine: 64 frames, Xen owns 0x1–0xf. d1 (SHADOW) owns 0x10–0x2f with p2m gfn g → 0x10 + g (not the
