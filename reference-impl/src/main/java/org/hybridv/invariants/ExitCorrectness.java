@@ -17,7 +17,6 @@ import org.hybridv.x86.PageFault;
 import org.hybridv.x86.PageWalk;
 import org.hybridv.x86.Translation;
 import org.hybridv.x86.Walk;
-import org.hybridv.xen.ShadowPaging;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
@@ -48,7 +47,7 @@ import org.hybridv.xen.XenMachine;
  * #PF exits — exception bitmap bit 14, PFEC_MASK = PFEC_MATCH = 0 — and CR3-load and INVLPG exiting are on), so that
  * every guest #PF, including the intermediate ones a shadow fill absorbs before the access re-runs, was demanded;
  * "demanded" for the final exit is re-decided from the VMCS as in the other modes. A reflected #PF (SH-3) carries
- * exactly the error code of a fresh walk of the GUEST tables through the p2m ({@link ShadowPaging#guestWalk} +
+ * exactly the error code of a fresh walk of the GUEST tables through the p2m ({@link GuestTables#walk} +
  * {@link PageWalk#decide}; a guest table whose gfn is not RAM reads as not present) — not the exit's own error code,
  * which is the shadow walk's — and CR2 = the faulting address; a fill, an emulated write and every other handled exit
  * leave the guest's CR2 unchanged; RIP and CPL are preserved. Cost: a few comparisons, one page walk.
@@ -254,8 +253,8 @@ public final class ExitCorrectness {
         long linear = exit.qualification();
         Access access = insn instanceof GuestInstruction.MemoryAccess a ? a.access() : Access.read(linear);
         org.hybridv.xen.Vcpu v = pre.vcpu(id);
-        org.hybridv.x86.CpuState g = ShadowPaging.guestCpu(v);
-        Walk w = ShadowPaging.guestWalk(pre, v, linear);
+        org.hybridv.x86.CpuState g = GuestTables.guestCpu(v);
+        Walk w = GuestTables.walk(pre, v, linear);
         Integer expected;
         if (w.end() == Walk.End.READ_REFUSED) {
             expected = ErrorCode.of(false, false, false, access, g).bits();

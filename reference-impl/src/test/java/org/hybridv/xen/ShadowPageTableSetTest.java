@@ -8,6 +8,13 @@ import static org.hybridv.xen.ShadowPagingTest.mfn;
 import static org.hybridv.xen.ShadowPagingTest.read;
 import static org.hybridv.xen.ShadowPagingTest.write;
 
+import java.util.Set;
+import java.util.TreeSet;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.ShadowIntegrity;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.Walk;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -71,5 +78,65 @@ class ShadowPageTableSetTest {
         assertThat(ShadowPagingTest.shadowLeaf(r.machine(), K, 0x4000).present()).isTrue();
         assertThat(ShadowPagingTest.shadowLeaf(r.machine(), K, 0x4000).writable()).as("gfn 4 is a guest L1")
                 .isFalse();
+    }
+
+    /**
+     * Mutant (the slip as it was): {@code guestPageTables} with a visited set of frames, not of (frame, level) pairs.
+     * Its page-table set misses gfn 4, so the handler fills a writable shadow of it. The old {@code ShadowIntegrity}
+     * asked that same function which frames are page tables and passed the state; the restated one enumerates the
+     * guest tables itself ({@code invariants.GuestTables}) and reports it.
+     */
+    @Test
+    @DisplayName("mutant guestPageTables (visited by frame): its writable shadow of a guest L1 is reported by SH-2/SH-4")
+    void slippedPageTableSetIsCaughtByShadowIntegrity() {
+        XenMachine m = machine();
+        m = m.withPaging(m.paging().write(mfn(3), 4, gte(4, true, true).withAccessed(true).withDirty(true)));
+        assertThat(slippedGuestPageTables(m, m.domain(ShadowPagingTest.D))).as("the slip").doesNotContain(mfn(4));
+        HvStep r = ShadowPagingTest.run(m, K, read(0x4000));
+        outcome(r, VcpuOutcome.Retired.class);
+        // what the slipped handler installs: propagate with pageTable = false for the dirty RW guest leaf
+        XenMachine mutant = r.machine();
+        Walk w = ShadowPaging.guestWalk(mutant, mutant.vcpu(K), 0x4000);
+        Entry slipped = ShadowPaging.propagate(w.rights(), true, mfn(4), false);
+        assertThat(slipped.writable()).isTrue();
+        long table = shadowL1(mutant, K, 0x4000);
+        mutant = mutant.withPaging(mutant.paging().write(table, 4, slipped));
+        InvariantResult verdict = ShadowIntegrity.check(mutant);
+        assertThat(verdict.holds()).isFalse();
+        assertThat(verdict.toString()).contains("SH-2").contains("writable mapping of a guest page table");
+    }
+
+    /** The shadow L1 table of {@code id} for {@code va} (the fill allocated it). */
+    static long shadowL1(XenMachine m, VcpuId id, long va) {
+        long t = m.vcpu(id).shadow().root();
+        for (int shift = 39; shift >= 21; shift -= 9) {
+            Entry e = new Entry(m.memory().read(t, (int) ((va >>> shift) & 511)));
+            assertThat(e.present()).isTrue();
+            t = e.frame();
+        }
+        return t;
+    }
+
+    /** The slipped enumeration, verbatim in behaviour: a frame is explored at the first level it is reached at. */
+    static Set<Long> slippedGuestPageTables(XenMachine m, Domain d) {
+        Set<Long> out = new TreeSet<>();
+        for (Vcpu v : d.vcpus()) {
+            if (v.shadow().active()) {
+                slippedCollect(m.memory(), d, d.machineFrame(v.shadow().guestCr3() >>> 12), 4, out);
+            }
+        }
+        return out;
+    }
+
+    private static void slippedCollect(PhysicalMemory mem, Domain d, long mfn, int level, Set<Long> out) {
+        if (mfn < 0 || mfn >= mem.frameCount() || !out.add(mfn) || level == 1) {
+            return;
+        }
+        for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+            Entry e = new Entry(mem.read(mfn, i));
+            if (e.present() && !(level <= 3 && e.pageSize())) {
+                slippedCollect(mem, d, d.machineFrame(e.frame()), level - 1, out);
+            }
+        }
     }
 }
