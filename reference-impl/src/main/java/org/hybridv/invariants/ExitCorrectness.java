@@ -1,15 +1,10 @@
 package org.hybridv.invariants;
 
-import org.hybridv.vmx.CrAccessExits;
-import org.hybridv.vmx.ExceptionExits;
 import org.hybridv.vmx.ExecutionControls;
 import org.hybridv.vmx.ExitInformation;
 import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.vmx.GuestState;
-import org.hybridv.vmx.InstructionExits;
-import org.hybridv.vmx.IoExits;
-import org.hybridv.vmx.MsrExits;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.ErrorCode;
 import org.hybridv.x86.Hex;
@@ -17,7 +12,6 @@ import org.hybridv.x86.PageFault;
 import org.hybridv.x86.PageWalk;
 import org.hybridv.x86.Translation;
 import org.hybridv.x86.Walk;
-import org.hybridv.xen.ShadowPaging;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
@@ -30,10 +24,13 @@ import org.hybridv.xen.XenMachine;
  * <ol>
  * <li><b>demanded</b> — if the step went through a VM exit, the exit the hypervisor handled (the exit information
  * the processor stored in the vCPU's VMCS, SDM §27.2) is one the VMCS execution controls of that step demand,
- * re-decided from the exit information with the VMX layer's predicates ({@link ExceptionExits#exits},
- * {@link IoExits#exits}, {@link MsrExits#exits}, {@link CrAccessExits}, {@link InstructionExits}); and if it did not
- * exit, the controls did not demand one (an unconditionally exiting CPUID/VMCALL never retires, a delivered exception
- * was not one the bitmap and PFEC filter claim);</li>
+ * re-decided from the exit information and the instruction by this class's own statement of the SDM's rules
+ * ({@link #exceptionExits} with PFEC_MASK/PFEC_MATCH, {@link #ioExits} over every port of a multi-byte access,
+ * {@link #msrExits} with the four bitmap regions, {@link #crExits} with guest/host masks, read shadows and the CR3
+ * controls, {@link #instructionExit}) — never by the VMX layer's decision classes, so a slip there is caught — with
+ * the exit qualification the SDM prescribes (I/O, CR access, INVLPG, #PF); and if it did not exit, the controls did
+ * not demand one: no retired or delivered instruction (I/O, MSR, CR access, HLT, INVLPG, CPUID, VMCALL) whose exit the
+ * controls demand, no delivered exception the bitmap and PFEC filter claim;</li>
  * <li><b>guest state</b> — after a handled exit the guest's RIP and CPL are those it had (the handlers model no RIP
  * advance and no privilege change); CR2 is unchanged unless the handler injected a #PF, and then it is the faulting
  * linear address (the exit qualification);</li>
@@ -48,7 +45,7 @@ import org.hybridv.xen.XenMachine;
  * #PF exits — exception bitmap bit 14, PFEC_MASK = PFEC_MATCH = 0 — and CR3-load and INVLPG exiting are on), so that
  * every guest #PF, including the intermediate ones a shadow fill absorbs before the access re-runs, was demanded;
  * "demanded" for the final exit is re-decided from the VMCS as in the other modes. A reflected #PF (SH-3) carries
- * exactly the error code of a fresh walk of the GUEST tables through the p2m ({@link ShadowPaging#guestWalk} +
+ * exactly the error code of a fresh walk of the GUEST tables through the p2m ({@link GuestTables#walk} +
  * {@link PageWalk#decide}; a guest table whose gfn is not RAM reads as not present) — not the exit's own error code,
  * which is the shadow walk's — and CR2 = the faulting address; a fill, an emulated write and every other handled exit
  * leave the guest's CR2 unchanged; RIP and CPL are preserved. Cost: a few comparisons, one page walk.
@@ -164,14 +161,14 @@ public final class ExitCorrectness {
         boolean emulated = !pre.vcpu(id).vmcs().guest().cpu().cr0().pg();
         if (!o.exited()) {
             return emulated ? new InvariantResult.Violated("I7-emulated", who + ": a vCPU with CR0.PG = 0 cannot be"
-                    + " entered, yet " + o) : notExited(c, who, insn, o);
+                    + " entered, yet " + o) : notExited(c, who, insn, o, pre.vcpu(id).vmcs().guest().cpu().cpl());
         }
         XenMachine post = step.machine();
         ExitInformation exit = post.vcpu(id).vmcs().exitInformation();
         if (exit == null) {
             return new InvariantResult.Violated("I7", who + ": handled as " + o + " but no exit information");
         }
-        String demanded = emulated ? null : demanded(c, exit, insn);
+        String demanded = emulated ? null : demanded(c, exit, insn, pre.vcpu(id).vmcs().guest().cpu().cpl());
         if (demanded != null) {
             return new InvariantResult.Violated("I7-demanded", who + ": the hypervisor handled exit " + exit.reason()
                     + " (qualification " + Hex.of(exit.qualification()) + ") that the VMCS controls do not demand: "
@@ -254,8 +251,8 @@ public final class ExitCorrectness {
         long linear = exit.qualification();
         Access access = insn instanceof GuestInstruction.MemoryAccess a ? a.access() : Access.read(linear);
         org.hybridv.xen.Vcpu v = pre.vcpu(id);
-        org.hybridv.x86.CpuState g = ShadowPaging.guestCpu(v);
-        Walk w = ShadowPaging.guestWalk(pre, v, linear);
+        org.hybridv.x86.CpuState g = GuestTables.guestCpu(v);
+        Walk w = GuestTables.walk(pre, v, linear);
         Integer expected;
         if (w.end() == Walk.End.READ_REFUSED) {
             expected = ErrorCode.of(false, false, false, access, g).bits();
@@ -287,80 +284,223 @@ public final class ExitCorrectness {
         if (!c.primary().cr3LoadExiting() || !c.cr3TargetValues().isEmpty()) {
             return "shadow mode needs every MOV to CR3 to exit (CR3-load exiting, no CR3-target values)";
         }
-        if (!InstructionExits.invlpgExits(c.primary())) {
+        if (!c.primary().invlpgExiting()) {
             return "shadow mode needs INVLPG exiting (the shadow leaf must be dropped)";
         }
         return null;
     }
 
-    private static InvariantResult notExited(ExecutionControls c, String who, GuestInstruction insn, VcpuOutcome o) {
-        if (o instanceof VcpuOutcome.Delivered d && d.vector() <= 31
-                && ExceptionExits.exits(c, d.vector(), d.errorCode())) {
+    private static InvariantResult notExited(ExecutionControls c, String who, GuestInstruction insn, VcpuOutcome o,
+            int cpl) {
+        if (o instanceof VcpuOutcome.Delivered d && d.vector() >= 0 && d.vector() <= 31
+                && exceptionExits(c, d.vector(), d.errorCode())) {
             return new InvariantResult.Violated("I7-demanded", who + ": vector " + d.vector() + " error code "
                     + new ErrorCode(d.errorCode()) + " was delivered to the guest, but the exception bitmap "
                     + Hex.of(c.exceptionBitmap()) + " / PFEC mask " + Hex.of(c.pfecMask()) + " match "
-                    + Hex.of(c.pfecMatch()) + " demand an exit");
+                    + Hex.of(c.pfecMatch()) + " demand an exit (SDM 24.6.3, 25.2)");
         }
-        if (o instanceof VcpuOutcome.Retired && (insn instanceof GuestInstruction.Cpuid
-                || insn instanceof GuestInstruction.Vmcall)) {
-            return new InvariantResult.Violated("I7-demanded", who + ": retired without the unconditional VM exit");
+        if (o instanceof VcpuOutcome.Retired || o instanceof VcpuOutcome.Delivered) {
+            String why = instructionExit(c, insn, cpl);
+            // A privileged instruction at CPL > 0 faults before its exit (SDM 25.1.1): a delivered #GP is the
+            // instruction's, and instructionExit already answers null for it.
+            if (why != null) {
+                return new InvariantResult.Violated("I7-demanded", who + ": " + (o instanceof VcpuOutcome.Retired
+                        ? "retired" : "delivered " + o) + " in the guest, but the controls demand a VM exit: " + why);
+            }
         }
         return InvariantResult.HOLDS;
     }
 
-    /** Null if the controls demand {@code exit} for {@code insn}, otherwise why not. */
-    static String demanded(ExecutionControls c, ExitInformation exit, GuestInstruction insn) {
+    // ---- The exit decisions, restated from the SDM over the VMCS fields and the instruction ----------------------
+    // Stated here on purpose, not taken from org.hybridv.vmx (ExceptionExits, IoExits, MsrExits, CrAccessExits,
+    // InstructionExits, NonRoot): an invariant that re-decides with the code it checks cannot catch that code's slip.
+
+    /**
+     * SDM Vol. 3C 25.2 and 24.6.3: an exception exits iff its bit in the exception bitmap is 1 — except #PF, for
+     * which "(PFEC AND PFEC_MASK) = PFEC_MATCH" selects: if the equality holds it exits iff bit 14 is 1, if not iff
+     * bit 14 is 0.
+     */
+    static boolean exceptionExits(ExecutionControls c, int vector, int errorCode) {
+        boolean bit = ((c.exceptionBitmap() >>> vector) & 1) != 0;
+        if (vector != PageFault.VECTOR) {
+            return bit;
+        }
+        boolean equality = (errorCode & c.pfecMask()) == c.pfecMatch();
+        return equality == bit;
+    }
+
+    /**
+     * SDM 25.1.3, I/O instructions: with "use I/O bitmaps" 0 the instruction exits iff "unconditional I/O exiting"
+     * is 1; with it 1 the unconditional control is ignored and the instruction exits iff the bit of ANY port it
+     * accesses (port, port + 1, … port + size - 1) is 1 — bitmap A for 0000H–7FFFH, B for 8000H–FFFFH — or the access
+     * wraps around the 16-bit port space.
+     */
+    static boolean ioExits(ExecutionControls c, int port, int size) {
+        if (!c.primary().useIoBitmaps()) {
+            return c.primary().unconditionalIoExiting();
+        }
+        for (int i = 0; i < size; i++) {
+            int q = port + i;
+            if (q > 0xFFFF) {
+                return true;
+            }
+            boolean set = q < 0x8000 ? c.ioBitmaps().a().get(q) : c.ioBitmaps().b().get(q - 0x8000);
+            if (set) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * SDM 25.1.3 and 24.6.9, RDMSR/WRMSR at CPL 0: exit if "use MSR bitmaps" is 0; if ECX is outside 00000000H–00001FFFH
+     * and C0000000H–C0001FFFH; otherwise iff bit (ECX AND 1FFFH) of the read (RDMSR) or write (WRMSR) bitmap for low
+     * (first range) or high (second range) MSRs is 1.
+     */
+    static boolean msrExits(ExecutionControls c, long msr, boolean write) {
+        if (!c.primary().useMsrBitmaps()) {
+            return true;
+        }
+        if (msr >= 0 && msr <= 0x1FFF) {
+            return (write ? c.msrBitmap().writeLow() : c.msrBitmap().readLow()).get((int) msr);
+        }
+        if (msr >= 0xC000_0000L && msr <= 0xC000_1FFFL) {
+            return (write ? c.msrBitmap().writeHigh() : c.msrBitmap().readHigh()).get((int) (msr - 0xC000_0000L));
+        }
+        return true;
+    }
+
+    /**
+     * SDM 25.1.3, control-register accesses: MOV to CR0/CR4 exits unless the source matches the read shadow at every
+     * bit set in the guest/host mask; MOV to CR3 exits iff "CR3-load exiting" is 1 and the source is none of the
+     * CR3-target values; MOV from CR3 exits iff "CR3-store exiting" is 1; MOV from CR0, CR2, CR4 never exit.
+     */
+    static boolean crExits(ExecutionControls c, GuestInstruction insn) {
+        if (insn instanceof GuestInstruction.MovToCr m) {
+            return switch (m.cr()) {
+                case 0 -> ((m.value() ^ c.cr0ReadShadow()) & c.cr0GuestHostMask()) != 0;
+                case 4 -> ((m.value() ^ c.cr4ReadShadow()) & c.cr4GuestHostMask()) != 0;
+                case 3 -> c.primary().cr3LoadExiting() && !c.cr3TargetValues().contains(m.value());
+                default -> false;
+            };
+        }
+        return insn instanceof GuestInstruction.MovFromCr m && m.cr() == 3 && c.primary().cr3StoreExiting();
+    }
+
+    /**
+     * Null if {@code insn} at {@code cpl} causes no VM exit of its own under {@code c}, else which: CPUID and VMCALL
+     * always (SDM 25.1.2); HLT, INVLPG, MOV CR, RDMSR/WRMSR — privileged, so only at CPL 0 (at CPL &gt; 0 the #GP has
+     * priority, SDM 25.1.1) — by their controls; I/O by {@link #ioExits} (IOPL is not modelled: every I/O instruction
+     * is permitted). A memory access causes no exit of its own (its exceptions are judged by the exception bitmap).
+     */
+    static String instructionExit(ExecutionControls c, GuestInstruction insn, int cpl) {
+        if (insn instanceof GuestInstruction.Cpuid || insn instanceof GuestInstruction.Vmcall) {
+            return "CPUID and VMCALL exit unconditionally (SDM 25.1.2)";
+        }
+        if (insn instanceof GuestInstruction.Io io) {
+            return ioExits(c, io.port(), io.size()) ? "I/O of " + io.size() + " byte(s) at port " + Hex.of(io.port())
+                    + " with " + (c.primary().useIoBitmaps() ? "an I/O-bitmap bit set for one of its ports"
+                            : "unconditional I/O exiting") + " (SDM 25.1.3)" : null;
+        }
+        if (cpl != 0) {
+            return null;
+        }
+        if (insn instanceof GuestInstruction.Hlt) {
+            return c.primary().hltExiting() ? "HLT exiting is on" : null;
+        }
+        if (insn instanceof GuestInstruction.Invlpg) {
+            return c.primary().invlpgExiting() ? "INVLPG exiting is on" : null;
+        }
+        if (insn instanceof GuestInstruction.Rdmsr r) {
+            return msrExits(c, r.msr(), false) ? "RDMSR " + Hex.of(r.msr()) + " is intercepted (SDM 25.1.3)" : null;
+        }
+        if (insn instanceof GuestInstruction.Wrmsr w) {
+            return msrExits(c, w.msr(), true) ? "WRMSR " + Hex.of(w.msr()) + " is intercepted (SDM 25.1.3)" : null;
+        }
+        if (insn instanceof GuestInstruction.MovToCr || insn instanceof GuestInstruction.MovFromCr) {
+            return crExits(c, insn) ? insn + " is intercepted (guest/host mask, read shadow, CR3 controls; SDM"
+                    + " 25.1.3)" : null;
+        }
+        return null;
+    }
+
+    /** Null if the controls demand {@code exit} for {@code insn} at {@code cpl}, otherwise why not. */
+    static String demanded(ExecutionControls c, ExitInformation exit, GuestInstruction insn, int cpl) {
         switch (exit.reason()) {
             case EXCEPTION_OR_NMI: {
                 int v = exit.interruption().vector();
-                return ExceptionExits.exits(c, v, exit.interruptionErrorCode()) ? null
+                if (v < 0 || v > 31) {
+                    return "vector " + v;
+                }
+                if (v == PageFault.VECTOR && insn instanceof GuestInstruction.MemoryAccess a
+                        && exit.qualification() != a.access().linear()) {
+                    return "a #PF exit's qualification is the faulting linear address " + Hex.of(a.access().linear())
+                            + " (SDM 27.2.1), not " + Hex.of(exit.qualification());
+                }
+                return exceptionExits(c, v, exit.interruptionErrorCode()) ? null
                         : "vector " + v + " error code " + new ErrorCode(exit.interruptionErrorCode())
                                 + " with exception bitmap " + Hex.of(c.exceptionBitmap()) + ", PFEC mask "
                                 + Hex.of(c.pfecMask()) + " match " + Hex.of(c.pfecMatch()) + " is delivered in the guest";
             }
             case CPUID:
-                return InstructionExits.cpuidExits() ? null : "CPUID";
+                return insn instanceof GuestInstruction.Cpuid ? null : "a CPUID exit for " + insn;
             case VMCALL:
-                return InstructionExits.vmcallExits() ? null : "VMCALL";
+                return insn instanceof GuestInstruction.Vmcall ? null : "a VMCALL exit for " + insn;
             case HLT:
-                return InstructionExits.hltExits(c.primary()) ? null : "HLT exiting is off";
+                return insn instanceof GuestInstruction.Hlt && instructionExit(c, insn, cpl) != null ? null
+                        : "HLT exiting is off (or not a HLT at CPL 0: " + insn + ")";
             case INVLPG:
-                return InstructionExits.invlpgExits(c.primary()) ? null : "INVLPG exiting is off";
+                if (!(insn instanceof GuestInstruction.Invlpg i) || instructionExit(c, insn, cpl) == null) {
+                    return "INVLPG exiting is off (or not an INVLPG at CPL 0: " + insn + ")";
+                }
+                return exit.qualification() == i.linear() ? null : "the INVLPG exit's qualification is the linear"
+                        + " address " + Hex.of(i.linear()) + " (SDM 27.2.1), not " + Hex.of(exit.qualification());
             case IO_INSTRUCTION: {
                 if (!(insn instanceof GuestInstruction.Io io)) {
                     return "an I/O exit for " + insn;
                 }
-                return IoExits.exits(c.primary(), c.ioBitmaps(), io.port(), io.size()) ? null
-                        : "port " + Hex.of(io.port()) + " is not intercepted";
+                if (!ioExits(c, io.port(), io.size())) {
+                    return "no port of the " + io.size() + "-byte access at " + Hex.of(io.port())
+                            + " is intercepted";
+                }
+                long q = (io.size() - 1) | (io.in() ? 1L << 3 : 0) | (io.string() ? 1L << 4 : 0)
+                        | (io.rep() ? 1L << 5 : 0) | (io.immediate() ? 1L << 6 : 0) | ((long) io.port() << 16);
+                return exit.qualification() == q ? null : "the I/O exit's qualification is " + Hex.of(q)
+                        + " (SDM table 27-5: size - 1, direction, string, REP, operand encoding, port), not "
+                        + Hex.of(exit.qualification());
             }
             case MSR_READ:
             case MSR_WRITE: {
                 boolean write = exit.reason() == ExitReason.MSR_WRITE;
-                long msr = insn instanceof GuestInstruction.Wrmsr w ? w.msr()
-                        : insn instanceof GuestInstruction.Rdmsr r ? r.msr() : -1;
-                if (msr < 0) {
-                    return "an MSR exit for " + insn;
+                boolean matches = write ? insn instanceof GuestInstruction.Wrmsr : insn instanceof GuestInstruction.Rdmsr;
+                if (!matches) {
+                    return "an " + exit.reason() + " exit for " + insn;
                 }
-                return MsrExits.exits(c.primary(), c.msrBitmap(), msr, write) ? null
-                        : "MSR " + Hex.of(msr) + (write ? " writes" : " reads") + " are not intercepted";
+                return instructionExit(c, insn, cpl) != null ? null
+                        : insn + (write ? " writes" : " reads") + " are not intercepted (or CPL " + cpl + " > 0)";
             }
             case CR_ACCESS: {
-                if (!(insn instanceof GuestInstruction.MovToCr mov)) {
-                    return null;
+                int cr;
+                int type;
+                int register;
+                if (insn instanceof GuestInstruction.MovToCr m) {
+                    cr = m.cr();
+                    type = 0;
+                    register = m.register();
+                } else if (insn instanceof GuestInstruction.MovFromCr m) {
+                    cr = m.cr();
+                    type = 1;
+                    register = m.register();
+                } else {
+                    return "a CR-access exit for " + insn;
                 }
-                if (mov.cr() == 3) {
-                    return CrAccessExits.movToCr3Exits(c, mov.value()) ? null : "CR3-load exiting is off";
+                if (instructionExit(c, insn, cpl) == null) {
+                    return insn + " is not intercepted by the guest/host mask, read shadow and CR3 controls"
+                            + " (or CPL " + cpl + " > 0)";
                 }
-                if (mov.cr() == 0) {
-                    return CrAccessExits.movToCrExits(c.cr0GuestHostMask(), c.cr0ReadShadow(), mov.value()) ? null
-                            : "MOV to CR0 " + Hex.of(mov.value()) + " changes no host-owned bit (mask "
-                                    + Hex.of(c.cr0GuestHostMask()) + ")";
-                }
-                if (mov.cr() == 4) {
-                    return CrAccessExits.movToCrExits(c.cr4GuestHostMask(), c.cr4ReadShadow(), mov.value()) ? null
-                            : "MOV to CR4 changes no host-owned bit";
-                }
-                return null;
+                long q = cr | ((long) type << 4) | ((long) register << 8);
+                return exit.qualification() == q ? null : "the CR-access exit's qualification is " + Hex.of(q)
+                        + " (SDM table 27-3: CR, access type, register), not " + Hex.of(exit.qualification());
             }
             case EPT_VIOLATION:
             case EPT_MISCONFIG:

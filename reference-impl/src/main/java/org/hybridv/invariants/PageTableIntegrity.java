@@ -10,7 +10,6 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.xen.DirectPagingState;
-import org.hybridv.xen.EntryRules;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.PageType;
 import org.hybridv.xen.VcpuId;
@@ -77,7 +76,7 @@ public final class PageTableIntegrity {
                     continue; // not present: no rule applies to it, in a guest slot or a Xen slot
                 }
                 Entry e = new Entry(raw);
-                if (!EntryRules.isGuestSlot(it.type, i)) {
+                if (!guestSlot(it.type, i)) {
                     return new InvariantResult.Violated("SLOT-1", at(it, i, e) + ": Xen's L4 slots must stay empty");
                 }
                 InvariantResult r = it.type == PageType.L1 ? l1Entry(s, f, e, it, i) : lnEntry(s, it, f, e, i, work);
@@ -89,8 +88,39 @@ public final class PageTableIntegrity {
         return InvariantResult.HOLDS;
     }
 
+    // ---- The entry rules, stated here from Xen's rules (docs/hypervisor.md), not with EntryRules' masks ----
+
+    /** The bits of an entry that are not its address field (SDM 4.5, tables 4-15 to 4-19): 11:0 and 63:52. */
+    private static final long NON_ADDRESS = 0xFFFL | (0xFFFL << 52);
+
+    private static long bits(int... n) {
+        long b = 0;
+        for (int i : n) {
+            b |= 1L << i;
+        }
+        return b;
+    }
+
+    /**
+     * L1-1: an L1 entry may carry P (0), R/W (1), U/S (2), A (5), D (6), G (8), the software bits 11:9 and 61:52, and
+     * XD (63); PWT (3), PCD (4), PAT (7) are refused (no cache-attribute control for the guest) and so is bit 62,
+     * Xen's mark of a grant PTE that a guest may never forge.
+     */
+    private static final long L1_ALLOWED = bits(0, 1, 2, 5, 6, 8, 9, 10, 11, 63) | (0x3FFL << 52);
+
+    /**
+     * LN-1 / SP-1: an L2–L4 entry may carry P, R/W, U/S, A, D, the software bits 11:9 and 62:52, and XD; PWT, PCD, G
+     * and PS (bit 7: a PV guest gets no superpage, SP-1) are refused.
+     */
+    private static final long LN_ALLOWED = bits(0, 1, 2, 5, 6, 9, 10, 11, 63) | (0x7FFL << 52);
+
+    /** SLOT-1: every slot of a table is the guest's except L4 slots 256–271, which are Xen's. */
+    private static boolean guestSlot(PageType type, int index) {
+        return type != PageType.L4 || index < 256 || index > 271;
+    }
+
     private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, Item it, int i) {
-        if (EntryRules.l1DisallowedFlags(e) != 0) {
+        if ((e.raw() & NON_ADDRESS & ~L1_ALLOWED) != 0) {
             return new InvariantResult.Violated("L1-1", at(it, i, e) + ": disallowed flags");
         }
         if (!s.isFrame(e.frame())) {
@@ -110,8 +140,8 @@ public final class PageTableIntegrity {
 
     private static InvariantResult lnEntry(DirectPagingState s, Item it, FrameInfo table, Entry e, int i,
             Deque<Item> work) {
-        if (EntryRules.lnDisallowedFlags(e) != 0) {
-            return new InvariantResult.Violated((e.raw() & EntryRules.PSE) != 0 && it.type != PageType.L4 ? "SP-1"
+        if ((e.raw() & NON_ADDRESS & ~LN_ALLOWED) != 0) {
+            return new InvariantResult.Violated(e.pageSize() && it.type != PageType.L4 ? "SP-1"
                     : "LN-1", at(it, i, e) + ": disallowed flags");
         }
         long child = e.frame();
@@ -132,7 +162,7 @@ public final class PageTableIntegrity {
             for (int j = memory.nextNonZero(child, 0); j < PhysicalMemory.WORDS_PER_FRAME;
                     j = memory.nextNonZero(child, j + 1)) {
                 Entry g = s.entry(child, j);
-                if (EntryRules.isGuestSlot(it.type, j) && g.present() && g.frame() != child && s.isFrame(g.frame())
+                if (guestSlot(it.type, j) && g.present() && g.frame() != child && s.isFrame(g.frame())
                         && s.frame(g.frame()).type() == it.type && s.frame(g.frame()).typeCount() > 0) {
                     return new InvariantResult.Violated("LIN-4", at(it, i, e) + ": linear target " + Hex.of(child)
                             + " has a linear entry itself at [" + j + "] (chain of depth 2)");
@@ -164,7 +194,7 @@ public final class PageTableIntegrity {
             for (int i = s.memory().nextNonZero(mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME;
                     i = s.memory().nextNonZero(mfn, i + 1)) {
                 Entry e = s.entry(mfn, i);
-                if (!e.present() || !EntryRules.isGuestSlot(f.type(), i) || !s.isFrame(e.frame())) {
+                if (!e.present() || !guestSlot(f.type(), i) || !s.isFrame(e.frame())) {
                     continue;
                 }
                 if (f.type() == PageType.L1) {

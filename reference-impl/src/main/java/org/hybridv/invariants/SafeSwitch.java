@@ -19,7 +19,6 @@ import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.VcpuId;
-import org.hybridv.xen.VmcsSetup;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -95,6 +94,38 @@ public final class SafeSwitch {
                 : new InvariantResult.Violated("I5-refused", "a refused SWITCH_MMU changed " + what);
     }
 
+    /**
+     * POST-1 / the direct-mode controls, stated from the rules rather than compared with {@code VmcsSetup}: #PF
+     * filter bit 14 set with PFEC_MASK = P|W|U, PFEC_MATCH = P|W (only supervisor writes to present pages exit, PTW-1;
+     * user faults and reads reach the guest); CR0.WP host-owned (guest/host mask bit 16) and forced to 1 in the
+     * hardware guest CR0 (MISC-1); CR3-load exiting with no CR3-target values (MX-3: every base-pointer change is
+     * validated); EPT off and VPID on with the vCPU's own VPID. Null if they hold.
+     */
+    static String directControls(XenMachine m, Vcpu v) {
+        ExecutionControls c = v.vmcs().controls();
+        int p = 1;
+        int w = 2;
+        int u = 4;
+        if ((c.exceptionBitmap() & (1 << 14)) == 0 || c.pfecMask() != (p | w | u) || c.pfecMatch() != (p | w)) {
+            return "the #PF filter is bitmap " + Hex.of(c.exceptionBitmap()) + " mask " + Hex.of(c.pfecMask())
+                    + " match " + Hex.of(c.pfecMatch()) + ", not bit 14 with MASK P|W|U, MATCH P|W";
+        }
+        long wp = 1L << org.hybridv.x86.Cr0.WP_BIT;
+        if ((c.cr0GuestHostMask() & wp) == 0 || !m.guestCpu(v.id()).cr0().wp()) {
+            return "CR0.WP is not host-owned and forced to 1 (mask " + Hex.of(c.cr0GuestHostMask()) + ", CR0.WP "
+                    + m.guestCpu(v.id()).cr0().wp() + ")";
+        }
+        if (!c.primary().cr3LoadExiting() || !c.cr3TargetValues().isEmpty()) {
+            return "MOV to CR3 does not always exit (CR3-load exiting " + c.primary().cr3LoadExiting()
+                    + ", targets " + c.cr3TargetValues() + ")";
+        }
+        if (c.eptEnabled() || !c.vpidEnabled() || c.vpid() != v.vpid()) {
+            return "EPT " + c.eptEnabled() + ", VPID " + c.vpidEnabled() + " " + c.vpid() + " (want EPT off, VPID "
+                    + v.vpid() + ")";
+        }
+        return null;
+    }
+
     /** I5-post and I5-view. */
     static InvariantResult accepted(XenMachine pre, XenMachine post, VcpuId caller, long root, XenMachine end) {
         Domain d = post.domain(caller.domain());
@@ -104,13 +135,16 @@ public final class SafeSwitch {
         }
         for (Vcpu v : d.vcpus()) {
             long cr3 = post.guestCpu(v.id()).cr3().pml4Frame();
-            ExecutionControls c = v.vmcs().controls();
-            ExecutionControls want = VmcsSetup.direct(v.vpid(), org.hybridv.x86.Cr0.ofBits(c.cr0ReadShadow()));
-            if (cr3 != root || !c.equals(want)) {
-                return new InvariantResult.Violated("I5-post", v.id() + " after SWITCH_MMU: CR3 frame "
-                        + Hex.of(cr3) + " (root " + Hex.of(root) + "), controls " + (c.equals(want) ? "direct"
-                                : "not the direct-mode controls"));
+            String bad = cr3 != root ? "CR3 frame " + Hex.of(cr3) + " is not the root " + Hex.of(root)
+                    : directControls(post, v);
+            if (bad != null) {
+                return new InvariantResult.Violated("I5-post", v.id() + " after SWITCH_MMU: " + bad);
             }
+        }
+        org.hybridv.xen.FrameInfo r0 = post.frames().get(root);
+        if (r0.owner() != d.id() || r0.type() != org.hybridv.xen.PageType.L4 || r0.typeCount() == 0) {
+            return new InvariantResult.Violated("I5-post", "after SWITCH_MMU the root " + Hex.of(root) + " is "
+                    + r0 + ": POST-1 wants a frame of d" + d.id() + " in use as a validated L4");
         }
         for (InvariantResult r : new InvariantResult[] {Isolation.check(post), TranslationIntegrity.check(post),
             TlbCoherence.check(post)}) {

@@ -10,7 +10,6 @@ import org.hybridv.x86.Rights;
 import org.hybridv.x86.Walk;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.MmuMode;
-import org.hybridv.xen.ShadowPaging;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
 
@@ -23,6 +22,11 @@ import org.hybridv.xen.XenMachine;
  *
  * <p>With it, the shadow half of I6: every TLB entry tagged with a shadow-mode vCPU's VPID is backed by that vCPU's
  * current shadow leaf for the address (same frame, no more rights): the hypervisor flushed whatever it dropped.
+ *
+ * <p>The guest walk and the set of guest page tables are stated in {@link GuestTables}, not taken from
+ * {@code ShadowPaging}: the set is every frame a guest walk may read entries from, at any level, so a shadow handler
+ * that forgets the tables below a frame's second, higher-level use (the SH-4 slip fixed in
+ * {@code ShadowPaging.guestPageTables}) leaves a writable shadow of a guest page table that this check reports.
  */
 public final class ShadowIntegrity {
     private ShadowIntegrity() {}
@@ -71,7 +75,7 @@ public final class ShadowIntegrity {
             if (d.mode() != MmuMode.SHADOW) {
                 continue;
             }
-            Set<Long> pageTables = ShadowPaging.guestPageTables(m, d);
+            Set<Long> pageTables = GuestTables.pageTables(m, d);
             for (Vcpu v : d.vcpus()) {
                 if (!v.shadow().active()) {
                     continue;
@@ -147,7 +151,7 @@ public final class ShadowIntegrity {
     }
 
     private static String check(XenMachine m, Domain d, Vcpu v, Leaf l, Set<Long> pageTables) {
-        Walk w = ShadowPaging.guestWalk(m, v, l.linear());
+        Walk w = GuestTables.walk(m, v, l.linear());
         if (w.end() != Walk.End.MAPPED) {
             return "the guest walk ends " + w.end() + " (SH-3: the access must fault in the guest)";
         }

@@ -1,6 +1,7 @@
 package org.hybridv.xen;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -106,27 +107,36 @@ public final class ShadowPaging {
 
     /**
      * SH-4 (Xen {@code sh_mfn_is_a_page_table}): the machine frames reachable as guest page tables (L4 … L1) from
-     * the CR3 of any of the domain's shadow-mode vCPUs, through the p2m.
+     * the CR3 of any of the domain's shadow-mode vCPUs, through the p2m. A frame may be a table at several levels at
+     * once (an L4 entry may point at the guest's own L2, say); its entries are then read at each of those levels, so it
+     * is explored once per level it is reached at, not once: the tables below its higher-level use are page tables
+     * too (the visited set is of (frame, level) pairs).
      */
     public static Set<Long> guestPageTables(XenMachine m, Domain d) {
         Set<Long> out = new TreeSet<>();
+        Set<Long> visited = new HashSet<>();
         for (Vcpu v : d.vcpus()) {
             if (v.shadow().active()) {
-                collect(m.memory(), d, d.machineFrame(Cr3.ofBits(v.shadow().guestCr3()).pml4Base() >>> 12), 4, out);
+                collect(m.memory(), d, d.machineFrame(Cr3.ofBits(v.shadow().guestCr3()).pml4Base() >>> 12), 4, out,
+                        visited);
             }
         }
         return out;
     }
 
-    private static void collect(PhysicalMemory mem, Domain d, long mfn, int level, Set<Long> out) {
-        if (mfn < 0 || mfn >= mem.frameCount() || !out.add(mfn) || level == 1) {
+    private static void collect(PhysicalMemory mem, Domain d, long mfn, int level, Set<Long> out, Set<Long> visited) {
+        if (mfn < 0 || mfn >= mem.frameCount() || !visited.add(mfn * 8 + level)) {
+            return;
+        }
+        out.add(mfn);
+        if (level == 1) {
             return;
         }
         // only the non-zero words: a zero entry is not present
         for (int i = mem.nextNonZero(mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(mfn, i + 1)) {
             Entry e = new Entry(mem.read(mfn, i));
             if (e.present() && !(level <= 3 && e.pageSize())) {
-                collect(mem, d, d.machineFrame(e.frame()), level - 1, out);
+                collect(mem, d, d.machineFrame(e.frame()), level - 1, out, visited);
             }
         }
     }
