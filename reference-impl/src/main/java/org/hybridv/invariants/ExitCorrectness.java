@@ -83,7 +83,7 @@ public final class ExitCorrectness {
      * paging on runs with exception-bitmap bit 14 set and the hybrid filter PFEC_MASK = P|W|U, PFEC_MATCH = P|W
      * (docs/hypervisor.md, "The direct-mode #PF filter"); a HAP vCPU with bit 14 clear and PFEC_MASK = PFEC_MATCH = 0,
      * so that no #PF exits (HAP-5; SDM 25.2: with bit 14 clear a #PF exits iff {@code (PFEC & MASK) != MATCH} — the
-     * mask and match act whatever the bit, the KVM pitfall of hybrid-design §2.1).
+     * mask and match act whatever the bit, the KVM pitfall, CTL-2).
      */
     static InvariantResult modeControls(XenMachine pre, VcpuId id, GuestInstruction insn) {
         ExecutionControls c = pre.vcpu(id).vmcs().controls();

@@ -22,7 +22,8 @@ import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.XenMachine;
 
 /**
- * I5 Safe SWITCH_MMU (hybrid-design.md §3), over every SWITCH_MMU hypercall of a kernel operation:
+ * I5 Safe SWITCH_MMU (the contract PRE-1..3, POST-1..3, INV-1 of docs/rules/hybrid.md), over every SWITCH_MMU
+ * hypercall of a kernel operation:
  * <ol>
  * <li><b>I5-refused</b> — a refused switch changes nothing: frame table (types, counts, flags), base pointers,
  * memory, every domain's mode, p2m and hypercall-page flag, every vCPU's controls, registers and shadow state, the

@@ -109,7 +109,7 @@ public final class TlbCoherence {
     }
 
     /**
-     * VPID (hybrid-design §2.5): the TLB tags are only a partition of the guests' translations if every vCPU has its
+     * VPID (CTL-5): the TLB tags are only a partition of the guests' translations if every vCPU has its
      * own non-zero VPID — no two vCPUs (of one domain or of two) share one, and none uses the host's 0.
      */
     static InvariantResult distinctVpids(XenMachine m) {
