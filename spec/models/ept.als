@@ -106,3 +106,23 @@ run twoDimensionalWrite {
 } for 3 but 2 Domain expect 1
 run eptViolation { some d: HapDomain, x: Linear | violation[d, d.leafGfn[x], Write] and some d.leafGfn[x] } for 3 but 2 Domain expect 1
 run eptMisconfiguration { some d: HapDomain, g: Gfn | misconfiguration[d, g] } for 3 but 2 Domain expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run hapIsolationPremise {
+  some d: HapDomain, x: Linear, k: AccessKind | eptLeavesOwned[d] and some reached[d, x, k]
+} for 3 but 2 Domain expect 1
+run physmapAddKeepsLeavesOwnedPremise {
+  some d: HapDomain, g: Gfn, e: EptEntry, ept2: Gfn -> lone EptEntry | eptLeavesOwned[d] and physmapAdd[d, g, e, ept2]
+} for 3 but 2 Domain expect 1
+run bugPhysmapAddNoOwnerCheckKeepsLeavesOwnedPremise {
+  some d: HapDomain, g: Gfn, e: EptEntry, ept2: Gfn -> lone EptEntry |
+    eptLeavesOwned[d] and physmapAddNoOwnerCheck[d, g, e, ept2]
+} for 3 but 2 Domain expect 1
+run bugIsolationWithoutHap2Premise { some d: HapDomain, x: Linear, k: AccessKind | some reached[d, x, k] }
+  for 3 but 2 Domain expect 1
+
+-- ---- the conformance enumeration (org.hybridv.spec.conformance.EptConformance) -------------------------------
+-- One HAP domain and one GFN: no leaf, or a leaf with any permissions and either machine frame; for every access
+-- kind, translated (to which frame) / violation / misconfiguration is compared with EptPageWalk.translate.
+run eptTable { one HapDomain and EptEntry in Gfn.(HapDomain.ept) and no FrameTable.owner }
+  for 2 but exactly 1 Gfn, 1 EptEntry, 1 Domain, 0 Linear expect 1

@@ -162,3 +162,16 @@ assert bugSwitchBeforeHypercallPageIsSafe {
     implies always (some (Trace.happened' & (Hypercall + SwitchMmu)) implies Kernel.hypercallPage = True)
 }
 check bugSwitchBeforeHypercallPageIsSafe for 1 but 1..8 steps expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run noHypercallBeforeHypercallPagePremise {
+  correct and eventually some (Trace.happened' & (Hypercall + SwitchMmu))
+} for 1 but 1..8 steps expect 1
+run switchMmuOnlyOncePremise { correct and eventually Trace.happened = SwitchMmu } for 1 but 1..8 steps expect 1
+run hybridBootCompletesPremise { correct and fairness and Machine.hypervisorPresent = True }
+  for 1 but 1..8 steps expect 1
+run nativeBootCompletesPremise { correct and fairness and Machine.hypervisorPresent = False }
+  for 1 but 1..8 steps expect 1
+run bugSwitchBeforeHypercallPageIsSafePremise {
+  Planted.faults = SwitchBeforeHypercallPage and eventually some (Trace.happened' & (Hypercall + SwitchMmu))
+} for 1 but 1..8 steps expect 1

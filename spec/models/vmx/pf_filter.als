@@ -127,3 +127,22 @@ check bugMatchWithUsIsSafeForDirect for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 D
 pred hapWithStaleMatch[c: Controls] { c.bit14 = False and c.pfecMask = P and c.pfecMatch = P }
 assert bugHapWithStaleMatchIsSafe { all c: AnyControls | hapWithStaleMatch[c] implies safeFilter[Hap, c] }
 check bugHapWithStaleMatchIsSafe for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity"); the checks
+-- quantify over every error code, so the premise is that both sides of each equivalence occur among them.
+run seedExitsExactlySupervisorFaultsPremise {
+  some e1, e2: ErrorCode | supervisorFault[e1] and not supervisorFault[e2]
+} for 0 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain expect 1
+run projectFiltersAreSafePremise { some e: ErrorCode | supervisorWriteProtectionFault[e] }
+  for 0 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain expect 1
+run seedFilterIsSafeForDirectPremise { some e: ErrorCode | supervisorWriteProtectionFault[e] }
+  for 0 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain expect 1
+run directFilterExitsExactlySupervisorPresentWritesPremise {
+  some e1, e2: ErrorCode | supervisorWriteProtectionFault[e1] and not supervisorWriteProtectionFault[e2]
+} for 0 AnyControls, 2 ErrorCode, 0 Frame, 0 Domain expect 1
+run bugMaskWithoutUsKeepsUserFaultsInTheGuestPremise { some c: AnyControls | maskWithoutUs[c] }
+  for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
+run bugMatchWithUsIsSafeForDirectPremise { some c: AnyControls | matchWithUs[c] }
+  for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1
+run bugHapWithStaleMatchIsSafePremise { some c: AnyControls | hapWithStaleMatch[c] }
+  for 1 AnyControls, 1 ErrorCode, 0 Frame, 0 Domain expect 1

@@ -98,20 +98,27 @@ pred smapAllows[a: Access] { a.cpu.smap = False or (a.cpu.ac = True and a.implic
 -- SDM 4.6.1: with EFER.NXE = 1, a fetch from a page with XD is not allowed.
 pred xdAllows[fl: Entry -> Flag, a: Access] { a.cpu.nxe = False or not executeDisable[fl, a.cpu, a.linear] }
 
--- SDM 4.6.1, the access-rights rules (Java AccessRights.permits).
-pred permits[fl: Entry -> Flag, a: Access] {
+-- SDM 4.6 R/W: a write is allowed through a translation whose entries all have R/W set. With leafOnlyRw = True,
+-- the seeded bug below: R/W taken from the leaf only.
+pred rwAllows[fl: Entry -> Flag, c: Cpu, x: Linear, leafOnlyRw: Bool] {
+  leafOnlyRw = True implies writableLeafOnly[fl, c, x] else writable[fl, c, x]
+}
+
+-- SDM 4.6.1, the access-rights rules (Java AccessRights.permits), with the R/W rule as a parameter.
+pred permitsWith[fl: Entry -> Flag, a: Access, leafOnlyRw: Bool] {
   let c = a.cpu, x = a.linear {
     supervisorMode[a] implies {
       a.kind = Read implies (not user[fl, c, x] or smapAllows[a])
-      a.kind = Write implies ((c.wp = False or writable[fl, c, x]) and (user[fl, c, x] implies smapAllows[a]))
+      a.kind = Write implies ((c.wp = False or rwAllows[fl, c, x, leafOnlyRw]) and (user[fl, c, x] implies smapAllows[a]))
       a.kind = Fetch implies (not (user[fl, c, x] and c.smep = True) and xdAllows[fl, a])
     } else {
       a.kind = Read implies user[fl, c, x]
-      a.kind = Write implies (user[fl, c, x] and writable[fl, c, x])
+      a.kind = Write implies (user[fl, c, x] and rwAllows[fl, c, x, leafOnlyRw])
       a.kind = Fetch implies (user[fl, c, x] and xdAllows[fl, a])
     }
   }
 }
+pred permits[fl: Entry -> Flag, a: Access] { permitsWith[fl, a, False] }
 
 -- The access completes (Java PageWalk.translate returns Translated).
 pred succeeds[fl: Entry -> Flag, a: Access] { mapped[fl, a.cpu, a.linear] and permits[fl, a] }
@@ -216,21 +223,31 @@ run accessTable { one Access } for 2 but 1 Index, 1 Linear, 1 Cpu, 1 Access, 3 E
 pred writableLeafOnly[fl: Entry -> Flag, c: Cpu, x: Linear] {
   some l: Level | let e = walk[fl, c, x][l] | some e and mapsPage[fl, l, e] and RW in e.fl
 }
-pred permitsLeafOnlyRw[fl: Entry -> Flag, a: Access] {
-  let c = a.cpu, x = a.linear {
-    supervisorMode[a] implies {
-      a.kind = Read implies (not user[fl, c, x] or smapAllows[a])
-      a.kind = Write implies ((c.wp = False or writableLeafOnly[fl, c, x]) and (user[fl, c, x] implies smapAllows[a]))
-      a.kind = Fetch implies (not (user[fl, c, x] and c.smep = True) and xdAllows[fl, a])
-    } else {
-      a.kind = Read implies user[fl, c, x]
-      a.kind = Write implies (user[fl, c, x] and writableLeafOnly[fl, c, x])
-      a.kind = Fetch implies (user[fl, c, x] and xdAllows[fl, a])
-    }
-  }
-}
 fun verdictLeafOnlyRw[fl: Entry -> Flag]: Access -> Bool {
-  { a: Access, b: Bool | (mapped[fl, a.cpu, a.linear] and permitsLeafOnlyRw[fl, a]) iff b = True }
+  { a: Access, b: Bool | (mapped[fl, a.cpu, a.linear] and permitsWith[fl, a, True]) iff b = True }
 }
 assert bugLeafOnlyRwDeniesUserWrite { readOnlyAnywhereDeniesUserWrites[flags, verdictLeafOnlyRw[flags]] }
 check bugLeafOnlyRwDeniesUserWrite for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run clearingRwNeverGrantsPremise { some a: Access, e: Entry | not succeeds[flags, a] and RW in e.flags }
+  for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+run clearingUsNeverGrantsUserAccessesPremise {
+  some a: Access, e: Entry | not supervisorMode[a] and not succeeds[flags, a] and USER in e.flags
+} for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+run settingXdNeverGrantsPremise { some a: Access, e: Entry | not succeeds[flags, a] and XD not in e.flags }
+  for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+run enablingProtectionsNeverGrantsPremise {
+  some a1, a2: Access | moreProtected[a1.cpu, a2.cpu] and a1.cpu != a2.cpu and a1.linear = a2.linear
+    and a1.kind = a2.kind and a1.implicit = a2.implicit and not succeeds[flags, a1]
+} for 3 but 2 Index, 2 Linear, 2 Cpu, 2 Access expect 1
+pred userWriteThroughAReadOnlyEntry[a: Access] {
+  not supervisorMode[a] and a.kind = Write and mapped[flags, a.cpu, a.linear]
+    and (some e: Level.(walk[flags, a.cpu, a.linear]) | RW not in e.flags)
+}
+run readOnlyAtAnyLevelDeniesUserWritePremise { some a: Access | userWriteThroughAReadOnlyEntry[a] }
+  for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+run errorCodeConsistencyPremise { some a: Access | not succeeds[flags, a] }
+  for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1
+run bugLeafOnlyRwDeniesUserWritePremise { some a: Access | userWriteThroughAReadOnlyEntry[a] }
+  for 3 but 2 Index, 2 Linear, 1 Cpu, 1 Access expect 1

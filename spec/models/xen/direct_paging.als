@@ -274,3 +274,14 @@ assert bugNoFlushOnTypeChangePreservesInvariants {
   (Planted.faults = NoFlushOnTypeChange and invariants and step) implies after invariants
 }
 check bugNoFlushOnTypeChangePreservesInvariants for 4 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run initEstablishesInvariantsPremise { init and some Xen.contents } for 5 but 2 Domain, 1 Index, 3 Entry, 1 steps expect 1
+run operationsPreserveInvariantsPremise { correct and invariants and step and some Xen.validated }
+  for 4 but 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run bugSuperpageAcceptedPreservesInvariantsPremise {
+  Planted.faults = SuperpageAccepted and invariants and step and some Xen.validated
+} for 4 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
+run bugNoFlushOnTypeChangePreservesInvariantsPremise {
+  Planted.faults = NoFlushOnTypeChange and invariants and step and some Xen.validated
+} for 4 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1

@@ -38,8 +38,29 @@ fact snapshotConsistent {
 -- The conformance enumeration (org.hybridv.spec.conformance.EntryConformance): snapshots of 2 frames and 2 domains
 -- with an old and a new entry (L3/L4 types behave as L2 for the L1 rules and are left out); both verdicts are
 -- compared with the Java reference.
-run l1UpdateTable { Snapshot.type[Frame] in None + Writable + L1 + L2 }
+run l1UpdateTable { no LnUpdate and Snapshot.type[Frame] in None + Writable + L1 + L2 }
   for exactly 2 Frame, exactly 2 Domain, 2 Entry expect 1
+
+-- ---- an L2..L4 entry (get_page_from_lNe), for the conformance enumeration --------------------------------------
+-- A present entry nu for slot 0 of table, a frame in use as an L2, L3 or L4 of the snapshot's domain.
+lone sig LnUpdate { table: one Frame, nu: one Entry }
+fact lnUpdateConsistent {
+  all u: LnUpdate | u.table in Snapshot.inUse and Snapshot.type[u.table] in L2 + L3 + L4
+    and Snapshot.owner[u.table] = Snapshot.d
+}
+-- The conformance enumeration (org.hybridv.spec.conformance.LnEntryConformance): every entry rule of
+-- getPageFromLne on snapshots of 3 frames and 2 domains (unused frames of type None), compared with
+-- PageTypes.getPageFromLne. Two cases where
+-- xen/entry_rules abstracts from Xen are left out: a read-only entry naming a table of the same level (a linear
+-- page table, LIN-*, which Xen accepts) and an entry naming an unused frame of the domain (which Xen promotes to
+-- the child type on the way, TYP-3; the rules require the child validated first).
+run lnUpdateTable {
+  some u: LnUpdate | let s = Snapshot, t = s.type[u.table], f = u.nu.target {
+    not (RW not in u.nu.flags and f in s.inUse and s.type[f] = t)
+    not (f not in s.inUse and s.owner[f] = s.d and PS not in u.nu.flags)
+    no s.old + s.nu and s.type[Frame - s.inUse] = None   -- neither matters to the rule
+  }
+} for exactly 3 Frame, exactly 2 Domain, 1 Entry expect 1
 
 -- Non-vacuity: each rule refuses something and an update is accepted.
 run refusedByL1_2 { let s = Snapshot | some s.nu and l1FlagsOk[s.nu] and s.owner[s.nu.target] != s.d } for 2 expect 1
@@ -64,3 +85,12 @@ assert bugFastPathWithRwNeverMapsAPageTableWritable {
     implies not (s.nu.target in s.inUse and s.type[s.nu.target] in PageTables)
 }
 check bugFastPathWithRwNeverMapsAPageTableWritable for 3 but 4 Entry expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run acceptedWritableMappingIsNeverAPageTablePremise {
+  let s = Snapshot | some s.nu and RW in s.nu.flags and modL1Entry[s.owner, s.type, s.inUse, s.d, s.old, s.nu]
+} for 3 but 4 Entry expect 1
+run bugFastPathWithRwNeverMapsAPageTableWritablePremise {
+  let s = Snapshot | some s.nu and RW in s.nu.flags and l1FlagsOk[s.nu]
+    and (fastPathWithRw[s.old, s.nu] or getPageFromL1e[s.owner, s.type, s.inUse, s.d, s.nu])
+} for 3 but 4 Entry expect 1

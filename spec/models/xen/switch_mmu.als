@@ -44,7 +44,8 @@ one sig Vcpu {
   var hypercallPage: one Bool,
   var cr3: one Frame,                        -- the guest's root (a GFN under shadow, an MFN under direct)
   var typed: set Frame,                      -- frames holding a page-table type with PGT_validated (POST-1)
-  var tlb: Linear -> Frame -> set Flag       -- cached translations: frame and rights (RW)
+  var tlb: Linear -> Frame -> set Flag,      -- cached translations: frame and rights (RW)
+  var requested: lone Frame                  -- the argument of the SWITCH_MMU the guest issues in this step (an event)
 }
 
 -- The walk of the guest's tables from root r, each table frame translated by m (p2m under shadow, identity under
@@ -96,6 +97,7 @@ fun checksLeaves: Bool { SkipLowerLevels in Planted.faults => False else True }
 -- SWITCH_MMU(r), accepted: mode := direct, CR3 := r, the root and its leaf tables get their types validated
 -- (POST-1), every shadow is destroyed and the TLB is flushed (POST-2, TLB-4, SH-4).
 pred switchMmu[r: Frame] {
+  Vcpu.requested = r
   switchAllowed[r, checksLeaves]
   Vcpu.mode' = Direct and Vcpu.cr3' = r
   Vcpu.typed' = r + leafTables[r]
@@ -105,6 +107,7 @@ pred switchMmu[r: Frame] {
 
 -- SWITCH_MMU(r), refused (-EINVAL / -EPERM): nothing changes (atomicity).
 pred switchRefused[r: Frame] {
+  Vcpu.requested = r
   not switchAllowed[r, checksLeaves]
   unchanged
 }
@@ -116,6 +119,7 @@ pred unchanged {
 
 -- The guest runs: its TLB caches translations the current tables give (SDM 4.10.2); it may also change CPL.
 pred guestRuns {
+  no Vcpu.requested
   Vcpu.tlb' in Vcpu.tlb + currentTranslation
   Vcpu.mode' = Vcpu.mode and Vcpu.cr3' = Vcpu.cr3 and Vcpu.typed' = Vcpu.typed
   Vcpu.longMode' = Vcpu.longMode and Vcpu.hypercallPage' = Vcpu.hypercallPage
@@ -126,7 +130,10 @@ pred init {
   Vcpu.tlb in currentTranslation     -- SH-4: under shadow the TLB never grants more than the shadow
 }
 
-fact behaviour { init and always (guestRuns or unchanged or some r: Frame | switchMmu[r] or switchRefused[r]) }
+-- A step in which the guest issues no hypercall and nothing changes.
+pred stutter { no Vcpu.requested and unchanged }
+
+fact behaviour { init and always (guestRuns or stutter or some r: Frame | switchMmu[r] or switchRefused[r]) }
 
 -- ---- checks ----------------------------------------------------------------------------------------------------
 
@@ -154,10 +161,11 @@ check noStaleTlbAfterSwitch for 4 but 2 Index, 3 Entry, 2 Linear, 1..4 steps exp
 assert directModeIntegrity { correct implies always directIntegrity }
 check directModeIntegrity for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
 
--- Atomicity and PRE-1: a switch from user mode, before the hypercall page, or a second switch changes nothing.
+-- Atomicity (hybrid-design §5) and PRE-1..3: a SWITCH_MMU issued while a precondition fails — from user mode,
+-- outside long mode, before the hypercall page, a second switch, or a root that does not validate at any level —
+-- changes nothing: the mode, CR3, the validated tables, the TLB and the vCPU state are as before.
 assert refusedSwitchChangesNothing {
-  correct implies always (all r: Frame | (Vcpu.cpl0 = False or Vcpu.hypercallPage = False or Vcpu.mode = Direct)
-    implies not switchMmu[r])
+  correct implies always (all r: Frame | (Vcpu.requested = r and not switchAllowed[r, True]) implies unchanged)
 }
 check refusedSwitchChangesNothing for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
 
@@ -182,3 +190,29 @@ run switchRefusedForAWritableTableMapping {
 -- superpage, or a foreign frame) into direct mode.
 assert bugSkipLowerLevelsKeepsIntegrity { Planted.faults = SkipLowerLevels implies always directIntegrity }
 check bugSkipLowerLevelsKeepsIntegrity for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+
+-- The same fault seen by the atomicity check: a root whose leaf tables do not validate is accepted.
+assert bugSkipLowerLevelsRefusedSwitchChangesNothing {
+  Planted.faults = SkipLowerLevels
+    implies always (all r: Frame | (Vcpu.requested = r and not switchAllowed[r, True]) implies unchanged)
+}
+check bugSkipLowerLevelsRefusedSwitchChangesNothing for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+
+-- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
+run switchPreservesTranslationPremise { correct and eventually (some r: Frame | switchMmu[r]) }
+  for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+run noStaleTlbAfterSwitchPremise { correct and eventually (Vcpu.mode = Direct and some Vcpu.tlb) }
+  for 4 but 2 Index, 3 Entry, 2 Linear, 1..4 steps expect 1
+run directModeIntegrityPremise { correct and eventually Vcpu.mode = Direct }
+  for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+run refusedSwitchChangesNothingPremise {
+  correct and eventually (some r: Frame | Vcpu.requested = r and not switchAllowed[r, True])
+} for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+run modeChangesOnlyByAnAcceptedSwitchPremise {
+  correct and eventually (Vcpu.mode' != Vcpu.mode or Vcpu.cr3' != Vcpu.cr3 or Vcpu.typed' != Vcpu.typed)
+} for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+run bugSkipLowerLevelsKeepsIntegrityPremise { Planted.faults = SkipLowerLevels and eventually Vcpu.mode = Direct }
+  for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+run bugSkipLowerLevelsRefusedSwitchChangesNothingPremise {
+  Planted.faults = SkipLowerLevels and eventually (some r: Frame | Vcpu.requested = r and not switchAllowed[r, True])
+} for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1

@@ -85,7 +85,7 @@ public final class EntryConformance {
         }
     }
 
-    private static Map<String, Entry> entries(Instances i, List<String> frames) {
+    static Map<String, Entry> entries(Instances i, List<String> frames) {
         Map<String, Long> raw = new HashMap<>();
         for (String e : i.atoms("Entry")) {
             raw.put(e, 1L << Entry.P);
@@ -110,15 +110,15 @@ public final class EntryConformance {
         };
     }
 
-    private static PageType pageType(String atom) {
+    static PageType pageType(String atom) {
         return PageType.valueOf(atom.toUpperCase(java.util.Locale.ROOT));
     }
 
-    private static String verdict(boolean accepted) {
+    static String verdict(boolean accepted) {
         return accepted ? "accepted" : "refused";
     }
 
-    private static String only(Set<String> atoms) {
+    static String only(Set<String> atoms) {
         if (atoms.size() != 1) {
             throw new IllegalStateException("expected one atom, got " + atoms);
         }

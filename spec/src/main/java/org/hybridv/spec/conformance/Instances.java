@@ -100,6 +100,30 @@ public final class Instances {
         return out;
     }
 
+    /** The number of states of the current instance's trace (1 for a static model). */
+    public int traceLength() {
+        return current.getTraceLength();
+    }
+
+    /** The state that follows state {@code i} of the current trace (the loop state after the last one). */
+    public int successor(int i) {
+        return i + 1 < current.getTraceLength() ? i + 1 : current.getLoopState();
+    }
+
+    /** Whether formula {@code f} holds in state {@code state} of the current trace. */
+    public boolean holds(String f, int state) {
+        return (Boolean) current.eval(expr(f), state);
+    }
+
+    /** The atoms of unary expression {@code e} in state {@code state} of the current trace, normalized, sorted. */
+    public Set<String> atoms(String e, int state) {
+        Set<String> out = new TreeSet<>();
+        for (A4Tuple t : (A4TupleSet) current.eval(expr(e), state)) {
+            out.add(name(t.atom(0)));
+        }
+        return out;
+    }
+
     /** The current instance as Alloy prints it (for a disagreement report). */
     public String text() {
         return current.toString();
