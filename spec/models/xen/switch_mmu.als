@@ -161,7 +161,7 @@ check noStaleTlbAfterSwitch for 4 but 2 Index, 3 Entry, 2 Linear, 1..4 steps exp
 assert directModeIntegrity { correct implies always directIntegrity }
 check directModeIntegrity for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 0
 
--- Atomicity (hybrid-design §5) and PRE-1..3: a SWITCH_MMU issued while a precondition fails — from user mode,
+-- Atomicity (the SWITCH_MMU contract, docs/rules/hybrid.md) and PRE-1..3: a SWITCH_MMU issued while a precondition fails — from user mode,
 -- outside long mode, before the hypercall page, a second switch, or a root that does not validate at any level —
 -- changes nothing: the mode, CR3, the validated tables, the TLB and the vCPU state are as before.
 assert refusedSwitchChangesNothing {
