@@ -38,6 +38,9 @@ import org.hybridv.xen.XenMachine;
  * exit's interruption information, which in direct mode must also be the error code a fresh walk of the guest's
  * tables gives for the access (when the fresh walk faults; a TLB-only fault is not re-derivable from the tables).</li>
  * </ol>
+ * With EPT on, a memory access is also judged against {@link EptRules}, this package's own statement of the EPT walk
+ * (SDM 28.2): an EPT violation or misconfiguration must be the one demanded, with its guest-physical address and
+ * qualification, and an access the rules refuse must not complete (I7-ept, {@link #eptAccess}).
  * In direct mode a #PF exit must also pass the hybrid design's filter (I7-filter): the controls are the design's,
  * not only self-consistent.
  *
@@ -160,8 +163,12 @@ public final class ExitCorrectness {
         }
         boolean emulated = !pre.vcpu(id).vmcs().guest().cpu().cr0().pg();
         if (!o.exited()) {
-            return emulated ? new InvariantResult.Violated("I7-emulated", who + ": a vCPU with CR0.PG = 0 cannot be"
-                    + " entered, yet " + o) : notExited(c, who, insn, o, pre.vcpu(id).vmcs().guest().cpu().cpl());
+            if (emulated) {
+                return new InvariantResult.Violated("I7-emulated", who + ": a vCPU with CR0.PG = 0 cannot be"
+                        + " entered, yet " + o);
+            }
+            InvariantResult r = notExited(c, who, insn, o, pre.vcpu(id).vmcs().guest().cpu().cpl());
+            return r.holds() ? eptAccess(pre, id, insn, o, null, who) : r;
         }
         XenMachine post = step.machine();
         ExitInformation exit = post.vcpu(id).vmcs().exitInformation();
@@ -173,6 +180,12 @@ public final class ExitCorrectness {
             return new InvariantResult.Violated("I7-demanded", who + ": the hypervisor handled exit " + exit.reason()
                     + " (qualification " + Hex.of(exit.qualification()) + ") that the VMCS controls do not demand: "
                     + demanded);
+        }
+        if (!emulated) {
+            InvariantResult ept = eptAccess(pre, id, insn, o, exit, who);
+            if (!ept.holds()) {
+                return ept;
+            }
         }
         if (pre.domain(id.domain()).mode() == MmuMode.DIRECT && exit.reason() == ExitReason.EXCEPTION_OR_NMI
                 && exit.interruption().vector() == PageFault.VECTOR
@@ -309,6 +322,101 @@ public final class ExitCorrectness {
             }
         }
         return InvariantResult.HOLDS;
+    }
+
+    /**
+     * I7-ept: a memory access of a vCPU with EPT on is judged against {@link EptRules}, this package's own statement of
+     * SDM Vol. 3C §28.2 over the EPT paging structures in memory and the VMCS's EPTP. An EPT violation or
+     * misconfiguration exit must be the one the restated rules demand for the first guest-physical access they refuse
+     * (a guest paging-structure read, the write of a guest accessed/dirty flag, or the access itself): the same kind
+     * (a violation is not a misconfiguration, nor the reverse), the guest-physical address of that access (SDM
+     * 27.2.1), for a violation the exit qualification of table 27-7 (bits 0–2 the access, 3–5 the AND of R/W/X over the
+     * EPT walk, 7 guest-linear valid, 8 final translation or paging-structure entry) and the guest-linear address; an
+     * EPT exit for an instruction that makes no memory access, or for an access every guest-physical access of which
+     * is permitted, is not demanded. And an access the restated rules refuse must not retire, nor end in anything but
+     * that EPT exit — unless the TLB holds a combined mapping of the address for the EPTP (a cached translation may be
+     * used until INVEPT, SDM 28.3.3; TLB coherence is I6's).
+     */
+    static InvariantResult eptAccess(XenMachine pre, VcpuId id, GuestInstruction insn, VcpuOutcome o,
+            ExitInformation exit, String who) {
+        ExecutionControls c = pre.vcpu(id).vmcs().controls();
+        if (!c.eptEnabled()) {
+            return InvariantResult.HOLDS;
+        }
+        boolean eptExit = exit != null && (exit.reason() == ExitReason.EPT_VIOLATION
+                || exit.reason() == ExitReason.EPT_MISCONFIG);
+        if (!(insn instanceof GuestInstruction.MemoryAccess ma)) {
+            return eptExit ? new InvariantResult.Violated("I7-ept", who + ": an " + exit.reason() + " exit for an"
+                    + " instruction that makes no guest-physical access") : InvariantResult.HOLDS;
+        }
+        Access a = ma.access();
+        EptRules.Expected e = EptRules.access(pre.memory(), c.eptp(), pre.vcpu(id).vmcs().guest().cpu(), a);
+        if (!eptExit) {
+            if (e instanceof EptRules.EptExit x && !cachedMapping(pre, c.eptp(), a.linear())) {
+                return new InvariantResult.Violated("I7-ept", who + ": " + o + ", but " + x.what() + " must cause an"
+                        + " EPT " + (x.gpa().end() == EptRules.End.VIOLATION ? "violation" : "misconfiguration")
+                        + " exit");
+            }
+            return InvariantResult.HOLDS;
+        }
+        if (!(e instanceof EptRules.EptExit x)) {
+            String why = e instanceof EptRules.GuestFault f ? f.what() + " comes first"
+                    : "every guest-physical access of it is permitted (it completes at host-physical "
+                            + Hex.of(((EptRules.Completed) e).hostPhysical()) + ")";
+            return new InvariantResult.Violated("I7-ept", who + ": an " + exit.reason() + " exit at guest-physical "
+                    + Hex.of(exit.guestPhysicalAddress()) + " that the EPT rules do not demand: " + why);
+        }
+        ExitReason want = x.gpa().end() == EptRules.End.VIOLATION ? ExitReason.EPT_VIOLATION
+                : ExitReason.EPT_MISCONFIG;
+        if (exit.reason() != want) {
+            return new InvariantResult.Violated("I7-ept", who + ": an " + want + " reported as " + exit.reason()
+                    + ": " + x.what() + " (SDM 28.2.3.3: not present is a violation, a misconfigured present entry a"
+                    + " misconfiguration)");
+        }
+        if (exit.guestPhysicalAddress() != x.gpa().guestPhysical()) {
+            return new InvariantResult.Violated("I7-ept", who + ": the " + want + " exit's guest-physical address"
+                    + " is " + Hex.of(x.gpa().guestPhysical()) + ", not " + Hex.of(exit.guestPhysicalAddress())
+                    + ": " + x.what() + " (SDM 27.2.1)");
+        }
+        if (exit.qualification() != x.qualification()) {
+            return new InvariantResult.Violated("I7-ept", who + ": the " + want + " exit's qualification is "
+                    + Hex.of(x.qualification()) + ", not " + Hex.of(exit.qualification()) + " ("
+                    + qualificationDiff(x.qualification(), exit.qualification()) + "; SDM 27.2.1 table 27-7): "
+                    + x.what());
+        }
+        if (want == ExitReason.EPT_VIOLATION && exit.guestLinearAddress() != x.linear()) {
+            return new InvariantResult.Violated("I7-ept", who + ": the EPT violation's guest-linear address is "
+                    + Hex.of(x.linear()) + ", not " + Hex.of(exit.guestLinearAddress()) + " (SDM 27.2.1)");
+        }
+        return InvariantResult.HOLDS;
+    }
+
+    /** Names of the bits of an EPT-violation exit qualification (SDM table 27-7). */
+    private static final String[] EPT_QUALIFICATION_BITS = {"read", "write", "fetch", "readable", "writable",
+        "executable", "bit 6", "guest-linear valid", "translated access"};
+
+    private static String qualificationDiff(long want, long got) {
+        StringBuilder b = new StringBuilder();
+        long diff = want ^ got;
+        for (int i = 0; i < 64; i++) {
+            if (((diff >>> i) & 1) != 0) {
+                b.append(b.length() == 0 ? "" : ", ").append("bit ").append(i)
+                        .append(i < EPT_QUALIFICATION_BITS.length ? " (" + EPT_QUALIFICATION_BITS[i] + ")" : "")
+                        .append(((want >>> i) & 1) != 0 ? " must be 1" : " must be 0");
+            }
+        }
+        return b.toString();
+    }
+
+    /** Whether the TLB holds a combined mapping of {@code linear} for the EP4TA of {@code eptp} (SDM 28.3.1). */
+    private static boolean cachedMapping(XenMachine pre, long eptp, long linear) {
+        long ep4ta = eptp & EptRules.ADDRESS;
+        for (org.hybridv.x86.TlbEntry t : pre.processor().machine().tlb().entries()) {
+            if (t.tag().ep4ta() == ep4ta && t.covers(linear)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- The exit decisions, restated from the SDM over the VMCS fields and the instruction ----------------------
@@ -504,6 +612,7 @@ public final class ExitCorrectness {
             }
             case EPT_VIOLATION:
             case EPT_MISCONFIG:
+                // with EPT on, which EPT exit and its fields are judged by eptAccess against the restated walk
                 return c.eptEnabled() ? null : "EPT is off";
             default:
                 return null;

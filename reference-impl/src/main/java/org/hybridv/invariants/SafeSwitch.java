@@ -127,8 +127,12 @@ public final class SafeSwitch {
         return null;
     }
 
-    /** I5-post and I5-view. */
-    static InvariantResult accepted(XenMachine pre, XenMachine post, VcpuId caller, long root, XenMachine end) {
+    /**
+     * I5-post and I5-view over one accepted SWITCH_MMU of vCPU {@code caller} to machine frame {@code root}: {@code pre}
+     * and {@code post} around the hypercall, {@code end} the state at the end of the kernel operation that issued it
+     * (null: I5-view is not judged).
+     */
+    public static InvariantResult accepted(XenMachine pre, XenMachine post, VcpuId caller, long root, XenMachine end) {
         Domain d = post.domain(caller.domain());
         if (d.mode() != MmuMode.DIRECT) {
             return new InvariantResult.Violated("I5-post", "SWITCH_MMU accepted but d" + d.id() + " is in "
