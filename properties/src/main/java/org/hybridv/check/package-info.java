@@ -1,5 +1,5 @@
 /**
- * The checker (issue 8): whole-system properties as plain functions ({@link org.hybridv.check.SystemProperty}),
+ * The checker: whole-system properties as plain functions ({@link org.hybridv.check.SystemProperty}),
  * the campaign engine that runs them from seeded choice streams and shrinks a failure
  * ({@link org.hybridv.check.Campaign}), counterexample capture as scenarios
  * ({@link org.hybridv.check.Capture}), the kill matrix of the seeded faults ({@link org.hybridv.check.KillMatrix})

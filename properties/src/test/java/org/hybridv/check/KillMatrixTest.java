@@ -12,7 +12,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The checker's power, under {@code mvn verify}: every seeded fault of the catalog is caught by the whole-system
- * properties within the CI budget, and the fault-free reference passes the same budget (issue 8).
+ * properties within the CI budget, and the fault-free reference passes the same budget.
  */
 class KillMatrixTest {
     /** The CI budget: tries per property and fault (the properties are interleaved try by try). */
