@@ -80,15 +80,17 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
             coverage.collect("shadow", s.outcome() instanceof VcpuOutcome.Injected i ? "Injected " + i.rule()
                     + " vector " + i.vector() : describe(s.outcome(), op));
         }
-        exitDecision(pre.domain(op.vcpu().domain()).mode().toString(), op.insn(), s.outcome(), coverage);
+        exitDecision(pre.domain(op.vcpu().domain()).mode().toString(), op.insn(), s.outcome(), coverage, "#PF");
     }
 
     /**
      * The exit decisions a step exercised, each with the mode and whether it exited: WRMSR by MSR-bitmap region,
      * MOV to CR0 by the bits it changes against the guest's CR0, and every #PF by its error code (P, W/R, U/S, RSVD,
-     * I/D against the PFEC filter of the mode), with "entry" RSVD faults (a bit above MAXPHYADDR) apart.
+     * I/D against the PFEC filter of the mode; RSVD: an entry with a bit above MAXPHYADDR), under
+     * {@code pageFaultLabel}.
      */
-    static void exitDecision(String mode, GuestInstruction insn, VcpuOutcome o, Coverage.Sink coverage) {
+    static void exitDecision(String mode, GuestInstruction insn, VcpuOutcome o, Coverage.Sink coverage,
+            String pageFaultLabel) {
         String exit = o.exited() ? "exit" : "no exit";
         if (insn instanceof GuestInstruction.Wrmsr w) {
             coverage.collect("WRMSR", mode + " " + HypervisorCases.msrRegion(w.msr()) + ", " + exit);
@@ -106,7 +108,7 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
             code = i.errorCode();
         }
         if (vector == PageFault.VECTOR) {
-            coverage.collect("#PF", mode + " " + pfec(code) + ", " + exit);
+            coverage.collect(pageFaultLabel, mode + " " + pfec(code) + ", " + exit);
         }
     }
 
