@@ -357,7 +357,7 @@ public final class HypervisorCases {
      * set or cleared (WP is host-owned in direct and shadow mode: the read shadow decides whether it exits, SDM Vol.
      * 3C §25.1.3, MISC-1; guest-owned under HAP), or PG with PE clear (#GP, SDM Vol. 3A §2.5). PG is never cleared:
      * a vCPU in IA-32e mode that clears it under HAP is executed with paging off while I7 holds that no such vCPU is
-     * entered (an open finding of issue 13, see docs/properties.md).
+     * entered (an open finding, see docs/properties.md, "Mutation analysis").
      */
     static long cr0(Choices c) {
         long pe = 1L << Cr0.PE_BIT;
