@@ -19,6 +19,9 @@ import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
+import org.hybridv.x86.Cr0;
+import org.hybridv.x86.ErrorCode;
+import org.hybridv.x86.PageFault;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
@@ -78,6 +81,50 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
             coverage.collect("shadow", s.outcome() instanceof VcpuOutcome.Injected i ? "Injected " + i.rule()
                     + " vector " + i.vector() : describe(s.outcome(), op));
         }
+        exitDecision(pre.domain(op.vcpu().domain()).mode().toString(), op.insn(), s.outcome(), coverage, "#PF");
+    }
+
+    /**
+     * The exit decisions a step exercised, each with the mode and whether it exited: WRMSR by MSR-bitmap region,
+     * MOV to CR0 by the bits it changes against the guest's CR0, and every #PF by its error code (P, W/R, U/S, RSVD,
+     * I/D against the PFEC filter of the mode; RSVD: an entry with a bit above MAXPHYADDR), under
+     * {@code pageFaultLabel}.
+     */
+    static void exitDecision(String mode, GuestInstruction insn, VcpuOutcome o, Coverage.Sink coverage,
+            String pageFaultLabel) {
+        String exit = o.exited() ? "exit" : "no exit";
+        if (insn instanceof GuestInstruction.Wrmsr w) {
+            coverage.collect("WRMSR", mode + " " + HypervisorCases.msrRegion(w.msr()) + ", " + exit);
+        } else if (insn instanceof GuestInstruction.MovToCr m && m.cr() == 0) {
+            coverage.collect("MOV to CR0", mode + " WP " + ((m.value() >>> Cr0.WP_BIT) & 1) + " PG "
+                    + ((m.value() >>> Cr0.PG_BIT) & 1) + ", " + exit);
+        }
+        int vector = -1;
+        int code = 0;
+        if (o instanceof VcpuOutcome.Delivered d) {
+            vector = d.vector();
+            code = d.errorCode();
+        } else if (o instanceof VcpuOutcome.Injected i) {
+            vector = i.vector();
+            code = i.errorCode();
+        }
+        if (vector == PageFault.VECTOR) {
+            coverage.collect(pageFaultLabel, mode + " " + pfec(code) + ", " + exit);
+        }
+    }
+
+    /** An error code as "P" or "NP", "W" or "R", "U" or "S", then "RSVD" and "I" if set: "P|W|S", "NP|R|U|I". */
+    static String pfec(int code) {
+        StringBuilder b = new StringBuilder((code & ErrorCode.P) != 0 ? "P" : "NP");
+        b.append((code & ErrorCode.WR) != 0 ? "|W" : "|R");
+        b.append((code & ErrorCode.US) != 0 ? "|U" : "|S");
+        if ((code & ErrorCode.RSVD) != 0) {
+            b.append("|RSVD");
+        }
+        if ((code & ErrorCode.ID) != 0) {
+            b.append("|I");
+        }
+        return b.toString();
     }
 
     /** An outcome as the "outcome" coverage names it: its kind, with the hypercall, rule, reason or vector. */
@@ -99,7 +146,8 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
     }
 
     /** Calibrated at the CI budget (200 tries, seed 20261123): each mode, each shadow path, stale TLB hits in the
-     * direct and HAP domains, and a refusal by each direct-paging rule the generator aims at. */
+     * direct and HAP domains, a refusal by each direct-paging rule the generator aims at, and each exit decision of
+     * the hypervisor's controls in each mode (WRMSR, MOV to CR0, #PF). */
     private static final List<Coverage.Floor> FLOORS = floorList();
 
     private static List<Coverage.Floor> floorList() {
@@ -125,6 +173,27 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
                 "TYP-2", "SP-1", "SLOT-2", "MX-1", "MX-2", "MX-3", "UVA-1")) {
             f.add(Coverage.Floor.reached("outcome", "HypercallRefused " + rule));
         }
+        // each exit decision of the hypervisor's controls, in each mode where it differs (exitDecision): the MSR
+        // bitmap's regions, the CR0 guest/host mask (WP host-owned in direct and shadow mode), the #PF filter
+        // (direct: only P|W|S exits; HAP: none; shadow: all) and reserved bits above MAXPHYADDR
+        for (String mode : List.of("DIRECT", "HAP", "SHADOW")) {
+            for (String region : List.of("low, no exit", "high, no exit", "outside both ranges, exit",
+                    "hypercall MSR, exit")) {
+                f.add(Coverage.Floor.reached("WRMSR", mode + " " + region));
+            }
+        }
+        for (String cr0 : List.of("DIRECT WP 1 PG 1, exit", "DIRECT WP 0 PG 1, no exit", "SHADOW WP 1 PG 1, exit",
+                "SHADOW WP 0 PG 1, no exit", "HAP WP 1 PG 1, no exit", "HAP WP 0 PG 1, no exit")) {
+            f.add(Coverage.Floor.reached("MOV to CR0", cr0));
+        }
+        f.add(Coverage.Floor.atLeast("#PF", "DIRECT P|W|S, exit", 5));
+        for (String pf : List.of("DIRECT P|W|U, no exit", "DIRECT NP|W|S, no exit", "DIRECT NP|R|U, no exit",
+                "DIRECT P|R|U, no exit", "HAP P|W|U, no exit", "HAP NP|W|S, no exit", "SHADOW P|W|U, exit",
+                "SHADOW NP|R|S, exit")) {
+            f.add(Coverage.Floor.reached("#PF", pf));
+        }
+        f.add(Coverage.Floor.matchingAtLeast("#PF", "HAP .*\\|RSVD.*, no exit", 0.3));
+        f.add(Coverage.Floor.matchingAtLeast("#PF", "SHADOW .*\\|RSVD.*, exit", 0.3));
         f.addAll(List.of(Coverage.Floor.matchingAtLeast("outcome", "Emulated.*", 1),
                 Coverage.Floor.matchingAtLeast("outcome", "Injected.*", 1),
                 Coverage.Floor.matchingAtLeast("outcome", "Retired.*", 1),

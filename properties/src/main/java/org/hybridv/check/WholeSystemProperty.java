@@ -65,6 +65,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         coverage.collect("domains", (1 + run.adversaries()) + " domains, kernel in " + run.kernelMode());
         long kernelOps = run.ops().stream().filter(o -> o instanceof WholeSystemCases.Op.Kernel).count();
         coverage.collect("ops", kernelOps == run.ops().size() ? "kernel only" : "interleaved");
+        vcpus(run, coverage);
         return check(run, faults, new Observer() {
             @Override
             public void kernel(Lockstep.LockstepStep s) {
@@ -82,8 +83,26 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                 pageFault(coverage, mode, XenPlatform.observed(s.outcome()), s.vmExits());
                 effects(coverage, s.outcome());
                 TlbUse.classify(pre, op, s).ifPresent(u -> coverage.collect(TlbUse.LABEL, u));
+                HypervisorProperty.exitDecision(mode.toString(), op.insn(), s.outcome(), coverage, "#PF filter");
             }
         });
+    }
+
+    /**
+     * Per domain that ran an operation, how many of its vCPUs ran one: the kernel's domain has one vCPU, d1 and d2
+     * two each (so a run shows domains with one vCPU and with several, and whether both of a domain's vCPUs ran).
+     */
+    static void vcpus(WholeSystemCases.Run run, Coverage.Sink coverage) {
+        java.util.Map<Integer, java.util.Set<Integer>> ran = new java.util.TreeMap<>();
+        for (WholeSystemCases.Op op : run.ops()) {
+            if (op instanceof WholeSystemCases.Op.Kernel) {
+                ran.computeIfAbsent(WholeSystemCases.KERNEL_DOMAIN, k -> new java.util.TreeSet<>()).add(0);
+            } else if (op instanceof WholeSystemCases.Op.Vcpu v) {
+                ran.computeIfAbsent(v.op().vcpu().domain(), k -> new java.util.TreeSet<>()).add(v.op().vcpu().vcpu());
+            }
+        }
+        ran.forEach((d, vs) -> coverage.collect("vCPUs", d == WholeSystemCases.KERNEL_DOMAIN ? "1 of 1 (kernel)"
+                : vs.size() + " of 2 (d" + d + ")"));
     }
 
     /** A #PF by MMU mode, user or supervisor, and whether it cost a VM exit. */
@@ -118,7 +137,16 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             Coverage.Floor.reached("effects", "type change"),
             Coverage.Floor.reached(TlbUse.LABEL, "DIRECT hit, current"),
             Coverage.Floor.reached(TlbUse.LABEL, "DIRECT hit, stale"),
-            Coverage.Floor.reached(TlbUse.LABEL, "HAP hit, stale"));
+            Coverage.Floor.reached(TlbUse.LABEL, "HAP hit, stale"),
+            // domains with one vCPU (the kernel's) and with two, both of which ran, in the same runs
+            Coverage.Floor.matchingAtLeast("vCPUs", "1 of 1 .*", 20),
+            Coverage.Floor.matchingAtLeast("vCPUs", "2 of 2 .*", 5),
+            // the adversaries' exit decisions beside the kernel: the MSR bitmap and the direct-mode #PF filter
+            Coverage.Floor.reached("WRMSR", "DIRECT low, no exit"),
+            Coverage.Floor.reached("WRMSR", "DIRECT outside both ranges, exit"),
+            Coverage.Floor.reached("MOV to CR0", "DIRECT WP 1 PG 1, exit"),
+            Coverage.Floor.reached("#PF filter", "DIRECT P|W|S, exit"),
+            Coverage.Floor.reached("#PF filter", "DIRECT P|W|U, no exit"));
 
     @Override
     public List<Coverage.Floor> floors() {

@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.CpuState;
+import org.hybridv.x86.Cr0;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.Domains;
 import org.hybridv.xen.HvResult;
@@ -148,14 +149,58 @@ public final class HypervisorCases {
     public static Run generate(Choices c) {
         int n = 1 + c.below(14);
         List<Op> ops = new ArrayList<>(n);
+        Operands state = new Operands();
         for (int i = 0; i < n; i++) {
             if (c.flag(false, 12)) {
                 ops.addAll(fragment(c));
             } else {
-                ops.add(op(c));
+                ops.add(op(c, state));
             }
+            state.saw(ops);
         }
         return new Run(initialMachine(), ops);
+    }
+
+    /**
+     * What the run so far has made of d1's frames, as the generator tracks it from its own ops (no simulation): the
+     * frames it asked to pin (candidates for UNPIN and NEW_BASEPTR), the frames it installed as tables, and the
+     * linear addresses its L1 updates mapped — so later operands act on state that exists instead of on blind
+     * values. Choice 0 still gives the fixed operands of the initial machine.
+     */
+    static final class Operands {
+        final List<Long> pinned = new ArrayList<>();
+        final List<Long> linear = new ArrayList<>();
+        private int seen;
+
+        void saw(List<Op> ops) {
+            for (; seen < ops.size(); seen++) {
+                Op op = ops.get(seen);
+                if (!(op.insn() instanceof GuestInstruction.Vmcall) || op.vcpu().domain() != 1) {
+                    continue;
+                }
+                Hypercall h = op.regs();
+                if (h.number() == Hypercalls.HYPERVISOR_MMUEXT_OP && h.arg(0) <= Hypercalls.MMUEXT_PIN_L4_TABLE
+                        && !pinned.contains(h.arg(1))) {
+                    pinned.add(h.arg(1));
+                } else if (h.number() == Hypercalls.HYPERVISOR_MMU_UPDATE && (h.arg(0) >>> 12) == 0x13) {
+                    long va = ((h.arg(0) & 0xFFF) >>> 3) << 12;
+                    if (!linear.contains(va)) {
+                        linear.add(va);
+                    }
+                }
+            }
+        }
+
+        /** A frame pinned earlier in the run if there is one (usually), else a drawn frame. */
+        long pinnedOr(Choices c) {
+            return !pinned.isEmpty() && c.flag(true, 25) ? pinned.get(c.below(pinned.size())) : frame(c);
+        }
+
+        /** A linear address an earlier L1 update mapped if there is one (sometimes), else a fixed target. */
+        long linearOr(Choices c) {
+            return !linear.isEmpty() && c.flag(false, 30) ? linear.get(c.below(linear.size())) : HypervisorCases
+                    .linear(c);
+        }
     }
 
     /**
@@ -177,11 +222,15 @@ public final class HypervisorCases {
      * <li>the HAP guest d2 caches 0x4000, clears or write-protects its PTE with a plain store through its self-map,
      * uses the stale entry (legal: nothing the hypervisor relies on changed, HAP-1 still holds), then INVLPG and
      * a fresh access.</li>
+     * <li>a leaf entry with a bit between MAXPHYADDR and 51 set (reserved, SDM Vol. 3A §4.5) in each mode, then an
+     * access through it: d1 asks for it with mmu_update (the L1 rules must refuse it), d2 stores it through its
+     * self-map (its walk must fault with RSVD, delivered without an exit), d3 stores it through its self-map (the
+     * shadow code must not shadow it: the guest sees a #PF with RSVD).</li>
      * </ol>
      */
     public static List<Op> fragment(Choices c) {
         Hypercall none = Hypercall.of(0);
-        return switch (c.below(8)) {
+        return switch (c.below(9)) {
             case 0 -> List.of(call(K, update(0x12, 1 + c.below(3), Entry.table(0x14 + c.below(4), true, true)
                     .withPageSize(true).raw())));
             case 1 -> List.of(call(K, update(0x10, 1, Entry.table(0x10, false, true).raw())),
@@ -203,6 +252,23 @@ public final class HypervisorCases {
             case 6 -> List.of(new Op(S, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 6,
                     Entry.table(6, false, true).withDirty(true).raw())), none),
                     new Op(c.flag(true, 50) ? S : SU, new GuestInstruction.MemoryAccess(Access.read(0x6000)), none));
+            case 8 -> {
+                int bit = XenMachine.MAX_PHYS_ADDR + c.below(52 - XenMachine.MAX_PHYS_ADDR);
+                int mode = c.below(3);
+                VcpuId v = mode == 0 ? (c.flag(true, 30) ? K : U) : mode == 1 ? (c.flag(true, 30) ? H : HU)
+                        : (c.flag(true, 30) ? S : SU);
+                long frame = mode == 0 ? 0x20 : 4;
+                long bad = Entry.table(frame, true, true).raw() | (1L << bit);
+                Op install = mode == 0 ? call(K, update(0x13, 5, bad)) : new Op(mode == 1 ? H : S,
+                        new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 4, bad)), none);
+                long linear = mode == 0 ? 0x5000 : 0x4000;
+                Access a = switch (c.below(3)) {
+                    case 0 -> Access.read(linear);
+                    case 1 -> Access.write(linear, 1);
+                    default -> Access.fetch(linear);
+                };
+                yield List.of(install, new Op(v, new GuestInstruction.MemoryAccess(a), none));
+            }
             default -> List.of(new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x4000, 0)), none),
                     new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x8000 + 8 * 4,
                             c.flag(true, 50) ? 0 : Entry.table(4, false, true).raw())), none),
@@ -221,6 +287,10 @@ public final class HypervisorCases {
     }
 
     static Op op(Choices c) {
+        return op(c, new Operands());
+    }
+
+    static Op op(Choices c, Operands state) {
         VcpuId v = switch (c.weighted(45, 12, 15, 8, 12, 8)) {
             case 0 -> K;
             case 1 -> U;
@@ -230,26 +300,91 @@ public final class HypervisorCases {
             default -> SU;
         };
         Hypercall none = Hypercall.of(0);
-        return switch (c.weighted(30, 40, 8, 7, 5, 10)) {
-            case 0 -> new Op(v, new GuestInstruction.MemoryAccess(access(c, v)), none);
-            case 1 -> new Op(v, new GuestInstruction.Vmcall(), hypercall(c));
+        return switch (c.weighted(30, 40, 8, 7, 5, 10, 6)) {
+            case 0 -> new Op(v, new GuestInstruction.MemoryAccess(access(c, v, state)), none);
+            case 1 -> new Op(v, new GuestInstruction.Vmcall(), hypercall(c, state));
             case 2 -> new Op(v, new GuestInstruction.MovToCr(3, v.domain() == 3 && c.flag(true, 70) ? 0
-                    : frame(c) << 12, 0), none);
-            case 3 -> new Op(v, new GuestInstruction.Invlpg(c.flag(true, 10) ? linear(c) : 0x8000_0000_0000L),
-                    none);
+                    : (v.domain() == 1 ? state.pinnedOr(c) : frame(c)) << 12, 0), none);
+            case 3 -> new Op(v, new GuestInstruction.Invlpg(c.flag(true, 10) ? state.linearOr(c)
+                    : 0x8000_0000_0000L), none);
             case 4 -> new Op(v, new GuestInstruction.Cpuid(c.oneOf(0L, 0x40000000L, 0x40000002L), 0), none);
-            default -> new Op(v, new GuestInstruction.Wrmsr(c.flag(true, 15) ? HypercallPage.MSR : 0x10,
-                    (frame(c) << 12) | c.below(2)), none);
+            case 5 -> new Op(v, new GuestInstruction.Wrmsr(msr(c), (frame(c) << 12) | c.below(2)), none);
+            default -> new Op(v, new GuestInstruction.MovToCr(0, cr0(c), 0), none);
+        };
+    }
+
+    /** The MSRs of the {@link #msr} regions, in its order. */
+    static final String[] MSR_REGIONS = {"hypercall", "low", "low", "low", "low end", "high", "high end", "above low",
+        "above high", "hypervisor range"};
+
+    /**
+     * An MSR for WRMSR from each region the MSR bitmap distinguishes (SDM Vol. 3C §24.6.9): the hypercall MSR
+     * 0x40000000 (first, the usual one), low MSRs 0–1FFFH (first, an ordinary one, EFER's neighbour, the last), high
+     * MSRs C0000000H–C0001FFFH (EFER 0xC0000080, the last), just past each range (2000H, C0002000H: always exit), and
+     * another MSR of the hypervisor range.
+     */
+    static long msr(Choices c) {
+        return switch (c.weighted(30, 10, 6, 6, 6, 10, 6, 8, 8, 10)) {
+            case 0 -> HypercallPage.MSR;
+            case 1 -> 0x10;
+            case 2 -> 0;
+            case 3 -> 0x1B;
+            case 4 -> 0x1FFF;
+            case 5 -> 0xC000_0080L;
+            case 6 -> 0xC000_1FFFL;
+            case 7 -> 0x2000;
+            case 8 -> 0xC000_2000L;
+            default -> 0x4000_0001L;
+        };
+    }
+
+    /** The region {@link #msr} drew {@code msr} from (coverage). */
+    public static String msrRegion(long msr) {
+        if (msr == HypercallPage.MSR) {
+            return "hypercall MSR";
+        }
+        if (msr >= 0 && msr <= 0x1FFF) {
+            return "low";
+        }
+        if (msr >= 0xC000_0000L && msr <= 0xC000_1FFFL) {
+            return "high";
+        }
+        return "outside both ranges";
+    }
+
+    /**
+     * A CR0 value for MOV to CR0 from the bits the reference models (PE, WP, PG): mostly the long-mode value with WP
+     * set or cleared (WP is host-owned in direct and shadow mode: the read shadow decides whether it exits, SDM Vol.
+     * 3C §25.1.3, MISC-1; guest-owned under HAP), or PG with PE clear (#GP, SDM Vol. 3A §2.5). PG is never cleared:
+     * a vCPU in IA-32e mode that clears it under HAP is executed with paging off while I7 holds that no such vCPU is
+     * entered (an open finding, see docs/properties.md, "Mutation analysis").
+     */
+    static long cr0(Choices c) {
+        long pe = 1L << Cr0.PE_BIT;
+        long wp = 1L << Cr0.WP_BIT;
+        long pg = 1L << Cr0.PG_BIT;
+        return switch (c.weighted(45, 40, 15)) {
+            case 0 -> pe | pg | wp;
+            case 1 -> pe | pg;
+            default -> pg | (c.flag(true, 50) ? wp : 0);
         };
     }
 
     static Access access(Choices c, VcpuId v) {
+        return access(c, v, new Operands());
+    }
+
+    static Access access(Choices c, VcpuId v, Operands state) {
         if (c.flag(false, 35)) {
             // a store through the self-map 0x8000 into the L1: a page-table write (PTW-1) of an adversarial entry
             return Access.write(0x8000 + 8L * c.oneOf(0, 5, 6, 7, 9, 10), entry(c));
         }
-        long linear = linear(c);
-        return c.flag(true, 45) ? Access.read(linear) : Access.write(linear, c.below(100));
+        long linear = v.domain() == 1 ? state.linearOr(c) : linear(c);
+        return switch (c.weighted(55, 35, 10)) {
+            case 0 -> Access.read(linear);
+            case 1 -> Access.write(linear, c.below(100));
+            default -> Access.fetch(linear);
+        };
     }
 
     static long linear(Choices c) {
@@ -257,32 +392,38 @@ public final class HypervisorCases {
     }
 
     static Hypercall hypercall(Choices c) {
+        return hypercall(c, new Operands());
+    }
+
+    static Hypercall hypercall(Choices c, Operands state) {
         return switch (c.weighted(30, 20, 30, 5, 15)) {
             case 4 -> treeEdit(c);
             case 0 -> Hypercall.mmuUpdate((frame(c) << 12) | ((long) index(c) << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE,
                     entry(c));
-            case 1 -> Hypercall.updateVaMapping(linear(c), entry(c), c.oneOf(Hypercalls.UVMF_NONE,
+            case 1 -> Hypercall.updateVaMapping(state.linearOr(c), entry(c), c.oneOf(Hypercalls.UVMF_NONE,
                     Hypercalls.UVMF_TLB_FLUSH, Hypercalls.UVMF_INVLPG));
             case 2 -> Hypercall.mmuextOp(c.oneOf(Hypercalls.MMUEXT_PIN_L1_TABLE, Hypercalls.MMUEXT_PIN_L2_TABLE,
                     Hypercalls.MMUEXT_PIN_L4_TABLE, Hypercalls.MMUEXT_UNPIN_TABLE, Hypercalls.MMUEXT_NEW_BASEPTR,
                     Hypercalls.MMUEXT_TLB_FLUSH_LOCAL, Hypercalls.MMUEXT_INVLPG_LOCAL, Hypercalls.MMUEXT_TLB_FLUSH_ALL,
-                    Hypercalls.MMUEXT_INVLPG_ALL), c.flag(true, 20) ? frame(c) : linear(c));
+                    Hypercalls.MMUEXT_INVLPG_ALL), c.flag(true, 20) ? state.pinnedOr(c) : state.linearOr(c));
             default -> Hypercall.of(c.oneOf(2L, 29L, 4096L));
         };
     }
 
     /**
      * An edit of d1's tree at slot 0 of the L4, L3 or L2 (what MU-5 must flush): zap it, make it read-only or
-     * supervisor-only, or point it at a spare frame.
+     * supervisor-only, point it at a spare frame, or set a flag an L2-L4 entry must not have.
      */
     static Hypercall treeEdit(Choices c) {
         long table = 0x10 + c.below(3);
         long child = c.flag(true, 30) ? table + 1 : 0x14 + c.below(4);
-        long value = switch (c.weighted(40, 20, 20, 20)) {
+        long value = switch (c.weighted(40, 20, 20, 20, 10)) {
             case 0 -> 0;
             case 1 -> Entry.table(child, false, true).raw();
             case 2 -> Entry.table(child, true, false).raw();
-            default -> Entry.table(child, true, true).raw();
+            case 3 -> Entry.table(child, true, true).raw();
+            // a flag Xen disallows in an L2-L4 entry (LN-1: PWT, PCD or G)
+            default -> Entry.table(child, true, true).raw() | c.oneOf(0x8L, 0x10L, 0x100L);
         };
         return Hypercall.mmuUpdate((table << 12) | Hypercalls.MMU_NORMAL_PT_UPDATE, value);
     }
@@ -312,7 +453,11 @@ public final class HypervisorCases {
         };
     }
 
-    /** A present entry to a drawn frame with R/W and U/S, sometimes PS (a superpage) or G; or not present. */
+    /**
+     * A present entry to a drawn frame with R/W and U/S, sometimes PS (a superpage) or G, sometimes with a bit set
+     * between MAXPHYADDR and 51 (reserved: a walk through it faults with RSVD, SDM Vol. 3A §4.5, and the hypervisor
+     * must refuse or fault it in every mode); or not present.
+     */
     static long entry(Choices c) {
         if (c.flag(false, 12)) {
             return 0;
@@ -324,6 +469,10 @@ public final class HypervisorCases {
         if (c.flag(false, 6)) {
             e = e.withGlobal(true);
         }
-        return e.raw();
+        long raw = e.raw();
+        if (c.flag(false, 8)) {
+            raw |= 1L << (XenMachine.MAX_PHYS_ADDR + c.below(52 - XenMachine.MAX_PHYS_ADDR));
+        }
+        return raw;
     }
 }

@@ -122,4 +122,55 @@ class EptProperties {
                     .isEqualTo(first.exit().guestPhysicalAddress());
         }
     }
+
+    /**
+     * The EPT-violation exit qualification (SDM Vol. 3C §27.2.1, table 27-7), stated bit by bit: bit 7 (guest linear
+     * address valid) is 1 for every violation of a memory access and the linear-address field is the access's; bit 8
+     * says whether the violating access was the translated access itself (then bits 2:0 name its kind exactly: 0
+     * read, 1 write, 2 fetch) or an access to a guest paging structure (a read of the walk, or a write of its A/D
+     * bits: never a fetch; with EPT A/D on, a write with bits 0 and 1 both set); bits 5:3 give the EPT permissions of the guest-physical address, of which the one the
+     * access needed is 0 (that is why it violated); bit 6 and bits 63:9 are 0.
+     */
+    @Property(seed = Budget.SEED, tries = 1000)
+    void anEptViolationsQualificationSaysWhichAccessViolatedAndWhy(@ForAll("eptCases") EptCase k) {
+        GuestOutcome o = run(k).outcome();
+        if (!classify(o).equals("EPT violation")) {
+            return;
+        }
+        org.hybridv.vmx.ExitInformation e = ((GuestOutcome.Exited) o).exit();
+        long q = e.qualification();
+        boolean translated = (q & (1L << 8)) != 0;
+        Statistics.label("violating access").collect(translated ? "the " + k.access().kind() + " itself"
+                : "a paging-structure access, EPT A/D " + (k.eptp().accessedDirtyEnabled() ? "on" : "off"));
+        Statistics.label("violating access").coverage(cov -> {
+            cov.check("the READ itself").percentage(p -> p >= 1);
+            cov.check("the WRITE itself").percentage(p -> p >= 1);
+            cov.check("the FETCH itself").percentage(p -> p >= 1);
+            cov.check("a paging-structure access, EPT A/D on").percentage(p -> p >= 1);
+            cov.check("a paging-structure access, EPT A/D off").percentage(p -> p >= 3);
+        });
+        assertThat(q & ~0x1BFL).as("bits 6 and 63:9 of %x", q).isZero();
+        assertThat(q & (1L << 7)).as("bit 7 of %x: the linear address is valid", q).isNotZero();
+        assertThat(e.guestLinearAddress()).isEqualTo(k.access().linear());
+        long kindBits = q & 7;
+        int needed;
+        if (translated) {
+            needed = switch (k.access().kind()) {
+                case READ -> 0;
+                case WRITE -> 1;
+                default -> 2;
+            };
+            assertThat(kindBits).as("bits 2:0 of %x for a %s", q, k.access().kind()).isEqualTo(1L << needed);
+        } else if (k.eptp().accessedDirtyEnabled()) {
+            // §29.3.3.2 and table 27-7's note: with EPT A/D on, an access to a guest paging structure is treated as a
+            // write, and a violation by one sets both bit 0 and bit 1
+            assertThat(kindBits).as("bits 2:0 of %x for a paging-structure access, EPT A/D on", q).isEqualTo(3L);
+            needed = 1;
+        } else {
+            assertThat(kindBits).as("bits 2:0 of %x for a paging-structure access, EPT A/D off", q).isIn(1L, 2L);
+            needed = kindBits == 1 ? 0 : 1;
+        }
+        assertThat(q & (1L << (3 + needed))).as("bit %d of %x: the permission the access needed", 3 + needed, q)
+                .isZero();
+    }
 }
