@@ -28,7 +28,7 @@ import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
- * The whole system (issue 8): the hybrid kernel (in lockstep with its native twin) and up to two adversarial
+ * The whole system: the hybrid kernel (in lockstep with its native twin) and up to two adversarial
  * domains on one machine, operations of every layer interleaved ({@link WholeSystemCases}); after every operation
  * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 on every kernel operation. Its
  * counterexamples are scenarios with a {@code hypervisor} section whose domain 4 runs the kernel.

@@ -12,7 +12,7 @@ import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.XenMachine;
 
 /**
- * Whole-system runs (issue 8): one machine with 1–3 domains — the hybrid kernel (d4, 64 frames, starting in shadow or
+ * Whole-system runs: one machine with 1–3 domains — the hybrid kernel (d4, 64 frames, starting in shadow or
  * HAP mode and switching to direct paging when it can) and none, one or two adversarial domains of
  * {@link HypervisorCases}' layout (d1 in direct mode with its tree at 0x10, d2 under HAP) — and a plain list of
  * operations from every layer interleaved: kernel operations ({@link HybridCases}: boot steps, processes, accesses,

@@ -15,7 +15,7 @@ import org.hybridv.xen.DirectPagingState;
 import org.hybridv.xen.MmuResult;
 
 /**
- * The direct-paging core under adversarial guests (xen-direct-paging.md §2–§12): after every hypercall, accepted or
+ * The direct-paging core under adversarial guests (the direct-paging rules of docs/rules/xen.md): after every hypercall, accepted or
  * refused, page-table integrity (I2, structural part: TYP-1, TYP-4, the entry rules) and the reference counts hold.
  */
 class DirectPagingProperties {

@@ -13,7 +13,7 @@ import org.hybridv.check.Verdict;
 import org.hybridv.xen.Faults;
 
 /**
- * Stateful, issue 6: hybrid kernels in shadow-mode and HAP domains driven through random boot / workload / switch
+ * Stateful: hybrid kernels in shadow-mode and HAP domains driven through random boot / workload / switch
  * sequences in lockstep with their native twins; after EVERY operation I3 (native equivalence), I4 (#PF delivery),
  * I5 (safe SWITCH_MMU), I8 (hybrid boot) and the hypervisor's I1, I2, I6, I7 hold. SWITCH_MMU is attempted at random
  * points with random, often unsuitable roots. The run is a plain op list ({@link HybridCases}).

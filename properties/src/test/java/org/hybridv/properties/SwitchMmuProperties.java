@@ -36,7 +36,7 @@ import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
- * SWITCH_MMU is refused without any state change, or accepted with every invariant holding (hybrid-design §3): a
+ * SWITCH_MMU is refused without any state change, or accepted with every invariant holding (the SWITCH_MMU contract, PRE-1..3 and POST-1..3): a
  * shadow-mode domain (d3 owns 0x40–0x4f, p2m gfn g → 0x40 + g, boot tables gfn 0 → 1 → 2 → 3) runs some accesses,
  * then the builder writes adversarial entries (foreign, Xen, beyond-RAM, writable page-table, PSE, linear, Xen-slot)
  * into its proposed direct tables L4 0x48 → 0x49 → 0x4a → L1 0x4b, and v0 issues SWITCH_MMU(0x48). Refused: frames,

@@ -13,7 +13,7 @@ import org.hybridv.gen.WholeSystemCases;
 import org.hybridv.xen.Faults;
 
 /**
- * Stateful, issue 8: the whole system — the hybrid kernel beside none, one or two adversarial domains on one machine,
+ * Stateful: the whole system — the hybrid kernel beside none, one or two adversarial domains on one machine,
  * operations of every layer interleaved ({@link WholeSystemCases}); I1–I8 after every operation. The same check
  * {@code hybridv check} runs at campaign budget ({@link WholeSystemProperty}).
  */

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 13: an invariant that calls the function it checks cannot catch that function's bug. The invariants
+ * An invariant that calls the function it checks cannot catch that function's bug. The invariants
  * (org.hybridv.invariants) may use java.*, their own package and the state types of the layers below (records and
  * value types of x86, vmx, ept, xen, guest — the machine, its memory, CPU and VMCS fields, frames, domains, vCPUs,
  * the lockstep steps, and the architectural page walk of x86 that defines what a translation is), but none of the

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutants of the hypervisor's entry rules against the restated I2 (issue 13). The old I2 judged entries with
+ * Mutants of the hypervisor's entry rules against the restated I2. The old I2 judged entries with
  * {@code EntryRules}' own masks, so a slip in a mask was accepted by the validation and by the invariant alike. Each
  * test names the mutant mask, shows that it accepts the entry (the slip), and that the restated I2 — which lists the
  * allowed flags itself — reports the entry in a state the mutant validation would have produced.

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutants of the EPT decisions of {@code org.hybridv.ept} against I7 (issue 13). The old I7 judged an EPT exit only by
+ * Mutants of the EPT decisions of {@code org.hybridv.ept} against I7. The old I7 judged an EPT exit only by
  * "EPT is on", so every one of these steps held. The restated I7 ({@code ExitCorrectness.eptAccess} over its own
  * statement of SDM Vol. 3C §28.2 in {@code invariants.EptRules}) walks the EPT paging structures itself and reports
  * each as {@code I7-ept}. Each test shows the slip on its input, checks that the reference's own step holds (and, where

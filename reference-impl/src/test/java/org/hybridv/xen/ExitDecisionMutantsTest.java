@@ -23,7 +23,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutants of the VMX exit decisions against I7 (issue 13). Each test holds a copy of one decision of
+ * Mutants of the VMX exit decisions against I7. Each test holds a copy of one decision of
  * {@code org.hybridv.vmx} with one slip, lets it decide an instruction of vCPU K (d1, direct mode) and drives the step
  * the hypervisor would then take ({@link #drive}: enter, and either exit and run the real handler, or complete in the
  * guest), and asserts that {@link ExitCorrectness} reports it. The old I7 re-decided "was this exit demanded" with the

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutants of an accepted SWITCH_MMU against I5 (issue 13). {@code SafeSwitch} states the direct-mode controls and the
+ * Mutants of an accepted SWITCH_MMU against I5. {@code SafeSwitch} states the direct-mode controls and the
  * root's owner and type from the rules (CTL-1, CTL-3, MISC-1, POST-1) instead of comparing them with
  * {@code VmcsSetup.direct}; so a slip in the setup, which used to change the oracle along with the outcome, is now
  * reported. Each test builds the outcome of a switch of {@link SwitchMmuTest}'s machine with one slip, shows from the
