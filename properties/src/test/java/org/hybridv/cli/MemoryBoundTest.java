@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.hybridv.scenario.JsonDocument;
 import org.hybridv.scenario.ScenarioSources;
 import org.junit.jupiter.api.Test;
@@ -59,22 +58,15 @@ class MemoryBoundTest {
         Path longest = write("longest.json", invlpg, steps, (int) (NEAR_LIMIT / steps) - invlpg.length() - 2);
         assertThat(Files.size(longest)).isGreaterThan(ScenarioSources.MAX_FILE_SIZE - (1 << 20));
 
-        Path out = dir.resolve("out.txt");
-        Path err = dir.resolve("err.txt");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                Hybridv.class.getName(), "replay", "--quiet", manySteps.toString(), manyValues.toString(),
-                longest.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError("the replay did not end");
-        }
-        String stdout = Files.readString(out);
-        String stderr = Files.readString(err);
-        String all = "exit " + p.exitValue() + "\n" + stdout + stderr;
+        ChildJvm.Started p = ChildJvm.start(dir, dir.resolve("logs"), List.of("-Xmx512m"), "replay", "--quiet",
+                manySteps.toString(), manyValues.toString(), longest.toString());
+        int exit = p.await(300);
+        assertThat(exit).as("the replay ended").isNotEqualTo(-1);
+        String stdout = p.stdout();
+        String stderr = p.stderr();
+        String all = "exit " + exit + "\n" + stdout + stderr;
         assertThat(stderr).as(all).doesNotContain("OutOfMemoryError", "\tat ");
-        assertThat(p.exitValue()).as(all).isEqualTo(2);
+        assertThat(exit).as(all).isEqualTo(2);
         assertThat(stderr.lines().toList()).as(all).containsExactly(
                 manySteps + ":" + (4 + steps) + ":1: error: more than " + steps + " steps; a scenario has at most "
                         + steps + " (split a longer run into several files)",

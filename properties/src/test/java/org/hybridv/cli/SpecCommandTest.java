@@ -18,6 +18,12 @@ class SpecCommandTest {
     @TempDir
     Path dir;
 
+    /** The commands of vmx/pf_filter.als, counted in its source: every run and check stands at a line's start. */
+    private long pfFilterCommands() throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(models().resolve("vmx/pf_filter.als")).stream()
+                .filter(l -> l.matches("\\s*(run|check)\\b.*")).count();
+    }
+
     private Path models() {
         return RepoRoot.find().resolve("spec/models");
     }
@@ -30,22 +36,22 @@ class SpecCommandTest {
     }
 
     @Test
-    void printsTheTableAndExitsZeroWhenEveryCommandMeetsItsExpect() {
+    void printsTheTableAndExitsZeroWhenEveryCommandMeetsItsExpect() throws java.io.IOException {
         Cli.Result r = Cli.run("spec", "--models", models().toString(), "--model", "pf_filter");
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out().lines().findFirst()).as(r.all()).hasValue("models: " + models());
         assertThat(r.out()).as(r.all()).contains("model", "command", "scope", "outcome", "expect", "solver", "time")
                 .contains("vmx/pf_filter  projectFiltersAreSafe").contains("no counterexample")
-                .contains("11 commands in 1 models, 11 as expected, 0 not");
+                .contains(pfFilterCommands() + " commands in 1 models, " + pfFilterCommands() + " as expected, 0 not");
         BadInputTest.assertNoStackTrace(r);
     }
 
     @Test
-    void withoutModelsTheCheckoutsSpecModelsRunAndTheOutputSaysSo() {
+    void withoutModelsTheCheckoutsSpecModelsRunAndTheOutputSaysSo() throws java.io.IOException {
         Cli.Result r = Cli.run("spec", "--model", "pf_filter");
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out().lines().findFirst()).as(r.all()).hasValue("models: repository spec/models");
-        assertThat(r.out()).contains("11 commands in 1 models");
+        assertThat(r.out()).contains(pfFilterCommands() + " commands in 1 models");
     }
 
     @Test
