@@ -43,14 +43,8 @@ public final class EntryConformance {
         List<String> domains = new ArrayList<>(i.atoms("Domain"));
         Set<String> inUse = i.atoms("Snapshot.inUse");
         DirectPagingState s = DirectPagingState.initial(frames.size());
-        Map<String, String> owner = new HashMap<>();
-        for (List<String> t : i.tuples("Snapshot.owner")) {
-            owner.put(t.get(0), t.get(1));
-        }
-        Map<String, String> type = new HashMap<>();
-        for (List<String> t : i.tuples("Snapshot.type")) {
-            type.put(t.get(0), t.get(1));
-        }
+        Map<String, String> owner = i.function("Snapshot.owner");
+        Map<String, String> type = i.function("Snapshot.type");
         Map<String, Entry> entries = entries(i, frames);
         Set<String> oldTarget = i.atoms("Snapshot.old.target");
         for (String f : frames) {

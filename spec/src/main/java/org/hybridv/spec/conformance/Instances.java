@@ -87,6 +87,15 @@ public final class Instances {
         return out;
     }
 
+    /** A binary relation that is a partial function (e.g. {@code Snapshot.owner}) as a map from atom to atom. */
+    public java.util.Map<String, String> function(String e) {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        for (List<String> t : tuples(e)) {
+            out.put(t.get(0), t.get(1));
+        }
+        return out;
+    }
+
     /** The tuples of expression {@code e}, each as a list of normalized atom names. */
     public List<List<String>> tuples(String e) {
         List<List<String>> out = new ArrayList<>();

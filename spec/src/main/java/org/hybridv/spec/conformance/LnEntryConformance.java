@@ -1,7 +1,6 @@
 package org.hybridv.spec.conformance;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,14 +46,8 @@ public final class LnEntryConformance {
         List<String> frames = new ArrayList<>(i.atoms("Frame"));
         List<String> domains = new ArrayList<>(i.atoms("Domain"));
         Set<String> inUse = i.atoms("Snapshot.inUse");
-        Map<String, String> owner = new HashMap<>();
-        for (List<String> t : i.tuples("Snapshot.owner")) {
-            owner.put(t.get(0), t.get(1));
-        }
-        Map<String, String> type = new HashMap<>();
-        for (List<String> t : i.tuples("Snapshot.type")) {
-            type.put(t.get(0), t.get(1));
-        }
+        Map<String, String> owner = i.function("Snapshot.owner");
+        Map<String, String> type = i.function("Snapshot.type");
         DirectPagingState s = DirectPagingState.initial(frames.size()).withFaults(faults);
         for (String f : frames) {
             boolean used = inUse.contains(f);
