@@ -216,3 +216,18 @@ run bugSkipLowerLevelsKeepsIntegrityPremise { Planted.faults = SkipLowerLevels a
 run bugSkipLowerLevelsRefusedSwitchChangesNothingPremise {
   Planted.faults = SkipLowerLevels and eventually (some r: Frame | Vcpu.requested = r and not switchAllowed[r, True])
 } for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
+
+-- ---- conformance: the first step, replayed through the Java reference (docs/spec.md, "Conformance") ----------
+-- Every instance is a SWITCH_MMU issued in the first state (the vCPU state, the guest's tables and frames free),
+-- the trace's second state being its outcome (accepted: direct mode; refused: unchanged). Three differences between
+-- the Java and this model are excluded here, not hidden (docs/spec.md, "Conformance"): the Java checks neither that
+-- the root is the one the guest runs on (r = p2m[cr3]) nor an identity p2m (the guest's obligations under PRE-2 and
+-- POST-3; the Java sets the identity itself) — the run fixes p2m = identity and cr3 = r, so both hold; and the Java
+-- accepts a read-only self-entry of the root as a linear page table (LIN-3), which LN-2 here refuses — the run has
+-- no read-only self-entry of the root. No Linear: the TLB plays no part in the verdict.
+run switchTable {
+  correct and Guest.p2m = identity
+  some Vcpu.requested and Vcpu.cr3 = Vcpu.requested
+  no e: Index.(Guest.contents[Vcpu.requested]) | e.target = Vcpu.requested and RW not in e.flags
+  after no Vcpu.requested
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
