@@ -37,6 +37,26 @@ class InvariantsArchitectureTest {
     static final String[] EPT_DECISIONS = {"org.hybridv.ept.EptPageWalk", "org.hybridv.ept.EptMisconfigurations",
         "org.hybridv.ept.EptPermissions", "org.hybridv.ept.EptViolationQualification"};
 
+    /** The classes that implement the boot (BOOT-1..6): the CPUID leaves, the hypercall page, the kernel itself. */
+    static final String[] BOOT_DECISIONS = {"org.hybridv.xen.CpuidLeaves", "org.hybridv.xen.HypercallPage",
+        "org.hybridv.guest.Kernel", "org.hybridv.guest.PvOps"};
+
+    @Test
+    @DisplayName("invariants call none of the boot's implementation: CpuidLeaves, HypercallPage, Kernel, PvOps (I8)")
+    void invariantsDoNotCallTheBoot() {
+        noClasses().that().resideInAPackage("org.hybridv.invariants").should().dependOnClassesThat()
+                .haveNameMatching(alternatives(BOOT_DECISIONS)).check(MAIN);
+    }
+
+    @Test
+    @DisplayName("invariants use the boot stage as a value, never its transition rules (BootStage.next, hypercallsAllowed)")
+    void invariantsDoNotAskTheStageMachine() {
+        for (String m : new String[] {"next", "hypercallsAllowed"}) {
+            noClasses().that().resideInAPackage("org.hybridv.invariants").should()
+                    .callMethod(org.hybridv.guest.BootStage.class, m).check(MAIN);
+        }
+    }
+
     @Test
     @DisplayName("invariants call no VMX exit decision, no VMCS setup, no EPT decision (I7, I5 restated)")
     void invariantsDoNotCallVmxOrEptDecisions() {
@@ -81,6 +101,13 @@ class InvariantsArchitectureTest {
         assertThatThrownBy(() -> noClasses().that().haveFullyQualifiedName("org.hybridv.xen.SwitchMmu").should()
                 .dependOnClassesThat().haveNameMatching(alternatives(XEN_DECISIONS)).check(MAIN))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("org.hybridv.xen.VmcsSetup");
+        assertThatThrownBy(() -> noClasses().that().haveFullyQualifiedName("org.hybridv.xen.Hypervisor").should()
+                .dependOnClassesThat().haveNameMatching(alternatives(BOOT_DECISIONS)).check(MAIN))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("org.hybridv.xen.HypercallPage");
+        assertThatThrownBy(() -> noClasses().that().haveFullyQualifiedName("org.hybridv.guest.Kernel").should()
+                .callMethod(org.hybridv.guest.BootStage.class, "next").orShould()
+                .callMethod(org.hybridv.guest.BootStage.class, "hypercallsAllowed").check(MAIN))
+                .isInstanceOf(AssertionError.class);
     }
 
     private static String alternatives(String[]... names) {
