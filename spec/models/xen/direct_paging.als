@@ -173,13 +173,16 @@ pred promotable[d: Domain, f: Frame, ty: PageType] {
 -- MMUEXT_PIN_Ln_TABLE (MX-1): f is d's and not pinned; get_page_type(f, ty): in use as ty already, or unused and
 -- then promoted (TYP-2, TYP-3: the type changes, validation of every entry; the L1's writable targets become
 -- WRITABLE) with the TLB-1 flush when the type changes.
-pred pin[d: Domain, f: Frame, ty: PageType] {
+-- pinPre is the precondition (the conformance check asks it of every d, f, ty); pin adds the effects.
+pred pinPre[d: Domain, f: Frame, ty: PageType] {
   ty in PageTables and owner[f] = d and f not in Xen.pinned
+  f in Xen.validated implies Xen.type[f] = ty else (f not in referenced and promotable[d, f, ty])
+}
+pred pin[d: Domain, f: Frame, ty: PageType] {
+  pinPre[d, f, ty]
   f in Xen.validated implies {
-    Xen.type[f] = ty
     Xen.type' = Xen.type and Xen.tlbW' = Xen.tlbW
   } else {
-    f not in referenced and promotable[d, f, ty]
     Xen.type' = Xen.type ++ f -> ty ++ { g: Frame, w: Writable | ty = L1 and some e: Index.(f.(Xen.contents)) |
       RW in e.flags and g = e.target }
     typeChangeFlush[{ g: Frame | g = f and Xen.type[f] != ty }]
@@ -274,6 +277,12 @@ assert bugNoFlushOnTypeChangePreservesInvariants {
   (Planted.faults = NoFlushOnTypeChange and invariants and step) implies after invariants
 }
 check bugNoFlushOnTypeChangePreservesInvariants for 4 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
+
+-- Conformance (DirectPagingConformance): single pin steps from a state satisfying the invariants; each instance's
+-- pre-state is replayed through the Java reference, which must accept exactly the (d, f, ty) of pinPre and, for the
+-- pin taken, reach the instance's next state (types, validated, pinned, the TLB-1 flush).
+run pinTable { correct and invariants and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
+  for 3 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
 
 -- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
 run initEstablishesInvariantsPremise { init and some Xen.contents } for 5 but 2 Domain, 1 Index, 3 Entry, 1 steps expect 1

@@ -1,0 +1,185 @@
+package org.hybridv.spec.conformance;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.hybridv.x86.Entry;
+import org.hybridv.xen.DirectPaging;
+import org.hybridv.xen.DirectPagingState;
+import org.hybridv.xen.Effect;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.MmuResult;
+import org.hybridv.xen.PageType;
+import org.hybridv.xen.VcpuId;
+
+/**
+ * MMUEXT_PIN_Ln_TABLE of {@code xen/direct_paging} against {@link DirectPaging#pin}, on the instances of the run
+ * {@code pinTable} (one pin step from a state satisfying the invariants; the first {@link #LIMIT} instances).
+ *
+ * <p>For each instance the pre-state (state 0) becomes a {@link DirectPagingState}, and
+ * <ul>
+ * <li>for every domain d, frame f and page-table type ty the Java pin is accepted exactly when the model's
+ * precondition {@code pinPre[d, f, ty]} holds (the refused cases: another domain's frame, a pinned frame, a frame in
+ * use as another type, contents that fail the entry rules);</li>
+ * <li>for the pin the step takes, the Java post-state has the instance's next state (state 1): the pinned set, the
+ * validated page tables, the referenced frames ({@code referenced}, Java type count &gt; 0) and their types, and the
+ * TLB-1 flush (the model empties every TLB exactly when f changes type; the Java hands out a
+ * {@link Effect.TypeChange} for f) — compared only when f's old type is not None: from None the model flushes every
+ * TLB ({@code typeChangeFlush} flushes on any change) while the Java hands out no obligation ({@code getPageType}: a
+ * frame without a type has no writable mapping to flush); TLB-1 asks for a flush only where an old writable mapping may
+ * remain, so both are sound there and they are not compared.</li>
+ * </ul>
+ *
+ * <p>Translation: frame atom k is MFN k, domain atom k is domain k + 1 (its vCPU 0 holds the base pointer), index
+ * atom j is slot j, an unowned frame is free; flags RW, US, PS are bits 1, 2, 7. The counts are the model's
+ * derived references (TYP-4): a frame's type count is its pins, base pointers and the present entries of validated
+ * tables that reference it (an L1 entry only with RW); its general count is its pins, base pointers and every present
+ * entry of a validated table that targets it. A WRITABLE frame in use is validated in the Java (the model's
+ * {@code validated} holds only page tables).
+ */
+public final class DirectPagingConformance {
+    /** At most this many instances (the first ones in the solver's order). */
+    public static final int LIMIT = 400;
+
+    private static final List<String> TYPES = List.of("L1", "L2", "L3", "L4");
+
+    private DirectPagingConformance() {}
+
+    /** The check against the reference. */
+    public static Conformance check() {
+        return check(Faults.NONE, LIMIT);
+    }
+
+    /** The check against a reference with seeded faults {@code faults}, on at most {@code limit} instances. */
+    public static Conformance check(Faults faults, int limit) {
+        Instances in = Instances.of("xen/direct_paging", "pinTable");
+        List<Disagreement> bad = new ArrayList<>();
+        Instances.Count n = in.forEach(limit, i -> compare(i, faults, bad));
+        return new Conformance("MMUEXT_PIN_Ln_TABLE (pinPre, pin vs DirectPaging.pin)", "xen/direct_paging",
+                "pinTable", n.instances(), n.exhaustive(), bad);
+    }
+
+    private static void compare(Instances i, Faults faults, List<Disagreement> bad) {
+        List<String> frames = new ArrayList<>(i.atoms("Frame"));
+        List<String> domains = new ArrayList<>(i.atoms("Domain"));
+        DirectPagingState before = preState(i, frames, domains).withFaults(faults);
+        Set<List<String>> enabled = new java.util.HashSet<>(
+                i.tuples("{ d: Domain, f: Frame, ty: PageType | pinPre[d, f, ty] }"));
+        for (String d : domains) {
+            for (String f : frames) {
+                for (String ty : TYPES) {
+                    boolean alloy = enabled.contains(List.of(d, f, ty));
+                    MmuResult java = DirectPaging.pin(before, domains.indexOf(d) + 1, frames.indexOf(f),
+                            EntryConformance.pageType(ty));
+                    if (alloy != java instanceof MmuResult.Success) {
+                        bad.add(new Disagreement("pin " + ty + " of frame " + frames.indexOf(f) + " by d"
+                                + (domains.indexOf(d) + 1), EntryConformance.verdict(alloy), java.toString(),
+                                i.text()));
+                    }
+                }
+            }
+        }
+        List<List<String>> taken = i.tuples("{ d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }");
+        if (taken.size() != 1) {
+            throw new IllegalStateException("a pinTable step takes one pin, this one " + taken);
+        }
+        List<String> step = taken.get(0);
+        long mfn = frames.indexOf(step.get(1));
+        MmuResult java = DirectPaging.pin(before, domains.indexOf(step.get(0)) + 1, mfn,
+                EntryConformance.pageType(step.get(2)));
+        String where = "pin " + step.get(2) + " of frame " + mfn + " by d" + (domains.indexOf(step.get(0)) + 1);
+        if (!(java instanceof MmuResult.Success ok)) {
+            return; // reported above as a refusal of an enabled pin
+        }
+        Map<String, Set<String>> alloyPost = new TreeMap<>();
+        Map<String, Set<String>> javaPost = new TreeMap<>();
+        alloyPost.put("pinned", i.atoms("Xen.pinned", 1));
+        alloyPost.put("validated", i.atoms("Xen.validated", 1));
+        alloyPost.put("referenced", i.atoms("referenced", 1));
+        for (String t : List.of("Writable", "L1", "L2", "L3", "L4")) {
+            alloyPost.put("referenced as " + t, i.atoms("referenced & Xen.type." + t, 1));
+        }
+        DirectPagingState after = ok.state();
+        for (String k : alloyPost.keySet()) {
+            javaPost.put(k, new TreeSet<>());
+        }
+        for (String f : frames) {
+            FrameInfo info = after.frame(frames.indexOf(f));
+            if (info.pinned()) {
+                javaPost.get("pinned").add(f);
+            }
+            if (info.validated() && info.type().isPageTable() && info.typeCount() > 0) {
+                javaPost.get("validated").add(f);
+            }
+            if (info.typeCount() > 0) {
+                javaPost.get("referenced").add(f);
+                String t = info.type() == PageType.WRITABLE ? "Writable" : info.type().name();
+                javaPost.computeIfAbsent("referenced as " + t, x -> new TreeSet<>()).add(f);
+            }
+        }
+        if (!alloyPost.equals(javaPost)) {
+            bad.add(new Disagreement(where + ": next state", alloyPost.toString(), javaPost.toString(), i.text()));
+        }
+        if (i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] = None")) {
+            return; // None → ty: the model flushes, the Java does not; TLB-1 requires neither (class comment)
+        }
+        boolean alloyFlush = i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] != ty");
+        boolean javaFlush = ok.effects().stream()
+                .anyMatch(e -> e instanceof Effect.TypeChange c && c.mfn() == mfn);
+        if (alloyFlush != javaFlush) {
+            bad.add(new Disagreement(where + ": TLB-1 flush", alloyFlush ? "flush" : "no flush",
+                    javaFlush ? "flush" : "no flush", i.text()));
+        }
+    }
+
+    /** State 0 of the instance as a Java direct-paging state (see the class comment for the translation). */
+    static DirectPagingState preState(Instances i, List<String> frames, List<String> domains) {
+        List<String> indexes = new ArrayList<>(i.atoms("Index"));
+        Map<String, Entry> entries = EntryConformance.entries(i, frames);
+        Map<String, String> owner = i.function("FrameTable.owner");
+        Map<String, String> type = i.function("Xen.type");
+        Map<String, String> base = i.function("Xen.base");
+        Set<String> validated = i.atoms("Xen.validated");
+        Set<String> pinned = i.atoms("Xen.pinned");
+        Map<String, Integer> typeRefs = new HashMap<>();
+        Map<String, Integer> refs = new HashMap<>();
+        for (String f : pinned) {
+            typeRefs.merge(f, 1, Integer::sum);
+            refs.merge(f, 1, Integer::sum);
+        }
+        for (String f : base.values()) {
+            typeRefs.merge(f, 1, Integer::sum);
+            refs.merge(f, 1, Integer::sum);
+        }
+        DirectPagingState s = DirectPagingState.initial(frames.size());
+        for (List<String> c : i.tuples("Xen.contents")) {
+            String t = c.get(0);
+            Entry e = entries.get(c.get(2));
+            s = s.write(frames.indexOf(t), indexes.indexOf(c.get(1)), e);
+            if (validated.contains(t)) {
+                String target = frames.get((int) e.frame());
+                refs.merge(target, 1, Integer::sum);
+                if (!type.get(t).equals("L1") || e.writable()) {
+                    typeRefs.merge(target, 1, Integer::sum);
+                }
+            }
+        }
+        for (String f : frames) {
+            int o = owner.containsKey(f) ? domains.indexOf(owner.get(f)) + 1 : FrameInfo.FREE;
+            PageType ty = EntryConformance.pageType(type.get(f));
+            int tc = typeRefs.getOrDefault(f, 0);
+            boolean v = validated.contains(f) || (ty == PageType.WRITABLE && tc > 0);
+            s = s.withFrame(frames.indexOf(f), new FrameInfo(o, ty, tc, refs.getOrDefault(f, 0), v,
+                    pinned.contains(f), 0));
+        }
+        Map<VcpuId, Long> tables = new HashMap<>();
+        base.forEach((d, f) -> tables.put(new VcpuId(domains.indexOf(d) + 1, 0), (long) frames.indexOf(f)));
+        return new DirectPagingState(s.memory(), s.frames(), tables);
+    }
+}

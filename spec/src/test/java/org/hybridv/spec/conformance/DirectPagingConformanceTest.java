@@ -1,0 +1,34 @@
+package org.hybridv.spec.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.hybridv.xen.Fault;
+import org.hybridv.xen.Faults;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MMUEXT_PIN_Ln_TABLE of xen/direct_paging against DirectPaging.pin (docs/spec.md, "Conformance"), and the check's
+ * teeth: with the TLB-1 flush skipped in the reference (seeded fault {@code type-change-no-flush}), the pins that
+ * change a frame's type — the model flushes every TLB (TLB-1) — are reported.
+ */
+class DirectPagingConformanceTest {
+    @Test
+    void pinAgreesWithDirectPaging() {
+        Conformance c = DirectPagingConformance.check();
+        ConformanceReport.print(c);
+        assertThat(c.exhaustive()).isTrue();
+        assertThat(c.instances()).isGreaterThan(50);
+        ConformanceReport.assertAgrees(c);
+    }
+
+    @Test
+    void aReferenceThatSkipsTheTypeChangeFlushDisagrees() {
+        Conformance c = DirectPagingConformance.check(Faults.of(Fault.TYPE_CHANGE_NO_FLUSH), 100);
+        assertThat(c.disagreements()).isNotEmpty();
+        assertThat(c.disagreements()).allSatisfy(d -> {
+            assertThat(d.what()).contains("TLB-1 flush");
+            assertThat(d.alloy()).isEqualTo("flush");
+            assertThat(d.java()).isEqualTo("no flush");
+        });
+    }
+}
