@@ -280,9 +280,18 @@ check bugNoFlushOnTypeChangePreservesInvariants for 4 but 2 Domain, 1 Index, 2 E
 
 -- Conformance (DirectPagingConformance): single pin steps from a state satisfying the invariants; each instance's
 -- pre-state is replayed through the Java reference, which must accept exactly the (d, f, ty) of pinPre and, for the
--- pin taken, reach the instance's next state (types, validated, pinned, the TLB-1 flush).
-run pinTable { correct and invariants and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
-  for 3 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
+-- pin taken, reach the instance's next state (types, validated, pinned, the TLB-1 flush). Alloy's enumeration of a
+-- temporal run varies the mutable state of one configuration (owner, entries), so three runs fix three shapes: any
+-- pin, a pin that promotes a table with contents, a pin of a table already in use.
+run pinTable { correct and invariants and some Xen.validated and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
+  for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run pinPromotes {
+  correct and invariants and some d: Domain, f: Frame, ty: PageType |
+    pin[d, f, ty] and f not in Xen.validated and some f.(Xen.contents)
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run pinValidated {
+  correct and invariants and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and f in Xen.validated
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 
 -- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
 run initEstablishesInvariantsPremise { init and some Xen.contents } for 5 but 2 Domain, 1 Index, 3 Entry, 1 steps expect 1
