@@ -127,16 +127,20 @@ pred lnEntryOk[d: Domain, t: PageType, e: Entry] {
 -- mod_lN_entry (MU-2, MU-3): d stores entry nu (or clears the slot) at t[i], t a validated page table of d. An L1
 -- entry passes get_page_from_l1e (a writable target becomes WRITABLE, TYP-2); an L2..L4 entry passes
 -- get_page_from_lNe and the update flushes every TLB (MU-5, TLB-3).
-pred modEntry[d: Domain, t: Frame, i: Index, nu: lone Entry] {
+-- modEntryPre is the precondition (the conformance check asks it of every d, t, i, nu); modEntry adds the effects.
+pred modEntryPre[d: Domain, t: Frame, i: Index, nu: lone Entry] {
   owner[t] = d and t in Xen.validated and Xen.type[t] in PageTables           -- MU-1, MU-2
+  Xen.type[t] = L1 implies modL1Entry[owner, Xen.type, referenced, d, t.(Xen.contents)[i], nu]  -- L1-1..3, fast path
+  (Xen.type[t] in L2 + L3 + L4 and some nu) implies lnEntryOk[d, Xen.type[t], nu]           -- LN-1..3, SP-1
+}
+pred modEntry[d: Domain, t: Frame, i: Index, nu: lone Entry] {
+  modEntryPre[d, t, i, nu]
   let old = t.(Xen.contents)[i] {
     Xen.type[t] = L1 implies {
-      modL1Entry[owner, Xen.type, referenced, d, old, nu]                     -- L1-1..3, fast path
       Xen.type' = Xen.type ++ { f: Frame, w: Writable | some nu and RW in nu.flags and f = nu.target }
       Xen.tlbW' = Xen.tlbW                                                   -- TLB-7: no flush for L1 changes
     }
     Xen.type[t] in L2 + L3 + L4 implies {
-      some nu implies lnEntryOk[d, Xen.type[t], nu]                          -- LN-1..3, SP-1
       Xen.type' = Xen.type
       no Xen.tlbW'                                                           -- MU-5
     }
@@ -291,6 +295,16 @@ run pinPromotes {
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 run pinValidated {
   correct and invariants and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and f in Xen.validated
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+
+-- Single mmu_update steps (MU-1..3, MU-5), the same way: any update of a page table, and one that stores a present
+-- entry in an L2..L4 table.
+run mmuUpdateTable {
+  correct and invariants and some d: Domain, t: Frame, i: Index, nu: lone Entry | mmuUpdate[d, t, i, nu]
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run mmuUpdateLn {
+  correct and invariants and some d: Domain, t: Frame, i: Index, nu: Entry |
+    mmuUpdate[d, t, i, nu] and Xen.type[t] in L2 + L3 + L4
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 
 -- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------

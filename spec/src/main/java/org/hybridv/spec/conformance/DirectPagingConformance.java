@@ -75,6 +75,109 @@ public final class DirectPagingConformance {
                 String.join(", ", RUNS), instances, exhaustive, bad);
     }
 
+    /** The runs of xen/direct_paging whose mmu_update steps are replayed. */
+    public static final List<String> MMU_RUNS = List.of("mmuUpdateTable", "mmuUpdateLn");
+
+    /** mmu_update (MMU_NORMAL_PT_UPDATE) against {@link DirectPaging#mmuUpdate}. */
+    public static Conformance checkMmuUpdate() {
+        return checkMmuUpdate(Faults.NONE, LIMIT);
+    }
+
+    /**
+     * mmu_update on a reference with seeded faults {@code faults}: for every domain d, validated page table t (the
+     * model's mmu_update covers page tables only; the Java's plain store into a WRITABLE frame is not modelled), index
+     * i and new entry nu (an entry atom or not present) the Java accepts exactly when {@code modEntryPre[d, t, i, nu]}
+     * holds (a new L2..L4 entry to t itself or to a table of t's level is linear, not in the model, and skipped); for
+     * the update the step takes, the next state as for pin, and the flush: the model empties every TLB after an
+     * L2..L4 update (MU-5), the Java obliges the caller to flush its own domain ({@link Effect.FlushDomain}) — compared
+     * as "some flush or none"; the model's other domains' TLBs are a difference (the model over-flushes).
+     */
+    public static Conformance checkMmuUpdate(Faults faults, int limit) {
+        List<Disagreement> bad = new ArrayList<>();
+        int instances = 0;
+        boolean exhaustive = true;
+        for (String run : MMU_RUNS) {
+            Instances.Count n = Instances.of("xen/direct_paging", run).forEach(limit, i -> compareMmu(i, faults, bad));
+            instances += n.instances();
+            exhaustive &= n.exhaustive();
+        }
+        return new Conformance("mmu_update (modEntryPre, mmuUpdate vs DirectPaging.mmuUpdate)", "xen/direct_paging",
+                String.join(", ", MMU_RUNS), instances, exhaustive, bad);
+    }
+
+    private static void compareMmu(Instances i, Faults faults, List<Disagreement> bad) {
+        List<String> frames = new ArrayList<>(i.atoms("Frame"));
+        List<String> domains = new ArrayList<>(i.atoms("Domain"));
+        List<String> indexes = new ArrayList<>(i.atoms("Index"));
+        Map<String, Entry> entries = EntryConformance.entries(i, frames);
+        DirectPagingState before = preState(i, frames, domains).withFaults(faults);
+        Set<List<String>> enabled = new java.util.HashSet<>(
+                i.tuples("{ d: Domain, t: Frame, i: Index, nu: Entry | modEntryPre[d, t, i, nu] }"));
+        for (List<String> t : i.tuples("{ d: Domain, t: Frame, i: Index | modEntryPre[d, t, i, none] }")) {
+            enabled.add(List.of(t.get(0), t.get(1), t.get(2), "-"));
+        }
+        Set<String> tables = i.atoms("Xen.validated & Xen.type.(L1 + L2 + L3 + L4)");
+        List<String> values = new ArrayList<>(new TreeSet<>(entries.keySet()));
+        values.add("-");
+        for (String d : domains) {
+            for (String t : tables) {
+                long mfn = frames.indexOf(t);
+                PageType type = before.frame(mfn).type();
+                for (String ix : indexes) {
+                    for (String nu : values) {
+                        Entry e = nu.equals("-") ? Entry.NOT_PRESENT : entries.get(nu);
+                        if (type != PageType.L1 && e.present() && (e.frame() == mfn
+                                || before.frame(e.frame()).typeCount() > 0 && before.frame(e.frame()).type() == type)) {
+                            continue; // a linear entry: not in the model
+                        }
+                        boolean alloy = enabled.contains(List.of(d, t, ix, nu));
+                        MmuResult java = update(before, domains.indexOf(d) + 1, mfn, indexes.indexOf(ix), e);
+                        if (alloy != java instanceof MmuResult.Success) {
+                            bad.add(new Disagreement("mmu_update of " + type + " " + mfn + "[" + indexes.indexOf(ix)
+                                    + "] := " + e + " by d" + (domains.indexOf(d) + 1), EntryConformance.verdict(alloy),
+                                    java.toString(), i.text()));
+                        }
+                    }
+                }
+            }
+        }
+        List<List<String>> taken = new ArrayList<>(
+                i.tuples("{ d: Domain, t: Frame, i: Index, nu: Entry | mmuUpdate[d, t, i, nu] }"));
+        for (List<String> t : i.tuples("{ d: Domain, t: Frame, i: Index | mmuUpdate[d, t, i, none] }")) {
+            taken.add(List.of(t.get(0), t.get(1), t.get(2), "-"));
+        }
+        if (taken.isEmpty()) {
+            throw new IllegalStateException("an mmu_update run's step takes an update");
+        }
+        // a step may be several updates at once in the model's eyes (e.g. two that store what is there already):
+        // each must reach the next state in the Java
+        for (List<String> step : taken) {
+            long mfn = frames.indexOf(step.get(1));
+            Entry e = step.get(3).equals("-") ? Entry.NOT_PRESENT : entries.get(step.get(3));
+            int d = domains.indexOf(step.get(0)) + 1;
+            MmuResult java = update(before, d, mfn, indexes.indexOf(step.get(2)), e);
+            String where = "mmu_update of " + before.frame(mfn).type() + " " + mfn + " := " + e + " by d" + d;
+            if (!(java instanceof MmuResult.Success ok)) {
+                bad.add(new Disagreement(where + " (the step taken)", "accepted", java.toString(), i.text()));
+                continue;
+            }
+            comparePost(i, frames, ok.state(), where, bad);
+            // the model's MU-5: an L2..L4 update empties every TLB, an L1 update none (TLB-7)
+            boolean alloyFlush = before.frame(mfn).type() != PageType.L1;
+            boolean javaFlush = ok.effects().stream()
+                    .anyMatch(x -> x instanceof Effect.FlushDomain f && f.domain() == d);
+            if (alloyFlush != javaFlush) {
+                bad.add(new Disagreement(where + ": MU-5 flush", alloyFlush ? "flush" : "no flush",
+                        javaFlush ? "flush" : "no flush", i.text()));
+            }
+        }
+    }
+
+    private static MmuResult update(DirectPagingState s, int d, long mfn, int index, Entry e) {
+        long ptr = mfn << 12 | (long) index << 3 | org.hybridv.xen.Hypercalls.MMU_NORMAL_PT_UPDATE;
+        return DirectPaging.mmuUpdate(s, new VcpuId(d, 0), ptr, e.raw());
+    }
+
     private static void compare(Instances i, Faults faults, List<Disagreement> bad) {
         List<String> frames = new ArrayList<>(i.atoms("Frame"));
         List<String> domains = new ArrayList<>(i.atoms("Domain"));
@@ -110,6 +213,25 @@ public final class DirectPagingConformance {
         if (!(java instanceof MmuResult.Success ok)) {
             return; // reported above as a refusal of an enabled pin
         }
+        comparePost(i, frames, ok.state(), where, bad);
+        if (i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] = None")) {
+            return; // None → ty: the model flushes, the Java does not; TLB-1 requires neither (class comment)
+        }
+        boolean alloyFlush = i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] != ty");
+        boolean javaFlush = ok.effects().stream()
+                .anyMatch(e -> e instanceof Effect.TypeChange c && c.mfn() == mfn);
+        if (alloyFlush != javaFlush) {
+            bad.add(new Disagreement(where + ": TLB-1 flush", alloyFlush ? "flush" : "no flush",
+                    javaFlush ? "flush" : "no flush", i.text()));
+        }
+    }
+
+    /**
+     * The next state (state 1) against the Java post-state: pinned, validated page tables, referenced frames (Java
+     * type count &gt; 0) and the type of each.
+     */
+    private static void comparePost(Instances i, List<String> frames, DirectPagingState after, String where,
+            List<Disagreement> bad) {
         Map<String, Set<String>> alloyPost = new TreeMap<>();
         Map<String, Set<String>> javaPost = new TreeMap<>();
         alloyPost.put("pinned", i.atoms("Xen.pinned", 1));
@@ -118,7 +240,6 @@ public final class DirectPagingConformance {
         for (String t : List.of("Writable", "L1", "L2", "L3", "L4")) {
             alloyPost.put("referenced as " + t, i.atoms("referenced & Xen.type." + t, 1));
         }
-        DirectPagingState after = ok.state();
         for (String k : alloyPost.keySet()) {
             javaPost.put(k, new TreeSet<>());
         }
@@ -138,16 +259,6 @@ public final class DirectPagingConformance {
         }
         if (!alloyPost.equals(javaPost)) {
             bad.add(new Disagreement(where + ": next state", alloyPost.toString(), javaPost.toString(), i.text()));
-        }
-        if (i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] = None")) {
-            return; // None → ty: the model flushes, the Java does not; TLB-1 requires neither (class comment)
-        }
-        boolean alloyFlush = i.holds("some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and Xen.type[f] != ty");
-        boolean javaFlush = ok.effects().stream()
-                .anyMatch(e -> e instanceof Effect.TypeChange c && c.mfn() == mfn);
-        if (alloyFlush != javaFlush) {
-            bad.add(new Disagreement(where + ": TLB-1 flush", alloyFlush ? "flush" : "no flush",
-                    javaFlush ? "flush" : "no flush", i.text()));
         }
     }
 

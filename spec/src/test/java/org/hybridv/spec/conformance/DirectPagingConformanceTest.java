@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * MMUEXT_PIN_Ln_TABLE of xen/direct_paging against DirectPaging.pin (docs/spec.md, "Conformance"), and the check's
  * teeth: with the TLB-1 flush skipped in the reference (seeded fault {@code type-change-no-flush}), the pins that
- * change a frame's type — the model flushes every TLB (TLB-1) — are reported.
+ * change a frame's type — the model flushes every TLB (TLB-1) — are reported; mmu_update likewise, with the MU-5
+ * flush after an L2..L4 update skipped (seeded fault {@code pt-update-no-flush}).
  */
 class DirectPagingConformanceTest {
     @Test
@@ -26,6 +27,25 @@ class DirectPagingConformanceTest {
         assertThat(c.disagreements()).isNotEmpty();
         assertThat(c.disagreements()).allSatisfy(d -> {
             assertThat(d.what()).contains("TLB-1 flush");
+            assertThat(d.alloy()).isEqualTo("flush");
+            assertThat(d.java()).isEqualTo("no flush");
+        });
+    }
+
+    @Test
+    void mmuUpdateAgreesWithDirectPaging() {
+        Conformance c = DirectPagingConformance.checkMmuUpdate();
+        ConformanceReport.print(c);
+        assertThat(c.instances()).isGreaterThan(100);
+        ConformanceReport.assertAgrees(c);
+    }
+
+    @Test
+    void aReferenceThatSkipsTheL2ToL4UpdateFlushDisagrees() {
+        Conformance c = DirectPagingConformance.checkMmuUpdate(Faults.of(Fault.PT_UPDATE_NO_FLUSH), 50);
+        assertThat(c.disagreements()).isNotEmpty();
+        assertThat(c.disagreements()).allSatisfy(d -> {
+            assertThat(d.what()).contains("MU-5 flush");
             assertThat(d.alloy()).isEqualTo("flush");
             assertThat(d.java()).isEqualTo("no flush");
         });
