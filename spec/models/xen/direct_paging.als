@@ -287,23 +287,30 @@ check bugNoFlushOnTypeChangePreservesInvariants for 4 but 2 Domain, 1 Index, 2 E
 -- pin taken, reach the instance's next state (types, validated, pinned, the TLB-1 flush). Alloy's enumeration of a
 -- temporal run varies the mutable state of one configuration (owner, entries), so three runs fix three shapes: any
 -- pin, a pin that promotes a table with contents, a pin of a table already in use.
-run pinTable { correct and invariants and some Xen.validated and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
+-- The configuration of the conformance runs: a superpage entry, a writable one, and one to a frame of another
+-- domain or of none (so that SP-1, L1-3/TYP-1 and the owner rules L1-2/LN-3 all have something to refuse).
+pred conformanceConfig {
+  some e: Entry | PS in e.flags
+  some e: Entry | RW in e.flags and PS not in e.flags
+  some e: Entry, f: Frame | owner[e.target] != owner[f]
+}
+run pinTable { correct and invariants and conformanceConfig and some Xen.validated and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
   for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 run pinPromotes {
-  correct and invariants and some d: Domain, f: Frame, ty: PageType |
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame, ty: PageType |
     pin[d, f, ty] and f not in Xen.validated and some f.(Xen.contents)
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 run pinValidated {
-  correct and invariants and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and f in Xen.validated
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and f in Xen.validated
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 
 -- Single mmu_update steps (MU-1..3, MU-5), the same way: any update of a page table, and one that stores a present
 -- entry in an L2..L4 table.
 run mmuUpdateTable {
-  correct and invariants and some d: Domain, t: Frame, i: Index, nu: lone Entry | mmuUpdate[d, t, i, nu]
+  correct and invariants and conformanceConfig and some d: Domain, t: Frame, i: Index, nu: lone Entry | mmuUpdate[d, t, i, nu]
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 run mmuUpdateLn {
-  correct and invariants and some d: Domain, t: Frame, i: Index, nu: Entry |
+  correct and invariants and conformanceConfig and some d: Domain, t: Frame, i: Index, nu: Entry |
     mmuUpdate[d, t, i, nu] and Xen.type[t] in L2 + L3 + L4
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 

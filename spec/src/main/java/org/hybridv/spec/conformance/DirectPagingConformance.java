@@ -19,7 +19,8 @@ import org.hybridv.xen.PageType;
 import org.hybridv.xen.VcpuId;
 
 /**
- * MMUEXT_PIN_Ln_TABLE of {@code xen/direct_paging} against {@link DirectPaging#pin}, on the instances of the runs
+ * Operations of {@code xen/direct_paging} against the Java reference: {@code mmu_update} ({@link #checkMmuUpdate},
+ * described there) and MMUEXT_PIN_Ln_TABLE against {@link DirectPaging#pin}, on the instances of the runs
  * {@link #RUNS} (one pin step from a state satisfying the invariants; the first {@link #LIMIT} instances of each).
  *
  * <p>For each instance the pre-state (state 0) becomes a {@link DirectPagingState}, and
