@@ -127,16 +127,20 @@ pred lnEntryOk[d: Domain, t: PageType, e: Entry] {
 -- mod_lN_entry (MU-2, MU-3): d stores entry nu (or clears the slot) at t[i], t a validated page table of d. An L1
 -- entry passes get_page_from_l1e (a writable target becomes WRITABLE, TYP-2); an L2..L4 entry passes
 -- get_page_from_lNe and the update flushes every TLB (MU-5, TLB-3).
-pred modEntry[d: Domain, t: Frame, i: Index, nu: lone Entry] {
+-- modEntryPre is the precondition (the conformance check asks it of every d, t, i, nu); modEntry adds the effects.
+pred modEntryPre[d: Domain, t: Frame, i: Index, nu: lone Entry] {
   owner[t] = d and t in Xen.validated and Xen.type[t] in PageTables           -- MU-1, MU-2
+  Xen.type[t] = L1 implies modL1Entry[owner, Xen.type, referenced, d, t.(Xen.contents)[i], nu]  -- L1-1..3, fast path
+  (Xen.type[t] in L2 + L3 + L4 and some nu) implies lnEntryOk[d, Xen.type[t], nu]           -- LN-1..3, SP-1
+}
+pred modEntry[d: Domain, t: Frame, i: Index, nu: lone Entry] {
+  modEntryPre[d, t, i, nu]
   let old = t.(Xen.contents)[i] {
     Xen.type[t] = L1 implies {
-      modL1Entry[owner, Xen.type, referenced, d, old, nu]                     -- L1-1..3, fast path
       Xen.type' = Xen.type ++ { f: Frame, w: Writable | some nu and RW in nu.flags and f = nu.target }
       Xen.tlbW' = Xen.tlbW                                                   -- TLB-7: no flush for L1 changes
     }
     Xen.type[t] in L2 + L3 + L4 implies {
-      some nu implies lnEntryOk[d, Xen.type[t], nu]                          -- LN-1..3, SP-1
       Xen.type' = Xen.type
       no Xen.tlbW'                                                           -- MU-5
     }
@@ -173,13 +177,16 @@ pred promotable[d: Domain, f: Frame, ty: PageType] {
 -- MMUEXT_PIN_Ln_TABLE (MX-1): f is d's and not pinned; get_page_type(f, ty): in use as ty already, or unused and
 -- then promoted (TYP-2, TYP-3: the type changes, validation of every entry; the L1's writable targets become
 -- WRITABLE) with the TLB-1 flush when the type changes.
-pred pin[d: Domain, f: Frame, ty: PageType] {
+-- pinPre is the precondition (the conformance check asks it of every d, f, ty); pin adds the effects.
+pred pinPre[d: Domain, f: Frame, ty: PageType] {
   ty in PageTables and owner[f] = d and f not in Xen.pinned
+  f in Xen.validated implies Xen.type[f] = ty else (f not in referenced and promotable[d, f, ty])
+}
+pred pin[d: Domain, f: Frame, ty: PageType] {
+  pinPre[d, f, ty]
   f in Xen.validated implies {
-    Xen.type[f] = ty
     Xen.type' = Xen.type and Xen.tlbW' = Xen.tlbW
   } else {
-    f not in referenced and promotable[d, f, ty]
     Xen.type' = Xen.type ++ f -> ty ++ { g: Frame, w: Writable | ty = L1 and some e: Index.(f.(Xen.contents)) |
       RW in e.flags and g = e.target }
     typeChangeFlush[{ g: Frame | g = f and Xen.type[f] != ty }]
@@ -274,6 +281,38 @@ assert bugNoFlushOnTypeChangePreservesInvariants {
   (Planted.faults = NoFlushOnTypeChange and invariants and step) implies after invariants
 }
 check bugNoFlushOnTypeChangePreservesInvariants for 4 but 2 Domain, 1 Index, 2 Entry, 2 steps expect 1
+
+-- Conformance (DirectPagingConformance): single pin steps from a state satisfying the invariants; each instance's
+-- pre-state is replayed through the Java reference, which must accept exactly the (d, f, ty) of pinPre and, for the
+-- pin taken, reach the instance's next state (types, validated, pinned, the TLB-1 flush). Alloy's enumeration of a
+-- temporal run varies the mutable state of one configuration (owner, entries), so three runs fix three shapes: any
+-- pin, a pin that promotes a table with contents, a pin of a table already in use.
+-- The configuration of the conformance runs: a superpage entry, a writable one, and one to a frame of another
+-- domain or of none (so that SP-1, L1-3/TYP-1 and the owner rules L1-2/LN-3 all have something to refuse).
+pred conformanceConfig {
+  some e: Entry | PS in e.flags
+  some e: Entry | RW in e.flags and PS not in e.flags
+  some e: Entry, f: Frame | owner[e.target] != owner[f]
+}
+run pinTable { correct and invariants and conformanceConfig and some Xen.validated and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] }
+  for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run pinPromotes {
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame, ty: PageType |
+    pin[d, f, ty] and f not in Xen.validated and some f.(Xen.contents)
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run pinValidated {
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame, ty: PageType | pin[d, f, ty] and f in Xen.validated
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+
+-- Single mmu_update steps (MU-1..3, MU-5), the same way: any update of a page table, and one that stores a present
+-- entry in an L2..L4 table.
+run mmuUpdateTable {
+  correct and invariants and conformanceConfig and some d: Domain, t: Frame, i: Index, nu: lone Entry | mmuUpdate[d, t, i, nu]
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run mmuUpdateLn {
+  correct and invariants and conformanceConfig and some d: Domain, t: Frame, i: Index, nu: Entry |
+    mmuUpdate[d, t, i, nu] and Xen.type[t] in L2 + L3 + L4
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 
 -- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------
 run initEstablishesInvariantsPremise { init and some Xen.contents } for 5 but 2 Domain, 1 Index, 3 Entry, 1 steps expect 1
