@@ -29,7 +29,6 @@ import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.AccessKind;
 import org.hybridv.xen.Faults;
-import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 

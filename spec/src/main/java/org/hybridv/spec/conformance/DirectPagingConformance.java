@@ -64,16 +64,22 @@ public final class DirectPagingConformance {
 
     /** The check against a reference with seeded faults {@code faults}, on at most {@code limit} instances. */
     public static Conformance check(Faults faults, int limit) {
+        return replay("MMUEXT_PIN_Ln_TABLE (pinPre, pin vs DirectPaging.pin)", RUNS, limit,
+                (i, bad) -> compare(i, faults, bad));
+    }
+
+    /** Replays the first {@code limit} instances of each of {@code runs} through {@code compare}. */
+    private static Conformance replay(String what, List<String> runs, int limit,
+            java.util.function.BiConsumer<Instances, List<Disagreement>> compare) {
         List<Disagreement> bad = new ArrayList<>();
         int instances = 0;
         boolean exhaustive = true;
-        for (String run : RUNS) {
-            Instances.Count n = Instances.of("xen/direct_paging", run).forEach(limit, i -> compare(i, faults, bad));
+        for (String run : runs) {
+            Instances.Count n = Instances.of("xen/direct_paging", run).forEach(limit, i -> compare.accept(i, bad));
             instances += n.instances();
             exhaustive &= n.exhaustive();
         }
-        return new Conformance("MMUEXT_PIN_Ln_TABLE (pinPre, pin vs DirectPaging.pin)", "xen/direct_paging",
-                String.join(", ", RUNS), instances, exhaustive, bad);
+        return new Conformance(what, "xen/direct_paging", String.join(", ", runs), instances, exhaustive, bad);
     }
 
     /** The runs of xen/direct_paging whose mmu_update steps are replayed. */
@@ -94,16 +100,8 @@ public final class DirectPagingConformance {
      * as "some flush or none"; the model's other domains' TLBs are a difference (the model over-flushes).
      */
     public static Conformance checkMmuUpdate(Faults faults, int limit) {
-        List<Disagreement> bad = new ArrayList<>();
-        int instances = 0;
-        boolean exhaustive = true;
-        for (String run : MMU_RUNS) {
-            Instances.Count n = Instances.of("xen/direct_paging", run).forEach(limit, i -> compareMmu(i, faults, bad));
-            instances += n.instances();
-            exhaustive &= n.exhaustive();
-        }
-        return new Conformance("mmu_update (modEntryPre, mmuUpdate vs DirectPaging.mmuUpdate)", "xen/direct_paging",
-                String.join(", ", MMU_RUNS), instances, exhaustive, bad);
+        return replay("mmu_update (modEntryPre, mmuUpdate vs DirectPaging.mmuUpdate)", MMU_RUNS, limit,
+                (i, bad) -> compareMmu(i, faults, bad));
     }
 
     private static void compareMmu(Instances i, Faults faults, List<Disagreement> bad) {
