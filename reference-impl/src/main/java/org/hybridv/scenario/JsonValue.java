@@ -82,6 +82,21 @@ public final class JsonValue {
         return new ScenarioInputException(path.isEmpty() ? message : path + ": " + message, location());
     }
 
+    /**
+     * An input error at a value below this one ({@code place}: field names and array indices), or at its field's name
+     * when {@code atName}; the message is prefixed with this value's path and {@code shown} ({@code entry.frame: …}).
+     */
+    ScenarioInputException errorAt(java.util.List<String> shown, String message, java.util.List<String> place,
+            boolean atName) {
+        StringBuilder p = new StringBuilder(path);
+        for (String s : shown) {
+            p.append(s.chars().allMatch(Character::isDigit) ? "[" + s + "]" : (p.length() == 0 ? "" : ".") + s);
+        }
+        String where = pointer + Binder.pointer(place);
+        return new ScenarioInputException(p.length() == 0 ? message : p + ": " + message,
+                atName ? document.nameLocationOf(where) : document.locationOf(where));
+    }
+
     public String asText() {
         if (!node.isTextual()) {
             throw error("expected a string, found " + describe(node));

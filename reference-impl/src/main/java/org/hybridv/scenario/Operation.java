@@ -14,10 +14,32 @@ import java.util.List;
  * @param executor (state, step) → result
  */
 public record Operation(String name, List<String> fields, String synopsis, String example, StepDecoder decoder,
-        StepExecutor executor) {
+        StepExecutor executor, Class<? extends Step> type) {
+    public Operation(String name, List<String> fields, String synopsis, String example, StepDecoder decoder,
+            StepExecutor executor) {
+        this(name, fields, synopsis, example, decoder, executor, null);
+    }
+
+    /**
+     * The operation whose steps are records of {@code type}, read and written by Jackson: its name is the record's
+     * {@link com.fasterxml.jackson.annotation.JsonTypeName}, its fields the record's components.
+     */
+    public static <S extends Step> Operation of(Class<S> type, String synopsis, String example,
+            java.util.function.BiFunction<MachineState, S, StepResult> executor) {
+        com.fasterxml.jackson.annotation.JsonTypeName n = type.getAnnotation(
+                com.fasterxml.jackson.annotation.JsonTypeName.class);
+        if (n == null || !type.isRecord()) {
+            throw new IllegalArgumentException(type + " must be a record with @JsonTypeName");
+        }
+        List<String> fields = Binder.fieldsOf(type);
+        return new Operation(n.value(), fields.subList(1, fields.size()), synopsis, example, null,
+                (state, step) -> executor.apply(state, type.cast(step)), type);
+    }
+
     public Operation {
-        if (name == null || name.isEmpty() || decoder == null || executor == null) {
-            throw new IllegalArgumentException("an operation needs a name, a decoder and an executor");
+        if (name == null || name.isEmpty() || (decoder == null) == (type == null) || executor == null) {
+            throw new IllegalArgumentException("an operation needs a name, a decoder or a record type, and an"
+                    + " executor");
         }
         if (fields.contains("op")) {
             throw new IllegalArgumentException("operation " + name + ": \"op\" is implied, do not declare it");

@@ -23,6 +23,7 @@ public final class OperationRegistry {
     private final Map<Component<?>, Function<MachineSpec, ?>> components;
     private final Map<String, List<Function<MachineState, String>>> preconditions;
     private final Map<String, MachineSection> sections;
+    private final com.fasterxml.jackson.databind.ObjectMapper mapper;
 
     /**
      * Decodes a further section of the scenario's {@code machine} object that a module declares (the hypervisor's
@@ -40,6 +41,20 @@ public final class OperationRegistry {
         this.components = c;
         this.preconditions = preconditions;
         this.sections = sections;
+        this.mapper = ScenarioJson.mapper().copy()
+                .registerModule(Values.module())
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+        for (Operation op : operations.values()) {
+            if (op.type() != null) {
+                mapper.registerSubtypes(new com.fasterxml.jackson.databind.jsontype.NamedType(op.type(), op.name()));
+            }
+        }
+    }
+
+    /** The mapper that reads and writes this registry's steps (its record ops registered as subtypes of Step). */
+    public com.fasterxml.jackson.databind.ObjectMapper mapper() {
+        return mapper;
     }
 
     /** The further sections of {@code machine} the installed modules declare, by name. */

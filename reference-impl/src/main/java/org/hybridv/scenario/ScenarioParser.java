@@ -123,10 +123,16 @@ public final class ScenarioParser {
                     opValue.location());
         }
         currentOp[0] = name;
-        List<String> known = new ArrayList<>();
-        known.add("op");
-        known.addAll(operation.get().fields());
-        Step step = operation.get().decoder().decode(Fields.of(element, name + " step", known), context);
+        Step step;
+        if (operation.get().type() != null) {
+            step = Binder.bind(registry.mapper().readerFor(Step.class).withAttribute(Values.MACHINE,
+                    context.machine()), element, name + " step");
+        } else {
+            List<String> known = new ArrayList<>();
+            known.add("op");
+            known.addAll(operation.get().fields());
+            step = operation.get().decoder().decode(Fields.of(element, name + " step", known), context);
+        }
         if (step == null || !step.op().equals(name)) {
             throw new IllegalStateException("decoder bug: op " + name + " decoded to " + step);
         }

@@ -9,9 +9,7 @@ import static org.hybridv.scenario.ScenarioText.scenario;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.hybridv.scenario.modules.Modules;
-import org.hybridv.scenario.x86.AccessExpectation;
-import org.hybridv.scenario.x86.AccessMemoryStep;
-import org.hybridv.scenario.x86.PteStep;
+import org.hybridv.scenario.x86.X86Step;
 import org.hybridv.x86.AccessKind;
 import org.hybridv.x86.TlbPolicy;
 import org.junit.jupiter.api.Test;
@@ -31,11 +29,11 @@ class ScenarioParserTest {
         assertThat(s.machine()).isEqualTo(new MachineSpec(16, 39, TlbPolicy.ADVERSARIAL));
         assertThat(s.steps()).hasSize(2);
         assertThat(s.steps().get(0).location()).isEqualTo(new SourceLocation(4, 1));
-        PteStep pte = (PteStep) s.steps().get(0).step();
-        assertThat(pte.entry().raw()).isEqualTo(0x9005L);
-        AccessMemoryStep access = (AccessMemoryStep) s.steps().get(1).step();
-        assertThat(access.kind()).isEqualTo(AccessKind.WRITE);
-        assertThat(access.expect()).isEqualTo(new AccessExpectation.PageFaults(7, 0L, null));
+        X86Step.Pte pte = (X86Step.Pte) s.steps().get(0).step();
+        assertThat(pte.entry().value().raw()).isEqualTo(0x9005L);
+        X86Step.MemoryAccess access = (X86Step.MemoryAccess) s.steps().get(1).step();
+        assertThat(access.kind().kind).isEqualTo(AccessKind.WRITE);
+        assertThat(access.expect()).isEqualTo(new X86Step.AccessExpect.PageFault(7, 0L, null));
     }
 
     @Test
@@ -44,7 +42,7 @@ class ScenarioParserTest {
         Scenario b = parsed(scenario("{\"op\": \"access\", \"linear\": \"0xffff_ffff_ffff_fff8\", \"kind\":"
                 + " \"read\"}"));
         assertThat(a.steps().get(0).step()).isEqualTo(b.steps().get(0).step());
-        assertThat(((AccessMemoryStep) a.steps().get(0).step()).linear()).isEqualTo(-8L);
+        assertThat(((X86Step.MemoryAccess) a.steps().get(0).step()).linear()).isEqualTo(-8L);
     }
 
     @Test

@@ -2,7 +2,6 @@ package org.hybridv.scenario.vmx;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.hybridv.scenario.x86.CpuStep;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.IoBitmaps;
 import org.hybridv.vmx.MsrBitmap;
@@ -177,8 +176,8 @@ public record VmcsStep(PinBits pin, PrimaryBits primary, SecondaryBits secondary
      * RFLAGS: a VM exit loads CPL 0 and clears RFLAGS, SDM §27.5; PKRU and CR2 are in neither area. The decoder
      * refuses them where they do not belong.)
      */
-    public record StateFields(CpuStep.Cr0Bits cr0, Long cr3Frame, Integer cr3Pcid, CpuStep.Cr4Bits cr4,
-            CpuStep.EferBits efer, Integer cpl, Boolean ac, Long rip) {
+    public record StateFields(org.hybridv.scenario.x86.X86Step.Cr0Bits cr0, Long cr3Frame, Integer cr3Pcid, org.hybridv.scenario.x86.X86Step.Cr4Bits cr4,
+            org.hybridv.scenario.x86.X86Step.EferBits efer, Integer cpl, Boolean ac, Long rip) {
         /** {@code old} with these fields; the reference's CpuState rejects a state it does not model. */
         CpuState applyTo(CpuState old) {
             Cr3 cr3 = cr3Frame == null && cr3Pcid == null ? old.cr3()

@@ -15,8 +15,7 @@ import org.hybridv.ept.InveptType;
 import org.hybridv.scenario.DecodeContext;
 import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
-import org.hybridv.scenario.x86.AccessOperands;
-import org.hybridv.scenario.x86.CpuStep;
+import org.hybridv.scenario.x86.X86Decoders.AccessOperands;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
@@ -212,9 +211,9 @@ final class VmxDecoders {
 
     private static VmcsStep.StateFields state(Fields o, List<String> names) {
         o.requireAny(names);
-        CpuStep.Cr0Bits cr0 = o.optionalObject("cr0", "cr0", List.of("pe", "wp", "pg")).map(b -> {
+        org.hybridv.scenario.x86.X86Step.Cr0Bits cr0 = o.optionalObject("cr0", "cr0", List.of("pe", "wp", "pg")).map(b -> {
             b.requireAny(List.of("pe", "wp", "pg"));
-            return new CpuStep.Cr0Bits(b.optionalBool("pe"), b.optionalBool("wp"), b.optionalBool("pg"));
+            return new org.hybridv.scenario.x86.X86Step.Cr0Bits(b.optionalBool("pe"), b.optionalBool("wp"), b.optionalBool("pg"));
         }).orElse(null);
         Optional<Fields> cr3 = o.optionalObject("cr3", "cr3", List.of("frame", "pcid"));
         cr3.ifPresent(b -> b.requireAny(List.of("frame", "pcid")));
@@ -223,14 +222,14 @@ final class VmxDecoders {
             OptionalLong p = b.optionalUnsigned("pcid", 12);
             return p.isPresent() ? (int) p.getAsLong() : null;
         }).orElse(null);
-        CpuStep.Cr4Bits cr4 = o.optionalObject("cr4", "cr4", CR4_BITS).map(b -> {
+        org.hybridv.scenario.x86.X86Step.Cr4Bits cr4 = o.optionalObject("cr4", "cr4", CR4_BITS).map(b -> {
             b.requireAny(CR4_BITS);
-            return new CpuStep.Cr4Bits(b.optionalBool("pse"), b.optionalBool("pae"), b.optionalBool("pge"),
+            return new org.hybridv.scenario.x86.X86Step.Cr4Bits(b.optionalBool("pse"), b.optionalBool("pae"), b.optionalBool("pge"),
                     b.optionalBool("pcide"), b.optionalBool("smep"), b.optionalBool("smap"), b.optionalBool("pke"));
         }).orElse(null);
-        CpuStep.EferBits efer = o.optionalObject("efer", "efer", List.of("lme", "nxe")).map(b -> {
+        org.hybridv.scenario.x86.X86Step.EferBits efer = o.optionalObject("efer", "efer", List.of("lme", "nxe")).map(b -> {
             b.requireAny(List.of("lme", "nxe"));
-            return new CpuStep.EferBits(b.optionalBool("lme"), b.optionalBool("nxe"));
+            return new org.hybridv.scenario.x86.X86Step.EferBits(b.optionalBool("lme"), b.optionalBool("nxe"));
         }).orElse(null);
         boolean guest = names.contains("cpl");
         OptionalLong cpl = guest ? o.optionalInteger("cpl", 0, 3, "privilege levels 0..3") : OptionalLong.empty();

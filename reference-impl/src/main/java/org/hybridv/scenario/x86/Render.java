@@ -102,4 +102,20 @@ public final class Render {
         }
         return set.isEmpty() ? Hex.of(bits) : Hex.of(bits) + " (" + String.join(" ", set) + ")";
     }
+
+    /** An access for the trace: "write 0x1000 value 0x5 at CPL 3". */
+    public static String access(org.hybridv.x86.Access a, Integer cpl) {
+        StringBuilder s = new StringBuilder(a.kind().name().toLowerCase(java.util.Locale.ROOT)).append(' ')
+                .append(hex(a.linear()));
+        if (a.isWrite() && a.value() != 0) {
+            s.append(" value ").append(hex(a.value()));
+        }
+        if (cpl != null) {
+            s.append(" at CPL ").append(cpl);
+        }
+        if (a.implicitSupervisor()) {
+            s.append(" (implicit supervisor)");
+        }
+        return s.toString();
+    }
 }

@@ -37,11 +37,11 @@ final class X86Executors {
     }
 
     /** {@code pte}: a plain store of the entry; the TLB is not touched. */
-    static StepResult pte(MachineState s, PteStep step) {
+    static StepResult pte(MachineState s, X86Step.Pte step) {
         X86Machine m = machine(s);
-        X86Machine after = m.withEntry(step.table(), step.index(), step.entry());
+        Entry e = step.entry().value();
+        X86Machine after = m.withEntry(step.table(), step.index(), e);
         List<String> notes = new ArrayList<>();
-        Entry e = step.entry();
         if (e.present() && e.frame() >= m.memory().frameCount()) {
             notes.add("the entry references frame " + Render.hex(e.frame()) + ", beyond memoryFrames = "
                     + m.memory().frameCount() + ": unbacked memory, which reads as all ones and drops writes");
@@ -63,7 +63,7 @@ final class X86Executors {
      * Then CR2, RFLAGS.AC and PKRU (no side effects), and last the CPL. The first write that raises #GP stops the
      * step: the writes before it keep their effect, the CPL is unchanged.
      */
-    static StepResult cpu(MachineState s, CpuStep step) {
+    static StepResult cpu(MachineState s, X86Step.Cpu step) {
         X86Machine start = machine(s);
         int cpl = start.cpu().cpl();
         CpuState cur = start.cpu();
@@ -73,7 +73,7 @@ final class X86Executors {
             InstructionStep r = w.apply(m);
             if (r.outcome() instanceof GeneralProtection gp) {
                 X86Machine after = r.machine().withCpu(r.machine().cpu().withCpl(cpl));
-                return instructionResult(s, after, gp, step.expect(), "");
+                return instructionResult(s, after, gp, X86Step.Result.orOk(step.expect()), "");
             }
             m = r.machine();
         }
@@ -89,7 +89,7 @@ final class X86Executors {
         }
         c = c.withCpl(step.cpl() != null ? step.cpl() : cpl);
         X86Machine after = m.withCpu(c);
-        return instructionResult(s, after, null, step.expect(), registers(c));
+        return instructionResult(s, after, null, X86Step.Result.orOk(step.expect()), registers(c));
     }
 
     /** One register write of a {@code cpu} step. */
@@ -97,7 +97,7 @@ final class X86Executors {
         InstructionStep apply(X86Machine m);
     }
 
-    private static List<Write> plan(CpuStep step, CpuState cur) {
+    private static List<Write> plan(X86Step.Cpu step, CpuState cur) {
         Cr0 cr0 = step.cr0() == null ? null : step.cr0().applyTo(cur.cr0());
         Cr4 cr4 = step.cr4() == null ? null : step.cr4().applyTo(cur.cr4());
         Efer efer = step.efer() == null ? null : step.efer().applyTo(cur.efer());
@@ -142,19 +142,18 @@ final class X86Executors {
         return w;
     }
 
-    private static long cr3Operand(CpuStep.Cr3Load load, Cr3 current) {
+    private static long cr3Operand(X86Step.Cr3Load load, Cr3 current) {
         long frame = load.frame() != null ? load.frame() : current.pml4Frame();
         long pcid = load.pcid() != null ? load.pcid() : current.pcid();
-        return (frame << 12) | pcid | (load.noFlush() ? Cr3.NO_FLUSH_BIT : 0);
+        return (frame << 12) | pcid | (Boolean.TRUE.equals(load.noFlush()) ? Cr3.NO_FLUSH_BIT : 0);
     }
 
     /** {@code access}: one quadword access at the step's CPL (for this access only); a #PF is delivered. */
-    static StepResult access(MachineState s, AccessMemoryStep step) {
+    static StepResult access(MachineState s, X86Step.MemoryAccess step) {
         X86Machine m = machine(s);
         int cpl = m.cpu().cpl();
         X86Machine at = step.cpl() == null ? m : m.withCpu(m.cpu().withCpl(step.cpl()));
-        AccessStep r = Processor.access(at, new Access(step.linear(), step.kind(), step.implicitSupervisor(),
-                step.value()));
+        AccessStep r = Processor.access(at, step.access());
         X86Machine after = r.machine().withCpu(r.machine().cpu().withCpl(cpl));
         AccessOutcome outcome = r.outcome();
         String hit = r.tlbHit() ? " (TLB hit)" : "";
@@ -182,54 +181,44 @@ final class X86Executors {
         return new StepResult(s.with(X86Module.MACHINE, after), observed, checks);
     }
 
-    private static List<Check> accessChecks(AccessExpectation e, Observation o, AccessStep r, X86Machine after) {
+    private static List<Check> accessChecks(X86Step.AccessExpect e, Observation o, AccessStep r, X86Machine after) {
         List<Check> checks = new ArrayList<>();
-        Check result = Check.of("result", e.result(), o.result());
+        String expected = e instanceof X86Step.AccessExpect.Ok ? "ok"
+                : e instanceof X86Step.AccessExpect.PageFault ? "pageFault" : "generalProtection";
+        Check result = Check.equal("result", expected, o.result());
         checks.add(result);
         if (!result.holds()) {
             return checks;
         }
-        if (e instanceof AccessExpectation.Completes ok) {
-            AccessOutcome.Completed c = (AccessOutcome.Completed) r.outcome();
-            if (ok.physical() != null) {
-                checks.add(Check.of("physical", Render.hex(ok.physical()), Render.hex(c.physicalAddress())));
-            }
-            if (ok.value() != null) {
-                checks.add(Check.of("value", Render.hex(ok.value()), Render.hex(c.value())));
-            }
-            if (ok.tlbHit() != null) {
-                checks.add(Check.of("tlbHit", String.valueOf(ok.tlbHit()), String.valueOf(r.tlbHit())));
-            }
-        } else if (e instanceof AccessExpectation.PageFaults pf) {
-            PageFault f = (PageFault) r.outcome();
+        if (e instanceof X86Step.AccessExpect.Ok ok && r.outcome() instanceof AccessOutcome.Completed c) {
+            Check.value(checks, "physical", ok.physical(), c.physicalAddress(), Render::hex);
+            Check.value(checks, "value", ok.value(), c.value(), Render::hex);
+            Check.flag(checks, "tlbHit", ok.tlbHit(), r.tlbHit());
+        } else if (e instanceof X86Step.AccessExpect.PageFault pf && r.outcome() instanceof PageFault f) {
             if (pf.errorCode() != null) {
-                checks.add(Check.of("errorCode", Render.errorCode(pf.errorCode() & 0xFFFF_FFFFL),
-                        Render.errorCode(f.errorCode())));
+                checks.add(Check.value("errorCode", pf.errorCode() & 0xFFFF_FFFFL, f.errorCode().bits(),
+                        Render::errorCode));
             }
-            if (pf.cr2() != null) {
-                checks.add(Check.of("cr2", Render.hex(pf.cr2()), Render.hex(after.cpu().cr2())));
-            }
-            if (pf.tlbHit() != null) {
-                checks.add(Check.of("tlbHit", String.valueOf(pf.tlbHit()), String.valueOf(r.tlbHit())));
-            }
+            Check.value(checks, "cr2", pf.cr2(), after.cpu().cr2(), Render::hex);
+            Check.flag(checks, "tlbHit", pf.tlbHit(), r.tlbHit());
         }
         return checks;
     }
 
     /** {@code invlpg}: INVLPG at the current CPL. */
-    static StepResult invlpg(MachineState s, InvlpgStep step) {
+    static StepResult invlpg(MachineState s, X86Step.Invlpg step) {
         X86Machine m = machine(s);
         InstructionStep r = Processor.invlpg(m, step.linear());
         return instructionResult(s, r.machine(), r.outcome() instanceof GeneralProtection gp ? gp : null,
-                step.expect(), invalidated(m, r.machine()));
+                X86Step.Result.orOk(step.expect()), invalidated(m, r.machine()));
     }
 
     /** {@code movToCr3}: MOV to CR3 of the exact operand at the current CPL. */
-    static StepResult movToCr3(MachineState s, MovToCr3Step step) {
+    static StepResult movToCr3(MachineState s, X86Step.MovToCr3 step) {
         X86Machine m = machine(s);
         InstructionStep r = Processor.movToCr3(m, step.value());
         return instructionResult(s, r.machine(), r.outcome() instanceof GeneralProtection gp ? gp : null,
-                step.expect(), "CR3 " + Render.hex(r.machine().cpu().cr3().bits()) + ", "
+                X86Step.Result.orOk(step.expect()), "CR3 " + Render.hex(r.machine().cpu().cr3().bits()) + ", "
                         + invalidated(m, r.machine()));
     }
 
@@ -239,7 +228,7 @@ final class X86Executors {
     }
 
     private static StepResult instructionResult(MachineState s, X86Machine after, GeneralProtection gp,
-            InstructionExpectation expect, String okText) {
+            X86Step.Result expect, String okText) {
         Observation observed;
         if (gp != null) {
             observed = new Observation("generalProtection", "#GP(0): " + gp.cause(), Map.of("cause", gp.cause()));
@@ -247,7 +236,7 @@ final class X86Executors {
             observed = Observation.of("ok", okText.isEmpty() ? "ok" : "ok: " + okText);
         }
         return new StepResult(s.with(X86Module.MACHINE, after), observed,
-                List.of(Check.of("result", expect.result(), observed.result())));
+                List.of(Check.equal("result", expect.result().word(), observed.result())));
     }
 
     private static String registers(CpuState c) {
@@ -266,14 +255,16 @@ final class X86Executors {
     }
 
     /** {@code expectEntry}: the entry in memory, field by field. */
-    static StepResult expectEntry(MachineState s, ExpectEntryStep step) {
+    static StepResult expectEntry(MachineState s, X86Step.ExpectEntry step) {
         Entry e = machine(s).entry(step.table(), step.index());
-        return new StepResult(s, new Observation("ok", Render.entry(e), Map.of("raw", Render.hex(e.raw()))),
-                step.pattern().check(e));
+        List<Check> checks = new ArrayList<>();
+        Check.value(checks, "raw", step.raw(), e.raw(), Render::hex);
+        checks.addAll(step.pattern().check(e));
+        return new StepResult(s, new Observation("ok", Render.entry(e), Map.of("raw", Render.hex(e.raw()))), checks);
     }
 
     /** {@code expectCpu}: register values. */
-    static StepResult expectCpu(MachineState s, ExpectCpuStep step) {
+    static StepResult expectCpu(MachineState s, X86Step.ExpectCpu step) {
         CpuState c = machine(s).cpu();
         List<Check> checks = new ArrayList<>();
         register(checks, "cr0", step.cr0(), c.cr0().bits());
@@ -282,21 +273,19 @@ final class X86Executors {
         register(checks, "cr4", step.cr4(), c.cr4().bits());
         register(checks, "efer", step.efer(), Render.eferBits(c));
         if (step.cpl() != null) {
-            checks.add(Check.of("cpl", String.valueOf(step.cpl()), String.valueOf(c.cpl())));
+            checks.add(Check.value("cpl", step.cpl(), c.cpl(), String::valueOf));
         }
-        flag(checks, "ac", step.ac(), c.ac());
+        Check.flag(checks, "ac", step.ac(), c.ac());
         register(checks, "pkru", step.pkru(), c.pkru() & 0xFFFF_FFFFL);
         return new StepResult(s, Observation.of("ok", registers(c)), checks);
     }
 
     private static void register(List<Check> checks, String name, Long expected, long observed) {
-        if (expected != null) {
-            checks.add(Check.of(name, Render.hex(expected), Render.hex(observed)));
-        }
+        Check.value(checks, name, expected, observed, Render::hex);
     }
 
     /** {@code expectTlb}: the translation a lookup would use, if any. */
-    static StepResult expectTlb(MachineState s, ExpectTlbStep step) {
+    static StepResult expectTlb(MachineState s, X86Step.ExpectTlb step) {
         X86Machine m = machine(s);
         int pcid = step.pcid() != null ? step.pcid() : m.cpu().currentPcid();
         TlbTag tag = new TlbTag(step.vpid() != null ? step.vpid() : 0,
@@ -306,7 +295,7 @@ final class X86Executors {
                 + (tag.combined() ? ", EP4TA " + Render.hex(tag.ep4ta()) : "");
         List<Check> checks = new ArrayList<>();
         if (step.cached() != null) {
-            checks.add(Check.of("cached", String.valueOf(step.cached()), String.valueOf(t != null)));
+            Check.flag(checks, "cached", step.cached(), t != null);
         }
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("cached", String.valueOf(t != null));
@@ -320,26 +309,18 @@ final class X86Executors {
                     + size + (t.rights().writable() ? " RW" : " RO") + (t.rights().user() ? " US" : " S")
                     + (t.rights().executeDisable() ? " XD" : "") + (t.dirty() ? " D" : "")
                     + (t.global() ? " G" : "") + ", PCID " + Render.hex(t.pcid()) + context + ")";
-            if (step.physical() != null) {
-                checks.add(Check.of("physical", Render.hex(step.physical()), Render.hex(t.translate(step.linear()))));
-            }
+            Check.value(checks, "physical", step.physical(), t.translate(step.linear()), Render::hex);
             if (step.pageSize() != null) {
-                checks.add(Check.of("pageSize", step.pageSize().name().substring("SIZE_".length()), size));
+                checks.add(Check.equal("pageSize", step.pageSize().word(), size));
             }
-            flag(checks, "global", step.global(), t.global());
-            flag(checks, "writable", step.writable(), t.rights().writable());
-            flag(checks, "user", step.user(), t.rights().user());
-            flag(checks, "noExecute", step.noExecute(), t.rights().executeDisable());
-            flag(checks, "dirty", step.dirty(), t.dirty());
+            Check.flag(checks, "global", step.global(), t.global());
+            Check.flag(checks, "writable", step.writable(), t.rights().writable());
+            Check.flag(checks, "user", step.user(), t.rights().user());
+            Check.flag(checks, "noExecute", step.noExecute(), t.rights().executeDisable());
+            Check.flag(checks, "dirty", step.dirty(), t.dirty());
         } else if (step.cached() == null) {
-            checks.add(Check.of("cached", "true", "false"));
+            checks.add(Check.equal("cached", true, false));
         }
         return new StepResult(s, new Observation("ok", text, facts), checks);
-    }
-
-    private static void flag(List<Check> checks, String name, Boolean expected, boolean observed) {
-        if (expected != null) {
-            checks.add(Check.of(name, String.valueOf(expected), String.valueOf(observed)));
-        }
     }
 }

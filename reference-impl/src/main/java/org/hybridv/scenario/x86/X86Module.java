@@ -22,40 +22,40 @@ public final class X86Module implements ScenarioModule {
     @Override
     public void register(OperationRegistry.Builder r) {
         r.component(MACHINE, spec -> X86Machine.create(spec.memoryFrames(), spec.maxPhysAddr(), spec.tlb()));
-        r.operation(new Operation("pte", X86Decoders.PTE,
+        r.operation(Operation.of(X86Step.Pte.class,
                 "store a paging-structure entry (a plain memory write; the TLB is not touched)",
                 "{\"op\": \"pte\", \"table\": 4, \"index\": 0, \"entry\": {\"present\": true, \"writable\": true,"
                         + " \"user\": true, \"frame\": 9}}",
-                X86Decoders::pte, (s, step) -> X86Executors.pte(s, (PteStep) step)));
-        r.operation(new Operation("cpu", X86Decoders.CPU,
+                X86Executors::pte));
+        r.operation(Operation.of(X86Step.Cpu.class,
                 "set control registers (MOV to CR0/CR3/CR4, WRMSR EFER, at CPL 0), CR2, AC, PKRU, then CPL",
                 "{\"op\": \"cpu\", \"cr3\": {\"frame\": 1}, \"cr4\": {\"pae\": true}, \"efer\": {\"lme\": true,"
                         + " \"nxe\": true}, \"cr0\": {\"pe\": true, \"wp\": true, \"pg\": true}, \"cpl\": 3}",
-                X86Decoders::cpu, (s, step) -> X86Executors.cpu(s, (CpuStep) step)));
-        r.operation(new Operation("access", X86Decoders.ACCESS,
+                X86Executors::cpu));
+        r.operation(Operation.of(X86Step.MemoryAccess.class,
                 "one aligned quadword read, write or fetch through the MMU (a #PF writes CR2)",
                 "{\"op\": \"access\", \"linear\": \"0x0\", \"kind\": \"write\", \"cpl\": 3, \"expect\":"
                         + " {\"result\": \"pageFault\", \"errorCode\": \"0x7\", \"cr2\": \"0x0\"}}",
-                X86Decoders::access, (s, step) -> X86Executors.access(s, (AccessMemoryStep) step)));
-        r.operation(new Operation("invlpg", X86Decoders.INVLPG,
+                X86Executors::access));
+        r.operation(Operation.of(X86Step.Invlpg.class,
                 "INVLPG at the current CPL: drop the TLB entries for one page",
                 "{\"op\": \"invlpg\", \"linear\": \"0x0\"}",
-                X86Decoders::invlpg, (s, step) -> X86Executors.invlpg(s, (InvlpgStep) step)));
-        r.operation(new Operation("movToCr3", X86Decoders.MOV_TO_CR3,
+                X86Executors::invlpg));
+        r.operation(Operation.of(X86Step.MovToCr3.class,
                 "MOV to CR3 of an exact 64-bit operand at the current CPL (bit 63: no-flush with PCIDE)",
                 "{\"op\": \"movToCr3\", \"value\": \"0x8000000000001001\"}",
-                X86Decoders::movToCr3, (s, step) -> X86Executors.movToCr3(s, (MovToCr3Step) step)));
-        r.operation(new Operation("expectEntry", X86Decoders.EXPECT_ENTRY,
+                X86Executors::movToCr3));
+        r.operation(Operation.of(X86Step.ExpectEntry.class,
                 "check fields of a paging-structure entry in memory (e.g. accessed, dirty)",
                 "{\"op\": \"expectEntry\", \"table\": 4, \"index\": 0, \"accessed\": true, \"dirty\": false}",
-                X86Decoders::expectEntry, (s, step) -> X86Executors.expectEntry(s, (ExpectEntryStep) step)));
-        r.operation(new Operation("expectCpu", X86Decoders.EXPECT_CPU,
+                X86Executors::expectEntry));
+        r.operation(Operation.of(X86Step.ExpectCpu.class,
                 "check register values (CR0, CR2, CR3, CR4, EFER, CPL, AC, PKRU)",
                 "{\"op\": \"expectCpu\", \"cr2\": \"0x1000\", \"cpl\": 3}",
-                X86Decoders::expectCpu, (s, step) -> X86Executors.expectCpu(s, (ExpectCpuStep) step)));
-        r.operation(new Operation("expectTlb", X86Decoders.EXPECT_TLB,
+                X86Executors::expectCpu));
+        r.operation(Operation.of(X86Step.ExpectTlb.class,
                 "check the translation the TLB holds for a linear address and PCID (and VPID, EP4TA)",
                 "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"vpid\": 1, \"cached\": true, \"physical\": \"0x9000\"}",
-                X86Decoders::expectTlb, (s, step) -> X86Executors.expectTlb(s, (ExpectTlbStep) step)));
+                X86Executors::expectTlb));
     }
 }

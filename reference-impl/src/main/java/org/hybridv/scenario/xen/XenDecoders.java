@@ -14,7 +14,7 @@ import org.hybridv.scenario.DecodeContext;
 import org.hybridv.scenario.Fields;
 import org.hybridv.scenario.JsonValue;
 import org.hybridv.scenario.MachineSpec;
-import org.hybridv.scenario.x86.AccessOperands;
+import org.hybridv.scenario.x86.X86Decoders.AccessOperands;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.scenario.x86.X86Decoders;
 import org.hybridv.vmx.GuestInstruction;

@@ -1,0 +1,178 @@
+package org.hybridv.scenario;
+
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.DatabindException;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Jackson data binding of one part of a scenario (a step, the machine's sections) to its record, with every
+ * failure turned into a located {@link ScenarioInputException} in the scenario's words: the place comes from the
+ * failure's path in the {@link JsonDocument}'s location index, the message from the failure's kind (an unknown field
+ * with the closest known one, a missing field, a value that does not fit its field, an unknown name).
+ */
+final class Binder {
+    private Binder() {}
+
+    /**
+     * Binds {@code value} (described as {@code what}, e.g. "pte step") with {@code reader}.
+     */
+    static <T> T bind(ObjectReader reader, JsonValue value, String what) {
+        try {
+            return reader.readValue(value.node());
+        } catch (DatabindException e) {
+            throw translate((JsonMappingException) e, value, what);
+        } catch (IOException e) {
+            throw value.error("cannot read: " + e.getMessage());
+        }
+    }
+
+    private static ScenarioInputException translate(JsonMappingException e, JsonValue at, String what) {
+        List<String> segments = new ArrayList<>();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            segments.add(r.getFieldName() != null ? r.getFieldName() : Integer.toString(r.getIndex()));
+        }
+        Bad bad = bad(e);
+        if (bad != null) {
+            if (bad.field() != null && e instanceof ValueInstantiationException) {
+                segments.add(bad.field());
+            }
+            return at.errorAt(shown(segments, bad.atName()), bad.getMessage(), segments, bad.atName());
+        }
+        if (e instanceof UnrecognizedPropertyException u) {
+            List<String> known = fieldsOf(u.getReferringClass());
+            String name = u.getPropertyName();
+            String where = segments.size() <= 1 ? " in " + what : "";
+            return at.errorAt(shown(segments, true), "unknown field \"" + Values.quote(name) + "\"" + where
+                    + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
+        }
+        if (e instanceof InvalidTypeIdException t) {
+            String property = typeProperty(t.getBaseType().getRawClass());
+            List<String> ids = TypeIds.of(t.getBaseType().getRawClass());
+            if (t.getTypeId() == null) {
+                String in = segments.isEmpty() ? what : segments.get(segments.size() - 1);
+                return at.errorAt(segments, "missing required field \"" + property + "\" in " + in
+                        + "; one of: " + String.join(", ", ids), segments, false);
+            }
+            segments.add(property);
+            return at.errorAt(segments, choiceMessage(t.getTypeId(), ids), segments, false);
+        }
+        if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
+            JsonNode found = at.node().at(pointer(segments));
+            String message = found.isTextual() ? choiceMessage(found.textValue(), TypeIds.ofEnum(f.getTargetType()))
+                    : "expected a string, found " + Values.describe(found);
+            return at.errorAt(segments, message, segments, false);
+        }
+        JsonNode found = at.node().at(pointer(segments));
+        JavaType target = null;
+        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getTargetType() != null) {
+            target = com.fasterxml.jackson.databind.type.TypeFactory.defaultInstance().constructType(m.getTargetType());
+        }
+        String expected = target == null ? "another kind of value" : target.isCollectionLikeType() ? "an array"
+                : target.isEnumType() || target.getRawClass() == String.class ? "a string" : "an object";
+        return at.errorAt(segments, "expected " + expected + ", found " + Values.describe(found), segments, false);
+    }
+
+    private static Bad bad(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof Bad b) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The segments named in the message: all of them, or those of the object when the place is a field's name. */
+    private static List<String> shown(List<String> segments, boolean atName) {
+        return atName && !segments.isEmpty() ? segments.subList(0, segments.size() - 1) : segments;
+    }
+
+    static String pointer(List<String> segments) {
+        StringBuilder s = new StringBuilder();
+        segments.forEach(x -> s.append('/').append(JsonDocument.escape(x)));
+        return s.toString();
+    }
+
+    static String choiceMessage(String given, List<String> known) {
+        List<String> sorted = new ArrayList<>(known);
+        sorted.sort(null);
+        return "\"" + Values.quote(given) + "\" is not one of " + String.join(", ", sorted)
+                + Fields.suggestion(given, sorted);
+    }
+
+    /**
+     * The fields an object of {@code type} may have, in declaration order: the type property of its polymorphic
+     * family first ({@code op}, {@code result} …), then the record's components.
+     */
+    static List<String> fieldsOf(Class<?> type) {
+        List<String> out = new ArrayList<>();
+        String property = typeProperty(type);
+        if (property != null) {
+            out.add(property);
+        }
+        if (type.isRecord()) {
+            Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).forEach(out::add);
+        }
+        return List.copyOf(out);
+    }
+
+    /** The type property ({@link JsonTypeInfo#property()}) of the family {@code type} belongs to, or null. */
+    static String typeProperty(Class<?> type) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            JsonTypeInfo info = c.getAnnotation(JsonTypeInfo.class);
+            if (info != null) {
+                return info.property();
+            }
+            for (Class<?> i : c.getInterfaces()) {
+                String p = typeProperty(i);
+                if (p != null) {
+                    return p;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Names used in files: the type ids of a polymorphic family and the constants of an enum. */
+    static final class TypeIds {
+        private TypeIds() {}
+
+        static List<String> of(Class<?> base) {
+            com.fasterxml.jackson.annotation.JsonSubTypes subtypes = base.getAnnotation(
+                    com.fasterxml.jackson.annotation.JsonSubTypes.class);
+            if (subtypes == null) {
+                return List.of();
+            }
+            return Arrays.stream(subtypes.value()).map(t -> !t.name().isEmpty() ? t.name()
+                    : t.value().getAnnotation(com.fasterxml.jackson.annotation.JsonTypeName.class).value()).toList();
+        }
+
+        static List<String> ofEnum(Class<?> type) {
+            List<String> out = new ArrayList<>();
+            for (java.lang.reflect.Field f : type.getFields()) {
+                if (f.isEnumConstant()) {
+                    com.fasterxml.jackson.annotation.JsonProperty p = f.getAnnotation(
+                            com.fasterxml.jackson.annotation.JsonProperty.class);
+                    out.add(p != null ? p.value() : f.getName());
+                }
+            }
+            return out;
+        }
+
+        static Collection<String> sorted(Collection<String> c) {
+            return c.stream().sorted().toList();
+        }
+    }
+}
