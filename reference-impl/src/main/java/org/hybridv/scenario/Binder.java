@@ -23,8 +23,17 @@ import java.util.List;
  * failure's path in the {@link JsonDocument}'s location index, the message from the failure's kind (an unknown field
  * with the closest known one, a missing field, a value that does not fit its field, an unknown name).
  */
-final class Binder {
+public final class Binder {
     private Binder() {}
+
+    /**
+     * Binds a part of the file that is not a step (a section of {@code machine}, say) to record {@code type}, with the
+     * same rules and messages as steps; {@code machine} is what is known of the machine so far (for
+     * {@link Values.MemoryFrame}).
+     */
+    public static <T> T bind(JsonValue value, Class<T> type, MachineSpec machine, String what) {
+        return bind(ScenarioJson.binding().readerFor(type).withAttribute(Values.MACHINE, machine), value, what);
+    }
 
     /**
      * Binds {@code value} (described as {@code what}, e.g. "pte step") with {@code reader}.

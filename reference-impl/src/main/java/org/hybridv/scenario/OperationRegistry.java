@@ -41,10 +41,7 @@ public final class OperationRegistry {
         this.components = c;
         this.preconditions = preconditions;
         this.sections = sections;
-        this.mapper = ScenarioJson.mapper().copy()
-                .registerModule(Values.module())
-                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-                .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+        this.mapper = ScenarioJson.binding().copy();
         for (Operation op : operations.values()) {
             if (op.type() != null) {
                 mapper.registerSubtypes(new com.fasterxml.jackson.databind.jsontype.NamedType(op.type(), op.name()));

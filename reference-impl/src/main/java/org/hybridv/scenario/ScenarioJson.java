@@ -54,7 +54,21 @@ public final class ScenarioJson {
             .deactivateDefaultTyping()
             .build();
 
+    /**
+     * The mapper scenario records are bound with: {@link #mapper()} plus the scalar rules of {@link Values} (numbers,
+     * booleans and strings without coercion), enum numbers refused, absent values not written.
+     */
+    private static final ObjectMapper BINDING = MAPPER.copy()
+            .registerModule(Values.module())
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+
     private ScenarioJson() {}
+
+    /** The binding mapper (a copy for each registry, which registers its step records as subtypes). */
+    static ObjectMapper binding() {
+        return BINDING;
+    }
 
     /** The shared mapper (thread-safe once configured): for reports and any record binding. */
     public static ObjectMapper mapper() {
