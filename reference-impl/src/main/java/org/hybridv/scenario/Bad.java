@@ -23,9 +23,17 @@ public final class Bad extends IllegalArgumentException {
         this.atName = atName;
     }
 
-    /** A problem with the value of {@code field} (placed at the value; "field: message"). */
+    /**
+     * A problem with the value of {@code field} (placed at the value; "field: message"); an element of an array
+     * field is {@code "field/index"}.
+     */
     public static Bad at(String field, String message) {
         return new Bad(field, message, false);
+    }
+
+    /** A field that does not belong where it is (placed at its name; the message says why and what to do). */
+    public static Bad misplaced(String field, String message) {
+        return new Bad(field, message, true);
     }
 
     /** A problem with the object as a whole (placed at the object). */

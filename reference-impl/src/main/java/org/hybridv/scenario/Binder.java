@@ -54,18 +54,27 @@ public final class Binder {
             segments.add(r.getFieldName() != null ? r.getFieldName() : Integer.toString(r.getIndex()));
         }
         Bad bad = bad(e);
+        if (e instanceof ValueInstantiationException v && v.getType() != null) {
+            // Jackson builds a record before it reports the object's unknown fields: a misspelt field shows as a
+            // missing one. Report the misspelling, which is the cause.
+            JsonNode object = at.node().at(pointer(segments));
+            List<String> known = fieldsOf(v.getType().getRawClass());
+            for (var names = object.fieldNames(); names.hasNext();) {
+                String name = names.next();
+                if (!known.contains(name)) {
+                    segments.add(name);
+                    return unknownField(at, segments, name, known, what);
+                }
+            }
+        }
         if (bad != null) {
             if (bad.field() != null && e instanceof ValueInstantiationException) {
-                segments.add(bad.field());
+                segments.addAll(List.of(bad.field().split("/")));
             }
             return at.errorAt(shown(segments, bad.atName()), bad.getMessage(), segments, bad.atName());
         }
         if (e instanceof UnrecognizedPropertyException u) {
-            List<String> known = fieldsOf(u.getReferringClass());
-            String name = u.getPropertyName();
-            String where = segments.size() <= 1 ? " in " + what : "";
-            return at.errorAt(shown(segments, true), "unknown field \"" + Values.quote(name) + "\"" + where
-                    + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
+            return unknownField(at, segments, u.getPropertyName(), fieldsOf(u.getReferringClass()), what);
         }
         if (e instanceof InvalidTypeIdException t) {
             String property = typeProperty(t.getBaseType().getRawClass());
@@ -94,6 +103,13 @@ public final class Binder {
         return at.errorAt(segments, "expected " + expected + ", found " + Values.describe(found), segments, false);
     }
 
+    private static ScenarioInputException unknownField(JsonValue at, List<String> segments, String name,
+            List<String> known, String what) {
+        String where = segments.size() <= 1 ? " in " + what : "";
+        return at.errorAt(shown(segments, true), "unknown field \"" + Values.quote(name) + "\"" + where
+                + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
+    }
+
     private static Bad bad(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof Bad b) {
@@ -114,7 +130,8 @@ public final class Binder {
         return s.toString();
     }
 
-    static String choiceMessage(String given, List<String> known) {
+    /** "\"x\" is not one of a, b, c (did you mean \"y\"?)": a name that is not one of {@code known}. */
+    public static String choiceMessage(String given, List<String> known) {
         List<String> sorted = new ArrayList<>(known);
         sorted.sort(null);
         return "\"" + Values.quote(given) + "\" is not one of " + String.join(", ", sorted)

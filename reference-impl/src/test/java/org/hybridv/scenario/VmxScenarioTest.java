@@ -8,9 +8,7 @@ import static org.hybridv.scenario.ScenarioText.replay;
 import static org.hybridv.scenario.ScenarioText.scenario;
 
 import org.hybridv.scenario.vmx.ExitPattern;
-import org.hybridv.scenario.vmx.GuestExpectation;
-import org.hybridv.scenario.vmx.GuestInstructionStep;
-import org.hybridv.scenario.vmx.VmcsStep;
+import org.hybridv.scenario.vmx.VmxStep;
 import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
 import org.junit.jupiter.api.Test;
@@ -43,11 +41,11 @@ class VmxScenarioTest {
         Scenario s = parsed(scenario("{\"op\": \"guestAccess\", \"linear\": 0, \"kind\": \"write\", \"expect\":"
                 + " {\"result\": \"vmExit\", \"reason\": \"EPT_VIOLATION\", \"qualification\": {\"write\": true,"
                 + " \"translatedAccess\": true}, \"guestPhysical\": \"0x9000\", \"guestLinear\": 0}}"));
-        GuestInstructionStep step = (GuestInstructionStep) s.steps().get(0).step();
+        VmxStep.GuestAccess step = (VmxStep.GuestAccess) s.steps().get(0).step();
         assertThat(step.instruction()).isInstanceOf(GuestInstruction.MemoryAccess.class);
-        ExitPattern p = ((GuestExpectation.Exits) step.expect()).exit();
+        ExitPattern p = ((VmxStep.GuestExpect.VmExit) step.expect()).pattern();
         assertThat(p.reason()).isEqualTo(ExitReason.EPT_VIOLATION);
-        assertThat(p.eptQualification()).isEqualTo(new ExitPattern.EptQualification(null, true, null, null, null,
+        assertThat(p.qualification().ept()).isEqualTo(new VmxStep.EptQualification(null, true, null, null, null,
                 null, null, true));
         assertThat(p.guestPhysical()).isEqualTo(0x9000L);
         assertThat(p.guestLinear()).isZero();
@@ -55,13 +53,12 @@ class VmxScenarioTest {
 
     @Test
     void vmcsSetsOnlyTheNamedFields() {
-        VmcsStep v = (VmcsStep) parsed(scenario("{\"op\": \"vmcs\", \"primary\": {\"hltExiting\": true},"
+        VmxStep.Vmcs v = (VmxStep.Vmcs) parsed(scenario("{\"op\": \"vmcs\", \"primary\": {\"hltExiting\": true},"
                 + " \"pfecMask\": 4, \"ioBitmap\": {\"ports\": [\"0x60\"]}}")).steps().get(0).step();
-        assertThat(v.primary()).isEqualTo(new VmcsStep.PrimaryBits(true, null, null, null, null, null, null, null));
+        assertThat(v.primary()).isEqualTo(new VmxStep.PrimaryBits(true, null, null, null, null, null, null, null));
         assertThat(v.pfecMask()).isEqualTo(4);
         assertThat(v.exceptionBitmap()).isNull();
-        assertThat(v.ioBitmap()).isEqualTo(new VmcsStep.IoBitmapChange(null, java.util.List.of(0x60),
-                java.util.List.of()));
+        assertThat(v.ioBitmap()).isEqualTo(new VmxStep.IoBitmapChange(null, java.util.List.of(0x60), null));
         assertThat(v.guest()).isNull();
     }
 

@@ -2,6 +2,8 @@ package org.hybridv.scenario.vmx;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import org.hybridv.scenario.Bad;
 import org.hybridv.ept.EptViolationQualification;
 import org.hybridv.scenario.Check;
 import org.hybridv.scenario.x86.Render;
@@ -10,104 +12,105 @@ import org.hybridv.vmx.ExitReason;
 
 /**
  * The VM-exit information fields (Intel SDM Vol. 3C §24.9, §27.2) a step expects; null means "do not check". Which
- * fields a file may name depends on the reason ({@link VmxDecoders}): the qualification as a number for every reason
+ * fields a file may name depends on the reason (checked by the constructor that takes the reasons): the qualification as a number for every reason
  * (SDM §27.2.1: "for all other VM exits, this field is cleared"), bit by bit for an EPT violation; the guest-physical
  * address for EPT violations and misconfigurations; the guest-linear address for EPT violations; the interruption
  * information for exceptions.
  *
  * @param reason             the basic exit reason, or null
  * @param entryFailure       bit 31 of the exit-reason field (a VM-entry failure, §26.7), or null
- * @param qualification      the exit qualification, all 64 bits, or null
- * @param eptQualification   bits of an EPT-violation qualification (table 27-7), or null
+ * @param qualification      the exit qualification: all 64 bits, or bits of an EPT-violation qualification (table
+ *                           27-7); or null
  * @param guestPhysical      the guest-physical-address field, or null
  * @param guestLinear        the guest-linear-address field, or null
- * @param interruption       the VM-exit interruption-information field, all 32 bits, or null
- * @param interruptionFields parts of the interruption information and its error code, or null
+ * @param interruption       the VM-exit interruption information (§24.9.2): all 32 bits or by field; or null
  */
-public record ExitPattern(ExitReason reason, Boolean entryFailure, Long qualification,
-        EptQualification eptQualification, Long guestPhysical, Long guestLinear, Long interruption,
-        InterruptionFields interruptionFields) {
+public record ExitPattern(ExitReason reason, Boolean entryFailure, VmxStep.Qualification qualification,
+        Long guestPhysical, Long guestLinear, VmxStep.Interruption interruption) {
+    /**
+     * The pattern, checked: a field the SDM defines only for some reasons comes with one of them named (a qualification object: EPT_VIOLATION; the guest-physical address:
+     * EPT_VIOLATION, EPT_MISCONFIG; the guest-linear address: EPT_VIOLATION; the interruption information:
+     * EXCEPTION_OR_NMI).
+     */
+    public ExitPattern {
+        if (qualification != null && qualification.ept() != null) {
+            requireReason(reason, "qualification", Set.of(ExitReason.EPT_VIOLATION), "an object names the bits of an"
+                    + " EPT-violation qualification (SDM table 27-7); for other exits give the qualification as a"
+                    + " number");
+        }
+        if (guestPhysical != null) {
+            requireReason(reason, "guestPhysical", Set.of(ExitReason.EPT_VIOLATION, ExitReason.EPT_MISCONFIG), "the"
+                    + " guest-physical address is reported by EPT violations and misconfigurations only (SDM"
+                    + " §27.2.1)");
+        }
+        if (guestLinear != null) {
+            requireReason(reason, "guestLinear", Set.of(ExitReason.EPT_VIOLATION), "this reference reports a guest-linear"
+                    + " address for EPT violations only (SDM §27.2.1)");
+        }
+        if (interruption != null) {
+            requireReason(reason, "interruption", Set.of(ExitReason.EXCEPTION_OR_NMI), "the VM-exit interruption"
+                    + " information describes the exception that caused the exit (SDM §24.9.2)");
+        }
+    }
 
-    /** Bits of an EPT-violation exit qualification (SDM table 27-7); null means "do not check". */
-    public record EptQualification(Boolean read, Boolean write, Boolean fetch, Boolean readable, Boolean writable,
-            Boolean executable, Boolean linearValid, Boolean translatedAccess) {
-        static final List<String> NAMES = List.of("read", "write", "fetch", "readable", "writable", "executable",
-                "linearValid", "translatedAccess");
+    private static void requireReason(ExitReason reason, String field, Set<ExitReason> allowed, String why) {
+        if (reason == null || !allowed.contains(reason)) {
+            List<String> names = allowed.stream().map(ExitReason::name).sorted().toList();
+            throw Bad.at(field, (reason == null ? "needs \"reason\": " + String.join(" or ", names)
+                    : "does not apply to reason " + reason.name()) + ": " + why);
+        }
+    }
 
-        void check(long bits, List<Check> out) {
-            Boolean[] expected = {read, write, fetch, readable, writable, executable, linearValid, translatedAccess};
+    /** The checks against the exit information {@code info}; after a wrong reason, no other field is compared. */
+    public List<Check> check(ExitInformation info) {
+        List<Check> out = new ArrayList<>();
+        if (reason != null) {
+            Check r = Check.equal("reason", reason, info.reason());
+            out.add(new Check(r.what(), VmxRender.reason(reason), VmxRender.reason(info.reason()), r.holds()));
+            if (!r.holds()) {
+                return out;
+            }
+        }
+        Check.flag(out, "entryFailure", entryFailure, info.entryFailure());
+        if (qualification != null && qualification.bits() != null) {
+            out.add(Check.value("qualification", qualification.bits(), info.qualification(), Render::hex));
+        }
+        if (qualification != null && qualification.ept() != null) {
+            VmxStep.EptQualification q = qualification.ept();
+            Boolean[] expected = {q.read(), q.write(), q.fetch(), q.readable(), q.writable(), q.executable(),
+                q.linearValid(), q.translatedAccess()};
             int[] bit = {EptViolationQualification.BIT_READ, EptViolationQualification.BIT_WRITE,
                 EptViolationQualification.BIT_FETCH, EptViolationQualification.BIT_READABLE,
                 EptViolationQualification.BIT_WRITABLE, EptViolationQualification.BIT_EXECUTABLE,
                 EptViolationQualification.BIT_LINEAR_VALID, EptViolationQualification.BIT_TRANSLATED_ACCESS};
             for (int i = 0; i < expected.length; i++) {
-                if (expected[i] != null) {
-                    out.add(Check.of("qualification." + NAMES.get(i) + " (bit " + bit[i] + ")",
-                            String.valueOf(expected[i]), String.valueOf(((bits >>> bit[i]) & 1) != 0)));
-                }
+                Check.flag(out, "qualification." + VmxStep.EptQualification.NAMES.get(i) + " (bit " + bit[i] + ")",
+                        expected[i], ((info.qualification() >>> bit[i]) & 1) != 0);
             }
         }
-    }
-
-    /**
-     * Parts of the VM-exit interruption information (SDM §24.9.2, table 24-15) and the interruption error code; null
-     * means "do not check".
-     *
-     * @param vector         bits 7:0
-     * @param type           bits 10:8 (3 = hardware exception)
-     * @param errorCodeValid bit 11
-     * @param errorCode      the VM-exit interruption error code (meaningful when bit 11 is 1)
-     */
-    public record InterruptionFields(Integer vector, Integer type, Boolean errorCodeValid, Long errorCode) {}
-
-    /** The checks of this pattern against {@code info}; when the reason differs, only the reason is compared. */
-    public List<Check> check(ExitInformation info) {
-        List<Check> out = new ArrayList<>();
-        if (reason != null) {
-            Check r = Check.of("reason", VmxRender.reason(reason), VmxRender.reason(info.reason()));
-            out.add(r);
-            if (!r.holds()) {
-                return out;
-            }
+        Check.value(out, "guestPhysical", guestPhysical, info.guestPhysicalAddress(), Render::hex);
+        Check.value(out, "guestLinear", guestLinear, info.guestLinearAddress(), Render::hex);
+        if (interruption != null && interruption.bits() != null) {
+            out.add(Check.value("interruption", interruption.bits(), info.interruption().bits() & 0xFFFF_FFFFL,
+                    Render::hex));
         }
-        if (entryFailure != null) {
-            out.add(Check.of("entryFailure", String.valueOf(entryFailure), String.valueOf(info.entryFailure())));
-        }
-        if (qualification != null) {
-            out.add(Check.of("qualification", Render.hex(qualification), Render.hex(info.qualification())));
-        }
-        if (eptQualification != null) {
-            eptQualification.check(info.qualification(), out);
-        }
-        if (guestPhysical != null) {
-            out.add(Check.of("guestPhysical", Render.hex(guestPhysical), Render.hex(info.guestPhysicalAddress())));
-        }
-        if (guestLinear != null) {
-            out.add(Check.of("guestLinear", Render.hex(guestLinear), Render.hex(info.guestLinearAddress())));
-        }
-        if (interruption != null) {
-            out.add(Check.of("interruption", Render.hex(interruption),
-                    Render.hex(info.interruption().bits() & 0xFFFF_FFFFL)));
-        }
-        if (interruptionFields != null) {
-            InterruptionFields f = interruptionFields;
+        if (interruption != null && interruption.fields() != null) {
+            VmxStep.InterruptionFields f = interruption.fields();
             if (f.vector() != null) {
-                out.add(Check.of("interruption.vector", VmxRender.vector(f.vector()),
-                        VmxRender.vector(info.interruption().vector())));
+                out.add(Check.value("interruption.vector", f.vector(), info.interruption().vector(),
+                        v -> VmxRender.vector((int) v)));
             }
             if (f.type() != null) {
-                out.add(Check.of("interruption.type", VmxRender.interruptionType(f.type()),
-                        VmxRender.interruptionType(info.interruption().type())));
+                out.add(Check.value("interruption.type", f.type(), info.interruption().type(),
+                        v -> VmxRender.interruptionType((int) v)));
             }
-            if (f.errorCodeValid() != null) {
-                out.add(Check.of("interruption.errorCodeValid", String.valueOf(f.errorCodeValid()),
-                        String.valueOf(info.interruption().errorCodeValid())));
-            }
+            Check.flag(out, "interruption.errorCodeValid", f.errorCodeValid(), info.interruption().errorCodeValid());
             if (f.errorCode() != null) {
-                out.add(Check.of("interruption.errorCode", Render.errorCode(f.errorCode()),
-                        info.interruption().errorCodeValid()
-                                ? Render.errorCode(info.interruptionErrorCode() & 0xFFFF_FFFFL)
-                                : "none (error code valid = 0)"));
+                boolean valid = info.interruption().errorCodeValid();
+                long got = info.interruptionErrorCode() & 0xFFFF_FFFFL;
+                out.add(new Check("interruption.errorCode", Render.errorCode(f.errorCode()),
+                        valid ? Render.errorCode(got) : "none (error code valid = 0)",
+                        valid && got == f.errorCode()));
             }
         }
         return out;

@@ -16,6 +16,7 @@ import org.hybridv.vmx.EntryOutcome;
 import org.hybridv.vmx.EntryStep;
 import org.hybridv.vmx.ExecutionControls;
 import org.hybridv.vmx.ExitInformation;
+import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestOutcome;
 import org.hybridv.vmx.GuestState;
 import org.hybridv.vmx.GuestStep;
@@ -47,13 +48,13 @@ final class VmxExecutors {
     // ------------------------------------------------------------------ vmcs
 
     /** {@code vmcs}: the named fields written, the others kept. */
-    static StepResult vmcs(MachineState s, VmcsStep step) {
+    static StepResult vmcs(MachineState s, VmxStep.Vmcs step) {
         VmxState v = s.get(VmxModule.VMX);
         Vmcs vmcs = v.vmcs();
         ExecutionControls c = vmcs.controls();
         List<String> written = new ArrayList<>();
-        if (step.pin() != null) {
-            c = c.withPin(step.pin().applyTo(c.pin()));
+        if (step.pinBased() != null) {
+            c = c.withPin(step.pinBased().applyTo(c.pin()));
             written.add("pin-based " + VmxRender.pin(c.pin()));
         }
         if (step.primary() != null) {
@@ -85,7 +86,7 @@ final class VmxExecutors {
         if (step.cr3TargetValues() != null) {
             c = c.withCr3TargetValues(step.cr3TargetValues());
             written.add("CR3-target count " + c.cr3TargetValues().size() + ", values "
-                    + VmcsStep.hexList(c.cr3TargetValues()));
+                    + VmxStep.hexList(c.cr3TargetValues()));
         }
         if (step.ioBitmap() != null) {
             c = c.withIoBitmaps(step.ioBitmap().applyTo(c.ioBitmaps()));
@@ -96,8 +97,8 @@ final class VmxExecutors {
             written.add("MSR bitmap " + step.msrBitmap());
         }
         if (step.eptp() != null) {
-            c = c.withEptp(step.eptp());
-            written.add("EPTP " + new Eptp(step.eptp()));
+            c = c.withEptp(step.eptp().value());
+            written.add("EPTP " + new Eptp(step.eptp().value()));
         }
         if (step.vpid() != null) {
             c = c.withVpid(step.vpid());
@@ -105,12 +106,14 @@ final class VmxExecutors {
         }
         vmcs = vmcs.withControls(c);
         if (step.guest() != null) {
-            CpuState g = state("guest", step.guest(), vmcs.guest().cpu());
+            CpuState old = vmcs.guest().cpu();
+            CpuState g = state("guest", () -> step.guest().applyTo(old));
             vmcs = vmcs.withGuest(new GuestState(g, or(step.guest().rip(), vmcs.guest().rip())));
             written.add("guest " + registers(g) + ", RIP " + Render.hex(vmcs.guest().rip()));
         }
         if (step.host() != null) {
-            CpuState h = state("host", step.host(), vmcs.host().cpu());
+            CpuState old = vmcs.host().cpu();
+            CpuState h = state("host", () -> step.host().applyTo(old));
             vmcs = vmcs.withHost(new HostState(h, or(step.host().rip(), vmcs.host().rip())));
             written.add("host " + registers(h) + ", RIP " + Render.hex(vmcs.host().rip()));
         }
@@ -119,9 +122,9 @@ final class VmxExecutors {
     }
 
     /** A guest- or host-state area with {@code fields} written; a state the reference cannot hold is bad input. */
-    private static CpuState state(String area, VmcsStep.StateFields fields, CpuState old) {
+    private static CpuState state(String area, java.util.function.Supplier<CpuState> written) {
         try {
-            return fields.applyTo(old);
+            return written.get();
         } catch (IllegalArgumentException e) {
             throw new ScenarioInputException(area + ": " + e.getMessage(), null);
         }
@@ -130,12 +133,13 @@ final class VmxExecutors {
     // ------------------------------------------------------------------ VM entry
 
     /** {@code vmlaunch}, {@code vmresume}: {@link VmEntries#enter}. */
-    static StepResult enter(MachineState s, VmEntryStep step) {
+    static StepResult enter(MachineState s, VmxStep.VmEntry step) {
         EntryStep r = VmEntries.enter(VmxState.processor(s), step.resume());
         VmxProcessor p = r.processor();
         Map<String, String> facts = new LinkedHashMap<>();
         Observation observed;
         List<Check> checks = new ArrayList<>();
+        VmxStep.EntryExpect expect = step.expect() == null ? new VmxStep.EntryExpect.Entered() : step.expect();
         if (r.outcome() instanceof EntryOutcome.Entered) {
             X86Machine m = p.machine();
             TlbTag tag = m.tlbTag();
@@ -146,16 +150,15 @@ final class VmxExecutors {
             observed = new Observation("entered", "entered VMX non-root operation: guest " + registers(m.cpu())
                     + "; VPID " + Render.hex(tag.vpid()) + (tag.combined() ? ", EPT with EP4TA "
                             + Render.hex(tag.ep4ta()) : ", no EPT"), facts);
-            checks.add(Check.of("result", step.expect().result(), observed.result()));
+            checks.add(Check.equal("result", expect.result(), observed.result()));
         } else if (r.outcome() instanceof EntryOutcome.VmFailValid f) {
             facts.put("error", String.valueOf(f.error()));
             observed = new Observation("vmFail", "VMfailValid, VM-instruction error "
                     + VmxRender.vmInstructionError(f.error()) + ": " + f.reason(), facts);
-            Check result = Check.of("result", step.expect().result(), observed.result());
+            Check result = Check.equal("result", expect.result(), observed.result());
             checks.add(result);
-            if (result.holds() && ((EntryExpectation.VmFails) step.expect()).error() != null) {
-                checks.add(Check.of("error", VmxRender.vmInstructionError(
-                        ((EntryExpectation.VmFails) step.expect()).error()), VmxRender.vmInstructionError(f.error())));
+            if (result.holds() && expect instanceof VmxStep.EntryExpect.VmFail e && e.error() != null) {
+                checks.add(Check.value("error", e.error(), f.error(), x -> VmxRender.vmInstructionError((int) x)));
             }
         } else {
             EntryOutcome.EntryFailed f = (EntryOutcome.EntryFailed) r.outcome();
@@ -163,11 +166,12 @@ final class VmxExecutors {
             facts.put("exitReason", Render.hex(f.exit().exitReasonField() & 0xFFFF_FFFFL));
             observed = new Observation("entryFailure", VmxRender.exit(f.exit()) + ": " + f.reason()
                     + "; host state loaded", facts);
-            Check result = Check.of("result", step.expect().result(), observed.result());
+            Check result = Check.equal("result", expect.result(), observed.result());
             checks.add(result);
-            if (result.holds() && ((EntryExpectation.EntryFails) step.expect()).reason() != null) {
-                checks.add(Check.of("reason", VmxRender.reason(((EntryExpectation.EntryFails) step.expect()).reason()),
-                        VmxRender.reason(f.exit().reason())));
+            if (result.holds() && expect instanceof VmxStep.EntryExpect.EntryFailure e && e.reason() != null) {
+                ExitReason want = ExitReason.valueOf(e.reason());
+                checks.add(new Check("reason", VmxRender.reason(want), VmxRender.reason(f.exit().reason()),
+                        want == f.exit().reason()));
             }
         }
         return new StepResult(VmxState.write(s, p), observed, checks);
@@ -180,7 +184,7 @@ final class VmxExecutors {
      * at that CPL and gets its own CPL back afterwards: in the running guest if it is still running, otherwise in
      * the VMCS guest-state area, where the VM exit saved it.
      */
-    static StepResult guest(MachineState s, GuestInstructionStep step) {
+    static StepResult guest(MachineState s, VmxStep.GuestOp step) {
         VmxProcessor p = VmxState.processor(s);
         int cpl = p.machine().cpu().cpl();
         if (step.cpl() != null) {
@@ -236,34 +240,31 @@ final class VmxExecutors {
         return facts;
     }
 
-    private static List<Check> guestChecks(GuestExpectation e, GuestOutcome o, VmxProcessor after) {
+    private static List<Check> guestChecks(VmxStep.GuestExpect e, GuestOutcome o, VmxProcessor after) {
         List<Check> checks = new ArrayList<>();
         String observedResult = o instanceof GuestOutcome.Retired ? "retired"
                 : o instanceof GuestOutcome.Delivered ? "delivered" : "vmExit";
-        Check result = Check.of("result", e.result(), observedResult);
+        Check result = Check.equal("result", e.result(), observedResult);
         checks.add(result);
         if (!result.holds()) {
             return checks;
         }
-        if (e instanceof GuestExpectation.Retires r) {
-            if (r.value() != null) {
-                checks.add(Check.of("value", Render.hex(r.value()), Render.hex(((GuestOutcome.Retired) o).value())));
-            }
-        } else if (e instanceof GuestExpectation.Delivers d) {
-            GuestOutcome.Delivered got = (GuestOutcome.Delivered) o;
+        if (e instanceof VmxStep.GuestExpect.Retired r && o instanceof GuestOutcome.Retired got) {
+            Check.value(checks, "value", r.value(), got.value(), Render::hex);
+        } else if (e instanceof VmxStep.GuestExpect.Delivered d && o instanceof GuestOutcome.Delivered got) {
             if (d.vector() != null) {
-                checks.add(Check.of("vector", VmxRender.vector(d.vector()), VmxRender.vector(got.vector())));
+                checks.add(Check.value("vector", d.vector(), got.vector(), v -> VmxRender.vector((int) v)));
             }
             if (d.errorCode() != null) {
-                checks.add(Check.of("errorCode", VmxRender.errorCode(got.vector(), d.errorCode()),
-                        got.errorCodeValid() ? VmxRender.errorCode(got.vector(), got.errorCode() & 0xFFFF_FFFFL)
-                                : "none (vector " + got.vector() + " pushes no error code)"));
+                long code = got.errorCode() & 0xFFFF_FFFFL;
+                checks.add(new Check("errorCode", VmxRender.errorCode(got.vector(), d.errorCode()),
+                        got.errorCodeValid() ? VmxRender.errorCode(got.vector(), code)
+                                : "none (vector " + got.vector() + " pushes no error code)",
+                        got.errorCodeValid() && code == d.errorCode()));
             }
-            if (d.cr2() != null) {
-                checks.add(Check.of("cr2", Render.hex(d.cr2()), Render.hex(after.machine().cpu().cr2())));
-            }
-        } else {
-            checks.addAll(((GuestExpectation.Exits) e).exit().check(((GuestOutcome.Exited) o).exit()));
+            Check.value(checks, "cr2", d.cr2(), after.machine().cpu().cr2(), Render::hex);
+        } else if (e instanceof VmxStep.GuestExpect.VmExit x && o instanceof GuestOutcome.Exited got) {
+            checks.addAll(x.pattern().check(got.exit()));
         }
         return checks;
     }
@@ -271,32 +272,36 @@ final class VmxExecutors {
     // ------------------------------------------------------------------ EPT, INVVPID, INVEPT
 
     /** {@code ept}: a plain store of the entry; nothing cached is touched. */
-    static StepResult ept(MachineState s, EptStep step) {
+    static StepResult ept(MachineState s, VmxStep.Ept step) {
         X86Machine m = s.get(X86Module.MACHINE);
+        org.hybridv.ept.EptEntry entry = step.entry().value();
         List<String> notes = new ArrayList<>();
-        if (step.entry().present() && step.entry().frame() >= m.memory().frameCount()) {
-            notes.add("the entry references frame " + Render.hex(step.entry().frame()) + ", beyond memoryFrames = "
+        if (entry.present() && entry.frame() >= m.memory().frameCount()) {
+            notes.add("the entry references frame " + Render.hex(entry.frame()) + ", beyond memoryFrames = "
                     + m.memory().frameCount() + ": unbacked memory, which reads as all ones and drops writes");
         }
-        X86Machine after = m.withMemory(m.memory().write(step.table(), step.index(), step.entry().raw()));
+        X86Machine after = m.withMemory(m.memory().write(step.table(), step.index(), entry.raw()));
         return new StepResult(s.with(X86Module.MACHINE, after), Observation.of("ok", ""), List.of(), notes);
     }
 
     /** {@code invvpid}: {@link Invvpid#execute}. */
-    static StepResult invvpid(MachineState s, InvvpidStep step) {
+    static StepResult invvpid(MachineState s, VmxStep.Invvpid step) {
         VmxProcessor p = VmxState.processor(s);
-        RootStep r = Invvpid.execute(p, step.type(), step.vpid(), step.linear());
+        RootStep r = Invvpid.execute(p, step.type().type(), step.vpid() == null ? 0 : step.vpid(),
+                step.linear() == null ? 0 : step.linear());
         return rootResult(s, p, r, step.expect());
     }
 
     /** {@code invept}: {@link Invept#execute}. */
-    static StepResult invept(MachineState s, InveptStep step) {
+    static StepResult invept(MachineState s, VmxStep.Invept step) {
         VmxProcessor p = VmxState.processor(s);
-        RootStep r = Invept.execute(p, step.type(), new Eptp(step.eptp()), p.machine().cpu().maxPhysAddr());
+        RootStep r = Invept.execute(p, step.type().type(), new Eptp(step.eptp() == null ? 0 : step.eptp().value()),
+                p.machine().cpu().maxPhysAddr());
         return rootResult(s, p, r, step.expect());
     }
 
-    private static StepResult rootResult(MachineState s, VmxProcessor before, RootStep r, RootExpectation expect) {
+    private static StepResult rootResult(MachineState s, VmxProcessor before, RootStep r, VmxStep.RootExpect e) {
+        VmxStep.RootExpect expect = e == null ? new VmxStep.RootExpect.Succeeded() : e;
         Observation observed;
         List<Check> checks = new ArrayList<>();
         if (r.outcome() instanceof RootOutcome.VmFailValid f) {
@@ -308,11 +313,11 @@ final class VmxExecutors {
             observed = new Observation("succeeded", "succeeded: " + n + " TLB " + (n == 1 ? "entry" : "entries")
                     + " invalidated", Map.of("invalidated", String.valueOf(n)));
         }
-        Check result = Check.of("result", expect.result(), observed.result());
+        Check result = Check.equal("result", expect.result(), observed.result());
         checks.add(result);
-        if (result.holds() && expect instanceof RootExpectation.VmFails e && e.error() != null) {
-            checks.add(Check.of("error", VmxRender.vmInstructionError(e.error()),
-                    VmxRender.vmInstructionError(((RootOutcome.VmFailValid) r.outcome()).error())));
+        if (result.holds() && expect instanceof VmxStep.RootExpect.VmFail f && f.error() != null
+                && r.outcome() instanceof RootOutcome.VmFailValid got) {
+            checks.add(Check.value("error", f.error(), got.error(), x -> VmxRender.vmInstructionError((int) x)));
         }
         return new StepResult(VmxState.write(s, r.processor()), observed, checks);
     }
@@ -320,36 +325,34 @@ final class VmxExecutors {
     // ------------------------------------------------------------------ expectVmcs
 
     /** {@code expectVmcs}: the mode, the launch state, the exit information and the guest-state area. */
-    static StepResult expectVmcs(MachineState s, ExpectVmcsStep step) {
+    static StepResult expectVmcs(MachineState s, VmxStep.ExpectVmcs step) {
         VmxState v = s.get(VmxModule.VMX);
         List<Check> checks = new ArrayList<>();
         if (step.mode() != null) {
-            checks.add(Check.of("mode", mode(step.mode()), mode(v.mode())));
+            checks.add(Check.equal("mode", step.mode().word(), mode(v.mode())));
         }
         if (step.launched() != null) {
-            checks.add(Check.of("launched", String.valueOf(step.launched()), String.valueOf(v.launched())));
+            checks.add(Check.equal("launched", step.launched(), v.launched()));
         }
         ExitInformation info = v.vmcs().exitInformation();
         if (step.exit() != null) {
             if (info == null) {
-                checks.add(Check.of("exit", "a VM exit", "none yet"));
+                checks.add(new Check("exit", "a VM exit", "none yet", false));
             } else {
-                checks.addAll(step.exit().check(info));
+                checks.addAll(step.exit().pattern().check(info));
             }
         }
         GuestState g = v.vmcs().guest();
         if (step.guest() != null) {
-            ExpectVmcsStep.GuestFields e = step.guest();
+            VmxStep.GuestFields e = step.guest();
             register(checks, "guest.cr0", e.cr0(), g.cpu().cr0().bits());
             register(checks, "guest.cr3", e.cr3(), g.cpu().cr3().bits());
             register(checks, "guest.cr4", e.cr4(), g.cpu().cr4().bits());
             register(checks, "guest.efer", e.efer(), Render.eferBits(g.cpu()));
             if (e.cpl() != null) {
-                checks.add(Check.of("guest.cpl", String.valueOf(e.cpl()), String.valueOf(g.cpu().cpl())));
+                checks.add(Check.value("guest.cpl", e.cpl(), g.cpu().cpl(), String::valueOf));
             }
-            if (e.ac() != null) {
-                checks.add(Check.of("guest.ac", String.valueOf(e.ac()), String.valueOf(g.cpu().ac())));
-            }
+            Check.flag(checks, "guest.ac", e.ac(), g.cpu().ac());
             register(checks, "guest.rip", e.rip(), g.rip());
         }
         String text = mode(v.mode()) + ", " + (v.launched() ? "launched" : "clear") + "; last exit: "
@@ -369,9 +372,7 @@ final class VmxExecutors {
     }
 
     private static void register(List<Check> checks, String name, Long expected, long observed) {
-        if (expected != null) {
-            checks.add(Check.of(name, Render.hex(expected), Render.hex(observed)));
-        }
+        Check.value(checks, name, expected, observed, Render::hex);
     }
 
     // ------------------------------------------------------------------ helpers

@@ -43,76 +43,76 @@ public final class VmxModule implements ScenarioModule {
     @Override
     public void register(OperationRegistry.Builder r) {
         r.component(VMX, spec -> VmxState.initial(spec.maxPhysAddr()));
-        op(r, "vmcs", VmxDecoders.VMCS, "write VMCS fields by SDM name (controls, bitmaps, EPTP, VPID, guest and host"
+        r.operation(Operation.of(VmxStep.Vmcs.class, "write VMCS fields by SDM name (controls, bitmaps, EPTP, VPID, guest and host"
                 + " state), in root operation",
                 "{\"op\": \"vmcs\", \"primary\": {\"hltExiting\": true}, \"exceptionBitmap\": \"0x4000\","
                         + " \"pfecMask\": \"0x4\", \"pfecMatch\": \"0x0\", \"guest\": {\"cr3\": {\"frame\": 1}}}",
-                VmxDecoders::vmcs, (s, step) -> VmxExecutors.vmcs(s, (VmcsStep) step));
-        op(r, "vmlaunch", VmxDecoders.ENTRY, "VMLAUNCH: VM entry with a clear VMCS (checks, then the guest state is"
+                VmxExecutors::vmcs));
+        r.operation(Operation.of(VmxStep.Vmlaunch.class, "VMLAUNCH: VM entry with a clear VMCS (checks, then the guest state is"
                 + " loaded)",
                 "{\"op\": \"vmlaunch\", \"expect\": {\"result\": \"vmFail\", \"error\": 7}}",
-                VmxDecoders::vmlaunch, (s, step) -> VmxExecutors.enter(s, (VmEntryStep) step));
-        op(r, "vmresume", VmxDecoders.ENTRY, "VMRESUME: VM entry with a launched VMCS",
+                VmxExecutors::enter));
+        r.operation(Operation.of(VmxStep.Vmresume.class, "VMRESUME: VM entry with a launched VMCS",
                 "{\"op\": \"vmresume\"}",
-                VmxDecoders::vmresume, (s, step) -> VmxExecutors.enter(s, (VmEntryStep) step));
-        op(r, "guestAccess", VmxDecoders.GUEST_ACCESS, "a guest's aligned quadword access through its paging (and"
+                VmxExecutors::enter));
+        r.operation(Operation.of(VmxStep.GuestAccess.class, "a guest's aligned quadword access through its paging (and"
                 + " EPT); a #PF is delivered or exits",
                 "{\"op\": \"guestAccess\", \"linear\": \"0x1000\", \"kind\": \"write\", \"expect\": {\"result\":"
                         + " \"vmExit\", \"reason\": \"EXCEPTION_OR_NMI\", \"qualification\": \"0x1000\","
                         + " \"interruption\": \"0x80000b0e\"}}",
-                VmxDecoders::guestAccess, VmxModule::guest);
-        op(r, "guestInvlpg", VmxDecoders.GUEST_INVLPG, "the guest's INVLPG (exits with INVLPG exiting)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.GuestInvlpg.class, "the guest's INVLPG (exits with INVLPG exiting)",
                 "{\"op\": \"guestInvlpg\", \"linear\": \"0x1000\", \"expect\": {\"result\": \"vmExit\", \"reason\":"
                         + " \"INVLPG\", \"qualification\": \"0x1000\"}}",
-                VmxDecoders::guestInvlpg, VmxModule::guest);
-        op(r, "guestMovToCr", VmxDecoders.GUEST_MOV_TO_CR, "the guest's MOV to CR0, CR3 or CR4 (guest/host masks,"
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.GuestMovToCr.class, "the guest's MOV to CR0, CR3 or CR4 (guest/host masks,"
                 + " CR3-load exiting)",
                 "{\"op\": \"guestMovToCr\", \"cr\": 3, \"value\": \"0x2000\", \"register\": 0, \"expect\":"
                         + " {\"result\": \"vmExit\", \"reason\": \"CR_ACCESS\", \"qualification\": \"0x3\"}}",
-                VmxDecoders::guestMovToCr, VmxModule::guest);
-        op(r, "guestMovFromCr", VmxDecoders.GUEST_MOV_FROM_CR, "the guest's MOV from CR0, CR3 or CR4 (read shadows,"
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.GuestMovFromCr.class, "the guest's MOV from CR0, CR3 or CR4 (read shadows,"
                 + " CR3-store exiting)",
                 "{\"op\": \"guestMovFromCr\", \"cr\": 0, \"register\": 3, \"expect\": {\"result\": \"retired\","
                         + " \"value\": \"0x80010001\"}}",
-                VmxDecoders::guestMovFromCr, VmxModule::guest);
-        op(r, "io", VmxDecoders.IO, "the guest's IN, OUT, INS or OUTS (I/O exiting, I/O bitmaps A and B)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Io.class, "the guest's IN, OUT, INS or OUTS (I/O exiting, I/O bitmaps A and B)",
                 "{\"op\": \"io\", \"port\": \"0x80\", \"size\": 1, \"direction\": \"out\", \"value\": \"0x1\","
                         + " \"expect\": {\"result\": \"vmExit\", \"reason\": \"IO_INSTRUCTION\", \"qualification\":"
                         + " \"0x800000\"}}",
-                VmxDecoders::io, VmxModule::guest);
-        op(r, "rdmsr", VmxDecoders.RDMSR, "the guest's RDMSR (MSR bitmaps; MSRs outside the bitmap always exit)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Rdmsr.class, "the guest's RDMSR (MSR bitmaps; MSRs outside the bitmap always exit)",
                 "{\"op\": \"rdmsr\", \"msr\": \"0xc0000080\", \"expect\": {\"result\": \"retired\", \"value\":"
                         + " \"0x500\"}}",
-                VmxDecoders::rdmsr, VmxModule::guest);
-        op(r, "wrmsr", VmxDecoders.WRMSR, "the guest's WRMSR (MSR bitmaps; MSRs outside the bitmap always exit)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Wrmsr.class, "the guest's WRMSR (MSR bitmaps; MSRs outside the bitmap always exit)",
                 "{\"op\": \"wrmsr\", \"msr\": \"0x40000000\", \"value\": \"0x1\", \"expect\": {\"result\":"
                         + " \"vmExit\", \"reason\": \"MSR_WRITE\"}}",
-                VmxDecoders::wrmsr, VmxModule::guest);
-        op(r, "cpuid", VmxDecoders.CPUID, "the guest's CPUID (always exits)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Cpuid.class, "the guest's CPUID (always exits)",
                 "{\"op\": \"cpuid\", \"leaf\": \"0x40000000\", \"expect\": {\"result\": \"vmExit\", \"reason\":"
                         + " \"CPUID\"}}",
-                VmxDecoders::cpuid, VmxModule::guest);
-        op(r, "vmcall", VmxDecoders.EXPECT_ONLY, "the guest's VMCALL (always exits, at any CPL)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Vmcall.class, "the guest's VMCALL (always exits, at any CPL)",
                 "{\"op\": \"vmcall\", \"expect\": {\"result\": \"vmExit\", \"reason\": \"VMCALL\"}}",
-                VmxDecoders::vmcall, VmxModule::guest);
-        op(r, "hlt", VmxDecoders.EXPECT_ONLY, "the guest's HLT (#GP at CPL > 0; exits with HLT exiting)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Hlt.class, "the guest's HLT (#GP at CPL > 0; exits with HLT exiting)",
                 "{\"op\": \"hlt\", \"expect\": {\"result\": \"vmExit\", \"reason\": \"HLT\"}}",
-                VmxDecoders::hlt, VmxModule::guest);
-        op(r, "ept", VmxDecoders.EPT, "store an EPT paging-structure entry (a plain memory write)",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.Ept.class, "store an EPT paging-structure entry (a plain memory write)",
                 "{\"op\": \"ept\", \"table\": 20, \"index\": 0, \"entry\": {\"read\": true, \"write\": true,"
                         + " \"execute\": true, \"frame\": 21}}",
-                VmxDecoders::ept, (s, step) -> VmxExecutors.ept(s, (EptStep) step));
-        op(r, "invvpid", VmxDecoders.INVVPID, "INVVPID in root operation: invalidate translations by VPID",
+                VmxExecutors::ept));
+        r.operation(Operation.of(VmxStep.Invvpid.class, "INVVPID in root operation: invalidate translations by VPID",
                 "{\"op\": \"invvpid\", \"type\": \"individualAddress\", \"vpid\": 1, \"linear\": \"0x1000\"}",
-                VmxDecoders::invvpid, (s, step) -> VmxExecutors.invvpid(s, (InvvpidStep) step));
-        op(r, "invept", VmxDecoders.INVEPT, "INVEPT in root operation: invalidate translations derived from EPT",
+                VmxExecutors::invvpid));
+        r.operation(Operation.of(VmxStep.Invept.class, "INVEPT in root operation: invalidate translations derived from EPT",
                 "{\"op\": \"invept\", \"type\": \"singleContext\", \"eptp\": {\"frame\": 20}}",
-                VmxDecoders::invept, (s, step) -> VmxExecutors.invept(s, (InveptStep) step));
-        op(r, "expectVmcs", VmxDecoders.EXPECT_VMCS, "check the VMX mode, the launch state, the last exit's"
+                VmxExecutors::invept));
+        r.operation(Operation.of(VmxStep.ExpectVmcs.class, "check the VMX mode, the launch state, the last exit's"
                 + " information and the VMCS guest-state area",
                 "{\"op\": \"expectVmcs\", \"mode\": \"root\", \"launched\": true, \"exit\": {\"reason\":"
                         + " \"VMCALL\"}, \"guest\": {\"cpl\": 0}}",
-                VmxDecoders::expectVmcs, (s, step) -> VmxExecutors.expectVmcs(s, (ExpectVmcsStep) step));
+                VmxExecutors::expectVmcs));
 
         for (String op : ROOT_OPS) {
             r.precondition(op, s -> mode(s) == VmxMode.NON_ROOT ? rootOnly(op) : null);
@@ -125,15 +125,6 @@ public final class VmxModule implements ScenarioModule {
         bareProcessorOnly(r, "movToCr3", "the guest's MOV to CR3 is guestMovToCr with \"cr\": 3");
         bareProcessorOnly(r, "cpu", "set the guest's registers with vmcs \"guest\" before the VM entry, or run"
                 + " guestMovToCr or wrmsr in the guest");
-    }
-
-    private static void op(OperationRegistry.Builder r, String name, List<String> fields, String synopsis,
-            String example, StepDecoder decoder, StepExecutor executor) {
-        r.operation(new Operation(name, fields, synopsis, example, decoder, executor));
-    }
-
-    private static StepResult guest(MachineState s, Step step) {
-        return VmxExecutors.guest(s, (GuestInstructionStep) step);
     }
 
     private static VmxMode mode(MachineState s) {

@@ -7,6 +7,7 @@ import org.hybridv.ept.EptViolationQualification;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.CrAccessExits;
 import org.hybridv.vmx.ExitInformation;
+import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.InterruptionInfo;
 import org.hybridv.vmx.InvvpidType;
@@ -196,5 +197,43 @@ final class VmxRender {
             }
         }
         return set.isEmpty() ? Render.hex(bits) : Render.hex(bits) + " (" + String.join(", ", set) + ")";
+    }
+
+    /** A guest instruction for the trace, at CPL {@code cpl} if given ("write 0x1000 at CPL 3", "CPUID EAX 0x0"). */
+    static String instruction(GuestInstruction instruction, Integer cpl) {
+        String at = cpl == null ? "" : " at CPL " + cpl;
+        if (instruction instanceof GuestInstruction.MemoryAccess m) {
+            return Render.access(m.access(), cpl);
+        }
+        if (instruction instanceof GuestInstruction.Io io) {
+            String name = (io.in() ? "IN" : "OUT") + (io.string() ? "S" : "");
+            return (io.rep() ? "REP " : "") + name + " " + io.size() + " byte" + (io.size() == 1 ? "" : "s")
+                    + (io.in() ? " from" : " to") + " port " + Render.hex(io.port())
+                    + (io.immediate() ? " (immediate)" : " (DX)")
+                    + (!io.in() && io.value() != 0 ? " value " + Render.hex(io.value()) : "");
+        }
+        if (instruction instanceof GuestInstruction.Rdmsr r) {
+            return "RDMSR ECX " + Render.hex(r.msr());
+        }
+        if (instruction instanceof GuestInstruction.Wrmsr w) {
+            return "WRMSR ECX " + Render.hex(w.msr()) + " value " + Render.hex(w.value());
+        }
+        if (instruction instanceof GuestInstruction.Cpuid c) {
+            return "CPUID EAX " + Render.hex(c.leaf()) + " ECX " + Render.hex(c.subleaf());
+        }
+        if (instruction instanceof GuestInstruction.Vmcall) {
+            return "VMCALL";
+        }
+        if (instruction instanceof GuestInstruction.Hlt) {
+            return "HLT";
+        }
+        if (instruction instanceof GuestInstruction.Invlpg i) {
+            return "INVLPG " + Render.hex(i.linear());
+        }
+        if (instruction instanceof GuestInstruction.MovToCr m) {
+            return "MOV CR" + m.cr() + ", " + VmxRender.register(m.register()) + " = " + Render.hex(m.value());
+        }
+        GuestInstruction.MovFromCr m = (GuestInstruction.MovFromCr) instruction;
+        return "MOV " + VmxRender.register(m.register()) + ", CR" + m.cr();
     }
 }
