@@ -197,16 +197,20 @@ pred pin[d: Domain, f: Frame, ty: PageType] {
 }
 
 -- MMUEXT_UNPIN_TABLE (MX-2): the pin's type reference goes; the table may be devalidated (TYP-5).
+-- unpinPre is the precondition (the conformance check asks it of every d, f); unpin adds the effects.
+pred unpinPre[d: Domain, f: Frame] { owner[f] = d and f in Xen.pinned }
 pred unpin[d: Domain, f: Frame] {
-  owner[f] = d and f in Xen.pinned
+  unpinPre[d, f]
   Xen.pinned' = Xen.pinned - f
   Xen.type' = Xen.type and Xen.contents' = Xen.contents and Xen.base' = Xen.base and Xen.tlbW' = Xen.tlbW
   revalidate[Xen.validated]
 }
 
 -- MMUEXT_NEW_BASEPTR (MX-3, new_guest_cr3): f is a validated L4 of d; the CR3 load flushes d's TLB (TLB-4).
+-- newBaseptrPre is the precondition (the conformance check asks it of every d, f); newBaseptr adds the effects.
+pred newBaseptrPre[d: Domain, f: Frame] { owner[f] = d and f in Xen.validated and Xen.type[f] = L4 }
 pred newBaseptr[d: Domain, f: Frame] {
-  owner[f] = d and f in Xen.validated and Xen.type[f] = L4
+  newBaseptrPre[d, f]
   Xen.base' = Xen.base ++ d -> f
   Xen.tlbW' = Xen.tlbW - d -> Frame
   Xen.type' = Xen.type and Xen.contents' = Xen.contents and Xen.pinned' = Xen.pinned
@@ -312,6 +316,26 @@ run mmuUpdateTable {
 run mmuUpdateLn {
   correct and invariants and conformanceConfig and some d: Domain, t: Frame, i: Index, nu: Entry |
     mmuUpdate[d, t, i, nu] and Xen.type[t] in L2 + L3 + L4
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+
+-- A validated L2 or L3 table and a superpage entry that would pass every other rule there (the table's domain, a
+-- validated table of the child level): the candidate update only SP-1 refuses. The first instances of the runs above
+-- held no such pair.
+run mmuUpdateSuperpage {
+  correct and invariants and conformanceConfig
+  some d: Domain, t: Frame, i: Index | mmuUpdate[d, t, i, none] or (some nu: Entry | mmuUpdate[d, t, i, nu])
+  some t: Xen.validated, nu: Entry | Xen.type[t] in L2 + L3 and PS in nu.flags and some owner[t]
+    and owner[nu.target] = owner[t]
+    and nu.target in Xen.validated and Xen.type[nu.target] = child[Xen.type[t]]
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+
+-- Single unpin steps (MX-2, TYP-5: the table may lose its validation) and single NEW_BASEPTR steps (MX-3, TLB-4),
+-- the same way; the base pointer run with a writable translation cached, so that the flush is visible.
+run unpinTable {
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame | unpin[d, f] and some f.(Xen.contents)
+} for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
+run newBaseptrTable {
+  correct and invariants and conformanceConfig and some d: Domain, f: Frame | newBaseptr[d, f] and some Xen.tlbW[d]
 } for 3 but exactly 3 Frame, exactly 2 Domain, 1 Index, 3 Entry, 2 steps expect 1
 
 -- ---- vacuity: each check's premise is satisfiable at the check's scope (docs/spec.md, "Vacuity") -------------

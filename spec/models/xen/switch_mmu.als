@@ -217,17 +217,97 @@ run bugSkipLowerLevelsRefusedSwitchChangesNothingPremise {
   Planted.faults = SkipLowerLevels and eventually (some r: Frame | Vcpu.requested = r and not switchAllowed[r, True])
 } for 4 but 2 Index, 3 Entry, 2 Linear, 1..3 steps expect 1
 
--- ---- conformance: the first step, replayed through the Java reference (docs/spec.md, "Conformance") ----------
--- Every instance is a SWITCH_MMU issued in the first state (the vCPU state, the guest's tables and frames free),
--- the trace's second state being its outcome (accepted: direct mode; refused: unchanged). Three differences between
--- the Java and this model are excluded here, not hidden (docs/spec.md, "Conformance"): the Java checks neither that
--- the root is the one the guest runs on (r = p2m[cr3]) nor an identity p2m (the guest's obligations under PRE-2 and
--- POST-3; the Java sets the identity itself) — the run fixes p2m = identity and cr3 = r, so both hold; and the Java
--- accepts a read-only self-entry of the root as a linear page table (LIN-3), which LN-2 here refuses — the run has
--- no read-only self-entry of the root. No Linear: the TLB plays no part in the verdict.
-run switchTable {
-  correct and Guest.p2m = identity
-  some Vcpu.requested and Vcpu.cr3 = Vcpu.requested
-  no e: Index.(Guest.contents[Vcpu.requested]) | e.target = Vcpu.requested and RW not in e.flags
-  after no Vcpu.requested
+-- ---- conformance: SWITCH_MMU replayed through the Java reference (docs/spec.md, "Conformance") ------------------
+-- Each instance's first state (the vCPU state, the guest's frames and tables) is rebuilt in the Java, and every
+-- SWITCH_MMU of the trace is issued there in turn; the verdicts and the states after them are compared. A temporal
+-- run's enumeration varies only the mutable state of one configuration (the guest's frames and tables stay as the
+-- first instance has them), so each table shape PRE-2 distinguishes has a run of its own below. Every run fixes the
+-- identity p2m and requests the root the guest runs on (cr3 = r): the Java checks neither (PRE-2 does not ask it;
+-- the Java installs the identity itself, POST-3), so the model's clause r = p2m[cr3] always holds in these runs.
+
+-- The reasons a root fails PRE-2 (rootValidates[r, True] with the identity p2m is the absence of all of them).
+pred rootForeign[r: Frame] { r not in Guest.owns }                                                  -- LN-3 (OWN-1)
+pred rootEntryForeign[r: Frame] { some e: Index.(Guest.contents[r]) | e.target not in Guest.owns }   -- LN-3
+pred rootEntrySuperpage[r: Frame] { some e: Index.(Guest.contents[r]) | PS in e.flags }              -- SP-1
+pred rootSelfEntry[r: Frame] { some e: Index.(Guest.contents[r]) | e.target = r }                    -- LN-2 here
+pred leafEntryForeign[r: Frame] {
+  some t: leafTables[r], e: Index.(Guest.contents[t]) | e.target not in Guest.owns }                -- L1-2
+pred leafEntrySuperpage[r: Frame] { some t: leafTables[r], e: Index.(Guest.contents[t]) | PS in e.flags }  -- L1-1
+pred leafEntryWritesATable[r: Frame] {
+  some t: leafTables[r], e: Index.(Guest.contents[t]) | RW in e.flags and e.target in r + leafTables[r] } -- L1-3, TYP-1
+
+-- Which of the reasons hold for r, one flag each in the order above (the runs below ask for one reason at a time, so
+-- that the Java's rule for it is compared; the solver otherwise picks tables that fail several ways at once).
+pred reasons[r: Frame, rf, ref, rsp, rse, lef, lsp, lwt: Bool] {
+  rootForeign[r] iff rf = True
+  rootEntryForeign[r] iff ref = True
+  rootEntrySuperpage[r] iff rsp = True
+  rootSelfEntry[r] iff rse = True
+  leafEntryForeign[r] iff lef = True
+  leafEntrySuperpage[r] iff lsp = True
+  leafEntryWritesATable[r] iff lwt = True
+}
+
+-- PRE-2 as docs/rules/hybrid.md words it ("linear entries read-only", LIN-1, LIN-3): like rootValidates, but a
+-- read-only entry of the root to the root itself is a self-map, not a leaf table. The Java follows this; the model
+-- above refuses every self-entry (its tables have no linear entries). The conformance check compares the Java with
+-- this predicate on the instances where the two readings differ (a named exclusion, docs/spec.md).
+pred rootValidatesWithSelfMap[r: Frame] {
+  r in Guest.owns
+  all e: Index.(Guest.contents[r]) | e.target in Guest.owns and PS not in e.flags
+    and (e.target = r implies RW not in e.flags)                                                    -- LIN-1, LIN-3
+  all t: leafTables[r] - r, e: Index.(Guest.contents[t]) | e.target in Guest.owns and PS not in e.flags
+    and (RW in e.flags implies e.target not in leafTables[r] + r)
+  all f: Guest.owns | Guest.p2m[f] = f
+}
+
+-- One SWITCH_MMU in the first state, its outcome in the second.
+pred oneSwitch { correct and Guest.p2m = identity and some Vcpu.requested and Vcpu.cr3 = Vcpu.requested
+  after no Vcpu.requested }
+-- The vCPU state that lets a switch reach PRE-2.
+pred reachesPre2 { Vcpu.cpl0 = True and Vcpu.longMode = True and Vcpu.hypercallPage = True }
+
+-- Any table and vCPU state (the run of the first session: in practice one owned frame, empty tables).
+run switchTable { oneSwitch } for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+-- A root that validates, with a leaf table holding a writable entry: accepted, or refused by CPL or PRE-1 as the
+-- vCPU state varies across the instances.
+run switchValidTables {
+  oneSwitch and rootValidates[Vcpu.requested, True]
+  some t: leafTables[Vcpu.requested], e: Index.(Guest.contents[t]) | RW in e.flags
 } for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+-- One run per PRE-2 reason, the vCPU state otherwise allowing the switch.
+run switchRootForeign {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, True, False, False, False, False, False, False]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchRootEntryForeign {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, True, False, False, False, False, False]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchRootEntrySuperpage {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, False, True, False, False, False, False]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchWritableSelfEntry {
+  -- a writable self-entry also maps the root writable through itself: leafEntryWritesATable holds with it
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, False, False, True, False, False, True]
+  some e: Index.(Guest.contents[Vcpu.requested]) | e.target = Vcpu.requested and RW in e.flags
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchLeafEntryForeign {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, False, False, False, True, False, False]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchLeafEntrySuperpage {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, False, False, False, False, True, False]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+run switchLeafWritesATable {
+  oneSwitch and reachesPre2 and reasons[Vcpu.requested, False, False, False, False, False, False, True]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+-- The named exclusion: a read-only self-entry, the root otherwise valid — refused here, accepted by the Java.
+run switchReadOnlySelfMap {
+  oneSwitch and reachesPre2 and rootSelfEntry[Vcpu.requested] and rootValidatesWithSelfMap[Vcpu.requested]
+} for 4 but 2 Index, 3 Entry, 0 Linear, 2 steps expect 1
+-- Two SWITCH_MMUs in one trace (states 0 and 2, the guest running in between, its CPL free to change): an accepted
+-- switch followed by a refused one (a repeated switch, PRE-1), or a refused one followed by another attempt.
+run switchTwice {
+  correct and Guest.p2m = identity and rootValidates[Vcpu.requested, True]
+  some Vcpu.requested and Vcpu.cr3 = Vcpu.requested and Vcpu.longMode = True and Vcpu.hypercallPage = True
+  after (no Vcpu.requested and after (some Vcpu.requested and Vcpu.requested = Vcpu.cr3
+    and after no Vcpu.requested))
+} for 4 but 2 Index, 3 Entry, 0 Linear, 4 steps expect 1

@@ -100,8 +100,108 @@ public final class DirectPagingConformance {
      * as "some flush or none"; the model's other domains' TLBs are a difference (the model over-flushes).
      */
     public static Conformance checkMmuUpdate(Faults faults, int limit) {
-        return replay("mmu_update (modEntryPre, mmuUpdate vs DirectPaging.mmuUpdate)", MMU_RUNS, limit,
+        return checkMmuUpdate(faults, limit, MMU_RUNS);
+    }
+
+    /** mmu_update as {@link #checkMmuUpdate(Faults, int)} on the instances of {@code runs}. */
+    public static Conformance checkMmuUpdate(Faults faults, int limit, List<String> runs) {
+        return replay("mmu_update (modEntryPre, mmuUpdate vs DirectPaging.mmuUpdate)", runs, limit,
                 (i, bad) -> compareMmu(i, faults, bad));
+    }
+
+    /** At most this many instances of each of the runs {@link #SUPERPAGE_RUN}, {@link #UNPIN_RUN}, {@link #BASE_RUN}. */
+    public static final int SMALL_LIMIT = 40;
+    /** The run whose pre-state holds an L2 or L3 table and a superpage entry that only SP-1 refuses there. */
+    public static final String SUPERPAGE_RUN = "mmuUpdateSuperpage";
+    /** The run of single unpin steps. */
+    public static final String UNPIN_RUN = "unpinTable";
+    /** The run of single NEW_BASEPTR steps. */
+    public static final String BASE_RUN = "newBaseptrTable";
+    /** The named exclusion of {@link #checkNewBaseptr}. */
+    public static final String BASE_PROMOTES = "MX-3 new base pointer promotes (TYP-3)";
+
+    /**
+     * MMUEXT_UNPIN_TABLE against {@link DirectPaging#unpin} on the run {@link #UNPIN_RUN}: for every domain d and frame
+     * f the Java accepts exactly when {@code unpinPre[d, f]} holds; for the unpin taken, the next state as for pin,
+     * and no TLB obligation on either side (the model leaves every TLB as it is; the Java hands out no effect).
+     */
+    public static Conformance checkUnpin(Faults faults, int limit) {
+        return replay("MMUEXT_UNPIN_TABLE (unpinPre, unpin vs DirectPaging.unpin)", List.of(UNPIN_RUN), limit,
+                (i, bad) -> compareFrameOp(i, faults, bad, "unpin", "unpinPre",
+                        (s, d, f) -> DirectPaging.unpin(s, d, f), null));
+    }
+
+    /**
+     * MMUEXT_NEW_BASEPTR against {@link DirectPaging#newBaseptr} (vCPU 0 of the domain) on the run {@link #BASE_RUN}:
+     * for every d and f the Java accepts exactly when {@code newBaseptrPre[d, f]} holds — except that the model asks
+     * for an L4 validated already while the Java's {@code new_guest_cr3} takes the L4 type itself, promoting the frame
+     * as a pin does (TYP-3, MX-3 "must be a validated L4": validated by this very reference). Where the model refuses
+     * only because f is not validated, the Java is compared with {@code pinPre[d, f, L4]} instead ({@link
+     * #BASE_PROMOTES}, counted in the check's name). For the step taken: the next state, and the TLB-4 flush of d
+     * (the model empties d's TLB; the Java hands out {@link Effect.LoadBase} for the caller).
+     */
+    public static Conformance checkNewBaseptr(Faults faults, int limit) {
+        int[] promoted = {0};
+        Conformance c = replay("MMUEXT_NEW_BASEPTR (newBaseptrPre, newBaseptr vs DirectPaging.newBaseptr)",
+                List.of(BASE_RUN), limit, (i, bad) -> compareFrameOp(i, faults, bad, "newBaseptr", "newBaseptrPre",
+                        (s, d, f) -> DirectPaging.newBaseptr(s, new VcpuId(d, 0), f), promoted));
+        return new Conformance(c.check() + "; " + BASE_PROMOTES + ": " + promoted[0], c.model(), c.command(),
+                c.instances(), c.exhaustive(), c.disagreements());
+    }
+
+    private interface FrameOp {
+        MmuResult apply(DirectPagingState s, int d, long mfn);
+    }
+
+    /** unpin and NEW_BASEPTR: both take (d, f); {@code promoted} non-null for NEW_BASEPTR (its exclusion). */
+    private static void compareFrameOp(Instances i, Faults faults, List<Disagreement> bad, String op, String pre,
+            FrameOp java, int[] promoted) {
+        List<String> frames = new ArrayList<>(i.atoms("Frame"));
+        List<String> domains = new ArrayList<>(i.atoms("Domain"));
+        DirectPagingState before = preState(i, frames, domains).withFaults(faults);
+        Set<List<String>> enabled = new java.util.HashSet<>(i.tuples("{ d: Domain, f: Frame | " + pre + "[d, f] }"));
+        Set<List<String>> promotable = new java.util.HashSet<>(
+                i.tuples("{ d: Domain, f: Frame | f not in Xen.validated and pinPre[d, f, L4] }"));
+        for (String d : domains) {
+            for (String f : frames) {
+                boolean alloy = enabled.contains(List.of(d, f));
+                String where = op + " of frame " + frames.indexOf(f) + " by d" + (domains.indexOf(d) + 1);
+                if (promoted != null && !alloy && promotable.contains(List.of(d, f))) {
+                    if (linear(before, frames.indexOf(f), PageType.L4)) {
+                        continue; // a linear entry: not in the model (class comment)
+                    }
+                    alloy = true;
+                    where += " [" + BASE_PROMOTES + "]";
+                    promoted[0]++;
+                }
+                MmuResult r = java.apply(before, domains.indexOf(d) + 1, frames.indexOf(f));
+                if (alloy != r instanceof MmuResult.Success) {
+                    bad.add(new Disagreement(where, EntryConformance.verdict(alloy), r.toString(), i.text()));
+                }
+            }
+        }
+        List<List<String>> taken = i.tuples("{ d: Domain, f: Frame | " + op + "[d, f] }");
+        if (taken.size() != 1) {
+            throw new IllegalStateException("an " + op + " run's step takes one " + op + ", this one " + taken);
+        }
+        int d = domains.indexOf(taken.get(0).get(0)) + 1;
+        long mfn = frames.indexOf(taken.get(0).get(1));
+        String where = op + " of frame " + mfn + " by d" + d;
+        if (!(java.apply(before, d, mfn) instanceof MmuResult.Success ok)) {
+            return; // reported above as a refusal of an enabled operation
+        }
+        comparePost(i, frames, ok.state(), where, bad);
+        // the TLB: NEW_BASEPTR flushes d's (TLB-4), unpin nobody's
+        boolean alloyFlush = !i.holds("Xen.tlbW' = Xen.tlbW");
+        boolean javaFlush = ok.effects().stream().anyMatch(e -> e instanceof Effect.LoadBase l
+                && l.vcpu().domain() == d || e instanceof Effect.FlushDomain x && x.domain() == d);
+        if (promoted != null) { // the run caches a writable translation in d's TLB, so the flush shows
+            alloyFlush = i.holds("some d: Domain, f: Frame | newBaseptr[d, f] and some Xen.tlbW[d] and no Xen.tlbW'[d]");
+        }
+        if (alloyFlush != javaFlush) {
+            bad.add(new Disagreement(where + ": TLB flush", alloyFlush ? "flush" : "no flush",
+                    javaFlush ? "flush" : "no flush", i.text()));
+        }
     }
 
     private static void compareMmu(Instances i, Faults faults, List<Disagreement> bad) {
