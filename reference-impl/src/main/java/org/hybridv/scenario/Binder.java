@@ -149,7 +149,11 @@ public final class Binder {
             out.add(property);
         }
         if (type.isRecord()) {
-            Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).forEach(out::add);
+            for (RecordComponent c : type.getRecordComponents()) {
+                com.fasterxml.jackson.annotation.JsonProperty renamed = c.getAccessor().getAnnotation(
+                        com.fasterxml.jackson.annotation.JsonProperty.class);
+                out.add(renamed != null && !renamed.value().isEmpty() ? renamed.value() : c.getName());
+            }
         }
         return List.copyOf(out);
     }

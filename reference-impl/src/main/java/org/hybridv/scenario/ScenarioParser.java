@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.LinkedHashMap;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.hybridv.x86.TlbPolicy;
 
 /**
@@ -15,11 +17,7 @@ import org.hybridv.x86.TlbPolicy;
  * cannot state (a frame below {@code memoryFrames}, a value that fits a field's width, a canonical address).
  */
 public final class ScenarioParser {
-    static final List<String> ROOT_FIELDS = List.of("$schema", "format", "title", "description", "origin",
-            "machine", "faults", "violates", "steps");
-    static final List<String> MACHINE_FIELDS = List.of("memoryFrames", "maxPhysAddr", "tlb");
-    static final Map<String, TlbPolicy> TLB_POLICIES = Map.of("none", TlbPolicy.NONE, "adversarial",
-            TlbPolicy.ADVERSARIAL);
+    static final List<String> MACHINE_FIELDS = Binder.fieldsOf(Machine.class);
 
     private final OperationRegistry registry;
 
@@ -49,53 +47,92 @@ public final class ScenarioParser {
         }
     }
 
-    private Scenario decode(JsonDocument document, int[] currentStep, String[] currentOp) {
-        Fields root = Fields.of(document.root(), "a scenario", ROOT_FIELDS);
-        root.optionalText("$schema");
-        String format = root.text("format");
-        if (!Scenario.FORMAT.equals(format)) {
-            throw new ScenarioInputException("unknown format \"" + JsonValue.abbreviate(format)
-                    + "\"; this hybridv reads \"" + Scenario.FORMAT + "\"", root.get("format").location());
-        }
-        String title = root.text("title");
-        if (title.isBlank()) {
-            throw root.error("title", "must not be empty");
-        }
-        String description = root.optionalText("description").orElse("");
-        Origin origin = root.find("origin").map(ScenarioParser::origin).orElse(Origin.HAND);
-        List<String> machineFields = new ArrayList<>(MACHINE_FIELDS);
-        machineFields.addAll(registry.machineSections().keySet());
-        Fields machineObject = root.object("machine", "machine", machineFields);
-        MachineSpec machine = machine(machineObject);
-        List<String> faults = new ArrayList<>();
-        root.find("faults").ifPresent(v -> v.elements().forEach(f -> faults.add(f.asText())));
-        org.hybridv.xen.Faults injected = faults(root);
-        if (!injected.isEmpty()) {
-            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(),
-                    machine.sections(), injected);
-        }
-        java.util.Map<String, Object> sections = new java.util.LinkedHashMap<>();
-        for (java.util.Map.Entry<String, OperationRegistry.MachineSection> e : registry.machineSections().entrySet()) {
-            Optional<JsonValue> v = machineObject.find(e.getKey());
-            if (v.isPresent()) {
-                // A section sees the sections of the modules installed before it (the kernel section finds the
-                // hypervisor's domain that runs the kernel).
-                MachineSpec sofar = sections.isEmpty() ? machine : new MachineSpec(machine.memoryFrames(),
-                        machine.maxPhysAddr(), machine.tlb(), sections);
-                sections.put(e.getKey(), e.getValue().decode(v.get(), sofar));
+    /** The top level of a scenario file as Jackson binds it; {@code machine} and {@code steps} are read after. */
+    record File(@com.fasterxml.jackson.annotation.JsonProperty("$schema") String schema, String format, String title,
+            String description, Origin origin, com.fasterxml.jackson.databind.node.ObjectNode machine,
+            List<String> faults, String violates, com.fasterxml.jackson.databind.node.ArrayNode steps) {
+        File {
+            Bad.required(format, "format", "a scenario");
+            Bad.required(title, "title", "a scenario");
+            Bad.required(machine, "machine", "a scenario");
+            Bad.required(steps, "steps", "a scenario");
+            if (title.isBlank()) {
+                throw Bad.at("title", "must not be empty");
+            }
+            for (int i = 0; faults != null && i < faults.size(); i++) {
+                try {
+                    org.hybridv.xen.Faults.parse(List.of(faults.get(i)));
+                } catch (IllegalArgumentException unknown) {
+                    throw Bad.at("faults/" + i, "unknown fault \"" + Values.quote(faults.get(i)) + "\"; known faults: "
+                            + org.hybridv.xen.Faults.knownIds());
+                }
+            }
+            if (steps.isEmpty()) {
+                throw Bad.at("steps", "a scenario needs at least one step");
             }
         }
-        if (!sections.isEmpty()) {
-            machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections,
-                    machine.faults());
+    }
+
+    /** The base fields of {@code machine}; the sections the modules declare are read by their own decoders. */
+    record Machine(@Values.Dec(min = 1, max = org.hybridv.x86.PhysicalMemory.MAX_FRAMES,
+            why = "4-KByte frames of backed memory") Integer memoryFrames,
+            @Values.Dec(min = org.hybridv.x86.CpuState.MIN_MAXPHYADDR, max = org.hybridv.x86.CpuState.MAX_MAXPHYADDR,
+                    why = "MAXPHYADDR, the physical-address width in bits") Integer maxPhysAddr, Tlb tlb) {
+        Machine {
+            Bad.required(memoryFrames, "memoryFrames", "machine");
+            Bad.required(maxPhysAddr, "maxPhysAddr", "machine");
         }
-        String violates = root.optionalText("violates").orElse(null);
-        JsonValue stepsValue = root.get("steps");
-        List<JsonValue> elements = stepsValue.elements();
-        if (elements.isEmpty()) {
-            throw stepsValue.error("a scenario needs at least one step");
+    }
+
+    /** The TLB policies as a scenario names them. */
+    enum Tlb {
+        @com.fasterxml.jackson.annotation.JsonProperty("adversarial") ADVERSARIAL,
+        @com.fasterxml.jackson.annotation.JsonProperty("none") NONE
+    }
+
+    private Scenario decode(JsonDocument document, int[] currentStep, String[] currentOp) {
+        JsonValue root = document.root();
+        if (!root.node().isObject()) {
+            throw root.error("expected a scenario as an object, found " + Values.describe(root.node()));
         }
+        JsonNode format = root.node().get("format");
+        if (format != null && format.isTextual() && !Scenario.FORMAT.equals(format.textValue())) {
+            throw root.errorAt(List.of(), "unknown format \"" + Values.quote(format.textValue())
+                    + "\"; this hybridv reads \"" + Scenario.FORMAT + "\"", List.of("format"), false);
+        }
+        File file = Binder.bind(root, File.class, null, "a scenario");
+        JsonValue machineValue = root.field("machine");
+        List<String> known = new ArrayList<>(Binder.fieldsOf(Machine.class));
+        known.addAll(registry.machineSections().keySet());
+        for (var names = file.machine().fieldNames(); names.hasNext();) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                throw machineValue.errorAt(List.of(), "unknown field \"" + Values.quote(name) + "\""
+                        + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known),
+                        List.of(name), true);
+            }
+        }
+        Machine base = Binder.bind(ScenarioJson.binding().readerFor(Machine.class).without(
+                com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES), machineValue,
+                "machine");
+        org.hybridv.xen.Faults injected = file.faults() == null ? org.hybridv.xen.Faults.NONE
+                : org.hybridv.xen.Faults.parse(file.faults());
+        MachineSpec machine = new MachineSpec(base.memoryFrames(), base.maxPhysAddr(),
+                base.tlb() == Tlb.NONE ? TlbPolicy.NONE : TlbPolicy.ADVERSARIAL, Map.of(), injected);
+        Map<String, Object> sections = new LinkedHashMap<>();
+        for (Map.Entry<String, OperationRegistry.MachineSection> e : registry.machineSections().entrySet()) {
+            JsonValue v = machineValue.field(e.getKey());
+            if (v != null) {
+                // A section sees the sections of the modules installed before it (the kernel section finds the
+                // hypervisor's domain that runs the kernel).
+                MachineSpec sofar = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(),
+                        sections, injected);
+                sections.put(e.getKey(), e.getValue().decode(v, sofar));
+            }
+        }
+        machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections, injected);
         DecodeContext context = new DecodeContext(machine);
+        List<JsonValue> elements = root.field("steps").elements();
         List<NumberedStep> steps = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
             currentStep[0] = i + 1;
@@ -103,7 +140,9 @@ public final class ScenarioParser {
             JsonValue element = elements.get(i).asContextRoot();
             steps.add(new NumberedStep(i + 1, element.location(), step(element, context, currentOp)));
         }
-        return new Scenario(format, title, description, origin, machine, faults, violates, steps);
+        return new Scenario(file.format(), file.title(), file.description() == null ? "" : file.description(),
+                file.origin() == null ? Origin.HAND : file.origin(), machine,
+                file.faults() == null ? List.of() : file.faults(), file.violates(), steps);
     }
 
     private Step step(JsonValue element, DecodeContext context, String[] currentOp) {
@@ -137,55 +176,5 @@ public final class ScenarioParser {
             throw new IllegalStateException("decoder bug: op " + name + " decoded to " + step);
         }
         return step;
-    }
-
-    /**
-     * The top-level {@code faults}: an array of fault ids ({@link org.hybridv.xen.Fault#id()}); an unknown id is an
-     * input error at that element, naming the known ids.
-     */
-    private static org.hybridv.xen.Faults faults(Fields root) {
-        Optional<JsonValue> v = root.find("faults");
-        if (v.isEmpty()) {
-            return org.hybridv.xen.Faults.NONE;
-        }
-        List<String> ids = new ArrayList<>();
-        for (JsonValue e : v.get().elements()) {
-            if (!e.node().isTextual()) {
-                throw e.error("a fault id is a string such as \"superpage-accepted\"; known faults: "
-                        + org.hybridv.xen.Faults.knownIds());
-            }
-            try {
-                org.hybridv.xen.Faults.parse(List.of(e.asText()));
-            } catch (IllegalArgumentException x) {
-                throw e.error("unknown fault \"" + JsonValue.abbreviate(e.asText()) + "\"; known faults: "
-                        + org.hybridv.xen.Faults.knownIds());
-            }
-            ids.add(e.asText());
-        }
-        return org.hybridv.xen.Faults.parse(ids);
-    }
-
-    private static Origin origin(JsonValue value) {
-        Fields kindOnly = Fields.of(value, "origin", List.of("kind", "property", "seed"));
-        String kind = kindOnly.choice("kind", Map.of("hand", "hand", "property", "property"));
-        if (kind.equals("hand")) {
-            Fields hand = Fields.of(value, "origin (kind hand)", List.of("kind"));
-            hand.text("kind");
-            return Origin.HAND;
-        }
-        String property = kindOnly.text("property");
-        JsonValue seedValue = kindOnly.get("seed");
-        String seed = seedValue.node().isIntegralNumber() ? seedValue.node().bigIntegerValue().toString()
-                : seedValue.asText();
-        return new Origin.Property(property, seed);
-    }
-
-    private static MachineSpec machine(Fields m) {
-        int frames = (int) m.integer("memoryFrames", 1, org.hybridv.x86.PhysicalMemory.MAX_FRAMES,
-                "4-KByte frames of backed memory");
-        int maxPhysAddr = (int) m.integer("maxPhysAddr", org.hybridv.x86.CpuState.MIN_MAXPHYADDR,
-                org.hybridv.x86.CpuState.MAX_MAXPHYADDR, "MAXPHYADDR, the physical-address width in bits");
-        TlbPolicy tlb = m.optionalChoice("tlb", TLB_POLICIES).orElse(TlbPolicy.ADVERSARIAL);
-        return new MachineSpec(frames, maxPhysAddr, tlb);
     }
 }
