@@ -179,8 +179,10 @@ public final class Processor {
     /**
      * MOV to CR4 (SDM Vol. 2B MOV; Vol. 3A §4.10.1, §4.10.4.1). #GP(0) at CPL &gt; 0; when clearing PAE while IA-32e
      * mode is active; when setting PCIDE outside IA-32e mode or while CR3[11:0] ≠ 000H. TLB: a change of PGE, or
-     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs); a change of PAE or SMEP going
-     * from 0 to 1 invalidates the current PCID's entries.
+     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs: {@link Tlb#invalidateVpid}); a
+     * change of PAE or SMEP going from 0 to 1 invalidates every entry of the current PCID, global ones included
+     * ({@link Tlb#invalidatePcid}: unlike MOV to CR3, the SDM makes no exception for global pages here). In VMX
+     * non-root operation both are for the current VPID only (SDM Vol. 3C §28.3.3.1).
      */
     public static InstructionStep movToCr4(X86Machine m, Cr4 value) {
         Checks.notNull("machine", m);
@@ -206,7 +208,7 @@ public final class Processor {
         if (old.pge() != value.pge() || (old.pcide() && !value.pcide())) {
             tlb = tlb.invalidateVpid(m.tlbTag().vpid());
         } else if (old.pae() != value.pae() || (!old.smep() && value.smep())) {
-            tlb = tlb.invalidateNonGlobal(m.tlbTag().vpid(), cpu.currentPcid());
+            tlb = tlb.invalidatePcid(m.tlbTag().vpid(), cpu.currentPcid());
         }
         return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr4(value), tlb, m.tlbTag()));
     }

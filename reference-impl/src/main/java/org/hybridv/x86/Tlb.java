@@ -99,12 +99,21 @@ public final class Tlb {
 
     /**
      * MOV to CR3 (SDM 4.10.4.1): invalidates the TLB entries associated with {@code pcid} "except those for global
-     * pages", for the current VPID (all EP4TAs, SDM Vol. 3C §28.3.3.1). MOV to CR4 changing CR4.PAE or setting
-     * CR4.SMEP "invalidates all TLB entries … for the current PCID"; the reference reads that as the same scope: the
-     * sentence does not name global entries, and an adversarial TLB keeps what it may.
+     * pages", for the current VPID (all EP4TAs, SDM Vol. 3C §28.3.3.1).
      */
     public Tlb invalidateNonGlobal(int vpid, int pcid) {
         return invalidateWhere(e -> e.tag().vpid() == vpid && !e.global() && e.pcid() == pcid);
+    }
+
+    /**
+     * MOV to CR4 changing CR4.PAE, or changing CR4.SMEP from 0 to 1 (Intel SDM Vol. 3A §4.10.4.1): every TLB entry
+     * associated with {@code pcid}, global entries included. The SDM's sentence for this case names "all TLB entries"
+     * of the current PCID, with no exception for global pages (contrast MOV to CR3, whose sentence excepts them), and
+     * a global entry is associated with the PCID that was current when it was cached (§4.10.2.4). Global entries
+     * cached under other PCIDs are not named and stay. Scoped to the current VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1).
+     */
+    public Tlb invalidatePcid(int vpid, int pcid) {
+        return invalidateWhere(e -> e.tag().vpid() == vpid && e.pcid() == pcid);
     }
 
     /**
