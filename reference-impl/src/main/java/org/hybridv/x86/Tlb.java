@@ -117,6 +117,17 @@ public final class Tlb {
     }
 
     /**
+     * The combined mappings for the page of {@code linear} that are associated with {@code pcid} and with exactly the
+     * VPID and EP4TA of {@code tag}: what an EPT violation on the translation of a linear address invalidates (Intel
+     * SDM Vol. 3C §28.3.3.1). Unlike INVLPG, the scope is one EP4TA, and a global entry goes only if it was cached
+     * under {@code pcid} (that is the PCID it is associated with, §4.10.2.4 of Vol. 3A).
+     */
+    public Tlb invalidateCombined(TlbTag tag, int pcid, long linear) {
+        Checks.notNull("TLB tag", tag);
+        return invalidateWhere(e -> e.tag().equals(tag) && e.pcid() == pcid && e.covers(linear));
+    }
+
+    /**
      * Every entry of the VPID, global ones included, for all PCIDs and EP4TAs (SDM 4.10.4.1: CR4.PGE change, CR4.PCIDE
      * 1 → 0, CR0.PG 1 → 0; scoped to the current VPID by SDM Vol. 3C §28.3.3.1).
      */
