@@ -81,7 +81,7 @@ final class TwoDimensional {
         Translation t = PageWalk.decide(walk, cpu, a);
         if (t instanceof PageFault pf) {
             VmxProcessor after = p.withMachine(m.withMemory(host)
-                    .withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), pcid, linear)));
+                    .withTlb(m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), pcid, linear)));
             return NonRoot.raise(after, PageFault.VECTOR, pf.errorCode().bits(), linear);
         }
         Translated guest = (Translated) t;
@@ -152,7 +152,7 @@ final class TwoDimensional {
                 m.cpu(), a);
         if (t instanceof PageFault pf) {
             VmxProcessor after = p.withMachine(m.withTlb(
-                    m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), a.linear())));
+                    m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), m.cpu().currentPcid(), a.linear())));
             return NonRoot.raise(after, PageFault.VECTOR, pf.errorCode().bits(), a.linear());
         }
         long hpa = cached.translate(a.linear());

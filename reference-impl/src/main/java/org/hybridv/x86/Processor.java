@@ -36,7 +36,8 @@ public final class Processor {
      * the paging-structure entry (SDM 4.8), which it cannot do from the TLB alone.</li>
      * <li>Otherwise the walk ({@link PageWalk}); on success the A/D flags are set ({@link AccessedDirty}) and the
      * translation is cached.</li>
-     * <li>A #PF invalidates the TLB entries for the faulting page (SDM 4.10.4.1).</li>
+     * <li>A #PF invalidates the TLB entries for the faulting page usable under the current PCID
+     * ({@link Tlb#invalidateOnPageFault}, SDM 4.10.4.1).</li>
      * <li>The data access: a read returns the quadword, a write stores {@link Access#value()}.</li>
      * </ol>
      */
@@ -78,7 +79,7 @@ public final class Processor {
             return complete(m, memory, tlb, access, tr.physicalAddress(), hit);
         }
         if (t instanceof PageFault pf) {
-            return new AccessStep(pf, m.withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), access.linear())), hit);
+            return new AccessStep(pf, m.withTlb(m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), m.cpu().currentPcid(), access.linear())), hit);
         }
         return new AccessStep((GeneralProtection) t, m, hit);
     }

@@ -85,16 +85,28 @@ public final class Tlb {
     }
 
     /**
-     * INVLPG (SDM 4.10.4.1): "invalidates any TLB entries that are for a page number corresponding to the linear
-     * address and that are associated with the current PCID. It also invalidates any global TLB entries with that
-     * page number, regardless of PCID." Also the invalidation a page fault performs for its linear address (SDM
-     * 4.10.4.1, "page faults … invalidate … any TLB entry for that address's page number"). In VMX non-root operation
-     * these operations are "required to do so only for the current VPID (but, for combined mappings, all EP4TAs)"
-     * (SDM Vol. 3C §28.3.3.1), so the scope is a VPID.
+     * INVLPG (SDM 4.10.4.1): removes the entries for the page of {@code linear} that are associated with the current
+     * PCID, and the global entries for that page whatever PCID they were cached under. In VMX non-root operation
+     * the instruction has to do so "only for the current VPID (but, for combined mappings, all EP4TAs)" (SDM Vol. 3C
+     * §28.3.3.1), so the scope is a VPID.
      */
     public Tlb invalidatePage(int vpid, int currentPcid, long linear) {
         return invalidateWhere(e -> e.tag().vpid() == vpid && e.covers(linear)
                 && (e.global() || e.pcid() == currentPcid));
+    }
+
+    /**
+     * The invalidation a page fault makes for its linear address (SDM Vol. 3A §4.10.4.1, the paragraph after the
+     * list of instructions): the entries for that page number associated with the current PCID. The reference also
+     * removes the page's global entries cached under other PCIDs, the scope of {@link #invalidatePage}: such an entry
+     * may be used under the current PCID (§4.10.2.4), so it may be the very entry that produced the fault, and the
+     * SDM gives the purpose of this invalidation as making sure the fault does not recur because of a cached entry
+     * that no longer matches the paging structures. Keeping it would defeat that purpose. Page faults invalidate
+     * "independent of VMX operation", so in non-root operation the scope is the current VPID, all EP4TAs (SDM Vol.
+     * 3C §28.3.3.1).
+     */
+    public Tlb invalidateOnPageFault(int vpid, int currentPcid, long linear) {
+        return invalidatePage(vpid, currentPcid, linear);
     }
 
     /**

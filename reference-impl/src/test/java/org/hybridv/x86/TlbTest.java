@@ -327,6 +327,29 @@ class TlbTest {
     }
 
     @Test
+    @DisplayName("SDM 4.10.4.1: a #PF removes the faulting page's entries usable under the current PCID (its own and"
+            + " global ones of any PCID); another PCID's non-global entry and other pages stay")
+    void pageFaultRemovesThePageEntriesUsableUnderTheCurrentPcid() {
+        // LINEAR's PT entry is made not present below, so the access walks and faults; the cached entries for
+        // LINEAR's page are given rights that make the cached read fail (supervisor page at CPL 3) or are unusable
+        long page = LINEAR & ~0xFFFL;
+        Rights supervisorOnly = new Rights(true, false, false, 0);
+        TlbEntry globalPcid2 = TlbEntry.linear(TlbTag.NATIVE, 2, true, page, PageSize.SIZE_4K, 0x9000,
+                supervisorOnly, true);
+        TlbEntry plainPcid3 = cached(TlbTag.NATIVE, 3, false, page, 9);
+        TlbEntry otherPage = cached(TlbTag.NATIVE, 1, false, 0x2000, 12);
+        X86Machine m = underPcid1With(plainPcid3, globalPcid2, otherPage);
+        m = m.withEntry(PT, PT_INDEX, Entry.table(Mapping.PAGE, true, true).withPresent(false)).withCpu(
+                m.cpu().withCpl(3));
+        AccessStep fault = read(m);
+        assertThat(fault.outcome()).isInstanceOf(PageFault.class);
+        assertThat(fault.tlbHit()).as("the global entry of PCID 2 served the access").isTrue();
+        // the invalidation is there so that the fault does not recur through a cached entry: the global entry that
+        // produced it goes although it was cached under PCID 2; PCID 3's non-global entry is not usable now and stays
+        assertThat(fault.machine().tlb().entries()).containsExactly(plainPcid3, otherPage);
+    }
+
+    @Test
     @DisplayName("SDM 4.10.4.1: MOV to CR4 clearing SMEP (1 -> 0) is not one of the invalidating changes")
     void clearingSmepKeepsEntries() {
         TlbEntry globalPcid1 = cached(TlbTag.NATIVE, 1, true, 0x1000, 11);
