@@ -81,7 +81,7 @@ final class TwoDimensional {
         Translation t = PageWalk.decide(walk, cpu, a);
         if (t instanceof PageFault pf) {
             VmxProcessor after = p.withMachine(m.withMemory(host)
-                    .withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), pcid, linear)));
+                    .withTlb(m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), pcid, linear)));
             return NonRoot.raise(after, PageFault.VECTOR, pf.errorCode().bits(), linear);
         }
         Translated guest = (Translated) t;
@@ -152,7 +152,7 @@ final class TwoDimensional {
                 m.cpu(), a);
         if (t instanceof PageFault pf) {
             VmxProcessor after = p.withMachine(m.withTlb(
-                    m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), a.linear())));
+                    m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), m.cpu().currentPcid(), a.linear())));
             return NonRoot.raise(after, PageFault.VECTOR, pf.errorCode().bits(), a.linear());
         }
         long hpa = cached.translate(a.linear());
@@ -163,9 +163,14 @@ final class TwoDimensional {
         return new GuestStep(new GuestOutcome.Retired(m.memory().readPhysical(hpa & ~7L)), p);
     }
 
-    /** A VM exit for an EPT violation (§27.2.1 table 27-7, guest-physical and guest-linear fields) or misconfiguration. */
+    /**
+     * A VM exit for an EPT violation (§27.2.1 table 27-7, guest-physical and guest-linear fields) or misconfiguration.
+     * An EPT violation first makes the invalidation of {@link #eptViolationInvalidation}; the SDM states none for an
+     * EPT misconfiguration (§28.3.3.1 lists EPT violations only), so that exit leaves the TLB alone.
+     */
     static GuestStep eptExit(VmxProcessor p, EptTranslation t) {
         if (t instanceof EptViolation v) {
+            p = p.withMachine(p.machine().withTlb(eptViolationInvalidation(p.machine(), v)));
             return NonRoot.exit(p, new ExitInformation(ExitReason.EPT_VIOLATION, false, v.qualification().bits(),
                     v.linear().valid() ? v.linear().linearAddress() : 0, v.guestPhysical(), InterruptionInfo.NONE,
                     0, 0));
@@ -173,5 +178,26 @@ final class TwoDimensional {
         EptMisconfiguration mc = (EptMisconfiguration) t;
         return NonRoot.exit(p, new ExitInformation(ExitReason.EPT_MISCONFIG, false, 0, 0, mc.guestPhysical(),
                 InterruptionInfo.NONE, 0, 0));
+    }
+
+    /**
+     * The cached mappings an EPT violation invalidates (Intel SDM Vol. 3C §28.3.3.1), in the context of the guest at
+     * the moment of the violation ({@code m}'s tag and current PCID):
+     * <ul>
+     * <li>the guest-physical mappings of the current EP4TA that would translate the faulting guest-physical address:
+     * this reference does not model guest-physical mappings (it caches combined mappings only), so there is nothing
+     * to remove;</li>
+     * <li>if that guest-physical address was the translation of a linear address (exit qualification bit 8 = 1,
+     * {@link GuestLinear#translatedAccess()}; not for an access to a guest paging-structure entry), the combined
+     * mappings for that linear address associated with the current PCID, the current VPID and the current EP4TA
+     * ({@link Tlb#invalidateCombined}).</li>
+     * </ul>
+     */
+    static Tlb eptViolationInvalidation(X86Machine m, EptViolation v) {
+        GuestLinear linear = v.linear();
+        if (!linear.valid() || !linear.translatedAccess()) {
+            return m.tlb();
+        }
+        return m.tlb().invalidateCombined(m.tlbTag(), m.cpu().currentPcid(), linear.linearAddress());
     }
 }

@@ -36,7 +36,8 @@ public final class Processor {
      * the paging-structure entry (SDM 4.8), which it cannot do from the TLB alone.</li>
      * <li>Otherwise the walk ({@link PageWalk}); on success the A/D flags are set ({@link AccessedDirty}) and the
      * translation is cached.</li>
-     * <li>A #PF invalidates the TLB entries for the faulting page (SDM 4.10.4.1).</li>
+     * <li>A #PF invalidates the TLB entries for the faulting page usable under the current PCID
+     * ({@link Tlb#invalidateOnPageFault}, SDM 4.10.4.1).</li>
      * <li>The data access: a read returns the quadword, a write stores {@link Access#value()}.</li>
      * </ol>
      */
@@ -78,7 +79,7 @@ public final class Processor {
             return complete(m, memory, tlb, access, tr.physicalAddress(), hit);
         }
         if (t instanceof PageFault pf) {
-            return new AccessStep(pf, m.withTlb(m.tlb().invalidatePage(m.tlbTag().vpid(), m.cpu().currentPcid(), access.linear())), hit);
+            return new AccessStep(pf, m.withTlb(m.tlb().invalidateOnPageFault(m.tlbTag().vpid(), m.cpu().currentPcid(), access.linear())), hit);
         }
         return new AccessStep((GeneralProtection) t, m, hit);
     }
@@ -179,8 +180,10 @@ public final class Processor {
     /**
      * MOV to CR4 (SDM Vol. 2B MOV; Vol. 3A §4.10.1, §4.10.4.1). #GP(0) at CPL &gt; 0; when clearing PAE while IA-32e
      * mode is active; when setting PCIDE outside IA-32e mode or while CR3[11:0] ≠ 000H. TLB: a change of PGE, or
-     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs); a change of PAE or SMEP going
-     * from 0 to 1 invalidates the current PCID's entries.
+     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs: {@link Tlb#invalidateVpid}); a
+     * change of PAE or SMEP going from 0 to 1 invalidates every entry of the current PCID, global ones included
+     * ({@link Tlb#invalidatePcid}: unlike MOV to CR3, the SDM makes no exception for global pages here). In VMX
+     * non-root operation both are for the current VPID only (SDM Vol. 3C §28.3.3.1).
      */
     public static InstructionStep movToCr4(X86Machine m, Cr4 value) {
         Checks.notNull("machine", m);
@@ -206,7 +209,7 @@ public final class Processor {
         if (old.pge() != value.pge() || (old.pcide() && !value.pcide())) {
             tlb = tlb.invalidateVpid(m.tlbTag().vpid());
         } else if (old.pae() != value.pae() || (!old.smep() && value.smep())) {
-            tlb = tlb.invalidateNonGlobal(m.tlbTag().vpid(), cpu.currentPcid());
+            tlb = tlb.invalidatePcid(m.tlbTag().vpid(), cpu.currentPcid());
         }
         return InstructionStep.retired(new X86Machine(m.memory(), cpu.withCr4(value), tlb, m.tlbTag()));
     }

@@ -85,12 +85,10 @@ public final class Tlb {
     }
 
     /**
-     * INVLPG (SDM 4.10.4.1): "invalidates any TLB entries that are for a page number corresponding to the linear
-     * address and that are associated with the current PCID. It also invalidates any global TLB entries with that
-     * page number, regardless of PCID." Also the invalidation a page fault performs for its linear address (SDM
-     * 4.10.4.1, "page faults … invalidate … any TLB entry for that address's page number"). In VMX non-root operation
-     * these operations are "required to do so only for the current VPID (but, for combined mappings, all EP4TAs)"
-     * (SDM Vol. 3C §28.3.3.1), so the scope is a VPID.
+     * INVLPG (SDM 4.10.4.1): removes the entries for the page of {@code linear} that are associated with the current
+     * PCID, and the global entries for that page whatever PCID they were cached under. In VMX non-root operation
+     * the instruction has to do so "only for the current VPID (but, for combined mappings, all EP4TAs)" (SDM Vol. 3C
+     * §28.3.3.1), so the scope is a VPID.
      */
     public Tlb invalidatePage(int vpid, int currentPcid, long linear) {
         return invalidateWhere(e -> e.tag().vpid() == vpid && e.covers(linear)
@@ -98,13 +96,47 @@ public final class Tlb {
     }
 
     /**
+     * The invalidation a page fault makes for its linear address (SDM Vol. 3A §4.10.4.1, the paragraph after the
+     * list of instructions): the entries for that page number associated with the current PCID. The reference also
+     * removes the page's global entries cached under other PCIDs, the scope of {@link #invalidatePage}: such an entry
+     * may be used under the current PCID (§4.10.2.4), so it may be the very entry that produced the fault, and the
+     * SDM gives the purpose of this invalidation as making sure the fault does not recur because of a cached entry
+     * that no longer matches the paging structures. Keeping it would defeat that purpose. Page faults invalidate
+     * "independent of VMX operation", so in non-root operation the scope is the current VPID, all EP4TAs (SDM Vol.
+     * 3C §28.3.3.1).
+     */
+    public Tlb invalidateOnPageFault(int vpid, int currentPcid, long linear) {
+        return invalidatePage(vpid, currentPcid, linear);
+    }
+
+    /**
      * MOV to CR3 (SDM 4.10.4.1): invalidates the TLB entries associated with {@code pcid} "except those for global
-     * pages", for the current VPID (all EP4TAs, SDM Vol. 3C §28.3.3.1). MOV to CR4 changing CR4.PAE or setting
-     * CR4.SMEP "invalidates all TLB entries … for the current PCID"; the reference reads that as the same scope: the
-     * sentence does not name global entries, and an adversarial TLB keeps what it may.
+     * pages", for the current VPID (all EP4TAs, SDM Vol. 3C §28.3.3.1).
      */
     public Tlb invalidateNonGlobal(int vpid, int pcid) {
         return invalidateWhere(e -> e.tag().vpid() == vpid && !e.global() && e.pcid() == pcid);
+    }
+
+    /**
+     * MOV to CR4 changing CR4.PAE, or changing CR4.SMEP from 0 to 1 (Intel SDM Vol. 3A §4.10.4.1): every TLB entry
+     * associated with {@code pcid}, global entries included. The SDM's sentence for this case names "all TLB entries"
+     * of the current PCID, with no exception for global pages (contrast MOV to CR3, whose sentence excepts them), and
+     * a global entry is associated with the PCID that was current when it was cached (§4.10.2.4). Global entries
+     * cached under other PCIDs are not named and stay. Scoped to the current VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1).
+     */
+    public Tlb invalidatePcid(int vpid, int pcid) {
+        return invalidateWhere(e -> e.tag().vpid() == vpid && e.pcid() == pcid);
+    }
+
+    /**
+     * The combined mappings for the page of {@code linear} that are associated with {@code pcid} and with exactly the
+     * VPID and EP4TA of {@code tag}: what an EPT violation on the translation of a linear address invalidates (Intel
+     * SDM Vol. 3C §28.3.3.1). Unlike INVLPG, the scope is one EP4TA, and a global entry goes only if it was cached
+     * under {@code pcid} (that is the PCID it is associated with, §4.10.2.4 of Vol. 3A).
+     */
+    public Tlb invalidateCombined(TlbTag tag, int pcid, long linear) {
+        Checks.notNull("TLB tag", tag);
+        return invalidateWhere(e -> e.tag().equals(tag) && e.pcid() == pcid && e.covers(linear));
     }
 
     /**

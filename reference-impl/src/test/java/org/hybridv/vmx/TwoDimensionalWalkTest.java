@@ -237,6 +237,76 @@ class TwoDimensionalWalkTest {
                 .isEqualTo(OTHER_PAGE_DATA);
     }
 
+    // ---- the invalidation an EPT violation performs (SDM 28.3.3.1) ----
+
+    private static TlbEntry mapping(TlbTag tag, int pcid, boolean global, long linearBase, int stage2) {
+        return new TlbEntry(tag, pcid, global, linearBase, PageSize.SIZE_4K, 0x29000L, Rights.UNRESTRICTED, true,
+                stage2);
+    }
+
+    /** The guest's TLB with {@code extra} filled after what it holds. */
+    private static VmxProcessor withAlsoCached(VmxProcessor p, TlbEntry... extra) {
+        Tlb tlb = p.machine().tlb();
+        for (TlbEntry e : extra) {
+            tlb = tlb.fill(e);
+        }
+        return p.withMachine(p.machine().withTlb(tlb));
+    }
+
+    @Test
+    @DisplayName("SDM 28.3.3.1: an EPT violation on the translation of a linear address invalidates the combined mappings"
+            + " of that address for the current PCID, VPID and EP4TA, and nothing else")
+    void eptViolationInvalidatesTheCombinedMappingsOfItsLinearAddress() {
+        // EPT PTE for GPA frame 9 readable only: the read caches a combined mapping with EPT permissions R
+        VmxProcessor in = guestWith(eptWith(EPT_PTE9_AT, 0x29031L), eptAndVpid(EPTP, 1), guest());
+        GuestStep r = read(in, LINEAR);
+        assertThat(retired(r)).isEqualTo(PAGE_DATA);
+        TlbTag current = new TlbTag(1, EP4TA);
+        TlbEntry filled = r.processor().machine().tlb().entries().get(0);
+        assertThat(filled.tag()).isEqualTo(current);
+        assertThat(filled.pcid()).as("PCIDE = 0: PCID 000H").isZero();
+        assertThat(filled.stage2()).as("EPT R only").isEqualTo(1);
+
+        TlbEntry otherEp4ta = mapping(new TlbTag(1, OTHER_EP4TA), 0, false, LINEAR_PAGE, 7);
+        TlbEntry otherVpid = mapping(new TlbTag(2, EP4TA), 0, false, LINEAR_PAGE, 7);
+        TlbEntry linearMapping = mapping(new TlbTag(1, TlbTag.NO_EPT), 0, false, LINEAR_PAGE, 7);
+        TlbEntry otherPage = mapping(current, 0, false, LINEAR_PAGE + 0x1000, 7);
+        // global, cached under PCID 3: usable now, but associated with PCID 3, not the current PCID; EPT R only, so
+        // the write below cannot use it either
+        TlbEntry globalOtherPcid = mapping(current, 3, true, LINEAR_PAGE, 1);
+        VmxProcessor before = withAlsoCached(r.processor(), otherEp4ta, otherVpid, linearMapping, otherPage,
+                globalOtherPcid);
+        assertThat(before.machine().tlb().entries()).hasSize(6);
+
+        GuestStep w = write(before, LINEAR, 0xBAD);
+        ExitInformation e = exited(w);
+        assertThat(e.reason()).isEqualTo(ExitReason.EPT_VIOLATION);
+        assertThat(e.qualification() & BIT8).as("the access was to the translation of LINEAR").isEqualTo(BIT8);
+        assertThat(w.processor().machine().tlb().entries()).as("only the current context's mapping of LINEAR goes")
+                .containsExactly(otherEp4ta, otherVpid, linearMapping, otherPage, globalOtherPcid);
+    }
+
+    @Test
+    @DisplayName("SDM 28.3.3.1: an EPT violation on a guest paging-structure entry (bit 8 = 0) invalidates no combined"
+            + " mapping; nor does an EPT misconfiguration")
+    void eptViolationOnAPagingStructureEntryAndMisconfigurationInvalidateNothing() {
+        TlbTag current = new TlbTag(1, EP4TA);
+        // EPT permissions none: the cached mapping cannot serve the read, which walks again
+        TlbEntry unusable = mapping(current, 0, false, LINEAR_PAGE, 0);
+        VmxProcessor notPresentPd = withAlsoCached(guestWith(eptWith(EPT_PTE3_AT, 0), eptAndVpid(EPTP, 1), guest()),
+                unusable);
+        GuestStep s = read(notPresentPd, LINEAR);
+        assertThat(exited(s).reason()).isEqualTo(ExitReason.EPT_VIOLATION);
+        assertThat(exited(s).qualification() & BIT8).as("a guest paging-structure access").isZero();
+        assertThat(s.processor().machine().tlb().entries()).containsExactly(unusable);
+
+        VmxProcessor misconfigured = withAlsoCached(guestWith(eptWith(EPT_PTE9_AT, 0x29032L), eptAndVpid(EPTP, 1),
+                guest()), unusable);
+        GuestStep m = read(misconfigured, LINEAR);
+        assertThat(exited(m).reason()).isEqualTo(ExitReason.EPT_MISCONFIG);
+        assertThat(m.processor().machine().tlb().entries()).containsExactly(unusable);
+    }
+
     private static final long OTHER_EP4TA = 0x70000L;
     private static final TlbEntry COMBINED_1 = combined(1, EP4TA);
     private static final TlbEntry COMBINED_2 = combined(2, EP4TA);

@@ -267,6 +267,99 @@ class TlbTest {
         assertThat(read(smep).outcome()).isEqualTo(NEW);
     }
 
+    /** A hand-made 4-KByte linear mapping of {@code linear} (page {@code frame}) for {@code pcid}. */
+    private static TlbEntry cached(TlbTag tag, int pcid, boolean global, long linear, long frame) {
+        return TlbEntry.linear(tag, pcid, global, linear, PageSize.SIZE_4K, frame << 12, Rights.UNRESTRICTED, true);
+    }
+
+    /** The machine with CR4.PGE = 1, CR4.PCIDE = 1 and PCID 1 current, holding exactly {@code entries}. */
+    private static X86Machine underPcid1With(TlbEntry... entries) {
+        CpuState pge = cpu().withCr4(cpu().cr4().withPge(true));
+        X86Machine m = Mapping.fourKiB().machine(pge, TlbPolicy.ADVERSARIAL);
+        m = retired(Processor.movToCr4(m, m.cpu().cr4().withPcide(true)));
+        m = retired(Processor.movToCr3(m, PML4_BASE | 1));
+        Tlb tlb = Tlb.empty(TlbPolicy.ADVERSARIAL);
+        for (TlbEntry e : entries) {
+            tlb = tlb.fill(e);
+        }
+        assertThat(tlb.entries()).containsExactly(entries);
+        return m.withTlb(tlb);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: MOV to CR4 setting SMEP invalidates all entries of the current PCID, global ones too;"
+            + " other PCIDs and other VPIDs keep theirs")
+    void settingSmepInvalidatesTheCurrentPcidsGlobalEntriesToo() {
+        TlbTag otherVpid = new TlbTag(5, TlbTag.NO_EPT);
+        TlbEntry globalPcid1 = cached(TlbTag.NATIVE, 1, true, 0x1000, 11);
+        TlbEntry plainPcid1 = cached(TlbTag.NATIVE, 1, false, 0x2000, 12);
+        TlbEntry globalPcid2 = cached(TlbTag.NATIVE, 2, true, 0x3000, 13);
+        TlbEntry plainPcid2 = cached(TlbTag.NATIVE, 2, false, 0x4000, 14);
+        TlbEntry otherVpidPcid1 = cached(otherVpid, 1, true, 0x5000, 15);
+        X86Machine m = underPcid1With(globalPcid1, plainPcid1, globalPcid2, plainPcid2, otherVpidPcid1);
+        assertThat(m.cpu().currentPcid()).isEqualTo(1);
+
+        X86Machine smep = retired(Processor.movToCr4(m, m.cpu().cr4().withSmep(true)));
+        // "all TLB entries ... for the current PCID" (no exception for global pages): both PCID-1 entries go; a
+        // global entry cached under PCID 2 is associated with PCID 2 and stays; VPID 5 is not current (Vol. 3C
+        // §28.3.3.1)
+        assertThat(smep.tlb().entries()).containsExactly(globalPcid2, plainPcid2, otherVpidPcid1);
+        assertThat(smep.tlb().lookup(1, 0x1000)).as("the global translation of PCID 1").isNull();
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: MOV to CR4 changing PAE invalidates all entries of the current PCID, global ones too")
+    void changingPaeInvalidatesTheCurrentPcidsGlobalEntriesToo() {
+        // PAE may change only outside IA-32e mode (SDM 9.8.5): paging off, PCIDE = 0, so PCID 000H is current
+        CpuState legacy = cpu().withCr4(cpu().cr4().withPge(true)).withCr0(cpu().cr0().withPg(false));
+        assertThat(legacy.ia32eMode()).isFalse();
+        TlbEntry globalPcid0 = cached(TlbTag.NATIVE, 0, true, 0x1000, 11);
+        TlbEntry plainPcid0 = cached(TlbTag.NATIVE, 0, false, 0x2000, 12);
+        TlbEntry otherVpid = cached(new TlbTag(5, TlbTag.NO_EPT), 0, true, 0x3000, 13);
+        X86Machine m = Mapping.fourKiB().machine(legacy, TlbPolicy.ADVERSARIAL)
+                .withTlb(Tlb.empty(TlbPolicy.ADVERSARIAL).fill(globalPcid0).fill(plainPcid0).fill(otherVpid));
+
+        X86Machine noPae = retired(Processor.movToCr4(m, legacy.cr4().withPae(false)));
+        assertThat(noPae.tlb().entries()).containsExactly(otherVpid);
+        X86Machine pae = retired(Processor.movToCr4(m.withCpu(legacy.withCr4(legacy.cr4().withPae(false))),
+                legacy.cr4()));
+        assertThat(pae.tlb().entries()).containsExactly(otherVpid);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: a #PF removes the faulting page's entries usable under the current PCID (its own and"
+            + " global ones of any PCID); another PCID's non-global entry and other pages stay")
+    void pageFaultRemovesThePageEntriesUsableUnderTheCurrentPcid() {
+        // LINEAR's PT entry is made not present below, so the access walks and faults; the cached entries for
+        // LINEAR's page are given rights that make the cached read fail (supervisor page at CPL 3) or are unusable
+        long page = LINEAR & ~0xFFFL;
+        Rights supervisorOnly = new Rights(true, false, false, 0);
+        TlbEntry globalPcid2 = TlbEntry.linear(TlbTag.NATIVE, 2, true, page, PageSize.SIZE_4K, 0x9000,
+                supervisorOnly, true);
+        TlbEntry plainPcid3 = cached(TlbTag.NATIVE, 3, false, page, 9);
+        TlbEntry otherPage = cached(TlbTag.NATIVE, 1, false, 0x2000, 12);
+        X86Machine m = underPcid1With(plainPcid3, globalPcid2, otherPage);
+        m = m.withEntry(PT, PT_INDEX, Entry.table(Mapping.PAGE, true, true).withPresent(false)).withCpu(
+                m.cpu().withCpl(3));
+        AccessStep fault = read(m);
+        assertThat(fault.outcome()).isInstanceOf(PageFault.class);
+        assertThat(fault.tlbHit()).as("the global entry of PCID 2 served the access").isTrue();
+        // the invalidation is there so that the fault does not recur through a cached entry: the global entry that
+        // produced it goes although it was cached under PCID 2; PCID 3's non-global entry is not usable now and stays
+        assertThat(fault.machine().tlb().entries()).containsExactly(plainPcid3, otherPage);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.4.1: MOV to CR4 clearing SMEP (1 -> 0) is not one of the invalidating changes")
+    void clearingSmepKeepsEntries() {
+        TlbEntry globalPcid1 = cached(TlbTag.NATIVE, 1, true, 0x1000, 11);
+        TlbEntry plainPcid1 = cached(TlbTag.NATIVE, 1, false, 0x2000, 12);
+        X86Machine m = underPcid1With(globalPcid1, plainPcid1);
+        m = m.withCpu(m.cpu().withCr4(m.cpu().cr4().withSmep(true)));
+        X86Machine off = retired(Processor.movToCr4(m, m.cpu().cr4().withSmep(false)));
+        assertThat(off.tlb().entries()).containsExactly(globalPcid1, plainPcid1);
+    }
+
     @Test
     @DisplayName("SDM 4.10.2.3: a 2-MByte translation is cached and serves every address of its page")
     void largePageEntryCoversTheWholePage() {

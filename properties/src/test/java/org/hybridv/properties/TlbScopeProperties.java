@@ -1,0 +1,200 @@
+package org.hybridv.properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
+import org.hybridv.check.TlbScopes;
+import org.hybridv.ept.Eptp;
+import org.hybridv.gen.JqwikChoices;
+import org.hybridv.gen.TlbScopeCase;
+import org.hybridv.gen.TlbScopeCase.Op;
+import org.hybridv.gen.TlbScopeCases;
+import org.hybridv.gen.VmxSystems;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.ExitReason;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.vmx.GuestOutcome;
+import org.hybridv.vmx.GuestStep;
+import org.hybridv.vmx.Invept;
+import org.hybridv.vmx.Invvpid;
+import org.hybridv.vmx.NonRoot;
+import org.hybridv.vmx.RootOutcome;
+import org.hybridv.vmx.RootStep;
+import org.hybridv.vmx.VmxProcessor;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.AccessStep;
+import org.hybridv.x86.Cr3;
+import org.hybridv.x86.CpuState;
+import org.hybridv.x86.InstructionOutcome;
+import org.hybridv.x86.InstructionStep;
+import org.hybridv.x86.PageFault;
+import org.hybridv.x86.Processor;
+import org.hybridv.x86.Tlb;
+import org.hybridv.x86.TlbEntry;
+import org.hybridv.x86.TlbPolicy;
+import org.hybridv.x86.TlbTag;
+import org.hybridv.x86.X86Machine;
+
+/**
+ * The scope of every TLB invalidation (Intel SDM Vol. 3A §4.10.4.1, Vol. 3C §28.3.3): over TLBs filled by a sequence
+ * of steps under several VPIDs, EP4TAs and PCIDs, global and not, each invalidating operation of the reference
+ * leaves exactly what {@link TlbScopes} — the SDM's rules restated as predicates over the entries' fields — says it
+ * must: nothing the SDM requires gone, and (the TLB being adversarial) everything else.
+ */
+class TlbScopeProperties {
+    static final int MAXPHY = 36;
+    static final int FRAMES = 128; // backs the EPT PML4 frames of both pool EP4TAs (zero: nothing present)
+
+    @Provide
+    Arbitrary<TlbScopeCase> cases() {
+        return JqwikChoices.arbitrary(TlbScopeCases::generate);
+    }
+
+    @Property(seed = Budget.SEED, tries = Budget.TRIES)
+    void everyInvalidationRemovesExactlyWhatTheSdmRequires(@ForAll("cases") TlbScopeCase k) {
+        List<TlbEntry> after = run(k);
+        List<TlbEntry> expected = TlbScopes.expectedAfter(k.fills(), k.op());
+        String kind = k.op().getClass().getSimpleName();
+        Statistics.label("operation").collect(kind);
+        boolean removed = expected.size() < k.fills().size();
+        boolean kept = !expected.isEmpty();
+        Statistics.label("scope").collect(removed && kept ? "some removed, some kept" : removed ? "all removed"
+                : "none removed");
+        Statistics.label("scope").coverage(cov -> cov.check("some removed, some kept").percentage(p -> p >= 20));
+        Statistics.label("operation").coverage(cov -> {
+            for (String op : List.of("Invlpg", "MovToCr3", "MovToCr4", "MovToCr0ClearingPg", "PageFault", "Invvpid",
+                    "Invept", "VmEntry", "VmExit", "EptViolation")) {
+                cov.check(op).percentage(p -> p >= 5);
+            }
+        });
+        Optional<String> verdict = TlbScopes.judge(k.fills(), k.op(), after);
+        assertThat(verdict).as("the TLB after the operation").isEmpty();
+    }
+
+    private static Tlb tlbOf(List<TlbEntry> entries) {
+        Tlb t = Tlb.empty(TlbPolicy.ADVERSARIAL);
+        for (TlbEntry e : entries) {
+            t = t.fill(e);
+        }
+        assertThat(t.entries()).as("the fills survive being replayed").isEqualTo(entries);
+        return t;
+    }
+
+    /** IA-32e paging, PML4 frame 1 (empty memory: every walk faults), CR4.PAE, and the given PCIDE / PCID / PGE. */
+    static CpuState cpu(boolean pcide, int pcid, boolean pge) {
+        CpuState c = CpuState.longMode(1, MAXPHY);
+        c = c.withCr4(c.cr4().withPge(pge).withPcide(pcide));
+        return pcide ? c.withCr3(new Cr3(c.cr3().pml4Base(), pcid)) : c;
+    }
+
+    private static X86Machine machine(List<TlbEntry> fills, CpuState cpu, TlbTag tag) {
+        return new X86Machine(X86Machine.create(FRAMES, MAXPHY, TlbPolicy.ADVERSARIAL).memory(), cpu, tlbOf(fills),
+                tag);
+    }
+
+    private static X86Machine retired(InstructionStep s) {
+        assertThat(s.outcome()).isEqualTo(InstructionOutcome.RETIRED);
+        return s.machine();
+    }
+
+    private static Eptp eptp(long ep4ta) {
+        return new Eptp(ep4ta | 0x1E); // write-back, 4-level
+    }
+
+    /** Runs the case's operation on the reference and returns the TLB after it. */
+    static List<TlbEntry> run(TlbScopeCase k) {
+        Op op = k.op();
+        List<TlbEntry> fills = k.fills();
+        if (op instanceof TlbScopeCase.Invlpg o) {
+            return retired(Processor.invlpg(machine(fills, cpu(o.pcid() != 0, o.pcid(), true), o.tag()), o.linear()))
+                    .tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.MovToCr3 o) {
+            X86Machine m = machine(fills, cpu(o.pcide(), 0, true), o.tag());
+            long value = (1L << 12) | o.newPcid() | (o.noFlush() ? Cr3.NO_FLUSH_BIT : 0);
+            return retired(Processor.movToCr3(m, value)).tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.MovToCr4 o) {
+            CpuState c = cpu(o.old().pcide(), o.currentPcid(), true);
+            if (!o.paging()) {
+                c = c.withCr0(c.cr0().withPg(false)); // first: PAE may be 0 only without IA-32e paging
+            }
+            c = c.withCr4(o.old());
+            return retired(Processor.movToCr4(machine(fills, c, o.tag()), o.next())).tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.MovToCr0ClearingPg o) {
+            CpuState c = cpu(false, 0, true);
+            return retired(Processor.movToCr0(machine(fills, c, o.tag()), c.cr0().withPg(false))).tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.PageFault o) {
+            X86Machine m = machine(fills, cpu(o.pcid() != 0, o.pcid(), true).withCpl(3), o.tag());
+            AccessStep s = Processor.access(m, Access.read(o.linear()));
+            assertThat(s.outcome()).as("a CPL-3 read with empty tables or supervisor entries").isInstanceOf(
+                    PageFault.class);
+            return s.machine().tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.Invvpid o) {
+            RootStep s = Invvpid.execute(root(fills, ExecutionControls.none()), o.type(), o.vpid(), o.linear());
+            assertThat(s.outcome()).isEqualTo(new RootOutcome.Succeeded());
+            return s.processor().machine().tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.Invept o) {
+            RootStep s = Invept.execute(root(fills, ExecutionControls.none()), o.type(), eptp(o.ep4ta()), MAXPHY);
+            assertThat(s.outcome()).isEqualTo(new RootOutcome.Succeeded());
+            return s.processor().machine().tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.VmEntry o) {
+            return VmxSystems.enter(root(fills, controls(o.vpidEnabled(), o.vpid(), o.ep4ta())), false).machine()
+                    .tlb().entries();
+        }
+        if (op instanceof TlbScopeCase.VmExit o) {
+            VmxProcessor in = inGuest(fills, o.vpidEnabled(), o.tag(), true);
+            GuestStep s = NonRoot.execute(in, new GuestInstruction.Cpuid(0, 0));
+            assertThat(s.outcome()).isInstanceOf(GuestOutcome.Exited.class);
+            return s.processor().machine().tlb().entries();
+        }
+        TlbScopeCase.EptViolation o = (TlbScopeCase.EptViolation) op;
+        VmxProcessor in = inGuest(fills, o.vpidEnabled(), o.tag(), !o.translatedAccess());
+        GuestStep s = NonRoot.execute(in, new GuestInstruction.MemoryAccess(Access.write(o.linear(), 0)));
+        assertThat(s.outcome()).isInstanceOf(GuestOutcome.Exited.class);
+        var exit = ((GuestOutcome.Exited) s.outcome()).exit();
+        assertThat(exit.reason()).isEqualTo(ExitReason.EPT_VIOLATION);
+        assertThat((exit.qualification() & 0x100) != 0).as("bit 8").isEqualTo(o.translatedAccess());
+        return s.processor().machine().tlb().entries();
+    }
+
+    static ExecutionControls controls(boolean vpidEnabled, int vpid, long ep4ta) {
+        ExecutionControls c = ExecutionControls.none();
+        if (vpidEnabled) {
+            c = VmxSystems.withVpid(c, vpid);
+        }
+        if (ep4ta != TlbTag.NO_EPT) {
+            c = VmxSystems.withEpt(c, eptp(ep4ta));
+        }
+        return c;
+    }
+
+    /** Root operation holding {@code fills}, with a VMCS for a guest in IA-32e mode. */
+    private static VmxProcessor root(List<TlbEntry> fills, ExecutionControls c) {
+        X86Machine guest = machine(fills, cpu(false, 0, true), TlbTag.NATIVE);
+        return VmxSystems.root(guest, c);
+    }
+
+    /**
+     * A guest running in context {@code tag} (entered, then the TLB replaced by {@code fills}); with EPT (the EPT
+     * PML4 frames are empty: nothing is present) and guest CR0.PG as {@code paging}.
+     */
+    private static VmxProcessor inGuest(List<TlbEntry> fills, boolean vpidEnabled, TlbTag tag, boolean paging) {
+        VmxProcessor in = VmxSystems.enter(root(List.of(), controls(vpidEnabled, tag.vpid(), tag.ep4ta())), false);
+        X86Machine m = in.machine();
+        assertThat(m.tlbTag()).isEqualTo(tag);
+        CpuState c = paging ? m.cpu() : m.cpu().withCr0(m.cpu().cr0().withPg(false));
+        return in.withMachine(m.withCpu(c).withTlb(tlbOf(fills)));
+    }
+}
