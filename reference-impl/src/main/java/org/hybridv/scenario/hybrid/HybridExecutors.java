@@ -19,6 +19,7 @@ import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.scenario.xen.XenModule;
+import org.hybridv.scenario.xen.XenStep.InvariantState;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.VcpuOutcome;
 
@@ -29,7 +30,7 @@ import org.hybridv.xen.VcpuOutcome;
 final class HybridExecutors {
     private HybridExecutors() {}
 
-    static StepResult kernel(MachineState s, KernelStepSpec.KernelOp step) {
+    static StepResult kernel(MachineState s, HybridStep.Kernel step) {
         HybridState st = s.get(HybridModule.HYBRID);
         Lockstep before = st.lockstep();
         if (st.shared()) {
@@ -56,7 +57,7 @@ final class HybridExecutors {
                     .platform()).machine()));
         }
         return new StepResult(after,
-                new Observation(facts.get("result"), text, facts), checks(step.expect(), facts), notes);
+                new Observation(facts.get("result"), text, facts), checks(step.expect(), g), notes);
     }
 
     static Map<String, String> facts(KernelStep g) {
@@ -66,8 +67,7 @@ final class HybridExecutors {
         f.put("stage", g.post().kernel().stage().name());
         f.put("exits", Integer.toString(g.exits().total()));
         f.put("faults", Integer.toString(g.faults().size()));
-        f.put("pfExits", Integer.toString(g.trace().stream().filter(e -> e.observed().isPageFault())
-                .mapToInt(e -> e.exits().total()).sum()));
+        f.put("pfExits", Integer.toString(pfExits(g)));
         if (r instanceof KernelResult.Created c) {
             f.put("pid", Integer.toString(c.pid()));
         } else if (r instanceof KernelResult.Read v) {
@@ -121,19 +121,57 @@ final class HybridExecutors {
         return b.toString();
     }
 
-    private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
+    /** The facts the expectation names, in the format's order, compared as values with the step's. */
+    private static List<Check> checks(HybridStep.KernelExpect e, KernelStep g) {
         List<Check> out = new ArrayList<>();
-        for (Map.Entry<String, String> e : expect.entrySet()) {
-            out.add(Check.of(e.getKey(), e.getValue(), facts.getOrDefault(e.getKey(), "absent")));
+        if (e == null) {
+            return out;
         }
+        KernelResult r = g.result();
+        equal(out, "result", e.result() == null ? null : e.result().toString(), word(r));
+        equal(out, "stage", e.stage(), g.post().kernel().stage());
+        number(out, "exits", e.exits(), (long) g.exits().total(), Long::toString);
+        number(out, "faults", e.faults(), (long) g.faults().size(), Long::toString);
+        number(out, "pfExits", e.pfExits(), (long) pfExits(g), Long::toString);
+        Observed.Fault fault = r instanceof KernelResult.Killed k && k.why() instanceof Observed.Fault x ? x : null;
+        number(out, "pid", e.pid(), r instanceof KernelResult.Created c ? Long.valueOf(c.pid())
+                : r instanceof KernelResult.Killed k ? Long.valueOf(k.pid()) : null, Long::toString);
+        number(out, "vector", e.vector(), fault == null ? null : (long) fault.vector(), Long::toString);
+        number(out, "errorCode", e.errorCode(), fault == null ? null : fault.errorCode() & 0xFFFF_FFFFL, Render::hex);
+        number(out, "value", e.value(), r instanceof KernelResult.Read v ? v.value() : null, Render::hex);
+        number(out, "cr2", e.cr2(), fault == null ? null : fault.cr2(), Render::hex);
+        number(out, "root", e.root(), r instanceof KernelResult.Switched sw ? sw.root() : null, Render::hex);
+        VcpuOutcome.HypercallRefused x = r instanceof KernelResult.SwitchRefused ? switchRefusal(g) : null;
+        boolean refused = r instanceof KernelResult.SwitchRefused;
+        equal(out, "errno", e.errno(), !refused ? "absent" : x == null ? "none" : x.errno().name());
+        equal(out, "rule", e.rule(), !refused ? "absent" : x == null ? "none" : x.rule());
         return out;
     }
 
-    static StepResult checkHybrid(MachineState s, KernelStepSpec.CheckHybrid step) {
+    private static void equal(List<Check> out, String what, Object expected, Object observed) {
+        if (expected != null) {
+            out.add(Check.equal(what, expected, observed));
+        }
+    }
+
+    /** A number when expected; an observed null is a fact the outcome does not have ("absent"). */
+    private static void number(List<Check> out, String what, Number expected, Long observed,
+            java.util.function.LongFunction<String> render) {
+        if (expected != null) {
+            out.add(observed == null ? new Check(what, render.apply(expected.longValue()), "absent", false)
+                    : Check.value(what, expected.longValue(), observed, render));
+        }
+    }
+
+    private static int pfExits(KernelStep g) {
+        return g.trace().stream().filter(e -> e.observed().isPageFault()).mapToInt(e -> e.exits().total()).sum();
+    }
+
+    static StepResult checkHybrid(MachineState s, HybridStep.CheckHybrid step) {
         HybridState st = s.get(HybridModule.HYBRID);
         Map<String, String> facts = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
-        for (String i : HybridDecoders.INVARIANTS) {
+        for (String i : HybridStep.HybridInvariants.NAMES) {
             HybridInvariants.Violation v = st.violations().stream().filter(x -> x.invariant().equals(i)).findFirst()
                     .orElse(null);
             facts.put(i, v == null ? "holds" : "violated");
@@ -141,8 +179,9 @@ final class HybridExecutors {
         }
         text.append(" (over ").append(st.steps()).append(" kernel step(s))");
         List<Check> checks = new ArrayList<>();
-        for (Map.Entry<String, String> e : step.expect().entrySet()) {
-            checks.add(Check.of(e.getKey(), e.getValue(), facts.get(e.getKey())));
+        for (int i = 0; step.expect() != null && i < 8; i++) {
+            String name = HybridStep.HybridInvariants.NAMES.get(i);
+            equal(checks, name, step.expect().all().get(i), InvariantState.of(facts.get(name).equals("holds")));
         }
         return new StepResult(s, new Observation(st.violations().isEmpty() ? "holds" : "violated", text.toString(),
                 facts), checks);

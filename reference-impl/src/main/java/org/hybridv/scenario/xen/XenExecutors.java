@@ -1,9 +1,11 @@
 package org.hybridv.scenario.xen;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
@@ -15,6 +17,7 @@ import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
+import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.FrameInfo;
@@ -55,7 +58,7 @@ final class XenExecutors {
     static StepResult domainPte(MachineState s, XenStep.DomainPte step) {
         XenMachine m = machine(s);
         Entry old = m.paging().entry(step.table(), step.index());
-        XenMachine after = m.withPaging(m.paging().write(step.table(), step.index(), step.entry()));
+        XenMachine after = m.withPaging(m.paging().write(step.table(), step.index(), step.entry().value()));
         FrameInfo f = m.frames().get(step.table());
         return new StepResult(write(s, after), Observation.of("ok", "was " + Render.entry(old) + "; frame "
                 + Render.hex(step.table()) + " is " + f + " (unchecked: no type, reference or TLB change)"),
@@ -64,30 +67,33 @@ final class XenExecutors {
 
     static StepResult expectDomainEntry(MachineState s, XenStep.ExpectDomainEntry step) {
         Entry e = machine(s).paging().entry(step.table(), step.index());
-        return new StepResult(s, Observation.of("ok", Render.entry(e)), List.of(Check.of("entry",
-                Render.entry(step.entry()), Render.entry(e))));
+        return new StepResult(s, Observation.of("ok", Render.entry(e)), List.of(Check.value("entry",
+                step.entry().value().raw(), e.raw(), v -> Render.entry(new Entry(v)))));
     }
 
     // ------------------------------------------------------------------ vCPU steps
 
-    static StepResult hypercall(MachineState s, XenStep.HypercallStep step) {
+    static StepResult hypercall(MachineState s, XenStep.Hypercall step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
-        HvStep r = Hypervisor.hypercall(pre, id, step.call());
+        HvStep r = Hypervisor.hypercall(pre, id, step.hypercall());
         InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
         Observation o = observeHypercall(r);
-        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+        return new StepResult(writeVcpuStep(s, after, i7), o, hypercallChecks(step.expect(), o.result(),
+                r.outcome()), i7Notes(i7));
     }
 
-    static StepResult guest(MachineState s, XenStep.GuestStep step) {
+    static StepResult guest(MachineState s, XenStep.Guest step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
-        HvStep r = Hypervisor.run(pre, id, step.instruction());
-        InvariantResult i7 = ExitCorrectness.check(pre, id, step.instruction(), r);
+        GuestInstruction insn = step.instruction();
+        HvStep r = Hypervisor.run(pre, id, insn);
+        InvariantResult i7 = ExitCorrectness.check(pre, id, insn, r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
         Observation o = observe(r.outcome(), r.vmExits());
-        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+        return new StepResult(writeVcpuStep(s, after, i7), o, guestChecks(step.expect(), o.result(), r),
+                i7Notes(i7));
     }
 
     /** A hypercall's outcome: ok or refused (errno, rule, RAX), or the vCPU outcome that kept it from running. */
@@ -207,28 +213,93 @@ final class XenExecutors {
                 : " [" + exits + " VM exits]"), f);
     }
 
-    private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
+    /** The result word first; when it agrees, the refusal's errno and rule, compared as values. */
+    private static List<Check> hypercallChecks(XenStep.HypercallExpect expect, String result, VcpuOutcome o) {
         List<Check> out = new ArrayList<>();
-        if (expect.isEmpty()) {
+        if (expect == null) {
             return out;
         }
-        out.add(Check.of("result", expect.get("result"), facts.get("result")));
-        if (!expect.get("result").equals(facts.get("result"))) {
-            return out;
-        }
-        for (String k : ordered(expect)) {
-            if (!k.equals("result")) {
-                out.add(Check.of(k, expect.get(k), facts.getOrDefault(k, "absent")));
-            }
+        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok" : "refused";
+        out.add(Check.equal("result", word, result));
+        if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
+                && o instanceof VcpuOutcome.HypercallRefused x) {
+            equal(out, "errno", e.errno(), x.errno());
+            equal(out, "rule", e.rule(), x.rule());
         }
         return out;
     }
 
-    /** The expectation's keys in a stable order (the step records keep an unordered copy). */
-    private static List<String> ordered(Map<String, String> m) {
-        List<String> keys = new ArrayList<>(m.keySet());
-        keys.sort(null);
-        return keys;
+    /**
+     * The result word first; when it agrees, each fact the expectation names (in name order), compared as values
+     * with the outcome's.
+     */
+    private static List<Check> guestChecks(XenStep.GuestExpect expect, String result, HvStep r) {
+        List<Check> out = new ArrayList<>();
+        if (expect == null) {
+            return out;
+        }
+        out.add(Check.equal("result", expect.result(), result));
+        if (!expect.result().equals(result)) {
+            return out;
+        }
+        List<Check> facts = new ArrayList<>();
+        number(facts, "exits", expect.exits(), r.vmExits(), Long::toString);
+        if (expect instanceof XenStep.GuestExpect.Retired e) {
+            Check.value(facts, "value", e.value(), ((VcpuOutcome.Retired) r.outcome()).value(), Render::hex);
+        } else if (expect instanceof XenStep.GuestExpect.Delivered e) {
+            VcpuOutcome.Delivered d = (VcpuOutcome.Delivered) r.outcome();
+            number(facts, "vector", e.vector(), d.vector(), Long::toString);
+            Check.value(facts, "errorCode", e.errorCode(), d.errorCode() & 0xFFFF_FFFFL, Render::hex);
+            Check.value(facts, "cr2", e.cr2(), d.cr2(), Render::hex);
+        } else if (expect instanceof XenStep.GuestExpect.Resumed e) {
+            VcpuOutcome.Resumed x = (VcpuOutcome.Resumed) r.outcome();
+            equal(facts, "reason", e.reason(), x.reason());
+            Check.value(facts, "value", e.value(), x.value(), Render::hex);
+            equal(facts, "rule", e.rule(), x.rule());
+        } else if (expect instanceof XenStep.GuestExpect.Cpuid e) {
+            VcpuOutcome.CpuidResult c = (VcpuOutcome.CpuidResult) r.outcome();
+            Check.value(facts, "eax", e.eax(), c.eax(), Render::hex);
+            Check.value(facts, "ebx", e.ebx(), c.ebx(), Render::hex);
+            Check.value(facts, "ecx", e.ecx(), c.ecx(), Render::hex);
+            Check.value(facts, "edx", e.edx(), c.edx(), Render::hex);
+        } else if (expect instanceof XenStep.GuestExpect.Emulated e) {
+            VcpuOutcome.Emulated x = (VcpuOutcome.Emulated) r.outcome();
+            Check.value(facts, "linear", e.linear(), x.linear(), Render::hex);
+            Check.value(facts, "value", e.value(), x.value(), Render::hex);
+            equal(facts, "rule", e.rule(), x.rule());
+        } else if (expect instanceof XenStep.GuestExpect.Injected e) {
+            VcpuOutcome.Injected x = (VcpuOutcome.Injected) r.outcome();
+            equal(facts, "reason", e.reason(), x.reason());
+            number(facts, "vector", e.vector(), x.vector(), Long::toString);
+            Check.value(facts, "errorCode", e.errorCode(), x.errorCode() & 0xFFFF_FFFFL, Render::hex);
+            Check.value(facts, "cr2", e.cr2(), x.cr2(), Render::hex);
+            equal(facts, "rule", e.rule(), x.rule());
+        } else if (expect instanceof XenStep.GuestExpect.GuestError e) {
+            VcpuOutcome.GuestError x = (VcpuOutcome.GuestError) r.outcome();
+            equal(facts, "reason", e.reason(), x.reason());
+            Check.value(facts, "guestPhysical", e.guestPhysical(), x.guestPhysical(), Render::hex);
+            equal(facts, "rule", e.rule(), x.rule());
+        } else if (expect instanceof XenStep.GuestExpect.NotModelled e) {
+            ExitReason seen = ((VcpuOutcome.NotModelled) r.outcome()).reason();
+            equal(facts, "reason", e.reason(), seen == null ? "none" : seen);
+        } // blocked and entryFailed have no facts besides exits
+        facts.sort(Comparator.comparing(Check::what));
+        out.addAll(facts);
+        return out;
+    }
+
+    /** A check of a small number when it is expected. */
+    private static void number(List<Check> out, String what, Integer expected, long observed, LongFunction<String> r) {
+        if (expected != null) {
+            out.add(Check.value(what, expected, observed, r));
+        }
+    }
+
+    /** A check of a value of any type (a name, a rule ID, an enum) when it is expected. */
+    private static void equal(List<Check> out, String what, Object expected, Object observed) {
+        if (expected != null) {
+            out.add(Check.equal(what, expected, observed));
+        }
     }
 
     // ------------------------------------------------------------------ invariants and the frame table
@@ -250,8 +321,12 @@ final class XenExecutors {
         String text = "I1 " + i1 + "; I2 " + i2 + "; I6 " + i6 + "; I7 " + (first == null ? "holds over "
                 + s.get(XenModule.XEN).vcpuSteps() + " vCPU step(s)" : first);
         List<Check> checks = new ArrayList<>();
-        for (String k : ordered(step.expect())) {
-            checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
+        XenStep.XenInvariants e = step.expect();
+        if (e != null) {
+            equal(checks, "I1", e.I1(), XenStep.InvariantState.of(i1.holds()));
+            equal(checks, "I2", e.I2(), XenStep.InvariantState.of(i2.holds()));
+            equal(checks, "I6", e.I6(), XenStep.InvariantState.of(i6.holds()));
+            equal(checks, "I7", e.I7(), XenStep.InvariantState.of(first == null));
         }
         boolean all = i1.holds() && i2.holds() && i6.holds() && first == null;
         return new StepResult(s, new Observation(all ? "holds" : "violated", text, facts), checks);
@@ -269,11 +344,14 @@ final class XenExecutors {
         facts.put("validated", Boolean.toString(f.validated()));
         facts.put("pinned", Boolean.toString(f.pinned()));
         List<Check> checks = new ArrayList<>();
-        for (String k : List.of("owner", "type", "typeCount", "count", "validated", "pinned")) {
-            if (step.expect().containsKey(k)) {
-                checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
-            }
+        if (step.owner() != null) {
+            checks.add(Check.equal("owner", step.owner(), new XenStep.Owner(f.owner())));
         }
+        equal(checks, "type", step.type(), XenStep.find(XenStep.FrameType.class, t -> t.type, f.type()));
+        number(checks, "typeCount", step.typeCount(), f.typeCount(), Long::toString);
+        number(checks, "count", step.count(), f.count(), Long::toString);
+        Check.flag(checks, "validated", step.validated(), f.validated());
+        Check.flag(checks, "pinned", step.pinned(), f.pinned());
         return new StepResult(s, new Observation("ok", f.toString(), facts), checks);
     }
 }
