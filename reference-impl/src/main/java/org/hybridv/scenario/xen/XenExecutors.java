@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongFunction;
 import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
@@ -17,7 +16,6 @@ import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
-import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.FrameInfo;
@@ -139,78 +137,71 @@ final class XenExecutors {
 
     /** The outcome as a result word, text and facts (numbers in hex; exits: the VM exits the step went through). */
     static Observation observe(VcpuOutcome o, int exits) {
-        Map<String, String> f = new LinkedHashMap<>();
+        XenStep.GuestExpect seen = seen(o, exits);
         String text;
         if (o instanceof VcpuOutcome.Retired r) {
-            f.put("result", "retired");
-            f.put("value", Render.hex(r.value()));
             text = "retired in the guest, value " + Render.hex(r.value());
         } else if (o instanceof VcpuOutcome.Delivered d) {
-            f.put("result", "delivered");
-            f.put("vector", Integer.toString(d.vector()));
-            f.put("errorCode", Render.hex(d.errorCode() & 0xFFFF_FFFFL));
-            f.put("cr2", Render.hex(d.cr2()));
             text = "vector " + d.vector() + " delivered to the guest without a VM exit, error code "
                     + Render.errorCode(d.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(d.cr2());
         } else if (o instanceof VcpuOutcome.Resumed r) {
-            f.put("result", "resumed");
-            f.put("reason", r.reason().name());
-            f.put("value", Render.hex(r.value()));
-            f.put("rule", r.rule());
             text = "VM exit " + r.reason() + " handled (" + r.rule() + "), guest resumed, value "
                     + Render.hex(r.value());
         } else if (o instanceof VcpuOutcome.CpuidResult c) {
-            f.put("result", "cpuid");
-            f.put("eax", Render.hex(c.eax()));
-            f.put("ebx", Render.hex(c.ebx()));
-            f.put("ecx", Render.hex(c.ecx()));
-            f.put("edx", Render.hex(c.edx()));
             text = "VM exit CPUID handled: EAX " + Render.hex(c.eax()) + " EBX " + Render.hex(c.ebx()) + " ECX "
                     + Render.hex(c.ecx()) + " EDX " + Render.hex(c.edx());
         } else if (o instanceof VcpuOutcome.Emulated e) {
-            f.put("result", "emulated");
-            f.put("linear", Render.hex(e.linear()));
-            f.put("value", Render.hex(e.value()));
-            f.put("rule", e.rule());
             text = "#PF exit emulated as a page-table write (" + e.rule() + ") at " + Render.hex(e.linear())
                     + " value " + Render.hex(e.value()) + effects(e.effects());
         } else if (o instanceof VcpuOutcome.Injected i) {
-            f.put("result", "injected");
-            f.put("reason", i.reason().name());
-            f.put("vector", Integer.toString(i.vector()));
-            f.put("errorCode", Render.hex(i.errorCode() & 0xFFFF_FFFFL));
-            f.put("cr2", Render.hex(i.cr2()));
-            f.put("rule", i.rule());
             text = "VM exit " + i.reason() + ": vector " + i.vector() + " injected, error code "
                     + Render.hex(i.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(i.cr2()) + " (" + i.rule()
                     + ": " + i.why() + ")";
         } else if (o instanceof VcpuOutcome.Blocked) {
-            f.put("result", "blocked");
             text = "HLT: the vCPU is blocked";
         } else if (o instanceof VcpuOutcome.GuestError g) {
-            f.put("result", "guestError");
-            f.put("reason", g.reason().name());
-            f.put("guestPhysical", Render.hex(g.guestPhysical()));
-            f.put("rule", g.rule());
             text = "guest error " + g.reason() + " (" + g.rule() + "): " + g.why();
         } else if (o instanceof VcpuOutcome.NotModelled n) {
-            f.put("result", "notModelled");
-            f.put("reason", n.reason() == null ? "none" : n.reason().name());
             text = "not modelled: " + n.why();
         } else if (o instanceof VcpuOutcome.EntryFailed e) {
-            f.put("result", "entryFailed");
             text = "VM entry failed: " + e.reason();
         } else if (o instanceof VcpuOutcome.HypercallDone d) {
-            f.put("result", "hypercallDone");
             text = "hypercall done" + effects(d.effects());
         } else {
             VcpuOutcome.HypercallRefused x = (VcpuOutcome.HypercallRefused) o;
-            f.put("result", "hypercallRefused");
             text = "hypercall refused -" + x.errno() + " (" + x.rule() + "): " + x.reason();
         }
-        f.put("exits", Integer.toString(exits));
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("result", seen != null ? seen.result() : o instanceof VcpuOutcome.HypercallDone ? "hypercallDone"
+                : "hypercallRefused");
+        f.putAll(seen != null ? Facts.of(seen) : Map.of("exits", Integer.toString(exits)));
         return new Observation(f.get("result"), text + (exits == 0 ? " [no VM exit]" : exits == 1 ? " [1 VM exit]"
                 : " [" + exits + " VM exits]"), f);
+    }
+
+    /** The outcome's facts as the expectation record of its result word (null for a hypercall's outcome). */
+    private static XenStep.GuestExpect seen(VcpuOutcome o, int exits) {
+        if (o instanceof VcpuOutcome.Retired r) {
+            return new XenStep.GuestExpect.Retired(r.value(), exits);
+        } else if (o instanceof VcpuOutcome.Delivered d) {
+            return new XenStep.GuestExpect.Delivered(d.vector(), d.errorCode() & 0xFFFF_FFFFL, d.cr2(), exits);
+        } else if (o instanceof VcpuOutcome.Resumed r) {
+            return new XenStep.GuestExpect.Resumed(r.reason(), r.value(), r.rule(), exits);
+        } else if (o instanceof VcpuOutcome.CpuidResult c) {
+            return new XenStep.GuestExpect.Cpuid(c.eax(), c.ebx(), c.ecx(), c.edx(), exits);
+        } else if (o instanceof VcpuOutcome.Emulated e) {
+            return new XenStep.GuestExpect.Emulated(e.linear(), e.value(), e.rule(), exits);
+        } else if (o instanceof VcpuOutcome.Injected i) {
+            return new XenStep.GuestExpect.Injected(i.reason(), i.vector(), i.errorCode() & 0xFFFF_FFFFL, i.cr2(),
+                    i.rule(), exits);
+        } else if (o instanceof VcpuOutcome.Blocked) {
+            return new XenStep.GuestExpect.Blocked(exits);
+        } else if (o instanceof VcpuOutcome.GuestError g) {
+            return new XenStep.GuestExpect.GuestError(g.reason(), g.guestPhysical(), g.rule(), exits);
+        } else if (o instanceof VcpuOutcome.NotModelled n) {
+            return new XenStep.GuestExpect.NotModelled(n.reason(), exits);
+        }
+        return o instanceof VcpuOutcome.EntryFailed ? new XenStep.GuestExpect.EntryFailed(exits) : null;
     }
 
     /** The result word first; when it agrees, the refusal's errno and rule, compared as values. */
@@ -223,83 +214,23 @@ final class XenExecutors {
         out.add(Check.equal("result", word, result));
         if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
                 && o instanceof VcpuOutcome.HypercallRefused x) {
-            equal(out, "errno", e.errno(), x.errno());
-            equal(out, "rule", e.rule(), x.rule());
+            out.addAll(Facts.compare(e, new XenStep.HypercallExpect.Refused(x.errno(), x.rule())));
         }
         return out;
     }
 
-    /**
-     * The result word first; when it agrees, each fact the expectation names (in name order), compared as values
-     * with the outcome's.
-     */
+    /** The result word first; when it agrees, each fact the expectation names (in name order), as values. */
     private static List<Check> guestChecks(XenStep.GuestExpect expect, String result, HvStep r) {
         List<Check> out = new ArrayList<>();
-        if (expect == null) {
-            return out;
+        if (expect != null) {
+            out.add(Check.equal("result", expect.result(), result));
+            if (expect.result().equals(result)) {
+                List<Check> facts = new ArrayList<>(Facts.compare(expect, seen(r.outcome(), r.vmExits())));
+                facts.sort(Comparator.comparing(Check::what));
+                out.addAll(facts);
+            }
         }
-        out.add(Check.equal("result", expect.result(), result));
-        if (!expect.result().equals(result)) {
-            return out;
-        }
-        List<Check> facts = new ArrayList<>();
-        number(facts, "exits", expect.exits(), r.vmExits(), Long::toString);
-        if (expect instanceof XenStep.GuestExpect.Retired e) {
-            Check.value(facts, "value", e.value(), ((VcpuOutcome.Retired) r.outcome()).value(), Render::hex);
-        } else if (expect instanceof XenStep.GuestExpect.Delivered e) {
-            VcpuOutcome.Delivered d = (VcpuOutcome.Delivered) r.outcome();
-            number(facts, "vector", e.vector(), d.vector(), Long::toString);
-            Check.value(facts, "errorCode", e.errorCode(), d.errorCode() & 0xFFFF_FFFFL, Render::hex);
-            Check.value(facts, "cr2", e.cr2(), d.cr2(), Render::hex);
-        } else if (expect instanceof XenStep.GuestExpect.Resumed e) {
-            VcpuOutcome.Resumed x = (VcpuOutcome.Resumed) r.outcome();
-            equal(facts, "reason", e.reason(), x.reason());
-            Check.value(facts, "value", e.value(), x.value(), Render::hex);
-            equal(facts, "rule", e.rule(), x.rule());
-        } else if (expect instanceof XenStep.GuestExpect.Cpuid e) {
-            VcpuOutcome.CpuidResult c = (VcpuOutcome.CpuidResult) r.outcome();
-            Check.value(facts, "eax", e.eax(), c.eax(), Render::hex);
-            Check.value(facts, "ebx", e.ebx(), c.ebx(), Render::hex);
-            Check.value(facts, "ecx", e.ecx(), c.ecx(), Render::hex);
-            Check.value(facts, "edx", e.edx(), c.edx(), Render::hex);
-        } else if (expect instanceof XenStep.GuestExpect.Emulated e) {
-            VcpuOutcome.Emulated x = (VcpuOutcome.Emulated) r.outcome();
-            Check.value(facts, "linear", e.linear(), x.linear(), Render::hex);
-            Check.value(facts, "value", e.value(), x.value(), Render::hex);
-            equal(facts, "rule", e.rule(), x.rule());
-        } else if (expect instanceof XenStep.GuestExpect.Injected e) {
-            VcpuOutcome.Injected x = (VcpuOutcome.Injected) r.outcome();
-            equal(facts, "reason", e.reason(), x.reason());
-            number(facts, "vector", e.vector(), x.vector(), Long::toString);
-            Check.value(facts, "errorCode", e.errorCode(), x.errorCode() & 0xFFFF_FFFFL, Render::hex);
-            Check.value(facts, "cr2", e.cr2(), x.cr2(), Render::hex);
-            equal(facts, "rule", e.rule(), x.rule());
-        } else if (expect instanceof XenStep.GuestExpect.GuestError e) {
-            VcpuOutcome.GuestError x = (VcpuOutcome.GuestError) r.outcome();
-            equal(facts, "reason", e.reason(), x.reason());
-            Check.value(facts, "guestPhysical", e.guestPhysical(), x.guestPhysical(), Render::hex);
-            equal(facts, "rule", e.rule(), x.rule());
-        } else if (expect instanceof XenStep.GuestExpect.NotModelled e) {
-            ExitReason seen = ((VcpuOutcome.NotModelled) r.outcome()).reason();
-            equal(facts, "reason", e.reason(), seen == null ? "none" : seen);
-        } // blocked and entryFailed have no facts besides exits
-        facts.sort(Comparator.comparing(Check::what));
-        out.addAll(facts);
         return out;
-    }
-
-    /** A check of a small number when it is expected. */
-    private static void number(List<Check> out, String what, Integer expected, long observed, LongFunction<String> r) {
-        if (expected != null) {
-            out.add(Check.value(what, expected, observed, r));
-        }
-    }
-
-    /** A check of a value of any type (a name, a rule ID, an enum) when it is expected. */
-    private static void equal(List<Check> out, String what, Object expected, Object observed) {
-        if (expected != null) {
-            out.add(Check.equal(what, expected, observed));
-        }
     }
 
     // ------------------------------------------------------------------ invariants and the frame table
@@ -313,45 +244,25 @@ final class XenExecutors {
         }
         InvariantResult i6 = TlbCoherence.check(m);
         String first = s.get(XenModule.XEN).i7Violation();
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("I1", i1.holds() ? "holds" : "violated");
-        facts.put("I2", i2.holds() ? "holds" : "violated");
-        facts.put("I6", i6.holds() ? "holds" : "violated");
-        facts.put("I7", first == null ? "holds" : "violated");
+        XenStep.XenInvariants seen = new XenStep.XenInvariants(XenStep.InvariantState.of(i1.holds()),
+                XenStep.InvariantState.of(i2.holds()), XenStep.InvariantState.of(i6.holds()),
+                XenStep.InvariantState.of(first == null));
         String text = "I1 " + i1 + "; I2 " + i2 + "; I6 " + i6 + "; I7 " + (first == null ? "holds over "
                 + s.get(XenModule.XEN).vcpuSteps() + " vCPU step(s)" : first);
-        List<Check> checks = new ArrayList<>();
-        XenStep.XenInvariants e = step.expect();
-        if (e != null) {
-            equal(checks, "I1", e.I1(), XenStep.InvariantState.of(i1.holds()));
-            equal(checks, "I2", e.I2(), XenStep.InvariantState.of(i2.holds()));
-            equal(checks, "I6", e.I6(), XenStep.InvariantState.of(i6.holds()));
-            equal(checks, "I7", e.I7(), XenStep.InvariantState.of(first == null));
-        }
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         boolean all = i1.holds() && i2.holds() && i6.holds() && first == null;
-        return new StepResult(s, new Observation(all ? "holds" : "violated", text, facts), checks);
+        return new StepResult(s, new Observation(all ? "holds" : "violated", text, Facts.of(seen)), checks);
     }
 
     static StepResult expectFrame(MachineState s, XenStep.ExpectFrame step) {
         FrameInfo f = machine(s).frames().get(step.mfn());
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("owner", f.owner() == FrameInfo.XEN ? "xen" : f.owner() == FrameInfo.FREE ? "free"
-                : "d" + f.owner());
-        facts.put("type", f.type().name().equals("NONE") ? "none" : f.type().name().equals("WRITABLE") ? "writable"
-                : f.type().name());
-        facts.put("typeCount", Integer.toString(f.typeCount()));
-        facts.put("count", Integer.toString(f.count()));
-        facts.put("validated", Boolean.toString(f.validated()));
-        facts.put("pinned", Boolean.toString(f.pinned()));
-        List<Check> checks = new ArrayList<>();
-        if (step.owner() != null) {
-            checks.add(Check.equal("owner", step.owner(), new XenStep.Owner(f.owner())));
-        }
-        equal(checks, "type", step.type(), XenStep.find(XenStep.FrameType.class, t -> t.type, f.type()));
-        number(checks, "typeCount", step.typeCount(), f.typeCount(), Long::toString);
-        number(checks, "count", step.count(), f.count(), Long::toString);
-        Check.flag(checks, "validated", step.validated(), f.validated());
-        Check.flag(checks, "pinned", step.pinned(), f.pinned());
+        XenStep.ExpectFrame seen = new XenStep.ExpectFrame(step.mfn(), new XenStep.Owner(f.owner()),
+                XenStep.find(XenStep.FrameType.class, t -> t.type, f.type()), f.typeCount(), f.count(),
+                f.validated(), f.pinned());
+        Map<String, String> facts = Facts.of(seen);
+        facts.remove("mfn");
+        List<Check> checks = Facts.compare(step, seen);
+        checks.removeIf(c -> c.what().equals("mfn"));
         return new StepResult(s, new Observation("ok", f.toString(), facts), checks);
     }
 }
