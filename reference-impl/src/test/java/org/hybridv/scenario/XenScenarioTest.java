@@ -131,6 +131,25 @@ class XenScenarioTest {
                 .contains("\"fine\" is not one of holds, violated");
     }
 
+    @Test
+    void nullsInTheSectionsAreLocatedErrors() {
+        String ok = "{\"op\": \"checkInvariants\"}";
+        assertThat(error(xen(D1 + ", null", ok))).contains("domains[1]").contains("null");
+        assertThat(error(xen(D1.replace("\"vcpus\": [", "\"vcpus\": [null, "), ok))).contains("vcpus[0]")
+                .contains("null");
+        assertThat(error(xen(D1.replace("[{\"from\": 16, \"to\": 31}]", "[null]"), ok))).contains("frames[0]")
+                .contains("null");
+        assertThat(error(xen(D1.replace("\"memory\": [", "\"memory\": [null, "), ok))).contains("memory[0]");
+        assertThat(error(xen(D1.replace("\"mode\": \"direct\",", "\"mode\": \"direct\", \"p2m\": [null],"),
+                ok))).contains("p2m[0]");
+        assertThat(error(xen(D1, ok).replace("\"hypervisor\": {", "\"kernel\": null, \"hypervisor\": {")))
+                .contains("machine.kernel").contains("null");
+        assertThat(error(xen(D1, ok).replace("\"hypervisor\": {\"xenFrames\": [0], \"domains\": [" + D1 + "]}",
+                "\"hypervisor\": null"))).contains("machine.hypervisor").contains("null");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"ptr\": 0,"
+                + " \"value\": null}"))).contains("missing required field \"value\"");
+    }
+
     static final String CHECK_ALL = "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\":"
             + " \"holds\", \"I6\": \"holds\", \"I7\": \"holds\"}}";
 

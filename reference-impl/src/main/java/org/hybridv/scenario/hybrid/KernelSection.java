@@ -59,6 +59,9 @@ public record KernelSection(Platform platform,
     /** The section's kernel and twin; the hypervisor carries the scenario's seeded faults. */
     static Built build(JsonValue value, MachineSpec base) {
         KernelSection k = Binder.bind(value, KernelSection.class, base, "kernel");
+        if (k == null) {
+            throw value.error("expected an object, found null");
+        }
         if (k.domain() != null) {
             return k.inHypervisor(value.field("domain"), base);
         }

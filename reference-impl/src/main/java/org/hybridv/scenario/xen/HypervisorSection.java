@@ -1,6 +1,8 @@
 package org.hybridv.scenario.xen;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.BeanProperty;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -38,7 +40,8 @@ import org.hybridv.xen.XenMachine;
  * @param xenFrames hypervisor-owned frames (dom_xen, OWN-1), at least one; the first holds the host page tables
  * @param domains   created in order
  */
-public record HypervisorSection(@MemoryFrame List<Long> xenFrames, List<Domain> domains) {
+public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FAIL) List<Long> xenFrames,
+        @JsonSetter(contentNulls = Nulls.FAIL) List<Domain> domains) {
     static final String VPID_WHY = "VPIDs 1..0xffff (0 is the host's)";
 
     public HypervisorSection {
@@ -72,8 +75,10 @@ public record HypervisorSection(@MemoryFrame List<Long> xenFrames, List<Domain> 
      */
     public record Domain(@Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids 0..0x7fef (DOMID_FIRST_RESERVED - 1)")
             Integer id, Mode mode, @MemoryFrame @JsonDeserialize(contentUsing = FrameOrRange.class)
-            List<FrameRange> frames, List<P2mEntry> p2m, List<MemoryWrite> memory, List<Vcpu> vcpus,
-            KernelDomain kernel) {
+            @JsonSetter(contentNulls = Nulls.FAIL) List<FrameRange> frames,
+            @JsonSetter(contentNulls = Nulls.FAIL) List<P2mEntry> p2m,
+            @JsonSetter(contentNulls = Nulls.FAIL) List<MemoryWrite> memory,
+            @JsonSetter(contentNulls = Nulls.FAIL) List<Vcpu> vcpus, KernelDomain kernel) {
         public Domain {
             Bad.required(id, "id", "domain");
             Bad.required(mode, "mode", "domain");
@@ -186,6 +191,9 @@ public record HypervisorSection(@MemoryFrame List<Long> xenFrames, List<Domain> 
      */
     static XenMachine build(JsonValue value, MachineSpec base) {
         HypervisorSection s = Binder.bind(value, HypervisorSection.class, base, "hypervisor");
+        if (s == null) {
+            throw value.error("expected an object, found null");
+        }
         if (base.maxPhysAddr() != XenMachine.MAX_PHYS_ADDR) {
             throw value.error("a machine with a hypervisor has maxPhysAddr " + XenMachine.MAX_PHYS_ADDR
                     + " (the reference's XenMachine.MAX_PHYS_ADDR), not " + base.maxPhysAddr());
