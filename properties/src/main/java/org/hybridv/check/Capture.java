@@ -28,6 +28,14 @@ public final class Capture {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /** The scenario layer's own mapper: what it writes for a step record is what the parser reads back. */
+    private static final ObjectMapper STEPS = org.hybridv.scenario.modules.Modules.standard().mapper();
+
+    /** A step record as the JSON object of a scenario's {@code steps} (serialized as the format has it). */
+    public static ObjectNode step(org.hybridv.scenario.Step step) {
+        return STEPS.valueToTree(step);
+    }
+
     /** What {@link #write} did. */
     public record Written(Path file, boolean created) {}
 

@@ -20,7 +20,8 @@ import org.hybridv.xen.Faults;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuOutcome;
-import org.hybridv.scenario.hybrid.KernelWriter;
+import org.hybridv.scenario.hybrid.HybridStep;
+import org.hybridv.scenario.xen.XenStep;
 
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
@@ -140,14 +141,14 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
-            steps.add(step(run.ops().get(i)));
+            steps.add(Capture.step(step(run.ops().get(i))));
         }
-        steps.add(KernelWriter.checkHybrid(violation.invariant(), "violated"));
+        steps.add(Capture.step(HybridStep.CheckHybrid.of(violation.invariant(), XenStep.InvariantState.VIOLATED)));
         return doc;
     }
 
-    /** One kernel operation as a {@code kernel} step, written by the scenario layer's own writer. */
-    static ObjectNode step(GuestOp op) {
-        return KernelWriter.kernel(op);
+    /** One kernel operation as a {@code kernel} step record (written as the scenario layer reads it). */
+    static HybridStep step(GuestOp op) {
+        return HybridStep.Kernel.of(op);
     }
 }

@@ -24,7 +24,7 @@ import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
-import org.hybridv.scenario.xen.XenWriter;
+import org.hybridv.scenario.xen.XenStep;
 
 /**
  * Adversarial guests of a direct-mode, a HAP and a shadow-mode domain ({@link HypervisorCases}: hypercalls with
@@ -295,16 +295,16 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
-            steps.add(step(run.ops().get(i)));
+            steps.add(Capture.step(step(run.ops().get(i))));
         }
-        steps.add(XenWriter.checkInvariants(violation.invariant(), "violated"));
+        steps.add(Capture.step(XenStep.CheckInvariants.of(violation.invariant(), XenStep.InvariantState.VIOLATED)));
         return doc;
     }
 
-    /** One op as a {@code guest} or {@code hypercall} step, written by the scenario layer's own writer. */
-    static ObjectNode step(HypervisorCases.Op op) {
+    /** One op as a {@code guest} or {@code hypercall} step record (written as the scenario layer reads it). */
+    static XenStep step(HypervisorCases.Op op) {
         return op.insn() instanceof GuestInstruction.Vmcall
-                ? XenWriter.hypercall(op.vcpu().domain(), op.vcpu().vcpu(), op.regs())
-                : XenWriter.guest(op.vcpu().domain(), op.vcpu().vcpu(), op.insn());
+                ? XenStep.Hypercall.of(op.vcpu().domain(), op.vcpu().vcpu(), op.regs())
+                : XenStep.Guest.of(op.vcpu().domain(), op.vcpu().vcpu(), op.insn());
     }
 }

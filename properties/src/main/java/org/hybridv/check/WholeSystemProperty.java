@@ -233,12 +233,14 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
             WholeSystemCases.Op op = run.ops().get(i);
-            steps.add(op instanceof WholeSystemCases.Op.Kernel k ? HybridKernelProperty.step(k.op())
-                    : HypervisorProperty.step(((WholeSystemCases.Op.Vcpu) op).op()));
+            steps.add(Capture.step(op instanceof WholeSystemCases.Op.Kernel k ? HybridKernelProperty.step(k.op())
+                    : HypervisorProperty.step(((WholeSystemCases.Op.Vcpu) op).op())));
         }
         boolean kernelStep = n > 0 && run.ops().get(n - 1) instanceof WholeSystemCases.Op.Kernel;
-        steps.add(kernelStep ? org.hybridv.scenario.hybrid.KernelWriter.checkHybrid(violation.invariant(), "violated")
-                : org.hybridv.scenario.xen.XenWriter.checkInvariants(violation.invariant(), "violated"));
+        steps.add(Capture.step(kernelStep ? org.hybridv.scenario.hybrid.HybridStep.CheckHybrid.of(
+                violation.invariant(), org.hybridv.scenario.xen.XenStep.InvariantState.VIOLATED)
+                : org.hybridv.scenario.xen.XenStep.CheckInvariants.of(violation.invariant(),
+                        org.hybridv.scenario.xen.XenStep.InvariantState.VIOLATED)));
         return doc;
     }
 }

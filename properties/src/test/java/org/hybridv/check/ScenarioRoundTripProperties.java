@@ -22,7 +22,7 @@ import org.hybridv.scenario.Replay;
 import org.hybridv.scenario.Scenario;
 import org.hybridv.scenario.Scenarios;
 import org.hybridv.scenario.StepReport;
-import org.hybridv.scenario.hybrid.KernelStepSpec;
+import org.hybridv.scenario.hybrid.HybridStep;
 import org.hybridv.scenario.modules.Modules;
 import org.hybridv.scenario.xen.XenModule;
 import org.hybridv.scenario.xen.XenStep;
@@ -33,10 +33,11 @@ import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 
 /**
- * The checker writes its runs as scenarios with the scenario layer's own writers
- * ({@link org.hybridv.scenario.xen.XenWriter}, {@link org.hybridv.scenario.hybrid.KernelWriter}); reading what they
- * write gives back the operation (read(write(op)) = op, for every operation the generators produce), and a run
- * written as a counterexample replays to the observations the run itself made, step for step.
+ * The checker writes its runs as scenarios by making each op a step record ({@link XenStep.Guest#of},
+ * {@link XenStep.Hypercall#of}, {@link HybridStep.Kernel#of}) and serializing it with the scenario layer's mapper
+ * ({@link Capture#step}); reading what it writes gives back the same record and the operation (read(write(op)) = op,
+ * for every operation the generators produce), and a run written as a counterexample replays to the observations the
+ * run itself made, step for step.
  *
  * <p>"Equals" is the format's: the arguments an mmuext command does not take are not part of the hypercall (Xen
  * never reads them; docs/scenario-format.md, {@code hypercall}), and a kernel read or fetch carries no value.
@@ -133,13 +134,14 @@ class ScenarioRoundTripProperties {
     }
 
     private static void assertVcpuStep(HypervisorCases.Op op, NumberedStep read) {
+        assertThat(read.step()).as("%s", op).isEqualTo(HypervisorProperty.step(op));
         if (op.insn() instanceof GuestInstruction.Vmcall) {
-            XenStep.HypercallStep h = (XenStep.HypercallStep) read.step();
+            XenStep.Hypercall h = (XenStep.Hypercall) read.step();
             assertThat(List.of(h.domain(), h.vcpu())).isEqualTo(List.of(op.vcpu().domain(), op.vcpu().vcpu()));
             assertThat(h.cpl()).isNull();
-            assertThat(h.call()).as("%s", op).isEqualTo(asTheFormatHasIt(op.regs()));
+            assertThat(h.hypercall()).as("%s", op).isEqualTo(asTheFormatHasIt(op.regs()));
         } else {
-            XenStep.GuestStep g = (XenStep.GuestStep) read.step();
+            XenStep.Guest g = (XenStep.Guest) read.step();
             assertThat(List.of(g.domain(), g.vcpu())).isEqualTo(List.of(op.vcpu().domain(), op.vcpu().vcpu()));
             assertThat(g.cpl()).isNull();
             assertThat(g.instruction()).as("%s", op).isEqualTo(op.insn());
@@ -147,7 +149,8 @@ class ScenarioRoundTripProperties {
     }
 
     private static void assertKernelStep(GuestOp op, NumberedStep read) {
-        assertThat(((KernelStepSpec.KernelOp) read.step()).operation()).as("%s", op).isEqualTo(asTheFormatHasIt(op));
+        assertThat(read.step()).as("%s", op).isEqualTo(HybridKernelProperty.step(op));
+        assertThat(((HybridStep.Kernel) read.step()).operation()).as("%s", op).isEqualTo(asTheFormatHasIt(op));
     }
 
     /** An mmuext command without an argument (the TLB flushes) has none in the format: Xen ignores the register. */

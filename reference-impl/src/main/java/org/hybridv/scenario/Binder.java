@@ -149,13 +149,29 @@ public final class Binder {
             out.add(property);
         }
         if (type.isRecord()) {
-            for (RecordComponent c : type.getRecordComponents()) {
-                com.fasterxml.jackson.annotation.JsonProperty renamed = c.getAccessor().getAnnotation(
-                        com.fasterxml.jackson.annotation.JsonProperty.class);
-                out.add(renamed != null && !renamed.value().isEmpty() ? renamed.value() : c.getName());
-            }
+            Arrays.stream(type.getRecordComponents()).map(Binder::name).forEach(out::add);
         }
         return List.copyOf(out);
+    }
+
+    /** A component's name in files: its {@code @JsonProperty} name if it has one ({@code "do"}), else its own. */
+    private static String name(RecordComponent c) {
+        com.fasterxml.jackson.annotation.JsonProperty p = c.getAccessor().getAnnotation(
+                com.fasterxml.jackson.annotation.JsonProperty.class);
+        return p != null && !p.value().isEmpty() ? p.value() : c.getName();
+    }
+
+    /**
+     * The checks of a bound step that need the machine ({@link Step#check}), a {@link Bad} placed as a binding one is
+     * ({@code at}: the step's value).
+     */
+    static void check(Step step, JsonValue at, MachineSpec machine) {
+        try {
+            step.check(machine);
+        } catch (Bad bad) {
+            List<String> segments = bad.field() == null ? List.of() : List.of(bad.field());
+            throw at.errorAt(shown(segments, bad.atName()), bad.getMessage(), segments, bad.atName());
+        }
     }
 
     /** The type property ({@link JsonTypeInfo#property()}) of the family {@code type} belongs to, or null. */

@@ -51,7 +51,7 @@ public final class JsonValue {
     }
 
     /** The value of field {@code name} of this object, or null when absent (or when this is not an object). */
-    JsonValue field(String name) {
+    public JsonValue field(String name) {
         JsonNode child = node.get(name);
         if (child == null || !node.isObject()) {
             return null;

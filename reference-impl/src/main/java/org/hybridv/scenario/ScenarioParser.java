@@ -166,6 +166,7 @@ public final class ScenarioParser {
         if (operation.get().type() != null) {
             step = Binder.bind(registry.mapper().readerFor(Step.class).withAttribute(Values.MACHINE,
                     context.machine()), element, name + " step");
+            Binder.check(step, element, context.machine());
         } else {
             List<String> known = new ArrayList<>();
             known.add("op");

@@ -24,6 +24,12 @@ public interface Step {
         return name.value();
     }
 
+    /**
+     * The checks of this step that need the scenario's machine (a domain that the {@code hypervisor} section has,
+     * say), made by the parser right after binding: throws {@link Bad}, placed at the field it names. None by default.
+     */
+    default void check(MachineSpec machine) {}
+
     /** What the step does, in a few words for the replay trace ({@code "write 0x0 at CPL 3"}). */
     String describe();
 }

@@ -94,7 +94,8 @@ class XenScenarioTest {
     void hypercallArgumentsMustFitTheCall() {
         assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"table\": 19,"
                 + " \"index\": 1, \"mfn\": 3, \"value\": {\"raw\": 0}}")))
-                .contains("step 1 (hypercall): mfn: not a field of an mmu_update hypercall");
+                .contains("t.json:4:81: error: step 1 (hypercall): field \"mfn\" is not used by hypercall step (call"
+                        + " mmu_update)");
         assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"ptr\": 0,"
                 + " \"table\": 19, \"value\": {\"raw\": 0}}"))).contains("give either \"ptr\" or \"table\"");
         assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmuext_op\", \"cmd\":"
@@ -112,9 +113,9 @@ class XenScenarioTest {
     @Test
     void guestOperandsAndExpectationsMustFitTheInstruction() {
         assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"cpuid\", \"leaf\": 0, \"msr\": 1}")))
-                .contains("msr: not a field of guest cpuid");
+                .contains("field \"msr\" is not used by guest step (insn cpuid)");
         assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
-                + " \"retired\", \"eax\": 1}}"))).contains("not a field of expect (result retired)");
+                + " \"retired\", \"eax\": 1}}"))).contains("expect: unknown field \"eax\"; known fields: result, value, exits");
         assertThat(error(xen(D1, "{\"op\": \"guest\", \"domain\": 1, \"insn\": \"hlt\", \"expect\": {\"result\":"
                 + " \"blocked\", \"exits\": 6}}"))).contains("exits");
     }
@@ -128,6 +129,25 @@ class XenScenarioTest {
                 .contains("an owner is a domain id or \"xen\"");
         assertThat(error(xen(D1, "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"fine\"}}")))
                 .contains("\"fine\" is not one of holds, violated");
+    }
+
+    @Test
+    void nullsInTheSectionsAreLocatedErrors() {
+        String ok = "{\"op\": \"checkInvariants\"}";
+        assertThat(error(xen(D1 + ", null", ok))).contains("domains[1]").contains("null");
+        assertThat(error(xen(D1.replace("\"vcpus\": [", "\"vcpus\": [null, "), ok))).contains("vcpus[0]")
+                .contains("null");
+        assertThat(error(xen(D1.replace("[{\"from\": 16, \"to\": 31}]", "[null]"), ok))).contains("frames[0]")
+                .contains("null");
+        assertThat(error(xen(D1.replace("\"memory\": [", "\"memory\": [null, "), ok))).contains("memory[0]");
+        assertThat(error(xen(D1.replace("\"mode\": \"direct\",", "\"mode\": \"direct\", \"p2m\": [null],"),
+                ok))).contains("p2m[0]");
+        assertThat(error(xen(D1, ok).replace("\"hypervisor\": {", "\"kernel\": null, \"hypervisor\": {")))
+                .contains("machine.kernel").contains("null");
+        assertThat(error(xen(D1, ok).replace("\"hypervisor\": {\"xenFrames\": [0], \"domains\": [" + D1 + "]}",
+                "\"hypervisor\": null"))).contains("machine.hypervisor").contains("null");
+        assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"ptr\": 0,"
+                + " \"value\": null}"))).contains("missing required field \"value\"");
     }
 
     static final String CHECK_ALL = "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\":"

@@ -1,7 +1,6 @@
 package org.hybridv.scenario.hybrid;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.hybridv.guest.Executed;
@@ -17,8 +16,10 @@ import org.hybridv.scenario.Check;
 import org.hybridv.scenario.MachineState;
 import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.StepResult;
-import org.hybridv.scenario.x86.Render;
+import org.hybridv.scenario.xen.Facts;
 import org.hybridv.scenario.xen.XenModule;
+import org.hybridv.scenario.xen.XenStep;
+import org.hybridv.scenario.xen.XenStep.InvariantState;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.VcpuOutcome;
 
@@ -29,7 +30,7 @@ import org.hybridv.xen.VcpuOutcome;
 final class HybridExecutors {
     private HybridExecutors() {}
 
-    static StepResult kernel(MachineState s, KernelStepSpec.KernelOp step) {
+    static StepResult kernel(MachineState s, HybridStep.Kernel step) {
         HybridState st = s.get(HybridModule.HYBRID);
         Lockstep before = st.lockstep();
         if (st.shared()) {
@@ -41,7 +42,7 @@ final class HybridExecutors {
         Lockstep.LockstepStep l = before.step(step.operation());
         List<HybridInvariants.Violation> found = HybridInvariants.check(l);
         KernelStep g = l.guest();
-        Map<String, String> facts = facts(g);
+        Map<String, String> facts = Facts.of(seen(g));
         // On bare metal the guest is its own twin: there is no second result to show.
         boolean onBareMetal = g.post().platform() instanceof NativePlatform;
         String text = render(g) + (onBareMetal ? "" : "; natively " + l.twin().result());
@@ -56,37 +57,24 @@ final class HybridExecutors {
                     .platform()).machine()));
         }
         return new StepResult(after,
-                new Observation(facts.get("result"), text, facts), checks(step.expect(), facts), notes);
+                new Observation(facts.get("result"), text, facts), step.expect() == null ? List.of() : Facts.compare(step.expect(), seen(g)), notes);
     }
 
-    static Map<String, String> facts(KernelStep g) {
-        Map<String, String> f = new LinkedHashMap<>();
+    /** The step's facts as an expectation that names them all (those its result has). */
+    static HybridStep.KernelExpect seen(KernelStep g) {
         KernelResult r = g.result();
-        f.put("result", word(r));
-        f.put("stage", g.post().kernel().stage().name());
-        f.put("exits", Integer.toString(g.exits().total()));
-        f.put("faults", Integer.toString(g.faults().size()));
-        f.put("pfExits", Integer.toString(g.trace().stream().filter(e -> e.observed().isPageFault())
-                .mapToInt(e -> e.exits().total()).sum()));
-        if (r instanceof KernelResult.Created c) {
-            f.put("pid", Integer.toString(c.pid()));
-        } else if (r instanceof KernelResult.Read v) {
-            f.put("value", Render.hex(v.value()));
-        } else if (r instanceof KernelResult.Killed k) {
-            f.put("pid", Integer.toString(k.pid()));
-            if (k.why() instanceof Observed.Fault x) {
-                f.put("vector", Integer.toString(x.vector()));
-                f.put("errorCode", Render.hex(x.errorCode() & 0xFFFF_FFFFL));
-                f.put("cr2", Render.hex(x.cr2()));
-            }
-        } else if (r instanceof KernelResult.Switched sw) {
-            f.put("root", Render.hex(sw.root()));
-        } else if (r instanceof KernelResult.SwitchRefused) {
-            VcpuOutcome.HypercallRefused x = switchRefusal(g);
-            f.put("errno", x == null ? "none" : x.errno().name());
-            f.put("rule", x == null ? "none" : x.rule());
-        }
-        return f;
+        Observed.Fault fault = r instanceof KernelResult.Killed k && k.why() instanceof Observed.Fault x ? x : null;
+        VcpuOutcome.HypercallRefused refusal = r instanceof KernelResult.SwitchRefused ? switchRefusal(g) : null;
+        boolean refused = r instanceof KernelResult.SwitchRefused;
+        return new HybridStep.KernelExpect(XenStep.find(HybridStep.Result.class, Object::toString, word(r)),
+                g.post().kernel().stage(), g.exits().total(), g.faults().size(), g.trace().stream()
+                        .filter(e -> e.observed().isPageFault()).mapToInt(e -> e.exits().total()).sum(),
+                r instanceof KernelResult.Created c ? c.pid() : r instanceof KernelResult.Killed k ? k.pid() : null,
+                fault == null ? null : fault.vector(), fault == null ? null : fault.errorCode() & 0xFFFF_FFFFL,
+                r instanceof KernelResult.Read v ? v.value() : null, fault == null ? null : fault.cr2(),
+                r instanceof KernelResult.Switched sw ? sw.root() : null,
+                !refused ? null : refusal == null ? "none" : refusal.errno().name(),
+                !refused ? null : refusal == null ? "none" : refusal.rule());
     }
 
     /** The hypervisor's refusal of the step's (last) SWITCH_MMU, if it refused one. */
@@ -121,30 +109,22 @@ final class HybridExecutors {
         return b.toString();
     }
 
-    private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
-        List<Check> out = new ArrayList<>();
-        for (Map.Entry<String, String> e : expect.entrySet()) {
-            out.add(Check.of(e.getKey(), e.getValue(), facts.getOrDefault(e.getKey(), "absent")));
-        }
-        return out;
-    }
-
-    static StepResult checkHybrid(MachineState s, KernelStepSpec.CheckHybrid step) {
+    static StepResult checkHybrid(MachineState s, HybridStep.CheckHybrid step) {
         HybridState st = s.get(HybridModule.HYBRID);
-        Map<String, String> facts = new LinkedHashMap<>();
         StringBuilder text = new StringBuilder();
-        for (String i : HybridDecoders.INVARIANTS) {
+        InvariantState[] seen = new InvariantState[HybridStep.HybridInvariants.NAMES.size()];
+        for (int n = 0; n < seen.length; n++) {
+            String i = HybridStep.HybridInvariants.NAMES.get(n);
             HybridInvariants.Violation v = st.violations().stream().filter(x -> x.invariant().equals(i)).findFirst()
                     .orElse(null);
-            facts.put(i, v == null ? "holds" : "violated");
+            seen[n] = InvariantState.of(v == null);
             text.append(text.length() == 0 ? "" : "; ").append(v == null ? i + " holds" : v.toString());
         }
         text.append(" (over ").append(st.steps()).append(" kernel step(s))");
-        List<Check> checks = new ArrayList<>();
-        for (Map.Entry<String, String> e : step.expect().entrySet()) {
-            checks.add(Check.of(e.getKey(), e.getValue(), facts.get(e.getKey())));
-        }
+        HybridStep.HybridInvariants facts = new HybridStep.HybridInvariants(seen[0], seen[1], seen[2], seen[3],
+                seen[4], seen[5], seen[6], seen[7]);
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), facts);
         return new StepResult(s, new Observation(st.violations().isEmpty() ? "holds" : "violated", text.toString(),
-                facts), checks);
+                Facts.of(facts)), checks);
     }
 }

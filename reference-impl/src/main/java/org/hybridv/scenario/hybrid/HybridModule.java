@@ -30,20 +30,19 @@ public final class HybridModule implements ScenarioModule {
     @Override
     public void register(OperationRegistry.Builder r) {
         List<String> lower = r.operationNames();
-        r.machineSection(SECTION, HybridDecoders::section);
-        r.component(HYBRID, spec -> spec.section(SECTION, HybridDecoders.Section.class)
+        r.machineSection(SECTION, KernelSection::build);
+        r.component(HYBRID, spec -> spec.section(SECTION, KernelSection.Built.class)
                 .map(k -> new HybridState(k.lockstep(), k.shared(), 0, List.of())).orElse(HybridState.NONE));
-        r.operation(new Operation("kernel", HybridDecoders.KERNEL, "one operation of the hybrid kernel (boot, newProcess,"
+        r.operation(Operation.of(HybridStep.Kernel.class, "one operation of the hybrid kernel (boot, newProcess,"
                 + " switchTo, map, unmap, user, kernelAccess, syscall, idle, switchMmu), run in lockstep with its"
                 + " native twin; I1–I8 checked, a violation noted",
                 "{\"op\": \"kernel\", \"do\": \"boot\", \"to\": \"DIRECT\", \"expect\": {\"result\": \"booted\","
                         + " \"stage\": \"DIRECT\"}}",
-                HybridDecoders::kernel, (s, step) -> HybridExecutors.kernel(s, (KernelStepSpec.KernelOp) step)));
-        r.operation(new Operation("checkHybrid", HybridDecoders.CHECK, "I1–I8 over every kernel step so far (the first"
+                HybridExecutors::kernel));
+        r.operation(Operation.of(HybridStep.CheckHybrid.class, "I1–I8 over every kernel step so far (the first"
                 + " violation of each is kept)", "{\"op\": \"checkHybrid\", \"expect\": {\"I3\": \"holds\", \"I5\":"
                         + " \"holds\"}}",
-                HybridDecoders::checkHybrid, (s, step) -> HybridExecutors.checkHybrid(s,
-                        (KernelStepSpec.CheckHybrid) step)));
+                HybridExecutors::checkHybrid));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs the hybrid kernel: add a \"kernel\" section"
                     + " to machine (docs/scenario-format.md, Hybrid kernel)");

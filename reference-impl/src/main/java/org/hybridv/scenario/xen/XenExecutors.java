@@ -1,6 +1,7 @@
 package org.hybridv.scenario.xen;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ final class XenExecutors {
     static StepResult domainPte(MachineState s, XenStep.DomainPte step) {
         XenMachine m = machine(s);
         Entry old = m.paging().entry(step.table(), step.index());
-        XenMachine after = m.withPaging(m.paging().write(step.table(), step.index(), step.entry()));
+        XenMachine after = m.withPaging(m.paging().write(step.table(), step.index(), step.entry().value()));
         FrameInfo f = m.frames().get(step.table());
         return new StepResult(write(s, after), Observation.of("ok", "was " + Render.entry(old) + "; frame "
                 + Render.hex(step.table()) + " is " + f + " (unchecked: no type, reference or TLB change)"),
@@ -64,30 +65,33 @@ final class XenExecutors {
 
     static StepResult expectDomainEntry(MachineState s, XenStep.ExpectDomainEntry step) {
         Entry e = machine(s).paging().entry(step.table(), step.index());
-        return new StepResult(s, Observation.of("ok", Render.entry(e)), List.of(Check.of("entry",
-                Render.entry(step.entry()), Render.entry(e))));
+        return new StepResult(s, Observation.of("ok", Render.entry(e)), List.of(Check.value("entry",
+                step.entry().value().raw(), e.raw(), v -> Render.entry(new Entry(v)))));
     }
 
     // ------------------------------------------------------------------ vCPU steps
 
-    static StepResult hypercall(MachineState s, XenStep.HypercallStep step) {
+    static StepResult hypercall(MachineState s, XenStep.Hypercall step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
-        HvStep r = Hypervisor.hypercall(pre, id, step.call());
+        HvStep r = Hypervisor.hypercall(pre, id, step.hypercall());
         InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
         Observation o = observeHypercall(r);
-        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+        return new StepResult(writeVcpuStep(s, after, i7), o, hypercallChecks(step.expect(), o.result(),
+                r.outcome()), i7Notes(i7));
     }
 
-    static StepResult guest(MachineState s, XenStep.GuestStep step) {
+    static StepResult guest(MachineState s, XenStep.Guest step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
-        HvStep r = Hypervisor.run(pre, id, step.instruction());
-        InvariantResult i7 = ExitCorrectness.check(pre, id, step.instruction(), r);
+        GuestInstruction insn = step.instruction();
+        HvStep r = Hypervisor.run(pre, id, insn);
+        InvariantResult i7 = ExitCorrectness.check(pre, id, insn, r);
         XenMachine after = restoreCpl(r.machine(), id, step.cpl(), machine(s));
         Observation o = observe(r.outcome(), r.vmExits());
-        return new StepResult(writeVcpuStep(s, after, i7), o, checks(step.expect(), o.facts()), i7Notes(i7));
+        return new StepResult(writeVcpuStep(s, after, i7), o, guestChecks(step.expect(), o.result(), r),
+                i7Notes(i7));
     }
 
     /** A hypercall's outcome: ok or refused (errno, rule, RAX), or the vCPU outcome that kept it from running. */
@@ -133,102 +137,100 @@ final class XenExecutors {
 
     /** The outcome as a result word, text and facts (numbers in hex; exits: the VM exits the step went through). */
     static Observation observe(VcpuOutcome o, int exits) {
-        Map<String, String> f = new LinkedHashMap<>();
+        XenStep.GuestExpect seen = seen(o, exits);
         String text;
         if (o instanceof VcpuOutcome.Retired r) {
-            f.put("result", "retired");
-            f.put("value", Render.hex(r.value()));
             text = "retired in the guest, value " + Render.hex(r.value());
         } else if (o instanceof VcpuOutcome.Delivered d) {
-            f.put("result", "delivered");
-            f.put("vector", Integer.toString(d.vector()));
-            f.put("errorCode", Render.hex(d.errorCode() & 0xFFFF_FFFFL));
-            f.put("cr2", Render.hex(d.cr2()));
             text = "vector " + d.vector() + " delivered to the guest without a VM exit, error code "
                     + Render.errorCode(d.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(d.cr2());
         } else if (o instanceof VcpuOutcome.Resumed r) {
-            f.put("result", "resumed");
-            f.put("reason", r.reason().name());
-            f.put("value", Render.hex(r.value()));
-            f.put("rule", r.rule());
             text = "VM exit " + r.reason() + " handled (" + r.rule() + "), guest resumed, value "
                     + Render.hex(r.value());
         } else if (o instanceof VcpuOutcome.CpuidResult c) {
-            f.put("result", "cpuid");
-            f.put("eax", Render.hex(c.eax()));
-            f.put("ebx", Render.hex(c.ebx()));
-            f.put("ecx", Render.hex(c.ecx()));
-            f.put("edx", Render.hex(c.edx()));
             text = "VM exit CPUID handled: EAX " + Render.hex(c.eax()) + " EBX " + Render.hex(c.ebx()) + " ECX "
                     + Render.hex(c.ecx()) + " EDX " + Render.hex(c.edx());
         } else if (o instanceof VcpuOutcome.Emulated e) {
-            f.put("result", "emulated");
-            f.put("linear", Render.hex(e.linear()));
-            f.put("value", Render.hex(e.value()));
-            f.put("rule", e.rule());
             text = "#PF exit emulated as a page-table write (" + e.rule() + ") at " + Render.hex(e.linear())
                     + " value " + Render.hex(e.value()) + effects(e.effects());
         } else if (o instanceof VcpuOutcome.Injected i) {
-            f.put("result", "injected");
-            f.put("reason", i.reason().name());
-            f.put("vector", Integer.toString(i.vector()));
-            f.put("errorCode", Render.hex(i.errorCode() & 0xFFFF_FFFFL));
-            f.put("cr2", Render.hex(i.cr2()));
-            f.put("rule", i.rule());
             text = "VM exit " + i.reason() + ": vector " + i.vector() + " injected, error code "
                     + Render.hex(i.errorCode() & 0xFFFF_FFFFL) + ", CR2 " + Render.hex(i.cr2()) + " (" + i.rule()
                     + ": " + i.why() + ")";
         } else if (o instanceof VcpuOutcome.Blocked) {
-            f.put("result", "blocked");
             text = "HLT: the vCPU is blocked";
         } else if (o instanceof VcpuOutcome.GuestError g) {
-            f.put("result", "guestError");
-            f.put("reason", g.reason().name());
-            f.put("guestPhysical", Render.hex(g.guestPhysical()));
-            f.put("rule", g.rule());
             text = "guest error " + g.reason() + " (" + g.rule() + "): " + g.why();
         } else if (o instanceof VcpuOutcome.NotModelled n) {
-            f.put("result", "notModelled");
-            f.put("reason", n.reason() == null ? "none" : n.reason().name());
             text = "not modelled: " + n.why();
         } else if (o instanceof VcpuOutcome.EntryFailed e) {
-            f.put("result", "entryFailed");
             text = "VM entry failed: " + e.reason();
         } else if (o instanceof VcpuOutcome.HypercallDone d) {
-            f.put("result", "hypercallDone");
             text = "hypercall done" + effects(d.effects());
         } else {
             VcpuOutcome.HypercallRefused x = (VcpuOutcome.HypercallRefused) o;
-            f.put("result", "hypercallRefused");
             text = "hypercall refused -" + x.errno() + " (" + x.rule() + "): " + x.reason();
         }
-        f.put("exits", Integer.toString(exits));
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("result", seen != null ? seen.result() : o instanceof VcpuOutcome.HypercallDone ? "hypercallDone"
+                : "hypercallRefused");
+        f.putAll(seen != null ? Facts.of(seen) : Map.of("exits", Integer.toString(exits)));
         return new Observation(f.get("result"), text + (exits == 0 ? " [no VM exit]" : exits == 1 ? " [1 VM exit]"
                 : " [" + exits + " VM exits]"), f);
     }
 
-    private static List<Check> checks(Map<String, String> expect, Map<String, String> facts) {
+    /** The outcome's facts as the expectation record of its result word (null for a hypercall's outcome). */
+    private static XenStep.GuestExpect seen(VcpuOutcome o, int exits) {
+        if (o instanceof VcpuOutcome.Retired r) {
+            return new XenStep.GuestExpect.Retired(r.value(), exits);
+        } else if (o instanceof VcpuOutcome.Delivered d) {
+            return new XenStep.GuestExpect.Delivered(d.vector(), d.errorCode() & 0xFFFF_FFFFL, d.cr2(), exits);
+        } else if (o instanceof VcpuOutcome.Resumed r) {
+            return new XenStep.GuestExpect.Resumed(r.reason(), r.value(), r.rule(), exits);
+        } else if (o instanceof VcpuOutcome.CpuidResult c) {
+            return new XenStep.GuestExpect.Cpuid(c.eax(), c.ebx(), c.ecx(), c.edx(), exits);
+        } else if (o instanceof VcpuOutcome.Emulated e) {
+            return new XenStep.GuestExpect.Emulated(e.linear(), e.value(), e.rule(), exits);
+        } else if (o instanceof VcpuOutcome.Injected i) {
+            return new XenStep.GuestExpect.Injected(i.reason(), i.vector(), i.errorCode() & 0xFFFF_FFFFL, i.cr2(),
+                    i.rule(), exits);
+        } else if (o instanceof VcpuOutcome.Blocked) {
+            return new XenStep.GuestExpect.Blocked(exits);
+        } else if (o instanceof VcpuOutcome.GuestError g) {
+            return new XenStep.GuestExpect.GuestError(g.reason(), g.guestPhysical(), g.rule(), exits);
+        } else if (o instanceof VcpuOutcome.NotModelled n) {
+            return new XenStep.GuestExpect.NotModelled(n.reason(), exits);
+        }
+        return o instanceof VcpuOutcome.EntryFailed ? new XenStep.GuestExpect.EntryFailed(exits) : null;
+    }
+
+    /** The result word first; when it agrees, the refusal's errno and rule, compared as values. */
+    private static List<Check> hypercallChecks(XenStep.HypercallExpect expect, String result, VcpuOutcome o) {
         List<Check> out = new ArrayList<>();
-        if (expect.isEmpty()) {
+        if (expect == null) {
             return out;
         }
-        out.add(Check.of("result", expect.get("result"), facts.get("result")));
-        if (!expect.get("result").equals(facts.get("result"))) {
-            return out;
-        }
-        for (String k : ordered(expect)) {
-            if (!k.equals("result")) {
-                out.add(Check.of(k, expect.get(k), facts.getOrDefault(k, "absent")));
-            }
+        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok" : "refused";
+        out.add(Check.equal("result", word, result));
+        if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
+                && o instanceof VcpuOutcome.HypercallRefused x) {
+            out.addAll(Facts.compare(e, new XenStep.HypercallExpect.Refused(x.errno(), x.rule())));
         }
         return out;
     }
 
-    /** The expectation's keys in a stable order (the step records keep an unordered copy). */
-    private static List<String> ordered(Map<String, String> m) {
-        List<String> keys = new ArrayList<>(m.keySet());
-        keys.sort(null);
-        return keys;
+    /** The result word first; when it agrees, each fact the expectation names (in name order), as values. */
+    private static List<Check> guestChecks(XenStep.GuestExpect expect, String result, HvStep r) {
+        List<Check> out = new ArrayList<>();
+        if (expect != null) {
+            out.add(Check.equal("result", expect.result(), result));
+            if (expect.result().equals(result)) {
+                List<Check> facts = new ArrayList<>(Facts.compare(expect, seen(r.outcome(), r.vmExits())));
+                facts.sort(Comparator.comparing(Check::what));
+                out.addAll(facts);
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ invariants and the frame table
@@ -242,38 +244,25 @@ final class XenExecutors {
         }
         InvariantResult i6 = TlbCoherence.check(m);
         String first = s.get(XenModule.XEN).i7Violation();
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("I1", i1.holds() ? "holds" : "violated");
-        facts.put("I2", i2.holds() ? "holds" : "violated");
-        facts.put("I6", i6.holds() ? "holds" : "violated");
-        facts.put("I7", first == null ? "holds" : "violated");
+        XenStep.XenInvariants seen = new XenStep.XenInvariants(XenStep.InvariantState.of(i1.holds()),
+                XenStep.InvariantState.of(i2.holds()), XenStep.InvariantState.of(i6.holds()),
+                XenStep.InvariantState.of(first == null));
         String text = "I1 " + i1 + "; I2 " + i2 + "; I6 " + i6 + "; I7 " + (first == null ? "holds over "
                 + s.get(XenModule.XEN).vcpuSteps() + " vCPU step(s)" : first);
-        List<Check> checks = new ArrayList<>();
-        for (String k : ordered(step.expect())) {
-            checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
-        }
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         boolean all = i1.holds() && i2.holds() && i6.holds() && first == null;
-        return new StepResult(s, new Observation(all ? "holds" : "violated", text, facts), checks);
+        return new StepResult(s, new Observation(all ? "holds" : "violated", text, Facts.of(seen)), checks);
     }
 
     static StepResult expectFrame(MachineState s, XenStep.ExpectFrame step) {
         FrameInfo f = machine(s).frames().get(step.mfn());
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("owner", f.owner() == FrameInfo.XEN ? "xen" : f.owner() == FrameInfo.FREE ? "free"
-                : "d" + f.owner());
-        facts.put("type", f.type().name().equals("NONE") ? "none" : f.type().name().equals("WRITABLE") ? "writable"
-                : f.type().name());
-        facts.put("typeCount", Integer.toString(f.typeCount()));
-        facts.put("count", Integer.toString(f.count()));
-        facts.put("validated", Boolean.toString(f.validated()));
-        facts.put("pinned", Boolean.toString(f.pinned()));
-        List<Check> checks = new ArrayList<>();
-        for (String k : List.of("owner", "type", "typeCount", "count", "validated", "pinned")) {
-            if (step.expect().containsKey(k)) {
-                checks.add(Check.of(k, step.expect().get(k), facts.get(k)));
-            }
-        }
+        XenStep.ExpectFrame seen = new XenStep.ExpectFrame(step.mfn(), new XenStep.Owner(f.owner()),
+                XenStep.find(XenStep.FrameType.class, t -> t.type, f.type()), f.typeCount(), f.count(),
+                f.validated(), f.pinned());
+        Map<String, String> facts = Facts.of(seen);
+        facts.remove("mfn");
+        List<Check> checks = Facts.compare(step, seen);
+        checks.removeIf(c -> c.what().equals("mfn"));
         return new StepResult(s, new Observation("ok", f.toString(), facts), checks);
     }
 }

@@ -7,8 +7,6 @@ import org.hybridv.scenario.Observation;
 import org.hybridv.scenario.Operation;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.ScenarioModule;
-import org.hybridv.scenario.StepDecoder;
-import org.hybridv.scenario.StepExecutor;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.XenMachine;
 
@@ -17,7 +15,7 @@ import org.hybridv.xen.XenMachine;
  * steps that run on it.
  *
  * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — processor, machine memory, TLB,
- * frame table, domains, vCPUs — built from the section at parse time ({@link XenDecoders#hypervisor}). The
+ * frame table, domains, vCPUs — built from the section at parse time ({@link HypervisorSection#build}). The
  * XenMachine has its own processor and memory, so with a hypervisor the x86 and VMX components stay unused: every op
  * of the modules installed before this one ({@code pte}, {@code access}, {@code vmcs}, {@code guestAccess} …) is
  * refused by a precondition naming the hypervisor op to use, and this module's ops are refused without a hypervisor.
@@ -42,42 +40,40 @@ public final class XenModule implements ScenarioModule {
     @Override
     public void register(OperationRegistry.Builder r) {
         List<String> lower = r.operationNames();
-        r.machineSection(SECTION, XenDecoders::hypervisor);
+        r.machineSection(SECTION, HypervisorSection::build);
         r.component(XEN, spec -> spec.section(SECTION, XenMachine.class).map(XenState::new).orElse(XenState.NONE));
-        op(r, "domainPte", XenDecoders.DOMAIN_PTE, "the domain builder stores a quadword into machine memory"
+        r.operation(Operation.of(XenStep.DomainPte.class, "the domain builder stores a quadword into machine memory"
                 + " (unchecked: no page type, no reference, no TLB change)",
                 "{\"op\": \"domainPte\", \"table\": 19, \"index\": 0, \"entry\": {\"present\": true, \"writable\":"
                         + " true, \"frame\": 20}}",
-                XenDecoders::domainPte, (s, step) -> XenExecutors.domainPte(s, (XenStep.DomainPte) step));
-        op(r, "expectDomainEntry", XenDecoders.DOMAIN_PTE, "check a quadword of machine memory (an entry of a"
+                XenExecutors::domainPte));
+        r.operation(Operation.of(XenStep.ExpectDomainEntry.class, "check a quadword of machine memory (an entry of a"
                 + " domain's page table)",
                 "{\"op\": \"expectDomainEntry\", \"table\": 19, \"index\": 1, \"entry\": {\"raw\": \"0x15003\"}}",
-                XenDecoders::expectDomainEntry, (s, step) -> XenExecutors.expectDomainEntry(s,
-                        (XenStep.ExpectDomainEntry) step));
-        op(r, "hypercall", XenDecoders.HYPERCALL, "a vCPU's VMCALL: mmu_update, mmuext_op or update_va_mapping by"
-                + " name, with its result or refusal (errno, rule)",
+                XenExecutors::expectDomainEntry));
+        r.operation(Operation.of(XenStep.Hypercall.class, "a vCPU's VMCALL: mmu_update, mmuext_op or update_va_mapping"
+                + " by name, with its result or refusal (errno, rule)",
                 "{\"op\": \"hypercall\", \"domain\": 1, \"vcpu\": 0, \"call\": \"mmu_update\", \"table\": 19,"
                         + " \"index\": 1, \"value\": {\"present\": true, \"writable\": true, \"frame\": 17},"
                         + " \"expect\": {\"result\": \"refused\", \"errno\": \"EBUSY\", \"rule\": \"L1-3\"}}",
-                XenDecoders::hypercall, (s, step) -> XenExecutors.hypercall(s, (XenStep.HypercallStep) step));
-        op(r, "guest", XenDecoders.GUEST, "one instruction of a vCPU (access, cpuid, rdmsr, wrmsr, movToCr3,"
-                + " movToCr0, movToCr4, invlpg, hlt): retires, is delivered to the guest, or exits and is handled (exits: the VM exits"
-                + " the processor went through; I7 checked, a violation noted)",
+                XenExecutors::hypercall));
+        r.operation(Operation.of(XenStep.Guest.class, "one instruction of a vCPU (access, cpuid, rdmsr, wrmsr, movToCr3,"
+                + " movToCr0, movToCr4, invlpg, hlt): retires, is delivered to the guest, or exits and is handled"
+                + " (exits: the VM exits the processor went through; I7 checked, a violation noted)",
                 "{\"op\": \"guest\", \"domain\": 1, \"vcpu\": 0, \"insn\": \"cpuid\", \"leaf\": \"0x40000000\","
                         + " \"expect\": {\"result\": \"cpuid\", \"ebx\": \"0x566e6558\", \"exits\": 1}}",
-                XenDecoders::guest, (s, step) -> XenExecutors.guest(s, (XenStep.GuestStep) step));
-        op(r, "checkInvariants", XenDecoders.CHECK_INVARIANTS, "evaluate I1 (isolation), I2 (page-table"
+                XenExecutors::guest));
+        r.operation(Operation.of(XenStep.CheckInvariants.class, "evaluate I1 (isolation), I2 (page-table"
                 + " integrity), I6 (TLB coherence) on the hypervisor state, and I7 (exit correctness) over every"
                 + " guest and hypercall step so far",
                 "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\": \"holds\", \"I6\":"
                         + " \"holds\", \"I7\": \"holds\"}}",
-                XenDecoders::checkInvariants, (s, step) -> XenExecutors.checkInvariants(s,
-                        (XenStep.CheckInvariants) step));
-        op(r, "expectFrame", XenDecoders.EXPECT_FRAME, "check the frame table's entry of a machine frame (owner,"
+                XenExecutors::checkInvariants));
+        r.operation(Operation.of(XenStep.ExpectFrame.class, "check the frame table's entry of a machine frame (owner,"
                 + " type, counts, validated, pinned)",
                 "{\"op\": \"expectFrame\", \"mfn\": 19, \"owner\": 1, \"type\": \"L1\", \"typeCount\": 1,"
                         + " \"validated\": true, \"pinned\": false}",
-                XenDecoders::expectFrame, (s, step) -> XenExecutors.expectFrame(s, (XenStep.ExpectFrame) step));
+                XenExecutors::expectFrame));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");
@@ -100,10 +96,5 @@ public final class XenModule implements ScenarioModule {
 
     private static boolean configured(MachineState s) {
         return s.get(XEN).configured();
-    }
-
-    private static void op(OperationRegistry.Builder r, String name, List<String> fields, String synopsis,
-            String example, StepDecoder decoder, StepExecutor executor) {
-        r.operation(new Operation(name, fields, synopsis, example, decoder, executor));
     }
 }

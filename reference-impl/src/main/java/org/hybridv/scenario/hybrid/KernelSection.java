@@ -1,0 +1,89 @@
+package org.hybridv.scenario.hybrid;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import org.hybridv.guest.GuestSystem;
+import org.hybridv.guest.KernelState;
+import org.hybridv.guest.Layout;
+import org.hybridv.guest.Loader;
+import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.XenPlatform;
+import org.hybridv.scenario.Bad;
+import org.hybridv.scenario.Binder;
+import org.hybridv.scenario.JsonValue;
+import org.hybridv.scenario.MachineSpec;
+import org.hybridv.scenario.Values.Dec;
+import org.hybridv.scenario.xen.XenModule;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * The {@code kernel} section of {@code machine} (docs/scenario-format.md, "Hybrid kernel"): a kernel at reset under
+ * the hypervisor in shadow or HAP mode, or on bare metal, with its native twin; or ({@code domain}) the kernel of a
+ * domain the {@code hypervisor} section built with {@code "kernel": {"vpid": n}}.
+ *
+ * @param platform  shadow, hap (SWITCH_MMU is refused: PRE-1) or native
+ * @param frames    the kernel's frames (default 64); the top {@value Layout#SWITCH_RESERVE} are SWITCH_MMU's reserve
+ * @param xenFrames free frames for shadow tables and the EPT (default 64)
+ * @param domain    instead of the three above: the hypervisor section's domain that runs the kernel
+ */
+public record KernelSection(Platform platform,
+        @Dec(min = Layout.MIN_FRAMES, max = Layout.MAX_FRAMES - 1, why = "the direct map is one page table: "
+                + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames") Integer frames,
+        @Dec(min = 8, max = 4096, why = "frames for shadow tables and the EPT: 8..4096") Integer xenFrames,
+        @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") Integer domain) {
+    public KernelSection {
+        if (domain != null) {
+            Bad.absent("a kernel section with \"domain\" (the hypervisor section builds the kernel's domain)",
+                    List.of("platform", "frames", "xenFrames"), platform, frames, xenFrames);
+        } else {
+            Bad.required(platform, "platform", "kernel");
+            if (platform == Platform.NATIVE && xenFrames != null) {
+                throw Bad.at("xenFrames", "a native kernel has no hypervisor");
+            }
+        }
+    }
+
+    /** Where the kernel runs. */
+    public enum Platform {
+        @JsonProperty("native") NATIVE,
+        @JsonProperty("shadow") SHADOW,
+        @JsonProperty("hap") HAP
+    }
+
+    /** The built section: the lockstep pair, and whether its machine is the hypervisor section's. */
+    record Built(Lockstep lockstep, boolean shared) {}
+
+    /** The section's kernel and twin; the hypervisor carries the scenario's seeded faults. */
+    static Built build(JsonValue value, MachineSpec base) {
+        KernelSection k = Binder.bind(value, KernelSection.class, base, "kernel");
+        if (k == null) {
+            throw value.error("expected an object, found null");
+        }
+        if (k.domain() != null) {
+            return k.inHypervisor(value.field("domain"), base);
+        }
+        int frames = k.frames() == null ? 64 : k.frames();
+        if (k.platform() == Platform.NATIVE) {
+            return new Built(new Lockstep(Loader.onBareMetal(frames), Loader.onBareMetal(frames), false), false);
+        }
+        return new Built(Lockstep.start(k.platform() == Platform.HAP ? MmuMode.HAP : MmuMode.SHADOW, frames,
+                k.xenFrames() == null ? 64 : k.xenFrames(), base.faults()), false);
+    }
+
+    /** The kernel runs in domain {@code domain} of the hypervisor section; its twin on bare metal, as many frames. */
+    private Built inHypervisor(JsonValue at, MachineSpec base) {
+        XenMachine m = base.section(XenModule.SECTION, XenMachine.class).orElseThrow(() -> at.error("\"domain\""
+                + " names a domain of the hypervisor section, and there is none"));
+        if (!m.domains().containsKey(domain) || m.domain(domain).vcpus().size() != 1
+                || m.domain(domain).vcpu(0).vmcs().guest().cpu().cr0().pe()) {
+            throw at.error("d" + domain + " is not a kernel domain of the hypervisor section (build it with"
+                    + " \"kernel\": {\"vpid\": n})");
+        }
+        int frames = m.domain(domain).p2m().size();
+        GuestSystem guest = new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(domain, 0)));
+        return new Built(new Lockstep(guest, Loader.onBareMetal(frames), false), true);
+    }
+}
