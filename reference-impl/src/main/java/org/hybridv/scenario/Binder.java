@@ -107,7 +107,7 @@ public final class Binder {
             List<String> known, String what) {
         String where = segments.size() <= 1 ? " in " + what : "";
         return at.errorAt(shown(segments, true), "unknown field \"" + Values.quote(name) + "\"" + where
-                + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
+                + suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
     }
 
     private static Bad bad(Throwable e) {
@@ -135,7 +135,7 @@ public final class Binder {
         List<String> sorted = new ArrayList<>(known);
         sorted.sort(null);
         return "\"" + Values.quote(given) + "\" is not one of " + String.join(", ", sorted)
-                + Fields.suggestion(given, sorted);
+                + suggestion(given, sorted);
     }
 
     /**
@@ -220,5 +220,42 @@ public final class Binder {
         static Collection<String> sorted(Collection<String> c) {
             return c.stream().sorted().toList();
         }
+    }
+
+    /** " (did you mean "x"?)" when a known name is within edit distance 2 of {@code given}, else "". */
+    static String suggestion(String given, List<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String k : known) {
+            int d = distance(given.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
+            if (d < bestDistance) {
+                best = k;
+                bestDistance = d;
+            }
+        }
+        return best == null ? "" : " (did you mean \"" + best + "\"?)";
+    }
+
+    /** Levenshtein distance; long inputs are not compared (no work proportional to hostile input). */
+    private static int distance(String a, String b) {
+        if (a.length() > 64 || b.length() > 64) {
+            return Integer.MAX_VALUE;
+        }
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 }

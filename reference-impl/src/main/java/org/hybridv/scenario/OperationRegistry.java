@@ -43,9 +43,7 @@ public final class OperationRegistry {
         this.sections = sections;
         this.mapper = ScenarioJson.binding().copy();
         for (Operation op : operations.values()) {
-            if (op.type() != null) {
-                mapper.registerSubtypes(new com.fasterxml.jackson.databind.jsontype.NamedType(op.type(), op.name()));
-            }
+            mapper.registerSubtypes(new com.fasterxml.jackson.databind.jsontype.NamedType(op.type(), op.name()));
         }
     }
 

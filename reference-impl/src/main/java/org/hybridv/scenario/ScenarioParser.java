@@ -108,7 +108,7 @@ public final class ScenarioParser {
             String name = names.next();
             if (!known.contains(name)) {
                 throw machineValue.errorAt(List.of(), "unknown field \"" + Values.quote(name) + "\""
-                        + Fields.suggestion(name, known) + "; known fields: " + String.join(", ", known),
+                        + Binder.suggestion(name, known) + "; known fields: " + String.join(", ", known),
                         List.of(name), true);
             }
         }
@@ -131,51 +131,42 @@ public final class ScenarioParser {
             }
         }
         machine = new MachineSpec(machine.memoryFrames(), machine.maxPhysAddr(), machine.tlb(), sections, injected);
-        DecodeContext context = new DecodeContext(machine);
         List<JsonValue> elements = root.field("steps").elements();
         List<NumberedStep> steps = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
             currentStep[0] = i + 1;
             currentOp[0] = null;
             JsonValue element = elements.get(i).asContextRoot();
-            steps.add(new NumberedStep(i + 1, element.location(), step(element, context, currentOp)));
+            steps.add(new NumberedStep(i + 1, element.location(), step(element, machine, currentOp)));
         }
         return new Scenario(file.format(), file.title(), file.description() == null ? "" : file.description(),
                 file.origin() == null ? Origin.HAND : file.origin(), machine,
                 file.faults() == null ? List.of() : file.faults(), file.violates(), steps);
     }
 
-    private Step step(JsonValue element, DecodeContext context, String[] currentOp) {
+    private Step step(JsonValue element, MachineSpec machine, String[] currentOp) {
         if (!element.node().isObject()) {
             throw element.error("expected a step object such as {\"op\": \"access\", …}, found "
-                    + JsonValue.describe(element.node()));
+                    + Values.describe(element.node()));
         }
         JsonValue opValue = element.field("op");
         if (opValue == null) {
             throw element.error("missing required field \"op\"; known ops: " + String.join(", ", registry.names()));
         }
-        String name = opValue.asText();
+        if (!opValue.node().isTextual()) {
+            throw opValue.error("expected a string, found " + Values.describe(opValue.node()));
+        }
+        String name = opValue.node().textValue();
         Optional<Operation> operation = registry.operation(name);
         if (operation.isEmpty()) {
-            throw new ScenarioInputException("unknown op \"" + JsonValue.abbreviate(name) + "\""
-                    + Fields.suggestion(name, registry.names()) + "; known ops: " + String.join(", ", registry.names()),
+            throw new ScenarioInputException("unknown op \"" + Values.quote(name) + "\""
+                    + Binder.suggestion(name, registry.names()) + "; known ops: " + String.join(", ", registry.names()),
                     opValue.location());
         }
         currentOp[0] = name;
-        Step step;
-        if (operation.get().type() != null) {
-            step = Binder.bind(registry.mapper().readerFor(Step.class).withAttribute(Values.MACHINE,
-                    context.machine()), element, name + " step");
-            Binder.check(step, element, context.machine());
-        } else {
-            List<String> known = new ArrayList<>();
-            known.add("op");
-            known.addAll(operation.get().fields());
-            step = operation.get().decoder().decode(Fields.of(element, name + " step", known), context);
-        }
-        if (step == null || !step.op().equals(name)) {
-            throw new IllegalStateException("decoder bug: op " + name + " decoded to " + step);
-        }
+        Step step = Binder.bind(registry.mapper().readerFor(Step.class).withAttribute(Values.MACHINE, machine),
+                element, name + " step");
+        Binder.check(step, element, machine);
         return step;
     }
 }

@@ -18,12 +18,8 @@ class PreconditionTest {
 
     /** A toy layer: op "lock" sets a flag; while it is set, the x86 op "invlpg" is refused. */
     private static final class LockModule implements ScenarioModule {
-        private record LockStep() implements Step {
-            @Override
-            public String op() {
-                return "lock";
-            }
-
+        @com.fasterxml.jackson.annotation.JsonTypeName("lock")
+        record LockStep() implements Step {
             @Override
             public String describe() {
                 return "lock";
@@ -38,9 +34,8 @@ class PreconditionTest {
         @Override
         public void register(OperationRegistry.Builder r) {
             r.component(LOCKED, spec -> false);
-            r.operation(new Operation("lock", List.of(), "set the lock", "{\"op\": \"lock\"}",
-                    (f, c) -> new LockStep(), (s, step) -> new StepResult(s.with(LOCKED, true),
-                            Observation.of("ok", "locked"), List.of())));
+            r.operation(Operation.of(LockStep.class, "set the lock", "{\"op\": \"lock\"}",
+                    (s, step) -> new StepResult(s.with(LOCKED, true), Observation.of("ok", "locked"), List.of())));
             r.precondition("invlpg", s -> s.get(LOCKED) ? "invlpg is refused while locked; unlock first" : null);
         }
     }

@@ -250,9 +250,8 @@ class ScenarioParserTest {
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");
-        Operation extra = new Operation("hello", List.of("name"), "say hello", "{\"op\": \"hello\"}",
-                (f, c) -> new Hello(f.text("name")), (s, step) -> new StepResult(s, Observation.of("ok",
-                        "hello " + ((Hello) step).name()), List.of()));
+        Operation extra = Operation.of(Hello.class, "say hello", "{\"op\": \"hello\"}",
+                (s, step) -> new StepResult(s, Observation.of("ok", "hello " + step.name()), List.of()));
         OperationRegistry extended = OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .operation(extra).build();
         Replay r = new Scenarios(extended).replay("t.json", scenario("{\"op\": \"hello\", \"name\": \"world\"}")
@@ -262,12 +261,8 @@ class ScenarioParserTest {
     }
 
     /** A step of a module defined outside the scenario package: what a later layer does. */
+    @com.fasterxml.jackson.annotation.JsonTypeName("hello")
     record Hello(String name) implements Step {
-        @Override
-        public String op() {
-            return "hello";
-        }
-
         @Override
         public String describe() {
             return name;

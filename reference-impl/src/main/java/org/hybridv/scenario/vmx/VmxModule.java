@@ -8,7 +8,6 @@ import org.hybridv.scenario.Operation;
 import org.hybridv.scenario.OperationRegistry;
 import org.hybridv.scenario.ScenarioModule;
 import org.hybridv.scenario.Step;
-import org.hybridv.scenario.StepDecoder;
 import org.hybridv.scenario.StepExecutor;
 import org.hybridv.scenario.StepResult;
 import org.hybridv.vmx.VmxMode;
