@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -306,12 +307,72 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                     + (e.getMessage() == null ? "" : " " + e.getMessage()));
         }
         try {
+            unknownFields(bytes, shown);
             return MAPPER.readValue(bytes, ExploreConfig.class);
         } catch (JsonProcessingException e) {
             throw new BadConfig(shown + where(e.getLocation()) + ": " + problem(e));
         } catch (IOException e) {
             throw new BadConfig(shown + ": " + e.getMessage());
         }
+    }
+
+    /** The fields each action kind has, besides {@code kind}. */
+    private static final Map<String, Class<?>> KINDS = Map.of("access", Access.class, "mmu_update", MmuUpdate.class,
+            "mmuext_op", MmuextOp.class, "update_va_mapping", UpdateVaMapping.class, "invlpg", Invlpg.class,
+            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class);
+
+    /**
+     * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields
+     * of a record first): the top level's fields, and each action's fields for its kind.
+     */
+    private static void unknownFields(byte[] bytes, String shown) throws IOException, BadConfig {
+        try (JsonParser p = MAPPER.getFactory().createParser(bytes)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return;
+            }
+            List<String> top = new java.util.ArrayList<>(names(ExploreConfig.class));
+            top.add("$schema");
+            top.remove("schema");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                if (!top.contains(f)) {
+                    throw new BadConfig(shown + where(p.currentTokenLocation()) + ": unknown field \"" + f
+                            + "\" (known: " + top.stream().sorted().collect(Collectors.joining(", ")) + ")");
+                }
+                JsonToken v = p.nextToken();
+                if (f.equals("actions") && v == JsonToken.START_ARRAY) {
+                    int i = 0;
+                    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken(), i++) {
+                        JsonLocation at = p.currentTokenLocation();
+                        JsonNode n = MAPPER.readTree(p);
+                        Class<?> kind = n != null && n.isObject() && n.get("kind") != null
+                                ? KINDS.get(n.get("kind").asText()) : null;
+                        if (kind == null) {
+                            continue;
+                        }
+                        List<String> known = new java.util.ArrayList<>(names(kind));
+                        known.add("kind");
+                        Iterator<String> it = n.fieldNames();
+                        while (it.hasNext()) {
+                            String g = it.next();
+                            if (!known.contains(g)) {
+                                throw new BadConfig(shown + where(at) + ": actions[" + i + "]: unknown field \"" + g
+                                        + "\" for kind " + n.get("kind").asText() + " (known: " + known.stream()
+                                                .sorted().collect(Collectors.joining(", ")) + ")");
+                            }
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (JsonProcessingException e) {
+            // a syntax error: the binding below reports it with its place
+        }
+    }
+
+    private static List<String> names(Class<?> record) {
+        return Arrays.stream(record.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
     }
 
     private static String where(JsonLocation l) {
