@@ -104,7 +104,7 @@ public final class Explorer {
         long[] taken = new long[actions];
         long[] fresh = new long[actions];
         List<Long> levels = new ArrayList<>();
-        FingerprintSet seen = new FingerprintSet((int) Math.min(options.maxStates(), 1 << 16));
+        FingerprintSet seen = new FingerprintSet((int) Math.min(options.maxStates(), 1 << 12));
         long checks = 0;
         long transitions = 0;
 

@@ -147,6 +147,20 @@ class ExploreTest {
     }
 
     @Test
+    void theSchemaAcceptsTheShippedConfigurationsAndRejectsAMisspeltField() throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.networknt.schema.JsonSchema schema = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(mapper.readTree(CONFIGS.resolve(
+                        "explore-config.schema.json").toFile()));
+        for (String name : List.of("direct-paging", "isolation")) {
+            com.fasterxml.jackson.databind.JsonNode doc = mapper.readTree(CONFIGS.resolve(name + ".json").toFile());
+            assertThat(schema.validate(doc)).as(name).isEmpty();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("actions").get(0)).put("colour", 1);
+            assertThat(schema.validate(doc)).as(name + " with a misspelt field").isNotEmpty();
+        }
+    }
+
+    @Test
     void aBadConfigurationIsOneLineWithFileLineAndColumn(@TempDir Path dir) throws IOException {
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\n  \"name\": \"x\",\n  \"colour\": 1\n}\n");
