@@ -32,7 +32,7 @@ import picocli.CommandLine.ScopeType;
                 + " Alloy models, whole-system properties and scenario files (JSON, format " + Scenario.FORMAT
                 + ") against the reference."},
         subcommands = {CheckCommand.class, ReplayCommand.class, ValidateCommand.class, OpsCommand.class,
-            SpecCommand.class, FaultsCommand.class, ExitsCommand.class, BenchCommand.class,
+            SpecCommand.class, FaultsCommand.class, ExitsCommand.class, BenchCommand.class, ExploreCommand.class,
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
@@ -44,6 +44,7 @@ import picocli.CommandLine.ScopeType;
             "  hybridv exits                        VM exits per MMU mode",
             "  hybridv faults                       kill matrix of seeded faults",
             "  hybridv bench                        walks/s, actions/s, time to catch",
+            "  hybridv explore spec/configs/isolation.json   every state, bounded",
             "  hybridv spec                         the Alloy models (docs/spec.md)",
             "",
             "Scenario format: docs/scenario-format.md"},
@@ -51,7 +52,8 @@ import picocli.CommandLine.ScopeType;
         exitCodeList = {"0:every check holds",
             "1:something was found: a counterexample, a failed expectation",
             "2:unusable input: a bad option, path or file; the error names it",
-            "3:incomplete (check): too few tries, or a coverage floor missed",
+            "3:incomplete: check ran too few tries or missed a coverage floor;"
+                + " explore reached a bound before exhausting",
             "70:internal error, a bug in hybridv (--debug: the stack trace)",
             "130:interrupted (Ctrl-C)"})
 public final class Hybridv implements java.util.concurrent.Callable<Integer> {

@@ -1,0 +1,266 @@
+package org.hybridv.explore;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.hybridv.vmx.ExecutionControls;
+import org.hybridv.vmx.Vmcs;
+import org.hybridv.vmx.Bitmap;
+import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.Tlb;
+import org.hybridv.x86.X86Machine;
+import org.hybridv.xen.Domain;
+import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.Vcpu;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * The canonical encoding of a hypervisor state ({@link XenMachine}) and its 64-bit fingerprint: two states that behave
+ * the same under every future step encode the same, whatever order they were built in; two states that differ in any
+ * field encode differently. What is encoded, in this fixed order:
+ * <ul>
+ * <li>a record: the name of its class (variants of a sealed type differ), then its components in declaration order
+ * (processor, frame table, base pointers, domains, current vCPU, faults for {@code XenMachine}; recursively the
+ * VMCS, registers, TLB, p2m, shadow state of every vCPU);</li>
+ * <li>physical memory: the frame count, then every non-zero word with its frame and index, by frame then index (a
+ * zero word, written or never written, is the same state);</li>
+ * <li>the frame table: its size, then every frame that is not {@link FrameInfo#UNUSED} with its number;</li>
+ * <li>the TLB: its policy and its entries in fill order (the order decides which stale entry a lookup uses);</li>
+ * <li>a list: its size and elements in order; a map or a set: its size and its entries or elements sorted by their own
+ * fingerprints (iteration order of the container does not matter); an {@code Optional}: present or not, and the
+ * value;</li>
+ * <li>an enum constant by its class and name (never its ordinal's or object's hash); a VMX bitmap by its size and set
+ * bits; numbers, booleans and strings by value.</li>
+ * </ul>
+ * A class outside this list is API misuse (the encoder would otherwise silently drop state): {@link
+ * IllegalArgumentException}.
+ *
+ * <p>The large parts a step usually shares with its pre-state — domains, vCPUs, VMCSs, execution controls (with
+ * their MSR and I/O bitmaps of thousands of bits), the processor, memory, frame table and TLB — are encoded as the
+ * fingerprint of their own encoding, always (so the value never depends on a cache); that fingerprint is memoised
+ * per thread by object identity (a direct-mapped table indexed by the identity hash, checked by reference equality).
+ * The memo changes speed, never values. Thread-safe.
+ */
+public final class CanonicalEncoder {
+    private CanonicalEncoder() {}
+
+    private static final long NULL = Fingerprint.of("null");
+
+    private record Accessors(long tag, MethodHandle[] getters) {}
+
+    /**
+     * The classes whose encoding is their own fingerprint (a hash of their canonical encoding), memoised per object:
+     * the large parts a step usually leaves untouched and shares with its pre-state.
+     */
+    private static final Set<Class<?>> MEMOISED = Set.of(Domain.class, Vcpu.class, Vmcs.class,
+            ExecutionControls.class, X86Machine.class, PhysicalMemory.class, FrameTable.class, Tlb.class,
+            Bitmap.class);
+
+    private static final ClassValue<Accessors> RECORDS = new ClassValue<>() {
+        @Override
+        protected Accessors computeValue(Class<?> c) {
+            RecordComponent[] rc = c.getRecordComponents();
+            MethodHandle[] m = new MethodHandle[rc.length];
+            try {
+                for (int i = 0; i < rc.length; i++) {
+                    m[i] = MethodHandles.publicLookup().unreflect(rc[i].getAccessor())
+                            .asType(MethodType.methodType(Object.class, Object.class));
+                }
+            } catch (IllegalAccessException e) {
+                throw new IllegalArgumentException("the components of " + c.getName() + " are not public", e);
+            }
+            return new Accessors(Fingerprint.of(c.getName()), m);
+        }
+    };
+
+    private static final ClassValue<long[]> ENUMS = new ClassValue<>() {
+        @Override
+        protected long[] computeValue(Class<?> c) {
+            Object[] constants = c.getEnumConstants();
+            long[] tags = new long[constants.length];
+            for (int i = 0; i < constants.length; i++) {
+                tags[i] = new Fingerprint().add(c.getName()).add(((Enum<?>) constants[i]).name()).value();
+            }
+            return tags;
+        }
+    };
+
+    private static final ClassValue<Boolean> MEMOISE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> c) {
+            return MEMOISED.contains(c);
+        }
+    };
+
+    /** Per thread, a direct-mapped memo: object (by identity) → the fingerprint of its encoding. */
+    private static final int MEMO_SIZE = 1 << 13;
+
+    private static final class Memo {
+        final Object[] keys = new Object[MEMO_SIZE];
+        final long[] values = new long[MEMO_SIZE];
+    }
+
+    private static final ThreadLocal<Memo> MEMO = ThreadLocal.withInitial(Memo::new);
+
+    /** The fingerprint of machine {@code m}. */
+    public static long fingerprint(XenMachine m) {
+        return fingerprint((Object) m);
+    }
+
+    /** The fingerprint of any value of the state's types (a record, collection, memory, frame table …). */
+    public static long fingerprint(Object value) {
+        Fingerprint f = new Fingerprint();
+        encode(value, f);
+        return f.value();
+    }
+
+    /** Adds the canonical encoding of {@code v} to {@code f}. */
+    public static void encode(Object v, Fingerprint f) {
+        if (v != null && MEMOISE.get(v.getClass())) {
+            f.add(memoised(v));
+        } else {
+            encodeHere(v, f);
+        }
+    }
+
+    private static long memoised(Object v) {
+        Memo m = MEMO.get();
+        int slot = System.identityHashCode(v) & (MEMO_SIZE - 1);
+        if (m.keys[slot] == v) {
+            return m.values[slot];
+        }
+        Fingerprint own = new Fingerprint();
+        encodeHere(v, own);
+        long value = own.value();
+        m.keys[slot] = v;
+        m.values[slot] = value;
+        return value;
+    }
+
+    private static void encodeHere(Object v, Fingerprint f) {
+        if (v == null) {
+            f.add(NULL);
+        } else if (v instanceof Long x) {
+            f.add(x);
+        } else if (v instanceof Integer x) {
+            f.add(x);
+        } else if (v instanceof Boolean x) {
+            f.add(x);
+        } else if (v instanceof Enum<?> e) {
+            f.add(ENUMS.get(e.getDeclaringClass())[e.ordinal()]);
+        } else if (v instanceof Record r) {
+            Accessors a = RECORDS.get(r.getClass());
+            f.add(a.tag());
+            for (MethodHandle m : a.getters()) {
+                encode(get(m, r), f);
+            }
+        } else if (v instanceof PhysicalMemory mem) {
+            memory(mem, f);
+        } else if (v instanceof FrameTable t) {
+            f.add(t.size());
+            for (int mfn = 0; mfn < t.size(); mfn++) {
+                FrameInfo i = t.get(mfn);
+                if (!i.equals(FrameInfo.UNUSED)) {
+                    f.add(mfn);
+                    encode(i, f);
+                }
+            }
+        } else if (v instanceof Tlb t) {
+            encode(t.policy(), f);
+            encode(t.entries(), f);
+        } else if (v instanceof List<?> l) {
+            f.add(l.size());
+            for (Object o : l) {
+                encode(o, f);
+            }
+        } else if (v instanceof Map<?, ?> m) {
+            f.add(m.size());
+            long[] entries = new long[m.size()];
+            int i = 0;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                Fingerprint ef = new Fingerprint();
+                encode(e.getKey(), ef);
+                encode(e.getValue(), ef);
+                entries[i++] = ef.value();
+            }
+            sortedInto(entries, f);
+        } else if (v instanceof Collection<?> c) {
+            f.add(c.size());
+            long[] elements = new long[c.size()];
+            int i = 0;
+            for (Object o : c) {
+                elements[i++] = fingerprint(o);
+            }
+            sortedInto(elements, f);
+        } else if (v instanceof Optional<?> o) {
+            f.add(o.isPresent());
+            if (o.isPresent()) {
+                encode(o.get(), f);
+            }
+        } else if (v instanceof Bitmap b) {
+            f.add(b.size());
+            for (int bit = 0; bit < b.size(); bit++) {
+                if (b.get(bit)) {
+                    f.add(bit);
+                }
+            }
+        } else if (v instanceof String s) {
+            f.add(s);
+        } else if (v instanceof Short x) {
+            f.add(x.longValue());
+        } else if (v instanceof Byte x) {
+            f.add(x.longValue());
+        } else if (v instanceof Character x) {
+            f.add((long) x);
+        } else if (v instanceof long[] a) {
+            f.add(a.length);
+            for (long x : a) {
+                f.add(x);
+            }
+        } else if (v instanceof int[] a) {
+            f.add(a.length);
+            for (int x : a) {
+                f.add(x);
+            }
+        } else {
+            throw new IllegalArgumentException("no canonical encoding for " + v.getClass().getName());
+        }
+    }
+
+    private static void sortedInto(long[] fingerprints, Fingerprint f) {
+        Arrays.sort(fingerprints);
+        for (long x : fingerprints) {
+            f.add(x);
+        }
+    }
+
+    private static void memory(PhysicalMemory mem, Fingerprint f) {
+        int n = mem.frameCount();
+        f.add(n);
+        for (int frame = 0; frame < n; frame++) {
+            for (int i = mem.nextNonZero(frame, 0); i < PhysicalMemory.WORDS_PER_FRAME;
+                    i = mem.nextNonZero(frame, i + 1)) {
+                f.add(((long) frame << 9) | i);
+                f.add(mem.read(frame, i));
+            }
+        }
+    }
+
+    private static Object get(MethodHandle m, Record r) {
+        try {
+            return m.invokeExact((Object) r);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("reading a component of " + r.getClass().getName() + " failed", e);
+        }
+    }
+}

@@ -1,0 +1,434 @@
+package org.hybridv.explore;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.hybridv.x86.Entry;
+import org.hybridv.x86.PhysicalMemory;
+
+/**
+ * An exploration configuration (spec/configs/*.json, schema spec/configs/explore-config.schema.json): the world, the
+ * action alphabet, the invariants, the seeded faults and the bounds. Read strictly: an unknown field, a missing one,
+ * a value of the wrong type or outside its range is a {@link BadConfig} naming the file, line and column.
+ *
+ * @param schema      the schema the file names (ignored)
+ * @param name        a short name (file names of counterexamples and reports)
+ * @param description what the configuration answers, one paragraph
+ * @param world       the initial machine: {@code hypervisor} ({@code HypervisorCases.initialMachine()}: d1 direct,
+ *                    d2 HAP, d3 shadow, two vCPUs each)
+ * @param depth       the documented depth bound
+ * @param ciDepth     the depth bound the test suite exhausts it at (≤ depth)
+ * @param maxStates   the state bound
+ * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step)
+ * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
+ * @param deadlock    whether a state that enables no action is a finding
+ * @param actions     the alphabet: groups, each expanded into actions in a fixed order
+ */
+public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
+        @JsonProperty(required = true) String name,
+        @JsonProperty(required = true) String description,
+        @JsonProperty(required = true) String world,
+        @JsonProperty(required = true) int depth,
+        @JsonProperty(required = true) int ciDepth,
+        @JsonProperty(required = true) long maxStates,
+        @JsonProperty(required = true) List<String> invariants,
+        List<String> faults,
+        Boolean deadlock,
+        @JsonProperty(required = true) List<Group> actions) {
+    /** The worlds a configuration may start from. */
+    public static final List<String> WORLDS = List.of("hypervisor");
+    /** The invariants a configuration may check. */
+    public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7");
+
+    public ExploreConfig {
+        require(name != null && name.matches("[a-z0-9][a-z0-9-]*"), "name must be lower-case letters, digits and"
+                + " dashes");
+        require(WORLDS.contains(world), "world \"" + world + "\" is not one of " + WORLDS);
+        require(depth >= 1 && depth <= 1000, "depth " + depth + " is outside 1..1000");
+        require(ciDepth >= 1 && ciDepth <= depth, "ciDepth " + ciDepth + " is outside 1..depth (" + depth + ")");
+        require(maxStates >= 1 && maxStates <= 1_000_000_000L, "maxStates " + maxStates
+                + " is outside 1..1000000000");
+        require(invariants != null && !invariants.isEmpty(), "invariants must name at least one of " + INVARIANTS);
+        for (String i : invariants) {
+            require(INVARIANTS.contains(i), "invariant \"" + i + "\" is not one of " + INVARIANTS);
+        }
+        invariants = List.copyOf(invariants);
+        faults = faults == null ? List.of() : List.copyOf(faults);
+        deadlock = deadlock != null && deadlock;
+        require(actions != null && !actions.isEmpty(), "actions must list at least one group");
+        actions = List.copyOf(actions);
+    }
+
+    /** A group of actions: each vCPU of {@code vcpus} with each combination of the group's value lists. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "kind")
+    @JsonSubTypes({@JsonSubTypes.Type(value = Access.class, name = "access"),
+        @JsonSubTypes.Type(value = MmuUpdate.class, name = "mmu_update"),
+        @JsonSubTypes.Type(value = MmuextOp.class, name = "mmuext_op"),
+        @JsonSubTypes.Type(value = UpdateVaMapping.class, name = "update_va_mapping"),
+        @JsonSubTypes.Type(value = Invlpg.class, name = "invlpg"),
+        @JsonSubTypes.Type(value = MovToCr.class, name = "mov_to_cr"),
+        @JsonSubTypes.Type(value = SwitchMmu.class, name = "switch_mmu"),
+        @JsonSubTypes.Type(value = Hlt.class, name = "hlt")})
+    public sealed interface Group {
+        /** The vCPUs, as {@code d<domain>v<index>}. */
+        List<String> vcpus();
+    }
+
+    /** Guest memory accesses: each kind ({@code read}, {@code write}, {@code fetch}) at each linear address. */
+    public record Access(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> kinds,
+            @JsonProperty(required = true) List<Value> linear,
+            List<Value> values) implements Group {
+        public Access {
+            vcpus = nonEmpty("vcpus", vcpus);
+            kinds = nonEmpty("kinds", kinds);
+            for (String k : kinds) {
+                require(List.of("read", "write", "fetch").contains(k), "access kind \"" + k + "\" is not one of"
+                        + " read, write, fetch");
+            }
+            linear = nonEmpty("linear", linear);
+            values = values == null ? List.of(new Value(0)) : nonEmpty("values", values);
+        }
+    }
+
+    /** {@code mmu_update} (MMU_NORMAL_PT_UPDATE) of entry {@code index} of table frame {@code table}. */
+    public record MmuUpdate(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Value> table,
+            @JsonProperty(required = true) List<Integer> index,
+            @JsonProperty(required = true) List<Value> values) implements Group {
+        public MmuUpdate {
+            vcpus = nonEmpty("vcpus", vcpus);
+            table = nonEmpty("table", table);
+            index = nonEmpty("index", index);
+            for (int i : index) {
+                require(i >= 0 && i < PhysicalMemory.WORDS_PER_FRAME, "index " + i + " is outside 0..511");
+            }
+            values = nonEmpty("values", values);
+        }
+    }
+
+    /** The {@code mmuext_op} commands this explorer offers, by name, with their numbers. */
+    public static final Map<String, Integer> MMUEXT = Map.ofEntries(Map.entry("pin_l1_table", 0),
+            Map.entry("pin_l2_table", 1), Map.entry("pin_l3_table", 2), Map.entry("pin_l4_table", 3),
+            Map.entry("unpin_table", 4), Map.entry("new_baseptr", 5), Map.entry("tlb_flush_local", 6),
+            Map.entry("invlpg_local", 7), Map.entry("tlb_flush_all", 10), Map.entry("invlpg_all", 11));
+
+    /** {@code mmuext_op}: each command with each argument (a frame, or a linear address for the INVLPG ones). */
+    public record MmuextOp(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> cmds,
+            @JsonProperty(required = true) List<Value> args) implements Group {
+        public MmuextOp {
+            vcpus = nonEmpty("vcpus", vcpus);
+            cmds = nonEmpty("cmds", cmds);
+            for (String c : cmds) {
+                require(MMUEXT.containsKey(c), "mmuext_op command \"" + c + "\" is not one of "
+                        + MMUEXT.keySet().stream().sorted().collect(Collectors.joining(", ")));
+            }
+            args = nonEmpty("args", args);
+        }
+    }
+
+    /** {@code update_va_mapping}: each linear address, value and flush flag ({@code none}, {@code tlb_flush},
+     * {@code invlpg}). */
+    public record UpdateVaMapping(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Value> linear,
+            @JsonProperty(required = true) List<Value> values,
+            @JsonProperty(required = true) List<String> flags) implements Group {
+        public UpdateVaMapping {
+            vcpus = nonEmpty("vcpus", vcpus);
+            linear = nonEmpty("linear", linear);
+            values = nonEmpty("values", values);
+            flags = nonEmpty("flags", flags);
+            for (String f : flags) {
+                require(List.of("none", "tlb_flush", "invlpg").contains(f), "flag \"" + f + "\" is not one of none,"
+                        + " tlb_flush, invlpg");
+            }
+        }
+    }
+
+    /** INVLPG of each linear address. */
+    public record Invlpg(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Value> linear) implements Group {
+        public Invlpg {
+            vcpus = nonEmpty("vcpus", vcpus);
+            linear = nonEmpty("linear", linear);
+        }
+    }
+
+    /** MOV to CR0, CR3 or CR4 of each value. */
+    public record MovToCr(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) int cr,
+            @JsonProperty(required = true) List<Value> values) implements Group {
+        public MovToCr {
+            vcpus = nonEmpty("vcpus", vcpus);
+            require(cr == 0 || cr == 3 || cr == 4, "cr " + cr + " is not 0, 3 or 4");
+            values = nonEmpty("values", values);
+        }
+    }
+
+    /** The SWITCH_MMU hypercall with each root frame. */
+    public record SwitchMmu(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Value> roots) implements Group {
+        public SwitchMmu {
+            vcpus = nonEmpty("vcpus", vcpus);
+            roots = nonEmpty("roots", roots);
+        }
+    }
+
+    /** HLT (the vCPU blocks: its actions are no longer enabled). */
+    public record Hlt(@JsonProperty(required = true) List<String> vcpus) implements Group {
+        public Hlt {
+            vcpus = nonEmpty("vcpus", vcpus);
+        }
+    }
+
+    /**
+     * A 64-bit value: a JSON integer, a string {@code "0x…"} (hexadecimal), or an IA-32e entry
+     * {@code {"frame": 32, "writable": true, "user": true, "pageSize": false, "global": false, "dirty": false,
+     * "reservedBit": 45}} (present; {@code {"present": false}} is 0).
+     */
+    @JsonDeserialize(using = ValueReader.class)
+    public record Value(long raw) {}
+
+    static final class ValueReader extends JsonDeserializer<Value> {
+        private static final List<String> ENTRY_FIELDS = List.of("present", "frame", "writable", "user", "pageSize",
+                "global", "dirty", "reservedBit");
+
+        @Override
+        public Value deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            JsonToken t = p.currentToken();
+            if (t == JsonToken.VALUE_NUMBER_INT) {
+                return new Value(p.getLongValue());
+            }
+            if (t == JsonToken.VALUE_STRING) {
+                String s = p.getText();
+                if (s.matches("0x[0-9a-fA-F_]{1,20}")) {
+                    try {
+                        return new Value(Long.parseUnsignedLong(s.substring(2).replace("_", ""), 16));
+                    } catch (NumberFormatException e) {
+                        // falls through to the error below
+                    }
+                }
+                throw JsonMappingException.from(p, "\"" + s + "\" is not a number (an integer or \"0x\" and hex"
+                        + " digits)");
+            }
+            if (t == JsonToken.START_OBJECT) {
+                JsonNode n = ctxt.readTree(p);
+                Iterator<String> names = n.fieldNames();
+                while (names.hasNext()) {
+                    String f = names.next();
+                    if (!ENTRY_FIELDS.contains(f)) {
+                        throw JsonMappingException.from(p, "unknown entry field \"" + f + "\" (known: "
+                                + String.join(", ", ENTRY_FIELDS) + ")");
+                    }
+                }
+                if (n.has("present") && !n.get("present").asBoolean(true)) {
+                    if (n.size() != 1) {
+                        throw JsonMappingException.from(p, "a not-present entry has no other field");
+                    }
+                    return new Value(0);
+                }
+                if (!n.has("frame") || !n.get("frame").canConvertToLong()) {
+                    throw JsonMappingException.from(p, "an entry needs \"frame\" (an integer)");
+                }
+                Entry e = Entry.table(n.get("frame").asLong(), flag(n, "writable", p), flag(n, "user", p))
+                        .withPageSize(flag(n, "pageSize", p)).withGlobal(flag(n, "global", p))
+                        .withDirty(flag(n, "dirty", p));
+                long raw = e.raw();
+                if (n.has("reservedBit")) {
+                    int bit = n.get("reservedBit").asInt(-1);
+                    if (bit < 12 || bit > 62) {
+                        throw JsonMappingException.from(p, "reservedBit " + n.get("reservedBit") + " is outside"
+                                + " 12..62");
+                    }
+                    raw |= 1L << bit;
+                }
+                return new Value(raw);
+            }
+            throw JsonMappingException.from(p, "expected a number, \"0x…\" or an entry object, found " + t);
+        }
+
+        private static boolean flag(JsonNode n, String f, JsonParser p) throws JsonMappingException {
+            if (!n.has(f)) {
+                return false;
+            }
+            if (!n.get(f).isBoolean()) {
+                throw JsonMappingException.from(p, "entry field \"" + f + "\" must be true or false");
+            }
+            return n.get(f).asBoolean();
+        }
+    }
+
+    /** A configuration file that cannot be used: {@code file:line:column: problem}, one line. */
+    public static final class BadConfig extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public BadConfig(String message) {
+            super(message);
+        }
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    /** Reads {@code file}; {@code shown} is how messages name it. */
+    public static ExploreConfig read(Path file, String shown) throws BadConfig {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new BadConfig(shown + ": cannot read: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()));
+        }
+        try {
+            unknownFields(bytes, shown);
+            return MAPPER.readValue(bytes, ExploreConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new BadConfig(shown + where(e.getLocation()) + ": " + problem(e));
+        } catch (IOException e) {
+            throw new BadConfig(shown + ": " + e.getMessage());
+        }
+    }
+
+    /** The fields each action kind has, besides {@code kind}. */
+    private static final Map<String, Class<?>> KINDS = Map.of("access", Access.class, "mmu_update", MmuUpdate.class,
+            "mmuext_op", MmuextOp.class, "update_va_mapping", UpdateVaMapping.class, "invlpg", Invlpg.class,
+            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class);
+
+    /**
+     * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields
+     * of a record first): the top level's fields, and each action's fields for its kind.
+     */
+    private static void unknownFields(byte[] bytes, String shown) throws IOException, BadConfig {
+        try (JsonParser p = MAPPER.getFactory().createParser(bytes)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return;
+            }
+            List<String> top = new java.util.ArrayList<>(names(ExploreConfig.class));
+            top.add("$schema");
+            top.remove("schema");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                if (!top.contains(f)) {
+                    throw new BadConfig(shown + where(p.currentTokenLocation()) + ": unknown field \"" + f
+                            + "\" (known: " + top.stream().sorted().collect(Collectors.joining(", ")) + ")");
+                }
+                JsonToken v = p.nextToken();
+                if (f.equals("actions") && v == JsonToken.START_ARRAY) {
+                    int i = 0;
+                    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY && t != null; t = p.nextToken(), i++) {
+                        JsonLocation at = p.currentTokenLocation();
+                        JsonNode n = MAPPER.readTree(p);
+                        Class<?> kind = n != null && n.isObject() && n.get("kind") != null
+                                ? KINDS.get(n.get("kind").asText()) : null;
+                        if (kind == null) {
+                            continue;
+                        }
+                        List<String> known = new java.util.ArrayList<>(names(kind));
+                        known.add("kind");
+                        Iterator<String> it = n.fieldNames();
+                        while (it.hasNext()) {
+                            String g = it.next();
+                            if (!known.contains(g)) {
+                                throw new BadConfig(shown + where(at) + ": actions[" + i + "]: unknown field \"" + g
+                                        + "\" for kind " + n.get("kind").asText() + " (known: " + known.stream()
+                                                .sorted().collect(Collectors.joining(", ")) + ")");
+                            }
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (JsonProcessingException e) {
+            // a syntax error: the binding below reports it with its place
+        }
+    }
+
+    private static List<String> names(Class<?> record) {
+        return Arrays.stream(record.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
+    }
+
+    private static String where(JsonLocation l) {
+        return l == null || l.getLineNr() < 1 ? "" : ":" + l.getLineNr() + ":" + l.getColumnNr();
+    }
+
+    private static String problem(JsonProcessingException e) {
+        String path = e instanceof JsonMappingException m ? path(m) : "";
+        if (e instanceof UnrecognizedPropertyException u) {
+            List<String> known = u.getKnownPropertyIds() == null ? List.of() : u.getKnownPropertyIds().stream()
+                    .map(Object::toString).sorted().toList();
+            return "unknown field \"" + u.getPropertyName() + "\"" + (path.isEmpty() ? "" : " in " + path)
+                    + " (known: " + String.join(", ", known) + ")";
+        }
+        if (e instanceof InvalidTypeIdException t) {
+            return (path.isEmpty() ? "" : path + ": ") + "unknown or missing action kind"
+                    + (t.getTypeId() == null ? "" : " \"" + t.getTypeId() + "\"") + " (known: access, hlt, invlpg,"
+                    + " mmu_update, mmuext_op, mov_to_cr, switch_mmu, update_va_mapping)";
+        }
+        if (e instanceof ValueInstantiationException v && v.getCause() != null) {
+            return (path.isEmpty() ? "" : path + ": ") + v.getCause().getMessage();
+        }
+        String msg = e.getOriginalMessage();
+        if (msg.startsWith("Missing required creator property")) {
+            int q = msg.indexOf('\'');
+            String field = q >= 0 ? msg.substring(q + 1, msg.indexOf('\'', q + 1)) : "?";
+            return (path.isEmpty() ? "" : path + ": ") + "missing field \"" + field + "\"";
+        }
+        msg = msg.replaceAll("\\(class [^)]*\\)", "").replaceAll("`[a-zA-Z.$]*\\.([A-Za-z]+)`", "$1");
+        int nl = msg.indexOf('\n');
+        return (path.isEmpty() ? "" : path + ": ") + (nl >= 0 ? msg.substring(0, nl) : msg).trim();
+    }
+
+    private static String path(JsonMappingException m) {
+        StringBuilder b = new StringBuilder();
+        for (JsonMappingException.Reference r : m.getPath()) {
+            if (r.getFieldName() != null) {
+                b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                b.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return b.toString();
+    }
+
+    private static void require(boolean ok, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    private static <T> List<T> nonEmpty(String field, List<T> l) {
+        require(l != null && !l.isEmpty(), field + " must list at least one value");
+        for (T t : l) {
+            require(t != null, field + " must not contain null");
+        }
+        return List.copyOf(l);
+    }
+}

@@ -1,0 +1,280 @@
+package org.hybridv.explore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.hybridv.check.Verdict;
+
+/**
+ * Breadth-first, explicit-state exploration of a {@link TransitionSystem}: every state reachable within the depth
+ * bound is visited once (by fingerprint), every enabled action of every visited state is taken, and the invariants are
+ * checked on every new state and every transition. The first finding in the search order — by depth, then parent
+ * state number, then action index — stops the search; since states are numbered in that same order, the finding and
+ * its counterexample (the shortest, first in that order) do not depend on how many workers expand a level.
+ *
+ * <p>Parallelism: a level is expanded in blocks of {@value #BLOCK} states; within a block the workers take states in
+ * any order and write each state's successors into its own slot, then one thread merges the slots in order. Block
+ * boundaries do not depend on the worker count, so counts, verdicts and counterexamples are identical for any
+ * number of workers.
+ */
+public final class Explorer {
+    private Explorer() {}
+
+    /** States expanded between two merges. */
+    static final int BLOCK = 256;
+
+    /** How the search ended. */
+    public enum Outcome {
+        /** Every reachable state was explored; nothing was found (exit 0). */
+        EXHAUSTED,
+        /** An invariant does not hold, or a deadlock was found when asked (exit 1). */
+        VIOLATION,
+        /** The depth bound was reached with states left to expand (exit 3). */
+        DEPTH_BOUND,
+        /** The state bound was reached (exit 3). */
+        STATE_BOUND
+    }
+
+    /**
+     * The search's limits.
+     *
+     * @param workers   threads expanding a level (≥ 1)
+     * @param maxDepth  the largest depth explored (steps from an initial state, ≥ 0)
+     * @param maxStates the most distinct states kept (≥ 1)
+     * @param deadlock  whether a state that enables no action is a finding
+     */
+    public record Options(int workers, int maxDepth, long maxStates, boolean deadlock) {
+        public Options {
+            if (workers < 1 || maxDepth < 0 || maxStates < 1 || maxStates > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("workers " + workers + ", depth " + maxDepth + ", states "
+                        + maxStates);
+            }
+        }
+    }
+
+    /** A progress report: after each merged block, for a throttled printer. */
+    public record Progress(int depth, long distinct, long queued, long transitions, long nanos) {}
+
+    /**
+     * A finding: the verdict, and the actions from initial state {@code initial} (an index into
+     * {@link TransitionSystem#initialStates()}) that lead to it.
+     *
+     * @param verdict the violated invariant ({@link Verdict.Violated}), the reference's exception
+     *                ({@link Verdict.HarnessError}), or a deadlock ({@link #deadlock})
+     * @param deadlock whether it is a deadlock (the state after the actions enables nothing)
+     */
+    public record Finding(Verdict verdict, boolean deadlock, int initial, List<Integer> actions) {
+        public int depth() {
+            return actions.size();
+        }
+    }
+
+    /**
+     * What the search did.
+     *
+     * @param enabled      per action, how many explored states enabled it
+     * @param taken        per action, how many of its transitions changed the state (not a self-loop)
+     * @param newStates    per action, how many distinct states it found first
+     * @param levels       distinct states first found at each depth (index = depth)
+     */
+    public record Result(Outcome outcome, Optional<Finding> finding, long distinct, long transitions,
+            int depthReached, long queued, long invariantChecks, long[] enabled, long[] taken, long[] newStates,
+            List<Long> levels, long nanos, double bytesPerState, long setBytes) {
+        /** TLC's collision estimate n²/2⁶⁵ for the distinct states. */
+        public double collisionProbability() {
+            return FingerprintSet.collisionProbability(distinct);
+        }
+    }
+
+    /** Explores {@code system} within {@code options}, reporting progress to {@code progress}. */
+    public static <S> Result run(TransitionSystem<S> system, Options options, Consumer<Progress> progress)
+            throws InterruptedException {
+        int actions = system.actionCount();
+        if (actions > FingerprintSet.MAX_ACTIONS) {
+            throw new IllegalArgumentException(actions + " actions; at most " + FingerprintSet.MAX_ACTIONS);
+        }
+        long start = System.nanoTime();
+        long[] enabled = new long[actions];
+        long[] taken = new long[actions];
+        long[] fresh = new long[actions];
+        List<Long> levels = new ArrayList<>();
+        FingerprintSet seen = new FingerprintSet((int) Math.min(options.maxStates(), 1 << 12));
+        long checks = 0;
+        long transitions = 0;
+
+        List<S> frontier = new ArrayList<>();
+        List<Integer> numbers = new ArrayList<>();
+        List<Long> prints = new ArrayList<>();
+        List<S> init = system.initialStates();
+        for (int i = 0; i < init.size(); i++) {
+            S s = init.get(i);
+            TransitionSystem.Checked c = system.checkInitial(s);
+            checks += c.checks();
+            if (!c.verdict().holds()) {
+                Finding f = new Finding(c.verdict(), false, i, List.of());
+                return result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled, taken,
+                        fresh, levels, start);
+            }
+            long fp = system.fingerprint(s);
+            int n = seen.add(fp, FingerprintSet.NO_PARENT, i);
+            if (n >= 0) {
+                frontier.add(s);
+                numbers.add(n);
+                prints.add(fp);
+            }
+        }
+        levels.add((long) seen.size());
+        ExecutorService pool = options.workers() > 1 ? Executors.newFixedThreadPool(options.workers(), r -> {
+            Thread t = new Thread(r, "hybridv-explore");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        try {
+            int depth = 0;
+            while (!frontier.isEmpty()) {
+                if (seen.size() >= options.maxStates()) {
+                    return result(Outcome.STATE_BOUND, null, seen, transitions, depth, frontier.size(), checks,
+                            enabled, taken, fresh, levels, start);
+                }
+                if (depth == options.maxDepth()) {
+                    return result(Outcome.DEPTH_BOUND, null, seen, transitions, depth, frontier.size(), checks,
+                            enabled, taken, fresh, levels, start);
+                }
+                List<S> next = new ArrayList<>();
+                List<Integer> nextNumbers = new ArrayList<>();
+                List<Long> nextPrints = new ArrayList<>();
+                int levelStart = seen.size();
+                for (int from = 0; from < frontier.size(); from += BLOCK) {
+                    int to = Math.min(frontier.size(), from + BLOCK);
+                    List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier.subList(from, to),
+                            depth + 1, seen, pool, options.workers());
+                    for (int i = from; i < to; i++) {
+                        List<TransitionSystem.Transition<S>> succ = out.get(i - from);
+                        boolean any = false;
+                        for (int a = 0; a < actions; a++) {
+                            TransitionSystem.Transition<S> t = succ.get(a);
+                            if (t == null) {
+                                continue;
+                            }
+                            any = true;
+                            enabled[a]++;
+                            if (t.fingerprint() != prints.get(i)) {
+                                taken[a]++;
+                            }
+                            transitions++;
+                            checks += t.checks();
+                            if (!t.verdict().holds()) {
+                                Finding f = finding(seen, numbers.get(i), a, t.verdict(), false);
+                                return result(Outcome.VIOLATION, f, seen, transitions, depth + 1,
+                                        frontier.size() - i - 1 + next.size(), checks, enabled, taken, fresh,
+                                        levels, start);
+                            }
+                            int n = seen.add(t.fingerprint(), numbers.get(i), a);
+                            if (n >= 0) {
+                                fresh[a]++;
+                                next.add(t.state());
+                                nextNumbers.add(n);
+                                nextPrints.add(t.fingerprint());
+                                if (seen.size() >= options.maxStates()) {
+                                    levels.add((long) (seen.size() - levelStart));
+                                    return result(Outcome.STATE_BOUND, null, seen, transitions, depth + 1,
+                                            frontier.size() - i - 1 + next.size(), checks, enabled, taken, fresh,
+                                            levels, start);
+                                }
+                            }
+                        }
+                        if (!any && options.deadlock()) {
+                            Finding f = finding(seen, numbers.get(i), -1, new Verdict.Violated("deadlock",
+                                    "deadlock", depth, "no action of the alphabet is enabled"), true);
+                            return result(Outcome.VIOLATION, f, seen, transitions, depth, frontier.size() - i - 1
+                                    + next.size(), checks, enabled, taken, fresh, levels, start);
+                        }
+                    }
+                    progress.accept(new Progress(depth, seen.size(), frontier.size() - to + next.size(), transitions,
+                            System.nanoTime() - start));
+                }
+                levels.add((long) (seen.size() - levelStart));
+                frontier = next;
+                numbers = nextNumbers;
+                prints = nextPrints;
+                depth++;
+            }
+            return result(Outcome.EXHAUSTED, null, seen, transitions, depth - 1 < 0 ? 0 : depth - 1, 0, checks,
+                    enabled, taken, fresh, levels, start);
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** The successors of each state of {@code block} (null for an action it does not enable), in the block's order. */
+    private static <S> List<List<TransitionSystem.Transition<S>>> expand(TransitionSystem<S> system, List<S> block,
+            int depth, FingerprintSet seen, ExecutorService pool, int workers) throws InterruptedException {
+        int actions = system.actionCount();
+        @SuppressWarnings("unchecked")
+        List<TransitionSystem.Transition<S>>[] out = new List[block.size()];
+        AtomicInteger nextIndex = new AtomicInteger();
+        Runnable work = () -> {
+            for (int i = nextIndex.getAndIncrement(); i < block.size(); i = nextIndex.getAndIncrement()) {
+                S s = block.get(i);
+                List<TransitionSystem.Transition<S>> succ = new ArrayList<>(actions);
+                for (int a = 0; a < actions; a++) {
+                    succ.add(system.enabled(s, a) ? system.step(s, a, depth, seen::contains) : null);
+                }
+                out[i] = succ;
+            }
+        };
+        if (pool == null) {
+            work.run();
+        } else {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                fs.add(pool.submit(work));
+            }
+            for (Future<?> f : fs) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (c instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(c);
+                }
+            }
+        }
+        return List.of(out);
+    }
+
+    /** The finding at state {@code parent} then {@code action} (-1: the state itself), with its path. */
+    private static Finding finding(FingerprintSet seen, int parent, int action, Verdict v, boolean deadlock) {
+        List<Integer> path = new ArrayList<>();
+        if (action >= 0) {
+            path.add(action);
+        }
+        int n = parent;
+        while (seen.parent(n) != FingerprintSet.NO_PARENT) {
+            path.add(seen.action(n));
+            n = seen.parent(n);
+        }
+        java.util.Collections.reverse(path);
+        return new Finding(v, deadlock, seen.action(n), List.copyOf(path));
+    }
+
+    private static Result result(Outcome o, Finding f, FingerprintSet seen, long transitions, int depth, long queued,
+            long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start) {
+        return new Result(o, Optional.ofNullable(f), seen.size(), transitions, depth, queued, checks,
+                enabled.clone(), taken.clone(), fresh.clone(), List.copyOf(levels), System.nanoTime() - start,
+                seen.bytesPerState(), seen.bytes());
+    }
+}

@@ -1,0 +1,256 @@
+package org.hybridv.explore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongPredicate;
+import org.hybridv.check.Verdict;
+import org.hybridv.gen.HypervisorCases;
+import org.hybridv.invariants.ExitCorrectness;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.TlbCoherence;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.Hex;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypercalls;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * The hypervisor as a transition system: states are {@link XenMachine}s, starting from
+ * {@link HypervisorCases#initialMachine(Faults)} (the faults injected before the domains are built, as the
+ * hypervisor property does); an action is one {@link HypervisorCases.Op} of the configuration's alphabet, enabled
+ * while its vCPU is not blocked; the successor is {@code Hypervisor.run}. The invariants are the hypervisor
+ * property's: I1, I2, I6 on every new state, I7 on every step, reported in that order with the same wording
+ * ({@code HypervisorProperty.checkStep}), restricted to the configuration's list.
+ */
+public final class HypervisorSystem implements TransitionSystem<XenMachine> {
+    private final XenMachine initial;
+    private final List<HypervisorCases.Op> ops;
+    private final List<String> names;
+    private final boolean i1;
+    private final boolean i2;
+    private final boolean i6;
+    private final boolean i7;
+
+    /**
+     * The system of {@code config} with {@code faults} injected.
+     *
+     * @throws IllegalArgumentException if an action names a vCPU the world does not have, or the alphabet has more
+     *                                  than {@link FingerprintSet#MAX_ACTIONS} actions (the message names the group)
+     */
+    public HypervisorSystem(ExploreConfig config, Faults faults) {
+        this.initial = HypervisorCases.initialMachine(faults);
+        List<HypervisorCases.Op> o = new ArrayList<>();
+        List<String> n = new ArrayList<>();
+        for (int g = 0; g < config.actions().size(); g++) {
+            ExploreConfig.Group group = config.actions().get(g);
+            for (String v : group.vcpus()) {
+                VcpuId id = vcpu(v, g);
+                expand(group, id, v, o, n);
+                if (o.size() > FingerprintSet.MAX_ACTIONS) {
+                    throw new IllegalArgumentException("actions[" + g + "]: the alphabet has more than "
+                            + FingerprintSet.MAX_ACTIONS + " actions");
+                }
+            }
+        }
+        this.ops = List.copyOf(o);
+        this.names = List.copyOf(n);
+        this.i1 = config.invariants().contains("I1");
+        this.i2 = config.invariants().contains("I2");
+        this.i6 = config.invariants().contains("I6");
+        this.i7 = config.invariants().contains("I7");
+    }
+
+    private VcpuId vcpu(String name, int group) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("d(\\d{1,4})v(\\d{1,3})").matcher(name);
+        if (m.matches()) {
+            VcpuId id = new VcpuId(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+            if (initial.domains().containsKey(id.domain())
+                    && id.vcpu() < initial.domain(id.domain()).vcpus().size()) {
+                return id;
+            }
+        }
+        List<String> known = new ArrayList<>();
+        initial.domains().values().forEach(d -> d.vcpus().forEach(x -> known.add("d" + x.id().domain() + "v"
+                + x.id().vcpu())));
+        throw new IllegalArgumentException("actions[" + group + "].vcpus: no vCPU \"" + name + "\" in this world"
+                + " (known: " + String.join(", ", known) + ")");
+    }
+
+    private static void expand(ExploreConfig.Group group, VcpuId id, String v, List<HypervisorCases.Op> o,
+            List<String> n) {
+        Hypercall none = Hypercall.of(0);
+        if (group instanceof ExploreConfig.Access a) {
+            for (String kind : a.kinds()) {
+                for (ExploreConfig.Value l : a.linear()) {
+                    List<ExploreConfig.Value> values = kind.equals("write") ? a.values()
+                            : List.of(new ExploreConfig.Value(0));
+                    for (ExploreConfig.Value x : values) {
+                        Access acc = switch (kind) {
+                            case "read" -> Access.read(l.raw());
+                            case "write" -> Access.write(l.raw(), x.raw());
+                            default -> Access.fetch(l.raw());
+                        };
+                        o.add(new HypervisorCases.Op(id, new GuestInstruction.MemoryAccess(acc), none));
+                        n.add(v + " " + kind + " " + Hex.of(l.raw()) + (kind.equals("write") ? " := "
+                                + Hex.of(x.raw()) : ""));
+                    }
+                }
+            }
+        } else if (group instanceof ExploreConfig.MmuUpdate u) {
+            for (ExploreConfig.Value t : u.table()) {
+                for (int i : u.index()) {
+                    for (ExploreConfig.Value x : u.values()) {
+                        o.add(call(id, Hypercall.mmuUpdate((t.raw() << 12) | ((long) i << 3)
+                                | Hypercalls.MMU_NORMAL_PT_UPDATE, x.raw())));
+                        n.add(v + " mmu_update " + Hex.of(t.raw()) + "[" + i + "] := " + Hex.of(x.raw()));
+                    }
+                }
+            }
+        } else if (group instanceof ExploreConfig.MmuextOp m) {
+            for (String c : m.cmds()) {
+                for (ExploreConfig.Value x : m.args()) {
+                    o.add(call(id, Hypercall.mmuextOp(ExploreConfig.MMUEXT.get(c), x.raw())));
+                    n.add(v + " mmuext_op " + c + " " + Hex.of(x.raw()));
+                }
+            }
+        } else if (group instanceof ExploreConfig.UpdateVaMapping u) {
+            for (ExploreConfig.Value l : u.linear()) {
+                for (ExploreConfig.Value x : u.values()) {
+                    for (String f : u.flags()) {
+                        long flags = switch (f) {
+                            case "tlb_flush" -> Hypercalls.UVMF_TLB_FLUSH;
+                            case "invlpg" -> Hypercalls.UVMF_INVLPG;
+                            default -> Hypercalls.UVMF_NONE;
+                        };
+                        o.add(call(id, Hypercall.updateVaMapping(l.raw(), x.raw(), flags)));
+                        n.add(v + " update_va_mapping " + Hex.of(l.raw()) + " := " + Hex.of(x.raw()) + " " + f);
+                    }
+                }
+            }
+        } else if (group instanceof ExploreConfig.Invlpg i) {
+            for (ExploreConfig.Value l : i.linear()) {
+                o.add(new HypervisorCases.Op(id, new GuestInstruction.Invlpg(l.raw()), none));
+                n.add(v + " invlpg " + Hex.of(l.raw()));
+            }
+        } else if (group instanceof ExploreConfig.MovToCr m) {
+            for (ExploreConfig.Value x : m.values()) {
+                o.add(new HypervisorCases.Op(id, new GuestInstruction.MovToCr(m.cr(), x.raw(), 0), none));
+                n.add(v + " mov cr" + m.cr() + " := " + Hex.of(x.raw()));
+            }
+        } else if (group instanceof ExploreConfig.SwitchMmu s) {
+            for (ExploreConfig.Value r : s.roots()) {
+                o.add(call(id, Hypercall.switchMmu(r.raw())));
+                n.add(v + " switch_mmu " + Hex.of(r.raw()));
+            }
+        } else if (group instanceof ExploreConfig.Hlt h) {
+            o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), none));
+            n.add(v + " hlt");
+        }
+    }
+
+    private static HypervisorCases.Op call(VcpuId id, Hypercall h) {
+        return new HypervisorCases.Op(id, new GuestInstruction.Vmcall(), h);
+    }
+
+    /** The operation of action {@code a}. */
+    public HypervisorCases.Op op(int a) {
+        return ops.get(a);
+    }
+
+    @Override
+    public List<XenMachine> initialStates() {
+        return List.of(initial);
+    }
+
+    @Override
+    public int actionCount() {
+        return ops.size();
+    }
+
+    @Override
+    public String actionName(int a) {
+        return names.get(a);
+    }
+
+    @Override
+    public boolean enabled(XenMachine s, int a) {
+        return !s.vcpu(ops.get(a).vcpu()).blocked();
+    }
+
+    @Override
+    public long fingerprint(XenMachine s) {
+        return CanonicalEncoder.fingerprint(s);
+    }
+
+    @Override
+    public Checked checkInitial(XenMachine s) {
+        int checks = 0;
+        String[] names = {"I1", "I2", "I6"};
+        boolean[] on = {i1, i2, i6};
+        for (int i = 0; i < 3; i++) {
+            if (!on[i]) {
+                continue;
+            }
+            checks++;
+            InvariantResult r = stateInvariant(i, s);
+            if (r instanceof InvariantResult.Violated v) {
+                return new Checked(new Verdict.Violated(names[i], v.rule(), 0, "initial state: "
+                        + v.explanation()), checks);
+            }
+        }
+        return new Checked(Verdict.HOLDS, checks);
+    }
+
+    private static InvariantResult stateInvariant(int i, XenMachine s) {
+        return switch (i) {
+            case 0 -> Isolation.check(s);
+            case 1 -> TranslationIntegrity.check(s);
+            default -> TlbCoherence.check(s);
+        };
+    }
+
+    @Override
+    public Transition<XenMachine> step(XenMachine s, int a, int depth, LongPredicate known) {
+        HypervisorCases.Op op = ops.get(a);
+        HvStep st;
+        try {
+            st = Hypervisor.run(s, op.vcpu(), op.insn(), op.regs());
+        } catch (RuntimeException e) {
+            return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, op + ": " + e), 0);
+        }
+        XenMachine post = st.machine();
+        long fp = fingerprint(post);
+        int checks = 0;
+        boolean fresh = !known.test(fp);
+        String[] names = {"I1", "I2", "I6"};
+        boolean[] on = {i1, i2, i6};
+        for (int i = 0; i < 3; i++) {
+            if (on[i] && fresh) {
+                checks++;
+                if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                    return new Transition<>(post, fp, violated(names[i], v, depth, op, st), checks);
+                }
+            }
+        }
+        if (i7) {
+            checks++;
+            if (ExitCorrectness.check(s, op.vcpu(), op.insn(), st) instanceof InvariantResult.Violated v) {
+                return new Transition<>(post, fp, violated("I7", v, depth, op, st), checks);
+            }
+        }
+        return new Transition<>(post, fp, Verdict.HOLDS, checks);
+    }
+
+    /** As {@code HypervisorProperty} words a violation: the op, its outcome, the invariant's explanation. */
+    private static Verdict violated(String name, InvariantResult.Violated v, int depth, HypervisorCases.Op op,
+            HvStep st) {
+        return new Verdict.Violated(name, v.rule(), depth, op + " → " + st.outcome() + ": " + v.explanation());
+    }
+}

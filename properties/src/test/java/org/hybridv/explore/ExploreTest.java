@@ -1,0 +1,189 @@
+package org.hybridv.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.hybridv.check.Capture;
+import org.hybridv.check.Verdict;
+import org.hybridv.cli.Cli;
+import org.hybridv.cli.RepoRoot;
+import org.hybridv.xen.Faults;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * hybridv explore on the shipped configurations: each is exhausted at its CI bound without a finding; with a seeded
+ * fault the configuration is meant for, the search stops at the shortest depth the rule allows (no violation one
+ * step earlier) with the invariant and rule docs/faults.md names, and the counterexample replays; the result is the
+ * same with one and two workers.
+ */
+class ExploreTest {
+    private static final Path CONFIGS = RepoRoot.find().resolve("spec/configs");
+
+    static ExploreConfig config(String name) throws ExploreConfig.BadConfig {
+        return ExploreConfig.read(CONFIGS.resolve(name + ".json"), name + ".json");
+    }
+
+    static Exploration explore(String name, int workers, int depth, String... faults) throws Exception {
+        ExploreConfig c = config(name);
+        return Exploration.run(c, Faults.parse(List.of(faults)), new Explorer.Options(workers, depth, c.maxStates(),
+                c.deadlock()), p -> { });
+    }
+
+    @Test
+    void everyShippedConfigurationIsExhaustedAtItsCiBound() throws Exception {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(CONFIGS)) {
+            files = s.filter(p -> p.toString().endsWith(".json") && !p.toString().endsWith(".schema.json"))
+                    .sorted().toList();
+        }
+        assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
+                "isolation.json");
+        for (Path f : files) {
+            String name = f.getFileName().toString().replace(".json", "");
+            ExploreConfig c = config(name);
+            Exploration x = explore(name, 2, c.ciDepth());
+            assertThat(x.result().outcome()).as(name + ": " + x.verdictLine()).isEqualTo(Explorer.Outcome.EXHAUSTED);
+            assertThat(x.exitCode()).isZero();
+            assertThat(x.result().finding()).isEmpty();
+            // every state was checked: one initial state, every distinct state counted once per depth
+            assertThat(x.result().levels().stream().mapToLong(Long::longValue).sum()).isEqualTo(x.result()
+                    .distinct());
+            assertThat(x.result().depthReached()).isLessThan(c.ciDepth());
+        }
+    }
+
+    /**
+     * The shortest attack of each fault, from its rule: one mmu_update for a rule about a single entry or call (SP-1
+     * superpage, SLOT-2 Xen slot, L1-2 foreign frame, XSA-76 CPL 3, MU-1 translated domain); a pin first for the rules
+     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table).
+     */
+    @ParameterizedTest
+    @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
+        "direct-paging, xen-slot-update, 1, I2, SLOT-1",
+        "direct-paging, unpin-leaks-type-ref, 2, I2, TYP-4",
+        "direct-paging, writable-pagetable-mapping, 2, I2, TYP-1",
+        "isolation, foreign-frame-in-l1, 1, I1, I1",
+        "isolation, hypercall-from-user, 1, I7, I7-hypercall",
+        "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall"})
+    void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
+            String rule, @TempDir Path dir) throws Exception {
+        Exploration x = explore(name, 2, config(name).depth(), fault);
+        assertThat(x.result().outcome()).as(x.verdictLine()).isEqualTo(Explorer.Outcome.VIOLATION);
+        assertThat(x.exitCode()).isEqualTo(1);
+        Explorer.Finding f = x.result().finding().orElseThrow();
+        assertThat(f.depth()).isEqualTo(depth);
+        assertThat(f.verdict()).isInstanceOfSatisfying(Verdict.Violated.class, v -> {
+            assertThat(v.invariant()).isEqualTo(invariant);
+            assertThat(v.rule()).isEqualTo(rule);
+            assertThat(v.step()).isEqualTo(depth);
+        });
+        // minimal: nothing at one step less, with the same configuration and fault
+        Exploration shorter = explore(name, 2, depth - 1, fault);
+        assertThat(shorter.result().outcome()).as(shorter.verdictLine()).isIn(Explorer.Outcome.DEPTH_BOUND,
+                Explorer.Outcome.EXHAUSTED);
+        Capture.Written w = x.writeCounterexample(dir).orElseThrow();
+        assertThat(w.file().getFileName().toString()).startsWith("explore-" + name + "-");
+        Cli.Result replay = Cli.run("replay", "-q", w.file().toString());
+        assertThat(replay.exit()).as(replay.all()).isZero();
+        String text = Files.readString(w.file());
+        assertThat(text).contains("\"violates\": \"" + invariant + "\"", "\"" + fault + "\"");
+    }
+
+    @Test
+    void oneAndTwoWorkersGiveTheSameSearch() throws Exception {
+        for (String[] run : new String[][] {{"isolation", "6"}, {"direct-paging", "6"},
+            {"direct-paging", "12", "unpin-leaks-type-ref"}}) {
+            String[] faults = Arrays.copyOfRange(run, 2, run.length);
+            Exploration one = explore(run[0], 1, Integer.parseInt(run[1]), faults);
+            Exploration two = explore(run[0], 2, Integer.parseInt(run[1]), faults);
+            Explorer.Result a = one.result();
+            Explorer.Result b = two.result();
+            assertThat(b.outcome()).isEqualTo(a.outcome());
+            assertThat(b.distinct()).isEqualTo(a.distinct());
+            assertThat(b.transitions()).isEqualTo(a.transitions());
+            assertThat(b.depthReached()).isEqualTo(a.depthReached());
+            assertThat(b.queued()).isEqualTo(a.queued());
+            assertThat(b.invariantChecks()).isEqualTo(a.invariantChecks());
+            assertThat(b.levels()).isEqualTo(a.levels());
+            assertThat(b.enabled()).isEqualTo(a.enabled());
+            assertThat(b.taken()).isEqualTo(a.taken());
+            assertThat(b.newStates()).isEqualTo(a.newStates());
+            assertThat(b.finding()).isEqualTo(a.finding());
+            assertThat(two.summary(false)).isEqualTo(one.summary(false));
+            assertThat(two.counterexample().map(Capture::bytes).map(String::new))
+                    .isEqualTo(one.counterexample().map(Capture::bytes).map(String::new));
+        }
+    }
+
+    @Test
+    void theCommandLineExitsWithTheOutcomeAndWritesTheReport(@TempDir Path dir) throws IOException {
+        String cfg = CONFIGS.resolve("direct-paging.json").toString();
+        Cli.Result bound = Cli.run("explore", cfg, "--depth", "2", "--workers", "1", "--report", dir.resolve("r")
+                .toString(), "--out", dir.resolve("found").toString());
+        assertThat(bound.exit()).as(bound.all()).isEqualTo(3);
+        assertThat(bound.out()).contains("depth bound 2 reached before exhausting", "distinct states",
+                "fingerprint collision probability", "d1v0 mmuext_op pin_l1_table 0x14");
+        assertThat(dir.resolve("r/report.json")).content().contains("\"outcome\": \"depth bound\"",
+                "\"distinctStates\"");
+        assertThat(dir.resolve("r/report.md")).content().contains("# hybridv explore: direct-paging");
+        Cli.Result found = Cli.run("explore", cfg, "--fault", "xen-slot-update", "--out", dir.resolve("found")
+                .toString());
+        assertThat(found.exit()).as(found.all()).isEqualTo(1);
+        assertThat(found.out()).contains("violation at depth 1", "wrote ");
+        try (Stream<Path> s = Files.list(dir.resolve("found"))) {
+            assertThat(s.toList()).hasSize(1);
+        }
+        Cli.Result states = Cli.run("explore", cfg, "--max-states", "5", "--out", dir.resolve("found").toString());
+        assertThat(states.exit()).as(states.all()).isEqualTo(3);
+        assertThat(states.out()).contains("state bound 5 reached");
+    }
+
+    @Test
+    void theSchemaAcceptsTheShippedConfigurationsAndRejectsAMisspeltField() throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.networknt.schema.JsonSchema schema = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(mapper.readTree(CONFIGS.resolve(
+                        "explore-config.schema.json").toFile()));
+        for (String name : List.of("direct-paging", "isolation")) {
+            com.fasterxml.jackson.databind.JsonNode doc = mapper.readTree(CONFIGS.resolve(name + ".json").toFile());
+            assertThat(schema.validate(doc)).as(name).isEmpty();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("actions").get(0)).put("colour", 1);
+            assertThat(schema.validate(doc)).as(name + " with a misspelt field").isNotEmpty();
+        }
+    }
+
+    @Test
+    void aBadConfigurationIsOneLineWithFileLineAndColumn(@TempDir Path dir) throws IOException {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\n  \"name\": \"x\",\n  \"colour\": 1\n}\n");
+        Cli.Result r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).contains("bad.json:3:", "unknown field \"colour\"").doesNotContain("Exception", "\tat ");
+        String good = Files.readString(CONFIGS.resolve("isolation.json"));
+        Files.writeString(bad, good.replace("\"d1v1\"", "\"d9v0\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("bad.json", "actions[0].vcpus", "d9v0").doesNotContain("Exception");
+        Files.writeString(bad, good.replace("\"mmu_update\"", "\"mmu_updat\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: actions\\[0\\]: unknown or missing action kind"
+                + " \"mmu_updat\"");
+        Files.writeString(bad, good.replace("\"0x13\"", "\"0xZZ\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*\"0xZZ\" is not a number");
+        r = Cli.run("explore", dir.resolve("missing.json").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("missing.json");
+    }
+}

@@ -1,0 +1,71 @@
+package org.hybridv.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The visited-state set: a set of non-zero 64-bit values with a trace, growing without losing anything. */
+class FingerprintSetTest {
+    @Test
+    void everyInsertedFingerprintIsFoundAfterGrowthAndNoOtherIs() {
+        FingerprintSet s = new FingerprintSet(0);
+        Set<Long> model = new HashSet<>();
+        SplittableRandom r = new SplittableRandom(14);
+        for (int i = 0; i < 100_000; i++) {
+            long fp = r.nextLong() | 1;
+            int parent = s.size() == 0 ? FingerprintSet.NO_PARENT : r.nextInt(s.size());
+            int n = s.add(fp, parent, i % 100);
+            assertThat(n >= 0).isEqualTo(model.add(fp));
+            if (n >= 0) {
+                assertThat(n).isEqualTo(model.size() - 1);
+                assertThat(s.parent(n)).isEqualTo(parent);
+                assertThat(s.action(n)).isEqualTo(i % 100);
+            }
+        }
+        assertThat(s.size()).isEqualTo(model.size());
+        for (long fp : model) {
+            assertThat(s.contains(fp)).isTrue();
+        }
+        SplittableRandom other = new SplittableRandom(41);
+        for (int i = 0; i < 10_000; i++) {
+            long fp = other.nextLong() | 1;
+            assertThat(s.contains(fp)).isEqualTo(model.contains(fp));
+        }
+    }
+
+    @Test
+    void aSecondInsertKeepsTheFirstTraceAndColludingSlotsAreKept() {
+        FingerprintSet s = new FingerprintSet(4);
+        // same low bits: the same home slot, resolved by probing
+        long a = 0x1_0000_0005L;
+        long b = 0x2_0000_0005L;
+        assertThat(s.add(a, FingerprintSet.NO_PARENT, 0)).isZero();
+        assertThat(s.add(b, 0, 7)).isEqualTo(1);
+        assertThat(s.add(b, 0, 9)).isEqualTo(-1);
+        assertThat(s.action(1)).isEqualTo(7);
+        assertThat(s.contains(a)).isTrue();
+        assertThat(s.contains(b)).isTrue();
+        assertThat(s.contains(0x3_0000_0005L)).isFalse();
+        assertThat(s.add(-1L, 1, FingerprintSet.MAX_ACTIONS)).isEqualTo(2);
+        assertThat(s.action(2)).isEqualTo(FingerprintSet.MAX_ACTIONS);
+    }
+
+    @Test
+    void misuseIsRefused() {
+        FingerprintSet s = new FingerprintSet(4);
+        assertThatThrownBy(() -> s.add(0, FingerprintSet.NO_PARENT, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> s.add(5, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> s.parent(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void collisionProbabilityIsTlcsEstimate() {
+        // n²/2⁶⁵: 2³² states give 2⁶⁴/2⁶⁵ = 1/2
+        assertThat(FingerprintSet.collisionProbability(1L << 32)).isEqualTo(0.5);
+        assertThat(FingerprintSet.collisionProbability(0)).isZero();
+    }
+}
