@@ -67,7 +67,7 @@ public final class Bad extends IllegalArgumentException {
     }
 
     /**
-     * Fields {@code names} (with {@code values}, in order) are not taken by this form of the object ({@code form},
+     * The fields {@code names} (with {@code values}, in order) are not taken by this form of the object ({@code form},
      * e.g. "hypercall step (call mmu_update)"): the first present one is a problem at its name.
      */
     public static void absent(String form, List<String> names, Object... values) {

@@ -15,8 +15,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * <li>duplicate field names are an error ({@link StreamReadFeature#STRICT_DUPLICATE_DETECTION});</li>
  * <li>anything after the top-level value is an error ({@link DeserializationFeature#FAIL_ON_TRAILING_TOKENS};
  * {@link JsonDocument} checks the same when it walks the tokens itself);</li>
- * <li>unknown properties are an error ({@link DeserializationFeature#FAIL_ON_UNKNOWN_PROPERTIES}; every decoder
- * also names the fields it knows, see {@link Fields});</li>
+ * <li>unknown properties are an error ({@link DeserializationFeature#FAIL_ON_UNKNOWN_PROPERTIES}; {@link Binder}
+ * names the known ones);</li>
  * <li>no polymorphic typing: default typing stays off, and no type ever comes from a class name in the input;</li>
  * <li>no comments, single quotes, NaN or trailing commas (Jackson's defaults: plain JSON);</li>
  * <li>limits: nesting depth, number length and string length are bounded ({@link #MAX_NESTING});</li>
