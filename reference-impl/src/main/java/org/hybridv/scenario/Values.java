@@ -66,8 +66,9 @@ public final class Values {
         Num<Integer> ints = new Num<>(Integer.class, null);
         m.addDeserializer(Long.class, longs).addDeserializer(long.class, longs);
         m.addDeserializer(Integer.class, ints).addDeserializer(int.class, ints);
-        m.addDeserializer(Boolean.class, new Bool()).addDeserializer(boolean.class, new Bool());
-        m.addDeserializer(String.class, new Text());
+        Strict<Boolean> bools = new Strict<>("true or false", JsonNode::isBoolean, JsonNode::booleanValue);
+        m.addDeserializer(Boolean.class, bools).addDeserializer(boolean.class, bools);
+        m.addDeserializer(String.class, new Strict<>("a string", JsonNode::isTextual, JsonNode::textValue));
         m.addSerializer(Long.class, new NumWriter(false)).addSerializer(long.class, new NumWriter(false));
         m.addSerializer(Integer.class, new NumWriter(false)).addSerializer(int.class, new NumWriter(false));
         return m;
@@ -134,6 +135,17 @@ public final class Values {
     /** Input quoted in messages: escaped for the terminal and cut ({@link InputText#quote}). */
     public static String quote(String s) {
         return InputText.quote(s);
+    }
+
+    /** The word a file uses for enum constant {@code e}: its {@link com.fasterxml.jackson.annotation.JsonProperty} name. */
+    public static String word(Enum<?> e) {
+        try {
+            com.fasterxml.jackson.annotation.JsonProperty p = e.getDeclaringClass().getField(e.name())
+                    .getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            return p != null ? p.value() : e.name();
+        } catch (NoSuchFieldException x) {
+            throw new IllegalStateException(x);
+        }
     }
 
     /** {@code 0x…}, lower case, no leading zeros. */
@@ -217,10 +229,22 @@ public final class Values {
         }
     }
 
-    private static final class Bool extends JsonDeserializer<Boolean> {
+    /** A scalar of one JSON kind, never coerced from another: {@code true}/{@code false}, or a string. */
+    private static final class Strict<T> extends JsonDeserializer<T> {
+        private final String expected;
+        private final java.util.function.Predicate<JsonNode> kind;
+        private final java.util.function.Function<JsonNode, T> value;
+
+        Strict(String expected, java.util.function.Predicate<JsonNode> kind,
+                java.util.function.Function<JsonNode, T> value) {
+            this.expected = expected;
+            this.kind = kind;
+            this.value = value;
+        }
+
         @Override
-        public Boolean getNullValue(DeserializationContext ctxt) {
-            throw Bad.at(null, "expected true or false, found null");
+        public T getNullValue(DeserializationContext ctxt) {
+            throw Bad.at(null, "expected " + expected + ", found null");
         }
 
         @Override
@@ -229,33 +253,35 @@ public final class Values {
         }
 
         @Override
-        public Boolean deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+        public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
             JsonNode n = ctxt.readTree(p);
-            if (!n.isBoolean()) {
-                throw Bad.at(null, "expected true or false, found " + describe(n));
+            if (!kind.test(n)) {
+                throw Bad.at(null, "expected " + expected + ", found " + describe(n));
             }
-            return n.booleanValue();
+            return value.apply(n);
         }
     }
 
-    private static final class Text extends JsonDeserializer<String> {
-        @Override
-        public String getNullValue(DeserializationContext ctxt) {
-            throw Bad.at(null, "expected a string, found null");
+    /**
+     * A value written either as a number of at most {@code bits} bits or as an object of fields ({@code T}): an exit
+     * qualification, the interruption information. Reads into {@code make(number, null)} or {@code make(null,
+     * fields)}.
+     */
+    public abstract static class NumberOr<F, R> extends JsonDeserializer<R> {
+        private final int bits;
+        private final Class<F> fields;
+
+        protected NumberOr(int bits, Class<F> fields) {
+            this.bits = bits;
+            this.fields = fields;
         }
 
-        @Override
-        public Object getAbsentValue(DeserializationContext ctxt) {
-            return null;
-        }
+        protected abstract R make(Long number, F fields);
 
         @Override
-        public String deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            JsonNode n = ctxt.readTree(p);
-            if (!n.isTextual()) {
-                throw Bad.at(null, "expected a string, found " + describe(n));
-            }
-            return n.textValue();
+        public R deserialize(JsonParser p, DeserializationContext c) throws IOException {
+            JsonNode n = c.readTree(p);
+            return n.isObject() ? make(null, c.readTreeAsValue(n, fields)) : make(unsigned(n, bits), null);
         }
     }
 }

@@ -5,12 +5,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import com.fasterxml.jackson.annotation.JsonValue;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -688,12 +683,14 @@ public sealed interface VmxStep extends Step {
             return bits != null ? Values.hex(bits) : ept;
         }
 
-        static final class Reader extends JsonDeserializer<Qualification> {
+        static final class Reader extends Values.NumberOr<EptQualification, Qualification> {
+            Reader() {
+                super(64, EptQualification.class);
+            }
+
             @Override
-            public Qualification deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                JsonNode n = c.readTree(p);
-                return n.isObject() ? new Qualification(null, c.readTreeAsValue(n, EptQualification.class))
-                        : new Qualification(Values.unsigned(n, 64), null);
+            protected Qualification make(Long number, EptQualification fields) {
+                return new Qualification(number, fields);
             }
         }
     }
@@ -718,12 +715,14 @@ public sealed interface VmxStep extends Step {
             return bits != null ? Values.hex(bits) : fields;
         }
 
-        static final class Reader extends JsonDeserializer<Interruption> {
+        static final class Reader extends Values.NumberOr<InterruptionFields, Interruption> {
+            Reader() {
+                super(32, InterruptionFields.class);
+            }
+
             @Override
-            public Interruption deserialize(JsonParser p, DeserializationContext c) throws IOException {
-                JsonNode n = c.readTree(p);
-                return n.isObject() ? new Interruption(null, c.readTreeAsValue(n, InterruptionFields.class))
-                        : new Interruption(Values.unsigned(n, 32), null);
+            protected Interruption make(Long number, InterruptionFields fields) {
+                return new Interruption(number, fields);
             }
         }
     }
@@ -871,7 +870,7 @@ public sealed interface VmxStep extends Step {
         }
 
         String word() {
-            return this == ROOT ? "root" : "nonRoot";
+            return Values.word(this);
         }
     }
 

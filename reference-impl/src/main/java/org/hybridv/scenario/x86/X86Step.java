@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import org.hybridv.scenario.Bad;
 import org.hybridv.scenario.Step;
+import org.hybridv.scenario.Values;
 import org.hybridv.scenario.Values.Dec;
 import org.hybridv.scenario.Values.Hex;
 import org.hybridv.scenario.Values.MemoryFrame;
@@ -251,7 +252,7 @@ public sealed interface X86Step extends Step {
         @JsonProperty("generalProtection") GENERAL_PROTECTION;
 
         public String word() {
-            return this == OK ? "ok" : "generalProtection";
+            return Values.word(this);
         }
     }
 
@@ -354,7 +355,7 @@ public sealed interface X86Step extends Step {
         @JsonProperty("1G") SIZE_1G;
 
         public String word() {
-            return name().substring("SIZE_".length());
+            return Values.word(this);
         }
 
         public static Size of(PageSize s) {

@@ -42,11 +42,7 @@ public sealed interface XenStep extends Step {
 
     /** The word a file uses for {@code e}: its {@link JsonProperty} name (one place for every name table). */
     static String word(Enum<?> e) {
-        try {
-            return e.getDeclaringClass().getField(e.name()).getAnnotation(JsonProperty.class).value();
-        } catch (NoSuchFieldException x) {
-            throw new IllegalStateException(x);
-        }
+        return Values.word(e);
     }
 
     /** The constant of {@code type} that {@code pick} maps to {@code value}, or null. */
