@@ -65,7 +65,7 @@ public final class TlbScopes {
             return ofVpid(e, o.tag().vpid());
         }
         if (op instanceof TlbScopeCase.PageFault o) {
-            return ofVpid(e, o.tag().vpid()) && onPage(e, o.linear()) && (e.pcid() == o.pcid() || e.global());
+            return ofVpid(e, o.tag().vpid()) && onPage(e, o.linear()) && e.pcid() == o.pcid();
         }
         if (op instanceof TlbScopeCase.Invvpid o) {
             return switch (o.type()) {

@@ -97,16 +97,16 @@ public final class Tlb {
 
     /**
      * The invalidation a page fault makes for its linear address (SDM Vol. 3A §4.10.4.1, the paragraph after the
-     * list of instructions): the entries for that page number associated with the current PCID. The reference also
-     * removes the page's global entries cached under other PCIDs, the scope of {@link #invalidatePage}: such an entry
-     * may be used under the current PCID (§4.10.2.4), so it may be the very entry that produced the fault, and the
-     * SDM gives the purpose of this invalidation as making sure the fault does not recur because of a cached entry
-     * that no longer matches the paging structures. Keeping it would defeat that purpose. Page faults invalidate
-     * "independent of VMX operation", so in non-root operation the scope is the current VPID, all EP4TAs (SDM Vol.
-     * 3C §28.3.3.1).
+     * list of instructions): "any TLB entries that are for a page number corresponding to that linear address and that
+     * are associated with the current PCID" — global or not. A global entry cached under another PCID is not named, so
+     * the adversarial TLB keeps it (unlike INVLPG, whose sentence names "any global TLB entries … regardless of PCID"):
+     * if it produced the fault, the fault recurs until software invalidates it, which is what the SDM lets a processor
+     * do. Page faults invalidate "independent of VMX operation", so in non-root operation the scope is the current
+     * VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1).
+     * The decision is recorded in docs/paging.md ("Choices").
      */
     public Tlb invalidateOnPageFault(int vpid, int currentPcid, long linear) {
-        return invalidatePage(vpid, currentPcid, linear);
+        return invalidateWhere(e -> e.tag().vpid() == vpid && e.covers(linear) && e.pcid() == currentPcid);
     }
 
     /**
