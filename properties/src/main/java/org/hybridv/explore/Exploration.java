@@ -30,10 +30,19 @@ import org.hybridv.xen.Faults;
 public record Exploration(ExploreConfig config, Faults faults, Explorer.Options options, HypervisorSystem system,
         Explorer.Result result) {
 
-    /** Builds the system of {@code config} with {@code faults} and explores it. */
+    /** Builds the system of {@code config} with {@code faults} (and its symmetry reduction) and explores it. */
     public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options,
             Consumer<Explorer.Progress> progress) throws InterruptedException {
-        HypervisorSystem system = new HypervisorSystem(config, faults);
+        return run(config, faults, options, true, progress);
+    }
+
+    /**
+     * Builds the system of {@code config} with {@code faults} and explores it; {@code symmetry}: whether the
+     * configuration's symmetry declaration is used.
+     */
+    public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options, boolean symmetry,
+            Consumer<Explorer.Progress> progress) throws InterruptedException {
+        HypervisorSystem system = new HypervisorSystem(config, faults, symmetry);
         return new Exploration(config, faults, options, system, Explorer.run(system, options, progress));
     }
 
@@ -124,6 +133,9 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         }
         l.add("invariants: " + String.join(", ", config.invariants()) + (faults.isEmpty() ? "; no faults"
                 : "; faults: " + String.join(", ", faults.ids())));
+        l.add(system.symmetry().map(y -> "symmetry: frames " + y + " interchangeable (" + (y.permutations().size()
+                + 1) + " permutations; states are counted up to them)").orElse(config.symmetry().isEmpty()
+                ? "symmetry: none declared" : "symmetry: declared, not used (--no-symmetry)"));
         l.add("actions (enabled in states / changed the state / found new states):");
         for (int a = 0; a < system.actionCount(); a++) {
             l.add(String.format(Locale.ROOT, "  %8d %8d %8d  %s", r.enabled()[a], r.taken()[a], r.newStates()[a],
@@ -149,6 +161,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         j.put("queued", r.queued());
         j.put("invariantChecks", r.invariantChecks());
         j.put("collisionProbability", r.collisionProbability());
+        j.put("symmetry", system.symmetry().isPresent());
         j.put("seconds", r.nanos() / 1e9);
         j.put("statesPerSecond", r.distinct() / Math.max(r.nanos() / 1e9, 1e-9));
         j.put("bytesPerState", r.bytesPerState());

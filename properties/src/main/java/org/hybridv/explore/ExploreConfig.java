@@ -44,6 +44,8 @@ import org.hybridv.x86.PhysicalMemory;
  * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step)
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
+ * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
+ *                    identifies states that differ by a permutation of them ({@link Symmetry})
  * @param actions     the alphabet: groups, each expanded into actions in a fixed order
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
@@ -56,6 +58,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) List<String> invariants,
         List<String> faults,
         Boolean deadlock,
+        List<Value> symmetry,
         @JsonProperty(required = true) List<Group> actions) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor");
@@ -77,6 +80,11 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         invariants = List.copyOf(invariants);
         faults = faults == null ? List.of() : List.copyOf(faults);
         deadlock = deadlock != null && deadlock;
+        symmetry = symmetry == null ? List.of() : List.copyOf(symmetry);
+        require(symmetry.isEmpty() || symmetry.size() >= 2 && symmetry.size() <= Symmetry.MAX_FRAMES,
+                "symmetry must list 2 to " + Symmetry.MAX_FRAMES + " frames");
+        require(symmetry.stream().map(Value::raw).distinct().count() == symmetry.size(), "symmetry lists a frame"
+                + " twice");
         require(actions != null && !actions.isEmpty(), "actions must list at least one group");
         actions = List.copyOf(actions);
     }
