@@ -30,7 +30,7 @@ import org.hybridv.xen.XenMachine;
  * property's: I1, I2, I6 on every new state, I7 on every step, reported in that order with the same wording
  * ({@code HypervisorProperty.checkStep}), restricted to the configuration's list.
  */
-public final class HypervisorSystem implements TransitionSystem<XenMachine> {
+public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final XenMachine initial;
     private final List<HypervisorCases.Op> ops;
     private final List<String> names;
@@ -61,6 +61,9 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
         this.initial = HypervisorCases.initialMachine(faults);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
+        if (config.hybrid()) {
+            throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
+        }
         for (int g = 0; g < config.actions().size(); g++) {
             ExploreConfig.Group group = config.actions().get(g);
             for (String v : group.vcpus()) {
@@ -141,7 +144,7 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
         return new HypervisorCases.Op(op.vcpu(), insn, h);
     }
 
-    /** The symmetry reduction in use, if any. */
+    @Override
     public java.util.Optional<Symmetry> symmetry() {
         return java.util.Optional.ofNullable(symmetry);
     }
@@ -246,6 +249,19 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
     /** The operation of action {@code a}. */
     public HypervisorCases.Op op(int a) {
         return ops.get(a);
+    }
+
+    @Override
+    public String property() {
+        return "hypervisor";
+    }
+
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode scenario(List<Integer> actions, Faults faults,
+            Verdict.Violated violation) {
+        HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), actions.stream()
+                .map(ops::get).toList());
+        return new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
     }
 
     @Override

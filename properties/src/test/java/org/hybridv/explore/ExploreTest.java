@@ -45,7 +45,7 @@ class ExploreTest {
                     .sorted().toList();
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
-                "isolation.json");
+                "isolation.json", "spare-frames.json", "hybrid-switch.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -63,7 +63,9 @@ class ExploreTest {
     /**
      * The shortest attack of each fault, from its rule: one mmu_update for a rule about a single entry or call (SP-1
      * superpage, SLOT-2 Xen slot, L1-2 foreign frame, XSA-76 CPL 3, MU-1 translated domain); a pin first for the rules
-     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table).
+     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table). In the hybrid kernel, booting to DIRECT
+     * is itself a SWITCH_MMU (PRE-2 validation of the whole tree, POST-2 flush, the direct-mode #PF filter of I5), so
+     * the faults of those rules show at the first step; PRE-1 (SWITCH_MMU from CPL 3) needs the hypercall page first.
      */
     @ParameterizedTest
     @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
@@ -72,7 +74,11 @@ class ExploreTest {
         "direct-paging, writable-pagetable-mapping, 2, I2, TYP-1",
         "isolation, foreign-frame-in-l1, 1, I1, I1",
         "isolation, hypercall-from-user, 1, I7, I7-hypercall",
-        "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall"})
+        "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall",
+        "hybrid-switch, switch-mmu-top-level-only, 1, I2, TYP-4",
+        "hybrid-switch, switch-mmu-no-flush, 1, I2, TLB-1",
+        "hybrid-switch, pfec-supervisor-write-bypass, 1, I5, I5-post",
+        "hybrid-switch, switch-mmu-from-user, 2, I7, I7-hypercall"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -152,7 +158,7 @@ class ExploreTest {
         com.networknt.schema.JsonSchema schema = com.networknt.schema.JsonSchemaFactory.getInstance(
                 com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(mapper.readTree(CONFIGS.resolve(
                         "explore-config.schema.json").toFile()));
-        for (String name : List.of("direct-paging", "isolation", "spare-frames")) {
+        for (String name : List.of("direct-paging", "isolation", "spare-frames", "hybrid-switch")) {
             com.fasterxml.jackson.databind.JsonNode doc = mapper.readTree(CONFIGS.resolve(name + ".json").toFile());
             assertThat(schema.validate(doc)).as(name).isEmpty();
             ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("actions").get(0)).put("colour", 1);
