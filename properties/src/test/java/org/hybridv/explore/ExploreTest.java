@@ -63,7 +63,10 @@ class ExploreTest {
     /**
      * The shortest attack of each fault, from its rule: one mmu_update for a rule about a single entry or call (SP-1
      * superpage, SLOT-2 Xen slot, L1-2 foreign frame, XSA-76 CPL 3, MU-1 translated domain); a pin first for the rules
-     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table). In the hybrid kernel, booting to DIRECT
+     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table); TLB-1 needs a writable mapping, a read
+     * through it (the TLB entry), the mapping cleared (L1-3 refuses a pin while it exists) and the pin (the type
+     * change that owes the flush): 4; HAP-5's controls are checked on every step of the HAP domain: 1. In the hybrid
+     * kernel, booting to DIRECT
      * is itself a SWITCH_MMU (PRE-2 validation of the whole tree, POST-2 flush, the direct-mode #PF filter of I5), so
      * the faults of those rules show at the first step; PRE-1 (SWITCH_MMU from CPL 3) needs the hypercall page first.
      */
@@ -72,7 +75,9 @@ class ExploreTest {
         "direct-paging, xen-slot-update, 1, I2, SLOT-1",
         "direct-paging, unpin-leaks-type-ref, 2, I2, TYP-4",
         "direct-paging, writable-pagetable-mapping, 2, I2, TYP-1",
+        "direct-paging, type-change-no-flush, 4, I2, TLB-1",
         "isolation, foreign-frame-in-l1, 1, I1, I1",
+        "isolation, hap-pfec-without-pf-bit, 1, I7, I7-hap-controls",
         "isolation, hypercall-from-user, 1, I7, I7-hypercall",
         "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall",
         "hybrid-switch, switch-mmu-top-level-only, 1, I2, TYP-4",
@@ -150,6 +155,26 @@ class ExploreTest {
         Cli.Result states = Cli.run("explore", cfg, "--max-states", "5", "--out", dir.resolve("found").toString());
         assertThat(states.exit()).as(states.all()).isEqualTo(3);
         assertThat(states.out()).contains("state bound 5 reached");
+    }
+
+    /**
+     * hybridv faults --explore: a fault of the direct-paging core (SP-1: one mmu_update with PS in an L2), one of
+     * SWITCH_MMU (PRE-1: from CPL 3, after the hypercall page) and one no configuration is meant for (LIN-6, the
+     * update_va_mapping fast path): found at depths 1 and 2, and "no configuration"; exit 0 (every fault with a
+     * configuration found).
+     */
+    @Test
+    void faultsExploreReportsEachFaultInItsConfiguration() {
+        Cli.Result r = Cli.run("faults", "--explore", "--workers", "2", "--fault", "superpage-accepted", "--fault",
+                "switch-mmu-from-user", "--fault", "fastpath-rw-change");
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.out()).containsPattern("superpage-accepted +SP-1 +direct-paging +I2 SP-1 +1 ")
+                .containsPattern("switch-mmu-from-user +PRE-1 +hybrid-switch +I7 I7-hypercall +2 ")
+                .containsPattern("fastpath-rw-change +LIN-6 +- +no configuration")
+                .contains("2 of 2 faults with a configuration found by exploration; 1 without a configuration");
+        Cli.Result bad = Cli.run("faults", "--explore", "--save");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--save and --found do not go with --explore");
     }
 
     @Test
