@@ -30,15 +30,15 @@ import org.hybridv.xen.XenMachine;
  * <li>a record: the name of its class (variants of a sealed type differ), then its components in declaration order
  * (processor, frame table, base pointers, domains, current vCPU, faults for {@code XenMachine}; recursively the
  * VMCS, registers, TLB, p2m, shadow state of every vCPU);</li>
- * <li>physical memory: the frame count, then every non-zero word with its frame and index, by frame then index (a
- * zero word, written or never written, is the same state);</li>
+ * <li>physical memory: the frame count, then every frame with a non-zero word: its number and the fingerprint of its
+ * non-zero words with their indices (a zero word, written or never written, is the same state);</li>
  * <li>the frame table: its size, then every frame that is not {@link FrameInfo#UNUSED} with its number;</li>
  * <li>the TLB: its policy and its entries in fill order (the order decides which stale entry a lookup uses);</li>
  * <li>a list: its size and elements in order; a map or a set: its size and its entries or elements sorted by their own
  * fingerprints (iteration order of the container does not matter); an {@code Optional}: present or not, and the
  * value;</li>
- * <li>an enum constant by its class and name (never its ordinal's or object's hash); a VMX bitmap by its size and set
- * bits; numbers, booleans and strings by value.</li>
+ * <li>an enum constant by its class and name (never its ordinal's or object's hash); a VMX bitmap by its size and its
+ * bits, 64 to a word; numbers, booleans and strings by value.</li>
  * </ul>
  * A class outside this list is API misuse (the encoder would otherwise silently drop state): {@link
  * IllegalArgumentException}.
@@ -168,7 +168,14 @@ public final class CanonicalEncoder {
     }
 
     private static void encode(Object v, Fingerprint f, Relabel r) {
-        if (v != null && MEMOISE.get(v.getClass())) {
+        // the leaves first: most values are numbers, and they are never memoised
+        if (v instanceof Long x) {
+            f.add(x);
+        } else if (v instanceof Integer x) {
+            f.add(x);
+        } else if (v instanceof Boolean x) {
+            f.add(x);
+        } else if (v != null && MEMOISE.get(v.getClass())) {
             f.add(memoised(v, r));
         } else {
             encodeHere(v, f, r);
@@ -273,10 +280,8 @@ public final class CanonicalEncoder {
             }
         } else if (v instanceof Bitmap b) {
             f.add(b.size());
-            for (int bit = 0; bit < b.size(); bit++) {
-                if (b.get(bit)) {
-                    f.add(bit);
-                }
+            for (int w = 0; w < b.wordCount(); w++) {
+                f.add(b.word(w));
             }
         } else if (v instanceof String s) {
             f.add(s);
@@ -308,18 +313,43 @@ public final class CanonicalEncoder {
         }
     }
 
-    /** Memory: frame by frame (frame {@code t} holds what {@code r} moves there), each word relabelled. */
+    /**
+     * Memory: the frame count, then frame by frame (frame {@code t} holds what {@code r} moves there) each frame with a
+     * non-zero word, as its number and the fingerprint of its words (each relabelled, with its index). A frame's
+     * fingerprint is memoised by its content token ({@link PhysicalMemory#contentToken}), so a step re-encodes only
+     * the frames it wrote.
+     */
     private static void memory(PhysicalMemory mem, Fingerprint f, Relabel r) {
         int n = mem.frameCount();
         f.add(n);
         for (int frame = 0; frame < n; frame++) {
             long source = r.inverse(frame);
-            for (int i = mem.nextNonZero(source, 0); i < PhysicalMemory.WORDS_PER_FRAME;
-                    i = mem.nextNonZero(source, i + 1)) {
-                f.add(((long) frame << 9) | i);
-                f.add(r.address(mem.read(source, i)));
+            Object token = mem.contentToken(source);
+            if (token == null || mem.nextNonZero(source, 0) == PhysicalMemory.WORDS_PER_FRAME) {
+                continue;
             }
+            f.add(frame);
+            f.add(frameFingerprint(mem, source, token, r));
         }
+    }
+
+    private static long frameFingerprint(PhysicalMemory mem, long frame, Object token, Relabel r) {
+        Memo m = MEMO.get();
+        int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
+        if (m.keys[slot] == token && m.relabels[slot] == r) {
+            return m.values[slot];
+        }
+        Fingerprint own = new Fingerprint();
+        for (int i = mem.nextNonZero(frame, 0); i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame,
+                i + 1)) {
+            own.add(i);
+            own.add(r.address(mem.read(frame, i)));
+        }
+        long value = own.value();
+        m.keys[slot] = token;
+        m.relabels[slot] = r;
+        m.values[slot] = value;
+        return value;
     }
 
     private static Object get(MethodHandle m, Record r) {
