@@ -166,7 +166,12 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                                         org.hybridv.guest.BootStage.values()));
                     }
                 }
-                case "switchTo" -> pid = nonEmpty("pid", pid);
+                case "switchTo" -> {
+                    pid = nonEmpty("pid", pid);
+                    for (int x : pid) {
+                        require(x >= 0 && x <= 4096, "pid " + x + " is outside 0..4096");
+                    }
+                }
                 case "map", "unmap" -> {
                     page = nonEmpty("page", page);
                     for (int x : page) {

@@ -33,19 +33,6 @@ public final class Relabel {
         this.to = to;
     }
 
-    /** The permutation sending {@code from[i]} to {@code to[i]} (the same set of frames, distinct). */
-    public static Relabel of(long[] from, long[] to) {
-        long[] a = from.clone();
-        long[] b = to.clone();
-        Arrays.sort(a);
-        Arrays.sort(b);
-        if (!Arrays.equals(a, b) || Arrays.stream(a).distinct().count() != a.length) {
-            throw new IllegalArgumentException("not a permutation of distinct frames: " + Arrays.toString(from)
-                    + " → " + Arrays.toString(to));
-        }
-        return new Relabel(from.clone(), to.clone());
-    }
-
     /** Every permutation of {@code frames} except the identity, in a fixed (lexicographic) order. */
     public static List<Relabel> permutations(long[] frames) {
         List<Relabel> out = new ArrayList<>();

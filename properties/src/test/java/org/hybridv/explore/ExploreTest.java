@@ -68,7 +68,7 @@ class ExploreTest {
      * change that owes the flush): 4; HAP-5's controls are checked on every step of the HAP domain: 1. In the hybrid
      * kernel, booting to DIRECT
      * is itself a SWITCH_MMU (PRE-2 validation of the whole tree, POST-2 flush, the direct-mode #PF filter of I5), so
-     * the faults of those rules show at the first step; PRE-1 (SWITCH_MMU from CPL 3) needs the hypercall page first.
+     * the faults of those rules show at the first step; PRE-1 (SWITCH_MMU from CPL 3) and LIN-1 (a writable self-map in the root) need the hypercall page first.
      */
     @ParameterizedTest
     @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
@@ -83,7 +83,8 @@ class ExploreTest {
         "hybrid-switch, switch-mmu-top-level-only, 1, I2, TYP-4",
         "hybrid-switch, switch-mmu-no-flush, 1, I2, TLB-1",
         "hybrid-switch, pfec-supervisor-write-bypass, 1, I5, I5-post",
-        "hybrid-switch, switch-mmu-from-user, 2, I7, I7-hypercall"})
+        "hybrid-switch, switch-mmu-from-user, 2, I7, I7-hypercall",
+        "hybrid-switch, writable-linear-accepted, 2, I2, LIN-1"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -111,7 +112,8 @@ class ExploreTest {
     @Test
     void oneAndTwoWorkersGiveTheSameSearch() throws Exception {
         for (String[] run : new String[][] {{"isolation", "6"}, {"direct-paging", "6"},
-            {"direct-paging", "12", "unpin-leaks-type-ref"}}) {
+            {"direct-paging", "12", "unpin-leaks-type-ref"}, {"spare-frames", "5"}, {"hybrid-switch", "4"},
+            {"hybrid-switch", "4", "switch-mmu-from-user"}}) {
             String[] faults = Arrays.copyOfRange(run, 2, run.length);
             Exploration one = explore(run[0], 1, Integer.parseInt(run[1]), faults);
             Exploration two = explore(run[0], 2, Integer.parseInt(run[1]), faults);
@@ -213,6 +215,25 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*\"0xZZ\" is not a number");
+        // the hybrid world's kernel operations: a kind of the other world, an unknown operation, a field it does not take
+        Files.writeString(bad, good.replace("\"kind\": \"access\"", "\"kind\": \"kernel\", \"do\": \"idle\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: ");
+        String hybrid = Files.readString(CONFIGS.resolve("hybrid-switch.json"));
+        Files.writeString(bad, hybrid.replace("\"do\": \"syscall\"", "\"do\": \"reboot\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*kernel operation \"reboot\" is not one of");
+        Files.writeString(bad, hybrid.replace("\"do\": \"syscall\"", "\"do\": \"syscall\", \"page\": [0]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*kernel operation syscall takes no \"page\"");
+        Files.writeString(bad, hybrid.replace("\"I8\"]", "\"I8\", \"I9\"]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("invariant \"I9\" is not one of");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");
