@@ -83,6 +83,24 @@ public final class CanonicalEncoder {
 
     private record Accessors(long tag, MethodHandle[] getters, int[] kinds, boolean references) {}
 
+    static {
+        // a renamed class or component would silently escape relabelling: refuse to start instead
+        for (String key : REFERENCES.keySet()) {
+            int dot = key.lastIndexOf('.');
+            String component = key.substring(dot + 1);
+            try {
+                Class<?> c = Class.forName(key.substring(0, dot));
+                if (c.getRecordComponents() == null || Arrays.stream(c.getRecordComponents())
+                        .noneMatch(rc -> rc.getName().equals(component))) {
+                    throw new IllegalStateException("CanonicalEncoder.REFERENCES: " + key + " is not a record"
+                            + " component");
+                }
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("CanonicalEncoder.REFERENCES: no class for " + key, e);
+            }
+        }
+    }
+
     /**
      * The classes whose encoding is their own fingerprint (a hash of their canonical encoding), memoised per object:
      * the large parts a step usually leaves untouched and shares with its pre-state.
