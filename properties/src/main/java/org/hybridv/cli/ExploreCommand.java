@@ -59,6 +59,10 @@ final class ExploreCommand implements Callable<Integer> {
             + " hybridv faults lists them).")
     List<String> faultIds;
 
+    @Option(names = "--no-symmetry", description = "Do not use the configuration's symmetry declaration (count"
+            + " every state, not one per orbit).")
+    boolean noSymmetry;
+
     @Option(names = "--report", paramLabel = "DIR", description = "Write report.json and report.md into DIR.")
     Path report;
 
@@ -136,7 +140,7 @@ final class ExploreCommand implements Callable<Integer> {
         Exploration x;
         long[] lastPrint = {System.nanoTime()};
         try {
-            x = Exploration.run(cfg, faults, options, p -> {
+            x = Exploration.run(cfg, faults, options, !noSymmetry, p -> {
                 long now = System.nanoTime();
                 if (now - lastPrint[0] >= 10_000_000_000L) {
                     lastPrint[0] = now;

@@ -30,15 +30,15 @@ import org.hybridv.xen.XenMachine;
  * <li>a record: the name of its class (variants of a sealed type differ), then its components in declaration order
  * (processor, frame table, base pointers, domains, current vCPU, faults for {@code XenMachine}; recursively the
  * VMCS, registers, TLB, p2m, shadow state of every vCPU);</li>
- * <li>physical memory: the frame count, then every non-zero word with its frame and index, by frame then index (a
- * zero word, written or never written, is the same state);</li>
+ * <li>physical memory: the frame count, then every frame with a non-zero word: its number and the fingerprint of its
+ * non-zero words with their indices (a zero word, written or never written, is the same state);</li>
  * <li>the frame table: its size, then every frame that is not {@link FrameInfo#UNUSED} with its number;</li>
  * <li>the TLB: its policy and its entries in fill order (the order decides which stale entry a lookup uses);</li>
  * <li>a list: its size and elements in order; a map or a set: its size and its entries or elements sorted by their own
  * fingerprints (iteration order of the container does not matter); an {@code Optional}: present or not, and the
  * value;</li>
- * <li>an enum constant by its class and name (never its ordinal's or object's hash); a VMX bitmap by its size and set
- * bits; numbers, booleans and strings by value.</li>
+ * <li>an enum constant by its class and name (never its ordinal's or object's hash); a VMX bitmap by its size and its
+ * bits, 64 to a word; numbers, booleans and strings by value.</li>
  * </ul>
  * A class outside this list is API misuse (the encoder would otherwise silently drop state): {@link
  * IllegalArgumentException}.
@@ -54,7 +54,52 @@ public final class CanonicalEncoder {
 
     private static final long NULL = Fingerprint.of("null");
 
-    private record Accessors(long tag, MethodHandle[] getters) {}
+    /** How a record component refers to frames ({@link Relabel}): not at all, or as these. */
+    private static final int PLAIN = 0;
+    private static final int FRAME = 1;
+    private static final int ADDRESS = 2;
+    private static final int FRAME_MAP_VALUES = 3;
+    private static final int FRAME_MAP = 4;
+    private static final int FRAME_LIST = 5;
+    private static final int ADDRESS_LIST = 6;
+
+    /**
+     * The record components that hold frame numbers or physical addresses, by class and component name (everything
+     * a {@link Relabel} changes besides memory and the frame table).
+     */
+    private static final Map<String, Integer> REFERENCES = Map.ofEntries(
+            Map.entry("org.hybridv.xen.XenMachine.guestTables", FRAME_MAP_VALUES),
+            Map.entry("org.hybridv.xen.Domain.p2m", FRAME_MAP),
+            Map.entry("org.hybridv.xen.Domain.eptp", ADDRESS),
+            Map.entry("org.hybridv.xen.ShadowState.guestCr3", ADDRESS),
+            Map.entry("org.hybridv.xen.ShadowState.root", FRAME),
+            Map.entry("org.hybridv.xen.ShadowState.tables", FRAME_LIST),
+            Map.entry("org.hybridv.x86.Cr3.pml4Base", ADDRESS),
+            Map.entry("org.hybridv.x86.TlbEntry.physicalBase", ADDRESS),
+            Map.entry("org.hybridv.x86.TlbTag.ep4ta", ADDRESS),
+            Map.entry("org.hybridv.vmx.ExitInformation.guestPhysicalAddress", ADDRESS),
+            Map.entry("org.hybridv.vmx.ExecutionControls.eptp", ADDRESS),
+            Map.entry("org.hybridv.vmx.ExecutionControls.cr3TargetValues", ADDRESS_LIST));
+
+    private record Accessors(long tag, MethodHandle[] getters, int[] kinds, boolean references) {}
+
+    static {
+        // a renamed class or component would silently escape relabelling: refuse to start instead
+        for (String key : REFERENCES.keySet()) {
+            int dot = key.lastIndexOf('.');
+            String component = key.substring(dot + 1);
+            try {
+                Class<?> c = Class.forName(key.substring(0, dot));
+                if (c.getRecordComponents() == null || Arrays.stream(c.getRecordComponents())
+                        .noneMatch(rc -> rc.getName().equals(component))) {
+                    throw new IllegalStateException("CanonicalEncoder.REFERENCES: " + key + " is not a record"
+                            + " component");
+                }
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("CanonicalEncoder.REFERENCES: no class for " + key, e);
+            }
+        }
+    }
 
     /**
      * The classes whose encoding is their own fingerprint (a hash of their canonical encoding), memoised per object:
@@ -69,15 +114,19 @@ public final class CanonicalEncoder {
         protected Accessors computeValue(Class<?> c) {
             RecordComponent[] rc = c.getRecordComponents();
             MethodHandle[] m = new MethodHandle[rc.length];
+            int[] kinds = new int[rc.length];
+            boolean any = false;
             try {
                 for (int i = 0; i < rc.length; i++) {
+                    kinds[i] = REFERENCES.getOrDefault(c.getName() + "." + rc[i].getName(), PLAIN);
+                    any |= kinds[i] != PLAIN;
                     m[i] = MethodHandles.publicLookup().unreflect(rc[i].getAccessor())
                             .asType(MethodType.methodType(Object.class, Object.class));
                 }
             } catch (IllegalAccessException e) {
                 throw new IllegalArgumentException("the components of " + c.getName() + " are not public", e);
             }
-            return new Accessors(Fingerprint.of(c.getName()), m);
+            return new Accessors(Fingerprint.of(c.getName()), m, kinds, any);
         }
     };
 
@@ -105,6 +154,7 @@ public final class CanonicalEncoder {
 
     private static final class Memo {
         final Object[] keys = new Object[MEMO_SIZE];
+        final Relabel[] relabels = new Relabel[MEMO_SIZE];
         final long[] values = new long[MEMO_SIZE];
     }
 
@@ -117,35 +167,73 @@ public final class CanonicalEncoder {
 
     /** The fingerprint of any value of the state's types (a record, collection, memory, frame table …). */
     public static long fingerprint(Object value) {
+        return fingerprint(value, Relabel.IDENTITY);
+    }
+
+    /**
+     * The fingerprint of {@code value} with its frames relabelled by {@code r}: the fingerprint of the state in which
+     * the frames of {@code r} exchanged their contents, frame-table entries and every reference to them.
+     */
+    public static long fingerprint(Object value, Relabel r) {
         Fingerprint f = new Fingerprint();
-        encode(value, f);
+        encode(value, f, r);
         return f.value();
     }
 
     /** Adds the canonical encoding of {@code v} to {@code f}. */
     public static void encode(Object v, Fingerprint f) {
-        if (v != null && MEMOISE.get(v.getClass())) {
-            f.add(memoised(v));
+        encode(v, f, Relabel.IDENTITY);
+    }
+
+    private static void encode(Object v, Fingerprint f, Relabel r) {
+        // the leaves first: most values are numbers, and they are never memoised
+        if (v instanceof Long x) {
+            f.add(x);
+        } else if (v instanceof Integer x) {
+            f.add(x);
+        } else if (v instanceof Boolean x) {
+            f.add(x);
+        } else if (v != null && MEMOISE.get(v.getClass())) {
+            f.add(memoised(v, r));
         } else {
-            encodeHere(v, f);
+            encodeHere(v, f, r);
         }
     }
 
-    private static long memoised(Object v) {
+    private static long memoised(Object v, Relabel r) {
         Memo m = MEMO.get();
-        int slot = System.identityHashCode(v) & (MEMO_SIZE - 1);
-        if (m.keys[slot] == v) {
+        int slot = (System.identityHashCode(v) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
+        if (m.keys[slot] == v && m.relabels[slot] == r) {
             return m.values[slot];
         }
         Fingerprint own = new Fingerprint();
-        encodeHere(v, own);
+        encodeHere(v, own, r);
         long value = own.value();
         m.keys[slot] = v;
+        m.relabels[slot] = r;
         m.values[slot] = value;
         return value;
     }
 
-    private static void encodeHere(Object v, Fingerprint f) {
+    /** Component {@code v} of kind {@code kind} with its frame references relabelled. */
+    @SuppressWarnings("unchecked")
+    private static Object relabelled(int kind, Object v, Relabel r) {
+        return switch (kind) {
+            case FRAME -> r.frame((Long) v);
+            case ADDRESS -> (Long) v < 0 ? v : r.address((Long) v);
+            case FRAME_MAP -> r.frameMap((Map<Long, Long>) v);
+            case FRAME_MAP_VALUES -> {
+                Map<Object, Long> out = new java.util.HashMap<>();
+                ((Map<Object, Long>) v).forEach((k, x) -> out.put(k, r.frame(x)));
+                yield out;
+            }
+            case FRAME_LIST -> ((List<Long>) v).stream().map(r::frame).toList();
+            case ADDRESS_LIST -> ((List<Long>) v).stream().map(r::address).toList();
+            default -> v;
+        };
+    }
+
+    private static void encodeHere(Object v, Fingerprint f, Relabel r) {
         if (v == null) {
             f.add(NULL);
         } else if (v instanceof Long x) {
@@ -156,30 +244,33 @@ public final class CanonicalEncoder {
             f.add(x);
         } else if (v instanceof Enum<?> e) {
             f.add(ENUMS.get(e.getDeclaringClass())[e.ordinal()]);
-        } else if (v instanceof Record r) {
-            Accessors a = RECORDS.get(r.getClass());
+        } else if (v instanceof Record rec) {
+            Accessors a = RECORDS.get(rec.getClass());
             f.add(a.tag());
-            for (MethodHandle m : a.getters()) {
-                encode(get(m, r), f);
+            MethodHandle[] getters = a.getters();
+            boolean relabel = a.references() && !r.isIdentity();
+            for (int i = 0; i < getters.length; i++) {
+                Object c = get(getters[i], rec);
+                encode(relabel ? relabelled(a.kinds()[i], c, r) : c, f, r);
             }
         } else if (v instanceof PhysicalMemory mem) {
-            memory(mem, f);
+            memory(mem, f, r);
         } else if (v instanceof FrameTable t) {
             f.add(t.size());
             for (int mfn = 0; mfn < t.size(); mfn++) {
-                FrameInfo i = t.get(mfn);
+                FrameInfo i = t.get(r.inverse(mfn));
                 if (!i.equals(FrameInfo.UNUSED)) {
                     f.add(mfn);
-                    encode(i, f);
+                    encode(i, f, r);
                 }
             }
         } else if (v instanceof Tlb t) {
-            encode(t.policy(), f);
-            encode(t.entries(), f);
+            encode(t.policy(), f, r);
+            encode(t.entries(), f, r);
         } else if (v instanceof List<?> l) {
             f.add(l.size());
             for (Object o : l) {
-                encode(o, f);
+                encode(o, f, r);
             }
         } else if (v instanceof Map<?, ?> m) {
             f.add(m.size());
@@ -187,8 +278,8 @@ public final class CanonicalEncoder {
             int i = 0;
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 Fingerprint ef = new Fingerprint();
-                encode(e.getKey(), ef);
-                encode(e.getValue(), ef);
+                encode(e.getKey(), ef, r);
+                encode(e.getValue(), ef, r);
                 entries[i++] = ef.value();
             }
             sortedInto(entries, f);
@@ -197,20 +288,18 @@ public final class CanonicalEncoder {
             long[] elements = new long[c.size()];
             int i = 0;
             for (Object o : c) {
-                elements[i++] = fingerprint(o);
+                elements[i++] = fingerprint(o, r);
             }
             sortedInto(elements, f);
         } else if (v instanceof Optional<?> o) {
             f.add(o.isPresent());
             if (o.isPresent()) {
-                encode(o.get(), f);
+                encode(o.get(), f, r);
             }
         } else if (v instanceof Bitmap b) {
             f.add(b.size());
-            for (int bit = 0; bit < b.size(); bit++) {
-                if (b.get(bit)) {
-                    f.add(bit);
-                }
+            for (int w = 0; w < b.wordCount(); w++) {
+                f.add(b.word(w));
             }
         } else if (v instanceof String s) {
             f.add(s);
@@ -242,16 +331,43 @@ public final class CanonicalEncoder {
         }
     }
 
-    private static void memory(PhysicalMemory mem, Fingerprint f) {
+    /**
+     * Memory: the frame count, then frame by frame (frame {@code t} holds what {@code r} moves there) each frame with a
+     * non-zero word, as its number and the fingerprint of its words (each relabelled, with its index). A frame's
+     * fingerprint is memoised by its content token ({@link PhysicalMemory#contentToken}), so a step re-encodes only
+     * the frames it wrote.
+     */
+    private static void memory(PhysicalMemory mem, Fingerprint f, Relabel r) {
         int n = mem.frameCount();
         f.add(n);
         for (int frame = 0; frame < n; frame++) {
-            for (int i = mem.nextNonZero(frame, 0); i < PhysicalMemory.WORDS_PER_FRAME;
-                    i = mem.nextNonZero(frame, i + 1)) {
-                f.add(((long) frame << 9) | i);
-                f.add(mem.read(frame, i));
+            long source = r.inverse(frame);
+            Object token = mem.contentToken(source);
+            if (token == null || mem.nextNonZero(source, 0) == PhysicalMemory.WORDS_PER_FRAME) {
+                continue;
             }
+            f.add(frame);
+            f.add(frameFingerprint(mem, source, token, r));
         }
+    }
+
+    private static long frameFingerprint(PhysicalMemory mem, long frame, Object token, Relabel r) {
+        Memo m = MEMO.get();
+        int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
+        if (m.keys[slot] == token && m.relabels[slot] == r) {
+            return m.values[slot];
+        }
+        Fingerprint own = new Fingerprint();
+        for (int i = mem.nextNonZero(frame, 0); i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame,
+                i + 1)) {
+            own.add(i);
+            own.add(r.address(mem.read(frame, i)));
+        }
+        long value = own.value();
+        m.keys[slot] = token;
+        m.relabels[slot] = r;
+        m.values[slot] = value;
+        return value;
     }
 
     private static Object get(MethodHandle m, Record r) {

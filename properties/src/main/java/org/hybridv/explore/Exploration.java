@@ -13,13 +13,13 @@ import java.util.function.Consumer;
 import org.hybridv.check.Capture;
 import org.hybridv.check.HypervisorProperty;
 import org.hybridv.check.Verdict;
-import org.hybridv.gen.HypervisorCases;
 import org.hybridv.xen.Faults;
 
 /**
  * One exploration of a configuration: the system it builds, the search, and what comes out of it — the summary, the
  * report (JSON and Markdown) and the shortest counterexample as a scenario, written through
- * {@link HypervisorProperty#scenario} so that {@code hybridv replay} reproduces it.
+ * the property's own scenario function ({@link HypervisorProperty#scenario}, {@code HybridKernelProperty#scenario})
+ * so that {@code hybridv replay} reproduces it.
  *
  * @param config  the configuration
  * @param faults  the seeded faults injected (the configuration's and the command line's)
@@ -27,13 +27,22 @@ import org.hybridv.xen.Faults;
  * @param system  the transition system
  * @param result  what the search did
  */
-public record Exploration(ExploreConfig config, Faults faults, Explorer.Options options, HypervisorSystem system,
+public record Exploration(ExploreConfig config, Faults faults, Explorer.Options options, ExploredSystem<?> system,
         Explorer.Result result) {
 
-    /** Builds the system of {@code config} with {@code faults} and explores it. */
+    /** Builds the system of {@code config} with {@code faults} (and its symmetry reduction) and explores it. */
     public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options,
             Consumer<Explorer.Progress> progress) throws InterruptedException {
-        HypervisorSystem system = new HypervisorSystem(config, faults);
+        return run(config, faults, options, true, progress);
+    }
+
+    /**
+     * Builds the system of {@code config} with {@code faults} and explores it; {@code symmetry}: whether the
+     * configuration's symmetry declaration is used.
+     */
+    public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options, boolean symmetry,
+            Consumer<Explorer.Progress> progress) throws InterruptedException {
+        ExploredSystem<?> system = ExploredSystem.of(config, faults, symmetry);
         return new Exploration(config, faults, options, system, Explorer.run(system, options, progress));
     }
 
@@ -44,13 +53,6 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
             case VIOLATION -> 1;
             case DEPTH_BOUND, STATE_BOUND -> 3;
         };
-    }
-
-    /** The finding's operations, in order (empty without a finding). */
-    public List<HypervisorCases.Op> trace() {
-        List<HypervisorCases.Op> ops = new ArrayList<>();
-        result.finding().ifPresent(f -> f.actions().forEach(a -> ops.add(system.op(a))));
-        return ops;
     }
 
     /** The verdict line: what ended the search. */
@@ -76,8 +78,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         if (f.isEmpty() || !(f.get().verdict() instanceof Verdict.Violated v) || f.get().deadlock()) {
             return Optional.empty();
         }
-        HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), trace());
-        ObjectNode body = new HypervisorProperty().scenario(run, faults, v);
+        ObjectNode body = system.scenario(f.get().actions(), faults, v);
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
         doc.put("format", "hybridv-scenario/1");
         doc.put("title", "explore " + config.name() + " counterexample: " + v.invariant() + " (" + v.rule() + ")"
@@ -87,7 +88,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
                 + ". " + v);
         ObjectNode origin = doc.putObject("origin");
         origin.put("kind", "property");
-        origin.put("property", "hypervisor");
+        origin.put("property", system.property());
         origin.put("seed", "explore " + config.name() + " depth " + f.get().depth());
         doc.set("machine", body.get("machine"));
         if (!faults.isEmpty()) {
@@ -124,6 +125,9 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         }
         l.add("invariants: " + String.join(", ", config.invariants()) + (faults.isEmpty() ? "; no faults"
                 : "; faults: " + String.join(", ", faults.ids())));
+        l.add(system.symmetry().map(y -> "symmetry: frames " + y + " interchangeable (" + (y.permutations().size()
+                + 1) + " permutations; states are counted up to them)").orElse(config.symmetry().isEmpty()
+                ? "symmetry: none declared" : "symmetry: declared, not used (--no-symmetry)"));
         l.add("actions (enabled in states / changed the state / found new states):");
         for (int a = 0; a < system.actionCount(); a++) {
             l.add(String.format(Locale.ROOT, "  %8d %8d %8d  %s", r.enabled()[a], r.taken()[a], r.newStates()[a],
@@ -149,6 +153,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         j.put("queued", r.queued());
         j.put("invariantChecks", r.invariantChecks());
         j.put("collisionProbability", r.collisionProbability());
+        j.put("symmetry", system.symmetry().isPresent());
         j.put("seconds", r.nanos() / 1e9);
         j.put("statesPerSecond", r.distinct() / Math.max(r.nanos() / 1e9, 1e-9));
         j.put("bytesPerState", r.bytesPerState());

@@ -44,6 +44,8 @@ import org.hybridv.x86.PhysicalMemory;
  * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step)
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
+ * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
+ *                    identifies states that differ by a permutation of them ({@link Symmetry})
  * @param actions     the alphabet: groups, each expanded into actions in a fixed order
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
@@ -56,11 +58,19 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) List<String> invariants,
         List<String> faults,
         Boolean deadlock,
+        List<Value> symmetry,
         @JsonProperty(required = true) List<Group> actions) {
     /** The worlds a configuration may start from. */
-    public static final List<String> WORLDS = List.of("hypervisor");
-    /** The invariants a configuration may check. */
+    public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
+    /** The invariants a configuration may check: the hypervisor's, or the hybrid kernel's I1–I8. */
     public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7");
+    /** The invariants of a hybrid-kernel world ({@code HybridInvariants}). */
+    public static final List<String> HYBRID_INVARIANTS = List.of("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8");
+
+    /** Whether the world is the hybrid kernel (with its native twin) rather than the hypervisor's. */
+    public boolean hybrid() {
+        return world.startsWith("hybrid-");
+    }
 
     public ExploreConfig {
         require(name != null && name.matches("[a-z0-9][a-z0-9-]*"), "name must be lower-case letters, digits and"
@@ -71,14 +81,26 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         require(maxStates >= 1 && maxStates <= 1_000_000_000L, "maxStates " + maxStates
                 + " is outside 1..1000000000");
         require(invariants != null && !invariants.isEmpty(), "invariants must name at least one of " + INVARIANTS);
+        List<String> known = world.startsWith("hybrid-") ? HYBRID_INVARIANTS : INVARIANTS;
         for (String i : invariants) {
-            require(INVARIANTS.contains(i), "invariant \"" + i + "\" is not one of " + INVARIANTS);
+            require(known.contains(i), "invariant \"" + i + "\" is not one of " + known + " (world " + world + ")");
         }
         invariants = List.copyOf(invariants);
         faults = faults == null ? List.of() : List.copyOf(faults);
         deadlock = deadlock != null && deadlock;
+        symmetry = symmetry == null ? List.of() : List.copyOf(symmetry);
+        require(symmetry.isEmpty() || symmetry.size() >= 2 && symmetry.size() <= Symmetry.MAX_FRAMES,
+                "symmetry must list 2 to " + Symmetry.MAX_FRAMES + " frames");
+        require(symmetry.stream().map(Value::raw).distinct().count() == symmetry.size(), "symmetry lists a frame"
+                + " twice");
         require(actions != null && !actions.isEmpty(), "actions must list at least one group");
         actions = List.copyOf(actions);
+        for (int g = 0; g < actions.size(); g++) {
+            require(actions.get(g) instanceof Kernel == world.startsWith("hybrid-"), "actions[" + g + "]: "
+                    + (actions.get(g) instanceof Kernel ? "kind kernel needs a hybrid world (hybrid-shadow,"
+                    + " hybrid-hap)" : "a hybrid world's actions are of kind kernel"));
+        }
+        require(symmetry.isEmpty() || !world.startsWith("hybrid-"), "symmetry is for the hypervisor world");
     }
 
     /** A group of actions: each vCPU of {@code vcpus} with each combination of the group's value lists. */
@@ -90,10 +112,100 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = Invlpg.class, name = "invlpg"),
         @JsonSubTypes.Type(value = MovToCr.class, name = "mov_to_cr"),
         @JsonSubTypes.Type(value = SwitchMmu.class, name = "switch_mmu"),
-        @JsonSubTypes.Type(value = Hlt.class, name = "hlt")})
+        @JsonSubTypes.Type(value = Hlt.class, name = "hlt"),
+        @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
     public sealed interface Group {
-        /** The vCPUs, as {@code d<domain>v<index>}. */
-        List<String> vcpus();
+        /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
+        default List<String> vcpus() {
+            return List.of();
+        }
+    }
+
+    /** The kernel operations of the hybrid world and the fields each takes (the scenario layer's kernel steps). */
+    public static final Map<String, List<String>> KERNEL_OPS = Map.of("boot", List.of("to"), "newProcess", List.of(),
+            "switchTo", List.of("pid"), "map", List.of("page", "writable"), "unmap", List.of("page"), "user",
+            List.of("linear", "access", "value"), "kernelAccess", List.of("linear", "access", "value"), "syscall",
+            List.of(), "idle", List.of(), "switchMmu", List.of("root", "mfn", "fromUser", "force"));
+    /** SWITCH_MMU roots by their scenario names. */
+    public static final Map<String, org.hybridv.guest.SwitchRoot> ROOTS = Map.of("kernelBuilt",
+            org.hybridv.guest.SwitchRoot.KERNEL_BUILT, "superpage", org.hybridv.guest.SwitchRoot.SUPERPAGE,
+            "writablePageTable", org.hybridv.guest.SwitchRoot.WRITABLE_PAGE_TABLE, "foreignFrame",
+            org.hybridv.guest.SwitchRoot.FOREIGN_FRAME, "xenSlot", org.hybridv.guest.SwitchRoot.XEN_SLOT,
+            "writableSelfMap", org.hybridv.guest.SwitchRoot.WRITABLE_SELF_MAP, "explicit",
+            org.hybridv.guest.SwitchRoot.EXPLICIT);
+
+    /**
+     * Hybrid-kernel operations ({@code GuestOp}): {@code do} one of {@link #KERNEL_OPS}, each combination of the
+     * value lists it takes ({@code to}: boot stages; {@code pid}; {@code page}; {@code writable}; {@code linear},
+     * {@code access} (read, write, fetch) and {@code value} for user and kernel accesses; {@code root} (scenario
+     * names: kernelBuilt, superpage, writablePageTable, foreignFrame, xenSlot, writableSelfMap, explicit), {@code mfn}
+     * (for foreignFrame and explicit), {@code fromUser} and {@code force} for switchMmu). A list it does not take is
+     * refused; one it needs is required.
+     */
+    public record Kernel(@JsonProperty(value = "do", required = true) String what, List<String> to,
+            List<Integer> pid, List<Integer> page, List<Boolean> writable, List<Value> linear, List<String> access,
+            List<Value> value, List<String> root, List<Value> mfn, List<Boolean> fromUser, List<Boolean> force)
+            implements Group {
+        public Kernel {
+            require(what != null && KERNEL_OPS.containsKey(what), "kernel operation \"" + what + "\" is not one of "
+                    + KERNEL_OPS.keySet().stream().sorted().collect(Collectors.joining(", ")));
+            List<String> takes = KERNEL_OPS.get(what);
+            String[] names = {"to", "pid", "page", "writable", "linear", "access", "value", "root", "mfn", "fromUser",
+                "force"};
+            Object[] lists = {to, pid, page, writable, linear, access, value, root, mfn, fromUser, force};
+            for (int i = 0; i < names.length; i++) {
+                require(lists[i] == null || takes.contains(names[i]), "kernel operation " + what + " takes no \""
+                        + names[i] + "\"" + (takes.isEmpty() ? "" : " (it takes " + String.join(", ", takes) + ")"));
+            }
+            switch (what) {
+                case "boot" -> {
+                    to = nonEmpty("to", to);
+                    for (String t : to) {
+                        require(Arrays.stream(org.hybridv.guest.BootStage.values()).anyMatch(b -> b.name().equals(t)),
+                                "boot stage \"" + t + "\" is not one of " + Arrays.toString(
+                                        org.hybridv.guest.BootStage.values()));
+                    }
+                }
+                case "switchTo" -> {
+                    pid = nonEmpty("pid", pid);
+                    for (int x : pid) {
+                        require(x >= 0 && x <= 4096, "pid " + x + " is outside 0..4096");
+                    }
+                }
+                case "map", "unmap" -> {
+                    page = nonEmpty("page", page);
+                    for (int x : page) {
+                        require(x >= 0 && x < org.hybridv.guest.Layout.USER_PAGES, "page " + x + " is outside 0.."
+                                + (org.hybridv.guest.Layout.USER_PAGES - 1));
+                    }
+                    writable = what.equals("map") ? (writable == null ? List.of(true) : nonEmpty("writable",
+                            writable)) : null;
+                }
+                case "user", "kernelAccess" -> {
+                    linear = nonEmpty("linear", linear);
+                    access = nonEmpty("access", access);
+                    for (String k : access) {
+                        require(List.of("read", "write", "fetch").contains(k), "access \"" + k + "\" is not one of"
+                                + " read, write, fetch");
+                    }
+                    value = value == null ? List.of(new Value(0)) : nonEmpty("value", value);
+                }
+                case "switchMmu" -> {
+                    root = root == null ? List.of("kernelBuilt") : nonEmpty("root", root);
+                    for (String r : root) {
+                        require(ROOTS.containsKey(r), "root \"" + r + "\" is not one of " + ROOTS.keySet().stream()
+                                .sorted().collect(Collectors.joining(", ")));
+                    }
+                    boolean takesMfn = root.stream().anyMatch(r -> r.equals("explicit") || r.equals("foreignFrame"));
+                    require(takesMfn == (mfn != null), takesMfn ? "roots explicit and foreignFrame need \"mfn\""
+                            : "\"mfn\" only goes with roots explicit and foreignFrame");
+                    mfn = mfn == null ? List.of(new Value(0)) : nonEmpty("mfn", mfn);
+                    fromUser = fromUser == null ? List.of(false) : nonEmpty("fromUser", fromUser);
+                    force = force == null ? List.of(false) : nonEmpty("force", force);
+                }
+                default -> { }
+            }
+        }
     }
 
     /** Guest memory accesses: each kind ({@code read}, {@code write}, {@code fetch}) at each linear address. */
@@ -319,7 +431,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     /** The fields each action kind has, besides {@code kind}. */
     private static final Map<String, Class<?>> KINDS = Map.of("access", Access.class, "mmu_update", MmuUpdate.class,
             "mmuext_op", MmuextOp.class, "update_va_mapping", UpdateVaMapping.class, "invlpg", Invlpg.class,
-            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class);
+            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class, "kernel", Kernel.class);
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields
@@ -372,7 +484,10 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     }
 
     private static List<String> names(Class<?> record) {
-        return Arrays.stream(record.getRecordComponents()).map(java.lang.reflect.RecordComponent::getName).toList();
+        return Arrays.stream(record.getRecordComponents()).map(c -> {
+            JsonProperty p = c.getAnnotation(JsonProperty.class);
+            return p != null && !p.value().isEmpty() ? p.value() : c.getName();
+        }).toList();
     }
 
     private static String where(JsonLocation l) {
@@ -390,7 +505,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         if (e instanceof InvalidTypeIdException t) {
             return (path.isEmpty() ? "" : path + ": ") + "unknown or missing action kind"
                     + (t.getTypeId() == null ? "" : " \"" + t.getTypeId() + "\"") + " (known: access, hlt, invlpg,"
-                    + " mmu_update, mmuext_op, mov_to_cr, switch_mmu, update_va_mapping)";
+                    + " kernel, mmu_update, mmuext_op, mov_to_cr, switch_mmu, update_va_mapping)";
         }
         if (e instanceof ValueInstantiationException v && v.getCause() != null) {
             return (path.isEmpty() ? "" : path + ": ") + v.getCause().getMessage();

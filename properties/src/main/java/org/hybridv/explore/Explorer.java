@@ -95,6 +95,15 @@ public final class Explorer {
     /** Explores {@code system} within {@code options}, reporting progress to {@code progress}. */
     public static <S> Result run(TransitionSystem<S> system, Options options, Consumer<Progress> progress)
             throws InterruptedException {
+        return run(system, options, progress, (s, fp) -> { });
+    }
+
+    /**
+     * {@link #run(TransitionSystem, Options, Consumer)}, showing each distinct state and its fingerprint to
+     * {@code states} when it is first found, in the search order (one thread).
+     */
+    public static <S> Result run(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
+            java.util.function.ObjLongConsumer<S> states) throws InterruptedException {
         int actions = system.actionCount();
         if (actions > FingerprintSet.MAX_ACTIONS) {
             throw new IllegalArgumentException(actions + " actions; at most " + FingerprintSet.MAX_ACTIONS);
@@ -124,6 +133,7 @@ public final class Explorer {
             long fp = system.fingerprint(s);
             int n = seen.add(fp, FingerprintSet.NO_PARENT, i);
             if (n >= 0) {
+                states.accept(s, fp);
                 frontier.add(s);
                 numbers.add(n);
                 prints.add(fp);
@@ -177,6 +187,7 @@ public final class Explorer {
                             }
                             int n = seen.add(t.fingerprint(), numbers.get(i), a);
                             if (n >= 0) {
+                                states.accept(t.state(), t.fingerprint());
                                 fresh[a]++;
                                 next.add(t.state());
                                 nextNumbers.add(n);

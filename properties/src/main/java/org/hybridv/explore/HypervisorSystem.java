@@ -12,6 +12,7 @@ import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
+import org.hybridv.x86.AccessKind;
 import org.hybridv.x86.Hex;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
@@ -29,7 +30,7 @@ import org.hybridv.xen.XenMachine;
  * property's: I1, I2, I6 on every new state, I7 on every step, reported in that order with the same wording
  * ({@code HypervisorProperty.checkStep}), restricted to the configuration's list.
  */
-public final class HypervisorSystem implements TransitionSystem<XenMachine> {
+public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final XenMachine initial;
     private final List<HypervisorCases.Op> ops;
     private final List<String> names;
@@ -37,17 +38,32 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
     private final boolean i2;
     private final boolean i6;
     private final boolean i7;
+    private final Symmetry symmetry;
+    /** Per permutation of {@link #symmetry}, the image of each action. */
+    private final int[][] images;
+
+    /** The system of {@code config} with {@code faults} injected, with its symmetry reduction if it declares one. */
+    public HypervisorSystem(ExploreConfig config, Faults faults) {
+        this(config, faults, true);
+    }
 
     /**
-     * The system of {@code config} with {@code faults} injected.
+     * The system of {@code config} with {@code faults} injected; {@code reduce}: whether the configuration's symmetry
+     * declaration (if any) is used.
      *
-     * @throws IllegalArgumentException if an action names a vCPU the world does not have, or the alphabet has more
-     *                                  than {@link FingerprintSet#MAX_ACTIONS} actions (the message names the group)
+     * @throws IllegalArgumentException if an action names a vCPU the world does not have, the alphabet has more
+     *                                  than {@link FingerprintSet#MAX_ACTIONS} actions (the message names the group),
+     *                                  or the declared symmetric frames are not interchangeable: outside memory, the
+     *                                  initial machine tells them apart, or the alphabet is not closed under their
+     *                                  permutations (the message names an action whose image is missing)
      */
-    public HypervisorSystem(ExploreConfig config, Faults faults) {
+    public HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce) {
         this.initial = HypervisorCases.initialMachine(faults);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
+        if (config.hybrid()) {
+            throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
+        }
         for (int g = 0; g < config.actions().size(); g++) {
             ExploreConfig.Group group = config.actions().get(g);
             for (String v : group.vcpus()) {
@@ -65,6 +81,77 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
         this.i2 = config.invariants().contains("I2");
         this.i6 = config.invariants().contains("I6");
         this.i7 = config.invariants().contains("I7");
+        if (reduce && !config.symmetry().isEmpty()) {
+            long[] frames = config.symmetry().stream().mapToLong(ExploreConfig.Value::raw).toArray();
+            for (long f : frames) {
+                if (f < 0 || f >= initial.frames().size()) {
+                    throw new IllegalArgumentException("symmetry: frame " + Hex.of(f) + " is outside the machine's "
+                            + initial.frames().size() + " frames");
+                }
+            }
+            this.symmetry = new Symmetry(frames);
+            long own = CanonicalEncoder.fingerprint(initial);
+            images = new int[symmetry.permutations().size()][];
+            for (int p = 0; p < images.length; p++) {
+                Relabel r = symmetry.permutations().get(p);
+                if (CanonicalEncoder.fingerprint(initial, r) != own) {
+                    throw new IllegalArgumentException("symmetry: frames " + symmetry + " are not interchangeable:"
+                            + " the initial machine tells them apart (relabelled by " + r + " it is another state)");
+                }
+                images[p] = new int[ops.size()];
+                for (int a = 0; a < ops.size(); a++) {
+                    int image = ops.indexOf(relabel(ops.get(a), r));
+                    if (image < 0) {
+                        throw new IllegalArgumentException("symmetry: frames " + symmetry + " are not"
+                                + " interchangeable: the alphabet has \"" + names.get(a) + "\" but not its image"
+                                + " under " + r);
+                    }
+                    images[p][a] = image;
+                }
+            }
+        } else {
+            this.symmetry = null;
+            this.images = new int[0][];
+        }
+    }
+
+    /**
+     * Operation {@code op} with its frame references relabelled ({@link Relabel}): the table and value of an
+     * mmu_update, the value of update_va_mapping and of a guest write, the frame of a pin, unpin or NEW_BASEPTR, the
+     * root of SWITCH_MMU, a CR3 value; linear addresses stay.
+     */
+    static HypervisorCases.Op relabel(HypervisorCases.Op op, Relabel r) {
+        GuestInstruction insn = op.insn();
+        Hypercall h = op.regs();
+        if (insn instanceof GuestInstruction.Vmcall) {
+            long n = h.number();
+            if (n == Hypercalls.HYPERVISOR_MMU_UPDATE) {
+                h = Hypercall.mmuUpdate(r.address(h.arg(0)), r.address(h.arg(1)));
+            } else if (n == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
+                h = Hypercall.updateVaMapping(h.arg(0), r.address(h.arg(1)), h.arg(2));
+            } else if (n == Hypercalls.HYPERVISOR_MMUEXT_OP && h.arg(0) <= 5) {
+                h = Hypercall.mmuextOp((int) h.arg(0), r.frame(h.arg(1)));
+            } else if (n == Hypercalls.HYPERVISOR_SWITCH_MMU) {
+                h = Hypercall.switchMmu(r.frame(h.arg(0)));
+            }
+        } else if (insn instanceof GuestInstruction.MemoryAccess m && m.access().kind() == AccessKind.WRITE) {
+            Access a = m.access();
+            insn = new GuestInstruction.MemoryAccess(new Access(a.linear(), a.kind(), a.implicitSupervisor(),
+                    r.address(a.value())));
+        } else if (insn instanceof GuestInstruction.MovToCr c && c.cr() == 3) {
+            insn = new GuestInstruction.MovToCr(3, r.address(c.value()), c.register());
+        }
+        return new HypervisorCases.Op(op.vcpu(), insn, h);
+    }
+
+    @Override
+    public java.util.Optional<Symmetry> symmetry() {
+        return java.util.Optional.ofNullable(symmetry);
+    }
+
+    /** The image of action {@code a} under permutation {@code p} of {@link #symmetry()}. */
+    public int image(int p, int a) {
+        return images[p][a];
     }
 
     private VcpuId vcpu(String name, int group) {
@@ -165,6 +252,19 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
     }
 
     @Override
+    public String property() {
+        return "hypervisor";
+    }
+
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode scenario(List<Integer> actions, Faults faults,
+            Verdict.Violated violation) {
+        HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), actions.stream()
+                .map(ops::get).toList());
+        return new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
+    }
+
+    @Override
     public List<XenMachine> initialStates() {
         return List.of(initial);
     }
@@ -186,7 +286,7 @@ public final class HypervisorSystem implements TransitionSystem<XenMachine> {
 
     @Override
     public long fingerprint(XenMachine s) {
-        return CanonicalEncoder.fingerprint(s);
+        return symmetry == null ? CanonicalEncoder.fingerprint(s) : symmetry.canonical(s);
     }
 
     @Override

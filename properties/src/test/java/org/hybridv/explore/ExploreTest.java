@@ -45,7 +45,7 @@ class ExploreTest {
                     .sorted().toList();
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
-                "isolation.json");
+                "isolation.json", "spare-frames.json", "hybrid-switch.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -63,16 +63,28 @@ class ExploreTest {
     /**
      * The shortest attack of each fault, from its rule: one mmu_update for a rule about a single entry or call (SP-1
      * superpage, SLOT-2 Xen slot, L1-2 foreign frame, XSA-76 CPL 3, MU-1 translated domain); a pin first for the rules
-     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table).
+     * about page-table frames (MX-2 unpin, L1-3 writable mapping of a table); TLB-1 needs a writable mapping, a read
+     * through it (the TLB entry), the mapping cleared (L1-3 refuses a pin while it exists) and the pin (the type
+     * change that owes the flush): 4; HAP-5's controls are checked on every step of the HAP domain: 1. In the hybrid
+     * kernel, booting to DIRECT
+     * is itself a SWITCH_MMU (PRE-2 validation of the whole tree, POST-2 flush, the direct-mode #PF filter of I5), so
+     * the faults of those rules show at the first step; PRE-1 (SWITCH_MMU from CPL 3) and LIN-1 (a writable self-map in the root) need the hypercall page first.
      */
     @ParameterizedTest
     @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
         "direct-paging, xen-slot-update, 1, I2, SLOT-1",
         "direct-paging, unpin-leaks-type-ref, 2, I2, TYP-4",
         "direct-paging, writable-pagetable-mapping, 2, I2, TYP-1",
+        "direct-paging, type-change-no-flush, 4, I2, TLB-1",
         "isolation, foreign-frame-in-l1, 1, I1, I1",
+        "isolation, hap-pfec-without-pf-bit, 1, I7, I7-hap-controls",
         "isolation, hypercall-from-user, 1, I7, I7-hypercall",
-        "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall"})
+        "isolation, pv-mmu-from-translated, 1, I7, I7-hypercall",
+        "hybrid-switch, switch-mmu-top-level-only, 1, I2, TYP-4",
+        "hybrid-switch, switch-mmu-no-flush, 1, I2, TLB-1",
+        "hybrid-switch, pfec-supervisor-write-bypass, 1, I5, I5-post",
+        "hybrid-switch, switch-mmu-from-user, 2, I7, I7-hypercall",
+        "hybrid-switch, writable-linear-accepted, 2, I2, LIN-1"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -100,7 +112,8 @@ class ExploreTest {
     @Test
     void oneAndTwoWorkersGiveTheSameSearch() throws Exception {
         for (String[] run : new String[][] {{"isolation", "6"}, {"direct-paging", "6"},
-            {"direct-paging", "12", "unpin-leaks-type-ref"}}) {
+            {"direct-paging", "12", "unpin-leaks-type-ref"}, {"spare-frames", "5"}, {"hybrid-switch", "4"},
+            {"hybrid-switch", "4", "switch-mmu-from-user"}}) {
             String[] faults = Arrays.copyOfRange(run, 2, run.length);
             Exploration one = explore(run[0], 1, Integer.parseInt(run[1]), faults);
             Exploration two = explore(run[0], 2, Integer.parseInt(run[1]), faults);
@@ -146,13 +159,33 @@ class ExploreTest {
         assertThat(states.out()).contains("state bound 5 reached");
     }
 
+    /**
+     * hybridv faults --explore: a fault of the direct-paging core (SP-1: one mmu_update with PS in an L2), one of
+     * SWITCH_MMU (PRE-1: from CPL 3, after the hypercall page) and one no configuration is meant for (LIN-6, the
+     * update_va_mapping fast path): found at depths 1 and 2, and "no configuration"; exit 0 (every fault with a
+     * configuration found).
+     */
+    @Test
+    void faultsExploreReportsEachFaultInItsConfiguration() {
+        Cli.Result r = Cli.run("faults", "--explore", "--workers", "2", "--fault", "superpage-accepted", "--fault",
+                "switch-mmu-from-user", "--fault", "fastpath-rw-change");
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.out()).containsPattern("superpage-accepted +SP-1 +direct-paging +I2 SP-1 +1 ")
+                .containsPattern("switch-mmu-from-user +PRE-1 +hybrid-switch +I7 I7-hypercall +2 ")
+                .containsPattern("fastpath-rw-change +LIN-6 +- +no configuration")
+                .contains("2 of 2 faults with a configuration found by exploration; 1 without a configuration");
+        Cli.Result bad = Cli.run("faults", "--explore", "--save");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--save and --found do not go with --explore");
+    }
+
     @Test
     void theSchemaAcceptsTheShippedConfigurationsAndRejectsAMisspeltField() throws IOException {
         com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
         com.networknt.schema.JsonSchema schema = com.networknt.schema.JsonSchemaFactory.getInstance(
                 com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(mapper.readTree(CONFIGS.resolve(
                         "explore-config.schema.json").toFile()));
-        for (String name : List.of("direct-paging", "isolation")) {
+        for (String name : List.of("direct-paging", "isolation", "spare-frames", "hybrid-switch")) {
             com.fasterxml.jackson.databind.JsonNode doc = mapper.readTree(CONFIGS.resolve(name + ".json").toFile());
             assertThat(schema.validate(doc)).as(name).isEmpty();
             ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("actions").get(0)).put("colour", 1);
@@ -182,6 +215,25 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*\"0xZZ\" is not a number");
+        // the hybrid world's kernel operations: a kind of the other world, an unknown operation, a field it does not take
+        Files.writeString(bad, good.replace("\"kind\": \"access\"", "\"kind\": \"kernel\", \"do\": \"idle\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: ");
+        String hybrid = Files.readString(CONFIGS.resolve("hybrid-switch.json"));
+        Files.writeString(bad, hybrid.replace("\"do\": \"syscall\"", "\"do\": \"reboot\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*kernel operation \"reboot\" is not one of");
+        Files.writeString(bad, hybrid.replace("\"do\": \"syscall\"", "\"do\": \"syscall\", \"page\": [0]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*kernel operation syscall takes no \"page\"");
+        Files.writeString(bad, hybrid.replace("\"I8\"]", "\"I8\", \"I9\"]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("invariant \"I9\" is not one of");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");

@@ -36,6 +36,24 @@ public final class Bitmap {
         return ((words[bit >>> 6] >>> (bit & 63)) & 1) != 0;
     }
 
+    /** How many 64-bit words {@link #word} has: ⌈size / 64⌉. */
+    public int wordCount() {
+        return words.length;
+    }
+
+    /**
+     * Bits {@code 64 * index} to {@code 64 * index + 63} (bit i of the result is bit {@code 64 * index + i}); bits at
+     * or past {@link #size()} read as 0.
+     */
+    public long word(int index) {
+        if (index < 0 || index >= words.length) {
+            throw new IllegalArgumentException("word = " + index + " is outside the bitmap (0.." + (words.length - 1)
+                    + ")");
+        }
+        int valid = size - 64 * index;
+        return valid >= 64 ? words[index] : words[index] & ((1L << valid) - 1);
+    }
+
     /** This bitmap with {@code bit} set to {@code value}. */
     public Bitmap with(int bit, boolean value) {
         check(bit);

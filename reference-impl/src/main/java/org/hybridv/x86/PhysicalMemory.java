@@ -146,6 +146,17 @@ public final class PhysicalMemory {
         return WORDS_PER_FRAME;
     }
 
+    /**
+     * An opaque token of the contents of {@code frame}: the same object for as long as the frame is not written (a
+     * memory derived from this one by writes elsewhere shares it), {@code null} for a frame never written. Frames
+     * are never mutated, so a token stands for fixed contents: it lets a caller memoise what it computes from a frame
+     * (the explorer's fingerprints) by identity. Two tokens that differ may still stand for equal contents.
+     */
+    public Object contentToken(long frame) {
+        checkFrame(frame);
+        return frameOf((int) frame);
+    }
+
     private Frame frameOf(int frame) {
         Frame[] chunk = chunks[frame >>> CHUNK_SHIFT];
         return chunk == null ? null : chunk[frame & (CHUNK - 1)];

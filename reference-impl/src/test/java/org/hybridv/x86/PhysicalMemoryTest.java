@@ -59,4 +59,16 @@ class PhysicalMemoryTest {
         assertThat(PhysicalMemory.ofFrames(4)).isNotEqualTo(PhysicalMemory.ofFrames(5));
         assertThat(PhysicalMemory.ofFrames(4)).isEqualTo(PhysicalMemory.ofFrames(4));
     }
+
+    @Test
+    void aFramesContentTokenStaysUntilTheFrameIsWritten() {
+        PhysicalMemory m = PhysicalMemory.ofFrames(4).write(1, 3, 7);
+        assertThat(m.contentToken(0)).isNull();
+        Object t = m.contentToken(1);
+        assertThat(t).isNotNull();
+        PhysicalMemory elsewhere = m.write(2, 0, 5);
+        assertThat(elsewhere.contentToken(1)).isSameAs(t);
+        assertThat(elsewhere.write(1, 4, 1).contentToken(1)).isNotSameAs(t);
+        assertThat(m.write(1, 3, 7).contentToken(1)).isSameAs(t);
+    }
 }

@@ -1,0 +1,167 @@
+package org.hybridv.explore;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongPredicate;
+import org.hybridv.check.HybridKernelProperty;
+import org.hybridv.check.Verdict;
+import org.hybridv.gen.HybridCases;
+import org.hybridv.guest.BootStage;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.Layout;
+import org.hybridv.guest.Lockstep;
+import org.hybridv.invariants.HybridInvariants;
+import org.hybridv.x86.AccessKind;
+import org.hybridv.x86.Hex;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.MmuMode;
+
+/**
+ * The hybrid kernel as a transition system: a state is a {@link Lockstep} — the kernel in a shadow-mode or HAP domain
+ * and its native twin — starting as {@code HybridKernelProperty} starts it ({@link #FRAMES} frames, {@link
+ * HybridCases#XEN_FRAMES} Xen frames, the faults injected); an action is one kernel operation ({@link GuestOp}) of the
+ * configuration's alphabet, always enabled (the kernel answers every operation in every state, if only by refusing);
+ * the successor is {@link Lockstep#step}. The invariants are {@link HybridInvariants#check} on every transition (they
+ * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
+ * configuration's list, worded as the hybrid-kernel property words them; a counterexample is that property's scenario.
+ */
+public final class HybridSystem implements ExploredSystem<Lockstep> {
+    /** The kernel's frames: {@link Layout#MIN_FRAMES} + 26, the smallest the hybrid-kernel property generates. */
+    public static final int FRAMES = Layout.MIN_FRAMES + 26;
+
+    private final MmuMode mode;
+    private final Lockstep initial;
+    private final List<GuestOp> ops;
+    private final List<String> names;
+    private final List<String> invariants;
+
+    public HybridSystem(ExploreConfig config, Faults faults) {
+        this.mode = config.world().equals("hybrid-hap") ? MmuMode.HAP : MmuMode.SHADOW;
+        this.initial = Lockstep.start(mode, FRAMES, HybridCases.XEN_FRAMES, faults);
+        List<GuestOp> o = new ArrayList<>();
+        for (ExploreConfig.Group g : config.actions()) {
+            expand((ExploreConfig.Kernel) g, o);
+            if (o.size() > FingerprintSet.MAX_ACTIONS) {
+                throw new IllegalArgumentException("actions: the alphabet has more than " + FingerprintSet.MAX_ACTIONS
+                        + " actions");
+            }
+        }
+        this.ops = List.copyOf(o);
+        this.names = ops.stream().map(HybridSystem::name).toList();
+        this.invariants = config.invariants();
+    }
+
+    private static void expand(ExploreConfig.Kernel k, List<GuestOp> o) {
+        switch (k.what()) {
+            case "boot" -> k.to().forEach(t -> o.add(new GuestOp.Boot(BootStage.valueOf(t))));
+            case "newProcess" -> o.add(new GuestOp.NewProcess());
+            case "switchTo" -> k.pid().forEach(p -> o.add(new GuestOp.SwitchTo(p)));
+            case "map" -> k.page().forEach(p -> k.writable().forEach(w -> o.add(new GuestOp.Map(p, w))));
+            case "unmap" -> k.page().forEach(p -> o.add(new GuestOp.Unmap(p)));
+            case "user", "kernelAccess" -> {
+                for (ExploreConfig.Value l : k.linear()) {
+                    for (String a : k.access()) {
+                        AccessKind kind = AccessKind.valueOf(a.toUpperCase(java.util.Locale.ROOT));
+                        for (ExploreConfig.Value v : kind == AccessKind.WRITE ? k.value()
+                                : List.of(new ExploreConfig.Value(0))) {
+                            o.add(k.what().equals("user") ? new GuestOp.UserAccess(l.raw(), kind, v.raw())
+                                    : new GuestOp.KernelAccess(l.raw(), kind, v.raw()));
+                        }
+                    }
+                }
+            }
+            case "syscall" -> o.add(new GuestOp.Syscall());
+            case "idle" -> o.add(new GuestOp.Idle());
+            default -> {
+                for (String r : k.root()) {
+                    org.hybridv.guest.SwitchRoot root = ExploreConfig.ROOTS.get(r);
+                    boolean takesMfn = r.equals("explicit") || r.equals("foreignFrame");
+                    for (ExploreConfig.Value m : takesMfn ? k.mfn() : List.of(new ExploreConfig.Value(0))) {
+                        for (boolean u : k.fromUser()) {
+                            for (boolean f : k.force()) {
+                                o.add(new GuestOp.SwitchMmu(root, m.raw(), u, f));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static String name(GuestOp op) {
+        if (op instanceof GuestOp.SwitchMmu m) {
+            return "switchMmu " + m.root() + (m.root() == org.hybridv.guest.SwitchRoot.EXPLICIT
+                    || m.root() == org.hybridv.guest.SwitchRoot.FOREIGN_FRAME ? " " + Hex.of(m.explicitRoot()) : "")
+                    + (m.fromUser() ? " from user" : "") + (m.force() ? " forced" : "");
+        }
+        return op.toString();
+    }
+
+    /** The operation of action {@code a}. */
+    public GuestOp op(int a) {
+        return ops.get(a);
+    }
+
+    @Override
+    public List<Lockstep> initialStates() {
+        return List.of(initial);
+    }
+
+    @Override
+    public int actionCount() {
+        return ops.size();
+    }
+
+    @Override
+    public String actionName(int a) {
+        return names.get(a);
+    }
+
+    @Override
+    public boolean enabled(Lockstep s, int a) {
+        return true;
+    }
+
+    @Override
+    public long fingerprint(Lockstep s) {
+        return CanonicalEncoder.fingerprint(s);
+    }
+
+    /** The initial state: the hybrid invariants are about steps; nothing to check before the first. */
+    @Override
+    public Checked checkInitial(Lockstep s) {
+        return new Checked(Verdict.HOLDS, 0);
+    }
+
+    @Override
+    public Transition<Lockstep> step(Lockstep s, int a, int depth, LongPredicate known) {
+        GuestOp op = ops.get(a);
+        Lockstep.LockstepStep st;
+        try {
+            st = s.step(op);
+        } catch (RuntimeException e) {
+            return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, op + ": " + e), 0);
+        }
+        long fp = fingerprint(st.post());
+        for (HybridInvariants.Violation v : HybridInvariants.check(st)) {
+            if (invariants.contains(v.invariant())) {
+                return new Transition<>(st.post(), fp, new Verdict.Violated(v.invariant(), v.violation().rule(),
+                        depth, op + " (guest " + st.guest().result() + ", natively " + st.twin().result() + "): "
+                        + v.violation().explanation()), invariants.size());
+            }
+        }
+        return new Transition<>(st.post(), fp, Verdict.HOLDS, invariants.size());
+    }
+
+    @Override
+    public String property() {
+        return "hybrid-kernel";
+    }
+
+    @Override
+    public ObjectNode scenario(List<Integer> actions, Faults faults, Verdict.Violated violation) {
+        List<GuestOp> trace = actions.stream().map(ops::get).toList();
+        return new HybridKernelProperty().scenario(new HybridCases.Run(mode, FRAMES, trace), faults, violation);
+    }
+}
