@@ -322,6 +322,7 @@ class DirectPagingProperties {
             case Hypercalls.MMUEXT_NEW_BASEPTR -> {
                 if (!owns(s, d, mfn)) {
                     assertThat(r).as("MX-3: %s names a frame not d%d's", x, d).isInstanceOf(MmuResult.Refused.class);
+                    assertThat(((MmuResult.Refused) r).rule()).as("the rule refusing %s", x).isEqualTo("MX-3");
                 } else if (r instanceof MmuResult.Success ok) {
                     assertThat(ok.state().guestTable(caller)).as("MX-3: the base pointer").hasValue(mfn);
                     assertThat(validated(ok.state(), mfn, PageType.L4)).as("MX-3: a validated L4").isTrue();
