@@ -65,11 +65,14 @@ class DirectPagingProperties {
     }
 
     /**
-     * What each hypercall does, stated from its rule in docs/rules/xen.md over the state before and after (never by
-     * asking {@code DirectPaging} or {@code EntryRules}): the refusals the rules require (MU-1, SLOT-2, L1-1, LN-1,
-     * SP-1, MX-1, MX-2, UVA-1, PTW-1, PTW-2), and for an accepted call the one entry it stores and nothing else in
-     * memory (MU-3, UVA-1, PTW-2, PTW-3; PRO-2 empties the Xen slots of a new L4), the pin, unpin and base pointer
-     * with their references (MX-1, MX-2, MX-3), and the TLB obligations it hands back (MU-5, MX-3, MX-5, UVA-2).
+     * What each hypercall does, stated from its rule in docs/rules/xen.md over the state before and after, with the
+     * masks, slots and table walks written out here rather than asked of {@code EntryRules} or {@code DirectPaging}:
+     * the refusals the rules require (MU-1, MU-2's plain store accepted, SLOT-2, L1-1, LN-1, SP-1, MX-1, MX-2, MX-3,
+     * UVA-1, PTW-1, PTW-2), and for an accepted call the one entry it stores and nothing else in memory (MU-3, UVA-1,
+     * PTW-2, PTW-3; PRO-2 empties the Xen slots of a new L4), the pin, unpin and base pointer with their references
+     * (MX-1, MX-2, MX-3), and the TLB obligations it hands back (MU-5, MX-3, MX-5, UVA-2). Where the rule is itself a
+     * comparison — UVA-1 and PTW-3 say {@code update_va_mapping} and ptwr validate like an {@code mmu_update} of the
+     * same L1 entry — the call is compared with that {@code mmu_update}.
      */
     @Property(seed = Budget.SEED, tries = Budget.SEQUENCE_TRIES)
     void everyHypercallDoesWhatItsRuleSays(@ForAll("runs") DirectPagingCases.Run run) {
