@@ -13,7 +13,9 @@ import org.hybridv.xen.VcpuId;
  * Generates adversarial direct-paging runs: a small machine with two domains, domain 1 already running on a valid,
  * pinned 4-level tree, then a list of guest hypercalls as plain values ({@link Op}) whose arguments are drawn to hit
  * every rule: foreign, hypervisor-owned and free frames, the domain's own page-table frames, Xen's L4 slots,
- * superpages, writable and read-only self-maps and linear entries, stale and repeated pins.
+ * superpages, writable and read-only self-maps and linear entries, stale and repeated pins; the TLB operations of
+ * mmuext_op on canonical and non-canonical addresses; every flush of update_va_mapping; narrow and misaligned
+ * ptwr stores.
  *
  * <p>Frame layout (24 frames): 0 free; 1–10 domain 1 (L4 = 1, L3 = 2, L2 = 3, L1 = 4, data 5–8, spare 9–10);
  * 11–18 domain 2; 19–20 hypervisor; 21–23 free. Domain 1 maps linear 0x0–0x3fff to frames 5–8 and its own L1
@@ -43,14 +45,17 @@ public final class DirectPagingCases {
         }
     }
 
-    /** mmuext_op {@code cmd} (pin L1..L4, unpin, new_baseptr) on frame {@code mfn}. */
+    /**
+     * mmuext_op {@code cmd} with argument {@code mfn}: a frame for pin L1..L4, unpin and new_baseptr; a linear
+     * address for the TLB operations (INVLPG_LOCAL, INVLPG_ALL).
+     */
     public record MmuextOp(VcpuId caller, int cmd, long mfn) implements Op {}
 
     /** update_va_mapping of {@code va} to {@code value} with {@code flags}. */
     public record UpdateVaMapping(VcpuId caller, long va, long value, long flags) implements Op {}
 
-    /** A supervisor write of {@code value} to linear {@code cr2} emulated by ptwr. */
-    public record Ptwr(VcpuId caller, long cr2, long value) implements Op {}
+    /** A supervisor store of the {@code bytes} low bytes of {@code value} to linear {@code cr2}, emulated by ptwr. */
+    public record Ptwr(VcpuId caller, long cr2, long value, int bytes) implements Op {}
 
     /** The generated run. */
     public record Run(DirectPagingState initial, List<Op> ops) {}
@@ -93,14 +98,55 @@ public final class DirectPagingCases {
         VcpuId caller = c.flag(true, 15) ? D1 : D2;
         return switch (c.weighted(55, 25, 10, 10)) {
             case 0 -> new MmuUpdate(caller, frame(c), index(c), entry(c));
-            case 1 -> new MmuextOp(caller, c.oneOf(Hypercalls.MMUEXT_PIN_L1_TABLE, Hypercalls.MMUEXT_PIN_L2_TABLE,
-                    Hypercalls.MMUEXT_PIN_L3_TABLE, Hypercalls.MMUEXT_PIN_L4_TABLE, Hypercalls.MMUEXT_UNPIN_TABLE,
-                    Hypercalls.MMUEXT_NEW_BASEPTR), frame(c));
-            case 2 -> new UpdateVaMapping(caller, (long) c.below(6) << 12, entry(c),
-                    c.oneOf(Hypercalls.UVMF_NONE, Hypercalls.UVMF_TLB_FLUSH, Hypercalls.UVMF_INVLPG));
-            default -> new Ptwr(caller, c.flag(true, 30) ? 0x4000 + 8L * c.below(8) : (long) c.below(6) << 12,
-                    entry(c));
+            case 1 -> c.flag(false, 20) ? tlbOp(c, caller) : new MmuextOp(caller, c.oneOf(
+                    Hypercalls.MMUEXT_PIN_L1_TABLE, Hypercalls.MMUEXT_PIN_L2_TABLE, Hypercalls.MMUEXT_PIN_L3_TABLE,
+                    Hypercalls.MMUEXT_PIN_L4_TABLE, Hypercalls.MMUEXT_UNPIN_TABLE, Hypercalls.MMUEXT_NEW_BASEPTR),
+                    frame(c));
+            case 2 -> new UpdateVaMapping(caller, (long) c.below(6) << 12, entry(c), uvmFlags(c));
+            default -> ptwr(c, caller);
         };
+    }
+
+    /**
+     * The TLB operations of mmuext_op (MX-5) on a mapped, an unmapped or a non-canonical address, and the commands
+     * Xen refuses: the superpage marks (SP-1) and one not modelled.
+     */
+    static MmuextOp tlbOp(Choices c, VcpuId caller) {
+        int cmd = c.oneOf(Hypercalls.MMUEXT_TLB_FLUSH_LOCAL, Hypercalls.MMUEXT_INVLPG_LOCAL,
+                Hypercalls.MMUEXT_TLB_FLUSH_ALL, Hypercalls.MMUEXT_INVLPG_ALL, Hypercalls.MMUEXT_MARK_SUPER,
+                Hypercalls.MMUEXT_TLB_FLUSH_MULTI);
+        long linear = switch (c.weighted(60, 20, 20)) {
+            case 0 -> (long) c.below(6) << 12;
+            case 1 -> 0xFFFF_8000_0000_0000L | ((long) c.below(512) << 12);
+            default -> (1L << 47) | ((long) c.below(512) << 12); // bits 63:47 not all equal
+        };
+        return new MmuextOp(caller, cmd, linear);
+    }
+
+    /** update_va_mapping flags: no flush, a TLB flush or an INVLPG, local or domain-wide; sometimes one not modelled. */
+    static long uvmFlags(Choices c) {
+        if (c.flag(false, 5)) {
+            return c.oneOf(3L, Hypercalls.UVMF_TLB_FLUSH | (0x1000L << 2)); // flush type 3, or a vCPU-mask scope
+        }
+        return c.oneOf(Hypercalls.UVMF_NONE, Hypercalls.UVMF_TLB_FLUSH, Hypercalls.UVMF_INVLPG)
+                | (c.flag(false, 30) ? Hypercalls.UVMF_ALL : Hypercalls.UVMF_LOCAL);
+    }
+
+    /**
+     * A store through the read-only self-map of the L1 (0x4000, PTW-1) or elsewhere; mostly 8 bytes, sometimes a
+     * narrower store at an aligned or a misaligned offset of the entry (PTW-2).
+     */
+    static Ptwr ptwr(Choices c, VcpuId caller) {
+        long cr2 = c.flag(true, 30) ? 0x4000 + 8L * c.below(8) : (long) c.below(6) << 12;
+        int bytes = c.flag(true, 30) ? 8 : c.oneOf(1, 2, 4);
+        if (bytes != 8) {
+            cr2 += c.below(8);
+        }
+        long value = entry(c);
+        if (bytes != 8 && c.flag(true, 50)) {
+            value >>>= 8 * c.below(bytes == 1 ? 2 : 1); // sometimes the flags byte, sometimes a frame byte
+        }
+        return new Ptwr(caller, cr2, value, bytes);
     }
 
     /** Mostly domain 1's frames (its tables first), sometimes another domain's, Xen's or a free one. */
@@ -158,6 +204,6 @@ public final class DirectPagingCases {
             return DirectPaging.updateVaMapping(s, v.caller(), v.va(), v.value(), v.flags());
         }
         Ptwr w = (Ptwr) op;
-        return DirectPaging.ptwrEmulate(s, w.caller(), w.cr2(), w.value(), 8);
+        return DirectPaging.ptwrEmulate(s, w.caller(), w.cr2(), w.value(), w.bytes());
     }
 }

@@ -9,6 +9,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
+import org.hybridv.check.SdmPaging;
 import org.hybridv.gen.JqwikChoices;
 import org.hybridv.gen.OutcomeClass;
 import org.hybridv.gen.PagingCase;
@@ -17,11 +18,15 @@ import org.hybridv.x86.Access;
 import org.hybridv.x86.CpuState;
 import org.hybridv.x86.Entry;
 import org.hybridv.x86.ErrorCode;
+import org.hybridv.x86.GeneralProtection;
 import org.hybridv.x86.PageFault;
+import org.hybridv.x86.PageWalk;
 import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.Rights;
 import org.hybridv.x86.Translated;
 import org.hybridv.x86.Translation;
 import org.hybridv.x86.VisitedEntry;
+import org.hybridv.x86.Walk;
 import org.hybridv.x86.X86Machine;
 
 /**
@@ -106,6 +111,68 @@ class PageWalkProperties {
             assertThat(Cases.translate(c.machine().withCpu(s), c.access()).isSuccess())
                     .as("fault %s stays a fault under %s", before, s).isFalse();
         }
+    }
+
+    /**
+     * The walk and the translation against the SDM restated ({@link SdmPaging}, §4.5.4–4.6.2): the entries read, how
+     * the walk ends, the page size and physical address, the rights combined over the entries used (R/W and U/S
+     * ANDed, XD ORed, the protection key of the entry that maps the page); an access completes exactly when the
+     * page-level protections allow it and no protection key denies it, and otherwise the #PF's P, RSVD and PK bits
+     * say why (SDM 4.7). A non-canonical address (bits 63:47 not all equal) is a #GP with no walk; with CR0.PG = 0
+     * the same access reaches the physical address equal to its linear address (SDM 4.1.1).
+     */
+    @Property(seed = Budget.SEED, tries = Budget.TRIES)
+    void everyWalkAndTranslationIsTheOneTheSdmDefines(@ForAll("cases") PagingCase c) {
+        Access a = c.access();
+        CpuState cpu = c.machine().cpu();
+        PhysicalMemory memory = c.machine().memory();
+        Translation t = Cases.translate(c);
+        long top = a.linear() >> 47;
+        if (top != 0 && top != -1) {
+            Statistics.label("SDM walk").collect("non-canonical");
+            assertThat(t).as("non-canonical %s", org.hybridv.x86.Hex.of(a.linear()))
+                    .isInstanceOf(GeneralProtection.class);
+            return;
+        }
+        Translation off = Cases.translate(c.machine().withCpu(cpu.withCr0(cpu.cr0().withPg(false))), a);
+        assertThat(off).as("CR0.PG = 0: the linear address is the physical address (SDM 4.1.1)")
+                .isInstanceOf(Translated.class);
+        assertThat(((Translated) off).physicalAddress()).as("CR0.PG = 0: identity").isEqualTo(a.linear());
+        SdmPaging.Outcome sdm = SdmPaging.translate(memory, cpu, a);
+        Statistics.label("SDM walk").collect(sdm.end() != SdmPaging.End.MAPPED ? sdm.end().toString()
+                : (sdm.pageBytes() == 1L << 30 ? "1 GiB" : sdm.pageBytes() == 1L << 21 ? "2 MiB" : "4 KiB")
+                        + " page " + (sdm.completes() ? "completes" : "denied"));
+        Statistics.label("SDM walk").coverage(cov -> {
+            cov.check("4 KiB page completes").percentage(p -> p >= 10);
+            cov.check("2 MiB page completes").percentage(p -> p >= 1);
+            cov.check("1 GiB page completes").percentage(p -> p >= 0.5);
+            cov.check("4 KiB page denied").percentage(p -> p >= 5);
+            cov.check("NOT_PRESENT").percentage(p -> p >= 5);
+            cov.check("RESERVED_BIT").percentage(p -> p >= 2);
+        });
+        Walk w = PageWalk.walk(memory, cpu, a.linear());
+        assertThat(Cases.entryAddresses(w.path())).as("the entries the walk reads").isEqualTo(sdm.entryAddresses());
+        assertThat(w.end().name()).as("how the walk ends").isEqualTo(sdm.end().name());
+        if (sdm.end() == SdmPaging.End.MAPPED) {
+            assertThat(w.pageSize().bytes()).as("page size").isEqualTo(sdm.pageBytes());
+            assertThat(w.physical()).as("physical address").isEqualTo(sdm.physical());
+            Rights r = w.rights();
+            assertThat(List.of(r.writable(), r.user(), r.executeDisable(), r.protectionKey()))
+                    .as("rights (R/W, U/S, XD, key) combined over %s", w.path())
+                    .isEqualTo(List.of(sdm.writable(), sdm.user(), sdm.executeDisable(), sdm.key()));
+        }
+        if (sdm.completes()) {
+            assertThat(t).as("the SDM lets %s complete", a).isInstanceOf(Translated.class);
+            Translated done = (Translated) t;
+            assertThat(done.physicalAddress()).as("physical address").isEqualTo(sdm.physical());
+            assertThat(done.pageSize().bytes()).as("page size").isEqualTo(sdm.pageBytes());
+            return;
+        }
+        assertThat(t).as("the SDM faults %s (%s)", a, sdm).isInstanceOf(PageFault.class);
+        ErrorCode e = ((PageFault) t).errorCode();
+        assertThat(e.p()).as("P: the walk found every entry present").isEqualTo(sdm.end() != SdmPaging.End.NOT_PRESENT);
+        assertThat(e.rsvd()).as("RSVD").isEqualTo(sdm.end() == SdmPaging.End.RESERVED_BIT);
+        assertThat(e.pk()).as("PK").isEqualTo(sdm.end() == SdmPaging.End.MAPPED && sdm.keyDenies());
     }
 
     /** The error code of every #PF, bit by bit against SDM 4.7, stated independently of the walk's own verdict. */
