@@ -12,7 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.hybridv.check.AtomicFiles;
 import org.hybridv.check.Capture;
+import org.hybridv.explore.ExploreCheckpoint;
 import org.hybridv.explore.ExploreConfig;
+import org.hybridv.explore.ExploredSystem;
 import org.hybridv.explore.Exploration;
 import org.hybridv.explore.Explorer;
 import org.hybridv.xen.Faults;
@@ -69,6 +71,15 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Where the counterexample goes (default: the"
             + " checkout's counterexamples/found/).")
     Path out;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "At the start of every level, write the"
+            + " search (explore.checkpoint) into DIR, replacing the last one atomically.")
+    Path checkpoint;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the search of DIR's checkpoint (same"
+            + " configuration file, faults and symmetry; the bounds may be raised); keeps checkpointing into DIR"
+            + " unless --checkpoint names another folder.")
+    Path resume;
 
     @CommandLine.ParentCommand
     Hybridv parent;
@@ -134,13 +145,65 @@ final class ExploreCommand implements Callable<Integer> {
                 return unusable(err, "--report " + Printable.escape(report.toString()) + ": " + w.get());
             }
         }
+        for (Path p : new Path[] {checkpoint, resume}) {
+            if (p != null) {
+                Optional<String> w = Files.exists(p) ? PathChecks.writableFolder(p) : Optional.empty();
+                if (w.isPresent()) {
+                    return unusable(err, (p == checkpoint ? "--checkpoint " : "--resume ")
+                            + Printable.escape(p.toString()) + ": " + w.get());
+                }
+            }
+        }
         Explorer.Options options = new Explorer.Options(workers != null ? workers
                 : Runtime.getRuntime().availableProcessors(), depth != null ? depth : cfg.depth(),
                 maxStates != null ? maxStates : cfg.maxStates(), cfg.deadlock());
         Exploration x;
         long[] lastPrint = {System.nanoTime()};
+        ExploredSystem<?> system;
         try {
-            x = Exploration.run(cfg, faults, options, !noSymmetry, p -> {
+            system = ExploredSystem.of(cfg, faults, !noSymmetry);
+        } catch (IllegalArgumentException e) {
+            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+        }
+        List<String> identity = ExploreCheckpoint.identity(cfg, Files.readAllBytes(config), faults, !noSymmetry,
+                system);
+        Explorer.Checkpoint from = null;
+        if (resume != null) {
+            try {
+                from = ExploreCheckpoint.read(resume, Printable.escape(resume.toString()), identity).state();
+            } catch (ExploreCheckpoint.Refused e) {
+                return unusable(err, "--resume " + Printable.escape(e.getMessage()));
+            }
+            err.println("hybridv explore: resuming at depth " + from.depth() + " (" + from.seen().size()
+                    + " distinct states, " + from.frontier().length + " to expand)");
+        }
+        Path saveTo = checkpoint != null ? checkpoint : resume;
+        java.util.function.Consumer<Explorer.Checkpoint> save = c -> {
+            if (saveTo != null) {
+                try {
+                    new ExploreCheckpoint(identity, c).write(saveTo);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        int[] savedDepth = {-1};
+        java.util.function.Consumer<Explorer.Checkpoint> saving = c -> {
+            save.accept(c);
+            savedDepth[0] = c.depth();
+        };
+        // On SIGINT the last complete level is already on disk (written atomically): say how to continue.
+        Thread hook = saveTo == null ? null : new Thread(() -> {
+            err.println("hybridv explore: interrupted; " + (savedDepth[0] < 0 ? "no checkpoint written yet"
+                    : "the checkpoint in " + Printable.escape(saveTo.toString()) + " holds the search at depth "
+                    + savedDepth[0] + "; continue with --resume " + Printable.escape(saveTo.toString())));
+            err.flush();
+        }, "hybridv-explore-interrupt");
+        if (hook != null) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+        try {
+            x = Exploration.run(cfg, faults, options, system, p -> {
                 long now = System.nanoTime();
                 if (now - lastPrint[0] >= 10_000_000_000L) {
                     lastPrint[0] = now;
@@ -150,9 +213,21 @@ final class ExploreCommand implements Callable<Integer> {
                             p.transitions(), p.distinct() / Math.max(s, 1e-9)));
                     err.flush();
                 }
-            });
+            }, from, saving);
         } catch (IllegalArgumentException e) {
-            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+            return unusable(err, (from != null ? "--resume " + Printable.escape(resume.toString()) : shown) + ": "
+                    + Printable.escape(e.getMessage()));
+        } catch (java.io.UncheckedIOException e) {
+            return unusable(err, "--checkpoint " + Printable.escape(saveTo.toString()) + ": cannot write the"
+                    + " checkpoint: " + Printable.escape(String.valueOf(e.getCause().getMessage())));
+        } finally {
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // shutting down: the hook runs
+                }
+            }
         }
         stdout.println("hybridv explore " + shown + " (" + cfg.name() + "): depth bound " + options.maxDepth()
                 + ", state bound " + options.maxStates() + ", " + x.system().actionCount() + " actions");

@@ -46,6 +46,19 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         return new Exploration(config, faults, options, system, Explorer.run(system, options, progress));
     }
 
+    /**
+     * Explores {@code system} (built by {@link ExploredSystem#of} from {@code config} and {@code faults}), continuing
+     * from {@code from} if it is not null and showing the search to {@code levels} at the start of every level
+     * ({@link Explorer#run(TransitionSystem, Explorer.Options, Consumer, java.util.function.ObjLongConsumer,
+     * Explorer.Checkpoint, Consumer)}).
+     */
+    public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options,
+            ExploredSystem<?> system, Consumer<Explorer.Progress> progress, Explorer.Checkpoint from,
+            Consumer<Explorer.Checkpoint> levels) throws InterruptedException {
+        return new Exploration(config, faults, options, system, Explorer.run(system, options, progress,
+                (s, fp) -> { }, from, levels));
+    }
+
     /** The exit code: 0 exhausted, 1 a finding, 3 a bound reached first. */
     public int exitCode() {
         return switch (result.outcome()) {
