@@ -15,6 +15,7 @@ import org.hybridv.check.Capture;
 import org.hybridv.explore.ExploreCheckpoint;
 import org.hybridv.explore.ExploreConfig;
 import org.hybridv.explore.ExploredSystem;
+import org.hybridv.explore.Swarm;
 import org.hybridv.explore.Exploration;
 import org.hybridv.explore.Explorer;
 import org.hybridv.xen.Faults;
@@ -81,6 +82,11 @@ final class ExploreCommand implements Callable<Integer> {
             + " unless --checkpoint names another folder.")
     Path resume;
 
+    @Option(names = "--swarm", paramLabel = "I/N", description = "Run member I of a swarm of N independent"
+            + " depth-first searches (its own seed and action order, from the configuration file, I and N; one"
+            + " thread). Exit 1 if it finds a violation, 3 otherwise: a swarm member never proves absence.")
+    String swarm;
+
     @CommandLine.ParentCommand
     Hybridv parent;
 
@@ -144,6 +150,20 @@ final class ExploreCommand implements Callable<Integer> {
             if (w.isPresent()) {
                 return unusable(err, "--report " + Printable.escape(report.toString()) + ": " + w.get());
             }
+        }
+        if (swarm != null) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,4})/([0-9]{1,4})").matcher(swarm);
+            if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1))
+                    > Integer.parseInt(m.group(2)) || Integer.parseInt(m.group(2)) > 1024) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--swarm: \"" + Printable.escape(swarm)
+                        + "\" is not I/N with 1 <= I <= N <= 1024");
+            }
+            if (checkpoint != null || resume != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--swarm does not take --checkpoint or"
+                        + " --resume (a member is one depth-first search; run it again)");
+            }
+            return swarm(stdout, err, cfg, faults, found, Integer.parseInt(m.group(1)), Integer.parseInt(m
+                    .group(2)));
         }
         for (Path p : new Path[] {checkpoint, resume}) {
             if (p != null) {
@@ -264,6 +284,53 @@ final class ExploreCommand implements Callable<Integer> {
         }
         stdout.flush();
         return x.exitCode();
+    }
+
+    private int swarm(PrintWriter stdout, PrintWriter err, ExploreConfig cfg, Faults faults, Optional<Path> found,
+            int i, int n) throws IOException {
+        String shown = Printable.escape(config.toString());
+        ExploredSystem<?> system;
+        try {
+            system = ExploredSystem.of(cfg, faults, !noSymmetry);
+        } catch (IllegalArgumentException e) {
+            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+        }
+        Swarm.Member member = Swarm.Member.of(Files.readAllBytes(config), i, n);
+        int d = depth != null ? depth : cfg.depth();
+        long s = maxStates != null ? maxStates : cfg.maxStates();
+        Swarm.Run run = Swarm.Run.of(cfg, faults, system, member, d, s);
+        stdout.println("hybridv explore --swarm " + member.name() + " " + shown + " (" + cfg.name() + "): depth"
+                + " bound " + d + ", state bound " + s + ", " + system.actionCount() + " actions");
+        for (String line : run.summary(true)) {
+            stdout.println(line);
+        }
+        run.result().finding().ifPresent(f -> {
+            stdout.println("trace (" + f.depth() + " steps):");
+            for (int k = 0; k < f.actions().size(); k++) {
+                stdout.println("  " + (k + 1) + ". " + system.actionName(f.actions().get(k)));
+            }
+        });
+        if (run.counterexample().isPresent()) {
+            Optional<String> w = found.isEmpty() ? Optional.of("no place for the counterexample (hybridv is not"
+                    + " running from a checkout); give --out DIR") : PathChecks.writableFolder(found.get());
+            if (w.isPresent()) {
+                err.println("hybridv explore: " + found.map(p -> Printable.escape(p.toString()) + ": ").orElse("")
+                        + w.get());
+            } else {
+                Capture.Written written = run.writeCounterexample(found.get()).orElseThrow();
+                stdout.println((written.created() ? "wrote " : "exists ") + Printable.escape(written.file()
+                        .toString()) + " (hybridv replay reproduces it)");
+            }
+        }
+        if (report != null) {
+            Files.createDirectories(report);
+            AtomicFiles.write(report.resolve("report.json"), Capture.bytes(run.reportJson()));
+            AtomicFiles.write(report.resolve("report.md"), run.reportMarkdown().getBytes(StandardCharsets.UTF_8));
+            stdout.println("report: " + Printable.escape(report.resolve("report.json").toString()) + ", "
+                    + Printable.escape(report.resolve("report.md").toString()));
+        }
+        stdout.flush();
+        return run.exitCode();
     }
 
     private int unusable(PrintWriter err, String message) {
