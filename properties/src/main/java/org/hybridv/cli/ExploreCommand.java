@@ -39,10 +39,16 @@ import picocli.CommandLine.Parameters;
                 + " reproduces. The result is the same for any number of workers.",
             "Progress goes to stderr at most every 10 s; the summary to stdout.",
             "Exit 0 exhausted with nothing found, 1 a violation (or a deadlock when the configuration asks),"
-                + " 2 unusable input, 3 a bound reached before exhausting."},
+                + " 2 unusable input, 3 a bound reached before exhausting.",
+            "--checkpoint DIR saves the search at every level; --resume DIR continues it with the same result as an"
+                + " uninterrupted run. --swarm I/N runs one depth-first member of a swarm instead: exit 1 if it finds"
+                + " a violation, 3 otherwise (a swarm member never proves absence)."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv explore spec/configs/direct-paging.json",
             "  hybridv explore spec/configs/isolation.json --workers 2 --depth 3",
+            "  hybridv explore spec/configs/isolation.json --depth 6 --checkpoint target/ckpt",
+            "  hybridv explore spec/configs/isolation.json --resume target/ckpt",
+            "  hybridv explore spec/configs/bench/combined.json --swarm 1/4",
             "  hybridv explore spec/configs/direct-paging.json --fault superpage-accepted"})
 final class ExploreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG", description = "The configuration (JSON, see spec/configs/).")
@@ -298,7 +304,18 @@ final class ExploreCommand implements Callable<Integer> {
         Swarm.Member member = Swarm.Member.of(Files.readAllBytes(config), i, n);
         int d = depth != null ? depth : cfg.depth();
         long s = maxStates != null ? maxStates : cfg.maxStates();
-        Swarm.Run run = Swarm.Run.of(cfg, faults, system, member, d, s);
+        long[] lastPrint = {System.nanoTime()};
+        Swarm.Run run = Swarm.Run.of(cfg, faults, system, member, d, s, p -> {
+            long now = System.nanoTime();
+            if (now - lastPrint[0] >= 10_000_000_000L) {
+                lastPrint[0] = now;
+                double sec = p.nanos() / 1e9;
+                err.println(String.format(Locale.ROOT, "explore --swarm %s: depth %d, %,d distinct states, %,d"
+                        + " expansions, %,d transitions, %,.0f states/s", member.name(), p.depth(), p.distinct(),
+                        p.expansions(), p.transitions(), p.distinct() / Math.max(sec, 1e-9)));
+                err.flush();
+            }
+        });
         stdout.println("hybridv explore --swarm " + member.name() + " " + shown + " (" + cfg.name() + "): depth"
                 + " bound " + d + ", state bound " + s + ", " + system.actionCount() + " actions");
         for (String line : run.summary(true)) {

@@ -82,9 +82,20 @@ public final class Swarm {
     public record Result(Optional<Explorer.Finding> finding, long distinct, long expansions, long transitions,
             long checks, List<Long> levels, boolean stateBound, long nanos) {}
 
+    /** A progress report, every {@value #PROGRESS_EVERY} expansions, for a throttled printer. */
+    public record Progress(int depth, long distinct, long expansions, long transitions, long nanos) {}
+
+    static final int PROGRESS_EVERY = 1024;
+
     /** Runs member {@code m} on {@code system} within {@code maxDepth} steps and {@code maxStates} states. */
     public static <S> Result run(TransitionSystem<S> system, Member m, int maxDepth, long maxStates,
             boolean deadlock) {
+        return run(system, m, maxDepth, maxStates, deadlock, p -> { });
+    }
+
+    /** {@link #run(TransitionSystem, Member, int, long, boolean)}, reporting progress to {@code progress}. */
+    public static <S> Result run(TransitionSystem<S> system, Member m, int maxDepth, long maxStates,
+            boolean deadlock, java.util.function.Consumer<Progress> progress) {
         long start = System.nanoTime();
         int actions = system.actionCount();
         Map<Long, Integer> depthOf = new HashMap<>();
@@ -172,6 +183,10 @@ public final class Swarm {
                 enabledAt.add(false);
                 path.add(a);
                 counts[0]++;
+                if (counts[0] % PROGRESS_EVERY == 0) {
+                    progress.accept(new Progress(depth + 1, depthOf.size(), counts[0], counts[1], System.nanoTime()
+                            - start));
+                }
             }
         }
         return result(Optional.empty(), depthOf, counts, levels, false, start);
@@ -221,9 +236,9 @@ public final class Swarm {
             long maxStates, Result result) {
         /** Runs member {@code member} of {@code config}'s swarm. */
         public static Run of(ExploreConfig config, Faults faults, ExploredSystem<?> system, Member member,
-                int maxDepth, long maxStates) {
+                int maxDepth, long maxStates, java.util.function.Consumer<Progress> progress) {
             return new Run(config, faults, system, member, maxDepth, maxStates, Swarm.run(system, member, maxDepth,
-                    maxStates, config.deadlock()));
+                    maxStates, config.deadlock(), progress));
         }
 
         /** 1 if it found a violation (or a deadlock), 3 otherwise: a swarm member never proves absence. */
