@@ -1,6 +1,8 @@
 package org.hybridv.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Command;
             "Deterministic workloads: the action runs are generated from a seeded stream (--seed).",
             "See docs/benchmarks.md."},
         footerHeading = "%nExamples:%n",
-        footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10"})
+        footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10",
+            "  hybridv bench --explore-vs-alloy"})
 final class BenchCommand implements Callable<Integer> {
     /** Performance target (docs/benchmarks.md): 4-level walks per second on one core. */
     static final double WALK_TARGET = 5_000_000;
@@ -57,11 +60,31 @@ final class BenchCommand implements Callable<Integer> {
             + "--campaign (default: the available processors).")
     Integer workers;
 
+    @CommandLine.Option(names = "--explore-vs-alloy", description = "Only the explorer and Alloy side by side: for"
+            + " switch_mmu and direct_paging, the Alloy command and the explorer configuration asking the closest"
+            + " bounded question, on the correct model and the seeded bug, with both times (docs/explore.md).")
+    boolean exploreVsAlloy;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         if (campaign) {
             return campaign(out);
+        }
+        if (exploreVsAlloy) {
+            PrintWriter err = spec.commandLine().getErr();
+            ModelsDir.Resolution where = ModelsDir.resolve(null);
+            Optional<Path> home = Home.checkout();
+            if (where instanceof ModelsDir.Resolution.Missing m) {
+                err.println("hybridv bench: " + m.problem());
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            if (home.isEmpty()) {
+                err.println("hybridv bench: --explore-vs-alloy needs a checkout (its spec/configs/)");
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            return ExploreVsAlloy.run(out, err, ((ModelsDir.Resolution.Found) where).models().dir(), home.get()
+                    .resolve("spec/configs"));
         }
         int measured = rounds != null ? rounds : quick ? 3 : 5;
         if (measured < 1) {

@@ -12,7 +12,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.hybridv.check.AtomicFiles;
 import org.hybridv.check.Capture;
+import org.hybridv.explore.ExploreCheckpoint;
 import org.hybridv.explore.ExploreConfig;
+import org.hybridv.explore.ExploredSystem;
+import org.hybridv.explore.Swarm;
 import org.hybridv.explore.Exploration;
 import org.hybridv.explore.Explorer;
 import org.hybridv.xen.Faults;
@@ -36,10 +39,16 @@ import picocli.CommandLine.Parameters;
                 + " reproduces. The result is the same for any number of workers.",
             "Progress goes to stderr at most every 10 s; the summary to stdout.",
             "Exit 0 exhausted with nothing found, 1 a violation (or a deadlock when the configuration asks),"
-                + " 2 unusable input, 3 a bound reached before exhausting."},
+                + " 2 unusable input, 3 a bound reached before exhausting.",
+            "--checkpoint DIR saves the search at every level; --resume DIR continues it with the same result as an"
+                + " uninterrupted run. --swarm I/N runs one depth-first member of a swarm instead: exit 1 if it finds"
+                + " a violation, 3 otherwise (a swarm member never proves absence)."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv explore spec/configs/direct-paging.json",
             "  hybridv explore spec/configs/isolation.json --workers 2 --depth 3",
+            "  hybridv explore spec/configs/isolation.json --depth 6 --checkpoint target/ckpt",
+            "  hybridv explore spec/configs/isolation.json --resume target/ckpt",
+            "  hybridv explore spec/configs/bench/combined.json --swarm 1/4",
             "  hybridv explore spec/configs/direct-paging.json --fault superpage-accepted"})
 final class ExploreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG", description = "The configuration (JSON, see spec/configs/).")
@@ -69,6 +78,20 @@ final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Where the counterexample goes (default: the"
             + " checkout's counterexamples/found/).")
     Path out;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "At the start of every level, write the"
+            + " search (explore.checkpoint) into DIR, replacing the last one atomically.")
+    Path checkpoint;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the search of DIR's checkpoint (same"
+            + " configuration file, faults and symmetry; the bounds may be raised); keeps checkpointing into DIR"
+            + " unless --checkpoint names another folder.")
+    Path resume;
+
+    @Option(names = "--swarm", paramLabel = "I/N", description = "Run member I of a swarm of N independent"
+            + " depth-first searches (its own seed and action order, from the configuration file, I and N; one"
+            + " thread). Exit 1 if it finds a violation, 3 otherwise: a swarm member never proves absence.")
+    String swarm;
 
     @CommandLine.ParentCommand
     Hybridv parent;
@@ -134,13 +157,79 @@ final class ExploreCommand implements Callable<Integer> {
                 return unusable(err, "--report " + Printable.escape(report.toString()) + ": " + w.get());
             }
         }
+        if (swarm != null) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,4})/([0-9]{1,4})").matcher(swarm);
+            if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1))
+                    > Integer.parseInt(m.group(2)) || Integer.parseInt(m.group(2)) > 1024) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--swarm: \"" + Printable.escape(swarm)
+                        + "\" is not I/N with 1 <= I <= N <= 1024");
+            }
+            if (checkpoint != null || resume != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--swarm does not take --checkpoint or"
+                        + " --resume (a member is one depth-first search; run it again)");
+            }
+            return swarm(stdout, err, cfg, faults, found, Integer.parseInt(m.group(1)), Integer.parseInt(m
+                    .group(2)));
+        }
+        for (Path p : new Path[] {checkpoint, resume}) {
+            if (p != null) {
+                Optional<String> w = Files.exists(p) ? PathChecks.writableFolder(p) : Optional.empty();
+                if (w.isPresent()) {
+                    return unusable(err, (p == checkpoint ? "--checkpoint " : "--resume ")
+                            + Printable.escape(p.toString()) + ": " + w.get());
+                }
+            }
+        }
         Explorer.Options options = new Explorer.Options(workers != null ? workers
                 : Runtime.getRuntime().availableProcessors(), depth != null ? depth : cfg.depth(),
                 maxStates != null ? maxStates : cfg.maxStates(), cfg.deadlock());
         Exploration x;
         long[] lastPrint = {System.nanoTime()};
+        ExploredSystem<?> system;
         try {
-            x = Exploration.run(cfg, faults, options, !noSymmetry, p -> {
+            system = ExploredSystem.of(cfg, faults, !noSymmetry);
+        } catch (IllegalArgumentException e) {
+            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+        }
+        List<String> identity = ExploreCheckpoint.identity(cfg, Files.readAllBytes(config), faults, !noSymmetry,
+                system);
+        Explorer.Checkpoint from = null;
+        if (resume != null) {
+            try {
+                from = ExploreCheckpoint.read(resume, Printable.escape(resume.toString()), identity).state();
+            } catch (ExploreCheckpoint.Refused e) {
+                return unusable(err, "--resume " + Printable.escape(e.getMessage()));
+            }
+            err.println("hybridv explore: resuming at depth " + from.depth() + " (" + from.seen().size()
+                    + " distinct states, " + from.frontier().length + " to expand)");
+        }
+        Path saveTo = checkpoint != null ? checkpoint : resume;
+        java.util.function.Consumer<Explorer.Checkpoint> save = c -> {
+            if (saveTo != null) {
+                try {
+                    new ExploreCheckpoint(identity, c).write(saveTo);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        int[] savedDepth = {-1};
+        java.util.function.Consumer<Explorer.Checkpoint> saving = c -> {
+            save.accept(c);
+            savedDepth[0] = c.depth();
+        };
+        // On SIGINT the last complete level is already on disk (written atomically): say how to continue.
+        Thread hook = saveTo == null ? null : new Thread(() -> {
+            err.println("hybridv explore: interrupted; " + (savedDepth[0] < 0 ? "no checkpoint written yet"
+                    : "the checkpoint in " + Printable.escape(saveTo.toString()) + " holds the search at depth "
+                    + savedDepth[0] + "; continue with --resume " + Printable.escape(saveTo.toString())));
+            err.flush();
+        }, "hybridv-explore-interrupt");
+        if (hook != null) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+        try {
+            x = Exploration.run(cfg, faults, options, system, p -> {
                 long now = System.nanoTime();
                 if (now - lastPrint[0] >= 10_000_000_000L) {
                     lastPrint[0] = now;
@@ -150,9 +239,21 @@ final class ExploreCommand implements Callable<Integer> {
                             p.transitions(), p.distinct() / Math.max(s, 1e-9)));
                     err.flush();
                 }
-            });
+            }, from, saving);
         } catch (IllegalArgumentException e) {
-            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+            return unusable(err, (from != null ? "--resume " + Printable.escape(resume.toString()) : shown) + ": "
+                    + Printable.escape(e.getMessage()));
+        } catch (java.io.UncheckedIOException e) {
+            return unusable(err, "--checkpoint " + Printable.escape(saveTo.toString()) + ": cannot write the"
+                    + " checkpoint: " + Printable.escape(String.valueOf(e.getCause().getMessage())));
+        } finally {
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // shutting down: the hook runs
+                }
+            }
         }
         stdout.println("hybridv explore " + shown + " (" + cfg.name() + "): depth bound " + options.maxDepth()
                 + ", state bound " + options.maxStates() + ", " + x.system().actionCount() + " actions");
@@ -189,6 +290,64 @@ final class ExploreCommand implements Callable<Integer> {
         }
         stdout.flush();
         return x.exitCode();
+    }
+
+    private int swarm(PrintWriter stdout, PrintWriter err, ExploreConfig cfg, Faults faults, Optional<Path> found,
+            int i, int n) throws IOException {
+        String shown = Printable.escape(config.toString());
+        ExploredSystem<?> system;
+        try {
+            system = ExploredSystem.of(cfg, faults, !noSymmetry);
+        } catch (IllegalArgumentException e) {
+            return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
+        }
+        Swarm.Member member = Swarm.Member.of(Files.readAllBytes(config), i, n);
+        int d = depth != null ? depth : cfg.depth();
+        long s = maxStates != null ? maxStates : cfg.maxStates();
+        long[] lastPrint = {System.nanoTime()};
+        Swarm.Run run = Swarm.Run.of(cfg, faults, system, member, d, s, p -> {
+            long now = System.nanoTime();
+            if (now - lastPrint[0] >= 10_000_000_000L) {
+                lastPrint[0] = now;
+                double sec = p.nanos() / 1e9;
+                err.println(String.format(Locale.ROOT, "explore --swarm %s: depth %d, %,d distinct states, %,d"
+                        + " expansions, %,d transitions, %,.0f states/s", member.name(), p.depth(), p.distinct(),
+                        p.expansions(), p.transitions(), p.distinct() / Math.max(sec, 1e-9)));
+                err.flush();
+            }
+        });
+        stdout.println("hybridv explore --swarm " + member.name() + " " + shown + " (" + cfg.name() + "): depth"
+                + " bound " + d + ", state bound " + s + ", " + system.actionCount() + " actions");
+        for (String line : run.summary(true)) {
+            stdout.println(line);
+        }
+        run.result().finding().ifPresent(f -> {
+            stdout.println("trace (" + f.depth() + " steps):");
+            for (int k = 0; k < f.actions().size(); k++) {
+                stdout.println("  " + (k + 1) + ". " + system.actionName(f.actions().get(k)));
+            }
+        });
+        if (run.counterexample().isPresent()) {
+            Optional<String> w = found.isEmpty() ? Optional.of("no place for the counterexample (hybridv is not"
+                    + " running from a checkout); give --out DIR") : PathChecks.writableFolder(found.get());
+            if (w.isPresent()) {
+                err.println("hybridv explore: " + found.map(p -> Printable.escape(p.toString()) + ": ").orElse("")
+                        + w.get());
+            } else {
+                Capture.Written written = run.writeCounterexample(found.get()).orElseThrow();
+                stdout.println((written.created() ? "wrote " : "exists ") + Printable.escape(written.file()
+                        .toString()) + " (hybridv replay reproduces it)");
+            }
+        }
+        if (report != null) {
+            Files.createDirectories(report);
+            AtomicFiles.write(report.resolve("report.json"), Capture.bytes(run.reportJson()));
+            AtomicFiles.write(report.resolve("report.md"), run.reportMarkdown().getBytes(StandardCharsets.UTF_8));
+            stdout.println("report: " + Printable.escape(report.resolve("report.json").toString()) + ", "
+                    + Printable.escape(report.resolve("report.md").toString()));
+        }
+        stdout.flush();
+        return run.exitCode();
     }
 
     private int unusable(PrintWriter err, String message) {

@@ -46,6 +46,19 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         return new Exploration(config, faults, options, system, Explorer.run(system, options, progress));
     }
 
+    /**
+     * Explores {@code system} (built by {@link ExploredSystem#of} from {@code config} and {@code faults}), continuing
+     * from {@code from} if it is not null and showing the search to {@code levels} at the start of every level
+     * ({@link Explorer#run(TransitionSystem, Explorer.Options, Consumer, java.util.function.ObjLongConsumer,
+     * Explorer.Checkpoint, Consumer)}).
+     */
+    public static Exploration run(ExploreConfig config, Faults faults, Explorer.Options options,
+            ExploredSystem<?> system, Consumer<Explorer.Progress> progress, Explorer.Checkpoint from,
+            Consumer<Explorer.Checkpoint> levels) throws InterruptedException {
+        return new Exploration(config, faults, options, system, Explorer.run(system, options, progress,
+                (s, fp) -> { }, from, levels));
+    }
+
     /** The exit code: 0 exhausted, 1 a finding, 3 a bound reached first. */
     public int exitCode() {
         return switch (result.outcome()) {
@@ -74,7 +87,16 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
 
     /** The scenario document of the finding, if it is an invariant violation (deadlocks and exceptions are not). */
     public Optional<ObjectNode> counterexample() {
-        Optional<Explorer.Finding> f = result.finding();
+        return scenarioDocument(config, system, faults, result.finding(), "the shortest run (depth %d, the first"
+                + " in breadth-first order)", "explore " + config.name());
+    }
+
+    /**
+     * The scenario document of {@code finding} if it is an invariant violation; {@code how} describes the run (with
+     * {@code %d} for its depth), {@code seed} starts the origin's seed.
+     */
+    static Optional<ObjectNode> scenarioDocument(ExploreConfig config, ExploredSystem<?> system, Faults faults,
+            Optional<Explorer.Finding> f, String how, String seed) {
         if (f.isEmpty() || !(f.get().verdict() instanceof Verdict.Violated v) || f.get().deadlock()) {
             return Optional.empty();
         }
@@ -83,13 +105,12 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         doc.put("format", "hybridv-scenario/1");
         doc.put("title", "explore " + config.name() + " counterexample: " + v.invariant() + " (" + v.rule() + ")"
                 + (faults.isEmpty() ? "" : " with " + String.join(", ", faults.ids())));
-        doc.put("description", "Found by hybridv explore on configuration " + config.name() + ": the shortest run"
-                + " (depth " + f.get().depth() + ", the first in breadth-first order) that violates " + v.invariant()
-                + ". " + v);
+        doc.put("description", "Found by hybridv explore on configuration " + config.name() + ": "
+                + String.format(Locale.ROOT, how, f.get().depth()) + " that violates " + v.invariant() + ". " + v);
         ObjectNode origin = doc.putObject("origin");
         origin.put("kind", "property");
         origin.put("property", system.property());
-        origin.put("seed", "explore " + config.name() + " depth " + f.get().depth());
+        origin.put("seed", seed + " depth " + f.get().depth());
         doc.set("machine", body.get("machine"));
         if (!faults.isEmpty()) {
             faults.ids().forEach(doc.putArray("faults")::add);

@@ -104,6 +104,34 @@ public final class Explorer {
      */
     public static <S> Result run(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
             java.util.function.ObjLongConsumer<S> states) throws InterruptedException {
+        return run(system, options, progress, states, null, c -> { });
+    }
+
+    /**
+     * The search between two levels: everything needed to continue it — the depth of the frontier, the visited set
+     * with its trace, the frontier as state numbers (each state is rebuilt by replaying its trace from its initial
+     * state), and the counters. Shared with the running search: a {@code levels} consumer must use it (write it)
+     * before it returns.
+     */
+    public record Checkpoint(int depth, FingerprintSet seen, int[] frontier, long transitions, long checks,
+            long[] enabled, long[] taken, long[] newStates, List<Long> levels) {}
+
+    /**
+     * {@link #run(TransitionSystem, Options, Consumer, java.util.function.ObjLongConsumer)}, continuing from
+     * {@code from} (null: from the initial states), and showing the search to {@code levels} at the start of each
+     * level (before the bounds are checked, so the last one seen is where a run stopped by the depth bound can be
+     * continued with a larger bound). A run continued from a checkpoint ends exactly as the run that wrote it would
+     * have with the same options: the same states in the same numbering, counters, verdict and finding.
+     *
+     * @throws IllegalArgumentException if {@code from} does not belong to {@code system} (its traces do not
+     *                                  replay to states of its set) or lies beyond the depth bound
+     */
+    public static <S> Result run(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
+            java.util.function.ObjLongConsumer<S> states, Checkpoint from, Consumer<Checkpoint> levelsOut)
+            throws InterruptedException {
+        if (from != null) {
+            return resume(system, options, progress, states, from, levelsOut);
+        }
         int actions = system.actionCount();
         if (actions > FingerprintSet.MAX_ACTIONS) {
             throw new IllegalArgumentException(actions + " actions; at most " + FingerprintSet.MAX_ACTIONS);
@@ -140,14 +168,86 @@ public final class Explorer {
             }
         }
         levels.add((long) seen.size());
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, prints, 0, transitions,
+                checks, enabled, taken, fresh, levels, start);
+    }
+
+    private static <S> Result resume(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
+            java.util.function.ObjLongConsumer<S> states, Checkpoint c, Consumer<Checkpoint> levelsOut)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        int actions = system.actionCount();
+        if (c.enabled().length != actions || c.taken().length != actions || c.newStates().length != actions) {
+            throw new IllegalArgumentException("the checkpoint has counters for " + c.enabled().length
+                    + " actions, the system " + actions);
+        }
+        if (c.depth() > options.maxDepth()) {
+            throw new IllegalArgumentException("the checkpoint is at depth " + c.depth() + ", beyond the depth bound "
+                    + options.maxDepth());
+        }
+        if (c.levels().size() != c.depth() + 1) {
+            throw new IllegalArgumentException("the checkpoint at depth " + c.depth() + " counts " + c.levels().size()
+                    + " levels");
+        }
+        FingerprintSet seen = c.seen();
+        List<S> init = system.initialStates();
+        List<S> frontier = new ArrayList<>();
+        List<Integer> numbers = new ArrayList<>();
+        List<Long> prints = new ArrayList<>();
+        for (int n : c.frontier()) {
+            if (n < 0 || n >= seen.size()) {
+                throw new IllegalArgumentException("the checkpoint's frontier names state " + n + " of "
+                        + seen.size());
+            }
+            List<Integer> path = new ArrayList<>();
+            int m = n;
+            while (seen.parent(m) != FingerprintSet.NO_PARENT) {
+                path.add(seen.action(m));
+                m = seen.parent(m);
+            }
+            if (path.size() != c.depth() || seen.action(m) >= init.size()) {
+                throw new IllegalArgumentException("the checkpoint's state " + n + " is not at depth " + c.depth()
+                        + " from an initial state");
+            }
+            java.util.Collections.reverse(path);
+            S s = init.get(seen.action(m));
+            for (int i = 0; i < path.size(); i++) {
+                if (path.get(i) >= actions || !system.enabled(s, path.get(i))) {
+                    throw new IllegalArgumentException("the checkpoint's trace of state " + n + " takes an action"
+                            + " the state does not enable");
+                }
+                s = system.step(s, path.get(i), i + 1, fp -> true).state();
+            }
+            long fp = system.fingerprint(s);
+            if (!seen.contains(fp)) {
+                throw new IllegalArgumentException("the checkpoint's trace of state " + n + " replays to a state"
+                        + " it never visited (another configuration, or another reference)");
+            }
+            frontier.add(s);
+            numbers.add(n);
+            prints.add(fp);
+        }
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, prints, c.depth(),
+                c.transitions(), c.checks(), c.enabled().clone(), c.taken().clone(), c.newStates().clone(),
+                new ArrayList<>(c.levels()), start);
+    }
+
+    private static <S> Result search(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
+            java.util.function.ObjLongConsumer<S> states, Consumer<Checkpoint> levelsOut, FingerprintSet seen,
+            List<S> frontier, List<Integer> numbers, List<Long> prints, int startDepth, long transitions,
+            long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start)
+            throws InterruptedException {
+        int actions = system.actionCount();
         ExecutorService pool = options.workers() > 1 ? Executors.newFixedThreadPool(options.workers(), r -> {
             Thread t = new Thread(r, "hybridv-explore");
             t.setDaemon(true);
             return t;
         }) : null;
         try {
-            int depth = 0;
+            int depth = startDepth;
             while (!frontier.isEmpty()) {
+                levelsOut.accept(new Checkpoint(depth, seen, numbers.stream().mapToInt(Integer::intValue).toArray(),
+                        transitions, checks, enabled.clone(), taken.clone(), fresh.clone(), List.copyOf(levels)));
                 if (seen.size() >= options.maxStates()) {
                     return result(Outcome.STATE_BOUND, null, seen, transitions, depth, frontier.size(), checks,
                             enabled, taken, fresh, levels, start);

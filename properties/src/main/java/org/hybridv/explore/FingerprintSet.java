@@ -122,6 +122,58 @@ public final class FingerprintSet {
         return (double) n * (double) n / Math.pow(2, 65);
     }
 
+    /**
+     * Writes the set exactly as it is (table with its capacity, the trace arrays with theirs, the size), so that
+     * {@link #read} gives a set that behaves — and measures — as this one.
+     */
+    public void write(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeInt(size);
+        out.writeInt(table.length);
+        for (long fp : table) {
+            out.writeLong(fp);
+        }
+        out.writeInt(parent.length);
+        for (int i = 0; i < size; i++) {
+            out.writeInt(parent[i]);
+            out.writeShort(action[i]);
+        }
+    }
+
+    /** A set written by {@link #write}; an {@link java.io.IOException} if the data is not such a set. */
+    public static FingerprintSet read(java.io.DataInputStream in) throws java.io.IOException {
+        int size = in.readInt();
+        int cap = in.readInt();
+        if (cap < 16 || cap > (1 << 30) || Integer.bitCount(cap) != 1 || size < 0 || size > cap * 3L / 4) {
+            throw new java.io.IOException("fingerprint set of " + size + " states in " + cap + " slots");
+        }
+        FingerprintSet s = new FingerprintSet(0);
+        s.table = new long[cap];
+        s.mask = cap - 1;
+        int used = 0;
+        for (int i = 0; i < cap; i++) {
+            s.table[i] = in.readLong();
+            if (s.table[i] != 0) {
+                used++;
+            }
+        }
+        int trace = in.readInt();
+        if (used != size || trace < size || trace > Integer.MAX_VALUE - 8) {
+            throw new java.io.IOException("fingerprint set: " + used + " slots used for " + size + " states, trace "
+                    + trace);
+        }
+        s.parent = new int[trace];
+        s.action = new short[trace];
+        for (int i = 0; i < size; i++) {
+            s.parent[i] = in.readInt();
+            s.action[i] = in.readShort();
+            if (s.parent[i] < NO_PARENT || s.parent[i] >= i) {
+                throw new java.io.IOException("fingerprint set: state " + i + " has parent " + s.parent[i]);
+            }
+        }
+        s.size = size;
+        return s;
+    }
+
     private void grow() {
         if (table.length >= (1 << 30)) {
             throw new IllegalStateException("fingerprint set full");

@@ -68,4 +68,39 @@ class FingerprintSetTest {
         assertThat(FingerprintSet.collisionProbability(1L << 32)).isEqualTo(0.5);
         assertThat(FingerprintSet.collisionProbability(0)).isZero();
     }
+
+    /**
+     * A set written and read back (a checkpoint) is the same set: the same members and no others, the same trace by
+     * state number, the same measured bytes, and a new fingerprint gets the next number; a damaged copy is refused.
+     */
+    @Test
+    void aWrittenSetReadsBackAsTheSameSet() throws Exception {
+        FingerprintSet a = new FingerprintSet(16);
+        SplittableRandom r = new SplittableRandom(7);
+        long[] fps = new long[100];
+        for (int i = 0; i < fps.length; i++) {
+            fps[i] = r.nextLong() | 1;
+            a.add(fps[i], i == 0 ? FingerprintSet.NO_PARENT : r.nextInt(i), r.nextInt(1000));
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            a.write(out);
+        }
+        FingerprintSet b = FingerprintSet.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes
+                .toByteArray())));
+        assertThat(b.size()).isEqualTo(100);
+        assertThat(b.bytes()).isEqualTo(a.bytes());
+        for (int i = 0; i < fps.length; i++) {
+            assertThat(b.contains(fps[i])).isTrue();
+            assertThat(b.parent(i)).isEqualTo(a.parent(i));
+            assertThat(b.action(i)).isEqualTo(a.action(i));
+        }
+        assertThat(b.contains(2)).isFalse();
+        assertThat(b.add(2, 5, 3)).isEqualTo(100);
+        assertThat(b.add(fps[3], 0, 0)).isEqualTo(-1);
+        byte[] damaged = bytes.toByteArray();
+        damaged[3] ^= 1; // the size no longer matches the slots in use
+        assertThatThrownBy(() -> FingerprintSet.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(
+                damaged)))).isInstanceOf(java.io.IOException.class);
+    }
 }
