@@ -25,7 +25,8 @@ import org.hybridv.scenario.xen.XenStep;
 
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
- * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}). Its
+ * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}), then
+ * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). Its
  * counterexamples are {@code kernel} scenarios.
  */
 public final class HybridKernelProperty implements SystemProperty<HybridCases.Run> {
@@ -36,7 +37,8 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     @Override
     public String description() {
-        return "hybrid kernel vs its native twin through boot, workload and SWITCH_MMU; I1-I8 after every operation";
+        return "hybrid kernel vs its native twin through boot, workload and SWITCH_MMU; I1-I8 and the event budgets"
+                + " after every operation";
     }
 
     @Override
@@ -77,9 +79,27 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 coverage.collect("user #PF", x.mode() + (e.exits().total() == 0 ? ", 0 exits" : ", exits"));
             }
         }
+        if (s.pre().guest().platform() instanceof XenPlatform x) {
+            coverage.collect(BUDGET_LABEL, budgetRow(s.guest().op(), x.mode()));
+        }
         if (s.guest().result() instanceof KernelResult.Oops o) {
             coverage.collect("oops", o.what().replaceAll(" 0x[0-9a-f]+", " N"));
         }
+    }
+
+    /** The coverage label of the event-budget rows an operation exercised. */
+    static final String BUDGET_LABEL = "budget row";
+
+    /** The row of docs/rules/hybrid.md's budget table an operation in {@code mode} falls under ("BUD-4 DIRECT"). */
+    static String budgetRow(GuestOp op, MmuMode mode) {
+        String rule = op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu ? "BUD-10"
+                : op instanceof GuestOp.Syscall ? "BUD-2"
+                : op instanceof GuestOp.Map || op instanceof GuestOp.Unmap ? "BUD-4"
+                : op instanceof GuestOp.UserAccess ? "BUD-5"
+                : op instanceof GuestOp.SwitchTo ? "BUD-6"
+                : op instanceof GuestOp.NewProcess ? "BUD-7"
+                : op instanceof GuestOp.KernelAccess ? "BUD-8" : "BUD-9";
+        return rule + " " + mode;
     }
 
     /** Calibrated at the CI budget (300 tries, seed 20261123). */
@@ -99,6 +119,12 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.atLeast("result", "Read", 10),
                 Coverage.Floor.atLeast("result", "Killed", 2),
                 Coverage.Floor.atLeast("result", "Created", 3)));
+        // every row of the event-budget table (docs/rules/hybrid.md BUD-2..BUD-10) in every VMX mode
+        for (String rule : List.of("BUD-2", "BUD-4", "BUD-5", "BUD-6", "BUD-7", "BUD-8", "BUD-9", "BUD-10")) {
+            for (MmuMode m : MmuMode.values()) {
+                f.add(Coverage.Floor.reached(BUDGET_LABEL, rule + " " + m));
+            }
+        }
         return List.copyOf(f);
     }
 
@@ -122,6 +148,11 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                         + s.guest().result() + ", natively " + s.twin().result() + "): "
                         + first.violation().explanation());
             }
+            java.util.Optional<EventBudgets.Violation> b = EventBudgets.check(s);
+            if (b.isPresent()) {
+                return new Verdict.Violated(EventBudgets.NAME, b.get().rule(), step, op + ": "
+                        + b.get().explanation());
+            }
             l = s.post();
         }
         return Verdict.HOLDS;
@@ -129,6 +160,10 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     @Override
     public ObjectNode scenario(HybridCases.Run run, Faults faults, Verdict.Violated violation) {
+        if (violation.invariant().equals(EventBudgets.NAME)) {
+            // No scenario step checks a budget (a scenario's "violates" is I1-I8): nothing to write that replays it.
+            return null;
+        }
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode doc = f.objectNode();
         ObjectNode machine = doc.putObject("machine");

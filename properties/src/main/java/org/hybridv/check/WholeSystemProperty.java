@@ -30,7 +30,8 @@ import org.hybridv.xen.XenMachine;
 /**
  * The whole system: the hybrid kernel (in lockstep with its native twin) and up to two adversarial
  * domains on one machine, operations of every layer interleaved ({@link WholeSystemCases}); after every operation
- * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 on every kernel operation. Its
+ * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 and the event budgets BUD-1..BUD-10
+ * ({@link EventBudgets}) on every kernel operation. Its
  * counterexamples are scenarios with a {@code hypervisor} section whose domain 4 runs the kernel.
  */
 public final class WholeSystemProperty implements SystemProperty<WholeSystemCases.Run> {
@@ -42,7 +43,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
     @Override
     public String description() {
         return "the hybrid kernel beside adversarial direct and HAP domains on one machine; I1-I8 after every"
-                + " operation";
+                + " operation, and the event budgets after every kernel operation";
     }
 
     @Override
@@ -74,6 +75,10 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                         pageFault(coverage, x.mode(), e.observed(), e.exits().total());
                         e.hv().ifPresent(h -> effects(coverage, h.outcome()));
                     }
+                }
+                if (s.pre().guest().platform() instanceof XenPlatform x) {
+                    coverage.collect(HybridKernelProperty.BUDGET_LABEL, HybridKernelProperty.budgetRow(s.guest().op(),
+                            x.mode()));
                 }
             }
 
@@ -146,7 +151,16 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             Coverage.Floor.reached("WRMSR", "DIRECT outside both ranges, exit"),
             Coverage.Floor.reached("MOV to CR0", "DIRECT WP 1 PG 1, exit"),
             Coverage.Floor.reached("#PF filter", "DIRECT P|W|S, exit"),
-            Coverage.Floor.reached("#PF filter", "DIRECT P|W|U, no exit"));
+            Coverage.Floor.reached("#PF filter", "DIRECT P|W|U, no exit"),
+            // the direct-mode rows of the event-budget table beside the adversaries (BUD-2, BUD-4..BUD-10)
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-2 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-4 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-5 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-6 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-7 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-8 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-9 DIRECT"),
+            Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-10 SHADOW"));
 
     @Override
     public List<Coverage.Floor> floors() {
@@ -177,6 +191,11 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                     return new Verdict.Violated(v.get(0).invariant(), v.get(0).violation().rule(), step, k.op()
                             + " (guest " + s.guest().result() + ", natively " + s.twin().result() + "): "
                             + v.get(0).violation().explanation());
+                }
+                java.util.Optional<EventBudgets.Violation> b = EventBudgets.check(s);
+                if (b.isPresent()) {
+                    return new Verdict.Violated(EventBudgets.NAME, b.get().rule(), step, k.op() + ": "
+                            + b.get().explanation());
                 }
                 l = s.post();
                 continue;
@@ -225,6 +244,10 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public ObjectNode scenario(WholeSystemCases.Run run, Faults faults, Verdict.Violated violation) {
+        if (violation.invariant().equals(EventBudgets.NAME)) {
+            // No scenario step checks a budget (a scenario's "violates" is I1-I8): nothing to write that replays it.
+            return null;
+        }
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
         // The VPID the kernel's vCPU got: the one asked for, or the fallback if this hypervisor refused it.
         int vpid = run.machine(faults).vcpu(WholeSystemCases.KERNEL).vpid();

@@ -533,7 +533,7 @@ public final class Kernel {
 
         /** pv-op {@code set_pte}: entry {@code index} of table {@code pfn} := {@code value} ({@link PvOps}). */
         KernelResult setPte(long pfn, int index, long value) {
-            if (PvOps.pteWrite(kernel.stage()) == PvOps.PteWrite.STORE) {
+            if (PvOps.pteWrite(kernel.stage(), platform) == PvOps.PteWrite.STORE) {
                 return store(Layout.directMap(pfn) + index * 8L, value);
             }
             long ptr = (kernel.frameOf(pfn) << 12) + index * 8L + Hypercalls.MMU_NORMAL_PT_UPDATE;

@@ -44,6 +44,19 @@ public final class PvOps {
     }
 
     /**
+     * How {@code stage} writes a page-table entry on {@code platform}: {@link #pteWrite(BootStage)}, except that a
+     * hypervisor carrying the seeded fault {@code set-pte-trapped-not-hypercall} (BUD-4) has the kernel store the
+     * entry even in direct mode — the write traps and is emulated.
+     */
+    public static PteWrite pteWrite(BootStage stage, Platform platform) {
+        if (platform instanceof XenPlatform x
+                && x.machine().faults().breaks(org.hybridv.xen.Fault.SET_PTE_TRAPPED_NOT_HYPERCALL)) {
+            return PteWrite.STORE;
+        }
+        return pteWrite(stage);
+    }
+
+    /**
      * Whether a new page-table page must be made read-only in the direct map and pinned before use ({@code alloc_pt}
      * / {@code pgd_alloc}; Xen rules L1-3 and TYP-1: a frame in use as a page table has no writable mapping).
      */

@@ -79,7 +79,16 @@ public enum Fault {
     /** SH-2: {@link ShadowPaging#propagate} grants RW whenever the guest leaf is dirty. */
     SHADOW_MORE_PERMISSIVE("shadow-more-permissive", "SH-2",
             "makes a shadow leaf writable whenever the guest leaf is dirty, without ANDing in the RW of the guest"
-                    + " walk: the shadow grants writes the guest's tables forbid", "CVE-2021-38198 (KVM)");
+                    + " walk: the shadow grants writes the guest's tables forbid", "CVE-2021-38198 (KVM)"),
+    /**
+     * BUD-4: {@code PvOps.pteWrite(BootStage, Platform)} (package {@code guest}) routes
+     * the direct-mode {@code set_pte} to a plain store. A guest-side fault: a pv-ops routing slip of the kernel that
+     * runs on this hypervisor state, which carries it as configuration like the others.
+     */
+    SET_PTE_TRAPPED_NOT_HYPERCALL("set-pte-trapped-not-hypercall", "BUD-4",
+            "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
+                    + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
+                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design");
 
     private final String id;
     private final String rule;

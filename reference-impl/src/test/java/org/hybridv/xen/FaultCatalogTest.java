@@ -335,4 +335,35 @@ class FaultCatalogTest {
         assertThat(SwitchMmuTest.vpidEntries(bad, 1)).isNotEmpty();
         violated(TlbCoherence.check(bad), "MU-5");
     }
+
+    /**
+     * A guest-side routing slip that stays correct: no invariant reports it (I1–I8 hold on every step); the event
+     * budget BUD-4 does (properties: {@code EventBudgetMutantsTest}, the kill matrix).
+     */
+    @Test
+    void setPteTrappedNotHypercall() {
+        List<GuestOp> ops = List.of(new GuestOp.Boot(BootStage.DIRECT), new GuestOp.NewProcess(),
+                new GuestOp.SwitchTo(1), new GuestOp.Map(3, true));
+        Lockstep ok = Lockstep.start(MmuMode.SHADOW, 64, 64);
+        Lockstep bad = Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.of(Fault.SET_PTE_TRAPPED_NOT_HYPERCALL));
+        SHOWN.add(Fault.SET_PTE_TRAPPED_NOT_HYPERCALL);
+        Lockstep.LockstepStep okStep = null;
+        Lockstep.LockstepStep badStep = null;
+        for (GuestOp op : ops) {
+            okStep = ok.step(op);
+            badStep = bad.step(op);
+            assertThat(invariants(okStep)).as("reference, %s", op).isEmpty();
+            assertThat(invariants(badStep)).as("with the fault, %s", op).isEmpty();
+            ok = okStep.post();
+            bad = badStep.post();
+        }
+        // BUD-4: set_pte in direct mode is one mmu_update (a VMCALL exit), no #PF exit
+        assertThat(okStep.guest().exits().byReason()).containsExactly(java.util.Map.entry("VMCALL", 1));
+        assertThat(okStep.guest().result()).isEqualTo(badStep.guest().result());
+        // the faulty kernel's store traps (a #PF exit) and is emulated (PTW-1); no hypercall
+        assertThat(badStep.guest().exits().byReason()).containsExactly(java.util.Map.entry("EXCEPTION_OR_NMI", 1));
+        assertThat(badStep.guest().trace()).noneMatch(e -> e.instruction() instanceof GuestInstruction.Vmcall);
+        assertThat(badStep.guest().trace()).anyMatch(e -> e.hv().isPresent()
+                && e.hv().get().outcome() instanceof VcpuOutcome.Emulated);
+    }
 }
