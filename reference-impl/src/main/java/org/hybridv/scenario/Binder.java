@@ -39,6 +39,13 @@ public final class Binder {
      * Binds {@code value} (described as {@code what}, e.g. "pte step") with {@code reader}.
      */
     static <T> T bind(ObjectReader reader, JsonValue value, String what) {
+        List<String> nullAt = firstNull(value.node(), new ArrayList<>(), value.node().isObject()
+                && value.path().isEmpty() && value.node().has("format"));
+        if (nullAt != null) {
+            // Jackson reads null as "absent" for a field of object, list or enum type; the format has no null
+            throw value.errorAt(nullAt, "null is not a value in a scenario (leave the field out to mean absent)",
+                    nullAt, false);
+        }
         try {
             return reader.readValue(value.node());
         } catch (DatabindException e) {
@@ -108,6 +115,36 @@ public final class Binder {
         String where = segments.size() <= 1 ? " in " + what : "";
         return at.errorAt(shown(segments, true), "unknown field \"" + Values.quote(name) + "\"" + where
                 + suggestion(name, known) + "; known fields: " + String.join(", ", known), segments, true);
+    }
+
+    /**
+     * The path of the first null in {@code n} (document order), or null when there is none; with {@code skipSteps}
+     * (the top level of a file) the steps are not looked at: each is bound, and placed, as its own step.
+     */
+    private static List<String> firstNull(JsonNode n, List<String> path, boolean skipSteps) {
+        if (n.isNull()) {
+            return path;
+        }
+        var fields = n.fields();
+        while (n.isObject() && fields.hasNext()) {
+            var f = fields.next();
+            if (skipSteps && f.getKey().equals("steps")) {
+                continue;
+            }
+            path.add(f.getKey());
+            if (firstNull(f.getValue(), path, false) != null) {
+                return path;
+            }
+            path.remove(path.size() - 1);
+        }
+        for (int i = 0; n.isArray() && i < n.size(); i++) {
+            path.add(Integer.toString(i));
+            if (firstNull(n.get(i), path, false) != null) {
+                return path;
+            }
+            path.remove(path.size() - 1);
+        }
+        return null;
     }
 
     private static Bad bad(Throwable e) {

@@ -190,6 +190,21 @@ class ScenarioParserTest {
     }
 
     @Test
+    void nullIsNeverAValue() {
+        // Jackson would read null as "absent" for an object, list or enum field; the format has no null (the schema
+        // refuses it), so a file with one is refused at the null, in a step or at the top level
+        assertThat(error(scenario("{\"op\": \"access\", \"linear\": 0, \"kind\": \"read\", \"expect\": null}")).line())
+                .isEqualTo("t.json:4:57: error: step 1 (access): expect: null is not a value in a scenario (leave the"
+                        + " field out to mean absent)");
+        assertThat(error(scenario("{\"op\": \"access\", \"linear\": 0, \"kind\": null}")).line())
+                .contains("step 1 (access): kind: null is not a value in a scenario");
+        assertThat(error(scenario("{\"op\": \"vmcs\", \"msrBitmap\": {\"read\": [null]}}")).line())
+                .contains("step 1 (vmcs): msrBitmap.read[0]: null is not a value");
+        assertThat(error(scenario("{\"op\": \"invlpg\", \"linear\": 0}").replace("\"title\": \"t\"",
+                "\"title\": \"t\", \"faults\": null")).line()).contains("error: faults: null is not a value");
+    }
+
+    @Test
     void rawCannotBeMixedWithNamedFields() {
         assertThat(error(scenario("{\"op\": \"pte\", \"table\": 1, \"index\": 0, \"entry\": {\"raw\": \"0x1\","
                 + " \"user\": true}}")).line()).contains("entry.user: \"raw\" gives every bit of the entry");

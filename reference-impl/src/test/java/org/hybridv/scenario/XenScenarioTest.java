@@ -147,7 +147,7 @@ class XenScenarioTest {
         assertThat(error(xen(D1, ok).replace("\"hypervisor\": {\"xenFrames\": [0], \"domains\": [" + D1 + "]}",
                 "\"hypervisor\": null"))).contains("machine.hypervisor").contains("null");
         assertThat(error(xen(D1, "{\"op\": \"hypercall\", \"domain\": 1, \"call\": \"mmu_update\", \"ptr\": 0,"
-                + " \"value\": null}"))).contains("missing required field \"value\"");
+                + " \"value\": null}"))).contains("step 1 (hypercall): value: null is not a value in a scenario");
     }
 
     static final String CHECK_ALL = "{\"op\": \"checkInvariants\", \"expect\": {\"I1\": \"holds\", \"I2\":"
