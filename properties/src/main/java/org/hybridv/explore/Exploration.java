@@ -101,6 +101,9 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
             return Optional.empty();
         }
         ObjectNode body = system.scenario(f.get().actions(), faults, v);
+        if (body == null) {
+            return Optional.empty(); // a budget violation: no scenario step checks a budget (HybridKernelProperty)
+        }
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
         doc.put("format", "hybridv-scenario/1");
         doc.put("title", "explore " + config.name() + " counterexample: " + v.invariant() + " (" + v.rule() + ")"

@@ -41,7 +41,8 @@ import org.hybridv.x86.PhysicalMemory;
  * @param depth       the documented depth bound
  * @param ciDepth     the depth bound the test suite exhausts it at (≤ depth)
  * @param maxStates   the state bound
- * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step)
+ * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step); in a
+ *                    hybrid world of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
  * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
@@ -64,8 +65,13 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
     /** The invariants a configuration may check: the hypervisor's, or the hybrid kernel's I1–I8. */
     public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7");
-    /** The invariants of a hybrid-kernel world ({@code HybridInvariants}). */
-    public static final List<String> HYBRID_INVARIANTS = List.of("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8");
+    /**
+     * The checks of a hybrid-kernel world: the invariants I1–I8 ({@code HybridInvariants}) and {@code budget}, the
+     * event budgets BUD-1..BUD-10 ({@code EventBudgets}, docs/rules/hybrid.md), checked after the invariants on every
+     * step as the hybrid-kernel property checks them.
+     */
+    public static final List<String> HYBRID_INVARIANTS = List.of("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8",
+            org.hybridv.check.EventBudgets.NAME);
 
     /** Whether the world is the hybrid kernel (with its native twin) rather than the hypervisor's. */
     public boolean hybrid() {

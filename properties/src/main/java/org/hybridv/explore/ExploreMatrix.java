@@ -21,9 +21,9 @@ public final class ExploreMatrix {
 
     /**
      * The configuration (spec/configs/NAME.json) meant for each fault — the one place this mapping lives. A fault
-     * absent here has no configuration yet: its rule needs what no shipped configuration has (the update_va_mapping
-     * fast path, a linear page table of depth 2, a stale TLB entry after a PV page-table update, a shadow-mode
-     * domain, a second domain built with a VPID already in use).
+     * absent here has no configuration yet: its rule needs what no shipped configuration has (for
+     * {@code vpid-shared-across-domains}, a vCPU built with a VPID another domain's vCPU already uses: every world's
+     * vCPUs are built before the search starts, with distinct VPIDs).
      */
     public static final Map<Fault, String> CONFIG_OF = configs();
 
@@ -41,6 +41,11 @@ public final class ExploreMatrix {
                 "pfec-supervisor-write-bypass", "writable-linear-accepted")) {
             m.put(Fault.byId(id), "hybrid-switch");
         }
+        for (String id : List.of("fastpath-rw-change", "linear-chain-unbounded", "pt-update-no-flush")) {
+            m.put(Fault.byId(id), "direct-mmu");
+        }
+        m.put(Fault.byId("shadow-more-permissive"), "shadow-mmu");
+        m.put(Fault.byId("set-pte-trapped-not-hypercall"), "hybrid-direct");
         return java.util.Collections.unmodifiableMap(m);
     }
 

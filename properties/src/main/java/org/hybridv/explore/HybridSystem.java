@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongPredicate;
+import org.hybridv.check.EventBudgets;
 import org.hybridv.check.HybridKernelProperty;
 import org.hybridv.check.Verdict;
 import org.hybridv.gen.HybridCases;
@@ -24,7 +25,9 @@ import org.hybridv.xen.MmuMode;
  * configuration's alphabet, always enabled (the kernel answers every operation in every state, if only by refusing);
  * the successor is {@link Lockstep#step}. The invariants are {@link HybridInvariants#check} on every transition (they
  * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
- * configuration's list, worded as the hybrid-kernel property words them; a counterexample is that property's scenario.
+ * configuration's list, worded as the hybrid-kernel property words them, then (if the list names {@code budget}) the
+ * event budgets ({@link EventBudgets#check}) as that property checks them; a counterexample is that property's
+ * scenario (none for a budget violation: no scenario step checks a budget).
  */
 public final class HybridSystem implements ExploredSystem<Lockstep> {
     /** The kernel's frames: {@link Layout#MIN_FRAMES} + 26, the smallest the hybrid-kernel property generates. */
@@ -149,6 +152,13 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
                 return new Transition<>(st.post(), fp, new Verdict.Violated(v.invariant(), v.violation().rule(),
                         depth, op + " (guest " + st.guest().result() + ", natively " + st.twin().result() + "): "
                         + v.violation().explanation()), invariants.size());
+            }
+        }
+        if (invariants.contains(EventBudgets.NAME)) {
+            java.util.Optional<EventBudgets.Violation> b = EventBudgets.check(st);
+            if (b.isPresent()) {
+                return new Transition<>(st.post(), fp, new Verdict.Violated(EventBudgets.NAME, b.get().rule(), depth,
+                        op + ": " + b.get().explanation()), invariants.size());
             }
         }
         return new Transition<>(st.post(), fp, Verdict.HOLDS, invariants.size());
