@@ -124,12 +124,24 @@ public final class SwitchMmuConformance {
         return run(f, limit).conformance();
     }
 
+    /** The first {@code limit} instances of the runs {@code runs} (some of {@link #RUNS}) against faults {@code f}. */
+    public static Conformance check(Faults f, int limit, List<String> runs) {
+        return run(f, limit, runs).conformance();
+    }
+
     /** {@link #check(Faults, int)} with the verdicts seen and the exclusions taken. */
     public static Result run(Faults f, int limit) {
+        return run(f, limit, RUNS);
+    }
+
+    private static Result run(Faults f, int limit, List<String> runs) {
+        if (!RUNS.containsAll(runs)) {
+            throw new IllegalArgumentException("not runs of switch_mmu conformance: " + runs);
+        }
         List<Disagreement> bad = new ArrayList<>();
         SortedMap<String, Integer> verdicts = new TreeMap<>();
         int[] n = {0, 0};
-        for (String run : RUNS) {
+        for (String run : runs) {
             // not exhaustive even when the enumeration ends: the solver's iteration does not vary the guest's
             // frames and tables (View), so only the vCPU state and the trace vary within a run
             View.forEach(run, limit, i -> {
@@ -139,7 +151,7 @@ public final class SwitchMmuConformance {
         }
         Conformance c = new Conformance("SWITCH_MMU verdict and next state (switchAllowed, switchMmu vs"
                 + " Hypervisor.hypercall switchMmu)" + (f.isEmpty() ? "" : " with " + f), "xen/switch_mmu",
-                String.join(", ", RUNS), n[0], false, bad);
+                String.join(", ", runs), n[0], false, bad);
         return new Result(c, verdicts, n[1]);
     }
 

@@ -42,7 +42,9 @@ class SwitchMmuConformanceTest {
 
     @Test
     void aSwitchFromUserModeDisagrees() {
-        Conformance c = SwitchMmuConformance.check(Faults.of(Fault.SWITCH_MMU_FROM_USER), 4);
+        // the CPL part of the contract varies in every run; the first (any table shape) is enough
+        Conformance c = SwitchMmuConformance.check(Faults.of(Fault.SWITCH_MMU_FROM_USER), 4,
+                java.util.List.of("switchTable"));
         assertThat(c.instances()).isPositive();
         assertThat(c.disagreements()).isNotEmpty()
                 .anySatisfy(d -> assertThat(d.alloy() + " / " + d.java()).isEqualTo("refused: CPL / accepted"));
@@ -50,7 +52,9 @@ class SwitchMmuConformanceTest {
 
     @Test
     void aSwitchThatChecksOnlyTheRootDisagrees() {
-        Conformance c = SwitchMmuConformance.check(Faults.of(Fault.SWITCH_MMU_TOP_LEVEL_ONLY), 2);
+        // the fault skips the tables below the root: the runs whose only PRE-2 reason is in a leaf table
+        Conformance c = SwitchMmuConformance.check(Faults.of(Fault.SWITCH_MMU_TOP_LEVEL_ONLY), 2,
+                java.util.List.of("switchLeafEntryForeign", "switchLeafEntrySuperpage", "switchLeafWritesATable"));
         assertThat(c.disagreements()).isNotEmpty()
                 .anySatisfy(d -> {
                     assertThat(d.alloy()).startsWith("refused: PRE-2 (leafEntry");
