@@ -73,6 +73,23 @@ public final class Instances {
     /** How many instances were visited, and whether that was all of them. */
     public record Count(int instances, boolean exhaustive) {}
 
+    /**
+     * The atoms of the skolem relation {@code name} (e.g. {@code $accessTable_ok}: a set the run's body quantifies
+     * existentially, made part of the instance by the solver), normalized and sorted; empty when it is empty.
+     */
+    public Set<String> skolem(String name) {
+        for (edu.mit.csail.sdg.ast.ExprVar v : current.getAllSkolems()) {
+            if (v.label.equals(name)) {
+                Set<String> out = new TreeSet<>();
+                for (A4Tuple t : (A4TupleSet) current.eval(v)) {
+                    out.add(name(t.atom(0)));
+                }
+                return out;
+            }
+        }
+        throw new IllegalArgumentException("no skolem " + name + " in this instance");
+    }
+
     /** Whether formula {@code f} holds in the current instance. */
     public boolean holds(String f) {
         return (Boolean) current.eval(expr(f));
