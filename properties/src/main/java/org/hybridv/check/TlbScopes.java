@@ -37,9 +37,8 @@ public final class TlbScopes {
      * <li>MOV to CR4: everything if PGE changes or PCIDE goes 1 → 0; every entry of the current PCID, global ones
      * included, if PAE changes or SMEP goes 0 → 1; otherwise nothing.</li>
      * <li>MOV to CR0 clearing PG: everything.</li>
-     * <li>#PF: entries for the page associated with the current PCID; the reference's reading also takes global
-     * entries of the page from other PCIDs, since they could serve the faulting address and the SDM's stated aim is
-     * that the fault not recur through a cached entry.</li>
+     * <li>#PF: entries for the page associated with the current PCID, global or not; a global entry cached under
+     * another PCID is not named (INVLPG's sentence names those, this one does not) and stays.</li>
      * <li>INVVPID (Vol. 3C §28.3.3.3): type 0 the VPID's entries for the page; 1 all of the VPID; 2 all but VPID
      * 0000H; 3 the VPID's non-global entries.</li>
      * <li>INVEPT: combined mappings of the EP4TA (type 1) or of every EP4TA (type 2), any VPID and PCID.</li>

@@ -36,7 +36,7 @@ public final class Processor {
      * the paging-structure entry (SDM 4.8), which it cannot do from the TLB alone.</li>
      * <li>Otherwise the walk ({@link PageWalk}); on success the A/D flags are set ({@link AccessedDirty}) and the
      * translation is cached.</li>
-     * <li>A #PF invalidates the TLB entries for the faulting page usable under the current PCID
+     * <li>A #PF invalidates the TLB entries for the faulting page associated with the current PCID, global or not
      * ({@link Tlb#invalidateOnPageFault}, SDM 4.10.4.1).</li>
      * <li>The data access: a read returns the quadword, a write stores {@link Access#value()}.</li>
      * </ol>

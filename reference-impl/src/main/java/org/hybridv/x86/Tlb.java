@@ -103,7 +103,7 @@ public final class Tlb {
      * if it produced the fault, the fault recurs until software invalidates it, which is what the SDM lets a processor
      * do. Page faults invalidate "independent of VMX operation", so in non-root operation the scope is the current
      * VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1).
-     * The decision is recorded in docs/paging.md ("Choices").
+     * The decision is recorded in docs/paging.md ("Choices where the SDM leaves room").
      */
     public Tlb invalidateOnPageFault(int vpid, int currentPcid, long linear) {
         return invalidateWhere(e -> e.tag().vpid() == vpid && e.covers(linear) && e.pcid() == currentPcid);
