@@ -47,6 +47,8 @@ import org.hybridv.x86.PhysicalMemory;
  * @param deadlock    whether a state that enables no action is a finding
  * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
  *                    identifies states that differ by a permutation of them ({@link Symmetry})
+ * @param newVcpus    hypervisor world only: vCPUs the toolstack asks the hypervisor for after the world is built and
+ *                    the faults injected, in order ({@link NewVcpu}); empty: none
  * @param actions     the alphabet: groups, each expanded into actions in a fixed order
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
@@ -60,6 +62,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         List<String> faults,
         Boolean deadlock,
         List<Value> symmetry,
+        List<NewVcpu> newVcpus,
         @JsonProperty(required = true) List<Group> actions) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
@@ -107,6 +110,27 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                     + " hybrid-hap)" : "a hybrid world's actions are of kind kernel"));
         }
         require(symmetry.isEmpty() || !world.startsWith("hybrid-"), "symmetry is for the hypervisor world");
+        newVcpus = newVcpus == null ? List.of() : List.copyOf(newVcpus);
+        require(newVcpus.isEmpty() || !world.startsWith("hybrid-"), "newVcpus is for the hypervisor world");
+        require(newVcpus.size() <= 4, "newVcpus lists more than 4 vCPUs");
+    }
+
+    /**
+     * A vCPU the toolstack asks the hypervisor for ({@code Domains.addVcpu}) before the search starts: in domain
+     * {@code domain}, with VPID {@code vpid}, guest CR3 {@code cr3} (the guest's own value: a guest-physical address
+     * under HAP and shadow paging, the L4's machine address in direct mode) and CPL {@code cpl} (default 0). When
+     * the hypervisor refuses the VPID (CTL-5: another vCPU has it), the toolstack asks again with the lowest VPID no
+     * vCPU uses, as the whole-system property's toolstack does; any other refusal is a configuration error. The new
+     * vCPU is named {@code d<domain>v<index>}, its index the next of its domain.
+     */
+    public record NewVcpu(@JsonProperty(required = true) int domain, @JsonProperty(required = true) int vpid,
+            @JsonProperty(required = true) Value cr3, Integer cpl) {
+        public NewVcpu {
+            require(domain >= 1 && domain <= 0x7FEF, "newVcpus: domain " + domain + " is outside 1..0x7fef");
+            require(vpid >= 1 && vpid <= 0xFFFF, "newVcpus: vpid " + vpid + " is outside 1..0xffff");
+            cpl = cpl == null ? 0 : cpl;
+            require(cpl >= 0 && cpl <= 3, "newVcpus: cpl " + cpl + " is outside 0..3");
+        }
     }
 
     /** A group of actions: each vCPU of {@code vcpus} with each combination of the group's value lists. */

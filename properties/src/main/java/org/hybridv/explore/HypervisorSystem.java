@@ -1,5 +1,8 @@
 package org.hybridv.explore;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongPredicate;
@@ -14,7 +17,10 @@ import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.AccessKind;
 import org.hybridv.x86.Hex;
+import org.hybridv.x86.CpuState;
+import org.hybridv.xen.Domains;
 import org.hybridv.xen.Faults;
+import org.hybridv.xen.HvResult;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
@@ -39,6 +45,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final boolean i6;
     private final boolean i7;
     private final Symmetry symmetry;
+    /** The configuration's new vCPUs as built: domain, VPID given, CR3 frame, CPL (for the counterexample's machine). */
+    private final List<long[]> built;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
 
@@ -58,7 +66,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      *                                  permutations (the message names an action whose image is missing)
      */
     public HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce) {
-        this.initial = HypervisorCases.initialMachine(faults);
+        List<long[]> b = new ArrayList<>();
+        this.initial = withNewVcpus(HypervisorCases.initialMachine(faults), config.newVcpus(), b);
+        this.built = List.copyOf(b);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
         if (config.hybrid()) {
@@ -113,6 +123,39 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             this.symmetry = null;
             this.images = new int[0][];
         }
+    }
+
+    /**
+     * {@code m} with the configuration's new vCPUs asked of the hypervisor in order ({@link Domains#addVcpu}, as the
+     * toolstack creates a vCPU): a VPID the hypervisor refuses (CTL-5) is asked again as the lowest VPID no vCPU
+     * uses; each vCPU built is added to {@code built} as {domain, VPID, CR3 frame, CPL}.
+     *
+     * @throws IllegalArgumentException if a domain does not exist or the hypervisor refuses the vCPU otherwise
+     */
+    private static XenMachine withNewVcpus(XenMachine m, List<ExploreConfig.NewVcpu> asked, List<long[]> built) {
+        for (int i = 0; i < asked.size(); i++) {
+            ExploreConfig.NewVcpu v = asked.get(i);
+            if (!m.domains().containsKey(v.domain())) {
+                throw new IllegalArgumentException("newVcpus[" + i + "]: no domain " + v.domain() + " in this world"
+                        + " (known: " + m.domains().keySet() + ")");
+            }
+            CpuState guest = CpuState.longMode(v.cr3().raw(), XenMachine.MAX_PHYS_ADDR).withCpl(v.cpl());
+            int vpid = v.vpid();
+            HvResult r = Domains.addVcpu(m, v.domain(), vpid, guest);
+            if (r instanceof HvResult.Refused x && x.rule().equals("VPID")) {
+                vpid = 1;
+                while (m.domainOfVpid(vpid) >= 0) {
+                    vpid++;
+                }
+                r = Domains.addVcpu(m, v.domain(), vpid, guest);
+            }
+            if (!(r instanceof HvResult.Done d)) {
+                throw new IllegalArgumentException("newVcpus[" + i + "]: the hypervisor refuses the vCPU: " + r);
+            }
+            m = d.machine();
+            built.add(new long[] {v.domain(), vpid, v.cr3().raw(), v.cpl()});
+        }
+        return m;
     }
 
     /**
@@ -257,11 +300,22 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     }
 
     @Override
-    public com.fasterxml.jackson.databind.node.ObjectNode scenario(List<Integer> actions, Faults faults,
+    public ObjectNode scenario(List<Integer> actions, Faults faults,
             Verdict.Violated violation) {
         HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), actions.stream()
                 .map(ops::get).toList());
-        return new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
+        ObjectNode doc = new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
+        for (long[] v : built) {
+            for (JsonNode d : doc.path("machine").path("hypervisor").path("domains")) {
+                if (d.path("id").asLong() == v[0]) {
+                    ObjectNode vcpu = ((ArrayNode) d.get("vcpus")).addObject().put("vpid", v[1]).put("cr3", v[2]);
+                    if (v[3] != 0) {
+                        vcpu.put("cpl", v[3]);
+                    }
+                }
+            }
+        }
+        return doc;
     }
 
     @Override

@@ -46,7 +46,7 @@ class ExploreTest {
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
-                "hybrid-direct.json");
+                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -193,10 +193,36 @@ class ExploreTest {
     }
 
     /**
+     * A vCPU created with a VPID another domain's vCPU uses (CTL-5): without the fault the hypervisor refuses VPID 1
+     * and the toolstack takes the lowest free one (VPIDs 1-6 are the six vCPUs of the world: 7), so d1v0's TLB
+     * entries stay d1's and the world is exhausted; with the fault the new vCPU is built with VPID 1, and the
+     * initial state already violates I6 (VPID rule: two vCPUs of different domains share the tag their TLB entries
+     * carry, SDM Vol. 3C §28.3.1), found at depth 0; the scenario written builds the same vCPU and replays.
+     */
+    @Test
+    void aVcpuCreatedWithAnotherDomainsVpid(@TempDir Path dir) throws Exception {
+        Exploration clean = explore("new-vcpu", 2, config("new-vcpu").depth());
+        assertThat(clean.result().outcome()).as(clean.verdictLine()).isEqualTo(Explorer.Outcome.EXHAUSTED);
+        assertThat(clean.system().initialStates().get(0)).isInstanceOfSatisfying(org.hybridv.xen.XenMachine.class,
+                m -> assertThat(m.vcpu(new org.hybridv.xen.VcpuId(3, 2)).vpid()).isEqualTo(7));
+        Exploration x = explore("new-vcpu", 2, config("new-vcpu").depth(), "vpid-shared-across-domains");
+        assertThat(x.result().outcome()).as(x.verdictLine()).isEqualTo(Explorer.Outcome.VIOLATION);
+        Explorer.Finding f = x.result().finding().orElseThrow();
+        assertThat(f.depth()).isZero();
+        assertThat(f.verdict()).isInstanceOfSatisfying(Verdict.Violated.class, v -> {
+            assertThat(v.invariant()).isEqualTo("I6");
+            assertThat(v.rule()).isEqualTo("VPID");
+        });
+        Capture.Written w = x.writeCounterexample(dir).orElseThrow();
+        assertThat(Files.readString(w.file()).replaceAll("\\s+", "")).contains("{\"vpid\":1,\"cr3\":0}");
+        Cli.Result replay = Cli.run("replay", "-q", w.file().toString());
+        assertThat(replay.exit()).as(replay.all()).isZero();
+    }
+
+    /**
      * hybridv faults --explore: a fault of the direct-paging core (SP-1: one mmu_update with PS in an L2), one of
-     * SWITCH_MMU (PRE-1: from CPL 3, after the hypercall page) and one no configuration is meant for (VPID: no world
-     * builds a vCPU with a VPID in use): found at depths 1 and 2, and "no configuration"; exit 0 (every fault with a
-     * configuration found).
+     * SWITCH_MMU (PRE-1: from CPL 3, after the hypercall page) and the VPID fault (in the world that creates a vCPU
+     * with a VPID in use): found at depths 1, 2 and 0; exit 0 (every fault with a configuration found).
      */
     @Test
     void faultsExploreReportsEachFaultInItsConfiguration() {
@@ -205,8 +231,8 @@ class ExploreTest {
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).containsPattern("superpage-accepted +SP-1 +direct-paging +I2 SP-1 +1 ")
                 .containsPattern("switch-mmu-from-user +PRE-1 +hybrid-switch +I7 I7-hypercall +2 ")
-                .containsPattern("vpid-shared-across-domains +VPID +- +no configuration")
-                .contains("2 of 2 faults with a configuration found by exploration; 1 without a configuration");
+                .containsPattern("vpid-shared-across-domains +VPID +new-vcpu +I6 VPID +0 ")
+                .contains("3 of 3 faults with a configuration found by exploration; 0 without a configuration");
         Cli.Result bad = Cli.run("faults", "--explore", "--save");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--save and --found do not go with --explore");
@@ -267,6 +293,22 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).contains("invariant \"I9\" is not one of");
+        // newVcpus: a domain the world does not have; a CPL out of range; in a hybrid world
+        String vcpus = Files.readString(CONFIGS.resolve("new-vcpu.json"));
+        Files.writeString(bad, vcpus.replace("\"domain\": 3", "\"domain\": 9"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).contains("bad.json", "newVcpus[0]: no domain 9").doesNotContain("Exception");
+        Files.writeString(bad, vcpus.replace("\"cr3\": 0}", "\"cr3\": 0, \"cpl\": 4}"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*newVcpus: cpl 4 is outside 0..3");
+        Files.writeString(bad, hybrid.replace("\"actions\"", "\"newVcpus\": [{\"domain\": 1, \"vpid\": 9, \"cr3\": 0}],"
+                + " \"actions\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("newVcpus is for the hypervisor world");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");
