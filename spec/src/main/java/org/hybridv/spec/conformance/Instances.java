@@ -150,6 +150,19 @@ public final class Instances {
         return out;
     }
 
+    /** The tuples of expression {@code e} in state {@code state} of the current trace, as normalized atom names. */
+    public List<List<String>> tuples(String e, int state) {
+        List<List<String>> out = new ArrayList<>();
+        for (A4Tuple t : (A4TupleSet) current.eval(expr(e), state)) {
+            List<String> row = new ArrayList<>();
+            for (int i = 0; i < t.arity(); i++) {
+                row.add(name(t.atom(i)));
+            }
+            out.add(row);
+        }
+        return out;
+    }
+
     /** The current instance as Alloy prints it (for a disagreement report). */
     public String text() {
         return current.toString();
