@@ -93,9 +93,16 @@ public final class ShadowIntegrity {
         return tlb(m);
     }
 
-    /** I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf. */
+    /**
+     * I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf — on every pCPU, for
+     * the entries the vCPU can use there ({@link TlbCoherence#live}).
+     */
     public static InvariantResult tlb(XenMachine m) {
-        for (org.hybridv.x86.TlbEntry e : m.processor().machine().tlb().entries()) {
+      for (int q = 0; q < m.pcpuCount(); q++) {
+        for (org.hybridv.x86.TlbEntry e : m.pcpu(q).tlb().entries()) {
+            if (!TlbCoherence.live(m, q, e)) {
+                continue;
+            }
             for (Domain d : m.domains().values()) {
                 if (d.mode() != MmuMode.SHADOW) {
                     continue;
@@ -114,11 +121,12 @@ public final class ShadowIntegrity {
                     if (bad != null) {
                         return new InvariantResult.Violated("I6", "d" + d.id() + " " + v.id() + ": TLB entry "
                                 + Hex.of(e.linearBase()) + " → " + Hex.of(e.physicalBase()) + ": " + bad
-                                + " (SH-4, TLB flush on shadow drop)");
+                                + " (SH-4, TLB flush on shadow drop)" + TlbCoherence.onPcpu(m, q));
                     }
                 }
             }
         }
+      }
         return InvariantResult.HOLDS;
     }
 
