@@ -59,22 +59,23 @@ public final class Isolation {
             }
         }
         for (int q = 0; q < m.pcpuCount(); q++) { // every pCPU's TLB, whoever runs there now (docs/smp.md)
-          for (TlbEntry e : m.pcpu(q).tlb().entries()) {
-            int d = m.domainOfVpid(e.tag().vpid());
-            if (d < 0) {
-                continue;
-            }
-            long first = e.physicalBase() >>> 12;
-            long n = e.pageSize().bytes() >>> 12;
-            for (long f = first; f < first + n && f < frames.size(); f++) {
-                String bad = notOwned(frames, f, d);
-                if (bad != null) {
-                    return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid() + " ("
-                            + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase()) + " → frame "
-                            + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)" + TlbCoherence.onPcpu(m, q));
+            for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                int d = m.domainOfVpid(e.tag().vpid());
+                if (d < 0) {
+                    continue;
+                }
+                long first = e.physicalBase() >>> 12;
+                long n = e.pageSize().bytes() >>> 12;
+                for (long f = first; f < first + n && f < frames.size(); f++) {
+                    String bad = notOwned(frames, f, d);
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid()
+                                + " (" + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
+                                + " → frame " + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)"
+                                + TlbCoherence.onPcpu(m, q));
+                    }
                 }
             }
-          }
         }
         return InvariantResult.HOLDS;
     }

@@ -53,22 +53,23 @@ public final class TranslationIntegrity {
             }
         }
         for (int q = 0; q < m.pcpuCount(); q++) { // every pCPU's TLB (docs/smp.md)
-          for (TlbEntry e : m.pcpu(q).tlb().entries()) {
-            if (e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
-                continue;
-            }
-            long first = e.physicalBase() >>> 12;
-            long n = e.pageSize().bytes() >>> 12;
-            for (long f = first; f < first + n && f < m.frames().size(); f++) {
-                FrameInfo fi = m.frames().get(f);
-                if (fi.inUseAsPageTable()) {
-                    return new InvariantResult.Violated("TLB-1", "TLB entry of VPID " + e.tag().vpid() + " ("
-                            + Isolation.vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
-                            + " → frame " + Hex.of(f) + " is writable, but the frame is a page table " + fi
-                            + " (TYP-1: a stale writable translation survived the type change)" + TlbCoherence.onPcpu(m, q));
+            for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                if (e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
+                    continue;
+                }
+                long first = e.physicalBase() >>> 12;
+                long n = e.pageSize().bytes() >>> 12;
+                for (long f = first; f < first + n && f < m.frames().size(); f++) {
+                    FrameInfo fi = m.frames().get(f);
+                    if (fi.inUseAsPageTable()) {
+                        return new InvariantResult.Violated("TLB-1", "TLB entry of VPID " + e.tag().vpid() + " ("
+                                + Isolation.vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
+                                + " → frame " + Hex.of(f) + " is writable, but the frame is a page table " + fi
+                                + " (TYP-1: a stale writable translation survived the type change)"
+                                + TlbCoherence.onPcpu(m, q));
+                    }
                 }
             }
-          }
         }
         return InvariantResult.HOLDS;
     }

@@ -259,8 +259,8 @@ class ScenarioParserTest {
         OperationRegistry registry = Modules.standard();
         assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants", "cpu", "cpuid",
                 "domainPte", "ept", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu",
-                "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr", "hlt",
-                "hypercall", "invept", "invlpg", "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule",
+                "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr",
+                "hlt", "hypercall", "invept", "invlpg", "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule",
                 "vmcall", "vmcs",
                 "vmlaunch", "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())

@@ -71,8 +71,8 @@ class XenScenarioTest {
                 two))).contains("the machine has 2 pCPUs (0..1");
         assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 3, \"entries\": 0}"))).contains("pcpu")
                 .contains("the machine has 1 pCPU");
-        assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 0, \"current\": \"none\", \"vpid\": 1}"))).contains("vpid")
-                .contains("give \"entries\" too");
+        assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 0, \"current\": \"none\", \"vpid\": 1}")))
+                .contains("vpid").contains("give \"entries\" too");
         assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 0, \"current\": \"v0\"}")))
                 .contains("current").contains("\"d1v0\"");
         assertThat(error(xen(D1, "{\"op\": \"checkInvariants\"}").replace("\"hypervisor\": {",

@@ -140,7 +140,8 @@ class SmpTest {
 
     static Round staleRound(Faults faults) {
         XenMachine m = Hv.machine(faults, 2);
-        m = m.withPaging(m.paging().write(DATA_RW, 0, new org.hybridv.x86.Entry(0x1111)).write(SPARE, 0, new org.hybridv.x86.Entry(0x2222)));
+        m = m.withPaging(m.paging().write(DATA_RW, 0, new org.hybridv.x86.Entry(0x1111))
+                .write(SPARE, 0, new org.hybridv.x86.Entry(0x2222)));
         m = Hypervisor.schedule(m, K, 1);
         HvStep s = read(m, K, VA);
         assertThat(((VcpuOutcome.Retired) s.outcome()).value()).isEqualTo(0x1111);

@@ -254,7 +254,8 @@ final class XenExecutors {
                 XenStep.InvariantState.of(rules.holds()));
         String text = (from == step.pcpu() ? id + " already on pCPU " + from + ": nothing to do"
                 : id + " moved from pCPU " + from + " to pCPU " + step.pcpu() + ", launch state "
-                        + (launched ? "launched" : "clear") + ", " + entries + " TLB entr" + (entries == 1 ? "y" : "ies")
+                        + (launched ? "launched" : "clear") + ", " + entries + " TLB entr"
+                        + (entries == 1 ? "y" : "ies")
                         + " of VPID " + vpid + " left on pCPU " + step.pcpu()) + "; MIG-1/MIG-2 " + rules;
         List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).afterSchedule(post, rules.holds() ? null

@@ -42,7 +42,7 @@ public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, St
                 : "vCPU step " + n + ": " + violation, migrationViolation);
     }
 
-    /** After a {@code schedule} step whose post-conditions gave {@code violation} (null if they held); keeps the first. */
+    /** After a {@code schedule} step whose post-conditions gave {@code violation} (null if held); keeps the first. */
     public XenState afterSchedule(XenMachine m, String violation) {
         return new XenState(m, vcpuSteps, i7Violation, migrationViolation != null ? migrationViolation : violation);
     }
