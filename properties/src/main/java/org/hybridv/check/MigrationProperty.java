@@ -108,6 +108,16 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
     @Override
     public Verdict check(Run run, Faults faults) {
+        return check(run, faults, Coverage.Sink.NONE);
+    }
+
+    /**
+     * Coverage: each op by kind ("op": read, write, INVLPG, mmu_update accepted or refused, migrated, stayed) and,
+     * for a migration, whether the vCPU left entries of its VPID on the pCPU it left ("left behind": the entries MIG-2
+     * must remove if it comes back) and whether the destination held some before the flush ("to flush").
+     */
+    @Override
+    public Verdict check(Run run, Faults faults, Coverage.Sink coverage) {
         XenMachine m = machine(faults);
         int step = 0;
         for (Op op : run.ops()) {
@@ -115,11 +125,22 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             XenMachine post;
             InvariantResult mig = InvariantResult.HOLDS;
             if (op.migration()) {
+                int from = m.vcpu(op.vcpu()).pcpu();
+                int vpid = m.vcpu(op.vcpu()).vpid();
                 post = Hypervisor.schedule(m, op.vcpu(), op.pcpu());
                 mig = MigrationRules.check(m, post, op.vcpu());
+                coverage.collect("op", from == op.pcpu() ? "stayed" : "migrated");
+                if (from != op.pcpu()) {
+                    coverage.collect("migration", (entries(post, from, vpid) > 0 ? "left behind" : "nothing left")
+                            + ", " + (entries(m, op.pcpu(), vpid) > 0 ? "to flush" : "nothing to flush"));
+                }
             } else {
                 HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs() == null ? Hypercall.of(0) : op.regs());
                 post = s.machine();
+                coverage.collect("op", op.insn() instanceof GuestInstruction.Vmcall ? "mmu_update "
+                        + s.outcome().getClass().getSimpleName() : op.insn() instanceof GuestInstruction.Invlpg
+                                ? "INVLPG" : ((GuestInstruction.MemoryAccess) op.insn()).access().isWrite() ? "write"
+                                        : "read");
             }
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
@@ -132,6 +153,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             m = post;
         }
         return Verdict.HOLDS;
+    }
+
+    private static long entries(XenMachine m, int pcpu, int vpid) {
+        return m.pcpu(pcpu).tlb().entries().stream().filter(e -> e.tag().vpid() == vpid).count();
     }
 
     @Override
