@@ -14,13 +14,13 @@ import org.hybridv.xen.XenMachine;
  * The hypervisor layer's scenario operations: the {@code hypervisor} section of {@code machine} and the
  * steps that run on it.
  *
- * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — processor, machine memory, TLB,
- * frame table, domains, vCPUs — built from the section at parse time ({@link HypervisorSection#build}). The
- * XenMachine has its own processor and memory, so with a hypervisor the x86 and VMX components stay unused: every op
- * of the modules installed before this one ({@code pte}, {@code access}, {@code vmcs}, {@code guestAccess} …) is
- * refused by a precondition naming the hypervisor op to use, and this module's ops are refused without a hypervisor.
- * One machine, one owner: a {@code pte} that wrote the x86 memory while the hypervisor walked its own would show
- * nothing.
+ * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — machine memory, the pCPUs
+ * (registers, TLBs, VMX state), frame table, domains, vCPUs — built from the section at parse time
+ * ({@link HypervisorSection#build}). The XenMachine has its own processors and memory, so with a hypervisor the
+ * x86 and VMX components stay unused: every op of the modules installed before this one ({@code pte},
+ * {@code access}, {@code vmcs}, {@code guestAccess} …) is refused by a precondition naming the hypervisor op to
+ * use, and this module's ops are refused without a hypervisor. One machine, one owner: a {@code pte} that wrote
+ * the x86 memory while the hypervisor walked its own would show nothing.
  */
 public final class XenModule implements ScenarioModule {
     /** The name of the section of {@code machine}. */

@@ -3,8 +3,8 @@ package org.hybridv.scenario.xen;
 import org.hybridv.xen.XenMachine;
 
 /**
- * The hypervisor layer's part of a scenario's state: the whole {@link XenMachine} (its processor, machine memory,
- * TLB, frame table, domains and vCPUs), or none when the scenario's {@code machine} has no {@code hypervisor}
+ * The hypervisor layer's part of a scenario's state: the whole {@link XenMachine} (machine memory, its pCPUs with
+ * their TLBs, frame table, domains and vCPUs), or none when the scenario's {@code machine} has no {@code hypervisor}
  * section. With a hypervisor the x86 and VMX components are left at their initial values and unused: the
  * XenMachine owns the processor, and the ops of those layers are refused (preconditions of {@link XenModule}).
  *
