@@ -7,7 +7,8 @@ public final class SystemProperties {
     private SystemProperties() {}
 
     public static List<SystemProperty<?>> all() {
-        return List.of(new HybridKernelProperty(), new HypervisorProperty(), new WholeSystemProperty());
+        return List.of(new HybridKernelProperty(), new HypervisorProperty(), new WholeSystemProperty(),
+                new MigrationProperty());
     }
 
     /** The property named {@code name}; IllegalArgumentException naming the known ones otherwise. */

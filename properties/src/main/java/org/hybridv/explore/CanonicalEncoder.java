@@ -19,6 +19,7 @@ import org.hybridv.x86.X86Machine;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.Pcpu;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
 
@@ -28,8 +29,10 @@ import org.hybridv.xen.XenMachine;
  * field encode differently. What is encoded, in this fixed order:
  * <ul>
  * <li>a record: the name of its class (variants of a sealed type differ), then its components in declaration order
- * (processor, frame table, base pointers, domains, current vCPU, faults for {@code XenMachine}; recursively the
- * VMCS, registers, TLB, p2m, shadow state of every vCPU);</li>
+ * (memory, pCPUs, active pCPU, frame table, base pointers, domains, faults for {@code XenMachine}; the pCPUs as a
+ * list in pCPU order, each {@link Pcpu} with its registers, TLB, TLB tag, VMX mode, VMCS, launch state and current
+ * vCPU; recursively the VMCS, registers, p2m, shadow state and pCPU of every vCPU). Memory is a component of the
+ * machine only (the pCPUs share it), so it is encoded once;</li>
  * <li>physical memory: the frame count, then every frame with a non-zero word: its number and the fingerprint of its
  * non-zero words with their indices (a zero word, written or never written, is the same state);</li>
  * <li>the frame table: its size, then every frame that is not {@link FrameInfo#UNUSED} with its number;</li>
@@ -44,7 +47,7 @@ import org.hybridv.xen.XenMachine;
  * IllegalArgumentException}.
  *
  * <p>The large parts a step usually shares with its pre-state — domains, vCPUs, VMCSs, execution controls (with
- * their MSR and I/O bitmaps of thousands of bits), the processor, memory, frame table and TLB — are encoded as the
+ * their MSR and I/O bitmaps of thousands of bits), the pCPUs, memory, frame table and TLB — are encoded as the
  * fingerprint of their own encoding, always (so the value never depends on a cache); that fingerprint is memoised
  * per thread by object identity (a direct-mapped table indexed by the identity hash, checked by reference equality).
  * The memo changes speed, never values. Thread-safe.
@@ -106,7 +109,7 @@ public final class CanonicalEncoder {
      * the large parts a step usually leaves untouched and shares with its pre-state.
      */
     private static final Set<Class<?>> MEMOISED = Set.of(Domain.class, Vcpu.class, Vmcs.class,
-            ExecutionControls.class, X86Machine.class, PhysicalMemory.class, FrameTable.class, Tlb.class,
+            ExecutionControls.class, X86Machine.class, Pcpu.class, PhysicalMemory.class, FrameTable.class, Tlb.class,
             Bitmap.class);
 
     private static final ClassValue<Accessors> RECORDS = new ClassValue<>() {

@@ -51,6 +51,29 @@ class CanonicalEncoderTest {
                 .isEqualTo(CanonicalEncoder.fingerprint(m));
     }
 
+    /**
+     * Several pCPUs (docs/smp.md): every pCPU's state is encoded, in pCPU order, and the vCPUs' placement too; the
+     * same machine built twice is the same state.
+     */
+    @Test
+    void everyPcpuIsEncoded() {
+        XenMachine two = HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
+                org.hybridv.xen.Domains.range(0x1, 0xf)).withPcpus(2))));
+        XenMachine again = HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
+                org.hybridv.xen.Domains.range(0x1, 0xf)).withPcpus(2))));
+        assertThat(CanonicalEncoder.fingerprint(again)).isEqualTo(CanonicalEncoder.fingerprint(two));
+        assertThat(CanonicalEncoder.fingerprint(two)).isNotEqualTo(CanonicalEncoder.fingerprint(m));
+        VcpuId k = HypervisorCases.K;
+        XenMachine onOne = Hypervisor.schedule(two, k, 1);
+        XenMachine ranOnOne = Hypervisor.run(onOne, k, new GuestInstruction.MemoryAccess(Access.read(0x5000)))
+                .machine();
+        XenMachine ranOnZero = Hypervisor.run(two, k, new GuestInstruction.MemoryAccess(Access.read(0x5000)))
+                .machine();
+        assertThat(ranOnOne.pcpu(1).tlb()).isEqualTo(ranOnZero.pcpu(0).tlb()); // the same entry, on another pCPU
+        assertThat(new HashSet<>(List.of(CanonicalEncoder.fingerprint(two), CanonicalEncoder.fingerprint(onOne),
+                CanonicalEncoder.fingerprint(ranOnOne), CanonicalEncoder.fingerprint(ranOnZero)))).hasSize(4);
+    }
+
     @Test
     void mapsAndSetsAreEncodedWhateverTheirIterationOrder() {
         Map<Long, Long> tree = new TreeMap<>(Map.of(1L, 2L, 3L, 4L, 5L, 6L));

@@ -204,8 +204,8 @@ public final class ExitCorrectness {
                     + cplBefore + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
                     + " across handling of " + exit.reason());
         }
-        long cr2Before = pre.processor().machine().cpu().cr2();
-        long cr2After = post.processor().machine().cpu().cr2();
+        long cr2Before = pre.pcpu(pre.vcpu(id).pcpu()).cpu().cr2(); // the vCPU's pCPU's CR2
+        long cr2After = post.pcpu(post.vcpu(id).pcpu()).cpu().cr2();
         if (o instanceof VcpuOutcome.Injected inj) {
             return injected(pre, id, insn, who, exit, inj, cr2Before, cr2After);
         }
@@ -352,7 +352,7 @@ public final class ExitCorrectness {
         Access a = ma.access();
         EptRules.Expected e = EptRules.access(pre.memory(), c.eptp(), pre.vcpu(id).vmcs().guest().cpu(), a);
         if (!eptExit) {
-            if (e instanceof EptRules.EptExit x && !cachedMapping(pre, c.eptp(), a.linear())) {
+            if (e instanceof EptRules.EptExit x && !cachedMapping(pre, pre.vcpu(id).pcpu(), c.eptp(), a.linear())) {
                 return new InvariantResult.Violated("I7-ept", who + ": " + o + ", but " + x.what() + " must cause an"
                         + " EPT " + (x.gpa().end() == EptRules.End.VIOLATION ? "violation" : "misconfiguration")
                         + " exit");
@@ -408,10 +408,13 @@ public final class ExitCorrectness {
         return b.toString();
     }
 
-    /** Whether the TLB holds a combined mapping of {@code linear} for the EP4TA of {@code eptp} (SDM 28.3.1). */
-    private static boolean cachedMapping(XenMachine pre, long eptp, long linear) {
+    /**
+     * Whether pCPU {@code pcpu}'s TLB (the vCPU's: it runs there) holds a combined mapping of {@code linear} for the
+     * EP4TA of {@code eptp} (SDM 28.3.1).
+     */
+    private static boolean cachedMapping(XenMachine pre, int pcpu, long eptp, long linear) {
         long ep4ta = eptp & EptRules.ADDRESS;
-        for (org.hybridv.x86.TlbEntry t : pre.processor().machine().tlb().entries()) {
+        for (org.hybridv.x86.TlbEntry t : pre.pcpu(pcpu).tlb().entries()) {
             if (t.tag().ep4ta() == ep4ta && t.covers(linear)) {
                 return true;
             }

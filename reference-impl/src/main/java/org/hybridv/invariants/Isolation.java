@@ -16,7 +16,7 @@ import org.hybridv.xen.XenMachine;
  * its CR3 holds); in HAP mode, every leaf of its EPT (built from the p2m, HAP-1/HAP-2: the guest's own tables only
  * choose among guest frames the EPT maps); in shadow mode, every shadow tree (SH-1: the hardware CR3 is the shadow
  * root; every table frame reached is a hypervisor-owned shadow table of that vCPU, every leaf frame the domain's own);
- * in every mode, every TLB entry tagged with one of its VPIDs.
+ * in every mode, every TLB entry tagged with one of its VPIDs, on every pCPU.
  */
 public final class Isolation {
     private Isolation() {}
@@ -58,19 +58,22 @@ public final class Isolation {
                 }
             }
         }
-        for (TlbEntry e : m.processor().machine().tlb().entries()) {
-            int d = m.domainOfVpid(e.tag().vpid());
-            if (d < 0) {
-                continue;
-            }
-            long first = e.physicalBase() >>> 12;
-            long n = e.pageSize().bytes() >>> 12;
-            for (long f = first; f < first + n && f < frames.size(); f++) {
-                String bad = notOwned(frames, f, d);
-                if (bad != null) {
-                    return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid() + " ("
-                            + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase()) + " → frame "
-                            + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)");
+        for (int q = 0; q < m.pcpuCount(); q++) { // every pCPU's TLB, whoever runs there now (docs/smp.md)
+            for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                int d = m.domainOfVpid(e.tag().vpid());
+                if (d < 0) {
+                    continue;
+                }
+                long first = e.physicalBase() >>> 12;
+                long n = e.pageSize().bytes() >>> 12;
+                for (long f = first; f < first + n && f < frames.size(); f++) {
+                    String bad = notOwned(frames, f, d);
+                    if (bad != null) {
+                        return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid()
+                                + " (" + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
+                                + " → frame " + Hex.of(f) + " reaches " + bad + " (stale translation: TLB-1/TLB-3)"
+                                + TlbCoherence.onPcpu(m, q));
+                    }
                 }
             }
         }

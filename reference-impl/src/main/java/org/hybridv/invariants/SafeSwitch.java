@@ -73,8 +73,9 @@ public final class SafeSwitch {
             what = "the base pointers";
         } else if (!pre.memory().equals(post.memory())) {
             what = "memory";
-        } else if (!pre.processor().machine().tlb().equals(post.processor().machine().tlb())) {
-            what = "the TLB";
+        } else if (!pre.pcpus().stream().map(org.hybridv.xen.Pcpu::tlb).toList()
+                .equals(post.pcpus().stream().map(org.hybridv.xen.Pcpu::tlb).toList())) {
+            what = "the TLB"; // of any pCPU
         }
         for (Domain d : pre.domains().values()) {
             Domain n = post.domain(d.id());

@@ -93,28 +93,36 @@ public final class ShadowIntegrity {
         return tlb(m);
     }
 
-    /** I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf. */
+    /**
+     * I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf — on every pCPU, for
+     * the entries the vCPU can use there ({@link TlbCoherence#live}).
+     */
     public static InvariantResult tlb(XenMachine m) {
-        for (org.hybridv.x86.TlbEntry e : m.processor().machine().tlb().entries()) {
-            for (Domain d : m.domains().values()) {
-                if (d.mode() != MmuMode.SHADOW) {
+        for (int q = 0; q < m.pcpuCount(); q++) {
+            for (org.hybridv.x86.TlbEntry e : m.pcpu(q).tlb().entries()) {
+                if (!TlbCoherence.live(m, q, e)) {
                     continue;
                 }
-                for (Vcpu v : d.vcpus()) {
-                    if (v.vpid() != e.tag().vpid() || !v.shadow().active()) {
+                for (Domain d : m.domains().values()) {
+                    if (d.mode() != MmuMode.SHADOW) {
                         continue;
                     }
-                    Leaf l = leafFor(m.memory(), v.shadow().root(), e.linearBase());
-                    String bad = l == null ? "no shadow leaf backs it (dropped without a flush)"
-                            : l.frame() != e.physicalBase() >>> 12 ? "the shadow leaf maps " + Hex.of(l.frame())
-                            : e.rights().writable() && !l.writable() ? "writable, the shadow is read-only"
-                            : e.rights().user() && !l.user() ? "user, the shadow is supervisor-only"
-                            : !e.rights().executeDisable() && l.noExecute() ? "executable, the shadow is not"
-                            : null;
-                    if (bad != null) {
-                        return new InvariantResult.Violated("I6", "d" + d.id() + " " + v.id() + ": TLB entry "
-                                + Hex.of(e.linearBase()) + " → " + Hex.of(e.physicalBase()) + ": " + bad
-                                + " (SH-4, TLB flush on shadow drop)");
+                    for (Vcpu v : d.vcpus()) {
+                        if (v.vpid() != e.tag().vpid() || !v.shadow().active()) {
+                            continue;
+                        }
+                        Leaf l = leafFor(m.memory(), v.shadow().root(), e.linearBase());
+                        String bad = l == null ? "no shadow leaf backs it (dropped without a flush)"
+                                : l.frame() != e.physicalBase() >>> 12 ? "the shadow leaf maps " + Hex.of(l.frame())
+                                : e.rights().writable() && !l.writable() ? "writable, the shadow is read-only"
+                                : e.rights().user() && !l.user() ? "user, the shadow is supervisor-only"
+                                : !e.rights().executeDisable() && l.noExecute() ? "executable, the shadow is not"
+                                : null;
+                        if (bad != null) {
+                            return new InvariantResult.Violated("I6", "d" + d.id() + " " + v.id() + ": TLB entry "
+                                    + Hex.of(e.linearBase()) + " → " + Hex.of(e.physicalBase()) + ": " + bad
+                                    + " (SH-4, TLB flush on shadow drop)" + TlbCoherence.onPcpu(m, q));
+                        }
                     }
                 }
             }

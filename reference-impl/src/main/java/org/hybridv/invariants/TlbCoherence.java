@@ -16,8 +16,8 @@ import org.hybridv.xen.XenMachine;
 
 /**
  * I6 TLB coherence: no TLB entry grants more than the current tables allow once the hypervisor has relied on the
- * change. The checkable form, over one state (no history needed), for every TLB entry tagged with the VPID of a vCPU
- * of domain d:
+ * change. The checkable form, over one state (no history needed), for every TLB entry of every pCPU q tagged with the
+ * VPID of a vCPU of domain d that is placed on q (a live entry, {@link #live}; docs/smp.md):
  * <ol>
  * <li><b>TLB-1</b> — if it is writable, its frame is not of a page-table type (a stale writable entry to a frame
  * that became a page table must have been flushed by the type change);</li>
@@ -50,62 +50,89 @@ public final class TlbCoherence {
             return tags;
         }
         Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
-        for (TlbEntry e : m.processor().machine().tlb().entries()) {
-            int vpid = e.tag().vpid();
-            int d = m.domainOfVpid(vpid);
-            if (d < 0) {
-                continue;
-            }
-            Domain dom = m.domain(d);
-            Vcpu v = vcpuOfVpid(dom, vpid);
-            String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") TLB entry linear " + Hex.of(e.linearBase())
-                    + " → frame " + Hex.of(e.physicalBase() >>> 12) + (e.rights().writable() ? " writable" : " read-only")
-                    + (e.global() ? " global" : "");
-            boolean writable = e.rights().writable() && (e.stage2() & 2) != 0;
-            long first = e.physicalBase() >>> 12;
-            long n = e.pageSize().bytes() >>> 12;
-            for (long f = first; f < first + n; f++) {
-                if (!m.frames().contains(f)) {
-                    return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is beyond RAM");
+        for (int q = 0; q < m.pcpuCount(); q++) {
+            for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                int vpid = e.tag().vpid();
+                int d = m.domainOfVpid(vpid);
+                if (d < 0 || !live(m, q, e)) {
+                    continue;
                 }
-                FrameInfo fi = m.frames().get(f);
-                if (writable && fi.type().isPageTable() && fi.typeCount() > 0) {
-                    return new InvariantResult.Violated("TLB-1", who + ": writable, but frame " + Hex.of(f)
-                            + " is now a page table " + fi + " — the type change did not flush the stale writable"
-                            + " translation");
-                }
-                if (fi.owner() != d) {
-                    return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is not d" + d
-                            + "'s but " + fi + " — a stale entry to a frame the domain no longer owns");
-                }
-            }
-            if (dom.mode() == MmuMode.DIRECT && !e.global()) {
-                Long root = m.guestTables().get(v.id());
-                if (root == null) {
-                    return new InvariantResult.Violated("MX-3", who + ": the vCPU has no base pointer, yet a"
-                            + " non-global entry survived");
-                }
-                InvariantResult r = upperLevels(m, root, e, who);
-                if (!r.holds()) {
-                    return r;
-                }
-            }
-            if (dom.mode() == MmuMode.HAP) {
-                Map<Long, Boolean> leaves = eptLeaves.computeIfAbsent(d, k -> eptLeaves(m, dom));
+                Domain dom = m.domain(d);
+                Vcpu v = vcpuOfVpid(dom, vpid);
+                String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") TLB entry linear "
+                        + Hex.of(e.linearBase()) + " → frame " + Hex.of(e.physicalBase() >>> 12)
+                        + (e.rights().writable() ? " writable" : " read-only") + (e.global() ? " global" : "")
+                        + onPcpu(m, q);
+                boolean writable = e.rights().writable() && (e.stage2() & 2) != 0;
+                long first = e.physicalBase() >>> 12;
+                long n = e.pageSize().bytes() >>> 12;
                 for (long f = first; f < first + n; f++) {
-                    Boolean w = leaves.get(f);
-                    if (w == null) {
-                        return new InvariantResult.Violated("HAP-1", who + ": frame " + Hex.of(f)
-                                + " is not mapped by d" + d + "'s EPT (EPTP " + Hex.of(dom.eptp()) + ")");
+                    if (!m.frames().contains(f)) {
+                        return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is beyond RAM");
                     }
-                    if (writable && !w) {
-                        return new InvariantResult.Violated("HAP-1", who + ": writable, but d" + d
-                                + "'s EPT maps frame " + Hex.of(f) + " read-only");
+                    FrameInfo fi = m.frames().get(f);
+                    if (writable && fi.type().isPageTable() && fi.typeCount() > 0) {
+                        return new InvariantResult.Violated("TLB-1", who + ": writable, but frame " + Hex.of(f)
+                                + " is now a page table " + fi + " — the type change did not flush the stale writable"
+                                + " translation");
+                    }
+                    if (fi.owner() != d) {
+                        return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is not d" + d
+                                + "'s but " + fi + " — a stale entry to a frame the domain no longer owns");
+                    }
+                }
+                if (dom.mode() == MmuMode.DIRECT && !e.global()) {
+                    Long root = m.guestTables().get(v.id());
+                    if (root == null) {
+                        return new InvariantResult.Violated("MX-3", who + ": the vCPU has no base pointer, yet a"
+                                + " non-global entry survived");
+                    }
+                    InvariantResult r = upperLevels(m, root, e, who);
+                    if (!r.holds()) {
+                        return r;
+                    }
+                }
+                if (dom.mode() == MmuMode.HAP) {
+                    Map<Long, Boolean> leaves = eptLeaves.computeIfAbsent(d, k -> eptLeaves(m, dom));
+                    for (long f = first; f < first + n; f++) {
+                        Boolean w = leaves.get(f);
+                        if (w == null) {
+                            return new InvariantResult.Violated("HAP-1", who + ": frame " + Hex.of(f)
+                                    + " is not mapped by d" + d + "'s EPT (EPTP " + Hex.of(dom.eptp()) + ")");
+                        }
+                        if (writable && !w) {
+                            return new InvariantResult.Violated("HAP-1", who + ": writable, but d" + d
+                                    + "'s EPT maps frame " + Hex.of(f) + " read-only");
+                        }
                     }
                 }
             }
         }
         return ShadowIntegrity.tlb(m);
+    }
+
+    /**
+     * Whether entry {@code e} of pCPU {@code q}'s TLB is one a vCPU can use: its VPID is no guest's, or its vCPU is
+     * placed on {@code q}. An entry a vCPU left on a pCPU it moved away from is dead until the vCPU comes back, and
+     * MIG-2 invalidates it on the way back ({@link MigrationRules#vpidFlushedOnArrival} checks that step), so I6 over
+     * every pCPU is stated over the live entries.
+     */
+    static boolean live(XenMachine m, int q, TlbEntry e) {
+        int d = m.domainOfVpid(e.tag().vpid());
+        if (d < 0) {
+            return true;
+        }
+        for (Vcpu v : m.domain(d).vcpus()) {
+            if (v.vpid() == e.tag().vpid()) {
+                return v.pcpu() == q;
+            }
+        }
+        return true;
+    }
+
+    /** " on pCPU q" in a message of a machine with several pCPUs; nothing with one (messages as before). */
+    static String onPcpu(XenMachine m, int q) {
+        return m.pcpuCount() > 1 ? " on pCPU " + q : "";
     }
 
     /**

@@ -14,7 +14,7 @@ import org.hybridv.xen.XenMachine;
  * a leaked or missing type or general reference, TYP-4/OWN-3), the shadow tables of shadow-mode vCPUs against the
  * guests' tables ({@link ShadowIntegrity#check}, SH-1/SH-2: a shadow leaf grants no more than the guest walk), then
  * TYP-1 on what a guest can actually use — no translation through a direct-mode vCPU's tables, and no TLB entry tagged
- * with a guest VPID, grants write access to a frame in use as a page table. The TLB part is what the tables alone
+ * with a guest VPID on any pCPU, grants write access to a frame in use as a page table. The TLB part is what the tables alone
  * cannot show: a writable entry cached before the frame became a page table and not flushed (TLB-1).
  */
 public final class TranslationIntegrity {
@@ -52,19 +52,22 @@ public final class TranslationIntegrity {
                 }
             }
         }
-        for (TlbEntry e : m.processor().machine().tlb().entries()) {
-            if (e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
-                continue;
-            }
-            long first = e.physicalBase() >>> 12;
-            long n = e.pageSize().bytes() >>> 12;
-            for (long f = first; f < first + n && f < m.frames().size(); f++) {
-                FrameInfo fi = m.frames().get(f);
-                if (fi.inUseAsPageTable()) {
-                    return new InvariantResult.Violated("TLB-1", "TLB entry of VPID " + e.tag().vpid() + " ("
-                            + Isolation.vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
-                            + " → frame " + Hex.of(f) + " is writable, but the frame is a page table " + fi
-                            + " (TYP-1: a stale writable translation survived the type change)");
+        for (int q = 0; q < m.pcpuCount(); q++) { // every pCPU's TLB (docs/smp.md)
+            for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                if (e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
+                    continue;
+                }
+                long first = e.physicalBase() >>> 12;
+                long n = e.pageSize().bytes() >>> 12;
+                for (long f = first; f < first + n && f < m.frames().size(); f++) {
+                    FrameInfo fi = m.frames().get(f);
+                    if (fi.inUseAsPageTable()) {
+                        return new InvariantResult.Violated("TLB-1", "TLB entry of VPID " + e.tag().vpid() + " ("
+                                + Isolation.vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
+                                + " → frame " + Hex.of(f) + " is writable, but the frame is a page table " + fi
+                                + " (TYP-1: a stale writable translation survived the type change)"
+                                + TlbCoherence.onPcpu(m, q));
+                    }
                 }
             }
         }

@@ -80,6 +80,11 @@ public enum Fault {
     SHADOW_MORE_PERMISSIVE("shadow-more-permissive", "SH-2",
             "makes a shadow leaf writable whenever the guest leaf is dirty, without ANDing in the RW of the guest"
                     + " walk: the shadow grants writes the guest's tables forbid", "CVE-2021-38198 (KVM)"),
+    /** MIG-2: {@link Hypervisor#flushVpidOnArrival} skips the INVVPID on the destination pCPU. */
+    MIGRATION_WITHOUT_VPID_FLUSH("migration-without-vpid-flush", "MIG-2",
+            "moves a vCPU to another pCPU without invalidating its VPID there: translations the vCPU cached on that"
+                    + " pCPU before it left survive its own later INVLPGs on other pCPUs and are used again",
+            "Xen vmx_do_resume (hvm_asid_flush_vcpu on migration)"),
     /**
      * BUD-4: {@code PvOps.pteWrite(BootStage, Platform)} (package {@code guest}) routes
      * the direct-mode {@code set_pte} to a plain store. A guest-side fault: a pv-ops routing slip of the kernel that

@@ -50,7 +50,8 @@ public final class Hypervisor {
     }
 
     /**
-     * One instruction of vCPU {@code id}. If another vCPU is running in non-root operation, it is first preempted (an
+     * One instruction of vCPU {@code id}, on the pCPU it is placed on ({@link Vcpu#pcpu}), which becomes the active
+     * one. If another vCPU is running in non-root operation on that pCPU, it is first preempted (an
      * external-interrupt exit: the timer; the handler does nothing). Then the vCPU's VMCS becomes current (VMPTRLD),
      * the processor enters it (VMLAUNCH the first time, VMRESUME after), and the instruction executes.
      *
@@ -62,6 +63,7 @@ public final class Hypervisor {
      * @param regs the general-purpose registers a VMCALL passes (number and arguments)
      */
     public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
+        pre = pre.withActive(pre.vcpu(id).pcpu()); // the vCPU runs on its pCPU (Xen v->processor)
         HvStep step = runOnce(pre, id, insn, regs);
         int exits = step.vmExits();
         for (int i = 0; i < MAX_SHADOW_FILLS && step.outcome() instanceof VcpuOutcome.ShadowFilled; i++) {
@@ -69,6 +71,76 @@ public final class Hypervisor {
             exits += step.vmExits();
         }
         return new HvStep(step.outcome(), step.machine(), exits);
+    }
+
+    // ---- scheduling: placing vCPUs on pCPUs ---------------------------------------------------------------------
+
+    /**
+     * Migrates vCPU {@code id} to pCPU {@code pcpu} (Xen's scheduler moving {@code v->processor}; the toolstack's
+     * {@code vcpu_set_affinity} or load balancing): nothing happens if it is already there. Otherwise, on its old
+     * pCPU it is first taken out of non-root operation if it runs there (an external-interrupt exit, as in
+     * {@link #run}) and its VMCS is cleared there ({@link #vmclearOnDeparture}, MIG-1); then it is placed on
+     * {@code pcpu} and its VPID is invalidated there ({@link #flushVpidOnArrival}, MIG-2). The machine's active pCPU
+     * is unchanged. The vCPU does not run: its next {@link #run} enters it on {@code pcpu} (VMPTRLD, VMLAUNCH).
+     *
+     * @throws IllegalArgumentException for an unknown vCPU or pCPU (API misuse)
+     */
+    public static XenMachine schedule(XenMachine pre, VcpuId id, int pcpu) {
+        Vcpu v = pre.vcpu(id);
+        if (pcpu < 0 || pcpu >= pre.pcpuCount()) {
+            throw new IllegalArgumentException("no pCPU " + pcpu + " (the machine has " + pre.pcpuCount() + ")");
+        }
+        if (v.pcpu() == pcpu) {
+            return pre;
+        }
+        XenMachine m = vmclearOnDeparture(pre, id);
+        m = m.withVcpu(m.vcpu(id).withPcpu(pcpu));
+        m = flushVpidOnArrival(m, id, pcpu);
+        return m.withActive(pre.active());
+    }
+
+    /**
+     * MIG-1 (Intel SDM Vol. 3C §24.1 and §24.11.1): before vCPU {@code id} is moved off its pCPU, its VMCS is made
+     * inactive there with VMCLEAR. "A logical processor [...] that has made a VMCS active should use VMCLEAR to make
+     * it inactive before another logical processor makes it active" (the processor may keep VMCS data in its own
+     * storage, §24.11.1); VMCLEAR writes that data back and sets the launch state to clear (§24.1), so the next entry,
+     * on the new pCPU, must be VMLAUNCH. If the VMCS is current on the old pCPU, that pCPU is left with no current VMCS
+     * (VMCLEAR of the current VMCS invalidates the current-VMCS pointer) — after the vCPU, if it ran, is taken out of
+     * non-root operation (an external-interrupt exit: the hypervisor runs on that pCPU to move it).
+     */
+    static XenMachine vmclearOnDeparture(XenMachine pre, VcpuId id) {
+        int from = pre.vcpu(id).pcpu();
+        XenMachine m = pre.withActive(from);
+        if (m.isCurrent(id)) {
+            if (m.processor().mode() == VmxMode.NON_ROOT) {
+                VmxProcessor out = VmExits.exit(m.processor(), ExitInformation.of(ExitReason.EXTERNAL_INTERRUPT, 0));
+                m = m.withCurrent(id, out);
+            }
+            Pcpu p = m.pcpu(from);
+            // "If the operand is the same as the current-VMCS pointer, that pointer is made invalid" (VMCLEAR)
+            m = m.withVcpu(m.vcpu(id).withLaunched(false)).withPcpu(from, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(),
+                    VmxMode.ROOT, XenMachine.noVmcs(p.cpu()), false, java.util.Optional.empty()));
+            return m;
+        }
+        // a VMCS that is active but not current (another was loaded since) is cleared just the same
+        return m.withVcpu(m.vcpu(id).withLaunched(false));
+    }
+
+    /**
+     * MIG-2 (Xen rule; Xen {@code vmx_do_resume}: "if ( v->arch.hvm.vmx.active_cpu != smp_processor_id() ) [...]
+     * hvm_asid_flush_vcpu(v)", which gives the vCPU a fresh VPID generation on its new pCPU): a vCPU that arrives on
+     * pCPU {@code pcpu} must not use translations its VPID left there when it last ran on it — they predate every
+     * INVLPG and flush it executed elsewhere since. Here a vCPU's VPID is fixed (CTL-5), so the hypervisor invalidates
+     * the VPID on the destination: INVVPID single-context (Intel SDM Vol. 3C §28.3.3.3, "all mappings tagged with the
+     * VPID"), on {@code pcpu}'s TLB. Xen does it when the vCPU next enters there; doing it at the migration is the
+     * same for the vCPU, since only it fills entries with its VPID and it can next run only on {@code pcpu}, after
+     * this. Seeded fault {@link Fault#MIGRATION_WITHOUT_VPID_FLUSH}: no invalidation.
+     */
+    static XenMachine flushVpidOnArrival(XenMachine m, VcpuId id, int pcpu) {
+        if (m.faults().breaks(Fault.MIGRATION_WITHOUT_VPID_FLUSH)) {
+            return m;
+        }
+        return TlbDiscipline.invvpidOn(m, pcpu, InvvpidType.SINGLE_CONTEXT, m.vcpu(id).vpid(), 0);
     }
 
     /** Fills one access may need before it completes (one per fault; a read fill then a write fill at most). */

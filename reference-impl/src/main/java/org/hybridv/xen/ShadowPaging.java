@@ -287,8 +287,8 @@ public final class ShadowPaging {
             after = after.withPaging(s);
             after = after.withVcpu(after.vcpu(v.id()).withShadow(v.shadow().withTables(List.of())));
         }
-        for (int vpid : after.vpids(d)) {
-            after = TlbDiscipline.invvpid(after, InvvpidType.SINGLE_CONTEXT, vpid, 0);
+        for (int vpid : after.vpids(d)) { // every pCPU: the domain's vCPUs may run on any (docs/smp.md)
+            after = TlbDiscipline.invvpidEverywhere(after, InvvpidType.SINGLE_CONTEXT, vpid, 0);
         }
         return after;
     }

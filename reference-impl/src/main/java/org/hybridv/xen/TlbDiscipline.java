@@ -12,8 +12,11 @@ import org.hybridv.x86.CpuState;
 /**
  * Performing the direct-paging core's TLB obligations ({@link Effect}) on the processor's VPID-tagged TLB with INVVPID
  * (CTL-5, docs/rules/hybrid.md: with VPID on, a CR3 change does not flush the guest's other translations, so every
- * hypervisor-initiated invalidation names the VPIDs of the vCPUs that may cache the translation). One processor: the
- * "dirty CPU mask" of a domain is this processor, and the domain's translations are those tagged with its VPIDs.
+ * hypervisor-initiated invalidation names the VPIDs of the vCPUs that may cache the translation). A domain's
+ * translations are those tagged with its VPIDs. Domain-wide obligations are performed on every pCPU (Xen flushes the
+ * domain's dirty CPU mask; every pCPU is a superset of it): the flush IPIs and their handlers' exits are not modelled,
+ * the invalidations are done synchronously (docs/smp.md). A vCPU's own obligations are performed on the active pCPU,
+ * the one the vCPU runs on. With one pCPU both are that pCPU.
  */
 public final class TlbDiscipline {
     private TlbDiscipline() {}
@@ -55,7 +58,7 @@ public final class TlbDiscipline {
         }
         if (e instanceof Effect.InvlpgDomain i) {
             for (int vpid : m.vpids(i.domain())) {
-                m = invvpid(m, InvvpidType.INDIVIDUAL_ADDRESS, vpid, i.linear());
+                m = invvpidEverywhere(m, InvvpidType.INDIVIDUAL_ADDRESS, vpid, i.linear());
             }
             return m;
         }
@@ -72,9 +75,35 @@ public final class TlbDiscipline {
 
     static XenMachine flushDomain(XenMachine m, int d) {
         for (int vpid : m.vpids(d)) {
-            m = invvpid(m, InvvpidType.SINGLE_CONTEXT, vpid, 0);
+            m = invvpidEverywhere(m, InvvpidType.SINGLE_CONTEXT, vpid, 0);
         }
         return m;
+    }
+
+    /** INVVPID on every pCPU, the active one first. */
+    static XenMachine invvpidEverywhere(XenMachine m, InvvpidType type, int vpid, long linear) {
+        m = invvpid(m, type, vpid, linear);
+        for (int q = 0; q < m.pcpuCount(); q++) {
+            if (q != m.active()) {
+                m = invvpidOn(m, q, type, vpid, linear);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * INVVPID executed by the hypervisor on pCPU {@code q} (in root operation there: a pCPU running a guest is
+     * interrupted for it, an exit and re-entry this model does not show); only {@code q}'s TLB changes. A VMfailValid
+     * (VPID 0, a non-canonical address) changes nothing.
+     */
+    static XenMachine invvpidOn(XenMachine m, int q, InvvpidType type, int vpid, long linear) {
+        VmxProcessor p = m.processor(q);
+        RootStep r = Invvpid.execute(new VmxProcessor(p.machine(), org.hybridv.vmx.VmxMode.ROOT, p.vmcs(),
+                p.launched()), type, vpid, linear);
+        if (r.outcome() instanceof RootOutcome.VmFailValid) {
+            return m;
+        }
+        return m.withPcpu(q, m.pcpu(q).withTlb(r.processor().machine().tlb()));
     }
 
     static XenMachine invvpid(XenMachine m, InvvpidType type, int vpid, long linear) {

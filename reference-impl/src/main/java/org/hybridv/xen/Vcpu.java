@@ -13,12 +13,19 @@ import org.hybridv.x86.Checks;
  * @param launched the launch state: clear until the first VMLAUNCH (SDM 24.1), so the next entry is VMRESUME
  * @param blocked  HLT was executed and the vCPU waits (Xen {@code hvm_hlt} → {@code vcpu_block})
  * @param shadow   shadow mode: the guest's CR3 and the shadow table frames ({@link ShadowState#NONE} otherwise)
+ * @param pcpu     the physical CPU it runs on (Xen {@code v->processor}; 0 unless scheduled elsewhere, docs/smp.md)
  */
-public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, ShadowState shadow) {
+public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, ShadowState shadow, int pcpu) {
     public Vcpu {
         Checks.notNull("vCPU id", id);
         Checks.notNull("VMCS", vmcs);
         Checks.notNull("shadow state", shadow);
+        Checks.inRange("pCPU", pcpu, 0, XenMachine.MAX_PCPUS - 1);
+    }
+
+    /** A vCPU on pCPU 0. */
+    public Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, ShadowState shadow) {
+        this(id, vmcs, launched, blocked, shadow, 0);
     }
 
     public Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked) {
@@ -26,7 +33,12 @@ public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, Shad
     }
 
     public Vcpu withShadow(ShadowState s) {
-        return new Vcpu(id, vmcs, launched, blocked, s);
+        return new Vcpu(id, vmcs, launched, blocked, s, pcpu);
+    }
+
+    /** This vCPU placed on pCPU {@code q} (nothing else changes: {@link Hypervisor#schedule} is the migration). */
+    public Vcpu withPcpu(int q) {
+        return new Vcpu(id, vmcs, launched, blocked, shadow, q);
     }
 
     public int vpid() {
@@ -34,14 +46,14 @@ public record Vcpu(VcpuId id, Vmcs vmcs, boolean launched, boolean blocked, Shad
     }
 
     public Vcpu withVmcs(Vmcs v) {
-        return new Vcpu(id, v, launched, blocked, shadow);
+        return new Vcpu(id, v, launched, blocked, shadow, pcpu);
     }
 
     public Vcpu withLaunched(boolean l) {
-        return new Vcpu(id, vmcs, l, blocked, shadow);
+        return new Vcpu(id, vmcs, l, blocked, shadow, pcpu);
     }
 
     public Vcpu withBlocked(boolean b) {
-        return new Vcpu(id, vmcs, launched, b, shadow);
+        return new Vcpu(id, vmcs, launched, b, shadow, pcpu);
     }
 }

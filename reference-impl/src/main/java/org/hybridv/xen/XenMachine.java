@@ -1,5 +1,6 @@
 package org.hybridv.xen;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -18,37 +19,52 @@ import org.hybridv.x86.CpuState;
 import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.TlbPolicy;
-import org.hybridv.x86.X86Machine;
+import org.hybridv.x86.TlbTag;
 
 /**
- * The hypervisor's whole state: one physical processor in VMX operation (whose {@link X86Machine} holds machine memory
- * and the TLB), the frame table and the vCPUs' base pointers of the direct-paging core (one source of truth: a frame
- * owned by {@link FrameInfo#XEN} is a hypervisor frame, a frame owned by d is d's), and the domains.
+ * The hypervisor's whole state: machine memory, held once and shared by every physical CPU; the physical CPUs (pCPUs,
+ * 1..{@link #MAX_PCPUS}), each with its own registers, TLB, VMX mode, current VMCS and launch state and current vCPU
+ * ({@link Pcpu}); the frame table and the vCPUs' base pointers of the direct-paging core (one source of truth: a frame
+ * owned by {@link FrameInfo#XEN} is a hypervisor frame, a frame owned by d is d's); the domains, whose vCPUs each name
+ * the pCPU they run on ({@link Vcpu#pcpu}); and the seeded faults (docs/smp.md has the split).
  *
- * <p>At most one vCPU runs: {@code current}, whose VMCS is the processor's current VMCS. Between steps the processor
- * is in root operation (after a handled exit) or in non-root operation running {@code current} (after an instruction
- * that did not exit).
+ * <p>One pCPU is <em>active</em>: the one the hypervisor code in this step runs on. {@link #processor()},
+ * {@link #current()} and {@link #withProcessor} are views of the active pCPU composed with the shared memory, so the
+ * single-processor hypervisor code reads and writes "the processor" unchanged; a processor handed back through
+ * {@link #withProcessor} or {@link #withPaging} carries the new memory, which becomes every pCPU's (memory is stored
+ * once, never copied per pCPU). {@link Hypervisor#run} makes the vCPU's pCPU active.
  *
- * @param processor   the physical processor
+ * <p>On each pCPU at most one vCPU runs: its {@code current}, whose VMCS is that pCPU's current VMCS and which is
+ * placed on it. Between steps a pCPU is in root operation (after a handled exit, or idle) or in non-root operation
+ * running its current vCPU.
+ *
+ * @param memory      machine memory (shared by all pCPUs)
+ * @param pcpus       the physical CPUs by number
+ * @param active      the pCPU the hypervisor runs on in this step
  * @param frames      the frame table (owner, type, counts, flags per machine frame)
  * @param guestTables each direct-mode vCPU's {@code guest_table} (MX-3)
  * @param domains     the domains by id
- * @param current     the vCPU whose VMCS is current, if any
  * @param faults      the seeded faults this hypervisor carries ({@link Faults#NONE}: the reference; docs/faults.md)
  */
-public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, Long> guestTables,
-        SortedMap<Integer, Domain> domains, Optional<VcpuId> current, Faults faults) {
+public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, FrameTable frames,
+        Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults) {
     /** The physical-address width of the modelled machine (EPT needs at most 48). */
     public static final int MAX_PHYS_ADDR = 40;
 
+    /** The most physical CPUs a machine has (docs/smp.md: enough for two-vCPU domains on two pCPUs and more). */
+    public static final int MAX_PCPUS = 4;
+
     public XenMachine {
-        Checks.notNull("processor", processor);
+        Checks.notNull("memory", memory);
+        Checks.notNull("pCPUs", pcpus);
         Checks.notNull("frames", frames);
         Checks.notNull("guest tables", guestTables);
         Checks.notNull("domains", domains);
-        Checks.notNull("current", current);
         Checks.notNull("faults", faults);
-        if (frames.size() != processor.machine().memory().frameCount()) {
+        pcpus = List.copyOf(pcpus);
+        Checks.inRange("pCPU count", pcpus.size(), 1, MAX_PCPUS);
+        Checks.inRange("active pCPU", active, 0, pcpus.size() - 1);
+        if (frames.size() != memory.frameCount()) {
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
         guestTables = Collections.unmodifiableMap(new TreeMap<>(guestTables));
@@ -64,19 +80,32 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
                     throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
                             + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
                 }
+                if (v.pcpu() >= pcpus.size()) {
+                    throw new IllegalArgumentException(v.id() + " is placed on pCPU " + v.pcpu() + " of "
+                            + pcpus.size());
+                }
             }
         }
-        if (current.isPresent() && !processor.vmcs().equals(vcpu(domains, current.get()).vmcs())) {
-            throw new IllegalArgumentException("the processor's current VMCS is not " + current.get() + "'s");
-        }
-        if (current.isEmpty() && processor.mode() != VmxMode.ROOT) {
-            throw new IllegalArgumentException("non-root operation with no current vCPU");
+        for (int q = 0; q < pcpus.size(); q++) {
+            Pcpu p = pcpus.get(q);
+            if (p.current().isPresent()) {
+                Vcpu v = vcpu(domains, p.current().get());
+                if (v.pcpu() != q) {
+                    throw new IllegalArgumentException(v.id() + " is current on pCPU " + q + " but placed on pCPU "
+                            + v.pcpu());
+                }
+                if (!p.vmcs().equals(v.vmcs())) {
+                    throw new IllegalArgumentException("pCPU " + q + "'s current VMCS is not " + v.id() + "'s");
+                }
+            } else if (p.mode() != VmxMode.ROOT) {
+                throw new IllegalArgumentException("pCPU " + q + " in non-root operation with no current vCPU");
+            }
         }
     }
 
     /**
-     * A machine of {@code frameCount} frames, no domains, frames {@code xenFrames} owned by the hypervisor; the host
-     * runs in IA-32e mode on the page tables in the first of them (their contents are not modelled) with an
+     * A machine of {@code frameCount} frames, no domains, frames {@code xenFrames} owned by the hypervisor, one pCPU;
+     * the host runs in IA-32e mode on the page tables in the first of them (their contents are not modelled) with an
      * adversarial TLB.
      */
     public static XenMachine boot(int frameCount, long... xenFrames) {
@@ -85,15 +114,46 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         }
         DirectPagingState s = DirectPagingState.initial(frameCount).reserveForXen(xenFrames);
         CpuState host = CpuState.longMode(xenFrames[0], MAX_PHYS_ADDR);
-        X86Machine m = new X86Machine(s.memory(), host, Tlb.empty(TlbPolicy.ADVERSARIAL));
-        Vmcs none = new Vmcs(ExecutionControls.none(), new GuestState(host, 0), new HostState(host, 0), null);
-        return new XenMachine(VmxProcessor.root(m, none), s.frames(), Map.of(), new TreeMap<>(), Optional.empty(),
-                Faults.NONE);
+        return new XenMachine(s.memory(), List.of(idle(host, TlbPolicy.ADVERSARIAL)), 0, s.frames(), Map.of(),
+                new TreeMap<>(), Faults.NONE);
+    }
+
+    /** A pCPU in root operation running the host {@code host}, with an empty TLB and no current vCPU. */
+    private static Pcpu idle(CpuState host, TlbPolicy policy) {
+        return new Pcpu(host, Tlb.empty(policy), TlbTag.NATIVE, VmxMode.ROOT, noVmcs(host), false, Optional.empty());
+    }
+
+    /**
+     * The VMCS a pCPU holds when no vCPU is current on it (after boot, after its current VMCS was VMCLEARed): no
+     * controls, the host state in both state areas. The SDM makes the current-VMCS pointer invalid then (Vol. 3C
+     * §24.1: VMCLEAR of the current VMCS); this placeholder stands for "no VMCS", one value so that idle pCPUs compare
+     * equal.
+     */
+    static Vmcs noVmcs(CpuState host) {
+        return new Vmcs(ExecutionControls.none(), new GuestState(host, 0), new HostState(host, 0), null);
+    }
+
+    /**
+     * This freshly booted machine with {@code n} pCPUs (1..{@link #MAX_PCPUS}): the added pCPUs are idle in root
+     * operation with the host state of pCPU 0's host-state area and empty TLBs of pCPU 0's policy. Only before any
+     * domain exists (API misuse otherwise).
+     */
+    public XenMachine withPcpus(int n) {
+        Checks.inRange("pCPU count", n, 1, MAX_PCPUS);
+        if (!domains.isEmpty() || n < pcpus.size()) {
+            throw new IllegalArgumentException("pCPUs are added to a freshly booted machine, before any domain");
+        }
+        List<Pcpu> l = new ArrayList<>(pcpus);
+        Pcpu first = pcpus.get(0);
+        while (l.size() < n) {
+            l.add(idle(first.vmcs().host().cpu(), first.tlb().policy()));
+        }
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults);
     }
 
     /** The seeded faults {@code f} injected into this machine (they replace its current set). */
     public XenMachine withFaults(Faults f) {
-        return new XenMachine(processor, frames, guestTables, domains, current, f);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, f);
     }
 
     static Vcpu vcpu(Map<Integer, Domain> domains, VcpuId id) {
@@ -116,31 +176,77 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         return vcpu(domains, id);
     }
 
-    public PhysicalMemory memory() {
-        return processor.machine().memory();
+    /** The number of physical CPUs. */
+    public int pcpuCount() {
+        return pcpus.size();
+    }
+
+    /** pCPU {@code q}'s own state. */
+    public Pcpu pcpu(int q) {
+        Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
+        return pcpus.get(q);
+    }
+
+    /** The active pCPU as a processor: its registers, TLB, VMX state over the shared memory. */
+    public VmxProcessor processor() {
+        return processor(active);
+    }
+
+    /** pCPU {@code q} as a processor over the shared memory. */
+    public VmxProcessor processor(int q) {
+        return pcpu(q).processor(memory);
+    }
+
+    /** The vCPU whose VMCS is current on the active pCPU, if any. */
+    public Optional<VcpuId> current() {
+        return pcpus.get(active).current();
+    }
+
+    /** The vCPU whose VMCS is current on pCPU {@code q}, if any. */
+    public Optional<VcpuId> current(int q) {
+        return pcpu(q).current();
+    }
+
+    /** This machine with pCPU {@code q} active (the hypervisor now runs there); nothing else changes. */
+    public XenMachine withActive(int q) {
+        Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
+        return q == active ? this : new XenMachine(memory, pcpus, q, frames, guestTables, domains, faults);
+    }
+
+    /** This machine with pCPU {@code q}'s own state replaced by {@code p} (its current vCPU must stay consistent). */
+    public XenMachine withPcpu(int q, Pcpu p) {
+        Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
+        List<Pcpu> l = new ArrayList<>(pcpus);
+        l.set(q, p);
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults);
     }
 
     /** The direct-paging core's view of this machine: the same memory, frame table and base pointers. */
     public DirectPagingState paging() {
-        return new DirectPagingState(memory(), frames, guestTables, faults);
+        return new DirectPagingState(memory, frames, guestTables, faults);
     }
 
     /**
      * This machine with the direct-paging core's post-state {@code s} (memory, frame table, base pointers); the
-     * machine keeps its own faults.
+     * machine keeps its own faults. The memory is every pCPU's.
      */
     public XenMachine withPaging(DirectPagingState s) {
-        VmxProcessor p = processor.withMachine(processor.machine().withMemory(s.memory()));
-        return new XenMachine(p, s.frames(), s.guestTables(), domains, current, faults);
+        return new XenMachine(s.memory(), pcpus, active, s.frames(), s.guestTables(), domains, faults);
     }
 
+    /**
+     * This machine with the active pCPU being {@code p}: its registers, TLB, VMX mode, VMCS and launch state become
+     * the active pCPU's, and its memory becomes the machine's (so every pCPU's: memory is shared).
+     */
     public XenMachine withProcessor(VmxProcessor p) {
-        return new XenMachine(p, frames, guestTables, domains, current, faults);
+        List<Pcpu> l = new ArrayList<>(pcpus);
+        l.set(active, Pcpu.of(p, current()));
+        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults);
     }
 
-    /** This machine with {@code d} added or replaced (its vCPUs must not include the current one with a new VMCS). */
+    /** This machine with {@code d} added or replaced (its vCPUs must not include a current one with a new VMCS). */
     public XenMachine withDomain(Domain d) {
-        return new XenMachine(processor, frames, guestTables, put(d), current, faults);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, put(d), faults);
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
@@ -150,22 +256,29 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
     }
 
     /**
-     * This machine with {@code v} replacing the vCPU of the same id; if {@code v} is current, the processor's VMCS
-     * and launch state become {@code v}'s (one VMCS, two names).
+     * This machine with {@code v} replacing the vCPU of the same id; if {@code v} is current on its pCPU, that pCPU's
+     * VMCS and launch state become {@code v}'s (one VMCS, two names).
      */
     public XenMachine withVcpu(Vcpu v) {
         SortedMap<Integer, Domain> m = put(domain(v.id().domain()).withVcpu(v));
-        if (current.isPresent() && current.get().equals(v.id())) {
-            VmxProcessor p = new VmxProcessor(processor.machine(), processor.mode(), v.vmcs(), v.launched());
-            return new XenMachine(p, frames, guestTables, m, current, faults);
+        List<Pcpu> l = pcpus;
+        for (int q = 0; q < pcpus.size(); q++) {
+            Pcpu p = pcpus.get(q);
+            if (p.current().isPresent() && p.current().get().equals(v.id())) {
+                l = new ArrayList<>(pcpus);
+                l.set(q, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(), p.mode(), v.vmcs(), v.launched(), p.current()));
+            }
         }
-        return new XenMachine(processor, frames, guestTables, m, current, faults);
+        return new XenMachine(memory, l, active, frames, guestTables, m, faults);
     }
 
-    /** This machine with {@code id} current and {@code p} the processor running it. */
+    /** This machine with {@code id} current on the active pCPU and {@code p} that pCPU, running it. */
     XenMachine withCurrent(VcpuId id, VmxProcessor p) {
         Vcpu v = vcpu(id).withVmcs(p.vmcs()).withLaunched(p.launched());
-        return new XenMachine(p, frames, guestTables, put(domain(id.domain()).withVcpu(v)), Optional.of(id), faults);
+        List<Pcpu> l = new ArrayList<>(pcpus);
+        l.set(active, Pcpu.of(p, Optional.of(id)));
+        return new XenMachine(p.machine().memory(), l, active, frames, guestTables,
+                put(domain(id.domain()).withVcpu(v)), faults);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */
@@ -185,9 +298,16 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         return -1;
     }
 
-    /** Whether vCPU {@code id} is running: current, with the processor in non-root operation. */
+    /** Whether vCPU {@code id} is running: current on its pCPU, with that pCPU in non-root operation. */
     public boolean running(VcpuId id) {
-        return current.isPresent() && current.get().equals(id) && processor.mode() == VmxMode.NON_ROOT;
+        Pcpu p = pcpus.get(vcpu(id).pcpu());
+        return isCurrent(id) && p.mode() == VmxMode.NON_ROOT;
+    }
+
+    /** Whether vCPU {@code id}'s VMCS is current on its pCPU. */
+    public boolean isCurrent(VcpuId id) {
+        Optional<VcpuId> c = pcpus.get(vcpu(id).pcpu()).current();
+        return c.isPresent() && c.get().equals(id);
     }
 
     /**
@@ -195,14 +315,14 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
      * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3) with, for the current vCPU, the processor's CR2.
      */
     public CpuState guestCpu(VcpuId id) {
+        Pcpu p = pcpus.get(vcpu(id).pcpu());
         if (running(id)) {
-            return processor.machine().cpu();
+            return p.cpu();
         }
         CpuState saved = vcpu(id).vmcs().guest().cpu();
         // CR2 is not in the guest-state area (SDM Vol. 3C §24.4.1): VM exits and entries leave the register alone,
-        // so the current vCPU's CR2 is the processor's, also in root operation after its exit.
-        return current.isPresent() && current.get().equals(id) ? saved.withCr2(processor.machine().cpu().cr2())
-                : saved;
+        // so the current vCPU's CR2 is its pCPU's, also in root operation after its exit.
+        return isCurrent(id) ? saved.withCr2(p.cpu().cr2()) : saved;
     }
 
     /**
@@ -213,8 +333,10 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
     public XenMachine withGuestCpl(VcpuId id, int cpl) {
         Checks.inRange("CPL", cpl, 0, 3);
         if (running(id)) {
-            X86Machine x = processor.machine();
-            return withProcessor(processor.withMachine(x.withCpu(x.cpu().withCpl(cpl))));
+            int q = vcpu(id).pcpu();
+            Pcpu p = pcpus.get(q);
+            return withPcpu(q, new Pcpu(p.cpu().withCpl(cpl), p.tlb(), p.tlbTag(), p.mode(), p.vmcs(), p.launched(),
+                    p.current()));
         }
         Vcpu v = vcpu(id);
         GuestState g = v.vmcs().guest();

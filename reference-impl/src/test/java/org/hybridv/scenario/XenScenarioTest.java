@@ -61,6 +61,31 @@ class XenScenarioTest {
         assertThat(other.verdict()).isEqualTo(Verdict.FAILED);
     }
 
+    /** Several pCPUs (docs/smp.md): a pCPU that is not in the machine is a located input error, never a crash. */
+    @Test
+    void pcpusAreCheckedWhereTheyAreNamed() {
+        String two = "\"hypervisor\": {\"pcpus\": 2, ";
+        assertThat(error(xen(D1, "{\"op\": \"schedule\", \"domain\": 1, \"pcpu\": 1}"))).contains("t.json:")
+                .contains("pcpu").contains("the machine has 1 pCPU (0..0; machine.hypervisor.pcpus)");
+        assertThat(error(xen(D1, "{\"op\": \"schedule\", \"domain\": 1, \"pcpu\": 2}").replace("\"hypervisor\": {",
+                two))).contains("the machine has 2 pCPUs (0..1");
+        assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 3, \"entries\": 0}"))).contains("pcpu")
+                .contains("the machine has 1 pCPU");
+        assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 0, \"current\": \"none\", \"vpid\": 1}")))
+                .contains("vpid").contains("give \"entries\" too");
+        assertThat(error(xen(D1, "{\"op\": \"expectPcpu\", \"pcpu\": 0, \"current\": \"v0\"}")))
+                .contains("current").contains("\"d1v0\"");
+        assertThat(error(xen(D1, "{\"op\": \"checkInvariants\"}").replace("\"hypervisor\": {",
+                "\"hypervisor\": {\"pcpus\": 5, "))).contains("pcpus").contains("1..4 physical CPUs");
+        assertThat(error(xen(D1.replace("\"cr3\": 16}", "\"cr3\": 16, \"pcpu\": 1}"), "{\"op\": \"checkInvariants\"}")))
+                .contains("vcpus[0].pcpu").contains("the machine has 1 pCPU");
+        Replay ok = ScenarioText.replay(xen(D1.replace("\"cr3\": 16}", "\"cr3\": 16, \"pcpu\": 1}"),
+                "{\"op\": \"schedule\", \"domain\": 1, \"pcpu\": 0, \"expect\": {\"from\": 1, \"launched\": false}}",
+                "{\"op\": \"expectPcpu\", \"pcpu\": 1, \"current\": \"none\", \"entries\": 0}")
+                .replace("\"hypervisor\": {", two));
+        assertThat(ok.verdict()).isEqualTo(Verdict.PASSED);
+    }
+
     @Test
     void theMachineSectionNeedsMaxPhysAddr40() {
         assertThat(error(xen(D1, "{\"op\": \"checkInvariants\"}").replace("\"maxPhysAddr\": 40",

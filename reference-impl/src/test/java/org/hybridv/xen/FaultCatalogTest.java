@@ -22,6 +22,7 @@ import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.HybridInvariants;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.MigrationRules;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.vmx.GuestInstruction;
@@ -86,6 +87,19 @@ class FaultCatalogTest {
     /** The invariants that one lockstep step reports violated (I1 … I8). */
     static List<String> invariants(Lockstep.LockstepStep s) {
         return HybridInvariants.check(s).stream().map(HybridInvariants.Violation::invariant).toList();
+    }
+
+    // ---- several pCPUs (docs/smp.md) ---------------------------------------------------------------------------------
+
+    /** MIG-2: back on a pCPU it left, the vCPU uses the translation its own INVLPG elsewhere should have removed. */
+    @Test
+    void migrationWithoutVpidFlush() {
+        SHOWN.add(Fault.MIGRATION_WITHOUT_VPID_FLUSH);
+        SmpTest.Round ok = SmpTest.staleRound(Faults.NONE);
+        assertThat(MigrationRules.vpidFlushedOnArrival(ok.beforeReturn(), ok.afterReturn(), K).holds()).isTrue();
+        SmpTest.Round bad = SmpTest.staleRound(Faults.of(Fault.MIGRATION_WITHOUT_VPID_FLUSH));
+        assertThat(bad.read()).isNotEqualTo(ok.read());
+        violated(MigrationRules.vpidFlushedOnArrival(bad.beforeReturn(), bad.afterReturn(), K), "MIG-2");
     }
 
     // ---- direct paging: entry rules --------------------------------------------------------------------------------

@@ -39,9 +39,11 @@ import org.hybridv.xen.XenMachine;
  *
  * @param xenFrames hypervisor-owned frames (dom_xen, OWN-1), at least one; the first holds the host page tables
  * @param domains   created in order
+ * @param pcpus     the number of physical CPUs, 1..{@link XenMachine#MAX_PCPUS} (default 1; docs/smp.md)
  */
 public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FAIL) List<Long> xenFrames,
-        @JsonSetter(contentNulls = Nulls.FAIL) List<Domain> domains) {
+        @JsonSetter(contentNulls = Nulls.FAIL) List<Domain> domains,
+        @Dec(min = 1, max = XenMachine.MAX_PCPUS, why = "1..4 physical CPUs (XenMachine.MAX_PCPUS)") Integer pcpus) {
     static final String VPID_WHY = "VPIDs 1..0xffff (0 is the host's)";
 
     public HypervisorSection {
@@ -133,12 +135,14 @@ public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FA
     /**
      * A vCPU, added with {@code Domains.addVcpu}: in IA-32e mode at RIP 0; in direct mode its CR3 is validated as
      * MMUEXT_NEW_BASEPTR would (MX-3). CR3 bits 63:MAXPHYADDR are reserved (SDM Vol. 3A §4.5, Table 4-12), so the
-     * root frame is below 2^(MAXPHYADDR - 12).
+     * root frame is below 2^(MAXPHYADDR - 12). {@code pcpu}: the pCPU it is placed on before it first runs (default
+     * 0; one of the section's {@code pcpus}).
      */
     public record Vcpu(@Dec(min = 1, max = 0xFFFF, why = VPID_WHY) Integer vpid,
             @Dec(max = (1L << (XenMachine.MAX_PHYS_ADDR - 12)) - 1, why = "a frame number below 2^(MAXPHYADDR - 12);"
                     + " MAXPHYADDR = " + XenMachine.MAX_PHYS_ADDR) Long cr3,
-            @Dec(max = 3, why = "privilege levels 0..3") Integer cpl) {
+            @Dec(max = 3, why = "privilege levels 0..3") Integer cpl,
+            @Dec(max = XenMachine.MAX_PCPUS - 1, why = "pCPUs 0..3") Integer pcpu) {
         public Vcpu {
             Bad.required(vpid, "vpid", "vcpu");
             Bad.required(cr3, "cr3", "vcpu");
@@ -204,13 +208,23 @@ public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FA
         XenMachine m;
         try {
             m = XenMachine.boot(base.memoryFrames(), s.xenFrames().stream().mapToLong(Long::longValue).toArray())
-                    .withFaults(base.faults());
+                    .withPcpus(s.pcpus() == null ? 1 : s.pcpus()).withFaults(base.faults());
         } catch (IllegalArgumentException e) {
             throw value.field("xenFrames").error(e.getMessage());
         }
         List<JsonValue> places = value.field("domains").elements();
+        int pcpus = m.pcpuCount();
         for (int i = 0; i < s.domains().size(); i++) {
-            m = domain(m, s.domains().get(i), places.get(i));
+            Domain d = s.domains().get(i);
+            for (int j = 0; d.vcpus() != null && j < d.vcpus().size(); j++) {
+                Integer q = d.vcpus().get(j).pcpu();
+                if (q != null && q >= pcpus) {
+                    throw places.get(i).field("vcpus").elements().get(j).field("pcpu").error("the machine has "
+                            + pcpus + " pCPU" + (pcpus == 1 ? "" : "s") + " (0.." + (pcpus - 1)
+                            + "; machine.hypervisor.pcpus)");
+                }
+            }
+            m = domain(m, d, places.get(i));
         }
         return m;
     }
@@ -264,6 +278,10 @@ public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FA
                         + x.rule() + "): " + x.reason());
             }
             m = ((HvResult.Done) a).machine();
+            if (v.pcpu() != null) { // initial placement, before the vCPU ever ran: not a migration
+                org.hybridv.xen.VcpuId id = new org.hybridv.xen.VcpuId(d.id(), i);
+                m = m.withVcpu(m.vcpu(id).withPcpu(v.pcpu()));
+            }
         }
         return m;
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.MigrationRules;
 import org.hybridv.invariants.PageTableIntegrity;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
@@ -233,6 +234,52 @@ final class XenExecutors {
         return out;
     }
 
+    // ------------------------------------------------------------------ pCPUs
+
+    /**
+     * {@code schedule}: {@link Hypervisor#schedule}, then the step's post-conditions ({@link MigrationRules}) as a
+     * fact and, when violated, a note and the scenario's history (I6 of later {@code checkInvariants}).
+     */
+    static StepResult schedule(MachineState s, XenStep.Schedule step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = machine(s);
+        XenMachine post = Hypervisor.schedule(pre, id, step.pcpu());
+        InvariantResult rules = MigrationRules.check(pre, post, id);
+        int from = pre.vcpu(id).pcpu();
+        int vpid = post.vcpu(id).vpid();
+        int entries = (int) post.pcpu(step.pcpu()).tlb().entries().stream().filter(e -> e.tag().vpid() == vpid)
+                .count();
+        boolean launched = post.vcpu(id).launched();
+        XenStep.ScheduleExpect seen = new XenStep.ScheduleExpect(from, launched, entries,
+                XenStep.InvariantState.of(rules.holds()));
+        String text = (from == step.pcpu() ? id + " already on pCPU " + from + ": nothing to do"
+                : id + " moved from pCPU " + from + " to pCPU " + step.pcpu() + ", launch state "
+                        + (launched ? "launched" : "clear") + ", " + entries + " TLB entr"
+                        + (entries == 1 ? "y" : "ies")
+                        + " of VPID " + vpid + " left on pCPU " + step.pcpu()) + "; MIG-1/MIG-2 " + rules;
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
+        MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).afterSchedule(post, rules.holds() ? null
+                : "schedule " + id + " → pCPU " + step.pcpu() + ": " + rules));
+        return new StepResult(after, new Observation(from == step.pcpu() ? "stayed" : "migrated", text,
+                Facts.of(seen)), checks, rules.holds() ? List.of() : List.of("I6 over the migration violated: "
+                        + rules));
+    }
+
+    /** {@code expectPcpu}: pCPU {@code pcpu}'s current vCPU and TLB entry count, compared as values. */
+    static StepResult expectPcpu(MachineState s, XenStep.ExpectPcpu step) {
+        XenMachine m = machine(s);
+        org.hybridv.xen.Pcpu p = m.pcpu(step.pcpu());
+        String current = p.current().map(Object::toString).orElse("none");
+        Integer vpid = step.vpid();
+        int entries = (int) p.tlb().entries().stream().filter(e -> vpid == null || e.tag().vpid() == vpid).count();
+        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries);
+        List<Check> checks = new ArrayList<>(Facts.compare(step, seen));
+        checks.removeIf(c -> c.what().equals("pcpu") || c.what().equals("vpid"));
+        return new StepResult(s, new Observation("ok", "pCPU " + step.pcpu() + ": " + p.mode() + ", current "
+                + current + ", " + entries + " TLB entr" + (entries == 1 ? "y" : "ies") + (vpid == null ? ""
+                        : " of VPID " + vpid) + " of " + p.tlb().entries().size(), Facts.of(seen)), checks);
+    }
+
     // ------------------------------------------------------------------ invariants and the frame table
 
     static StepResult checkInvariants(MachineState s, XenStep.CheckInvariants step) {
@@ -243,6 +290,10 @@ final class XenExecutors {
             i2 = TranslationIntegrity.check(m);
         }
         InvariantResult i6 = TlbCoherence.check(m);
+        String migration = s.get(XenModule.XEN).migrationViolation();
+        if (i6.holds() && migration != null) {
+            i6 = new InvariantResult.Violated("MIG", migration); // I6 over the migration steps so far (docs/smp.md)
+        }
         String first = s.get(XenModule.XEN).i7Violation();
         XenStep.XenInvariants seen = new XenStep.XenInvariants(XenStep.InvariantState.of(i1.holds()),
                 XenStep.InvariantState.of(i2.holds()), XenStep.InvariantState.of(i6.holds()),

@@ -14,13 +14,13 @@ import org.hybridv.xen.XenMachine;
  * The hypervisor layer's scenario operations: the {@code hypervisor} section of {@code machine} and the
  * steps that run on it.
  *
- * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — processor, machine memory, TLB,
- * frame table, domains, vCPUs — built from the section at parse time ({@link HypervisorSection#build}). The
- * XenMachine has its own processor and memory, so with a hypervisor the x86 and VMX components stay unused: every op
- * of the modules installed before this one ({@code pte}, {@code access}, {@code vmcs}, {@code guestAccess} …) is
- * refused by a precondition naming the hypervisor op to use, and this module's ops are refused without a hypervisor.
- * One machine, one owner: a {@code pte} that wrote the x86 memory while the hypervisor walked its own would show
- * nothing.
+ * <p>State: this module adds {@link #XEN}, which holds the whole {@link XenMachine} — machine memory, the pCPUs
+ * (registers, TLBs, VMX state), frame table, domains, vCPUs — built from the section at parse time
+ * ({@link HypervisorSection#build}). The XenMachine has its own processors and memory, so with a hypervisor the
+ * x86 and VMX components stay unused: every op of the modules installed before this one ({@code pte},
+ * {@code access}, {@code vmcs}, {@code guestAccess} …) is refused by a precondition naming the hypervisor op to
+ * use, and this module's ops are refused without a hypervisor. One machine, one owner: a {@code pte} that wrote
+ * the x86 memory while the hypervisor walked its own would show nothing.
  */
 public final class XenModule implements ScenarioModule {
     /** The name of the section of {@code machine}. */
@@ -30,7 +30,7 @@ public final class XenModule implements ScenarioModule {
 
     /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
     public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
-            "checkInvariants", "expectFrame");
+            "checkInvariants", "expectFrame", "schedule", "expectPcpu");
 
     @Override
     public String name() {
@@ -74,6 +74,16 @@ public final class XenModule implements ScenarioModule {
                 "{\"op\": \"expectFrame\", \"mfn\": 19, \"owner\": 1, \"type\": \"L1\", \"typeCount\": 1,"
                         + " \"validated\": true, \"pinned\": false}",
                 XenExecutors::expectFrame));
+        r.operation(Operation.of(XenStep.Schedule.class, "the scheduler moves a vCPU to a pCPU (MIG-1: VMCLEAR on the"
+                + " old pCPU, VMLAUNCH next; MIG-2: its VPID invalidated on the new one); the step's post-conditions"
+                + " checked, a violation noted and kept for I6",
+                "{\"op\": \"schedule\", \"domain\": 1, \"vcpu\": 0, \"pcpu\": 1, \"expect\": {\"from\": 0,"
+                        + " \"launched\": false, \"vpidEntries\": 0, \"migration\": \"holds\"}}",
+                XenExecutors::schedule));
+        r.operation(Operation.of(XenStep.ExpectPcpu.class, "check a pCPU: the vCPU current on it, and how many TLB"
+                + " entries it holds (of one VPID, with vpid)",
+                "{\"op\": \"expectPcpu\", \"pcpu\": 1, \"current\": \"d1v0\", \"vpid\": 1, \"entries\": 1}",
+                XenExecutors::expectPcpu));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");

@@ -3,8 +3,8 @@ package org.hybridv.scenario.xen;
 import org.hybridv.xen.XenMachine;
 
 /**
- * The hypervisor layer's part of a scenario's state: the whole {@link XenMachine} (its processor, machine memory,
- * TLB, frame table, domains and vCPUs), or none when the scenario's {@code machine} has no {@code hypervisor}
+ * The hypervisor layer's part of a scenario's state: the whole {@link XenMachine} (machine memory, its pCPUs with
+ * their TLBs, frame table, domains and vCPUs), or none when the scenario's {@code machine} has no {@code hypervisor}
  * section. With a hypervisor the x86 and VMX components are left at their initial values and unused: the
  * XenMachine owns the processor, and the ops of those layers are refused (preconditions of {@link XenModule}).
  *
@@ -14,14 +14,16 @@ import org.hybridv.xen.XenMachine;
  * @param machine     the hypervisor's state, or null when no hypervisor is configured
  * @param vcpuSteps   how many {@code guest} / {@code hypercall} steps have run so far
  * @param i7Violation the first I7 violation of those steps ("vCPU step n: explanation"), or null if none violated it
+ * @param migrationViolation the first violation of a {@code schedule} step's post-conditions (MIG-1, MIG-2: I6 over
+ *                    a migration, docs/smp.md), or null
  */
-public record XenState(XenMachine machine, int vcpuSteps, String i7Violation) {
+public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, String migrationViolation) {
     /** A scenario without a hypervisor. */
     public static final XenState NONE = new XenState(null);
 
     /** A state with no vCPU step run yet. */
     public XenState(XenMachine machine) {
-        this(machine, 0, null);
+        this(machine, 0, null, null);
     }
 
     public boolean configured() {
@@ -30,13 +32,18 @@ public record XenState(XenMachine machine, int vcpuSteps, String i7Violation) {
 
     /** This state with {@code m} as its machine (the step history unchanged). */
     public XenState withMachine(XenMachine m) {
-        return new XenState(m, vcpuSteps, i7Violation);
+        return new XenState(m, vcpuSteps, i7Violation, migrationViolation);
     }
 
     /** After one more vCPU step, whose I7 explanation is {@code violation} (null if it held); keeps the first. */
     public XenState afterVcpuStep(XenMachine m, String violation) {
         int n = vcpuSteps + 1;
         return new XenState(m, n, i7Violation != null || violation == null ? i7Violation
-                : "vCPU step " + n + ": " + violation);
+                : "vCPU step " + n + ": " + violation, migrationViolation);
+    }
+
+    /** After a {@code schedule} step whose post-conditions gave {@code violation} (null if held); keeps the first. */
+    public XenState afterSchedule(XenMachine m, String violation) {
+        return new XenState(m, vcpuSteps, i7Violation, migrationViolation != null ? migrationViolation : violation);
     }
 }

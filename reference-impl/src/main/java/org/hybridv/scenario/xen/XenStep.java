@@ -586,6 +586,89 @@ public sealed interface XenStep extends Step {
         }
     }
 
+    String PCPU_WHY = "pCPUs 0..3 (XenMachine.MAX_PCPUS = 4)";
+
+    /** pCPU {@code q} exists in the machine's hypervisor section (if it has one). */
+    private static void checkPcpu(MachineSpec machine, int q) {
+        XenMachine m = machine.section(XenModule.SECTION, XenMachine.class).orElse(null);
+        if (m != null && q >= m.pcpuCount()) {
+            throw Bad.at("pcpu", "the machine has " + m.pcpuCount() + " pCPU" + (m.pcpuCount() == 1 ? "" : "s")
+                    + " (0.." + (m.pcpuCount() - 1) + "; machine.hypervisor.pcpus)");
+        }
+    }
+
+    /**
+     * What a {@code schedule} step expects (at least one fact): the pCPU the vCPU left ({@code from}), its VMCS launch
+     * state after the step ({@code launched}: false means the next entry is VMLAUNCH, MIG-1), how many entries tagged
+     * with its VPID the destination's TLB holds after the step ({@code vpidEntries}, MIG-2), and the verdict of the
+     * step's MIG-1/MIG-2 post-conditions ({@code migration}).
+     */
+    record ScheduleExpect(@Dec(max = 3, why = PCPU_WHY) Integer from, Boolean launched,
+            @Dec(max = Integer.MAX_VALUE, why = "a count") Integer vpidEntries, InvariantState migration) {
+        public ScheduleExpect {
+            Bad.requireAny("expect", List.of("from", "launched", "vpidEntries", "migration"), from, launched,
+                    vpidEntries, migration);
+        }
+    }
+
+    /**
+     * {@code schedule}: the hypervisor's scheduler places vCPU {@code vcpu} of domain {@code domain} on pCPU
+     * {@code pcpu} (docs/smp.md; MIG-1, MIG-2); the vCPU does not run. The step's post-conditions are checked and a
+     * violation is kept for {@code checkInvariants}' I6.
+     */
+    @JsonTypeName("schedule")
+    record Schedule(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, @Dec(max = 3, why = PCPU_WHY) Integer pcpu,
+            ScheduleExpect expect) implements XenStep {
+        public Schedule {
+            Bad.required(domain, "domain", "schedule step");
+            vcpu = vcpu == null ? 0 : vcpu;
+            Bad.required(pcpu, "pcpu", "schedule step");
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+            checkPcpu(machine, pcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " → pCPU " + pcpu;
+        }
+    }
+
+    /**
+     * {@code expectPcpu}: what pCPU {@code pcpu} holds: the vCPU whose VMCS is current on it ({@code current}, "d1v0"
+     * or "none"), and how many TLB entries it holds ({@code entries}; with {@code vpid}, those tagged with that VPID).
+     */
+    @JsonTypeName("expectPcpu")
+    record ExpectPcpu(@Dec(max = 3, why = PCPU_WHY) Integer pcpu, String current,
+            @Dec(max = 0xFFFF, why = "VPIDs 0..0xffff") Integer vpid,
+            @Dec(max = Integer.MAX_VALUE, why = "a count") Integer entries) implements XenStep {
+        public ExpectPcpu {
+            Bad.required(pcpu, "pcpu", "expectPcpu step");
+            Bad.requireAny("expectPcpu step", List.of("current", "entries"), current, entries);
+            if (vpid != null && entries == null) {
+                throw Bad.at("vpid", "\"vpid\" chooses which entries \"entries\" counts: give \"entries\" too");
+            }
+            if (current != null && !current.equals("none") && !current.matches("d[0-9]+v[0-9]+")) {
+                throw Bad.at("current", "a vCPU as \"d1v0\" (domain 1, vCPU 0) or \"none\", not \""
+                        + Values.quote(current) + "\"");
+            }
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkPcpu(machine, pcpu);
+        }
+
+        @Override
+        public String describe() {
+            return "pCPU " + pcpu;
+        }
+    }
+
     /** Page types as a scenario names them (TYP-1: a frame has one type at a time). */
     enum FrameType {
         @JsonProperty("none") NONE(PageType.NONE),

@@ -1,0 +1,184 @@
+package org.hybridv.check;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.hybridv.gen.Choices;
+import org.hybridv.gen.HypervisorCases;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.MigrationRules;
+import org.hybridv.invariants.TlbCoherence;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.scenario.xen.XenStep;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.Entry;
+import org.hybridv.xen.Domains;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypercalls;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * vCPUs of {@link HypervisorCases}' machine on two pCPUs (docs/smp.md): the direct-mode vCPUs K and U and the HAP vCPU
+ * H read their pages, the kernel vCPU K remaps its L1 entries with {@code mmu_update} and invalidates them with
+ * INVLPG, and the scheduler moves the vCPUs between the pCPUs. I1, I2, I6 over every pCPU after every step, and after
+ * every migration its post-conditions (MIG-1, MIG-2: {@link MigrationRules}, reported as I6). A first, small
+ * generator for several pCPUs: one vCPU step or migration at a time, no interleaved hypercalls, no flush IPIs.
+ */
+public final class MigrationProperty implements SystemProperty<MigrationProperty.Run> {
+    /** One step: {@code vcpu} executes {@code insn} (with {@code regs} for a VMCALL), or is moved to {@code pcpu}. */
+    public record Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs, int pcpu) {
+        boolean migration() {
+            return insn == null;
+        }
+
+        @Override
+        public String toString() {
+            return vcpu + (migration() ? " → pCPU " + pcpu : insn instanceof GuestInstruction.Vmcall ? " VMCALL "
+                    + regs : " " + insn);
+        }
+    }
+
+    /** A run: the ops, on {@link #machine(Faults)}. */
+    public record Run(List<Op> ops) {
+        @Override
+        public String toString() {
+            return ops.toString();
+        }
+    }
+
+    static final int PCPUS = 2;
+    private static final long[] PAGES = {0x5000, 0x6000, 0x7000};
+
+    /** {@link HypervisorCases#initialMachine()}'s domains on {@value #PCPUS} pCPUs, every vCPU on pCPU 0. */
+    public static XenMachine machine(Faults faults) {
+        return HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
+                Domains.range(0x1, 0xf)).withPcpus(PCPUS).withFaults(faults))));
+    }
+
+    @Override
+    public String name() {
+        return "migration";
+    }
+
+    @Override
+    public String description() {
+        return "vCPUs on two pCPUs, migrated between reads, remaps and INVLPGs; I1, I2, I6 over every pCPU, MIG-1/2";
+    }
+
+    @Override
+    public Run generate(Choices c) {
+        int n = 1 + c.below(12);
+        List<Op> ops = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            VcpuId v = c.oneOf(HypervisorCases.K, HypervisorCases.U, HypervisorCases.H);
+            long page = PAGES[c.below(PAGES.length)];
+            switch (c.weighted(4, 3, 2, 2)) {
+                case 0 -> ops.add(new Op(v, new GuestInstruction.MemoryAccess(c.flag(true, 30) ? Access.read(page)
+                        : Access.write(page, c.below(0x100))), null, 0));
+                case 1 -> ops.add(new Op(v, null, null, c.below(PCPUS)));
+                case 2 -> ops.add(new Op(HypervisorCases.K, new GuestInstruction.Invlpg(page), null, 0));
+                default -> {
+                    int index = (int) (page >>> 12);
+                    long frame = 0x20 + c.below(8);
+                    Entry e = Entry.table(frame, c.flag(false, 30), c.flag(true, 30));
+                    Hypercall h = Hypercall.mmuUpdate((0x13L << 12) | ((long) index << 3)
+                            | Hypercalls.MMU_NORMAL_PT_UPDATE, e.raw());
+                    ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), h, 0));
+                }
+            }
+        }
+        return new Run(ops);
+    }
+
+    @Override
+    public int length(Run run) {
+        return run.ops().size();
+    }
+
+    @Override
+    public Verdict check(Run run, Faults faults) {
+        return check(run, faults, Coverage.Sink.NONE);
+    }
+
+    /**
+     * Coverage: each op by kind ("op": read, write, INVLPG, mmu_update accepted or refused, migrated, stayed) and,
+     * for a migration, whether the vCPU left entries of its VPID on the pCPU it left ("left behind": the entries MIG-2
+     * must remove if it comes back) and whether the destination held some before the flush ("to flush").
+     */
+    @Override
+    public Verdict check(Run run, Faults faults, Coverage.Sink coverage) {
+        XenMachine m = machine(faults);
+        int step = 0;
+        for (Op op : run.ops()) {
+            step++;
+            XenMachine post;
+            InvariantResult mig = InvariantResult.HOLDS;
+            if (op.migration()) {
+                int from = m.vcpu(op.vcpu()).pcpu();
+                int vpid = m.vcpu(op.vcpu()).vpid();
+                post = Hypervisor.schedule(m, op.vcpu(), op.pcpu());
+                mig = MigrationRules.check(m, post, op.vcpu());
+                coverage.collect("op", from == op.pcpu() ? "stayed" : "migrated");
+                if (from != op.pcpu()) {
+                    coverage.collect("migration", (entries(post, from, vpid) > 0 ? "left behind" : "nothing left")
+                            + ", " + (entries(m, op.pcpu(), vpid) > 0 ? "to flush" : "nothing to flush"));
+                }
+            } else {
+                HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs() == null ? Hypercall.of(0) : op.regs());
+                post = s.machine();
+                coverage.collect("op", op.insn() instanceof GuestInstruction.Vmcall ? "mmu_update "
+                        + s.outcome().getClass().getSimpleName() : op.insn() instanceof GuestInstruction.Invlpg
+                                ? "INVLPG" : ((GuestInstruction.MemoryAccess) op.insn()).access().isWrite() ? "write"
+                                        : "read");
+            }
+            String[] names = {"I6", "I1", "I2", "I6"};
+            InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
+                TlbCoherence.check(post)};
+            for (int i = 0; i < results.length; i++) {
+                if (results[i] instanceof InvariantResult.Violated v) {
+                    return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
+                }
+            }
+            m = post;
+        }
+        return Verdict.HOLDS;
+    }
+
+    private static long entries(XenMachine m, int pcpu, int vpid) {
+        return m.pcpu(pcpu).tlb().entries().stream().filter(e -> e.tag().vpid() == vpid).count();
+    }
+
+    @Override
+    public ObjectNode scenario(Run run, Faults faults, Verdict.Violated violation) {
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        try {
+            ObjectNode machine = (ObjectNode) new ObjectMapper().readTree(HypervisorProperty.MACHINE);
+            ((ObjectNode) machine.get("hypervisor")).put("pcpus", PCPUS);
+            doc.set("machine", machine);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ArrayNode steps = doc.putArray("steps");
+        int n = Math.min(run.ops().size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            Op op = run.ops().get(i);
+            steps.add(Capture.step(op.migration() ? new XenStep.Schedule(op.vcpu().domain(), op.vcpu().vcpu(),
+                    op.pcpu(), null) : op.insn() instanceof GuestInstruction.Vmcall
+                            ? XenStep.Hypercall.of(op.vcpu().domain(), op.vcpu().vcpu(), op.regs())
+                            : XenStep.Guest.of(op.vcpu().domain(), op.vcpu().vcpu(), op.insn())));
+        }
+        steps.add(Capture.step(XenStep.CheckInvariants.of(violation.invariant(), XenStep.InvariantState.VIOLATED)));
+        return doc;
+    }
+}

@@ -1,0 +1,26 @@
+package org.hybridv.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import org.hybridv.xen.Fault;
+import org.hybridv.xen.Faults;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The migration property (docs/smp.md): the reference passes the CI budget, and the seeded fault of MIG-2 is caught
+ * within it, by the migration step's post-condition (reported as I6, rule MIG-2).
+ */
+class MigrationPropertyTest {
+    @Test
+    void theReferencePassesAndTheMigrationFaultIsCaught() throws Exception {
+        Campaign.Result<?> r = Campaign.run(new MigrationProperty(), Campaign.Config.of(KillMatrixTest.SEED, 100,
+                Faults.NONE));
+        assertThat(r.passed()).as("%s %s", r.failure().map(x -> x.violation().toString()), r.harnessError())
+                .isTrue();
+        Optional<KillMatrix.Caught> c = KillMatrix.caught(Fault.MIGRATION_WITHOUT_VPID_FLUSH, KillMatrixTest.SEED,
+                KillMatrixTest.CI_TRIES, false, Optional.empty());
+        assertThat(c).isPresent();
+        assertThat(c.get().toString()).contains("MIG-2");
+    }
+}
