@@ -122,6 +122,22 @@ public final class Tlb {
     }
 
     /**
+     * The entry of the paging-structure cache for {@code level} (PML4, PDPT or PD) that the processor would use for
+     * {@code linear} in the context {@code tag} with {@code pcid} current, or null: the most recently filled usable
+     * one. For inspection and eviction of one cache; a walk uses {@link #lookupPsc(TlbTag, int, long)}.
+     */
+    public PscEntry lookupPsc(TlbTag tag, int pcid, long linear, Level level) {
+        Checks.notNull("level", level);
+        for (int i = psc.size() - 1; i >= 0; i--) {
+            PscEntry e = psc.get(i);
+            if (e.level() == level && e.usableIn(tag, pcid) && e.covers(linear)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /**
      * This TLB after creating the paging-structure-cache entry {@code entry} (SDM 4.10.3.1); an entry of the same
      * cache for the same linear-address bits in the same context is replaced (the walk that created it read the
      * current entry). With {@link TlbPolicy#NONE} nothing is cached.

@@ -121,6 +121,9 @@ public final class VmxModule implements ScenarioModule {
         }
         bareProcessorOnly(r, "access", "the guest's accesses are guestAccess steps");
         bareProcessorOnly(r, "invlpg", "the guest's INVLPG is guestInvlpg");
+        bareProcessorOnly(r, "invpcid", "INVPCID in VMX non-root operation (its \"enable INVPCID\" and \"INVLPG"
+                + " exiting\" controls) is not modelled; make the guest exit first");
+        bareProcessorOnly(r, "evict", "evict acts on the bare processor's caches; make the guest exit first");
         bareProcessorOnly(r, "movToCr3", "the guest's MOV to CR3 is guestMovToCr with \"cr\": 3");
         bareProcessorOnly(r, "cpu", "set the guest's registers with vmcs \"guest\" before the VM entry, or run"
                 + " guestMovToCr or wrmsr in the guest");
