@@ -206,7 +206,9 @@ public final class TlbScopes {
         return kept;
     }
 
-    /** Empty if the caches {@code after} are what the SDM demands of {@code op} on {@code before}; else the difference. */
+    /**
+     * Empty if the caches {@code after} are what the SDM demands of {@code op} on {@code before}; else the difference.
+     */
     public static Optional<String> judgePsc(List<PscEntry> before, Op op, List<PscEntry> after) {
         return difference(expectedPscAfter(before, op), before, op, after, "paging-structure-cache entry");
     }

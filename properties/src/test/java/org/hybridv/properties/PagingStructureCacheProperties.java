@@ -56,9 +56,15 @@ class PagingStructureCacheProperties {
         NOTHING,
         /** MOV to CR3 to PCID 2 and back, both with bit 63 set: "not required to invalidate". */
         NO_FLUSH_SWITCH_AND_BACK,
-        /** MOV to CR3 reloading PCID 1 with bit 63 clear: "all entries in all paging-structure caches associated with that PCID". */
+        /**
+         * MOV to CR3 reloading PCID 1 with bit 63 clear: "all entries in all paging-structure caches associated with
+         * that PCID".
+         */
         FLUSHING_CR3_LOAD,
-        /** INVLPG of an unrelated address: "all entries in all paging-structure caches associated with the current PCID". */
+        /**
+         * INVLPG of an unrelated address: "all entries in all paging-structure caches associated with the current
+         * PCID".
+         */
         INVLPG_ELSEWHERE,
         /** INVPCID single-context for PCID 2: only PCID 2's mappings. */
         INVPCID_OTHER_PCID,

@@ -204,7 +204,10 @@ class TlbScopeProperties {
         return c;
     }
 
-    /** Root operation holding the case's fills (TLB and paging-structure caches), with a VMCS for a guest in IA-32e mode. */
+    /**
+     * Root operation holding the case's fills (TLB and paging-structure caches), with a VMCS for a guest in IA-32e
+     * mode.
+     */
     private static VmxProcessor root(TlbScopeCase k, ExecutionControls c) {
         X86Machine guest = machine(k, cpu(false, 0, true), TlbTag.NATIVE);
         return VmxSystems.root(guest, c);

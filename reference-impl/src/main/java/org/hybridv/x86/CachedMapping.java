@@ -16,6 +16,9 @@ public sealed interface CachedMapping permits TlbEntry, PscEntry {
     /** Whether it is a global translation (never for a paging-structure-cache entry). */
     boolean global();
 
-    /** Whether it would be used to translate {@code linear}: the page number, or the upper bits a PSC entry is indexed by. */
+    /**
+     * Whether it would be used to translate {@code linear}: its page number, or the upper bits a paging-structure-cache
+     * entry is indexed by.
+     */
     boolean covers(long linear);
 }

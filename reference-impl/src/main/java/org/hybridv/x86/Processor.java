@@ -2,8 +2,9 @@ package org.hybridv.x86;
 
 /**
  * The instructions of a bare x86 processor that touch translation: memory accesses, INVLPG, INVPCID, MOV to
- * CR0/CR3/CR4 and WRMSR to IA32_EFER, and the eviction of a cached entry the processor may make at any time. Each is {@code post = f(pre, instruction)}: a new {@link X86Machine} and an outcome value.
- * A #GP leaves the machine unchanged.
+ * CR0/CR3/CR4 and WRMSR to IA32_EFER, and the eviction of a cached entry the processor may make at any time. Each is
+ * {@code post = f(pre, instruction)}: a new {@link X86Machine} and an outcome value. A #GP leaves the machine
+ * unchanged.
  */
 public final class Processor {
     private Processor() {}
@@ -159,9 +160,9 @@ public final class Processor {
      * the PE flag is clear causes a general-protection exception"; setting PG with EFER.LME = 1 and CR4.PAE = 0 is
      * #GP (SDM 9.8.5); clearing PG while CR4.PCIDE = 1 is #GP (SDM Vol. 2B MOV: "If an attempt is made to clear
      * CR0.PG[bit 31] while CR4.PCIDE = 1"; SDM 4.10.1). Changing PG from 1 to 0 invalidates all TLB entries, global
-     * ones included, and every paging-structure-cache entry ("all TLB entries (including global entries) and all entries
-     * in all paging-structure caches (for all PCIDs)"). Enabling paging with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does
-     * not model ({@link IllegalArgumentException}).
+     * ones included, and every paging-structure-cache entry ("all TLB entries (including global entries) and all
+     * entries in all paging-structure caches (for all PCIDs)"). Enabling paging with EFER.LME = 0 would select 32-bit
+     * or PAE paging, which this reference does not model ({@link IllegalArgumentException}).
      */
     public static InstructionStep movToCr0(X86Machine m, Cr0 value) {
         Checks.notNull("machine", m);

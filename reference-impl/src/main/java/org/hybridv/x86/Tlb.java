@@ -15,8 +15,8 @@ import java.util.function.Predicate;
  * misses the TLB starts from the deepest usable paging-structure-cache entry ({@link #lookupPsc}; §4.10.3.2 lets
  * the processor use any of them), so a stale upper-level entry is used even when no translation is cached.
  * {@link #evict} drops one entry, as the processor may at any time (§4.10.4.1: "The processor is always free to
- * invalidate additional entries in the TLBs and paging-structure caches."), for scenarios and generators that need a leaf gone and its upper
- * levels kept. With {@link TlbPolicy#NONE} nothing is cached at all.
+ * invalidate additional entries in the TLBs and paging-structure caches."), for scenarios and generators that
+ * need a leaf gone and its upper levels kept. With {@link TlbPolicy#NONE} nothing is cached at all.
  *
  * <p>Every invalidation removes TLB entries and paging-structure-cache entries each by the sentence of §4.10.4.1
  * (or Vol. 3C §28.3.3) that names them; the two scopes differ (INVLPG, for example, removes the translations of one
