@@ -184,4 +184,45 @@ class TlbScopeMutantsTest {
                 .contains("removed, though the SDM does not require it", "linearBase=140737486258176"));
         referenceHolds(op);
     }
+
+    @Test
+    @DisplayName("mutant 'MOV to CR4 setting SMEP leaves the paging-structure caches alone' → reported")
+    void cr4SmepKeepingCacheEntries() {
+        Cr4 old = Cr4.RESET.withPae(true).withPge(true).withPcide(true);
+        TlbScopeCase.Op op = new TlbScopeCase.MovToCr4(TlbTag.NATIVE, 1, old, old.withSmep(true), true);
+        assertThat(TlbScopes.judgePsc(PSC, op, PSC)).hasValueSatisfying(v -> assertThat(v)
+                .contains("kept, though the SDM requires it gone", "pcid=1"));
+        referenceHolds(op);
+    }
+
+    @Test
+    @DisplayName("mutant 'INVVPID individual-address removes every cache entry of the VPID' → reported")
+    void invvpidIndividualAddressRemovingEveryCacheEntry() {
+        TlbTag vpid1 = new TlbTag(1, TlbTag.NO_EPT);
+        PscEntry used = new PscEntry(vpid1, 0, Level.PML4, 0x0, 0x10000L, true, false, false);
+        PscEntry elsewhere = new PscEntry(vpid1, 0, Level.PML4, 0x7F80_0000_0000L, 0x10000L, true, false, false);
+        List<PscEntry> before = List.of(used, elsewhere);
+        TlbScopeCase.Op op = new TlbScopeCase.Invvpid(org.hybridv.vmx.InvvpidType.INDIVIDUAL_ADDRESS, 1, 0x1000);
+        // "invalidates … mappings … that would be used to translate the linear address": bits 47:39 of 0x1000 are 0
+        assertThat(TlbScopes.judgePsc(before, op, List.of())).hasValueSatisfying(v -> assertThat(v)
+                .contains("removed, though the SDM does not require it", "linearBase=140187732541440"));
+        Tlb after = TlbScopeProperties.runTlb(new TlbScopeCase(List.of(), before, op));
+        assertThat(after.pscEntries()).containsExactly(elsewhere);
+        assertThat(TlbScopes.judgePsc(before, op, after.pscEntries())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("mutant 'an EPT violation keeps the combined cache entries used for its address' → reported")
+    void eptViolationKeepingCombinedCacheEntries() {
+        PscEntry used = new PscEntry(VPID_1_EPT, 0, Level.PD, 0x0, 0x10000L, true, false, false);
+        PscEntry otherEp4ta = new PscEntry(new TlbTag(1, 0x70000L), 0, Level.PD, 0x0, 0x10000L, true, false, false);
+        List<PscEntry> before = List.of(used, otherEp4ta);
+        TlbScopeCase.Op op = new TlbScopeCase.EptViolation(true, VPID_1_EPT, true, 0x1000);
+        // "any combined mappings for that linear address associated with the current PCID, the current VPID and the
+        // current EP4TA" (Vol. 3C §28.3.3.1)
+        assertThat(TlbScopes.judgePsc(before, op, before)).hasValueSatisfying(v -> assertThat(v)
+                .contains("kept, though the SDM requires it gone", "ep4ta=409600"));
+        Tlb after = TlbScopeProperties.runTlb(new TlbScopeCase(List.of(), before, op));
+        assertThat(after.pscEntries()).containsExactly(otherEp4ta);
+    }
 }
