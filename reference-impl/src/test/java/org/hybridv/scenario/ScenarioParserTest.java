@@ -98,8 +98,8 @@ class ScenarioParserTest {
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
                 + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu,"
                 + " expectDomainEntry, expectEntry, expectFrame, expectPsc, expectTlb, expectVmcs, guest, guestAccess,"
-                + " guestInvlpg, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
-                + " kernel, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+                + " guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid,"
+                + " invvpid, io, kernel, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
     }
@@ -259,7 +259,8 @@ class ScenarioParserTest {
         OperationRegistry registry = Modules.standard();
         assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants", "cpu", "cpuid",
                 "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
-                "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestMovFromCr",
+                "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestInvpcid",
+                "guestMovFromCr",
                 "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid", "invvpid", "io", "kernel",
                 "movToCr3", "pte", "rdmsr", "vmcall", "vmcs", "vmlaunch", "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
