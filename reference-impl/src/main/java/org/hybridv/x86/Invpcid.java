@@ -5,10 +5,10 @@ package org.hybridv.x86;
  * supports it: CPUID.(EAX=07H, ECX=0H):EBX.INVPCID[bit 10] = 1, so it never raises #UD for lack of support (the
  * reference's choice, docs/paging.md). The 128-bit descriptor is given by value — its low quadword (PCID in bits
  * 11:0, bits 63:12 reserved) and its linear address (bits 127:64) — so the memory operand's own faults (#PF on reading
- * it, segment-limit #GP) are out of scope. In VMX non-root operation INVPCID is not offered by the VMX layer (its
- * "enable INVPCID" and "INVLPG exiting" controls are not modelled); used on a machine in a VPID context, this
- * instruction's scope is that VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1), like every other invalidation of
- * {@link Processor}.
+ * it, segment-limit #GP) are out of scope. In VMX non-root operation the VMX layer decides #UD ("enable INVPCID")
+ * and the VM exit ("INVLPG exiting") first ({@code vmx.NonRoot.invpcid}); when the instruction executes there, on a
+ * machine in a VPID context, its scope is that VPID, all EP4TAs (SDM Vol. 3C §28.3.3.1), like every other
+ * invalidation of {@link Processor}.
  */
 public final class Invpcid {
     private Invpcid() {}
