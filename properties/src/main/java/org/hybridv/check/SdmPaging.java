@@ -110,8 +110,8 @@ public final class SdmPaging {
 
     /**
      * The translation of {@code access} by a walk that starts from the paging-structure-cache entry {@code start}
-     * instead of CR3 (SDM 4.10.3.2: "If the processor does not find a relevant TLB entry, it may use a PDE-cache
-     * entry …", a PDPTE-cache entry, a PML4-cache entry): the entries below the cached one are read from memory at
+     * instead of CR3 (SDM 4.10.3.2: "If the processor does not find a TLB entry, it may use the upper bits of the linear
+     * address to select an entry from the PDE cache", else one from the PDPTE cache, else the PML4 cache): the entries below the cached one are read from memory at
      * the address the cache entry holds, and the rights combine with the cached ones; the upper entries are not read.
      *
      * <p>Soundness condition for a judge that uses this: the SDM lets the processor start from {@code start} — which

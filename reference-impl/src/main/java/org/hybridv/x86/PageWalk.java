@@ -50,9 +50,10 @@ public final class PageWalk {
 
     /**
      * The walk for {@code linear} continued from a paging-structure-cache entry (Intel SDM Vol. 3A §4.10.3.2): "If
-     * the processor does not find a relevant TLB entry, it may use a PDE-cache entry … to locate the page table
-     * (instead of traversing the paging-structure hierarchy in memory)", and likewise a PDPTE-cache entry to locate
-     * the page directory and a PML4-cache entry to locate the page-directory-pointer table. The walk reads only the
+     * the processor does not find a TLB entry, it may use the upper bits of the linear address to select an entry from
+     * the PDE cache" and take the page table's address from it (§4.10.3.1: "it may use that entry when translating
+     * the linear address (instead of the PML4E, the PDPTE, and the PDE in memory)"), and likewise a PDPTE-cache entry
+     * to locate the page directory and a PML4-cache entry to locate the page-directory-pointer table. The walk reads only the
      * entries below the cached one, starting from the physical address the cache entry holds, and combines their
      * rights with the cached R/W, U/S and XD. The upper entries are not read, so their reserved bits are not checked
      * again and their accessed flags are not set by the access (the path holds only the entries read; §4.10.3.1: the

@@ -17,11 +17,12 @@ public final class PagingStructureCaches {
      * PS = 0). The rules of SDM 4.10.3.1, one per branch:
      * <ul>
      * <li>"The processor does not create a PML4-cache entry unless the P flag is 1 and all reserved bits are 0 in the
-     * PML4E in memory" (and likewise "unless the P flag is 1, the PS flag is 0, and the reserved bits are 0" for
+     * PML4E in memory" (and likewise, with PS = 0 in the cached entry, for
      * PDPTE- and PDE-cache entries): only a walk that {@link Walk.End#MAPPED mapped a page} is used, and every entry
      * on its path is present without reserved bits.</li>
-     * <li>"(No PDPTE-cache entry is created for a PDPTE that maps a 1-GByte page.)", "(No PDE-cache entry is created
-     * for a PDE that maps a 2-MByte page.)": the leaf creates no entry.</li>
+     * <li>"(No PDE-cache entry is created for a PDE that maps a page.)", and likewise for a PDPTE that maps a 1-GByte
+     * page ("The paging-structure caches contain information only from paging-structure entries that reference other
+     * paging structures (and not those that map pages)"): the leaf creates no entry.</li>
      * <li>"The processor does not create a PML4-cache entry unless the accessed flag is 1 in the PML4E in memory;
      * before caching a translation, the processor sets the accessed flag if it is not already 1": this reference
      * creates entries only for an access that completes, after {@link AccessedDirty#update} has set A in every entry

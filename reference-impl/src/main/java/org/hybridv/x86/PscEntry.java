@@ -53,7 +53,7 @@ public record PscEntry(TlbTag tag, int pcid, Level level, long linearBase, long 
     }
 
     /**
-     * Whether this entry is the one for {@code linear}: "each PDE-cache entry is referenced by an 27-bit value and is
+     * Whether this entry is the one for {@code linear}: "each PDE-cache entry is referenced by a 27-bit value and is
      * used for linear addresses for which bits 47:21 have that value" (SDM 4.10.3.1; 9 bits 47:39 for the PML4 cache,
      * 18 bits 47:30 for the PDPTE cache).
      */

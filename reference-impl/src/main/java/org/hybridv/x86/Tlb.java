@@ -103,8 +103,9 @@ public final class Tlb {
 
     /**
      * The paging-structure-cache entry a walk for {@code linear} may start from in the context {@code tag} with
-     * {@code pcid} current, or null. SDM 4.10.3.2: "If the processor does not find a relevant TLB entry, it may use a
-     * PDE-cache entry"; if it finds none, "it may use a PDPTE-cache entry", then "a PML4-cache entry". The
+     * {@code pcid} current, or null. SDM 4.10.3.2: "If the processor does not find a TLB entry, it may use the upper
+     * bits of the linear address to select an entry from the PDE cache"; without one, an entry from the PDPTE cache,
+     * then from the PML4 cache. The
      * deterministic choice here: the deepest usable entry (PDE before PDPTE before PML4), the most recently filled
      * among entries of one level. Entries are used only under the PCID (and VPID, EP4TA) they were created with:
      * paging-structure-cache entries are never global.

@@ -82,7 +82,7 @@ class PagingStructureCacheTest {
         m = read(m, LINEAR).machine();
         PscEntry pde = m.tlb().pscEntries().get(2);
         assertThat(pde.level()).isEqualTo(Level.PD);
-        // "The logical-AND of the R/W flags in the PML4E, the PDPTE, and the PDE", likewise U/S; "the logical-OR of
+        // "The logical-AND of the R/W flags in the PML4E, PDPTE, and PDE", likewise U/S; "the logical-OR of
         // the XD flags".
         assertThat(pde.writable()).isFalse();
         assertThat(pde.user()).isFalse();
@@ -94,12 +94,12 @@ class PagingStructureCacheTest {
     }
 
     @Test
-    @DisplayName("SDM 4.10.3.1: no PDE-cache entry for a PDE that maps a 2-MByte page")
+    @DisplayName("SDM 4.10.3.1: no PDE-cache entry for a PDE that maps a (2-MByte) page")
     void noPdeCacheEntryForATwoMiBPage() {
         X86Machine m = Mapping.fourKiB().pde(e -> e.withFrame(0x200).withPageSize(true))
                 .machine(cpu(), TlbPolicy.ADVERSARIAL);
         m = read(m, LINEAR).machine();
-        // "(No PDE-cache entry is created for a PDE that maps a 2-MByte page.)"
+        // "(No PDE-cache entry is created for a PDE that maps a page.)"
         assertThat(m.tlb().pscEntries()).extracting(PscEntry::level).containsExactly(Level.PML4, Level.PDPT);
     }
 
@@ -128,9 +128,10 @@ class PagingStructureCacheTest {
         X86Machine m = evictTheTranslation(afterOneRead(cpu()));
         assertThat(m.tlb().entries()).isEmpty();
         m = m.withEntry(PD, PD_INDEX, Entry.table(OTHER_PT, true, true));
-        // "If the processor does not find a relevant TLB entry, it may use a PDE-cache entry ... to locate the page
-        // table" — the old one, frame 4, whose PTE maps frame 9; and "the processor may retain it unmodified even if
-        // software subsequently modifies the corresponding PDE in memory".
+        // "If the processor does not find a TLB entry, it may use the upper bits of the linear address to select an
+        // entry from the PDE cache" (§4.10.3.2) — the old one, frame 4, whose PTE maps frame 9; and "If the processor
+        // creates a PDE-cache entry, the processor may retain it unmodified even if software subsequently modifies the
+        // corresponding" entries in memory (§4.10.3.1).
         AccessStep stale = read(m, LINEAR);
         assertThat(stale.outcome()).isEqualTo(OLD);
         assertThat(stale.tlbHit()).isFalse();
@@ -175,7 +176,8 @@ class PagingStructureCacheTest {
         m = m.withEntry(6, PD_INDEX, Entry.table(OTHER_PT, true, true))
                 .withEntry(PDPT, PDPT_INDEX, Entry.table(6, true, true));
         AccessStep s = read(m, LINEAR);
-        // "If the processor does not find a relevant TLB entry or PDE-cache entry, it may use a PDPTE-cache entry"
+        // §4.10.3.2: without a TLB entry or a PDE-cache entry for the address, the processor may use a PDPTE-cache
+        // entry
         assertThat(s.outcome()).isEqualTo(OLD);
         // the walk re-created the PDE-cache entry from the PDE it read in frame 3
         assertThat(s.machine().tlb().pscEntries()).contains(psc(Level.PD, PT));

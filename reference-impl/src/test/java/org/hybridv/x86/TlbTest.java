@@ -387,7 +387,8 @@ class TlbTest {
                 .fillPsc(psc(TlbTag.NATIVE, 0, Level.PD, LINEAR, 0x4000))
                 .fillPsc(psc(TlbTag.NATIVE, 0, Level.PML4, LINEAR, 0x2000))
                 .fillPsc(psc(TlbTag.NATIVE, 1, Level.PD, LINEAR, 0x5000));
-        // "If the processor does not find a relevant TLB entry, it may use a PDE-cache entry" — the one of the current
+        // "If the processor does not find a TLB entry, it may use the upper bits of the linear address to select an
+        // entry from the PDE cache" (else the PDPTE cache, else the PML4 cache) — the one of the current
         // PCID: paging-structure-cache entries are associated with a PCID and are never global
         assertThat(t.lookupPsc(TlbTag.NATIVE, 0, LINEAR).nextTable()).isEqualTo(0x4000);
         assertThat(t.lookupPsc(TlbTag.NATIVE, 1, LINEAR).nextTable()).isEqualTo(0x5000);
