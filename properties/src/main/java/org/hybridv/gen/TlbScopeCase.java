@@ -4,18 +4,27 @@ import java.util.List;
 import org.hybridv.ept.InveptType;
 import org.hybridv.vmx.InvvpidType;
 import org.hybridv.x86.Cr4;
+import org.hybridv.x86.InvpcidType;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.x86.TlbTag;
 
 /**
  * A TLB-invalidation case (Intel SDM Vol. 3A §4.10.4.1, Vol. 3C §28.3.3): the translations cached, in fill order, by
- * earlier steps of the sequence (under several VPIDs, EP4TAs and PCIDs, global or not, 4-KByte and 2-MByte pages), and
- * one invalidating operation together with the context it runs in. Each {@link Op} carries what the SDM's rule for it
+ * earlier steps of the sequence (under several VPIDs, EP4TAs and PCIDs, global or not, 4-KByte and 2-MByte pages), the
+ * paging-structure-cache entries cached (PML4-, PDPTE- and PDE-cache, §4.10.3, under the same tags), and one
+ * invalidating operation together with the context it runs in. Each {@link Op} carries what the SDM's rule for it
  * needs, so that a judge can state the rule without running the reference.
  */
-public record TlbScopeCase(List<TlbEntry> fills, Op op) {
+public record TlbScopeCase(List<TlbEntry> fills, List<PscEntry> pscFills, Op op) {
     public TlbScopeCase {
         fills = List.copyOf(fills);
+        pscFills = List.copyOf(pscFills);
+    }
+
+    /** A case with no paging-structure-cache entries. */
+    public TlbScopeCase(List<TlbEntry> fills, Op op) {
+        this(fills, List.of(), op);
     }
 
     /** An invalidating operation and its context. */
@@ -60,4 +69,12 @@ public record TlbScopeCase(List<TlbEntry> fills, Op op) {
      * bit 8 = 1) or on the guest's first paging-structure read (bit 8 = 0); then the VM exit.
      */
     public record EptViolation(boolean vpidEnabled, TlbTag tag, boolean translatedAccess, long linear) implements Op {}
+
+    /**
+     * INVPCID {@code type} at CPL 0 in context {@code tag} with CR4.PCIDE = {@code pcide} and {@code currentPcid}
+     * current, for descriptor PCID {@code pcid} and linear address {@code linear}; the operands never fault (with
+     * PCIDE = 0, types 0 and 1 name PCID 000H).
+     */
+    public record Invpcid(TlbTag tag, boolean pcide, int currentPcid, InvpcidType type, int pcid, long linear)
+            implements Op {}
 }

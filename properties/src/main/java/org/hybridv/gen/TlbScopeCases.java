@@ -5,7 +5,10 @@ import java.util.List;
 import org.hybridv.ept.InveptType;
 import org.hybridv.vmx.InvvpidType;
 import org.hybridv.x86.Cr4;
+import org.hybridv.x86.InvpcidType;
+import org.hybridv.x86.Level;
 import org.hybridv.x86.PageSize;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.Rights;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.TlbEntry;
@@ -18,6 +21,8 @@ import org.hybridv.x86.TlbTag;
  * covers two of them), so that entries collide on a page in different contexts, then one invalidating operation
  * whose operands come from the same pools. Every cached translation is supervisor-only (so a CPL-3 read through it
  * page-faults) and every combined mapping has EPT permissions none or read-only (so a guest write never uses it).
+ * Then zero to six paging-structure-cache entries from the same pools (PML4-, PDPTE- or PDE-cache, for the pool's
+ * linear addresses, supervisor-only, referencing frames the test machine leaves empty, so a walk from one faults).
  *
  * <p>Choice 0 everywhere gives INVLPG of 0x0 in VPID 0, no EPT, PCID 0, over one 4-KByte non-global entry for 0x0
  * in that context.
@@ -39,7 +44,19 @@ public final class TlbScopeCases {
         for (int i = 0; i < n; i++) {
             tlb = tlb.fill(entry(c));
         }
-        return new TlbScopeCase(tlb.entries(), op);
+        int k = c.below(7);
+        for (int i = 0; i < k; i++) {
+            tlb = tlb.fillPsc(pscEntry(c));
+        }
+        return new TlbScopeCase(tlb.entries(), tlb.pscEntries(), op);
+    }
+
+    static PscEntry pscEntry(Choices c) {
+        TlbTag tag = tag(c);
+        Level level = c.oneOf(Level.PD, Level.PDPT, Level.PML4);
+        long linear = linear(c);
+        return new PscEntry(tag, c.below(4), level, PscEntry.baseOf(level, linear), 0x10000L + 0x1000L * c.below(4),
+                c.flag(true, 50), false, false);
     }
 
     static int vpid(Choices c) {
@@ -75,7 +92,7 @@ public final class TlbScopeCases {
     }
 
     static TlbScopeCase.Op op(Choices c) {
-        return switch (c.below(10)) {
+        return switch (c.below(11)) {
             case 0 -> new TlbScopeCase.Invlpg(tag(c), c.below(4), linear(c));
             case 1 -> {
                 boolean pcide = c.flag(true, 30);
@@ -100,6 +117,15 @@ public final class TlbScopeCases {
             case 8 -> {
                 boolean on = c.flag(true, 50);
                 yield new TlbScopeCase.VmExit(on, new TlbTag(on ? Math.max(1, vpid(c)) : 0, ep4ta(c)));
+            }
+            case 10 -> {
+                InvpcidType type = c.oneOf(InvpcidType.values());
+                boolean pcide = c.flag(true, 30);
+                int current = pcide ? c.below(4) : 0;
+                boolean addressOrContext = type == InvpcidType.INDIVIDUAL_ADDRESS
+                        || type == InvpcidType.SINGLE_CONTEXT;
+                int pcid = pcide || !addressOrContext ? c.below(4) : 0;
+                yield new TlbScopeCase.Invpcid(tag(c), pcide, current, type, pcid, linear(c));
             }
             default -> {
                 boolean on = c.flag(true, 50);

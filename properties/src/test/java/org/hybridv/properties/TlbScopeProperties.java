@@ -35,6 +35,7 @@ import org.hybridv.x86.InstructionOutcome;
 import org.hybridv.x86.InstructionStep;
 import org.hybridv.x86.PageFault;
 import org.hybridv.x86.Processor;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.x86.TlbPolicy;
@@ -43,9 +44,10 @@ import org.hybridv.x86.X86Machine;
 
 /**
  * The scope of every TLB invalidation (Intel SDM Vol. 3A §4.10.4.1, Vol. 3C §28.3.3): over TLBs filled by a sequence
- * of steps under several VPIDs, EP4TAs and PCIDs, global and not, each invalidating operation of the reference
- * leaves exactly what {@link TlbScopes} — the SDM's rules restated as predicates over the entries' fields — says it
- * must: nothing the SDM requires gone, and (the TLB being adversarial) everything else.
+ * of steps under several VPIDs, EP4TAs and PCIDs, global and not, with paging-structure-cache entries under the same
+ * tags, each invalidating operation of the reference (INVPCID of each type among them) leaves in the TLB and in the
+ * paging-structure caches exactly what {@link TlbScopes} — the SDM's rules restated as predicates over the entries'
+ * fields — says it must: nothing the SDM requires gone, and (the caches being adversarial) everything else.
  */
 class TlbScopeProperties {
     static final int MAXPHY = 36;
@@ -58,31 +60,45 @@ class TlbScopeProperties {
 
     @Property(seed = Budget.SEED, tries = Budget.TRIES)
     void everyInvalidationRemovesExactlyWhatTheSdmRequires(@ForAll("cases") TlbScopeCase k) {
-        List<TlbEntry> after = run(k);
+        Tlb afterTlb = runTlb(k);
+        List<TlbEntry> after = afterTlb.entries();
         List<TlbEntry> expected = TlbScopes.expectedAfter(k.fills(), k.op());
+        List<PscEntry> expectedPsc = TlbScopes.expectedPscAfter(k.pscFills(), k.op());
         String kind = k.op().getClass().getSimpleName();
         Statistics.label("operation").collect(kind);
         boolean removed = expected.size() < k.fills().size();
         boolean kept = !expected.isEmpty();
         Statistics.label("scope").collect(removed && kept ? "some removed, some kept" : removed ? "all removed"
                 : "none removed");
+        boolean pscRemoved = expectedPsc.size() < k.pscFills().size();
+        boolean pscKept = !expectedPsc.isEmpty();
+        Statistics.label("paging-structure-cache scope").collect(pscRemoved && pscKept ? "some removed, some kept"
+                : pscRemoved ? "all removed" : k.pscFills().isEmpty() ? "empty" : "none removed");
         Statistics.label("scope").coverage(cov -> cov.check("some removed, some kept").percentage(p -> p >= 20));
+        Statistics.label("paging-structure-cache scope").coverage(cov -> cov.check("some removed, some kept")
+                .percentage(p -> p >= 15));
         Statistics.label("operation").coverage(cov -> {
             for (String op : List.of("Invlpg", "MovToCr3", "MovToCr4", "MovToCr0ClearingPg", "PageFault", "Invvpid",
-                    "Invept", "VmEntry", "VmExit", "EptViolation")) {
+                    "Invept", "VmEntry", "VmExit", "EptViolation", "Invpcid")) {
                 cov.check(op).percentage(p -> p >= 5);
             }
         });
         Optional<String> verdict = TlbScopes.judge(k.fills(), k.op(), after);
         assertThat(verdict).as("the TLB after the operation").isEmpty();
+        Optional<String> pscVerdict = TlbScopes.judgePsc(k.pscFills(), k.op(), afterTlb.pscEntries());
+        assertThat(pscVerdict).as("the paging-structure caches after the operation").isEmpty();
     }
 
-    private static Tlb tlbOf(List<TlbEntry> entries) {
+    private static Tlb tlbOf(List<TlbEntry> entries, List<PscEntry> psc) {
         Tlb t = Tlb.empty(TlbPolicy.ADVERSARIAL);
         for (TlbEntry e : entries) {
             t = t.fill(e);
         }
+        for (PscEntry e : psc) {
+            t = t.fillPsc(e);
+        }
         assertThat(t.entries()).as("the fills survive being replayed").isEqualTo(entries);
+        assertThat(t.pscEntries()).as("the cache fills survive being replayed").isEqualTo(psc);
         return t;
     }
 
@@ -93,9 +109,9 @@ class TlbScopeProperties {
         return pcide ? c.withCr3(new Cr3(c.cr3().pml4Base(), pcid)) : c;
     }
 
-    private static X86Machine machine(List<TlbEntry> fills, CpuState cpu, TlbTag tag) {
-        return new X86Machine(X86Machine.create(FRAMES, MAXPHY, TlbPolicy.ADVERSARIAL).memory(), cpu, tlbOf(fills),
-                tag);
+    private static X86Machine machine(TlbScopeCase k, CpuState cpu, TlbTag tag) {
+        return new X86Machine(X86Machine.create(FRAMES, MAXPHY, TlbPolicy.ADVERSARIAL).memory(), cpu,
+                tlbOf(k.fills(), k.pscFills()), tag);
     }
 
     private static X86Machine retired(InstructionStep s) {
@@ -107,18 +123,22 @@ class TlbScopeProperties {
         return new Eptp(ep4ta | 0x1E); // write-back, 4-level
     }
 
-    /** Runs the case's operation on the reference and returns the TLB after it. */
+    /** Runs the case's operation on the reference and returns the TLB entries after it. */
     static List<TlbEntry> run(TlbScopeCase k) {
+        return runTlb(k).entries();
+    }
+
+    /** Runs the case's operation on the reference and returns the TLB (with its paging-structure caches) after it. */
+    static Tlb runTlb(TlbScopeCase k) {
         Op op = k.op();
-        List<TlbEntry> fills = k.fills();
         if (op instanceof TlbScopeCase.Invlpg o) {
-            return retired(Processor.invlpg(machine(fills, cpu(o.pcid() != 0, o.pcid(), true), o.tag()), o.linear()))
-                    .tlb().entries();
+            return retired(Processor.invlpg(machine(k, cpu(o.pcid() != 0, o.pcid(), true), o.tag()), o.linear()))
+                    .tlb();
         }
         if (op instanceof TlbScopeCase.MovToCr3 o) {
-            X86Machine m = machine(fills, cpu(o.pcide(), 0, true), o.tag());
+            X86Machine m = machine(k, cpu(o.pcide(), 0, true), o.tag());
             long value = (1L << 12) | o.newPcid() | (o.noFlush() ? Cr3.NO_FLUSH_BIT : 0);
-            return retired(Processor.movToCr3(m, value)).tlb().entries();
+            return retired(Processor.movToCr3(m, value)).tlb();
         }
         if (op instanceof TlbScopeCase.MovToCr4 o) {
             CpuState c = cpu(o.old().pcide(), o.currentPcid(), true);
@@ -126,47 +146,51 @@ class TlbScopeProperties {
                 c = c.withCr0(c.cr0().withPg(false)); // first: PAE may be 0 only without IA-32e paging
             }
             c = c.withCr4(o.old());
-            return retired(Processor.movToCr4(machine(fills, c, o.tag()), o.next())).tlb().entries();
+            return retired(Processor.movToCr4(machine(k, c, o.tag()), o.next())).tlb();
         }
         if (op instanceof TlbScopeCase.MovToCr0ClearingPg o) {
             CpuState c = cpu(false, 0, true);
-            return retired(Processor.movToCr0(machine(fills, c, o.tag()), c.cr0().withPg(false))).tlb().entries();
+            return retired(Processor.movToCr0(machine(k, c, o.tag()), c.cr0().withPg(false))).tlb();
         }
         if (op instanceof TlbScopeCase.PageFault o) {
-            X86Machine m = machine(fills, cpu(o.pcid() != 0, o.pcid(), true).withCpl(3), o.tag());
+            X86Machine m = machine(k, cpu(o.pcid() != 0, o.pcid(), true).withCpl(3), o.tag());
             AccessStep s = Processor.access(m, Access.read(o.linear()));
             assertThat(s.outcome()).as("a CPL-3 read with empty tables or supervisor entries").isInstanceOf(
                     PageFault.class);
-            return s.machine().tlb().entries();
+            return s.machine().tlb();
+        }
+        if (op instanceof TlbScopeCase.Invpcid o) {
+            X86Machine m = machine(k, cpu(o.pcide(), o.currentPcid(), true), o.tag());
+            return retired(Processor.invpcid(m, o.type().value(), o.pcid(), o.linear())).tlb();
         }
         if (op instanceof TlbScopeCase.Invvpid o) {
-            RootStep s = Invvpid.execute(root(fills, ExecutionControls.none()), o.type(), o.vpid(), o.linear());
+            RootStep s = Invvpid.execute(root(k, ExecutionControls.none()), o.type(), o.vpid(), o.linear());
             assertThat(s.outcome()).isEqualTo(new RootOutcome.Succeeded());
-            return s.processor().machine().tlb().entries();
+            return s.processor().machine().tlb();
         }
         if (op instanceof TlbScopeCase.Invept o) {
-            RootStep s = Invept.execute(root(fills, ExecutionControls.none()), o.type(), eptp(o.ep4ta()), MAXPHY);
+            RootStep s = Invept.execute(root(k, ExecutionControls.none()), o.type(), eptp(o.ep4ta()), MAXPHY);
             assertThat(s.outcome()).isEqualTo(new RootOutcome.Succeeded());
-            return s.processor().machine().tlb().entries();
+            return s.processor().machine().tlb();
         }
         if (op instanceof TlbScopeCase.VmEntry o) {
-            return VmxSystems.enter(root(fills, controls(o.vpidEnabled(), o.vpid(), o.ep4ta())), false).machine()
-                    .tlb().entries();
+            return VmxSystems.enter(root(k, controls(o.vpidEnabled(), o.vpid(), o.ep4ta())), false).machine()
+                    .tlb();
         }
         if (op instanceof TlbScopeCase.VmExit o) {
-            VmxProcessor in = inGuest(fills, o.vpidEnabled(), o.tag(), true);
+            VmxProcessor in = inGuest(k, o.vpidEnabled(), o.tag(), true);
             GuestStep s = NonRoot.execute(in, new GuestInstruction.Cpuid(0, 0));
             assertThat(s.outcome()).isInstanceOf(GuestOutcome.Exited.class);
-            return s.processor().machine().tlb().entries();
+            return s.processor().machine().tlb();
         }
         TlbScopeCase.EptViolation o = (TlbScopeCase.EptViolation) op;
-        VmxProcessor in = inGuest(fills, o.vpidEnabled(), o.tag(), !o.translatedAccess());
+        VmxProcessor in = inGuest(k, o.vpidEnabled(), o.tag(), !o.translatedAccess());
         GuestStep s = NonRoot.execute(in, new GuestInstruction.MemoryAccess(Access.write(o.linear(), 0)));
         assertThat(s.outcome()).isInstanceOf(GuestOutcome.Exited.class);
         var exit = ((GuestOutcome.Exited) s.outcome()).exit();
         assertThat(exit.reason()).isEqualTo(ExitReason.EPT_VIOLATION);
         assertThat((exit.qualification() & 0x100) != 0).as("bit 8").isEqualTo(o.translatedAccess());
-        return s.processor().machine().tlb().entries();
+        return s.processor().machine().tlb();
     }
 
     static ExecutionControls controls(boolean vpidEnabled, int vpid, long ep4ta) {
@@ -180,21 +204,25 @@ class TlbScopeProperties {
         return c;
     }
 
-    /** Root operation holding {@code fills}, with a VMCS for a guest in IA-32e mode. */
-    private static VmxProcessor root(List<TlbEntry> fills, ExecutionControls c) {
-        X86Machine guest = machine(fills, cpu(false, 0, true), TlbTag.NATIVE);
+    /**
+     * Root operation holding the case's fills (TLB and paging-structure caches), with a VMCS for a guest in IA-32e
+     * mode.
+     */
+    private static VmxProcessor root(TlbScopeCase k, ExecutionControls c) {
+        X86Machine guest = machine(k, cpu(false, 0, true), TlbTag.NATIVE);
         return VmxSystems.root(guest, c);
     }
 
     /**
-     * A guest running in context {@code tag} (entered, then the TLB replaced by {@code fills}); with EPT (the EPT
+     * A guest running in context {@code tag} (entered, then the TLB replaced by the case's fills); with EPT (the EPT
      * PML4 frames are empty: nothing is present) and guest CR0.PG as {@code paging}.
      */
-    private static VmxProcessor inGuest(List<TlbEntry> fills, boolean vpidEnabled, TlbTag tag, boolean paging) {
-        VmxProcessor in = VmxSystems.enter(root(List.of(), controls(vpidEnabled, tag.vpid(), tag.ep4ta())), false);
+    private static VmxProcessor inGuest(TlbScopeCase k, boolean vpidEnabled, TlbTag tag, boolean paging) {
+        VmxProcessor in = VmxSystems.enter(root(new TlbScopeCase(List.of(), k.op()),
+                controls(vpidEnabled, tag.vpid(), tag.ep4ta())), false);
         X86Machine m = in.machine();
         assertThat(m.tlbTag()).isEqualTo(tag);
         CpuState c = paging ? m.cpu() : m.cpu().withCr0(m.cpu().cr0().withPg(false));
-        return in.withMachine(m.withCpu(c).withTlb(tlbOf(fills)));
+        return in.withMachine(m.withCpu(c).withTlb(tlbOf(k.fills(), k.pscFills())));
     }
 }

@@ -21,7 +21,8 @@ public enum ExitReason {
     EPT_VIOLATION(48),
     EPT_MISCONFIG(49),
     INVEPT(50),
-    INVVPID(53);
+    INVVPID(53),
+    INVPCID(58);
 
     private final int number;
 

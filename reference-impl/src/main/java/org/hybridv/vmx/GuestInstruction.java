@@ -34,6 +34,9 @@ public sealed interface GuestInstruction {
     /** INVLPG of {@code linear}. */
     record Invlpg(long linear) implements GuestInstruction {}
 
+    /** INVPCID with register operand {@code type} and the descriptor ({@code descriptorLow}, {@code linear}). */
+    record Invpcid(long type, long descriptorLow, long linear) implements GuestInstruction {}
+
     /** MOV to CR{@code cr} (0, 3 or 4) from general-purpose register {@code register} holding {@code value}. */
     record MovToCr(int cr, long value, int register) implements GuestInstruction {}
 

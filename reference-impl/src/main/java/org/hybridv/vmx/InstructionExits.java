@@ -25,4 +25,12 @@ public final class InstructionExits {
     public static boolean invlpgExits(PrimaryControls p) {
         return p.invlpgExiting();
     }
+
+    /**
+     * "INVPCID. The INVPCID instruction causes a VM exit if the 'INVLPG exiting' and 'enable INVPCID' VM-execution
+     * controls are both 1." (Intel SDM Vol. 3C §25.1.3)
+     */
+    public static boolean invpcidExits(ExecutionControls c) {
+        return c.primary().invlpgExiting() && c.effectiveSecondary().enableInvpcid();
+    }
 }

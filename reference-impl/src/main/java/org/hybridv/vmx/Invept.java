@@ -7,7 +7,9 @@ import org.hybridv.ept.InveptType;
 /**
  * INVEPT — invalidate translations derived from EPT (Intel SDM Vol. 3C §28.3.3.3 and the instruction reference).
  * Executed in root operation. Only combined mappings are cached by this reference, so INVEPT acts on those: "for all
- * VPIDs and all PCIDs".
+ * VPIDs and all PCIDs". Combined mappings include combined paging-structure-cache entries (Vol. 3C §28.3.1); the
+ * predicate removes those of the EP4TA too ({@code Tlb#invalidateWhere}), although 2-D walks create none in this
+ * reference (docs/paging.md, "Choices where the SDM leaves room").
  */
 public final class Invept {
     private Invept() {}

@@ -21,6 +21,11 @@ public final class Invvpid {
      * <li>all-context: all of every VPID "except VPID 0000H";</li>
      * <li>single-context retaining globals: all of the VPID "except global translations".</li>
      * </ul>
+     * Mappings are translations and paging-structure-cache entries alike (Vol. 3C §28.3.1: "linear mappings" and
+     * "combined mappings" each include paging-structure-cache entries), so each predicate acts on both
+     * ({@link Tlb#invalidateWhere}): for individual-address, the PML4-, PDPTE- and PDE-cache entries whose
+     * linear-address bits match the address are those that "would be used to translate" it; paging-structure-cache
+     * entries are never global translations, so single-context retaining globals removes all of the VPID's.
      */
     public static RootStep execute(VmxProcessor p, InvvpidType type, int vpid, long linear) {
         if (p.mode() != VmxMode.ROOT) {

@@ -57,6 +57,9 @@ public final class NonRoot {
         if (insn instanceof GuestInstruction.Invlpg i) {
             return invlpg(p, i.linear());
         }
+        if (insn instanceof GuestInstruction.Invpcid i) {
+            return invpcid(p, i);
+        }
         if (insn instanceof GuestInstruction.MovToCr m) {
             return movToCr(p, m);
         }
@@ -164,6 +167,36 @@ public final class NonRoot {
         }
         return retireOrFault(p, Processor.invlpg(p.machine(), linear), 0);
     }
+
+    /**
+     * INVPCID in VMX non-root operation. In order:
+     * <ol>
+     * <li>"Enable INVPCID" (secondary control, bit 12) = 0: "any execution of INVPCID causes a #UD" (Vol. 3C §24.6.2,
+     * table 24-7).</li>
+     * <li>CPL &gt; 0: #GP(0); "faults based on privilege level" have priority over VM exits (§25.1.1).</li>
+     * <li>"The INVPCID instruction causes a VM exit if the 'INVLPG exiting' and 'enable INVPCID' VM-execution
+     * controls are both 1" (§25.1.3); exit reason 58, qualification the instruction's displacement, which is 0 here
+     * (the descriptor is given by value).</li>
+     * <li>Otherwise it executes ({@link Processor#invpcid}: its own #GP(0) conditions, then the scope of its type for
+     * the current VPID, all EP4TAs, §28.3.3.1).</li>
+     * </ol>
+     */
+    static GuestStep invpcid(VmxProcessor p, GuestInstruction.Invpcid i) {
+        ExecutionControls c = p.vmcs().controls();
+        if (!c.effectiveSecondary().enableInvpcid()) {
+            return raise(p, INVALID_OPCODE, 0, 0);
+        }
+        if (p.machine().cpu().cpl() != 0) {
+            return raise(p, GeneralProtection.VECTOR, 0, 0);
+        }
+        if (InstructionExits.invpcidExits(c)) {
+            return exit(p, ExitInformation.of(ExitReason.INVPCID, 0));
+        }
+        return retireOrFault(p, Processor.invpcid(p.machine(), i.type(), i.descriptorLow(), i.linear()), 0);
+    }
+
+    /** #UD, the invalid-opcode exception (Vol. 3A §6.15, interrupt 6). */
+    static final int INVALID_OPCODE = 6;
 
     static GuestStep movToCr(VmxProcessor p, GuestInstruction.MovToCr m) {
         if (p.machine().cpu().cpl() != 0) {

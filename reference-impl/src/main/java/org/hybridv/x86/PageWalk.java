@@ -44,18 +44,46 @@ public final class PageWalk {
             throw new IllegalArgumentException("linear address " + Hex.of(linear) + " is not canonical; the"
                     + " processor raises #GP before any walk (use translate())");
         }
+        return walkFrom(reader, cpu, linear, Level.PML4, cpu.cr3().pml4Base(), Rights.UNRESTRICTED.writable(),
+                Rights.UNRESTRICTED.user(), Rights.UNRESTRICTED.executeDisable());
+    }
+
+    /**
+     * The walk for {@code linear} continued from a paging-structure-cache entry (Intel SDM Vol. 3A §4.10.3.2): "If
+     * the processor does not find a TLB entry, it may use the upper bits of the linear address to select an entry from
+     * the PDE cache" and take the page table's address from it (§4.10.3.1: "it may use that entry when translating
+     * the linear address (instead of the PML4E, the PDPTE, and the PDE in memory)"), and likewise a PDPTE-cache entry
+     * to locate the page directory and a PML4-cache entry to locate the page-directory-pointer table. The walk reads only the
+     * entries below the cached one, starting from the physical address the cache entry holds, and combines their
+     * rights with the cached R/W, U/S and XD. The upper entries are not read, so their reserved bits are not checked
+     * again and their accessed flags are not set by the access (the path holds only the entries read; §4.10.3.1: the
+     * processor set them before it created the cache entry).
+     */
+    public static Walk walkFrom(EntryReader reader, CpuState cpu, long linear, PscEntry start) {
+        Checks.notNull("entry reader", reader);
+        Checks.notNull("cpu", cpu);
+        Checks.notNull("paging-structure-cache entry", start);
+        if (!cpu.pagingEnabled() || !Canonical.isCanonical(linear) || !start.covers(linear)) {
+            throw new IllegalArgumentException("no walk of " + Hex.of(linear) + " from " + start);
+        }
+        return walkFrom(reader, cpu, linear, start.level().next(), start.nextTable(), start.writable(),
+                start.user(), start.executeDisable());
+    }
+
+    private static Walk walkFrom(EntryReader reader, CpuState cpu, long linear, Level first, long firstTable,
+            boolean writableSoFar, boolean userSoFar, boolean executeDisableSoFar) {
         // Allocation-lean on purpose (hybridv bench, docs/benchmarks.md): the visited entries go into an array that
         // becomes the immutable path once, the rights are combined as flags (R/W and U/S ANDed, XD ORed, as
         // Rights.narrowedBy) and the reserved-bit mask common to all levels is computed once.
         VisitedEntry[] path = new VisitedEntry[4];
         int n = 0;
-        boolean writable = Rights.UNRESTRICTED.writable();
-        boolean user = Rights.UNRESTRICTED.user();
-        boolean executeDisable = Rights.UNRESTRICTED.executeDisable();
-        long tableBase = cpu.cr3().pml4Base();
+        boolean writable = writableSoFar;
+        boolean user = userSoFar;
+        boolean executeDisable = executeDisableSoFar;
+        long tableBase = firstTable;
         long addressMask = addressMask(cpu.maxPhysAddr());
         long reserved = ReservedBits.common(cpu);
-        for (Level level = Level.PML4; level != null; level = level.next()) {
+        for (Level level = first; level != null; level = level.next()) {
             long entryAddress = tableBase | ((long) level.index(linear) << 3);
             long raw = reader.read(entryAddress);
             if (reader.refused()) {

@@ -1,9 +1,10 @@
 package org.hybridv.x86;
 
 /**
- * The instructions of a bare x86 processor that touch translation: memory accesses, INVLPG, MOV to CR0/CR3/CR4 and
- * WRMSR to IA32_EFER. Each is {@code post = f(pre, instruction)}: a new {@link X86Machine} and an outcome value.
- * A #GP leaves the machine unchanged.
+ * The instructions of a bare x86 processor that touch translation: memory accesses, INVLPG, INVPCID, MOV to
+ * CR0/CR3/CR4 and WRMSR to IA32_EFER, and the eviction of a cached entry the processor may make at any time. Each is
+ * {@code post = f(pre, instruction)}: a new {@link X86Machine} and an outcome value. A #GP leaves the machine
+ * unchanged.
  */
 public final class Processor {
     private Processor() {}
@@ -34,9 +35,13 @@ public final class Processor {
      * current CR0/CR4/EFER/RFLAGS.AC/PKRU (SDM 4.10.2.2: the TLB caches the entries' rights, not the decision).
      * A write through a cached translation whose dirty flag is 0 is treated as a miss: the processor must set D in
      * the paging-structure entry (SDM 4.8), which it cannot do from the TLB alone.</li>
-     * <li>Otherwise the walk ({@link PageWalk}); on success the A/D flags are set ({@link AccessedDirty}) and the
-     * translation is cached.</li>
-     * <li>A #PF invalidates the TLB entries for the faulting page associated with the current PCID, global or not
+     * <li>Otherwise the walk ({@link PageWalk}), from the deepest paging-structure-cache entry usable for the address
+     * if there is one ({@link Tlb#lookupPsc}, {@link PageWalk#walkFrom}; SDM 4.10.3.2), else from CR3; on success the
+     * A/D flags are set in the entries read ({@link AccessedDirty}), the translation is cached and the walk's
+     * non-leaf entries create paging-structure-cache entries ({@link PagingStructureCaches#createdBy}, SDM
+     * 4.10.3.1).</li>
+     * <li>A #PF invalidates the TLB entries for the faulting page associated with the current PCID, global or not,
+     * and the paging-structure-cache entries of the current PCID that would be used for the address
      * ({@link Tlb#invalidateOnPageFault}, SDM 4.10.4.1).</li>
      * <li>The data access: a read returns the quadword, a write stores {@link Access#value()}.</li>
      * </ol>
@@ -59,7 +64,9 @@ public final class Processor {
                     cpu, access);
             return finish(m, m.memory(), m.tlb(), t, access, true);
         }
-        Walk walk = PageWalk.walk(m.memory(), cpu, access.linear());
+        PscEntry start = m.tlb().lookupPsc(m.tlbTag(), pcid, access.linear());
+        Walk walk = start == null ? PageWalk.walk(m.memory(), cpu, access.linear())
+                : PageWalk.walkFrom(EntryReader.of(m.memory()), cpu, access.linear(), start);
         Translation t = PageWalk.decide(walk, cpu, access);
         if (t instanceof Translated tr) {
             PhysicalMemory memory = AccessedDirty.update(m.memory(), walk, access.isWrite());
@@ -68,6 +75,7 @@ public final class Processor {
                     tr.pageSize().base(access.linear()), tr.pageSize(), tr.pageSize().base(tr.physicalAddress()),
                     tr.rights(),
                     leaf.dirty()));
+            tlb = PagingStructureCaches.fill(tlb, walk, start, m.tlbTag(), pcid, access.linear(), cpu.maxPhysAddr());
             return finish(m, memory, tlb, t, access, false);
         }
         return finish(m, m.memory(), m.tlb(), t, access, false);
@@ -99,7 +107,8 @@ public final class Processor {
     /**
      * INVLPG m (SDM Vol. 2A INVLPG; Vol. 3A §4.10.4.1). "#GP(0) If the current privilege level is not 0." In 64-bit
      * mode, "if the memory address is in non-canonical form … INVLPG is the same as a NOP". Otherwise invalidates
-     * the TLB entries for the page with the current PCID and global entries for the page ({@link Tlb#invalidatePage}).
+     * the TLB entries for the page with the current PCID and global entries for the page, and every
+     * paging-structure-cache entry of the current PCID whatever its address ({@link Tlb#invalidatePage}).
      */
     public static InstructionStep invlpg(X86Machine m, long linear) {
         Checks.notNull("machine", m);
@@ -117,10 +126,12 @@ public final class Processor {
      * <ul>
      * <li>#GP(0) at CPL &gt; 0, or when a reserved bit is set: bits 63:MAXPHYADDR, except that with CR4.PCIDE = 1
      * bit 63 is the no-flush hint and is not stored.</li>
-     * <li>CR4.PCIDE = 0: invalidates the entries of PCID 000H except global ones.</li>
-     * <li>CR4.PCIDE = 1, bit 63 = 0: invalidates the entries of the PCID in bits 11:0 of the operand except global
-     * ones; bit 63 = 1: "the instruction is not required to invalidate any TLB entries", so the adversarial TLB
-     * keeps them all.</li>
+     * <li>CR4.PCIDE = 0: invalidates the TLB entries of PCID 000H except global ones, and "all entries in all
+     * paging-structure caches associated with PCID 000H".</li>
+     * <li>CR4.PCIDE = 1, bit 63 = 0: invalidates the TLB entries of the PCID in bits 11:0 of the operand except
+     * global ones, and every paging-structure-cache entry of that PCID; bit 63 = 1: "the instruction is not required
+     * to invalidate any TLB entries or entries in paging-structure caches", so the adversarial TLB keeps them
+     * all.</li>
      * </ul>
      */
     public static InstructionStep movToCr3(X86Machine m, long value) {
@@ -149,8 +160,9 @@ public final class Processor {
      * the PE flag is clear causes a general-protection exception"; setting PG with EFER.LME = 1 and CR4.PAE = 0 is
      * #GP (SDM 9.8.5); clearing PG while CR4.PCIDE = 1 is #GP (SDM Vol. 2B MOV: "If an attempt is made to clear
      * CR0.PG[bit 31] while CR4.PCIDE = 1"; SDM 4.10.1). Changing PG from 1 to 0 invalidates all TLB entries, global
-     * ones included. Enabling paging with EFER.LME = 0 would select 32-bit or PAE paging, which this reference does
-     * not model ({@link IllegalArgumentException}).
+     * ones included, and every paging-structure-cache entry ("all TLB entries (including global entries) and all
+     * entries in all paging-structure caches (for all PCIDs)"). Enabling paging with EFER.LME = 0 would select 32-bit
+     * or PAE paging, which this reference does not model ({@link IllegalArgumentException}).
      */
     public static InstructionStep movToCr0(X86Machine m, Cr0 value) {
         Checks.notNull("machine", m);
@@ -180,8 +192,9 @@ public final class Processor {
     /**
      * MOV to CR4 (SDM Vol. 2B MOV; Vol. 3A §4.10.1, §4.10.4.1). #GP(0) at CPL &gt; 0; when clearing PAE while IA-32e
      * mode is active; when setting PCIDE outside IA-32e mode or while CR3[11:0] ≠ 000H. TLB: a change of PGE, or
-     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs: {@link Tlb#invalidateVpid}); a
-     * change of PAE or SMEP going from 0 to 1 invalidates every entry of the current PCID, global ones included
+     * PCIDE going from 1 to 0, invalidates everything (global entries too, all PCIDs, and all paging-structure-cache
+     * entries: {@link Tlb#invalidateVpid}); a change of PAE or SMEP going from 0 to 1 invalidates every entry of the
+     * current PCID, global ones included, TLB and paging-structure caches alike
      * ({@link Tlb#invalidatePcid}: unlike MOV to CR3, the SDM makes no exception for global pages here). In VMX
      * non-root operation both are for the current VPID only (SDM Vol. 3C §28.3.3.1).
      */
@@ -229,5 +242,23 @@ public final class Processor {
             return InstructionStep.fault(m, "WRMSR changes IA32_EFER.LME while CR0.PG = 1 (SDM 9.8.5)");
         }
         return InstructionStep.retired(m.withCpu(cpu.withEfer(value)));
+    }
+
+    /**
+     * INVPCID (SDM Vol. 2A INVPCID; Vol. 3A §4.10.4.1): see {@link Invpcid#execute}.
+     */
+    public static InstructionStep invpcid(X86Machine m, long type, long descriptorLow, long linear) {
+        return Invpcid.execute(m, type, descriptorLow, linear);
+    }
+
+    /**
+     * An eviction: the processor drops {@code entry} (a TLB or paging-structure-cache entry) on its own. "The processor
+     * is always free to invalidate additional entries in the TLBs and paging-structure caches." (Intel SDM Vol. 3A
+     * §4.10.4.1). Not an instruction: nothing else changes, and dropping an entry the machine does not hold changes
+     * nothing.
+     */
+    public static X86Machine evict(X86Machine m, CachedMapping entry) {
+        Checks.notNull("machine", m);
+        return m.withTlb(m.tlb().evict(entry));
     }
 }

@@ -19,7 +19,7 @@ package org.hybridv.x86;
  *                     mapping {@link #NO_STAGE2} (everything allowed)
  */
 public record TlbEntry(TlbTag tag, int pcid, boolean global, long linearBase, PageSize pageSize, long physicalBase,
-        Rights rights, boolean dirty, int stage2) {
+        Rights rights, boolean dirty, int stage2) implements CachedMapping {
     /** The stage-2 permissions of a linear mapping: read, write and execute allowed (no EPT). */
     public static final int NO_STAGE2 = 7;
 
@@ -42,6 +42,7 @@ public record TlbEntry(TlbTag tag, int pcid, boolean global, long linearBase, Pa
     }
 
     /** Whether this entry translates {@code linear}. */
+    @Override
     public boolean covers(long linear) {
         return pageSize.base(linear) == linearBase;
     }

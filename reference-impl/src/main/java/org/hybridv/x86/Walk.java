@@ -6,7 +6,8 @@ import java.util.List;
  * What the IA-32e page walk found for a linear address, independent of the access (Intel SDM Vol. 3A §4.5): the
  * entries it read, and either the page it reached or the entry that stopped it.
  *
- * @param path      the entries read, in order (1 to 4)
+ * @param path      the entries read, in order (1 to 4; fewer when the walk started from a paging-structure-cache
+ *                  entry, {@link PageWalk#walkFrom})
  * @param end       how the walk ended
  * @param pageSize  the size of the page mapped ({@link End#MAPPED} only, else null)
  * @param physical  the physical address of the linear address ({@link End#MAPPED} only, else 0)

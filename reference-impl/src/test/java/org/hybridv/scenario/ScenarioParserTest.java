@@ -96,10 +96,11 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, expectCpu,"
-                + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectTlb, expectVmcs, guest, guestAccess,"
-                + " guestInvlpg, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invvpid, io, kernel,"
-                + " movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+                + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu,"
+                + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest,"
+                + " guestAccess, guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg,"
+                + " invpcid, invvpid, io, kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
+                + " wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
     }
@@ -258,11 +259,11 @@ class ScenarioParserTest {
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
         assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants", "cpu", "cpuid",
-                "domainPte", "ept", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu",
-                "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg", "guestMovFromCr", "guestMovToCr",
-                "hlt", "hypercall", "invept", "invlpg", "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule",
-                "vmcall", "vmcs",
-                "vmlaunch", "vmresume", "wrmsr");
+                "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
+                "expectPcpu", "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg",
+                "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid",
+                "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
+                "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");

@@ -67,7 +67,7 @@ class VmxScenarioTest {
         assertThat(error(scenario("{\"op\": \"vmcall\", \"expect\": {\"result\": \"vmExit\", \"reason\":"
                 + " \"VMCAL\"}}")).line()).isEqualTo("t.json:4:59: error: step 1 (vmcall): expect.reason: \"VMCAL\""
                 + " is not one of CPUID, CR_ACCESS, EPT_MISCONFIG, EPT_VIOLATION, EXCEPTION_OR_NMI, HLT, INVLPG,"
-                + " IO_INSTRUCTION, MSR_READ, MSR_WRITE, VMCALL (did you mean \"VMCALL\"?)");
+                + " INVPCID, IO_INSTRUCTION, MSR_READ, MSR_WRITE, VMCALL (did you mean \"VMCALL\"?)");
         assertThat(error(scenario("{\"op\": \"vmlaunch\", \"expect\": {\"result\": \"entryFailure\", \"reason\":"
                 + " \"EPT_VIOLATION\"}}")).line()).contains("step 1 (vmlaunch): expect.reason: \"EPT_VIOLATION\" is"
                         + " not one of INVALID_GUEST_STATE");

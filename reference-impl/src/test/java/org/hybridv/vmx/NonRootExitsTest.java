@@ -216,6 +216,45 @@ class NonRootExitsTest {
                 .isEqualTo(new GuestOutcome.Delivered(13, 0, true, 0));
     }
 
+    // ---- INVPCID ----
+
+    private static final GuestInstruction.Invpcid INVPCID_ALL = new GuestInstruction.Invpcid(2, 0, 0);
+
+    private static ExecutionControls invpcid(boolean enable, boolean invlpgExiting) {
+        return primary(PrimaryControls.NONE.withInvlpgExiting(invlpgExiting).withActivateSecondaryControls(true))
+                .withSecondary(SecondaryControls.NONE.withEnableInvpcid(enable));
+    }
+
+    @Test
+    @DisplayName("SDM 24.6.2 table 24-7: without \"enable INVPCID\" any INVPCID is #UD, before privilege and exits")
+    void invpcidWithoutEnableInvpcidIsUndefined() {
+        // "If this control is 0, any execution of INVPCID causes a #UD."
+        GuestOutcome ud = new GuestOutcome.Delivered(6, 0, false, 0);
+        assertThat(run(guestWith(invpcid(false, true)), INVPCID_ALL).outcome()).isEqualTo(ud);
+        assertThat(run(userGuestWith(invpcid(false, false)), INVPCID_ALL).outcome()).isEqualTo(ud);
+        // with the secondary controls not activated, the processor "operates as if" they were all 0
+        assertThat(run(guestWith(primary(PrimaryControls.NONE)), INVPCID_ALL).outcome()).isEqualTo(ud);
+    }
+
+    @Test
+    @DisplayName("SDM 25.1.3: INVPCID exits (reason 58) iff \"INVLPG exiting\" and \"enable INVPCID\"; CPL 3 is #GP first")
+    void invpcidExitsWithInvlpgExiting() {
+        // "The INVPCID instruction causes a VM exit if the 'INVLPG exiting' and 'enable INVPCID' VM-execution controls
+        // are both 1."
+        ExitInformation e = exited(run(guestWith(invpcid(true, true)), INVPCID_ALL));
+        assertThat(e.reason()).isEqualTo(ExitReason.INVPCID);
+        assertThat(e.reason().number()).isEqualTo(58);
+        assertThat(retired(run(guestWith(invpcid(true, false)), INVPCID_ALL))).isZero();
+        // §25.1.1: "faults based on privilege level" have priority over VM exits
+        assertThat(run(userGuestWith(invpcid(true, true)), INVPCID_ALL).outcome())
+                .isEqualTo(new GuestOutcome.Delivered(13, 0, true, 0));
+        // the exit comes before the instruction's own operand checks (type 4 is #GP only when it executes)
+        assertThat(exited(run(guestWith(invpcid(true, true)), new GuestInstruction.Invpcid(4, 0, 0))).reason())
+                .isEqualTo(ExitReason.INVPCID);
+        assertThat(run(guestWith(invpcid(true, false)), new GuestInstruction.Invpcid(4, 0, 0)).outcome())
+                .isEqualTo(new GuestOutcome.Delivered(13, 0, true, 0));
+    }
+
     // ---- control registers ----
 
     @Test

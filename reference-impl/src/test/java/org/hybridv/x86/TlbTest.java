@@ -375,4 +375,51 @@ class TlbTest {
         assertThat(other.tlbHit()).isTrue();
         assertThat(((AccessOutcome.Completed) other.outcome()).physicalAddress()).isEqualTo(0x40_0000L | 0x1F_F000L);
     }
+
+    private static PscEntry psc(TlbTag tag, int pcid, Level level, long linear, long table) {
+        return new PscEntry(tag, pcid, level, PscEntry.baseOf(level, linear), table, true, true, false);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.3.2: a walk may use a PDE-cache entry, else a PDPTE-cache entry, else a PML4-cache entry")
+    void lookupPscPrefersTheDeepestUsableEntry() {
+        Tlb t = Tlb.empty(TlbPolicy.ADVERSARIAL)
+                .fillPsc(psc(TlbTag.NATIVE, 0, Level.PD, LINEAR, 0x4000))
+                .fillPsc(psc(TlbTag.NATIVE, 0, Level.PML4, LINEAR, 0x2000))
+                .fillPsc(psc(TlbTag.NATIVE, 1, Level.PD, LINEAR, 0x5000));
+        // "If the processor does not find a TLB entry, it may use the upper bits of the linear address to select an
+        // entry from the PDE cache" (else the PDPTE cache, else the PML4 cache) — the one of the current
+        // PCID: paging-structure-cache entries are associated with a PCID and are never global
+        assertThat(t.lookupPsc(TlbTag.NATIVE, 0, LINEAR).nextTable()).isEqualTo(0x4000);
+        assertThat(t.lookupPsc(TlbTag.NATIVE, 1, LINEAR).nextTable()).isEqualTo(0x5000);
+        assertThat(t.lookupPsc(TlbTag.NATIVE, 2, LINEAR)).isNull();
+        assertThat(t.lookupPsc(new TlbTag(1, TlbTag.NO_EPT), 0, LINEAR)).isNull();
+        // an address that shares bits 47:39 but not 47:21 finds only the PML4-cache entry
+        assertThat(t.lookupPsc(TlbTag.NATIVE, 0, LINEAR ^ (1L << 30)).level()).isEqualTo(Level.PML4);
+    }
+
+    @Test
+    @DisplayName("SDM Vol. 3C 28.3.1: the VMX primitive invalidateWhere selects translations and cache entries alike")
+    void invalidateWhereActsOnBothCaches() {
+        TlbTag vpid1 = new TlbTag(1, TlbTag.NO_EPT);
+        TlbEntry translation = TlbEntry.linear(vpid1, 0, false, 0, PageSize.SIZE_4K, 0x9000,
+                new Rights(true, true, false, 0), true);
+        PscEntry pde = psc(vpid1, 0, Level.PD, 0, 0x4000);
+        PscEntry otherVpid = psc(TlbTag.NATIVE, 0, Level.PD, 0, 0x4000);
+        Tlb t = Tlb.empty(TlbPolicy.ADVERSARIAL).fill(translation).fillPsc(pde).fillPsc(otherVpid);
+        // "linear mappings" of a VPID include its paging-structure-cache entries
+        Tlb after = t.invalidateWhere(e -> e.tag().vpid() == 1);
+        assertThat(after.entries()).isEmpty();
+        assertThat(after.pscEntries()).containsExactly(otherVpid);
+    }
+
+    @Test
+    @DisplayName("SDM 4.10.3.1: a new cache entry for the same bits, context and PCID replaces the old one")
+    void fillPscReplacesTheEntryOfTheSameIndex() {
+        Tlb t = Tlb.empty(TlbPolicy.ADVERSARIAL).fillPsc(psc(TlbTag.NATIVE, 0, Level.PD, LINEAR, 0x4000))
+                .fillPsc(psc(TlbTag.NATIVE, 0, Level.PD, LINEAR, 0x5000));
+        assertThat(t.pscEntries()).singleElement().extracting(PscEntry::nextTable).isEqualTo(0x5000L);
+        assertThat(Tlb.empty(TlbPolicy.NONE).fillPsc(psc(TlbTag.NATIVE, 0, Level.PD, LINEAR, 0x4000)).pscEntries())
+                .isEmpty();
+    }
 }

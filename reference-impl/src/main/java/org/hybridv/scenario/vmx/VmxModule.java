@@ -29,8 +29,8 @@ public final class VmxModule implements ScenarioModule {
     public static final Component<VmxState> VMX = Component.of("vmx", VmxState.class);
 
     /** The guest instructions: run only in VMX non-root operation. */
-    static final List<String> GUEST_OPS = List.of("guestAccess", "guestInvlpg", "guestMovToCr", "guestMovFromCr",
-            "io", "rdmsr", "wrmsr", "cpuid", "vmcall", "hlt");
+    static final List<String> GUEST_OPS = List.of("guestAccess", "guestInvlpg", "guestInvpcid", "guestMovToCr",
+            "guestMovFromCr", "io", "rdmsr", "wrmsr", "cpuid", "vmcall", "hlt");
     /** The hypervisor's operations: run only in VMX root operation. */
     static final List<String> ROOT_OPS = List.of("vmcs", "vmlaunch", "vmresume", "invvpid", "invept");
 
@@ -63,6 +63,11 @@ public final class VmxModule implements ScenarioModule {
         r.operation(Operation.of(VmxStep.GuestInvlpg.class, "the guest's INVLPG (exits with INVLPG exiting)",
                 "{\"op\": \"guestInvlpg\", \"linear\": \"0x1000\", \"expect\": {\"result\": \"vmExit\", \"reason\":"
                         + " \"INVLPG\", \"qualification\": \"0x1000\"}}",
+                VmxExecutors::guest));
+        r.operation(Operation.of(VmxStep.GuestInvpcid.class, "the guest's INVPCID (#UD without enable INVPCID;"
+                + " exits with INVLPG exiting)",
+                "{\"op\": \"guestInvpcid\", \"type\": 1, \"pcid\": \"0x0\", \"expect\": {\"result\": \"vmExit\","
+                        + " \"reason\": \"INVPCID\"}}",
                 VmxExecutors::guest));
         r.operation(Operation.of(VmxStep.GuestMovToCr.class, "the guest's MOV to CR0, CR3 or CR4 (guest/host masks,"
                 + " CR3-load exiting)",
@@ -121,6 +126,8 @@ public final class VmxModule implements ScenarioModule {
         }
         bareProcessorOnly(r, "access", "the guest's accesses are guestAccess steps");
         bareProcessorOnly(r, "invlpg", "the guest's INVLPG is guestInvlpg");
+        bareProcessorOnly(r, "invpcid", "the guest's INVPCID is guestInvpcid");
+        bareProcessorOnly(r, "evict", "evict acts on the bare processor's caches; make the guest exit first");
         bareProcessorOnly(r, "movToCr3", "the guest's MOV to CR3 is guestMovToCr with \"cr\": 3");
         bareProcessorOnly(r, "cpu", "set the guest's registers with vmcs \"guest\" before the VM entry, or run"
                 + " guestMovToCr or wrmsr in the guest");

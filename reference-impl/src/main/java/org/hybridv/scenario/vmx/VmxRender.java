@@ -186,7 +186,7 @@ final class VmxRender {
 
     static String secondary(SecondaryControls c) {
         return named(c.bits(), c.enableEpt() ? "enable EPT" : null, c.enableVpid() ? "enable VPID" : null,
-                c.unrestrictedGuest() ? "unrestricted guest" : null);
+                c.unrestrictedGuest() ? "unrestricted guest" : null, c.enableInvpcid() ? "enable INVPCID" : null);
     }
 
     private static String named(long bits, String... names) {

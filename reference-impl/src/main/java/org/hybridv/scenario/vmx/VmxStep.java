@@ -160,21 +160,21 @@ public sealed interface VmxStep extends Step {
     }
 
     /** Secondary processor-based controls (§24.6.2); null leaves a control unchanged. */
-    record SecondaryBits(Boolean enableEpt, Boolean enableVpid, Boolean unrestrictedGuest) {
-        static final String[] NAMES = {"enableEpt", "enableVpid", "unrestrictedGuest"};
+    record SecondaryBits(Boolean enableEpt, Boolean enableVpid, Boolean unrestrictedGuest, Boolean enableInvpcid) {
+        static final String[] NAMES = {"enableEpt", "enableVpid", "unrestrictedGuest", "enableInvpcid"};
 
         public SecondaryBits {
-            Bad.requireAny("secondary", List.of(NAMES), enableEpt, enableVpid, unrestrictedGuest);
+            Bad.requireAny("secondary", List.of(NAMES), enableEpt, enableVpid, unrestrictedGuest, enableInvpcid);
         }
 
         org.hybridv.vmx.SecondaryControls applyTo(org.hybridv.vmx.SecondaryControls o) {
             return new org.hybridv.vmx.SecondaryControls(or(enableEpt, o.enableEpt()), or(enableVpid, o.enableVpid()),
-                    or(unrestrictedGuest, o.unrestrictedGuest()));
+                    or(unrestrictedGuest, o.unrestrictedGuest()), or(enableInvpcid, o.enableInvpcid()));
         }
 
         @Override
         public String toString() {
-            return Render.flags(NAMES, enableEpt, enableVpid, unrestrictedGuest);
+            return Render.flags(NAMES, enableEpt, enableVpid, unrestrictedGuest, enableInvpcid);
         }
     }
 
@@ -488,6 +488,25 @@ public sealed interface VmxStep extends Step {
         }
     }
 
+    /**
+     * {@code guestInvpcid}: the guest's INVPCID (#UD without "enable INVPCID"; #GP at CPL &gt; 0; a VM exit with
+     * "INVLPG exiting"; otherwise it executes with the x86 {@code invpcid} step's operands and scopes, for the guest's
+     * VPID).
+     */
+    @JsonTypeName("guestInvpcid")
+    record GuestInvpcid(@Dec(bits = 32) Long type, @Hex Long pcid, @Hex Long linear, GuestExpect expect)
+            implements GuestOp {
+        public GuestInvpcid {
+            Bad.required(type, "type", "guestInvpcid step");
+            Bad.required(pcid, "pcid", "guestInvpcid step");
+        }
+
+        @Override
+        public GuestInstruction instruction() {
+            return new GuestInstruction.Invpcid(type, pcid, linear == null ? 0 : linear);
+        }
+    }
+
     private static int checkCr(Integer cr, String what) {
         Bad.required(cr, "cr", what);
         if (cr != 0 && cr != 3 && cr != 4) {
@@ -665,13 +684,14 @@ public sealed interface VmxStep extends Step {
     /** The exit reasons a guest instruction can cause in this reference, by SDM name (appendix C). */
     Set<ExitReason> GUEST_REASONS = Set.of(ExitReason.EXCEPTION_OR_NMI, ExitReason.EPT_VIOLATION,
             ExitReason.EPT_MISCONFIG, ExitReason.IO_INSTRUCTION, ExitReason.MSR_READ, ExitReason.MSR_WRITE,
-            ExitReason.CPUID, ExitReason.VMCALL, ExitReason.HLT, ExitReason.INVLPG, ExitReason.CR_ACCESS);
+            ExitReason.CPUID, ExitReason.VMCALL, ExitReason.HLT, ExitReason.INVLPG, ExitReason.CR_ACCESS,
+            ExitReason.INVPCID);
 
     /** The reasons the VMCS can hold after a step: a guest instruction's, or a VM-entry failure's. */
     Set<ExitReason> VMCS_REASONS = Set.of(ExitReason.EXCEPTION_OR_NMI, ExitReason.EPT_VIOLATION,
             ExitReason.EPT_MISCONFIG, ExitReason.IO_INSTRUCTION, ExitReason.MSR_READ, ExitReason.MSR_WRITE,
             ExitReason.CPUID, ExitReason.VMCALL, ExitReason.HLT, ExitReason.INVLPG, ExitReason.CR_ACCESS,
-            ExitReason.INVALID_GUEST_STATE);
+            ExitReason.INVPCID, ExitReason.INVALID_GUEST_STATE);
 
     /**
      * An exit qualification: a number, or (for EPT_VIOLATION) an object naming its bits (SDM table 27-7).

@@ -20,7 +20,10 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.GeneralProtection;
 import org.hybridv.x86.InstructionStep;
 import org.hybridv.x86.PageFault;
+import org.hybridv.x86.CachedMapping;
+import org.hybridv.x86.Level;
 import org.hybridv.x86.Processor;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.x86.TlbTag;
 import org.hybridv.x86.X86Machine;
@@ -224,7 +227,80 @@ final class X86Executors {
 
     private static String invalidated(X86Machine before, X86Machine after) {
         int n = before.tlb().entries().size() - after.tlb().entries().size();
-        return n + " TLB " + (n == 1 ? "entry" : "entries") + " invalidated";
+        int p = before.tlb().pscEntries().size() - after.tlb().pscEntries().size();
+        return n + " TLB " + (n == 1 ? "entry" : "entries") + " invalidated"
+                + (p == 0 ? "" : ", " + p + " paging-structure-cache " + (p == 1 ? "entry" : "entries"));
+    }
+
+    /** {@code invpcid}: INVPCID of the given type and descriptor at the current CPL. */
+    static StepResult invpcid(MachineState s, X86Step.Invpcid step) {
+        X86Machine m = machine(s);
+        InstructionStep r = Processor.invpcid(m, step.type(), step.pcid(), step.linearOrZero());
+        return instructionResult(s, r.machine(), r.outcome() instanceof GeneralProtection gp ? gp : null,
+                X86Step.Result.orOk(step.expect()), invalidated(m, r.machine()));
+    }
+
+    private static TlbTag tagOf(Integer vpid, Long ep4ta) {
+        return new TlbTag(vpid != null ? vpid : 0, ep4ta != null ? ep4ta : TlbTag.NO_EPT);
+    }
+
+    private static Level levelOf(X86Step.Cache cache) {
+        return switch (cache) {
+            case PML4 -> Level.PML4;
+            case PDPTE -> Level.PDPT;
+            case PDE -> Level.PD;
+            case TLB -> throw new IllegalArgumentException("the TLB is not a paging-structure cache");
+        };
+    }
+
+    /** The entry of {@code cache} a lookup of {@code linear} would use in the context, or null. */
+    private static CachedMapping cachedFor(X86Machine m, X86Step.Cache cache, TlbTag tag, int pcid, long linear) {
+        return cache == X86Step.Cache.TLB ? m.tlb().lookup(tag, pcid, linear)
+                : m.tlb().lookupPsc(tag, pcid, linear, levelOf(cache));
+    }
+
+    /** {@code evict}: the processor drops the entry of one cache that a lookup would use. */
+    static StepResult evict(MachineState s, X86Step.Evict step) {
+        X86Machine m = machine(s);
+        int pcid = step.pcid() != null ? step.pcid() : m.cpu().currentPcid();
+        CachedMapping e = cachedFor(m, step.cache(), tagOf(step.vpid(), step.ep4ta()), pcid, step.linear());
+        List<Check> checks = new ArrayList<>();
+        Check.flag(checks, "evicted", step.evicted(), e != null);
+        if (e == null) {
+            return new StepResult(s, Observation.of("ok", "nothing in the " + step.cache().word() + " cache for "
+                    + Render.hex(step.linear()) + ", PCID " + Render.hex(pcid)), checks);
+        }
+        return new StepResult(s.with(X86Module.MACHINE, Processor.evict(m, e)),
+                Observation.of("ok", "evicted " + e), checks);
+    }
+
+    /** {@code expectPsc}: the entry of one paging-structure cache a walk would use, if any. */
+    static StepResult expectPsc(MachineState s, X86Step.ExpectPsc step) {
+        X86Machine m = machine(s);
+        int pcid = step.pcid() != null ? step.pcid() : m.cpu().currentPcid();
+        PscEntry e = m.tlb().lookupPsc(tagOf(step.vpid(), step.ep4ta()), pcid, step.linear(),
+                levelOf(step.cache()));
+        List<Check> checks = new ArrayList<>();
+        if (step.cached() != null) {
+            Check.flag(checks, "cached", step.cached(), e != null);
+        }
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("cached", String.valueOf(e != null));
+        String text = "no " + step.cache().word() + "-cache entry for " + Render.hex(step.linear()) + ", PCID "
+                + Render.hex(pcid);
+        if (e != null) {
+            facts.put("table", Render.hex(e.nextTable()));
+            text = step.cache().word() + "-cache entry for " + Render.hex(step.linear()) + ": table "
+                    + Render.hex(e.nextTable()) + (e.writable() ? " RW" : " RO") + (e.user() ? " US" : " S")
+                    + (e.executeDisable() ? " XD" : "") + ", PCID " + Render.hex(e.pcid());
+            Check.value(checks, "table", step.table(), e.nextTable(), Render::hex);
+            Check.flag(checks, "writable", step.writable(), e.writable());
+            Check.flag(checks, "user", step.user(), e.user());
+            Check.flag(checks, "noExecute", step.noExecute(), e.executeDisable());
+        } else if (step.cached() == null) {
+            checks.add(Check.equal("cached", true, false));
+        }
+        return new StepResult(s, new Observation("ok", text, facts), checks);
     }
 
     private static StepResult instructionResult(MachineState s, X86Machine after, GeneralProtection gp,

@@ -8,7 +8,8 @@ import org.hybridv.x86.X86Machine;
 
 /**
  * The x86 layer's scenario operations, on a bare processor with its memory ({@link X86Machine}): paging-structure
- * entries, control registers, memory accesses, INVLPG, and inspection of entries and the TLB.
+ * entries, control registers, memory accesses, INVLPG, INVPCID, evictions, and inspection of entries, the TLB and
+ * the paging-structure caches.
  */
 public final class X86Module implements ScenarioModule {
     /** The bare machine: memory, CPU registers, TLB. Starts zeroed, at reset, empty (see {@code MachineSpec}). */
@@ -45,6 +46,14 @@ public final class X86Module implements ScenarioModule {
                 "MOV to CR3 of an exact 64-bit operand at the current CPL (bit 63: no-flush with PCIDE)",
                 "{\"op\": \"movToCr3\", \"value\": \"0x8000000000001001\"}",
                 X86Executors::movToCr3));
+        r.operation(Operation.of(X86Step.Invpcid.class,
+                "INVPCID at the current CPL: type 0..3, descriptor PCID (bits 63:0) and linear address",
+                "{\"op\": \"invpcid\", \"type\": 1, \"pcid\": \"0x1\"}",
+                X86Executors::invpcid));
+        r.operation(Operation.of(X86Step.Evict.class,
+                "the processor drops one cached entry (tlb, pml4, pdpte or pde) for a linear address",
+                "{\"op\": \"evict\", \"cache\": \"tlb\", \"linear\": \"0x0\", \"evicted\": true}",
+                X86Executors::evict));
         r.operation(Operation.of(X86Step.ExpectEntry.class,
                 "check fields of a paging-structure entry in memory (e.g. accessed, dirty)",
                 "{\"op\": \"expectEntry\", \"table\": 4, \"index\": 0, \"accessed\": true, \"dirty\": false}",
@@ -57,5 +66,10 @@ public final class X86Module implements ScenarioModule {
                 "check the translation the TLB holds for a linear address and PCID (and VPID, EP4TA)",
                 "{\"op\": \"expectTlb\", \"linear\": \"0x0\", \"vpid\": 1, \"cached\": true, \"physical\": \"0x9000\"}",
                 X86Executors::expectTlb));
+        r.operation(Operation.of(X86Step.ExpectPsc.class,
+                "check the paging-structure-cache entry (pml4, pdpte, pde) a walk would use for a linear address",
+                "{\"op\": \"expectPsc\", \"cache\": \"pde\", \"linear\": \"0x0\", \"cached\": true,"
+                        + " \"table\": \"0x4000\"}",
+                X86Executors::expectPsc));
     }
 }

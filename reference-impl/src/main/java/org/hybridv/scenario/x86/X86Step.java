@@ -300,6 +300,80 @@ public sealed interface X86Step extends Step {
     }
 
     /**
+     * {@code invpcid}: INVPCID at the current CPL (SDM Vol. 2A INVPCID; Vol. 3A §4.10.4.1) with the register operand
+     * {@code type} and the 128-bit descriptor given by value: {@code pcid} is its low quadword (the PCID in bits 11:0;
+     * bits 63:12 must be zero or the instruction raises #GP) and {@code linear} its high quadword (used by type 0
+     * only; default 0).
+     *
+     * @param type   0 individual-address, 1 single-context, 2 all-context including globals, 3 all-context; larger
+     *               values raise #GP
+     * @param pcid   the descriptor's bits 63:0
+     * @param linear the descriptor's bits 127:64
+     */
+    @JsonTypeName("invpcid")
+    record Invpcid(@Dec(bits = 32) Long type, @Hex Long pcid, @Hex Long linear, Result expect) implements X86Step {
+        public Invpcid {
+            Bad.required(type, "type", "invpcid step");
+            Bad.required(pcid, "pcid", "invpcid step");
+        }
+
+        /** The descriptor's linear address, 0 when absent. */
+        public long linearOrZero() {
+            return linear == null ? 0 : linear;
+        }
+
+        @Override
+        public String describe() {
+            return "type " + type + " pcid " + Render.hex(pcid) + (linear == null ? "" : " " + Render.hex(linear));
+        }
+    }
+
+    /** The caches of SDM Vol. 3A §4.10 as a scenario names them. */
+    enum Cache {
+        /** The TLB (§4.10.2): a translation. */
+        @JsonProperty("tlb") TLB,
+        /** The PML4 cache (§4.10.3.1). */
+        @JsonProperty("pml4") PML4,
+        /** The PDPTE cache. */
+        @JsonProperty("pdpte") PDPTE,
+        /** The PDE cache. */
+        @JsonProperty("pde") PDE;
+
+        public String word() {
+            return Values.word(this);
+        }
+    }
+
+    /**
+     * {@code evict}: the processor drops one cached entry on its own, as it may at any time (SDM Vol. 3A §4.10.4.1:
+     * "The processor is always free to invalidate additional entries in the TLBs and paging-structure caches."): the
+     * entry of {@code cache} a lookup of {@code linear} would use in the given context (PCID default the current one;
+     * VPID default 0; EP4TA default none). Evicting what is not cached changes nothing; {@code evicted} checks which
+     * happened.
+     */
+    @JsonTypeName("evict")
+    record Evict(Cache cache, @Hex Long linear, @Dec(bits = 12) Integer pcid, @Dec(bits = 16) Integer vpid,
+            @Hex(52) Long ep4ta, Boolean evicted) implements X86Step {
+        public Evict {
+            Bad.required(cache, "cache", "evict step");
+            Bad.required(linear, "linear", "evict step");
+            if (!Canonical.isCanonical(linear)) {
+                throw Bad.at("linear", Render.hex(linear) + " is not canonical (the caches only hold canonical"
+                        + " addresses)");
+            }
+            if (ep4ta != null && (ep4ta & 0xFFF) != 0) {
+                throw Bad.at("ep4ta", Render.hex(ep4ta) + " is not 4-KByte aligned (the EP4TA is EPTP bits 51:12)");
+            }
+        }
+
+        @Override
+        public String describe() {
+            return cache.word() + " " + Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
+                    + (vpid == null ? "" : " vpid " + Render.hex(vpid));
+        }
+    }
+
+    /**
      * {@code expectEntry}: check fields of the paging-structure entry in memory (e.g. the A and D flags the
      * processor set, SDM Vol. 3A §4.8); absent fields are not checked.
      */
@@ -392,6 +466,47 @@ public sealed interface X86Step extends Step {
             return Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
                     + (vpid == null ? "" : " vpid " + Render.hex(vpid))
                     + (ep4ta == null ? "" : " ep4ta " + Render.hex(ep4ta));
+        }
+    }
+
+    /**
+     * {@code expectPsc}: check the paging-structure-cache entry (SDM Vol. 3A §4.10.3) of one cache that the processor
+     * would use for a linear address in the given context (PCID default the current one; VPID default 0; EP4TA
+     * default none). Absent fields are not checked; the fields other than {@code cached} are checked only when an
+     * entry is cached.
+     *
+     * @param cache      pml4, pdpte or pde
+     * @param table      the physical address of the next paging structure the entry holds
+     * @param writable   the AND of R/W it holds
+     * @param user       the AND of U/S it holds
+     * @param noExecute  the OR of XD it holds
+     */
+    @JsonTypeName("expectPsc")
+    record ExpectPsc(Cache cache, @Hex Long linear, @Dec(bits = 12) Integer pcid, @Dec(bits = 16) Integer vpid,
+            @Hex(52) Long ep4ta, Boolean cached, @Hex(52) Long table, Boolean writable, Boolean user,
+            Boolean noExecute) implements X86Step {
+        public ExpectPsc {
+            Bad.required(cache, "cache", "expectPsc step");
+            if (cache == Cache.TLB) {
+                throw Bad.at("cache", "expectPsc checks a paging-structure cache (pml4, pdpte or pde); the TLB is"
+                        + " checked with expectTlb");
+            }
+            Bad.required(linear, "linear", "expectPsc step");
+            if (!Canonical.isCanonical(linear)) {
+                throw Bad.at("linear", Render.hex(linear) + " is not canonical (the caches only hold canonical"
+                        + " addresses)");
+            }
+            Bad.requireAny("expectPsc step", List.of("cached", "table", "writable", "user", "noExecute"), cached,
+                    table, writable, user, noExecute);
+            if (ep4ta != null && (ep4ta & 0xFFF) != 0) {
+                throw Bad.at("ep4ta", Render.hex(ep4ta) + " is not 4-KByte aligned (the EP4TA is EPTP bits 51:12)");
+            }
+        }
+
+        @Override
+        public String describe() {
+            return cache.word() + " " + Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
+                    + (vpid == null ? "" : " vpid " + Render.hex(vpid));
         }
     }
 }
