@@ -8,6 +8,7 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageSize;
 import org.hybridv.x86.TlbEntry;
+import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.MmuMode;
@@ -58,9 +59,7 @@ public final class TlbCoherence {
             }
             Domain dom = m.domain(d);
             Vcpu v = vcpuOfVpid(dom, vpid);
-            String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") TLB entry linear " + Hex.of(e.linearBase())
-                    + " → frame " + Hex.of(e.physicalBase() >>> 12) + (e.rights().writable() ? " writable" : " read-only")
-                    + (e.global() ? " global" : "");
+            Object who = new Who(d, v.id(), vpid, e);
             boolean writable = e.rights().writable() && (e.stage2() & 2) != 0;
             long first = e.physicalBase() >>> 12;
             long n = e.pageSize().bytes() >>> 12;
@@ -128,7 +127,7 @@ public final class TlbCoherence {
     }
 
     /** The L4..(leaf level + 1) entries of the current walk must be present and allow the entry's rights. */
-    private static InvariantResult upperLevels(XenMachine m, long root, TlbEntry e, String who) {
+    private static InvariantResult upperLevels(XenMachine m, long root, TlbEntry e, Object who) {
         int leafLevel = e.pageSize() == PageSize.SIZE_4K ? 1 : e.pageSize() == PageSize.SIZE_2M ? 2 : 3;
         long table = root;
         for (int level = 4; level > leafLevel; level--) {
@@ -138,7 +137,7 @@ public final class TlbCoherence {
                         + " leaves RAM at L" + level + " (table " + Hex.of(table) + ")");
             }
             Entry x = new Entry(m.memory().read(table, index));
-            String at = "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+            Object at = new At(level, table, index, x);
             if (!x.present()) {
                 return new InvariantResult.Violated("MU-5", who + ": the current " + at
                         + " is not present — the entry derives from an old L2–L4 entry the hypervisor did not flush"
@@ -155,6 +154,27 @@ public final class TlbCoherence {
             table = x.frame();
         }
         return InvariantResult.HOLDS;
+    }
+
+    /**
+     * The TLB entry a violation is about, worded only when there is a violation to word (most entries hold, and the
+     * wording costs more than the check).
+     */
+    private record Who(int d, VcpuId id, int vpid, TlbEntry e) {
+        @Override
+        public String toString() {
+            return "d" + d + " " + id + " (VPID " + vpid + ") TLB entry linear " + Hex.of(e.linearBase())
+                    + " → frame " + Hex.of(e.physicalBase() >>> 12) + (e.rights().writable() ? " writable" : " read-only")
+                    + (e.global() ? " global" : "");
+        }
+    }
+
+    /** The walk's entry a violation is about, "L&lt;level&gt; &lt;table&gt;[&lt;index&gt;] = &lt;entry&gt;", worded lazily. */
+    private record At(int level, long table, int index, Entry x) {
+        @Override
+        public String toString() {
+            return "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+        }
     }
 
     private static Map<Long, Boolean> eptLeaves(XenMachine m, Domain d) {

@@ -51,8 +51,8 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
         if (frames.size() != processor.machine().memory().frameCount()) {
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
-        guestTables = Collections.unmodifiableMap(new TreeMap<>(guestTables));
-        domains = Collections.unmodifiableSortedMap(new TreeMap<>(domains));
+        guestTables = FrozenSortedMap.of(guestTables);
+        domains = FrozenSortedMap.of(domains);
         Map<Integer, VcpuId> vpids = new HashMap<>();
         for (Map.Entry<Integer, Domain> e : domains.entrySet()) {
             if (e.getKey() != e.getValue().id()) {
