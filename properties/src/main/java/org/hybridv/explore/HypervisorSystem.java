@@ -39,6 +39,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final boolean i6;
     private final boolean i7;
     private final Symmetry symmetry;
+    private final boolean incremental;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
 
@@ -58,6 +59,16 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      *                                  permutations (the message names an action whose image is missing)
      */
     public HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce) {
+        this(config, faults, reduce, true);
+    }
+
+    /**
+     * {@link #HypervisorSystem(ExploreConfig, Faults, boolean)}; {@code incremental}: whether a successor's state
+     * invariants re-check only what the step changed ({@link IncrementalInvariants}; the same verdicts) rather than
+     * the whole state.
+     */
+    HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce, boolean incremental) {
+        this.incremental = incremental;
         this.initial = HypervisorCases.initialMachine(faults);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
@@ -331,10 +342,14 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         boolean fresh = !known.test(fp);
         String[] names = {"I1", "I2", "I6"};
         boolean[] on = {i1, i2, i6};
+        // s passed every state invariant on (it was checked when first found, and a violation ends the search)
+        IncrementalInvariants.Change change = fresh && (i1 || i2 || i6) && incremental
+                ? IncrementalInvariants.change(s, post) : IncrementalInvariants.Change.ALL;
         for (int i = 0; i < 3; i++) {
             if (on[i] && fresh) {
                 checks++;
-                if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                if (IncrementalInvariants.check(IncrementalInvariants.Invariant.values()[i], post, change)
+                        instanceof InvariantResult.Violated v) {
                     return new Transition<>(post, fp, violated(names[i], v, depth, op, st), checks);
                 }
             }

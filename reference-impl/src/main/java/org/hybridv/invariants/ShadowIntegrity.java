@@ -71,7 +71,16 @@ public final class ShadowIntegrity {
     }
 
     public static InvariantResult check(XenMachine m) {
-        for (Domain d : m.domains().values()) {
+        return check(m, true, e -> true);
+    }
+
+    /**
+     * {@link #check(XenMachine)} on part of {@code m}: the shadow tables if {@code tables}, then {@link #tlb(XenMachine,
+     * Predicate)} on the TLB entries {@code entries} accepts.
+     */
+    public static InvariantResult check(XenMachine m, boolean tables,
+            java.util.function.Predicate<org.hybridv.x86.TlbEntry> entries) {
+        for (Domain d : tables ? m.domains().values() : java.util.List.<Domain>of()) {
             if (d.mode() != MmuMode.SHADOW) {
                 continue;
             }
@@ -90,12 +99,20 @@ public final class ShadowIntegrity {
                 }
             }
         }
-        return tlb(m);
+        return tlb(m, entries);
     }
 
     /** I6 for shadow mode: no TLB entry of a shadow-mode vCPU outlives or exceeds its shadow leaf. */
     public static InvariantResult tlb(XenMachine m) {
+        return tlb(m, e -> true);
+    }
+
+    /** {@link #tlb(XenMachine)} on the TLB entries {@code entries} accepts (each entry's verdict is its own). */
+    public static InvariantResult tlb(XenMachine m, java.util.function.Predicate<org.hybridv.x86.TlbEntry> entries) {
         for (org.hybridv.x86.TlbEntry e : m.processor().machine().tlb().entries()) {
+            if (!entries.test(e)) {
+                continue;
+            }
             for (Domain d : m.domains().values()) {
                 if (d.mode() != MmuMode.SHADOW) {
                     continue;

@@ -46,12 +46,26 @@ public final class TlbCoherence {
     private TlbCoherence() {}
 
     public static InvariantResult check(XenMachine m) {
-        InvariantResult tags = distinctVpids(m);
+        return check(m, true, e -> true);
+    }
+
+    /**
+     * I6 evaluated on part of {@code m}, in the order of {@link #check(XenMachine)}: the VPID tags (CTL-5) if {@code
+     * tables}, and the TLB entries {@code entries} accepts (each entry's verdict is a function of the entry and of the
+     * frame table, memory, base pointers and domains). With both on everything this is {@link #check(XenMachine)}; a
+     * caller that knows the other parts hold (unchanged from a state where I6 held) gets the same verdict from less
+     * work.
+     */
+    public static InvariantResult check(XenMachine m, boolean tables, java.util.function.Predicate<TlbEntry> entries) {
+        InvariantResult tags = tables ? distinctVpids(m) : InvariantResult.HOLDS;
         if (!tags.holds()) {
             return tags;
         }
         Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
         for (TlbEntry e : m.processor().machine().tlb().entries()) {
+            if (!entries.test(e)) {
+                continue;
+            }
             int vpid = e.tag().vpid();
             int d = m.domainOfVpid(vpid);
             if (d < 0) {
@@ -104,7 +118,7 @@ public final class TlbCoherence {
                 }
             }
         }
-        return ShadowIntegrity.tlb(m);
+        return ShadowIntegrity.tlb(m, entries);
     }
 
     /**
