@@ -155,8 +155,10 @@ public final class Explorer {
             checks += c.checks();
             if (!c.verdict().holds()) {
                 Finding f = new Finding(c.verdict(), false, i, List.of());
-                return result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled, taken,
-                        fresh, levels, start);
+                Result r = result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled,
+                        taken, fresh, levels, start);
+                seen.close();
+                return r;
             }
             long fp = system.fingerprint(s);
             int n = seen.add(fp, FingerprintSet.NO_PARENT, i);
@@ -322,6 +324,8 @@ public final class Explorer {
             if (pool != null) {
                 pool.shutdownNow();
             }
+            // the trace file: the counterexample and the checkpoints were taken from it above
+            seen.close();
         }
     }
 
