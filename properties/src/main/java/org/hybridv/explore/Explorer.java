@@ -51,7 +51,7 @@ public final class Explorer {
      */
     public record Options(int workers, int maxDepth, long maxStates, boolean deadlock, int frontierInMemory) {
         /** The most states of a level kept in memory by default ({@link #frontierInMemory}). */
-        public static final int FRONTIER_IN_MEMORY = 1 << 20;
+        public static final int FRONTIER_IN_MEMORY = 1 << 17;
 
         public Options {
             if (workers < 1 || maxDepth < 0 || maxStates < 1 || maxStates > Integer.MAX_VALUE - 8
