@@ -135,10 +135,7 @@ public final class FingerprintSet implements AutoCloseable {
             out.writeLong(fp);
         }
         out.writeInt(size);
-        for (int i = 0; i < size; i++) {
-            out.writeInt(trace.parent(i));
-            out.writeShort(trace.action(i));
-        }
+        trace.writeTo(out, size);
     }
 
     /** A set written by {@link #write}; an {@link java.io.IOException} if the data is not such a set. */
@@ -290,6 +287,27 @@ public final class FingerprintSet implements AutoCloseable {
                 throw new java.io.UncheckedIOException("reading the explorer's trace file " + file, e);
             }
             return b;
+        }
+
+        /** Writes records 0 … {@code count - 1} to {@code out} as {@link #append} took them (parent, then action). */
+        void writeTo(java.io.DataOutputStream out, int count) throws java.io.IOException {
+            // the records on disk in large reads (one read per record would be a system call each)
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(BUFFER * RECORD);
+            long onDisk = Math.min(count, flushed);
+            for (long at = 0; at < onDisk; ) {
+                long n = Math.min(BUFFER, onDisk - at);
+                chunk.clear().limit((int) n * RECORD);
+                while (chunk.hasRemaining()) {
+                    if (channel.read(chunk, at * RECORD + chunk.position()) < 0) {
+                        throw new java.io.EOFException("trace record " + (at + chunk.position() / RECORD));
+                    }
+                }
+                out.write(chunk.array(), 0, (int) n * RECORD);
+                at += n;
+            }
+            if (count > flushed) {
+                out.write(buffer.array(), 0, (int) (count - flushed) * RECORD);
+            }
         }
 
         private void flush() {

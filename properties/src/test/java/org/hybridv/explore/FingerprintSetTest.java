@@ -11,11 +11,12 @@ import org.junit.jupiter.api.Test;
 /** The visited-state set: a set of non-zero 64-bit values with a trace, growing without losing anything. */
 class FingerprintSetTest {
     /**
-     * The trace is read back from its file (records past the write buffer) as it was written, and the heap holds only
+     * The trace is read back from its file (records past the write buffer) as it was written, also through a
+     * checkpoint's copy, and the heap holds only
      * the table: once past the initial capacity, between 10 and 15 bytes per state (load 8/15 to 4/5).
      */
     @Test
-    void theTraceReadsBackFromDiskAndTheTableCostsAtMost15BytesPerState() {
+    void theTraceReadsBackFromDiskAndTheTableCostsAtMost15BytesPerState() throws Exception {
         try (FingerprintSet s = new FingerprintSet(16)) {
             SplittableRandom r = new SplittableRandom(3);
             int[] parents = new int[50_000];
@@ -34,6 +35,19 @@ class FingerprintSetTest {
             }
             assertThat(s.bytes()).isEqualTo((long) (s.bytesPerState() * s.size() + 0.5));
             assertThat(s.traceBytes()).isEqualTo(6L * parents.length);
+            // a checkpoint copies the trace from the file (records on disk and in the write buffer)
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+                s.write(out);
+            }
+            try (FingerprintSet b = FingerprintSet.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(
+                    bytes.toByteArray())))) {
+                assertThat(b.size()).isEqualTo(parents.length);
+                for (int i = 0; i < parents.length; i += 3) {
+                    assertThat(b.parent(i)).isEqualTo(parents[i]);
+                    assertThat(b.action(i)).isEqualTo(actions[i]);
+                }
+            }
         }
     }
 
