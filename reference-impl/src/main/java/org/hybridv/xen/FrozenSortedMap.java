@@ -42,6 +42,14 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
         return new FrozenSortedMap<>(new TreeMap<>(m));
     }
 
+    /**
+     * {@code m} frozen without a copy: for a map built by the caller and never used again except through the
+     * result (this package's records rebuilding their maps).
+     */
+    static <K, V> FrozenSortedMap<K, V> owning(TreeMap<K, V> m) {
+        return new FrozenSortedMap<>(m);
+    }
+
     @Override
     public int size() {
         return view.size();

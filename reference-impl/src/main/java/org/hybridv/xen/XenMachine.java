@@ -144,9 +144,9 @@ public record XenMachine(VmxProcessor processor, FrameTable frames, Map<VcpuId, 
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
-        SortedMap<Integer, Domain> m = new TreeMap<>(domains);
+        TreeMap<Integer, Domain> m = new TreeMap<>(domains);
         m.put(d.id(), d);
-        return m;
+        return FrozenSortedMap.owning(m);
     }
 
     /**
