@@ -1,5 +1,7 @@
 package org.hybridv.explore;
 
+import java.lang.invoke.LambdaConversionException;
+import java.lang.invoke.LambdaMetafactory;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -10,6 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 import org.hybridv.vmx.ExecutionControls;
 import org.hybridv.vmx.Vmcs;
 import org.hybridv.vmx.Bitmap;
@@ -19,6 +25,7 @@ import org.hybridv.x86.X86Machine;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.FrozenSortedMap;
 import org.hybridv.xen.Pcpu;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
@@ -84,7 +91,69 @@ public final class CanonicalEncoder {
             Map.entry("org.hybridv.vmx.ExecutionControls.eptp", ADDRESS),
             Map.entry("org.hybridv.vmx.ExecutionControls.cr3TargetValues", ADDRESS_LIST));
 
-    private record Accessors(long tag, MethodHandle[] getters, int[] kinds, boolean references) {}
+    private record Accessors(long tag, Component[] components, int[] kinds, boolean references) {}
+
+    /** How a component's value is read: as a long, an int, a boolean (no boxing), or an object. */
+    private static final int AS_OBJECT = 0;
+    private static final int AS_LONG = 1;
+    private static final int AS_INT = 2;
+    private static final int AS_BOOLEAN = 3;
+
+    /**
+     * One record component's accessor, bound once per class to a generated function of the record
+     * ({@link LambdaMetafactory}): a primitive component is read without boxing and encoded as its boxed value would be
+     * ({@link #encode}: a long, an int and a boolean each as one word).
+     */
+    private static final class Component {
+        final int as;
+        final Function<Object, Object> object;
+        final ToLongFunction<Object> asLong;
+        final ToIntFunction<Object> asInt;
+        final Predicate<Object> asBoolean;
+
+        Component(Class<?> record, java.lang.reflect.Method accessor) {
+            Class<?> t = accessor.getReturnType();
+            this.as = t == long.class ? AS_LONG : t == int.class ? AS_INT : t == boolean.class ? AS_BOOLEAN
+                    : AS_OBJECT;
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                MethodHandle getter = lookup.unreflect(accessor);
+                this.object = as == AS_OBJECT ? bind(lookup, getter, Function.class, "apply",
+                        MethodType.methodType(Object.class, Object.class), MethodType.methodType(t, record)) : null;
+                this.asLong = as == AS_LONG ? bind(lookup, getter, ToLongFunction.class, "applyAsLong",
+                        MethodType.methodType(long.class, Object.class), MethodType.methodType(t, record)) : null;
+                this.asInt = as == AS_INT ? bind(lookup, getter, ToIntFunction.class, "applyAsInt",
+                        MethodType.methodType(int.class, Object.class), MethodType.methodType(t, record)) : null;
+                this.asBoolean = as == AS_BOOLEAN ? bind(lookup, getter, Predicate.class, "test",
+                        MethodType.methodType(boolean.class, Object.class), MethodType.methodType(t, record)) : null;
+            } catch (ReflectiveOperationException | LambdaConversionException e) {
+                throw new IllegalArgumentException("the components of " + record.getName() + " are not readable", e);
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <F> F bind(MethodHandles.Lookup lookup, MethodHandle getter, Class<F> iface, String name,
+                MethodType erased, MethodType instantiated) throws LambdaConversionException {
+            try {
+                return (F) LambdaMetafactory.metafactory(lookup, name, MethodType.methodType(iface), erased, getter,
+                        instantiated).getTarget().invoke();
+            } catch (LambdaConversionException | RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** The component's value, boxed (the generic path: relabelling). */
+        Object get(Object record) {
+            return switch (as) {
+                case AS_LONG -> asLong.applyAsLong(record);
+                case AS_INT -> asInt.applyAsInt(record);
+                case AS_BOOLEAN -> asBoolean.test(record);
+                default -> object.apply(record);
+            };
+        }
+    }
 
     static {
         // a renamed class or component would silently escape relabelling: refuse to start instead
@@ -116,18 +185,16 @@ public final class CanonicalEncoder {
         @Override
         protected Accessors computeValue(Class<?> c) {
             RecordComponent[] rc = c.getRecordComponents();
-            MethodHandle[] m = new MethodHandle[rc.length];
+            Component[] m = new Component[rc.length];
             int[] kinds = new int[rc.length];
             boolean any = false;
-            try {
-                for (int i = 0; i < rc.length; i++) {
-                    kinds[i] = REFERENCES.getOrDefault(c.getName() + "." + rc[i].getName(), PLAIN);
-                    any |= kinds[i] != PLAIN;
-                    m[i] = MethodHandles.publicLookup().unreflect(rc[i].getAccessor())
-                            .asType(MethodType.methodType(Object.class, Object.class));
-                }
-            } catch (IllegalAccessException e) {
-                throw new IllegalArgumentException("the components of " + c.getName() + " are not public", e);
+            if (!java.lang.reflect.Modifier.isPublic(c.getModifiers())) {
+                throw new IllegalArgumentException("the components of " + c.getName() + " are not public");
+            }
+            for (int i = 0; i < rc.length; i++) {
+                kinds[i] = REFERENCES.getOrDefault(c.getName() + "." + rc[i].getName(), PLAIN);
+                any |= kinds[i] != PLAIN;
+                m[i] = new Component(c, rc[i].getAccessor());
             }
             return new Accessors(Fingerprint.of(c.getName()), m, kinds, any);
         }
@@ -154,11 +221,16 @@ public final class CanonicalEncoder {
 
     /** Per thread, a direct-mapped memo: object (by identity) → the fingerprint of its encoding. */
     private static final int MEMO_SIZE = 1 << 13;
+    /** Per thread, a direct-mapped memo: immutable map (by identity) → its sorted entry fingerprints. */
+    private static final int MAP_MEMO_SIZE = 1 << 11;
 
     private static final class Memo {
         final Object[] keys = new Object[MEMO_SIZE];
         final Relabel[] relabels = new Relabel[MEMO_SIZE];
         final long[] values = new long[MEMO_SIZE];
+        final Object[] mapKeys = new Object[MAP_MEMO_SIZE];
+        final Relabel[] mapRelabels = new Relabel[MAP_MEMO_SIZE];
+        final long[][] mapEntries = new long[MAP_MEMO_SIZE][];
     }
 
     private static final ThreadLocal<Memo> MEMO = ThreadLocal.withInitial(Memo::new);
@@ -250,11 +322,20 @@ public final class CanonicalEncoder {
         } else if (v instanceof Record rec) {
             Accessors a = RECORDS.get(rec.getClass());
             f.add(a.tag());
-            MethodHandle[] getters = a.getters();
+            Component[] components = a.components();
             boolean relabel = a.references() && !r.isIdentity();
-            for (int i = 0; i < getters.length; i++) {
-                Object c = get(getters[i], rec);
-                encode(relabel ? relabelled(a.kinds()[i], c, r) : c, f, r);
+            for (int i = 0; i < components.length; i++) {
+                Component c = components[i];
+                if (relabel && a.kinds()[i] != PLAIN) {
+                    encode(relabelled(a.kinds()[i], c.get(rec), r), f, r);
+                    continue;
+                }
+                switch (c.as) {
+                    case AS_LONG -> f.add(c.asLong.applyAsLong(rec));
+                    case AS_INT -> f.add(c.asInt.applyAsInt(rec));
+                    case AS_BOOLEAN -> f.add(c.asBoolean.test(rec));
+                    default -> encode(c.object.apply(rec), f, r);
+                }
             }
         } else if (v instanceof PhysicalMemory mem) {
             memory(mem, f, r);
@@ -277,15 +358,10 @@ public final class CanonicalEncoder {
             }
         } else if (v instanceof Map<?, ?> m) {
             f.add(m.size());
-            long[] entries = new long[m.size()];
-            int i = 0;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                Fingerprint ef = new Fingerprint();
-                encode(e.getKey(), ef, r);
-                encode(e.getValue(), ef, r);
-                entries[i++] = ef.value();
+            long[] entries = v instanceof FrozenSortedMap<?, ?> ? frozenEntries(m, r) : sortedEntries(m, r);
+            for (long x : entries) {
+                f.add(x);
             }
-            sortedInto(entries, f);
         } else if (v instanceof Collection<?> c) {
             f.add(c.size());
             long[] elements = new long[c.size()];
@@ -327,6 +403,37 @@ public final class CanonicalEncoder {
         }
     }
 
+    /** The fingerprints of {@code m}'s entries (key then value), sorted. */
+    private static long[] sortedEntries(Map<?, ?> m, Relabel r) {
+        long[] entries = new long[m.size()];
+        int i = 0;
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            Fingerprint ef = new Fingerprint();
+            encode(e.getKey(), ef, r);
+            encode(e.getValue(), ef, r);
+            entries[i++] = ef.value();
+        }
+        Arrays.sort(entries);
+        return entries;
+    }
+
+    /**
+     * {@link #sortedEntries} of an immutable map, memoised per thread by the map's identity (a step that leaves a
+     * domain's p2m or the base pointers alone passes the same frozen map on; the entries are shared, never changed).
+     */
+    private static long[] frozenEntries(Map<?, ?> m, Relabel r) {
+        Memo memo = MEMO.get();
+        int slot = (System.identityHashCode(m) * 31 + System.identityHashCode(r)) & (MAP_MEMO_SIZE - 1);
+        if (memo.mapKeys[slot] == m && memo.mapRelabels[slot] == r) {
+            return memo.mapEntries[slot];
+        }
+        long[] entries = sortedEntries(m, r);
+        memo.mapKeys[slot] = m;
+        memo.mapRelabels[slot] = r;
+        memo.mapEntries[slot] = entries;
+        return entries;
+    }
+
     private static void sortedInto(long[] fingerprints, Fingerprint f) {
         Arrays.sort(fingerprints);
         for (long x : fingerprints) {
@@ -346,14 +453,19 @@ public final class CanonicalEncoder {
         for (int frame = 0; frame < n; frame++) {
             long source = r.inverse(frame);
             Object token = mem.contentToken(source);
-            if (token == null || mem.nextNonZero(source, 0) == PhysicalMemory.WORDS_PER_FRAME) {
+            if (token == null) {
+                continue;
+            }
+            long own = frameFingerprint(mem, source, token, r);
+            if (own == 0) {
                 continue;
             }
             f.add(frame);
-            f.add(frameFingerprint(mem, source, token, r));
+            f.add(own);
         }
     }
 
+    /** The fingerprint of frame {@code frame}'s non-zero words with their indices, or 0 if it has none. */
     private static long frameFingerprint(PhysicalMemory mem, long frame, Object token, Relabel r) {
         Memo m = MEMO.get();
         int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
@@ -361,25 +473,16 @@ public final class CanonicalEncoder {
             return m.values[slot];
         }
         Fingerprint own = new Fingerprint();
-        for (int i = mem.nextNonZero(frame, 0); i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame,
-                i + 1)) {
+        int first = mem.nextNonZero(frame, 0);
+        for (int i = first; i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame, i + 1)) {
             own.add(i);
             own.add(r.address(mem.read(frame, i)));
         }
-        long value = own.value();
+        // 0 (never a fingerprint): the frame holds only zero words, and is not encoded
+        long value = first == PhysicalMemory.WORDS_PER_FRAME ? 0 : own.value();
         m.keys[slot] = token;
         m.relabels[slot] = r;
         m.values[slot] = value;
         return value;
-    }
-
-    private static Object get(MethodHandle m, Record r) {
-        try {
-            return m.invokeExact((Object) r);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("reading a component of " + r.getClass().getName() + " failed", e);
-        }
     }
 }

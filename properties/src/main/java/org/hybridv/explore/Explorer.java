@@ -49,12 +49,25 @@ public final class Explorer {
      * @param maxStates the most distinct states kept (≥ 1)
      * @param deadlock  whether a state that enables no action is a finding
      */
-    public record Options(int workers, int maxDepth, long maxStates, boolean deadlock) {
+    public record Options(int workers, int maxDepth, long maxStates, boolean deadlock, int frontierInMemory) {
+        /** The most states of a level kept in memory by default ({@link #frontierInMemory}). */
+        public static final int FRONTIER_IN_MEMORY = 1 << 17;
+
         public Options {
-            if (workers < 1 || maxDepth < 0 || maxStates < 1 || maxStates > Integer.MAX_VALUE - 8) {
+            if (workers < 1 || maxDepth < 0 || maxStates < 1 || maxStates > Integer.MAX_VALUE - 8
+                    || frontierInMemory < 0) {
                 throw new IllegalArgumentException("workers " + workers + ", depth " + maxDepth + ", states "
-                        + maxStates);
+                        + maxStates + ", frontier in memory " + frontierInMemory);
             }
+        }
+
+        /**
+         * The options with at most {@link #FRONTIER_IN_MEMORY} states of the next level kept in memory: the others
+         * are kept as their state numbers and fingerprints only, and each is rebuilt from the trace on disk (its
+         * actions replayed from its initial state) when its level is expanded.
+         */
+        public Options(int workers, int maxDepth, long maxStates, boolean deadlock) {
+            this(workers, maxDepth, maxStates, deadlock, FRONTIER_IN_MEMORY);
         }
     }
 
@@ -146,8 +159,7 @@ public final class Explorer {
         long transitions = 0;
 
         List<S> frontier = new ArrayList<>();
-        List<Integer> numbers = new ArrayList<>();
-        List<Long> prints = new ArrayList<>();
+        Numbers numbers = new Numbers();
         List<S> init = system.initialStates();
         for (int i = 0; i < init.size(); i++) {
             S s = init.get(i);
@@ -155,20 +167,21 @@ public final class Explorer {
             checks += c.checks();
             if (!c.verdict().holds()) {
                 Finding f = new Finding(c.verdict(), false, i, List.of());
-                return result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled, taken,
-                        fresh, levels, start);
+                Result r = result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled,
+                        taken, fresh, levels, start);
+                seen.close();
+                return r;
             }
             long fp = system.fingerprint(s);
             int n = seen.add(fp, FingerprintSet.NO_PARENT, i);
             if (n >= 0) {
                 states.accept(s, fp);
                 frontier.add(s);
-                numbers.add(n);
-                prints.add(fp);
+                numbers.add(n, fp);
             }
         }
         levels.add((long) seen.size());
-        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, prints, 0, transitions,
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, 0, transitions,
                 checks, enabled, taken, fresh, levels, start);
     }
 
@@ -192,49 +205,97 @@ public final class Explorer {
         FingerprintSet seen = c.seen();
         List<S> init = system.initialStates();
         List<S> frontier = new ArrayList<>();
-        List<Integer> numbers = new ArrayList<>();
-        List<Long> prints = new ArrayList<>();
+        Numbers numbers = new Numbers();
         for (int n : c.frontier()) {
             if (n < 0 || n >= seen.size()) {
                 throw new IllegalArgumentException("the checkpoint's frontier names state " + n + " of "
                         + seen.size());
             }
-            List<Integer> path = new ArrayList<>();
-            int m = n;
-            while (seen.parent(m) != FingerprintSet.NO_PARENT) {
-                path.add(seen.action(m));
-                m = seen.parent(m);
-            }
-            if (path.size() != c.depth() || seen.action(m) >= init.size()) {
-                throw new IllegalArgumentException("the checkpoint's state " + n + " is not at depth " + c.depth()
-                        + " from an initial state");
-            }
-            java.util.Collections.reverse(path);
-            S s = init.get(seen.action(m));
-            for (int i = 0; i < path.size(); i++) {
-                if (path.get(i) >= actions || !system.enabled(s, path.get(i))) {
-                    throw new IllegalArgumentException("the checkpoint's trace of state " + n + " takes an action"
-                            + " the state does not enable");
-                }
-                s = system.step(s, path.get(i), i + 1, fp -> true).state();
-            }
+            S s = replay(system, seen, n, c.depth(), "the checkpoint's ");
             long fp = system.fingerprint(s);
             if (!seen.contains(fp)) {
                 throw new IllegalArgumentException("the checkpoint's trace of state " + n + " replays to a state"
                         + " it never visited (another configuration, or another reference)");
             }
-            frontier.add(s);
-            numbers.add(n);
-            prints.add(fp);
+            frontier.add(frontier.size() < options.frontierInMemory() ? s : null);
+            numbers.add(n, fp);
         }
-        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, prints, c.depth(),
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, c.depth(),
                 c.transitions(), c.checks(), c.enabled().clone(), c.taken().clone(), c.newStates().clone(),
                 new ArrayList<>(c.levels()), start);
     }
 
+    /**
+     * State number {@code n} of {@code seen}, at depth {@code depth}, rebuilt by replaying its trace (read from the
+     * set's trace file) from its initial state.
+     *
+     * @throws IllegalArgumentException if the trace is not a path of {@code system} of that length ({@code what}
+     *                                  names whose trace it is in the message)
+     */
+    static <S> S replay(TransitionSystem<S> system, FingerprintSet seen, int n, int depth, String what) {
+        int[] path = new int[depth];
+        int m = n;
+        int length = 0;
+        while (seen.parent(m) != FingerprintSet.NO_PARENT) {
+            if (length == depth) {
+                length++;
+                break;
+            }
+            path[depth - 1 - length++] = seen.action(m);
+            m = seen.parent(m);
+        }
+        List<S> init = system.initialStates();
+        if (length != depth || seen.action(m) >= init.size()) {
+            throw new IllegalArgumentException(what + "state " + n + " is not at depth " + depth
+                    + " from an initial state");
+        }
+        S s = init.get(seen.action(m));
+        for (int i = 0; i < depth; i++) {
+            if (path[i] >= system.actionCount() || !system.enabled(s, path[i])) {
+                throw new IllegalArgumentException(what + "trace of state " + n + " takes an action the state does"
+                        + " not enable");
+            }
+            s = system.step(s, path[i], i + 1, fp -> true).state();
+        }
+        return s;
+    }
+
+    /** A level's state numbers and fingerprints, in primitive arrays (12 bytes a state). */
+    static final class Numbers {
+        private int[] numbers = new int[16];
+        private long[] prints = new long[16];
+        private int size;
+
+        void add(int number, long print) {
+            if (size == numbers.length) {
+                int n = (int) Math.min(Integer.MAX_VALUE - 8L, size * 2L);
+                numbers = java.util.Arrays.copyOf(numbers, n);
+                prints = java.util.Arrays.copyOf(prints, n);
+            }
+            numbers[size] = number;
+            prints[size++] = print;
+        }
+
+        int number(int i) {
+            return numbers[i];
+        }
+
+        long print(int i) {
+            return prints[i];
+        }
+
+        int size() {
+            return size;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(numbers, size);
+        }
+    }
+
     private static <S> Result search(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
             java.util.function.ObjLongConsumer<S> states, Consumer<Checkpoint> levelsOut, FingerprintSet seen,
-            List<S> frontier, List<Integer> numbers, List<Long> prints, int startDepth, long transitions,
+            List<S> frontier, Numbers numbers, int startDepth, long transitions,
             long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start)
             throws InterruptedException {
         int actions = system.actionCount();
@@ -246,7 +307,7 @@ public final class Explorer {
         try {
             int depth = startDepth;
             while (!frontier.isEmpty()) {
-                levelsOut.accept(new Checkpoint(depth, seen, numbers.stream().mapToInt(Integer::intValue).toArray(),
+                levelsOut.accept(new Checkpoint(depth, seen, numbers.toArray(),
                         transitions, checks, enabled.clone(), taken.clone(), fresh.clone(), List.copyOf(levels)));
                 if (seen.size() >= options.maxStates()) {
                     return result(Outcome.STATE_BOUND, null, seen, transitions, depth, frontier.size(), checks,
@@ -257,13 +318,12 @@ public final class Explorer {
                             enabled, taken, fresh, levels, start);
                 }
                 List<S> next = new ArrayList<>();
-                List<Integer> nextNumbers = new ArrayList<>();
-                List<Long> nextPrints = new ArrayList<>();
+                Numbers nextNumbers = new Numbers();
                 int levelStart = seen.size();
                 for (int from = 0; from < frontier.size(); from += BLOCK) {
                     int to = Math.min(frontier.size(), from + BLOCK);
-                    List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier.subList(from, to),
-                            depth + 1, seen, pool, options.workers());
+                    List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier, numbers, from, to,
+                            depth, seen, pool, options.workers());
                     for (int i = from; i < to; i++) {
                         List<TransitionSystem.Transition<S>> succ = out.get(i - from);
                         boolean any = false;
@@ -274,24 +334,24 @@ public final class Explorer {
                             }
                             any = true;
                             enabled[a]++;
-                            if (t.fingerprint() != prints.get(i)) {
+                            if (t.fingerprint() != numbers.print(i)) {
                                 taken[a]++;
                             }
                             transitions++;
                             checks += t.checks();
                             if (!t.verdict().holds()) {
-                                Finding f = finding(seen, numbers.get(i), a, t.verdict(), false);
+                                Finding f = finding(seen, numbers.number(i), a, t.verdict(), false);
                                 return result(Outcome.VIOLATION, f, seen, transitions, depth + 1,
                                         frontier.size() - i - 1 + next.size(), checks, enabled, taken, fresh,
                                         levels, start);
                             }
-                            int n = seen.add(t.fingerprint(), numbers.get(i), a);
+                            int n = seen.add(t.fingerprint(), numbers.number(i), a);
                             if (n >= 0) {
                                 states.accept(t.state(), t.fingerprint());
                                 fresh[a]++;
-                                next.add(t.state());
-                                nextNumbers.add(n);
-                                nextPrints.add(t.fingerprint());
+                                // beyond the bound only the number is kept: the state is rebuilt when expanded
+                                next.add(next.size() < options.frontierInMemory() ? t.state() : null);
+                                nextNumbers.add(n, t.fingerprint());
                                 if (seen.size() >= options.maxStates()) {
                                     levels.add((long) (seen.size() - levelStart));
                                     return result(Outcome.STATE_BOUND, null, seen, transitions, depth + 1,
@@ -301,7 +361,7 @@ public final class Explorer {
                             }
                         }
                         if (!any && options.deadlock()) {
-                            Finding f = finding(seen, numbers.get(i), -1, new Verdict.Violated("deadlock",
+                            Finding f = finding(seen, numbers.number(i), -1, new Verdict.Violated("deadlock",
                                     "deadlock", depth, "no action of the alphabet is enabled"), true);
                             return result(Outcome.VIOLATION, f, seen, transitions, depth, frontier.size() - i - 1
                                     + next.size(), checks, enabled, taken, fresh, levels, start);
@@ -313,7 +373,6 @@ public final class Explorer {
                 levels.add((long) (seen.size() - levelStart));
                 frontier = next;
                 numbers = nextNumbers;
-                prints = nextPrints;
                 depth++;
             }
             return result(Outcome.EXHAUSTED, null, seen, transitions, depth - 1 < 0 ? 0 : depth - 1, 0, checks,
@@ -322,22 +381,33 @@ public final class Explorer {
             if (pool != null) {
                 pool.shutdownNow();
             }
+            // the trace file: the counterexample and the checkpoints were taken from it above
+            seen.close();
         }
     }
 
-    /** The successors of each state of {@code block} (null for an action it does not enable), in the block's order. */
-    private static <S> List<List<TransitionSystem.Transition<S>>> expand(TransitionSystem<S> system, List<S> block,
-            int depth, FingerprintSet seen, ExecutorService pool, int workers) throws InterruptedException {
+    /**
+     * The successors of each state {@code from} … {@code to - 1} of the level at {@code depth} (null for an action it
+     * does not enable), in the level's order; a state not kept in memory (null in {@code frontier}) is first rebuilt
+     * from its trace.
+     */
+    private static <S> List<List<TransitionSystem.Transition<S>>> expand(TransitionSystem<S> system, List<S> frontier,
+            Numbers numbers, int from, int to, int depth, FingerprintSet seen, ExecutorService pool, int workers)
+            throws InterruptedException {
         int actions = system.actionCount();
+        int count = to - from;
         @SuppressWarnings("unchecked")
-        List<TransitionSystem.Transition<S>>[] out = new List[block.size()];
+        List<TransitionSystem.Transition<S>>[] out = new List[count];
         AtomicInteger nextIndex = new AtomicInteger();
         Runnable work = () -> {
-            for (int i = nextIndex.getAndIncrement(); i < block.size(); i = nextIndex.getAndIncrement()) {
-                S s = block.get(i);
+            for (int i = nextIndex.getAndIncrement(); i < count; i = nextIndex.getAndIncrement()) {
+                S s = frontier.get(from + i);
+                if (s == null) {
+                    s = replay(system, seen, numbers.number(from + i), depth, "the frontier's ");
+                }
                 List<TransitionSystem.Transition<S>> succ = new ArrayList<>(actions);
                 for (int a = 0; a < actions; a++) {
-                    succ.add(system.enabled(s, a) ? system.step(s, a, depth, seen::contains) : null);
+                    succ.add(system.enabled(s, a) ? system.step(s, a, depth + 1, seen::contains) : null);
                 }
                 out[i] = succ;
             }

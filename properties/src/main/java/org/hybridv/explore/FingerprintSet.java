@@ -2,40 +2,36 @@ package org.hybridv.explore;
 
 /**
  * The set of visited states: each state is its 64-bit fingerprint, kept in an open-addressing table of primitive longs
- * (linear probing, 0 = empty slot; fingerprints are never 0), with the BFS trace beside it in two parallel primitive
- * arrays indexed by state number (numbers given in insertion order): the parent's number and the action that led
- * here — enough to rebuild any state's path from the initial states. No objects per state.
+ * (linear probing, 0 = empty slot; fingerprints are never 0; a fingerprint's home slot is its high 32 bits scaled to
+ * the capacity, so the capacity need not be a power of two). The BFS trace — per state number (numbers given in
+ * insertion order) the parent's number and the action that led here, enough to rebuild any state's path from the
+ * initial states — is not on the heap: it is appended to a temporary file ({@link #trace}, 6 bytes a state, as TLC
+ * keeps its trace on disk) and read back only to rebuild a counterexample or a checkpoint's frontier.
  *
- * <p>Memory: 8 bytes per table slot at a load of at most 3/4 (10.7 to 21.3 bytes per state between two doublings),
- * plus 6 bytes of trace per state ({@link #bytesPerState()} measures it). Not thread-safe: the explorer inserts from
- * one thread, in a fixed order; workers only call {@link #contains} while no one inserts.
+ * <p>Memory: 8 bytes per table slot, nothing else per state. The table grows by half when its load passes 4/5, so
+ * once past its initial capacity its load stays between 8/15 and 4/5: 10 to 15 bytes per state ({@link
+ * #bytesPerState()} measures it). Not thread-safe: the explorer inserts from one thread, in a fixed order; workers
+ * only call {@link #contains} while no one inserts.
  */
-public final class FingerprintSet {
+public final class FingerprintSet implements AutoCloseable {
     /** The parent of an initial state. */
     public static final int NO_PARENT = -1;
     /** The most actions a trace can name. */
     public static final int MAX_ACTIONS = 65_535;
+    /** The largest table: a Java array's limit. */
+    private static final int MAX_CAPACITY = Integer.MAX_VALUE - 8;
 
     private long[] table;
-    private int mask;
     private int size;
-    private int[] parent;
-    private short[] action;
+    private final Trace trace;
 
     /** An empty set with room for about {@code expected} states before it first grows. */
     public FingerprintSet(int expected) {
         if (expected < 0) {
             throw new IllegalArgumentException("expected " + expected + " < 0");
         }
-        int cap = 16;
-        while (cap * 3L / 4 < expected && cap < (1 << 30)) {
-            cap <<= 1;
-        }
-        table = new long[cap];
-        mask = cap - 1;
-        int trace = Math.max(16, expected);
-        parent = new int[trace];
-        action = new short[trace];
+        table = new long[(int) Math.min(MAX_CAPACITY, Math.max(16, expected * 5L / 4 + 1))];
+        trace = new Trace();
     }
 
     public int size() {
@@ -45,12 +41,13 @@ public final class FingerprintSet {
     /** Whether {@code fp} is in the set. */
     public boolean contains(long fp) {
         check(fp);
-        for (int i = slot(fp); ; i = (i + 1) & mask) {
-            long t = table[i];
-            if (t == fp) {
+        long[] t = table;
+        for (int i = slot(fp, t.length); ; i = next(i, t.length)) {
+            long x = t[i];
+            if (x == fp) {
                 return true;
             }
-            if (t == 0) {
+            if (x == 0) {
                 return false;
             }
         }
@@ -68,25 +65,19 @@ public final class FingerprintSet {
         if (parentNumber < NO_PARENT || parentNumber >= size) {
             throw new IllegalArgumentException("parent " + parentNumber + " is not a state of this set");
         }
-        int i = slot(fp);
-        for (; table[i] != 0; i = (i + 1) & mask) {
+        int i = slot(fp, table.length);
+        for (; table[i] != 0; i = next(i, table.length)) {
             if (table[i] == fp) {
                 return -1;
             }
         }
-        if (size == Integer.MAX_VALUE - 8) {
+        if (size == MAX_CAPACITY - 1) {
             throw new IllegalStateException("fingerprint set full");
         }
         table[i] = fp;
-        if (size == parent.length) {
-            int n = (int) Math.min(Integer.MAX_VALUE - 8L, parent.length * 2L);
-            parent = java.util.Arrays.copyOf(parent, n);
-            action = java.util.Arrays.copyOf(action, n);
-        }
-        parent[size] = parentNumber;
-        action[size] = (short) actionIndex;
+        trace.append(parentNumber, actionIndex);
         int number = size++;
-        if (size > table.length * 3L / 4) {
+        if (size > table.length * 4L / 5) {
             grow();
         }
         return number;
@@ -95,23 +86,34 @@ public final class FingerprintSet {
     /** The state number {@code n}'s parent ({@link #NO_PARENT} for an initial state). */
     public int parent(int n) {
         checkNumber(n);
-        return parent[n];
+        return trace.parent(n);
     }
 
     /** The action that first reached state number {@code n}. */
     public int action(int n) {
         checkNumber(n);
-        return Short.toUnsignedInt(action[n]);
+        return trace.action(n);
     }
 
-    /** The bytes this set holds (table and trace arrays) per state in it. */
+    /** The bytes this set holds on the heap (its table; the trace is on disk) per state in it. */
     public double bytesPerState() {
-        return size == 0 ? 0 : (table.length * 8.0 + parent.length * 6.0) / size;
+        return size == 0 ? 0 : table.length * 8.0 / size;
     }
 
-    /** Bytes held by the table and the trace arrays. */
+    /** Bytes held by the table (the trace is on disk: {@link #traceBytes()}). */
     public long bytes() {
-        return table.length * 8L + parent.length * 6L;
+        return table.length * 8L;
+    }
+
+    /** Bytes of the trace file (6 per state). */
+    public long traceBytes() {
+        return size * (long) Trace.RECORD;
+    }
+
+    /** Deletes the trace file; the set must not be used after. */
+    @Override
+    public void close() {
+        trace.close();
     }
 
     /**
@@ -123,8 +125,8 @@ public final class FingerprintSet {
     }
 
     /**
-     * Writes the set exactly as it is (table with its capacity, the trace arrays with theirs, the size), so that
-     * {@link #read} gives a set that behaves — and measures — as this one.
+     * Writes the set exactly as it is (table with its capacity, the trace, the size), so that {@link #read} gives a
+     * set that behaves — and measures — as this one.
      */
     public void write(java.io.DataOutputStream out) throws java.io.IOException {
         out.writeInt(size);
@@ -132,68 +134,87 @@ public final class FingerprintSet {
         for (long fp : table) {
             out.writeLong(fp);
         }
-        out.writeInt(parent.length);
-        for (int i = 0; i < size; i++) {
-            out.writeInt(parent[i]);
-            out.writeShort(action[i]);
-        }
+        out.writeInt(size);
+        trace.writeTo(out, size);
     }
 
     /** A set written by {@link #write}; an {@link java.io.IOException} if the data is not such a set. */
     public static FingerprintSet read(java.io.DataInputStream in) throws java.io.IOException {
         int size = in.readInt();
         int cap = in.readInt();
-        if (cap < 16 || cap > (1 << 30) || Integer.bitCount(cap) != 1 || size < 0 || size > cap * 3L / 4) {
+        if (cap < 16 || cap > MAX_CAPACITY || size < 0 || size > cap * 4L / 5) {
             throw new java.io.IOException("fingerprint set of " + size + " states in " + cap + " slots");
         }
-        FingerprintSet s = new FingerprintSet(0);
-        s.table = new long[cap];
-        s.mask = cap - 1;
+        long[] fps = new long[cap];
         int used = 0;
         for (int i = 0; i < cap; i++) {
-            s.table[i] = in.readLong();
-            if (s.table[i] != 0) {
+            fps[i] = in.readLong();
+            if (fps[i] != 0) {
                 used++;
             }
         }
-        int trace = in.readInt();
-        if (used != size || trace < size || trace > Integer.MAX_VALUE - 8) {
+        int traced = in.readInt();
+        if (used != size || traced < size || traced > MAX_CAPACITY) {
             throw new java.io.IOException("fingerprint set: " + used + " slots used for " + size + " states, trace "
-                    + trace);
+                    + traced);
         }
-        s.parent = new int[trace];
-        s.action = new short[trace];
-        for (int i = 0; i < size; i++) {
-            s.parent[i] = in.readInt();
-            s.action[i] = in.readShort();
-            if (s.parent[i] < NO_PARENT || s.parent[i] >= i) {
-                throw new java.io.IOException("fingerprint set: state " + i + " has parent " + s.parent[i]);
+        FingerprintSet s = new FingerprintSet(0);
+        try {
+            // the slots again by this version's placement (a checkpoint of another may place them elsewhere)
+            s.table = new long[cap];
+            for (long fp : fps) {
+                if (fp != 0 && !s.insert(fp)) {
+                    throw new java.io.IOException("fingerprint set: fingerprint " + Long.toHexString(fp) + " twice");
+                }
             }
+            for (int i = 0; i < size; i++) {
+                int parent = in.readInt();
+                int action = Short.toUnsignedInt(in.readShort());
+                if (parent < NO_PARENT || parent >= i) {
+                    throw new java.io.IOException("fingerprint set: state " + i + " has parent " + parent);
+                }
+                s.trace.append(parent, action);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            s.close();
+            throw e;
         }
         s.size = size;
         return s;
     }
 
+    /** Puts {@code fp} in its slot; false if it is there already. */
+    private boolean insert(long fp) {
+        int i = slot(fp, table.length);
+        for (; table[i] != 0; i = next(i, table.length)) {
+            if (table[i] == fp) {
+                return false;
+            }
+        }
+        table[i] = fp;
+        return true;
+    }
+
     private void grow() {
-        if (table.length >= (1 << 30)) {
+        if (table.length == MAX_CAPACITY) {
             throw new IllegalStateException("fingerprint set full");
         }
         long[] old = table;
-        table = new long[old.length << 1];
-        mask = table.length - 1;
+        table = new long[(int) Math.min(MAX_CAPACITY, old.length + old.length / 2L)];
         for (long fp : old) {
             if (fp != 0) {
-                int i = slot(fp);
-                while (table[i] != 0) {
-                    i = (i + 1) & mask;
-                }
-                table[i] = fp;
+                insert(fp);
             }
         }
     }
 
-    private int slot(long fp) {
-        return (int) (fp ^ (fp >>> 32)) & mask;
+    /** The home slot of {@code fp} in a table of {@code capacity} slots: its high 32 bits scaled to the capacity. */
+    private static int slot(long fp, int capacity) {
+        return (int) (((fp >>> 32) * capacity) >>> 32);
+    }
+
+    private static int next(int i, int capacity) {
+        return i + 1 == capacity ? 0 : i + 1;
     }
 
     private static void check(long fp) {
@@ -205,6 +226,111 @@ public final class FingerprintSet {
     private void checkNumber(int n) {
         if (n < 0 || n >= size) {
             throw new IllegalArgumentException("no state number " + n + " (" + size + " states)");
+        }
+    }
+
+    /**
+     * The trace on disk: an append-only temporary file of 6-byte records (the parent's number, the action), record
+     * n at byte 6n, written through a buffer of {@value #BUFFER} records; a read of a record still in the buffer is
+     * answered from it. The file is deleted by {@link #close} (or when the JVM exits).
+     */
+    private static final class Trace {
+        static final int RECORD = 6;
+        static final int BUFFER = 8192;
+
+        private final java.nio.file.Path file;
+        private final java.nio.channels.FileChannel channel;
+        private final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(BUFFER * RECORD);
+        /** Records on disk (the buffer holds the ones after). */
+        private long flushed;
+
+        Trace() {
+            try {
+                file = java.nio.file.Files.createTempFile("hybridv-explore-trace-", ".bin");
+                file.toFile().deleteOnExit();
+                channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                        java.nio.file.StandardOpenOption.WRITE);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("the explorer's trace file cannot be created in "
+                        + System.getProperty("java.io.tmpdir"), e);
+            }
+        }
+
+        void append(int parent, int action) {
+            if (!buffer.hasRemaining()) {
+                flush();
+            }
+            buffer.putInt(parent).putShort((short) action);
+        }
+
+        int parent(int n) {
+            return record(n).getInt(0);
+        }
+
+        int action(int n) {
+            return Short.toUnsignedInt(record(n).getShort(4));
+        }
+
+        private java.nio.ByteBuffer record(int n) {
+            if (n >= flushed) {
+                return buffer.duplicate().position((int) (n - flushed) * RECORD).slice();
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(RECORD);
+            try {
+                long at = (long) n * RECORD;
+                while (b.hasRemaining()) {
+                    if (channel.read(b, at + b.position()) < 0) {
+                        throw new java.io.EOFException("trace record " + n);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("reading the explorer's trace file " + file, e);
+            }
+            return b;
+        }
+
+        /** Writes records 0 … {@code count - 1} to {@code out} as {@link #append} took them (parent, then action). */
+        void writeTo(java.io.DataOutputStream out, int count) throws java.io.IOException {
+            // the records on disk in large reads (one read per record would be a system call each)
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(BUFFER * RECORD);
+            long onDisk = Math.min(count, flushed);
+            for (long at = 0; at < onDisk; ) {
+                long n = Math.min(BUFFER, onDisk - at);
+                chunk.clear().limit((int) n * RECORD);
+                while (chunk.hasRemaining()) {
+                    if (channel.read(chunk, at * RECORD + chunk.position()) < 0) {
+                        throw new java.io.EOFException("trace record " + (at + chunk.position() / RECORD));
+                    }
+                }
+                out.write(chunk.array(), 0, (int) n * RECORD);
+                at += n;
+            }
+            if (count > flushed) {
+                out.write(buffer.array(), 0, (int) (count - flushed) * RECORD);
+            }
+        }
+
+        private void flush() {
+            buffer.flip();
+            try {
+                long at = flushed * RECORD;
+                while (buffer.hasRemaining()) {
+                    at += channel.write(buffer, at);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("writing the explorer's trace file " + file, e);
+            }
+            flushed += BUFFER;
+            buffer.clear();
+        }
+
+        void close() {
+            try {
+                channel.close();
+                java.nio.file.Files.deleteIfExists(file);
+            } catch (java.io.IOException e) {
+                // best effort: deleteOnExit still applies
+            }
         }
     }
 }

@@ -47,6 +47,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final Symmetry symmetry;
     /** The configuration's new vCPUs as built: domain, VPID given, CR3 frame, CPL (for the counterexample's machine). */
     private final List<long[]> built;
+    private final boolean incremental;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
 
@@ -66,6 +67,16 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      *                                  permutations (the message names an action whose image is missing)
      */
     public HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce) {
+        this(config, faults, reduce, true);
+    }
+
+    /**
+     * {@link #HypervisorSystem(ExploreConfig, Faults, boolean)}; {@code incremental}: whether a successor's state
+     * invariants re-check only what the step changed ({@link IncrementalInvariants}; the same verdicts) rather than
+     * the whole state.
+     */
+    HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce, boolean incremental) {
+        this.incremental = incremental;
         List<long[]> b = new ArrayList<>();
         this.initial = withNewVcpus(HypervisorCases.initialMachine(faults), config.newVcpus(), b);
         this.built = List.copyOf(b);
@@ -385,10 +396,14 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         boolean fresh = !known.test(fp);
         String[] names = {"I1", "I2", "I6"};
         boolean[] on = {i1, i2, i6};
+        // s passed every state invariant on (it was checked when first found, and a violation ends the search)
+        IncrementalInvariants.Change change = fresh && (i1 || i2 || i6) && incremental
+                ? IncrementalInvariants.change(s, post) : IncrementalInvariants.Change.ALL;
         for (int i = 0; i < 3; i++) {
             if (on[i] && fresh) {
                 checks++;
-                if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                if (IncrementalInvariants.check(IncrementalInvariants.Invariant.values()[i], post, change)
+                        instanceof InvariantResult.Violated v) {
                     return new Transition<>(post, fp, violated(names[i], v, depth, op, st), checks);
                 }
             }

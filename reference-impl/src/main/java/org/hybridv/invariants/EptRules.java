@@ -83,14 +83,16 @@ final class EptRules {
             long e = host.readPhysical(address);
             int rwx = (int) (e & 7);
             and &= rwx;
-            String where = names[level] + " " + Hex.of(e) + " at " + Hex.of(address);
+            // the entry's wording ("EPT PDE 0x… at 0x…") is built only when the walk ends at it
             if (rwx == 0) {
-                return new Gpa(End.VIOLATION, gpa, 0, and, where + " is not present (SDM 28.2.3.3 step 1a)");
+                return new Gpa(End.VIOLATION, gpa, 0, and, names[level] + " " + Hex.of(e) + " at " + Hex.of(address)
+                        + " is not present (SDM 28.2.3.3 step 1a)");
             }
             boolean leaf = level == 3 || (level > 0 && (e & LARGE) != 0);
             String bad = misconfigured(level, leaf, e, maxPhysAddr, executeOnly);
             if (bad != null) {
-                return new Gpa(End.MISCONFIGURATION, gpa, 0, and, where + ": " + bad + " (SDM 28.2.3.1)");
+                return new Gpa(End.MISCONFIGURATION, gpa, 0, and, names[level] + " " + Hex.of(e) + " at "
+                        + Hex.of(address) + ": " + bad + " (SDM 28.2.3.1)");
             }
             if (leaf) {
                 long offset = (1L << shift) - 1;

@@ -91,20 +91,35 @@ public final class ExitCorrectness {
     static InvariantResult modeControls(XenMachine pre, VcpuId id, GuestInstruction insn) {
         ExecutionControls c = pre.vcpu(id).vmcs().controls();
         MmuMode mode = pre.domain(id.domain()).mode();
-        String who = "d" + id.domain() + " " + id + " " + insn;
-        String bitmap = ": the exception bitmap is " + Hex.of(c.exceptionBitmap()) + ", PFEC mask "
-                + Hex.of(c.pfecMask()) + " match " + Hex.of(c.pfecMatch());
+        Object who = new Who(id, insn);
         boolean pfBit = (c.exceptionBitmap() & (1 << PageFault.VECTOR)) != 0;
         if (mode == MmuMode.DIRECT && (!pfBit || c.pfecMask() != HYBRID_PFEC_MASK
                 || c.pfecMatch() != HYBRID_PFEC_MATCH)) {
             return new InvariantResult.Violated("I7-filter", who + ": the hybrid design's direct-mode filter is bit 14"
-                    + " set, MASK P|W|U, MATCH P|W (only a supervisor write to a present page exits)" + bitmap);
+                    + " set, MASK P|W|U, MATCH P|W (only a supervisor write to a present page exits)" + bitmap(c));
         }
         if (mode == MmuMode.HAP && (pfBit || c.pfecMask() != 0 || c.pfecMatch() != 0)) {
             return new InvariantResult.Violated("I7-hap-controls", who + ": HAP mode lets every #PF reach the guest"
-                    + " (bit 14 clear, PFEC mask = match = 0; a mask/match acts even with bit 14 clear)" + bitmap);
+                    + " (bit 14 clear, PFEC mask = match = 0; a mask/match acts even with bit 14 clear)" + bitmap(c));
         }
         return InvariantResult.HOLDS;
+    }
+
+    /** The exception bitmap and #PF filter of {@code c}, as a violation of the mode's controls words them. */
+    private static String bitmap(ExecutionControls c) {
+        return ": the exception bitmap is " + Hex.of(c.exceptionBitmap()) + ", PFEC mask " + Hex.of(c.pfecMask())
+                + " match " + Hex.of(c.pfecMatch());
+    }
+
+    /**
+     * Who a violation is about, "d&lt;domain&gt; &lt;vCPU&gt; &lt;instruction&gt;", worded only when there is a
+     * violation to word (most checks hold, and the wording costs more than the check).
+     */
+    private record Who(VcpuId id, GuestInstruction insn) {
+        @Override
+        public String toString() {
+            return "d" + id.domain() + " " + id + " " + insn;
+        }
     }
 
     /**
@@ -117,7 +132,7 @@ public final class ExitCorrectness {
         if (!(step.outcome() instanceof VcpuOutcome.HypercallDone done)) {
             return InvariantResult.HOLDS;
         }
-        String who = "d" + id.domain() + " " + id + " " + insn;
+        Object who = new Who(id, insn);
         int cpl = pre.vcpu(id).vmcs().guest().cpu().cpl();
         if (cpl != 0) {
             return new InvariantResult.Violated("I7-hypercall", who + ": hypercall " + done.call().number()
@@ -154,7 +169,7 @@ public final class ExitCorrectness {
             return InvariantResult.HOLDS;
         }
         ExecutionControls c = pre.vcpu(id).vmcs().controls();
-        String who = "d" + id.domain() + " " + id + " " + insn;
+        Object who = new Who(id, insn);
         if (pre.domain(id.domain()).mode() == MmuMode.SHADOW) {
             String bad = shadowControls(c);
             if (bad != null) {
@@ -216,7 +231,7 @@ public final class ExitCorrectness {
         return InvariantResult.HOLDS;
     }
 
-    private static InvariantResult injected(XenMachine pre, VcpuId id, GuestInstruction insn, String who,
+    private static InvariantResult injected(XenMachine pre, VcpuId id, GuestInstruction insn, Object who,
             ExitInformation exit, VcpuOutcome.Injected inj, long cr2Before, long cr2After) {
         if (inj.vector() != PageFault.VECTOR) {
             if (cr2After != cr2Before) {
@@ -259,7 +274,7 @@ public final class ExitCorrectness {
      * p2m, with the guest's CR3 and CR0.WP), re-derived here from the pre-state; the exit's error code is the shadow
      * walk's and is not what the guest must see.
      */
-    private static InvariantResult shadowReflected(XenMachine pre, VcpuId id, GuestInstruction insn, String who,
+    private static InvariantResult shadowReflected(XenMachine pre, VcpuId id, GuestInstruction insn, Object who,
             ExitInformation exit, VcpuOutcome.Injected inj) {
         long linear = exit.qualification();
         Access access = insn instanceof GuestInstruction.MemoryAccess a ? a.access() : Access.read(linear);
@@ -303,7 +318,7 @@ public final class ExitCorrectness {
         return null;
     }
 
-    private static InvariantResult notExited(ExecutionControls c, String who, GuestInstruction insn, VcpuOutcome o,
+    private static InvariantResult notExited(ExecutionControls c, Object who, GuestInstruction insn, VcpuOutcome o,
             int cpl) {
         if (o instanceof VcpuOutcome.Delivered d && d.vector() >= 0 && d.vector() <= 31
                 && exceptionExits(c, d.vector(), d.errorCode())) {
@@ -338,7 +353,7 @@ public final class ExitCorrectness {
      * used until INVEPT, SDM 28.3.3; TLB coherence is I6's).
      */
     static InvariantResult eptAccess(XenMachine pre, VcpuId id, GuestInstruction insn, VcpuOutcome o,
-            ExitInformation exit, String who) {
+            ExitInformation exit, Object who) {
         ExecutionControls c = pre.vcpu(id).vmcs().controls();
         if (!c.eptEnabled()) {
             return InvariantResult.HOLDS;

@@ -71,7 +71,16 @@ public final class ShadowIntegrity {
     }
 
     public static InvariantResult check(XenMachine m) {
-        for (Domain d : m.domains().values()) {
+        return check(m, true, e -> true);
+    }
+
+    /**
+     * {@link #check(XenMachine)} on part of {@code m}: the shadow tables if {@code tables}, then {@link #tlb(XenMachine,
+     * Predicate)} on the TLB entries {@code entries} accepts.
+     */
+    public static InvariantResult check(XenMachine m, boolean tables,
+            java.util.function.Predicate<org.hybridv.x86.TlbEntry> entries) {
+        for (Domain d : tables ? m.domains().values() : java.util.List.<Domain>of()) {
             if (d.mode() != MmuMode.SHADOW) {
                 continue;
             }
@@ -90,7 +99,7 @@ public final class ShadowIntegrity {
                 }
             }
         }
-        return tlb(m);
+        return tlb(m, entries);
     }
 
     /**
@@ -98,9 +107,14 @@ public final class ShadowIntegrity {
      * the entries the vCPU can use there ({@link TlbCoherence#live}).
      */
     public static InvariantResult tlb(XenMachine m) {
+        return tlb(m, e -> true);
+    }
+
+    /** {@link #tlb(XenMachine)} on the TLB entries {@code entries} accepts (each entry's verdict is its own). */
+    public static InvariantResult tlb(XenMachine m, java.util.function.Predicate<org.hybridv.x86.TlbEntry> entries) {
         for (int q = 0; q < m.pcpuCount(); q++) {
             for (org.hybridv.x86.TlbEntry e : m.pcpu(q).tlb().entries()) {
-                if (!TlbCoherence.live(m, q, e)) {
+                if (!entries.test(e) || !TlbCoherence.live(m, q, e)) {
                     continue;
                 }
                 for (Domain d : m.domains().values()) {

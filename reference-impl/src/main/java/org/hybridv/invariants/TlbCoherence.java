@@ -8,6 +8,7 @@ import org.hybridv.x86.Entry;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageSize;
 import org.hybridv.x86.TlbEntry;
+import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.MmuMode;
@@ -45,13 +46,27 @@ public final class TlbCoherence {
     private TlbCoherence() {}
 
     public static InvariantResult check(XenMachine m) {
-        InvariantResult tags = distinctVpids(m);
+        return check(m, true, e -> true);
+    }
+
+    /**
+     * I6 evaluated on part of {@code m}, in the order of {@link #check(XenMachine)}: the VPID tags (CTL-5) if {@code
+     * tables}, and the TLB entries {@code entries} accepts (each entry's verdict is a function of the entry and of the
+     * frame table, memory, base pointers and domains). With both on everything this is {@link #check(XenMachine)}; a
+     * caller that knows the other parts hold (unchanged from a state where I6 held) gets the same verdict from less
+     * work.
+     */
+    public static InvariantResult check(XenMachine m, boolean tables, java.util.function.Predicate<TlbEntry> entries) {
+        InvariantResult tags = tables ? distinctVpids(m) : InvariantResult.HOLDS;
         if (!tags.holds()) {
             return tags;
         }
         Map<Integer, Map<Long, Boolean>> eptLeaves = new HashMap<>();
         for (int q = 0; q < m.pcpuCount(); q++) {
             for (TlbEntry e : m.pcpu(q).tlb().entries()) {
+                if (!entries.test(e)) {
+                    continue;
+                }
                 int vpid = e.tag().vpid();
                 int d = m.domainOfVpid(vpid);
                 if (d < 0 || !live(m, q, e)) {
@@ -59,10 +74,7 @@ public final class TlbCoherence {
                 }
                 Domain dom = m.domain(d);
                 Vcpu v = vcpuOfVpid(dom, vpid);
-                String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") TLB entry linear "
-                        + Hex.of(e.linearBase()) + " → frame " + Hex.of(e.physicalBase() >>> 12)
-                        + (e.rights().writable() ? " writable" : " read-only") + (e.global() ? " global" : "")
-                        + onPcpu(m, q);
+                Object who = new Who(d, v.id(), vpid, e, onPcpu(m, q));
                 boolean writable = e.rights().writable() && (e.stage2() & 2) != 0;
                 long first = e.physicalBase() >>> 12;
                 long n = e.pageSize().bytes() >>> 12;
@@ -108,7 +120,7 @@ public final class TlbCoherence {
                 }
             }
         }
-        return ShadowIntegrity.tlb(m);
+        return ShadowIntegrity.tlb(m, entries);
     }
 
     /**
@@ -155,7 +167,7 @@ public final class TlbCoherence {
     }
 
     /** The L4..(leaf level + 1) entries of the current walk must be present and allow the entry's rights. */
-    private static InvariantResult upperLevels(XenMachine m, long root, TlbEntry e, String who) {
+    private static InvariantResult upperLevels(XenMachine m, long root, TlbEntry e, Object who) {
         int leafLevel = e.pageSize() == PageSize.SIZE_4K ? 1 : e.pageSize() == PageSize.SIZE_2M ? 2 : 3;
         long table = root;
         for (int level = 4; level > leafLevel; level--) {
@@ -165,7 +177,7 @@ public final class TlbCoherence {
                         + " leaves RAM at L" + level + " (table " + Hex.of(table) + ")");
             }
             Entry x = new Entry(m.memory().read(table, index));
-            String at = "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+            Object at = new At(level, table, index, x);
             if (!x.present()) {
                 return new InvariantResult.Violated("MU-5", who + ": the current " + at
                         + " is not present — the entry derives from an old L2–L4 entry the hypervisor did not flush"
@@ -182,6 +194,27 @@ public final class TlbCoherence {
             table = x.frame();
         }
         return InvariantResult.HOLDS;
+    }
+
+    /**
+     * The TLB entry a violation is about, worded only when there is a violation to word (most entries hold, and the
+     * wording costs more than the check).
+     */
+    private record Who(int d, VcpuId id, int vpid, TlbEntry e, String where) {
+        @Override
+        public String toString() {
+            return "d" + d + " " + id + " (VPID " + vpid + ") TLB entry linear " + Hex.of(e.linearBase())
+                    + " → frame " + Hex.of(e.physicalBase() >>> 12) + (e.rights().writable() ? " writable" : " read-only")
+                    + (e.global() ? " global" : "") + where;
+        }
+    }
+
+    /** The walk's entry a violation is about, "L&lt;level&gt; &lt;table&gt;[&lt;index&gt;] = &lt;entry&gt;", worded lazily. */
+    private record At(int level, long table, int index, Entry x) {
+        @Override
+        public String toString() {
+            return "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+        }
     }
 
     private static Map<Long, Boolean> eptLeaves(XenMachine m, Domain d) {

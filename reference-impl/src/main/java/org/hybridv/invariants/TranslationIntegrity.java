@@ -1,5 +1,6 @@
 package org.hybridv.invariants;
 
+import java.util.function.Predicate;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.xen.Domain;
@@ -21,19 +22,32 @@ public final class TranslationIntegrity {
     private TranslationIntegrity() {}
 
     public static InvariantResult check(XenMachine m) {
-        InvariantResult structural = PageTableIntegrity.check(m.paging());
-        if (!structural.holds()) {
-            return structural;
+        return check(m, true, e -> true);
+    }
+
+    /**
+     * I2 evaluated on part of {@code m}, in the order of {@link #check(XenMachine)}: the parts about the tables
+     * (structure, reference counts, shadow tables, TYP-1 through the direct-mode tables) if {@code tables}, and the
+     * parts about each TLB entry {@code entries} accepts (SH-4 through {@link ShadowIntegrity#tlb}, TYP-1 of the
+     * entry). With both on everything this is {@link #check(XenMachine)}; a caller that knows the other parts hold
+     * (unchanged from a state where I2 held) gets the same verdict from less work.
+     */
+    public static InvariantResult check(XenMachine m, boolean tables, Predicate<TlbEntry> entries) {
+        if (tables) {
+            InvariantResult structural = PageTableIntegrity.check(m.paging());
+            if (!structural.holds()) {
+                return structural;
+            }
+            InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging());
+            if (!counts.holds()) {
+                return counts;
+            }
         }
-        InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging());
-        if (!counts.holds()) {
-            return counts;
-        }
-        InvariantResult shadow = ShadowIntegrity.check(m);
+        InvariantResult shadow = ShadowIntegrity.check(m, tables, entries);
         if (!shadow.holds()) {
             return shadow;
         }
-        for (Domain d : m.domains().values()) {
+        for (Domain d : tables ? m.domains().values() : java.util.List.<Domain>of()) {
             if (d.mode() != MmuMode.DIRECT) {
                 continue;
             }
@@ -54,7 +68,7 @@ public final class TranslationIntegrity {
         }
         for (int q = 0; q < m.pcpuCount(); q++) { // every pCPU's TLB (docs/smp.md)
             for (TlbEntry e : m.pcpu(q).tlb().entries()) {
-                if (e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
+                if (!entries.test(e) || e.tag().vpid() == 0 || !e.rights().writable() || (e.stage2() & 2) == 0) {
                     continue;
                 }
                 long first = e.physicalBase() >>> 12;

@@ -32,10 +32,14 @@ public record DirectPagingState(PhysicalMemory memory, FrameTable frames, Map<Vc
             throw new IllegalArgumentException("frame table size = " + frames.size() + " differs from memory ("
                     + memory.frameCount() + " frames)");
         }
-        guestTables = Collections.unmodifiableMap(new TreeMap<>(guestTables));
+        guestTables = FrozenSortedMap.of(guestTables);
         for (Map.Entry<VcpuId, Long> e : guestTables.entrySet()) {
-            Checks.notNull("guest table of " + e.getKey(), e.getValue());
-            Checks.inRange("guest table of " + e.getKey(), e.getValue(), 0, memory.frameCount() - 1);
+            Long table = e.getValue();
+            if (table == null || table < 0 || table > memory.frameCount() - 1) {
+                // the message is built only for a bad entry (this constructor runs on every hypervisor step)
+                Checks.notNull("guest table of " + e.getKey(), table);
+                Checks.inRange("guest table of " + e.getKey(), table, 0, memory.frameCount() - 1);
+            }
         }
     }
 

@@ -26,7 +26,7 @@ public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu>
         Checks.notNull("MMU mode", mode);
         Checks.notNull("p2m", p2m);
         Checks.notNull("vCPUs", vcpus);
-        p2m = Collections.unmodifiableSortedMap(new TreeMap<>(p2m));
+        p2m = FrozenSortedMap.of(p2m);
         vcpus = List.copyOf(vcpus);
         for (int i = 0; i < vcpus.size(); i++) {
             if (!vcpus.get(i).id().equals(new VcpuId(id, i))) {

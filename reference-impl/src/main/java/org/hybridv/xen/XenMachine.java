@@ -67,8 +67,8 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         if (frames.size() != memory.frameCount()) {
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
-        guestTables = Collections.unmodifiableMap(new TreeMap<>(guestTables));
-        domains = Collections.unmodifiableSortedMap(new TreeMap<>(domains));
+        guestTables = FrozenSortedMap.of(guestTables);
+        domains = FrozenSortedMap.of(domains);
         Map<Integer, VcpuId> vpids = new HashMap<>();
         for (Map.Entry<Integer, Domain> e : domains.entrySet()) {
             if (e.getKey() != e.getValue().id()) {
@@ -250,9 +250,9 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
-        SortedMap<Integer, Domain> m = new TreeMap<>(domains);
+        TreeMap<Integer, Domain> m = new TreeMap<>(domains);
         m.put(d.id(), d);
-        return m;
+        return FrozenSortedMap.owning(m);
     }
 
     /**
