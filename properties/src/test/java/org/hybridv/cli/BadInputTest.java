@@ -71,10 +71,10 @@ class BadInputTest {
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
         rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkHybrid,"
-                + " checkInvariants, cpu, cpuid, domainPte, ept, expectCpu, expectDomainEntry, expectEntry,"
-                + " expectFrame, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg, guestMovFromCr, guestMovToCr,"
-                + " hlt, hypercall, invept, invlpg, invvpid, io, kernel, movToCr3, pte, rdmsr, vmcall, vmcs, vmlaunch,"
-                + " vmresume, wrmsr");
+                + " checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
+                + " expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg,"
+                + " guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
+                + " kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
     }
 
     @Test
