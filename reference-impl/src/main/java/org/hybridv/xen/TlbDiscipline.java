@@ -155,19 +155,22 @@ public final class TlbDiscipline {
      * tlbflush_filter(mask, page->tlbflush_timestamp); if (!cpumask_empty(mask)) flush_tlb_mask(mask)"): frame
      * {@code mfn} of domain {@code owner} changes type, so every pCPU of the owner's mask that may still cache a
      * translation from the frame's last use is flushed; the clock removes from the mask those that flushed after the
-     * frame's stamp (TLB-2). A frame that has no stamp yet (its type was set up before the model took stamps: a
-     * scenario's initial frame table) is treated as used until now: every pCPU of the mask is flushed. Each target is
+     * frame's stamp (TLB-2). A frame that has no stamp (its type was set up before the model took stamps, a
+     * scenario's initial frame table; or its use ended within this very step, when the stamp would be the clock's
+     * value now, which every pCPU's time is at most) is treated as used until now: every pCPU of the mask is flushed. Each target is
      * flushed whole ({@link #flushAreaLocal}), as Xen's {@code FLUSH_TLB} retires every guest ASID of the CPU: only a
-     * whole flush may advance the pCPU's clock time, since the clock clears a pCPU for frames of every domain.
+     * whole flush may advance the pCPU's clock time, since the clock clears a pCPU for frames of every domain. The
+     * frame's stamp is then dropped: the frame is in use again.
      */
     static XenMachine typeChangeFlush(XenMachine m, int owner, long mfn) {
-        Long stamp = m.tlbFlush().tlbflushTimestamps().get(mfn);
+        long stamp = m.frames().get(mfn).tlbflushTimestamp();
         java.util.Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
-        java.util.Set<Integer> filtered = stamp == null ? mask : tlbflushFilter(m, mask, stamp);
+        java.util.Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
         for (int q : flushTlbMask(m, filtered)) {
             m = flushAreaLocal(m, q);
         }
-        return m;
+        // the frame is in use under its new type: the stamp of its old use has been read (TLB-2)
+        return m.withTlbflushTimestamp(mfn, FrameInfo.NO_TIMESTAMP);
     }
 
     /**
@@ -194,11 +197,14 @@ public final class TlbDiscipline {
      * {@code post_flush}): pCPU {@code q} flushes its whole TLB — INVVPID all-context, every guest translation (the
      * host's, VPID 0, are not the guests' and stay) — and the clock ticks, {@code q}'s time becoming the new value.
      * {@code q} then holds no domain's translations and leaves every mask ({@link #leaveDirtyCpumask}). If the tick
-     * wrapped the clock, the new period is started at once ({@link #newTlbflushClockPeriod}).
+     * wrapped the clock, the new period is started at once ({@link #newTlbflushClockPeriod}). On a machine that does
+     * not run the clock (one pCPU, {@link XenMachine#runsTlbFlushClock}) nothing ticks.
      */
     static XenMachine flushAreaLocal(XenMachine m, int q) {
         m = invvpidAt(m, q, InvvpidType.ALL_CONTEXT, 0, 0);
-        m = m.withTlbFlush(m.tlbFlush().withClock(m.tlbFlush().clock().flush(q)));
+        if (m.runsTlbFlushClock()) {
+            m = m.withTlbFlush(m.tlbFlush().withClock(m.tlbFlush().clock().flush(q)));
+        }
         for (int d : m.domains().keySet()) {
             m = leaveDirtyCpumask(m, d, q);
         }

@@ -11,21 +11,17 @@ import org.hybridv.x86.Checks;
 /**
  * What the hypervisor keeps to decide which physical CPUs a TLB shootdown must reach (docs/smp.md): the TLB-flush
  * clock (Xen rule TLB-8, {@link TlbFlushClock}, one for the machine, one time per pCPU), each domain's dirty CPU mask
- * (Xen rule TLB-9: the pCPUs that may hold translations tagged with one of its VPIDs, Xen's {@code dirty_cpumask}) and
- * each frame's TLB timestamp (Xen rule TLB-2: the clock's value when its last type reference went, Xen's
- * {@code page->tlbflush_timestamp}). A value: every change returns a new one.
+ * (Xen rule TLB-9: the pCPUs that may hold translations tagged with one of its VPIDs, Xen's {@code dirty_cpumask}).
+ * Each frame's TLB timestamp (Xen rule TLB-2) is kept with the frame, {@link FrameInfo#tlbflushTimestamp}, as Xen
+ * keeps it in {@code struct page_info}. A value: every change returns a new one.
  *
  * @param clock              the TLB-flush clock, one CPU time per pCPU
  * @param dirtyCpumasks      per domain id, the pCPUs in its dirty CPU mask (a domain without an entry has none)
- * @param tlbflushTimestamps per machine frame, its TLB timestamp (a frame without one has had no type reference
- *                           dropped yet)
  */
-public record TlbFlushState(TlbFlushClock clock, SortedMap<Integer, SortedSet<Integer>> dirtyCpumasks,
-        SortedMap<Long, Long> tlbflushTimestamps) {
+public record TlbFlushState(TlbFlushClock clock, SortedMap<Integer, SortedSet<Integer>> dirtyCpumasks) {
     public TlbFlushState {
         Checks.notNull("clock", clock);
         Checks.notNull("dirty CPU masks", dirtyCpumasks);
-        Checks.notNull("TLB timestamps", tlbflushTimestamps);
         SortedMap<Integer, SortedSet<Integer>> masks = new TreeMap<>();
         dirtyCpumasks.forEach((d, s) -> {
             for (int q : s) {
@@ -36,17 +32,16 @@ public record TlbFlushState(TlbFlushClock clock, SortedMap<Integer, SortedSet<In
             }
         });
         dirtyCpumasks = Collections.unmodifiableSortedMap(masks);
-        tlbflushTimestamps = Collections.unmodifiableSortedMap(new TreeMap<>(tlbflushTimestamps));
     }
 
-    /** At boot with {@code pcpus} pCPUs: Xen's 32-bit clock at its start, empty masks, no stamps. */
+    /** At boot with {@code pcpus} pCPUs: Xen's 32-bit clock at its start, empty masks. */
     public static TlbFlushState boot(int pcpus) {
         return boot(TlbFlushClock.XEN_WIDTH, pcpus);
     }
 
     /** At boot with a clock {@code width} bits wide (a narrow clock reaches its wrap in a few flushes). */
     public static TlbFlushState boot(int width, int pcpus) {
-        return new TlbFlushState(TlbFlushClock.boot(width, pcpus), new TreeMap<>(), new TreeMap<>());
+        return new TlbFlushState(TlbFlushClock.boot(width, pcpus), new TreeMap<>());
     }
 
     /** Domain {@code d}'s dirty CPU mask. */
@@ -58,23 +53,16 @@ public record TlbFlushState(TlbFlushClock clock, SortedMap<Integer, SortedSet<In
     public TlbFlushState withDirtyCpumask(int d, Set<Integer> mask) {
         SortedMap<Integer, SortedSet<Integer>> m = new TreeMap<>(dirtyCpumasks);
         m.put(d, new TreeSet<>(mask));
-        return new TlbFlushState(clock, m, tlbflushTimestamps);
+        return new TlbFlushState(clock, m);
     }
 
     /** This state with clock {@code c}. */
     public TlbFlushState withClock(TlbFlushClock c) {
-        return new TlbFlushState(c, dirtyCpumasks, tlbflushTimestamps);
-    }
-
-    /** This state with frame {@code mfn} stamped {@code stamp}. */
-    public TlbFlushState withTimestamp(long mfn, long stamp) {
-        SortedMap<Long, Long> m = new TreeMap<>(tlbflushTimestamps);
-        m.put(mfn, stamp);
-        return new TlbFlushState(clock, dirtyCpumasks, m);
+        return new TlbFlushState(c, dirtyCpumasks);
     }
 
     /** This state for {@code n} pCPUs (a freshly booted machine gaining pCPUs): a clock of the same width at boot. */
     TlbFlushState withPcpus(int n) {
-        return new TlbFlushState(TlbFlushClock.boot(clock.width(), n), dirtyCpumasks, tlbflushTimestamps);
+        return new TlbFlushState(TlbFlushClock.boot(clock.width(), n), dirtyCpumasks);
     }
 }

@@ -46,7 +46,8 @@ import org.hybridv.x86.TlbTag;
  * @param domains     the domains by id
  * @param faults      the seeded faults this hypervisor carries ({@link Faults#NONE}: the reference; docs/faults.md)
  * @param tlbFlush    the TLB-shootdown bookkeeping: the TLB-flush clock (one time per pCPU), each domain's dirty CPU
- *                    mask and each frame's TLB timestamp (Xen rules TLB-2, TLB-8, TLB-9; {@link TlbDiscipline})
+ *                    mask (Xen rules TLB-8, TLB-9; {@link TlbDiscipline}); each frame's TLB timestamp (TLB-2) is in
+ *                    {@code frames}
  */
 public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, FrameTable frames,
         Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults, TlbFlushState tlbFlush) {
@@ -256,31 +257,60 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
      * machine keeps its own faults. The memory is every pCPU's.
      */
     public XenMachine withPaging(DirectPagingState s) {
-        return new XenMachine(s.memory(), pcpus, active, s.frames(), s.guestTables(), domains, faults,
-                pageSetTlbflushTimestamps(s.frames()));
+        return new XenMachine(s.memory(), pcpus, active, pageSetTlbflushTimestamps(s.frames()), s.guestTables(),
+                domains, faults, tlbFlush);
     }
 
     /**
      * Xen rule TLB-2 ({@code page_set_tlbflush_timestamp}, called by {@code _put_page_type} when a frame's type count
-     * drops to 0): a frame whose last type reference went during this step is stamped with the clock's value now.
-     * The stamp is taken from the frame table after the step's own frame-table changes and before its TLB obligations
-     * are performed (no flush happens in between), so it is the clock's value when the use ended, never an earlier
-     * one. The frames stamped are those whose type count was positive and is 0 now, and those whose type changed
-     * (their count went through 0 inside the step: a type is only replaced at count 0, TYP-2).
+     * drops to 0): a frame of a domain whose last type reference went during this step is stamped with the clock's
+     * value now. The stamp is taken from the frame table after the step's own frame-table changes and before its TLB
+     * obligations are performed (no flush happens in between), so it is the clock's value when the use ended, never an
+     * earlier one. The frames stamped are those whose type count was positive and is 0 now, and those whose type
+     * changed (their count went through 0 inside the step: a type is only replaced at count 0, TYP-2). Frames of the
+     * hypervisor and free frames are not stamped: no domain's mask is filtered for them (TLB-5, re-allocation, is not
+     * modelled).
+     *
+     * <p>A stamp is read only by the type change that ends the frame's count-0 period ({@link TlbDiscipline}
+     * consumes it); a frame referenced again under the type it had needs none until its count next drops to 0, when it
+     * is stamped afresh, so its stamp is dropped: the state keeps only the stamps that can still be read.
      */
-    private TlbFlushState pageSetTlbflushTimestamps(FrameTable after) {
-        TlbFlushState t = tlbFlush;
-        if (after == frames) {
-            return t;
+    private FrameTable pageSetTlbflushTimestamps(FrameTable after) {
+        if (after == frames || !runsTlbFlushClock()) {
+            return after;
         }
+        FrameTable t = after;
         for (int mfn = 0; mfn < after.size(); mfn++) {
             FrameInfo was = frames.get(mfn);
             FrameInfo now = after.get(mfn);
-            if (was.typeCount() > 0 && (now.typeCount() == 0 || now.type() != was.type())) {
-                t = t.withTimestamp(mfn, t.clock().timestamp());
+            boolean guest = now.owner() != FrameInfo.FREE && now.owner() != FrameInfo.XEN;
+            if (guest && was.typeCount() > 0 && (now.typeCount() == 0 || now.type() != was.type())) {
+                t = t.with(mfn, now.withTlbflushTimestamp(tlbFlush.clock().timestamp()));
+            } else if (now.tlbflushTimestamp() != FrameInfo.NO_TIMESTAMP && (!guest
+                    || now.typeCount() > 0 && now.type() == was.type())) {
+                t = t.with(mfn, now.withTlbflushTimestamp(FrameInfo.NO_TIMESTAMP));
             }
         }
         return t;
+    }
+
+    /**
+     * Whether this machine runs the TLB-flush clock (Xen rules TLB-2, TLB-8): with several pCPUs. A machine with one
+     * pCPU takes no stamps and its whole flushes do not tick, so a type change flushes the owner's mask unfiltered —
+     * never less than the clock would let it flush, so as safe; on one pCPU the filter could only spare that pCPU's
+     * own flush. This keeps the single-processor machine's states exactly what they were before the clock existed
+     * (the clock's values would tell apart states whose TLBs and frames are alike, and the explorer, which drives one
+     * pCPU, would see several times as many states); the clock is exercised wherever there are pCPUs to spare
+     * (docs/smp.md).
+     */
+    public boolean runsTlbFlushClock() {
+        return pcpus.size() > 1;
+    }
+
+    /** This machine with frame {@code mfn}'s TLB timestamp {@code stamp} (TLB-2; {@link TlbDiscipline}). */
+    XenMachine withTlbflushTimestamp(long mfn, long stamp) {
+        return new XenMachine(memory, pcpus, active, frames.with(mfn, frames.get(mfn).withTlbflushTimestamp(stamp)),
+                guestTables, domains, faults, tlbFlush);
     }
 
     /**

@@ -118,7 +118,7 @@ class ShootdownTest {
     void aTypeChangeFlushesEveryPcpuThatMayHoldAWritableTranslation() {
         XenMachine unmapped = call(bothWrote(Faults.NONE), K, update(L1, 5, new Entry(0)));
         // TLB-2: the stamp is the clock's value when the last writable use ended (the clock still at 1)
-        assertThat(unmapped.tlbFlush().tlbflushTimestamps()).containsEntry(DATA, 1L);
+        assertThat(unmapped.frames().get(DATA).tlbflushTimestamp()).isEqualTo(1L);
         // TLB-7: the L1 update itself flushes nothing; both stale writable translations remain
         assertThat(entries(unmapped, 0, 1)).isEqualTo(1);
         assertThat(entries(unmapped, 1, 2)).isEqualTo(1);
@@ -138,7 +138,8 @@ class ShootdownTest {
         XenMachine m = call(bothWrote(Faults.NONE), K, update(L1, 7, rw(OTHER)));
         m = call(m, K, update(L1, 5, new Entry(0)));
         m = call(m, K, update(L1, 7, new Entry(0)));
-        assertThat(m.tlbFlush().tlbflushTimestamps()).containsEntry(DATA, 1L).containsEntry(OTHER, 1L);
+        assertThat(m.frames().get(DATA).tlbflushTimestamp()).isEqualTo(1L);
+        assertThat(m.frames().get(OTHER).tlbflushTimestamp()).isEqualTo(1L);
         m = call(m, K, pinL1(DATA)); // both flushed: times 2 and 3
         m = run(m, K, Access.read(0x6000));
         m = run(m, U, Access.read(0x6000));
