@@ -272,7 +272,8 @@ public final class ShadowPaging {
     /**
      * SH-4, SH-5 (Xen {@code shadow_blow_tables} / {@code sh_remove_all_shadows}): every shadow of domain {@code d}
      * dropped — each root emptied, the other shadow tables zeroed and freed — then INVVPID single-context for each of
-     * its VPIDs on the pCPUs of its dirty CPU mask (TLB-9) so that no translation cached from a dropped shadow survives (I6).
+     * its VPIDs on the pCPUs of its dirty CPU mask (TLB-9) so that no translation cached from a dropped shadow
+     * survives (I6).
      */
     public static XenMachine dropAll(XenMachine m, int d) {
         XenMachine after = m;

@@ -1,6 +1,11 @@
 package org.hybridv.xen;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.hybridv.vmx.InvvpidType;
 import org.hybridv.vmx.Invvpid;
 import org.hybridv.vmx.RootOutcome;
@@ -41,7 +46,8 @@ public final class TlbDiscipline {
      * for the frame's stamp ({@link #typeChangeFlush});</li>
      * <li>{@link Effect.FlushLocal}: single-context for the vCPU's VPID;</li>
      * <li>{@link Effect.InvlpgLocal} / {@link Effect.InvlpgDomain}: individual-address for the vCPU's / each of the
-     * domain's VPIDs (the latter on the pCPUs of the domain's mask); a non-canonical address is dropped (TLB-6, XSA-168: INVVPID would fail);</li>
+     * domain's VPIDs (the latter on the pCPUs of the domain's mask); a non-canonical address is dropped (TLB-6,
+     * XSA-168: INVVPID would fail);</li>
      * <li>{@link Effect.LoadBase} (MX-3, TLB-4): the vCPU's guest CR3 becomes the new base, and its non-global
      * translations are flushed (single-context retaining globals), as a CR3 load does.</li>
      * </ul>
@@ -97,16 +103,16 @@ public final class TlbDiscipline {
     /**
      * Xen rule TLB-9 ({@code flush_tlb_mask}, xen/arch/x86/smp.c): the pCPUs a flush for {@code mask} reaches — every
      * pCPU of the mask, the active one (the sender, which flushes its own TLB directly) first, then the others in
-     * order, each by a flush IPI whose handler flushes at once; "the sender spins until every CPU of the mask has
-     * acknowledged", so all are flushed when the obligation is done. A pCPU outside the mask holds no translation the
+     * order, each by a flush IPI whose handler flushes at once; the sender spins until every CPU of the mask has
+     * acknowledged, so all are flushed when the obligation is done. A pCPU outside the mask holds no translation the
      * flush is for and is not interrupted. Seeded fault {@link Fault#FLUSH_IPI_LOCAL_ONLY}: the IPIs are not sent, only
      * the active pCPU flushes (whether or not it is in the mask).
      */
-    public static List<Integer> flushTlbMask(XenMachine m, java.util.Set<Integer> mask) {
+    public static List<Integer> flushTlbMask(XenMachine m, Set<Integer> mask) {
         if (m.faults().breaks(Fault.FLUSH_IPI_LOCAL_ONLY)) {
             return List.of(m.active());
         }
-        List<Integer> targets = new java.util.ArrayList<>();
+        List<Integer> targets = new ArrayList<>();
         if (mask.contains(m.active())) {
             targets.add(m.active());
         }
@@ -125,11 +131,11 @@ public final class TlbDiscipline {
      * {@link Fault#DIRTY_MASK_NOT_UPDATED}: it never joins.
      */
     static XenMachine joinDirtyCpumask(XenMachine m, int d, int q) {
-        java.util.SortedSet<Integer> mask = m.tlbFlush().dirtyCpumask(d);
+        SortedSet<Integer> mask = m.tlbFlush().dirtyCpumask(d);
         if (m.faults().breaks(Fault.DIRTY_MASK_NOT_UPDATED) || mask.contains(q)) {
             return m;
         }
-        java.util.Set<Integer> joined = new java.util.TreeSet<>(mask);
+        Set<Integer> joined = new TreeSet<>(mask);
         joined.add(q);
         return m.withTlbFlush(m.tlbFlush().withDirtyCpumask(d, joined));
     }
@@ -141,11 +147,11 @@ public final class TlbDiscipline {
      * Xen never removes the CPU a domain's vCPU is running on from its {@code dirty_cpumask}).
      */
     static XenMachine leaveDirtyCpumask(XenMachine m, int d, int q) {
-        java.util.Optional<VcpuId> c = m.current(q);
+        Optional<VcpuId> c = m.current(q);
         if (c.isPresent() && c.get().domain() == d || !m.tlbFlush().dirtyCpumask(d).contains(q)) {
             return m;
         }
-        java.util.Set<Integer> left = new java.util.TreeSet<>(m.tlbFlush().dirtyCpumask(d));
+        Set<Integer> left = new TreeSet<>(m.tlbFlush().dirtyCpumask(d));
         left.remove(q);
         return m.withTlbFlush(m.tlbFlush().withDirtyCpumask(d, left));
     }
@@ -155,17 +161,17 @@ public final class TlbDiscipline {
      * tlbflush_filter(mask, page->tlbflush_timestamp); if (!cpumask_empty(mask)) flush_tlb_mask(mask)"): frame
      * {@code mfn} of domain {@code owner} changes type, so every pCPU of the owner's mask that may still cache a
      * translation from the frame's last use is flushed; the clock removes from the mask those that flushed after the
-     * frame's stamp (TLB-2). A frame that has no stamp (its type was set up before the model took stamps, a
-     * scenario's initial frame table; or its use ended within this very step, when the stamp would be the clock's
-     * value now, which every pCPU's time is at most) is treated as used until now: every pCPU of the mask is flushed. Each target is
-     * flushed whole ({@link #flushAreaLocal}), as Xen's {@code FLUSH_TLB} retires every guest ASID of the CPU: only a
-     * whole flush may advance the pCPU's clock time, since the clock clears a pCPU for frames of every domain. The
-     * frame's stamp is then dropped: the frame is in use again.
+     * frame's stamp (TLB-2). A frame that has no stamp (its type was set up before the model took stamps, a scenario's
+     * initial frame table; a machine that does not run the clock; or its use ended within this very step, when the
+     * stamp would be the clock's value now, which every pCPU's time is at most) is treated as used until now: every
+     * pCPU of the mask is flushed. Each target is flushed whole ({@link #flushAreaLocal}), as Xen's {@code FLUSH_TLB}
+     * retires every guest ASID of the CPU: only a whole flush may advance the pCPU's clock time, since the clock clears
+     * a pCPU for frames of every domain. The frame's stamp is then dropped: the frame is in use again.
      */
     static XenMachine typeChangeFlush(XenMachine m, int owner, long mfn) {
         long stamp = m.frames().get(mfn).tlbflushTimestamp();
-        java.util.Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
-        java.util.Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
+        Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
+        Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
         for (int q : flushTlbMask(m, filtered)) {
             m = flushAreaLocal(m, q);
         }
@@ -179,10 +185,10 @@ public final class TlbDiscipline {
      * first argument. Seeded fault {@link Fault#TLB_CLOCK_REVERSED}: the two times are swapped, so a pCPU that has
      * never flushed since the stamp is cleared and one that flushed after it is flushed.
      */
-    static java.util.Set<Integer> tlbflushFilter(XenMachine m, java.util.Set<Integer> mask, long pageStamp) {
+    static Set<Integer> tlbflushFilter(XenMachine m, Set<Integer> mask, long pageStamp) {
         TlbFlushClock clock = m.tlbFlush().clock();
         boolean reversed = m.faults().breaks(Fault.TLB_CLOCK_REVERSED);
-        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        Set<Integer> out = new TreeSet<>();
         for (int q : mask) {
             long cpuStamp = clock.cpuTime().get(q);
             if (reversed ? clock.needFlush(pageStamp, cpuStamp) : clock.needFlush(cpuStamp, pageStamp)) {
