@@ -20,20 +20,25 @@ import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.Domains;
+import org.hybridv.xen.Effect;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
  * vCPUs of {@link HypervisorCases}' machine on two pCPUs (docs/smp.md): the direct-mode vCPUs K and U and the HAP vCPU
  * H read their pages, the kernel vCPU K remaps its L1 entries with {@code mmu_update} and invalidates them with
  * INVLPG, and the scheduler moves the vCPUs between the pCPUs. I1, I2, I6 over every pCPU after every step, and after
- * every migration its post-conditions (MIG-1, MIG-2: {@link MigrationRules}, reported as I6). A first, small
- * generator for several pCPUs: one vCPU step or migration at a time, no interleaved hypercalls, no flush IPIs.
+ * every migration its post-conditions (MIG-1, MIG-2: {@link MigrationRules}, reported as I6). Shootdown windows
+ * ({@link #shootdownWindow}) put d1's vCPUs on both pCPUs, fill both TLBs and then make the kernel flush the domain
+ * (an L2 update) or change a frame's type, so the flush IPIs to the remote pCPU of d1's dirty CPU mask and the
+ * TLB-flush clock's filter (TLB-1, TLB-8, TLB-9) are exercised. One vCPU step or migration at a time: no
+ * interleaved hypercalls, no flush IPI in flight while another pCPU steps.
  */
 public final class MigrationProperty implements SystemProperty<MigrationProperty.Run> {
     /** One step: {@code vcpu} executes {@code insn} (with {@code regs} for a VMCALL), or is moved to {@code pcpu}. */
@@ -81,6 +86,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         int n = 1 + c.below(12);
         List<Op> ops = new ArrayList<>();
         for (int i = 0; i < n; i++) {
+            if (c.flag(false, 15)) {
+                shootdownWindow(c, ops);
+                continue;
+            }
             VcpuId v = c.oneOf(HypervisorCases.K, HypervisorCases.U, HypervisorCases.H);
             long page = PAGES[c.below(PAGES.length)];
             switch (c.weighted(4, 3, 2, 2)) {
@@ -99,6 +108,51 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             }
         }
         return new Run(ops);
+    }
+
+    /**
+     * A shootdown window (TLB-1, TLB-3, TLB-8, TLB-9; docs/smp.md): d1's two vCPUs on different pCPUs each access one
+     * of the user-accessible pages (filling both pCPUs' TLBs and joining both to d1's dirty CPU mask); then the kernel
+     * either repoints L2 0x12[0] (MU-5: a domain-wide flush) or remaps the page's L1 entry elsewhere and pins the frame
+     * it mapped as an L1 table (a type change, filtered by the TLB-flush clock); then the vCPU on the other pCPU reads
+     * the page through whatever its TLB kept.
+     */
+    private static void shootdownWindow(Choices c, List<Op> ops) {
+        int kernelPcpu = c.below(PCPUS);
+        ops.add(new Op(HypervisorCases.K, null, null, kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, null, null, 1 - kernelPcpu));
+        int index = c.flag(true, 70) ? 5 : 6;
+        long page = (long) index << 12;
+        long frame = index == 5 ? 0x20 : 0x21;
+        for (VcpuId v : List.of(HypervisorCases.K, HypervisorCases.U)) {
+            ops.add(new Op(v, new GuestInstruction.MemoryAccess(c.flag(true, 50) && index == 5 ? Access.write(page,
+                    2L * c.below(0x80)) : Access.read(page)), null, 0));
+        }
+        if (c.flag(true, 60)) {
+            Entry moved = Entry.table(0x23 + c.below(5), c.flag(false, 30), true);
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), Hypercall.mmuUpdate((0x13L << 12)
+                    | ((long) index << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE, moved.raw()), 0));
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), Hypercall.mmuextOp(
+                    Hypercalls.MMUEXT_PIN_L1_TABLE, frame), 0));
+        } else {
+            long l1 = c.flag(true, 50) ? 0x14 : 0x13;
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), Hypercall.mmuUpdate((0x12L << 12)
+                    | Hypercalls.MMU_NORMAL_PT_UPDATE, Entry.table(l1, true, true).raw()), 0));
+        }
+        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(page)), null, 0));
+    }
+
+    /**
+     * The shootdown windows must reach both flushes with the remote pCPU of d1's mask holding d1's translations: an
+     * L2 update's domain flush and a type change (calibrated at the CI budget).
+     */
+    @Override
+    public List<Coverage.Floor> floors() {
+        return List.of(
+                Coverage.Floor.reached("shootdown", "domain flush, remote pCPU in d1's mask, holding d1 entries,"
+                        + " flushed"),
+                Coverage.Floor.reached("shootdown", "type change, remote pCPU in d1's mask, holding d1 entries,"
+                        + " flushed"));
     }
 
     @Override
@@ -137,7 +191,9 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             } else {
                 HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs() == null ? Hypercall.of(0) : op.regs());
                 post = s.machine();
-                coverage.collect("op", op.insn() instanceof GuestInstruction.Vmcall ? "mmu_update "
+                shootdownCoverage(m, s, coverage);
+                coverage.collect("op", op.insn() instanceof GuestInstruction.Vmcall ? (op.regs().number()
+                        == Hypercalls.HYPERVISOR_MMUEXT_OP ? "mmuext_op " : "mmu_update ")
                         + s.outcome().getClass().getSimpleName() : op.insn() instanceof GuestInstruction.Invlpg
                                 ? "INVLPG" : ((GuestInstruction.MemoryAccess) op.insn()).access().isWrite() ? "write"
                                         : "read");
@@ -153,6 +209,34 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             m = post;
         }
         return Verdict.HOLDS;
+    }
+
+    /**
+     * Coverage of the shootdown windows ("shootdown"): for each accepted hypercall of d1 that owes a domain-wide flush
+     * (an L2 update, MU-5; a type change, TLB-1), whether the pCPU that is not the caller's was in d1's dirty CPU mask
+     * and held translations of d1 before it (the state a flush IPI is for), and whether it holds any after.
+     */
+    private static void shootdownCoverage(XenMachine pre, HvStep s, Coverage.Sink coverage) {
+        if (!(s.outcome() instanceof VcpuOutcome.HypercallDone done)) {
+            return;
+        }
+        String kind = null;
+        for (Effect e : done.effects()) {
+            if (e instanceof Effect.TypeChange) {
+                kind = "type change";
+            } else if (e instanceof Effect.FlushDomain f && f.domain() == 1 && kind == null) {
+                kind = "domain flush";
+            }
+        }
+        if (kind == null) {
+            return;
+        }
+        int remote = 1 - s.machine().active();
+        long before = entries(pre, remote, 1) + entries(pre, remote, 2);
+        long after = entries(s.machine(), remote, 1) + entries(s.machine(), remote, 2);
+        coverage.collect("shootdown", kind + ", remote pCPU " + (pre.tlbFlush().dirtyCpumask(1).contains(remote)
+                ? "in d1's mask" : "outside d1's mask") + (before > 0 ? ", holding d1 entries" : ", holding none")
+                + (before > 0 ? after == 0 ? ", flushed" : ", kept" : ""));
     }
 
     private static long entries(XenMachine m, int pcpu, int vpid) {

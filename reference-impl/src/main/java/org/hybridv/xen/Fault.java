@@ -85,6 +85,22 @@ public enum Fault {
             "moves a vCPU to another pCPU without invalidating its VPID there: translations the vCPU cached on that"
                     + " pCPU before it left survive its own later INVLPGs on other pCPUs and are used again",
             "Xen vmx_do_resume (hvm_asid_flush_vcpu on migration)"),
+    /** TLB-9: {@link TlbDiscipline#flushTlbMask} sends no flush IPIs. */
+    FLUSH_IPI_LOCAL_ONLY("flush-ipi-local-only", "TLB-9",
+            "performs a domain-wide flush (an L2-L4 mmu_update, a type change, MMUEXT_TLB_FLUSH_ALL) on the pCPU it"
+                    + " runs on only: the other pCPUs of the domain's dirty CPU mask keep the translations it was for",
+            "design (flush_tlb_mask reduced to flush_tlb_local)"),
+    /** TLB-8: {@link TlbDiscipline#tlbflushFilter} compares the pCPU's time and the frame's stamp the wrong way. */
+    TLB_CLOCK_REVERSED("tlb-clock-reversed", "TLB-8",
+            "filters a type change's flush mask with the TLB-flush clock's need-flush test given the frame's stamp"
+                    + " and the pCPU's last flush time swapped: pCPUs that have not flushed since the frame's last"
+                    + " writable use are skipped and keep writable translations of a frame that becomes a page table",
+            "design (NEED_FLUSH with cpu_stamp and lastuse_stamp swapped)"),
+    /** TLB-9: {@link TlbDiscipline#joinDirtyCpumask} never adds a pCPU to a domain's mask. */
+    DIRTY_MASK_NOT_UPDATED("dirty-mask-not-updated", "TLB-9",
+            "never adds a pCPU to a domain's dirty CPU mask when a vCPU of the domain runs there, so domain-wide"
+                    + " flushes skip pCPUs that cache the domain's translations",
+            "design (context_switch without cpumask_set_cpu on dirty_cpumask)"),
     /**
      * BUD-4: {@code PvOps.pteWrite(BootStage, Platform)} (package {@code guest}) routes
      * the direct-mode {@code set_pte} to a plain store. A guest-side fault: a pv-ops routing slip of the kernel that

@@ -21,9 +21,13 @@ import org.hybridv.x86.Checks;
  * @param pinned      {@code PGT_pinned}: a pin holds one type and one general reference (MX-1)
  * @param linearCount {@code linear_pt_count}: &gt; 0 the number of same-level entries this table holds, &lt; 0 minus
  *                    the number of same-level tables that map it (LIN-4)
+ * @param tlbflushTimestamp {@code tlbflush_timestamp}: the TLB-flush clock's value when the frame's last type
+ *                    reference went (Xen rule TLB-2), kept while its type count is 0; {@link #NO_TIMESTAMP} otherwise.
+ *                    Set by the machine ({@code XenMachine.withPaging}), read by a type change's flush
+ *                    ({@code TlbDiscipline.typeChangeFlush}); the direct-paging core carries it unchanged
  */
 public record FrameInfo(int owner, PageType type, int typeCount, int count, boolean validated, boolean pinned,
-        int linearCount) {
+        int linearCount, long tlbflushTimestamp) {
     /** Owner of an unallocated frame (Xen: {@code page_get_owner() == NULL}). */
     public static final int FREE = -1;
     /** {@code DOMID_XEN} (xen/include/public/xen.h): frames of the hypervisor itself. */
@@ -38,6 +42,9 @@ public record FrameInfo(int owner, PageType type, int typeCount, int count, bool
     /** The bound on |linear_pt_count| (an {@code int16_t} in Xen: "more than 32k uses fail", LIN-4). */
     public static final int MAX_LINEAR = Short.MAX_VALUE;
 
+    /** The {@link #tlbflushTimestamp} of a frame that has none (TLB-2). */
+    public static final long NO_TIMESTAMP = -1;
+
     /** A free frame: no owner, no type, no references. */
     public static final FrameInfo UNUSED = new FrameInfo(FREE, PageType.NONE, 0, 0, false, false, 0);
 
@@ -49,6 +56,13 @@ public record FrameInfo(int owner, PageType type, int typeCount, int count, bool
         Checks.inRange("type count", typeCount, 0, MAX_COUNT);
         Checks.inRange("count", count, 0, MAX_COUNT);
         Checks.inRange("linear count", linearCount, -MAX_LINEAR, MAX_LINEAR);
+        Checks.inRange("TLB timestamp", tlbflushTimestamp, NO_TIMESTAMP, 0xFFFFFFFFL);
+    }
+
+    /** A frame with no TLB timestamp (TLB-2). */
+    public FrameInfo(int owner, PageType type, int typeCount, int count, boolean validated, boolean pinned,
+            int linearCount) {
+        this(owner, type, typeCount, count, validated, pinned, linearCount, NO_TIMESTAMP);
     }
 
     /** A frame newly allocated to {@code owner}: untyped, unreferenced. */
@@ -57,31 +71,35 @@ public record FrameInfo(int owner, PageType type, int typeCount, int count, bool
     }
 
     public FrameInfo withOwner(int o) {
-        return new FrameInfo(o, type, typeCount, count, validated, pinned, linearCount);
+        return new FrameInfo(o, type, typeCount, count, validated, pinned, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withType(PageType t) {
-        return new FrameInfo(owner, t, typeCount, count, validated, pinned, linearCount);
+        return new FrameInfo(owner, t, typeCount, count, validated, pinned, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withTypeCount(int c) {
-        return new FrameInfo(owner, type, c, count, validated, pinned, linearCount);
+        return new FrameInfo(owner, type, c, count, validated, pinned, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withCount(int c) {
-        return new FrameInfo(owner, type, typeCount, c, validated, pinned, linearCount);
+        return new FrameInfo(owner, type, typeCount, c, validated, pinned, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withValidated(boolean v) {
-        return new FrameInfo(owner, type, typeCount, count, v, pinned, linearCount);
+        return new FrameInfo(owner, type, typeCount, count, v, pinned, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withPinned(boolean p) {
-        return new FrameInfo(owner, type, typeCount, count, validated, p, linearCount);
+        return new FrameInfo(owner, type, typeCount, count, validated, p, linearCount, tlbflushTimestamp);
     }
 
     public FrameInfo withLinearCount(int l) {
-        return new FrameInfo(owner, type, typeCount, count, validated, pinned, l);
+        return new FrameInfo(owner, type, typeCount, count, validated, pinned, l, tlbflushTimestamp);
+    }
+
+    public FrameInfo withTlbflushTimestamp(long t) {
+        return new FrameInfo(owner, type, typeCount, count, validated, pinned, linearCount, t);
     }
 
     /** Whether the frame is in use as a page table: a page-table type with a type reference (TYP-1). */
@@ -98,6 +116,7 @@ public record FrameInfo(int owner, PageType type, int typeCount, int count, bool
     public String toString() {
         return "Frame[" + ownerName(owner) + " " + type + " tc=" + typeCount + " c=" + count
                 + (validated ? " validated" : "") + (pinned ? " pinned" : "")
-                + (linearCount != 0 ? " linear=" + linearCount : "") + "]";
+                + (linearCount != 0 ? " linear=" + linearCount : "")
+                + (tlbflushTimestamp != NO_TIMESTAMP ? " stamp=" + tlbflushTimestamp : "") + "]";
     }
 }

@@ -172,7 +172,8 @@ public final class Hypervisor {
             p = e.processor();
         }
         GuestStep g = NonRoot.execute(p, insn);
-        XenMachine after = m.withCurrent(id, g.processor());
+        // the vCPU ran in non-root operation here and may have cached translations under its VPID (TLB-9)
+        XenMachine after = TlbDiscipline.joinDirtyCpumask(m.withCurrent(id, g.processor()), id.domain(), m.active());
         GuestOutcome o = g.outcome();
         if (o instanceof GuestOutcome.Retired r) {
             return new HvStep(new VcpuOutcome.Retired(r.value()), after);

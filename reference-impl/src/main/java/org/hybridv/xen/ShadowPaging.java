@@ -272,7 +272,8 @@ public final class ShadowPaging {
     /**
      * SH-4, SH-5 (Xen {@code shadow_blow_tables} / {@code sh_remove_all_shadows}): every shadow of domain {@code d}
      * dropped — each root emptied, the other shadow tables zeroed and freed — then INVVPID single-context for each of
-     * its VPIDs so that no translation cached from a dropped shadow survives (I6).
+     * its VPIDs on the pCPUs of its dirty CPU mask (TLB-9) so that no translation cached from a dropped shadow
+     * survives (I6).
      */
     public static XenMachine dropAll(XenMachine m, int d) {
         XenMachine after = m;
@@ -287,10 +288,8 @@ public final class ShadowPaging {
             after = after.withPaging(s);
             after = after.withVcpu(after.vcpu(v.id()).withShadow(v.shadow().withTables(List.of())));
         }
-        for (int vpid : after.vpids(d)) { // every pCPU: the domain's vCPUs may run on any (docs/smp.md)
-            after = TlbDiscipline.invvpidEverywhere(after, InvvpidType.SINGLE_CONTEXT, vpid, 0);
-        }
-        return after;
+        // the pCPUs of the domain's dirty CPU mask: its vCPUs may have run on any (TLB-9, docs/smp.md)
+        return TlbDiscipline.flushDomain(after, d);
     }
 
     /**

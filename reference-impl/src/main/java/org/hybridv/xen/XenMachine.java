@@ -45,9 +45,12 @@ import org.hybridv.x86.TlbTag;
  * @param guestTables each direct-mode vCPU's {@code guest_table} (MX-3)
  * @param domains     the domains by id
  * @param faults      the seeded faults this hypervisor carries ({@link Faults#NONE}: the reference; docs/faults.md)
+ * @param tlbFlush    the TLB-shootdown bookkeeping: the TLB-flush clock (one time per pCPU), each domain's dirty CPU
+ *                    mask (Xen rules TLB-8, TLB-9; {@link TlbDiscipline}); each frame's TLB timestamp (TLB-2) is in
+ *                    {@code frames}
  */
 public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, FrameTable frames,
-        Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults) {
+        Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults, TlbFlushState tlbFlush) {
     /** The physical-address width of the modelled machine (EPT needs at most 48). */
     public static final int MAX_PHYS_ADDR = 40;
 
@@ -61,7 +64,12 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         Checks.notNull("guest tables", guestTables);
         Checks.notNull("domains", domains);
         Checks.notNull("faults", faults);
+        Checks.notNull("TLB-flush state", tlbFlush);
         pcpus = List.copyOf(pcpus);
+        if (tlbFlush.clock().cpuTime().size() != pcpus.size()) {
+            throw new IllegalArgumentException("the TLB-flush clock has " + tlbFlush.clock().cpuTime().size()
+                    + " CPU times for " + pcpus.size() + " pCPUs");
+        }
         Checks.inRange("pCPU count", pcpus.size(), 1, MAX_PCPUS);
         Checks.inRange("active pCPU", active, 0, pcpus.size() - 1);
         if (frames.size() != memory.frameCount()) {
@@ -115,7 +123,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         DirectPagingState s = DirectPagingState.initial(frameCount).reserveForXen(xenFrames);
         CpuState host = CpuState.longMode(xenFrames[0], MAX_PHYS_ADDR);
         return new XenMachine(s.memory(), List.of(idle(host, TlbPolicy.ADVERSARIAL)), 0, s.frames(), Map.of(),
-                new TreeMap<>(), Faults.NONE);
+                new TreeMap<>(), Faults.NONE, TlbFlushState.boot(1));
     }
 
     /** A pCPU in root operation running the host {@code host}, with an empty TLB and no current vCPU. */
@@ -148,12 +156,29 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         while (l.size() < n) {
             l.add(idle(first.vmcs().host().cpu(), first.tlb().policy()));
         }
-        return new XenMachine(memory, l, active, frames, guestTables, domains, faults);
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush.withPcpus(n));
+    }
+
+    /**
+     * This freshly booted machine with a TLB-flush clock {@code width} bits wide (1..32; Xen's is 32) at its start:
+     * a narrow clock wraps after a few flushes, so scenarios and tests reach the wrap (Xen rule TLB-8). Only before
+     * any domain exists (API misuse otherwise).
+     */
+    public XenMachine withTlbClockWidth(int width) {
+        if (!domains.isEmpty()) {
+            throw new IllegalArgumentException("the clock is chosen on a freshly booted machine, before any domain");
+        }
+        return withTlbFlush(TlbFlushState.boot(width, pcpus.size()));
+    }
+
+    /** This machine with the TLB-shootdown bookkeeping {@code t}. */
+    public XenMachine withTlbFlush(TlbFlushState t) {
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, faults, t);
     }
 
     /** The seeded faults {@code f} injected into this machine (they replace its current set). */
     public XenMachine withFaults(Faults f) {
-        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, f);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, f, tlbFlush);
     }
 
     static Vcpu vcpu(Map<Integer, Domain> domains, VcpuId id) {
@@ -210,7 +235,8 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     /** This machine with pCPU {@code q} active (the hypervisor now runs there); nothing else changes. */
     public XenMachine withActive(int q) {
         Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
-        return q == active ? this : new XenMachine(memory, pcpus, q, frames, guestTables, domains, faults);
+        return q == active ? this
+                : new XenMachine(memory, pcpus, q, frames, guestTables, domains, faults, tlbFlush);
     }
 
     /** This machine with pCPU {@code q}'s own state replaced by {@code p} (its current vCPU must stay consistent). */
@@ -218,7 +244,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(q, p);
-        return new XenMachine(memory, l, active, frames, guestTables, domains, faults);
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush);
     }
 
     /** The direct-paging core's view of this machine: the same memory, frame table and base pointers. */
@@ -231,7 +257,60 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
      * machine keeps its own faults. The memory is every pCPU's.
      */
     public XenMachine withPaging(DirectPagingState s) {
-        return new XenMachine(s.memory(), pcpus, active, s.frames(), s.guestTables(), domains, faults);
+        return new XenMachine(s.memory(), pcpus, active, pageSetTlbflushTimestamps(s.frames()), s.guestTables(),
+                domains, faults, tlbFlush);
+    }
+
+    /**
+     * Xen rule TLB-2 ({@code page_set_tlbflush_timestamp}, called by {@code _put_page_type} when a frame's type count
+     * drops to 0): a frame of a domain whose last type reference went during this step is stamped with the clock's
+     * value now. The stamp is taken from the frame table after the step's own frame-table changes and before its TLB
+     * obligations are performed (no flush happens in between), so it is the clock's value when the use ended, never an
+     * earlier one. The frames stamped are those whose type count was positive and is 0 now, and those whose type
+     * changed (their count went through 0 inside the step: a type is only replaced at count 0, TYP-2). Frames of the
+     * hypervisor and free frames are not stamped: no domain's mask is filtered for them (TLB-5, re-allocation, is not
+     * modelled).
+     *
+     * <p>A stamp is read only by the type change that ends the frame's count-0 period ({@link TlbDiscipline}
+     * consumes it); a frame referenced again under the type it had needs none until its count next drops to 0, when it
+     * is stamped afresh, so its stamp is dropped: the state keeps only the stamps that can still be read.
+     */
+    private FrameTable pageSetTlbflushTimestamps(FrameTable after) {
+        if (after == frames || !runsTlbFlushClock()) {
+            return after;
+        }
+        FrameTable t = after;
+        for (int mfn = 0; mfn < after.size(); mfn++) {
+            FrameInfo was = frames.get(mfn);
+            FrameInfo now = after.get(mfn);
+            boolean guest = now.owner() != FrameInfo.FREE && now.owner() != FrameInfo.XEN;
+            if (guest && was.typeCount() > 0 && (now.typeCount() == 0 || now.type() != was.type())) {
+                t = t.with(mfn, now.withTlbflushTimestamp(tlbFlush.clock().timestamp()));
+            } else if (now.tlbflushTimestamp() != FrameInfo.NO_TIMESTAMP && (!guest
+                    || now.typeCount() > 0 && now.type() == was.type())) {
+                t = t.with(mfn, now.withTlbflushTimestamp(FrameInfo.NO_TIMESTAMP));
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Whether this machine runs the TLB-flush clock (Xen rules TLB-2, TLB-8): with several pCPUs. A machine with one
+     * pCPU takes no stamps and its whole flushes do not tick, so a type change flushes the owner's mask unfiltered —
+     * never less than the clock would let it flush, so as safe; on one pCPU the filter could only spare that pCPU's
+     * own flush. This keeps the single-processor machine's states exactly what they were before the clock existed
+     * (the clock's values would tell apart states whose TLBs and frames are alike, and the explorer, which drives one
+     * pCPU, would see several times as many states); the clock is exercised wherever there are pCPUs to spare
+     * (docs/smp.md).
+     */
+    public boolean runsTlbFlushClock() {
+        return pcpus.size() > 1;
+    }
+
+    /** This machine with frame {@code mfn}'s TLB timestamp {@code stamp} (TLB-2; {@link TlbDiscipline}). */
+    XenMachine withTlbflushTimestamp(long mfn, long stamp) {
+        return new XenMachine(memory, pcpus, active, frames.with(mfn, frames.get(mfn).withTlbflushTimestamp(stamp)),
+                guestTables, domains, faults, tlbFlush);
     }
 
     /**
@@ -241,12 +320,12 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     public XenMachine withProcessor(VmxProcessor p) {
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(active, Pcpu.of(p, current()));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults);
+        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults, tlbFlush);
     }
 
     /** This machine with {@code d} added or replaced (its vCPUs must not include a current one with a new VMCS). */
     public XenMachine withDomain(Domain d) {
-        return new XenMachine(memory, pcpus, active, frames, guestTables, put(d), faults);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, put(d), faults, tlbFlush);
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
@@ -269,7 +348,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
                 l.set(q, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(), p.mode(), v.vmcs(), v.launched(), p.current()));
             }
         }
-        return new XenMachine(memory, l, active, frames, guestTables, m, faults);
+        return new XenMachine(memory, l, active, frames, guestTables, m, faults, tlbFlush);
     }
 
     /** This machine with {@code id} current on the active pCPU and {@code p} that pCPU, running it. */
@@ -278,7 +357,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(active, Pcpu.of(p, Optional.of(id)));
         return new XenMachine(p.machine().memory(), l, active, frames, guestTables,
-                put(domain(id.domain()).withVcpu(v)), faults);
+                put(domain(id.domain()).withVcpu(v)), faults, tlbFlush);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */

@@ -102,6 +102,31 @@ class FaultCatalogTest {
         violated(MigrationRules.vpidFlushedOnArrival(bad.beforeReturn(), bad.afterReturn(), K), "MIG-2");
     }
 
+    /** TLB-9: the flush IPIs are not sent; pCPU 1 keeps a writable translation of a frame that became an L1. */
+    @Test
+    void flushIpiLocalOnly() {
+        SHOWN.add(Fault.FLUSH_IPI_LOCAL_ONLY);
+        holds(ShootdownTest.retypedAfterBothWrote(Faults.NONE));
+        violated(TranslationIntegrity.check(ShootdownTest.retypedAfterBothWrote(Faults.of(Fault.FLUSH_IPI_LOCAL_ONLY))),
+                "TLB-1");
+    }
+
+    /** TLB-8: the clock compared the wrong way clears pCPUs that never flushed since the frame's stamp. */
+    @Test
+    void tlbClockReversed() {
+        SHOWN.add(Fault.TLB_CLOCK_REVERSED);
+        violated(TranslationIntegrity.check(ShootdownTest.retypedAfterBothWrote(Faults.of(Fault.TLB_CLOCK_REVERSED))),
+                "TLB-1");
+    }
+
+    /** TLB-9: no pCPU ever joins d1's mask, so the type change flushes none. */
+    @Test
+    void dirtyMaskNotUpdated() {
+        SHOWN.add(Fault.DIRTY_MASK_NOT_UPDATED);
+        violated(TranslationIntegrity.check(ShootdownTest.retypedAfterBothWrote(Faults.of(
+                Fault.DIRTY_MASK_NOT_UPDATED))), "TLB-1");
+    }
+
     // ---- direct paging: entry rules --------------------------------------------------------------------------------
 
     @Test

@@ -56,7 +56,13 @@ final class Hv {
 
     /** {@link #machine(Faults)} on {@code pcpus} physical CPUs (every vCPU on pCPU 0). */
     static XenMachine machine(Faults faults, int pcpus) {
-        XenMachine m = XenMachine.boot(64, Domains.range(0x1, 0xf)).withPcpus(pcpus).withFaults(faults);
+        return machine(faults, pcpus, TlbFlushClock.XEN_WIDTH);
+    }
+
+    /** {@link #machine(Faults, int)} with a TLB-flush clock {@code clockWidth} bits wide. */
+    static XenMachine machine(Faults faults, int pcpus, int clockWidth) {
+        XenMachine m = XenMachine.boot(64, Domains.range(0x1, 0xf)).withPcpus(pcpus).withTlbClockWidth(clockWidth)
+                .withFaults(faults);
         long[] f1 = Domains.range(0x10, 0x2f);
         m = done(Domains.create(m, D1, MmuMode.DIRECT, f1, Domains.identity(f1)));
         m = m.withPaging(m.paging().write(0x10, 0, rw(0x11)).write(0x11, 0, rw(0x12)).write(0x12, 0, rw(L1))

@@ -30,6 +30,7 @@ import org.hybridv.xen.Domains;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.MmuMode;
+import org.hybridv.xen.TlbFlushClock;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -40,10 +41,13 @@ import org.hybridv.xen.XenMachine;
  * @param xenFrames hypervisor-owned frames (dom_xen, OWN-1), at least one; the first holds the host page tables
  * @param domains   created in order
  * @param pcpus     the number of physical CPUs, 1..{@link XenMachine#MAX_PCPUS} (default 1; docs/smp.md)
+ * @param tlbClockWidth the TLB-flush clock's width in bits, 1..32 (default 32, Xen's; a narrow clock wraps after a
+ *                  few flushes, Xen rule TLB-8)
  */
 public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FAIL) List<Long> xenFrames,
         @JsonSetter(contentNulls = Nulls.FAIL) List<Domain> domains,
-        @Dec(min = 1, max = XenMachine.MAX_PCPUS, why = "1..4 physical CPUs (XenMachine.MAX_PCPUS)") Integer pcpus) {
+        @Dec(min = 1, max = XenMachine.MAX_PCPUS, why = "1..4 physical CPUs (XenMachine.MAX_PCPUS)") Integer pcpus,
+        @Dec(min = 1, max = 32, why = "a clock of 1..32 bits (Xen's is 32)") Integer tlbClockWidth) {
     static final String VPID_WHY = "VPIDs 1..0xffff (0 is the host's)";
 
     public HypervisorSection {
@@ -208,7 +212,9 @@ public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FA
         XenMachine m;
         try {
             m = XenMachine.boot(base.memoryFrames(), s.xenFrames().stream().mapToLong(Long::longValue).toArray())
-                    .withPcpus(s.pcpus() == null ? 1 : s.pcpus()).withFaults(base.faults());
+                    .withPcpus(s.pcpus() == null ? 1 : s.pcpus())
+                    .withTlbClockWidth(s.tlbClockWidth() == null ? TlbFlushClock.XEN_WIDTH : s.tlbClockWidth())
+                    .withFaults(base.faults());
         } catch (IllegalArgumentException e) {
             throw value.field("xenFrames").error(e.getMessage());
         }

@@ -265,14 +265,28 @@ final class XenExecutors {
                         + rules));
     }
 
-    /** {@code expectPcpu}: pCPU {@code pcpu}'s current vCPU and TLB entry count, compared as values. */
+    /**
+     * {@code expectPcpu}: pCPU {@code pcpu}'s current vCPU, TLB entry count, clock time and the domains whose dirty
+     * CPU mask holds it, compared as values.
+     */
     static StepResult expectPcpu(MachineState s, XenStep.ExpectPcpu step) {
         XenMachine m = machine(s);
         org.hybridv.xen.Pcpu p = m.pcpu(step.pcpu());
         String current = p.current().map(Object::toString).orElse("none");
         Integer vpid = step.vpid();
         int entries = (int) p.tlb().entries().stream().filter(e -> vpid == null || e.tag().vpid() == vpid).count();
-        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries);
+        // the clock time and the masks are reported when the step asks for them (older steps observe as before)
+        Long clockTime = step.clockTime() == null ? null : m.tlbFlush().clock().cpuTime().get(step.pcpu());
+        List<Integer> dirtyFor = null;
+        if (step.dirtyFor() != null) {
+            dirtyFor = new ArrayList<>();
+            for (int d : m.domains().keySet()) {
+                if (m.tlbFlush().dirtyCpumask(d).contains(step.pcpu())) {
+                    dirtyFor.add(d);
+                }
+            }
+        }
+        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries, clockTime, dirtyFor);
         List<Check> checks = new ArrayList<>(Facts.compare(step, seen));
         checks.removeIf(c -> c.what().equals("pcpu") || c.what().equals("vpid"));
         return new StepResult(s, new Observation("ok", "pCPU " + step.pcpu() + ": " + p.mode() + ", current "

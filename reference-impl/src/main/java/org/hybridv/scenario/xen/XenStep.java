@@ -640,15 +640,20 @@ public sealed interface XenStep extends Step {
 
     /**
      * {@code expectPcpu}: what pCPU {@code pcpu} holds: the vCPU whose VMCS is current on it ({@code current}, "d1v0"
-     * or "none"), and how many TLB entries it holds ({@code entries}; with {@code vpid}, those tagged with that VPID).
+     * or "none"), how many TLB entries it holds ({@code entries}; with {@code vpid}, those tagged with that VPID),
+     * its TLB-flush clock time ({@code clockTime}: the clock's value at its last whole flush, Xen rule TLB-8) and the
+     * domains whose dirty CPU mask holds it ({@code dirtyFor}, ascending; Xen rule TLB-9).
      */
     @JsonTypeName("expectPcpu")
     record ExpectPcpu(@Dec(max = 3, why = PCPU_WHY) Integer pcpu, String current,
             @Dec(max = 0xFFFF, why = "VPIDs 0..0xffff") Integer vpid,
-            @Dec(max = Integer.MAX_VALUE, why = "a count") Integer entries) implements XenStep {
+            @Dec(max = Integer.MAX_VALUE, why = "a count") Integer entries,
+            @Dec(max = 0xFFFFFFFFL, why = "a 32-bit clock value") Long clockTime,
+            @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") List<Integer> dirtyFor) implements XenStep {
         public ExpectPcpu {
             Bad.required(pcpu, "pcpu", "expectPcpu step");
-            Bad.requireAny("expectPcpu step", List.of("current", "entries"), current, entries);
+            Bad.requireAny("expectPcpu step", List.of("current", "entries", "clockTime", "dirtyFor"), current,
+                    entries, clockTime, dirtyFor);
             if (vpid != null && entries == null) {
                 throw Bad.at("vpid", "\"vpid\" chooses which entries \"entries\" counts: give \"entries\" too");
             }
