@@ -13,6 +13,7 @@ import org.hybridv.gen.EptCase;
 import org.hybridv.gen.EptCases;
 import org.hybridv.gen.JqwikChoices;
 import org.hybridv.gen.VmxSystems;
+import org.hybridv.invariants.EptRules;
 import org.hybridv.vmx.ExecutionControls;
 import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestInstruction;
@@ -92,6 +93,69 @@ class EptProperties {
             }
         }
     }
+
+    /**
+     * Every access of a guest whose own paging grants everything is decided by EPT alone, as SDM Vol. 3C §28.2.3
+     * states it for each guest-physical access of the 2-D walk: the four reads of the guest's paging-structure entries
+     * (guest-physical addresses CR3[51:12] + 8 × index, then each entry's address field + 8 × index; each a
+     * paging-structure access, a write when EPTP bit 6 enables EPT A/D, §28.2.4), then the access itself at the last
+     * entry's frame + the page offset. Each is judged by {@link EptRules#translate} — the EPT walk restated from
+     * §28.2.2–§28.2.3.3 (not present → EPT violation; write without read, execute-only unsupported, a reserved bit, a
+     * reserved memory type → EPT misconfiguration; the AND of R/W/X over the entries must allow the access). The first
+     * one not permitted is the exit (reason 48 or 49) and its guest-physical address; if all are permitted the access
+     * completes.
+     */
+    @Property(seed = Budget.SEED, tries = 1000)
+    void aPermissiveGuestsAccessIsDecidedByEachGuestPhysicalAccessOfTheWalk(
+            @ForAll("permissiveGuestEptCases") EptCase k) {
+        int max = k.guest().maxPhysAddr();
+        long eptp = k.eptp().raw();
+        long linear = k.access().linear();
+        long table = k.guest().cr3().bits() & ADDRESS;
+        EptRules.Gpa stop = null;
+        boolean notPresent = false;
+        for (int level = 0; level < 4 && stop == null && !notPresent; level++) {
+            long gpa = table | (((linear >>> (39 - 9 * level)) & 0x1FF) << 3);
+            EptRules.Gpa t = EptRules.translate(k.memory(), eptp, max, true, gpa, AccessKind.READ, true);
+            if (t.end() != EptRules.End.PERMITTED) {
+                stop = t;
+            } else {
+                long entry = k.memory().readPhysical(t.hostPhysical());
+                // the guest's own entry: "If any of the paging-structure entries … has the P flag (bit 0) clear"
+                // the access causes a page fault (Vol. 3A §4.7) — the guest's business, no VM exit
+                notPresent = (entry & 1) == 0;
+                table = entry & ADDRESS;
+            }
+        }
+        if (notPresent) {
+            assertThat(classify(run(k).outcome())).isEqualTo("guest exception");
+            Statistics.label("EPT decides").collect("guest #PF (a table of the guest's is shared)");
+            return;
+        }
+        if (stop == null) {
+            EptRules.Gpa t = EptRules.translate(k.memory(), eptp, max, true, table | (linear & 0xFFF),
+                    k.access().kind(), false);
+            stop = t.end() == EptRules.End.PERMITTED ? null : t;
+        }
+        GuestOutcome o = run(k).outcome();
+        String expected = stop == null ? "success" : stop.end() == EptRules.End.VIOLATION ? "EPT violation"
+                : "EPT misconfiguration";
+        Statistics.label("EPT decides").collect(expected);
+        Statistics.label("EPT decides").coverage(cov -> {
+            cov.check("success").percentage(p -> p >= 20);
+            cov.check("EPT violation").percentage(p -> p >= 10);
+            cov.check("EPT misconfiguration").percentage(p -> p >= 5);
+        });
+        assertThat(classify(o)).as("%s at %s: %s", k.access(), stop == null ? "-" : stop.why(), o)
+                .isEqualTo(expected);
+        if (stop != null) {
+            assertThat(((GuestOutcome.Exited) o).exit().guestPhysicalAddress()).as("the guest-physical address")
+                    .isEqualTo(stop.guestPhysical());
+        }
+    }
+
+    /** Bits 51:12 of an entry or of CR3. */
+    private static final long ADDRESS = ((1L << 52) - 1) & ~0xFFFL;
 
     @Property(seed = Budget.SEED, tries = 1000)
     void anEptMisconfigurationIsReportedWhateverTheAccessKind(@ForAll("permissiveGuestEptCases") EptCase k) {

@@ -36,7 +36,7 @@ import org.hybridv.x86.Walk;
  * EPT accessed/dirty flags (bits 8, 9) that the walked accesses set are ignored by every rule here (they are neither
  * permissions nor reserved bits), so one walk over the pre-state's memory decides the whole access.
  */
-final class EptRules {
+public final class EptRules {
     private EptRules() {}
 
     /** EPT entry bits 2:0 (SDM tables 28-1..28-6): read, write, execute; present iff any is set. */
@@ -58,7 +58,7 @@ final class EptRules {
     static final boolean EXECUTE_ONLY_SUPPORTED = true;
 
     /** How one guest-physical access ends. */
-    enum End {
+    public enum End {
         PERMITTED, VIOLATION, MISCONFIGURATION
     }
 
@@ -66,13 +66,13 @@ final class EptRules {
      * One guest-physical access: how it ends, the guest-physical address, the host-physical address (PERMITTED), the
      * AND of bits 2:0 over the entries used (for a violation, up to and including the not-present entry), why.
      */
-    record Gpa(End end, long guestPhysical, long hostPhysical, int permissions, String why) {}
+    public record Gpa(End end, long guestPhysical, long hostPhysical, int permissions, String why) {}
 
     /**
      * The guest-physical access to {@code gpa} of kind {@code kind}, an access to a guest paging-structure entry if
      * {@code pagingStructure}, with EPTP {@code eptp}, MAXPHYADDR {@code maxPhysAddr}, over {@code host}.
      */
-    static Gpa translate(PhysicalMemory host, long eptp, int maxPhysAddr, boolean executeOnly, long gpa,
+    public static Gpa translate(PhysicalMemory host, long eptp, int maxPhysAddr, boolean executeOnly, long gpa,
             AccessKind kind, boolean pagingStructure) {
         long table = eptp & ADDRESS;
         int and = R | W | X;
