@@ -7,6 +7,7 @@ import org.hybridv.ept.Eptp;
 import org.hybridv.x86.Entry;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageSize;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.Domain;
@@ -120,7 +121,74 @@ public final class TlbCoherence {
                 }
             }
         }
+        InvariantResult psc = pagingStructureCaches(m);
+        if (!psc.holds()) {
+            return psc;
+        }
         return ShadowIntegrity.tlb(m, entries);
+    }
+
+    /**
+     * I6 over the paging-structure caches (Intel SDM Vol. 3A §4.10.3) of a direct-mode vCPU, on every pCPU where it
+     * can use them (placed there): a PML4-, PDPTE- or PDE-cache entry holds "the physical address from" the cached
+     * entry and the AND of R/W and U/S of the entries from the PML4E down to it (§4.10.3.1), and a walk may start from
+     * it instead of reading those entries (§4.10.3.2). The hypervisor flushes the domain after every L2–L4 change
+     * (MU-5/TLB-3) and on every type change (TLB-1), so each such entry must still be what the vCPU's current tables
+     * give: the entries from its base pointer (MX-3) down to the cached level present, the cached rights no more than
+     * theirs, and the table referenced the one the current entry references. A stale entry would let the guest's
+     * walks continue through a frame that is no longer that page table (for example one retyped writable). Checked in
+     * full at every call (the caches are small, and a walk can fill them without changing any table). Shadow-mode
+     * caches hold shadow tables (SH-4 flushes them with the TLB); HAP walks create none (docs/paging.md).
+     */
+    static InvariantResult pagingStructureCaches(XenMachine m) {
+        for (int q = 0; q < m.pcpuCount(); q++) {
+            for (PscEntry p : m.pcpu(q).tlb().pscEntries()) {
+                int vpid = p.tag().vpid();
+                int d = m.domainOfVpid(vpid);
+                if (d < 0 || m.domain(d).mode() != MmuMode.DIRECT) {
+                    continue;
+                }
+                Vcpu v = vcpuOfVpid(m.domain(d), vpid);
+                if (v.pcpu() != q) {
+                    continue;
+                }
+                Long root = m.guestTables().get(v.id());
+                String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") " + p.level().entryName() + "-cache entry"
+                        + " for linear " + Hex.of(p.linearBase()) + " → table " + Hex.of(p.nextTable() >>> 12)
+                        + onPcpu(m, q);
+                if (root == null) {
+                    return new InvariantResult.Violated("MX-3", who + ": the vCPU has no base pointer, yet a"
+                            + " paging-structure-cache entry survived");
+                }
+                int cached = 4 - p.level().ordinal(); // PML4 → 4, PDPT → 3, PD → 2
+                long table = root;
+                for (int level = 4; level >= cached; level--) {
+                    int index = (int) ((p.linearBase() >>> (12 + 9 * (level - 1))) & 0x1FF);
+                    if (table < 0 || table >= m.memory().frameCount()) {
+                        return new InvariantResult.Violated("MU-5", who + ": the walk from CR3 " + Hex.of(root)
+                                + " leaves RAM at L" + level);
+                    }
+                    Entry x = new Entry(m.memory().read(table, index));
+                    String at = "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
+                    if (!x.present() || x.pageSize() && level < 4) {
+                        return new InvariantResult.Violated("MU-5", who + ": the current " + at + " references no"
+                                + " table — the cache entry derives from an old L2–L4 entry that was not flushed");
+                    }
+                    if (p.writable() && !x.writable() || p.user() && !x.user()) {
+                        return new InvariantResult.Violated("MU-5", who + ": its rights (" + (p.writable() ? "RW" : "RO")
+                                + (p.user() ? ", user" : ", supervisor") + ") exceed the current " + at
+                                + " — stale since an L2–L4 update that was not flushed");
+                    }
+                    table = x.frame();
+                }
+                if (table != p.nextTable() >>> 12) {
+                    return new InvariantResult.Violated("MU-5", who + ": the current tables reference table "
+                            + Hex.of(table) + " there — the cache entry is stale since an L2–L4 update that was not"
+                            + " flushed (MU-5/TLB-3)");
+                }
+            }
+        }
+        return InvariantResult.HOLDS;
     }
 
     /**

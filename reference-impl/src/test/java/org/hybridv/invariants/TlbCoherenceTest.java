@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.Entry;
+import org.hybridv.x86.Level;
 import org.hybridv.x86.PageSize;
+import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.Rights;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.x86.TlbTag;
@@ -28,6 +30,34 @@ class TlbCoherenceTest {
         TlbEntry e = TlbEntry.linear(new TlbTag(vpid, TlbTag.NO_EPT), 0, false, linear, PageSize.SIZE_4K, frame << 12,
                 new Rights(writable, false, false, 0), false);
         return m.withProcessor(m.processor().withMachine(x.withTlb(x.tlb().fill(e))));
+    }
+
+    /** {@code m} with a PDE-cache entry of VPID {@code vpid} for linear 0 referencing {@code table}, RW, supervisor. */
+    static XenMachine fillPde(XenMachine m, int vpid, long table) {
+        X86Machine x = m.processor().machine();
+        PscEntry e = new PscEntry(new TlbTag(vpid, TlbTag.NO_EPT), 0, Level.PD, 0, table << 12, true, false, false);
+        return m.withProcessor(m.processor().withMachine(x.withTlb(x.tlb().fillPsc(e))));
+    }
+
+    @Test
+    @DisplayName("I6 over the paging-structure caches: a PDE-cache entry matching the current tables holds; once the L2"
+            + " entry is zapped or repointed without the MU-5 flush it is named as stale")
+    void stalePdeCacheEntry() {
+        // L4 0x10[0] → L3 0x11[0] → L2 0x12[0] → L1 0x13: the PDE cache for linear 0 holds table 0x13
+        XenMachine m = fillPde(IsolationTest.machine(), 1, 0x13);
+        assertThat(TlbCoherence.check(m).toString()).isEqualTo("holds");
+        InvariantResult zapped = TlbCoherence.check(m.withPaging(m.paging().write(0x12, 0, Entry.NOT_PRESENT)));
+        assertThat(zapped.toString()).startsWith("MU-5").contains("d1v0", "PDE-cache entry", "table 0x13",
+                "L2 0x12[0]");
+        InvariantResult moved = TlbCoherence.check(m.withPaging(m.paging().write(0x12, 0,
+                Entry.table(0x15, true, false))));
+        assertThat(moved.toString()).startsWith("MU-5").contains("reference table 0x15");
+        // a cached right the current entries no longer grant
+        InvariantResult readOnly = TlbCoherence.check(m.withPaging(m.paging().write(0x11, 0,
+                Entry.table(0x12, false, false))));
+        assertThat(readOnly.toString()).startsWith("MU-5").contains("exceed the current L3 0x11[0]");
+        // a PDE-cache entry naming another table than the current one from the start
+        assertThat(TlbCoherence.check(fillPde(IsolationTest.machine(), 1, 0x14)).toString()).startsWith("MU-5");
     }
 
     @Test
