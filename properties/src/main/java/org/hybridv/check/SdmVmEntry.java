@@ -26,7 +26,8 @@ import org.hybridv.x86.TlbTag;
  * if all the secondary processor-based VM-execution controls were 0" otherwise, §24.6.2): "If the 'enable VPID'
  * VM-execution control is 1, the value of the VPID VM-execution control field must not be 0000H"; with "enable
  * EPT", the EPTP's memory type (bits 2:0) must be one the processor supports — UC (0) or WB (6) — bits 5:3 must be 3
- * (a page-walk length of 4), bit 6 may be 1 (this processor supports EPT accessed and dirty flags), bits 11:7 and
+ * (a page-walk length of 4), bit 6 "must be 0 if bit 21 of the IA32_VMX_EPT_VPID_CAP MSR … is read as 0" (the
+ * processor's {@code capabilities}), bits 11:7 and
  * bits 63:N (N = MAXPHYADDR) must be 0; "If the 'unrestricted guest' VM-execution control is 1, the 'enable EPT'
  * VM-execution control must also be 1".</li>
  * <li>§26.2.2, then, VMfailValid 8: the host's CR0.PE and PG are fixed to 1 (IA32_VMX_CR0_FIXED0), and a 64-bit host
@@ -74,7 +75,7 @@ public final class SdmVmEntry {
             return new Expected.VmFailValid(7, "enable VPID with VPID 0000H");
         }
         if (ept) {
-            String bad = eptpProblem(c.eptp(), guest.maxPhysAddr());
+            String bad = eptpProblem(c.eptp(), guest.maxPhysAddr(), root.capabilities().eptAccessedDirty());
             if (bad != null) {
                 return new Expected.VmFailValid(7, bad);
             }
@@ -96,13 +97,16 @@ public final class SdmVmEntry {
     }
 
     /** The EPTP checks of §26.2.1.1 on the raw value, or null when it passes. */
-    static String eptpProblem(long eptp, int maxPhysAddr) {
+    static String eptpProblem(long eptp, int maxPhysAddr, boolean accessedDirtySupported) {
         long memoryType = eptp & 7;
         if (memoryType != 0 && memoryType != 6) {
             return "EPTP memory type " + memoryType;
         }
         if (((eptp >>> 3) & 7) != 3) {
             return "EPTP page-walk length - 1 = " + ((eptp >>> 3) & 7);
+        }
+        if ((eptp & (1L << 6)) != 0 && !accessedDirtySupported) {
+            return "EPTP bit 6 without EPT A/D support";
         }
         if ((eptp & 0xF80L) != 0) {
             return "EPTP bits 11:7 set";

@@ -7,6 +7,7 @@ import org.hybridv.vmx.GuestState;
 import org.hybridv.vmx.HostState;
 import org.hybridv.vmx.SecondaryControls;
 import org.hybridv.vmx.Vmcs;
+import org.hybridv.vmx.VmxCapabilities;
 import org.hybridv.vmx.VmxMode;
 import org.hybridv.vmx.VmxProcessor;
 import org.hybridv.x86.Cr0;
@@ -27,7 +28,7 @@ import org.hybridv.x86.Rights;
  * off with each secondary control (enable VPID with VPID 0 or not, enable EPT with EPTPs whose memory type, page-walk
  * length, A/D bit, bits 11:7 and bits above MAXPHYADDR vary one at a time or together, unrestricted guest with and
  * without EPT); host states in IA-32e mode or with paging or protection off; guest CR0 with PE and PG in every
- * allowed combination; and a TLB holding translations of VPID 0 and of another VPID, so what the entry invalidates
+ * allowed combination; a processor with or without EPT A/D support (IA32_VMX_EPT_VPID_CAP bit 21); and a TLB holding translations of VPID 0 and of another VPID, so what the entry invalidates
  * shows.
  *
  * <p>Choice 0 everywhere gives a valid VMLAUNCH of a clear VMCS with no secondary controls.
@@ -60,7 +61,9 @@ public final class VmEntryCases {
         Vmcs vmcs = new Vmcs(x, new GuestState(guest, 0x40_0000L), new HostState(host, VmxSystems.HOST_RIP), null);
         CpuState running = VmxSystems.host(max).cpu().withCr2(0x1234_5000L).withPkru(c.flag(false, 20) ? 4 : 0);
         X86Machine m = new X86Machine(PhysicalMemory.ofFrames(64), running, tlb(c), TlbTag.NATIVE);
-        return new VmEntryCase(new VmxProcessor(m, VmxMode.ROOT, vmcs, launched), resume);
+        VmxCapabilities caps = c.flag(true, 25) ? VmxCapabilities.FULL : new VmxCapabilities(true, false,
+                VmxCapabilities.FULL.inveptTypes(), VmxCapabilities.FULL.invvpidTypes());
+        return new VmEntryCase(new VmxProcessor(m, VmxMode.ROOT, vmcs, launched, caps), resume);
     }
 
     /** An EPTP: mostly valid (WB, walk length 4, frame 0x20), else one field or several fields off. */

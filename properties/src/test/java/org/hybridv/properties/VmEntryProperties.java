@@ -54,6 +54,7 @@ class VmEntryProperties {
             cov.check("EPTP page-walk length - N = N").count(n -> n >= 5);
             cov.check("EPTP bits N:N set").count(n -> n >= 5);
             cov.check("unrestricted guest without enable EPT").count(n -> n >= 5);
+            cov.check("EPTP bit N without EPT A/D support").count(n -> n >= 3);
             cov.check("host CRN.PE/PG not N").count(n -> n >= 5);
         });
     }

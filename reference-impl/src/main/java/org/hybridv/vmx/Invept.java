@@ -17,14 +17,22 @@ public final class Invept {
     /**
      * INVEPT {@code type} with the EPTP {@code descriptor}. Single-context: the mappings whose EP4TA is the
      * descriptor's; the descriptor must pass the EPTP VM-entry checks (VMfailValid 28 otherwise). All-context: the
-     * mappings of every EP4TA.
+     * mappings of every EP4TA. A type the processor does not support ({@link VmxCapabilities}) is VMfailValid 28
+     * first.
      */
     public static RootStep execute(VmxProcessor p, InveptType type, Eptp descriptor, int maxPhysAddr) {
         if (p.mode() != VmxMode.ROOT) {
             throw new IllegalArgumentException("INVEPT in " + p.mode() + " operation (it causes a VM exit there)");
         }
+        if (!p.capabilities().supports(type)) {
+            // "IF (INVEPT_TYPE is not supported) THEN VMfailValid(Invalid operand to INVEPT/INVVPID)" (INVEPT
+            // instruction reference; the supported types are IA32_VMX_EPT_VPID_CAP bits 25 and 26)
+            return new RootStep(new RootOutcome.VmFailValid(RootOutcome.INVALID_OPERAND, "INVEPT " + type
+                    + " is not supported (IA32_VMX_EPT_VPID_CAP bit " + (type == InveptType.SINGLE_CONTEXT ? 25 : 26)
+                    + " is 0)"), p);
+        }
         if (type == InveptType.SINGLE_CONTEXT) {
-            String problem = descriptor.vmEntryCheck(EptSupport.full(maxPhysAddr));
+            String problem = descriptor.vmEntryCheck(p.capabilities().eptSupport(maxPhysAddr));
             if (problem != null) {
                 return new RootStep(new RootOutcome.VmFailValid(RootOutcome.INVALID_OPERAND,
                         "INVEPT single-context with an invalid EPTP: " + problem), p);

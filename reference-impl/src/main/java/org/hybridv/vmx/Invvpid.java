@@ -13,7 +13,8 @@ public final class Invvpid {
 
     /**
      * INVVPID {@code type} with descriptor ({@code vpid}, {@code linear}). Checks, each a VMfailValid with error 28
-     * ("invalid operand to INVEPT/INVVPID"): VPID 0000H for types 0, 1 and 3; a non-canonical linear address for
+     * ("invalid operand to INVEPT/INVVPID"): a type the processor does not support ({@link VmxCapabilities}); VPID 0000H
+     * for types 0, 1 and 3; a non-canonical linear address for
      * type 0. Effects on linear and combined mappings (for all PCIDs and, for combined mappings, all EP4TAs):
      * <ul>
      * <li>individual-address: those of the VPID "that would be used to translate the linear address";</li>
@@ -33,6 +34,12 @@ public final class Invvpid {
         }
         if (vpid < 0 || vpid > 0xFFFF) {
             throw new IllegalArgumentException("INVVPID descriptor VPID = " + vpid + " is outside 0..0xffff");
+        }
+        if (!p.capabilities().supports(type)) {
+            // "IF (INVVPID_TYPE is not supported) THEN VMfailValid(Invalid operand to INVEPT/INVVPID)"
+            // (INVVPID instruction reference; the supported types are IA32_VMX_EPT_VPID_CAP bits 43:40)
+            return fail(p, "INVVPID " + type + " is not supported (IA32_VMX_EPT_VPID_CAP bit " + (40 + type.number())
+                    + " is 0)");
         }
         if (type != InvvpidType.ALL_CONTEXT && vpid == 0) {
             return fail(p, "INVVPID " + type + " with VPID 0000H");

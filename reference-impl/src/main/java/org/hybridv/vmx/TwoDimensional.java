@@ -57,7 +57,7 @@ final class TwoDimensional {
         CpuState cpu = m.cpu();
         ExecutionControls c = p.vmcs().controls();
         Eptp eptp = new Eptp(c.eptp());
-        EptSupport support = EptSupport.full(cpu.maxPhysAddr());
+        EptSupport support = p.capabilities().eptSupport(cpu.maxPhysAddr());
         long linear = a.linear();
         org.hybridv.x86.Checks.aligned("linear address", linear, 8);
         if (!cpu.pagingEnabled()) {

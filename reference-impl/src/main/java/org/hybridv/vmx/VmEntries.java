@@ -47,7 +47,7 @@ public final class VmEntries {
         }
         Vmcs vmcs = p.vmcs();
         CpuState guest = vmcs.guest().cpu();
-        String control = controlCheck(vmcs.controls(), guest.maxPhysAddr());
+        String control = controlCheck(vmcs.controls(), p.capabilities().eptSupport(guest.maxPhysAddr()));
         if (control != null) {
             return fail(p, INVALID_CONTROLS, control);
         }
@@ -63,7 +63,8 @@ public final class VmEntries {
             X86Machine loaded = new X86Machine(m.memory(), vmcs.host().cpu().withCr2(m.cpu().cr2())
                     .withPkru(m.cpu().pkru()), m.tlb(), TlbTag.NATIVE);
             return new EntryStep(new EntryOutcome.EntryFailed(info, guestProblem),
-                    new VmxProcessor(loaded, VmxMode.ROOT, vmcs.withExitInformation(info), p.launched()));
+                    new VmxProcessor(loaded, VmxMode.ROOT, vmcs.withExitInformation(info), p.launched(),
+                            p.capabilities()));
         }
         if (vmcs.controls().eptEnabled() && guest.maxPhysAddr() > 48) {
             throw new IllegalArgumentException("MAXPHYADDR = " + guest.maxPhysAddr() + " with EPT: 4-level EPT"
@@ -78,7 +79,8 @@ public final class VmEntries {
         if (!c.vpidEnabled()) {
             entered = entered.withTlb(entered.tlb().invalidateVpid(0));
         }
-        return new EntryStep(new EntryOutcome.Entered(), new VmxProcessor(entered, VmxMode.NON_ROOT, vmcs, true));
+        return new EntryStep(new EntryOutcome.Entered(), new VmxProcessor(entered, VmxMode.NON_ROOT, vmcs, true,
+                p.capabilities()));
     }
 
     /**
@@ -91,6 +93,11 @@ public final class VmEntries {
      * @return null if the controls pass, otherwise the reason
      */
     public static String controlCheck(ExecutionControls c, int maxPhysAddr) {
+        return controlCheck(c, EptSupport.full(maxPhysAddr));
+    }
+
+    /** {@link #controlCheck(ExecutionControls, int)} on a processor with EPT support {@code support}. */
+    public static String controlCheck(ExecutionControls c, EptSupport support) {
         if (c.cr3TargetValues().size() > ExecutionControls.MAX_CR3_TARGETS) {
             return "CR3-target count " + c.cr3TargetValues().size() + " is greater than 4";
         }
@@ -99,7 +106,7 @@ public final class VmEntries {
             return "enable VPID with VPID 0000H";
         }
         if (s.enableEpt()) {
-            String eptp = new Eptp(c.eptp()).vmEntryCheck(EptSupport.full(maxPhysAddr));
+            String eptp = new Eptp(c.eptp()).vmEntryCheck(support);
             if (eptp != null) {
                 return "enable EPT with an invalid EPTP " + Hex.of(c.eptp()) + ": " + eptp;
             }

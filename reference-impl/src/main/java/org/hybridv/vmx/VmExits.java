@@ -36,6 +36,6 @@ public final class VmExits {
         if (!vmcs.controls().vpidEnabled()) {
             loaded = loaded.withTlb(loaded.tlb().invalidateVpid(0));
         }
-        return new VmxProcessor(loaded, VmxMode.ROOT, vmcs, p.launched());
+        return new VmxProcessor(loaded, VmxMode.ROOT, vmcs, p.launched(), p.capabilities());
     }
 }

@@ -161,7 +161,7 @@ public final class Hypervisor {
             if (v.blocked()) {
                 return new HvStep(new VcpuOutcome.Blocked(), pre, 0); // not entered: no VM exit
             }
-            p = new VmxProcessor(p.machine(), VmxMode.ROOT, v.vmcs(), v.launched());
+            p = new VmxProcessor(p.machine(), VmxMode.ROOT, v.vmcs(), v.launched(), p.capabilities());
             EntryStep e = VmEntries.enter(p, v.launched());
             if (!(e.outcome() instanceof EntryOutcome.Entered)) {
                 // SDM 26.8: a failure during or after loading guest state is reported by a VM exit (reason bit

@@ -248,7 +248,7 @@ public final class TlbDiscipline {
     static XenMachine invvpidOn(XenMachine m, int q, InvvpidType type, int vpid, long linear) {
         VmxProcessor p = m.processor(q);
         RootStep r = Invvpid.execute(new VmxProcessor(p.machine(), org.hybridv.vmx.VmxMode.ROOT, p.vmcs(),
-                p.launched()), type, vpid, linear);
+                p.launched(), p.capabilities()), type, vpid, linear);
         if (r.outcome() instanceof RootOutcome.VmFailValid) {
             return m;
         }

@@ -115,7 +115,7 @@ class ScenarioParserTest {
         assertThat(error(scenario("{\"op\": \"invlpg\", \"linear\": 0}").replace("\"maxPhysAddr\": 39",
                 "\"maxPhysAddr\": 39, \"cores\": 2")).line())
                 .isEqualTo("t.json:2:53: error: machine: unknown field \"cores\"; known fields: memoryFrames,"
-                        + " maxPhysAddr, tlb, hypervisor, kernel");
+                        + " maxPhysAddr, tlb, vmxCapabilities, hypervisor, kernel");
         assertThat(error(scenario("{\"op\": \"invlpg\", \"linear\": 0}").replace("\"title\": \"t\"",
                 "\"title\": \"t\", \"author\": \"me\"")).line()).contains("unknown field \"author\" in a scenario");
     }

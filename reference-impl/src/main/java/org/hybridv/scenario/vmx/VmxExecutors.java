@@ -117,7 +117,7 @@ final class VmxExecutors {
             vmcs = vmcs.withHost(new HostState(h, or(step.host().rip(), vmcs.host().rip())));
             written.add("host " + registers(h) + ", RIP " + Render.hex(vmcs.host().rip()));
         }
-        return new StepResult(s.with(VmxModule.VMX, new VmxState(v.mode(), vmcs, v.launched())),
+        return new StepResult(s.with(VmxModule.VMX, new VmxState(v.mode(), vmcs, v.launched(), v.capabilities())),
                 Observation.of("ok", "ok: " + String.join("; ", written)), List.of());
     }
 

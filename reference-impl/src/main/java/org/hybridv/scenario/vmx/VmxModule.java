@@ -10,6 +10,7 @@ import org.hybridv.scenario.ScenarioModule;
 import org.hybridv.scenario.Step;
 import org.hybridv.scenario.StepExecutor;
 import org.hybridv.scenario.StepResult;
+import org.hybridv.vmx.VmxCapabilities;
 import org.hybridv.vmx.VmxMode;
 
 /**
@@ -34,6 +35,9 @@ public final class VmxModule implements ScenarioModule {
     /** The hypervisor's operations: run only in VMX root operation. */
     static final List<String> ROOT_OPS = List.of("vmcs", "vmlaunch", "vmresume", "invvpid", "invept");
 
+    /** The machine section naming what the processor reports in IA32_VMX_EPT_VPID_CAP ({@link CapabilitiesSection}). */
+    static final String CAPABILITIES = "vmxCapabilities";
+
     @Override
     public String name() {
         return "vmx";
@@ -41,7 +45,9 @@ public final class VmxModule implements ScenarioModule {
 
     @Override
     public void register(OperationRegistry.Builder r) {
-        r.component(VMX, spec -> VmxState.initial(spec.maxPhysAddr()));
+        r.machineSection(CAPABILITIES, CapabilitiesSection::build);
+        r.component(VMX, spec -> VmxState.initial(spec.maxPhysAddr(), spec.section(CAPABILITIES,
+                VmxCapabilities.class).orElse(VmxCapabilities.FULL)));
         r.operation(Operation.of(VmxStep.Vmcs.class, "write VMCS fields by SDM name (controls, bitmaps, EPTP, VPID, guest and host"
                 + " state), in root operation",
                 "{\"op\": \"vmcs\", \"primary\": {\"hltExiting\": true}, \"exceptionBitmap\": \"0x4000\","
