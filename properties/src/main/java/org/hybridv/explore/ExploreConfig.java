@@ -49,6 +49,8 @@ import org.hybridv.x86.PhysicalMemory;
  *                    identifies states that differ by a permutation of them ({@link Symmetry})
  * @param newVcpus    hypervisor world only: vCPUs the toolstack asks the hypervisor for after the world is built and
  *                    the faults injected, in order ({@link NewVcpu}); empty: none
+ * @param pcpus       hypervisor world only: the number of physical CPUs (1..4, default 1; every vCPU starts on
+ *                    pCPU 0, {@link Schedule} actions move them)
  * @param actions     the alphabet: groups, each expanded into actions in a fixed order
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
@@ -63,6 +65,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         Boolean deadlock,
         List<Value> symmetry,
         List<NewVcpu> newVcpus,
+        Integer pcpus,
         @JsonProperty(required = true) List<Group> actions) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
@@ -110,9 +113,21 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                     + " hybrid-hap)" : "a hybrid world's actions are of kind kernel"));
         }
         require(symmetry.isEmpty() || !world.startsWith("hybrid-"), "symmetry is for the hypervisor world");
+        for (int g = 0; g < actions.size(); g++) {
+            if (actions.get(g) instanceof Schedule sc) {
+                for (int q : sc.to()) {
+                    require(q < (pcpus == null ? 1 : pcpus), "actions[" + g + "]: schedule to pCPU " + q
+                            + ", but the world has " + (pcpus == null ? 1 : pcpus) + " pCPU(s) (field pcpus)");
+                }
+            }
+        }
         newVcpus = newVcpus == null ? List.of() : List.copyOf(newVcpus);
         require(newVcpus.isEmpty() || !world.startsWith("hybrid-"), "newVcpus is for the hypervisor world");
         require(newVcpus.size() <= 4, "newVcpus lists more than 4 vCPUs");
+        pcpus = pcpus == null ? 1 : pcpus;
+        require(pcpus >= 1 && pcpus <= 4, "pcpus " + pcpus + " is outside 1..4");
+        require(pcpus == 1 || !world.startsWith("hybrid-"), "pcpus is for the hypervisor world");
+        require(pcpus == 1 || symmetry.isEmpty(), "symmetry with several pCPUs is not supported");
     }
 
     /**
@@ -143,6 +158,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = MovToCr.class, name = "mov_to_cr"),
         @JsonSubTypes.Type(value = SwitchMmu.class, name = "switch_mmu"),
         @JsonSubTypes.Type(value = Hlt.class, name = "hlt"),
+        @JsonSubTypes.Type(value = Schedule.class, name = "schedule"),
         @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
     public sealed interface Group {
         /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
@@ -339,6 +355,21 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         }
     }
 
+    /**
+     * The scheduler moves each vCPU to each pCPU of {@code to} ({@code Hypervisor.schedule}: MIG-1, MIG-2; nothing
+     * happens if it is there already). Needs {@code pcpus} > 1.
+     */
+    public record Schedule(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Integer> to) implements Group {
+        public Schedule {
+            vcpus = nonEmpty("vcpus", vcpus);
+            to = nonEmpty("to", to);
+            for (int q : to) {
+                require(q >= 0 && q < 4, "schedule: pCPU " + q + " is outside 0..3");
+            }
+        }
+    }
+
     /** HLT (the vCPU blocks: its actions are no longer enabled). */
     public record Hlt(@JsonProperty(required = true) List<String> vcpus) implements Group {
         public Hlt {
@@ -461,7 +492,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     /** The fields each action kind has, besides {@code kind}. */
     private static final Map<String, Class<?>> KINDS = Map.of("access", Access.class, "mmu_update", MmuUpdate.class,
             "mmuext_op", MmuextOp.class, "update_va_mapping", UpdateVaMapping.class, "invlpg", Invlpg.class,
-            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class, "kernel", Kernel.class);
+            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class, "kernel", Kernel.class,
+            "schedule", Schedule.class);
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields

@@ -11,6 +11,7 @@ import org.hybridv.gen.HypervisorCases;
 import org.hybridv.invariants.ExitCorrectness;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.MigrationRules;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.vmx.GuestInstruction;
@@ -48,6 +49,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     /** The configuration's new vCPUs as built: domain, VPID given, CR3 frame, CPL (for the counterexample's machine). */
     private final List<long[]> built;
     private final boolean incremental;
+    /** Per action, the pCPU a {@code schedule} action moves its vCPU to, or -1 for a guest instruction or hypercall. */
+    private final int[] scheduleTo;
+    private final int pcpus;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
 
@@ -78,10 +82,15 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     HypervisorSystem(ExploreConfig config, Faults faults, boolean reduce, boolean incremental) {
         this.incremental = incremental;
         List<long[]> b = new ArrayList<>();
-        this.initial = withNewVcpus(HypervisorCases.initialMachine(faults), config.newVcpus(), b);
+        this.pcpus = config.pcpus();
+        XenMachine world = pcpus == 1 ? HypervisorCases.initialMachine(faults)
+                : HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
+                        org.hybridv.xen.Domains.range(0x1, 0xf)).withPcpus(pcpus).withFaults(faults))));
+        this.initial = withNewVcpus(world, config.newVcpus(), b);
         this.built = List.copyOf(b);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
+        List<Integer> to = new ArrayList<>();
         if (config.hybrid()) {
             throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
         }
@@ -89,7 +98,19 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             ExploreConfig.Group group = config.actions().get(g);
             for (String v : group.vcpus()) {
                 VcpuId id = vcpu(v, g);
-                expand(group, id, v, o, n);
+                if (group instanceof ExploreConfig.Schedule sc) {
+                    for (int q : sc.to()) {
+                        // the op is a placeholder naming the vCPU; step() runs Hypervisor.schedule for it
+                        o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), Hypercall.of(0)));
+                        n.add(v + " schedule pCPU " + q);
+                        to.add(q);
+                    }
+                } else {
+                    expand(group, id, v, o, n);
+                    while (to.size() < o.size()) {
+                        to.add(-1);
+                    }
+                }
                 if (o.size() > FingerprintSet.MAX_ACTIONS) {
                     throw new IllegalArgumentException("actions[" + g + "]: the alphabet has more than "
                             + FingerprintSet.MAX_ACTIONS + " actions");
@@ -98,6 +119,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         this.ops = List.copyOf(o);
         this.names = List.copyOf(n);
+        this.scheduleTo = to.stream().mapToInt(Integer::intValue).toArray();
         this.i1 = config.invariants().contains("I1");
         this.i2 = config.invariants().contains("I2");
         this.i6 = config.invariants().contains("I6");
@@ -313,9 +335,22 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     @Override
     public ObjectNode scenario(List<Integer> actions, Faults faults,
             Verdict.Violated violation) {
-        HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), actions.stream()
-                .map(ops::get).toList());
-        ObjectNode doc = new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
+        ObjectNode doc;
+        if (pcpus == 1) {
+            HypervisorCases.Run run = new HypervisorCases.Run(HypervisorCases.initialMachine(), actions.stream()
+                    .map(ops::get).toList());
+            doc = new org.hybridv.check.HypervisorProperty().scenario(run, faults, violation);
+        } else {
+            List<org.hybridv.check.MigrationProperty.Op> steps = new ArrayList<>();
+            for (int a : actions) {
+                HypervisorCases.Op op = ops.get(a);
+                steps.add(new org.hybridv.check.MigrationProperty.Op(op.vcpu(), scheduleTo[a] >= 0 ? null
+                        : op.insn(), op.regs(), Math.max(scheduleTo[a], 0)));
+            }
+            doc = new org.hybridv.check.MigrationProperty().scenario(new org.hybridv.check.MigrationProperty.Run(
+                    steps), faults, violation);
+            ((ObjectNode) doc.path("machine").path("hypervisor")).put("pcpus", pcpus);
+        }
         for (long[] v : built) {
             for (JsonNode d : doc.path("machine").path("hypervisor").path("domains")) {
                 if (d.path("id").asLong() == v[0]) {
@@ -384,6 +419,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     @Override
     public Transition<XenMachine> step(XenMachine s, int a, int depth, LongPredicate known) {
         HypervisorCases.Op op = ops.get(a);
+        if (scheduleTo[a] >= 0) {
+            return schedule(s, a, depth, known);
+        }
         HvStep st;
         try {
             st = Hypervisor.run(s, op.vcpu(), op.insn(), op.regs());
@@ -412,6 +450,41 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             checks++;
             if (ExitCorrectness.check(s, op.vcpu(), op.insn(), st) instanceof InvariantResult.Violated v) {
                 return new Transition<>(post, fp, violated("I7", v, depth, op, st), checks);
+            }
+        }
+        return new Transition<>(post, fp, Verdict.HOLDS, checks);
+    }
+
+    /**
+     * A {@code schedule} action: {@code Hypervisor.schedule} moves the vCPU to its pCPU; the migration's own
+     * post-conditions (MIG-1, MIG-2: {@link MigrationRules}, reported as I6, as the migration property reports them),
+     * then I1, I2, I6 on a new state. I7 is about guest instructions and does not apply.
+     */
+    private Transition<XenMachine> schedule(XenMachine s, int a, int depth, LongPredicate known) {
+        HypervisorCases.Op op = ops.get(a);
+        XenMachine post;
+        try {
+            post = Hypervisor.schedule(s, op.vcpu(), scheduleTo[a]);
+        } catch (RuntimeException e) {
+            return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
+        }
+        long fp = fingerprint(post);
+        int checks = 1;
+        if (MigrationRules.check(s, post, op.vcpu()) instanceof InvariantResult.Violated v) {
+            return new Transition<>(post, fp, new Verdict.Violated("I6", v.rule(), depth, names.get(a) + ": "
+                    + v.explanation()), checks);
+        }
+        if (!known.test(fp)) {
+            String[] invariantNames = {"I1", "I2", "I6"};
+            boolean[] on = {i1, i2, i6};
+            for (int i = 0; i < 3; i++) {
+                if (on[i]) {
+                    checks++;
+                    if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                        return new Transition<>(post, fp, new Verdict.Violated(invariantNames[i], v.rule(), depth,
+                                names.get(a) + ": " + v.explanation()), checks);
+                    }
+                }
             }
         }
         return new Transition<>(post, fp, Verdict.HOLDS, checks);

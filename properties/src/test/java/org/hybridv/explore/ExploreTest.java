@@ -46,7 +46,7 @@ class ExploreTest {
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
-                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json");
+                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -93,7 +93,11 @@ class ExploreTest {
         "direct-mmu, fastpath-rw-change, 2, I2, LIN-1",
         "direct-mmu, linear-chain-unbounded, 3, I2, LIN-4",
         "direct-mmu, pt-update-no-flush, 2, I6, MU-5",
-        "shadow-mmu, shadow-more-permissive, 2, I2, SH-2"})
+        "shadow-mmu, shadow-more-permissive, 2, I2, SH-2",
+        "smp-shootdown, migration-without-vpid-flush, 3, I6, MIG-2",
+        "smp-shootdown, flush-ipi-local-only, 3, I6, MU-5",
+        "smp-shootdown, dirty-mask-not-updated, 2, I6, MU-5",
+        "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
