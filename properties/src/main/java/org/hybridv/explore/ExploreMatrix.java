@@ -45,7 +45,8 @@ public final class ExploreMatrix {
         m.put(Fault.byId("shadow-more-permissive"), "shadow-mmu");
         m.put(Fault.byId("set-pte-trapped-not-hypercall"), "hybrid-direct");
         m.put(Fault.byId("vpid-shared-across-domains"), "new-vcpu");
-        for (String id : List.of("migration-without-vpid-flush", "flush-ipi-local-only", "dirty-mask-not-updated",
+        for (String id : List.of("migration-without-vpid-flush", "migration-without-vmclear", "flush-ipi-local-only",
+                "dirty-mask-not-updated",
                 "tlb-clock-reversed")) {
             m.put(Fault.byId(id), "smp-shootdown");
         }

@@ -95,6 +95,7 @@ class ExploreTest {
         "direct-mmu, pt-update-no-flush, 2, I6, MU-5",
         "shadow-mmu, shadow-more-permissive, 2, I2, SH-2",
         "smp-shootdown, migration-without-vpid-flush, 3, I6, MIG-2",
+        "smp-shootdown, migration-without-vmclear, 2, I6, MIG-1",
         "smp-shootdown, flush-ipi-local-only, 3, I6, MU-5",
         "smp-shootdown, dirty-mask-not-updated, 2, I6, MU-5",
         "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1"})

@@ -80,6 +80,11 @@ public enum Fault {
     SHADOW_MORE_PERMISSIVE("shadow-more-permissive", "SH-2",
             "makes a shadow leaf writable whenever the guest leaf is dirty, without ANDing in the RW of the guest"
                     + " walk: the shadow grants writes the guest's tables forbid", "CVE-2021-38198 (KVM)"),
+    /** MIG-1: {@link Hypervisor#vmclearOnDeparture} takes the vCPU out but does not VMCLEAR its VMCS. */
+    MIGRATION_WITHOUT_VMCLEAR("migration-without-vmclear", "MIG-1",
+            "moves a vCPU to another pCPU without VMCLEAR on the old one: its launch state stays launched, so the new"
+                    + " pCPU would VMRESUME a VMCS whose data the old logical processor may still hold (SDM §24.11.1)",
+            "Xen vmx_vcpu_migrate / vmx_clear_vmcs (SDM Vol. 3C §24.11.1)"),
     /** MIG-2: {@link Hypervisor#flushVpidOnArrival} skips the INVVPID on the destination pCPU. */
     MIGRATION_WITHOUT_VPID_FLUSH("migration-without-vpid-flush", "MIG-2",
             "moves a vCPU to another pCPU without invalidating its VPID there: translations the vCPU cached on that"

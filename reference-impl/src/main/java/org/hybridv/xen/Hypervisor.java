@@ -106,7 +106,9 @@ public final class Hypervisor {
      * storage, §24.11.1); VMCLEAR writes that data back and sets the launch state to clear (§24.1), so the next entry,
      * on the new pCPU, must be VMLAUNCH. If the VMCS is current on the old pCPU, that pCPU is left with no current VMCS
      * (VMCLEAR of the current VMCS invalidates the current-VMCS pointer) — after the vCPU, if it ran, is taken out of
-     * non-root operation (an external-interrupt exit: the hypervisor runs on that pCPU to move it).
+     * non-root operation (an external-interrupt exit: the hypervisor runs on that pCPU to move it). Seeded fault
+     * {@link Fault#MIGRATION_WITHOUT_VMCLEAR}: the VMCS is only dropped as the old pCPU's current one (VMPTRLD of
+     * another), not VMCLEARed: its launch state stays launched.
      */
     static XenMachine vmclearOnDeparture(XenMachine pre, VcpuId id) {
         int from = pre.vcpu(id).pcpu();
@@ -118,12 +120,13 @@ public final class Hypervisor {
             }
             Pcpu p = m.pcpu(from);
             // "If the operand is the same as the current-VMCS pointer, that pointer is made invalid" (VMCLEAR)
-            m = m.withVcpu(m.vcpu(id).withLaunched(false)).withPcpu(from, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(),
+            boolean clear = !m.faults().breaks(Fault.MIGRATION_WITHOUT_VMCLEAR);
+            m = m.withVcpu(m.vcpu(id).withLaunched(m.vcpu(id).launched() && !clear)).withPcpu(from, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(),
                     VmxMode.ROOT, XenMachine.noVmcs(p.cpu()), false, java.util.Optional.empty()));
             return m;
         }
         // a VMCS that is active but not current (another was loaded since) is cleared just the same
-        return m.withVcpu(m.vcpu(id).withLaunched(false));
+        return m.faults().breaks(Fault.MIGRATION_WITHOUT_VMCLEAR) ? m : m.withVcpu(m.vcpu(id).withLaunched(false));
     }
 
     /**

@@ -102,6 +102,16 @@ class FaultCatalogTest {
         violated(MigrationRules.vpidFlushedOnArrival(bad.beforeReturn(), bad.afterReturn(), K), "MIG-2");
     }
 
+    /** MIG-1: no VMCLEAR on departure: the vCPU arrives launched, its VMCS still active where it ran. */
+    @Test
+    void migrationWithoutVmclear() {
+        SHOWN.add(Fault.MIGRATION_WITHOUT_VMCLEAR);
+        SmpTest.Round ok = SmpTest.staleRound(Faults.NONE);
+        assertThat(MigrationRules.launchStateClearOnArrival(ok.beforeReturn(), ok.afterReturn(), K).holds()).isTrue();
+        SmpTest.Round bad = SmpTest.staleRound(Faults.of(Fault.MIGRATION_WITHOUT_VMCLEAR));
+        violated(MigrationRules.launchStateClearOnArrival(bad.beforeReturn(), bad.afterReturn(), K), "MIG-1");
+    }
+
     /** TLB-9: the flush IPIs are not sent; pCPU 1 keeps a writable translation of a frame that became an L1. */
     @Test
     void flushIpiLocalOnly() {
