@@ -19,7 +19,6 @@ import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.Entry;
-import org.hybridv.xen.Domains;
 import org.hybridv.xen.Effect;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.HvStep;
@@ -67,8 +66,7 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
     /** {@link HypervisorCases#initialMachine()}'s domains on {@value #PCPUS} pCPUs, every vCPU on pCPU 0. */
     public static XenMachine machine(Faults faults) {
-        return HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
-                Domains.range(0x1, 0xf)).withPcpus(PCPUS).withFaults(faults))));
+        return HypervisorCases.initialMachine(faults, PCPUS);
     }
 
     @Override

@@ -192,14 +192,17 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
             o.put("changed", r.taken()[a]);
             o.put("new", r.newStates()[a]);
         }
-        r.finding().ifPresent(f -> {
-            ObjectNode o = j.putObject("finding");
-            o.put("verdict", f.verdict().toString());
-            o.put("depth", f.depth());
-            ArrayNode t = o.putArray("trace");
-            f.actions().forEach(a -> t.add(system.actionName(a)));
-        });
+        r.finding().ifPresent(f -> putFinding(j, f, system));
         return j;
+    }
+
+    /** {@code j}'s {@code finding}: the verdict, its depth and the trace by action names (reports of both modes). */
+    static void putFinding(ObjectNode j, Explorer.Finding f, ExploredSystem<?> system) {
+        ObjectNode o = j.putObject("finding");
+        o.put("verdict", f.verdict().toString());
+        o.put("depth", f.depth());
+        ArrayNode t = o.putArray("trace");
+        f.actions().forEach(a -> t.add(system.actionName(a)));
     }
 
     /** The report as Markdown. */

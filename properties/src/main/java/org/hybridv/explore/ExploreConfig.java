@@ -115,6 +115,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         require(symmetry.isEmpty() || !world.startsWith("hybrid-"), "symmetry is for the hypervisor world");
         for (int g = 0; g < actions.size(); g++) {
             if (actions.get(g) instanceof Schedule sc) {
+                require(pcpus != null && pcpus > 1, "actions[" + g + "]: schedule needs a world with several pCPUs"
+                        + " (field pcpus)");
                 for (int q : sc.to()) {
                     require(q < (pcpus == null ? 1 : pcpus), "actions[" + g + "]: schedule to pCPU " + q
                             + ", but the world has " + (pcpus == null ? 1 : pcpus) + " pCPU(s) (field pcpus)");

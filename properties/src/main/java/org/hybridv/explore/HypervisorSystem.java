@@ -83,10 +83,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         this.incremental = incremental;
         List<long[]> b = new ArrayList<>();
         this.pcpus = config.pcpus();
-        XenMachine world = pcpus == 1 ? HypervisorCases.initialMachine(faults)
-                : HypervisorCases.withD3(HypervisorCases.withD2(HypervisorCases.withD1(XenMachine.boot(96,
-                        org.hybridv.xen.Domains.range(0x1, 0xf)).withPcpus(pcpus).withFaults(faults))));
-        this.initial = withNewVcpus(world, config.newVcpus(), b);
+        this.initial = withNewVcpus(pcpus == 1 ? HypervisorCases.initialMachine(faults)
+                : HypervisorCases.initialMachine(faults, pcpus), config.newVcpus(), b);
         this.built = List.copyOf(b);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
@@ -381,7 +379,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
 
     @Override
     public boolean enabled(XenMachine s, int a) {
-        return !s.vcpu(ops.get(a).vcpu()).blocked();
+        // a blocked vCPU runs nothing, but the scheduler may still move it
+        return scheduleTo[a] >= 0 || !s.vcpu(ops.get(a).vcpu()).blocked();
     }
 
     @Override

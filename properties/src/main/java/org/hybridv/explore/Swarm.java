@@ -1,6 +1,5 @@
 package org.hybridv.explore;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -289,13 +288,7 @@ public final class Swarm {
             result.levels().forEach(j.putArray("statesByFirstDepth")::add);
             config.invariants().forEach(j.putArray("invariants")::add);
             faults.ids().forEach(j.putArray("faults")::add);
-            result.finding().ifPresent(f -> {
-                ObjectNode o = j.putObject("finding");
-                o.put("verdict", f.verdict().toString());
-                o.put("depth", f.depth());
-                ArrayNode t = o.putArray("trace");
-                f.actions().forEach(a -> t.add(system.actionName(a)));
-            });
+            result.finding().ifPresent(f -> Exploration.putFinding(j, f, system));
             return j;
         }
 

@@ -87,7 +87,16 @@ public final class HypervisorCases {
     }
 
     private static XenMachine build(org.hybridv.xen.Faults faults) {
-        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf)).withFaults(faults);
+        return initialMachine(faults, 1);
+    }
+
+    /**
+     * The machine of the class comment on {@code pcpus} physical CPUs (every vCPU on pCPU 0), the seeded
+     * {@code faults} injected before any domain is built.
+     */
+    public static XenMachine initialMachine(org.hybridv.xen.Faults faults, int pcpus) {
+        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
+        m = (pcpus == 1 ? m : m.withPcpus(pcpus)).withFaults(faults);
         return withD3(withD2(withD1(m)));
     }
 

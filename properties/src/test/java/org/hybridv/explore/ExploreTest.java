@@ -314,6 +314,16 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).contains("newVcpus is for the hypervisor world");
+        // schedule: a pCPU the world lacks; on a one-pCPU world
+        String smp = Files.readString(CONFIGS.resolve("smp-shootdown.json"));
+        Files.writeString(bad, smp.replace("\"to\": [1, 0]", "\"to\": [2, 0]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("schedule to pCPU 2, but the world has 2 pCPU(s)");
+        Files.writeString(bad, smp.replace("\"pcpus\": 2,", ""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("schedule needs a world with several pCPUs");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");

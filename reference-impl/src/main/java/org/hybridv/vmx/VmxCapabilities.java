@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import org.hybridv.ept.EptSupport;
 import org.hybridv.ept.InveptType;
+import org.hybridv.x86.CpuState;
 
 /**
  * What the logical processor reports in its IA32_VMX_EPT_VPID_CAP MSR (index 48CH, Intel SDM Vol. 3C Appendix A.10)
@@ -26,9 +27,7 @@ public record VmxCapabilities(boolean executeOnly, boolean eptAccessedDirty, Set
     public static final VmxCapabilities FULL = new VmxCapabilities(true, true, EnumSet.allOf(InveptType.class),
             EnumSet.allOf(InvvpidType.class));
 
-    /** IA32_VMX_EPT_VPID_CAP bits (Appendix A.10). */
-    public static final int CAP_EXECUTE_ONLY = 0;
-    public static final int CAP_EPT_ACCESSED_DIRTY = 21;
+    /** IA32_VMX_EPT_VPID_CAP bits (Appendix A.10) besides the EPT ones {@link EptSupport} decodes (0 and 21). */
     public static final int CAP_INVEPT_SINGLE_CONTEXT = 25;
     public static final int CAP_INVEPT_ALL_CONTEXT = 26;
     public static final int CAP_INVVPID_INDIVIDUAL_ADDRESS = 40;
@@ -61,7 +60,8 @@ public record VmxCapabilities(boolean executeOnly, boolean eptAccessedDirty, Set
                 invvpid.add(t);
             }
         }
-        return new VmxCapabilities(bit(cap, CAP_EXECUTE_ONLY), bit(cap, CAP_EPT_ACCESSED_DIRTY), invept, invvpid);
+        EptSupport ept = EptSupport.fromCapabilityMsr(CpuState.MIN_MAXPHYADDR, cap);
+        return new VmxCapabilities(ept.executeOnly(), ept.accessedDirty(), invept, invvpid);
     }
 
     private static boolean bit(long v, int n) {

@@ -344,6 +344,27 @@ public sealed interface X86Step extends Step {
         }
     }
 
+    /** A linear address of an entry of the TLB or of a paging-structure cache: canonical, as every cached one is. */
+    private static void checkCachedAddress(long linear) {
+        if (!Canonical.isCanonical(linear)) {
+            throw Bad.at("linear", Render.hex(linear) + " is not canonical (the caches only hold canonical"
+                    + " addresses)");
+        }
+    }
+
+    /** An EP4TA (EPTP bits 51:12), if given: 4-KByte aligned. */
+    private static void checkEp4ta(Long ep4ta) {
+        if (ep4ta != null && (ep4ta & 0xFFF) != 0) {
+            throw Bad.at("ep4ta", Render.hex(ep4ta) + " is not 4-KByte aligned (the EP4TA is EPTP bits 51:12)");
+        }
+    }
+
+    /** How an evict or expectPsc step names its cache entry. */
+    private static String describeCached(Cache cache, long linear, Integer pcid, Integer vpid) {
+        return cache.word() + " " + Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
+                + (vpid == null ? "" : " vpid " + Render.hex(vpid));
+    }
+
     /**
      * {@code evict}: the processor drops one cached entry on its own, as it may at any time (SDM Vol. 3A §4.10.4.1:
      * "The processor is always free to invalidate additional entries in the TLBs and paging-structure caches."): the
@@ -357,19 +378,13 @@ public sealed interface X86Step extends Step {
         public Evict {
             Bad.required(cache, "cache", "evict step");
             Bad.required(linear, "linear", "evict step");
-            if (!Canonical.isCanonical(linear)) {
-                throw Bad.at("linear", Render.hex(linear) + " is not canonical (the caches only hold canonical"
-                        + " addresses)");
-            }
-            if (ep4ta != null && (ep4ta & 0xFFF) != 0) {
-                throw Bad.at("ep4ta", Render.hex(ep4ta) + " is not 4-KByte aligned (the EP4TA is EPTP bits 51:12)");
-            }
+            checkCachedAddress(linear);
+            checkEp4ta(ep4ta);
         }
 
         @Override
         public String describe() {
-            return cache.word() + " " + Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
-                    + (vpid == null ? "" : " vpid " + Render.hex(vpid));
+            return describeCached(cache, linear, pcid, vpid);
         }
     }
 
@@ -492,21 +507,15 @@ public sealed interface X86Step extends Step {
                         + " checked with expectTlb");
             }
             Bad.required(linear, "linear", "expectPsc step");
-            if (!Canonical.isCanonical(linear)) {
-                throw Bad.at("linear", Render.hex(linear) + " is not canonical (the caches only hold canonical"
-                        + " addresses)");
-            }
+            checkCachedAddress(linear);
             Bad.requireAny("expectPsc step", List.of("cached", "table", "writable", "user", "noExecute"), cached,
                     table, writable, user, noExecute);
-            if (ep4ta != null && (ep4ta & 0xFFF) != 0) {
-                throw Bad.at("ep4ta", Render.hex(ep4ta) + " is not 4-KByte aligned (the EP4TA is EPTP bits 51:12)");
-            }
+            checkEp4ta(ep4ta);
         }
 
         @Override
         public String describe() {
-            return cache.word() + " " + Render.hex(linear) + (pcid == null ? "" : " pcid " + Render.hex(pcid))
-                    + (vpid == null ? "" : " vpid " + Render.hex(vpid));
+            return describeCached(cache, linear, pcid, vpid);
         }
     }
 }
