@@ -135,8 +135,34 @@ public final class Workloads {
         public final int actions;
 
         public HypervisorActions(long seed, int runCount) {
-            runs = runs(seed, runCount, HypervisorCases::generate);
+            this(seed, runCount, 1);
+        }
+
+        /**
+         * The same runs on a machine of {@code pcpus} pCPUs: each domain's vCPUs placed round-robin on the pCPUs
+         * (d1's K on pCPU 0 and U on pCPU 1, and so on) before the first step, so the same ops fill several TLBs,
+         * their domain-wide flushes reach remote pCPUs of the dirty masks and the invariants quantify over every pCPU.
+         */
+        public HypervisorActions(long seed, int runCount, int pcpus) {
+            List<HypervisorCases.Run> generated = runs(seed, runCount, HypervisorCases::generate);
+            if (pcpus == 1) {
+                runs = generated;
+            } else {
+                XenMachine placed = spread(HypervisorCases.initialMachine(org.hybridv.xen.Faults.NONE, pcpus), pcpus);
+                runs = generated.stream().map(r -> new HypervisorCases.Run(placed, r.ops())).toList();
+            }
             actions = runs.stream().mapToInt(r -> r.ops().size()).sum();
+        }
+
+        /** {@code m} with the i-th vCPU of each domain placed on pCPU i mod {@code pcpus} (nothing has run yet). */
+        static XenMachine spread(XenMachine m, int pcpus) {
+            XenMachine out = m;
+            for (org.hybridv.xen.Domain d : m.domains().values()) {
+                for (int i = 0; i < d.vcpus().size(); i++) {
+                    out = Hypervisor.schedule(out, d.vcpus().get(i).id(), i % pcpus);
+                }
+            }
+            return out;
         }
 
         /** Every run once, I1, I2, I6 after and I7 on every step; returns a checksum of the outcomes. */

@@ -114,6 +114,10 @@ final class BenchCommand implements Callable<Integer> {
         Harness.Result actions = h.measure("hypervisor actions, I1 I2 I6 I7 after each (3 domains)", hv.actions,
                 hv::runAll);
         print(out, actions, "actions/s");
+        Workloads.HypervisorActions hv2 = new Workloads.HypervisorActions(seed, quick ? 100 : 300, 2);
+        Harness.Result actions2 = h.measure("the same actions, vCPUs spread over 2 pCPUs", hv2.actions,
+                hv2::runAll);
+        print(out, actions2, "actions/s");
         Workloads.HybridActions hy = new Workloads.HybridActions(seed, quick ? 20 : 60);
         print(out, h.measure("hybrid lockstep actions, I1-I8 after each", hy.actions, hy::runAll), "actions/s");
 
@@ -129,6 +133,9 @@ final class BenchCommand implements Callable<Integer> {
                 walks.median() >= WALK_TARGET ? "met" : "NOT met", note);
         out.printf(Locale.ROOT, "target hypervisor actions >= %,.0f/s: %s%s%n", ACTION_TARGET,
                 actions.median() >= ACTION_TARGET ? "met" : "NOT met", note);
+        out.printf(Locale.ROOT, "target 2-pCPU actions >= half the 1-pCPU rate: %s (%.2f)%s%n",
+                actions2.median() >= actions.median() / 2 ? "met" : "NOT met", actions2.median() / actions.median(),
+                note);
         out.printf(Locale.ROOT, "target every fault caught in a median < 2 s: %s (worst median %.3f s)%s%n",
                 FaultTimer.worst(ts) < 2 ? "met" : "NOT met", FaultTimer.worst(ts), note);
         out.printf(Locale.ROOT, "load average after: %s%n", loadAverage());

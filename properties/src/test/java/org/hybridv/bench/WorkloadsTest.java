@@ -30,6 +30,31 @@ class WorkloadsTest {
     }
 
     @Test
+    @DisplayName("the 2-pCPU workload runs the same ops with the second vCPU of each domain on pCPU 1, and fills its TLB")
+    void twoPcpus() {
+        Workloads.HypervisorActions one = new Workloads.HypervisorActions(1, 40);
+        Workloads.HypervisorActions two = new Workloads.HypervisorActions(1, 40, 2);
+        assertThat(two.actions).isEqualTo(one.actions);
+        assertThat(two.runs.toString()).isEqualTo(one.runs.toString());
+        org.hybridv.xen.XenMachine initial = two.runs.get(0).initial();
+        assertThat(initial.pcpuCount()).isEqualTo(2);
+        for (org.hybridv.xen.Domain d : initial.domains().values()) {
+            for (int i = 0; i < d.vcpus().size(); i++) {
+                assertThat(d.vcpus().get(i).pcpu()).as(d.vcpus().get(i).id().toString()).isEqualTo(i % 2);
+            }
+        }
+        boolean remoteFilled = false;
+        for (org.hybridv.gen.HypervisorCases.Run r : two.runs) {
+            org.hybridv.xen.XenMachine m = r.initial();
+            for (org.hybridv.gen.HypervisorCases.Op op : r.ops()) {
+                m = Workloads.HypervisorActions.step(m, op).machine();
+            }
+            remoteFilled |= !m.pcpu(1).tlb().entries().isEmpty();
+        }
+        assertThat(remoteFilled).as("some run leaves translations in pCPU 1's TLB").isTrue();
+    }
+
+    @Test
     @DisplayName("the same seed gives the same runs")
     void deterministic() {
         assertThat(new Workloads.HypervisorActions(3, 20).runs.toString())

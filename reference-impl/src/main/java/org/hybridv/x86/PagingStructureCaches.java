@@ -62,10 +62,6 @@ public final class PagingStructureCaches {
 
     /** {@code tlb} after creating every entry of {@link #createdBy}, in walk order. */
     public static Tlb fill(Tlb tlb, Walk walk, PscEntry start, TlbTag tag, int pcid, long linear, int maxPhysAddr) {
-        Tlb t = tlb;
-        for (PscEntry e : createdBy(walk, start, tag, pcid, linear, maxPhysAddr)) {
-            t = t.fillPsc(e);
-        }
-        return t;
+        return tlb.fillPsc(createdBy(walk, start, tag, pcid, linear, maxPhysAddr));
     }
 }

@@ -98,7 +98,7 @@ public final class Tlb {
             }
         }
         next.add(entry);
-        return new Tlb(policy, List.copyOf(next), psc);
+        return new Tlb(policy, java.util.Collections.unmodifiableList(next), psc);
     }
 
     /**
@@ -145,18 +145,42 @@ public final class Tlb {
      */
     public Tlb fillPsc(PscEntry entry) {
         Checks.notNull("paging-structure-cache entry", entry);
-        if (policy == TlbPolicy.NONE) {
+        return fillPsc(List.of(entry));
+    }
+
+    /**
+     * This TLB after creating each of {@code created} in order ({@link #fillPsc(PscEntry)} for each): the entries a
+     * walk creates, which are for different caches (one per level), filled with one copy of the caches.
+     */
+    public Tlb fillPsc(List<PscEntry> created) {
+        Checks.notNull("paging-structure-cache entries", created);
+        if (policy == TlbPolicy.NONE || created.isEmpty()) {
             return this;
         }
-        List<PscEntry> next = new ArrayList<>(psc.size() + 1);
+        List<PscEntry> next = new ArrayList<>(psc.size() + created.size());
         for (PscEntry e : psc) {
-            if (!(e.tag().equals(entry.tag()) && e.pcid() == entry.pcid() && e.level() == entry.level()
-                    && e.linearBase() == entry.linearBase())) {
+            if (!replacedByAny(e, created)) {
                 next.add(e);
             }
         }
-        next.add(entry);
-        return new Tlb(policy, entries, List.copyOf(next));
+        for (int i = 0; i < created.size(); i++) {
+            PscEntry c = created.get(i);
+            if (!replacedByAny(c, created.subList(i + 1, created.size()))) {
+                next.add(c);
+            }
+        }
+        return new Tlb(policy, entries, java.util.Collections.unmodifiableList(next));
+    }
+
+    /** Whether one of {@code later} is for the same cache, linear-address bits and context as {@code e}. */
+    private static boolean replacedByAny(PscEntry e, List<PscEntry> later) {
+        for (PscEntry n : later) {
+            if (e.tag().equals(n.tag()) && e.pcid() == n.pcid() && e.level() == n.level()
+                    && e.linearBase() == n.linearBase()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
