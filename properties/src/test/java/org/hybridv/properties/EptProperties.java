@@ -9,6 +9,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.statistics.Statistics;
+import org.hybridv.ept.Eptp;
 import org.hybridv.gen.EptCase;
 import org.hybridv.gen.EptCases;
 import org.hybridv.gen.JqwikChoices;
@@ -39,6 +40,16 @@ class EptProperties {
     @Provide
     Arbitrary<EptCase> permissiveGuestEptCases() {
         return JqwikChoices.arbitrary(c -> EptCases.generate(c, true));
+    }
+
+    /** Permissive-guest cases with EPT A/D enabled in half of them (EPTP bit 6, SDM Vol. 3C §24.6.11). */
+    @Provide
+    Arbitrary<EptCase> permissiveGuestEptCasesHalfWithEptAccessedDirty() {
+        return JqwikChoices.arbitrary(c -> {
+            EptCase k = EptCases.generate(c, true);
+            Eptp eptp = k.eptp().withAccessedDirty(c.flag(false, 50) || k.eptp().accessedDirtyEnabled());
+            return new EptCase(k.memory(), k.guest(), eptp, k.access(), k.eptEntries(), k.dataEptEntry());
+        });
     }
 
     static ExecutionControls controls(EptCase k) {
@@ -152,6 +163,111 @@ class EptProperties {
             assertThat(((GuestOutcome.Exited) o).exit().guestPhysicalAddress()).as("the guest-physical address")
                     .isEqualTo(stop.guestPhysical());
         }
+    }
+
+    /**
+     * The accessed and dirty flags for EPT (SDM Vol. 3C §28.2.4) over the whole host memory, for a guest whose own
+     * paging needs no A/D update (the permissive cases: every guest entry has A = D = 1). With EPTP bit 6 = 1,
+     * "Whenever the processor uses an EPT paging-structure entry as part of guest-physical-address translation, it
+     * sets the accessed flag in that entry" — bit 8 of every EPT entry on the path of each of the five
+     * guest-physical accesses (four guest paging-structure entries, then the data) — and "Whenever there is a write to
+     * a guest-physical address, the processor sets the dirty flag (if it is not already set) in the EPT
+     * paging-structure entry that identifies the final physical address" — bit 9 of the EPT leaf of the data address
+     * for a write, and of the EPT leaf of each guest paging-structure entry, since with bit 6 set "processor accesses
+     * to guest paging-structure entries are treated as writes". With EPTP bit 6 = 0 no EPT entry changes. Nothing
+     * else in memory changes but the written quadword. The guest-physical accesses are made in order until one ends
+     * the access: a translation that ends in an EPT violation or misconfiguration sets no flag (docs/ept.md: the
+     * project's choice), those before it keep theirs; a guest entry that is not present ends the walk with a #PF
+     * after the EPT translation of its address set its flags.
+     */
+    @Property(seed = Budget.SEED, tries = 1000)
+    void eptAccessedAndDirtyFlagsAreSetOnEveryEntryUsedAndDirtyOnlyOnTheLeafOfAWrite(
+            @ForAll("permissiveGuestEptCasesHalfWithEptAccessedDirty") EptCase k) {
+        GuestStep s = run(k);
+        PhysicalMemory pre = k.memory();
+        PhysicalMemory post = s.processor().machine().memory();
+        boolean ad = (k.eptp().raw() & (1L << 6)) != 0;
+        boolean write = k.access().kind() == AccessKind.WRITE;
+        int max = k.guest().maxPhysAddr();
+        long eptp = k.eptp().raw();
+        long eptRoot = eptp & ADDRESS;
+        long linear = k.access().linear();
+        long table = k.guest().cr3().bits() & ADDRESS;
+        PhysicalMemory expected = pre;
+        String ended = "completed";
+        for (int level = 0; level < 4 && ended.equals("completed"); level++) {
+            long gpa = table | (((linear >>> (39 - 9 * level)) & 0x1FF) << 3);
+            if (EptRules.translate(pre, eptp, max, true, gpa, AccessKind.READ, true).end()
+                    != EptRules.End.PERMITTED) {
+                ended = "EPT exit"; // the translation that exits sets no flag (docs/ept.md)
+                break;
+            }
+            List<Long> path = eptPath(pre, eptRoot, gpa);
+            expected = ad ? setEptFlags(expected, path, true) : expected;
+            long entry = pre.readPhysical(hostPhysical(pre, path, gpa));
+            if ((entry & 1) == 0) {
+                ended = "guest #PF";
+            }
+            table = entry & ADDRESS;
+        }
+        if (ended.equals("completed")) {
+            long dataGpa = table | (linear & 0xFFF);
+            if (EptRules.translate(pre, eptp, max, true, dataGpa, k.access().kind(), false).end()
+                    != EptRules.End.PERMITTED) {
+                ended = "EPT exit";
+            } else {
+                List<Long> dataPath = eptPath(pre, eptRoot, dataGpa);
+                expected = ad ? setEptFlags(expected, dataPath, write) : expected;
+                if (write) {
+                    expected = expected.writePhysical(hostPhysical(pre, dataPath, dataGpa) & ~7L,
+                            k.access().value());
+                }
+            }
+        }
+        Statistics.label("EPT A/D").collect((ad ? "on, " : "off, ") + ended
+                + (ended.equals("completed") ? " " + k.access().kind() : ""));
+        Statistics.label("EPT A/D").coverage(cov -> {
+            cov.check("on, completed WRITE").percentage(p -> p >= 3);
+            cov.check("on, completed READ").percentage(p -> p >= 3);
+            cov.check("on, guest #PF").percentage(p -> p >= 1);
+            cov.check("on, EPT exit").percentage(p -> p >= 10);
+            cov.check("off, completed WRITE").percentage(p -> p >= 3);
+        });
+        assertThat(post).as("host memory after %s (%s, EPT A/D %s): %s", k.access(), ended, ad ? "on" : "off",
+                s.outcome()).isEqualTo(expected);
+    }
+
+    /** The addresses of the EPT entries used to translate {@code gpa} (PML4E first, the leaf last; §28.2.2). */
+    private static List<Long> eptPath(PhysicalMemory host, long root, long gpa) {
+        List<Long> path = new ArrayList<>(4);
+        long table = root;
+        for (int level = 0; level < 4; level++) {
+            long at = table | (((gpa >>> (39 - 9 * level)) & 0x1FF) << 3);
+            path.add(at);
+            long e = host.readPhysical(at);
+            if (level == 3 || level > 0 && (e & (1L << 7)) != 0) {
+                return path;
+            }
+            table = e & ADDRESS;
+        }
+        return path;
+    }
+
+    /** The host-physical address of {@code gpa} through the leaf at the end of {@code path}. */
+    private static long hostPhysical(PhysicalMemory host, List<Long> path, long gpa) {
+        long leaf = host.readPhysical(path.get(path.size() - 1));
+        long offset = (1L << (39 - 9 * (path.size() - 1))) - 1;
+        return (leaf & ADDRESS & ~offset) | (gpa & offset);
+    }
+
+    /** Bit 8 in every entry of {@code path}, and bit 9 in its leaf if {@code dirty}. */
+    private static PhysicalMemory setEptFlags(PhysicalMemory m, List<Long> path, boolean dirty) {
+        PhysicalMemory out = m;
+        for (long at : path) {
+            out = out.writePhysical(at, out.readPhysical(at) | 1L << 8);
+        }
+        long leaf = path.get(path.size() - 1);
+        return dirty ? out.writePhysical(leaf, out.readPhysical(leaf) | 1L << 9) : out;
     }
 
     /** Bits 51:12 of an entry or of CR3. */
