@@ -32,7 +32,8 @@ import picocli.CommandLine.ScopeType;
                 + " Alloy models, whole-system properties and scenario files (JSON, format " + Scenario.FORMAT
                 + ") against the reference."},
         subcommands = {CheckCommand.class, ReplayCommand.class, ValidateCommand.class, OpsCommand.class,
-            SpecCommand.class, FaultsCommand.class, ExitsCommand.class, BenchCommand.class, ExploreCommand.class,
+            SpecCommand.class, FaultsCommand.class, ExitsCommand.class, CompareCommand.class, BenchCommand.class,
+            ExploreCommand.class,
             CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nExamples:%n",
@@ -42,6 +43,7 @@ import picocli.CommandLine.ScopeType;
             "  hybridv validate my.json             check a file, do not run it",
             "  hybridv ops                          the step operations",
             "  hybridv exits                        VM exits per MMU mode",
+            "  hybridv compare                      hybrid vs native, PV, shadow, HAP",
             "  hybridv faults                       kill matrix of seeded faults",
             "  hybridv bench                        walks/s, actions/s, time to catch",
             "  hybridv explore spec/configs/isolation.json   every state, bounded",

@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CommandHelpTest {
     @ParameterizedTest
-    @ValueSource(strings = {"", "check", "replay", "validate", "ops", "spec", "faults", "exits", "bench", "explore"})
+    @ValueSource(strings = {"", "check", "replay", "validate", "ops", "spec", "faults", "exits", "compare", "bench",
+        "explore"})
     void helpFitsIn80ColumnsAndNamesNoIssue(String command) {
         Cli.Result r = command.isEmpty() ? Cli.run("--help") : Cli.run(command, "--help");
         assertThat(r.exit()).as(r.all()).isZero();

@@ -182,7 +182,7 @@ public final class Kernel {
                 return bad;
             }
         }
-        if (PvOps.pinPageTables(k.stage())) {
+        if (PvOps.pinPageTables(k.stage(), r.platform)) {
             KernelResult bad = r.allocPageTables(t.frames());
             if (bad != null) {
                 return bad;

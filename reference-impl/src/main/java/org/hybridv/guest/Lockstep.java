@@ -32,6 +32,14 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
         return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults), Loader.onBareMetal(frames), false);
     }
 
+    /**
+     * The kernel built for software-only x86-64 PV ({@link PvPlatform}, no VMX) with {@code frames} frames, and its
+     * twin on bare metal.
+     */
+    public static Lockstep startPv(int frames) {
+        return new Lockstep(PvPlatform.load(frames), Loader.onBareMetal(frames), false);
+    }
+
     /** One operation on both. */
     public LockstepStep step(GuestOp op) {
         KernelStep g = Kernel.apply(guest, op);

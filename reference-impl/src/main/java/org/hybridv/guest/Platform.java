@@ -4,11 +4,12 @@ import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.xen.Hypercall;
 
 /**
- * Where the kernel runs: bare metal ({@link NativePlatform}) or a vCPU of the hypervisor ({@link XenPlatform}). The
+ * Where the kernel runs: bare metal ({@link NativePlatform}), a vCPU of the hypervisor ({@link XenPlatform}), or
+ * software-only x86-64 PV without VMX ({@link PvPlatform}). The
  * kernel sees both only through instructions and what they return ({@code post = execute(pre, insn)}); it learns
  * which one it is on from CPUID, as a real kernel does.
  */
-public sealed interface Platform permits NativePlatform, XenPlatform {
+public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform {
     /** Executes one instruction; {@code regs} are the registers a VMCALL passes (ignored by other instructions). */
     Executed execute(GuestInstruction insn, Hypercall regs);
 

@@ -49,6 +49,9 @@ public final class PvOps {
      * entry even in direct mode — the write traps and is emulated.
      */
     public static PteWrite pteWrite(BootStage stage, Platform platform) {
+        if (platform instanceof PvPlatform) {
+            return PteWrite.MMU_UPDATE; // XenLinux PV: xen_set_pte from start of day
+        }
         if (platform instanceof XenPlatform x
                 && x.machine().faults().breaks(org.hybridv.xen.Fault.SET_PTE_TRAPPED_NOT_HYPERCALL)) {
             return PteWrite.STORE;
@@ -62,6 +65,14 @@ public final class PvOps {
      */
     public static boolean pinPageTables(BootStage stage) {
         return direct(stage);
+    }
+
+    /**
+     * {@link #pinPageTables(BootStage)} on {@code platform}: on the software-only PV platform always (XenLinux's
+     * {@code xen_alloc_pt} and {@code xen_pgd_pin} are bound at start of day by {@code xen_start_kernel}).
+     */
+    public static boolean pinPageTables(BootStage stage, Platform platform) {
+        return platform instanceof PvPlatform || pinPageTables(stage);
     }
 
     /** The table, in the order of Linux's {@code pv_mmu_ops}, then the non-MMU rows. */
