@@ -30,7 +30,10 @@ import org.hybridv.scenario.xen.XenStep;
  * Adversarial guests of a direct-mode, a HAP and a shadow-mode domain ({@link HypervisorCases}: hypercalls with
  * foreign, page-table, Xen and out-of-RAM frames, Xen slots, superpages, self-maps; page-table writes; CR3 loads;
  * INVLPG; CPUID; the hypercall MSR) through {@code Hypervisor.run}; I1, I2, I6 on every post-state and I7 on every
- * step. Its counterexamples are {@code hypervisor} scenarios with {@code guest} and {@code hypercall} steps.
+ * step. On 1 to 4 pCPUs (drawn last: a run on one pCPU is the run of before), the vCPUs placed on them before the
+ * run and often a window of several pCPUs at its end ({@code WholeSystemCases.sharedPage}); coverage of the windows
+ * reached ({@link SmpWindows}) with floors. Its counterexamples are {@code hypervisor} scenarios with {@code guest}
+ * and {@code hypercall} steps (and {@code pcpus}, each vCPU's {@code pcpu}, on several pCPUs).
  */
 public final class HypervisorProperty implements SystemProperty<HypervisorCases.Run> {
     @Override
@@ -40,7 +43,8 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     @Override
     public String description() {
-        return "adversarial guests of a direct, a HAP and a shadow domain; I1, I2, I6, I7 after every step";
+        return "adversarial guests of a direct, a HAP and a shadow domain on 1-4 pCPUs; I1, I2, I6, I7 after every"
+                + " step";
     }
 
     @Override

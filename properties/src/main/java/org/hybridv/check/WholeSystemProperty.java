@@ -43,8 +43,8 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public String description() {
-        return "the hybrid kernel beside adversarial direct and HAP domains on one machine; I1-I8 after every"
-                + " operation, and the event budgets after every kernel operation";
+        return "the hybrid kernel beside adversarial direct and HAP domains on one machine of 1-4 pCPUs, adversarial"
+                + " vCPUs migrated; I1-I8 after every operation, and the event budgets after every kernel operation";
     }
 
     @Override
