@@ -109,7 +109,7 @@ final class HypervisorFootprints {
         if (c.isPresent()) {
             r.set(vcpu(pre, c.get()));
         }
-        return new Footprint(r, w);
+        return checked(r, w);
     }
 
     /**
@@ -137,7 +137,20 @@ final class HypervisorFootprints {
                 r.set(CURRENT + q);
             }
         }
-        return new Footprint(r, w);
+        return checked(r, w);
+    }
+
+    /**
+     * The footprint {@code r}, {@code w} — or none if the step wrote a location outside its read set. Every location
+     * these code paths write they also read (read-modify-write: the pCPU, the vCPUs, the mask, memory's A/D bits), and
+     * measured writes rely on it: a transition whose write left a location as it was would otherwise hide that it may
+     * write it, and overwrite the other transition's change in one order and not in the other. A write outside the
+     * reads means the path is not the one described: dependent with everything.
+     */
+    private static Footprint checked(BitSet r, BitSet w) {
+        BitSet outside = (BitSet) w.clone();
+        outside.andNot(r);
+        return outside.isEmpty() ? new Footprint(r, w) : null;
     }
 
     /**

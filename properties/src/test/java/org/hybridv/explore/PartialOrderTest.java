@@ -203,7 +203,7 @@ class PartialOrderTest {
     @Test
     void reducedAndUnreducedSearchesAgreeOnTheVerdictAndTheStates() throws Exception {
         for (ExploreConfig c : multiPcpuConfigs()) {
-            for (int depth : new int[] {4, 8}) {
+            for (int depth : new int[] {4, c.ciDepth()}) {
                 Observed full = explore(c, Faults.NONE, depth, false, 1);
                 Observed reduced = explore(c, Faults.NONE, depth, true, 1);
                 assertThat(reduced.result().outcome()).isEqualTo(full.result().outcome());
