@@ -10,9 +10,9 @@ import java.util.BitSet;
  * whose footprint a system cannot state has none ({@code null}): it is dependent with every transition.
  *
  * <p>Two transitions from one state with footprints f and g are <em>independent</em> when neither writes what the
- * other reads or writes (Bernstein's conditions; Godefroid's thesis, Def. 3.3 and §3.4 "independence from
- * read/write sets"): each then reads, in the state after the other, exactly what it read before, so it is still
- * enabled, does the same, and both orders end in the same state.
+ * other reads or writes (Bernstein's conditions, the read/write-set independence of P. Godefroid, <i>Partial-Order
+ * Methods for the Verification of Concurrent Systems</i>, LNCS 1032): each then reads, in the state after the other,
+ * exactly what it read before, so it is still enabled, does the same, and both orders end in the same state.
  *
  * @param reads  the locations read (a read-only view: not modified after construction)
  * @param writes the locations written
