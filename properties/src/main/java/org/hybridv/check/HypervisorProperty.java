@@ -30,7 +30,10 @@ import org.hybridv.scenario.xen.XenStep;
  * Adversarial guests of a direct-mode, a HAP and a shadow-mode domain ({@link HypervisorCases}: hypercalls with
  * foreign, page-table, Xen and out-of-RAM frames, Xen slots, superpages, self-maps; page-table writes; CR3 loads;
  * INVLPG; CPUID; the hypercall MSR) through {@code Hypervisor.run}; I1, I2, I6 on every post-state and I7 on every
- * step. Its counterexamples are {@code hypervisor} scenarios with {@code guest} and {@code hypercall} steps.
+ * step. On 1 to 4 pCPUs (drawn last: a run on one pCPU is the run of before), the vCPUs placed on them before the
+ * run and often a window of several pCPUs at its end ({@code WholeSystemCases.sharedPage}); coverage of the windows
+ * reached ({@link SmpWindows}) with floors. Its counterexamples are {@code hypervisor} scenarios with {@code guest}
+ * and {@code hypercall} steps (and {@code pcpus}, each vCPU's {@code pcpu}, on several pCPUs).
  */
 public final class HypervisorProperty implements SystemProperty<HypervisorCases.Run> {
     @Override
@@ -40,7 +43,8 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     @Override
     public String description() {
-        return "adversarial guests of a direct, a HAP and a shadow domain; I1, I2, I6, I7 after every step";
+        return "adversarial guests of a direct, a HAP and a shadow domain on 1-4 pCPUs; I1, I2, I6, I7 after every"
+                + " step";
     }
 
     @Override
@@ -60,7 +64,12 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     @Override
     public Verdict check(HypervisorCases.Run run, Faults faults, Coverage.Sink coverage) {
-        return check(run, faults, (pre, op, s) -> classify(pre, op, s, coverage));
+        coverage.collect("pCPUs", Integer.toString(run.pcpus()));
+        SmpWindows windows = new SmpWindows(coverage);
+        return check(run, faults, (pre, op, s) -> {
+            classify(pre, op, s, coverage);
+            windows.vcpu(pre, op, s);
+        });
     }
 
     /**
@@ -196,9 +205,25 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
         return List.copyOf(f);
     }
 
+    /**
+     * The pCPU counts, and the windows of several pCPUs this property reaches without migrations ({@link SmpWindows}):
+     * calibrated at the CI budget (200 tries, seed 20261123).
+     */
+    private static final List<Coverage.Floor> SMP_FLOORS = List.of(
+            Coverage.Floor.atLeast("pCPUs", "1", 30),
+            Coverage.Floor.atLeast("pCPUs", "2", 10),
+            Coverage.Floor.reached("pCPUs", "3"),
+            Coverage.Floor.reached("pCPUs", "4"),
+            Coverage.Floor.reached(SmpWindows.LABEL, SmpWindows.STALE_BEFORE_FLUSH),
+            Coverage.Floor.reached(SmpWindows.LABEL, SmpWindows.DOMAIN_FLUSH_REMOTE),
+            Coverage.Floor.reached(SmpWindows.LABEL, SmpWindows.TYPE_CHANGE_REMOTE),
+            Coverage.Floor.reached(SmpWindows.LABEL, SmpWindows.READ_AFTER_FLUSH));
+
     @Override
     public List<Coverage.Floor> floors() {
-        return FLOORS;
+        List<Coverage.Floor> l = new java.util.ArrayList<>(FLOORS);
+        l.addAll(SMP_FLOORS);
+        return l;
     }
 
     /** Sees each step (statistics of the jqwik property). */
@@ -208,7 +233,7 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
 
     /** {@link #check(HypervisorCases.Run, Faults)}, showing each step to {@code observer}. */
     public Verdict check(HypervisorCases.Run run, Faults faults, Observer observer) {
-        XenMachine m = faults.isEmpty() ? run.initial() : HypervisorCases.initialMachine(faults);
+        XenMachine m = run.machine(faults);
         int step = 0;
         for (HypervisorCases.Op op : run.ops()) {
             step++;
@@ -291,6 +316,19 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
             doc.set("machine", new ObjectMapper().readTree(MACHINE));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        if (run.pcpus() > 1) {
+            ObjectNode hv = (ObjectNode) doc.get("machine").get("hypervisor");
+            hv.put("pcpus", run.pcpus());
+            // each vCPU's initial placement ("pcpu"), in the order of HypervisorCases.VCPUS
+            for (int i = 0; i < run.placement().size(); i++) {
+                org.hybridv.xen.VcpuId v = HypervisorCases.VCPUS.get(i);
+                for (com.fasterxml.jackson.databind.JsonNode d : hv.get("domains")) {
+                    if (d.get("id").asInt() == v.domain()) {
+                        ((ObjectNode) d.get("vcpus").get(v.vcpu())).put("pcpu", run.placement().get(i));
+                    }
+                }
+            }
         }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());

@@ -31,6 +31,7 @@ final class TlbUse {
             return Optional.empty();
         }
         int vpid = pre.vcpu(op.vcpu()).vpid();
+        pre = pre.withActive(pre.vcpu(op.vcpu()).pcpu()); // the TLB of the pCPU the vCPU runs on
         X86Machine hw = pre.processor().machine();
         boolean cached = hw.tlb().entries().stream()
                 .anyMatch(e -> e.tag().vpid() == vpid && e.covers(a.access().linear()));

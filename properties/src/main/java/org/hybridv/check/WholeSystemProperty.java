@@ -29,7 +29,8 @@ import org.hybridv.xen.XenMachine;
 
 /**
  * The whole system: the hybrid kernel (in lockstep with its native twin) and up to two adversarial
- * domains on one machine, operations of every layer interleaved ({@link WholeSystemCases}); after every operation
+ * domains on one machine of 1 to 4 pCPUs, operations of every layer interleaved, adversarial vCPUs migrated and the
+ * windows of several pCPUs ({@link WholeSystemCases.Window}, coverage {@link SmpWindows}); after every operation
  * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 and the event budgets BUD-1..BUD-10
  * ({@link EventBudgets}) on every kernel operation. Its
  * counterexamples are scenarios with a {@code hypervisor} section whose domain 4 runs the kernel.
@@ -42,8 +43,8 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public String description() {
-        return "the hybrid kernel beside adversarial direct and HAP domains on one machine; I1-I8 after every"
-                + " operation, and the event budgets after every kernel operation";
+        return "the hybrid kernel beside adversarial direct and HAP domains on one machine of 1-4 pCPUs, adversarial"
+                + " vCPUs migrated; I1-I8 after every operation, and the event budgets after every kernel operation";
     }
 
     @Override
@@ -67,7 +68,14 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         long kernelOps = run.ops().stream().filter(o -> o instanceof WholeSystemCases.Op.Kernel).count();
         coverage.collect("ops", kernelOps == run.ops().size() ? "kernel only" : "interleaved");
         vcpus(run, coverage);
+        coverage.collect("pCPUs", Integer.toString(run.pcpus()));
+        SmpWindows windows = new SmpWindows(coverage);
         return check(run, faults, new Observer() {
+            @Override
+            public void schedule(XenMachine pre, org.hybridv.xen.VcpuId v, int pcpu, XenMachine post) {
+                windows.schedule(pre, v, pcpu, post);
+            }
+
             @Override
             public void kernel(Lockstep.LockstepStep s) {
                 for (Executed e : s.guest().trace()) {
@@ -89,6 +97,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                 effects(coverage, s.outcome());
                 TlbUse.classify(pre, op, s).ifPresent(u -> coverage.collect(TlbUse.LABEL, u));
                 HypervisorProperty.exitDecision(mode.toString(), op.insn(), s.outcome(), coverage, "#PF filter");
+                windows.vcpu(pre, op, s);
             }
         });
     }
@@ -105,6 +114,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             } else if (op instanceof WholeSystemCases.Op.Vcpu v) {
                 ran.computeIfAbsent(v.op().vcpu().domain(), k -> new java.util.TreeSet<>()).add(v.op().vcpu().vcpu());
             }
+            // a migration runs nothing
         }
         ran.forEach((d, vs) -> coverage.collect("vCPUs", d == WholeSystemCases.KERNEL_DOMAIN ? "1 of 1 (kernel)"
                 : vs.size() + " of 2 (d" + d + ")"));
@@ -162,9 +172,27 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-9 DIRECT"),
             Coverage.Floor.reached(HybridKernelProperty.BUDGET_LABEL, "BUD-10 SHADOW"));
 
+    /**
+     * The pCPU counts and the windows of several pCPUs ({@link SmpWindows}), each reached (calibrated at the CI budget:
+     * 200 tries, seed 20261123).
+     */
+    private static final List<Coverage.Floor> SMP_FLOORS = smpFloors();
+
+    private static List<Coverage.Floor> smpFloors() {
+        List<Coverage.Floor> l = new java.util.ArrayList<>(List.of(
+                Coverage.Floor.atLeast("pCPUs", "1", 30),
+                Coverage.Floor.atLeast("pCPUs", "2", 10),
+                Coverage.Floor.reached("pCPUs", "3"),
+                Coverage.Floor.reached("pCPUs", "4")));
+        SmpWindows.VALUES.forEach(w -> l.add(Coverage.Floor.reached(SmpWindows.LABEL, w)));
+        return List.copyOf(l);
+    }
+
     @Override
     public List<Coverage.Floor> floors() {
-        return FLOORS;
+        List<Coverage.Floor> l = new java.util.ArrayList<>(FLOORS);
+        l.addAll(SMP_FLOORS);
+        return l;
     }
 
     /** Sees each operation (statistics of the jqwik property). */
@@ -172,6 +200,9 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         default void kernel(Lockstep.LockstepStep step) { }
 
         default void vcpu(XenMachine pre, org.hybridv.gen.HypervisorCases.Op op, HvStep step) { }
+
+        /** The scheduler moved {@code v} to {@code pcpu}. */
+        default void schedule(XenMachine pre, org.hybridv.xen.VcpuId v, int pcpu, XenMachine post) { }
     }
 
     /** {@link #check(WholeSystemCases.Run, Faults)}, showing each operation to {@code observer}. */
@@ -198,6 +229,26 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                             + b.get().explanation());
                 }
                 l = s.post();
+                continue;
+            }
+            if (op instanceof WholeSystemCases.Op.Schedule sc) {
+                XenMachine pre = ((XenPlatform) l.guest().platform()).machine();
+                XenMachine post = Hypervisor.schedule(pre, sc.vcpu(), sc.pcpu());
+                observer.schedule(pre, sc.vcpu(), sc.pcpu(), post);
+                // the migration's post-conditions (MIG-1, MIG-2, reported as I6), then I1, I2, I6 over every pCPU
+                String[] names = {"I6", "I1", "I2", "I6"};
+                org.hybridv.invariants.InvariantResult[] results = {
+                    org.hybridv.invariants.MigrationRules.check(pre, post, sc.vcpu()),
+                    org.hybridv.invariants.Isolation.check(post), org.hybridv.invariants.TranslationIntegrity.check(post),
+                    org.hybridv.invariants.TlbCoherence.check(post)};
+                for (int i = 0; i < results.length; i++) {
+                    if (results[i] instanceof org.hybridv.invariants.InvariantResult.Violated v) {
+                        return new Verdict.Violated(names[i], v.rule(), step, sc.vcpu() + " → pCPU " + sc.pcpu()
+                                + ": " + v.explanation());
+                    }
+                }
+                l = new Lockstep(new GuestSystem(l.guest().kernel(), new XenPlatform(post, WholeSystemCases.KERNEL)),
+                        l.twin(), l.diverged());
                 continue;
             }
             org.hybridv.gen.HypervisorCases.Op x = ((WholeSystemCases.Op.Vcpu) op).op();
@@ -252,11 +303,16 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         // The VPID the kernel's vCPU got: the one asked for, or the fallback if this hypervisor refused it.
         int vpid = run.machine(faults).vcpu(WholeSystemCases.KERNEL).vpid();
         doc.set("machine", machine(run.kernelMode(), run.adversaries(), vpid));
+        if (run.pcpus() > 1) {
+            ((ObjectNode) doc.get("machine").get("hypervisor")).put("pcpus", run.pcpus());
+        }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
             WholeSystemCases.Op op = run.ops().get(i);
             steps.add(Capture.step(op instanceof WholeSystemCases.Op.Kernel k ? HybridKernelProperty.step(k.op())
+                    : op instanceof WholeSystemCases.Op.Schedule sc ? new org.hybridv.scenario.xen.XenStep.Schedule(
+                            sc.vcpu().domain(), sc.vcpu().vcpu(), sc.pcpu(), null)
                     : HypervisorProperty.step(((WholeSystemCases.Op.Vcpu) op).op())));
         }
         boolean kernelStep = n > 0 && run.ops().get(n - 1) instanceof WholeSystemCases.Op.Kernel;

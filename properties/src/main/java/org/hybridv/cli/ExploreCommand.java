@@ -72,6 +72,10 @@ final class ExploreCommand implements Callable<Integer> {
             + " every state, not one per orbit).")
     boolean noSymmetry;
 
+    @Option(names = "--no-por", description = "Do not use the partial-order reduction (take every enabled"
+            + " transition; the states, verdict and shortest depth are the same, the transitions more).")
+    boolean noPor;
+
     @Option(names = "--report", paramLabel = "DIR", description = "Write report.json and report.md into DIR.")
     Path report;
 
@@ -182,7 +186,7 @@ final class ExploreCommand implements Callable<Integer> {
         }
         Explorer.Options options = new Explorer.Options(workers != null ? workers
                 : Runtime.getRuntime().availableProcessors(), depth != null ? depth : cfg.depth(),
-                maxStates != null ? maxStates : cfg.maxStates(), cfg.deadlock());
+                maxStates != null ? maxStates : cfg.maxStates(), cfg.deadlock()).withPartialOrder(!noPor);
         Exploration x;
         long[] lastPrint = {System.nanoTime()};
         ExploredSystem<?> system;
@@ -192,7 +196,7 @@ final class ExploreCommand implements Callable<Integer> {
             return unusable(err, shown + ": " + Printable.escape(e.getMessage()));
         }
         List<String> identity = ExploreCheckpoint.identity(cfg, Files.readAllBytes(config), faults, !noSymmetry,
-                system);
+                !noPor, system);
         Explorer.Checkpoint from = null;
         if (resume != null) {
             try {

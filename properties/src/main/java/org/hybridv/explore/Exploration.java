@@ -152,6 +152,9 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         l.add(system.symmetry().map(y -> "symmetry: frames " + y + " interchangeable (" + (y.permutations().size()
                 + 1) + " permutations; states are counted up to them)").orElse(config.symmetry().isEmpty()
                 ? "symmetry: none declared" : "symmetry: declared, not used (--no-symmetry)"));
+        l.add(!options.partialOrder() ? "partial-order reduction: not used (--no-por)"
+                : String.format(Locale.ROOT, "partial-order reduction: sleep sets, %,d enabled transitions slept",
+                r.slept()));
         l.add("actions (enabled in states / changed the state / found new states):");
         for (int a = 0; a < system.actionCount(); a++) {
             l.add(String.format(Locale.ROOT, "  %8d %8d %8d  %s", r.enabled()[a], r.taken()[a], r.newStates()[a],
@@ -178,6 +181,8 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         j.put("invariantChecks", r.invariantChecks());
         j.put("collisionProbability", r.collisionProbability());
         j.put("symmetry", system.symmetry().isPresent());
+        j.put("partialOrder", options.partialOrder());
+        j.put("slept", r.slept());
         j.put("seconds", r.nanos() / 1e9);
         j.put("statesPerSecond", r.distinct() / Math.max(r.nanos() / 1e9, 1e-9));
         j.put("bytesPerState", r.bytesPerState());

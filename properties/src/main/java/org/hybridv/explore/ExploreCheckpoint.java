@@ -23,9 +23,10 @@ import org.hybridv.xen.Faults;
  * a move), so an interrupted run always leaves the last complete level.
  *
  * <p>It holds the search's identity — the configuration's name and the SHA-256 of its file, the faults, whether the
- * symmetry reduction is used, whether deadlocks are findings, and the action alphabet (names) — then the
- * {@link Explorer.Checkpoint}: the depth, the counters, the states per level, the fingerprint set exactly as it was
- * (table and trace arrays) and the frontier as state numbers. The frontier's states are not stored: each is rebuilt
+ * symmetry reduction is used, whether deadlocks are findings, whether the partial-order reduction is used, and the
+ * action alphabet (names) — then the {@link Explorer.Checkpoint}: the depth, the counters, the states per level, the fingerprint set exactly as it was
+ * (table and trace arrays), the frontier as state numbers and, after it, the transitions slept so far and each
+ * frontier state's sleep set. The frontier's states are not stored: each is rebuilt
  * by replaying its trace from the initial state. The bounds ({@code --depth}, {@code --max-states}) and the worker
  * count are not part of the identity: a resumed run may raise them (the search is the same for any worker count).
  *
@@ -35,7 +36,7 @@ import org.hybridv.xen.Faults;
 public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state) {
     /** The file name inside the checkpoint folder. */
     public static final String FILE = "explore.checkpoint";
-    private static final String MAGIC = "hybridv-explore-checkpoint/1";
+    private static final String MAGIC = "hybridv-explore-checkpoint/2";
 
     /** A checkpoint that cannot be used: unreadable, or another search's. The message says why, in one line. */
     public static final class Refused extends Exception {
@@ -52,12 +53,22 @@ public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state
      */
     public static List<String> identity(ExploreConfig config, byte[] configBytes, Faults faults, boolean symmetry,
             TransitionSystem<?> system) {
+        return identity(config, configBytes, faults, symmetry, true, system);
+    }
+
+    /**
+     * The identity of the search of {@code config} (whose file holds {@code configBytes}) with {@code faults} on
+     * {@code system}, {@code symmetry} and {@code partialOrder} telling whether the reductions are used.
+     */
+    public static List<String> identity(ExploreConfig config, byte[] configBytes, Faults faults, boolean symmetry,
+            boolean partialOrder, TransitionSystem<?> system) {
         List<String> l = new ArrayList<>();
         l.add("config " + config.name());
         l.add("config sha-256 " + sha256(configBytes));
         l.add("faults " + (faults.isEmpty() ? "none" : String.join(",", faults.ids())));
         l.add("symmetry " + symmetry);
         l.add("deadlock " + config.deadlock());
+        l.add("partial-order " + partialOrder);
         StringBuilder names = new StringBuilder();
         for (int a = 0; a < system.actionCount(); a++) {
             names.append(system.actionName(a)).append('\n');
@@ -94,6 +105,13 @@ public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state
             out.writeInt(c.frontier().length);
             for (int n : c.frontier()) {
                 out.writeInt(n);
+            }
+            out.writeLong(c.slept());
+            for (long[] z : c.sleep()) {
+                out.writeInt(z == null ? 0 : z.length);
+                for (long w : z == null ? new long[0] : z) {
+                    out.writeLong(w);
+                }
             }
         }
         Files.createDirectories(dir);
@@ -168,11 +186,23 @@ public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state
             for (int i = 0; i < nf; i++) {
                 frontier[i] = in.readInt();
             }
+            long slept = in.readLong();
+            long[][] sleep = new long[nf][];
+            for (int i = 0; i < nf; i++) {
+                int words = in.readInt();
+                if (words < 0 || words > (actions + 63) / 64) {
+                    throw new IOException("a sleep set of " + words + " words");
+                }
+                sleep[i] = words == 0 ? null : new long[words];
+                for (int j = 0; j < words; j++) {
+                    sleep[i][j] = in.readLong();
+                }
+            }
             if (in.read() != -1) {
                 throw new IOException("bytes after the frontier");
             }
             return new ExploreCheckpoint(List.copyOf(identity), new Explorer.Checkpoint(depth, seen, frontier,
-                    transitions, checks, enabled, taken, fresh, List.copyOf(levels)));
+                    transitions, checks, enabled, taken, fresh, List.copyOf(levels), slept, sleep));
         } catch (EOFException e) {
             throw new Refused(shown + "/" + FILE + ": truncated checkpoint");
         } catch (IOException e) {

@@ -22,6 +22,26 @@ import org.hybridv.check.Verdict;
  * any order and write each state's successors into its own slot, then one thread merges the slots in order. Block
  * boundaries do not depend on the worker count, so counts, verdicts and counterexamples are identical for any
  * number of workers.
+ *
+ * <p>Partial-order reduction ({@link Options#partialOrder}): a sleep-set reduction (Godefroid, <i>Partial-Order
+ * Methods for the Verification of Concurrent Systems</i>, LNCS 1032, ch. 5) in a one-step form made for a
+ * level-by-level search with states cached across levels. A transition may carry a {@link Footprint}; two
+ * transitions from one state are independent when their footprints say so. An arrival (p, a) at a new state s of the
+ * next level gives s the actions {b &lt; a : p took b, and b, a are independent at p}; s's sleep set is the union
+ * over its arrivals from the level before; s does not take the actions of its sleep set. Nothing else is pruned:
+ * every state is still reached at its shortest depth, and every transition put to sleep has the verdict of one the
+ * search took. Proof: call (X, y) an obligation when X is reached at level L and y is enabled at X; it is met when
+ * X·y is reached at a level ≤ L + 1. By induction on (L, then y downwards): if y is not asleep at X, X takes it. If it
+ * is, some arrival (p, a) of X has p taking y, y &lt; a, and y, a independent at p; so Y = p·y is reached at a level
+ * ≤ L, and Y·a = X·y (independence: each reads nothing the other writes, so both orders end alike). (Y, a) is an
+ * obligation at a lower level, or at level L with a &gt; y: met, so X·y is reached at a level ≤ L + 1. Hence, by
+ * induction on the distance, every state at distance n is reached at level n. The transition X·y put to sleep reads
+ * the same as p·y (a writes nothing y reads, and y's transition invariant reads only what y reads), so its verdict is
+ * p·y's, checked one level earlier. The reduction thus preserves the set of states, every invariant verdict and the
+ * depth of the shortest finding; it saves transitions (steps of the reference), not states. The parent's own sleep
+ * set is not inherited, as Godefroid's full sleep sets do, since with states cached across levels the inherited part
+ * would need his re-exploration of a state reached again with a smaller sleep set, which a breadth-first search can
+ * only do at a greater depth.
  */
 public final class Explorer {
     private Explorer() {}
@@ -48,8 +68,11 @@ public final class Explorer {
      * @param maxDepth  the largest depth explored (steps from an initial state, ≥ 0)
      * @param maxStates the most distinct states kept (≥ 1)
      * @param deadlock  whether a state that enables no action is a finding
+     * @param partialOrder whether the sleep-set partial-order reduction is used (transitions of independent actions
+     *                  are pruned, never states: see {@link Explorer} and docs/explore.md)
      */
-    public record Options(int workers, int maxDepth, long maxStates, boolean deadlock, int frontierInMemory) {
+    public record Options(int workers, int maxDepth, long maxStates, boolean deadlock, int frontierInMemory,
+            boolean partialOrder) {
         /** The most states of a level kept in memory by default ({@link #frontierInMemory}). */
         public static final int FRONTIER_IN_MEMORY = 1 << 17;
 
@@ -59,6 +82,16 @@ public final class Explorer {
                 throw new IllegalArgumentException("workers " + workers + ", depth " + maxDepth + ", states "
                         + maxStates + ", frontier in memory " + frontierInMemory);
             }
+        }
+
+        /** The options with the partial-order reduction on. */
+        public Options(int workers, int maxDepth, long maxStates, boolean deadlock, int frontierInMemory) {
+            this(workers, maxDepth, maxStates, deadlock, frontierInMemory, true);
+        }
+
+        /** These options with the partial-order reduction on or off. */
+        public Options withPartialOrder(boolean on) {
+            return new Options(workers, maxDepth, maxStates, deadlock, frontierInMemory, on);
         }
 
         /**
@@ -95,10 +128,12 @@ public final class Explorer {
      * @param taken        per action, how many of its transitions changed the state (not a self-loop)
      * @param newStates    per action, how many distinct states it found first
      * @param levels       distinct states first found at each depth (index = depth)
+     * @param slept        enabled transitions not taken because the partial-order reduction put them to sleep
+     *                     (not counted in {@code transitions}; counted in {@code enabled})
      */
     public record Result(Outcome outcome, Optional<Finding> finding, long distinct, long transitions,
             int depthReached, long queued, long invariantChecks, long[] enabled, long[] taken, long[] newStates,
-            List<Long> levels, long nanos, double bytesPerState, long setBytes) {
+            List<Long> levels, long nanos, double bytesPerState, long setBytes, long slept) {
         /** TLC's collision estimate n²/2⁶⁵ for the distinct states. */
         public double collisionProbability() {
             return FingerprintSet.collisionProbability(distinct);
@@ -127,7 +162,14 @@ public final class Explorer {
      * before it returns.
      */
     public record Checkpoint(int depth, FingerprintSet seen, int[] frontier, long transitions, long checks,
-            long[] enabled, long[] taken, long[] newStates, List<Long> levels) {}
+            long[] enabled, long[] taken, long[] newStates, List<Long> levels, long slept, long[][] sleep) {
+        /** A checkpoint without the partial-order reduction's state: nothing slept, every sleep set empty. */
+        public Checkpoint(int depth, FingerprintSet seen, int[] frontier, long transitions, long checks,
+                long[] enabled, long[] taken, long[] newStates, List<Long> levels) {
+            this(depth, seen, frontier, transitions, checks, enabled, taken, newStates, levels, 0,
+                    new long[frontier.length][]);
+        }
+    }
 
     /**
      * {@link #run(TransitionSystem, Options, Consumer, java.util.function.ObjLongConsumer)}, continuing from
@@ -168,7 +210,7 @@ public final class Explorer {
             if (!c.verdict().holds()) {
                 Finding f = new Finding(c.verdict(), false, i, List.of());
                 Result r = result(Outcome.VIOLATION, f, seen, transitions, 0, frontier.size(), checks, enabled,
-                        taken, fresh, levels, start);
+                        taken, fresh, levels, start, 0);
                 seen.close();
                 return r;
             }
@@ -181,8 +223,12 @@ public final class Explorer {
             }
         }
         levels.add((long) seen.size());
-        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, 0, transitions,
-                checks, enabled, taken, fresh, levels, start);
+        List<long[]> sleep = new ArrayList<>();
+        for (int i = 0; i < frontier.size(); i++) {
+            sleep.add(null);
+        }
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, sleep, 0, transitions,
+                checks, 0, enabled, taken, fresh, levels, start);
     }
 
     private static <S> Result resume(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
@@ -203,7 +249,10 @@ public final class Explorer {
                     + " levels");
         }
         FingerprintSet seen = c.seen();
-        List<S> init = system.initialStates();
+        if (c.sleep().length != c.frontier().length) {
+            throw new IllegalArgumentException("the checkpoint has " + c.sleep().length + " sleep sets for "
+                    + c.frontier().length + " frontier states");
+        }
         List<S> frontier = new ArrayList<>();
         Numbers numbers = new Numbers();
         for (int n : c.frontier()) {
@@ -220,9 +269,13 @@ public final class Explorer {
             frontier.add(frontier.size() < options.frontierInMemory() ? s : null);
             numbers.add(n, fp);
         }
-        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, c.depth(),
-                c.transitions(), c.checks(), c.enabled().clone(), c.taken().clone(), c.newStates().clone(),
-                new ArrayList<>(c.levels()), start);
+        List<long[]> sleep = new ArrayList<>();
+        for (long[] z : c.sleep()) {
+            sleep.add(z == null ? null : z.clone());
+        }
+        return search(system, options, progress, states, levelsOut, seen, frontier, numbers, sleep, c.depth(),
+                c.transitions(), c.checks(), c.slept(), c.enabled().clone(), c.taken().clone(),
+                c.newStates().clone(), new ArrayList<>(c.levels()), start);
     }
 
     /**
@@ -293,12 +346,18 @@ public final class Explorer {
         }
     }
 
+    /** The transition an expansion reports for an enabled action it did not take: asleep. */
+    @SuppressWarnings("rawtypes")
+    private static final TransitionSystem.Transition SLEPT = new TransitionSystem.Transition<>(null, 0, Verdict.HOLDS,
+            0);
+
     private static <S> Result search(TransitionSystem<S> system, Options options, Consumer<Progress> progress,
             java.util.function.ObjLongConsumer<S> states, Consumer<Checkpoint> levelsOut, FingerprintSet seen,
-            List<S> frontier, Numbers numbers, int startDepth, long transitions,
-            long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start)
+            List<S> frontier, Numbers numbers, List<long[]> sleep, int startDepth, long transitions,
+            long checks, long slept, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start)
             throws InterruptedException {
         int actions = system.actionCount();
+        boolean por = options.partialOrder();
         ExecutorService pool = options.workers() > 1 ? Executors.newFixedThreadPool(options.workers(), r -> {
             Thread t = new Thread(r, "hybridv-explore");
             t.setDaemon(true);
@@ -307,23 +366,26 @@ public final class Explorer {
         try {
             int depth = startDepth;
             while (!frontier.isEmpty()) {
-                levelsOut.accept(new Checkpoint(depth, seen, numbers.toArray(),
-                        transitions, checks, enabled.clone(), taken.clone(), fresh.clone(), List.copyOf(levels)));
+                levelsOut.accept(new Checkpoint(depth, seen, numbers.toArray(), transitions, checks, enabled.clone(),
+                        taken.clone(), fresh.clone(), List.copyOf(levels), slept, sleep.toArray(new long[0][])));
                 if (seen.size() >= options.maxStates()) {
                     return result(Outcome.STATE_BOUND, null, seen, transitions, depth, frontier.size(), checks,
-                            enabled, taken, fresh, levels, start);
+                            enabled, taken, fresh, levels, start, slept);
                 }
                 if (depth == options.maxDepth()) {
                     return result(Outcome.DEPTH_BOUND, null, seen, transitions, depth, frontier.size(), checks,
-                            enabled, taken, fresh, levels, start);
+                            enabled, taken, fresh, levels, start, slept);
                 }
                 List<S> next = new ArrayList<>();
                 Numbers nextNumbers = new Numbers();
+                List<long[]> nextSleep = new ArrayList<>();
+                // the next level's states by fingerprint (their index in it), for the sleep sets of later arrivals
+                java.util.Map<Long, Integer> nextIndex = por ? new java.util.HashMap<>() : null;
                 int levelStart = seen.size();
                 for (int from = 0; from < frontier.size(); from += BLOCK) {
                     int to = Math.min(frontier.size(), from + BLOCK);
-                    List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier, numbers, from, to,
-                            depth, seen, pool, options.workers());
+                    List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier, numbers, sleep, from,
+                            to, depth, seen, pool, options.workers());
                     for (int i = from; i < to; i++) {
                         List<TransitionSystem.Transition<S>> succ = out.get(i - from);
                         boolean any = false;
@@ -334,6 +396,10 @@ public final class Explorer {
                             }
                             any = true;
                             enabled[a]++;
+                            if (t == SLEPT) {
+                                slept++;
+                                continue;
+                            }
                             if (t.fingerprint() != numbers.print(i)) {
                                 taken[a]++;
                             }
@@ -343,7 +409,7 @@ public final class Explorer {
                                 Finding f = finding(seen, numbers.number(i), a, t.verdict(), false);
                                 return result(Outcome.VIOLATION, f, seen, transitions, depth + 1,
                                         frontier.size() - i - 1 + next.size(), checks, enabled, taken, fresh,
-                                        levels, start);
+                                        levels, start, slept);
                             }
                             int n = seen.add(t.fingerprint(), numbers.number(i), a);
                             if (n >= 0) {
@@ -352,11 +418,21 @@ public final class Explorer {
                                 // beyond the bound only the number is kept: the state is rebuilt when expanded
                                 next.add(next.size() < options.frontierInMemory() ? t.state() : null);
                                 nextNumbers.add(n, t.fingerprint());
+                                if (por) {
+                                    nextIndex.put(t.fingerprint(), nextSleep.size());
+                                    nextSleep.add(sleepAfter(succ, a));
+                                }
                                 if (seen.size() >= options.maxStates()) {
                                     levels.add((long) (seen.size() - levelStart));
                                     return result(Outcome.STATE_BOUND, null, seen, transitions, depth + 1,
                                             frontier.size() - i - 1 + next.size(), checks, enabled, taken, fresh,
-                                            levels, start);
+                                            levels, start, slept);
+                                }
+                            } else if (por) {
+                                Integer k = nextIndex.get(t.fingerprint());
+                                if (k != null) {
+                                    // another arrival from this level: the sleep set is the union
+                                    nextSleep.set(k, union(nextSleep.get(k), sleepAfter(succ, a)));
                                 }
                             }
                         }
@@ -364,7 +440,7 @@ public final class Explorer {
                             Finding f = finding(seen, numbers.number(i), -1, new Verdict.Violated("deadlock",
                                     "deadlock", depth, "no action of the alphabet is enabled"), true);
                             return result(Outcome.VIOLATION, f, seen, transitions, depth, frontier.size() - i - 1
-                                    + next.size(), checks, enabled, taken, fresh, levels, start);
+                                    + next.size(), checks, enabled, taken, fresh, levels, start, slept);
                         }
                     }
                     progress.accept(new Progress(depth, seen.size(), frontier.size() - to + next.size(), transitions,
@@ -373,10 +449,11 @@ public final class Explorer {
                 levels.add((long) (seen.size() - levelStart));
                 frontier = next;
                 numbers = nextNumbers;
+                sleep = por ? nextSleep : emptySleepSets(next.size());
                 depth++;
             }
             return result(Outcome.EXHAUSTED, null, seen, transitions, depth - 1 < 0 ? 0 : depth - 1, 0, checks,
-                    enabled, taken, fresh, levels, start);
+                    enabled, taken, fresh, levels, start, slept);
         } finally {
             if (pool != null) {
                 pool.shutdownNow();
@@ -386,17 +463,67 @@ public final class Explorer {
         }
     }
 
+    private static List<long[]> emptySleepSets(int n) {
+        List<long[]> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            l.add(null);
+        }
+        return l;
+    }
+
+    /**
+     * The sleep set a successor inherits from its parent through action {@code a}, {@code succ} being the parent's
+     * transitions (null: not enabled; {@link #SLEPT}: asleep there): the actions before {@code a} that the parent
+     * took and that are independent of {@code a} there ({@link Footprint#independent}). Null for the empty set. The
+     * parent's own sleep set is not inherited (see the class comment: the one-step sleep set).
+     */
+    private static <S> long[] sleepAfter(List<TransitionSystem.Transition<S>> succ, int a) {
+        Footprint fa = succ.get(a).footprint();
+        if (fa == null) {
+            return null;
+        }
+        long[] z = null;
+        for (int b = 0; b < a; b++) {
+            TransitionSystem.Transition<S> t = succ.get(b);
+            if (t != null && t != SLEPT && Footprint.independent(t.footprint(), fa)) {
+                if (z == null) {
+                    z = new long[(succ.size() + 63) >>> 6];
+                }
+                z[b >>> 6] |= 1L << (b & 63);
+            }
+        }
+        return z;
+    }
+
+    private static long[] union(long[] x, long[] y) {
+        if (x == null) {
+            return y;
+        }
+        if (y == null) {
+            return x;
+        }
+        long[] z = new long[x.length];
+        for (int i = 0; i < x.length; i++) {
+            z[i] = x[i] | y[i];
+        }
+        return z;
+    }
+
+    private static boolean asleep(long[] z, int a) {
+        return z != null && (z[a >>> 6] & (1L << (a & 63))) != 0;
+    }
+
     /**
      * The successors of each state {@code from} … {@code to - 1} of the level at {@code depth} (null for an action it
-     * does not enable), in the level's order; a state not kept in memory (null in {@code frontier}) is first rebuilt
-     * from its trace.
+     * does not enable, {@link #SLEPT} for one in its sleep set), in the level's order; a state not kept in memory
+     * (null in {@code frontier}) is first rebuilt from its trace.
      */
+    @SuppressWarnings("unchecked")
     private static <S> List<List<TransitionSystem.Transition<S>>> expand(TransitionSystem<S> system, List<S> frontier,
-            Numbers numbers, int from, int to, int depth, FingerprintSet seen, ExecutorService pool, int workers)
-            throws InterruptedException {
+            Numbers numbers, List<long[]> sleep, int from, int to, int depth, FingerprintSet seen,
+            ExecutorService pool, int workers) throws InterruptedException {
         int actions = system.actionCount();
         int count = to - from;
-        @SuppressWarnings("unchecked")
         List<TransitionSystem.Transition<S>>[] out = new List[count];
         AtomicInteger nextIndex = new AtomicInteger();
         Runnable work = () -> {
@@ -405,9 +532,11 @@ public final class Explorer {
                 if (s == null) {
                     s = replay(system, seen, numbers.number(from + i), depth, "the frontier's ");
                 }
+                long[] z = sleep.get(from + i);
                 List<TransitionSystem.Transition<S>> succ = new ArrayList<>(actions);
                 for (int a = 0; a < actions; a++) {
-                    succ.add(system.enabled(s, a) ? system.step(s, a, depth + 1, seen::contains) : null);
+                    succ.add(!system.enabled(s, a) ? null : asleep(z, a) ? (TransitionSystem.Transition<S>) SLEPT
+                            : system.step(s, a, depth + 1, seen::contains));
                 }
                 out[i] = succ;
             }
@@ -453,9 +582,9 @@ public final class Explorer {
     }
 
     private static Result result(Outcome o, Finding f, FingerprintSet seen, long transitions, int depth, long queued,
-            long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start) {
+            long checks, long[] enabled, long[] taken, long[] fresh, List<Long> levels, long start, long slept) {
         return new Result(o, Optional.ofNullable(f), seen.size(), transitions, depth, queued, checks,
                 enabled.clone(), taken.clone(), fresh.clone(), List.copyOf(levels), System.nanoTime() - start,
-                seen.bytesPerState(), seen.bytes());
+                seen.bytesPerState(), seen.bytes(), slept);
     }
 }

@@ -54,6 +54,12 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final int pcpus;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
+    /**
+     * Per action, whether the partial-order reduction may give its transitions a footprint
+     * ({@link HypervisorFootprints}): a guest read or fetch of an {@code access} group, or a {@code schedule}. Every
+     * other action (and any kind added later) is dependent with everything.
+     */
+    private final boolean[] characterised;
 
     /** The system of {@code config} with {@code faults} injected, with its symmetry reduction if it declares one. */
     public HypervisorSystem(ExploreConfig config, Faults faults) {
@@ -89,6 +95,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
         List<Integer> to = new ArrayList<>();
+        List<Boolean> known = new ArrayList<>();
         if (config.hybrid()) {
             throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
         }
@@ -104,10 +111,19 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                         to.add(q);
                     }
                 } else {
+                    int before = o.size();
                     expand(group, id, v, o, n);
                     while (to.size() < o.size()) {
                         to.add(-1);
                     }
+                    for (int a = before; a < o.size(); a++) {
+                        known.add(group instanceof ExploreConfig.Access
+                                && o.get(a).insn() instanceof GuestInstruction.MemoryAccess m
+                                && m.access().kind() != AccessKind.WRITE);
+                    }
+                }
+                while (known.size() < o.size()) {
+                    known.add(group instanceof ExploreConfig.Schedule);
                 }
                 if (o.size() > FingerprintSet.MAX_ACTIONS) {
                     throw new IllegalArgumentException("actions[" + g + "]: the alphabet has more than "
@@ -118,6 +134,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         this.ops = List.copyOf(o);
         this.names = List.copyOf(n);
         this.scheduleTo = to.stream().mapToInt(Integer::intValue).toArray();
+        this.characterised = new boolean[o.size()];
+        for (int a = 0; a < characterised.length; a++) {
+            characterised[a] = known.get(a);
+        }
         this.i1 = config.invariants().contains("I1");
         this.i2 = config.invariants().contains("I2");
         this.i6 = config.invariants().contains("I6");
@@ -383,9 +403,18 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         return scheduleTo[a] >= 0 || !s.vcpu(ops.get(a).vcpu()).blocked();
     }
 
+    /**
+     * The fingerprint of {@code s} with its active pCPU set to 0: the explorer's states do not record which pCPU the
+     * hypervisor ran on last. That is exact: every guest step begins by making its vCPU's pCPU active
+     * ({@code Hypervisor.run}), a migration restores the active pCPU it found ({@code Hypervisor.schedule}), and no
+     * invariant reads it (they quantify over the pCPUs by number), so two machines that differ only in the active
+     * pCPU have the same successors up to it and the same verdicts ({@code PartialOrderTest} checks it on every
+     * shipped configuration with more than one pCPU). With one pCPU it is always 0, and nothing changes.
+     */
     @Override
     public long fingerprint(XenMachine s) {
-        return symmetry == null ? CanonicalEncoder.fingerprint(s) : symmetry.canonical(s);
+        XenMachine n = s.withActive(0);
+        return symmetry == null ? CanonicalEncoder.fingerprint(n) : symmetry.canonical(n);
     }
 
     @Override
@@ -451,7 +480,27 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 return new Transition<>(post, fp, violated("I7", v, depth, op, st), checks);
             }
         }
-        return new Transition<>(post, fp, Verdict.HOLDS, checks);
+        return new Transition<>(post, fp, Verdict.HOLDS, checks, footprint(s, a, st));
+    }
+
+    /**
+     * The footprint of action {@code a}'s step {@code st} from {@code s}, if the action is characterised and the step
+     * took the path its read set describes: a guest read or fetch by a vCPU with paging on, retired or delivered to
+     * the guest with no VM exit handled ({@link HypervisorFootprints#access}); otherwise none.
+     */
+    private Footprint footprint(XenMachine s, int a, HvStep st) {
+        VcpuId id = ops.get(a).vcpu();
+        if (!characterised[a] || symmetry != null || st.vmExits() != 0 || !s.vcpu(id).vmcs().guest().cpu().cr0().pg()
+                || !(st.outcome() instanceof org.hybridv.xen.VcpuOutcome.Retired
+                        || st.outcome() instanceof org.hybridv.xen.VcpuOutcome.Delivered)) {
+            return null;
+        }
+        return HypervisorFootprints.access(s, st.machine(), id);
+    }
+
+    /** Whether action {@code a} may have footprints (its transitions may be independent of others). */
+    boolean characterised(int a) {
+        return characterised[a];
     }
 
     /**
@@ -486,7 +535,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 }
             }
         }
-        return new Transition<>(post, fp, Verdict.HOLDS, checks);
+        return new Transition<>(post, fp, Verdict.HOLDS, checks, characterised[a] && symmetry == null
+                ? HypervisorFootprints.schedule(s, post, op.vcpu(), scheduleTo[a]) : null);
     }
 
     /** As {@code HypervisorProperty} words a violation: the op, its outcome, the invariant's explanation. */

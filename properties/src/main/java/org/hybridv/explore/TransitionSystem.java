@@ -42,6 +42,15 @@ public interface TransitionSystem<S> {
     /** A verdict and how many invariant checks it took. */
     record Checked(Verdict verdict, int checks) {}
 
-    /** A successor: the state, its fingerprint, the verdict of the invariants, how many were checked. */
-    record Transition<S>(S state, long fingerprint, Verdict verdict, int checks) {}
+    /**
+     * A successor: the state, its fingerprint, the verdict of the invariants, how many were checked, and the
+     * transition's footprint for the partial-order reduction ({@link Footprint}; null: unknown, dependent with every
+     * transition).
+     */
+    record Transition<S>(S state, long fingerprint, Verdict verdict, int checks, Footprint footprint) {
+        /** A successor with no footprint: dependent with every transition. */
+        public Transition(S state, long fingerprint, Verdict verdict, int checks) {
+            this(state, fingerprint, verdict, checks, null);
+        }
+    }
 }

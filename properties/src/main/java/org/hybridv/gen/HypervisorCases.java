@@ -56,12 +56,49 @@ public final class HypervisorCases {
         }
     }
 
-    /** A run: the machine (always {@link #initialMachine()}) and the ops; printed as the ops alone. */
-    public record Run(XenMachine initial, List<Op> ops) {
+    /**
+     * A run: the machine ({@link #initialMachine()}, on {@code pcpus} pCPUs with the vCPUs K, U, H, HU, S, SU placed
+     * on the pCPUs {@code placement} lists, in that order; empty: all on pCPU 0) and the ops; printed as the ops
+     * alone (and the pCPUs when there are several).
+     */
+    public record Run(XenMachine initial, List<Op> ops, int pcpus, List<Integer> placement) {
+        public Run {
+            ops = List.copyOf(ops);
+            placement = List.copyOf(placement);
+            if (pcpus < 1 || pcpus > WholeSystemCases.MAX_PCPUS || !placement.isEmpty() && placement.size()
+                    != VCPUS.size() || placement.stream().anyMatch(q -> q < 0 || q >= pcpus)) {
+                throw new IllegalArgumentException("pcpus " + pcpus + ", placement " + placement);
+            }
+        }
+
+        /** A run on one pCPU. */
+        public Run(XenMachine initial, List<Op> ops) {
+            this(initial, ops, 1, List.of());
+        }
+
+        /** The run's machine with {@code faults} injected before the domains are built. */
+        public XenMachine machine(org.hybridv.xen.Faults faults) {
+            if (pcpus == 1) {
+                return faults.isEmpty() ? initial : initialMachine(faults);
+            }
+            return placed(initialMachine(faults, pcpus), placement);
+        }
+
         @Override
         public String toString() {
-            return "Run" + ops;
+            return "Run" + (pcpus == 1 ? "" : "(" + pcpus + " pCPUs, placed " + placement + ")") + ops;
         }
+    }
+
+    /** The vCPUs of {@link #initialMachine()} in the order a {@link Run}'s placement lists them. */
+    public static final List<VcpuId> VCPUS = List.of(K, U, H, HU, S, SU);
+
+    /** {@code m} (no vCPU run yet) with vCPU {@code VCPUS.get(i)} placed on pCPU {@code placement.get(i)}. */
+    public static XenMachine placed(XenMachine m, List<Integer> placement) {
+        for (int i = 0; i < placement.size(); i++) {
+            m = m.withVcpu(m.vcpu(VCPUS.get(i)).withPcpu(placement.get(i)));
+        }
+        return m;
     }
 
     private static XenMachine initial;
@@ -167,7 +204,26 @@ public final class HypervisorCases {
             }
             state.saw(ops);
         }
-        return new Run(initialMachine(), ops);
+        // Drawn last, so that the run above is the same on any number of pCPUs: the pCPUs (half the runs one),
+        // the vCPUs' places (d1's K and U on different pCPUs in most runs), and a window of the shared page at the end.
+        int pcpus = 1 + c.weighted(4, 2, 1, 1);
+        if (pcpus == 1) {
+            return new Run(initialMachine(), ops);
+        }
+        List<Integer> placement = new ArrayList<>();
+        for (int i = 0; i < VCPUS.size(); i++) {
+            placement.add(c.below(pcpus));
+        }
+        if (c.flag(true, 25) && placement.get(0).equals(placement.get(1))) {
+            placement.set(1, (placement.get(0) + 1 + c.below(pcpus - 1)) % pcpus);
+        }
+        if (c.flag(true, 40)) {
+            WholeSystemCases.Window[] kinds = {WholeSystemCases.Window.DOMAIN_FLUSH,
+                WholeSystemCases.Window.TYPE_CHANGE, WholeSystemCases.Window.L1_CHANGE_THEN_FLUSH};
+            ops.addAll(WholeSystemCases.sharedPage(c, kinds[c.below(kinds.length)], c.flag(true, 30) ? 5 : 6));
+        }
+        return new Run(placed(initialMachine(org.hybridv.xen.Faults.NONE, pcpus), placement), ops, pcpus,
+                placement);
     }
 
     /**

@@ -8,6 +8,11 @@ import org.hybridv.guest.Loader;
 import org.hybridv.xen.Domains;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.MmuMode;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.x86.Entry;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.XenMachine;
 
@@ -19,6 +24,13 @@ import org.hybridv.xen.XenMachine;
  * SWITCH_MMU at any point with unsuitable roots) and the adversarial domains' instructions and hypercalls (foreign,
  * page-table, Xen and out-of-RAM frames, Xen slots, superpages, self-maps, CR3 loads, INVLPG, CPUID, the hypercall
  * MSR). Memory is small (224 frames) so that frame numbers collide across domains.
+ *
+ * <p>The machine has 1 to {@value #MAX_PCPUS} physical CPUs (docs/smp.md): half the runs one, a quarter two, an
+ * eighth three and four. The kernel's vCPU stays on pCPU 0; on more than one pCPU the adversarial vCPUs are moved
+ * between them ({@link Op.Schedule}) and each run gets one or two {@linkplain Window windows}: short sequences that
+ * put the adversarial domain's vCPUs on different pCPUs around a page-table change and its flush, or around a
+ * migration. These are drawn after the rest of the run, so a run on one pCPU is the run this generator made before it
+ * had pCPUs.
  */
 public final class WholeSystemCases {
     private WholeSystemCases() {}
@@ -33,27 +45,70 @@ public final class WholeSystemCases {
     public static final int KERNEL_VPID = 7;
     /** The kernel's vCPU. */
     public static final VcpuId KERNEL = new VcpuId(KERNEL_DOMAIN, 0);
-    /** The most operations in a run. */
+    /** The most operations in a run (besides its windows). */
     public static final int MAX_OPS = 20;
+    /** The most physical CPUs of a run's machine. */
+    public static final int MAX_PCPUS = 4;
+
+    /**
+     * The windows of several pCPUs a run is biased toward (docs/smp.md), each a short sequence of d1's vCPUs — K
+     * (kernel, d1v0) and U (user, d1v1) — placed on two different pCPUs a and b. The extension point for windows of
+     * interleaved steps (a flush IPI between its send and its handling, a hypercall half done): a new constant here,
+     * its operations in {@link #window}, its coverage value in {@code SmpWindows} and a floor.
+     */
+    public enum Window {
+        /**
+         * K on a, U on b, both access a page of d1 (both TLBs cache it, both pCPUs join d1's dirty mask, TLB-9); K
+         * repoints L2 0x12[0] (MU-5: a domain-wide flush, TLB-3, to every pCPU of the mask); U reads the page again.
+         */
+        DOMAIN_FLUSH,
+        /**
+         * The same start; K remaps the page's L1 entry elsewhere and pins the frame it mapped as an L1 table (a type
+         * change: TLB-1, filtered by the TLB-flush clock, TLB-8); U reads the page again.
+         */
+        TYPE_CHANGE,
+        /**
+         * The same start; K remaps the page's L1 entry (Xen does not flush an L1 change, TLB-7: a remote stale entry
+         * is the guest's to flush); U reads the page (through its pCPU's cached translation); K flushes the domain
+         * (MMUEXT_TLB_FLUSH_ALL or MMUEXT_INVLPG_ALL: to every pCPU of the mask); U reads the page again.
+         */
+        L1_CHANGE_THEN_FLUSH,
+        /**
+         * K reads a page on a, moves to b (MIG-1: VMCLEAR on a), remaps the page's L1 entry and INVLPGs it there (on
+         * b only), moves back to a (MIG-2: its VPID flushed there) and reads the page again.
+         */
+        MIGRATION_ROUND_TRIP
+    }
 
     /** One operation: of the kernel, or one instruction of an adversarial vCPU. */
     public sealed interface Op {
         record Kernel(GuestOp op) implements Op {}
 
         record Vcpu(HypervisorCases.Op op) implements Op {}
+
+        /** The scheduler moves an adversarial vCPU to {@code pcpu} ({@code Hypervisor.schedule}: MIG-1, MIG-2). */
+        record Schedule(VcpuId vcpu, int pcpu) implements Op {}
     }
 
     /**
      * A run: the kernel's starting mode, how many adversarial domains (0: none, 1: d1, 2: d1 and d2), the VPID the
-     * toolstack asks for the kernel's vCPU (sometimes one d1 already uses), the operations.
+     * toolstack asks for the kernel's vCPU (sometimes one d1 already uses), the machine's pCPUs, the operations.
      */
-    public record Run(MmuMode kernelMode, int adversaries, int kernelVpid, List<Op> ops) {
+    public record Run(MmuMode kernelMode, int adversaries, int kernelVpid, int pcpus, List<Op> ops) {
         public Run {
             ops = List.copyOf(ops);
+            if (pcpus < 1 || pcpus > MAX_PCPUS) {
+                throw new IllegalArgumentException("pcpus " + pcpus + " outside 1.." + MAX_PCPUS);
+            }
+        }
+
+        /** A run on one pCPU. */
+        public Run(MmuMode kernelMode, int adversaries, int kernelVpid, List<Op> ops) {
+            this(kernelMode, adversaries, kernelVpid, 1, ops);
         }
 
         public XenMachine machine(org.hybridv.xen.Faults faults) {
-            return WholeSystemCases.machine(kernelMode, adversaries, kernelVpid, faults);
+            return WholeSystemCases.machine(kernelMode, adversaries, kernelVpid, pcpus, faults);
         }
     }
 
@@ -86,7 +141,99 @@ public final class WholeSystemCases {
                 ops.add(new Op.Kernel(HybridCases.op(c, KERNEL_FRAMES, processes, KERNEL_FIRST, MEMORY_FRAMES)));
             }
         }
-        return new Run(mode, adversaries, vpid, ops);
+        // Drawn last, so that the run above is the same on any number of pCPUs.
+        int pcpus = 1 + c.weighted(4, 2, 1, 1);
+        if (pcpus > 1 && adversaries > 0) {
+            int windows = 1 + c.below(2);
+            for (int w = 0; w < windows; w++) {
+                Window kind = Window.values()[c.weighted(2, 3, 2, 2)]; // type changes a little more often
+                ops.addAll(1 + c.below(ops.size()), window(c, kind, pcpus));
+            }
+            if (c.flag(false, 50)) {
+                VcpuId v = c.oneOf(HypervisorCases.K, HypervisorCases.U, HypervisorCases.H, HypervisorCases.HU);
+                if (v.domain() > adversaries) {
+                    v = new VcpuId(1, v.vcpu());
+                }
+                ops.add(1 + c.below(ops.size()), new Op.Schedule(v, c.below(pcpus)));
+            }
+        }
+        return new Run(mode, adversaries, vpid, pcpus, ops);
+    }
+
+    /** The operations of a window of kind {@code kind} on a machine of {@code pcpus} (≥ 2) pCPUs. */
+    public static List<Op> window(Choices c, Window kind, int pcpus) {
+        int a = c.below(pcpus);
+        int b = (a + 1 + c.below(pcpus - 1)) % pcpus;
+        int index = c.flag(true, 30) ? 5 : 6; // 0x5000 → 0x20 (user, writable), 0x6000 → 0x21 (user, read-only)
+        long page = (long) index << 12;
+        VcpuId k = HypervisorCases.K;
+        VcpuId u = HypervisorCases.U;
+        List<Op> ops = new ArrayList<>();
+        if (kind == Window.MIGRATION_ROUND_TRIP) {
+            Entry moved = Entry.table(0x23 + c.below(5), c.flag(false, 30), true);
+            Hypercall remap = Hypercall.mmuUpdate((0x13L << 12) | ((long) index << 3)
+                    | Hypercalls.MMU_NORMAL_PT_UPDATE, moved.raw());
+            ops.add(new Op.Schedule(k, a));
+            ops.add(vcpu(k, new GuestInstruction.MemoryAccess(Access.read(page))));
+            ops.add(new Op.Schedule(k, b));
+            ops.add(call(k, remap));
+            ops.add(vcpu(k, new GuestInstruction.Invlpg(page)));
+            ops.add(new Op.Schedule(k, a));
+            ops.add(vcpu(k, new GuestInstruction.MemoryAccess(Access.read(page))));
+            return ops;
+        }
+        ops.add(new Op.Schedule(k, a));
+        ops.add(new Op.Schedule(u, b));
+        for (HypervisorCases.Op x : sharedPage(c, kind, index)) {
+            ops.add(new Op.Vcpu(x));
+        }
+        return ops;
+    }
+
+    /**
+     * The vCPU operations of a window of kind {@code kind} other than {@link Window#MIGRATION_ROUND_TRIP}, with K and
+     * U already on different pCPUs, on page {@code index} of d1 (5: 0x5000, 6: 0x6000): K writes a non-zero value to
+     * the page when it is writable (so a stale translation reads something else than a fresh one) or reads it, U
+     * accesses it (both TLBs cache it), then the page-table change, its flush, and U's reads.
+     */
+    public static List<HypervisorCases.Op> sharedPage(Choices c, Window kind, int index) {
+        long page = (long) index << 12;
+        long frame = index == 5 ? 0x20 : 0x21;
+        VcpuId k = HypervisorCases.K;
+        VcpuId u = HypervisorCases.U;
+        Entry moved = Entry.table(0x23 + c.below(5), c.flag(false, 30), true);
+        Hypercall remap = Hypercall.mmuUpdate((0x13L << 12) | ((long) index << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE,
+                moved.raw());
+        List<Op> ops = new ArrayList<>();
+        ops.add(vcpu(k, new GuestInstruction.MemoryAccess(index == 5 ? Access.write(page, 1 + c.below(0xff))
+                : Access.read(page))));
+        ops.add(vcpu(u, new GuestInstruction.MemoryAccess(c.flag(true, 50) && index == 5
+                ? Access.write(page, 1 + c.below(0xff)) : Access.read(page))));
+        GuestInstruction.MemoryAccess reread = new GuestInstruction.MemoryAccess(Access.read(page));
+        switch (kind) {
+            case DOMAIN_FLUSH -> ops.add(call(k, Hypercall.mmuUpdate((0x12L << 12) | Hypercalls.MMU_NORMAL_PT_UPDATE,
+                    Entry.table(c.flag(true, 50) ? 0x14 : 0x13, true, true).raw())));
+            case TYPE_CHANGE -> {
+                ops.add(call(k, remap));
+                ops.add(call(k, Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, frame)));
+            }
+            default -> {
+                ops.add(call(k, remap));
+                ops.add(vcpu(u, reread));
+                ops.add(call(k, c.flag(true, 50) ? Hypercall.mmuextOp(Hypercalls.MMUEXT_TLB_FLUSH_ALL, 0)
+                        : Hypercall.mmuextOp(Hypercalls.MMUEXT_INVLPG_ALL, page)));
+            }
+        }
+        ops.add(vcpu(u, reread));
+        return ops.stream().map(o -> ((Op.Vcpu) o).op()).toList();
+    }
+
+    private static Op vcpu(VcpuId v, GuestInstruction insn) {
+        return new Op.Vcpu(new HypervisorCases.Op(v, insn, Hypercall.of(0)));
+    }
+
+    private static Op call(VcpuId v, Hypercall h) {
+        return new Op.Vcpu(new HypervisorCases.Op(v, new GuestInstruction.Vmcall(), h));
     }
 
     /** An op of {@link HypervisorCases} on a vCPU of a domain the machine has (d1: K, U; d2: H, HU). */
@@ -110,7 +257,14 @@ public final class WholeSystemCases {
      * toolstack falls back to {@link #KERNEL_VPID}.
      */
     public static XenMachine machine(MmuMode kernelMode, int adversaries, int vpid, org.hybridv.xen.Faults faults) {
-        XenMachine m = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf)).withFaults(faults);
+        return machine(kernelMode, adversaries, vpid, 1, faults);
+    }
+
+    /** {@link #machine(MmuMode, int, int, org.hybridv.xen.Faults)} on {@code pcpus} pCPUs, every vCPU on pCPU 0. */
+    public static XenMachine machine(MmuMode kernelMode, int adversaries, int vpid, int pcpus,
+            org.hybridv.xen.Faults faults) {
+        XenMachine booted = XenMachine.boot(MEMORY_FRAMES, Domains.range(0x1, 0xf));
+        XenMachine m = (pcpus == 1 ? booted : booted.withPcpus(pcpus)).withFaults(faults);
         if (adversaries >= 1) {
             m = HypervisorCases.withD1(m);
         }

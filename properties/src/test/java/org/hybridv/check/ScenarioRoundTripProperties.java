@@ -83,6 +83,10 @@ class ScenarioRoundTripProperties {
         for (int i = 0; i < run.ops().size(); i++) {
             if (run.ops().get(i) instanceof WholeSystemCases.Op.Kernel k) {
                 assertKernelStep(k.op(), read.get(i));
+            } else if (run.ops().get(i) instanceof WholeSystemCases.Op.Schedule sc) {
+                // a migration of an adversarial vCPU (a run on several pCPUs) reads back as the schedule step
+                assertThat(read.get(i).step()).isEqualTo(new XenStep.Schedule(sc.vcpu().domain(), sc.vcpu().vcpu(),
+                        sc.pcpu(), null));
             } else {
                 assertVcpuStep(((WholeSystemCases.Op.Vcpu) run.ops().get(i)).op(), read.get(i));
             }

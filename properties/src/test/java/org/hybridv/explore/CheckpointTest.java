@@ -47,6 +47,34 @@ class CheckpointTest {
     }
 
     /**
+     * With the partial-order reduction pruning (smp-disjoint, two pCPUs), the checkpoint carries the frontier's sleep
+     * sets and the count slept: stopped at depth 5 and resumed, the search ends as the uninterrupted one, slept
+     * transitions included; resumed without the reduction, the checkpoint is another search's.
+     */
+    @Test
+    void aResumedSearchKeepsItsSleepSets(@TempDir Path t) throws IOException {
+        String config = RepoRoot.find().resolve("spec/configs/smp-disjoint.json").toString();
+        Cli.Result full = Cli.run("explore", config, "--workers", "1", "--report", t.resolve("full").toString());
+        Cli.Result part = Cli.run("explore", config, "--workers", "1", "--depth", "5", "--checkpoint",
+                t.resolve("ckpt").toString());
+        assertThat(part.exit()).as(part.all()).isEqualTo(3);
+        Cli.Result resumed = Cli.run("explore", config, "--workers", "2", "--resume", t.resolve("ckpt").toString(),
+                "--report", t.resolve("resumed").toString());
+        assertThat(full.exit()).as(full.all()).isZero();
+        assertThat(resumed.exit()).as(resumed.all()).isZero();
+        ObjectNode a = (ObjectNode) report(t.resolve("full"));
+        ObjectNode b = (ObjectNode) report(t.resolve("resumed"));
+        a.remove("workers");
+        b.remove("workers");
+        assertThat(b).isEqualTo(a);
+        assertThat(a.get("partialOrder").asBoolean()).isTrue();
+        assertThat(a.get("slept").asLong()).isPositive();
+        Cli.Result other = Cli.run("explore", config, "--no-por", "--resume", t.resolve("ckpt").toString());
+        assertThat(other.exit()).isEqualTo(2);
+        assertThat(other.err()).contains("\"partial-order true\"", "\"partial-order false\"");
+    }
+
+    /**
      * type-change-no-flush is found at depth 4 in direct-paging (ExploreTest): stopped at depth 2, the run has not
      * found it (exit 3); resumed to the configuration's bound it finds the same violation by the same trace.
      * hybrid-switch without faults is exhausted at depth 3: stopped at depth 2, resumed, it is exhausted with the
