@@ -139,30 +139,29 @@ public final class Workloads {
         }
 
         /**
-         * The same runs on a machine of {@code pcpus} pCPUs: each domain's vCPUs placed round-robin on the pCPUs
-         * (d1's K on pCPU 0 and U on pCPU 1, and so on) before the first step, so the same ops fill several TLBs,
-         * their domain-wide flushes reach remote pCPUs of the dirty masks and the invariants quantify over every pCPU.
+         * The ops of the same generated runs, every run on a machine of {@code pcpus} pCPUs (the generator draws 1
+         * to 4 pCPUs per run; here the count is fixed so that two figures measure the same ops): on one pCPU the
+         * machine of {@link HypervisorCases#initialMachine()}; on several, each domain's i-th vCPU placed on pCPU
+         * i mod {@code pcpus} (d1's K on pCPU 0 and U on pCPU 1, and so on) before the first step, so the same ops
+         * fill several TLBs, their domain-wide flushes reach remote pCPUs of the dirty masks and the invariants
+         * quantify over every pCPU.
          */
         public HypervisorActions(long seed, int runCount, int pcpus) {
             List<HypervisorCases.Run> generated = runs(seed, runCount, HypervisorCases::generate);
             if (pcpus == 1) {
-                runs = generated;
+                runs = generated.stream().map(r -> new HypervisorCases.Run(HypervisorCases.initialMachine(),
+                        r.ops())).toList();
             } else {
-                XenMachine placed = spread(HypervisorCases.initialMachine(org.hybridv.xen.Faults.NONE, pcpus), pcpus);
-                runs = generated.stream().map(r -> new HypervisorCases.Run(placed, r.ops())).toList();
+                List<Integer> placement = new ArrayList<>();
+                for (int i = 0; i < HypervisorCases.VCPUS.size(); i++) {
+                    placement.add(HypervisorCases.VCPUS.get(i).vcpu() % pcpus);
+                }
+                XenMachine placed = HypervisorCases.placed(
+                        HypervisorCases.initialMachine(org.hybridv.xen.Faults.NONE, pcpus), placement);
+                runs = generated.stream().map(r -> new HypervisorCases.Run(placed, r.ops(), pcpus, placement))
+                        .toList();
             }
             actions = runs.stream().mapToInt(r -> r.ops().size()).sum();
-        }
-
-        /** {@code m} with the i-th vCPU of each domain placed on pCPU i mod {@code pcpus} (nothing has run yet). */
-        static XenMachine spread(XenMachine m, int pcpus) {
-            XenMachine out = m;
-            for (org.hybridv.xen.Domain d : m.domains().values()) {
-                for (int i = 0; i < d.vcpus().size(); i++) {
-                    out = Hypervisor.schedule(out, d.vcpus().get(i).id(), i % pcpus);
-                }
-            }
-            return out;
         }
 
         /** Every run once, I1, I2, I6 after and I7 on every step; returns a checksum of the outcomes. */
