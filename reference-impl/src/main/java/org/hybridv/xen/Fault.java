@@ -114,7 +114,19 @@ public enum Fault {
     SET_PTE_TRAPPED_NOT_HYPERCALL("set-pte-trapped-not-hypercall", "BUD-4",
             "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
                     + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
-                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design");
+                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design"),
+    /** IPI-3: {@link FlushIpis#validatesAfterFlushAck} installs and validates the new type before the acks. */
+    VALIDATE_BEFORE_FLUSH_ACK("validate-before-flush-ack", "IPI-3",
+            "installs and validates a frame's new page-table type as soon as the type change's flush IPIs are sent,"
+                    + " not after every target acknowledged: until its handler runs, a target pCPU keeps a writable"
+                    + " translation of a frame that is already a validated page table, and its guest can write through"
+                    + " it into the table", "Xen _get_page_type (flush_mask before the cmpxchg that installs the type;"
+                    + " XSA-401's type-change race)"),
+    /** IPI-2: {@link FlushIpis#awaitsFlushAcks} lets the hypercall return with its flush IPIs unhandled. */
+    IPI_ACK_NOT_AWAITED("ipi-ack-not-awaited", "IPI-2",
+            "sends the flush IPIs a hypercall owes and returns to the guest without waiting for their"
+                    + " acknowledgements: the target pCPUs keep translations the hypercall removed after it returned",
+            "design (flush_area_mask without its spin on flush_cpumask)");
 
     private final String id;
     private final String rule;

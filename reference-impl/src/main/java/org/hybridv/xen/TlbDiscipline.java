@@ -169,14 +169,23 @@ public final class TlbDiscipline {
      * a pCPU for frames of every domain. The frame's stamp is then dropped: the frame is in use again.
      */
     static XenMachine typeChangeFlush(XenMachine m, int owner, long mfn) {
-        long stamp = m.frames().get(mfn).tlbflushTimestamp();
-        Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
-        Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
-        for (int q : flushTlbMask(m, filtered)) {
+        for (int q : typeChangeTargets(m, owner, mfn)) {
             m = flushAreaLocal(m, q);
         }
         // the frame is in use under its new type: the stamp of its old use has been read (TLB-2)
         return m.withTlbflushTimestamp(mfn, FrameInfo.NO_TIMESTAMP);
+    }
+
+    /**
+     * The pCPUs a type change of frame {@code mfn} of domain {@code owner} flushes whole ({@link #typeChangeFlush}):
+     * the owner's mask filtered by the clock for the frame's stamp (none: unfiltered), as {@link #flushTlbMask} sends
+     * it — the active pCPU first.
+     */
+    static List<Integer> typeChangeTargets(XenMachine m, int owner, long mfn) {
+        long stamp = m.frames().get(mfn).tlbflushTimestamp();
+        Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
+        Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
+        return flushTlbMask(m, filtered);
     }
 
     /**
@@ -237,7 +246,8 @@ public final class TlbDiscipline {
      * as the handler of a flush IPI there ({@link #invvpidOn}).
      */
     static XenMachine invvpidAt(XenMachine m, int q, InvvpidType type, int vpid, long linear) {
-        return q == m.active() ? invvpid(m, type, vpid, linear) : invvpidOn(m, q, type, vpid, linear);
+        return q == m.active() && m.processor().mode() == org.hybridv.vmx.VmxMode.ROOT
+                ? invvpid(m, type, vpid, linear) : invvpidOn(m, q, type, vpid, linear);
     }
 
     /**

@@ -19,6 +19,7 @@ import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Entry;
+import org.hybridv.xen.FlushIpis;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
@@ -104,6 +105,11 @@ final class XenExecutors {
             facts.put("result", "ok");
             facts.put("rax", Long.toString(d.rax()));
             text = "ok, RAX " + d.rax() + effects(d.effects());
+        } else if (o instanceof VcpuOutcome.InHypercall w && r.vmExits() > 0) {
+            facts.put("result", "waiting");
+            facts.put("awaiting", w.awaiting().toString());
+            text = "accepted, waiting inside the hypervisor for the flush IPI acknowledgements of pCPU"
+                    + (w.awaiting().size() == 1 ? " " : "s ") + w.awaiting() + " (IPI-1, IPI-2)";
         } else if (o instanceof VcpuOutcome.HypercallRefused x) {
             facts.put("result", "refused");
             facts.put("errno", x.errno().name());
@@ -166,6 +172,9 @@ final class XenExecutors {
             text = "not modelled: " + n.why();
         } else if (o instanceof VcpuOutcome.EntryFailed e) {
             text = "VM entry failed: " + e.reason();
+        } else if (o instanceof VcpuOutcome.InHypercall w) {
+            text = "nothing ran: the pCPU is inside " + w.vcpu() + "'s hypercall, waiting for the flush IPI"
+                    + " acknowledgements of pCPUs " + w.awaiting() + " (IPI-5)";
         } else if (o instanceof VcpuOutcome.HypercallDone d) {
             text = "hypercall done" + effects(d.effects());
         } else {
@@ -202,6 +211,9 @@ final class XenExecutors {
         } else if (o instanceof VcpuOutcome.NotModelled n) {
             return new XenStep.GuestExpect.NotModelled(n.reason(), exits);
         }
+        if (o instanceof VcpuOutcome.InHypercall w) {
+            return new XenStep.GuestExpect.InHypercall(w.vcpu().toString(), exits);
+        }
         return o instanceof VcpuOutcome.EntryFailed ? new XenStep.GuestExpect.EntryFailed(exits) : null;
     }
 
@@ -211,8 +223,13 @@ final class XenExecutors {
         if (expect == null) {
             return out;
         }
-        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok" : "refused";
+        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok"
+                : expect instanceof XenStep.HypercallExpect.Waiting ? "waiting" : "refused";
         out.add(Check.equal("result", word, result));
+        if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Waiting w && w.awaiting() != null
+                && o instanceof VcpuOutcome.InHypercall h) {
+            out.add(Check.equal("awaiting", w.awaiting().toString(), h.awaiting().toString()));
+        }
         if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
                 && o instanceof VcpuOutcome.HypercallRefused x) {
             out.addAll(Facts.compare(e, new XenStep.HypercallExpect.Refused(x.errno(), x.rule())));
@@ -286,12 +303,39 @@ final class XenExecutors {
                 }
             }
         }
-        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries, clockTime, dirtyFor);
+        Integer pending = step.pendingIpis() == null ? null : m.tlbFlush().pendingFlushes(step.pcpu()).size();
+        String inHypercall = step.inHypercall() == null ? null
+                : FlushIpis.occupying(m, step.pcpu()).map(Object::toString).orElse("none");
+        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries, clockTime, dirtyFor,
+                pending, inHypercall);
         List<Check> checks = new ArrayList<>(Facts.compare(step, seen));
         checks.removeIf(c -> c.what().equals("pcpu") || c.what().equals("vpid"));
         return new StepResult(s, new Observation("ok", "pCPU " + step.pcpu() + ": " + p.mode() + ", current "
                 + current + ", " + entries + " TLB entr" + (entries == 1 ? "y" : "ies") + (vpid == null ? ""
                         : " of VPID " + vpid) + " of " + p.tlb().entries().size(), Facts.of(seen)), checks);
+    }
+
+    /**
+     * {@code deliverIpi}: {@link FlushIpis#deliverIpi} on the step's pCPU; the requests handled and the hypercalls the
+     * acknowledgement completed, with their results, as facts.
+     */
+    static StepResult deliverIpi(MachineState s, XenStep.DeliverIpi step) {
+        FlushIpis.Delivery d = FlushIpis.deliverIpi(machine(s), step.pcpu());
+        List<String> completed = new ArrayList<>();
+        List<String> results = new ArrayList<>();
+        StringBuilder text = new StringBuilder(d.handled().isEmpty() ? "no flush IPI pending on pCPU " + step.pcpu()
+                : "pCPU " + step.pcpu() + " handled " + d.handled());
+        for (FlushIpis.Completion c : d.completed()) {
+            completed.add(c.vcpu().toString());
+            Observation o = observeHypercall(new HvStep(c.outcome(), d.machine(), c.outcome()
+                    instanceof VcpuOutcome.InHypercall ? 1 : 0));
+            results.add(o.result());
+            text.append("; ").append(c.vcpu()).append("'s hypercall: ").append(o.text());
+        }
+        XenStep.DeliverExpect seen = new XenStep.DeliverExpect(d.handled().size(), completed, results);
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
+        return new StepResult(write(s, d.machine()), new Observation(d.handled().isEmpty() ? "none" : "handled",
+                text.toString(), Facts.of(seen)), checks);
     }
 
     // ------------------------------------------------------------------ invariants and the frame table
