@@ -269,7 +269,9 @@ final class XenExecutors {
         boolean launched = post.vcpu(id).launched();
         XenStep.ScheduleExpect seen = new XenStep.ScheduleExpect(from, launched, entries,
                 XenStep.InvariantState.of(rules.holds()));
-        String text = (from == step.pcpu() ? id + " already on pCPU " + from + ": nothing to do"
+        boolean moved = post.vcpu(id).pcpu() != from;
+        String text = (!moved ? id + (from == step.pcpu() ? " already on pCPU " + from + ": nothing to do"
+                : " stays on pCPU " + from + ": it is inside a hypercall waiting for flush acknowledgements (IPI-5)")
                 : id + " moved from pCPU " + from + " to pCPU " + step.pcpu() + ", launch state "
                         + (launched ? "launched" : "clear") + ", " + entries + " TLB entr"
                         + (entries == 1 ? "y" : "ies")
@@ -277,7 +279,7 @@ final class XenExecutors {
         List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).afterSchedule(post, rules.holds() ? null
                 : "schedule " + id + " → pCPU " + step.pcpu() + ": " + rules));
-        return new StepResult(after, new Observation(from == step.pcpu() ? "stayed" : "migrated", text,
+        return new StepResult(after, new Observation(moved ? "migrated" : "stayed", text,
                 Facts.of(seen)), checks, rules.holds() ? List.of() : List.of("I6 over the migration violated: "
                         + rules));
     }
