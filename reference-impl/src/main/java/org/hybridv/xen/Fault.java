@@ -32,7 +32,7 @@ public enum Fault {
     FOREIGN_FRAME_IN_L1("foreign-frame-in-l1", "L1-2",
             "accepts an L1 entry that maps a frame of another domain or of Xen (the reference is taken on the frame's"
                     + " real owner)", "Xen mm.c get_page_from_l1e (pg_owner check)"),
-    /** TLB-1: {@link PageTypes#getPageType} hands out no flush obligation on a type change. */
+    /** TLB-1: {@link PageTypes#typeChangeObligation} hands out no flush obligation on a type change. */
     TYPE_CHANGE_NO_FLUSH("type-change-no-flush", "TLB-1",
             "changes a frame's type (e.g. writable → L1) without flushing the TLBs that may still hold translations"
                     + " made under the old type", "XSA-408"),
@@ -126,7 +126,13 @@ public enum Fault {
     IPI_ACK_NOT_AWAITED("ipi-ack-not-awaited", "IPI-2",
             "sends the flush IPIs a hypercall owes and returns to the guest without waiting for their"
                     + " acknowledgements: the target pCPUs keep translations the hypercall removed after it returned",
-            "design (flush_area_mask without its spin on flush_cpumask)");
+            "design (flush_area_mask without its spin on flush_cpumask)"),
+    /** TYP-8: {@link PreemptibleValidation#holdsTypeDuringValidation} validates without holding the new type. */
+    PARTIAL_VALIDATION_TYPE_NOT_HELD("partial-validation-type-not-held", "TYP-8",
+            "validates an L2-L4 table entry by entry without holding its new type meanwhile (the frame keeps its old"
+                    + " type and count 0 until the last entry): a vCPU on another pCPU takes a writable reference to"
+                    + " the frame in between, and the table is then validated with a writable mapping of itself",
+            "XSA-401 (a type change racing a reference taken on another pCPU; XSA-299's restartable validation)");
 
     private final String id;
     private final String rule;

@@ -60,11 +60,44 @@ public final class FlushIpis {
      * </ol>
      */
     static HvStep mmuHypercall(XenMachine m, VcpuId id, Hypercall call, SortedMap<Long, FrameInfo> flushed) {
-        MmuResult r = Hypervisor.mmuCore(m.paging(), id, call);
+        boolean preemptible = PreemptibleValidation.applies(m, call);
+        MmuResult r = Hypervisor.mmuCore(m.paging(), id, call, preemptible);
         if (r instanceof MmuResult.Refused x) {
             return Hypervisor.refused(m, call, x.errno(), x.rule(), x.reason());
         }
         MmuResult.Success ok = (MmuResult.Success) r;
+        Stage st = stage(m, id, call, ok, flushed, -1, List.of());
+        if (st.waiting() != null) {
+            return st.waiting();
+        }
+        SortedSet<Integer> awaiting = awaitsFlushAcks(m) ? st.awaiting() : new TreeSet<>();
+        if (preemptible && !st.machine().frames().get(call.arg(1)).pinned()) {
+            // TYP-8: the table is validated entry by entry in the vCPU's next steps (PreemptibleValidation)
+            XenMachine s = st.machine().withTlbFlush(st.machine().tlbFlush().withInFlight(id, new HypercallInFlight(
+                    call, awaiting, false, ok.effects(), new TreeMap<>(), 0)));
+            return new HvStep(new VcpuOutcome.InHypercall(id, call, awaiting), s);
+        }
+        if (!awaiting.isEmpty()) {
+            XenMachine s = st.machine().withTlbFlush(st.machine().tlbFlush().withInFlight(id, new HypercallInFlight(
+                    call, awaiting, false, ok.effects(), new TreeMap<>())));
+            return new HvStep(new VcpuOutcome.InHypercall(id, call, awaiting), s);
+        }
+        return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), st.machine());
+    }
+
+    /**
+     * A step of a hypercall after the direct-paging core computed {@code ok} from {@code m}: either it waits for a
+     * type change's flush before committing anything ({@code waiting}, IPI-3), or it is committed with its
+     * obligations performed ({@code machine}) and the pCPUs it sent IPIs to ({@code awaiting}).
+     */
+    record Stage(HvStep waiting, XenMachine machine, SortedSet<Integer> awaiting) {}
+
+    /**
+     * IPI-3 then the commit, for a whole hypercall ({@code nextEntry} -1) or one entry of a table validated entry by
+     * entry (its index; {@code effects}: the obligations of the entries before it, kept while it waits).
+     */
+    static Stage stage(XenMachine m, VcpuId id, Hypercall call, MmuResult.Success ok,
+            SortedMap<Long, FrameInfo> flushed, int nextEntry, List<Effect> effects) {
         Set<Long> done = new TreeSet<>();
         flushed.forEach((mfn, was) -> {
             if (m.frames().get(mfn).equals(was)) {
@@ -96,17 +129,12 @@ public final class FlushIpis {
                     }
                 }
                 s = s.withTlbFlush(s.tlbFlush().withInFlight(id, new HypercallInFlight(call, awaiting, true,
-                        List.of(), sent)));
-                return new HvStep(new VcpuOutcome.InHypercall(id, call, awaiting), s);
+                        effects, sent, nextEntry)));
+                return new Stage(new HvStep(new VcpuOutcome.InHypercall(id, call, awaiting), s), null, null);
             }
         }
         Performed p = performObligations(post, id, ok.effects(), done);
-        if (!p.awaiting().isEmpty() && awaitsFlushAcks(m)) {
-            XenMachine s = p.machine().withTlbFlush(p.machine().tlbFlush().withInFlight(id, new HypercallInFlight(
-                    call, p.awaiting(), false, ok.effects(), new TreeMap<>())));
-            return new HvStep(new VcpuOutcome.InHypercall(id, call, p.awaiting()), s);
-        }
-        return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), p.machine());
+        return new Stage(null, p.machine(), p.awaiting());
     }
 
     /** The machine after a hypercall's obligations, and the pCPUs it sent flush IPIs to. */
@@ -211,6 +239,15 @@ public final class FlushIpis {
             }
             if (h.get().awaiting().size() > 1) {
                 m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, h.get().acknowledged(q)));
+                continue;
+            }
+            if (h.get().nextEntry() >= 0) {
+                // TYP-8: a pin validating entry by entry goes on with its next step (an entry whose flush this was
+                // is validated again then, IPI-3)
+                HypercallInFlight x = h.get();
+                m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, new HypercallInFlight(x.call(),
+                        new TreeSet<>(), false, x.effects(), x.retry() ? x.flushed() : new TreeMap<>(),
+                        x.nextEntry())));
                 continue;
             }
             m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, null));

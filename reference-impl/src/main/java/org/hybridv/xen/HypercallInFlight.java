@@ -22,26 +22,44 @@ import org.hybridv.x86.Checks;
  * @param flushed  for a retried hypercall, each frame whose type-change flush was sent, with its frame-table entry
  *                 when sent: the flush counts as done on completion only if the entry is still that (Xen's
  *                 {@code cmpxchg} on {@code type_info} succeeds), else it is done again
+ * @param nextEntry for a pin whose table is validated entry by entry (TYP-8, {@link PreemptibleValidation}): the
+ *                 index of the next entry to validate (Xen's {@code nr_validated_ptes}); -1 for any other hypercall.
+ *                 Such a hypercall stays inside the hypervisor between its entries, with {@code awaiting} empty unless
+ *                 an entry's flush is in flight; it returns after its last entry
  */
 public record HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boolean retry, List<Effect> effects,
-        SortedMap<Long, FrameInfo> flushed) {
+        SortedMap<Long, FrameInfo> flushed, int nextEntry) {
     public HypercallInFlight {
         Checks.notNull("call", call);
         Checks.notNull("awaiting", awaiting);
         Checks.notNull("effects", effects);
         Checks.notNull("flushed", flushed);
-        if (awaiting.isEmpty()) {
-            throw new IllegalArgumentException("a hypercall in flight awaits at least one pCPU");
+        if (awaiting.isEmpty() && nextEntry < 0) {
+            throw new IllegalArgumentException("a hypercall in flight awaits at least one pCPU or validates entries");
+        }
+        if (nextEntry < -1 || nextEntry > org.hybridv.x86.PhysicalMemory.WORDS_PER_FRAME) {
+            throw new IllegalArgumentException("next entry " + nextEntry);
         }
         awaiting = Collections.unmodifiableSortedSet(new TreeSet<>(awaiting));
         effects = List.copyOf(effects);
         flushed = Collections.unmodifiableSortedMap(new TreeMap<>(flushed));
     }
 
+    /** A hypercall waiting for flush acknowledgements only (no entry-by-entry validation). */
+    public HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boolean retry, List<Effect> effects,
+            SortedMap<Long, FrameInfo> flushed) {
+        this(call, awaiting, retry, effects, flushed, -1);
+    }
+
     /** This hypercall with pCPU {@code q}'s acknowledgement received. */
     HypercallInFlight acknowledged(int q) {
         SortedSet<Integer> left = new TreeSet<>(awaiting);
         left.remove(q);
-        return new HypercallInFlight(call, left, retry, effects, flushed);
+        return new HypercallInFlight(call, left, retry, effects, flushed, nextEntry);
+    }
+
+    /** Whether it is between two entries of a validation (TYP-8), awaiting no acknowledgement: it can continue. */
+    public boolean canContinue() {
+        return nextEntry >= 0 && awaiting.isEmpty();
     }
 }

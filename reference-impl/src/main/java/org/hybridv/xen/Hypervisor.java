@@ -293,9 +293,16 @@ public final class Hypervisor {
         return FlushIpis.mmuHypercall(m, id, call, flushed);
     }
 
-    /** The direct-paging core's result for PV MMU hypercall {@code call} of {@code id} on {@code s}. */
-    static MmuResult mmuCore(DirectPagingState s, VcpuId id, Hypercall call) {
+    /**
+     * The direct-paging core's result for PV MMU hypercall {@code call} of {@code id} on {@code s}; {@code preemptible}:
+     * an L2–L4 pin only begins, its entries are validated in later steps ({@link PreemptibleValidation}, TYP-8).
+     */
+    static MmuResult mmuCore(DirectPagingState s, VcpuId id, Hypercall call, boolean preemptible) {
         long nr = call.number();
+        if (preemptible) {
+            return PreemptibleValidation.pinBegin(s, id.domain(), call.arg(1),
+                    PreemptibleValidation.pinType(call).orElseThrow());
+        }
         if (nr == Hypercalls.HYPERVISOR_MMU_UPDATE) {
             return DirectPaging.mmuUpdate(s, id, call.arg(0), call.arg(1));
         } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {

@@ -160,6 +160,17 @@ class FaultCatalogTest {
                 Fault.IPI_ACK_NOT_AWAITED)), K, update(0x12, 0, Hv.rw(Hv.SPARE))).machine()), "MU-5");
     }
 
+    /** TYP-8: the L2 being validated entry by entry does not hold its type; I2's bookkeeping sees the pin short. */
+    @Test
+    void partialValidationTypeNotHeld() {
+        SHOWN.add(Fault.PARTIAL_VALIDATION_TYPE_NOT_HELD);
+        holds(Hypervisor.hypercall(PreemptibleValidationTest.written(Faults.NONE, Hv.rw(L1)), K,
+                PreemptibleValidationTest.PIN).machine());
+        violated(TranslationIntegrity.check(Hypervisor.hypercall(PreemptibleValidationTest.written(Faults.of(
+                Fault.PARTIAL_VALIDATION_TYPE_NOT_HELD), Hv.rw(L1)), K, PreemptibleValidationTest.PIN).machine()),
+                "TYP-8");
+    }
+
     // ---- direct paging: entry rules --------------------------------------------------------------------------------
 
     @Test
