@@ -22,6 +22,7 @@ import org.hybridv.x86.Entry;
 import org.hybridv.xen.Effect;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.FlushIpis;
+import org.hybridv.xen.PreemptibleValidation;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
@@ -53,8 +54,17 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             return new Op(null, null, null, pcpu);
         }
 
+        /** {@code vcpu}'s hypercall in progress takes its next step ({@code PreemptibleValidation}, TYP-8). */
+        public static Op continuation(VcpuId vcpu) {
+            return new Op(vcpu, null, Hypercall.of(0), 0);
+        }
+
         boolean migration() {
-            return insn == null && vcpu != null;
+            return insn == null && vcpu != null && regs == null;
+        }
+
+        boolean continuation() {
+            return insn == null && vcpu != null && regs != null;
         }
 
         boolean delivery() {
@@ -63,7 +73,8 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
         @Override
         public String toString() {
-            return delivery() ? "deliverIpi pCPU " + pcpu : vcpu + (migration() ? " → pCPU " + pcpu
+            return delivery() ? "deliverIpi pCPU " + pcpu : continuation() ? vcpu + " continues its hypercall"
+                    : vcpu + (migration() ? " → pCPU " + pcpu
                     : insn instanceof GuestInstruction.Vmcall ? " VMCALL " + regs : " " + insn);
         }
     }
@@ -107,6 +118,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             long page = PAGES[c.below(PAGES.length)];
             if (c.flag(false, 10)) {
                 ops.add(Op.deliver(c.below(PCPUS)));
+                continue;
+            }
+            if (c.flag(false, 8)) {
+                pinWindow(c, ops);
                 continue;
             }
             switch (c.weighted(4, 3, 2, 2)) {
@@ -170,6 +185,27 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
     }
 
     /**
+     * A table-pin window (TYP-8, docs/smp.md): the kernel writes entries of a spare frame (0x24) pointing at its L1
+     * 0x13 and pins it as an L2, which on two pCPUs validates one entry per step; between the steps U reads on the other
+     * pCPU or the IPIs are delivered; then the pin is continued to its end.
+     */
+    private static void pinWindow(Choices c, List<Op> ops) {
+        int entries = 1 + c.below(2);
+        for (int i = 0; i < entries; i++) {
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), Hypercall.mmuUpdate((0x24L << 12)
+                    | ((long) i << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE, Entry.table(0x13, true, true).raw()), 0));
+        }
+        ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), Hypercall.mmuextOp(
+                Hypercalls.MMUEXT_PIN_L2_TABLE, 0x24), 0));
+        for (int i = 0; i <= entries; i++) {
+            if (c.flag(false, 30)) {
+                ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x5000)), null, 0));
+            }
+            ops.add(Op.continuation(HypervisorCases.K));
+        }
+    }
+
+    /**
      * The shootdown windows must reach both flushes with the remote pCPU of d1's mask holding d1's translations: an
      * L2 update's domain flush and a type change (calibrated at the CI budget).
      */
@@ -217,6 +253,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                             == 0 ? ", flushed" : ", kept"));
                     waiting[0] = null;
                 }
+            } else if (op.continuation()) {
+                HvStep c = PreemptibleValidation.continueHypercall(m, op.vcpu());
+                post = c.machine();
+                coverage.collect("op", "continue " + c.outcome().getClass().getSimpleName());
             } else if (op.migration()) {
                 int from = m.vcpu(op.vcpu()).pcpu();
                 int vpid = m.vcpu(op.vcpu()).vpid();
@@ -308,7 +348,8 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
             Op op = run.ops().get(i);
-            steps.add(Capture.step(op.delivery() ? new XenStep.DeliverIpi(op.pcpu(), null) : op.migration()
+            steps.add(Capture.step(op.delivery() ? new XenStep.DeliverIpi(op.pcpu(), null) : op.continuation()
+                    ? new XenStep.ContinueHypercall(op.vcpu().domain(), op.vcpu().vcpu(), null) : op.migration()
                     ? new XenStep.Schedule(op.vcpu().domain(), op.vcpu().vcpu(),
                     op.pcpu(), null) : op.insn() instanceof GuestInstruction.Vmcall
                             ? XenStep.Hypercall.of(op.vcpu().domain(), op.vcpu().vcpu(), op.regs())

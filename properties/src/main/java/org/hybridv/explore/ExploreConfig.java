@@ -170,6 +170,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = Hlt.class, name = "hlt"),
         @JsonSubTypes.Type(value = Schedule.class, name = "schedule"),
         @JsonSubTypes.Type(value = DeliverIpi.class, name = "deliver_ipi"),
+        @JsonSubTypes.Type(value = ContinueHypercall.class, name = "continue_hypercall"),
         @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
     public sealed interface Group {
         /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
@@ -395,6 +396,17 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         }
     }
 
+    /**
+     * The vCPU's hypercall in progress takes its next step ({@code PreemptibleValidation.continueHypercall}: an L2–L4
+     * pin on several pCPUs validates one entry of its table per step, Xen rule TYP-8); enabled while the vCPU is
+     * inside such a hypercall and awaits no flush acknowledgement.
+     */
+    public record ContinueHypercall(@JsonProperty(required = true) List<String> vcpus) implements Group {
+        public ContinueHypercall {
+            vcpus = nonEmpty("vcpus", vcpus);
+        }
+    }
+
     /** HLT (the vCPU blocks: its actions are no longer enabled). */
     public record Hlt(@JsonProperty(required = true) List<String> vcpus) implements Group {
         public Hlt {
@@ -520,7 +532,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             Map.entry("update_va_mapping", UpdateVaMapping.class), Map.entry("invlpg", Invlpg.class),
             Map.entry("mov_to_cr", MovToCr.class), Map.entry("switch_mmu", SwitchMmu.class),
             Map.entry("hlt", Hlt.class), Map.entry("kernel", Kernel.class), Map.entry("schedule", Schedule.class),
-            Map.entry("deliver_ipi", DeliverIpi.class));
+            Map.entry("deliver_ipi", DeliverIpi.class), Map.entry("continue_hypercall", ContinueHypercall.class));
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields

@@ -53,6 +53,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final int[] scheduleTo;
     /** Per action, the pCPU a {@code deliver_ipi} action delivers the pending flush IPIs on, or -1 (IPI-1). */
     private final int[] deliverOn;
+    /** Per action, whether it is a {@code continue_hypercall} of its vCPU (TYP-8). */
+    private final boolean[] continues;
     private final int pcpus;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
@@ -109,7 +111,12 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             }
             for (String v : group.vcpus()) {
                 VcpuId id = vcpu(v, g);
-                if (group instanceof ExploreConfig.Schedule sc) {
+                if (group instanceof ExploreConfig.ContinueHypercall) {
+                    // the op is a placeholder naming the vCPU; step() runs PreemptibleValidation.continueHypercall
+                    o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), Hypercall.of(0)));
+                    n.add(v + " continue_hypercall");
+                    to.add(-2);
+                } else if (group instanceof ExploreConfig.Schedule sc) {
                     for (int q : sc.to()) {
                         // the op is a placeholder naming the vCPU; step() runs Hypervisor.schedule for it
                         o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), Hypercall.of(0)));
@@ -133,6 +140,11 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         this.ops = List.copyOf(o);
         this.names = List.copyOf(n);
+        this.continues = new boolean[to.size()];
+        for (int a = 0; a < to.size(); a++) {
+            continues[a] = to.get(a) == -2;
+            to.set(a, Math.max(to.get(a), -1));
+        }
         this.scheduleTo = to.stream().mapToInt(Integer::intValue).toArray();
         this.deliverOn = on.stream().mapToInt(Integer::intValue).toArray();
         this.i1 = config.invariants().contains("I1");
@@ -360,8 +372,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             for (int a : actions) {
                 HypervisorCases.Op op = ops.get(a);
                 steps.add(deliverOn[a] >= 0 ? org.hybridv.check.MigrationProperty.Op.deliver(deliverOn[a])
-                        : new org.hybridv.check.MigrationProperty.Op(op.vcpu(), scheduleTo[a] >= 0 ? null
-                                : op.insn(), op.regs(), Math.max(scheduleTo[a], 0)));
+                        : continues[a] ? org.hybridv.check.MigrationProperty.Op.continuation(op.vcpu())
+                        : scheduleTo[a] >= 0 ? new org.hybridv.check.MigrationProperty.Op(op.vcpu(), null, null,
+                                scheduleTo[a]) : new org.hybridv.check.MigrationProperty.Op(op.vcpu(), op.insn(),
+                                        op.regs(), 0));
             }
             doc = new org.hybridv.check.MigrationProperty().scenario(new org.hybridv.check.MigrationProperty.Run(
                     steps), faults, violation);
@@ -401,6 +415,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             return !s.tlbFlush().pendingFlushes(deliverOn[a]).isEmpty(); // IPI-1: only a pending IPI is taken
         }
         VcpuId v = ops.get(a).vcpu();
+        if (continues[a]) {
+            return s.tlbFlush().inFlight(v).map(org.hybridv.xen.HypercallInFlight::canContinue).orElse(false);
+        }
         if (scheduleTo[a] >= 0) {
             // a blocked vCPU runs nothing, but the scheduler may still move it — unless it waits inside a hypercall
             return s.tlbFlush().inFlight().isEmpty() || s.tlbFlush().inFlight(v).isEmpty();
@@ -448,7 +465,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         if (scheduleTo[a] >= 0) {
             return schedule(s, a, depth, known);
         }
-        if (deliverOn[a] >= 0) {
+        if (deliverOn[a] >= 0 || continues[a]) {
             return deliverIpi(s, a, depth, known);
         }
         HvStep st;
@@ -521,13 +538,15 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
 
     /**
      * A {@code deliver_ipi} action: {@code FlushIpis.deliverIpi} on its pCPU (IPI-1; a hypercall whose last
-     * acknowledgement it is completes, IPI-2, IPI-3); then I1, I2, I6 on a new state. I7 is about guest instructions
-     * and does not apply.
+     * acknowledgement it is completes, IPI-2, IPI-3), or a {@code continue_hypercall} action:
+     * {@code PreemptibleValidation.continueHypercall} (TYP-8); then I1, I2, I6 on a new state. I7 is about guest
+     * instructions and does not apply.
      */
     private Transition<XenMachine> deliverIpi(XenMachine s, int a, int depth, LongPredicate known) {
         XenMachine post;
         try {
-            post = org.hybridv.xen.FlushIpis.deliverIpi(s, deliverOn[a]).machine();
+            post = continues[a] ? org.hybridv.xen.PreemptibleValidation.continueHypercall(s, ops.get(a).vcpu())
+                    .machine() : org.hybridv.xen.FlushIpis.deliverIpi(s, deliverOn[a]).machine();
         } catch (RuntimeException e) {
             return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
         }

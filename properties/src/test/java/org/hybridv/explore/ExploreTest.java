@@ -76,7 +76,8 @@ class ExploreTest {
      * PTE (a store through the self-map: the initial one is clean) before the read whose shadow fill grants more: 2.
      * On two pCPUs with flush IPIs in flight (smp-race): IPI-3 needs d1v1 on pCPU 1, its writable entry (a write),
      * the mapping cleared and the pin whose new type is validated before pCPU 1's acknowledgement: 4; IPI-2 needs d1v1
-     * on pCPU 1 with an entry and the L2 update that returns before pCPU 1 handled its IPI: 3.
+     * on pCPU 1 with an entry and the L2 update that returns before pCPU 1 handled its IPI: 3; TYP-8 shows at the L2
+     * pin's first step, whose table does not hold its type while it is validated: 1.
      */
     @ParameterizedTest
     @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
@@ -103,7 +104,8 @@ class ExploreTest {
         "smp-shootdown, dirty-mask-not-updated, 2, I6, MU-5",
         "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1",
         "smp-race, validate-before-flush-ack, 4, I2, TLB-1",
-        "smp-race, ipi-ack-not-awaited, 3, I6, MU-5"})
+        "smp-race, ipi-ack-not-awaited, 3, I6, MU-5",
+        "smp-race, partial-validation-type-not-held, 1, I2, TYP-8"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);

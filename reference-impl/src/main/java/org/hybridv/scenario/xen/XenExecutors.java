@@ -21,6 +21,7 @@ import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.FlushIpis;
 import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.PreemptibleValidation;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.VcpuId;
@@ -315,6 +316,21 @@ final class XenExecutors {
         return new StepResult(s, new Observation("ok", "pCPU " + step.pcpu() + ": " + p.mode() + ", current "
                 + current + ", " + entries + " TLB entr" + (entries == 1 ? "y" : "ies") + (vpid == null ? ""
                         : " of VPID " + vpid) + " of " + p.tlb().entries().size(), Facts.of(seen)), checks);
+    }
+
+    /**
+     * {@code continueHypercall}: {@link PreemptibleValidation#continueHypercall}, observed as a hypercall step
+     * ({@code waiting} while entries remain).
+     */
+    static StepResult continueHypercall(MachineState s, XenStep.ContinueHypercall step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        HvStep r = PreemptibleValidation.continueHypercall(machine(s), id);
+        HvStep seen = new HvStep(r.outcome(), r.machine(), r.outcome() instanceof VcpuOutcome.InHypercall ? 1 : 0);
+        Observation o = observeHypercall(seen);
+        Map<String, String> facts = new LinkedHashMap<>(o.facts());
+        facts.remove("exits");
+        return new StepResult(write(s, r.machine()), new Observation(o.result(), o.text().replace("accepted, waiting",
+                "entries remain, or waiting"), facts), hypercallChecks(step.expect(), o.result(), r.outcome()));
     }
 
     /**

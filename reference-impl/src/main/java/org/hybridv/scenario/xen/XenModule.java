@@ -30,7 +30,7 @@ public final class XenModule implements ScenarioModule {
 
     /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
     public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
-            "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi");
+            "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi", "continueHypercall");
 
     @Override
     public String name() {
@@ -90,6 +90,11 @@ public final class XenModule implements ScenarioModule {
                 "{\"op\": \"deliverIpi\", \"pcpu\": 1, \"expect\": {\"handled\": 1, \"completed\": [\"d1v0\"],"
                         + " \"results\": [\"ok\"]}}",
                 XenExecutors::deliverIpi));
+        r.operation(Operation.of(XenStep.ContinueHypercall.class, "a vCPU inside a hypercall that goes on entry by"
+                + " entry takes its next step (TYP-8: a pin on several pCPUs validates one entry of its table per"
+                + " step, then validates and pins it and returns)",
+                "{\"op\": \"continueHypercall\", \"domain\": 1, \"vcpu\": 0, \"expect\": {\"result\": \"waiting\"}}",
+                XenExecutors::continueHypercall));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");

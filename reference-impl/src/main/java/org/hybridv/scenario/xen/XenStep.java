@@ -749,6 +749,31 @@ public sealed interface XenStep extends Step {
         }
     }
 
+    /**
+     * {@code continueHypercall}: vCPU {@code vcpu} of domain {@code domain}, inside a hypercall that goes on entry by
+     * entry, takes its next step on its pCPU (Xen rule TYP-8: a pin on several pCPUs validates its table one entry per
+     * step, then validates and pins it and returns). {@code expect} as a {@code hypercall} step's: {@code waiting}
+     * while entries remain, then {@code ok} or {@code refused}.
+     */
+    @JsonTypeName("continueHypercall")
+    record ContinueHypercall(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, HypercallExpect expect) implements XenStep {
+        public ContinueHypercall {
+            Bad.required(domain, "domain", "continueHypercall step");
+            vcpu = vcpu == null ? 0 : vcpu;
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " continues its hypercall";
+        }
+    }
+
     /** Page types as a scenario names them (TYP-1: a frame has one type at a time). */
     enum FrameType {
         @JsonProperty("none") NONE(PageType.NONE),
