@@ -19,9 +19,11 @@ import org.hybridv.x86.CpuState;
  * (CTL-5, docs/rules/hybrid.md: with VPID on, a CR3 change does not flush the guest's other translations, so every
  * hypervisor-initiated invalidation names the VPIDs of the vCPUs that may cache the translation). A domain's
  * translations are those tagged with its VPIDs. Domain-wide obligations go to the pCPUs of the domain's dirty CPU mask
- * (Xen rule TLB-9, {@link #flushTlbMask}): the active pCPU flushes directly, every other one by a flush IPI that is
- * handled at once (the sender waits for every acknowledgement; the handlers' exits and re-entries are not shown, and no
- * other pCPU's step interleaves, docs/smp.md). A type change (TLB-1) flushes only the pCPUs of the mask the TLB-flush
+ * (Xen rule TLB-9, {@link #flushTlbMask}): the active pCPU flushes directly, every other one by a flush IPI. For the PV
+ * MMU hypercalls the IPIs are in flight: pending on their targets, handled in steps of their own while the hypercall
+ * waits ({@link FlushIpis}, rules IPI-1..IPI-5); here, for the exits that flush and SWITCH_MMU, each is handled at once
+ * (the sender waits for every acknowledgement within its step; the handlers' exits and re-entries are not shown,
+ * docs/smp.md). A type change (TLB-1) flushes only the pCPUs of the mask the TLB-flush
  * clock cannot clear (TLB-8, {@link #tlbflushFilter}), each completely ({@link #flushAreaLocal}). A vCPU's own
  * obligations are performed on the active pCPU, the one the vCPU runs on. With one pCPU all of them are that pCPU.
  */
