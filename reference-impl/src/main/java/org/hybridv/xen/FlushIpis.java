@@ -19,8 +19,9 @@ import org.hybridv.vmx.InvvpidType;
  * target's guest may still use the translations the flush is for: the window Xen closes by spinning in
  * {@code flush_area_mask} until {@code flush_cpumask} is empty.
  *
- * <p>Each logical processor has its own TLB and only its own instructions invalidate it (Intel SDM Vol. 3A §4.10.5:
- * "software ... must use an IPI" to invalidate another processor's TLB). A machine with one pCPU never sends an IPI:
+ * <p>Each logical processor has its own TLB and only its own instructions invalidate it (Intel SDM Vol. 3A §4.10;
+ * §4.10.5 describes the TLB shootdown: the processor that changed a paging structure has the others invalidate their
+ * TLBs, typically by interprocessor interrupts). A machine with one pCPU never sends an IPI:
  * every obligation is performed by the pCPU the hypervisor runs on, within the step, as before.
  *
  * <p>Scope: the PV MMU hypercalls ({@code mmu_update}, {@code update_va_mapping}, {@code mmuext_op}) use the protocol.
@@ -256,6 +257,38 @@ public final class FlushIpis {
             completed.add(new Completion(sender, done.outcome()));
         }
         return new Delivery(m, new ArrayList<>(requests), completed);
+    }
+
+    /**
+     * The synchronous interleaving of a hypercall step {@code step} of vCPU {@code id}: while the hypercall waits for
+     * flush acknowledgements, the awaited pCPUs take their IPIs in pCPU order and nothing else steps (and a pin
+     * validated entry by entry, TYP-8, continues to its end); the step returned carries the hypercall's final outcome
+     * and machine. For callers that do not interleave other pCPUs with a hypercall (a kernel on one vCPU, tests); a
+     * step that did not enter a hypercall is returned as it is.
+     */
+    public static HvStep runToCompletion(HvStep step, VcpuId id) {
+        VcpuOutcome o = step.outcome();
+        XenMachine m = step.machine();
+        while (o instanceof VcpuOutcome.InHypercall w && w.vcpu().equals(id)) {
+            if (w.awaiting().isEmpty()) {
+                HvStep c = PreemptibleValidation.continueHypercall(m, id);
+                o = c.outcome();
+                m = c.machine();
+                continue;
+            }
+            Delivery d = deliverIpi(m, w.awaiting().first());
+            m = d.machine();
+            VcpuOutcome before = o;
+            o = d.completed().stream().filter(x -> x.vcpu().equals(id)).map(Completion::outcome).findFirst()
+                    .orElseGet(() -> standing(d.machine(), id, before));
+        }
+        return new HvStep(o, m, step.vmExits());
+    }
+
+    /** {@code id}'s hypercall as it stands in {@code m}: still in flight, or {@code last} if it is not. */
+    private static VcpuOutcome standing(XenMachine m, VcpuId id, VcpuOutcome last) {
+        return m.tlbFlush().inFlight(id).map(h -> (VcpuOutcome) new VcpuOutcome.InHypercall(id, h.call(),
+                h.awaiting())).orElse(last);
     }
 
     /**

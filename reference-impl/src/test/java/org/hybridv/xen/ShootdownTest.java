@@ -40,18 +40,9 @@ class ShootdownTest {
      * awaited pCPUs take their IPIs in pCPU order and nothing else steps (the synchronous interleaving).
      */
     static XenMachine call(XenMachine m, VcpuId v, Hypercall c) {
-        HvStep s = Hypervisor.hypercall(m, v, c);
-        VcpuOutcome o = s.outcome();
-        m = s.machine();
-        while (o instanceof VcpuOutcome.InHypercall w) {
-            FlushIpis.Delivery d = FlushIpis.deliverIpi(m, w.awaiting().first());
-            m = d.machine();
-            o = d.completed().stream().filter(x -> x.vcpu().equals(v)).map(FlushIpis.Completion::outcome)
-                    .findFirst().orElse(m.tlbFlush().inFlight(v).map(h -> (VcpuOutcome) new VcpuOutcome.InHypercall(
-                            v, h.call(), h.awaiting())).orElse(o));
-        }
-        assertThat(o).as("accepted: %s", o).isInstanceOf(VcpuOutcome.HypercallDone.class);
-        return m;
+        HvStep s = FlushIpis.runToCompletion(Hypervisor.hypercall(m, v, c), v);
+        assertThat(s.outcome()).as("accepted: %s", s.outcome()).isInstanceOf(VcpuOutcome.HypercallDone.class);
+        return s.machine();
     }
 
     static Hypercall update(long mfn, int index, Entry e) {
