@@ -165,6 +165,30 @@ class FlushIpiTest {
         assertThat(TranslationIntegrity.check(d.machine())).isEqualTo(InvariantResult.HOLDS);
     }
 
+    /**
+     * IPI-1, IPI-2: two hypercalls in flight at once, each waiting for the other's pCPU. A pCPU spinning for its own
+     * acknowledgements still takes IPIs (Xen spins with interrupts enabled), so both complete: no deadlock.
+     */
+    @Test
+    void twoHypercallsWaitingForEachOthersPcpuBothComplete() {
+        XenMachine m = bothWrote(Faults.NONE);
+        XenMachine k = Hypervisor.hypercall(m, K, update(0x12, 0, rw(SPARE))).machine(); // K on 0 awaits pCPU 1
+        // U on pCPU 1 (which has K's IPI pending) flushes d1 everywhere: pCPU 0 is in d1's mask (K is current there)
+        HvStep u2 = Hypervisor.hypercall(k, U, Hypercall.mmuextOp(Hypercalls.MMUEXT_TLB_FLUSH_ALL, 0));
+        assertThat(u2.outcome()).isInstanceOf(VcpuOutcome.InHypercall.class);
+        assertThat(((VcpuOutcome.InHypercall) u2.outcome()).awaiting()).containsExactly(0);
+        XenMachine both = u2.machine();
+        assertThat(both.tlbFlush().inFlight().keySet()).containsExactly(K, U);
+        FlushIpis.Delivery on0 = FlushIpis.deliverIpi(both, 0);
+        assertThat(on0.completed()).extracting(FlushIpis.Completion::vcpu).containsExactly(U);
+        FlushIpis.Delivery on1 = FlushIpis.deliverIpi(on0.machine(), 1);
+        assertThat(on1.completed()).extracting(FlushIpis.Completion::vcpu).containsExactly(K);
+        assertThat(on1.machine().tlbFlush().inFlight()).isEmpty();
+        assertThat(on1.machine().tlbFlush().pendingFlushes(0)).isEmpty();
+        assertThat(on1.machine().tlbFlush().pendingFlushes(1)).isEmpty();
+        assertThat(TlbCoherence.check(on1.machine())).isEqualTo(InvariantResult.HOLDS);
+    }
+
     /** One pCPU: nothing is ever sent, the hypercall returns in its step as before. */
     @Test
     void onePcpuSendsNoIpi() {
