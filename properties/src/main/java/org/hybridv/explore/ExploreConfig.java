@@ -122,6 +122,14 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                             + ", but the world has " + (pcpus == null ? 1 : pcpus) + " pCPU(s) (field pcpus)");
                 }
             }
+            if (actions.get(g) instanceof DeliverIpi di) {
+                require(pcpus != null && pcpus > 1, "actions[" + g + "]: deliver_ipi needs a world with several"
+                        + " pCPUs (field pcpus)");
+                for (int q : di.pcpus()) {
+                    require(q < pcpus, "actions[" + g + "]: deliver_ipi on pCPU " + q + ", but the world has "
+                            + pcpus + " pCPU(s) (field pcpus)");
+                }
+            }
         }
         newVcpus = newVcpus == null ? List.of() : List.copyOf(newVcpus);
         require(newVcpus.isEmpty() || !world.startsWith("hybrid-"), "newVcpus is for the hypervisor world");
@@ -161,6 +169,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = SwitchMmu.class, name = "switch_mmu"),
         @JsonSubTypes.Type(value = Hlt.class, name = "hlt"),
         @JsonSubTypes.Type(value = Schedule.class, name = "schedule"),
+        @JsonSubTypes.Type(value = DeliverIpi.class, name = "deliver_ipi"),
+        @JsonSubTypes.Type(value = ContinueHypercall.class, name = "continue_hypercall"),
         @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
     public sealed interface Group {
         /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
@@ -372,6 +382,31 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         }
     }
 
+    /**
+     * Each pCPU of {@code pcpus} takes the flush IPIs pending on it ({@code FlushIpis.deliverIpi}: the handler flushes
+     * in each request's scope and acknowledges; a hypercall whose last acknowledgement it is completes; Xen rules
+     * IPI-1..IPI-3); enabled while an IPI is pending there. Needs {@code pcpus} > 1.
+     */
+    public record DeliverIpi(@JsonProperty(required = true) List<Integer> pcpus) implements Group {
+        public DeliverIpi {
+            pcpus = nonEmpty("pcpus", pcpus);
+            for (int q : pcpus) {
+                require(q >= 0 && q < 4, "deliver_ipi: pCPU " + q + " is outside 0..3");
+            }
+        }
+    }
+
+    /**
+     * The vCPU's hypercall in progress takes its next step ({@code PreemptibleValidation.continueHypercall}: an L2–L4
+     * pin on several pCPUs validates one entry of its table per step, Xen rule TYP-8); enabled while the vCPU is
+     * inside such a hypercall and awaits no flush acknowledgement.
+     */
+    public record ContinueHypercall(@JsonProperty(required = true) List<String> vcpus) implements Group {
+        public ContinueHypercall {
+            vcpus = nonEmpty("vcpus", vcpus);
+        }
+    }
+
     /** HLT (the vCPU blocks: its actions are no longer enabled). */
     public record Hlt(@JsonProperty(required = true) List<String> vcpus) implements Group {
         public Hlt {
@@ -492,10 +527,12 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     }
 
     /** The fields each action kind has, besides {@code kind}. */
-    private static final Map<String, Class<?>> KINDS = Map.of("access", Access.class, "mmu_update", MmuUpdate.class,
-            "mmuext_op", MmuextOp.class, "update_va_mapping", UpdateVaMapping.class, "invlpg", Invlpg.class,
-            "mov_to_cr", MovToCr.class, "switch_mmu", SwitchMmu.class, "hlt", Hlt.class, "kernel", Kernel.class,
-            "schedule", Schedule.class);
+    private static final Map<String, Class<?>> KINDS = Map.ofEntries(Map.entry("access", Access.class),
+            Map.entry("mmu_update", MmuUpdate.class), Map.entry("mmuext_op", MmuextOp.class),
+            Map.entry("update_va_mapping", UpdateVaMapping.class), Map.entry("invlpg", Invlpg.class),
+            Map.entry("mov_to_cr", MovToCr.class), Map.entry("switch_mmu", SwitchMmu.class),
+            Map.entry("hlt", Hlt.class), Map.entry("kernel", Kernel.class), Map.entry("schedule", Schedule.class),
+            Map.entry("deliver_ipi", DeliverIpi.class), Map.entry("continue_hypercall", ContinueHypercall.class));
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields

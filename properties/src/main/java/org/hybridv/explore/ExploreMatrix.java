@@ -50,6 +50,10 @@ public final class ExploreMatrix {
                 "tlb-clock-reversed")) {
             m.put(Fault.byId(id), "smp-shootdown");
         }
+        for (String id : List.of("validate-before-flush-ack", "ipi-ack-not-awaited",
+                "partial-validation-type-not-held")) {
+            m.put(Fault.byId(id), "smp-race");
+        }
         return java.util.Collections.unmodifiableMap(m);
     }
 

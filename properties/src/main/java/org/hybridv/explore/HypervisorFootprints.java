@@ -17,7 +17,7 @@ import org.hybridv.xen.XenMachine;
  * <ul>
  *   <li>{@link #MEMORY} (all of machine memory, one location), {@link #FRAMES} (the whole frame table),
  *       {@link #TABLES} (the base pointers), {@link #CLOCK} (the TLB-flush clock and the pCPUs' times),
- *       {@link #FAULTS}, {@link #STRUCTURE} (which domains, vCPUs and pCPUs exist);</li>
+ *       {@link #FAULTS}, {@link #STRUCTURE} (which domains, vCPUs and pCPUs exist), {@link #IPIS} (pending flush IPIs and hypercalls waiting for them);</li>
  *   <li>per pCPU q: {@code PCPU + q} (its whole {@link Pcpu}: registers, TLB, VMX state, current vCPU) and
  *       {@code CURRENT + q} (which vCPU is current there, a part of it);</li>
  *   <li>per domain (by its position k among the machine's domains): {@code DOMAIN + k} (mode, p2m, EPTP, hypercall
@@ -43,6 +43,8 @@ final class HypervisorFootprints {
     static final int CLOCK = 3;
     static final int FAULTS = 4;
     static final int STRUCTURE = 5;
+    /** The flush IPIs pending on each pCPU and the hypercalls waiting for their acknowledgements (IPI-1, IPI-2). */
+    static final int IPIS = 6;
     static final int PCPU = 8;
     static final int CURRENT = 16;
     static final int DOMAIN = 24;
@@ -52,7 +54,7 @@ final class HypervisorFootprints {
     /**
      * Whether the state's records have exactly the components these footprints know (the record component names of
      * {@link XenMachine}, {@link Pcpu}, {@link Domain}, {@link org.hybridv.xen.Vcpu} and
-     * {@link org.hybridv.xen.TlbFlushState}). A component added later (a pending IPI, a hypercall in progress) is
+     * {@link org.hybridv.xen.TlbFlushState}). A component added later (a grant table, an event channel) is
      * something no read set here names: then no transition has a footprint, and the reduction prunes nothing.
      */
     static final boolean KNOWN_STATE = components(XenMachine.class).equals(List.of("memory", "pcpus", "active",
@@ -62,7 +64,8 @@ final class HypervisorFootprints {
                     "hypercallPageInstalled"))
             && components(org.hybridv.xen.Vcpu.class).equals(List.of("id", "vmcs", "launched", "blocked", "shadow",
                     "pcpu"))
-            && components(org.hybridv.xen.TlbFlushState.class).equals(List.of("clock", "dirtyCpumasks"));
+            && components(org.hybridv.xen.TlbFlushState.class).equals(List.of("clock", "dirtyCpumasks",
+                    "pendingFlushes", "inFlight"));
 
     private static List<String> components(Class<?> record) {
         List<String> l = new ArrayList<>();
@@ -100,6 +103,7 @@ final class HypervisorFootprints {
         r.set(CLOCK);
         r.set(FAULTS);
         r.set(STRUCTURE);
+        r.set(IPIS); // IPI-5: enabled only if no hypercall occupies q
         r.set(PCPU + q);
         r.set(CURRENT + q);
         r.set(DOMAIN + k);
@@ -128,6 +132,7 @@ final class HypervisorFootprints {
         int from = pre.vcpu(id).pcpu();
         BitSet r = new BitSet();
         r.set(STRUCTURE);
+        r.set(IPIS); // a vCPU inside a hypercall is not moved
         r.set(vcpu(pre, id));
         if (from != to) {
             r.set(FAULTS);
@@ -176,6 +181,10 @@ final class HypervisorFootprints {
         }
         if (!same(pre.tlbFlush().clock(), post.tlbFlush().clock())) {
             w.set(CLOCK);
+        }
+        if (!same(pre.tlbFlush().pendingFlushes(), post.tlbFlush().pendingFlushes())
+                || !same(pre.tlbFlush().inFlight(), post.tlbFlush().inFlight())) {
+            w.set(IPIS);
         }
         if (!same(pre.tlbFlush().dirtyCpumasks(), post.tlbFlush().dirtyCpumasks())) {
             List<Integer> ids = new ArrayList<>(pre.tlbFlush().dirtyCpumasks().keySet());

@@ -51,6 +51,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final boolean incremental;
     /** Per action, the pCPU a {@code schedule} action moves its vCPU to, or -1 for a guest instruction or hypercall. */
     private final int[] scheduleTo;
+    /** Per action, the pCPU a {@code deliver_ipi} action delivers the pending flush IPIs on, or -1 (IPI-1). */
+    private final int[] deliverOn;
+    /** Per action, whether it is a {@code continue_hypercall} of its vCPU (TYP-8). */
+    private final boolean[] continues;
     private final int pcpus;
     /** Per permutation of {@link #symmetry}, the image of each action. */
     private final int[][] images;
@@ -96,14 +100,31 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         List<String> n = new ArrayList<>();
         List<Integer> to = new ArrayList<>();
         List<Boolean> known = new ArrayList<>();
+        List<Integer> on = new ArrayList<>();
         if (config.hybrid()) {
             throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
         }
         for (int g = 0; g < config.actions().size(); g++) {
             ExploreConfig.Group group = config.actions().get(g);
+            if (group instanceof ExploreConfig.DeliverIpi di) {
+                VcpuId any = initial.domains().values().iterator().next().vcpu(0).id();
+                for (int q : di.pcpus()) {
+                    // the op is a placeholder; step() runs FlushIpis.deliverIpi on pCPU q
+                    o.add(new HypervisorCases.Op(any, new GuestInstruction.Hlt(), Hypercall.of(0)));
+                    n.add("deliverIpi pCPU " + q);
+                    to.add(-1);
+                    on.add(q);
+                    known.add(false); // no footprint: dependent with every action
+                }
+            }
             for (String v : group.vcpus()) {
                 VcpuId id = vcpu(v, g);
-                if (group instanceof ExploreConfig.Schedule sc) {
+                if (group instanceof ExploreConfig.ContinueHypercall) {
+                    // the op is a placeholder naming the vCPU; step() runs PreemptibleValidation.continueHypercall
+                    o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), Hypercall.of(0)));
+                    n.add(v + " continue_hypercall");
+                    to.add(-2);
+                } else if (group instanceof ExploreConfig.Schedule sc) {
                     for (int q : sc.to()) {
                         // the op is a placeholder naming the vCPU; step() runs Hypervisor.schedule for it
                         o.add(new HypervisorCases.Op(id, new GuestInstruction.Hlt(), Hypercall.of(0)));
@@ -125,6 +146,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 while (known.size() < o.size()) {
                     known.add(group instanceof ExploreConfig.Schedule);
                 }
+                while (on.size() < o.size()) {
+                    on.add(-1);
+                }
                 if (o.size() > FingerprintSet.MAX_ACTIONS) {
                     throw new IllegalArgumentException("actions[" + g + "]: the alphabet has more than "
                             + FingerprintSet.MAX_ACTIONS + " actions");
@@ -133,11 +157,17 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         this.ops = List.copyOf(o);
         this.names = List.copyOf(n);
+        this.continues = new boolean[to.size()];
+        for (int a = 0; a < to.size(); a++) {
+            continues[a] = to.get(a) == -2;
+            to.set(a, Math.max(to.get(a), -1));
+        }
         this.scheduleTo = to.stream().mapToInt(Integer::intValue).toArray();
         this.characterised = new boolean[o.size()];
         for (int a = 0; a < characterised.length; a++) {
             characterised[a] = known.get(a);
         }
+        this.deliverOn = on.stream().mapToInt(Integer::intValue).toArray();
         this.i1 = config.invariants().contains("I1");
         this.i2 = config.invariants().contains("I2");
         this.i6 = config.invariants().contains("I6");
@@ -362,8 +392,11 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             List<org.hybridv.check.MigrationProperty.Op> steps = new ArrayList<>();
             for (int a : actions) {
                 HypervisorCases.Op op = ops.get(a);
-                steps.add(new org.hybridv.check.MigrationProperty.Op(op.vcpu(), scheduleTo[a] >= 0 ? null
-                        : op.insn(), op.regs(), Math.max(scheduleTo[a], 0)));
+                steps.add(deliverOn[a] >= 0 ? org.hybridv.check.MigrationProperty.Op.deliver(deliverOn[a])
+                        : continues[a] ? org.hybridv.check.MigrationProperty.Op.continuation(op.vcpu())
+                        : scheduleTo[a] >= 0 ? new org.hybridv.check.MigrationProperty.Op(op.vcpu(), null, null,
+                                scheduleTo[a]) : new org.hybridv.check.MigrationProperty.Op(op.vcpu(), op.insn(),
+                                        op.regs(), 0));
             }
             doc = new org.hybridv.check.MigrationProperty().scenario(new org.hybridv.check.MigrationProperty.Run(
                     steps), faults, violation);
@@ -399,8 +432,20 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
 
     @Override
     public boolean enabled(XenMachine s, int a) {
-        // a blocked vCPU runs nothing, but the scheduler may still move it
-        return scheduleTo[a] >= 0 || !s.vcpu(ops.get(a).vcpu()).blocked();
+        if (deliverOn[a] >= 0) {
+            return !s.tlbFlush().pendingFlushes(deliverOn[a]).isEmpty(); // IPI-1: only a pending IPI is taken
+        }
+        VcpuId v = ops.get(a).vcpu();
+        if (continues[a]) {
+            return s.tlbFlush().inFlight(v).map(org.hybridv.xen.HypercallInFlight::canContinue).orElse(false);
+        }
+        if (scheduleTo[a] >= 0) {
+            // a blocked vCPU runs nothing, but the scheduler may still move it — unless it waits inside a hypercall
+            return s.tlbFlush().inFlight().isEmpty() || s.tlbFlush().inFlight(v).isEmpty();
+        }
+        // IPI-5: nothing runs on a pCPU whose hypervisor waits for a hypercall's flush acknowledgements
+        return !s.vcpu(v).blocked() && (s.tlbFlush().inFlight().isEmpty()
+                || org.hybridv.xen.FlushIpis.occupying(s, s.vcpu(v).pcpu()).isEmpty());
     }
 
     /**
@@ -449,6 +494,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         HypervisorCases.Op op = ops.get(a);
         if (scheduleTo[a] >= 0) {
             return schedule(s, a, depth, known);
+        }
+        if (deliverOn[a] >= 0 || continues[a]) {
+            return deliverIpi(s, a, depth, known);
         }
         HvStep st;
         try {
@@ -537,6 +585,38 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         return new Transition<>(post, fp, Verdict.HOLDS, checks, characterised[a] && symmetry == null
                 ? HypervisorFootprints.schedule(s, post, op.vcpu(), scheduleTo[a]) : null);
+    }
+
+    /**
+     * A {@code deliver_ipi} action: {@code FlushIpis.deliverIpi} on its pCPU (IPI-1; a hypercall whose last
+     * acknowledgement it is completes, IPI-2, IPI-3), or a {@code continue_hypercall} action:
+     * {@code PreemptibleValidation.continueHypercall} (TYP-8); then I1, I2, I6 on a new state. I7 is about guest
+     * instructions and does not apply.
+     */
+    private Transition<XenMachine> deliverIpi(XenMachine s, int a, int depth, LongPredicate known) {
+        XenMachine post;
+        try {
+            post = continues[a] ? org.hybridv.xen.PreemptibleValidation.continueHypercall(s, ops.get(a).vcpu())
+                    .machine() : org.hybridv.xen.FlushIpis.deliverIpi(s, deliverOn[a]).machine();
+        } catch (RuntimeException e) {
+            return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
+        }
+        long fp = fingerprint(post);
+        int checks = 0;
+        if (!known.test(fp)) {
+            String[] invariantNames = {"I1", "I2", "I6"};
+            boolean[] on = {i1, i2, i6};
+            for (int i = 0; i < 3; i++) {
+                if (on[i]) {
+                    checks++;
+                    if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                        return new Transition<>(post, fp, new Verdict.Violated(invariantNames[i], v.rule(), depth,
+                                names.get(a) + ": " + v.explanation()), checks);
+                    }
+                }
+            }
+        }
+        return new Transition<>(post, fp, Verdict.HOLDS, checks);
     }
 
     /** As {@code HypervisorProperty} words a violation: the op, its outcome, the invariant's explanation. */

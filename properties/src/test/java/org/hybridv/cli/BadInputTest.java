@@ -71,7 +71,7 @@ class BadInputTest {
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
         rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkHybrid,"
-                + " checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
+                + " checkInvariants, continueHypercall, cpu, cpuid, deliverIpi, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
                 + " expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg,"
                 + " guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
                 + " kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");

@@ -46,7 +46,7 @@ class ExploreTest {
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
-                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json");
+                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json", "smp-race.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -74,6 +74,10 @@ class ExploreTest {
      * second validated table of the level (a pin) and two linear entries, one to it and one from it: 3; MU-5 needs a
      * TLB entry (a read) before the L2 update that takes its translation away: 2; SH-2 needs a dirty read-only guest
      * PTE (a store through the self-map: the initial one is clean) before the read whose shadow fill grants more: 2.
+     * On two pCPUs with flush IPIs in flight (smp-race): IPI-3 needs d1v1 on pCPU 1, its writable entry (a write),
+     * the mapping cleared and the pin whose new type is validated before pCPU 1's acknowledgement: 4; IPI-2 needs d1v1
+     * on pCPU 1 with an entry and the L2 update that returns before pCPU 1 handled its IPI: 3; TYP-8 shows at the L2
+     * pin's first step, whose table does not hold its type while it is validated: 1.
      */
     @ParameterizedTest
     @CsvSource({"direct-paging, superpage-accepted, 1, I2, SP-1",
@@ -98,7 +102,10 @@ class ExploreTest {
         "smp-shootdown, migration-without-vmclear, 2, I6, MIG-1",
         "smp-shootdown, flush-ipi-local-only, 3, I6, MU-5",
         "smp-shootdown, dirty-mask-not-updated, 2, I6, MU-5",
-        "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1"})
+        "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1",
+        "smp-race, validate-before-flush-ack, 4, I2, TLB-1",
+        "smp-race, ipi-ack-not-awaited, 3, I6, MU-5",
+        "smp-race, partial-validation-type-not-held, 1, I2, TYP-8"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -324,6 +331,12 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).contains("schedule needs a world with several pCPUs");
+        // deliver_ipi: a pCPU the world lacks
+        String race = Files.readString(CONFIGS.resolve("smp-race.json"));
+        Files.writeString(bad, race.replace("\"pcpus\": [1]", "\"pcpus\": [2]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("deliver_ipi on pCPU 2, but the world has 2 pCPU(s)");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");

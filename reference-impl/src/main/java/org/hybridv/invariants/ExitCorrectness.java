@@ -129,16 +129,21 @@ public final class ExitCorrectness {
      * mode are the pre-state's.
      */
     static InvariantResult hypercallAccepted(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
-        if (!(step.outcome() instanceof VcpuOutcome.HypercallDone done)) {
+        org.hybridv.xen.Hypercall call;
+        if (step.outcome() instanceof VcpuOutcome.HypercallDone done) {
+            call = done.call();
+        } else if (step.outcome() instanceof VcpuOutcome.InHypercall w && step.vmExits() > 0) {
+            call = w.call(); // accepted and in progress, waiting for its flush acknowledgements (IPI-2)
+        } else {
             return InvariantResult.HOLDS;
         }
         Object who = new Who(id, insn);
         int cpl = pre.vcpu(id).vmcs().guest().cpu().cpl();
         if (cpl != 0) {
-            return new InvariantResult.Violated("I7-hypercall", who + ": hypercall " + done.call().number()
+            return new InvariantResult.Violated("I7-hypercall", who + ": hypercall " + call.number()
                     + " accepted from CPL " + cpl + " (only the guest kernel, CPL 0, may call the hypervisor: XSA-76)");
         }
-        long nr = done.call().number();
+        long nr = call.number();
         MmuMode mode = pre.domain(id.domain()).mode();
         boolean pvMmu = nr == Hypercalls.HYPERVISOR_MMU_UPDATE || nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING
                 || nr == Hypercalls.HYPERVISOR_MMUEXT_OP;
@@ -165,6 +170,7 @@ public final class ExitCorrectness {
     private static InvariantResult checkSynced(XenMachine pre, VcpuId id, GuestInstruction insn, HvStep step) {
         VcpuOutcome o = step.outcome();
         if (o instanceof VcpuOutcome.EntryFailed || (o instanceof VcpuOutcome.NotModelled nm && nm.reason() == null)
+                || (o instanceof VcpuOutcome.InHypercall && step.vmExits() == 0)
                 || (o instanceof VcpuOutcome.Blocked && !(insn instanceof GuestInstruction.Hlt))) {
             return InvariantResult.HOLDS;
         }

@@ -182,25 +182,47 @@ public final class PageTableIntegrity {
      * of each. A self-map holds nothing (LIN-3).
      */
     public static InvariantResult referenceCounts(DirectPagingState s) {
+        return referenceCounts(s, Map.of());
+    }
+
+    /**
+     * A table a pin validates entry by entry (Xen rule TYP-8): being validated as {@code type}, its entries before
+     * {@code nextEntry} validated.
+     */
+    public record InValidation(PageType type, int nextEntry) {}
+
+    /**
+     * {@link #referenceCounts(DirectPagingState)} with the tables being validated entry by entry (TYP-8): such a
+     * table holds its new type — the pin in progress holds one general and one type reference of it — and its entries
+     * before the next one to validate hold their references as a validated table's do; the entries after hold none
+     * yet. A table whose type is not held while it is validated shows as a type count short of the pin's (TYP-8).
+     */
+    public static InvariantResult referenceCounts(DirectPagingState s, Map<Long, InValidation> inValidation) {
         Map<Long, int[]> expected = new HashMap<>();
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
             if (f.pinned()) {
                 add(expected, mfn, 1, 1, 0);
             }
-            if (!f.type().isPageTable() || f.typeCount() == 0 || !f.validated()) {
+            InValidation partial = inValidation.get(mfn);
+            if (partial != null) {
+                add(expected, mfn, 1, 1, 0);
+            }
+            if (partial == null && (!f.type().isPageTable() || f.typeCount() == 0 || !f.validated())) {
                 continue;
             }
-            for (int i = s.memory().nextNonZero(mfn, 0); i < PhysicalMemory.WORDS_PER_FRAME;
+            PageType type = partial != null ? partial.type() : f.type();
+            int end = partial != null ? partial.nextEntry() : PhysicalMemory.WORDS_PER_FRAME;
+            for (int i = s.memory().nextNonZero(mfn, 0); i < end;
                     i = s.memory().nextNonZero(mfn, i + 1)) {
                 Entry e = s.entry(mfn, i);
-                if (!e.present() || !guestSlot(f.type(), i) || !s.isFrame(e.frame())) {
+                if (!e.present() || !guestSlot(type, i) || !s.isFrame(e.frame())) {
                     continue;
                 }
-                if (f.type() == PageType.L1) {
+                if (type == PageType.L1) {
                     add(expected, e.frame(), 1, e.writable() ? 1 : 0, 0);
                 } else if (e.frame() != mfn) {
-                    boolean linear = s.frame(e.frame()).type() == f.type();
+                    boolean linear = s.frame(e.frame()).type() == type;
                     add(expected, e.frame(), 1, 1, linear ? -1 : 0);
                     if (linear) {
                         add(expected, mfn, 0, 0, 1);
@@ -215,7 +237,8 @@ public final class PageTableIntegrity {
             FrameInfo f = s.frame(mfn);
             int[] x = expected.getOrDefault(mfn, new int[3]);
             if (f.count() != x[0] || f.typeCount() != x[1] || f.linearCount() != x[2]) {
-                return new InvariantResult.Violated("TYP-4", "frame " + Hex.of(mfn) + " is " + f
+                return new InvariantResult.Violated(inValidation.containsKey(mfn) ? "TYP-8" : "TYP-4", "frame "
+                        + Hex.of(mfn) + " is " + f
                         + " but the tables, pins and base pointers hold count " + x[0] + ", type count " + x[1]
                         + ", linear count " + x[2]);
             }

@@ -11,6 +11,7 @@ import org.hybridv.x86.PscEntry;
 import org.hybridv.x86.TlbEntry;
 import org.hybridv.xen.VcpuId;
 import org.hybridv.xen.Domain;
+import org.hybridv.xen.FlushRequest;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.Vcpu;
@@ -70,7 +71,8 @@ public final class TlbCoherence {
                 }
                 int vpid = e.tag().vpid();
                 int d = m.domainOfVpid(vpid);
-                if (d < 0 || !live(m, q, e)) {
+                if (d < 0 || !live(m, q, e) || awaitedFlushCovers(m, q, vpid, e.linearBase(),
+                        e.pageSize().bytes())) {
                     continue;
                 }
                 Domain dom = m.domain(d);
@@ -149,7 +151,7 @@ public final class TlbCoherence {
                     continue;
                 }
                 Vcpu v = vcpuOfVpid(m.domain(d), vpid);
-                if (v.pcpu() != q) {
+                if (v.pcpu() != q || awaitedFlushCovers(m, q, vpid, p.linearBase(), 1L << p.level().shift())) {
                     continue;
                 }
                 Long root = m.guestTables().get(v.id());
@@ -208,6 +210,34 @@ public final class TlbCoherence {
             }
         }
         return true;
+    }
+
+    /**
+     * Xen rule IPI-4: whether a translation of VPID {@code vpid} on pCPU {@code q} for the linear region
+     * {@code [base, base + bytes)} is covered by a flush IPI pending on {@code q} whose hypercall has not returned yet —
+     * one sent by a vCPU that is still inside its hypercall, waiting for {@code q}'s acknowledgement. The guest relies on
+     * a change only once the hypercall that made it returns (IPI-2), so such an entry is not yet stale; it is once the
+     * hypercall has returned with the IPI unhandled. Covered: any guest translation by a whole flush; any of the
+     * domain's by a domain flush; by an address flush, those of the domain whose region contains the address (INVVPID
+     * individual-address, Intel SDM Vol. 3C §28.3.3.3). Stated over the pending requests and the waiting hypercalls
+     * (docs/invariants.md, I6).
+     */
+    static boolean awaitedFlushCovers(XenMachine m, int q, int vpid, long base, long bytes) {
+        for (FlushRequest r : m.tlbFlush().pendingFlushes(q)) {
+            java.util.Optional<org.hybridv.xen.HypercallInFlight> h = m.tlbFlush().inFlight(r.sender());
+            if (h.isEmpty() || !h.get().awaiting().contains(q)) {
+                continue;
+            }
+            boolean covered = switch (r.scope()) {
+                case WHOLE -> true;
+                case DOMAIN -> m.domainOfVpid(vpid) == r.domain();
+                case ADDRESS -> m.domainOfVpid(vpid) == r.domain() && Long.compareUnsigned(r.linear() - base, bytes) < 0;
+            };
+            if (covered) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** " on pCPU q" in a message of a machine with several pCPUs; nothing with one (messages as before). */

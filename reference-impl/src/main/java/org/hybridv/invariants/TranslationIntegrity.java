@@ -26,6 +26,26 @@ public final class TranslationIntegrity {
     }
 
     /**
+     * The tables a pin is validating entry by entry (Xen rule TYP-8), from the hypercalls in flight: per frame, the
+     * type it is being validated as and the index of the next entry to validate (the entries before it hold their
+     * references). Read from the state's record of each vCPU's hypercall (its number, arguments and progress).
+     */
+    static java.util.Map<Long, PageTableIntegrity.InValidation> inValidation(XenMachine m) {
+        java.util.Map<Long, PageTableIntegrity.InValidation> out = new java.util.HashMap<>();
+        m.tlbFlush().inFlight().forEach((id, h) -> {
+            if (h.nextEntry() < 0 || h.call().number() != org.hybridv.xen.Hypercalls.HYPERVISOR_MMUEXT_OP) {
+                return;
+            }
+            long cmd = h.call().arg(0);
+            org.hybridv.xen.PageType type = cmd == org.hybridv.xen.Hypercalls.MMUEXT_PIN_L2_TABLE
+                    ? org.hybridv.xen.PageType.L2 : cmd == org.hybridv.xen.Hypercalls.MMUEXT_PIN_L3_TABLE
+                            ? org.hybridv.xen.PageType.L3 : org.hybridv.xen.PageType.L4;
+            out.put(h.call().arg(1), new PageTableIntegrity.InValidation(type, h.nextEntry()));
+        });
+        return out;
+    }
+
+    /**
      * I2 evaluated on part of {@code m}, in the order of {@link #check(XenMachine)}: the parts about the tables
      * (structure, reference counts, shadow tables, TYP-1 through the direct-mode tables) if {@code tables}, and the
      * parts about each TLB entry {@code entries} accepts (SH-4 through {@link ShadowIntegrity#tlb}, TYP-1 of the
@@ -38,7 +58,7 @@ public final class TranslationIntegrity {
             if (!structural.holds()) {
                 return structural;
             }
-            InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging());
+            InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging(), inValidation(m));
             if (!counts.holds()) {
                 return counts;
             }

@@ -32,7 +32,7 @@ public enum Fault {
     FOREIGN_FRAME_IN_L1("foreign-frame-in-l1", "L1-2",
             "accepts an L1 entry that maps a frame of another domain or of Xen (the reference is taken on the frame's"
                     + " real owner)", "Xen mm.c get_page_from_l1e (pg_owner check)"),
-    /** TLB-1: {@link PageTypes#getPageType} hands out no flush obligation on a type change. */
+    /** TLB-1: {@link PageTypes#typeChangeObligation} hands out no flush obligation on a type change. */
     TYPE_CHANGE_NO_FLUSH("type-change-no-flush", "TLB-1",
             "changes a frame's type (e.g. writable → L1) without flushing the TLBs that may still hold translations"
                     + " made under the old type", "XSA-408"),
@@ -114,7 +114,25 @@ public enum Fault {
     SET_PTE_TRAPPED_NOT_HYPERCALL("set-pte-trapped-not-hypercall", "BUD-4",
             "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
                     + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
-                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design");
+                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design"),
+    /** IPI-3: {@link FlushIpis#validatesAfterFlushAck} installs and validates the new type before the acks. */
+    VALIDATE_BEFORE_FLUSH_ACK("validate-before-flush-ack", "IPI-3",
+            "installs and validates a frame's new page-table type as soon as the type change's flush IPIs are sent,"
+                    + " not after every target acknowledged: until its handler runs, a target pCPU keeps a writable"
+                    + " translation of a frame that is already a validated page table, and its guest can write through"
+                    + " it into the table", "Xen _get_page_type (flush_mask before the cmpxchg that installs the type;"
+                    + " XSA-401's type-change race)"),
+    /** IPI-2: {@link FlushIpis#awaitsFlushAcks} lets the hypercall return with its flush IPIs unhandled. */
+    IPI_ACK_NOT_AWAITED("ipi-ack-not-awaited", "IPI-2",
+            "sends the flush IPIs a hypercall owes and returns to the guest without waiting for their"
+                    + " acknowledgements: the target pCPUs keep translations the hypercall removed after it returned",
+            "design (flush_area_mask without its spin on flush_cpumask)"),
+    /** TYP-8: {@link PreemptibleValidation#holdsTypeDuringValidation} validates without holding the new type. */
+    PARTIAL_VALIDATION_TYPE_NOT_HELD("partial-validation-type-not-held", "TYP-8",
+            "validates an L2-L4 table entry by entry without holding its new type meanwhile (the frame keeps its old"
+                    + " type and count 0 until the last entry): a vCPU on another pCPU takes a writable reference to"
+                    + " the frame in between, and the table is then validated with a writable mapping of itself",
+            "XSA-401 (a type change racing a reference taken on another pCPU; XSA-299's restartable validation)");
 
     private final String id;
     private final String rule;

@@ -58,11 +58,19 @@ public final class Hypervisor {
      * A vCPU of a shadow-mode domain runs on its shadow tables (the hardware CR3 is its shadow root); a #PF exit that
      * fills the shadow re-runs the access ({@link VcpuOutcome.ShadowFilled}), so the outcome is what the guest
      * observes. A vCPU with paging off (any mode) is not entered: its boot instructions are emulated
-     * ({@link PagingOffEmulation}).
+     * ({@link PagingOffEmulation}). While a hypercall placed on that pCPU waits for flush acknowledgements (its own or
+     * another vCPU's) nothing runs: the outcome is {@link VcpuOutcome.InHypercall}, no VM exit, no change (Xen rule
+     * IPI-5).
      *
      * @param regs the general-purpose registers a VMCALL passes (number and arguments)
      */
     public static HvStep run(XenMachine pre, VcpuId id, GuestInstruction insn, Hypercall regs) {
+        java.util.Optional<VcpuId> busy = FlushIpis.occupying(pre, pre.vcpu(id).pcpu());
+        if (busy.isPresent()) {
+            // IPI-5: the hypervisor spins there for a hypercall's flush acknowledgements; no guest instruction runs
+            HypercallInFlight h = pre.tlbFlush().inFlight(busy.get()).orElseThrow();
+            return new HvStep(new VcpuOutcome.InHypercall(busy.get(), h.call(), h.awaiting()), pre, 0);
+        }
         pre = pre.withActive(pre.vcpu(id).pcpu()); // the vCPU runs on its pCPU (Xen v->processor)
         HvStep step = runOnce(pre, id, insn, regs);
         int exits = step.vmExits();
@@ -81,7 +89,9 @@ public final class Hypervisor {
      * pCPU it is first taken out of non-root operation if it runs there (an external-interrupt exit, as in
      * {@link #run}) and its VMCS is cleared there ({@link #vmclearOnDeparture}, MIG-1); then it is placed on
      * {@code pcpu} and its VPID is invalidated there ({@link #flushVpidOnArrival}, MIG-2). The machine's active pCPU
-     * is unchanged. The vCPU does not run: its next {@link #run} enters it on {@code pcpu} (VMPTRLD, VMLAUNCH).
+     * is unchanged. The vCPU does not run: its next {@link #run} enters it on {@code pcpu} (VMPTRLD, VMLAUNCH). A vCPU
+     * whose hypercall waits for flush acknowledgements is not moved (Xen rule IPI-5: it is inside the hypervisor,
+     * which is not preempted there).
      *
      * @throws IllegalArgumentException for an unknown vCPU or pCPU (API misuse)
      */
@@ -90,7 +100,8 @@ public final class Hypervisor {
         if (pcpu < 0 || pcpu >= pre.pcpuCount()) {
             throw new IllegalArgumentException("no pCPU " + pcpu + " (the machine has " + pre.pcpuCount() + ")");
         }
-        if (v.pcpu() == pcpu) {
+        if (v.pcpu() == pcpu || pre.tlbFlush().inFlight(id).isPresent()) {
+            // IPI-5: a vCPU inside a hypercall that waits for flush acknowledgements is not descheduled
             return pre;
         }
         XenMachine m = vmclearOnDeparture(pre, id);
@@ -242,7 +253,7 @@ public final class Hypervisor {
      * XSA-76; real mode has CPL 0 and is accepted, as in Xen). Then by number: {@code mmu_update},
      * {@code update_va_mapping}, {@code mmuext_op} go to the direct-paging core — refused with -EOPNOTSUPP unless the
      * domain is in direct mode (MU-1, XSA-109: a translated domain must never reach the PV MMU) — and the core's TLB
-     * obligations are performed before the guest resumes ({@link TlbDiscipline}). {@code memory_op} (12):
+     * obligations are performed before the guest resumes (by flush IPIs on other pCPUs, {@link FlushIpis}). {@code memory_op} (12):
      * {@link #memoryOp}. SWITCH_MMU (48): {@link SwitchMmu#switchMmu} — the CPL check here comes first and is the CPL
      * clause of its PRE-1. Any other number: -ENOSYS.
      */
@@ -263,26 +274,41 @@ public final class Hypervisor {
         if (!mmu) {
             return refused(m, call, Errno.ENOSYS, "hvm_hypercall", "no hypercall " + nr + " in this model");
         }
+        return vmcallAgain(m, id, call, new java.util.TreeMap<>());
+    }
+
+    /**
+     * The PV MMU part of {@link #vmcall}, also the re-execution of a hypercall whose type change waited for its flush
+     * (Xen rule IPI-3; {@code flushed}: the frames whose flush was acknowledged, {@link FlushIpis#mmuHypercall}): MU-1
+     * (the domain is in direct mode), then the direct-paging core, then its TLB obligations — on other pCPUs by flush
+     * IPIs the hypercall waits for (IPI-1, IPI-2).
+     */
+    static HvStep vmcallAgain(XenMachine m, VcpuId id, Hypercall call,
+            java.util.SortedMap<Long, FrameInfo> flushed) {
         Domain d = m.domain(id.domain());
         if (!pvMmuPermitted(m, d)) {
             return refused(m, call, Errno.EOPNOTSUPP, "MU-1", "d" + d.id() + " is in " + d.mode()
                     + " mode: the PV MMU hypercalls are for direct mode only (XSA-109)");
         }
-        DirectPagingState s = m.paging();
-        MmuResult r;
+        return FlushIpis.mmuHypercall(m, id, call, flushed);
+    }
+
+    /**
+     * The direct-paging core's result for PV MMU hypercall {@code call} of {@code id} on {@code s}; {@code preemptible}:
+     * an L2–L4 pin only begins, its entries are validated in later steps ({@link PreemptibleValidation}, TYP-8).
+     */
+    static MmuResult mmuCore(DirectPagingState s, VcpuId id, Hypercall call, boolean preemptible) {
+        long nr = call.number();
+        if (preemptible) {
+            return PreemptibleValidation.pinBegin(s, id.domain(), call.arg(1),
+                    PreemptibleValidation.pinType(call).orElseThrow());
+        }
         if (nr == Hypercalls.HYPERVISOR_MMU_UPDATE) {
-            r = DirectPaging.mmuUpdate(s, id, call.arg(0), call.arg(1));
+            return DirectPaging.mmuUpdate(s, id, call.arg(0), call.arg(1));
         } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
-            r = DirectPaging.updateVaMapping(s, id, call.arg(0), call.arg(1), call.arg(2));
-        } else {
-            r = DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1));
+            return DirectPaging.updateVaMapping(s, id, call.arg(0), call.arg(1), call.arg(2));
         }
-        if (r instanceof MmuResult.Refused x) {
-            return refused(m, call, x.errno(), x.rule(), x.reason());
-        }
-        MmuResult.Success ok = (MmuResult.Success) r;
-        XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state()), ok.effects());
-        return new HvStep(new VcpuOutcome.HypercallDone(call, ok.effects()), after);
+        return DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1));
     }
 
     /**

@@ -19,7 +19,8 @@ import org.hybridv.x86.PhysicalMemory;
  * references of the entries before the failing one are dropped, PRO-1) is the caller keeping the pre-state. One
  * difference is deliberate: Xen resets the {@code type_info} of a frame whose validation failed to 0; here the frame
  * keeps its old type with count 0, which is equivalent except for the TLB-1 timestamp logic (not modelled).
- * Preemption ({@code PGT_partial}, TYP-7, TYP-8, LIN-5) is not modelled: every (de)validation runs to completion.
+ * Preemptible validation (TYP-8) of a pinned L2–L4 table on a machine with several pCPUs is
+ * {@link PreemptibleValidation}'s; every other (de)validation runs to completion within its step.
  */
 public final class PageTypes {
     private PageTypes() {}
@@ -93,11 +94,7 @@ public final class PageTypes {
             }
             return ok(s.withFrame(mfn, f.withTypeCount(f.typeCount() + 1)));
         }
-        List<Effect> effects = new ArrayList<>(1);
-        boolean changes = f.type() != type;
-        if (changes && f.type() != PageType.NONE && !s.faults().breaks(Fault.TYPE_CHANGE_NO_FLUSH)) {
-            effects.add(new Effect.TypeChange(mfn, f.type(), type, "TLB-1"));
-        }
+        List<Effect> effects = new ArrayList<>(typeChangeObligation(s, mfn, f.type(), type));
         if (type == PageType.WRITABLE) {
             DirectPagingState t = s.withFrame(mfn, f.withType(type).withTypeCount(1).withValidated(true));
             return new MmuResult.Success(t, effects);
@@ -112,6 +109,17 @@ public final class PageTypes {
         effects.addAll(p.effects());
         DirectPagingState t = p.state();
         return new MmuResult.Success(t.withFrame(mfn, t.frame(mfn).withValidated(true)), effects);
+    }
+
+    /**
+     * TLB-1: the flush a type change of frame {@code mfn} from {@code from} to {@code to} owes (none when the type
+     * stays, or the frame had no type yet). Seeded fault {@link Fault#TYPE_CHANGE_NO_FLUSH}: none ever.
+     */
+    static List<Effect> typeChangeObligation(DirectPagingState s, long mfn, PageType from, PageType to) {
+        if (from == to || from == PageType.NONE || s.faults().breaks(Fault.TYPE_CHANGE_NO_FLUSH)) {
+            return List.of();
+        }
+        return List.of(new Effect.TypeChange(mfn, from, to, "TLB-1"));
     }
 
     /**

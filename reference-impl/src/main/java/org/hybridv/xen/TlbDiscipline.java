@@ -19,9 +19,11 @@ import org.hybridv.x86.CpuState;
  * (CTL-5, docs/rules/hybrid.md: with VPID on, a CR3 change does not flush the guest's other translations, so every
  * hypervisor-initiated invalidation names the VPIDs of the vCPUs that may cache the translation). A domain's
  * translations are those tagged with its VPIDs. Domain-wide obligations go to the pCPUs of the domain's dirty CPU mask
- * (Xen rule TLB-9, {@link #flushTlbMask}): the active pCPU flushes directly, every other one by a flush IPI that is
- * handled at once (the sender waits for every acknowledgement; the handlers' exits and re-entries are not shown, and no
- * other pCPU's step interleaves, docs/smp.md). A type change (TLB-1) flushes only the pCPUs of the mask the TLB-flush
+ * (Xen rule TLB-9, {@link #flushTlbMask}): the active pCPU flushes directly, every other one by a flush IPI. For the PV
+ * MMU hypercalls the IPIs are in flight: pending on their targets, handled in steps of their own while the hypercall
+ * waits ({@link FlushIpis}, rules IPI-1..IPI-5); here, for the exits that flush and SWITCH_MMU, each is handled at once
+ * (the sender waits for every acknowledgement within its step; the handlers' exits and re-entries are not shown,
+ * docs/smp.md). A type change (TLB-1) flushes only the pCPUs of the mask the TLB-flush
  * clock cannot clear (TLB-8, {@link #tlbflushFilter}), each completely ({@link #flushAreaLocal}). A vCPU's own
  * obligations are performed on the active pCPU, the one the vCPU runs on. With one pCPU all of them are that pCPU.
  */
@@ -169,14 +171,23 @@ public final class TlbDiscipline {
      * a pCPU for frames of every domain. The frame's stamp is then dropped: the frame is in use again.
      */
     static XenMachine typeChangeFlush(XenMachine m, int owner, long mfn) {
-        long stamp = m.frames().get(mfn).tlbflushTimestamp();
-        Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
-        Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
-        for (int q : flushTlbMask(m, filtered)) {
+        for (int q : typeChangeTargets(m, owner, mfn)) {
             m = flushAreaLocal(m, q);
         }
         // the frame is in use under its new type: the stamp of its old use has been read (TLB-2)
         return m.withTlbflushTimestamp(mfn, FrameInfo.NO_TIMESTAMP);
+    }
+
+    /**
+     * The pCPUs a type change of frame {@code mfn} of domain {@code owner} flushes whole ({@link #typeChangeFlush}):
+     * the owner's mask filtered by the clock for the frame's stamp (none: unfiltered), as {@link #flushTlbMask} sends
+     * it — the active pCPU first.
+     */
+    static List<Integer> typeChangeTargets(XenMachine m, int owner, long mfn) {
+        long stamp = m.frames().get(mfn).tlbflushTimestamp();
+        Set<Integer> mask = m.tlbFlush().dirtyCpumask(owner);
+        Set<Integer> filtered = stamp == FrameInfo.NO_TIMESTAMP ? mask : tlbflushFilter(m, mask, stamp);
+        return flushTlbMask(m, filtered);
     }
 
     /**
@@ -237,7 +248,8 @@ public final class TlbDiscipline {
      * as the handler of a flush IPI there ({@link #invvpidOn}).
      */
     static XenMachine invvpidAt(XenMachine m, int q, InvvpidType type, int vpid, long linear) {
-        return q == m.active() ? invvpid(m, type, vpid, linear) : invvpidOn(m, q, type, vpid, linear);
+        return q == m.active() && m.processor().mode() == org.hybridv.vmx.VmxMode.ROOT
+                ? invvpid(m, type, vpid, linear) : invvpidOn(m, q, type, vpid, linear);
     }
 
     /**

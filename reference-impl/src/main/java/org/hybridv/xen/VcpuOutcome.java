@@ -73,6 +73,19 @@ public sealed interface VcpuOutcome {
      */
     record ShadowFilled(long linear, org.hybridv.x86.Entry shadowEntry, String rule) implements VcpuOutcome {}
 
+    /**
+     * The hypercall {@code call} of vCPU {@code vcpu} is inside the hypervisor, waiting for the acknowledgements of the
+     * flush IPIs it sent to the pCPUs {@code awaiting} (Xen rules IPI-1, IPI-2): the outcome of the VMCALL that sent
+     * them (one VM exit), and of any attempt to run a guest instruction on that pCPU meanwhile — of {@code vcpu}
+     * itself, or of another vCPU placed there (no VM entry, nothing changes: the hypervisor spins on that pCPU and is
+     * not preempted, IPI-5). The hypercall returns when the last target has acknowledged ({@link FlushIpis#deliverIpi}).
+     */
+    record InHypercall(VcpuId vcpu, Hypercall call, java.util.SortedSet<Integer> awaiting) implements VcpuOutcome {
+        public InHypercall {
+            awaiting = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(awaiting));
+        }
+    }
+
     /** HLT: the vCPU is blocked until an event (events are not modelled). */
     record Blocked() implements VcpuOutcome {}
 

@@ -96,7 +96,8 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu,"
+                + " known ops: access, checkHybrid, checkInvariants, continueHypercall, cpu, cpuid, deliverIpi,"
+                + " domainPte, ept, evict, expectCpu,"
                 + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest,"
                 + " guestAccess, guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg,"
                 + " invpcid, invvpid, io, kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
@@ -258,8 +259,8 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants", "cpu", "cpuid",
-                "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
+        assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants",
+                "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
                 "expectPcpu", "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg",
                 "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid",
                 "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",

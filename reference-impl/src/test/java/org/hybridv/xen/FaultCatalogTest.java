@@ -137,6 +137,40 @@ class FaultCatalogTest {
                 Fault.DIRTY_MASK_NOT_UPDATED))), "TLB-1");
     }
 
+    /** IPI-3: the pin installs and validates the L1 while pCPU 1's writable translation of it is still pending. */
+    @Test
+    void validateBeforeFlushAck() {
+        SHOWN.add(Fault.VALIDATE_BEFORE_FLUSH_ACK);
+        XenMachine ok = ShootdownTest.call(ShootdownTest.bothWrote(Faults.NONE), K,
+                update(Hv.L1, 5, new Entry(0)));
+        holds(Hypervisor.hypercall(ok, K, ShootdownTest.pinL1(ShootdownTest.DATA)).machine());
+        XenMachine bad = ShootdownTest.call(ShootdownTest.bothWrote(Faults.of(Fault.VALIDATE_BEFORE_FLUSH_ACK)), K,
+                update(Hv.L1, 5, new Entry(0)));
+        violated(TranslationIntegrity.check(Hypervisor.hypercall(bad, K, ShootdownTest.pinL1(ShootdownTest.DATA))
+                .machine()), "TLB-1");
+    }
+
+    /** IPI-2: the L2 update returns with pCPU 1's flush IPI unhandled: I6 over pCPU 1 after the return. */
+    @Test
+    void ipiAckNotAwaited() {
+        SHOWN.add(Fault.IPI_ACK_NOT_AWAITED);
+        holds(Hypervisor.hypercall(ShootdownTest.bothWrote(Faults.NONE), K, update(0x12, 0, Hv.rw(Hv.SPARE)))
+                .machine());
+        violated(TlbCoherence.check(Hypervisor.hypercall(ShootdownTest.bothWrote(Faults.of(
+                Fault.IPI_ACK_NOT_AWAITED)), K, update(0x12, 0, Hv.rw(Hv.SPARE))).machine()), "MU-5");
+    }
+
+    /** TYP-8: the L2 being validated entry by entry does not hold its type; I2's bookkeeping sees the pin short. */
+    @Test
+    void partialValidationTypeNotHeld() {
+        SHOWN.add(Fault.PARTIAL_VALIDATION_TYPE_NOT_HELD);
+        holds(Hypervisor.hypercall(PreemptibleValidationTest.written(Faults.NONE, Hv.rw(L1)), K,
+                PreemptibleValidationTest.PIN).machine());
+        violated(TranslationIntegrity.check(Hypervisor.hypercall(PreemptibleValidationTest.written(Faults.of(
+                Fault.PARTIAL_VALIDATION_TYPE_NOT_HELD), Hv.rw(L1)), K, PreemptibleValidationTest.PIN).machine()),
+                "TYP-8");
+    }
+
     // ---- direct paging: entry rules --------------------------------------------------------------------------------
 
     @Test

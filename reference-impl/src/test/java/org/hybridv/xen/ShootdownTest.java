@@ -35,8 +35,12 @@ class ShootdownTest {
         return Hypervisor.run(m, v, new GuestInstruction.MemoryAccess(a)).machine();
     }
 
+    /**
+     * Hypercall {@code c} of {@code v}, run to its return: while it waits for flush acknowledgements (IPI-2) the
+     * awaited pCPUs take their IPIs in pCPU order and nothing else steps (the synchronous interleaving).
+     */
     static XenMachine call(XenMachine m, VcpuId v, Hypercall c) {
-        HvStep s = Hypervisor.hypercall(m, v, c);
+        HvStep s = FlushIpis.runToCompletion(Hypervisor.hypercall(m, v, c), v);
         assertThat(s.outcome()).as("accepted: %s", s.outcome()).isInstanceOf(VcpuOutcome.HypercallDone.class);
         return s.machine();
     }

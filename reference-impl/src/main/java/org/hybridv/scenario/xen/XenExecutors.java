@@ -19,7 +19,9 @@ import org.hybridv.scenario.StepResult;
 import org.hybridv.scenario.x86.Render;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Entry;
+import org.hybridv.xen.FlushIpis;
 import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.PreemptibleValidation;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
 import org.hybridv.xen.VcpuId;
@@ -104,6 +106,11 @@ final class XenExecutors {
             facts.put("result", "ok");
             facts.put("rax", Long.toString(d.rax()));
             text = "ok, RAX " + d.rax() + effects(d.effects());
+        } else if (o instanceof VcpuOutcome.InHypercall w && r.vmExits() > 0) {
+            facts.put("result", "waiting");
+            facts.put("awaiting", w.awaiting().toString());
+            text = "accepted, waiting inside the hypervisor for the flush IPI acknowledgements of pCPU"
+                    + (w.awaiting().size() == 1 ? " " : "s ") + w.awaiting() + " (IPI-1, IPI-2)";
         } else if (o instanceof VcpuOutcome.HypercallRefused x) {
             facts.put("result", "refused");
             facts.put("errno", x.errno().name());
@@ -166,6 +173,9 @@ final class XenExecutors {
             text = "not modelled: " + n.why();
         } else if (o instanceof VcpuOutcome.EntryFailed e) {
             text = "VM entry failed: " + e.reason();
+        } else if (o instanceof VcpuOutcome.InHypercall w) {
+            text = "nothing ran: the pCPU is inside " + w.vcpu() + "'s hypercall, waiting for the flush IPI"
+                    + " acknowledgements of pCPUs " + w.awaiting() + " (IPI-5)";
         } else if (o instanceof VcpuOutcome.HypercallDone d) {
             text = "hypercall done" + effects(d.effects());
         } else {
@@ -202,6 +212,9 @@ final class XenExecutors {
         } else if (o instanceof VcpuOutcome.NotModelled n) {
             return new XenStep.GuestExpect.NotModelled(n.reason(), exits);
         }
+        if (o instanceof VcpuOutcome.InHypercall w) {
+            return new XenStep.GuestExpect.InHypercall(w.vcpu().toString(), exits);
+        }
         return o instanceof VcpuOutcome.EntryFailed ? new XenStep.GuestExpect.EntryFailed(exits) : null;
     }
 
@@ -211,8 +224,13 @@ final class XenExecutors {
         if (expect == null) {
             return out;
         }
-        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok" : "refused";
+        String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok"
+                : expect instanceof XenStep.HypercallExpect.Waiting ? "waiting" : "refused";
         out.add(Check.equal("result", word, result));
+        if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Waiting w && w.awaiting() != null
+                && o instanceof VcpuOutcome.InHypercall h) {
+            out.add(Check.equal("awaiting", w.awaiting().toString(), h.awaiting().toString()));
+        }
         if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
                 && o instanceof VcpuOutcome.HypercallRefused x) {
             out.addAll(Facts.compare(e, new XenStep.HypercallExpect.Refused(x.errno(), x.rule())));
@@ -252,7 +270,9 @@ final class XenExecutors {
         boolean launched = post.vcpu(id).launched();
         XenStep.ScheduleExpect seen = new XenStep.ScheduleExpect(from, launched, entries,
                 XenStep.InvariantState.of(rules.holds()));
-        String text = (from == step.pcpu() ? id + " already on pCPU " + from + ": nothing to do"
+        boolean moved = post.vcpu(id).pcpu() != from;
+        String text = (!moved ? id + (from == step.pcpu() ? " already on pCPU " + from + ": nothing to do"
+                : " stays on pCPU " + from + ": it is inside a hypercall waiting for flush acknowledgements (IPI-5)")
                 : id + " moved from pCPU " + from + " to pCPU " + step.pcpu() + ", launch state "
                         + (launched ? "launched" : "clear") + ", " + entries + " TLB entr"
                         + (entries == 1 ? "y" : "ies")
@@ -260,7 +280,7 @@ final class XenExecutors {
         List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).afterSchedule(post, rules.holds() ? null
                 : "schedule " + id + " → pCPU " + step.pcpu() + ": " + rules));
-        return new StepResult(after, new Observation(from == step.pcpu() ? "stayed" : "migrated", text,
+        return new StepResult(after, new Observation(moved ? "migrated" : "stayed", text,
                 Facts.of(seen)), checks, rules.holds() ? List.of() : List.of("I6 over the migration violated: "
                         + rules));
     }
@@ -286,12 +306,54 @@ final class XenExecutors {
                 }
             }
         }
-        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries, clockTime, dirtyFor);
+        Integer pending = step.pendingIpis() == null ? null : m.tlbFlush().pendingFlushes(step.pcpu()).size();
+        String inHypercall = step.inHypercall() == null ? null
+                : FlushIpis.occupying(m, step.pcpu()).map(Object::toString).orElse("none");
+        XenStep.ExpectPcpu seen = new XenStep.ExpectPcpu(step.pcpu(), current, vpid, entries, clockTime, dirtyFor,
+                pending, inHypercall);
         List<Check> checks = new ArrayList<>(Facts.compare(step, seen));
         checks.removeIf(c -> c.what().equals("pcpu") || c.what().equals("vpid"));
         return new StepResult(s, new Observation("ok", "pCPU " + step.pcpu() + ": " + p.mode() + ", current "
                 + current + ", " + entries + " TLB entr" + (entries == 1 ? "y" : "ies") + (vpid == null ? ""
                         : " of VPID " + vpid) + " of " + p.tlb().entries().size(), Facts.of(seen)), checks);
+    }
+
+    /**
+     * {@code continueHypercall}: {@link PreemptibleValidation#continueHypercall}, observed as a hypercall step
+     * ({@code waiting} while entries remain).
+     */
+    static StepResult continueHypercall(MachineState s, XenStep.ContinueHypercall step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        HvStep r = PreemptibleValidation.continueHypercall(machine(s), id);
+        HvStep seen = new HvStep(r.outcome(), r.machine(), r.outcome() instanceof VcpuOutcome.InHypercall ? 1 : 0);
+        Observation o = observeHypercall(seen);
+        Map<String, String> facts = new LinkedHashMap<>(o.facts());
+        facts.remove("exits");
+        return new StepResult(write(s, r.machine()), new Observation(o.result(), o.text().replace("accepted, waiting",
+                "entries remain, or waiting"), facts), hypercallChecks(step.expect(), o.result(), r.outcome()));
+    }
+
+    /**
+     * {@code deliverIpi}: {@link FlushIpis#deliverIpi} on the step's pCPU; the requests handled and the hypercalls the
+     * acknowledgement completed, with their results, as facts.
+     */
+    static StepResult deliverIpi(MachineState s, XenStep.DeliverIpi step) {
+        FlushIpis.Delivery d = FlushIpis.deliverIpi(machine(s), step.pcpu());
+        List<String> completed = new ArrayList<>();
+        List<String> results = new ArrayList<>();
+        StringBuilder text = new StringBuilder(d.handled().isEmpty() ? "no flush IPI pending on pCPU " + step.pcpu()
+                : "pCPU " + step.pcpu() + " handled " + d.handled());
+        for (FlushIpis.Completion c : d.completed()) {
+            completed.add(c.vcpu().toString());
+            Observation o = observeHypercall(new HvStep(c.outcome(), d.machine(), c.outcome()
+                    instanceof VcpuOutcome.InHypercall ? 1 : 0));
+            results.add(o.result());
+            text.append("; ").append(c.vcpu()).append("'s hypercall: ").append(o.text());
+        }
+        XenStep.DeliverExpect seen = new XenStep.DeliverExpect(d.handled().size(), completed, results);
+        List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
+        return new StepResult(write(s, d.machine()), new Observation(d.handled().isEmpty() ? "none" : "handled",
+                text.toString(), Facts.of(seen)), checks);
     }
 
     // ------------------------------------------------------------------ invariants and the frame table

@@ -30,7 +30,7 @@ public final class XenModule implements ScenarioModule {
 
     /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
     public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
-            "checkInvariants", "expectFrame", "schedule", "expectPcpu");
+            "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi", "continueHypercall");
 
     @Override
     public String name() {
@@ -84,6 +84,17 @@ public final class XenModule implements ScenarioModule {
                 + " entries it holds (of one VPID, with vpid)",
                 "{\"op\": \"expectPcpu\", \"pcpu\": 1, \"current\": \"d1v0\", \"vpid\": 1, \"entries\": 1}",
                 XenExecutors::expectPcpu));
+        r.operation(Operation.of(XenStep.DeliverIpi.class, "a pCPU takes the flush IPIs pending on it (IPI-1: the"
+                + " handler flushes in each request's scope and acknowledges); a hypercall waiting for this last"
+                + " acknowledgement completes (IPI-2, IPI-3)",
+                "{\"op\": \"deliverIpi\", \"pcpu\": 1, \"expect\": {\"handled\": 1, \"completed\": [\"d1v0\"],"
+                        + " \"results\": [\"ok\"]}}",
+                XenExecutors::deliverIpi));
+        r.operation(Operation.of(XenStep.ContinueHypercall.class, "a vCPU inside a hypercall that goes on entry by"
+                + " entry takes its next step (TYP-8: a pin on several pCPUs validates one entry of its table per"
+                + " step, then validates and pins it and returns)",
+                "{\"op\": \"continueHypercall\", \"domain\": 1, \"vcpu\": 0, \"expect\": {\"result\": \"waiting\"}}",
+                XenExecutors::continueHypercall));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");

@@ -319,13 +319,22 @@ public sealed interface XenStep extends Step {
      * docs/rules/xen.md that refused it, both optional.
      */
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "result")
-    @JsonSubTypes({@JsonSubTypes.Type(HypercallExpect.Ok.class), @JsonSubTypes.Type(HypercallExpect.Refused.class)})
+    @JsonSubTypes({@JsonSubTypes.Type(HypercallExpect.Ok.class), @JsonSubTypes.Type(HypercallExpect.Refused.class),
+        @JsonSubTypes.Type(HypercallExpect.Waiting.class)})
     sealed interface HypercallExpect {
         @JsonTypeName("ok")
         record Ok() implements HypercallExpect {}
 
         @JsonTypeName("refused")
         record Refused(Errno errno, String rule) implements HypercallExpect {}
+
+        /**
+         * The hypercall sent flush IPIs and waits inside the hypervisor for the acknowledgements of the pCPUs
+         * {@code awaiting} (optional, ascending; Xen rules IPI-1, IPI-2): it returns in the {@code deliverIpi} step
+         * of the last of them.
+         */
+        @JsonTypeName("waiting")
+        record Waiting(@Dec(max = 3, why = PCPU_WHY) List<Integer> awaiting) implements HypercallExpect {}
     }
 
     /** The instructions a {@code guest} step names (VMCALL is the {@code hypercall} step). */
@@ -484,7 +493,8 @@ public sealed interface XenStep extends Step {
         @JsonSubTypes.Type(GuestExpect.Resumed.class), @JsonSubTypes.Type(GuestExpect.Cpuid.class),
         @JsonSubTypes.Type(GuestExpect.Emulated.class), @JsonSubTypes.Type(GuestExpect.Injected.class),
         @JsonSubTypes.Type(GuestExpect.Blocked.class), @JsonSubTypes.Type(GuestExpect.GuestError.class),
-        @JsonSubTypes.Type(GuestExpect.NotModelled.class), @JsonSubTypes.Type(GuestExpect.EntryFailed.class)})
+        @JsonSubTypes.Type(GuestExpect.NotModelled.class), @JsonSubTypes.Type(GuestExpect.EntryFailed.class),
+        @JsonSubTypes.Type(GuestExpect.InHypercall.class)})
     sealed interface GuestExpect {
         String EXITS_WHY = "a guest step causes at most five VM exits (shadow fills)";
         String VECTOR_WHY = "exception vectors 0..31";
@@ -541,6 +551,13 @@ public sealed interface XenStep extends Step {
         /** VM entry failed (SDM Vol. 3C §26.2–26.8). */
         @JsonTypeName("entryFailed")
         record EntryFailed(@Dec(max = 5, why = EXITS_WHY) Integer exits) implements GuestExpect {}
+
+        /**
+         * Nothing ran: the pCPU is inside vCPU {@code vcpu}'s hypercall, which waits for flush acknowledgements (Xen
+         * rule IPI-5; the vCPU itself or another placed on that pCPU).
+         */
+        @JsonTypeName("inHypercall")
+        record InHypercall(String vcpu, @Dec(max = 5, why = EXITS_WHY) Integer exits) implements GuestExpect {}
     }
 
     /** An invariant's verdict as {@code expect} names it. */
@@ -649,11 +666,23 @@ public sealed interface XenStep extends Step {
             @Dec(max = 0xFFFF, why = "VPIDs 0..0xffff") Integer vpid,
             @Dec(max = Integer.MAX_VALUE, why = "a count") Integer entries,
             @Dec(max = 0xFFFFFFFFL, why = "a 32-bit clock value") Long clockTime,
-            @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") List<Integer> dirtyFor) implements XenStep {
+            @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") List<Integer> dirtyFor,
+            @Dec(max = Integer.MAX_VALUE, why = "a count") Integer pendingIpis, String inHypercall)
+            implements XenStep {
+        /** The expectations of the single-IPI model (no pending IPIs or waiting hypercall checked). */
+        public ExpectPcpu(Integer pcpu, String current, Integer vpid, Integer entries, Long clockTime,
+                List<Integer> dirtyFor) {
+            this(pcpu, current, vpid, entries, clockTime, dirtyFor, null, null);
+        }
+
         public ExpectPcpu {
             Bad.required(pcpu, "pcpu", "expectPcpu step");
-            Bad.requireAny("expectPcpu step", List.of("current", "entries", "clockTime", "dirtyFor"), current,
-                    entries, clockTime, dirtyFor);
+            Bad.requireAny("expectPcpu step", List.of("current", "entries", "clockTime", "dirtyFor", "pendingIpis",
+                    "inHypercall"), current, entries, clockTime, dirtyFor, pendingIpis, inHypercall);
+            if (inHypercall != null && !inHypercall.equals("none") && !inHypercall.matches("d[0-9]+v[0-9]+")) {
+                throw Bad.at("inHypercall", "a vCPU as \"d1v0\" (domain 1, vCPU 0) or \"none\", not \""
+                        + Values.quote(inHypercall) + "\"");
+            }
             if (vpid != null && entries == null) {
                 throw Bad.at("vpid", "\"vpid\" chooses which entries \"entries\" counts: give \"entries\" too");
             }
@@ -671,6 +700,77 @@ public sealed interface XenStep extends Step {
         @Override
         public String describe() {
             return "pCPU " + pcpu;
+        }
+    }
+
+    /**
+     * What a {@code deliverIpi} step expects (at least one fact): how many flush requests the handler handled
+     * ({@code handled}), the vCPUs whose hypercall the acknowledgement completed ({@code completed}, "d1v0", in vCPU
+     * order) and each one's result word ({@code results}: "ok", "refused" or "waiting" when a type change executed
+     * again sent IPIs again).
+     */
+    record DeliverExpect(@Dec(max = Integer.MAX_VALUE, why = "a count") Integer handled, List<String> completed,
+            List<String> results) {
+        public DeliverExpect {
+            Bad.requireAny("expect", List.of("handled", "completed", "results"), handled, completed, results);
+            for (String c : completed == null ? List.<String>of() : completed) {
+                if (!c.matches("d[0-9]+v[0-9]+")) {
+                    throw Bad.at("completed", "a vCPU as \"d1v0\" (domain 1, vCPU 0), not \"" + Values.quote(c)
+                            + "\"");
+                }
+            }
+            for (String r : results == null ? List.<String>of() : results) {
+                if (!List.of("ok", "refused", "waiting").contains(r)) {
+                    throw Bad.at("results", "\"ok\", \"refused\" or \"waiting\", not \"" + Values.quote(r) + "\"");
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code deliverIpi}: pCPU {@code pcpu} takes the flush IPIs pending on it (Xen rule IPI-1: the handler flushes in
+     * each request's scope and acknowledges); a hypercall whose last acknowledgement this is completes (IPI-2, IPI-3).
+     * Nothing pending: nothing happens (result {@code "none"}).
+     */
+    @JsonTypeName("deliverIpi")
+    record DeliverIpi(@Dec(max = 3, why = PCPU_WHY) Integer pcpu, DeliverExpect expect) implements XenStep {
+        public DeliverIpi {
+            Bad.required(pcpu, "pcpu", "deliverIpi step");
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkPcpu(machine, pcpu);
+        }
+
+        @Override
+        public String describe() {
+            return "flush IPIs on pCPU " + pcpu;
+        }
+    }
+
+    /**
+     * {@code continueHypercall}: vCPU {@code vcpu} of domain {@code domain}, inside a hypercall that goes on entry by
+     * entry, takes its next step on its pCPU (Xen rule TYP-8: a pin on several pCPUs validates its table one entry per
+     * step, then validates and pins it and returns). {@code expect} as a {@code hypercall} step's: {@code waiting}
+     * while entries remain, then {@code ok} or {@code refused}.
+     */
+    @JsonTypeName("continueHypercall")
+    record ContinueHypercall(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, HypercallExpect expect) implements XenStep {
+        public ContinueHypercall {
+            Bad.required(domain, "domain", "continueHypercall step");
+            vcpu = vcpu == null ? 0 : vcpu;
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " continues its hypercall";
         }
     }
 
