@@ -114,7 +114,13 @@ public enum Fault {
     SET_PTE_TRAPPED_NOT_HYPERCALL("set-pte-trapped-not-hypercall", "BUD-4",
             "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
                     + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
-                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design");
+                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design"),
+    /** PRE-3: {@link SwitchMmu#switchMmu} flushes the caller's pCPU only, not the pCPUs its siblings ran on. */
+    SWITCH_MMU_SIBLING_NOT_FLUSHED("switch-mmu-sibling-not-flushed", "PRE-3",
+            "pauses the other vCPUs and loads the new root into each one's CR3, but invalidates the domain's VPIDs on"
+                    + " the caller's pCPU only: a sibling that ran on another pCPU resumes there with the translations"
+                    + " and paging-structure-cache entries it cached through the shadow tables",
+            "design (flush_tlb_local where flush_tlb_mask(d->dirty_cpumask) is due)");
 
     private final String id;
     private final String rule;

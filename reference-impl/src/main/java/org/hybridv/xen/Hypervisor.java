@@ -275,7 +275,7 @@ public final class Hypervisor {
         } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
             r = DirectPaging.updateVaMapping(s, id, call.arg(0), call.arg(1), call.arg(2));
         } else {
-            r = DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1));
+            r = DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1), call.arg(2));
         }
         if (r instanceof MmuResult.Refused x) {
             return refused(m, call, x.errno(), x.rule(), x.reason());
