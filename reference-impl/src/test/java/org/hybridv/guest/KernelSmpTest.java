@@ -134,4 +134,59 @@ class KernelSmpTest {
         l = run(l, new GuestOp.Unmap(3));
         l = run(l, new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(3), AccessKind.READ, 0)));
     }
+    /**
+     * The cross-CPU unmap natively: CPU 1 cached the page; CPU 0's unmap INVLPGs locally and sends the flush IPI,
+     * whose handler INVLPGs on CPU 1 (Intel SDM Vol. 3A §4.10.5: each processor invalidates its own TLB).
+     */
+    @Test
+    void nativelyAnUnmapReachesTheOtherCpuThroughTheFlushIpi() {
+        Lockstep l = run(smp(MmuMode.SHADOW), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+        l = run(l, new GuestOp.StartAp(1));
+        l = run(l, new GuestOp.NewProcess());
+        l = run(l, new GuestOp.SwitchTo(1));
+        l = run(l, new GuestOp.OnCpu(1, new GuestOp.SwitchTo(1)));
+        l = run(l, new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(6), AccessKind.WRITE, 6)));
+        l = run(l, new GuestOp.SwitchTo(1)); // back on CPU 0: the twin's CPU 1 is parked with its TLB
+        assertThat(cached((NativePlatform) l.twin().platform(), 1, Layout.userPage(6))).isTrue();
+        Lockstep.LockstepStep u = l.step(new GuestOp.Unmap(6));
+        assertThat(HybridInvariants.check(u)).isEmpty();
+        assertThat(cached((NativePlatform) u.post().twin().platform(), 1, Layout.userPage(6))).isFalse();
+        // the guest (shadow mode): the handler's INVLPG ran on vCPU 1, on pCPU 1
+        assertThat(u.guest().trace()).anyMatch(e -> e.instruction() instanceof org.hybridv.vmx.GuestInstruction.Invlpg
+                && e.pre().cpu() == 1);
+        // and a read on CPU 1 faults again (demand paging maps a fresh page: both sides agree)
+        l = run(u.post(), new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(6), AccessKind.READ, 0)));
+    }
+
+    /** Whether the twin's processor {@code cpu} (parked) caches a translation of {@code linear}. */
+    static boolean cached(NativePlatform p, int cpu, long linear) {
+        org.hybridv.x86.Tlb t = p.cpu() == cpu ? p.machine().tlb() : p.parked().get(cpu).tlb();
+        return t.entries().stream().anyMatch(e -> e.linearBase() == linear);
+    }
+
+    @Test
+    void theSmpWorkloadInEveryModeMatchesNative() {
+        for (MmuMode mode : List.of(MmuMode.SHADOW, MmuMode.HAP)) {
+            for (BootStage to : List.of(BootStage.HYPERCALL_PAGE_INSTALLED, BootStage.DIRECT)) {
+                Lockstep l = run(smp(mode), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+                l = run(l, new GuestOp.StartAp(1));
+                l = run(l, new GuestOp.NewProcess());
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.SwitchTo(1)));
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.WRITE, 2)));
+                if (to == BootStage.DIRECT) {
+                    l = run(l, GuestOp.SwitchMmu.kernelBuilt());
+                }
+                l = run(l, new GuestOp.SwitchTo(1));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.READ, 0));
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.READ, 0)));
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.Unmap(2)));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.READ, 0));
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.Map(9, false)));
+                l = run(l, new GuestOp.UserAccess(Layout.userPage(9), AccessKind.WRITE, 1)); // killed: read-only
+                assertThat(l.guest().kernel().current(1)).as("the process died on both CPUs").isZero();
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.Idle()));
+                l = run(l, new GuestOp.OnCpu(1, new GuestOp.Syscall()));
+            }
+        }
+    }
 }
