@@ -50,6 +50,7 @@ public final class ExploreMatrix {
                 "tlb-clock-reversed")) {
             m.put(Fault.byId(id), "smp-shootdown");
         }
+        m.put(Fault.byId("switch-mmu-sibling-not-flushed"), "hybrid-smp-switch");
         return java.util.Collections.unmodifiableMap(m);
     }
 
