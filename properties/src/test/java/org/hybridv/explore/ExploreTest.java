@@ -242,7 +242,7 @@ class ExploreTest {
         Exploration x = explore("hybrid-smp-switch", 2, config("hybrid-smp-switch").ciDepth());
         assertThat(x.result().outcome()).isEqualTo(Explorer.Outcome.EXHAUSTED);
         assertThat(x.result().distinct()).isEqualTo(404);
-        assertThat(x.result().levels()).containsExactly(1L, 3L, 8L, 22L, 50L, 82L, 98L, 80L, 44L, 14L, 2L);
+        assertThat(x.result().levels()).containsExactly(1L, 3L, 8L, 22L, 50L, 82L, 98L, 80L, 44L, 14L, 2L, 0L);
     }
 
     @Test
