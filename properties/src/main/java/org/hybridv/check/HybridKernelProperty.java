@@ -26,8 +26,10 @@ import org.hybridv.scenario.xen.XenStep;
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
  * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}), then
- * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). Its
- * counterexamples are {@code kernel} scenarios.
+ * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). About one run in four is of the SMP kernel (two vCPUs on
+ * two pCPUs and a two-processor twin, {@link HybridCases#smp}); floors require a SWITCH_MMU with the sibling running
+ * on another pCPU (PRE-3) and each form of an unmap's cross-CPU flush (a flush IPI in shadow mode and under HAP,
+ * {@code MMUEXT_INVLPG_MULTI} in direct mode, MX-7). Its counterexamples are {@code kernel} scenarios.
  */
 public final class HybridKernelProperty implements SystemProperty<HybridCases.Run> {
     @Override

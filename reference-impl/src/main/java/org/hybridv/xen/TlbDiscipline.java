@@ -48,8 +48,10 @@ public final class TlbDiscipline {
      * <li>{@link Effect.InvlpgLocal} / {@link Effect.InvlpgDomain}: individual-address for the vCPU's / each of the
      * domain's VPIDs (the latter on the pCPUs of the domain's mask); a non-canonical address is dropped (TLB-6,
      * XSA-168: INVVPID would fail);</li>
+     * <li>{@link Effect.FlushMulti} / {@link Effect.InvlpgMulti} (MX-7): single-context / individual-address for
+     * each of the domain's VPIDs on the pCPUs the masked vCPUs run on ({@link #vcpumaskToPcpumask});</li>
      * <li>{@link Effect.LoadBase} (MX-3, TLB-4): the vCPU's guest CR3 becomes the new base, and its non-global
-     * translations are flushed (single-context retaining globals), as a CR3 load does.</li>
+     * translations are flushed (single-context retaining globals) on the pCPU it runs on, as a CR3 load does.</li>
      * </ul>
      */
     public static XenMachine apply(XenMachine m, Effect e) {
