@@ -189,4 +189,18 @@ class KernelSmpTest {
             }
         }
     }
+    /** I5-refused with a running sibling: a refused switch pauses nobody and changes nothing (PRE-3 acts on acceptance). */
+    @Test
+    void aRefusedSwitchLeavesTheRunningSiblingAsItWas() {
+        Lockstep l = run(smp(MmuMode.SHADOW), new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+        l = run(l, new GuestOp.StartAp(1));
+        l = run(l, new GuestOp.OnCpu(1, new GuestOp.Syscall()));
+        XenMachine before = machine(l);
+        Lockstep.LockstepStep s = l.step(new GuestOp.SwitchMmu(SwitchRoot.SUPERPAGE, 0, false, false));
+        assertThat(s.guest().result()).isInstanceOf(KernelResult.SwitchRefused.class);
+        assertThat(HybridInvariants.check(s)).isEmpty();
+        XenMachine after = machine(s.post());
+        assertThat(after.running(new VcpuId(1, 1))).isTrue();
+        assertThat(after.pcpu(1)).isEqualTo(before.pcpu(1));
+    }
 }

@@ -99,7 +99,7 @@ class ScenarioParserTest {
                 + " known ops: access, checkHybrid, checkInvariants, cpu, cpuid, domainPte, ept, evict, expectCpu,"
                 + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest,"
                 + " guestAccess, guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg,"
-                + " invpcid, invvpid, io, kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
+                + " invpcid, invvpid, io, kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
                 + " wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
@@ -262,7 +262,7 @@ class ScenarioParserTest {
                 "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
                 "expectPcpu", "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg",
                 "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid",
-                "invvpid", "io", "kernel", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
+                "invvpid", "io", "kernel", "mmuextMulti", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
                 "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
