@@ -234,8 +234,9 @@ class ExploreTest {
      * The SMP kernel's configuration, exhausted at its CI bound: the measured state count per depth (the setup —
      * boot, process 1, page 0 mapped — is the initial state; the AP's bring-up, CPU 1's switch to process 1 and read
      * of page 0, SWITCH_MMU and the unmap in every order). A change of the kernel or the hypervisor that adds or
-     * merges states shows here. PRE-3 with a running sibling, the flush IPI and MMUEXT_INVLPG_MULTI are all reached:
-     * I1-I8 hold on each of the 2,020 transitions.
+     * merges states shows here. Among the orders are a switch with the sibling running on pCPU 1 (PRE-3), an unmap
+     * before it (a flush IPI to CPU 1) and one after it (MMUEXT_INVLPG_MULTI); I1-I8 hold on each of the 2,020
+     * transitions.
      */
     @Test
     void theSmpSwitchConfigurationHasItsMeasuredStateCount() throws Exception {
