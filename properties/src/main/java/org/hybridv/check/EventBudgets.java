@@ -137,25 +137,43 @@ public final class EventBudgets {
     private static Budget budget(GuestOp op, MmuMode mode, Lockstep.LockstepStep s) {
         boolean shadow = mode == MmuMode.SHADOW;
         boolean direct = mode == MmuMode.DIRECT;
-        if (op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu) {
-            // BUD-10: one p2m lookup per frame, one SWITCH_MMU, one pin per other address space; no PV MMU update.
-            int frames = s.pre().guest().kernel().frames();
-            long live = s.pre().guest().kernel().processes().values().stream().filter(p -> !p.killed()).count();
+        org.hybridv.guest.KernelState k = s.pre().guest().kernel();
+        int cpu = op instanceof GuestOp.OnCpu o ? o.cpu() : 0;
+        op = op instanceof GuestOp.OnCpu o ? o.op() : op;
+        // the SMP kernel: the other online CPUs that have the operation's address space loaded (BUD-4, BUD-5)
+        int others = 0;
+        for (int c : k.onlineCpus()) {
+            if (c != cpu && k.current(c) != 0 && k.current(c) == k.current(cpu)) {
+                others++;
+            }
+        }
+        if (op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu || op instanceof GuestOp.StartAp) {
+            // BUD-10: one p2m lookup per frame, one SWITCH_MMU, one pin per other address space; no PV MMU update;
+            // one flush per vCPU (its CR3, POST-1) and one for the domain (POST-2)
+            int frames = k.frames();
+            long live = k.processes().values().stream().filter(p -> !p.killed()).count();
+            int vcpus = ((XenPlatform) s.pre().guest().platform()).cpus();
             return new Budget("BUD-10", Map.of(MEMORY_OP, frames, SWITCH_MMU, 1, MMUEXT_OP, (int) live,
-                    EXIT_VMCALL, frames + 1 + (int) live, FLUSH, 2), true);
+                    EXIT_VMCALL, frames + 1 + (int) live, FLUSH, vcpus + 1), true);
         }
         if (op instanceof GuestOp.Syscall) {
             return new Budget("BUD-2", shadow ? Map.of(EXIT_PF, 1) : Map.of(), false);
         }
         if (op instanceof GuestOp.Map || op instanceof GuestOp.Unmap) {
             boolean unmap = op instanceof GuestOp.Unmap;
-            return new Budget("BUD-4", direct ? Map.of(EXIT_VMCALL, 1, MMU_UPDATE, 1, FLUSH, 1)
-                    : shadow ? (unmap ? Map.of(EXIT_PF, 1, EMULATED, 1, EXIT_INVLPG, 1) : Map.of(EXIT_PF, 1, EMULATED, 1))
+            // an unmap of an address space another CPU has loaded: one INVLPG_MULTI in direct mode, one INVLPG exit
+            // per such CPU in shadow mode (its flush IPI's handler)
+            int multi = unmap && others > 0 ? 1 : 0;
+            return new Budget("BUD-4", direct ? Map.of(EXIT_VMCALL, 1 + multi, MMU_UPDATE, 1, MMUEXT_OP, multi,
+                    FLUSH, 1 + multi)
+                    : shadow ? (unmap ? Map.of(EXIT_PF, 1, EMULATED, 1, EXIT_INVLPG, 1 + others)
+                            : Map.of(EXIT_PF, 1, EMULATED, 1))
                     : Map.of(), false);
         }
         if (op instanceof GuestOp.UserAccess) {
-            return new Budget("BUD-5", direct ? Map.of(EXIT_VMCALL, 1, MMU_UPDATE, 1, FLUSH, 1, EXIT_CR, 1)
-                    : shadow ? Map.of(EXIT_PF, 3, EMULATED, 1, EXIT_CR, 1) : Map.of(), false);
+            // a kill also moves each other CPU running the process to the kernel's tables (BUD-6 each)
+            return new Budget("BUD-5", direct ? Map.of(EXIT_VMCALL, 1, MMU_UPDATE, 1, FLUSH, 1, EXIT_CR, 1 + others)
+                    : shadow ? Map.of(EXIT_PF, 3 + others, EMULATED, 1, EXIT_CR, 1 + others) : Map.of(), false);
         }
         if (op instanceof GuestOp.SwitchTo) {
             return new Budget("BUD-6", direct ? Map.of(EXIT_CR, 1) : shadow ? Map.of(EXIT_CR, 1, EXIT_PF, 1)

@@ -26,8 +26,10 @@ import org.hybridv.scenario.xen.XenStep;
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
  * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}), then
- * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). Its
- * counterexamples are {@code kernel} scenarios.
+ * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). About one run in four is of the SMP kernel (two vCPUs on
+ * two pCPUs and a two-processor twin, {@link HybridCases#smp}); floors require a SWITCH_MMU with the sibling running
+ * on another pCPU (PRE-3) and each form of an unmap's cross-CPU flush (a flush IPI in shadow mode and under HAP,
+ * {@code MMUEXT_INVLPG_MULTI} in direct mode, MX-7). Its counterexamples are {@code kernel} scenarios.
  */
 public final class HybridKernelProperty implements SystemProperty<HybridCases.Run> {
     @Override
@@ -73,6 +75,17 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 VcpuOutcome o = e.hv().get().outcome();
                 coverage.collect("switch", o instanceof VcpuOutcome.HypercallRefused r ? "refused " + r.rule()
                         : "accepted");
+                if (o instanceof VcpuOutcome.HypercallDone && e.pre() instanceof XenPlatform before
+                        && siblingRunningElsewhere(before.machine(), before.vcpu())) {
+                    coverage.collect(SMP_LABEL, "SWITCH_MMU accepted with the sibling running on another pCPU");
+                }
+            }
+            if (e.isHypercall(Hypercalls.HYPERVISOR_MMUEXT_OP) && e.regs().arg(0) == Hypercalls.MMUEXT_INVLPG_MULTI) {
+                coverage.collect(SMP_LABEL, "unmap flushed on another vCPU: INVLPG_MULTI");
+            }
+            if (e.instruction() instanceof org.hybridv.vmx.GuestInstruction.Invlpg
+                    && e.pre().cpu() != opCpu(s.guest().op())) {
+                coverage.collect(SMP_LABEL, "unmap flushed on another CPU: flush IPI, " + e.pre().name());
             }
             if (e.platform() instanceof XenPlatform x && e.observed() instanceof Observed.Fault f && f.isPageFault()
                     && (f.errorCode() & ErrorCode.US) != 0) {
@@ -87,12 +100,34 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         }
     }
 
+    /** The coverage label of the SMP kernel's cross-CPU events. */
+    static final String SMP_LABEL = "smp";
+
+    /** The CPU an operation runs on ({@link GuestOp.OnCpu}; the boot CPU otherwise). */
+    static int opCpu(GuestOp op) {
+        return op instanceof GuestOp.OnCpu o ? o.cpu() : 0;
+    }
+
+    /** Whether another vCPU of {@code caller}'s domain runs in non-root operation on another pCPU of {@code m}. */
+    static boolean siblingRunningElsewhere(org.hybridv.xen.XenMachine m, org.hybridv.xen.VcpuId caller) {
+        for (org.hybridv.xen.Vcpu v : m.domain(caller.domain()).vcpus()) {
+            if (!v.id().equals(caller) && v.pcpu() != m.vcpu(caller).pcpu() && m.running(v.id())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The coverage label of the event-budget rows an operation exercised. */
     static final String BUDGET_LABEL = "budget row";
 
     /** The row of docs/rules/hybrid.md's budget table an operation in {@code mode} falls under ("BUD-4 DIRECT"). */
     static String budgetRow(GuestOp op, MmuMode mode) {
-        String rule = op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu ? "BUD-10"
+        if (op instanceof GuestOp.OnCpu o) {
+            op = o.op();
+        }
+        String rule = op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu || op instanceof GuestOp.StartAp
+                ? "BUD-10"
                 : op instanceof GuestOp.Syscall ? "BUD-2"
                 : op instanceof GuestOp.Map || op instanceof GuestOp.Unmap ? "BUD-4"
                 : op instanceof GuestOp.UserAccess ? "BUD-5"
@@ -119,6 +154,13 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.atLeast("result", "Read", 10),
                 Coverage.Floor.atLeast("result", "Killed", 2),
                 Coverage.Floor.atLeast("result", "Created", 3)));
+        // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush
+        // in every form (docs/smp.md, "The SMP hybrid kernel")
+        for (String what : List.of("SWITCH_MMU accepted with the sibling running on another pCPU",
+                "unmap flushed on another CPU: flush IPI, shadow", "unmap flushed on another CPU: flush IPI, HAP",
+                "unmap flushed on another vCPU: INVLPG_MULTI")) {
+            f.add(Coverage.Floor.reached(SMP_LABEL, what));
+        }
         // every row of the event-budget table (docs/rules/hybrid.md BUD-2..BUD-10) in every VMX mode
         for (String rule : List.of("BUD-2", "BUD-4", "BUD-5", "BUD-6", "BUD-7", "BUD-8", "BUD-9", "BUD-10")) {
             for (MmuMode m : MmuMode.values()) {
@@ -135,7 +177,7 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */
     public Verdict check(HybridCases.Run run, Faults faults, Consumer<Lockstep.LockstepStep> observer) {
-        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults);
+        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults, run.cpus());
         int step = 0;
         for (GuestOp op : run.ops()) {
             step++;
@@ -173,6 +215,9 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         kernel.put("platform", run.mode() == MmuMode.HAP ? "hap" : "shadow");
         kernel.put("frames", run.frames());
         kernel.put("xenFrames", HybridCases.XEN_FRAMES);
+        if (run.cpus() > 1) {
+            kernel.put("cpus", run.cpus());
+        }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {

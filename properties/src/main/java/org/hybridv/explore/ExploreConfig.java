@@ -49,9 +49,13 @@ import org.hybridv.x86.PhysicalMemory;
  *                    identifies states that differ by a permutation of them ({@link Symmetry})
  * @param newVcpus    hypervisor world only: vCPUs the toolstack asks the hypervisor for after the world is built and
  *                    the faults injected, in order ({@link NewVcpu}); empty: none
- * @param pcpus       hypervisor world only: the number of physical CPUs (1..4, default 1; every vCPU starts on
- *                    pCPU 0, {@link Schedule} actions move them)
+ * @param pcpus       the number of physical CPUs: in the hypervisor world 1..4 (default 1; every vCPU starts on
+ *                    pCPU 0, {@link Schedule} actions move them); in a hybrid world 1 or 2 (2: the SMP kernel, its
+ *                    vCPU i on pCPU i, a twin on two processors; docs/smp.md)
  * @param actions     the alphabet: groups, each expanded into actions in a fixed order
+ * @param setup       hybrid worlds only: kernel operations applied once, in order, to the initial state before the
+ *                    search (each group expanded as an action group is; empty: none) — a process created and a page
+ *                    mapped, so that the alphabet need not contain operations that never stop changing the state
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) String name,
@@ -66,7 +70,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         List<Value> symmetry,
         List<NewVcpu> newVcpus,
         Integer pcpus,
-        @JsonProperty(required = true) List<Group> actions) {
+        @JsonProperty(required = true) List<Group> actions,
+        List<Kernel> setup) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
     /** The invariants a configuration may check: the hypervisor's, or the hybrid kernel's I1–I8. */
@@ -113,6 +118,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                     + " hybrid-hap)" : "a hybrid world's actions are of kind kernel"));
         }
         require(symmetry.isEmpty() || !world.startsWith("hybrid-"), "symmetry is for the hypervisor world");
+        setup = setup == null ? List.of() : List.copyOf(setup);
+        require(setup.isEmpty() || world.startsWith("hybrid-"), "setup is for the hybrid worlds");
         for (int g = 0; g < actions.size(); g++) {
             if (actions.get(g) instanceof Schedule sc) {
                 require(pcpus != null && pcpus > 1, "actions[" + g + "]: schedule needs a world with several pCPUs"
@@ -136,7 +143,16 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         require(newVcpus.size() <= 4, "newVcpus lists more than 4 vCPUs");
         pcpus = pcpus == null ? 1 : pcpus;
         require(pcpus >= 1 && pcpus <= 4, "pcpus " + pcpus + " is outside 1..4");
-        require(pcpus == 1 || !world.startsWith("hybrid-"), "pcpus is for the hypervisor world");
+        require(pcpus <= org.hybridv.guest.Loader.MAX_CPUS || !world.startsWith("hybrid-"), "a hybrid world has 1 or "
+                + org.hybridv.guest.Loader.MAX_CPUS + " pCPUs (the SMP kernel: one vCPU per pCPU)");
+        for (int g = 0; g < actions.size(); g++) {
+            require(!(actions.get(g) instanceof Kernel k) || !k.smp() || pcpus > 1, "actions[" + g + "]: the second"
+                    + " processor needs a hybrid world with two pCPUs (field pcpus)");
+        }
+        for (int g = 0; g < setup.size(); g++) {
+            require(!setup.get(g).smp() || pcpus > 1, "setup[" + g + "]: the second processor needs a hybrid world"
+                    + " with two pCPUs (field pcpus)");
+        }
         require(pcpus == 1 || symmetry.isEmpty(), "symmetry with several pCPUs is not supported");
     }
 
@@ -180,10 +196,13 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     }
 
     /** The kernel operations of the hybrid world and the fields each takes (the scenario layer's kernel steps). */
-    public static final Map<String, List<String>> KERNEL_OPS = Map.of("boot", List.of("to"), "newProcess", List.of(),
-            "switchTo", List.of("pid"), "map", List.of("page", "writable"), "unmap", List.of("page"), "user",
-            List.of("linear", "access", "value"), "kernelAccess", List.of("linear", "access", "value"), "syscall",
-            List.of(), "idle", List.of(), "switchMmu", List.of("root", "mfn", "fromUser", "force"));
+    public static final Map<String, List<String>> KERNEL_OPS = Map.ofEntries(Map.entry("boot", List.of("to")),
+            Map.entry("newProcess", List.of("cpu")), Map.entry("switchTo", List.of("pid", "cpu")),
+            Map.entry("map", List.of("page", "writable", "cpu")), Map.entry("unmap", List.of("page", "cpu")),
+            Map.entry("user", List.of("linear", "access", "value", "cpu")),
+            Map.entry("kernelAccess", List.of("linear", "access", "value", "cpu")),
+            Map.entry("syscall", List.of("cpu")), Map.entry("idle", List.of("cpu")),
+            Map.entry("switchMmu", List.of("root", "mfn", "fromUser", "force")), Map.entry("startAp", List.of("cpu")));
     /** SWITCH_MMU roots by their scenario names. */
     public static final Map<String, org.hybridv.guest.SwitchRoot> ROOTS = Map.of("kernelBuilt",
             org.hybridv.guest.SwitchRoot.KERNEL_BUILT, "superpage", org.hybridv.guest.SwitchRoot.SUPERPAGE,
@@ -202,15 +221,15 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
      */
     public record Kernel(@JsonProperty(value = "do", required = true) String what, List<String> to,
             List<Integer> pid, List<Integer> page, List<Boolean> writable, List<Value> linear, List<String> access,
-            List<Value> value, List<String> root, List<Value> mfn, List<Boolean> fromUser, List<Boolean> force)
-            implements Group {
+            List<Value> value, List<String> root, List<Value> mfn, List<Boolean> fromUser, List<Boolean> force,
+            List<Integer> cpu) implements Group {
         public Kernel {
             require(what != null && KERNEL_OPS.containsKey(what), "kernel operation \"" + what + "\" is not one of "
                     + KERNEL_OPS.keySet().stream().sorted().collect(Collectors.joining(", ")));
             List<String> takes = KERNEL_OPS.get(what);
             String[] names = {"to", "pid", "page", "writable", "linear", "access", "value", "root", "mfn", "fromUser",
-                "force"};
-            Object[] lists = {to, pid, page, writable, linear, access, value, root, mfn, fromUser, force};
+                "force", "cpu"};
+            Object[] lists = {to, pid, page, writable, linear, access, value, root, mfn, fromUser, force, cpu};
             for (int i = 0; i < names.length; i++) {
                 require(lists[i] == null || takes.contains(names[i]), "kernel operation " + what + " takes no \""
                         + names[i] + "\"" + (takes.isEmpty() ? "" : " (it takes " + String.join(", ", takes) + ")"));
@@ -263,6 +282,20 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                 }
                 default -> { }
             }
+            if (takes.contains("cpu")) {
+                // the SMP kernel's processors: startAp brings up an AP; the others run on the CPUs listed
+                cpu = cpu == null && !what.equals("startAp") ? List.of(0) : nonEmpty("cpu", cpu);
+                for (int c : cpu) {
+                    require(c >= (what.equals("startAp") ? 1 : 0) && c < org.hybridv.guest.Loader.MAX_CPUS, "cpu " + c
+                            + " is outside " + (what.equals("startAp") ? 1 : 0) + ".."
+                            + (org.hybridv.guest.Loader.MAX_CPUS - 1));
+                }
+            }
+        }
+
+        /** Whether the group needs a second processor (an AP brought up, or an operation on CPU 1). */
+        boolean smp() {
+            return cpu != null && cpu.stream().anyMatch(c -> c > 0);
         }
     }
 

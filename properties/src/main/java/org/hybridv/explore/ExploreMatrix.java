@@ -54,6 +54,7 @@ public final class ExploreMatrix {
                 "partial-validation-type-not-held")) {
             m.put(Fault.byId(id), "smp-race");
         }
+        m.put(Fault.byId("switch-mmu-sibling-not-flushed"), "hybrid-smp-switch");
         return java.util.Collections.unmodifiableMap(m);
     }
 

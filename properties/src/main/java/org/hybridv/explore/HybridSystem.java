@@ -23,7 +23,9 @@ import org.hybridv.xen.MmuMode;
  * and its native twin — starting as {@code HybridKernelProperty} starts it ({@link #FRAMES} frames, {@link
  * HybridCases#XEN_FRAMES} Xen frames, the faults injected); an action is one kernel operation ({@link GuestOp}) of the
  * configuration's alphabet, always enabled (the kernel answers every operation in every state, if only by refusing);
- * the successor is {@link Lockstep#step}. The invariants are {@link HybridInvariants#check} on every transition (they
+ * the successor is {@link Lockstep#step}. With {@code pcpus} 2 the kernel is the SMP kernel (two vCPUs on two pCPUs, a
+ * twin on two processors) and the alphabet may bring up the AP and run operations on it. The configuration's
+ * {@code setup} operations are applied to the initial state before the search (a counterexample replays them first). The invariants are {@link HybridInvariants#check} on every transition (they
  * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
  * configuration's list, worded as the hybrid-kernel property words them, then (if the list names {@code budget}) the
  * event budgets ({@link EventBudgets#check}) as that property checks them; a counterexample is that property's
@@ -34,6 +36,9 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
     public static final int FRAMES = Layout.MIN_FRAMES + 26;
 
     private final MmuMode mode;
+    private final int cpus;
+    /** The configuration's setup operations, applied to the initial state (and replayed first by a scenario). */
+    private final List<GuestOp> setup;
     private final Lockstep initial;
     private final List<GuestOp> ops;
     private final List<String> names;
@@ -41,7 +46,17 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
 
     public HybridSystem(ExploreConfig config, Faults faults) {
         this.mode = config.world().equals("hybrid-hap") ? MmuMode.HAP : MmuMode.SHADOW;
-        this.initial = Lockstep.start(mode, FRAMES, HybridCases.XEN_FRAMES, faults);
+        this.cpus = config.pcpus();
+        List<GuestOp> before = new ArrayList<>();
+        for (ExploreConfig.Kernel k : config.setup()) {
+            expand(k, before);
+        }
+        this.setup = List.copyOf(before);
+        Lockstep l = Lockstep.start(mode, FRAMES, HybridCases.XEN_FRAMES, faults, cpus);
+        for (GuestOp op : setup) {
+            l = l.step(op).post();
+        }
+        this.initial = l;
         List<GuestOp> o = new ArrayList<>();
         for (ExploreConfig.Group g : config.actions()) {
             expand((ExploreConfig.Kernel) g, o);
@@ -55,7 +70,25 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
         this.invariants = config.invariants();
     }
 
+    /**
+     * The group's operations, each on every processor its {@code cpu} list names (the SMP kernel; CPU 0 is the
+     * operation itself, another CPU wraps it in {@link GuestOp.OnCpu}); {@code startAp} brings up each listed AP.
+     */
     private static void expand(ExploreConfig.Kernel k, List<GuestOp> o) {
+        if (k.what().equals("startAp")) {
+            k.cpu().forEach(c -> o.add(new GuestOp.StartAp(c)));
+            return;
+        }
+        List<GuestOp> bare = new ArrayList<>();
+        expandBare(k, bare);
+        for (GuestOp op : bare) {
+            for (int c : k.cpu() == null ? List.of(0) : k.cpu()) {
+                o.add(c == 0 ? op : new GuestOp.OnCpu(c, op));
+            }
+        }
+    }
+
+    private static void expandBare(ExploreConfig.Kernel k, List<GuestOp> o) {
         switch (k.what()) {
             case "boot" -> k.to().forEach(t -> o.add(new GuestOp.Boot(BootStage.valueOf(t))));
             case "newProcess" -> o.add(new GuestOp.NewProcess());
@@ -93,6 +126,9 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
     }
 
     private static String name(GuestOp op) {
+        if (op instanceof GuestOp.OnCpu c) {
+            return "on CPU " + c.cpu() + ": " + name(c.op());
+        }
         if (op instanceof GuestOp.SwitchMmu m) {
             return "switchMmu " + m.root() + (m.root() == org.hybridv.guest.SwitchRoot.EXPLICIT
                     || m.root() == org.hybridv.guest.SwitchRoot.FOREIGN_FRAME ? " " + Hex.of(m.explicitRoot()) : "")
@@ -171,7 +207,11 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
 
     @Override
     public ObjectNode scenario(List<Integer> actions, Faults faults, Verdict.Violated violation) {
-        List<GuestOp> trace = actions.stream().map(ops::get).toList();
-        return new HybridKernelProperty().scenario(new HybridCases.Run(mode, FRAMES, trace), faults, violation);
+        List<GuestOp> trace = new ArrayList<>(setup);
+        actions.forEach(a -> trace.add(ops.get(a)));
+        // the violation's step counts the setup operations too, so that the scenario keeps every step up to it
+        Verdict.Violated v = new Verdict.Violated(violation.invariant(), violation.rule(), violation.step()
+                + setup.size(), violation.explanation());
+        return new HybridKernelProperty().scenario(new HybridCases.Run(mode, FRAMES, trace, cpus), faults, v);
     }
 }

@@ -17,6 +17,13 @@ import org.hybridv.xen.MmuMode;
  * points with often unsuitable roots (superpage, writable page table, foreign frame, Xen slot, writable self-map,
  * an explicit frame), from user mode, or forced before the hypercall page or a second time. A plain list so that a
  * shrunk run can be written as a scenario. Choice 0 everywhere: a shadow-mode kernel that boots to DIRECT.
+ *
+ * <p>About one run in four is of the SMP kernel (two vCPUs on two pCPUs, a twin on two processors; docs/smp.md): the
+ * same operations, drawn first and so the same as a one-CPU run's, then turned into an SMP run by choices drawn after
+ * them ({@link #smp}) — the AP brought up after the boot, a boot to DIRECT made a boot to the hypercall page, the AP
+ * running an operation on pCPU 1, then SWITCH_MMU with the sibling running; later operations moved to CPU 1 at
+ * random, and often the first switch to a process made on both CPUs, followed by a page CPU 1 demand-pages and CPU 0
+ * unmaps (a cross-CPU flush). A one-CPU run is therefore exactly what it was before SMP runs existed.
  */
 public final class HybridCases {
     private HybridCases() {}
@@ -27,13 +34,18 @@ public final class HybridCases {
     public static final int XEN_FRAMES = 96;
 
     /** A generated run. */
-    public record Run(MmuMode mode, int frames, List<GuestOp> ops) {
+    public record Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus) {
         public Run {
             ops = List.copyOf(ops);
         }
 
+        /** A run of the one-CPU kernel. */
+        public Run(MmuMode mode, int frames, List<GuestOp> ops) {
+            this(mode, frames, ops, 1);
+        }
+
         public Lockstep start() {
-            return Lockstep.start(mode, frames, XEN_FRAMES);
+            return Lockstep.start(mode, frames, XEN_FRAMES, org.hybridv.xen.Faults.NONE, cpus);
         }
     }
 
@@ -52,7 +64,46 @@ public final class HybridCases {
         while (ops.size() < n) {
             ops.add(op(c, frames, processes));
         }
-        return new Run(mode, frames, ops);
+        if (c.weighted(3, 1) == 0) {
+            return new Run(mode, frames, ops);
+        }
+        return new Run(mode, frames, smp(c, ops), 2);
+    }
+
+    /**
+     * The SMP form of {@code ops} (which start with a boot): the AP brought up after the boot; a boot to DIRECT
+     * becomes a boot to the hypercall page, the AP's bring-up, an operation of the AP on pCPU 1 (so that it runs
+     * there, with translations cached) and SWITCH_MMU — with the sibling running; each later operation that a CPU
+     * other than the boot CPU may run is moved to CPU 1 with probability 1/3.
+     */
+    static List<GuestOp> smp(Choices c, List<GuestOp> ops) {
+        List<GuestOp> out = new ArrayList<>();
+        GuestOp.Boot boot = (GuestOp.Boot) ops.get(0);
+        if (boot.target() == BootStage.DIRECT) {
+            out.add(new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
+            out.add(new GuestOp.StartAp(1));
+            out.add(new GuestOp.OnCpu(1, c.flag(true, 50) ? new GuestOp.Syscall()
+                    : new GuestOp.KernelAccess(Layout.directMap(Layout.FIRST_FREE + c.below(8)), AccessKind.READ, 0)));
+            out.add(GuestOp.SwitchMmu.kernelBuilt());
+        } else {
+            out.add(boot);
+            out.add(new GuestOp.StartAp(1));
+        }
+        boolean shared = false;
+        for (GuestOp op : ops.subList(1, ops.size())) {
+            boolean movable = !(op instanceof GuestOp.Boot || op instanceof GuestOp.SwitchMmu);
+            out.add(movable && c.weighted(2, 1) == 1 ? new GuestOp.OnCpu(1, op) : op);
+            if (!shared && op instanceof GuestOp.SwitchTo t && t.pid() != 0 && c.weighted(1, 2) == 1) {
+                // the other CPU runs the same process too (a second thread): its unmaps need a cross-CPU flush
+                out.add(new GuestOp.OnCpu(out.get(out.size() - 1) instanceof GuestOp.OnCpu ? 0 : 1, op));
+                shared = true;
+                // CPU 1 demand-pages a page and caches it, CPU 0 unmaps it: the flush must reach CPU 1
+                int page = c.below(12);
+                out.add(new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(page), AccessKind.READ, 0)));
+                out.add(new GuestOp.Unmap(page));
+            }
+        }
+        return out;
     }
 
     private static BootStage bootTarget(Choices c) {

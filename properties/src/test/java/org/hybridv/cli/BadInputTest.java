@@ -68,13 +68,22 @@ class BadInputTest {
     }
 
     @Test
+    void startApOfTheBootProcessorIsRefusedAtItsField() throws IOException {
+        Path p = file("ap.json", "{\"format\": \"hybridv-scenario/1\", \"title\": \"t\",\n"
+                + " \"machine\": {\"memoryFrames\": 1, \"maxPhysAddr\": 40, \"kernel\": {\"platform\": \"shadow\","
+                + " \"cpus\": 2}},\n \"steps\": [\n{\"op\": \"kernel\", \"do\": \"startAp\", \"cpu\": 0}]}");
+        rejected(p, p + ":4:42: error: step 1 (kernel): cpu: CPU 0 is the boot processor: startAp brings up an application"
+                + " processor, 1..1");
+    }
+
+    @Test
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
         rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkHybrid,"
                 + " checkInvariants, continueHypercall, cpu, cpuid, deliverIpi, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
                 + " expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg,"
                 + " guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
-                + " kernel, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+                + " kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
     }
 
     @Test

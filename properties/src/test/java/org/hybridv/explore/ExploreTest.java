@@ -46,7 +46,8 @@ class ExploreTest {
         }
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
-                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json", "smp-race.json");
+                "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json", "smp-race.json",
+                "hybrid-smp-switch.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -105,7 +106,8 @@ class ExploreTest {
         "smp-shootdown, tlb-clock-reversed, 3, I2, TLB-1",
         "smp-race, validate-before-flush-ack, 4, I2, TLB-1",
         "smp-race, ipi-ack-not-awaited, 3, I6, MU-5",
-        "smp-race, partial-validation-type-not-held, 1, I2, TYP-8"})
+        "smp-race, partial-validation-type-not-held, 1, I2, TYP-8",
+        "hybrid-smp-switch, switch-mmu-sibling-not-flushed, 2, I5, I5-post"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -236,6 +238,22 @@ class ExploreTest {
      * SWITCH_MMU (PRE-1: from CPL 3, after the hypercall page) and the VPID fault (in the world that creates a vCPU
      * with a VPID in use): found at depths 1, 2 and 0; exit 0 (every fault with a configuration found).
      */
+    /**
+     * The SMP kernel's configuration, exhausted at its CI bound: the measured state count per depth (the setup —
+     * boot, process 1, page 0 mapped — is the initial state; the AP's bring-up, CPU 1's switch to process 1 and read
+     * of page 0, SWITCH_MMU and the unmap in every order). A change of the kernel or the hypervisor that adds or
+     * merges states shows here. Among the orders are a switch with the sibling running on pCPU 1 (PRE-3), an unmap
+     * before it (a flush IPI to CPU 1) and one after it (MMUEXT_INVLPG_MULTI); I1-I8 hold on each of the 2,020
+     * transitions.
+     */
+    @Test
+    void theSmpSwitchConfigurationHasItsMeasuredStateCount() throws Exception {
+        Exploration x = explore("hybrid-smp-switch", 2, config("hybrid-smp-switch").ciDepth());
+        assertThat(x.result().outcome()).isEqualTo(Explorer.Outcome.EXHAUSTED);
+        assertThat(x.result().distinct()).isEqualTo(404);
+        assertThat(x.result().levels()).containsExactly(1L, 3L, 8L, 22L, 50L, 82L, 98L, 80L, 44L, 14L, 2L, 0L);
+    }
+
     @Test
     void faultsExploreReportsEachFaultInItsConfiguration() {
         Cli.Result r = Cli.run("faults", "--explore", "--workers", "2", "--fault", "superpage-accepted", "--fault",

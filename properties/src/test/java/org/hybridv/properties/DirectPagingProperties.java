@@ -280,7 +280,7 @@ class DirectPagingProperties {
         };
     }
 
-    /** MX-1, MX-2, MX-3, MX-5, and the superpage marks (SP-1) and unmodelled commands refused. */
+    /** MX-1, MX-2, MX-3, MX-5, MX-7, and the superpage marks (SP-1) and unmodelled commands refused. */
     private static String mmuextOp(DirectPagingState s, DirectPagingCases.MmuextOp x, MmuResult r) {
         VcpuId caller = x.caller();
         int d = caller.domain();
@@ -351,6 +351,19 @@ class DirectPagingProperties {
                 };
                 assertThat(flushes(r)).as("MX-5 / TLB-6: the caller's own vCPU or domain; %s", x)
                         .isEqualTo(canonical || expected.get(0).equals("flush") ? List.of(expected) : List.of());
+                return "TLB operation";
+            }
+            case Hypercalls.MMUEXT_TLB_FLUSH_MULTI, Hypercalls.MMUEXT_INVLPG_MULTI -> {
+                // MX-7: the generator passes no vCPU mask (the four-argument form): an empty mask, nothing to flush
+                assertThat(r).as("MX-7: %s", x).isInstanceOf(MmuResult.Success.class);
+                MmuResult.Success ok = (MmuResult.Success) r;
+                assertThat(ok.state()).as("MX-7: a TLB operation changes no state").isEqualTo(s);
+                long top = mfn >> 47;
+                boolean canonical = top == 0 || top == -1;
+                List<Effect> expected = x.cmd() == Hypercalls.MMUEXT_TLB_FLUSH_MULTI
+                        ? List.of(new Effect.FlushMulti(d, 0, "MX-7"))
+                        : canonical ? List.of(new Effect.InvlpgMulti(d, 0, mfn, "MX-7")) : List.of();
+                assertThat(ok.effects()).as("MX-7 / TLB-6: %s", x).isEqualTo(expected);
                 return "TLB operation";
             }
             default -> {

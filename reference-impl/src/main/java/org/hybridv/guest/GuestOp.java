@@ -40,6 +40,31 @@ public sealed interface GuestOp {
     record Idle() implements GuestOp {}
 
     /**
+     * Bring up application processor {@code cpu} (the SMP kernel, docs/smp.md): from the boot CPU, the startup IPIs
+     * (INIT, SIPI; Intel SDM Vol. 3A §8.4.4.1), then on the AP the same path to long mode as the boot CPU's, with the
+     * kernel's own tables in CR3. The AP then runs the kernel's tables (current pid 0).
+     */
+    record StartAp(int cpu) implements GuestOp {
+        public StartAp {
+            Checks.inRange("CPU", cpu, 1, Loader.MAX_CPUS - 1);
+        }
+    }
+
+    /**
+     * Operation {@code op} executed on processor {@code cpu} (an online application processor, or 0: the boot CPU,
+     * the same as {@code op} alone). Boot, SWITCH_MMU and AP bring-up are the boot CPU's, and do not nest.
+     */
+    record OnCpu(int cpu, GuestOp op) implements GuestOp {
+        public OnCpu {
+            Checks.inRange("CPU", cpu, 0, Loader.MAX_CPUS - 1);
+            Checks.notNull("operation", op);
+            if (op instanceof Boot || op instanceof SwitchMmu || op instanceof StartAp || op instanceof OnCpu) {
+                throw new IllegalArgumentException(op + " runs on the boot CPU only");
+            }
+        }
+    }
+
+    /**
      * SWITCH_MMU with the tables the kernel builds for it ({@link SwitchRoot#KERNEL_BUILT}) or an unsuitable root
      * (the other {@link SwitchRoot}s; {@code explicitRoot} for {@link SwitchRoot#EXPLICIT}); {@code fromUser}: issued
      * at CPL 3; {@code force}: issued even if the kernel's boot stage says it must not be (before the hypercall page,

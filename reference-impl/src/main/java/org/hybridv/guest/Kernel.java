@@ -42,7 +42,15 @@ public final class Kernel {
         Checks.notNull("system", pre);
         Checks.notNull("operation", op);
         Run r = new Run(pre);
-        KernelResult result = dispatch(r, op);
+        int cpu = op instanceof GuestOp.OnCpu o ? o.cpu() : 0;
+        GuestOp inner = op instanceof GuestOp.OnCpu o ? o.op() : op;
+        KernelResult result;
+        if (cpu >= r.platform.cpus() || !r.kernel.online(cpu)) {
+            result = new KernelResult.NotApplicable("CPU " + cpu + " is not online");
+        } else {
+            r.onCpu(cpu);
+            result = dispatch(r, inner);
+        }
         return new KernelStep(op, new GuestSystem(r.kernel, r.platform), result, r.trace);
     }
 
@@ -55,6 +63,9 @@ public final class Kernel {
         }
         if (!r.kernel.stage().pagingOn()) {
             return new KernelResult.NotApplicable("the kernel is still in " + r.kernel.stage() + " mode");
+        }
+        if (op instanceof GuestOp.StartAp a) {
+            return startAp(r, a.cpu());
         }
         if (op instanceof GuestOp.NewProcess) {
             return newProcess(r);
@@ -161,6 +172,39 @@ public final class Kernel {
         return null;
     }
 
+    // ---- application processors ------------------------------------------------------------------------------------
+
+    /**
+     * Brings up application processor {@code ap} from the boot CPU (Linux {@code do_boot_cpu}): the INIT and startup
+     * IPIs (Intel SDM Vol. 3A §8.4.4.1; not modelled — there is no local APIC: the AP is simply the next to execute),
+     * then the AP's trampoline: protected mode (§9.9.1), then long mode on the kernel's own tables (§9.8.5 steps 1–4,
+     * CR3 = the kernel's L4, as Linux's trampoline loads its kernel page table), then its {@code current} = 0. Under
+     * the hypervisor the AP is the domain's vCPU {@code ap} on its own pCPU; its paging-off instructions are emulated
+     * (BOOT-1) and turning paging on builds its shadow, or in direct mode validates the L4 (MX-3).
+     */
+    static KernelResult startAp(Run r, int ap) {
+        if (ap >= r.platform.cpus() || r.kernel.online(ap)) {
+            return new KernelResult.NotApplicable("CPU " + ap + " does not exist or is online already");
+        }
+        int self = r.cpu;
+        r.onCpu(ap);
+        GuestInstruction[] seq = {new GuestInstruction.MovToCr(0, CR0_PROTECTED, 0),
+            new GuestInstruction.MovToCr(4, CR4_LONG, 0),
+            new GuestInstruction.MovToCr(3, Layout.entry(r.kernel.frameOf(r.kernel.kernel().l4()), 0), 0),
+            new GuestInstruction.Wrmsr(Efer.MSR_INDEX, EFER_LONG), new GuestInstruction.MovToCr(0, CR0_LONG, 0)};
+        for (GuestInstruction i : seq) {
+            Observed o = r.exec(i);
+            if (!(o instanceof Observed.Value)) {
+                r.onCpu(self);
+                return new KernelResult.Oops("CPU " + ap + " entering long mode: " + i + ": " + o);
+            }
+        }
+        r.kernel = r.kernel.withCurrent(ap, 0);
+        KernelResult bad = r.store(Layout.currentVar(ap), 0);
+        r.onCpu(self);
+        return bad != null ? bad : new KernelResult.Done();
+    }
+
     // ---- processes and mappings ------------------------------------------------------------------------------------
 
     /** Fork-like: new tables (PML4 sharing the kernel's direct map, a path to the user region), no user pages yet. */
@@ -210,8 +254,8 @@ public final class Kernel {
         if (!(o instanceof Observed.Value)) {
             return new KernelResult.Oops("write_cr3 " + Hex.of(cr3) + ": " + o);
         }
-        r.kernel = r.kernel.withCurrent(pid);
-        KernelResult bad = r.store(Layout.CURRENT_VAR, pid);
+        r.kernel = r.kernel.withCurrent(r.cpu, pid);
+        KernelResult bad = r.store(Layout.currentVar(r.cpu), pid);
         return bad != null ? bad : new KernelResult.Done();
     }
 
@@ -250,8 +294,54 @@ public final class Kernel {
         if (!(o instanceof Observed.Value)) {
             return new KernelResult.Oops("INVLPG: " + o);
         }
+        bad = flushOthers(r, p.pid(), Layout.userPage(page));
+        if (bad != null) {
+            return bad;
+        }
         r.kernel = r.kernel.withProcess(p.withPage(page, null));
         return new KernelResult.Done();
+    }
+
+    /**
+     * The cross-CPU part of an unmap (Linux {@code flush_tlb_mm_range}: the local INVLPG done, the other CPUs of the
+     * address space's {@code mm_cpumask} are flushed with {@code flush_tlb_multi}): every other online CPU that has
+     * {@code pid}'s tables loaded may cache {@code linear}. A CPU that loaded other tables since holds nothing of it:
+     * a MOV to CR3 invalidates the non-global translations (Intel SDM Vol. 3A §4.10.4.1; with VPIDs, those of the
+     * current VPID). Natively, in shadow mode and under HAP, an IPI whose handler executes INVLPG on that CPU (the
+     * IPI's delivery is not modelled: there is no local APIC; under the hypervisor the handler's INVLPG exits in
+     * shadow mode, SH-4, and not under HAP). In direct mode one {@code mmuext_op MMUEXT_INVLPG_MULTI} with the mask of
+     * those vCPUs (Linux {@code xen_flush_tlb_multi}; Xen rule MX-7). Null when done, an oops otherwise.
+     */
+    static KernelResult flushOthers(Run r, int pid, long linear) {
+        List<Integer> others = new ArrayList<>();
+        for (int c : r.kernel.onlineCpus()) {
+            if (c != r.cpu && r.kernel.current(c) == pid) {
+                others.add(c);
+            }
+        }
+        if (others.isEmpty()) {
+            return null;
+        }
+        if (PvOps.flushMulti(r.kernel.stage()) == PvOps.FlushOthers.INVLPG_MULTI) {
+            long mask = 0;
+            for (int c : others) {
+                mask |= 1L << c;
+            }
+            Observed o = r.hypercall(org.hybridv.xen.Hypercall.mmuextMulti(Hypercalls.MMUEXT_INVLPG_MULTI, linear,
+                    mask));
+            return o instanceof Observed.Value v && v.value() == 0 ? null
+                    : new KernelResult.Oops("mmuext_op INVLPG_MULTI " + Hex.of(linear) + ": " + o);
+        }
+        int self = r.cpu;
+        for (int c : others) {
+            r.onCpu(c);
+            Observed o = r.exec(new GuestInstruction.Invlpg(linear));
+            r.onCpu(self);
+            if (!(o instanceof Observed.Value)) {
+                return new KernelResult.Oops("INVLPG on CPU " + c + " (flush IPI): " + o);
+            }
+        }
+        return null;
     }
 
     /**
@@ -291,6 +381,18 @@ public final class Kernel {
     /** SIGSEGV: the process dies and the CPU moves to the kernel's own tables (the scheduler picks the idle task). */
     private static KernelResult kill(Run r, Process p, Observed why) {
         r.kernel = r.kernel.withProcess(p.kill());
+        int self = r.cpu;
+        for (int c : r.kernel.onlineCpus()) {
+            // the process's other threads die with it: a CPU running it moves to the kernel's tables too
+            if (c != self && r.kernel.current(c) == p.pid()) {
+                r.onCpu(c);
+                KernelResult other = switchTo(r, 0);
+                r.onCpu(self);
+                if (!(other instanceof KernelResult.Done)) {
+                    return other;
+                }
+            }
+        }
         KernelResult bad = switchTo(r, 0);
         return bad instanceof KernelResult.Done ? new KernelResult.Killed(p.pid(), why) : bad;
     }
@@ -298,7 +400,7 @@ public final class Kernel {
     /** getpid(): SYSCALL, read {@code current} in kernel mode, SYSRET — ring transitions only, no exit. */
     static KernelResult syscall(Run r) {
         r.platform = r.platform.withCpl(3).withCpl(0);
-        Observed o = r.exec(new GuestInstruction.MemoryAccess(Access.read(Layout.CURRENT_VAR)));
+        Observed o = r.exec(new GuestInstruction.MemoryAccess(Access.read(Layout.currentVar(r.cpu))));
         r.platform = r.platform.withCpl(3).withCpl(0);
         return o instanceof Observed.Value v ? new KernelResult.Read(v.value())
                 : new KernelResult.Oops("getpid: " + o);
@@ -448,6 +550,18 @@ public final class Kernel {
                 return bad;
             }
         }
+        // Every vCPU resumed on the root (PRE-3); an AP that runs another address space reloads its own tables, now
+        // pinned: write_cr3 on that CPU (MX-3), as after any change of its mm.
+        for (int c : r.kernel.onlineCpus()) {
+            if (c != 0 && r.kernel.current(c) != r.kernel.current()) {
+                r.onCpu(c);
+                KernelResult back = switchTo(r, r.kernel.current(c));
+                r.onCpu(0);
+                if (!(back instanceof KernelResult.Done)) {
+                    return back;
+                }
+            }
+        }
         return new KernelResult.Switched(rootMfn);
     }
 
@@ -457,6 +571,8 @@ public final class Kernel {
     static final class Run {
         KernelState kernel;
         Platform platform;
+        /** The processor executing ({@link Platform#cpu}): the operation's, or another one's for a flush IPI. */
+        int cpu;
         final List<Executed> trace = new ArrayList<>();
 
         Run(GuestSystem s) {
@@ -495,7 +611,14 @@ public final class Kernel {
         }
 
         Process currentProcess() {
-            return kernel.current() == 0 ? null : kernel.process(kernel.current());
+            int pid = kernel.current(cpu);
+            return pid == 0 ? null : kernel.process(pid);
+        }
+
+        /** The next instructions execute on processor {@code c}. */
+        void onCpu(int c) {
+            platform = platform.onCpu(c);
+            cpu = c;
         }
 
         /** {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve), or null. */

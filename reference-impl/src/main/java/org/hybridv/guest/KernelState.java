@@ -21,11 +21,14 @@ import org.hybridv.x86.Checks;
  * @param switchNext the next free pfn of the SWITCH_MMU reserve ({@link Layout#SWITCH_RESERVE} frames at the top)
  * @param kernel     the kernel's own tables (address space 0)
  * @param processes  the processes by pid
- * @param current    the pid whose tables are loaded (0: the kernel's)
+ * @param current    the pid whose tables are loaded on the boot CPU, CPU 0 (0: the kernel's)
  * @param pageTables the pfns in use as page tables
+ * @param apCurrent  the application processors brought up ({@link GuestOp.StartAp}), each with the pid whose tables
+ *                   it has loaded (Linux's per-CPU {@code current}); empty for the one-CPU kernel
  */
 public record KernelState(BootStage stage, int frames, List<Long> frameOf, long nextFree, long switchNext, Tables kernel,
-        SortedMap<Integer, Process> processes, int current, SortedSet<Long> pageTables) {
+        SortedMap<Integer, Process> processes, int current, SortedSet<Long> pageTables,
+        SortedMap<Integer, Integer> apCurrent) {
     public KernelState {
         Checks.notNull("stage", stage);
         Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
@@ -36,6 +39,44 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
         Checks.notNull("kernel tables", kernel);
         processes = Collections.unmodifiableSortedMap(new TreeMap<>(processes));
         pageTables = Collections.unmodifiableSortedSet(new TreeSet<>(pageTables));
+        apCurrent = Collections.unmodifiableSortedMap(new TreeMap<>(apCurrent));
+        if (apCurrent.containsKey(0)) {
+            throw new IllegalArgumentException("CPU 0 is the boot CPU, not an application processor");
+        }
+    }
+
+    /** A kernel state with no application processor online. */
+    public KernelState(BootStage stage, int frames, List<Long> frameOf, long nextFree, long switchNext, Tables kernel,
+            SortedMap<Integer, Process> processes, int current, SortedSet<Long> pageTables) {
+        this(stage, frames, frameOf, nextFree, switchNext, kernel, processes, current, pageTables, new TreeMap<>());
+    }
+
+    /** Whether CPU {@code cpu} runs the kernel: the boot CPU always, an application processor once brought up. */
+    public boolean online(int cpu) {
+        return cpu == 0 || apCurrent.containsKey(cpu);
+    }
+
+    /** The pid whose tables CPU {@code cpu} has loaded (0: the kernel's, also for a CPU not online). */
+    public int current(int cpu) {
+        return cpu == 0 ? current : apCurrent.getOrDefault(cpu, 0);
+    }
+
+    /** CPU {@code cpu} now has {@code pid}'s tables loaded (an application processor: it is online from now on). */
+    public KernelState withCurrent(int cpu, int pid) {
+        if (cpu == 0) {
+            return withCurrent(pid);
+        }
+        SortedMap<Integer, Integer> m = new TreeMap<>(apCurrent);
+        m.put(cpu, pid);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, current, pageTables, m);
+    }
+
+    /** The CPUs online, the boot CPU first. */
+    public List<Integer> onlineCpus() {
+        List<Integer> l = new java.util.ArrayList<>();
+        l.add(0);
+        l.addAll(apCurrent.keySet());
+        return l;
     }
 
     /** The kernel as the loader leaves it: real mode, early tables in frames 0–3, identity frame numbers. */
@@ -63,25 +104,25 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
     }
 
     public KernelState withStage(BootStage s) {
-        return new KernelState(s, frames, frameOf, nextFree, switchNext, kernel, processes, current, pageTables);
+        return new KernelState(s, frames, frameOf, nextFree, switchNext, kernel, processes, current, pageTables, apCurrent);
     }
 
     public KernelState withProcess(Process p) {
         SortedMap<Integer, Process> m = new TreeMap<>(processes);
         m.put(p.pid(), p);
-        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, m, current, pageTables);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, m, current, pageTables, apCurrent);
     }
 
     public KernelState withCurrent(int pid) {
-        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, pid, pageTables);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, pid, pageTables, apCurrent);
     }
 
     public KernelState withNextFree(long n) {
-        return new KernelState(stage, frames, frameOf, n, switchNext, kernel, processes, current, pageTables);
+        return new KernelState(stage, frames, frameOf, n, switchNext, kernel, processes, current, pageTables, apCurrent);
     }
 
     public KernelState withSwitchNext(long n) {
-        return new KernelState(stage, frames, frameOf, nextFree, n, kernel, processes, current, pageTables);
+        return new KernelState(stage, frames, frameOf, nextFree, n, kernel, processes, current, pageTables, apCurrent);
     }
 
     /** The first pfn of the SWITCH_MMU reserve: the page allocator stops below it. */
@@ -90,13 +131,13 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
     }
 
     public KernelState withPageTables(SortedSet<Long> pts) {
-        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, current, pts);
+        return new KernelState(stage, frames, frameOf, nextFree, switchNext, kernel, processes, current, pts, apCurrent);
     }
 
     /** After SWITCH_MMU: new frame numbers, new kernel tables, new process tables, new page-table set. */
     public KernelState switched(List<Long> machineFrames, Tables k, SortedMap<Integer, Process> ps,
             SortedSet<Long> pts) {
-        return new KernelState(BootStage.DIRECT, frames, machineFrames, nextFree, switchNext, k, ps, current, pts);
+        return new KernelState(BootStage.DIRECT, frames, machineFrames, nextFree, switchNext, k, ps, current, pts, apCurrent);
     }
 
     /** The next pid. */

@@ -55,6 +55,14 @@ public final class Layout {
     /** The kernel's {@code current} variable. */
     public static final long CURRENT_VAR = directMap(KERNEL_DATA);
 
+    /**
+     * Processor {@code cpu}'s {@code current} (Linux's per-CPU variable): the quadword after the boot CPU's
+     * {@link #CURRENT_VAR} for each further CPU, in the kernel's data frame.
+     */
+    public static long currentVar(int cpu) {
+        return CURRENT_VAR + 8L * cpu;
+    }
+
     /** The direct-map address of frame {@code pfn}. */
     public static long directMap(long pfn) {
         return DIRECT_MAP_BASE + pfn * PhysicalMemory.FRAME_SIZE;

@@ -50,6 +50,47 @@ public final class Loader {
     }
 
     /**
+     * The SMP kernel on bare metal: {@link #onBareMetal(int)} with {@code cpus} logical processors sharing the memory;
+     * the boot processor executes, each application processor waits at its reset state with an empty TLB until the
+     * kernel starts it ({@link GuestOp.StartAp}).
+     */
+    public static GuestSystem onBareMetal(int frames, int cpus) {
+        Checks.inRange("CPUs", cpus, 1, MAX_CPUS);
+        GuestSystem one = onBareMetal(frames);
+        NativePlatform p = (NativePlatform) one.platform();
+        SortedMap<Integer, NativePlatform.Parked> aps = new TreeMap<>();
+        for (int c = 1; c < cpus; c++) {
+            aps.put(c, new NativePlatform.Parked(CpuState.reset(XenMachine.MAX_PHYS_ADDR), p.machine().tlb()));
+        }
+        return new GuestSystem(one.kernel(), new NativePlatform(p.machine(), 0, aps));
+    }
+
+    /** The most processors the SMP kernel is built for (docs/smp.md, "The SMP hybrid kernel"). */
+    public static final int MAX_CPUS = 2;
+
+    /**
+     * The SMP kernel under the hypervisor: {@link #underXen(MmuMode, int, int, Faults)} on a machine of {@code cpus}
+     * pCPUs whose domain has {@code cpus} vCPUs, vCPU i with VPID i + 1 placed on pCPU i (the domain builder's
+     * initial placement). Each application processor's vCPU is at reset, as the domain builder leaves an HVM
+     * domain's secondary vCPUs; it does not run until the kernel starts it ({@link GuestOp.StartAp}). With
+     * {@code cpus} = 1 this is exactly {@link #underXen(MmuMode, int, int, Faults)}.
+     */
+    public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames, Faults faults, int cpus) {
+        Checks.inRange("CPUs", cpus, 1, MAX_CPUS);
+        if (cpus == 1) {
+            return underXen(mode, frames, xenFrames, faults);
+        }
+        XenMachine m = XenMachine.boot(1 + frames + xenFrames, 0).withPcpus(cpus).withFaults(faults);
+        m = addDomain(m, 1, mode, Domains.range(1, frames), 1);
+        for (int c = 1; c < cpus; c++) {
+            m = done(Domains.addVcpu(m, 1, c + 1, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
+            VcpuId ap = new VcpuId(1, c);
+            m = m.withVcpu(m.vcpu(ap).withPcpu(c));
+        }
+        return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
+    }
+
+    /**
      * The kernel as domain {@code domain} of a fresh hypervisor: a machine of {@code frames + xenFrames + 1} frames,
      * frame 0 the hypervisor's, the domain in {@code mode} owning the next {@code frames} frames with the p2m
      * {@code gfn → base + (frames - 1 - gfn)} (reversed, so that guest and machine frame numbers differ), one vCPU

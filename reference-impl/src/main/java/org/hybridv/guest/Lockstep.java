@@ -40,6 +40,17 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
         return new Lockstep(PvPlatform.load(frames), Loader.onBareMetal(frames), false);
     }
 
+    /**
+     * The SMP kernel and its twin: the domain with {@code cpus} vCPUs on as many pCPUs
+     * ({@link Loader#underXen(MmuMode, int, int, Faults, int)}), the twin on {@code cpus} logical processors sharing
+     * its memory ({@link Loader#onBareMetal(int, int)}). With {@code cpus} = 1 this is
+     * {@link #start(MmuMode, int, int, Faults)}.
+     */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames, Faults faults, int cpus) {
+        return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults, cpus), Loader.onBareMetal(frames, cpus),
+                false);
+    }
+
     /** One operation on both. */
     public LockstepStep step(GuestOp op) {
         KernelStep g = Kernel.apply(guest, op);

@@ -1,5 +1,8 @@
 package org.hybridv.guest;
 
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.AccessOutcome;
 import org.hybridv.x86.AccessStep;
@@ -13,6 +16,7 @@ import org.hybridv.x86.InstructionOutcome;
 import org.hybridv.x86.InstructionStep;
 import org.hybridv.x86.PageFault;
 import org.hybridv.x86.Processor;
+import org.hybridv.x86.Tlb;
 import org.hybridv.x86.X86Machine;
 import org.hybridv.xen.Hypercall;
 
@@ -20,14 +24,59 @@ import org.hybridv.xen.Hypercall;
  * The kernel on bare metal: the x86 layer's {@link Processor} with no VMX. The reference point of native
  * equivalence (I3): its memory is the guest's "physical" memory with the identity p2m.
  *
- * @param machine the processor, memory and TLB
+ * <p>With several logical processors (the SMP twin) they share the memory and each has its own registers and TLB
+ * (Intel SDM Vol. 3A §4.10: the TLBs are per logical processor; §8.1: memory is shared): {@code machine} is the
+ * executing processor's view — its registers and TLB with the shared memory — and {@code parked} holds the others'
+ * registers and TLBs, as the hypervisor model's {@code XenMachine.processor()} is the active pCPU's view. An
+ * application processor that has not been started waits at its reset state (SDM Vol. 3A §8.4: wait-for-SIPI).
+ *
+ * @param machine the executing processor, the memory and its TLB
+ * @param cpu     the executing processor's index (0: the boot processor)
+ * @param parked  the other processors' registers and TLBs, by index
  */
-public record NativePlatform(X86Machine machine) implements Platform {
+public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked) implements Platform {
     /** Exception vector of #UD (SDM Vol. 3A §6.15). */
     public static final int UD_VECTOR = 6;
 
+    /** A logical processor that is not executing now: its registers and its TLB. */
+    public record Parked(CpuState cpu, Tlb tlb) {
+        public Parked {
+            Checks.notNull("CPU state", cpu);
+            Checks.notNull("TLB", tlb);
+        }
+    }
+
     public NativePlatform {
         Checks.notNull("machine", machine);
+        Checks.notNull("parked processors", parked);
+        parked = Collections.unmodifiableSortedMap(new TreeMap<>(parked));
+        if (parked.containsKey(cpu) || cpu < 0 || cpu > parked.size()
+                || !parked.isEmpty() && (parked.firstKey() < 0 || parked.lastKey() > parked.size())) {
+            throw new IllegalArgumentException("processors must be numbered 0.." + parked.size() + ", executing "
+                    + cpu + ", parked " + parked.keySet());
+        }
+    }
+
+    /** One processor: the kernel on a uniprocessor machine. */
+    public NativePlatform(X86Machine machine) {
+        this(machine, 0, new TreeMap<>());
+    }
+
+    @Override
+    public int cpus() {
+        return 1 + parked.size();
+    }
+
+    @Override
+    public Platform onCpu(int next) {
+        Checks.inRange("CPU", next, 0, cpus() - 1);
+        if (next == cpu) {
+            return this;
+        }
+        SortedMap<Integer, Parked> p = new TreeMap<>(parked);
+        Parked there = p.remove(next);
+        p.put(cpu, new Parked(machine.cpu(), machine.tlb()));
+        return new NativePlatform(machine.withCpu(there.cpu()).withTlb(there.tlb()), next, p);
     }
 
     @Override
@@ -111,12 +160,13 @@ public record NativePlatform(X86Machine machine) implements Platform {
     }
 
     private Executed done(GuestInstruction insn, Hypercall regs, X86Machine m, Observed o) {
-        return new Executed(insn, regs, this, new NativePlatform(m), o, ExitCount.NONE, java.util.Optional.empty());
+        return new Executed(insn, regs, this, new NativePlatform(m, cpu, parked), o, ExitCount.NONE,
+                java.util.Optional.empty());
     }
 
     @Override
     public Platform withCpl(int cpl) {
-        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)));
+        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)), cpu, parked);
     }
 
     @Override

@@ -35,6 +35,21 @@ public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform
      */
     Platform wake();
 
+    /** The number of processors the kernel has: 1, or 2 for the SMP kernel (docs/smp.md, "The SMP hybrid kernel"). */
+    int cpus();
+
+    /** The processor that executes the next instruction (0: the boot CPU). */
+    int cpu();
+
+    /**
+     * This platform with processor {@code cpu} executing from now on: another logical processor of the same machine
+     * (memory shared, its own registers and TLB), or the domain's vCPU {@code cpu} under the hypervisor. Nothing is
+     * executed: the kernel is already running there (or, for an AP being brought up, waiting for its startup IPI).
+     *
+     * @throws IllegalArgumentException for a processor the platform does not have (API misuse)
+     */
+    Platform onCpu(int cpu);
+
     /** A short name for reports: "native", "shadow", "direct", "HAP". */
     String name();
 }

@@ -59,6 +59,19 @@ public final class PvOps {
         return pteWrite(stage);
     }
 
+    /** How an unmap reaches the other CPUs that have the address space loaded ({@code flush_tlb_multi}). */
+    public enum FlushOthers {
+        /** A flush IPI to each; its handler executes INVLPG there (native; shadow and HAP: what VMX makes of it). */
+        IPI_INVLPG,
+        /** One {@code mmuext_op MMUEXT_INVLPG_MULTI} with the vCPU mask (direct paging; Xen rule MX-7). */
+        INVLPG_MULTI
+    }
+
+    /** How {@code stage} flushes an address on the other CPUs of an address space (Linux {@code flush_tlb_multi}). */
+    public static FlushOthers flushMulti(BootStage stage) {
+        return direct(stage) ? FlushOthers.INVLPG_MULTI : FlushOthers.IPI_INVLPG;
+    }
+
     /**
      * Whether a new page-table page must be made read-only in the direct map and pinned before use ({@code alloc_pt}
      * / {@code pgd_alloc}; Xen rules L1-3 and TYP-1: a frame in use as a page table has no writable mapping).
@@ -84,6 +97,8 @@ public final class PvOps {
                     "update_va_mapping: direct-map PTE read-only; mmuext_op MMUEXT_PIN_L4_TABLE"),
             new Row("write_cr3", "MOV to CR3", "MOV to CR3 (exits; validated as MMUEXT_NEW_BASEPTR, MX-3)"),
             new Row("flush_tlb_single", "INVLPG", "INVLPG (not intercepted in direct mode)"),
+            new Row("flush_tlb_multi (SMP kernel: the other CPUs of an address space)",
+                    "a flush IPI, its handler INVLPGs", "mmuext_op MMUEXT_INVLPG_MULTI with the vCPU mask (MX-7)"),
             new Row("read_cr2 / write_cr0 / cpuid / irq flags / iret / syscall", "native", "native (VMX)"),
             new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, PRE-1..3, POST-1..3 of docs/rules/hybrid.md)"),
             new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),

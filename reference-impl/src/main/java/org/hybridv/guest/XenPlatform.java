@@ -119,6 +119,24 @@ public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
         return new XenPlatform(machine.withVcpu(machine.vcpu(vcpu).withBlocked(false)), vcpu);
     }
 
+    /** The domain's vCPUs: the kernel's processors (docs/smp.md, "The SMP hybrid kernel"). */
+    @Override
+    public int cpus() {
+        return machine.domain(vcpu.domain()).vcpus().size();
+    }
+
+    @Override
+    public int cpu() {
+        return vcpu.vcpu();
+    }
+
+    /** The domain's vCPU {@code cpu}: the next instruction runs there, on the pCPU it is placed on. */
+    @Override
+    public Platform onCpu(int cpu) {
+        Checks.inRange("vCPU", cpu, 0, cpus() - 1);
+        return cpu == vcpu.vcpu() ? this : new XenPlatform(machine, new VcpuId(vcpu.domain(), cpu));
+    }
+
     /** The domain's MMU mode. */
     public MmuMode mode() {
         return machine.domain(vcpu.domain()).mode();

@@ -140,10 +140,20 @@ public final class DirectPaging {
      * {@code HYPERVISOR_mmuext_op} with one operation {@code (cmd, arg1)} from {@code caller}: PIN_L1..L4 and UNPIN
      * ({@link #pin}, {@link #unpin}), NEW_BASEPTR ({@link #newBaseptr}), TLB_FLUSH_LOCAL, INVLPG_LOCAL, TLB_FLUSH_ALL,
      * INVLPG_ALL (MX-5: effects for the caller; an INVLPG of a non-canonical address is a no-op, TLB-6),
+     * TLB_FLUSH_MULTI and INVLPG_MULTI (MX-7: for the vCPUs of a mask, see the five-argument form),
      * MARK_SUPER/UNMARK_SUPER (-EOPNOTSUPP, SP-1). Other commands are not modelled (-ENOSYS, as Xen answers an
      * unknown command).
      */
     public static MmuResult mmuextOp(DirectPagingState s, VcpuId caller, int cmd, long arg1) {
+        return mmuextOp(s, caller, cmd, arg1, 0);
+    }
+
+    /**
+     * {@link #mmuextOp(DirectPagingState, VcpuId, int, long)} with the operation's {@code arg2}: the vCPU mask of
+     * TLB_FLUSH_MULTI and INVLPG_MULTI (bit i names vCPU i of the caller's domain; Xen passes a pointer to the bitmap,
+     * the model its value, docs/rules/xen.md MX-7). The other commands ignore it.
+     */
+    public static MmuResult mmuextOp(DirectPagingState s, VcpuId caller, int cmd, long arg1, long vcpumask) {
         int d = caller.domain();
         switch (cmd) {
             case Hypercalls.MMUEXT_PIN_L1_TABLE:
@@ -162,6 +172,10 @@ public final class DirectPaging {
                 return ok(s, new Effect.FlushLocal(caller, "MX-5"));
             case Hypercalls.MMUEXT_INVLPG_LOCAL:
                 return Canonical.isCanonical(arg1) ? ok(s, new Effect.InvlpgLocal(caller, arg1, "MX-5")) : ok(s);
+            case Hypercalls.MMUEXT_TLB_FLUSH_MULTI:
+                return ok(s, new Effect.FlushMulti(d, vcpumask, "MX-7"));
+            case Hypercalls.MMUEXT_INVLPG_MULTI:
+                return Canonical.isCanonical(arg1) ? ok(s, new Effect.InvlpgMulti(d, vcpumask, arg1, "MX-7")) : ok(s);
             case Hypercalls.MMUEXT_TLB_FLUSH_ALL:
                 return ok(s, new Effect.FlushDomain(d, "MX-5"));
             case Hypercalls.MMUEXT_INVLPG_ALL:

@@ -37,6 +37,28 @@ public sealed interface Effect {
     }
 
     /**
+     * Flush the translations of the vCPUs of {@code domain} named by {@code vcpumask} (bit i: vCPU i) on the pCPUs
+     * they run on ({@code MMUEXT_TLB_FLUSH_MULTI}: {@code vcpumask_to_pcpumask}, then {@code flush_tlb_mask}; MX-7).
+     */
+    record FlushMulti(int domain, long vcpumask, String rule) implements Effect {
+        @Override
+        public String toString() {
+            return "FlushMulti[d" + domain + ", vCPUs " + Hex.of(vcpumask) + ", " + rule + "]";
+        }
+    }
+
+    /**
+     * Invalidate one page for the vCPUs of {@code domain} named by {@code vcpumask}, on the pCPUs they run on
+     * ({@code MMUEXT_INVLPG_MULTI}: {@code vcpumask_to_pcpumask}, then {@code flush_tlb_one_mask}; MX-7).
+     */
+    record InvlpgMulti(int domain, long vcpumask, long linear, String rule) implements Effect {
+        @Override
+        public String toString() {
+            return "InvlpgMulti[d" + domain + ", vCPUs " + Hex.of(vcpumask) + ", " + Hex.of(linear) + ", " + rule + "]";
+        }
+    }
+
+    /**
      * The vCPU's CR3 now points at {@code mfn}: the caller loads it ({@code write_ptbase}), which flushes the
      * non-global translations of the vCPU's context (MX-3, TLB-4).
      */

@@ -132,7 +132,13 @@ public enum Fault {
             "validates an L2-L4 table entry by entry without holding its new type meanwhile (the frame keeps its old"
                     + " type and count 0 until the last entry): a vCPU on another pCPU takes a writable reference to"
                     + " the frame in between, and the table is then validated with a writable mapping of itself",
-            "XSA-401 (a type change racing a reference taken on another pCPU; XSA-299's restartable validation)");
+            "XSA-401 (a type change racing a reference taken on another pCPU; XSA-299's restartable validation)"),
+    /** PRE-3: {@link SwitchMmu#switchMmu} flushes the caller's pCPU only, not the pCPUs its siblings ran on. */
+    SWITCH_MMU_SIBLING_NOT_FLUSHED("switch-mmu-sibling-not-flushed", "PRE-3",
+            "pauses the other vCPUs and loads the new root into each one's CR3, but invalidates the domain's VPIDs on"
+                    + " the caller's pCPU only: a sibling that ran on another pCPU resumes there with the translations"
+                    + " and paging-structure-cache entries it cached through the shadow tables",
+            "design (flush_tlb_local where flush_tlb_mask(d->dirty_cpumask) is due)");
 
     private final String id;
     private final String rule;

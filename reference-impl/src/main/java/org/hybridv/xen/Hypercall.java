@@ -11,7 +11,8 @@ import org.hybridv.x86.Hex;
  * <ul>
  * <li>{@code mmu_update} (1): {@code (ptr, val)} — one {@code mmu_update_t};</li>
  * <li>{@code update_va_mapping} (14): {@code (va, val, flags)} — as in Xen;</li>
- * <li>{@code mmuext_op} (26): {@code (cmd, arg1)} — one {@code mmuext_op_t};</li>
+ * <li>{@code mmuext_op} (26): {@code (cmd, arg1, vcpumask)} — one {@code mmuext_op_t}; {@code vcpumask} (its
+ * {@code arg2}) only for TLB_FLUSH_MULTI and INVLPG_MULTI, the bitmap's value instead of a pointer to it;</li>
  * <li>{@code memory_op} (12): {@code (XENMEM_translate_gpfn_list = 8, gfn)} — one gfn, the mfn returned in RAX;</li>
  * <li>SWITCH_MMU (48, this project's): {@code (rootMfn)} — the machine frame of the new L4.</li>
  * </ul>
@@ -44,6 +45,11 @@ public record Hypercall(long number, List<Long> args) {
 
     public static Hypercall mmuextOp(int cmd, long arg1) {
         return of(Hypercalls.HYPERVISOR_MMUEXT_OP, cmd, arg1);
+    }
+
+    /** {@code mmuext_op} with a vCPU mask: {@code MMUEXT_TLB_FLUSH_MULTI} or {@code MMUEXT_INVLPG_MULTI} (MX-7). */
+    public static Hypercall mmuextMulti(int cmd, long linear, long vcpumask) {
+        return of(Hypercalls.HYPERVISOR_MMUEXT_OP, cmd, linear, vcpumask);
     }
 
     /** {@code memory_op(XENMEM_translate_gpfn_list, gfn)}: RAX = the machine frame of {@code gfn}. */

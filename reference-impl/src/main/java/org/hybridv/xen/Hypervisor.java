@@ -308,7 +308,7 @@ public final class Hypervisor {
         } else if (nr == Hypercalls.HYPERVISOR_UPDATE_VA_MAPPING) {
             return DirectPaging.updateVaMapping(s, id, call.arg(0), call.arg(1), call.arg(2));
         }
-        return DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1));
+        return DirectPaging.mmuextOp(s, id, (int) call.arg(0), call.arg(1), call.arg(2));
     }
 
     /**

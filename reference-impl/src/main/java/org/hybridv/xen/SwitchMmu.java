@@ -21,11 +21,16 @@ import org.hybridv.x86.Hex;
  * unchanged (no type, count, mode, CR3, VMCS, TLB or memory change). PRE-1's CPL clause is the generic check of
  * {@link Hypervisor#vmcall} (CPL &gt; 0 → -EPERM, rule XSA-76), which runs first.
  *
- * <p><b>Several vCPUs (PRE-3).</b> All vCPUs of the domain switch together, to the same root: the model has one
- * physical CPU, so no other vCPU is mid-instruction while the caller is in the hypervisor, and "paused" and "switches
- * at the same time" coincide. Each vCPU gets its own L4 type and general reference on the root as its
- * {@code guest_table} (MX-3). Every other vCPU must be in long mode with paging on: a vCPU still booting (paging off)
- * would later turn paging on with a CR3 it loaded for shadow mode, i.e. resume on tables it never loaded.
+ * <p><b>Several vCPUs (PRE-3).</b> All vCPUs of the domain switch together, to the same root. Every other vCPU must
+ * be in long mode with paging on: a vCPU still booting (paging off) would later turn paging on with a CR3 it loaded
+ * for shadow mode, i.e. resume on tables it never loaded. An accepted switch is a protocol over the pCPUs, as Xen
+ * changes a domain's paging under {@code domain_pause}: the siblings are paused ({@link #pauseSiblings}: one
+ * running in non-root operation on another pCPU is taken out of it there, its registers saved in its VMCS), each
+ * vCPU's VMCS gets the direct-mode controls and the root as CR3 ({@link #directVcpu}) with its own L4 type and
+ * general reference on the root as its {@code guest_table} (MX-3), each vCPU's context is flushed on the pCPU it
+ * runs on ({@link Effect.LoadBase}) and the domain's VPIDs on every pCPU of its dirty CPU mask
+ * ({@link Effect.FlushDomain}, TLB-9); then the siblings are runnable again and their next entry (VMRESUME) loads
+ * the root. The pause lasts the hypercall: no other step runs until it returns, so it needs no flag of its own.
  */
 public final class SwitchMmu {
     private SwitchMmu() {}
@@ -39,7 +44,10 @@ public final class SwitchMmu {
      * the effects performed: the type changes of the validation (TLB-1), {@link Effect.LoadBase} per vCPU (POST-1,
      * each vCPU's CR3 is now the root), {@link Effect.FlushDomain} (POST-2). Seeded fault
      * {@link Fault#SWITCH_MMU_NO_FLUSH}: neither the LoadBase nor the FlushDomain effects (no INVVPID; each vCPU's CR3
-     * is set by {@link #directVcpu} alone).
+     * is set by {@link #directVcpu} alone). Seeded fault {@link Fault#SWITCH_MMU_SIBLING_NOT_FLUSHED}: the siblings
+     * are paused and get the root as CR3, but the only flush is of the domain's VPIDs on the caller's pCPU
+     * ({@link Effect.FlushLocal} per vCPU, performed where the caller runs): no LoadBase for a sibling, no
+     * FlushDomain.
      */
     public static HvStep switchMmu(XenMachine pre, VcpuId caller, long rootMfn) {
         Hypercall call = Hypercall.switchMmu(rootMfn);
@@ -52,7 +60,7 @@ public final class SwitchMmu {
             no = shadowMode(d);
         }
         if (no == null) {
-            no = othersReady(d, caller);
+            no = othersReady(pre, d, caller);
         }
         if (no == null) {
             no = rootOwned(pre.paging(), d, rootMfn);
@@ -65,18 +73,25 @@ public final class SwitchMmu {
             return Hypervisor.refused(pre, call, x.errno(), x.rule(), x.reason());
         }
         MmuResult.Success ok = (MmuResult.Success) taken;
+        XenMachine m = pauseSiblings(pre, d, caller);
+        d = m.domain(d.id());
         DirectPagingState s = releaseShadows(ok.state(), d);
-        XenMachine m = pre.withPaging(s).withDomain(directDomain(s, d));
+        m = m.withPaging(s).withDomain(directDomain(s, d));
         List<Effect> effects = new ArrayList<>(ok.effects());
         boolean flush = !pre.faults().breaks(Fault.SWITCH_MMU_NO_FLUSH);
+        boolean remote = !pre.faults().breaks(Fault.SWITCH_MMU_SIBLING_NOT_FLUSHED);
         for (Vcpu v : d.vcpus()) {
             m = m.withVcpu(directVcpu(v, rootMfn, pre.faults()));
-            if (flush) {
+            if (flush && (remote || v.id().equals(caller))) {
                 effects.add(new Effect.LoadBase(v.id(), rootMfn, "POST-1"));
             }
         }
-        if (flush) {
+        if (flush && remote) {
             effects.add(new Effect.FlushDomain(d.id(), "POST-2"));
+        } else if (flush) {
+            for (Vcpu v : d.vcpus()) {
+                effects.add(new Effect.FlushLocal(v.id(), "POST-2")); // on the caller's pCPU only: the fault
+            }
         }
         m = TlbDiscipline.apply(m, effects);
         return new HvStep(new VcpuOutcome.HypercallDone(call, effects, 0), m);
@@ -126,15 +141,35 @@ public final class SwitchMmu {
      * PRE-3 (switch together): every other vCPU of the domain is in long mode with paging on (CR0.PG = 1, EFER.LMA =
      * 1), since it will resume on the root. Otherwise -EBUSY, rule "PRE-3".
      */
-    static MmuResult.Refused othersReady(Domain d, VcpuId caller) {
+    static MmuResult.Refused othersReady(XenMachine m, Domain d, VcpuId caller) {
         for (Vcpu v : d.vcpus()) {
-            CpuState g = v.vmcs().guest().cpu();
+            CpuState g = m.guestCpu(v.id()); // a sibling running on another pCPU: its live registers
             if (!v.id().equals(caller) && !(g.cr0().pg() && g.ia32eMode())) {
                 return new MmuResult.Refused(Errno.EBUSY, "PRE-3", v.id() + " runs with paging off (CR0 = "
                         + Hex.of(g.cr0().bits()) + "): it cannot resume on the new root");
             }
         }
         return null;
+    }
+
+    /**
+     * PRE-3 (the pause; Xen {@code domain_pause} → {@code vcpu_sleep_sync} on each other vCPU): every other vCPU of
+     * domain {@code d} running in non-root operation on its pCPU is taken out of it there — the pause's IPI makes it
+     * exit (an external-interrupt exit) and its registers are saved in its VMCS guest-state area (Intel SDM Vol. 3C
+     * §27.3) — so that the switch can change its CR3 and controls: a VMCS field written while the vCPU runs would not
+     * reach its live registers. Its VMCS stays current on that pCPU; the active pCPU is the caller's again after.
+     */
+    static XenMachine pauseSiblings(XenMachine m, Domain d, VcpuId caller) {
+        int active = m.active();
+        for (Vcpu v : d.vcpus()) {
+            if (!v.id().equals(caller) && m.running(v.id())) {
+                XenMachine there = m.withActive(v.pcpu());
+                org.hybridv.vmx.VmxProcessor out = org.hybridv.vmx.VmExits.exit(there.processor(),
+                        org.hybridv.vmx.ExitInformation.of(org.hybridv.vmx.ExitReason.EXTERNAL_INTERRUPT, 0));
+                m = there.withCurrent(v.id(), out).withActive(active);
+            }
+        }
+        return m;
     }
 
     /**

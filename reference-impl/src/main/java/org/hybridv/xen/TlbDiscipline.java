@@ -50,8 +50,10 @@ public final class TlbDiscipline {
      * <li>{@link Effect.InvlpgLocal} / {@link Effect.InvlpgDomain}: individual-address for the vCPU's / each of the
      * domain's VPIDs (the latter on the pCPUs of the domain's mask); a non-canonical address is dropped (TLB-6,
      * XSA-168: INVVPID would fail);</li>
+     * <li>{@link Effect.FlushMulti} / {@link Effect.InvlpgMulti} (MX-7): single-context / individual-address for
+     * each of the domain's VPIDs on the pCPUs the masked vCPUs run on ({@link #vcpumaskToPcpumask});</li>
      * <li>{@link Effect.LoadBase} (MX-3, TLB-4): the vCPU's guest CR3 becomes the new base, and its non-global
-     * translations are flushed (single-context retaining globals), as a CR3 load does.</li>
+     * translations are flushed (single-context retaining globals) on the pCPU it runs on, as a CR3 load does.</li>
      * </ul>
      */
     public static XenMachine apply(XenMachine m, Effect e) {
@@ -76,13 +78,25 @@ public final class TlbDiscipline {
             }
             return m;
         }
+        if (e instanceof Effect.FlushMulti f) {
+            return flushMulti(m, f.domain(), f.vcpumask());
+        }
+        if (e instanceof Effect.InvlpgMulti i) {
+            for (int q : flushTlbMask(m, vcpumaskToPcpumask(m, i.domain(), i.vcpumask()))) {
+                for (int vpid : m.vpids(i.domain())) {
+                    m = invvpidAt(m, q, InvvpidType.INDIVIDUAL_ADDRESS, vpid, i.linear());
+                }
+            }
+            return m;
+        }
         if (e instanceof Effect.LoadBase b) {
             Vcpu v = m.vcpu(b.vcpu());
             CpuState g = v.vmcs().guest().cpu();
             CpuState loaded = g.withCr3(new Cr3(Cr3.ofFrame(b.mfn()).pml4Base(), g.cr3().pcid()));
             m = m.withVcpu(v.withVmcs(v.vmcs().withGuest(new org.hybridv.vmx.GuestState(loaded,
                     v.vmcs().guest().rip()))));
-            return invvpid(m, InvvpidType.SINGLE_CONTEXT_RETAINING_GLOBALS, v.vpid(), 0);
+            // on the pCPU the vCPU runs on: the caller's own (MX-3), or a paused sibling's (SWITCH_MMU, PRE-3)
+            return invvpidAt(m, v.pcpu(), InvvpidType.SINGLE_CONTEXT_RETAINING_GLOBALS, v.vpid(), 0);
         }
         throw new IllegalArgumentException("unknown effect " + e);
     }
@@ -94,6 +108,40 @@ public final class TlbDiscipline {
      */
     static XenMachine flushDomain(XenMachine m, int d) {
         for (int q : flushTlbMask(m, m.tlbFlush().dirtyCpumask(d))) {
+            for (int vpid : m.vpids(d)) {
+                m = invvpidAt(m, q, InvvpidType.SINGLE_CONTEXT, vpid, 0);
+            }
+            m = leaveDirtyCpumask(m, d, q);
+        }
+        return m;
+    }
+
+    /**
+     * Xen rule MX-7 ({@code vcpumask_to_pcpumask}, xen/arch/x86/mm.c): the pCPUs on which the vCPUs of domain
+     * {@code d} named by {@code vcpumask} (bit i: vCPU i) run — each one's {@link Vcpu#pcpu} (Xen's
+     * {@code v->dirty_cpu}: where its state, and the translations tagged with its VPID, live). Bits that name no vCPU
+     * of the domain are ignored, as Xen stops at {@code d->max_vcpus}. A vCPU that never ran contributes its pCPU too:
+     * that pCPU holds nothing of its VPID, so the flush there is redundant but harmless.
+     */
+    public static Set<Integer> vcpumaskToPcpumask(XenMachine m, int d, long vcpumask) {
+        Set<Integer> out = new TreeSet<>();
+        for (Vcpu v : m.domain(d).vcpus()) {
+            int i = v.id().vcpu();
+            if (i < Long.SIZE && ((vcpumask >>> i) & 1) != 0) {
+                out.add(v.pcpu());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Xen rule MX-7 ({@code MMUEXT_TLB_FLUSH_MULTI}: {@code flush_tlb_mask} on the pCPUs of
+     * {@link #vcpumaskToPcpumask}): on each, INVVPID single-context for every VPID of the domain, as the model's other
+     * domain flushes (Xen flushes those CPUs whole); such a pCPU then holds none of the domain's translations and
+     * leaves its mask ({@link #leaveDirtyCpumask}). A pCPU none of the named vCPUs runs on is not interrupted.
+     */
+    static XenMachine flushMulti(XenMachine m, int d, long vcpumask) {
+        for (int q : flushTlbMask(m, vcpumaskToPcpumask(m, d, vcpumask))) {
             for (int vpid : m.vpids(d)) {
                 m = invvpidAt(m, q, InvvpidType.SINGLE_CONTEXT, vpid, 0);
             }

@@ -449,4 +449,29 @@ class FaultCatalogTest {
         assertThat(badStep.guest().trace()).anyMatch(e -> e.hv().isPresent()
                 && e.hv().get().outcome() instanceof VcpuOutcome.Emulated);
     }
+    /**
+     * PRE-3 with a running sibling: the SMP kernel (two vCPUs on two pCPUs), the AP having read kernel memory on
+     * pCPU 1 through the shadow tables, SWITCH_MMU from the BSP. The reference flushes pCPU 1 (the sibling's context
+     * and the domain's mask); the faulty one only the caller's pCPU, and I6 reports the sibling's stale entries.
+     */
+    @Test
+    void switchMmuSiblingNotFlushed() {
+        SHOWN.add(Fault.SWITCH_MMU_SIBLING_NOT_FLUSHED);
+        List<GuestOp> prepare = List.of(new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED), new GuestOp.StartAp(1),
+                new GuestOp.OnCpu(1, new GuestOp.KernelAccess(org.hybridv.guest.Layout.directMap(40),
+                        org.hybridv.x86.AccessKind.READ, 0)));
+        Lockstep ok = Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.NONE, 2);
+        Lockstep bad = Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.of(Fault.SWITCH_MMU_SIBLING_NOT_FLUSHED), 2);
+        for (GuestOp op : prepare) {
+            ok = ok.step(op).post();
+            bad = bad.step(op).post();
+        }
+        Lockstep.LockstepStep okSwitch = ok.step(GuestOp.SwitchMmu.kernelBuilt());
+        Lockstep.LockstepStep badSwitch = bad.step(GuestOp.SwitchMmu.kernelBuilt());
+        assertThat(invariants(okSwitch)).isEmpty();
+        XenMachine m = ((org.hybridv.guest.XenPlatform) badSwitch.guest().post().platform()).machine();
+        assertThat(m.pcpu(1).tlb().pscEntries()).anyMatch(e -> e.tag().vpid() == 2);
+        assertThat(invariants(badSwitch)).contains("I6");
+        violated(TlbCoherence.check(m), "MU-5");
+    }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import org.hybridv.guest.BootStage;
 import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.Layout;
+import org.hybridv.guest.Loader;
 import org.hybridv.guest.SwitchRoot;
 import org.hybridv.scenario.Bad;
 import org.hybridv.scenario.Step;
@@ -28,15 +29,17 @@ public sealed interface HybridStep extends Step {
     /** The kernel operations a {@code kernel} step names, with the fields each takes and needs. */
     enum Do {
         @JsonProperty("boot") BOOT(List.of("to"), "to"),
-        @JsonProperty("newProcess") NEW_PROCESS(List.of()),
-        @JsonProperty("switchTo") SWITCH_TO(List.of("pid"), "pid"),
-        @JsonProperty("map") MAP(List.of("page", "writable"), "page"),
-        @JsonProperty("unmap") UNMAP(List.of("page"), "page"),
-        @JsonProperty("user") USER(List.of("linear", "kind", "value"), "linear", "kind"),
-        @JsonProperty("kernelAccess") KERNEL_ACCESS(List.of("linear", "kind", "value"), "linear", "kind"),
-        @JsonProperty("syscall") SYSCALL(List.of()),
-        @JsonProperty("idle") IDLE(List.of()),
-        @JsonProperty("switchMmu") SWITCH_MMU(List.of("root", "mfn", "fromUser", "force"));
+        @JsonProperty("newProcess") NEW_PROCESS(List.of("cpu")),
+        @JsonProperty("switchTo") SWITCH_TO(List.of("pid", "cpu"), "pid"),
+        @JsonProperty("map") MAP(List.of("page", "writable", "cpu"), "page"),
+        @JsonProperty("unmap") UNMAP(List.of("page", "cpu"), "page"),
+        @JsonProperty("user") USER(List.of("linear", "kind", "value", "cpu"), "linear", "kind"),
+        @JsonProperty("kernelAccess") KERNEL_ACCESS(List.of("linear", "kind", "value", "cpu"), "linear", "kind"),
+        @JsonProperty("syscall") SYSCALL(List.of("cpu")),
+        @JsonProperty("idle") IDLE(List.of("cpu")),
+        @JsonProperty("switchMmu") SWITCH_MMU(List.of("root", "mfn", "fromUser", "force")),
+        /** The SMP kernel: bring up application processor {@code cpu} (docs/smp.md). */
+        @JsonProperty("startAp") START_AP(List.of("cpu"), "cpu");
 
         final List<String> takes;
         final List<String> needs;
@@ -95,15 +98,17 @@ public sealed interface HybridStep extends Step {
     record Kernel(@JsonProperty("do") Do what, BootStage to, @Dec(max = 4096, why = PID_WHY) Integer pid,
             @Dec(max = Layout.USER_PAGES - 1, why = "user pages 0.." + (Layout.USER_PAGES - 1)) Integer page,
             Boolean writable, @Hex Long linear, X86Step.Kind kind, @Hex Long value, Root root,
-            @Dec(bits = 40) Long mfn, Boolean fromUser, Boolean force, KernelExpect expect) implements HybridStep {
+            @Dec(bits = 40) Long mfn, Boolean fromUser, Boolean force,
+            @Dec(max = Loader.MAX_CPUS - 1, why = "the SMP kernel's processors 0.." + (Loader.MAX_CPUS - 1)) Integer cpu,
+            KernelExpect expect) implements HybridStep {
         static final List<String> OPERANDS = List.of("to", "pid", "page", "writable", "linear", "kind", "value",
-                "root", "mfn", "fromUser", "force");
+                "root", "mfn", "fromUser", "force", "cpu");
 
         public Kernel {
             Bad.required(what, "do", "kernel step");
             String form = "kernel step (do " + what + ", which takes " + (what.takes.isEmpty() ? "no fields"
                     : String.join(", ", what.takes)) + ")";
-            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force};
+            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu};
             for (int i = 0; i < operands.length; i++) {
                 if (!what.takes.contains(OPERANDS.get(i))) {
                     Bad.absent(form, List.of(OPERANDS.get(i)), operands[i]);
@@ -111,6 +116,10 @@ public sealed interface HybridStep extends Step {
             }
             for (String n : what.needs) {
                 Bad.required(operands[OPERANDS.indexOf(n)], n, form);
+            }
+            if (what == Do.START_AP && cpu == 0) {
+                throw Bad.at("cpu", "CPU 0 is the boot processor: startAp brings up an application processor, 1.."
+                        + (Loader.MAX_CPUS - 1));
             }
             if (what == Do.USER || what == Do.KERNEL_ACCESS) {
                 X86Step.MemoryAccess.checkAccess(form, linear, kind, value, null);
@@ -131,17 +140,25 @@ public sealed interface HybridStep extends Step {
 
         /** The step doing {@code op}; inverse of {@link #operation()} (a read or fetch carries no value). */
         public static Kernel of(GuestOp op) {
+            if (op instanceof GuestOp.OnCpu o) {
+                return of(o.op()).withCpu(o.cpu());
+            }
+            if (op instanceof GuestOp.StartAp a) {
+                return new Kernel(Do.START_AP, null, null, null, null, null, null, null, null, null, null, null,
+                        a.cpu(), null);
+            }
             if (op instanceof GuestOp.Boot b) {
                 return new Kernel(Do.BOOT, b.target(), null, null, null, null, null, null, null, null, null, null,
-                        null);
+                        null, null);
             } else if (op instanceof GuestOp.SwitchTo t) {
                 return new Kernel(Do.SWITCH_TO, null, t.pid(), null, null, null, null, null, null, null, null, null,
-                        null);
+                        null, null);
             } else if (op instanceof GuestOp.Map m) {
                 return new Kernel(Do.MAP, null, null, m.page(), m.writable(), null, null, null, null, null, null, null,
-                        null);
+                        null, null);
             } else if (op instanceof GuestOp.Unmap u) {
-                return new Kernel(Do.UNMAP, null, null, u.page(), null, null, null, null, null, null, null, null, null);
+                return new Kernel(Do.UNMAP, null, null, u.page(), null, null, null, null, null, null, null, null, null,
+                        null);
             } else if (op instanceof GuestOp.UserAccess a) {
                 return access(Do.USER, a.linear(), a.kind(), a.value());
             } else if (op instanceof GuestOp.KernelAccess a) {
@@ -150,22 +167,33 @@ public sealed interface HybridStep extends Step {
                 Root root = XenStep.find(Root.class, r -> r.root, m.root());
                 return new Kernel(Do.SWITCH_MMU, null, null, null, null, null, null, null, root,
                         root.takesMfn() ? m.explicitRoot() : null, m.fromUser() ? true : null, m.force() ? true : null,
-                        null);
+                        null, null);
             }
             Do what = op instanceof GuestOp.NewProcess ? Do.NEW_PROCESS : op instanceof GuestOp.Syscall ? Do.SYSCALL
                     : Do.IDLE;
-            return new Kernel(what, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Kernel(what, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        }
+
+        /** This step on processor {@code c} (the SMP kernel; {@link GuestOp.OnCpu}). */
+        Kernel withCpu(int c) {
+            return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, c, expect);
         }
 
         private static Kernel access(Do what, long linear, AccessKind kind, long value) {
             return new Kernel(what, null, null, null, null, linear, X86Step.Kind.of(kind),
-                    kind == AccessKind.WRITE ? value : null, null, null, null, null, null);
+                    kind == AccessKind.WRITE ? value : null, null, null, null, null, null, null);
         }
 
         /** The kernel operation. */
         public GuestOp operation() {
+            GuestOp op = bare();
+            return cpu == null || what == Do.START_AP ? op : new GuestOp.OnCpu(cpu, op);
+        }
+
+        private GuestOp bare() {
             long v = value == null ? 0 : value;
             return switch (what) {
+                case START_AP -> new GuestOp.StartAp(cpu);
                 case BOOT -> new GuestOp.Boot(to);
                 case NEW_PROCESS -> new GuestOp.NewProcess();
                 case SWITCH_TO -> new GuestOp.SwitchTo(pid);
@@ -182,7 +210,8 @@ public sealed interface HybridStep extends Step {
 
         @Override
         public String describe() {
-            return switch (what) {
+            return (cpu == null || what == Do.START_AP ? "" : "on CPU " + cpu + ": ") + switch (what) {
+                case START_AP -> "bring up CPU " + cpu;
                 case BOOT -> "boot to " + to;
                 case NEW_PROCESS -> "new process";
                 case SWITCH_TO -> "switch to pid " + pid;

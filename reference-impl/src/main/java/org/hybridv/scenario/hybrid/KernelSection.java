@@ -28,16 +28,19 @@ import org.hybridv.xen.XenMachine;
  * @param frames    the kernel's frames (default 64); the top {@value Layout#SWITCH_RESERVE} are SWITCH_MMU's reserve
  * @param xenFrames free frames for shadow tables and the EPT (default 64)
  * @param domain    instead of the three above: the hypervisor section's domain that runs the kernel
+ * @param cpus      the kernel's processors (default 1); 2: the SMP kernel, two vCPUs on two pCPUs and a twin on two
+ *                  processors (docs/smp.md, "The SMP hybrid kernel")
  */
 public record KernelSection(Platform platform,
         @Dec(min = Layout.MIN_FRAMES, max = Layout.MAX_FRAMES - 1, why = "the direct map is one page table: "
                 + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames") Integer frames,
         @Dec(min = 8, max = 4096, why = "frames for shadow tables and the EPT: 8..4096") Integer xenFrames,
-        @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") Integer domain) {
+        @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") Integer domain,
+        @Dec(min = 1, max = Loader.MAX_CPUS, why = "the kernel's processors: 1 or " + Loader.MAX_CPUS) Integer cpus) {
     public KernelSection {
         if (domain != null) {
             Bad.absent("a kernel section with \"domain\" (the hypervisor section builds the kernel's domain)",
-                    List.of("platform", "frames", "xenFrames"), platform, frames, xenFrames);
+                    List.of("platform", "frames", "xenFrames", "cpus"), platform, frames, xenFrames, cpus);
         } else {
             Bad.required(platform, "platform", "kernel");
             if (platform == Platform.NATIVE && xenFrames != null) {
@@ -66,11 +69,13 @@ public record KernelSection(Platform platform,
             return k.inHypervisor(value.field("domain"), base);
         }
         int frames = k.frames() == null ? 64 : k.frames();
+        int cpus = k.cpus() == null ? 1 : k.cpus();
         if (k.platform() == Platform.NATIVE) {
-            return new Built(new Lockstep(Loader.onBareMetal(frames), Loader.onBareMetal(frames), false), false);
+            return new Built(new Lockstep(Loader.onBareMetal(frames, cpus), Loader.onBareMetal(frames, cpus), false),
+                    false);
         }
         return new Built(Lockstep.start(k.platform() == Platform.HAP ? MmuMode.HAP : MmuMode.SHADOW, frames,
-                k.xenFrames() == null ? 64 : k.xenFrames(), base.faults()), false);
+                k.xenFrames() == null ? 64 : k.xenFrames(), base.faults(), cpus), false);
     }
 
     /** The kernel runs in domain {@code domain} of the hypervisor section; its twin on bare metal, as many frames. */

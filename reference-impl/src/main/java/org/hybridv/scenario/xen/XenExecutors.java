@@ -85,6 +85,16 @@ final class XenExecutors {
                 r.outcome()), i7Notes(i7));
     }
 
+    static StepResult mmuextMulti(MachineState s, XenStep.MmuextMulti step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = machine(s);
+        HvStep r = Hypervisor.hypercall(pre, id, step.hypercall());
+        InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
+        Observation o = observeHypercall(r);
+        return new StepResult(writeVcpuStep(s, r.machine(), i7), o, hypercallChecks(step.expect(), o.result(),
+                r.outcome()), i7Notes(i7));
+    }
+
     static StepResult guest(MachineState s, XenStep.Guest step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());

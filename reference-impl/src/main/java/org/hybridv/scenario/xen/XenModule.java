@@ -30,7 +30,8 @@ public final class XenModule implements ScenarioModule {
 
     /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
     public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
-            "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi", "continueHypercall");
+            "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi", "continueHypercall",
+            "mmuextMulti");
 
     @Override
     public String name() {
@@ -95,6 +96,11 @@ public final class XenModule implements ScenarioModule {
                 + " step, then validates and pins it and returns)",
                 "{\"op\": \"continueHypercall\", \"domain\": 1, \"vcpu\": 0, \"expect\": {\"result\": \"waiting\"}}",
                 XenExecutors::continueHypercall));
+        r.operation(Operation.of(XenStep.MmuextMulti.class, "a vCPU's mmuext_op TLB_FLUSH_MULTI or INVLPG_MULTI for"
+                + " the vCPUs of a mask (MX-7: the pCPUs they run on, and only those), with its result or refusal",
+                "{\"op\": \"mmuextMulti\", \"domain\": 1, \"vcpu\": 0, \"cmd\": \"invlpgMulti\", \"linear\":"
+                        + " \"0x5000\", \"vcpumask\": \"0x2\", \"expect\": {\"result\": \"ok\"}}",
+                XenExecutors::mmuextMulti));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");

@@ -841,4 +841,60 @@ public sealed interface XenStep extends Step {
             return "frame " + Render.hex(mfn);
         }
     }
+    /** The vCPU-mask commands of {@code mmuext_op} (Xen rule MX-7). */
+    enum MultiCmd {
+        @JsonProperty("tlbFlushMulti") TLB_FLUSH_MULTI(Hypercalls.MMUEXT_TLB_FLUSH_MULTI),
+        @JsonProperty("invlpgMulti") INVLPG_MULTI(Hypercalls.MMUEXT_INVLPG_MULTI);
+
+        public final int number;
+
+        MultiCmd(int number) {
+            this.number = number;
+        }
+
+        @Override
+        public String toString() {
+            return word(this);
+        }
+    }
+
+    /**
+     * {@code mmuextMulti}: vCPU {@code vcpu} of domain {@code domain} issues {@code mmuext_op} with
+     * {@code tlbFlushMulti} or {@code invlpgMulti} ({@code linear}) for the vCPUs of its domain named by
+     * {@code vcpumask} (bit i: vCPU i; Xen rule MX-7: the pCPUs those vCPUs run on are flushed, and only those), with
+     * its result or refusal as a {@code hypercall} step's.
+     */
+    @JsonTypeName("mmuextMulti")
+    record MmuextMulti(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, MultiCmd cmd, @Hex Long linear,
+            @Hex Long vcpumask, HypercallExpect expect) implements XenStep {
+        public MmuextMulti {
+            Bad.required(domain, "domain", "mmuextMulti step");
+            vcpu = vcpu == null ? 0 : vcpu;
+            Bad.required(cmd, "cmd", "mmuextMulti step");
+            Bad.required(vcpumask, "vcpumask", "mmuextMulti step");
+            String form = "mmuextMulti step (cmd " + cmd + ")";
+            if (cmd == MultiCmd.INVLPG_MULTI) {
+                Bad.required(linear, "linear", form);
+            } else {
+                Bad.absent(form, List.of("linear"), linear);
+            }
+        }
+
+        /** The registers the guest loads before VMCALL: (cmd, linear, vcpumask). */
+        public org.hybridv.xen.Hypercall hypercall() {
+            return org.hybridv.xen.Hypercall.mmuextMulti(cmd.number, linear == null ? 0 : linear, vcpumask);
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " mmuext_op " + cmd + (linear != null ? " " + Render.hex(linear)
+                    : "") + " vCPUs " + Render.hex(vcpumask);
+        }
+    }
 }
