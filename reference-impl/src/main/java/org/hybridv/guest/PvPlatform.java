@@ -417,6 +417,23 @@ public record PvPlatform(DirectPagingState xen, X86Machine hw, int cpl, long ker
         return this;
     }
 
+    /** One processor: the PV platform runs the one-CPU kernel (the SMP kernel is the hybrid one, docs/smp.md). */
+    @Override
+    public int cpus() {
+        return 1;
+    }
+
+    @Override
+    public int cpu() {
+        return 0;
+    }
+
+    @Override
+    public Platform onCpu(int next) {
+        org.hybridv.x86.Checks.inRange("CPU", next, 0, 0);
+        return this;
+    }
+
     @Override
     public String name() {
         return "PV";

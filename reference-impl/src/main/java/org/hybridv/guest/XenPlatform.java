@@ -25,10 +25,17 @@ public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
         machine.vcpu(vcpu);
     }
 
+    /**
+     * One instruction of the kernel's vCPU. The kernel's processors take turns (one executes, the other waits), so
+     * no step of another pCPU comes between a hypercall's send of its flush IPIs and their handling (IPI-1, IPI-2)
+     * or between the entries of a pin validated entry by entry (TYP-8): such a hypercall runs to its end within the
+     * instruction ({@link org.hybridv.xen.FlushIpis#runToCompletion}). The interleavings themselves are the
+     * explorer's and the migration property's (docs/smp.md).
+     */
     @Override
     public Executed execute(GuestInstruction insn, Hypercall regs) {
         Checks.notNull("instruction", insn);
-        HvStep s = Hypervisor.run(machine, vcpu, insn, regs);
+        HvStep s = org.hybridv.xen.FlushIpis.runToCompletion(Hypervisor.run(machine, vcpu, insn, regs), vcpu);
         return new Executed(insn, regs, this, new XenPlatform(s.machine(), vcpu), observed(s.outcome()), exits(s),
                 java.util.Optional.of(s));
     }
