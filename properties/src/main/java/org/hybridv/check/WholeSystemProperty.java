@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.hybridv.gen.Choices;
 import org.hybridv.gen.HypervisorCases;
@@ -253,7 +254,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
             }
             org.hybridv.gen.HypervisorCases.Op x = ((WholeSystemCases.Op.Vcpu) op).op();
             XenMachine pre = ((XenPlatform) l.guest().platform()).machine();
-            HvStep s = Hypervisor.run(pre, x.vcpu(), x.insn(), x.regs());
+            HvStep s = Completed.run(pre, x).step();
             observer.vcpu(pre, x, s);
             Verdict v = HypervisorProperty.checkStep(step, pre, x, s);
             if (!v.holds()) {
@@ -308,12 +309,28 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
+        // each vCPU op's scenario steps: the op, then the deliveries and continuations that ran it to its end
+        // (Completed), from the pre-states the check itself met
+        List<List<org.hybridv.scenario.xen.XenStep>> vcpuSteps = new ArrayList<>();
+        check(run, faults, new Observer() {
+            @Override
+            public void vcpu(XenMachine pre, org.hybridv.gen.HypervisorCases.Op op, HvStep step) {
+                vcpuSteps.add(Completed.run(pre, op).scenario());
+            }
+        });
+        int k = 0;
         for (int i = 0; i < n; i++) {
             WholeSystemCases.Op op = run.ops().get(i);
-            steps.add(Capture.step(op instanceof WholeSystemCases.Op.Kernel k ? HybridKernelProperty.step(k.op())
-                    : op instanceof WholeSystemCases.Op.Schedule sc ? new org.hybridv.scenario.xen.XenStep.Schedule(
-                            sc.vcpu().domain(), sc.vcpu().vcpu(), sc.pcpu(), null)
-                    : HypervisorProperty.step(((WholeSystemCases.Op.Vcpu) op).op())));
+            if (op instanceof WholeSystemCases.Op.Vcpu) {
+                for (org.hybridv.scenario.xen.XenStep x : vcpuSteps.get(k++)) {
+                    steps.add(Capture.step(x));
+                }
+                continue;
+            }
+            steps.add(Capture.step(op instanceof WholeSystemCases.Op.Kernel kop ? HybridKernelProperty.step(kop.op())
+                    : new org.hybridv.scenario.xen.XenStep.Schedule(((WholeSystemCases.Op.Schedule) op).vcpu()
+                            .domain(), ((WholeSystemCases.Op.Schedule) op).vcpu().vcpu(),
+                            ((WholeSystemCases.Op.Schedule) op).pcpu(), null)));
         }
         boolean kernelStep = n > 0 && run.ops().get(n - 1) instanceof WholeSystemCases.Op.Kernel;
         steps.add(Capture.step(kernelStep ? org.hybridv.scenario.hybrid.HybridStep.CheckHybrid.of(
