@@ -16,6 +16,9 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
 import org.hybridv.check.AtomicFiles;
 import org.hybridv.check.Coverage;
+import org.hybridv.compare.Charts;
+import org.hybridv.compare.Comparison;
+import org.hybridv.compare.CostModel;
 import org.hybridv.spec.CommandResult;
 
 /**
@@ -441,10 +444,54 @@ final class CheckReport {
         return String.format(Locale.ROOT, "%.3f", v);
     }
 
-    /** Writes report.json and report.md into {@code dir}, each atomically. */
+    /**
+     * Writes report.json and report.md into {@code dir}, each atomically, and the comparison's charts
+     * ({@code hybridv compare --svg}) into {@code dir/comparison/}, which report.md embeds.
+     */
     static void write(CheckRun r, Path dir) throws IOException {
         AtomicFiles.write(dir.resolve("report.json"), (new ObjectMapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(json(r)) + "\n").getBytes(StandardCharsets.UTF_8));
-        AtomicFiles.write(dir.resolve("report.md"), markdown(r, dir).getBytes(StandardCharsets.UTF_8));
+        Comparison.Report cmp = comparison();
+        for (java.util.Map.Entry<String, String> e : Charts.render(cmp).entrySet()) {
+            java.nio.file.Files.createDirectories(dir.resolve(COMPARISON_DIR));
+            AtomicFiles.write(dir.resolve(COMPARISON_DIR).resolve(e.getKey()),
+                    e.getValue().getBytes(StandardCharsets.UTF_8));
+        }
+        AtomicFiles.write(dir.resolve("report.md"), (markdown(r, dir) + comparisonSection(cmp))
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Where the report's charts go, relative to the report directory. */
+    static final String COMPARISON_DIR = "comparison";
+
+    private static Comparison.Report cached;
+
+    /**
+     * The seed's comparison ({@code hybridv compare}): a function of the model and the cost file alone, not of the
+     * campaign, so it is computed once per process.
+     */
+    static synchronized Comparison.Report comparison() {
+        if (cached == null) {
+            cached = Comparison.compute(CostModel.load());
+        }
+        return cached;
+    }
+
+    /** report.md's last section: the comparison's verdicts and its charts (docs/comparison.md says how to read them). */
+    static String comparisonSection(Comparison.Report cmp) {
+        StringBuilder b = new StringBuilder("\n## The seed's comparison (a cost model's prediction)\n\n");
+        b.append("From `hybridv compare` (docs/comparison.md): the model's events priced by the cost file, not a")
+                .append(" measurement.\n\n| claim | generation | reproduced | across the cost ranges |\n")
+                .append("|---|---|---|---|\n");
+        for (Comparison.Verdict v : cmp.verdicts()) {
+            b.append("| ").append(md(v.claim())).append(" | ").append(v.generation()).append(" | ")
+                    .append(v.reproduced() ? "yes" : "no").append(" | ").append(v.acrossRanges() ? "yes" : "no")
+                    .append(" |\n");
+        }
+        b.append('\n');
+        for (String name : Charts.render(cmp).keySet()) {
+            b.append("![").append(name).append("](").append(COMPARISON_DIR).append('/').append(name).append(")\n");
+        }
+        return b.toString();
     }
 }

@@ -282,6 +282,13 @@ class CheckCommandTest {
                 "| floor | observed | met |", "| label | value | count | % of label |");
         assertThat(md).containsPattern("\\[hybrid-kernel-[0-9a-f]{12}\\.json\\]\\(\\.\\./found/hybrid-kernel-"
                 + "[0-9a-f]{12}\\.json\\)");
+        // the seed's comparison: its verdicts and its charts, written beside the report and embedded
+        assertThat(md).contains("## The seed's comparison (a cost model's prediction)",
+                "![events.svg](comparison/events.svg)");
+        for (String chart : org.hybridv.compare.Charts.render(CheckReport.comparison()).keySet()) {
+            assertThat(md).contains("](comparison/" + chart + ")");
+            assertThat(dir.resolve("report/comparison/" + chart)).exists().content().startsWith("<?xml");
+        }
     }
 
     @Test
