@@ -119,15 +119,23 @@ public final class PageTableIntegrity {
         return type != PageType.L4 || index < 256 || index > 271;
     }
 
+    /**
+     * Xen's {@code _PAGE_GNTTAB} (bit 62): an L1 entry the hypervisor wrote for a grant mapping (GNT-2), the only L1
+     * entry that may carry the bit and the only one that may map another domain's frame. Whether the grant behind it
+     * is active, and grants that access, is I1's question (over the maptrack and the grant entry) and I11's.
+     */
+    private static final long PAGE_GNTTAB = 1L << 62;
+
     private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, Item it, int i) {
-        if ((e.raw() & NON_ADDRESS & ~L1_ALLOWED) != 0) {
+        boolean grant = (e.raw() & PAGE_GNTTAB) != 0;
+        if ((e.raw() & NON_ADDRESS & ~L1_ALLOWED & ~(grant ? PAGE_GNTTAB : 0)) != 0) {
             return new InvariantResult.Violated("L1-1", at(it, i, e) + ": disallowed flags");
         }
         if (!s.isFrame(e.frame())) {
             return new InvariantResult.Violated("L1-4", at(it, i, e) + ": maps a frame that is not RAM");
         }
         FrameInfo target = s.frame(e.frame());
-        if (target.owner() != table.owner()) {
+        if (target.owner() != table.owner() && !grant) {
             return new InvariantResult.Violated("L1-2", at(it, i, e) + ": maps a frame of "
                     + FrameInfo.ownerName(target.owner()) + " from a table of " + FrameInfo.ownerName(table.owner()));
         }
