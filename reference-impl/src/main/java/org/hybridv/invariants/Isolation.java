@@ -161,7 +161,7 @@ public final class Isolation {
             }
         }
         return mapped ? bad + ", granted to it read-only but reached writable (GNT-2)"
-                : bad + ", with no active grant mapping of it (GNT-2, GNT-4)";
+                : bad + ", with no active grant mapping of it (GNT-2, GNT-5)";
     }
 
     /** Null if {@code mfn} is a frame owned by {@code d}, otherwise what it is. */

@@ -24,8 +24,8 @@ import org.hybridv.xen.XenMachine;
  * sending port was bound to, in the peer's domain (EVT-5).</li>
  * <li>I11 grant hygiene: every maptrack entry's PTE is present, maps the granted frame with the grant mark and is
  * writable exactly when the mapping is; every grant-marked PTE in a domain's page tables is one of its maptrack
- * entries — nothing of a grant survives its unmap (GNT-2, GNT-4; the TLB part is I1's); the granting entry shows
- * GTF_reading exactly while it is mapped and GTF_writing exactly while it is mapped writable (GNT-2, GNT-4); a granted
+ * entries — nothing of a grant survives its unmap (GNT-2, GNT-5; the TLB part is I1's); the granting entry shows
+ * GTF_reading exactly while it is mapped and GTF_writing exactly while it is mapped writable (GNT-2, GNT-5); a granted
  * frame mapped writable is still of WRITABLE type (GNT-3: not retyped while mapped).</li>
  * </ul>
  */
@@ -158,7 +158,7 @@ public final class PvInvariants {
                     if (((raw & GTF_READING) != 0) != reading || ((raw & GTF_WRITING) != 0) != writing) {
                         return new InvariantResult.Violated("I11", "grant " + ref + " of d" + d + " has flags "
                                 + Hex.of(raw & 0xFFFF) + " but is " + (reading ? writing ? "mapped writable"
-                                        : "mapped read-only" : "not mapped") + " (GNT-2, GNT-4)");
+                                        : "mapped read-only" : "not mapped") + " (GNT-2, GNT-5)");
                     }
                 }
             }
@@ -182,7 +182,7 @@ public final class PvInvariants {
                 if (!tracked) {
                     return new InvariantResult.Violated("I11", "L1 " + Hex.of(mfn) + "[" + i + "] of d" + f.owner()
                             + " is a grant PTE " + e + " with no grant mapping behind it: it survived its unmap"
-                            + " (GNT-4)");
+                            + " (GNT-5)");
                 }
             }
         }

@@ -115,8 +115,8 @@ public enum Fault {
             "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
                     + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
                     + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design"),
-    /** GNT-4: {@link GrantTables#unmapGrantRef} clears the PTE but flushes no TLB. */
-    GRANT_UNMAP_NO_FLUSH("grant-unmap-no-flush", "GNT-4",
+    /** GNT-5: {@link GrantTables#unmapGrantRef} clears the PTE but flushes no TLB. */
+    GRANT_UNMAP_NO_FLUSH("grant-unmap-no-flush", "GNT-5",
             "unmaps a grant (clears the PTE, drops the references) without flushing the mapping domain's TLBs: a"
                     + " cached translation of the other domain's frame survives the unmap, after which the granting"
                     + " domain may reuse or free the frame", "XSA-style (grant unmap without TLB flush, e.g. XSA-224's"

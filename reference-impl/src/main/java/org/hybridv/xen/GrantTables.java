@@ -10,7 +10,7 @@ import org.hybridv.x86.PhysicalMemory;
  * Grant tables, version 1 ({@code xen/common/grant_table.c}, {@code xen/include/public/grant_table.h}): a domain
  * offers one of its frames to another by writing a grant entry into its grant-table frame; the other maps it
  * ({@code GNTTABOP_map_grant_ref}), unmaps it ({@code GNTTABOP_unmap_grant_ref}) or copies through it
- * ({@code GNTTABOP_copy}) with {@code grant_table_op} (hypercall 20). Rules GNT-1..GNT-6 of docs/rules/xen.md.
+ * ({@code GNTTABOP_copy}) with {@code grant_table_op} (hypercall 20). Rules GNT-1..GNT-7 of docs/rules/xen.md.
  *
  * <p>A grant entry ({@code struct grant_entry_v1}, 8 bytes, one word of the grant-table frame per reference, 512 per
  * frame): bits 15:0 {@code flags}, bits 31:16 {@code domid} (who may use it), bits 63:32 {@code frame}.
@@ -78,7 +78,7 @@ public final class GrantTables {
      * GNT-1, the granting guest's own store ({@code gnttab_grant_foreign_access_ref}): grant {@code ref} of {@code d}
      * lets domain {@code to} use frame {@code frame}, read-only if {@code readonly}. With {@code end} the guest ends
      * the grant ({@code gnttab_end_foreign_access_ref}), which the guest does only when Xen's GTF_reading and
-     * GTF_writing show no mapping: refused (null) while the grant is mapped, GNT-6. Null also without a grant table.
+     * GTF_writing show no mapping: refused (null) while the grant is mapped, GNT-7. Null also without a grant table.
      */
     public static XenMachine guestGrant(XenMachine m, int d, int ref, int to, long frame, boolean readonly,
             boolean end) {
@@ -191,7 +191,7 @@ public final class GrantTables {
     }
 
     /**
-     * GNT-4 {@code unmap_grant_ref} (args: {@code host_addr}, {@code handle}): the handle must name a mapping of the
+     * GNT-5 {@code unmap_grant_ref} (args: {@code host_addr}, {@code handle}): the handle must name a mapping of the
      * caller ({@code GNTST_bad_handle}) made at {@code host_addr}, whose PTE still maps the granted frame
      * ({@code GNTST_general_error}). The PTE is cleared, the frame's references dropped (GNT-3), the maptrack entry
      * released, and GTF_writing / GTF_reading cleared once no mapping of that access remains. Before the hypercall
@@ -204,11 +204,11 @@ public final class GrantTables {
         GrantMapping g = handle < 0 || handle > Integer.MAX_VALUE ? null
                 : m.pv().domain(ld).maptrack().get((int) handle);
         if (g == null) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-4", "GNTST_bad_handle: d" + ld + " has no map handle " + handle);
+            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_bad_handle: d" + ld + " has no map handle " + handle);
         }
         Entry pte = m.paging().entry(g.l1mfn(), g.l1index());
         if (g.hostAddr() != hostAddr || !pte.present() || pte.frame() != g.frame() || (pte.raw() & PAGE_GNTTAB) == 0) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-4", "GNTST_general_error: handle " + handle + " maps "
+            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_general_error: handle " + handle + " maps "
                     + Hex.of(g.hostAddr()) + "; the PTE there is " + pte + ", not the grant of " + Hex.of(hostAddr));
         }
         DirectPagingState s = m.paging().write(g.l1mfn(), g.l1index(), Entry.NOT_PRESENT);
@@ -232,13 +232,13 @@ public final class GrantTables {
         int flags = e.flags() & ~((reading ? 0 : GTF_READING) | (writing ? 0 : GTF_WRITING));
         after = withEntry(after, g.grantingDomain(), g.ref(), new GrantEntry(flags, e.domid(), e.frame()));
         if (!m.faults().breaks(Fault.GRANT_UNMAP_NO_FLUSH)) {
-            after = TlbDiscipline.apply(after, new Effect.FlushDomain(ld, "GNT-4"));
+            after = TlbDiscipline.apply(after, new Effect.FlushDomain(ld, "GNT-5"));
         }
         return new PvResult.Done(after, 0);
     }
 
     /**
-     * GNT-5 {@code gnttab_copy} (args: source, dest — each {@code domid << 32 | ref-or-gfn} —, flags
+     * GNT-6 {@code gnttab_copy} (args: source, dest — each {@code domid << 32 | ref-or-gfn} —, flags
      * {@code GNTCOPY_source_gref} / {@code GNTCOPY_dest_gref}, {@code len} in bytes, a multiple of 8 up to a page;
      * offsets 0): copies {@code len} bytes from the source frame to the destination frame. A side named by grant
      * reference must be a grant of that domain permitting the caller ({@code GNTST_bad_gntref} /
@@ -249,7 +249,7 @@ public final class GrantTables {
      */
     static PvResult copy(XenMachine m, VcpuId caller, long src, long dst, long flags, long len) {
         if (len <= 0 || len > 4096 || len % 8 != 0) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_bad_copy_arg: len " + len);
+            return PvResult.refuse(Errno.EINVAL, "GNT-6", "GNTST_bad_copy_arg: len " + len);
         }
         Object from = side(m, caller, src, (flags & GNTCOPY_SOURCE_GREF) != 0, false);
         if (from instanceof PvResult.Refused r) {
@@ -264,7 +264,7 @@ public final class GrantTables {
         int owner = m.frames().get(df).owner();
         MmuResult w = PageTypes.getPageAndType(m.paging(), df, PageType.WRITABLE, owner);
         if (w instanceof MmuResult.Refused r) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_general_error: destination frame " + Hex.of(df)
+            return PvResult.refuse(Errno.EINVAL, "GNT-6", "GNTST_general_error: destination frame " + Hex.of(df)
                     + " cannot be written: " + r.reason());
         }
         MmuResult.Success ok = (MmuResult.Success) w;
@@ -283,23 +283,23 @@ public final class GrantTables {
         int ld = caller.domain();
         int d = dom == EventChannels.DOMID_SELF ? ld : (int) dom;
         if (dom > FrameInfo.MAX_DOMAIN && dom != EventChannels.DOMID_SELF || !m.domains().containsKey(d)) {
-            return PvResult.refuse(Errno.ESRCH, "GNT-5", "GNTST_bad_domain: no domain " + dom);
+            return PvResult.refuse(Errno.ESRCH, "GNT-6", "GNTST_bad_domain: no domain " + dom);
         }
         if (!gref) {
             long mfn = d == ld ? Hypervisor.translateGpfn(m, m.domain(d), id) : -1;
-            return mfn < 0 ? PvResult.refuse(Errno.EPERM, "GNT-5", "GNTST_permission_denied: gfn " + Hex.of(id)
+            return mfn < 0 ? PvResult.refuse(Errno.EPERM, "GNT-6", "GNTST_permission_denied: gfn " + Hex.of(id)
                     + " of d" + d + " is not the caller's own frame") : (Object) mfn;
         }
         GrantEntry e = entry(m, d, id);
         if (e == null) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_bad_gntref: d" + d + " has no grant " + id);
+            return PvResult.refuse(Errno.EINVAL, "GNT-6", "GNTST_bad_gntref: d" + d + " has no grant " + id);
         }
         if (!e.permits(ld) || (dest && e.readonly())) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_general_error: grant " + id + " of d" + d
+            return PvResult.refuse(Errno.EINVAL, "GNT-6", "GNTST_general_error: grant " + id + " of d" + d
                     + (dest && e.permits(ld) ? " is read-only" : " does not permit d" + ld));
         }
         if (!m.frames().contains(e.frame()) || m.frames().get(e.frame()).owner() != d) {
-            return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_bad_page: frame " + Hex.of(e.frame())
+            return PvResult.refuse(Errno.EINVAL, "GNT-6", "GNTST_bad_page: frame " + Hex.of(e.frame())
                     + " is not d" + d + "'s");
         }
         return (Object) e.frame();

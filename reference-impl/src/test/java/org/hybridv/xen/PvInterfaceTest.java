@@ -197,7 +197,7 @@ class PvInterfaceTest {
         assertThat(mapped.frames().get(GRANTED).typeCount()).isEqualTo(1);
         assertThat(GrantTables.entry(mapped, Hv.D2, 0).flags()).isEqualTo(GrantTables.GTF_PERMIT_ACCESS
                 | GrantTables.GTF_READING | GrantTables.GTF_WRITING);
-        assertThat(GrantTables.guestGrant(mapped, Hv.D2, 0, Hv.D1, GRANTED, false, true)).as("GNT-6").isNull();
+        assertThat(GrantTables.guestGrant(mapped, Hv.D2, 0, Hv.D1, GRANTED, false, true)).as("GNT-7").isNull();
         HvStep write = Hypervisor.run(mapped, K, new GuestInstruction.MemoryAccess(Access.write(HOST_ADDR, 0x55)));
         assertThat(write.outcome()).isInstanceOf(VcpuOutcome.Retired.class);
         XenMachine used = write.machine();
@@ -206,14 +206,14 @@ class PvInterfaceTest {
         XenMachine unmapped = ok(used, K, gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF, HOST_ADDR, 0, 0, 0));
         assertThat(unmapped.paging().entry(Hv.L1, 7).present()).isFalse();
         assertThat(unmapped.pcpu(0).tlb().entries().stream().filter(e -> e.physicalBase() >>> 12 == GRANTED))
-                .as("GNT-4: flushed").isEmpty();
+                .as("GNT-5: flushed").isEmpty();
         assertThat(unmapped.frames().get(GRANTED).typeCount()).isZero();
         assertThat(unmapped.frames().get(GRANTED).count()).isZero();
         assertThat(GrantTables.entry(unmapped, Hv.D2, 0).flags()).isEqualTo(GrantTables.GTF_PERMIT_ACCESS);
         assertThat(unmapped.pv().domain(Hv.D1).maptrack()).isEmpty();
         holds(unmapped);
         refused(unmapped, K, gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF, HOST_ADDR, 0, 0, 0), Errno.EINVAL,
-                "GNT-4");
+                "GNT-5");
     }
 
     @Test
@@ -255,12 +255,12 @@ class PvInterfaceTest {
         assertThat(copied.memory().read(0x2c, 0)).isEqualTo(0x1234);
         holds(copied);
         refused(m, K, gnttab(GrantTables.GNTTABOP_COPY, ((long) Hv.D2 << 32) | 7, ((long) Hv.D1 << 32) | 0x2c, 0, 8),
-                Errno.EPERM, "GNT-5"); // d2's frame by gfn: not the caller's
+                Errno.EPERM, "GNT-6"); // d2's frame by gfn: not the caller's
         XenMachine ro = PvFixture.granted(pv(), 2, true);
         refused(ro, K, gnttab(GrantTables.GNTTABOP_COPY, ((long) Hv.D1 << 32) | 0x2c, ((long) Hv.D2 << 32) | 2,
-                GrantTables.GNTCOPY_DEST_GREF, 8), Errno.EINVAL, "GNT-5");
+                GrantTables.GNTCOPY_DEST_GREF, 8), Errno.EINVAL, "GNT-6");
         refused(m, K, gnttab(GrantTables.GNTTABOP_COPY, ((long) Hv.D1 << 32) | 0x2c, ((long) Hv.D1 << 32) | Hv.L1,
-                0, 8), Errno.EINVAL, "GNT-5"); // the destination is a page table
+                0, 8), Errno.EINVAL, "GNT-6"); // the destination is a page table
     }
 
     @Test
