@@ -1,0 +1,115 @@
+package org.hybridv.gen;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.hybridv.xen.EventChannels;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.GrantTables;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercalls;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.PvHypercalls;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * Runs of the para-virtual interface (docs/pv-interfaces.md) on {@link HypervisorCases}' machine with the interface
+ * brought up ({@link #machine}): d1 (direct, vCPU K) and d2 (HAP, vCPU H) with shared-info pages and grant tables,
+ * upcall vector {@value #VECTOR}, d1 port 1 ↔ d2 port 1 connected, K's VIRQ_TIMER on d1 port 2, and d2 granting
+ * its frame 0x37 to d1 writable (ref 0) and read-only (ref 1). An op is a small value ({@link Op}).
+ */
+public final class PvInterfaceCases {
+    private PvInterfaceCases() {}
+
+    public static final int VECTOR = 0xF3;
+    public static final long HOST_ADDR = 0x9000;
+    public static final long GRANTED = 0x37;
+
+    /** The op kinds. */
+    public enum Kind { SEND_FROM_H, SEND_FROM_K, RUN_K, CLI_K, STI_K, HANDLE_K, BLOCK_K, SET_TIMER_K, ADVANCE_TIME,
+        MAP, UNMAP, ACCESS_GRANT, COPY }
+
+    /** One op: its kind and an argument (timer delta, ticks, grant ref, read-only, write). */
+    public record Op(Kind kind, int arg, boolean flag) {
+        @Override
+        public String toString() {
+            return kind + "(" + arg + (flag ? ", flag" : "") + ")";
+        }
+    }
+
+    public static Op generateOp(Choices c) {
+        Kind k = Kind.values()[c.below(Kind.values().length)];
+        return new Op(k, c.below(4), c.flag(false, 40));
+    }
+
+    /**
+     * A run: random ops, and with some probability grant windows (map one of the two grants, read-only or not; use
+     * it; unmap) and delivery windows (K disables interrupts, an event arrives, K runs, enables them, runs).
+     */
+    public static List<Op> generate(Choices c) {
+        List<Op> ops = new ArrayList<>();
+        int n = 1 + c.below(10);
+        for (int i = 0; i < n; i++) {
+            int w = c.weighted(6, 2, 2);
+            if (w == 1) {
+                ops.add(new Op(Kind.MAP, c.below(2), c.flag(false, 40)));
+                ops.add(new Op(Kind.ACCESS_GRANT, 0, c.flag(false, 50)));
+                ops.add(new Op(Kind.UNMAP, 0, false));
+                ops.add(new Op(Kind.ACCESS_GRANT, 0, false));
+            } else if (w == 2) {
+                ops.add(new Op(Kind.RUN_K, 0, false));
+                ops.add(new Op(Kind.CLI_K, 0, false));
+                ops.add(new Op(Kind.SEND_FROM_H, 0, false));
+                ops.add(new Op(Kind.RUN_K, 0, false));
+                ops.add(new Op(Kind.STI_K, 0, false));
+                ops.add(new Op(Kind.RUN_K, 0, false));
+            } else {
+                ops.add(generateOp(c));
+            }
+        }
+        return ops;
+    }
+
+    public static final VcpuId K = HypervisorCases.K;
+    public static final VcpuId H = HypervisorCases.H;
+
+    /** The machine of the class comment, with {@code faults}. */
+    public static XenMachine machine(Faults faults) {
+        XenMachine m = HypervisorCases.initialMachine(faults, 1);
+        m = ok(m, K, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                PvHypercalls.XENMAPSPACE_SHARED_INFO, 0x2a));
+        m = ok(m, K, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                PvHypercalls.XENMAPSPACE_GRANT_TABLE, 0x2b));
+        m = ok(m, H, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                PvHypercalls.XENMAPSPACE_SHARED_INFO, 5));
+        m = ok(m, H, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                PvHypercalls.XENMAPSPACE_GRANT_TABLE, 6));
+        for (VcpuId v : List.of(K, H)) {
+            m = ok(m, v, Hypercall.of(PvHypercalls.HYPERVISOR_HVM_OP, PvHypercalls.HVMOP_SET_PARAM,
+                    PvHypercalls.HVM_PARAM_CALLBACK_IRQ, (PvHypercalls.HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | VECTOR));
+        }
+        m = ok(m, H, evtchn(EventChannels.EVTCHNOP_ALLOC_UNBOUND, EventChannels.DOMID_SELF, 1));
+        m = ok(m, K, evtchn(EventChannels.EVTCHNOP_BIND_INTERDOMAIN, 2, 1));
+        m = ok(m, K, evtchn(EventChannels.EVTCHNOP_BIND_VIRQ, EventChannels.VIRQ_TIMER, 0));
+        m = EventChannels.guestHandleUpcall(m, K);
+        m = GrantTables.guestGrant(m, 2, 0, 1, GRANTED, false, false);
+        return GrantTables.guestGrant(m, 2, 1, 1, GRANTED, true, false);
+    }
+
+    public static Hypercall evtchn(int cmd, long a1, long a2) {
+        return Hypercall.of(PvHypercalls.HYPERVISOR_EVENT_CHANNEL_OP, cmd, a1, a2);
+    }
+
+    public static Hypercall gnttab(int cmd, long a1, long a2, long a3, long a4) {
+        return Hypercall.of(PvHypercalls.HYPERVISOR_GRANT_TABLE_OP, cmd, a1, a2, a3, a4);
+    }
+
+    private static XenMachine ok(XenMachine m, VcpuId v, Hypercall c) {
+        HvStep s = Hypervisor.hypercall(m, v, c);
+        if (!(s.outcome() instanceof org.hybridv.xen.VcpuOutcome.HypercallDone)) {
+            throw new IllegalStateException("PV bring-up " + c + ": " + s.outcome());
+        }
+        return s.machine();
+    }
+}
