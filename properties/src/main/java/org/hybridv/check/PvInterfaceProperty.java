@@ -8,6 +8,7 @@ import org.hybridv.gen.PvInterfaceCases.Op;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.PvInvariants;
+import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
@@ -27,7 +28,7 @@ import org.hybridv.xen.XenMachine;
 /**
  * The para-virtual interface beyond the MMU (docs/pv-interfaces.md): event sends, upcall delivery with interrupts
  * disabled and enabled, timer, block and wake, grant map/use/unmap and copy, on {@link PvInterfaceCases}' machine.
- * After every op: I1 (refined for grant mappings), I2, I9 and I11 ({@link PvInvariants}); after every send, I10.
+ * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}); after every send, I10.
  */
 public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProperty.Run> {
     /** A run: its ops. */
@@ -48,7 +49,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
 
     @Override
     public String description() {
-        return "event channels, upcall injection (IF = 0 then 1), timer, block/wake, grants; I1, I2, I9-I11";
+        return "event channels, upcall injection (IF = 0 then 1), timer, block/wake, grants; I1, I2, I6, I9-I11";
     }
 
     @Override
@@ -118,9 +119,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
                 send = PvInvariants.checkSend(m, post, 1, 1);
             }
-            String[] names = {"I10", "I1", "I2", "I9/I11"};
+            String[] names = {"I10", "I1", "I2", "I6", "I9/I11"};
             InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),
-                PvInvariants.check(post)};
+                TlbCoherence.check(post), PvInvariants.check(post)};
             for (int i = 0; i < results.length; i++) {
                 if (results[i] instanceof InvariantResult.Violated v) {
                     return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
