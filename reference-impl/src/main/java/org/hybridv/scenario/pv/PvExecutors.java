@@ -185,7 +185,7 @@ final class PvExecutors {
         PvStep.ExpectPv seen;
         if (step.domain() == null) {
             seen = new PvStep.ExpectPv(null, null, null, null, m.pv().now(), null, null, null, null, null, null, null,
-                    null, null, null, null);
+                    null, null, null, null, null);
         } else {
             int d = step.domain();
             int v = step.vcpu();
@@ -200,7 +200,9 @@ final class PvExecutors {
                     : (long) GrantTables.entry(m, d, step.ref()).flags();
             seen = new PvStep.ExpectPv(d, v, port, step.ref(), m.pv().now(), si < 0 ? null
                     : SharedInfo.upcallPending(m.memory(), si, v), p.upcallsInjected(), p.interruptFlag(),
-                    p.interruptWindowExiting(), m.vcpu(new VcpuId(d, v)).blocked(), p.timerDeadline(), pending,
+                    p.interruptWindowExiting(), m.vcpu(new VcpuId(d, v)).blocked(),
+                    p.timerDeadline() != VcpuPv.NO_DEADLINE, p.timerDeadline() == VcpuPv.NO_DEADLINE ? null
+                            : p.timerDeadline(), pending,
                     masked, binding, dp.maptrack().size(), flags);
         }
         List<Check> checks = new ArrayList<>(Facts.compare(step, seen));

@@ -514,7 +514,7 @@ public sealed interface PvStep extends Step {
      * {@code expectPv}: facts of the PV state, each optional (at least one): machine time {@code now}; of
      * {@code domain}'s vCPU {@code vcpu}: {@code upcallPending}, {@code injected} (callback injections so far),
      * {@code interruptFlag} (RFLAGS.IF), {@code interruptWindow} (interrupt-window exiting requested),
-     * {@code blocked}, {@code timerDeadline} (-1: none); of its port {@code port}: {@code pending}, {@code masked},
+     * {@code blocked}, {@code timerArmed}, {@code timerDeadline} (when armed); of its port {@code port}: {@code pending}, {@code masked},
      * {@code binding} ("free", "unbound d2", "interdomain d2:1", "virq 0 v0"); {@code mappings} (its maptrack size);
      * of its grant {@code ref}: {@code grantFlags} (bits 15:0 of the entry).
      */
@@ -523,16 +523,17 @@ public sealed interface PvStep extends Step {
             @Dec(max = 0xFFFF, why = VCPU_WHY) Integer vcpu, @Dec(max = 4095, why = PORT_WHY) Integer port,
             @Dec(max = 511, why = REF_WHY) Integer ref, @Dec(bits = 62) Long now, Boolean upcallPending,
             @Dec(max = Integer.MAX_VALUE, why = "a count") Integer injected, Boolean interruptFlag,
-            Boolean interruptWindow, Boolean blocked, @Dec(bits = 62) Long timerDeadline, Boolean pending,
+            Boolean interruptWindow, Boolean blocked, Boolean timerArmed, @Dec(bits = 62) Long timerDeadline, Boolean pending,
             Boolean masked, String binding, @Dec(max = Integer.MAX_VALUE, why = "a count") Integer mappings,
             @Hex(16) Long grantFlags) implements PvStep {
         public ExpectPv {
             Bad.requireAny("expectPv step", List.of("now", "upcallPending", "injected", "interruptFlag",
-                    "interruptWindow", "blocked", "timerDeadline", "pending", "masked", "binding", "mappings",
-                    "grantFlags"), now, upcallPending, injected, interruptFlag, interruptWindow, blocked,
-                    timerDeadline, pending, masked, binding, mappings, grantFlags);
+                    "interruptWindow", "blocked", "timerArmed", "timerDeadline", "pending", "masked", "binding",
+                    "mappings", "grantFlags"), now, upcallPending, injected, interruptFlag, interruptWindow, blocked,
+                    timerArmed, timerDeadline, pending, masked, binding, mappings, grantFlags);
             boolean needsDomain = upcallPending != null || injected != null || interruptFlag != null
-                    || interruptWindow != null || blocked != null || timerDeadline != null || pending != null
+                    || interruptWindow != null || blocked != null || timerArmed != null || timerDeadline != null
+                    || pending != null
                     || masked != null || binding != null || mappings != null || grantFlags != null;
             if (needsDomain) {
                 Bad.required(domain, "domain", "expectPv step");
