@@ -1,6 +1,11 @@
 package org.hybridv.check;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.hybridv.gen.Choices;
 import org.hybridv.gen.PvInterfaceCases;
@@ -10,6 +15,8 @@ import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.PvInvariants;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.scenario.pv.PvStep;
+import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.xen.EventChannels;
@@ -119,9 +126,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
                 send = PvInvariants.checkSend(m, post, 1, 1);
             }
-            String[] names = {"I10", "I1", "I2", "I6", "I9/I11"};
+            String[] names = {"I10", "I1", "I2", "I6", "I9", "I11"};
             InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),
-                TlbCoherence.check(post), PvInvariants.check(post)};
+                TlbCoherence.check(post), PvInvariants.events(post), PvInvariants.grants(post)};
             for (int i = 0; i < results.length; i++) {
                 if (results[i] instanceof InvariantResult.Violated v) {
                     return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
@@ -167,8 +174,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             case ACCESS_GRANT: {
                 Access a = op.flag() ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg())
                         : Access.read(PvInterfaceCases.HOST_ADDR);
-                HvStep s = Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(a));
-                return s.outcome() instanceof VcpuOutcome.EntryFailed ? m : s.machine();
+                return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(a)).machine();
             }
             default:
                 return Hypervisor.hypercall(m, K, copy(m, op)).machine();
@@ -181,9 +187,84 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 GrantTables.GNTCOPY_SOURCE_GREF, 8);
     }
 
-    /** Runs of this property are not written as scenarios yet (the PV scenario ops are not built). */
+    /**
+     * The scenario of {@code run}: {@link HypervisorProperty#MACHINE}, the bring-up of {@link PvInterfaceCases#machine}
+     * as steps ({@code pvSetup}, the event channels, the grants), the ops up to the violating one, then
+     * {@code checkInvariants} (I1, I2, I6) or {@code checkPv} (I9, I10, I11) expecting the violation.
+     */
     @Override
     public ObjectNode scenario(Run run, Faults faults, Verdict.Violated violation) {
-        return null;
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        try {
+            doc.set("machine", new ObjectMapper().readTree(HypervisorProperty.MACHINE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ArrayNode steps = doc.putArray("steps");
+        steps.add(Capture.step(new PvStep.PvSetup(1, 0, 0x2aL, 0x2bL, PvInterfaceCases.VECTOR, null)));
+        steps.add(Capture.step(new PvStep.PvSetup(2, 0, 5L, 6L, PvInterfaceCases.VECTOR, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND, 1, null, null, null,
+                null, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.BIND_INTERDOMAIN, 2, 1, null, null,
+                null, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.BIND_VIRQ, null, null, null,
+                EventChannels.VIRQ_TIMER, 0, null)));
+        steps.add(Capture.step(new PvStep.GuestEvent(1, 0, PvStep.GuestAction.HANDLE_UPCALL, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(2, 0, 1, PvInterfaceCases.GRANTED, false, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(2, 1, 1, PvInterfaceCases.GRANTED, true, null, null)));
+        long now = 0;
+        int n = Math.min(run.ops().size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            Op op = run.ops().get(i);
+            steps.add(Capture.step(step(op, now)));
+            if (op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME) {
+                now += op.arg();
+            }
+        }
+        String inv = violation.invariant();
+        if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
+            steps.add(Capture.step(XenStep.CheckInvariants.of(inv, XenStep.InvariantState.VIOLATED)));
+        } else {
+            steps.add(Capture.step(new PvStep.CheckPv(new PvStep.PvInvariantsExpect(inv.equals("I9")
+                    ? PvStep.Verdict.VIOLATED : null, inv.equals("I10") ? PvStep.Verdict.VIOLATED : null,
+                    inv.equals("I11") ? PvStep.Verdict.VIOLATED : null))));
+        }
+        return doc;
+    }
+
+    /** The scenario step of {@code op} ({@code now}: machine time before it, for a timer's absolute deadline). */
+    static org.hybridv.scenario.Step step(Op op, long now) {
+        switch (op.kind()) {
+            case SEND_FROM_H:
+                return new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+            case SEND_FROM_K:
+                return new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+            case RUN_K:
+                return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(Access.read(0x5000)));
+            case CLI_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.CLI, null, null);
+            case STI_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.STI, null, null);
+            case HANDLE_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.HANDLE_UPCALL, null, null);
+            case BLOCK_K:
+                return new PvStep.SchedOp(1, 0, PvStep.SchedCmd.BLOCK, null);
+            case SET_TIMER_K:
+                return new PvStep.VcpuOp(1, 0, PvStep.VcpuCmd.SET_SINGLESHOT_TIMER, null, now + op.arg(), null, null);
+            case ADVANCE_TIME:
+                return new PvStep.AdvanceTime((long) op.arg());
+            case MAP:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        op.arg() % 2, 2, op.flag(), null, null, null, null, null, null, null, null, null);
+            case UNMAP:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        null, null, null, 0, null, null, null, null, null, null, null, null);
+            case ACCESS_GRANT:
+                return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
+            default:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,
+                        op.arg() % 2, null, 1, null, 0x2cL, 8, null);
+        }
     }
 }

@@ -74,18 +74,23 @@ public final class PvInterfaceCases {
     public static final VcpuId K = HypervisorCases.K;
     public static final VcpuId H = HypervisorCases.H;
 
-    /** The machine of the class comment, with {@code faults}. */
+    private static final java.util.Map<Faults, XenMachine> MACHINES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The machine of the class comment, with {@code faults} (built once per fault set: states are values). */
     public static XenMachine machine(Faults faults) {
+        return MACHINES.computeIfAbsent(faults, PvInterfaceCases::build);
+    }
+
+    private static XenMachine build(Faults faults) {
         XenMachine m = HypervisorCases.initialMachine(faults, 1);
-        m = ok(m, K, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                PvHypercalls.XENMAPSPACE_SHARED_INFO, 0x2a));
-        m = ok(m, K, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                PvHypercalls.XENMAPSPACE_GRANT_TABLE, 0x2b));
-        m = ok(m, H, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                PvHypercalls.XENMAPSPACE_SHARED_INFO, 5));
-        m = ok(m, H, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                PvHypercalls.XENMAPSPACE_GRANT_TABLE, 6));
-        for (VcpuId v : List.of(K, H)) {
+        long[][] pages = {{0x2a, 0x2b}, {5, 6}};
+        List<VcpuId> vcpus = List.of(K, H);
+        for (int i = 0; i < 2; i++) { // in the order of the pvSetup step: shared info, grant table, callback
+            VcpuId v = vcpus.get(i);
+            m = ok(m, v, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                    PvHypercalls.XENMAPSPACE_SHARED_INFO, pages[i][0]));
+            m = ok(m, v, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
+                    PvHypercalls.XENMAPSPACE_GRANT_TABLE, pages[i][1]));
             m = ok(m, v, Hypercall.of(PvHypercalls.HYPERVISOR_HVM_OP, PvHypercalls.HVMOP_SET_PARAM,
                     PvHypercalls.HVM_PARAM_CALLBACK_IRQ, (PvHypercalls.HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | VECTOR));
         }

@@ -105,16 +105,20 @@ public final class PvInvariants {
             if (si < 0) {
                 continue;
             }
-            for (int p = 1; p < 64 * 64; p++) {
-                if (!pending(post.memory(), si, p) || pending(pre.memory(), si, p)) {
-                    continue;
-                }
-                boolean peer = c instanceof EventChannel.Interdomain i && i.remoteDomain() == de.getKey()
-                        && i.remotePort() == p;
-                if (!peer) {
-                    return new InvariantResult.Violated("I10", "d" + d + " sent on port " + port + " (" + c
-                            + ") and port " + p + " of d" + de.getKey() + " became pending: not the port it was"
-                            + " bound to (EVT-5)");
+            for (int w = 0; w < 64; w++) {
+                long fresh = post.memory().read(si, PENDING + w) & ~pre.memory().read(si, PENDING + w);
+                for (int b = 0; fresh != 0 && b < 64; b++) {
+                    if ((fresh >>> b & 1) == 0) {
+                        continue;
+                    }
+                    int p = w * 64 + b;
+                    boolean peer = c instanceof EventChannel.Interdomain i && i.remoteDomain() == de.getKey()
+                            && i.remotePort() == p;
+                    if (!peer) {
+                        return new InvariantResult.Violated("I10", "d" + d + " sent on port " + port + " (" + c
+                                + ") and port " + p + " of d" + de.getKey() + " became pending: not the port it was"
+                                + " bound to (EVT-5)");
+                    }
                 }
             }
         }
@@ -133,6 +137,12 @@ public final class PvInvariants {
                     return new InvariantResult.Violated("I11", "d" + d + " map handle " + me.getKey() + " (" + g
                             + ") has PTE " + pte + " at L1 " + Hex.of(g.l1mfn()) + "[" + g.l1index() + "] (GNT-2)");
                 }
+                long gt = m.pv().domain(g.grantingDomain()).grantTable();
+                long entry = gt < 0 ? 0 : m.memory().read(gt, g.ref());
+                if ((entry & GTF_READING) == 0 || (!g.readonly() && (entry & GTF_WRITING) == 0)) {
+                    return new InvariantResult.Violated("I11", "d" + d + " map handle " + me.getKey() + " (" + g
+                            + ") but the grant entry's flags are " + Hex.of(entry & 0xFFFF) + " (GNT-2)");
+                }
                 if (!g.readonly()) {
                     FrameInfo f = m.frames().get(g.frame());
                     if (f.type() != PageType.WRITABLE || f.typeCount() == 0) {
@@ -143,7 +153,8 @@ public final class PvInvariants {
             }
             long table = de.getValue().grantTable();
             if (table >= 0) {
-                for (int ref = 0; ref < PhysicalMemory.WORDS_PER_FRAME; ref++) {
+                for (int ref = m.memory().nextNonZero(table, 0); ref < PhysicalMemory.WORDS_PER_FRAME;
+                        ref = m.memory().nextNonZero(table, ref + 1)) { // a zero entry is unmapped and unmarked
                     long raw = m.memory().read(table, ref);
                     boolean reading = false;
                     boolean writing = false;
