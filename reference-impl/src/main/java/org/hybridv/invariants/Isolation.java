@@ -8,7 +8,6 @@ import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.FrameTable;
 import org.hybridv.xen.GrantMapping;
-import org.hybridv.xen.GrantTables;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
@@ -150,13 +149,20 @@ public final class Isolation {
         }
         boolean mapped = false;
         for (GrantMapping g : m.pv().domain(d).maptrack().values()) {
-            GrantTables.GrantEntry e = GrantTables.entry(m, g.grantingDomain(), g.ref());
-            if (g.frame() != mfn || e == null || !e.permits(d) || e.frame() != mfn
+            long table = m.pv().domain(g.grantingDomain()).grantTable();
+            if (g.frame() != mfn || table < 0 || g.ref() < 0 || g.ref() >= 512
                     || m.frames().get(mfn).owner() != g.grantingDomain()) {
                 continue;
             }
+            // grant_entry_v1 (grant_table.h): flags 15:0 (permit access = type 1 in bits 1:0, read-only bit 2),
+            // domid 31:16, frame 63:32
+            long e = m.memory().read(table, g.ref());
+            boolean permits = (e & 3) == 1 && ((e >>> 16) & 0xFFFF) == d && (e >>> 32) == mfn;
+            if (!permits) {
+                continue;
+            }
             mapped = true;
-            if (!writable || (!g.readonly() && !e.readonly())) {
+            if (!writable || (!g.readonly() && (e & 4) == 0)) {
                 return null;
             }
         }
