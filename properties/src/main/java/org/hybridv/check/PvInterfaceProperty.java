@@ -34,7 +34,8 @@ import org.hybridv.xen.XenMachine;
 
 /**
  * The para-virtual interface beyond the MMU (docs/pv-interfaces.md): event sends, upcall delivery with interrupts
- * disabled and enabled, timer, block and wake, grant map/use/unmap and copy, on {@link PvInterfaceCases}' machine.
+ * disabled and enabled, timer, block and wake, grant map/use/unmap (into a direct-mode domain's page tables and a HAP
+ * domain's EPT) and copy, on {@link PvInterfaceCases}' machine.
  * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}); after every send, I10.
  */
 public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProperty.Run> {
@@ -83,7 +84,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 Coverage.Floor.reached("pv", "grant mapped writable"),
                 Coverage.Floor.reached("pv", "grant mapped read-only"),
                 Coverage.Floor.reached("pv", "grant unmapped"),
-                Coverage.Floor.reached("pv", "grant copied"));
+                Coverage.Floor.reached("pv", "grant copied"),
+                Coverage.Floor.reached("pv", "grant mapped into the EPT"));
     }
 
     @Override
@@ -115,6 +117,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 coverage.collect("pv", op.flag() ? "grant mapped read-only" : "grant mapped writable");
             } else if (mapsAfter < mapsBefore) {
                 coverage.collect("pv", "grant unmapped");
+            }
+            if (post.pv().domain(2).maptrack().size() > m.pv().domain(2).maptrack().size()) {
+                coverage.collect("pv", "grant mapped into the EPT");
             }
             if (op.kind() == PvInterfaceCases.Kind.COPY && Hypervisor.hypercall(m, K, copy(m, op)).outcome()
                     instanceof VcpuOutcome.HypercallDone) {
@@ -176,6 +181,17 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                         : Access.read(PvInterfaceCases.HOST_ADDR);
                 return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(a)).machine();
             }
+            case MAP_H:
+                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, GrantTables.GNTMAP_HOST_MAP | (op.flag()
+                                ? GrantTables.GNTMAP_READONLY : 0), 0, 1)).machine();
+            case UNMAP_H:
+                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, 0, 0, 0)).machine();
+            case ACCESS_GRANT_H:
+                return Hypervisor.run(m, H, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)))
+                        .machine();
             default:
                 return Hypervisor.hypercall(m, K, copy(m, op)).machine();
         }
@@ -212,6 +228,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
         steps.add(Capture.step(new PvStep.GuestEvent(1, 0, PvStep.GuestAction.HANDLE_UPCALL, null, null)));
         steps.add(Capture.step(new PvStep.GrantAccess(2, 0, 1, PvInterfaceCases.GRANTED, false, null, null)));
         steps.add(Capture.step(new PvStep.GrantAccess(2, 1, 1, PvInterfaceCases.GRANTED, true, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(1, 0, 2, PvInterfaceCases.GRANTED_BY_D1, false, null, null)));
+        steps.add(Capture.step(XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(Access.write(
+                PvInterfaceCases.H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw())))));
         long now = 0;
         int n = Math.min(run.ops().size(), violation.step());
         for (int i = 0; i < n; i++) {
@@ -261,6 +280,15 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                         null, null, null, 0, null, null, null, null, null, null, null, null);
             case ACCESS_GRANT:
                 return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
+            case MAP_H:
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        0, 1, op.flag(), null, null, null, null, null, null, null, null, null);
+            case UNMAP_H:
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        null, null, null, 0, null, null, null, null, null, null, null, null);
+            case ACCESS_GRANT_H:
+                return XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
             default:
                 return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,

@@ -16,8 +16,9 @@ import org.hybridv.xen.XenMachine;
 /**
  * Runs of the para-virtual interface (docs/pv-interfaces.md) on {@link HypervisorCases}' machine with the interface
  * brought up ({@link #machine}): d1 (direct, vCPU K) and d2 (HAP, vCPU H) with shared-info pages and grant tables,
- * upcall vector {@value #VECTOR}, d1 port 1 ↔ d2 port 1 connected, K's VIRQ_TIMER on d1 port 2, and d2 granting
- * its frame 0x37 to d1 writable (ref 0) and read-only (ref 1). An op is a small value ({@link Op}).
+ * upcall vector {@value #VECTOR}, d1 port 1 ↔ d2 port 1 connected, K's VIRQ_TIMER on d1 port 1, d2 granting
+ * its frame 0x37 to d1 writable (ref 0) and read-only (ref 1), d1 granting its frame 0x2e to d2 (ref 0), and H's L1
+ * mapping VA 0x9000 to gfn 9, where H maps that grant into its EPT. An op is a small value ({@link Op}).
  */
 public final class PvInterfaceCases {
     private PvInterfaceCases() {}
@@ -25,10 +26,14 @@ public final class PvInterfaceCases {
     public static final int VECTOR = 0xF3;
     public static final long HOST_ADDR = 0x9000;
     public static final long GRANTED = 0x37;
+    /** d1's frame it grants to d2 (ref 0), which H maps into its EPT at guest-physical {@link #HOST_ADDR}. */
+    public static final long GRANTED_BY_D1 = 0x2e;
+    /** The linear address of H's L1 entry 9 through its L1's self-map at 0x8000. */
+    public static final long H_L1_SLOT = 0x8000 + 9 * 8;
 
     /** The op kinds. */
     public enum Kind { SEND_FROM_H, SEND_FROM_K, RUN_K, CLI_K, STI_K, HANDLE_K, BLOCK_K, SET_TIMER_K, ADVANCE_TIME,
-        MAP, UNMAP, ACCESS_GRANT, COPY }
+        MAP, UNMAP, ACCESS_GRANT, COPY, MAP_H, UNMAP_H, ACCESS_GRANT_H }
 
     /** One op: its kind and an argument (timer delta, ticks, grant ref, read-only, write). */
     public record Op(Kind kind, int arg, boolean flag) {
@@ -51,8 +56,13 @@ public final class PvInterfaceCases {
         List<Op> ops = new ArrayList<>();
         int n = 1 + c.below(10);
         for (int i = 0; i < n; i++) {
-            int w = c.weighted(6, 2, 2);
-            if (w == 1) {
+            int w = c.weighted(6, 2, 2, 1);
+            if (w == 3) {
+                ops.add(new Op(Kind.MAP_H, 0, c.flag(false, 40)));
+                ops.add(new Op(Kind.ACCESS_GRANT_H, c.below(4), c.flag(false, 50)));
+                ops.add(new Op(Kind.UNMAP_H, 0, false));
+                ops.add(new Op(Kind.ACCESS_GRANT_H, 0, false));
+            } else if (w == 1) {
                 ops.add(new Op(Kind.MAP, c.below(2), c.flag(false, 40)));
                 ops.add(new Op(Kind.ACCESS_GRANT, 0, c.flag(false, 50)));
                 ops.add(new Op(Kind.UNMAP, 0, false));
@@ -99,7 +109,11 @@ public final class PvInterfaceCases {
         m = ok(m, K, evtchn(EventChannels.EVTCHNOP_BIND_VIRQ, EventChannels.VIRQ_TIMER, 0));
         m = EventChannels.guestHandleUpcall(m, K);
         m = GrantTables.guestGrant(m, 2, 0, 1, GRANTED, false, false);
-        return GrantTables.guestGrant(m, 2, 1, 1, GRANTED, true, false);
+        m = GrantTables.guestGrant(m, 2, 1, 1, GRANTED, true, false);
+        m = GrantTables.guestGrant(m, 1, 0, 2, GRANTED_BY_D1, false, false);
+        // H's own store through its L1's self-map at 0x8000: L1[9] maps VA 0x9000 to gfn 9, where H maps grants
+        return Hypervisor.run(m, H, new org.hybridv.vmx.GuestInstruction.MemoryAccess(org.hybridv.x86.Access.write(
+                H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw()))).machine();
     }
 
     public static Hypercall evtchn(int cmd, long a1, long a2) {

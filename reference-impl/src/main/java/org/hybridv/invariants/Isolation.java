@@ -66,7 +66,7 @@ public final class Isolation {
             }
             if (d.mode() == MmuMode.HAP) {
                 for (GuestMappings.Mapping map : GuestMappings.ept(m.memory(), new Eptp(d.eptp()))) {
-                    String bad = notOwned(frames, map.frame(), d.id());
+                    String bad = notOwnedNorGranted(m, map.frame(), d.id(), map.writable());
                     if (bad != null) {
                         return new InvariantResult.Violated("I1", "d" + d.id() + " EPT: guest-physical " + map
                                 + " reaches " + bad + " (HAP-1, HAP-2)");

@@ -190,7 +190,17 @@ public final class PageTableIntegrity {
      * of each. A self-map holds nothing (LIN-3).
      */
     public static InvariantResult referenceCounts(DirectPagingState s) {
+        return referenceCounts(s, Map.of());
+    }
+
+    /**
+     * {@link #referenceCounts(DirectPagingState)} with references held outside the tables: {@code held} gives, per
+     * frame, the general and type references that grant mappings into a HAP domain's EPT hold (GNT-3; a grant PTE
+     * in an L1 is counted as the L1 entry it is).
+     */
+    public static InvariantResult referenceCounts(DirectPagingState s, Map<Long, int[]> held) {
         Map<Long, int[]> expected = new HashMap<>();
+        held.forEach((mfn, x) -> add(expected, mfn, x[0], x[1], 0));
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
             if (f.pinned()) {

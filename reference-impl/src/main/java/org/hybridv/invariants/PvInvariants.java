@@ -22,8 +22,8 @@ import org.hybridv.xen.XenMachine;
  * EVT-7); no lost wake-up — a blocked vCPU has no upcall pending (TIME-3).</li>
  * <li>I10 event routing, over one send step ({@link #checkSend}): the only port that became pending is the peer the
  * sending port was bound to, in the peer's domain (EVT-5).</li>
- * <li>I11 grant hygiene: every maptrack entry's PTE is present, maps the granted frame with the grant mark and is
- * writable exactly when the mapping is; every grant-marked PTE in a domain's page tables is one of its maptrack
+ * <li>I11 grant hygiene: every maptrack entry's PTE (or, for a HAP mapper, EPT leaf) is present, maps the granted
+ * frame (a PTE with the grant mark) and is writable exactly when the mapping is; every grant-marked PTE in a domain's page tables is one of its maptrack
  * entries — nothing of a grant survives its unmap (GNT-2, GNT-5; the TLB part is I1's); the granting entry shows
  * GTF_reading exactly while it is mapped and GTF_writing exactly while it is mapped writable (GNT-2, GNT-5); a granted
  * frame mapped writable is still of WRITABLE type (GNT-3: not retyped while mapped).</li>
@@ -131,9 +131,14 @@ public final class PvInvariants {
             int d = de.getKey();
             for (Map.Entry<Integer, GrantMapping> me : de.getValue().maptrack().entrySet()) {
                 GrantMapping g = me.getValue();
-                Entry pte = new Entry(m.memory().read(g.l1mfn(), g.l1index()));
-                if (!pte.present() || pte.frame() != g.frame() || (pte.raw() & GNTTAB_BIT) == 0
-                        || pte.writable() == g.readonly()) {
+                long raw = m.memory().read(g.l1mfn(), g.l1index());
+                Entry pte = new Entry(raw);
+                // an EPT leaf (SDM Vol. 3C §28.2.2, table 28-6): read bit 0, write bit 1, execute bit 2, frame 51:12
+                boolean ok = g.ept() ? (raw & 7) != 0 && ((raw >>> 12) & ((1L << 40) - 1)) == g.frame()
+                        && ((raw & 2) != 0) != g.readonly()
+                        : pte.present() && pte.frame() == g.frame() && (raw & GNTTAB_BIT) != 0
+                                && pte.writable() != g.readonly();
+                if (!ok) {
                     return new InvariantResult.Violated("I11", "d" + d + " map handle " + me.getKey() + " (" + g
                             + ") has PTE " + pte + " at L1 " + Hex.of(g.l1mfn()) + "[" + g.l1index() + "] (GNT-2)");
                 }

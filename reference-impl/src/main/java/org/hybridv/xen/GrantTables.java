@@ -120,8 +120,9 @@ public final class GrantTables {
      * ({@code GNTST_bad_virt_addr}) whose entry is empty. Then: a general reference on the frame (and a WRITABLE type
      * reference if writable, GNT-3), GTF_reading (and GTF_writing) set in the grant entry, the PTE written — the
      * granted frame, P, U/S, A, D, R/W only if not read-only, and {@link #PAGE_GNTTAB} — and a maptrack entry under the
-     * lowest free handle. Seeded fault {@link Fault#GRANT_READONLY_MAPPED_WRITABLE}: the read-only check is skipped
-     * and a read-only grant is mapped writable.
+     * lowest free handle. A HAP mapper gets an EPT entry instead ({@link #mapIntoP2m}); a shadow-mode mapper is refused
+     * (-EOPNOTSUPP, not modelled). Seeded fault {@link Fault#GRANT_READONLY_MAPPED_WRITABLE}: the read-only check is
+     * skipped and a read-only grant is mapped writable.
      */
     static PvResult mapGrantRef(XenMachine m, VcpuId caller, long hostAddr, long flags, long ref, long dom) {
         int ld = caller.domain();
@@ -129,9 +130,9 @@ public final class GrantTables {
             return PvResult.refuse(Errno.EINVAL, "GNT-2", "only GNTMAP_host_map of a linear host_addr is modelled"
                     + " (flags " + Hex.of(flags) + ")");
         }
-        if (m.domain(ld).mode() != MmuMode.DIRECT) {
-            return PvResult.refuse(Errno.EOPNOTSUPP, "GNT-2", "d" + ld + " is in " + m.domain(ld).mode()
-                    + " mode: only direct-mode grant mappings (a PTE) are modelled");
+        if (m.domain(ld).mode() == MmuMode.SHADOW) {
+            return PvResult.refuse(Errno.EOPNOTSUPP, "GNT-2", "d" + ld + " is in shadow mode: grant mappings of a"
+                    + " shadow-mode domain are not modelled (direct mode: a PTE; HAP: an EPT entry)");
         }
         long rdl = dom == EventChannels.DOMID_SELF ? ld : dom;
         if (rdl < 0 || rdl > FrameInfo.MAX_DOMAIN || !m.domains().containsKey((int) rdl)) {
@@ -151,6 +152,9 @@ public final class GrantTables {
         if (!readonly && e.readonly() && !m.faults().breaks(Fault.GRANT_READONLY_MAPPED_WRITABLE)) {
             return PvResult.refuse(Errno.EINVAL, "GNT-2", "GNTST_general_error: write-pin of read-only grant " + ref
                     + " of d" + rd);
+        }
+        if (m.domain(ld).mode() == MmuMode.HAP) {
+            return mapIntoP2m(m, ld, rd, (int) ref, e, hostAddr, readonly);
         }
         DirectPagingState s = m.paging();
         DirectPaging.L1Slot slot = DirectPaging.guestL1Slot(s, caller, hostAddr);
@@ -186,18 +190,77 @@ public final class GrantTables {
         while (dp.maptrack().containsKey(handle)) {
             handle++;
         }
-        GrantMapping g = new GrantMapping(rd, (int) ref, e.frame(), hostAddr, readonly, slot.l1mfn(), slot.index());
+        GrantMapping g = new GrantMapping(rd, (int) ref, e.frame(), hostAddr, readonly, slot.l1mfn(), slot.index(),
+                false);
+        return new PvResult.Done(after.withPv(after.pv().with(ld, dp.withMapping(handle, g))), handle);
+    }
+
+    /**
+     * GNT-2 for a HAP mapper ({@code create_grant_p2m_mapping}: the grant enters the p2m as {@code p2m_grant_map_rw}
+     * or {@code p2m_grant_map_ro}): {@code hostAddr} is a page-aligned guest-physical address that is not the domain's
+     * RAM; the EPT leaf for it (in the tables already built, which this model does not extend:
+     * {@code GNTST_general_error} otherwise) must be empty. It maps the granted frame read/write, or read-only, never
+     * executable ({@code ept_p2m_type_to_flags}). References, flags and handle as for a PTE.
+     */
+    private static PvResult mapIntoP2m(XenMachine m, int ld, int rd, int ref, GrantEntry e, long hostAddr,
+            boolean readonly) {
+        Domain d = m.domain(ld);
+        long gfn = hostAddr >>> 12;
+        if ((hostAddr & 0xFFF) != 0 || d.machineFrame(gfn) >= 0) {
+            return PvResult.refuse(Errno.EINVAL, "GNT-2", "GNTST_general_error: guest-physical " + Hex.of(hostAddr)
+                    + " is not a free page of d" + ld + "'s physical map");
+        }
+        long table = new org.hybridv.ept.Eptp(d.eptp()).pml4Address() >>> 12;
+        for (int level = 4; level > 1; level--) {
+            org.hybridv.ept.EptEntry t = new org.hybridv.ept.EptEntry(m.memory().read(table,
+                    (int) ((hostAddr >>> (12 + 9 * (level - 1))) & 511)));
+            if (!t.present() || t.largePage()) {
+                return PvResult.refuse(Errno.EINVAL, "GNT-2", "GNTST_general_error: d" + ld + "'s EPT has no page"
+                        + " table for guest-physical " + Hex.of(hostAddr) + " (building EPT tables is not modelled)");
+            }
+            table = t.frame();
+        }
+        int index = (int) (gfn & 511);
+        if (m.memory().read(table, index) != 0) {
+            return PvResult.refuse(Errno.EINVAL, "GNT-2", "GNTST_general_error: the EPT entry for "
+                    + Hex.of(hostAddr) + " is in use");
+        }
+        MmuResult refs = PageTypes.getPage(m.paging(), e.frame(), rd);
+        if (refs instanceof MmuResult.Refused r) {
+            return PvResult.refuse(Errno.EINVAL, "GNT-2", "GNTST_bad_page: " + r.reason());
+        }
+        if (!readonly) {
+            refs = refs.then(t -> PageTypes.getPageType(t, e.frame(), PageType.WRITABLE));
+            if (refs instanceof MmuResult.Refused r) {
+                return PvResult.refuse(Errno.EINVAL, "GNT-3", "GNTST_general_error: could not pin granted frame "
+                        + Hex.of(e.frame()) + " writable: " + r.reason());
+            }
+        }
+        MmuResult.Success ok = (MmuResult.Success) refs;
+        org.hybridv.ept.EptEntry leaf = org.hybridv.ept.EptEntry.pte(e.frame(), readonly
+                ? org.hybridv.ept.EptPermissions.READ : org.hybridv.ept.EptPermissions.READ_WRITE);
+        XenMachine after = TlbDiscipline.apply(m.withPaging(ok.state().withMemory(ok.state().memory().write(table,
+                index, leaf.raw()))), ok.effects());
+        after = withEntry(after, rd, ref, new GrantEntry(e.flags() | GTF_READING | (readonly ? 0 : GTF_WRITING),
+                e.domid(), e.frame()));
+        DomainPv dp = after.pv().domain(ld);
+        int handle = 0;
+        while (dp.maptrack().containsKey(handle)) {
+            handle++;
+        }
+        GrantMapping g = new GrantMapping(rd, ref, e.frame(), hostAddr, readonly, table, index, true);
         return new PvResult.Done(after.withPv(after.pv().with(ld, dp.withMapping(handle, g))), handle);
     }
 
     /**
      * GNT-5 {@code unmap_grant_ref} (args: {@code host_addr}, {@code handle}): the handle must name a mapping of the
-     * caller ({@code GNTST_bad_handle}) made at {@code host_addr}, whose PTE still maps the granted frame
-     * ({@code GNTST_general_error}). The PTE is cleared, the frame's references dropped (GNT-3), the maptrack entry
+     * caller ({@code GNTST_bad_handle}) made at {@code host_addr}, whose PTE (or EPT leaf) still maps the granted frame
+     * ({@code GNTST_general_error}). The entry is cleared, the frame's references dropped (GNT-3), the maptrack entry
      * released, and GTF_writing / GTF_reading cleared once no mapping of that access remains. Before the hypercall
      * returns, the mapping domain's TLBs are flushed on every pCPU of its dirty CPU mask ({@code gnttab_flush_tlb} →
      * {@code flush_tlb_mask(ld->dirty_cpumask)}, TLB-9): no cached translation of the granted frame survives the
-     * unmap. Seeded fault {@link Fault#GRANT_UNMAP_NO_FLUSH}: no flush.
+     * unmap (for an EPT leaf too: the cached translations are combined ones, tagged with the domain's VPIDs).
+     * Seeded fault {@link Fault#GRANT_UNMAP_NO_FLUSH}: no flush.
      */
     static PvResult unmapGrantRef(XenMachine m, VcpuId caller, long hostAddr, long handle) {
         int ld = caller.domain();
@@ -207,7 +270,10 @@ public final class GrantTables {
             return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_bad_handle: d" + ld + " has no map handle " + handle);
         }
         Entry pte = m.paging().entry(g.l1mfn(), g.l1index());
-        if (g.hostAddr() != hostAddr || !pte.present() || pte.frame() != g.frame() || (pte.raw() & PAGE_GNTTAB) == 0) {
+        boolean maps = g.ept() ? new org.hybridv.ept.EptEntry(pte.raw()).present()
+                && new org.hybridv.ept.EptEntry(pte.raw()).frame() == g.frame()
+                : pte.present() && pte.frame() == g.frame() && (pte.raw() & PAGE_GNTTAB) != 0;
+        if (g.hostAddr() != hostAddr || !maps) {
             return PvResult.refuse(Errno.EINVAL, "GNT-5", "GNTST_general_error: handle " + handle + " maps "
                     + Hex.of(g.hostAddr()) + "; the PTE there is " + pte + ", not the grant of " + Hex.of(hostAddr));
         }

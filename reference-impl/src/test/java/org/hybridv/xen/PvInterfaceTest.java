@@ -48,6 +48,7 @@ class PvInterfaceTest {
         assertThat(Isolation.check(m).toString()).isEqualTo("holds");
         assertThat(TranslationIntegrity.check(m).toString()).isEqualTo("holds");
         assertThat(PvInvariants.check(m).toString()).isEqualTo("holds");
+        assertThat(org.hybridv.invariants.TlbCoherence.check(m).toString()).isEqualTo("holds");
     }
 
     // ---- event channels --------------------------------------------------------------------------------------------
@@ -242,8 +243,47 @@ class PvInterfaceTest {
         XenMachine mine = PvFixture.granted(m, 0, false);
         refused(mine, K, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, 0x5000, GrantTables.GNTMAP_HOST_MAP, 0, Hv.D2),
                 Errno.EINVAL, "GNT-2"); // the L1 entry is in use
-        refused(mine, H, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, HOST_ADDR, GrantTables.GNTMAP_HOST_MAP, 0, Hv.D2),
-                Errno.EOPNOTSUPP, "GNT-2"); // HAP mapper: not modelled
+        XenMachine toD3 = GrantTables.guestGrant(m, Hv.D2, 0, Hv.D3, GRANTED, false, false);
+        toD3 = PvFixture.ok(toD3, Hv.S, Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP,
+                PvHypercalls.XENMEM_ADD_TO_PHYSMAP, PvHypercalls.XENMAPSPACE_SHARED_INFO, 1));
+        refused(toD3, Hv.S, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, HOST_ADDR, GrantTables.GNTMAP_HOST_MAP, 0,
+                Hv.D2), Errno.EOPNOTSUPP, "GNT-2"); // a shadow-mode mapper: not modelled
+    }
+
+    /**
+     * A HAP mapper (create_grant_p2m_mapping): d1 grants its frame 0x2c to d2, which maps it at guest-physical 0x9000
+     * (not its RAM): the EPT leaf maps 0x2c read/write, not executable; d2's guest tables (a plain store: they are the
+     * guest's own under HAP) map VA 0x9000 to gfn 9, and d2v0 reads what d1 wrote. The unmap clears the leaf and
+     * flushes d2's TLBs: I1 holds before and after; RAM and a used leaf are refused.
+     */
+    @Test
+    void aHapDomainMapsAGrantIntoItsEpt() {
+        XenMachine m = GrantTables.guestGrant(pv(), Hv.D1, 0, Hv.D2, 0x2c, false, false);
+        m = m.withPaging(m.paging().withMemory(m.memory().write(0x2c, 0, 0x77)).write(0x33, 9,
+                Entry.table(9, true, false)));
+        refused(m, H, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, 0x4000, GrantTables.GNTMAP_HOST_MAP, 0, Hv.D1),
+                Errno.EINVAL, "GNT-2"); // gfn 4 is d2's RAM
+        XenMachine mapped = ok(m, H, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, 0x9000, GrantTables.GNTMAP_HOST_MAP,
+                0, Hv.D1));
+        GrantMapping g = mapped.pv().domain(Hv.D2).maptrack().get(0);
+        assertThat(g.ept()).isTrue();
+        org.hybridv.ept.EptEntry leaf = new org.hybridv.ept.EptEntry(mapped.memory().read(g.l1mfn(), g.l1index()));
+        assertThat(leaf.frame()).isEqualTo(0x2c);
+        assertThat(leaf.permissions()).isEqualTo(org.hybridv.ept.EptPermissions.READ_WRITE);
+        refused(mapped, H, gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, 0x9000, GrantTables.GNTMAP_HOST_MAP, 0,
+                Hv.D1), Errno.EINVAL, "GNT-2"); // the leaf is in use
+        HvStep read = Hypervisor.run(mapped, H, new GuestInstruction.MemoryAccess(Access.read(0x9000)));
+        assertThat(read.outcome()).isEqualTo(new VcpuOutcome.Retired(0x77));
+        holds(read.machine());
+        XenMachine unmapped = ok(read.machine(), H, gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF, 0x9000, 0, 0, 0));
+        assertThat(unmapped.memory().read(g.l1mfn(), g.l1index())).isZero();
+        assertThat(unmapped.pcpu(0).tlb().entries().stream().filter(e -> e.physicalBase() >>> 12 == 0x2c)).isEmpty();
+        holds(unmapped);
+        XenMachine bad = ok(Hypervisor.run(ok(m.withFaults(Faults.of(Fault.GRANT_UNMAP_NO_FLUSH)), H, gnttab(
+                GrantTables.GNTTABOP_MAP_GRANT_REF, 0x9000, GrantTables.GNTMAP_HOST_MAP, 0, Hv.D1)), H,
+                new GuestInstruction.MemoryAccess(Access.read(0x9000))).machine(), H, gnttab(
+                        GrantTables.GNTTABOP_UNMAP_GRANT_REF, 0x9000, 0, 0, 0));
+        assertThat(Isolation.check(bad)).isInstanceOf(InvariantResult.Violated.class);
     }
 
     @Test
