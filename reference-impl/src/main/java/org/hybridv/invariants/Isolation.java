@@ -86,7 +86,8 @@ public final class Isolation {
                 long first = e.physicalBase() >>> 12;
                 long n = e.pageSize().bytes() >>> 12;
                 for (long f = first; f < first + n && f < frames.size(); f++) {
-                    String bad = notOwnedNorGranted(m, f, d, e.rights().writable());
+                    String bad = notOwnedNorGranted(m, f, d, e.rights().writable() && (e.stage2() & 2) != 0);
+                    // (writable through both stages: the guest's rights and, with EPT, the EPT write permission)
                     if (bad != null) {
                         return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid()
                                 + " (" + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
