@@ -115,7 +115,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     int fromTry;
 
     @Option(names = "--property", paramLabel = "NAME", description = "Only this property (repeatable): "
-            + "hybrid-kernel, hypervisor, whole-system, migration.")
+            + "hybrid-kernel, hypervisor, whole-system, migration, pv-interface.")
     List<String> only;
 
     @Option(names = "--try", paramLabel = "T", description = "Run try T alone (reproduce a reported failure).")

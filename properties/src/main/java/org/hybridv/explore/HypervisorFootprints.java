@@ -17,7 +17,7 @@ import org.hybridv.xen.XenMachine;
  * <ul>
  *   <li>{@link #MEMORY} (all of machine memory, one location), {@link #FRAMES} (the whole frame table),
  *       {@link #TABLES} (the base pointers), {@link #CLOCK} (the TLB-flush clock and the pCPUs' times),
- *       {@link #FAULTS}, {@link #STRUCTURE} (which domains, vCPUs and pCPUs exist), {@link #IPIS} (pending flush IPIs and hypercalls waiting for them);</li>
+ *       {@link #FAULTS}, {@link #STRUCTURE} (which domains, vCPUs and pCPUs exist), {@link #IPIS} (pending flush IPIs and hypercalls waiting for them), {@link #PV} (the para-virtual interface's state);</li>
  *   <li>per pCPU q: {@code PCPU + q} (its whole {@link Pcpu}: registers, TLB, VMX state, current vCPU) and
  *       {@code CURRENT + q} (which vCPU is current there, a part of it);</li>
  *   <li>per domain (by its position k among the machine's domains): {@code DOMAIN + k} (mode, p2m, EPTP, hypercall
@@ -45,6 +45,8 @@ final class HypervisorFootprints {
     static final int STRUCTURE = 5;
     /** The flush IPIs pending on each pCPU and the hypercalls waiting for their acknowledgements (IPI-1, IPI-2). */
     static final int IPIS = 6;
+    /** The para-virtual interface's state (event channels, timers, grant tables; docs/pv-interfaces.md). */
+    static final int PV = 7;
     static final int PCPU = 8;
     static final int CURRENT = 16;
     static final int DOMAIN = 24;
@@ -54,11 +56,11 @@ final class HypervisorFootprints {
     /**
      * Whether the state's records have exactly the components these footprints know (the record component names of
      * {@link XenMachine}, {@link Pcpu}, {@link Domain}, {@link org.hybridv.xen.Vcpu} and
-     * {@link org.hybridv.xen.TlbFlushState}). A component added later (a grant table, an event channel) is
+     * {@link org.hybridv.xen.TlbFlushState}). A component added later is
      * something no read set here names: then no transition has a footprint, and the reduction prunes nothing.
      */
     static final boolean KNOWN_STATE = components(XenMachine.class).equals(List.of("memory", "pcpus", "active",
-            "frames", "guestTables", "domains", "faults", "tlbFlush"))
+            "frames", "guestTables", "domains", "faults", "tlbFlush", "pv"))
             && components(Pcpu.class).equals(List.of("cpu", "tlb", "tlbTag", "mode", "vmcs", "launched", "current"))
             && components(Domain.class).equals(List.of("id", "mode", "p2m", "vcpus", "eptp",
                     "hypercallPageInstalled"))
@@ -104,6 +106,7 @@ final class HypervisorFootprints {
         r.set(FAULTS);
         r.set(STRUCTURE);
         r.set(IPIS); // IPI-5: enabled only if no hypercall occupies q
+        r.set(PV); // a VM entry injects a pending event (EVT-7)
         r.set(PCPU + q);
         r.set(CURRENT + q);
         r.set(DOMAIN + k);
@@ -133,6 +136,7 @@ final class HypervisorFootprints {
         BitSet r = new BitSet();
         r.set(STRUCTURE);
         r.set(IPIS); // a vCPU inside a hypercall is not moved
+        r.set(PV);
         r.set(vcpu(pre, id));
         if (from != to) {
             r.set(FAULTS);
@@ -181,6 +185,9 @@ final class HypervisorFootprints {
         }
         if (!same(pre.tlbFlush().clock(), post.tlbFlush().clock())) {
             w.set(CLOCK);
+        }
+        if (!same(pre.pv(), post.pv())) {
+            w.set(PV);
         }
         if (!same(pre.tlbFlush().pendingFlushes(), post.tlbFlush().pendingFlushes())
                 || !same(pre.tlbFlush().inFlight(), post.tlbFlush().inFlight())) {

@@ -79,11 +79,14 @@ class BadInputTest {
     @Test
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
-        rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\"; known ops: access, checkHybrid,"
-                + " checkInvariants, continueHypercall, cpu, cpuid, deliverIpi, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
-                + " expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg,"
-                + " guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
-                + " kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+        rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\";"
+                + " known ops: access, advanceTime, checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
+                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
+                + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
+                + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
+                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuextMulti,"
+                + " movToCr3, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp, vmcall, vmcs, vmlaunch, vmresume,"
+                + " wrmsr");
     }
 
     @Test

@@ -44,13 +44,30 @@ class CounterexampleCorpusTest {
         List<Path> regressions = scenarios().stream()
                 .filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions")))
                 .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/xen")))
-                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/hybrid"))).toList();
+                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/hybrid")))
+                .filter(p -> !p.startsWith(ROOT.resolve("counterexamples/regressions/pv"))).toList();
         assertThat(regressions).hasSizeGreaterThanOrEqualTo(20);
         for (Path p : regressions) {
             ParseResult r = scenarios.parse(p);
             assertThat(r).as(p.toString()).isInstanceOf(ParseResult.Parsed.class);
             Scenario s = ((ParseResult.Parsed) r).scenario();
             assertThat(s.description()).as(p + " cites the SDM").contains("SDM").containsPattern("§\\d");
+        }
+    }
+
+    /** The PV-interface regressions each pin a rule of the EVT-, TIME- or GNT- families (docs/rules/xen.md). */
+    @Test
+    void thePvRegressionsPinTheirRules() {
+        Scenarios scenarios = new Scenarios(Modules.standard());
+        List<Path> pv = scenarios().stream().filter(p -> p.startsWith(ROOT.resolve("counterexamples/regressions/pv")))
+                .toList();
+        assertThat(pv).hasSizeGreaterThanOrEqualTo(25);
+        for (Path p : pv) {
+            ParseResult r = scenarios.parse(p);
+            assertThat(r).as(p.toString()).isInstanceOf(ParseResult.Parsed.class);
+            Scenario s = ((ParseResult.Parsed) r).scenario();
+            assertThat(s.title() + " " + s.description()).as(p + " cites its rule")
+                    .containsPattern("\\b(EVT|TIME|GNT)-\\d+\\b");
         }
     }
 

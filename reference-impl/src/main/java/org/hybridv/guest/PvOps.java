@@ -9,9 +9,9 @@ import java.util.List;
  * operations (CR accesses, CPUID, ring transitions, segment and descriptor-table loads, IRQ flags) stay native
  * because VMX virtualizes them.
  *
- * <p>Only the MMU rows are executed by this model; the I/O, timer, idle and interrupt-controller rows name the Xen
- * interfaces (BOOT-6) the kernel would use, and idle is modelled as HLT (which exits under HLT exiting,
- * as {@code SCHEDOP_block} would be a hypercall).
+ * <p>The kernel model executes the MMU rows; the hypervisor executes the timer, idle, event-channel and grant-table
+ * interfaces the other rows name (BOOT-6; docs/pv-interfaces.md), which the kernel model does not call yet: it idles
+ * with HLT (which exits under HLT exiting and blocks as {@code SCHEDOP_block} does, TIME-3).
  */
 public final class PvOps {
     private PvOps() {}
@@ -102,8 +102,11 @@ public final class PvOps {
             new Row("read_cr2 / write_cr0 / cpuid / irq flags / iret / syscall", "native", "native (VMX)"),
             new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, PRE-1..3, POST-1..3 of docs/rules/hybrid.md)"),
             new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),
-            new Row("idle (safe_halt)", "HLT", "HLT (exits; SCHEDOP_block would be the PV call)"),
-            new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (not modelled)"),
-            new Row("timer", "PIT/LAPIC", "VCPUOP_set_singleshot_timer, VIRQ_TIMER (not modelled)"),
-            new Row("interrupt controller", "PIC/IOAPIC/LAPIC", "event channels (not modelled)"));
+            new Row("idle (safe_halt)", "HLT", "HLT (exits; TIME-3: as SCHEDOP_block, which the hypervisor executes)"),
+            new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (the hypervisor"
+                    + " executes grant tables GNT-1..7; the drivers are not modelled)"),
+            new Row("timer", "PIT/LAPIC", "VCPUOP_set_singleshot_timer, VIRQ_TIMER (executed by the hypervisor,"
+                    + " TIME-1, TIME-2)"),
+            new Row("interrupt controller", "PIC/IOAPIC/LAPIC", "event channels, upcall vector injected at VM entry"
+                    + " (executed by the hypervisor, EVT-1..10)"));
 }

@@ -7,12 +7,16 @@ import org.hybridv.x86.TlbEntry;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.FrameTable;
+import org.hybridv.xen.GrantMapping;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.Vcpu;
 import org.hybridv.xen.XenMachine;
 
 /**
- * I1 Isolation: no translation usable by a domain reaches a frame it does not own, or a hypervisor frame. Usable
+ * I1 Isolation: no translation usable by a domain reaches a frame it does not own, or a hypervisor frame — except a
+ * frame of another domain it holds an active grant mapping for, with no more than the granted access (GNT-2: the
+ * domain's maptrack names the grant, and the granting domain's grant entry, as its grant-table frame holds it, still
+ * permits this domain that frame, and is not read-only for a writable translation). Usable
  * translations: in direct mode, every leaf of the tables from each vCPU's base pointer ({@code guest_table}, which
  * its CR3 holds); in HAP mode, every leaf of its EPT (built from the p2m, HAP-1/HAP-2: the guest's own tables only
  * choose among guest frames the EPT maps); in shadow mode, every shadow tree (SH-1: the hardware CR3 is the shadow
@@ -43,7 +47,7 @@ public final class Isolation {
                         continue;
                     }
                     for (GuestMappings.Mapping map : GuestMappings.paging(m.memory(), root)) {
-                        String bad = notOwned(frames, map.frame(), d.id());
+                        String bad = notOwnedNorGranted(m, map.frame(), d.id(), map.writable());
                         if (bad != null) {
                             return new InvariantResult.Violated("I1", "d" + d.id() + " " + v.id() + " (CR3 "
                                     + Hex.of(root) + "): linear " + map + " reaches " + bad + " (L1-2, LN-3)");
@@ -62,7 +66,7 @@ public final class Isolation {
             }
             if (d.mode() == MmuMode.HAP) {
                 for (GuestMappings.Mapping map : GuestMappings.ept(m.memory(), new Eptp(d.eptp()))) {
-                    String bad = notOwned(frames, map.frame(), d.id());
+                    String bad = notOwnedNorGranted(m, map.frame(), d.id(), map.writable());
                     if (bad != null) {
                         return new InvariantResult.Violated("I1", "d" + d.id() + " EPT: guest-physical " + map
                                 + " reaches " + bad + " (HAP-1, HAP-2)");
@@ -82,7 +86,8 @@ public final class Isolation {
                 long first = e.physicalBase() >>> 12;
                 long n = e.pageSize().bytes() >>> 12;
                 for (long f = first; f < first + n && f < frames.size(); f++) {
-                    String bad = notOwned(frames, f, d);
+                    String bad = notOwnedNorGranted(m, f, d, e.rights().writable() && (e.stage2() & 2) != 0);
+                    // (writable through both stages: the guest's rights and, with EPT, the EPT write permission)
                     if (bad != null) {
                         return new InvariantResult.Violated("I1", "d" + d + " TLB entry of VPID " + e.tag().vpid()
                                 + " (" + vcpuOf(m, e.tag().vpid()) + "): linear " + Hex.of(e.linearBase())
@@ -132,6 +137,38 @@ public final class Isolation {
             }
         }
         return "no vCPU";
+    }
+
+    /**
+     * Null if {@code mfn} is a frame owned by {@code d}, or a frame {@code d} holds an active grant mapping for with
+     * at least the access {@code writable} asks (GNT-2); otherwise what it is.
+     */
+    static String notOwnedNorGranted(XenMachine m, long mfn, int d, boolean writable) {
+        String bad = notOwned(m.frames(), mfn, d);
+        if (bad == null || m.pv().domains().isEmpty()) {
+            return bad;
+        }
+        boolean mapped = false;
+        for (GrantMapping g : m.pv().domain(d).maptrack().values()) {
+            long table = m.pv().domain(g.grantingDomain()).grantTable();
+            if (g.frame() != mfn || table < 0 || g.ref() < 0 || g.ref() >= 512
+                    || m.frames().get(mfn).owner() != g.grantingDomain()) {
+                continue;
+            }
+            // grant_entry_v1 (grant_table.h): flags 15:0 (permit access = type 1 in bits 1:0, read-only bit 2),
+            // domid 31:16, frame 63:32
+            long e = m.memory().read(table, g.ref());
+            boolean permits = (e & 3) == 1 && ((e >>> 16) & 0xFFFF) == d && (e >>> 32) == mfn;
+            if (!permits) {
+                continue;
+            }
+            mapped = true;
+            if (!writable || (!g.readonly() && (e & 4) == 0)) {
+                return null;
+            }
+        }
+        return mapped ? bad + ", granted to it read-only but reached writable (GNT-2)"
+                : bad + ", with no active grant mapping of it (GNT-2, GNT-5)";
     }
 
     /** Null if {@code mfn} is a frame owned by {@code d}, otherwise what it is. */

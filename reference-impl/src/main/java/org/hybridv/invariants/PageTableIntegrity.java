@@ -119,15 +119,23 @@ public final class PageTableIntegrity {
         return type != PageType.L4 || index < 256 || index > 271;
     }
 
+    /**
+     * Xen's {@code _PAGE_GNTTAB} (bit 62): an L1 entry the hypervisor wrote for a grant mapping (GNT-2), the only L1
+     * entry that may carry the bit and the only one that may map another domain's frame. Whether the grant behind it
+     * is active, and grants that access, is I1's question (over the maptrack and the grant entry) and I11's.
+     */
+    private static final long PAGE_GNTTAB = 1L << 62;
+
     private static InvariantResult l1Entry(DirectPagingState s, FrameInfo table, Entry e, Item it, int i) {
-        if ((e.raw() & NON_ADDRESS & ~L1_ALLOWED) != 0) {
+        boolean grant = (e.raw() & PAGE_GNTTAB) != 0;
+        if ((e.raw() & NON_ADDRESS & ~L1_ALLOWED & ~(grant ? PAGE_GNTTAB : 0)) != 0) {
             return new InvariantResult.Violated("L1-1", at(it, i, e) + ": disallowed flags");
         }
         if (!s.isFrame(e.frame())) {
             return new InvariantResult.Violated("L1-4", at(it, i, e) + ": maps a frame that is not RAM");
         }
         FrameInfo target = s.frame(e.frame());
-        if (target.owner() != table.owner()) {
+        if (target.owner() != table.owner() && !grant) {
             return new InvariantResult.Violated("L1-2", at(it, i, e) + ": maps a frame of "
                     + FrameInfo.ownerName(target.owner()) + " from a table of " + FrameInfo.ownerName(table.owner()));
         }
@@ -182,7 +190,7 @@ public final class PageTableIntegrity {
      * of each. A self-map holds nothing (LIN-3).
      */
     public static InvariantResult referenceCounts(DirectPagingState s) {
-        return referenceCounts(s, Map.of());
+        return referenceCounts(s, Map.of(), Map.of());
     }
 
     /**
@@ -196,9 +204,13 @@ public final class PageTableIntegrity {
      * table holds its new type — the pin in progress holds one general and one type reference of it — and its entries
      * before the next one to validate hold their references as a validated table's do; the entries after hold none
      * yet. A table whose type is not held while it is validated shows as a type count short of the pin's (TYP-8).
+     * And with references held outside the tables: {@code held} gives, per frame, the general and type references
+     * that grant mappings into a HAP domain's EPT hold (GNT-3; a grant PTE in an L1 is counted as the L1 entry it is).
      */
-    public static InvariantResult referenceCounts(DirectPagingState s, Map<Long, InValidation> inValidation) {
+    public static InvariantResult referenceCounts(DirectPagingState s, Map<Long, InValidation> inValidation,
+            Map<Long, int[]> held) {
         Map<Long, int[]> expected = new HashMap<>();
+        held.forEach((mfn, x) -> add(expected, mfn, x[0], x[1], 0));
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
             if (f.pinned()) {

@@ -91,7 +91,8 @@ public final class TlbCoherence {
                                 + " is now a page table " + fi + " — the type change did not flush the stale writable"
                                 + " translation");
                     }
-                    if (fi.owner() != d) {
+                    if (fi.owner() != d && Isolation.notOwnedNorGranted(m, f, d, writable) != null) {
+                        // a frame of another domain is reachable only through an active grant mapping (GNT-2, GNT-5)
                         return new InvariantResult.Violated("TLB-3", who + ": frame " + Hex.of(f) + " is not d" + d
                                 + "'s but " + fi + " — a stale entry to a frame the domain no longer owns");
                     }

@@ -58,7 +58,17 @@ public final class TranslationIntegrity {
             if (!structural.holds()) {
                 return structural;
             }
-            InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging(), inValidation(m));
+            java.util.Map<Long, int[]> held = new java.util.HashMap<>(); // GNT-3: references of EPT grant mappings
+            for (org.hybridv.xen.DomainPv dp : m.pv().domains().values()) {
+                for (org.hybridv.xen.GrantMapping g : dp.maptrack().values()) {
+                    if (g.ept()) {
+                        int[] x = held.computeIfAbsent(g.frame(), k -> new int[2]);
+                        x[0]++;
+                        x[1] += g.readonly() ? 0 : 1;
+                    }
+                }
+            }
+            InvariantResult counts = PageTableIntegrity.referenceCounts(m.paging(), inValidation(m), held);
             if (!counts.holds()) {
                 return counts;
             }

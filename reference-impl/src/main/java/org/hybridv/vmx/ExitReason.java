@@ -8,6 +8,8 @@ public enum ExitReason {
     EXCEPTION_OR_NMI(0),
     EXTERNAL_INTERRUPT(1),
     TRIPLE_FAULT(2),
+    /** Interrupt window: RFLAGS.IF = 1 with "interrupt-window exiting" set (SDM Vol. 3C §25.2). */
+    INTERRUPT_WINDOW(7),
     CPUID(10),
     HLT(12),
     INVLPG(14),

@@ -10,7 +10,13 @@ public enum Errno {
     EBUSY(16),
     EINVAL(22),
     ENOSYS(38),
-    EOPNOTSUPP(95);
+    EOPNOTSUPP(95),
+    /** Event channels, grant tables, timer (docs/pv-interfaces.md). */
+    ENOENT(2),
+    ESRCH(3),
+    EEXIST(17),
+    ENOSPC(28),
+    ETIME(62);
 
     private final int value;
 

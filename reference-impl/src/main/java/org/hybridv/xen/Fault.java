@@ -138,7 +138,23 @@ public enum Fault {
             "pauses the other vCPUs and loads the new root into each one's CR3, but invalidates the domain's VPIDs on"
                     + " the caller's pCPU only: a sibling that ran on another pCPU resumes there with the translations"
                     + " and paging-structure-cache entries it cached through the shadow tables",
-            "design (flush_tlb_local where flush_tlb_mask(d->dirty_cpumask) is due)");
+            "design (flush_tlb_local where flush_tlb_mask(d->dirty_cpumask) is due)"),
+    /** GNT-5: {@link GrantTables#unmapGrantRef} clears the PTE but flushes no TLB. */
+    GRANT_UNMAP_NO_FLUSH("grant-unmap-no-flush", "GNT-5",
+            "unmaps a grant (clears the PTE, drops the references) without flushing the mapping domain's TLBs: a"
+                    + " cached translation of the other domain's frame survives the unmap, after which the granting"
+                    + " domain may reuse or free the frame", "XSA-style (grant unmap without TLB flush, e.g. XSA-224's"
+                    + " class of gnttab unmap bugs)"),
+    /** GNT-2: {@link GrantTables#mapGrantRef} does not refuse a writable mapping of a read-only grant. */
+    GRANT_READONLY_MAPPED_WRITABLE("grant-readonly-mapped-writable", "GNT-2",
+            "maps a grant the granting domain marked GTF_readonly with a writable PTE when the mapper asks for a"
+                    + " writable mapping: the mapping domain writes a frame it was only allowed to read",
+            "Xen grant_table.c map_grant_ref (\"write-pin of r/o grant entry\" check)"),
+    /** EVT-5: {@link EventChannels#send} marks the peer's port number in the sender's domain. */
+    EVTCHN_SEND_TO_FOREIGN_PORT("evtchn-send-to-foreign-port", "EVT-5",
+            "delivers an interdomain send to the wrong domain: the port number of the bound peer is marked pending in"
+                    + " the sender's own domain, a port it was never bound to, and the peer never sees the event",
+            "design (evtchn_send using the local domain for the remote port)");
 
     private final String id;
     private final String rule;

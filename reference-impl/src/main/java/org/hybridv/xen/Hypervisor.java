@@ -72,6 +72,7 @@ public final class Hypervisor {
             return new HvStep(new VcpuOutcome.InHypercall(busy.get(), h.call(), h.awaiting()), pre, 0);
         }
         pre = pre.withActive(pre.vcpu(id).pcpu()); // the vCPU runs on its pCPU (Xen v->processor)
+        pre = EventDelivery.atVmEntry(pre, id); // EVT-9: an event upcall is injected at the VM entry
         HvStep step = runOnce(pre, id, insn, regs);
         int exits = step.vmExits();
         for (int i = 0; i < MAX_SHADOW_FILLS && step.outcome() instanceof VcpuOutcome.ShadowFilled; i++) {
@@ -226,7 +227,7 @@ public final class Hypervisor {
                 return d.mode() == MmuMode.SHADOW ? ShadowPaging.invlpg(m, id, exit.qualification())
                         : invlpg(m, id, exit.qualification());
             case HLT:
-                return new HvStep(new VcpuOutcome.Blocked(), m.withVcpu(m.vcpu(id).withBlocked(true)));
+                return VirtualTime.hlt(m, id); // TIME-3: blocked unless an event is pending
             case IO_INSTRUCTION: {
                 GuestInstruction.Io io = (GuestInstruction.Io) insn;
                 long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
@@ -262,6 +263,9 @@ public final class Hypervisor {
         long nr = call.number();
         if (!cplPermits(m, g.cpl(), nr)) {
             return refused(m, call, Errno.EPERM, "XSA-76", "hypercall from CPL " + g.cpl());
+        }
+        if (PvHypercalls.handles(call)) {
+            return PvHypercalls.vmcall(m, id, call); // event channels, grant tables, timer, idle (docs/pv-interfaces.md)
         }
         if (nr == Hypercalls.HYPERVISOR_MEMORY_OP) {
             return memoryOp(m, id, call);

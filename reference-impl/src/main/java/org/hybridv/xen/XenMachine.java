@@ -48,9 +48,12 @@ import org.hybridv.x86.TlbTag;
  * @param tlbFlush    the TLB-shootdown bookkeeping: the TLB-flush clock (one time per pCPU), each domain's dirty CPU
  *                    mask (Xen rules TLB-8, TLB-9; {@link TlbDiscipline}); each frame's TLB timestamp (TLB-2) is in
  *                    {@code frames}
+ * @param pv          the para-virtual interface beyond the MMU: time, event channels, grant mappings
+ *                    ({@link PvState}; {@link PvState#NONE} until a domain uses it, docs/pv-interfaces.md)
  */
 public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, FrameTable frames,
-        Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults, TlbFlushState tlbFlush) {
+        Map<VcpuId, Long> guestTables, SortedMap<Integer, Domain> domains, Faults faults, TlbFlushState tlbFlush,
+        PvState pv) {
     /** The physical-address width of the modelled machine (EPT needs at most 48). */
     public static final int MAX_PHYS_ADDR = 40;
 
@@ -65,6 +68,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         Checks.notNull("domains", domains);
         Checks.notNull("faults", faults);
         Checks.notNull("TLB-flush state", tlbFlush);
+        Checks.notNull("PV state", pv);
         pcpus = List.copyOf(pcpus);
         if (tlbFlush.clock().cpuTime().size() != pcpus.size()) {
             throw new IllegalArgumentException("the TLB-flush clock has " + tlbFlush.clock().cpuTime().size()
@@ -123,7 +127,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         DirectPagingState s = DirectPagingState.initial(frameCount).reserveForXen(xenFrames);
         CpuState host = CpuState.longMode(xenFrames[0], MAX_PHYS_ADDR);
         return new XenMachine(s.memory(), List.of(idle(host, TlbPolicy.ADVERSARIAL)), 0, s.frames(), Map.of(),
-                new TreeMap<>(), Faults.NONE, TlbFlushState.boot(1));
+                new TreeMap<>(), Faults.NONE, TlbFlushState.boot(1), PvState.NONE);
     }
 
     /** A pCPU in root operation running the host {@code host}, with an empty TLB and no current vCPU. */
@@ -156,7 +160,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         while (l.size() < n) {
             l.add(idle(first.vmcs().host().cpu(), first.tlb().policy()));
         }
-        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush.withPcpus(n));
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush.withPcpus(n), pv);
     }
 
     /**
@@ -173,12 +177,17 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
 
     /** This machine with the TLB-shootdown bookkeeping {@code t}. */
     public XenMachine withTlbFlush(TlbFlushState t) {
-        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, faults, t);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, faults, t, pv);
+    }
+
+    /** This machine with the para-virtual interface state {@code p} (docs/pv-interfaces.md). */
+    public XenMachine withPv(PvState p) {
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, faults, tlbFlush, p);
     }
 
     /** The seeded faults {@code f} injected into this machine (they replace its current set). */
     public XenMachine withFaults(Faults f) {
-        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, f, tlbFlush);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, domains, f, tlbFlush, pv);
     }
 
     static Vcpu vcpu(Map<Integer, Domain> domains, VcpuId id) {
@@ -236,7 +245,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     public XenMachine withActive(int q) {
         Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
         return q == active ? this
-                : new XenMachine(memory, pcpus, q, frames, guestTables, domains, faults, tlbFlush);
+                : new XenMachine(memory, pcpus, q, frames, guestTables, domains, faults, tlbFlush, pv);
     }
 
     /** This machine with pCPU {@code q}'s own state replaced by {@code p} (its current vCPU must stay consistent). */
@@ -244,7 +253,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         Checks.inRange("pCPU", q, 0, pcpus.size() - 1);
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(q, p);
-        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush);
+        return new XenMachine(memory, l, active, frames, guestTables, domains, faults, tlbFlush, pv);
     }
 
     /** The direct-paging core's view of this machine: the same memory, frame table and base pointers. */
@@ -258,7 +267,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
      */
     public XenMachine withPaging(DirectPagingState s) {
         return new XenMachine(s.memory(), pcpus, active, pageSetTlbflushTimestamps(s.frames()), s.guestTables(),
-                domains, faults, tlbFlush);
+                domains, faults, tlbFlush, pv);
     }
 
     /**
@@ -310,7 +319,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     /** This machine with frame {@code mfn}'s TLB timestamp {@code stamp} (TLB-2; {@link TlbDiscipline}). */
     XenMachine withTlbflushTimestamp(long mfn, long stamp) {
         return new XenMachine(memory, pcpus, active, frames.with(mfn, frames.get(mfn).withTlbflushTimestamp(stamp)),
-                guestTables, domains, faults, tlbFlush);
+                guestTables, domains, faults, tlbFlush, pv);
     }
 
     /**
@@ -320,12 +329,12 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
     public XenMachine withProcessor(VmxProcessor p) {
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(active, Pcpu.of(p, current()));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults, tlbFlush);
+        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults, tlbFlush, pv);
     }
 
     /** This machine with {@code d} added or replaced (its vCPUs must not include a current one with a new VMCS). */
     public XenMachine withDomain(Domain d) {
-        return new XenMachine(memory, pcpus, active, frames, guestTables, put(d), faults, tlbFlush);
+        return new XenMachine(memory, pcpus, active, frames, guestTables, put(d), faults, tlbFlush, pv);
     }
 
     private SortedMap<Integer, Domain> put(Domain d) {
@@ -348,7 +357,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
                 l.set(q, new Pcpu(p.cpu(), p.tlb(), p.tlbTag(), p.mode(), v.vmcs(), v.launched(), p.current()));
             }
         }
-        return new XenMachine(memory, l, active, frames, guestTables, m, faults, tlbFlush);
+        return new XenMachine(memory, l, active, frames, guestTables, m, faults, tlbFlush, pv);
     }
 
     /** This machine with {@code id} current on the active pCPU and {@code p} that pCPU, running it. */
@@ -357,7 +366,7 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         List<Pcpu> l = new ArrayList<>(pcpus);
         l.set(active, Pcpu.of(p, Optional.of(id)));
         return new XenMachine(p.machine().memory(), l, active, frames, guestTables,
-                put(domain(id.domain()).withVcpu(v)), faults, tlbFlush);
+                put(domain(id.domain()).withVcpu(v)), faults, tlbFlush, pv);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */

@@ -31,7 +31,9 @@ class InvariantsArchitectureTest {
     static final String[] XEN_DECISIONS = {"org.hybridv.xen.VmcsSetup", "org.hybridv.xen.EntryRules",
         "org.hybridv.xen.PageTypes", "org.hybridv.xen.DirectPaging", "org.hybridv.xen.ShadowPaging",
         "org.hybridv.xen.SwitchMmu", "org.hybridv.xen.Hypervisor", "org.hybridv.xen.TlbDiscipline",
-        "org.hybridv.xen.PagingOffEmulation", "org.hybridv.xen.Domains"};
+        "org.hybridv.xen.PagingOffEmulation", "org.hybridv.xen.Domains", "org.hybridv.xen.EventChannels",
+        "org.hybridv.xen.EventDelivery", "org.hybridv.xen.GrantTables", "org.hybridv.xen.VirtualTime",
+        "org.hybridv.xen.PvHypercalls", "org.hybridv.xen.SharedInfo"};
 
     /** The decision classes of the EPT layer: the EPT walk and its violation/misconfiguration decisions. */
     static final String[] EPT_DECISIONS = {"org.hybridv.ept.EptPageWalk", "org.hybridv.ept.EptMisconfigurations",

@@ -96,11 +96,12 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, checkHybrid, checkInvariants, continueHypercall, cpu, cpuid, deliverIpi,"
-                + " domainPte, ept, evict, expectCpu,"
-                + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest,"
-                + " guestAccess, guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg,"
-                + " invpcid, invvpid, io, kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
+                + " known ops: access, advanceTime, checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
+                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
+                + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
+                + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
+                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuextMulti,"
+                + " movToCr3, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp, vmcall, vmcs, vmlaunch, vmresume,"
                 + " wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
@@ -259,12 +260,14 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "checkHybrid", "checkInvariants",
-                "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
-                "expectPcpu", "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg",
-                "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid",
-                "invvpid", "io", "kernel", "mmuextMulti", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
-                "vmresume", "wrmsr");
+        assertThat(registry.names()).containsExactly("access", "advanceTime", "checkHybrid", "checkInvariants",
+                "checkPv", "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "eventChannelOp",
+                "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
+                "expectPv", "expectTlb", "expectVmcs", "grantAccess", "grantTableOp", "guest", "guestAccess",
+                "guestEvent", "guestInvlpg", "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall",
+                "invept", "invlpg", "invpcid", "invvpid", "io", "kernel", "mmuextMulti", "movToCr3", "pte",
+                "pvSetup", "rdmsr", "schedOp", "schedule", "vcpuOp", "vmcall", "vmcs", "vmlaunch", "vmresume",
+                "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");

@@ -473,5 +473,52 @@ class FaultCatalogTest {
         assertThat(m.pcpu(1).tlb().pscEntries()).anyMatch(e -> e.tag().vpid() == 2);
         assertThat(invariants(badSwitch)).contains("I6");
         violated(TlbCoherence.check(m), "MU-5");
+
+    // ---- the para-virtual interface (docs/pv-interfaces.md) ------------------------------------------------------
+
+    /** d2's grant 0 of frame 0x37 mapped by d1 at 0x7000, read once (a TLB entry of VPID 1), then unmapped. */
+    private static XenMachine grantUsedAndUnmapped(XenMachine m) {
+        m = PvFixture.granted(m, 0, false);
+        m = PvFixture.ok(m, K, PvFixture.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvFixture.HOST_ADDR,
+                GrantTables.GNTMAP_HOST_MAP, 0, Hv.D2));
+        m = PvFixture.read(m, K, PvFixture.HOST_ADDR);
+        return PvFixture.ok(m, K, PvFixture.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF, PvFixture.HOST_ADDR, 0, 0,
+                0));
+    }
+
+    @Test
+    void grantUnmapNoFlush() {
+        holds(grantUsedAndUnmapped(PvFixture.machine(Faults.NONE)));
+        with(Fault.GRANT_UNMAP_NO_FLUSH);
+        XenMachine bad = grantUsedAndUnmapped(PvFixture.machine(Faults.of(Fault.GRANT_UNMAP_NO_FLUSH)));
+        violated(Isolation.check(bad), "I1");
+        assertThat(Isolation.check(bad).toString()).contains("no active grant mapping");
+    }
+
+    @Test
+    void grantReadonlyMappedWritable() {
+        Hypercall writable = PvFixture.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvFixture.HOST_ADDR,
+                GrantTables.GNTMAP_HOST_MAP, 1, Hv.D2);
+        refused(Hypervisor.hypercall(PvFixture.granted(PvFixture.machine(Faults.NONE), 1, true), K, writable),
+                "GNT-2");
+        with(Fault.GRANT_READONLY_MAPPED_WRITABLE);
+        XenMachine m = PvFixture.granted(PvFixture.machine(Faults.of(Fault.GRANT_READONLY_MAPPED_WRITABLE)), 1, true);
+        XenMachine bad = accepted(Hypervisor.hypercall(m, K, writable));
+        violated(Isolation.check(bad), "I1");
+        assertThat(Isolation.check(bad).toString()).contains("read-only but reached writable");
+    }
+
+    @Test
+    void evtchnSendToForeignPort() {
+        Hypercall send = PvFixture.evtchn(EventChannels.EVTCHNOP_SEND, 1, 0);
+        XenMachine ok = PvFixture.connected(PvFixture.machine(Faults.NONE));
+        org.hybridv.invariants.InvariantResult fine = org.hybridv.invariants.PvInvariants.checkSend(ok,
+                accepted(Hypervisor.hypercall(ok, Hv.H, send)), Hv.D2, 1);
+        assertThat(fine.toString()).isEqualTo("holds");
+        with(Fault.EVTCHN_SEND_TO_FOREIGN_PORT);
+        XenMachine pre = PvFixture.connected(PvFixture.machine(Faults.of(Fault.EVTCHN_SEND_TO_FOREIGN_PORT)));
+        XenMachine bad = accepted(Hypervisor.hypercall(pre, Hv.H, send));
+        violated(org.hybridv.invariants.PvInvariants.checkSend(pre, bad, Hv.D2, 1), "I10");
+        assertThat(SharedInfo.pending(bad.memory(), PvFixture.SI1, 1)).as("the peer never sees it").isFalse();
     }
 }

@@ -375,7 +375,7 @@ class SwitchMmuTest {
             assertThat(x.rule()).isEqualTo("P2M");
         }
         VcpuOutcome.HypercallRefused other = (VcpuOutcome.HypercallRefused) Hypervisor.hypercall(d, K,
-                Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, 7, 0)).outcome();
+                Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, 6, 0)).outcome();
         assertThat(other.errno()).isEqualTo(Errno.ENOSYS);
     }
 }

@@ -19,6 +19,7 @@ public final class Modules {
                 .install(new VmxModule())
                 .install(new XenModule())
                 .install(new org.hybridv.scenario.hybrid.HybridModule())
+                .install(new org.hybridv.scenario.pv.PvModule())
                 .build();
     }
 }

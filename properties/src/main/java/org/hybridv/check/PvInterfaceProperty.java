@@ -1,0 +1,298 @@
+package org.hybridv.check;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.hybridv.gen.Choices;
+import org.hybridv.gen.PvInterfaceCases;
+import org.hybridv.gen.PvInterfaceCases.Op;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.Isolation;
+import org.hybridv.invariants.PvInvariants;
+import org.hybridv.invariants.TlbCoherence;
+import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.scenario.pv.PvStep;
+import org.hybridv.scenario.xen.XenStep;
+import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.Access;
+import org.hybridv.xen.EventChannels;
+import org.hybridv.xen.EventDelivery;
+import org.hybridv.xen.Faults;
+import org.hybridv.xen.GrantTables;
+import org.hybridv.xen.HvStep;
+import org.hybridv.xen.Hypercall;
+import org.hybridv.xen.Hypervisor;
+import org.hybridv.xen.PvHypercalls;
+import org.hybridv.xen.VcpuId;
+import org.hybridv.xen.VcpuOutcome;
+import org.hybridv.xen.VirtualTime;
+import org.hybridv.xen.XenMachine;
+
+/**
+ * The para-virtual interface beyond the MMU (docs/pv-interfaces.md): event sends, upcall delivery with interrupts
+ * disabled and enabled, timer, block and wake, grant map/use/unmap (into a direct-mode domain's page tables and a HAP
+ * domain's EPT) and copy, on {@link PvInterfaceCases}' machine.
+ * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}); after every send, I10.
+ */
+public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProperty.Run> {
+    /** A run: its ops. */
+    public record Run(List<Op> ops) {
+        @Override
+        public String toString() {
+            return ops.toString();
+        }
+    }
+
+    private static final VcpuId K = PvInterfaceCases.K;
+    private static final VcpuId H = PvInterfaceCases.H;
+
+    @Override
+    public String name() {
+        return "pv-interface";
+    }
+
+    @Override
+    public String description() {
+        return "event channels, upcall injection (IF = 0 then 1), timer, block/wake, grants; I1, I2, I6, I9-I11";
+    }
+
+    @Override
+    public Run generate(Choices c) {
+        return new Run(PvInterfaceCases.generate(c));
+    }
+
+    @Override
+    public int length(Run run) {
+        return run.ops().size();
+    }
+
+    @Override
+    public Verdict check(Run run, Faults faults) {
+        return check(run, faults, Coverage.Sink.NONE);
+    }
+
+    @Override
+    public List<Coverage.Floor> floors() {
+        return List.of(Coverage.Floor.reached("pv", "event delivered"),
+                Coverage.Floor.reached("pv", "delivery blocked by IF=0, then delivered"),
+                Coverage.Floor.reached("pv", "timer fired"),
+                Coverage.Floor.reached("pv", "blocked, then woken"),
+                Coverage.Floor.reached("pv", "grant mapped writable"),
+                Coverage.Floor.reached("pv", "grant mapped read-only"),
+                Coverage.Floor.reached("pv", "grant unmapped"),
+                Coverage.Floor.reached("pv", "grant copied"),
+                Coverage.Floor.reached("pv", "grant mapped into the EPT"));
+    }
+
+    @Override
+    public Verdict check(Run run, Faults faults, Coverage.Sink coverage) {
+        XenMachine m = PvInterfaceCases.machine(faults);
+        boolean windowSeen = false;
+        boolean blockedSeen = false;
+        int step = 0;
+        for (Op op : run.ops()) {
+            step++;
+            XenMachine post = apply(m, op);
+            int before = m.pv().domain(1).vcpu(0).upcallsInjected();
+            int after = post.pv().domain(1).vcpu(0).upcallsInjected();
+            windowSeen |= post.pv().domain(1).vcpu(0).interruptWindowExiting();
+            blockedSeen |= post.vcpu(K).blocked();
+            if (after > before) {
+                coverage.collect("pv", windowSeen ? "delivery blocked by IF=0, then delivered" : "event delivered");
+            }
+            if (m.vcpu(K).blocked() && !post.vcpu(K).blocked() && blockedSeen) {
+                coverage.collect("pv", "blocked, then woken");
+            }
+            if (op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME && m.pv().domain(1).vcpu(0).timerDeadline() >= 0
+                    && post.pv().domain(1).vcpu(0).timerDeadline() < 0) {
+                coverage.collect("pv", "timer fired");
+            }
+            int mapsBefore = m.pv().domain(1).maptrack().size();
+            int mapsAfter = post.pv().domain(1).maptrack().size();
+            if (mapsAfter > mapsBefore) {
+                coverage.collect("pv", op.flag() ? "grant mapped read-only" : "grant mapped writable");
+            } else if (mapsAfter < mapsBefore) {
+                coverage.collect("pv", "grant unmapped");
+            }
+            if (post.pv().domain(2).maptrack().size() > m.pv().domain(2).maptrack().size()) {
+                coverage.collect("pv", "grant mapped into the EPT");
+            }
+            if (op.kind() == PvInterfaceCases.Kind.COPY && Hypervisor.hypercall(m, K, copy(m, op)).outcome()
+                    instanceof VcpuOutcome.HypercallDone) {
+                coverage.collect("pv", "grant copied");
+            }
+            InvariantResult send = InvariantResult.HOLDS;
+            if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_H) {
+                send = PvInvariants.checkSend(m, post, 2, 1);
+            } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
+                send = PvInvariants.checkSend(m, post, 1, 1);
+            }
+            String[] names = {"I10", "I1", "I2", "I6", "I9", "I11"};
+            InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),
+                TlbCoherence.check(post), PvInvariants.events(post), PvInvariants.grants(post)};
+            for (int i = 0; i < results.length; i++) {
+                if (results[i] instanceof InvariantResult.Violated v) {
+                    return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
+                }
+            }
+            m = post;
+        }
+        return Verdict.HOLDS;
+    }
+
+    /** One op on {@code m}: its post-state (a refused hypercall or an instruction of a blocked vCPU included). */
+    static XenMachine apply(XenMachine m, Op op) {
+        switch (op.kind()) {
+            case SEND_FROM_H:
+                return Hypervisor.hypercall(m, H, PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, 1, 0))
+                        .machine();
+            case SEND_FROM_K:
+                return Hypervisor.hypercall(m, K, PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, 1, 0))
+                        .machine();
+            case RUN_K:
+                return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(Access.read(0x5000))).machine();
+            case CLI_K:
+                return EventDelivery.setInterruptFlag(m, K, false).machine();
+            case STI_K:
+                return EventDelivery.setInterruptFlag(m, K, true).machine();
+            case HANDLE_K:
+                return EventChannels.guestHandleUpcall(m, K);
+            case BLOCK_K:
+                return Hypervisor.hypercall(m, K, Hypercall.of(PvHypercalls.HYPERVISOR_SCHED_OP,
+                        VirtualTime.SCHEDOP_BLOCK)).machine();
+            case SET_TIMER_K:
+                return Hypervisor.hypercall(m, K, Hypercall.of(PvHypercalls.HYPERVISOR_VCPU_OP,
+                        VirtualTime.VCPUOP_SET_SINGLESHOT_TIMER, 0, m.pv().now() + op.arg(), 0)).machine();
+            case ADVANCE_TIME:
+                return VirtualTime.advanceTime(m, op.arg());
+            case MAP:
+                return Hypervisor.hypercall(m, K, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, GrantTables.GNTMAP_HOST_MAP | (op.flag()
+                                ? GrantTables.GNTMAP_READONLY : 0), op.arg() % 2, 2)).machine();
+            case UNMAP:
+                return Hypervisor.hypercall(m, K, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, 0, 0, 0)).machine();
+            case ACCESS_GRANT: {
+                Access a = op.flag() ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg())
+                        : Access.read(PvInterfaceCases.HOST_ADDR);
+                return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(a)).machine();
+            }
+            case MAP_H:
+                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, GrantTables.GNTMAP_HOST_MAP | (op.flag()
+                                ? GrantTables.GNTMAP_READONLY : 0), 0, 1)).machine();
+            case UNMAP_H:
+                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF,
+                        PvInterfaceCases.HOST_ADDR, 0, 0, 0)).machine();
+            case ACCESS_GRANT_H:
+                return Hypervisor.run(m, H, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)))
+                        .machine();
+            default:
+                return Hypervisor.hypercall(m, K, copy(m, op)).machine();
+        }
+    }
+
+    /** d1 copies a word from d2's grant 0 or 1 into its own frame 0x2c (GNT-6). */
+    private static Hypercall copy(XenMachine m, Op op) {
+        return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_COPY, (2L << 32) | (op.arg() % 2), (1L << 32) | 0x2c,
+                GrantTables.GNTCOPY_SOURCE_GREF, 8);
+    }
+
+    /**
+     * The scenario of {@code run}: {@link HypervisorProperty#MACHINE}, the bring-up of {@link PvInterfaceCases#machine}
+     * as steps ({@code pvSetup}, the event channels, the grants), the ops up to the violating one, then
+     * {@code checkInvariants} (I1, I2, I6) or {@code checkPv} (I9, I10, I11) expecting the violation.
+     */
+    @Override
+    public ObjectNode scenario(Run run, Faults faults, Verdict.Violated violation) {
+        ObjectNode doc = JsonNodeFactory.instance.objectNode();
+        try {
+            doc.set("machine", new ObjectMapper().readTree(HypervisorProperty.MACHINE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ArrayNode steps = doc.putArray("steps");
+        steps.add(Capture.step(new PvStep.PvSetup(1, 0, 0x2aL, 0x2bL, PvInterfaceCases.VECTOR, null)));
+        steps.add(Capture.step(new PvStep.PvSetup(2, 0, 5L, 6L, PvInterfaceCases.VECTOR, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND, 1, null, null, null,
+                null, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.BIND_INTERDOMAIN, 2, 1, null, null,
+                null, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.BIND_VIRQ, null, null, null,
+                EventChannels.VIRQ_TIMER, 0, null)));
+        steps.add(Capture.step(new PvStep.GuestEvent(1, 0, PvStep.GuestAction.HANDLE_UPCALL, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(2, 0, 1, PvInterfaceCases.GRANTED, false, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(2, 1, 1, PvInterfaceCases.GRANTED, true, null, null)));
+        steps.add(Capture.step(new PvStep.GrantAccess(1, 0, 2, PvInterfaceCases.GRANTED_BY_D1, false, null, null)));
+        steps.add(Capture.step(XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(Access.write(
+                PvInterfaceCases.H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw())))));
+        long now = 0;
+        int n = Math.min(run.ops().size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            Op op = run.ops().get(i);
+            steps.add(Capture.step(step(op, now)));
+            if (op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME) {
+                now += op.arg();
+            }
+        }
+        String inv = violation.invariant();
+        if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
+            steps.add(Capture.step(XenStep.CheckInvariants.of(inv, XenStep.InvariantState.VIOLATED)));
+        } else {
+            steps.add(Capture.step(new PvStep.CheckPv(new PvStep.PvInvariantsExpect(inv.equals("I9")
+                    ? PvStep.Verdict.VIOLATED : null, inv.equals("I10") ? PvStep.Verdict.VIOLATED : null,
+                    inv.equals("I11") ? PvStep.Verdict.VIOLATED : null))));
+        }
+        return doc;
+    }
+
+    /** The scenario step of {@code op} ({@code now}: machine time before it, for a timer's absolute deadline). */
+    static org.hybridv.scenario.Step step(Op op, long now) {
+        switch (op.kind()) {
+            case SEND_FROM_H:
+                return new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+            case SEND_FROM_K:
+                return new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+            case RUN_K:
+                return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(Access.read(0x5000)));
+            case CLI_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.CLI, null, null);
+            case STI_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.STI, null, null);
+            case HANDLE_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.HANDLE_UPCALL, null, null);
+            case BLOCK_K:
+                return new PvStep.SchedOp(1, 0, PvStep.SchedCmd.BLOCK, null);
+            case SET_TIMER_K:
+                return new PvStep.VcpuOp(1, 0, PvStep.VcpuCmd.SET_SINGLESHOT_TIMER, null, now + op.arg(), null, null);
+            case ADVANCE_TIME:
+                return new PvStep.AdvanceTime((long) op.arg());
+            case MAP:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        op.arg() % 2, 2, op.flag(), null, null, null, null, null, null, null, null, null);
+            case UNMAP:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        null, null, null, 0, null, null, null, null, null, null, null, null);
+            case ACCESS_GRANT:
+                return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
+            case MAP_H:
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        0, 1, op.flag(), null, null, null, null, null, null, null, null, null);
+            case UNMAP_H:
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                        null, null, null, 0, null, null, null, null, null, null, null, null);
+            case ACCESS_GRANT_H:
+                return XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(op.flag()
+                        ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
+            default:
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,
+                        op.arg() % 2, null, 1, null, 0x2cL, 8, null);
+        }
+    }
+}
