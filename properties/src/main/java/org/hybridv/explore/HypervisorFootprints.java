@@ -106,7 +106,7 @@ final class HypervisorFootprints {
         r.set(FAULTS);
         r.set(STRUCTURE);
         r.set(IPIS); // IPI-5: enabled only if no hypercall occupies q
-        r.set(PV); // a VM entry injects a pending event (EVT-7)
+        r.set(PV); // a VM entry injects a pending event (EVT-9)
         r.set(PCPU + q);
         r.set(CURRENT + q);
         r.set(DOMAIN + k);
