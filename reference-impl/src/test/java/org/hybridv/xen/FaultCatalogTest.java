@@ -473,6 +473,7 @@ class FaultCatalogTest {
         assertThat(m.pcpu(1).tlb().pscEntries()).anyMatch(e -> e.tag().vpid() == 2);
         assertThat(invariants(badSwitch)).contains("I6");
         violated(TlbCoherence.check(m), "MU-5");
+    }
 
     // ---- the para-virtual interface (docs/pv-interfaces.md) ------------------------------------------------------
 
