@@ -446,11 +446,17 @@ final class CheckReport {
 
     /**
      * Writes report.json and report.md into {@code dir}, each atomically, and the comparison's charts
-     * ({@code hybridv compare --svg}) into {@code dir/comparison/}, which report.md embeds.
+     * ({@code hybridv compare --svg}) into {@code dir/comparison/}, which report.md embeds — unless the run was
+     * interrupted: then the report is written at once, without the comparison.
      */
     static void write(CheckRun r, Path dir) throws IOException {
         AtomicFiles.write(dir.resolve("report.json"), (new ObjectMapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(json(r)) + "\n").getBytes(StandardCharsets.UTF_8));
+        if (r.interrupted) {
+            // an interruption writes what ran, at once (Ctrl-C): the comparison, independent of the run, is left out
+            AtomicFiles.write(dir.resolve("report.md"), markdown(r, dir).getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         Comparison.Report cmp = comparison();
         for (java.util.Map.Entry<String, String> e : Charts.render(cmp).entrySet()) {
             java.nio.file.Files.createDirectories(dir.resolve(COMPARISON_DIR));

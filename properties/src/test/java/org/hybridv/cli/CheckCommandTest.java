@@ -337,7 +337,8 @@ class CheckCommandTest {
         Process kill = new ProcessBuilder("kill", "-INT", Long.toString(s.process().pid())).start();
         assertThat(kill.waitFor()).isZero();
         assertThat(s.await(60)).as("%s%s", s.stdout(), s.stderr()).isEqualTo(130);
-        assertThat(s.stdout()).contains("exit 130 (interrupted)", "resume:", "--from-try", "reproduce:");
+        assertThat(s.stdout()).as("stderr: %s", s.stderr()).contains("exit 130 (interrupted)", "resume:", "--from-try",
+                "reproduce:");
         JsonNode j = JSON.readTree(dir.resolve("report/report.json").toFile());
         assertThat(j.get("interrupted").asBoolean()).isTrue();
         assertThat(j.get("exit").asInt()).isEqualTo(130);
