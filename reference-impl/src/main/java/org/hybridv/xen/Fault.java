@@ -138,8 +138,7 @@ public enum Fault {
             "builds a preempted mmu_update batch's continuation from the wrong index: the request pointer is"
                     + " advanced one request past the requests done and the count is one less, so the request at the"
                     + " preemption point is never applied while the batch reports success",
-            "continuation-argument bugs of Xen's preemptible hypercalls (XSA-134-style wrong start index on"
-                    + " re-entry)"),
+            "continuation-argument bugs of Xen's preemptible hypercalls (a wrong start index on re-entry)"),
     /** PRE-3: {@link SwitchMmu#switchMmu} flushes the caller's pCPU only, not the pCPUs its siblings ran on. */
     SWITCH_MMU_SIBLING_NOT_FLUSHED("switch-mmu-sibling-not-flushed", "PRE-3",
             "pauses the other vCPUs and loads the new root into each one's CR3, but invalidates the domain's VPIDs on"

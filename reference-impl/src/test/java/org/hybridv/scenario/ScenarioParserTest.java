@@ -100,7 +100,8 @@ class ScenarioParserTest {
                 + " domainPte, ept, evict, expectCpu,"
                 + " expectDomainEntry, expectEntry, expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest,"
                 + " guestAccess, guestInvlpg, guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg,"
-                + " invpcid, invvpid, io, kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume,"
+                + " invpcid, invvpid, io, kernel, mmuUpdateBatch, mmuextMulti, movToCr3, preemptHypercall, pte, rdmsr,"
+                + " schedule, vmcall, vmcs, vmlaunch, vmresume,"
                 + " wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
@@ -263,7 +264,8 @@ class ScenarioParserTest {
                 "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame",
                 "expectPcpu", "expectPsc", "expectTlb", "expectVmcs", "guest", "guestAccess", "guestInvlpg",
                 "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall", "invept", "invlpg", "invpcid",
-                "invvpid", "io", "kernel", "mmuextMulti", "movToCr3", "pte", "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
+                "invvpid", "io", "kernel", "mmuUpdateBatch", "mmuextMulti", "movToCr3", "preemptHypercall", "pte",
+                "rdmsr", "schedule", "vmcall", "vmcs", "vmlaunch",
                 "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
