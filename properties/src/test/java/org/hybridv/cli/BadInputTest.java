@@ -83,7 +83,8 @@ class BadInputTest {
                 + " checkInvariants, continueHypercall, cpu, cpuid, deliverIpi, domainPte, ept, evict, expectCpu, expectDomainEntry, expectEntry,"
                 + " expectFrame, expectPcpu, expectPsc, expectTlb, expectVmcs, guest, guestAccess, guestInvlpg,"
                 + " guestInvpcid, guestMovFromCr, guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io,"
-                + " kernel, mmuextMulti, movToCr3, pte, rdmsr, schedule, vmcall, vmcs, vmlaunch, vmresume, wrmsr");
+                + " kernel, mmuUpdateBatch, mmuextMulti, movToCr3, preemptHypercall, pte, rdmsr, schedule, vmcall,"
+                + " vmcs, vmlaunch, vmresume, wrmsr");
     }
 
     @Test
