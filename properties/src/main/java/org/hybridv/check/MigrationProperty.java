@@ -19,9 +19,11 @@ import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.vmx.GuestInstruction;
 import org.hybridv.x86.Access;
 import org.hybridv.x86.Entry;
+import org.hybridv.x86.PageWalk;
 import org.hybridv.xen.Effect;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.FlushIpis;
+import org.hybridv.xen.MmuBatch;
 import org.hybridv.xen.PreemptibleValidation;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypercall;
@@ -41,30 +43,55 @@ import org.hybridv.xen.XenMachine;
  * TLB-flush clock's filter (TLB-1, TLB-8, TLB-9) are exercised. The flushing hypercall sends its flush IPI and
  * waits (IPI-1, IPI-2); the generator chooses whether the other pCPU's vCPU reads through its stale translation before
  * the IPI is delivered ({@link Op#deliver}) or after, and runs also deliver pending IPIs at random points. One step at
- * a time: no hypercall's entries interleave with another pCPU's steps.
+ * a time; a pin window ({@link #pinWindow}) and a batch window ({@link #batchWindow}) let the other pCPU step between
+ * two entries of an L2 pin's validation (TYP-8) or two requests of a batched {@code mmu_update} (MU-7), and preempt
+ * the batch and re-issue its continuation (MU-8). After each batch returns, MU-7's property ({@link BatchRecord}):
+ * the tables are those of its first {@code *pdone} requests applied in order (reported as I7). Coverage floors
+ * require the dangerous windows ({@link #floors}).
  */
 public final class MigrationProperty implements SystemProperty<MigrationProperty.Run> {
     /**
      * One step: {@code vcpu} executes {@code insn} (with {@code regs} for a VMCALL), or is moved to {@code pcpu}, or
      * (no vCPU) pCPU {@code pcpu} takes the flush IPIs pending on it ({@link #deliver}).
      */
-    public record Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs, int pcpu) {
+    public record Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs, int pcpu, Kind kind) {
+        /**
+         * The op kinds beyond a vCPU's instruction, a migration, a delivery and a continuation: a batched
+         * {@code mmu_update}'s preemption ({@code MmuBatch.preempt}, MU-8) and the re-execution of its VMCALL with the
+         * continuation's registers (known from the preemption's outcome when the run is checked).
+         */
+        public enum Kind { STEP, PREEMPT, REISSUE }
+
+        public Op(VcpuId vcpu, GuestInstruction insn, Hypercall regs, int pcpu) {
+            this(vcpu, insn, regs, pcpu, Kind.STEP);
+        }
+
         /** pCPU {@code pcpu} handles its pending flush IPIs ({@code FlushIpis.deliverIpi}, IPI-1). */
         public static Op deliver(int pcpu) {
             return new Op(null, null, null, pcpu);
         }
 
-        /** {@code vcpu}'s hypercall in progress takes its next step ({@code PreemptibleValidation}, TYP-8). */
+        /** {@code vcpu}'s hypercall in progress takes its next step ({@code PreemptibleValidation}, TYP-8, MU-7). */
         public static Op continuation(VcpuId vcpu) {
             return new Op(vcpu, null, Hypercall.of(0), 0);
         }
 
+        /** {@code vcpu}'s batched {@code mmu_update} is preempted between two requests (MU-8). */
+        public static Op preempt(VcpuId vcpu) {
+            return new Op(vcpu, null, null, 0, Kind.PREEMPT);
+        }
+
+        /** {@code vcpu} re-executes its VMCALL with its last preempted batch's continuation (MU-8). */
+        public static Op reissue(VcpuId vcpu) {
+            return new Op(vcpu, new GuestInstruction.Vmcall(), null, 0, Kind.REISSUE);
+        }
+
         boolean migration() {
-            return insn == null && vcpu != null && regs == null;
+            return kind == Kind.STEP && insn == null && vcpu != null && regs == null;
         }
 
         boolean continuation() {
-            return insn == null && vcpu != null && regs != null;
+            return kind == Kind.STEP && insn == null && vcpu != null && regs != null;
         }
 
         boolean delivery() {
@@ -73,8 +100,9 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
         @Override
         public String toString() {
-            return delivery() ? "deliverIpi pCPU " + pcpu : continuation() ? vcpu + " continues its hypercall"
-                    : vcpu + (migration() ? " → pCPU " + pcpu
+            return kind == Kind.PREEMPT ? vcpu + " preempted in its hypercall" : kind == Kind.REISSUE ? vcpu
+                    + " VMCALL again with its continuation" : delivery() ? "deliverIpi pCPU " + pcpu
+                    : continuation() ? vcpu + " continues its hypercall" : vcpu + (migration() ? " → pCPU " + pcpu
                     : insn instanceof GuestInstruction.Vmcall ? " VMCALL " + regs : " " + insn);
         }
     }
@@ -122,6 +150,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             }
             if (c.flag(false, 8)) {
                 pinWindow(c, ops);
+                continue;
+            }
+            if (c.flag(false, 8)) {
+                batchWindow(c, ops);
                 continue;
             }
             switch (c.weighted(4, 3, 2, 2)) {
@@ -205,13 +237,88 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         }
     }
 
+    /** Where the batch window's guest keeps its request list and {@code *pdone}: VA 0x7000 maps d1's frame 0x22. */
+    static final long BATCH_LIST = 0x7400;
+    static final long BATCH_PDONE = 0x77F8;
+
+    /**
+     * A batch window (MU-7, MU-8; docs/smp.md): d1's vCPUs on different pCPUs; the kernel writes a list of one to three
+     * {@code mmu_update_t} requests (slots 9–11 of its L1 0x13 to frames 0x23–0x27, sometimes a frame of d2, which
+     * L1-2 refuses) at {@link #BATCH_LIST}, clears {@code *pdone} and issues the batched {@code mmu_update}, which on
+     * two pCPUs applies one request per step; meanwhile U reads on the other pCPU, IPIs are delivered, the batch is
+     * continued, and once it may be preempted and its VMCALL re-executed with the continuation; then it is run to its
+     * end.
+     */
+    private static void batchWindow(Choices c, List<Op> ops) {
+        int kernelPcpu = c.below(PCPUS);
+        ops.add(new Op(HypervisorCases.K, null, null, kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, null, null, 1 - kernelPcpu));
+        int n = 1 + c.below(3);
+        for (int j = 0; j < n; j++) {
+            long frame = c.flag(false, 10) ? 0x30 : 0x23 + c.below(5);
+            Entry e = Entry.table(frame, c.flag(true, 60), true);
+            long ptr = (0x13L << 12) | ((long) (9 + j) << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE;
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.MemoryAccess(Access.write(BATCH_LIST + 16L * j,
+                    ptr)), null, 0));
+            ops.add(new Op(HypervisorCases.K, new GuestInstruction.MemoryAccess(Access.write(BATCH_LIST + 16L * j
+                    + 8, e.raw())), null, 0));
+        }
+        ops.add(new Op(HypervisorCases.K, new GuestInstruction.MemoryAccess(Access.write(BATCH_PDONE, 0)), null, 0));
+        ops.add(new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), MmuBatch.batch(BATCH_LIST, n, BATCH_PDONE),
+                0));
+        boolean preempted = n > 1 && c.flag(false, 40);
+        if (preempted) {
+            // preempted after its first request: the other pCPU steps before the continuation is re-issued
+            ops.add(Op.preempt(HypervisorCases.K));
+            ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x5000)), null, 0));
+            ops.add(Op.reissue(HypervisorCases.K));
+        }
+        int between = c.below(6);
+        for (int i = 0; i < between; i++) {
+            switch (c.weighted(3, 2, 3, preempted ? 0 : 2)) {
+                case 0 -> ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x5000)),
+                        null, 0));
+                case 1 -> ops.add(Op.deliver(c.below(PCPUS)));
+                case 2 -> ops.add(Op.continuation(HypervisorCases.K));
+                default -> {
+                    preempted = true;
+                    ops.add(Op.preempt(HypervisorCases.K));
+                    if (c.flag(true, 80)) {
+                        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x5000)),
+                                null, 0));
+                    }
+                    ops.add(Op.reissue(HypervisorCases.K));
+                }
+            }
+        }
+        for (int j = 0; j <= n; j++) {
+            ops.add(Op.deliver(1 - kernelPcpu));
+            ops.add(Op.continuation(HypervisorCases.K));
+        }
+    }
+
     /**
      * The shootdown windows must reach both flushes with the remote pCPU of d1's mask holding d1's translations: an
      * L2 update's domain flush and a type change (calibrated at the CI budget).
      */
+    /**
+     * The dangerous windows too ("window", "batch"), measured at the CI budget (100 tries of seed 20261123: 157 window
+     * events — 36 accesses through a stale entry between an IPI's send and its handling, 57 accesses after a handled
+     * IPI, 21 steps of the other pCPU between two entries of a pin, 10 between two requests of a batch, 9 while a batch
+     * is preempted; 10 preempted and re-issued batches with the other pCPU in between, 2 batches stopped by a refused
+     * request): each floor about half its measured share, the batch outcomes at least once.
+     */
     @Override
     public List<Coverage.Floor> floors() {
         return List.of(
+                Coverage.Floor.atLeast("window", "access between an IPI's send and its handling, stale entry used",
+                        10),
+                Coverage.Floor.atLeast("window", "access after the IPI was handled", 15),
+                Coverage.Floor.atLeast("window", "another pCPU between two entries of a pin validation", 5),
+                Coverage.Floor.atLeast("window", "another pCPU between two requests of a batch", 3),
+                Coverage.Floor.atLeast("window", "another pCPU while a batch is preempted", 2),
+                Coverage.Floor.reached("batch", "completed, preempted and re-issued, another pCPU stepped in between"),
+                new Coverage.Floor("batch", "stopped at a refused request.*", 0, true),
                 Coverage.Floor.reached("shootdown", "domain flush, remote pCPU in d1's mask, holding d1 entries,"
                         + " flushed"),
                 Coverage.Floor.reached("shootdown", "type change, remote pCPU in d1's mask, holding d1 entries,"
@@ -235,16 +342,48 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
      */
     @Override
     public Verdict check(Run run, Faults faults, Coverage.Sink coverage) {
+        return check(run, faults, coverage, new ArrayList<>());
+    }
+
+    /** {@link #check(Run, Faults, Coverage.Sink)}, adding the registers of each re-executed VMCALL to {@code regs}. */
+    private Verdict check(Run run, Faults faults, Coverage.Sink coverage, List<Hypercall> reissued) {
         XenMachine m = machine(faults);
         int step = 0;
         String[] waiting = {null, null}; // a hypercall of d1 waiting for its flush: coverage kind, remote pCPU
+        boolean[] handled = new boolean[PCPUS]; // a flush IPI was handled on the pCPU since its last guest access
+        Hypercall continuation = null; // K's preempted batch's continuation, not re-issued yet
+        BatchRecord batch = null; // K's batch in progress (MU-7's property)
         for (Op op : run.ops()) {
             step++;
             XenMachine post;
             InvariantResult mig = InvariantResult.HOLDS;
-            if (op.delivery()) {
+            windowCoverage(m, op, continuation != null, handled, coverage);
+            if (op.kind() == Op.Kind.PREEMPT) {
+                HvStep p = MmuBatch.preempt(m, op.vcpu());
+                post = p.machine();
+                coverage.collect("op", "preempt " + p.outcome().getClass().getSimpleName());
+                if (p.outcome() instanceof VcpuOutcome.HypercallPreempted x) {
+                    continuation = x.continuation();
+                    if (batch != null) {
+                        batch = batch.preempted();
+                    }
+                }
+            } else if (op.kind() == Op.Kind.REISSUE) {
+                if (continuation == null) {
+                    coverage.collect("op", "re-issue, nothing preempted");
+                    reissued.add(Hypercall.of(0));
+                    post = m;
+                } else {
+                    reissued.add(continuation);
+                    HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), continuation);
+                    post = s.machine();
+                    continuation = null;
+                    coverage.collect("op", "re-issue " + s.outcome().getClass().getSimpleName());
+                }
+            } else if (op.delivery()) {
                 FlushIpis.Delivery d = FlushIpis.deliverIpi(m, op.pcpu());
                 post = d.machine();
+                handled[op.pcpu()] |= !d.handled().isEmpty();
                 coverage.collect("op", d.handled().isEmpty() ? "deliverIpi, none pending" : "deliverIpi"
                         + (d.completed().isEmpty() ? "" : ", hypercall returned"));
                 if (waiting[0] != null && d.completed().stream().anyMatch(x -> x.vcpu().equals(HypervisorCases.K))) {
@@ -268,6 +407,12 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                             + ", " + (entries(m, op.pcpu(), vpid) > 0 ? "to flush" : "nothing to flush"));
                 }
             } else {
+                if (op.regs() != null && MmuBatch.isBatch(op.regs()) && m.tlbFlush().inFlight(op.vcpu()).isEmpty()) {
+                    batch = BatchRecord.at(m, op.vcpu(), op.regs());
+                }
+                if (op.insn() instanceof GuestInstruction.MemoryAccess) {
+                    handled[m.vcpu(op.vcpu()).pcpu()] = false;
+                }
                 HvStep s = Hypervisor.run(m, op.vcpu(), op.insn(), op.regs() == null ? Hypercall.of(0) : op.regs());
                 post = s.machine();
                 String w = shootdownCoverage(m, op, s, coverage);
@@ -280,6 +425,17 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                         + s.outcome().getClass().getSimpleName() : op.insn() instanceof GuestInstruction.Invlpg
                                 ? "INVLPG" : ((GuestInstruction.MemoryAccess) op.insn()).access().isWrite() ? "write"
                                         : "read");
+            }
+            if (batch != null && continuation == null && post.tlbFlush().inFlight(batch.vcpu()).isEmpty()) {
+                // the batch has returned (done or refused): MU-7's property over the tables and *pdone
+                String wrong = batch.wrong(post);
+                coverage.collect("batch", batch.describe(post));
+                batch = null;
+                if (wrong != null) {
+                    return new Verdict.Violated("I7", "MU-7", step, op + ": " + wrong);
+                }
+            } else if (batch != null && !op.delivery() && op.vcpu() != null && !op.vcpu().equals(batch.vcpu())) {
+                batch = batch.interleaved();
             }
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
@@ -330,6 +486,135 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         return null;
     }
 
+    /**
+     * Coverage of the dangerous windows ("window"), from the state before op: a guest access on a pCPU that has a
+     * flush IPI pending for a hypercall still waiting (between the IPI's send and its handling, IPI-4; "stale entry
+     * used" when that pCPU's TLB holds a translation of the page for the vCPU), a guest access on a pCPU after it
+     * handled a flush IPI, and a step of another pCPU (a guest access or an IPI delivery) while the kernel is between
+     * two entries of a pin validation (TYP-8), between two requests of a batch (MU-7), or preempted out of a batch
+     * whose continuation is not re-issued yet (MU-8).
+     */
+    private static void windowCoverage(XenMachine m, Op op, boolean preempted, boolean[] handled,
+            Coverage.Sink coverage) {
+        boolean other = op.delivery() || (op.vcpu() != null && !op.vcpu().equals(HypervisorCases.K)
+                && op.kind() == Op.Kind.STEP);
+        if (op.kind() == Op.Kind.STEP && op.insn() instanceof GuestInstruction.MemoryAccess a) {
+            int q = m.vcpu(op.vcpu()).pcpu();
+            boolean awaited = m.tlbFlush().inFlight().values().stream().anyMatch(h -> h.awaiting().contains(q));
+            if (awaited && !m.tlbFlush().pendingFlushes(q).isEmpty()) {
+                int vpid = m.vcpu(op.vcpu()).vpid();
+                long page = a.access().linear() & ~0xFFFL;
+                boolean held = m.pcpu(q).tlb().entries().stream().anyMatch(e -> e.tag().vpid() == vpid
+                        && e.linearBase() == page);
+                coverage.collect("window", "access between an IPI's send and its handling"
+                        + (held ? ", stale entry used" : ""));
+            } else if (handled[q]) {
+                coverage.collect("window", "access after the IPI was handled");
+            }
+        }
+        if (!other) {
+            return;
+        }
+        java.util.Optional<org.hybridv.xen.HypercallInFlight> k = m.tlbFlush().inFlight(HypervisorCases.K);
+        if (k.isPresent() && k.get().nextEntry() >= 0) {
+            coverage.collect("window", MmuBatch.isBatch(k.get().call()) ? "another pCPU between two requests of a batch"
+                    : "another pCPU between two entries of a pin validation");
+        } else if (preempted) {
+            coverage.collect("window", "another pCPU while a batch is preempted");
+        }
+    }
+
+    /**
+     * MU-7's property of one batch of vCPU {@code vcpu}, stated over the tables: the request list as the guest's own
+     * translation reads it when the batch is issued (Intel SDM Vol. 3A §4.5, {@link PageWalk}), the slots it targets
+     * before, and whether it was preempted or had another pCPU step between two requests.
+     */
+    record BatchRecord(VcpuId vcpu, long count, List<long[]> requests, java.util.Map<Long, Long> before,
+            boolean plausible, boolean wasPreempted, boolean wasInterleaved) {
+        static BatchRecord at(XenMachine m, VcpuId v, Hypercall call) {
+            org.hybridv.x86.CpuState cpu = m.guestCpu(v);
+            long n = MmuBatch.count(call);
+            List<long[]> requests = new ArrayList<>();
+            java.util.Map<Long, Long> before = new java.util.TreeMap<>();
+            boolean plausible = true;
+            for (long j = 0; j < n; j++) {
+                Long ptr = read(m, cpu, call.arg(0) + 16 * j);
+                Long val = read(m, cpu, call.arg(0) + 16 * j + 8);
+                if (ptr == null || val == null) {
+                    plausible = false;
+                    break;
+                }
+                requests.add(new long[] {ptr, val});
+                long slot = ptr >>> 3;
+                plausible &= (ptr & 7) == 0 && (ptr >>> 12) == 0x13 && !before.containsKey(slot);
+                before.put(slot, m.paging().memory().read(ptr >>> 12, (int) ((ptr & 0xFFF) >>> 3)));
+            }
+            plausible &= write(m, cpu, call.arg(2));
+            return new BatchRecord(v, n, requests, before, plausible, false, false);
+        }
+
+        BatchRecord preempted() {
+            return new BatchRecord(vcpu, count, requests, before, plausible, true, wasInterleaved);
+        }
+
+        BatchRecord interleaved() {
+            return new BatchRecord(vcpu, count, requests, before, plausible, wasPreempted, true);
+        }
+
+        /**
+         * What is wrong once the batch returned, or null: {@code *pdone} = d must be at most the count, and the
+         * targeted slots must be those of the first d requests applied in order and the others untouched (a refused
+         * request stops the batch with *pdone = the requests before it; a batch that returned 0 did them all, d = n).
+         * Checked only for a list of distinct slots of L1 0x13 read and a {@code *pdone} written through the guest's
+         * translation (the generator's batches; a list a remap made unreadable is refused and its slots untouched).
+         */
+        String wrong(XenMachine post) {
+            if (!plausible) {
+                return null;
+            }
+            Long done = read(post, post.guestCpu(vcpu), BATCH_PDONE);
+            if (done == null || done < 0 || done > count) {
+                return "*pdone " + done + " after a batch of " + count + " requests (MU-7)";
+            }
+            java.util.Map<Long, Long> expected = new java.util.TreeMap<>(before);
+            for (int j = 0; j < done; j++) {
+                expected.put(requests.get(j)[0] >>> 3, requests.get(j)[1]);
+            }
+            for (java.util.Map.Entry<Long, Long> e : expected.entrySet()) {
+                long mfn = e.getKey() >>> 9;
+                int index = (int) (e.getKey() & 511);
+                long seen = post.paging().memory().read(mfn, index);
+                if (seen != e.getValue()) {
+                    return "after a batch of " + count + " requests with *pdone = " + done + ", slot "
+                            + org.hybridv.x86.Hex.of(mfn) + "[" + index + "] holds "
+                            + org.hybridv.x86.Hex.of(seen) + ", not " + org.hybridv.x86.Hex.of(e.getValue())
+                            + " (MU-7: the first *pdone requests applied in order, the others not)";
+                }
+            }
+            return null;
+        }
+
+        String describe(XenMachine post) {
+            Long done = plausible ? read(post, post.guestCpu(vcpu), BATCH_PDONE) : null;
+            return (done == null ? "returned" : done == count ? "completed" : "stopped at a refused request")
+                    + (wasPreempted ? ", preempted and re-issued" : "")
+                    + (wasInterleaved ? ", another pCPU stepped in between" : "");
+        }
+
+        /** The word at guest-linear {@code linear} through {@code cpu}'s translation (a read), or null. */
+        static Long read(XenMachine m, org.hybridv.x86.CpuState cpu, long linear) {
+            org.hybridv.x86.Translation t = PageWalk.translate(m.paging().memory(), cpu, Access.read(linear));
+            return t instanceof org.hybridv.x86.Translated x ? m.paging().memory().readPhysical(x.physicalAddress())
+                    : null;
+        }
+
+        /** Whether {@code linear} is writable through {@code cpu}'s translation. */
+        static boolean write(XenMachine m, org.hybridv.x86.CpuState cpu, long linear) {
+            return PageWalk.translate(m.paging().memory(), cpu, Access.write(linear, 0))
+                    instanceof org.hybridv.x86.Translated;
+        }
+    }
+
     private static long entries(XenMachine m, int pcpu, int vpid) {
         return m.pcpu(pcpu).tlb().entries().stream().filter(e -> e.tag().vpid() == vpid).count();
     }
@@ -346,8 +631,29 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());
+        List<Hypercall> reissued = new ArrayList<>();
+        check(run, faults, Coverage.Sink.NONE, reissued);
+        java.util.Iterator<Hypercall> again = reissued.iterator();
         for (int i = 0; i < n; i++) {
             Op op = run.ops().get(i);
+            if (op.kind() == Op.Kind.PREEMPT) {
+                steps.add(Capture.step(new XenStep.PreemptHypercall(op.vcpu().domain(), op.vcpu().vcpu(), null)));
+                continue;
+            }
+            if (op.kind() == Op.Kind.REISSUE) {
+                Hypercall h = again.hasNext() ? again.next() : Hypercall.of(0);
+                if (MmuBatch.isBatch(h)) {
+                    steps.add(Capture.step(new XenStep.MmuUpdateBatch(op.vcpu().domain(), op.vcpu().vcpu(), h.arg(0),
+                            MmuBatch.count(h), h.arg(2), (h.arg(1) & MmuBatch.MMU_UPDATE_PREEMPTED) != 0, null)));
+                }
+                continue;
+            }
+            if (op.regs() != null && MmuBatch.isBatch(op.regs())) {
+                Hypercall h = op.regs();
+                steps.add(Capture.step(new XenStep.MmuUpdateBatch(op.vcpu().domain(), op.vcpu().vcpu(), h.arg(0),
+                        MmuBatch.count(h), h.arg(2), null, null)));
+                continue;
+            }
             steps.add(Capture.step(op.delivery() ? new XenStep.DeliverIpi(op.pcpu(), null) : op.continuation()
                     ? new XenStep.ContinueHypercall(op.vcpu().domain(), op.vcpu().vcpu(), null) : op.migration()
                     ? new XenStep.Schedule(op.vcpu().domain(), op.vcpu().vcpu(),

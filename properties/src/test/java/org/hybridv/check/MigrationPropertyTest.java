@@ -39,4 +39,17 @@ class MigrationPropertyTest {
             assertThat(r.failure()).as(f.id()).isPresent();
         }
     }
+
+    /**
+     * The batch windows (MU-7, MU-8): the seeded fault mmu-update-continuation-loses-entry is caught by this property
+     * within the CI budget — a preempted batch's continuation skips a request, and the tables after the batch are not
+     * those of its first *pdone requests applied in order (reported as I7, rule MU-7).
+     */
+    @Test
+    void theLostContinuationEntryIsCaughtByTheBatchProperty() {
+        Campaign.Result<?> r = Campaign.run(new MigrationProperty(), Campaign.Config.of(KillMatrixTest.SEED,
+                KillMatrixTest.CI_TRIES, Faults.of(Fault.MMU_UPDATE_CONTINUATION_LOSES_ENTRY)));
+        assertThat(r.failure()).isPresent();
+        assertThat(r.failure().get().violation().toString()).contains("I7", "MU-7");
+    }
 }

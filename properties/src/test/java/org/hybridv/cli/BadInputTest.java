@@ -84,9 +84,9 @@ class BadInputTest {
                 + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
                 + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
                 + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
-                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuextMulti,"
-                + " movToCr3, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp, vmcall, vmcs, vmlaunch, vmresume,"
-                + " wrmsr");
+                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuUpdateBatch,"
+                + " mmuextMulti, movToCr3, preemptHypercall, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp,"
+                + " vmcall, vmcs, vmlaunch, vmresume, wrmsr");
     }
 
     @Test

@@ -7,6 +7,7 @@ package org.hybridv.xen;
 public enum Errno {
     EPERM(1),
     ENOMEM(12),
+    EFAULT(14),
     EBUSY(16),
     EINVAL(22),
     ENOSYS(38),

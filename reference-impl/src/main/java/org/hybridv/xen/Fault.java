@@ -133,6 +133,12 @@ public enum Fault {
                     + " type and count 0 until the last entry): a vCPU on another pCPU takes a writable reference to"
                     + " the frame in between, and the table is then validated with a writable mapping of itself",
             "XSA-401 (a type change racing a reference taken on another pCPU; XSA-299's restartable validation)"),
+    /** MU-8: {@link MmuBatch#continuation} re-issues a preempted batch from one request too far. */
+    MMU_UPDATE_CONTINUATION_LOSES_ENTRY("mmu-update-continuation-loses-entry", "MU-8",
+            "builds a preempted mmu_update batch's continuation from the wrong index: the request pointer is"
+                    + " advanced one request past the requests done and the count is one less, so the request at the"
+                    + " preemption point is never applied while the batch reports success",
+            "continuation-argument bugs of Xen's preemptible hypercalls (a wrong start index on re-entry)"),
     /** PRE-3: {@link SwitchMmu#switchMmu} flushes the caller's pCPU only, not the pCPUs its siblings ran on. */
     SWITCH_MMU_SIBLING_NOT_FLUSHED("switch-mmu-sibling-not-flushed", "PRE-3",
             "pauses the other vCPUs and loads the new root into each one's CR3, but invalidates the domain's VPIDs on"

@@ -244,11 +244,8 @@ public final class FlushIpis {
             }
             if (h.get().nextEntry() >= 0) {
                 // TYP-8: a pin validating entry by entry goes on with its next step (an entry whose flush this was
-                // is validated again then, IPI-3)
-                HypercallInFlight x = h.get();
-                m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, new HypercallInFlight(x.call(),
-                        new TreeSet<>(), false, x.effects(), x.retry() ? x.flushed() : new TreeMap<>(),
-                        x.nextEntry())));
+                // is validated again then, IPI-3); so does a batched mmu_update (MU-7)
+                m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, h.get().resumed()));
                 continue;
             }
             m = m.withTlbFlush(m.tlbFlush().withInFlight(sender, null));

@@ -7,9 +7,13 @@ import org.hybridv.x86.Hex;
 /**
  * A hypercall as the guest issues it through VMCALL: the number in RAX and the arguments in RDI, RSI, RDX, R10, R8
  * (the 64-bit HVM ABI, Xen {@code hvm_hypercall}). Argument meanings in this model (request structures are passed by
- * value instead of through guest memory; batching is a sequence of calls):
+ * value instead of through guest memory, except the batched {@code mmu_update}):
  * <ul>
- * <li>{@code mmu_update} (1): {@code (ptr, val)} — one {@code mmu_update_t};</li>
+ * <li>{@code mmu_update} (1): {@code (ptr, val)} — one {@code mmu_update_t} by value; or, with R10 (the fourth
+ * argument, Xen's {@code foreigndom}) = {@code DOMID_SELF} (0x7FF0), the batched form as in Xen,
+ * {@code (req, count, pdone, DOMID_SELF)}: {@code count} 16-byte {@code mmu_update_t} at guest-linear {@code req},
+ * the count done written to guest-linear {@code pdone} (0: none), {@code count} with bit 31
+ * ({@code MMU_UPDATE_PREEMPTED}) in a continuation ({@link MmuBatch}, MU-7, MU-8);</li>
  * <li>{@code update_va_mapping} (14): {@code (va, val, flags)} — as in Xen;</li>
  * <li>{@code mmuext_op} (26): {@code (cmd, arg1, vcpumask)} — one {@code mmuext_op_t}; {@code vcpumask} (its
  * {@code arg2}) only for TLB_FLUSH_MULTI and INVLPG_MULTI, the bitmap's value instead of a pointer to it;</li>

@@ -25,10 +25,14 @@ import org.hybridv.x86.Checks;
  * @param nextEntry for a pin whose table is validated entry by entry (TYP-8, {@link PreemptibleValidation}): the
  *                 index of the next entry to validate (Xen's {@code nr_validated_ptes}); -1 for any other hypercall.
  *                 Such a hypercall stays inside the hypervisor between its entries, with {@code awaiting} empty unless
- *                 an entry's flush is in flight; it returns after its last entry
+ *                 an entry's flush is in flight; it returns after its last entry. For a batched {@code mmu_update}
+ *                 ({@link MmuBatch}, MU-7): the index, in this invocation's request list, of the next request
+ * @param doneBefore for a batched {@code mmu_update} re-issued as a continuation (MU-8): the count of requests the
+ *                 earlier invocations did (read from {@code *pdone} when this invocation began, Xen's {@code done});
+ *                 0 for any other hypercall
  */
 public record HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boolean retry, List<Effect> effects,
-        SortedMap<Long, FrameInfo> flushed, int nextEntry) {
+        SortedMap<Long, FrameInfo> flushed, int nextEntry, long doneBefore) {
     public HypercallInFlight {
         Checks.notNull("call", call);
         Checks.notNull("awaiting", awaiting);
@@ -37,12 +41,19 @@ public record HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boo
         if (awaiting.isEmpty() && nextEntry < 0) {
             throw new IllegalArgumentException("a hypercall in flight awaits at least one pCPU or validates entries");
         }
-        if (nextEntry < -1 || nextEntry > org.hybridv.x86.PhysicalMemory.WORDS_PER_FRAME) {
+        if (nextEntry < -1 || (nextEntry > org.hybridv.x86.PhysicalMemory.WORDS_PER_FRAME
+                && !MmuBatch.isBatch(call))) {
             throw new IllegalArgumentException("next entry " + nextEntry);
         }
         awaiting = Collections.unmodifiableSortedSet(new TreeSet<>(awaiting));
         effects = List.copyOf(effects);
         flushed = Collections.unmodifiableSortedMap(new TreeMap<>(flushed));
+    }
+
+    /** A hypercall that goes on entry by entry (or waits), not a continuation: {@code doneBefore} 0. */
+    public HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boolean retry, List<Effect> effects,
+            SortedMap<Long, FrameInfo> flushed, int nextEntry) {
+        this(call, awaiting, retry, effects, flushed, nextEntry, 0);
     }
 
     /** A hypercall waiting for flush acknowledgements only (no entry-by-entry validation). */
@@ -55,7 +66,16 @@ public record HypercallInFlight(Hypercall call, SortedSet<Integer> awaiting, boo
     HypercallInFlight acknowledged(int q) {
         SortedSet<Integer> left = new TreeSet<>(awaiting);
         left.remove(q);
-        return new HypercallInFlight(call, left, retry, effects, flushed, nextEntry);
+        return new HypercallInFlight(call, left, retry, effects, flushed, nextEntry, doneBefore);
+    }
+
+    /**
+     * This hypercall going on entry by entry once every acknowledgement is in: awaiting none; an entry whose type
+     * change waited for its flush ({@code retry}) keeps {@code flushed} to be executed again (IPI-3).
+     */
+    HypercallInFlight resumed() {
+        return new HypercallInFlight(call, new TreeSet<>(), false, effects, retry ? flushed : new TreeMap<>(),
+                nextEntry, doneBefore);
     }
 
     /** Whether it is between two entries of a validation (TYP-8), awaiting no acknowledgement: it can continue. */

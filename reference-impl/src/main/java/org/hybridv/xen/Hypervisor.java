@@ -294,6 +294,9 @@ public final class Hypervisor {
             return refused(m, call, Errno.EOPNOTSUPP, "MU-1", "d" + d.id() + " is in " + d.mode()
                     + " mode: the PV MMU hypercalls are for direct mode only (XSA-109)");
         }
+        if (MmuBatch.isBatch(call)) {
+            return MmuBatch.start(m, id, call); // MU-7: the batched form, request by request
+        }
         return FlushIpis.mmuHypercall(m, id, call, flushed);
     }
 

@@ -137,11 +137,15 @@ public final class PreemptibleValidation {
      * One step of vCPU {@code id}'s pin in progress (TYP-8), on its pCPU: the next present entry is validated (its
      * flushes as any hypercall's: IPI-1..IPI-3, so a lower table promoted from writable waits for its flush before
      * its type), or, after the last, the table is validated and pinned and the hypercall returns ({@code
-     * HypercallDone}); a refused entry rolls the pin back and the hypercall returns the refusal. A vCPU with no pin
-     * to continue (none, or one waiting for acknowledgements): {@code NotModelled}, nothing changes.
+     * HypercallDone}); a refused entry rolls the pin back and the hypercall returns the refusal. A batched
+     * {@code mmu_update} in flight applies its next request instead ({@link MmuBatch#continueBatch}, MU-7). A vCPU
+     * with no pin to continue (none, or one waiting for acknowledgements): {@code NotModelled}, nothing changes.
      */
     public static HvStep continueHypercall(XenMachine m, VcpuId id) {
         Optional<HypercallInFlight> h = m.tlbFlush().inFlight(id);
+        if (h.isPresent() && MmuBatch.isBatch(h.get().call())) {
+            return MmuBatch.continueBatch(m, id); // MU-7: a batched mmu_update's next request
+        }
         if (h.isEmpty() || !h.get().canContinue()) {
             return new HvStep(new VcpuOutcome.NotModelled(null, id + " is inside no hypercall it can continue"
                     + (h.isPresent() ? " (it waits for flush acknowledgements)" : "")), m, 0);

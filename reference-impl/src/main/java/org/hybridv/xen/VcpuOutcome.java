@@ -86,6 +86,19 @@ public sealed interface VcpuOutcome {
         }
     }
 
+    /**
+     * A batched {@code mmu_update} preempted between two requests (Xen rule MU-8, {@code hypercall_create_continuation}):
+     * the vCPU left the hypervisor with {@code done} requests applied in all (written to {@code *pdone}) and its
+     * registers rewritten to {@code continuation}, which its VMCALL is re-executed with (Xen rewinds the guest's RIP to
+     * the VMCALL). {@code effects}: the TLB obligations its requests performed so far.
+     */
+    record HypercallPreempted(Hypercall call, Hypercall continuation, long done, List<Effect> effects)
+            implements VcpuOutcome {
+        public HypercallPreempted {
+            effects = List.copyOf(effects);
+        }
+    }
+
     /** HLT: the vCPU is blocked until an event (events are not modelled). */
     record Blocked() implements VcpuOutcome {}
 

@@ -100,9 +100,9 @@ class ScenarioParserTest {
                 + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
                 + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
                 + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
-                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuextMulti,"
-                + " movToCr3, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp, vmcall, vmcs, vmlaunch, vmresume,"
-                + " wrmsr");
+                + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuUpdateBatch,"
+                + " mmuextMulti, movToCr3, preemptHypercall, pte, pvSetup, rdmsr, schedOp, schedule, vcpuOp,"
+                + " vmcall, vmcs, vmlaunch, vmresume, wrmsr");
         assertThat(e.step()).isEqualTo(2);
         assertThat(e.op()).isNull();
     }
@@ -265,9 +265,9 @@ class ScenarioParserTest {
                 "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
                 "expectPv", "expectTlb", "expectVmcs", "grantAccess", "grantTableOp", "guest", "guestAccess",
                 "guestEvent", "guestInvlpg", "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall",
-                "invept", "invlpg", "invpcid", "invvpid", "io", "kernel", "mmuextMulti", "movToCr3", "pte",
-                "pvSetup", "rdmsr", "schedOp", "schedule", "vcpuOp", "vmcall", "vmcs", "vmlaunch", "vmresume",
-                "wrmsr");
+                "invept", "invlpg", "invpcid", "invvpid", "io", "kernel", "mmuUpdateBatch", "mmuextMulti",
+                "movToCr3", "preemptHypercall", "pte", "pvSetup", "rdmsr", "schedOp", "schedule", "vcpuOp", "vmcall",
+                "vmcs", "vmlaunch", "vmresume", "wrmsr");
         assertThatThrownBy(() -> OperationRegistry.builder().install(new org.hybridv.scenario.x86.X86Module())
                 .install(new org.hybridv.scenario.x86.X86Module()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("installed twice");

@@ -171,6 +171,29 @@ class FaultCatalogTest {
                 "TYP-8");
     }
 
+    /**
+     * MU-8: a batch of three requests on two pCPUs preempted after its first; the reference's continuation re-issues
+     * requests 1 and 2 and the tables equal those of the three requests in order, *pdone = 3; the faulty continuation
+     * starts one request too far, so request 1 is never applied and *pdone = 2 (MU-7's property, which the migration
+     * property checks after every batch).
+     */
+    @Test
+    void mmuUpdateContinuationLosesEntry() {
+        SHOWN.add(Fault.MMU_UPDATE_CONTINUATION_LOSES_ENTRY);
+        for (boolean faulty : new boolean[] {false, true}) {
+            XenMachine m = MmuBatchTest.listed(Hv.machine(faulty ? Faults.of(Fault.MMU_UPDATE_CONTINUATION_LOSES_ENTRY)
+                    : Faults.NONE, 2), MmuBatchTest.THREE);
+            XenMachine x = Hypervisor.hypercall(m, K, MmuBatch.batch(MmuBatchTest.REQ, 3, MmuBatchTest.PDONE))
+                    .machine();
+            HvStep p = MmuBatch.preempt(x, K);
+            Hypercall again = ((VcpuOutcome.HypercallPreempted) p.outcome()).continuation();
+            XenMachine done = accepted(FlushIpis.runToCompletion(Hypervisor.hypercall(p.machine(), K, again), K));
+            holds(done);
+            assertThat(MmuBatchTest.pdone(done)).isEqualTo(faulty ? 2 : 3);
+            assertThat(done.paging().entry(L1, 11)).isEqualTo(faulty ? Entry.NOT_PRESENT : rw(0x23));
+        }
+    }
+
     // ---- direct paging: entry rules --------------------------------------------------------------------------------
 
     @Test

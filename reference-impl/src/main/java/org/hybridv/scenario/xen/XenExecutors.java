@@ -95,6 +95,32 @@ final class XenExecutors {
                 r.outcome()), i7Notes(i7));
     }
 
+    /** {@code mmuUpdateBatch}: the batched {@code mmu_update} as a VMCALL (MU-7), observed as a hypercall step. */
+    static StepResult mmuUpdateBatch(MachineState s, XenStep.MmuUpdateBatch step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        XenMachine pre = machine(s);
+        HvStep r = Hypervisor.hypercall(pre, id, step.hypercall());
+        InvariantResult i7 = ExitCorrectness.check(pre, id, new GuestInstruction.Vmcall(), r);
+        Observation o = observeHypercall(r);
+        if (r.outcome() instanceof VcpuOutcome.InHypercall w && w.awaiting().isEmpty()) {
+            o = new Observation(o.result(), "accepted, the first request applied; inside the hypervisor with requests"
+                    + " left (MU-7)", o.facts());
+        }
+        return new StepResult(writeVcpuStep(s, r.machine(), i7), o, hypercallChecks(step.expect(), o.result(),
+                r.outcome()), i7Notes(i7));
+    }
+
+    /** {@code preemptHypercall}: {@link org.hybridv.xen.MmuBatch#preempt} (MU-8), observed as a hypercall step. */
+    static StepResult preemptHypercall(MachineState s, XenStep.PreemptHypercall step) {
+        VcpuId id = new VcpuId(step.domain(), step.vcpu());
+        HvStep r = org.hybridv.xen.MmuBatch.preempt(machine(s), id);
+        Observation o = observeHypercall(r);
+        Map<String, String> facts = new LinkedHashMap<>(o.facts());
+        facts.remove("exits");
+        return new StepResult(write(s, r.machine()), new Observation(o.result(), o.text(), facts),
+                hypercallChecks(step.expect(), o.result(), r.outcome()));
+    }
+
     static StepResult guest(MachineState s, XenStep.Guest step) {
         VcpuId id = new VcpuId(step.domain(), step.vcpu());
         XenMachine pre = withCpl(machine(s), id, step.cpl());
@@ -121,6 +147,14 @@ final class XenExecutors {
             facts.put("awaiting", w.awaiting().toString());
             text = "accepted, waiting inside the hypervisor for the flush IPI acknowledgements of pCPU"
                     + (w.awaiting().size() == 1 ? " " : "s ") + w.awaiting() + " (IPI-1, IPI-2)";
+        } else if (o instanceof VcpuOutcome.HypercallPreempted p) {
+            facts.put("result", "preempted");
+            facts.put("done", Long.toString(p.done()));
+            facts.put("req", Render.hex(p.continuation().arg(0)));
+            facts.put("count", Long.toString(org.hybridv.xen.MmuBatch.count(p.continuation())));
+            text = "preempted after " + p.done() + " request" + (p.done() == 1 ? "" : "s") + " in all (MU-8): the"
+                    + " VMCALL is re-executed with req " + Render.hex(p.continuation().arg(0)) + ", count "
+                    + org.hybridv.xen.MmuBatch.count(p.continuation()) + " | MMU_UPDATE_PREEMPTED" + effects(p.effects());
         } else if (o instanceof VcpuOutcome.HypercallRefused x) {
             facts.put("result", "refused");
             facts.put("errno", x.errno().name());
@@ -235,11 +269,17 @@ final class XenExecutors {
             return out;
         }
         String word = expect instanceof XenStep.HypercallExpect.Ok ? "ok"
-                : expect instanceof XenStep.HypercallExpect.Waiting ? "waiting" : "refused";
+                : expect instanceof XenStep.HypercallExpect.Waiting ? "waiting"
+                : expect instanceof XenStep.HypercallExpect.Preempted ? "preempted" : "refused";
         out.add(Check.equal("result", word, result));
         if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Waiting w && w.awaiting() != null
                 && o instanceof VcpuOutcome.InHypercall h) {
             out.add(Check.equal("awaiting", w.awaiting().toString(), h.awaiting().toString()));
+        }
+        if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Preempted e
+                && o instanceof VcpuOutcome.HypercallPreempted p) {
+            out.addAll(Facts.compare(e, new XenStep.HypercallExpect.Preempted(p.done(), p.continuation().arg(0),
+                    org.hybridv.xen.MmuBatch.count(p.continuation()))));
         }
         if (word.equals(result) && expect instanceof XenStep.HypercallExpect.Refused e
                 && o instanceof VcpuOutcome.HypercallRefused x) {

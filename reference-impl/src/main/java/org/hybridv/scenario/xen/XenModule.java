@@ -31,7 +31,7 @@ public final class XenModule implements ScenarioModule {
     /** This module's op names (the hybrid module lets them run beside a kernel in a hypervisor domain). */
     public static final List<String> OPS = List.of("domainPte", "expectDomainEntry", "hypercall", "guest",
             "checkInvariants", "expectFrame", "schedule", "expectPcpu", "deliverIpi", "continueHypercall",
-            "mmuextMulti");
+            "mmuextMulti", "mmuUpdateBatch", "preemptHypercall");
 
     @Override
     public String name() {
@@ -101,6 +101,19 @@ public final class XenModule implements ScenarioModule {
                 "{\"op\": \"mmuextMulti\", \"domain\": 1, \"vcpu\": 0, \"cmd\": \"invlpgMulti\", \"linear\":"
                         + " \"0x5000\", \"vcpumask\": \"0x2\", \"expect\": {\"result\": \"ok\"}}",
                 XenExecutors::mmuextMulti));
+        r.operation(Operation.of(XenStep.MmuUpdateBatch.class, "a vCPU's batched mmu_update: count 16-byte requests"
+                + " read from guest memory at req through its own translation, applied in order, each atomically,"
+                + " the first refused one stopping the batch, the count done written to pdone (MU-7); on several"
+                + " pCPUs one request per step",
+                "{\"op\": \"mmuUpdateBatch\", \"domain\": 1, \"vcpu\": 0, \"req\": \"0x18000\", \"count\": 3,"
+                        + " \"pdone\": \"0x18100\", \"expect\": {\"result\": \"waiting\"}}",
+                XenExecutors::mmuUpdateBatch));
+        r.operation(Operation.of(XenStep.PreemptHypercall.class, "a vCPU inside a batched mmu_update is preempted"
+                + " between two requests and returns to its guest with the continuation to re-issue (MU-8: pdone"
+                + " holds the count done)",
+                "{\"op\": \"preemptHypercall\", \"domain\": 1, \"vcpu\": 0, \"expect\": {\"result\":"
+                        + " \"preempted\", \"done\": 1, \"count\": 2}}",
+                XenExecutors::preemptHypercall));
         for (String op : OPS) {
             r.precondition(op, s -> configured(s) ? null : op + " runs on the hypervisor: add a \"hypervisor\""
                     + " section to machine (docs/scenario-format.md, Hypervisor)");

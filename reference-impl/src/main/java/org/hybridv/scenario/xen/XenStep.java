@@ -320,7 +320,7 @@ public sealed interface XenStep extends Step {
      */
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "result")
     @JsonSubTypes({@JsonSubTypes.Type(HypercallExpect.Ok.class), @JsonSubTypes.Type(HypercallExpect.Refused.class),
-        @JsonSubTypes.Type(HypercallExpect.Waiting.class)})
+        @JsonSubTypes.Type(HypercallExpect.Waiting.class), @JsonSubTypes.Type(HypercallExpect.Preempted.class)})
     sealed interface HypercallExpect {
         @JsonTypeName("ok")
         record Ok() implements HypercallExpect {}
@@ -335,6 +335,15 @@ public sealed interface XenStep extends Step {
          */
         @JsonTypeName("waiting")
         record Waiting(@Dec(max = 3, why = PCPU_WHY) List<Integer> awaiting) implements HypercallExpect {}
+
+        /**
+         * A batched {@code mmu_update} preempted between two requests (Xen rule MU-8): {@code done} requests applied
+         * in all (also written to {@code *pdone}); the continuation its VMCALL is re-executed with starts at
+         * {@code req} with {@code count} requests left (all optional).
+         */
+        @JsonTypeName("preempted")
+        record Preempted(@Dec(bits = 32) Long done, @Hex Long req, @Dec(bits = 31) Long count)
+                implements HypercallExpect {}
     }
 
     /** The instructions a {@code guest} step names (VMCALL is the {@code hypercall} step). */
@@ -895,6 +904,71 @@ public sealed interface XenStep extends Step {
         public String describe() {
             return vcpuText(domain, vcpu, null) + " mmuext_op " + cmd + (linear != null ? " " + Render.hex(linear)
                     : "") + " vCPUs " + Render.hex(vcpumask);
+        }
+    }
+
+    /**
+     * {@code mmuUpdateBatch}: vCPU {@code vcpu} of domain {@code domain} issues the batched {@code mmu_update(req,
+     * count, pdone, DOMID_SELF)} (Xen rule MU-7): {@code count} 16-byte requests ({@code ptr}, {@code val}) at
+     * guest-linear {@code req}, read through the vCPU's translation; {@code pdone} (optional) receives the count done;
+     * {@code preempted} (default false) sets {@code MMU_UPDATE_PREEMPTED}: the VMCALL re-executed with a preempted
+     * batch's continuation (MU-8). Its result as a {@code hypercall} step's: on several pCPUs {@code waiting} while
+     * requests remain ({@code continueHypercall} applies the next; {@code preemptHypercall} returns to the guest).
+     */
+    @JsonTypeName("mmuUpdateBatch")
+    record MmuUpdateBatch(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, @Hex Long req,
+            @Dec(bits = 31) Long count, @Hex Long pdone, Boolean preempted, HypercallExpect expect)
+            implements XenStep {
+        public MmuUpdateBatch {
+            Bad.required(domain, "domain", "mmuUpdateBatch step");
+            vcpu = vcpu == null ? 0 : vcpu;
+            Bad.required(req, "req", "mmuUpdateBatch step");
+            Bad.required(count, "count", "mmuUpdateBatch step");
+        }
+
+        /** The registers the guest loads before VMCALL: (req, count, pdone, DOMID_SELF). */
+        public org.hybridv.xen.Hypercall hypercall() {
+            return org.hybridv.xen.MmuBatch.batch(req, count | (Boolean.TRUE.equals(preempted)
+                    ? org.hybridv.xen.MmuBatch.MMU_UPDATE_PREEMPTED : 0), pdone == null ? 0 : pdone);
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " mmu_update of " + count + " request" + (count == 1 ? "" : "s")
+                    + " at " + Render.hex(req) + (pdone != null ? ", done to " + Render.hex(pdone) : "")
+                    + (Boolean.TRUE.equals(preempted) ? " (a continuation)" : "");
+        }
+    }
+
+    /**
+     * {@code preemptHypercall}: vCPU {@code vcpu} of domain {@code domain}, inside a batched {@code mmu_update} between
+     * two requests, is preempted (Xen rule MU-8, {@code hypercall_create_continuation}): {@code *pdone} receives the
+     * count done and the vCPU returns to its guest with the continuation's registers. {@code expect}: a
+     * {@code hypercall} step's, {@code preempted} (with the count done and the continuation's {@code req} and
+     * {@code count}).
+     */
+    @JsonTypeName("preemptHypercall")
+    record PreemptHypercall(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
+            @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, HypercallExpect expect) implements XenStep {
+        public PreemptHypercall {
+            Bad.required(domain, "domain", "preemptHypercall step");
+            vcpu = vcpu == null ? 0 : vcpu;
+        }
+
+        @Override
+        public void check(MachineSpec machine) {
+            checkVcpu(machine, domain, vcpu);
+        }
+
+        @Override
+        public String describe() {
+            return vcpuText(domain, vcpu, null) + " is preempted inside its hypercall";
         }
     }
 }
