@@ -194,10 +194,13 @@ pred noRevokeWhileMapped {
 }
 
 -- ---- Proved for every length of trace, by induction (at scope 2) -----------------------------------------------
--- The invariant: a handle has a maptrack entry iff it has a PTE, and then the PTE is backed by the grant; a writable
+-- Integers of 3 bits (up to 3) suffice at scope 2: only the one domain that is not a frame's owner can be granted it,
+-- through at most 2 handles, so a count is at most 2 before a map and 3 after it.
+-- The invariant: no grant names its own granter; a handle has a maptrack entry iff it has a PTE, and then the PTE is backed by the grant; a writable
 -- PTE is a mapped handle's; every TLB entry was filled from a PTE of the domain still mapping that frame, writable
 -- only from a writable one; the references are counted.
 pred inv {
+  all r: Ref | r.grantee != r.granter
   all d: Dom, h: Handle | (some d.maptrack[h] iff some d.pte[h]) and (some d.maptrack[h] implies backedByGrant[d, h])
   all d: Dom | d.pteW in (d.maptrack).Ref
   all c: Cpu, d: Dom, f: c.tlb[d] | some h: Handle | d.pte[h] = f and (f in c.tlbW[d] implies h in d.pteW)
@@ -206,38 +209,39 @@ pred inv {
 }
 
 assert initEstablishesInv { init implies inv }
-check initEstablishesInv for 2 but 4 Int, 1 steps expect 0
-run initEstablishesInvPremise { init } for 2 but 4 Int, 1 steps expect 1
+check initEstablishesInv for 2 but 3 Int, 1 steps expect 0
+run initEstablishesInvPremise { init } for 2 but 3 Int, 1 steps expect 1
 
 assert stepPreservesInv { (inv and step[Xen]) implies after inv }
-check stepPreservesInv for 2 but 4 Int, 2 steps expect 0
-run stepPreservesInvPremise { inv and step[Xen] and not stutter } for 2 but 4 Int, 2 steps expect 1
+check stepPreservesInv for 2 but 3 Int, 2 steps expect 0
+run stepPreservesInvPremise { inv and step[Xen] and not stutter } for 2 but 3 Int, 2 steps expect 1
 
 -- I1's grant clause and the reference counts follow from the invariant.
 assert invIsolates { inv implies (isolated and mappedFramesReferenced) }
-check invIsolates for 2 but 4 Int, 1 steps expect 0
-run invIsolatesPremise { inv and some tlb } for 2 but 4 Int, 1 steps expect 1
+check invIsolates for 2 but 3 Int, 1 steps expect 0
+run invIsolatesPremise { inv and some tlb } for 2 but 3 Int, 1 steps expect 1
 
 -- Every step from an invariant state leaves nothing of an unmapped grant and revokes no mapped grant.
 assert unmapIsComplete { (inv and step[Xen]) implies (unmapLeavesNothing[Xen] and noRevokeWhileMapped) }
-check unmapIsComplete for 2 but 4 Int, 2 steps expect 0
+check unmapIsComplete for 2 but 3 Int, 2 steps expect 0
 run unmapIsCompletePremise { inv and some d: Dom, h: Handle | unmap[Xen, d, h] and some tlb.(d.pte[h]).d }
-  for 2 but 4 Int, 2 steps expect 1
+  for 2 but 3 Int, 2 steps expect 1
 
 -- ---- The seeded bugs are refuted -------------------------------------------------------------------------------
 
 -- Without the flush, an unmap leaves a CPU translating to the frame: the step breaks the invariant, and from boot a
 -- trace of grant, map, use, unmap reaches a TLB entry with no grant behind it.
 assert noFlushUnmapIsComplete { (inv and step[NoFlush]) implies unmapLeavesNothing[NoFlush] }
-check noFlushUnmapIsComplete for 2 but 4 Int, 2 steps expect 1
+check noFlushUnmapIsComplete for 2 but 3 Int, 2 steps expect 1
+run noFlushUnmapIsCompletePremise { inv and step[NoFlush] } for 2 but 3 Int, 2 steps expect 1
 assert noFlushIsolates { behaviour[NoFlush] implies always isolated }
 check noFlushIsolates for 2 but 1 Ref, 1 Handle, 1 Cpu, 3 Int, 1..5 steps expect 1
-run noFlushPremise { behaviour[NoFlush] } for 2 but 1 Ref, 1 Handle, 1 Cpu, 3 Int, 1..5 steps expect 1
+run noFlushIsolatesPremise { behaviour[NoFlush] } for 2 but 1 Ref, 1 Handle, 1 Cpu, 3 Int, 1..5 steps expect 1
 
 -- A read-only grant mapped writable: a writable PTE beyond the granted access, from boot in two steps.
 assert roWritableIsolates { behaviour[RoWritable] implies always isolated }
-check roWritableIsolates for 2 but 4 Int, 1..4 steps expect 1
-run roWritablePremise { behaviour[RoWritable] } for 2 but 4 Int, 1..4 steps expect 1
+check roWritableIsolates for 2 but 3 Int, 1..4 steps expect 1
+run roWritableIsolatesPremise { behaviour[RoWritable] } for 2 but 3 Int, 1..4 steps expect 1
 
 -- ---- Not vacuous -----------------------------------------------------------------------------------------------
 
@@ -252,7 +256,7 @@ run mapUseUnmapEnd {
 } for 2 but 1 Ref, 1 Handle, 3 Int, 1..7 steps expect 1
 
 -- Two mappings of one grant (two handles of its grantee): the frame holds two references.
-run twoMappingsOfAGrant { inv and some f: Frame | f.count = 2 } for 2 but 4 Int, 1 steps expect 1
+run twoMappingsOfAGrant { inv and some f: Frame | f.count = 2 } for 2 but 3 Int, 1 steps expect 1
 
 -- ---- The conformance run ---------------------------------------------------------------------------------------
 
@@ -262,4 +266,4 @@ run grantTraces {
   behaviour[Xen]
   all d: Dom | one owner.d and one granter.d
   eventually (some d: Dom, h: Handle | unmap[Xen, d, h] and before some tlb)
-} for exactly 2 Dom, exactly 2 Frame, exactly 1 Cpu, exactly 2 Ref, exactly 2 Handle, 3 Int, 1..5 steps expect 1
+} for exactly 2 Dom, exactly 2 Frame, exactly 1 Cpu, exactly 2 Ref, exactly 2 Handle, 3 Int, 1..6 steps expect 1
