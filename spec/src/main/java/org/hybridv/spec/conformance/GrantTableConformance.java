@@ -56,7 +56,7 @@ public final class GrantTableConformance {
     private GrantTableConformance() {}
 
     /** At most this many traces. */
-    public static final int LIMIT = 100;
+    public static final int LIMIT = 60;
 
     private static final long[] FRAME = {0x1e, 0x2e};
     private static final long[] L1 = {0x13, 0x23};
