@@ -31,7 +31,7 @@ import org.hybridv.xen.XenMachine;
  * Grant map/unmap of {@code xen/grant_table} against {@link GrantTables} driven through {@link Hypervisor} (the
  * {@code grant_table_op} hypercall, a guest read, the granting guest's own store {@link GrantTables#guestGrant}), on
  * the traces of the run {@code grantTraces} (2 domains owning a frame each, 1 CPU, one grant reference per domain, 2
- * handles, up to 5 states, every trace unmapping a used mapping).
+ * handles, up to 6 states, every trace unmapping a used mapping; the first {@link #LIMIT}).
  *
  * <p>The Java machine: 64 frames; d1 and d2 direct-mode, d1 owns 0x10–0x1f (tables 0x10 → 0x11 → 0x12 → L1 0x13),
  * d2 owns 0x20–0x2f (0x20 → 0x21 → 0x22 → L1 0x23), one vCPU each on pCPU 0 (VPIDs 1, 2), grant tables in 0x1d and
