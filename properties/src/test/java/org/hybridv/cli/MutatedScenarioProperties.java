@@ -69,7 +69,7 @@ class MutatedScenarioProperties {
 
     // ---------------------------------------------------------------- properties
 
-    @Property(seed = Budget.SEED, tries = 1200)
+    @Property(seed = Budget.SEED, tries = 700)
     void aStructurallyMutatedScenarioReplaysOrIsRejectedWithOneLine(@ForAll("structuralMutants") Mutant m)
             throws IOException {
         byte[] bytes = m.bytes();
@@ -81,12 +81,12 @@ class MutatedScenarioProperties {
         }
     }
 
-    @Property(seed = Budget.SEED, tries = 800)
+    @Property(seed = Budget.SEED, tries = 500)
     void aByteMutatedScenarioReplaysOrIsRejectedWithOneLine(@ForAll("byteMutants") ByteMutant m) {
         check(runOn(m.bytes(), m.command()), m.command());
     }
 
-    @Property(seed = Budget.SEED, tries = 300)
+    @Property(seed = Budget.SEED, tries = 200)
     void randomBytesAreRejectedWithOneLine(@ForAll @Size(max = 600) byte[] bytes, @ForAll("commands") String[] command) {
         Cli.Result r = runOn(bytes, command);
         check(r, command);

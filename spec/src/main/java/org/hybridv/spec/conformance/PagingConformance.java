@@ -31,7 +31,7 @@ import org.hybridv.x86.Translation;
  */
 public final class PagingConformance {
     /** At most this many instances (the "all instances up to a small scope, or at least 10,000"). */
-    public static final int LIMIT = 10_000;
+    public static final int LIMIT = 6_000;
 
     private static final String[] LEVELS = {"PML4", "PDPT", "PD", "PT"};
     private static final int[] SHIFT = {39, 30, 21, 12};
