@@ -565,25 +565,16 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
         }
         long fp = fingerprint(post);
-        int checks = 1;
+        int[] checks = {1};
         if (MigrationRules.check(s, post, op.vcpu()) instanceof InvariantResult.Violated v) {
             return new Transition<>(post, fp, new Verdict.Violated("I6", v.rule(), depth, names.get(a) + ": "
-                    + v.explanation()), checks);
+                    + v.explanation()), checks[0]);
         }
-        if (!known.test(fp)) {
-            String[] invariantNames = {"I1", "I2", "I6"};
-            boolean[] on = {i1, i2, i6};
-            for (int i = 0; i < 3; i++) {
-                if (on[i]) {
-                    checks++;
-                    if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
-                        return new Transition<>(post, fp, new Verdict.Violated(invariantNames[i], v.rule(), depth,
-                                names.get(a) + ": " + v.explanation()), checks);
-                    }
-                }
-            }
+        Transition<XenMachine> violated = stateViolation(post, fp, a, depth, known, checks);
+        if (violated != null) {
+            return violated;
         }
-        return new Transition<>(post, fp, Verdict.HOLDS, checks, characterised[a] && symmetry == null
+        return new Transition<>(post, fp, Verdict.HOLDS, checks[0], characterised[a] && symmetry == null
                 ? HypervisorFootprints.schedule(s, post, op.vcpu(), scheduleTo[a]) : null);
     }
 
@@ -602,21 +593,32 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
         }
         long fp = fingerprint(post);
-        int checks = 0;
-        if (!known.test(fp)) {
-            String[] invariantNames = {"I1", "I2", "I6"};
-            boolean[] on = {i1, i2, i6};
-            for (int i = 0; i < 3; i++) {
-                if (on[i]) {
-                    checks++;
-                    if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
-                        return new Transition<>(post, fp, new Verdict.Violated(invariantNames[i], v.rule(), depth,
-                                names.get(a) + ": " + v.explanation()), checks);
-                    }
+        int[] checks = {0};
+        Transition<XenMachine> violated = stateViolation(post, fp, a, depth, known, checks);
+        return violated != null ? violated : new Transition<>(post, fp, Verdict.HOLDS, checks[0]);
+    }
+
+    /**
+     * I1, I2, I6 (those the configuration asks for) on {@code post}, a state not seen before: the transition of
+     * action {@code a} that violates the first, or null; each check run is counted in {@code checks[0]}.
+     */
+    private Transition<XenMachine> stateViolation(XenMachine post, long fp, int a, int depth, LongPredicate known,
+            int[] checks) {
+        if (known.test(fp)) {
+            return null;
+        }
+        String[] invariantNames = {"I1", "I2", "I6"};
+        boolean[] on = {i1, i2, i6};
+        for (int i = 0; i < 3; i++) {
+            if (on[i]) {
+                checks[0]++;
+                if (stateInvariant(i, post) instanceof InvariantResult.Violated v) {
+                    return new Transition<>(post, fp, new Verdict.Violated(invariantNames[i], v.rule(), depth,
+                            names.get(a) + ": " + v.explanation()), checks[0]);
                 }
             }
         }
-        return new Transition<>(post, fp, Verdict.HOLDS, checks);
+        return null;
     }
 
     /** As {@code HypervisorProperty} words a violation: the op, its outcome, the invariant's explanation. */
