@@ -114,7 +114,16 @@ public enum Fault {
     SET_PTE_TRAPPED_NOT_HYPERCALL("set-pte-trapped-not-hypercall", "BUD-4",
             "the direct-mode kernel's set_pte writes the entry with a plain store through the direct map instead of"
                     + " mmu_update: the store faults on the read-only page table, exits and is emulated (PTW-1) —"
-                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design");
+                    + " correct, but a #PF exit and an emulation where the design pays one hypercall", "design"),
+    /**
+     * BOOT-2: {@code HypervisorDetection.signatureIs} (package {@code guest}) compares only EBX, the first four of the
+     * signature's twelve bytes. A guest-side fault, carried by the hypervisor state like the one above.
+     */
+    DETECT_SIGNATURE_PREFIX_MATCH("detect-signature-prefix-match", "BOOT-2",
+            "the kernel's CPUID scan accepts a signature that matches a known one only in its first four bytes"
+                    + " (EBX), so \"XenVMMXenVMX\" or \"XenV\" and garbage is taken for Xen and the kernel issues"
+                    + " Xen's WRMSR and hypercalls to whatever hypervisor answered",
+            "design (memcmp over 4 bytes instead of 12 in hypervisor_cpuid_base)");
 
     private final String id;
     private final String rule;
