@@ -124,8 +124,9 @@ public final class HybridBoot {
             if (i instanceof GuestInstruction.Cpuid c && e.observed() instanceof Observed.Cpuid r) {
                 if (c.leaf() == 1 && leafOne == null) {
                     leafOne = (r.ecx() & HYPERVISOR_PRESENT) != 0;
-                } else if (leafOne != null && c.leaf() >= FIRST_BASE && c.leaf() <= LAST_BASE
-                        && (c.leaf() - FIRST_BASE) % BASE_STEP == 0 && scanMatch(scan, scanned) == null) {
+                } else if (leafOne != null && c.leaf() == FIRST_BASE + scanned.size() * BASE_STEP
+                        && c.leaf() <= LAST_BASE && scanMatch(scan, scanned) == null) {
+                    // the scan: the bases in order from the first, up to the first match (a later re-scan is not it)
                     scan.add(r);
                     scanned.add(c.leaf());
                 }
@@ -226,12 +227,6 @@ public final class HybridBoot {
         if (leafOne == null || !leafOne) {
             return to == BootStage.NATIVE ? null : "leaf 1 ECX[31] " + (leafOne == null ? "was not asked" : "is clear")
                     + ", yet the kernel went to " + to;
-        }
-        for (int k = 0; k < bases.size(); k++) {
-            if (bases.get(k) != FIRST_BASE + k * BASE_STEP) {
-                return "the scan asked base " + Long.toHexString(bases.get(k)) + " where "
-                        + Long.toHexString(FIRST_BASE + k * BASE_STEP) + " was next";
-            }
         }
         BootStage expected = scanMatch(scan, bases);
         if (expected == null) {

@@ -415,4 +415,23 @@ class FaultCatalogTest {
         assertThat(badStep.guest().trace()).anyMatch(e -> e.hv().isPresent()
                 && e.hv().get().outcome() instanceof VcpuOutcome.Emulated);
     }
+
+    /**
+     * BOOT-2: with the fault the kernel compares only EBX, so a hypervisor answering "XenVMMXenVMX" (the last of the
+     * twelve bytes differs) is taken for Xen; the reference stays native. I8-detect, stated over the observed
+     * answers, reports it.
+     */
+    @Test
+    void detectSignaturePrefixMatch() {
+        CpuidIdentity almostXen = CpuidIdentity.XEN.withSignature("XenVMMXenVMX");
+        GuestOp boot = new GuestOp.Boot(BootStage.DIRECT);
+        Lockstep.LockstepStep ok = Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.NONE, almostXen).step(boot);
+        Lockstep.LockstepStep bad = Lockstep.start(MmuMode.SHADOW, 64, 64,
+                Faults.of(Fault.DETECT_SIGNATURE_PREFIX_MATCH), almostXen).step(boot);
+        SHOWN.add(Fault.DETECT_SIGNATURE_PREFIX_MATCH);
+        assertThat(invariants(ok)).isEmpty();
+        assertThat(ok.guest().post().kernel().stage()).isEqualTo(BootStage.NATIVE);
+        assertThat(bad.guest().post().kernel().stage()).isNotEqualTo(BootStage.NATIVE);
+        assertThat(HybridInvariants.check(bad)).anyMatch(v -> v.violation().rule().equals("I8-detect"));
+    }
 }
