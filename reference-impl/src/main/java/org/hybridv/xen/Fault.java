@@ -123,7 +123,17 @@ public enum Fault {
             "the kernel's CPUID scan accepts a signature that matches a known one only in its first four bytes"
                     + " (EBX), so \"XenVMMXenVMX\" or \"XenV\" and garbage is taken for Xen and the kernel issues"
                     + " Xen's WRMSR and hypercalls to whatever hypervisor answered",
-            "design (memcmp over 4 bytes instead of 12 in hypervisor_cpuid_base)");
+            "design (memcmp over 4 bytes instead of 12 in hypervisor_cpuid_base)"),
+    /** EMU-1: {@link DeviceIntercepts#msrBitmap}. */
+    X2APIC_MSR_PASSTHROUGH("x2apic-msr-passthrough", "EMU-1",
+            "the merged MSR bitmap passes the x2APIC TPR, EOI and SELF_IPI MSRs (808H, 80BH, 83FH) through, so the"
+                    + " guest reaches the physical local APIC instead of the emulated one",
+            "KVM CVE-2019-3887 (nested x2APIC MSR bitmap merged without intercepting the x2APIC range)"),
+    /** EMU-2: {@link DeviceIntercepts#ioBitmaps}. */
+    IO_PORT_RANGE_NOT_INTERCEPTED("io-port-range-not-intercepted", "EMU-2",
+            "the I/O bitmaps leave the emulated UART's ports 3F8H-3FFH open, so the guest's port I/O there reaches"
+                    + " the physical device",
+            "design (an I/O bitmap built with a range cleared, the class of Xen's port 0x80/0xED pass-through)");
 
     private final String id;
     private final String rule;

@@ -200,6 +200,9 @@ public final class Hypervisor {
             case MSR_WRITE:
                 return wrmsr(m, id, (GuestInstruction.Wrmsr) insn);
             case MSR_READ:
+                if (DeviceIntercepts.isX2Apic(((GuestInstruction.Rdmsr) insn).msr())) {
+                    return X2ApicEmulation.rdmsr(m, id, ((GuestInstruction.Rdmsr) insn).msr());
+                }
                 return inject(m, exit.reason(), GeneralProtection.VECTOR, 0, true, 0, "MSR",
                         "RDMSR " + Hex.of(((GuestInstruction.Rdmsr) insn).msr())
                                 + ": not an MSR the hypervisor emulates (the hypercall MSR is write-only)");
@@ -218,6 +221,9 @@ public final class Hypervisor {
                 return new HvStep(new VcpuOutcome.Blocked(), m.withVcpu(m.vcpu(id).withBlocked(true)));
             case IO_INSTRUCTION: {
                 GuestInstruction.Io io = (GuestInstruction.Io) insn;
+                if (UartEmulation.owns(io.port())) {
+                    return UartEmulation.io(m, id, io);
+                }
                 long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
                 return new HvStep(new VcpuOutcome.Resumed(exit.reason(), io.in() ? ones : 0, "I/O"), m);
             }
@@ -350,6 +356,9 @@ public final class Hypervisor {
      * → #GP(0) injected, nothing changed (Xen {@code guest_wrmsr_xen}). Any other intercepted MSR → #GP(0).
      */
     static HvStep wrmsr(XenMachine m, VcpuId id, GuestInstruction.Wrmsr w) {
+        if (DeviceIntercepts.isX2Apic(w.msr())) {
+            return X2ApicEmulation.wrmsr(m, id, w.msr(), w.value());
+        }
         if (m.domain(id.domain()).identity().personality() == CpuidIdentity.Personality.KVM) {
             return KvmMsrs.wrmsr(m, id, w);
         }

@@ -434,4 +434,27 @@ class FaultCatalogTest {
         assertThat(bad.guest().post().kernel().stage()).isNotEqualTo(BootStage.NATIVE);
         assertThat(HybridInvariants.check(bad)).anyMatch(v -> v.violation().rule().equals("I8-detect"));
     }
+
+    /** EMU-1: TPR, EOI and SELF_IPI pass through the merged MSR bitmap; {@code DeviceIsolation} reports EMU-1. */
+    @Test
+    void x2apicMsrPassthrough() {
+        XenMachine ok = EmulationTest.booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.LONG, Faults.NONE).machine();
+        XenMachine bad = EmulationTest.booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.LONG,
+                Faults.of(Fault.X2APIC_MSR_PASSTHROUGH)).machine();
+        SHOWN.add(Fault.X2APIC_MSR_PASSTHROUGH);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(ok)).isEqualTo(InvariantResult.HOLDS);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(bad).toString()).startsWith("EMU-1");
+    }
+
+    /** EMU-2: the UART's ports 3F8H-3FFH pass through the I/O bitmaps; {@code DeviceIsolation} reports EMU-2. */
+    @Test
+    void ioPortRangeNotIntercepted() {
+        XenMachine ok = EmulationTest.booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.LONG, Faults.NONE)
+                .machine();
+        XenMachine bad = EmulationTest.booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.LONG,
+                Faults.of(Fault.IO_PORT_RANGE_NOT_INTERCEPTED)).machine();
+        SHOWN.add(Fault.IO_PORT_RANGE_NOT_INTERCEPTED);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(ok)).isEqualTo(InvariantResult.HOLDS);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(bad).toString()).startsWith("EMU-2");
+    }
 }
