@@ -16,6 +16,7 @@ import org.hybridv.guest.Observed;
 import org.hybridv.guest.XenPlatform;
 import org.hybridv.invariants.HybridInvariants;
 import org.hybridv.x86.ErrorCode;
+import org.hybridv.xen.CpuidIdentity;
 import org.hybridv.xen.Faults;
 import org.hybridv.xen.Hypercalls;
 import org.hybridv.xen.MmuMode;
@@ -69,6 +70,15 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
      */
     static void classify(Lockstep.LockstepStep s, Coverage.Sink coverage) {
         coverage.collect("stage", s.guest().post().kernel().stage().name());
+        if (s.pre().guest().kernel().stage().compareTo(org.hybridv.guest.BootStage.LONG) <= 0
+                && s.guest().post().kernel().stage().compareTo(org.hybridv.guest.BootStage.LONG) > 0
+                && s.guest().post().platform() instanceof XenPlatform x) {
+            // BOOT-2: which answer the boot's CPUID scan got, and where it went
+            org.hybridv.xen.CpuidIdentity id = x.machine().domain(x.vcpu().domain()).identity();
+            coverage.collect("detect", (id.signature().equals(org.hybridv.xen.CpuidIdentity.XEN_SIGNATURE)
+                    ? "Xen" : id.signature().equals(org.hybridv.xen.CpuidIdentity.KVM_SIGNATURE) ? "KVM" : "other")
+                    + " at " + Long.toHexString(id.base()) + " → " + s.guest().post().kernel().stage());
+        }
         coverage.collect("result", s.guest().result().getClass().getSimpleName());
         for (Executed e : s.guest().trace()) {
             if (e.isHypercall(Hypercalls.HYPERVISOR_SWITCH_MMU) && e.hv().isPresent()) {
@@ -153,7 +163,10 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.atLeast("stage", "HYPERCALL_PAGE_INSTALLED", 10),
                 Coverage.Floor.atLeast("result", "Read", 10),
                 Coverage.Floor.atLeast("result", "Killed", 2),
-                Coverage.Floor.atLeast("result", "Created", 3)));
+                Coverage.Floor.atLeast("result", "Created", 3),
+                Coverage.Floor.reached("stage", "KVM"),
+                Coverage.Floor.reached("detect", "Xen at 40000100 → HYPERCALL_PAGE_INSTALLED"),
+                Coverage.Floor.reached("detect", "other at 40000000 → NATIVE")));
         // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush
         // in every form (docs/smp.md, "The SMP hybrid kernel")
         for (String what : List.of("SWITCH_MMU accepted with the sibling running on another pCPU",
@@ -177,7 +190,8 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */
     public Verdict check(HybridCases.Run run, Faults faults, Consumer<Lockstep.LockstepStep> observer) {
-        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults, run.cpus());
+        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults, run.cpus(),
+                run.identity());
         int step = 0;
         for (GuestOp op : run.ops()) {
             step++;
@@ -217,6 +231,15 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         kernel.put("xenFrames", HybridCases.XEN_FRAMES);
         if (run.cpus() > 1) {
             kernel.put("cpus", run.cpus());
+        }
+        if (!run.identity().equals(CpuidIdentity.XEN)) {
+            ObjectNode cpuid = kernel.putObject("cpuid");
+            CpuidIdentity id = run.identity();
+            cpuid.put("hypervisor", id.personality() == CpuidIdentity.Personality.KVM ? "kvm" : "xen");
+            cpuid.put("base", "0x" + Long.toHexString(id.base()));
+            cpuid.put("signature", id.signature());
+            cpuid.put("leaves", id.leaves());
+            cpuid.put("hypervisorBit", id.hypervisorBit());
         }
         ArrayNode steps = doc.putArray("steps");
         int n = Math.min(run.ops().size(), violation.step());

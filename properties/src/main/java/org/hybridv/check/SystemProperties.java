@@ -9,7 +9,7 @@ public final class SystemProperties {
     public static List<SystemProperty<?>> all() {
         return List.of(new HybridKernelProperty(), new HypervisorProperty(), new WholeSystemProperty(),
                 new MigrationProperty(),
-                new PvInterfaceProperty());
+                new PvInterfaceProperty(), new EmulationProperty());
     }
 
     /** The property named {@code name}; IllegalArgumentException naming the known ones otherwise. */

@@ -8,6 +8,7 @@ import org.hybridv.guest.Layout;
 import org.hybridv.guest.Lockstep;
 import org.hybridv.guest.SwitchRoot;
 import org.hybridv.x86.AccessKind;
+import org.hybridv.xen.CpuidIdentity;
 import org.hybridv.xen.MmuMode;
 
 /**
@@ -33,19 +34,32 @@ public final class HybridCases {
     /** Xen frames besides the domain's (shadow tables, EPT). */
     public static final int XEN_FRAMES = 96;
 
-    /** A generated run. */
-    public record Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus) {
+    /**
+     * A generated run: {@code cpus} the kernel's processors (2: the SMP kernel, docs/smp.md), {@code identity} what
+     * the hypervisor presents through CPUID (BOOT-2, BOOT-7).
+     */
+    public record Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus, CpuidIdentity identity) {
         public Run {
             ops = List.copyOf(ops);
         }
 
-        /** A run of the one-CPU kernel. */
+        /** A run of the one-CPU kernel under Xen at CPUID base 0x40000000. */
         public Run(MmuMode mode, int frames, List<GuestOp> ops) {
-            this(mode, frames, ops, 1);
+            this(mode, frames, ops, 1, CpuidIdentity.XEN);
+        }
+
+        /** A run of the {@code cpus}-CPU kernel under Xen at CPUID base 0x40000000. */
+        public Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus) {
+            this(mode, frames, ops, cpus, CpuidIdentity.XEN);
+        }
+
+        /** A run of the one-CPU kernel under {@code identity}. */
+        public Run(MmuMode mode, int frames, List<GuestOp> ops, CpuidIdentity identity) {
+            this(mode, frames, ops, 1, identity);
         }
 
         public Lockstep start() {
-            return Lockstep.start(mode, frames, XEN_FRAMES, org.hybridv.xen.Faults.NONE, cpus);
+            return Lockstep.start(mode, frames, XEN_FRAMES, org.hybridv.xen.Faults.NONE, cpus, identity);
         }
     }
 
@@ -64,10 +78,13 @@ public final class HybridCases {
         while (ops.size() < n) {
             ops.add(op(c, frames, processes));
         }
-        if (c.weighted(3, 1) == 0) {
-            return new Run(mode, frames, ops);
+        if (c.weighted(3, 1) != 0) {
+            return new Run(mode, frames, smp(c, ops), 2); // the SMP kernel runs under Xen at 0x40000000
         }
-        return new Run(mode, frames, smp(c, ops), 2);
+        // Drawn last, so that the runs of the choices before it are those of a Xen-only generator.
+        CpuidIdentity identity = identity(c);
+        return new Run(identity.personality() == CpuidIdentity.Personality.KVM ? MmuMode.HAP : mode, frames, ops,
+                identity);
     }
 
     /**
@@ -104,6 +121,42 @@ public final class HybridCases {
             }
         }
         return out;
+
+    /** Other hypervisors' signatures (VMware, Hyper-V, QEMU's TCG, ACRN, bhyve). */
+    static final List<String> OTHER_SIGNATURES = List.of("VMwareVMware", "Microsoft Hv", "TCGTCGTCGTCG",
+            "ACRNACRNACRN", "bhyve bhyve ");
+
+    /**
+     * Every kind of answer to the kernel's CPUID scan (BOOT-2): Xen at 0x40000000 (most runs) or behind Viridian at
+     * 0x40000100, KVM (BOOT-7), another hypervisor's signature, Xen's or KVM's signature with one of its twelve bytes
+     * changed (at either base), no signature, leaf 1 ECX[31] clear, Xen with fewer than two leaves after its base.
+     */
+    static CpuidIdentity identity(Choices c) {
+        switch (c.weighted(20, 3, 3, 1, 3, 1, 1, 1)) {
+            case 0:
+                return CpuidIdentity.XEN;
+            case 1:
+                return CpuidIdentity.XEN_VIRIDIAN;
+            case 2:
+                return CpuidIdentity.KVM;
+            case 3:
+                return CpuidIdentity.XEN.withSignature(OTHER_SIGNATURES.get(c.below(OTHER_SIGNATURES.size())));
+            case 4: {
+                CpuidIdentity id = c.flag(true, 50) ? (c.flag(true, 50) ? CpuidIdentity.XEN
+                        : CpuidIdentity.XEN_VIRIDIAN) : CpuidIdentity.XEN;
+                String known = c.flag(true, 50) ? CpuidIdentity.XEN_SIGNATURE : CpuidIdentity.KVM_SIGNATURE;
+                char[] sig = known.toCharArray();
+                int k = c.below(12);
+                sig[k] = (char) ((sig[k] + 1 + c.below(255)) & 0xFF);
+                return id.withSignature(new String(sig));
+            }
+            case 5:
+                return CpuidIdentity.XEN.withSignature("\0\0\0\0\0\0\0\0\0\0\0\0").withLeaves(0);
+            case 6:
+                return CpuidIdentity.XEN.withHypervisorBit(false);
+            default:
+                return (c.flag(true, 50) ? CpuidIdentity.XEN : CpuidIdentity.XEN_VIRIDIAN).withLeaves(c.below(2));
+        }
     }
 
     private static BootStage bootTarget(Choices c) {

@@ -272,4 +272,18 @@ class BadInputTest {
         assertThat(command.exit()).isEqualTo(2);
         assertThat(command.err()).contains("Unmatched argument");
     }
+
+    /** The kernel section's {@code cpuid} (BOOT-2, BOOT-7): a short signature, KVM outside HAP. */
+    @Test
+    void badCpuidIdentityOfTheKernelSection() throws IOException {
+        String head = "{\"format\": \"hybridv-scenario/1\", \"title\": \"t\",\n"
+                + " \"machine\": {\"memoryFrames\": 1, \"maxPhysAddr\": 40, \"kernel\": {\"platform\": \"shadow\", ";
+        String tail = "}},\n \"steps\": [{\"op\": \"kernel\", \"do\": \"boot\", \"to\": \"DIRECT\"}]}\n";
+        Path sig = file("cpuid-signature.json", head + "\"cpuid\": {\"signature\": \"XenVMMXenVM\"}" + tail);
+        rejected(sig, sig + ":2:108: error: machine.kernel.cpuid.signature: a signature is twelve characters with"
+                + " code points 0..255, not \"XenVMMXenVM\"");
+        Path kvm = file("cpuid-kvm-shadow.json", head + "\"cpuid\": {\"hypervisor\": \"kvm\"}" + tail);
+        rejected(kvm, kvm + ":2:94: error: machine.kernel.cpuid: a KVM hypervisor runs its guests in HAP mode only"
+                + " (platform hap)");
+    }
 }

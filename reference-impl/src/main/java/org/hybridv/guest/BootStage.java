@@ -15,24 +15,29 @@ public enum BootStage {
     PROTECTED,
     /** CR0.PG = 1, CR4.PAE = 1, EFER.LME = 1, hence EFER.LMA = 1 (SDM §9.8.5). */
     LONG,
-    /** CPUID 0x40000000 returned no Xen signature: the kernel stays native for good. */
+    /** The CPUID scan found no known hypervisor (BOOT-2): the kernel stays native for good. */
     NATIVE,
-    /** CPUID 0x40000000 returned "XenVMMXenVMM" (BOOT-2). */
+    /** The CPUID scan found "XenVMMXenVMM" with at least two leaves after it (BOOT-2). */
     HYPERVISOR_DETECTED,
     /** WRMSR to the MSR of leaf 0x40000002 installed the hypercall page ({@code hypercall_page_installed}). */
     HYPERCALL_PAGE_INSTALLED,
     /** SWITCH_MMU was accepted: direct paging (PRE-1..3, POST-1..3 of docs/rules/hybrid.md). */
-    DIRECT;
+    DIRECT,
+    /**
+     * The CPUID scan found "KVMKVMKVM\0\0\0" (BOOT-2): the kernel stays on its own page tables (the domain is in HAP
+     * mode) and enables the KVM paravirtual features its feature leaf offers (BOOT-7).
+     */
+    KVM;
 
     /** The stages this one may move to in one boot step (I8: the boot never leaves these transitions). */
     public Set<BootStage> next() {
         return switch (this) {
             case REAL -> EnumSet.of(PROTECTED);
             case PROTECTED -> EnumSet.of(LONG);
-            case LONG -> EnumSet.of(NATIVE, HYPERVISOR_DETECTED);
+            case LONG -> EnumSet.of(NATIVE, HYPERVISOR_DETECTED, KVM);
             case HYPERVISOR_DETECTED -> EnumSet.of(HYPERCALL_PAGE_INSTALLED);
             case HYPERCALL_PAGE_INSTALLED -> EnumSet.of(DIRECT);
-            case NATIVE, DIRECT -> EnumSet.noneOf(BootStage.class);
+            case NATIVE, DIRECT, KVM -> EnumSet.noneOf(BootStage.class);
         };
     }
 

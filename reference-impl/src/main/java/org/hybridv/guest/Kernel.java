@@ -15,7 +15,6 @@ import org.hybridv.x86.Cr4;
 import org.hybridv.x86.Efer;
 import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageFault;
-import org.hybridv.xen.CpuidLeaves;
 import org.hybridv.xen.Hypercall;
 import org.hybridv.xen.Hypercalls;
 
@@ -139,17 +138,25 @@ public final class Kernel {
                 return advanceIf(r, o, BootStage.LONG, "first write to kernel data");
             }
             case LONG: {
-                Observed o = r.exec(new GuestInstruction.Cpuid(CpuidLeaves.BASE, 0));
-                boolean xen = o instanceof Observed.Cpuid c && c.ebx() == CpuidLeaves.SIGNATURE_EBX
-                        && c.ecx() == CpuidLeaves.SIGNATURE_ECX && c.edx() == CpuidLeaves.SIGNATURE_EDX;
-                r.kernel = r.kernel.withStage(xen ? BootStage.HYPERVISOR_DETECTED : BootStage.NATIVE);
+                // BOOT-2: leaf 1 ECX[31], then the scan of 0x40000000..0x4000FF00 (HypervisorDetection).
+                HypervisorDetection.Result found = HypervisorDetection.scan(r, true);
+                if (found.found() == HypervisorDetection.Found.KVM) {
+                    return KvmGuest.enable(r, found.base());
+                }
+                r.kernel = r.kernel.withStage(found.found() == HypervisorDetection.Found.XEN
+                        ? BootStage.HYPERVISOR_DETECTED : BootStage.NATIVE);
                 return null;
             }
             case HYPERVISOR_DETECTED: {
-                // Leaf base+2: EAX = number of hypercall pages, EBX = the MSR that installs them (BOOT-2).
-                Observed o = r.exec(new GuestInstruction.Cpuid(CpuidLeaves.BASE + 2, 0));
+                // Linux init_hvm_pv_info: xen_cpuid_base() again, then leaf base+2: EAX = number of hypercall pages,
+                // EBX = the MSR that installs them (BOOT-2, BOOT-3).
+                HypervisorDetection.Result xen = HypervisorDetection.scan(r, false);
+                if (xen.found() != HypervisorDetection.Found.XEN) {
+                    return new KernelResult.Oops("Xen's CPUID leaves are gone: " + xen);
+                }
+                Observed o = r.exec(new GuestInstruction.Cpuid(xen.base() + 2, 0));
                 if (!(o instanceof Observed.Cpuid c) || c.eax() < 1) {
-                    return new KernelResult.Oops("CPUID 0x40000002: " + o);
+                    return new KernelResult.Oops("CPUID " + Hex.of(xen.base() + 2) + ": " + o);
                 }
                 Observed w = r.exec(new GuestInstruction.Wrmsr(c.ebx(),
                         Layout.entry(r.kernel.frameOf(Layout.HYPERCALL_PAGE), 0)));

@@ -113,6 +113,32 @@ public final class Loader {
     }
 
     /**
+     * {@link #underXen(MmuMode, int, int, Faults)} with the domain presenting {@code identity} through CPUID and
+     * offering its personality's interfaces (BOOT-2, BOOT-7): Xen at another base, KVM (HAP only), or any signature.
+     */
+    public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames, Faults faults,
+            org.hybridv.xen.CpuidIdentity identity) {
+        Checks.notNull("CPUID identity", identity);
+        GuestSystem g = underXen(mode, frames, xenFrames, faults);
+        XenPlatform x = (XenPlatform) g.platform();
+        XenMachine m = x.machine().withDomain(x.machine().domain(1).withIdentity(identity));
+        return new GuestSystem(g.kernel(), new XenPlatform(m, x.vcpu()));
+    }
+
+    /**
+     * The SMP kernel ({@link #underXen(MmuMode, int, int, Faults, int)}) with its domain presenting {@code identity}
+     * through CPUID (BOOT-2, BOOT-7).
+     */
+    public static GuestSystem underXen(MmuMode mode, int frames, int xenFrames, Faults faults, int cpus,
+            org.hybridv.xen.CpuidIdentity identity) {
+        Checks.notNull("CPUID identity", identity);
+        GuestSystem g = underXen(mode, frames, xenFrames, faults, cpus);
+        XenPlatform x = (XenPlatform) g.platform();
+        XenMachine m = x.machine().withDomain(x.machine().domain(1).withIdentity(identity));
+        return new GuestSystem(g.kernel(), new XenPlatform(m, x.vcpu()));
+    }
+
+    /**
      * Adds the kernel to {@code m} as domain {@code id} in {@code mode} (shadow or HAP) owning {@code frames} (all
      * free), with the p2m {@code gfn → frames[n - 1 - gfn]} (reversed, so that guest and machine frame numbers
      * differ), the image loaded through it, and one vCPU at reset with VPID {@code vpid}. The kernel's

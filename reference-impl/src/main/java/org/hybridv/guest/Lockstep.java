@@ -33,6 +33,16 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
     }
 
     /**
+     * {@link #start(MmuMode, int, int, Faults)} with the domain presenting {@code identity} through CPUID (BOOT-2):
+     * Xen at 0x40000000 or 0x40000100, KVM (BOOT-7, HAP only), another signature or none.
+     */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames, Faults faults,
+            org.hybridv.xen.CpuidIdentity identity) {
+        return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults, identity), Loader.onBareMetal(frames),
+                false);
+    }
+
+    /**
      * The kernel built for software-only x86-64 PV ({@link PvPlatform}, no VMX) with {@code frames} frames, and its
      * twin on bare metal.
      */
@@ -49,6 +59,13 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
     public static Lockstep start(MmuMode mode, int frames, int xenFrames, Faults faults, int cpus) {
         return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults, cpus), Loader.onBareMetal(frames, cpus),
                 false);
+    }
+
+    /** The SMP kernel and its twin ({@link #start(MmuMode, int, int, Faults, int)}) under {@code identity}. */
+    public static Lockstep start(MmuMode mode, int frames, int xenFrames, Faults faults, int cpus,
+            org.hybridv.xen.CpuidIdentity identity) {
+        return new Lockstep(Loader.underXen(mode, frames, xenFrames, faults, cpus, identity),
+                Loader.onBareMetal(frames, cpus), false);
     }
 
     /** One operation on both. */

@@ -36,8 +36,11 @@ import org.hybridv.xen.MmuMode;
  * {@code __HYPERVISOR_iret}); another page index is refused;</li>
  * <li><b>I8-cpl</b> (BOOT-4) — a VMCALL from CPL ≠ 0 returns -EPERM and changes neither the domain's mode nor its
  * hypercall-page flag;</li>
- * <li><b>I8-detect</b> (BOOT-2) — the hypervisor is "detected" iff CPUID 0x40000000 returned "XenVMMXenVMM" in
- * EBX:ECX:EDX (and leaf 1 ECX[31] set, when the kernel asked for leaf 1);</li>
+ * <li><b>I8-detect</b> (BOOT-2, BOOT-7) — over the CPUID answers the kernel observed in the operation that took it
+ * past LONG: it asked leaf 1, and if ECX[31] was set it asked the bases 0x40000000, 0x40000100, … in order, each
+ * once, until the first whose EBX:ECX:EDX is "XenVMMXenVMM" in all twelve bytes with (EAX − base) mod 2^32 ≥ 2, or
+ * "KVMKVMKVM\0\0\0" in all twelve bytes, or through 0x4000FF00; it went to HYPERVISOR_DETECTED exactly for the
+ * first, to KVM exactly for the second, and to NATIVE otherwise (leaf 1 ECX[31] clear, no match);</li>
  * <li><b>I8-native</b> (BOOT-5) — on bare metal the kernel never issues an unforced VMCALL or writes the hypercall
  * MSR, never gets past NATIVE, and a boot that completes past LONG completes at NATIVE.</li>
  * </ol>
@@ -45,14 +48,21 @@ import org.hybridv.xen.MmuMode;
 public final class HybridBoot {
     private HybridBoot() {}
 
-    /** BOOT-2: Xen's first CPUID leaf ({@code XEN_CPUID_FIRST_LEAF}, public/arch-x86/cpuid.h). */
-    private static final long XEN_LEAF = 0x4000_0000L;
-    /** BOOT-2: the signature, as the bytes of EBX, ECX, EDX (each little-endian). */
+    /** BOOT-2: the first base of the scan ({@code XEN_CPUID_FIRST_LEAF}, public/arch-x86/cpuid.h). */
+    private static final long FIRST_BASE = 0x4000_0000L;
+    /** BOOT-2: the last base (Linux {@code hypervisor_cpuid_base}: base < 0x40010000) and the step. */
+    private static final long LAST_BASE = 0x4000_FF00L;
+    private static final long BASE_STEP = 0x100;
+    /** BOOT-2: the signatures, as the bytes of EBX, ECX, EDX (each little-endian). */
     private static final byte[] SIGNATURE = "XenVMMXenVMM".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KVM_SIGNATURE = "KVMKVMKVM\0\0\0".getBytes(StandardCharsets.US_ASCII);
+    /** BOOT-2: Xen needs two leaves after its base (version, hypercall page). */
+    private static final long XEN_LEAVES = 2;
     /** BOOT-2: leaf 1 ECX bit 31, "hypervisor present". */
     private static final long HYPERVISOR_PRESENT = 1L << 31;
-    /** BOOT-3: the MSR leaf 0x40000002 EBX names (Xen's MSR base without Viridian). */
+    /** BOOT-3: the MSRs leaf base+2 EBX names: Xen's MSR base, without and with Viridian. */
     private static final long HYPERCALL_MSR = 0x4000_0000L;
+    private static final long HYPERCALL_MSR_VIRIDIAN = 0x4000_0200L;
     /** BOOT-3: Xen's stubs are 32 bytes apart; slot 23 ({@code __HYPERVISOR_iret}) is ud2 for HVM guests. */
     private static final int STUB_BYTES = 32;
     private static final int IRET_SLOT = 23;
@@ -67,9 +77,9 @@ public final class HybridBoot {
         if (to != from && !allowedMove(op, from, to)) {
             return violated("I8-transition", op + " moved the boot stage " + from + " → " + to);
         }
-        boolean signature = false;
-        boolean askedXenLeaf = false;
-        boolean leafOneSaysNo = false;
+        java.util.List<Observed.Cpuid> scan = new java.util.ArrayList<>();
+        java.util.List<Long> scanned = new java.util.ArrayList<>();
+        Boolean leafOne = null;
         boolean switched = false;
         for (Executed e : step.trace()) {
             GuestInstruction i = e.instruction();
@@ -77,7 +87,7 @@ public final class HybridBoot {
                 if (i instanceof GuestInstruction.Vmcall && !forced) {
                     return violated("I8-native", op + ": VMCALL on bare metal");
                 }
-                if (i instanceof GuestInstruction.Wrmsr w && w.msr() == HYPERCALL_MSR) {
+                if (i instanceof GuestInstruction.Wrmsr w && isHypercallMsr(w.msr())) {
                     return violated("I8-native", op + ": WRMSR to the hypercall MSR on bare metal");
                 }
             }
@@ -104,7 +114,7 @@ public final class HybridBoot {
                     }
                     switched = true;
                 }
-                if (i instanceof GuestInstruction.Wrmsr w && w.msr() == HYPERCALL_MSR) {
+                if (i instanceof GuestInstruction.Wrmsr w && isHypercallMsr(w.msr())) {
                     String bad = hypercallPageWrite(w, e, before, y);
                     if (bad != null) {
                         return violated("I8-hypercall", op + ": " + bad);
@@ -112,11 +122,13 @@ public final class HybridBoot {
                 }
             }
             if (i instanceof GuestInstruction.Cpuid c && e.observed() instanceof Observed.Cpuid r) {
-                if (c.leaf() == XEN_LEAF) {
-                    askedXenLeaf = true;
-                    signature = isXenSignature(r);
-                } else if (c.leaf() == 1 && (r.ecx() & HYPERVISOR_PRESENT) == 0) {
-                    leafOneSaysNo = true;
+                if (c.leaf() == 1 && leafOne == null) {
+                    leafOne = (r.ecx() & HYPERVISOR_PRESENT) != 0;
+                } else if (leafOne != null && c.leaf() == FIRST_BASE + scanned.size() * BASE_STEP
+                        && c.leaf() <= LAST_BASE && scanMatch(scan, scanned) == null) {
+                    // the scan: the bases in order from the first, up to the first match (a later re-scan is not it)
+                    scan.add(r);
+                    scanned.add(c.leaf());
                 }
             }
         }
@@ -134,12 +146,10 @@ public final class HybridBoot {
                         + to : " moved the stage to DIRECT without a switch"));
             }
         }
-        if (askedXenLeaf && !beyondLong(from) && beyondLong(to)) {
-            boolean detected = to != BootStage.NATIVE;
-            if (detected != (signature && !leafOneSaysNo)) {
-                return violated("I8-detect", "CPUID 0x40000000 " + (signature ? "returned" : "did not return")
-                        + " the Xen signature" + (leafOneSaysNo ? " (leaf 1 ECX[31] clear)" : "")
-                        + ", yet the kernel went to " + to);
+        if (!beyondLong(from) && beyondLong(to)) {
+            String bad = detection(leafOne, scan, scanned, to);
+            if (bad != null) {
+                return violated("I8-detect", op + ": " + bad);
             }
         }
         if (step.post().platform() instanceof NativePlatform) {
@@ -177,10 +187,11 @@ public final class HybridBoot {
         return switch (s) {
             case REAL -> BootStage.PROTECTED;
             case PROTECTED -> BootStage.LONG;
-            case LONG -> goal == BootStage.NATIVE ? BootStage.NATIVE : BootStage.HYPERVISOR_DETECTED;
+            case LONG -> goal == BootStage.NATIVE ? BootStage.NATIVE : goal == BootStage.KVM ? BootStage.KVM
+                    : BootStage.HYPERVISOR_DETECTED;
             case HYPERVISOR_DETECTED -> BootStage.HYPERCALL_PAGE_INSTALLED;
             case HYPERCALL_PAGE_INSTALLED -> BootStage.DIRECT;
-            case NATIVE, DIRECT -> null;
+            case NATIVE, DIRECT, KVM -> null;
         };
     }
 
@@ -188,11 +199,54 @@ public final class HybridBoot {
         return s != BootStage.REAL && s != BootStage.PROTECTED && s != BootStage.LONG;
     }
 
-    /** BOOT-2: EBX:ECX:EDX spell "XenVMMXenVMM", four little-endian bytes each. */
-    private static boolean isXenSignature(Observed.Cpuid r) {
+    /** BOOT-3: one of Xen's hypercall-page MSRs. */
+    private static boolean isHypercallMsr(long msr) {
+        return msr == HYPERCALL_MSR || msr == HYPERCALL_MSR_VIRIDIAN;
+    }
+
+    /**
+     * BOOT-2: the stage the scan's answers call for — HYPERVISOR_DETECTED for the first base with Xen's signature
+     * and enough leaves, KVM for the first with KVM's — or null while no answer matched.
+     */
+    private static BootStage scanMatch(java.util.List<Observed.Cpuid> scan, java.util.List<Long> bases) {
+        for (int k = 0; k < scan.size(); k++) {
+            Observed.Cpuid r = scan.get(k);
+            if (signatureIs(r, SIGNATURE) && ((r.eax() - bases.get(k)) & 0xFFFF_FFFFL) >= XEN_LEAVES) {
+                return BootStage.HYPERVISOR_DETECTED;
+            }
+            if (signatureIs(r, KVM_SIGNATURE)) {
+                return BootStage.KVM;
+            }
+        }
+        return null;
+    }
+
+    /** BOOT-2, BOOT-7: what is wrong with going to {@code to} after these answers, or null. */
+    private static String detection(Boolean leafOne, java.util.List<Observed.Cpuid> scan, java.util.List<Long> bases,
+            BootStage to) {
+        if (leafOne == null || !leafOne) {
+            return to == BootStage.NATIVE ? null : "leaf 1 ECX[31] " + (leafOne == null ? "was not asked" : "is clear")
+                    + ", yet the kernel went to " + to;
+        }
+        BootStage expected = scanMatch(scan, bases);
+        if (expected == null) {
+            if (to != BootStage.NATIVE) {
+                return "no base of the scan answered a known signature, yet the kernel went to " + to;
+            }
+            long last = bases.isEmpty() ? 0 : bases.get(bases.size() - 1);
+            return last == LAST_BASE ? null : "the scan stopped after base " + Long.toHexString(last)
+                    + " without a known signature (the bases run through 4000ff00) and the kernel went NATIVE";
+        }
+        BootStage branch = to == BootStage.NATIVE || to == BootStage.KVM ? to : BootStage.HYPERVISOR_DETECTED;
+        return expected == branch ? null : "base " + Long.toHexString(bases.get(bases.size() - 1)) + " answered "
+                + (expected == BootStage.KVM ? "KVM's" : "Xen's") + " signature, yet the kernel went to " + to;
+    }
+
+    /** BOOT-2: EBX:ECX:EDX spell {@code sig}, four little-endian bytes each, all twelve. */
+    private static boolean signatureIs(Observed.Cpuid r, byte[] sig) {
         long[] regs = {r.ebx(), r.ecx(), r.edx()};
-        for (int k = 0; k < SIGNATURE.length; k++) {
-            if (((regs[k / 4] >>> (8 * (k % 4))) & 0xFF) != (SIGNATURE[k] & 0xFF)) {
+        for (int k = 0; k < sig.length; k++) {
+            if (((regs[k / 4] >>> (8 * (k % 4))) & 0xFF) != (sig[k] & 0xFF)) {
                 return false;
             }
         }

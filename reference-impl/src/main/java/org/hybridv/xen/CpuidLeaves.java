@@ -42,4 +42,46 @@ public final class CpuidLeaves {
         }
         return new VcpuOutcome.CpuidResult(0, 0, 0, 0);
     }
+
+    /** Leaf 0x40000001 EAX bit 3: {@code KVM_FEATURE_CLOCKSOURCE2}, kvmclock at MSR 0x4b564d01 (Linux uapi kvm_para.h). */
+    public static final long KVM_FEATURE_CLOCKSOURCE2 = 1L << 3;
+    /** Leaf 0x40000001 EAX bit 6: {@code KVM_FEATURE_PV_EOI}, paravirtual EOI at MSR 0x4b564d04. */
+    public static final long KVM_FEATURE_PV_EOI = 1L << 6;
+
+    /**
+     * CPUID {@code leaf} as a guest of a hypervisor presenting {@code id} sees it (BOOT-2): leaf 1 → ECX[31] as
+     * {@code id} says; leaf {@code id.base()} → (base + leaves, the signature in EBX:ECX:EDX); for Xen, base+1 → the
+     * version and base+2 → (1 hypercall page, the MSR base: 0x40000000, or 0x40000200 with Viridian); for KVM, base+1
+     * → the feature bits in EAX ({@code KVM_FEATURE_CLOCKSOURCE2}, {@code KVM_FEATURE_PV_EOI}); with the base above
+     * 0x40000000, leaf 0x40000000 → the Viridian leaf ("Microsoft Hv", Xen's {@code cpuid_viridian_leaves}); every
+     * other leaf → zeros.
+     */
+    public static VcpuOutcome.CpuidResult cpuid(CpuidIdentity id, long leaf) {
+        if (leaf == 1) {
+            return new VcpuOutcome.CpuidResult(0, 0, id.hypervisorBit() ? HYPERVISOR_BIT : 0, 0);
+        }
+        long base = id.base();
+        if (leaf == base) {
+            return new VcpuOutcome.CpuidResult(base + id.leaves(), CpuidIdentity.register(id.signature(), 0),
+                    CpuidIdentity.register(id.signature(), 1), CpuidIdentity.register(id.signature(), 2));
+        }
+        if (leaf > base && leaf <= base + id.leaves()) {
+            if (id.personality() == CpuidIdentity.Personality.XEN) {
+                if (leaf == base + 1) {
+                    return new VcpuOutcome.CpuidResult(VERSION, 0, 0, 0);
+                }
+                if (leaf == base + 2) {
+                    return new VcpuOutcome.CpuidResult(1, id.hypercallMsr(), 0, 0);
+                }
+            } else if (leaf == base + 1) {
+                return new VcpuOutcome.CpuidResult(KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_PV_EOI, 0, 0, 0);
+            }
+        }
+        if (leaf == CpuidIdentity.FIRST && base > CpuidIdentity.FIRST) {
+            String v = CpuidIdentity.VIRIDIAN_SIGNATURE;
+            return new VcpuOutcome.CpuidResult(CpuidIdentity.VIRIDIAN_MAX_LEAF, CpuidIdentity.register(v, 0),
+                    CpuidIdentity.register(v, 1), CpuidIdentity.register(v, 2));
+        }
+        return new VcpuOutcome.CpuidResult(0, 0, 0, 0);
+    }
 }

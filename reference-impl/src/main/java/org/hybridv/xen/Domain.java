@@ -20,8 +20,20 @@ import org.hybridv.x86.Checks;
  * @param hypercallPageInstalled BOOT-3, docs/rules/hybrid.md
  */
 public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu> vcpus, long eptp,
-        boolean hypercallPageInstalled) {
+        boolean hypercallPageInstalled, CpuidIdentity identity, EmulatedDevices devices) {
+    /** A domain of the Xen-like hypervisor at CPUID base 0x40000000 ({@link CpuidIdentity#XEN}). */
+    public Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu> vcpus, long eptp,
+            boolean hypercallPageInstalled) {
+        this(id, mode, p2m, vcpus, eptp, hypercallPageInstalled, CpuidIdentity.XEN, EmulatedDevices.RESET);
+    }
+
     public Domain {
+        Checks.notNull("CPUID identity", identity);
+        Checks.notNull("emulated devices", devices);
+        if (identity.personality() == CpuidIdentity.Personality.KVM && mode != MmuMode.HAP) {
+            throw new IllegalArgumentException("d" + id + ": a KVM-personality domain runs in HAP mode only, not "
+                    + mode + " (BOOT-7)");
+        }
         Checks.inRange("domain", id, 0, FrameInfo.MAX_DOMAIN);
         Checks.notNull("MMU mode", mode);
         Checks.notNull("p2m", p2m);
@@ -50,11 +62,21 @@ public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu>
         } else {
             l.set(v.id().vcpu(), v);
         }
-        return new Domain(id, mode, p2m, l, eptp, hypercallPageInstalled);
+        return new Domain(id, mode, p2m, l, eptp, hypercallPageInstalled, identity, devices);
     }
 
     public Domain withHypercallPageInstalled(boolean b) {
-        return new Domain(id, mode, p2m, vcpus, eptp, b);
+        return new Domain(id, mode, p2m, vcpus, eptp, b, identity, devices);
+    }
+
+    /** The same domain presenting {@code i} through CPUID, with the interfaces of its personality (BOOT-2). */
+    public Domain withIdentity(CpuidIdentity i) {
+        return new Domain(id, mode, p2m, vcpus, eptp, hypercallPageInstalled, i, devices);
+    }
+
+    /** The same domain with its emulated devices' registers {@code e} (docs/emulation.md). */
+    public Domain withDevices(EmulatedDevices e) {
+        return new Domain(id, mode, p2m, vcpus, eptp, hypercallPageInstalled, identity, e);
     }
 
     /** The machine frame of guest frame {@code gfn}: the p2m's entry, or -1 if the gfn is not the domain's RAM. */

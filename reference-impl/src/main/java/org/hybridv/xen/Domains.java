@@ -150,7 +150,7 @@ public final class Domains {
                 if (root < 0) {
                     return new HvResult.Refused(Errno.ENOMEM, "SH-1", "no free frame for " + id + "'s shadow root");
                 }
-                c = VmcsSetup.shadow(vpid, guest.cr0());
+                c = VmcsSetup.shadow(vpid, guest.cr0(), m.faults());
                 g = VmcsSetup.forceWp(guest).withCr3(org.hybridv.x86.Cr3.ofFrame(root));
                 after = m.withPaging(m.paging().reserveForXen(root));
                 shadow = new ShadowState(guest.cr3().bits(), root, List.of());

@@ -160,7 +160,26 @@ public enum Fault {
     EVTCHN_SEND_TO_FOREIGN_PORT("evtchn-send-to-foreign-port", "EVT-5",
             "delivers an interdomain send to the wrong domain: the port number of the bound peer is marked pending in"
                     + " the sender's own domain, a port it was never bound to, and the peer never sees the event",
-            "design (evtchn_send using the local domain for the remote port)");
+            "design (evtchn_send using the local domain for the remote port)"),
+    /**
+     * BOOT-2: {@code HypervisorDetection.signatureIs} (package {@code guest}) compares only EBX, the first four of the
+     * signature's twelve bytes. A guest-side fault, carried by the hypervisor state like the one above.
+     */
+    DETECT_SIGNATURE_PREFIX_MATCH("detect-signature-prefix-match", "BOOT-2",
+            "the kernel's CPUID scan accepts a signature that matches a known one only in its first four bytes"
+                    + " (EBX), so \"XenVMMXenVMX\" or \"XenV\" and garbage is taken for Xen and the kernel issues"
+                    + " Xen's WRMSR and hypercalls to whatever hypervisor answered",
+            "design (memcmp over 4 bytes instead of 12 in hypervisor_cpuid_base)"),
+    /** EMU-1: {@link DeviceIntercepts#msrBitmap}. */
+    X2APIC_MSR_PASSTHROUGH("x2apic-msr-passthrough", "EMU-1",
+            "the merged MSR bitmap passes the x2APIC TPR, EOI and SELF_IPI MSRs (808H, 80BH, 83FH) through, so the"
+                    + " guest reaches the physical local APIC instead of the emulated one",
+            "KVM CVE-2019-3887 (nested x2APIC MSR bitmap merged without intercepting the x2APIC range)"),
+    /** EMU-2: {@link DeviceIntercepts#ioBitmaps}. */
+    IO_PORT_RANGE_NOT_INTERCEPTED("io-port-range-not-intercepted", "EMU-2",
+            "the I/O bitmaps leave the emulated UART's ports 3F8H-3FFH open, so the guest's port I/O there reaches"
+                    + " the physical device",
+            "design (an I/O bitmap built with a range cleared, the class of Xen's port 0x80/0xED pass-through)");
 
     private final String id;
     private final String rule;

@@ -206,12 +206,15 @@ public final class Hypervisor {
         Domain d = m.domain(id.domain());
         switch (exit.reason()) {
             case CPUID:
-                return new HvStep(CpuidLeaves.cpuid(((GuestInstruction.Cpuid) insn).leaf()), m);
+                return new HvStep(CpuidLeaves.cpuid(d.identity(), ((GuestInstruction.Cpuid) insn).leaf()), m);
             case VMCALL:
                 return vmcall(m, id, regs);
             case MSR_WRITE:
                 return wrmsr(m, id, (GuestInstruction.Wrmsr) insn);
             case MSR_READ:
+                if (DeviceIntercepts.isX2Apic(((GuestInstruction.Rdmsr) insn).msr())) {
+                    return X2ApicEmulation.rdmsr(m, id, ((GuestInstruction.Rdmsr) insn).msr());
+                }
                 return inject(m, exit.reason(), GeneralProtection.VECTOR, 0, true, 0, "MSR",
                         "RDMSR " + Hex.of(((GuestInstruction.Rdmsr) insn).msr())
                                 + ": not an MSR the hypervisor emulates (the hypercall MSR is write-only)");
@@ -230,6 +233,9 @@ public final class Hypervisor {
                 return VirtualTime.hlt(m, id); // TIME-3: blocked unless an event is pending
             case IO_INSTRUCTION: {
                 GuestInstruction.Io io = (GuestInstruction.Io) insn;
+                if (UartEmulation.owns(io.port())) {
+                    return UartEmulation.io(m, id, io);
+                }
                 long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
                 return new HvStep(new VcpuOutcome.Resumed(exit.reason(), io.in() ? ones : 0, "I/O"), m);
             }
@@ -263,6 +269,10 @@ public final class Hypervisor {
         long nr = call.number();
         if (!cplPermits(m, g.cpl(), nr)) {
             return refused(m, call, Errno.EPERM, "XSA-76", "hypercall from CPL " + g.cpl());
+        }
+        if (m.domain(id.domain()).identity().personality() == CpuidIdentity.Personality.KVM) {
+            return refused(m, call, Errno.ENOSYS, "BOOT-7", "a KVM-personality domain has no Xen hypercalls"
+                    + " (no hypercall page, no PV MMU, no SWITCH_MMU)");
         }
         if (PvHypercalls.handles(call)) {
             return PvHypercalls.vmcall(m, id, call); // event channels, grant tables, timer, idle (docs/pv-interfaces.md)
@@ -373,12 +383,19 @@ public final class Hypervisor {
     // ---- WRMSR -------------------------------------------------------------------------------------------------
 
     /**
-     * WRMSR exit. MSR 0x40000000 (the base of leaf 0x40000002) installs the hypercall page ({@link HypercallPage}):
+     * WRMSR exit. The MSR leaf base+2 names (0x40000000; 0x40000200 with Viridian, {@link CpuidIdentity#hypercallMsr})
+     * installs the hypercall page ({@link HypercallPage}):
      * the stubs are written into the target frame and the domain's flag set. A bad page index or an unsuitable page
      * → #GP(0) injected, nothing changed (Xen {@code guest_wrmsr_xen}). Any other intercepted MSR → #GP(0).
      */
     static HvStep wrmsr(XenMachine m, VcpuId id, GuestInstruction.Wrmsr w) {
-        if (w.msr() != HypercallPage.MSR) {
+        if (DeviceIntercepts.isX2Apic(w.msr())) {
+            return X2ApicEmulation.wrmsr(m, id, w.msr(), w.value());
+        }
+        if (m.domain(id.domain()).identity().personality() == CpuidIdentity.Personality.KVM) {
+            return KvmMsrs.wrmsr(m, id, w);
+        }
+        if (w.msr() != m.domain(id.domain()).identity().hypercallMsr()) {
             return inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0, "MSR",
                     "WRMSR " + Hex.of(w.msr()) + ": not an MSR the hypervisor emulates");
         }

@@ -71,7 +71,7 @@ public final class PagingOffEmulation {
         } else if (insn instanceof GuestInstruction.Wrmsr w) {
             s = w.msr() == Efer.MSR_INDEX ? writeEfer(m, id, w.value()) : Hypervisor.wrmsr(m, id, w);
         } else if (insn instanceof GuestInstruction.Cpuid c) {
-            s = new HvStep(CpuidLeaves.cpuid(c.leaf()), m);
+            s = new HvStep(CpuidLeaves.cpuid(m.domain(id.domain()).identity(), c.leaf()), m);
         } else if (insn instanceof GuestInstruction.Vmcall) {
             s = Hypervisor.vmcall(m, id, regs);
         } else {

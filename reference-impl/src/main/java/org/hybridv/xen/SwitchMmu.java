@@ -274,7 +274,8 @@ public final class SwitchMmu {
                 p2m.put(f, f);
             }
         }
-        return new Domain(d.id(), MmuMode.DIRECT, p2m, d.vcpus(), 0, d.hypercallPageInstalled());
+        return new Domain(d.id(), MmuMode.DIRECT, p2m, d.vcpus(), 0, d.hypercallPageInstalled(), d.identity(),
+                d.devices());
     }
 
     /**

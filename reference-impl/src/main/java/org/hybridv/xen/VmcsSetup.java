@@ -33,18 +33,27 @@ public final class VmcsSetup {
     /** CR0 guest/host mask in direct mode: WP (bit 16) is host-owned (MISC-1). */
     public static final long DIRECT_CR0_MASK = 1L << Cr0.WP_BIT;
 
-    /** CTL-4: "use MSR bitmaps" with no in-range MSR intercepted; MSR 0x40000000 lies outside both ranges, so exits. */
+    /**
+     * CTL-4, EMU-1: "use MSR bitmaps" with only the x2APIC range intercepted ({@link DeviceIntercepts#msrBitmap});
+     * MSR 0x40000000 lies outside both ranges, so exits.
+     */
     static MsrBitmap msrBitmap() {
-        return MsrBitmap.none();
+        return DeviceIntercepts.msrBitmap(Faults.NONE);
     }
 
-    /** Controls every mode shares: HLT exiting, all I/O ports intercepted (CTL-4), MSR bitmap, VPID. */
+    /** Controls every mode shares: HLT exiting, all I/O ports intercepted (CTL-4, EMU-2), MSR bitmap, VPID. */
     static ExecutionControls common(int vpid) {
+        return common(vpid, Faults.NONE);
+    }
+
+    /** {@link #common(int)} as the hypervisor with {@code faults} sets it up (EMU-1, EMU-2). */
+    static ExecutionControls common(int vpid, Faults faults) {
         PrimaryControls primary = PrimaryControls.NONE.withHltExiting(true).withUseIoBitmaps(true)
                 .withUseMsrBitmaps(true).withActivateSecondaryControls(true);
         return ExecutionControls.none().withPin(new PinBasedControls(true, true)).withPrimary(primary)
-                .withSecondary(SecondaryControls.NONE.withEnableVpid(true)).withIoBitmaps(IoBitmaps.all())
-                .withMsrBitmap(msrBitmap()).withCr3TargetValues(List.of()).withVpid(vpid);
+                .withSecondary(SecondaryControls.NONE.withEnableVpid(true))
+                .withIoBitmaps(DeviceIntercepts.ioBitmaps(faults)).withMsrBitmap(DeviceIntercepts.msrBitmap(faults))
+                .withCr3TargetValues(List.of()).withVpid(vpid);
     }
 
     /**
@@ -52,7 +61,12 @@ public final class VmcsSetup {
      * PFEC_MATCH = 0, so the equality always holds), CR3-load, CR3-store and INVLPG exiting, no EPT.
      */
     public static ExecutionControls shadow(int vpid) {
-        ExecutionControls c = common(vpid);
+        return shadow(vpid, Faults.NONE);
+    }
+
+    /** {@link #shadow(int)} as the hypervisor with {@code faults} sets it up (EMU-1, EMU-2). */
+    public static ExecutionControls shadow(int vpid, Faults faults) {
+        ExecutionControls c = common(vpid, faults);
         return c.withPrimary(c.primary().withCr3LoadExiting(true).withCr3StoreExiting(true).withInvlpgExiting(true))
                 .withExceptionControls(HVM_TRAP_MASK | PF_BIT, 0, 0);
     }
@@ -63,7 +77,12 @@ public final class VmcsSetup {
      * tables — must stop supervisor writes too); the read shadow keeps the guest's WP.
      */
     public static ExecutionControls shadow(int vpid, Cr0 guestCr0) {
-        return shadow(vpid).withCr0Ownership(DIRECT_CR0_MASK, guestCr0.bits() & DIRECT_CR0_MASK);
+        return shadow(vpid, guestCr0, Faults.NONE);
+    }
+
+    /** {@link #shadow(int, Cr0)} as the hypervisor with {@code faults} sets it up. */
+    public static ExecutionControls shadow(int vpid, Cr0 guestCr0, Faults faults) {
+        return shadow(vpid, faults).withCr0Ownership(DIRECT_CR0_MASK, guestCr0.bits() & DIRECT_CR0_MASK);
     }
 
     /**
@@ -81,7 +100,7 @@ public final class VmcsSetup {
      * filter only acted with the bit set (KVM commit b502e6ecdc3b), so every #PF whose error code is not P|W… exits.
      */
     public static ExecutionControls hap(int vpid, long eptp, Faults faults) {
-        ExecutionControls c = common(vpid);
+        ExecutionControls c = common(vpid, faults);
         int pfec = faults.breaks(Fault.HAP_PFEC_WITHOUT_PF_BIT) ? ErrorCode.P | ErrorCode.WR : 0;
         return c.withSecondary(c.secondary().withEnableEpt(true)).withEptp(eptp)
                 .withExceptionControls(HVM_TRAP_MASK, pfec, pfec);
@@ -105,7 +124,7 @@ public final class VmcsSetup {
      * exit (and user write faults do).
      */
     public static ExecutionControls direct(int vpid, Cr0 guestCr0, Faults faults) {
-        ExecutionControls c = common(vpid);
+        ExecutionControls c = common(vpid, faults);
         int match = faults.breaks(Fault.PFEC_SUPERVISOR_WRITE_BYPASS) ? DIRECT_PFEC_MATCH | ErrorCode.US
                 : DIRECT_PFEC_MATCH;
         return c.withPrimary(c.primary().withCr3LoadExiting(true))

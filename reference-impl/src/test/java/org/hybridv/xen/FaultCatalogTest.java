@@ -544,5 +544,46 @@ class FaultCatalogTest {
         XenMachine bad = accepted(Hypervisor.hypercall(pre, Hv.H, send));
         violated(org.hybridv.invariants.PvInvariants.checkSend(pre, bad, Hv.D2, 1), "I10");
         assertThat(SharedInfo.pending(bad.memory(), PvFixture.SI1, 1)).as("the peer never sees it").isFalse();
+
+    /**
+     * BOOT-2: with the fault the kernel compares only EBX, so a hypervisor answering "XenVMMXenVMX" (the last of the
+     * twelve bytes differs) is taken for Xen; the reference stays native. I8-detect, stated over the observed
+     * answers, reports it.
+     */
+    @Test
+    void detectSignaturePrefixMatch() {
+        CpuidIdentity almostXen = CpuidIdentity.XEN.withSignature("XenVMMXenVMX");
+        GuestOp boot = new GuestOp.Boot(BootStage.DIRECT);
+        Lockstep.LockstepStep ok = Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.NONE, almostXen).step(boot);
+        Lockstep.LockstepStep bad = Lockstep.start(MmuMode.SHADOW, 64, 64,
+                Faults.of(Fault.DETECT_SIGNATURE_PREFIX_MATCH), almostXen).step(boot);
+        SHOWN.add(Fault.DETECT_SIGNATURE_PREFIX_MATCH);
+        assertThat(invariants(ok)).isEmpty();
+        assertThat(ok.guest().post().kernel().stage()).isEqualTo(BootStage.NATIVE);
+        assertThat(bad.guest().post().kernel().stage()).isNotEqualTo(BootStage.NATIVE);
+        assertThat(HybridInvariants.check(bad)).anyMatch(v -> v.violation().rule().equals("I8-detect"));
+    }
+
+    /** EMU-1: TPR, EOI and SELF_IPI pass through the merged MSR bitmap; {@code DeviceIsolation} reports EMU-1. */
+    @Test
+    void x2apicMsrPassthrough() {
+        XenMachine ok = EmulationTest.booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.LONG, Faults.NONE).machine();
+        XenMachine bad = EmulationTest.booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.LONG,
+                Faults.of(Fault.X2APIC_MSR_PASSTHROUGH)).machine();
+        SHOWN.add(Fault.X2APIC_MSR_PASSTHROUGH);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(ok)).isEqualTo(InvariantResult.HOLDS);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(bad).toString()).startsWith("EMU-1");
+    }
+
+    /** EMU-2: the UART's ports 3F8H-3FFH pass through the I/O bitmaps; {@code DeviceIsolation} reports EMU-2. */
+    @Test
+    void ioPortRangeNotIntercepted() {
+        XenMachine ok = EmulationTest.booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.LONG, Faults.NONE)
+                .machine();
+        XenMachine bad = EmulationTest.booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.LONG,
+                Faults.of(Fault.IO_PORT_RANGE_NOT_INTERCEPTED)).machine();
+        SHOWN.add(Fault.IO_PORT_RANGE_NOT_INTERCEPTED);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(ok)).isEqualTo(InvariantResult.HOLDS);
+        assertThat(org.hybridv.invariants.DeviceIsolation.check(bad).toString()).startsWith("EMU-2");
     }
 }

@@ -292,7 +292,7 @@ class HypervisorTest {
         outcome(hlt, VcpuOutcome.Blocked.class);
         assertThat(hlt.machine().vcpu(K).blocked()).isTrue();
         assertThat(run(hlt.machine(), K, read(0x5000)).outcome()).isInstanceOf(VcpuOutcome.Blocked.class);
-        HvStep in = run(m, H, new GuestInstruction.Io(0x3F8, 1, true, false, false, true, 0));
+        HvStep in = run(m, H, new GuestInstruction.Io(0x2F8, 1, true, false, false, true, 0));
         assertThat(outcome(in, VcpuOutcome.Resumed.class).value()).isEqualTo(0xFF);
         VcpuOutcome.Injected gp = outcome(run(m, K, new GuestInstruction.Rdmsr(0x40000000L)),
                 VcpuOutcome.Injected.class);

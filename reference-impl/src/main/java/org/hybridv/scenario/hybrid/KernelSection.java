@@ -14,6 +14,7 @@ import org.hybridv.scenario.JsonValue;
 import org.hybridv.scenario.MachineSpec;
 import org.hybridv.scenario.Values.Dec;
 import org.hybridv.scenario.xen.XenModule;
+import org.hybridv.xen.CpuidIdentity;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuId;
@@ -30,17 +31,26 @@ import org.hybridv.xen.XenMachine;
  * @param domain    instead of the three above: the hypervisor section's domain that runs the kernel
  * @param cpus      the kernel's processors (default 1); 2: the SMP kernel, two vCPUs on two pCPUs and a twin on two
  *                  processors (docs/smp.md, "The SMP hybrid kernel")
+ * @param cpuid     what the hypervisor presents through CPUID (default: Xen at 0x40000000)
  */
 public record KernelSection(Platform platform,
         @Dec(min = Layout.MIN_FRAMES, max = Layout.MAX_FRAMES - 1, why = "the direct map is one page table: "
                 + Layout.MIN_FRAMES + ".." + (Layout.MAX_FRAMES - 1) + " frames") Integer frames,
         @Dec(min = 8, max = 4096, why = "frames for shadow tables and the EPT: 8..4096") Integer xenFrames,
         @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") Integer domain,
-        @Dec(min = 1, max = Loader.MAX_CPUS, why = "the kernel's processors: 1 or " + Loader.MAX_CPUS) Integer cpus) {
+        @Dec(min = 1, max = Loader.MAX_CPUS, why = "the kernel's processors: 1 or " + Loader.MAX_CPUS) Integer cpus,
+        CpuidSection cpuid) {
     public KernelSection {
+        if (cpuid != null && platform != Platform.SHADOW && platform != Platform.HAP) {
+            throw Bad.at("cpuid", "only a kernel under the hypervisor (platform shadow or hap) has a CPUID identity");
+        }
+        if (cpuid != null && cpuid.hypervisor() == CpuidSection.Hypervisor.KVM && platform != Platform.HAP) {
+            throw Bad.at("cpuid", "a KVM hypervisor runs its guests in HAP mode only (platform hap)");
+        }
         if (domain != null) {
             Bad.absent("a kernel section with \"domain\" (the hypervisor section builds the kernel's domain)",
-                    List.of("platform", "frames", "xenFrames", "cpus"), platform, frames, xenFrames, cpus);
+                    List.of("platform", "frames", "xenFrames", "cpus", "cpuid"), platform, frames, xenFrames, cpus,
+                    cpuid);
         } else {
             Bad.required(platform, "platform", "kernel");
             if (platform == Platform.NATIVE && xenFrames != null) {
@@ -75,7 +85,8 @@ public record KernelSection(Platform platform,
                     false);
         }
         return new Built(Lockstep.start(k.platform() == Platform.HAP ? MmuMode.HAP : MmuMode.SHADOW, frames,
-                k.xenFrames() == null ? 64 : k.xenFrames(), base.faults(), cpus), false);
+                k.xenFrames() == null ? 64 : k.xenFrames(), base.faults(), cpus, k.cpuid() == null
+                        ? CpuidIdentity.XEN : k.cpuid().identity()), false);
     }
 
     /** The kernel runs in domain {@code domain} of the hypervisor section; its twin on bare metal, as many frames. */

@@ -1,0 +1,117 @@
+package org.hybridv.xen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.hybridv.guest.BootStage;
+import org.hybridv.guest.Executed;
+import org.hybridv.guest.GuestOp;
+import org.hybridv.guest.Lockstep;
+import org.hybridv.guest.Observed;
+import org.hybridv.guest.XenPlatform;
+import org.hybridv.invariants.DeviceIsolation;
+import org.hybridv.invariants.InvariantResult;
+import org.hybridv.vmx.GuestInstruction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * EMU-1..EMU-4 (docs/rules/xen.md, docs/emulation.md): the x2APIC range and every port exit in every domain type,
+ * the emulated x2APIC timer and EOI (Intel SDM Vol. 3A §10.5.4, §10.12.1.2, Table 10-6) and the emulated UART; the
+ * faults x2apic-msr-passthrough and io-port-range-not-intercepted caught by {@link DeviceIsolation}.
+ */
+class EmulationTest {
+    /** A kernel booted to {@code to} in a domain of {@code mode} presenting {@code id}; its platform. */
+    static XenPlatform booted(MmuMode mode, CpuidIdentity id, BootStage to, Faults faults) {
+        Lockstep l = Lockstep.start(mode, 64, 64, faults, id).step(new GuestOp.Boot(to)).post();
+        return (XenPlatform) l.guest().platform();
+    }
+
+    static List<XenPlatform> everyDomainType() {
+        return List.of(booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.HYPERCALL_PAGE_INSTALLED, Faults.NONE),
+                booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.HYPERCALL_PAGE_INSTALLED, Faults.NONE),
+                booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.DIRECT, Faults.NONE),
+                booted(MmuMode.HAP, CpuidIdentity.KVM, BootStage.DIRECT, Faults.NONE));
+    }
+
+    static Executed run(XenPlatform p, GuestInstruction i) {
+        return p.execute(i);
+    }
+
+    static GuestInstruction out(int port, long value) {
+        return new GuestInstruction.Io(port, 1, false, false, false, false, value);
+    }
+
+    static GuestInstruction in(int port) {
+        return new GuestInstruction.Io(port, 1, true, false, false, false, 0);
+    }
+
+    @Test
+    void everyDomainTypeInterceptsTheX2ApicRangeAndEveryPort() {
+        for (XenPlatform p : everyDomainType()) {
+            assertThat(DeviceIsolation.check(p.machine())).as(p.name()).isEqualTo(InvariantResult.HOLDS);
+            for (GuestInstruction i : List.of(new GuestInstruction.Rdmsr(0x800), new GuestInstruction.Wrmsr(0x8FF, 0),
+                    new GuestInstruction.Wrmsr(0x80B, 0), in(0x20), out(0x43, 0x34), in(0x3FD), out(0x80, 0))) {
+                Executed e = run(p, i);
+                assertThat(e.exits().total()).as("%s on %s", i, p.name()).isEqualTo(1);
+                assertThat(DeviceIsolation.checkAccess(i, e.exits().total())).isEqualTo(InvariantResult.HOLDS);
+            }
+            // EFER (C0000080H) is the guest's: it passes through (SDM Vol. 3C §25.1.3, bit clear)
+            assertThat(run(p, new GuestInstruction.Rdmsr(0xC000_0080L)).exits().total()).isZero();
+        }
+    }
+
+    @Test
+    void theX2ApicTimerRegistersAndEoiAreEmulated() {
+        for (XenPlatform p0 : everyDomainType()) {
+            XenPlatform p = p0;
+            // LVT timer: vector 0xEC, one-shot, unmasked; bits outside vector/mask/mode are dropped
+            p = (XenPlatform) run(p, new GuestInstruction.Wrmsr(0x832, 0xEC | (1L << 20))).platform();
+            assertThat(run(p, new GuestInstruction.Rdmsr(0x832)).observed()).isEqualTo(new Observed.Value(0xEC));
+            p = (XenPlatform) run(p, new GuestInstruction.Wrmsr(0x83E, 0xF)).platform();
+            assertThat(run(p, new GuestInstruction.Rdmsr(0x83E)).observed()).isEqualTo(new Observed.Value(0xB));
+            p = (XenPlatform) run(p, new GuestInstruction.Wrmsr(0x838, 100_000)).platform();
+            assertThat(run(p, new GuestInstruction.Rdmsr(0x839)).observed()).isEqualTo(new Observed.Value(100_000));
+            // current count is read-only; EOI is write-only and takes only 0 (SDM Vol. 3A §10.12.1.2)
+            assertThat(run(p, new GuestInstruction.Wrmsr(0x839, 1)).observed()).isEqualTo(new Observed.Fault(13, 0, 0));
+            assertThat(run(p, new GuestInstruction.Rdmsr(0x80B)).observed()).isEqualTo(new Observed.Fault(13, 0, 0));
+            assertThat(run(p, new GuestInstruction.Wrmsr(0x80B, 1)).observed()).isEqualTo(new Observed.Fault(13, 0, 0));
+            Executed eoi = run(p, new GuestInstruction.Wrmsr(0x80B, 0));
+            assertThat(eoi.observed()).isEqualTo(new Observed.Value(0));
+            XenPlatform after = (XenPlatform) eoi.platform();
+            assertThat(after.machine().domain(1).devices().eois()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theUartIsADataCommandStatusTriple() {
+        XenPlatform p = everyDomainType().get(1);
+        assertThat(run(p, in(0x3FD)).observed()).isEqualTo(new Observed.Value(0x60));
+        p = (XenPlatform) run(p, out(0x3F8, 'h')).platform();
+        p = (XenPlatform) run(p, out(0x3F8, 'i')).platform();
+        p = (XenPlatform) run(p, out(0x3FB, 0x83)).platform();
+        assertThat(run(p, in(0x3FB)).observed()).isEqualTo(new Observed.Value(0x83));
+        assertThat(run(p, in(0x3F8)).observed()).isEqualTo(new Observed.Value(0));
+        assertThat(p.machine().domain(1).devices().uartTx()).isEqualTo(2);
+    }
+
+    @Test
+    void x2ApicMsrPassthroughIsCaught() {
+        XenPlatform p = booted(MmuMode.HAP, CpuidIdentity.XEN, BootStage.HYPERCALL_PAGE_INSTALLED,
+                Faults.of(Fault.X2APIC_MSR_PASSTHROUGH));
+        assertThat(DeviceIsolation.check(p.machine()).toString()).startsWith("EMU-1").contains("808");
+        GuestInstruction eoi = new GuestInstruction.Wrmsr(0x80B, 0);
+        Executed e = run(p, eoi);
+        assertThat(e.exits().total()).isZero();
+        assertThat(DeviceIsolation.checkAccess(eoi, 0).toString()).startsWith("EMU-1");
+    }
+
+    @Test
+    void ioPortRangeNotInterceptedIsCaught() {
+        XenPlatform p = booted(MmuMode.SHADOW, CpuidIdentity.XEN, BootStage.HYPERCALL_PAGE_INSTALLED,
+                Faults.of(Fault.IO_PORT_RANGE_NOT_INTERCEPTED));
+        assertThat(DeviceIsolation.check(p.machine()).toString()).startsWith("EMU-2").contains("3f8");
+        GuestInstruction o = out(0x3F8, 'x');
+        assertThat(run(p, o).exits().total()).isZero();
+        assertThat(DeviceIsolation.checkAccess(o, 0).toString()).startsWith("EMU-2");
+    }
+}
