@@ -21,7 +21,7 @@ import org.hybridv.xen.XenMachine;
  *   <li>per pCPU q: {@code PCPU + q} (its whole {@link Pcpu}: registers, TLB, VMX state, current vCPU) and
  *       {@code CURRENT + q} (which vCPU is current there, a part of it);</li>
  *   <li>per domain (by its position k among the machine's domains): {@code DOMAIN + k} (mode, p2m, EPTP, hypercall
- *       page: the {@link Domain} without its vCPUs), {@code MASK + k} (its dirty CPU mask, TLB-9), and
+ *       page, CPUID identity, emulated devices: the {@link Domain} without its vCPUs), {@code MASK + k} (its dirty CPU mask, TLB-9), and
  *       {@code VCPU + 16k + i} (its vCPU i: VMCS, launch and blocked state, shadow state, placement).</li>
  * </ul>
  *
@@ -63,7 +63,7 @@ final class HypervisorFootprints {
             "frames", "guestTables", "domains", "faults", "tlbFlush", "pv"))
             && components(Pcpu.class).equals(List.of("cpu", "tlb", "tlbTag", "mode", "vmcs", "launched", "current"))
             && components(Domain.class).equals(List.of("id", "mode", "p2m", "vcpus", "eptp",
-                    "hypercallPageInstalled"))
+                    "hypercallPageInstalled", "identity", "devices"))
             && components(org.hybridv.xen.Vcpu.class).equals(List.of("id", "vmcs", "launched", "blocked", "shadow",
                     "pcpu"))
             && components(org.hybridv.xen.TlbFlushState.class).equals(List.of("clock", "dirtyCpumasks",
@@ -227,7 +227,8 @@ final class HypervisorFootprints {
                     return null;
                 }
                 if (a.id() != b.id() || a.mode() != b.mode() || a.eptp() != b.eptp()
-                        || a.hypercallPageInstalled() != b.hypercallPageInstalled() || !same(a.p2m(), b.p2m())) {
+                        || a.hypercallPageInstalled() != b.hypercallPageInstalled() || !same(a.p2m(), b.p2m())
+                        || !same(a.identity(), b.identity()) || !same(a.devices(), b.devices())) {
                     w.set(DOMAIN + k);
                 }
                 for (int i = 0; i < a.vcpus().size(); i++) {

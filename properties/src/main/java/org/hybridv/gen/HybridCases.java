@@ -121,6 +121,7 @@ public final class HybridCases {
             }
         }
         return out;
+    }
 
     /** Other hypervisors' signatures (VMware, Hyper-V, QEMU's TCG, ACRN, bhyve). */
     static final List<String> OTHER_SIGNATURES = List.of("VMwareVMware", "Microsoft Hv", "TCGTCGTCGTCG",

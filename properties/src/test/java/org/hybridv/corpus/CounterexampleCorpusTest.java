@@ -67,7 +67,7 @@ class CounterexampleCorpusTest {
             assertThat(r).as(p.toString()).isInstanceOf(ParseResult.Parsed.class);
             Scenario s = ((ParseResult.Parsed) r).scenario();
             assertThat(s.title() + " " + s.description()).as(p + " cites its rule")
-                    .containsPattern("\\b(EVT|TIME|GNT)-\\d+\\b");
+                    .containsPattern("\\b(EVT|TIME|GNT|BOOT|EMU)-\\d+\\b|\\bI8-detect\\b");
         }
     }
 

@@ -544,6 +544,7 @@ class FaultCatalogTest {
         XenMachine bad = accepted(Hypervisor.hypercall(pre, Hv.H, send));
         violated(org.hybridv.invariants.PvInvariants.checkSend(pre, bad, Hv.D2, 1), "I10");
         assertThat(SharedInfo.pending(bad.memory(), PvFixture.SI1, 1)).as("the peer never sees it").isFalse();
+    }
 
     /**
      * BOOT-2: with the fault the kernel compares only EBX, so a hypervisor answering "XenVMMXenVMX" (the last of the
