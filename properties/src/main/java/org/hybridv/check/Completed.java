@@ -7,16 +7,15 @@ import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.xen.FlushIpis;
 import org.hybridv.xen.HvStep;
 import org.hybridv.xen.Hypervisor;
-import org.hybridv.xen.PreemptibleValidation;
 import org.hybridv.xen.VcpuId;
-import org.hybridv.xen.VcpuOutcome;
 import org.hybridv.xen.XenMachine;
 
 /**
  * One op of a property that does not interleave pCPUs inside a hypercall (the hypervisor and whole-system
  * properties), run to its end: a PV MMU hypercall whose flush reaches other pCPUs waits for their acknowledgements
  * (Xen rules IPI-1, IPI-2) and an L2–L4 pin on several pCPUs validates entry by entry (TYP-8); here the awaited pCPUs
- * take their IPIs and the pin goes on at once, before any other op, as {@link FlushIpis#runToCompletion} does. The
+ * take their IPIs and the pin goes on at once, before any other op ({@link FlushIpis#runToCompletion}, whose
+ * steps are recorded). The
  * windows between those steps are the migration property's and the explorer's. The scenario of the op is the op's
  * step followed by the {@code deliverIpi} and {@code continueHypercall} steps taken, so that a counterexample
  * replays exactly what was checked.
@@ -32,32 +31,20 @@ public record Completed(HvStep step, List<XenStep> scenario) {
     /** {@code op} run on {@code pre} to its end. */
     public static Completed run(XenMachine pre, HypervisorCases.Op op) {
         VcpuId id = op.vcpu();
-        HvStep first = Hypervisor.run(pre, id, op.insn(), op.regs());
         List<XenStep> steps = new ArrayList<>();
         steps.add(HypervisorProperty.step(op));
-        VcpuOutcome o = first.outcome();
-        XenMachine m = first.machine();
-        while (o instanceof VcpuOutcome.InHypercall w && w.vcpu().equals(id)) {
-            if (w.awaiting().isEmpty()) {
-                steps.add(new XenStep.ContinueHypercall(id.domain(), id.vcpu(), null));
-                HvStep c = PreemptibleValidation.continueHypercall(m, id);
-                o = c.outcome();
-                m = c.machine();
-                continue;
-            }
-            int q = w.awaiting().first();
-            steps.add(new XenStep.DeliverIpi(q, null));
-            FlushIpis.Delivery d = FlushIpis.deliverIpi(m, q);
-            m = d.machine();
-            VcpuOutcome done = d.completed().stream().filter(x -> x.vcpu().equals(id))
-                    .map(FlushIpis.Completion::outcome).findFirst().orElse(null);
-            final XenMachine now = m;
-            o = done != null ? done : now.tlbFlush().inFlight(id).map(h -> (VcpuOutcome)
-                    new VcpuOutcome.InHypercall(id, h.call(), h.awaiting())).orElse(o);
-            if (done == null && now.tlbFlush().inFlight(id).isEmpty()) {
-                break;
-            }
-        }
-        return new Completed(new HvStep(o, m, first.vmExits()), steps);
+        HvStep done = FlushIpis.runToCompletion(Hypervisor.run(pre, id, op.insn(), op.regs()), id,
+                new FlushIpis.Taken() {
+                    @Override
+                    public void delivered(int pcpu) {
+                        steps.add(new XenStep.DeliverIpi(pcpu, null));
+                    }
+
+                    @Override
+                    public void continued() {
+                        steps.add(new XenStep.ContinueHypercall(id.domain(), id.vcpu(), null));
+                    }
+                });
+        return new Completed(done, steps);
     }
 }

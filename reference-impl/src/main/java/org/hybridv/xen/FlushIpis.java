@@ -264,20 +264,45 @@ public final class FlushIpis {
      * step that did not enter a hypercall is returned as it is.
      */
     public static HvStep runToCompletion(HvStep step, VcpuId id) {
+        return runToCompletion(step, id, new Taken() { });
+    }
+
+    /** The steps {@link #runToCompletion(HvStep, VcpuId, Taken)} takes, in order, for a caller that records them. */
+    public interface Taken {
+        /** pCPU {@code pcpu} took its pending flush IPIs ({@link #deliverIpi}). */
+        default void delivered(int pcpu) { }
+
+        /** The hypercall went on by one entry ({@link PreemptibleValidation#continueHypercall}). */
+        default void continued() { }
+    }
+
+    /**
+     * {@link #runToCompletion(HvStep, VcpuId)}, telling {@code taken} each delivery and continuation as it is made (a
+     * counterexample writer replays them as steps). A hypercall that neither completes nor stays in flight after a
+     * delivery is left where it stands.
+     */
+    public static HvStep runToCompletion(HvStep step, VcpuId id, Taken taken) {
         VcpuOutcome o = step.outcome();
         XenMachine m = step.machine();
         while (o instanceof VcpuOutcome.InHypercall w && w.vcpu().equals(id)) {
             if (w.awaiting().isEmpty()) {
+                taken.continued();
                 HvStep c = PreemptibleValidation.continueHypercall(m, id);
                 o = c.outcome();
                 m = c.machine();
                 continue;
             }
-            Delivery d = deliverIpi(m, w.awaiting().first());
+            int q = w.awaiting().first();
+            taken.delivered(q);
+            Delivery d = deliverIpi(m, q);
             m = d.machine();
             VcpuOutcome before = o;
-            o = d.completed().stream().filter(x -> x.vcpu().equals(id)).map(Completion::outcome).findFirst()
-                    .orElseGet(() -> standing(d.machine(), id, before));
+            java.util.Optional<VcpuOutcome> done = d.completed().stream().filter(x -> x.vcpu().equals(id))
+                    .map(Completion::outcome).findFirst();
+            if (done.isEmpty() && m.tlbFlush().inFlight(id).isEmpty()) {
+                break;
+            }
+            o = done.orElseGet(() -> standing(d.machine(), id, before));
         }
         return new HvStep(o, m, step.vmExits());
     }
