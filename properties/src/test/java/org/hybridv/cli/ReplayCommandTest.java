@@ -186,6 +186,18 @@ class ReplayCommandTest {
         assertThat(r.out()).doesNotContain("FAIL", "✗");
     }
 
+    /** The trace line of every step of every file in the corpus and the examples renders (each step describes itself). */
+    @Test
+    void everyStepOfTheCorpusAndTheExamplesRendersInTheTrace() {
+        for (String dir : new String[] {"counterexamples", "docs/examples"}) {
+            Cli.Result r = Cli.run("replay", ROOT.resolve(dir).toString());
+            // docs/examples holds one file whose expectation is wrong on purpose (exit 1); 70 is an internal error
+            assertThat(r.exit()).as(dir).isEqualTo(dir.equals("counterexamples") ? 0 : 1);
+            assertThat(r.all()).as(dir).doesNotContain("internal error");
+            assertThat(r.out()).as(dir).contains("  step  1 ");
+        }
+    }
+
     @Test
     void helpAndVersion() {
         Cli.Result help = Cli.run("--help");

@@ -230,6 +230,10 @@ final class VmxRender {
         if (instruction instanceof GuestInstruction.Invlpg i) {
             return "INVLPG " + Render.hex(i.linear());
         }
+        if (instruction instanceof GuestInstruction.Invpcid i) {
+            return "INVPCID type " + i.type() + ", descriptor (PCID word " + Render.hex(i.descriptorLow())
+                    + ", linear " + Render.hex(i.linear()) + ")";
+        }
         if (instruction instanceof GuestInstruction.MovToCr m) {
             return "MOV CR" + m.cr() + ", " + VmxRender.register(m.register()) + " = " + Render.hex(m.value());
         }
