@@ -47,7 +47,8 @@ class ExploreTest {
         assertThat(files).extracting(p -> p.getFileName().toString()).contains("direct-paging.json",
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
                 "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json", "smp-race.json",
-                "hybrid-smp-switch.json");
+                "hybrid-smp-switch.json", "pv-grant.json", "pv-evtchn.json", "emulation.json", "detect.json",
+                "mmu-batch.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -107,7 +108,8 @@ class ExploreTest {
         "smp-race, validate-before-flush-ack, 4, I2, TLB-1",
         "smp-race, ipi-ack-not-awaited, 3, I6, MU-5",
         "smp-race, partial-validation-type-not-held, 1, I2, TYP-8",
-        "hybrid-smp-switch, switch-mmu-sibling-not-flushed, 2, I5, I5-post"})
+        "hybrid-smp-switch, switch-mmu-sibling-not-flushed, 2, I5, I5-post",
+        "detect, detect-signature-prefix-match, 1, I8, I8-detect"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
@@ -130,6 +132,85 @@ class ExploreTest {
         assertThat(replay.exit()).as(replay.all()).isZero();
         String text = Files.readString(w.file());
         assertThat(text).contains("\"violates\": \"" + invariant + "\"", "\"" + fault + "\"");
+    }
+
+    /**
+     * The faults of the para-virtual interface, the emulated devices and the batched mmu_update, in the worlds built
+     * for them (docs/explore.md), at the shortest depth their rules allow: GNT-2 needs the read-only grant (the
+     * granting guest's store) and the writable map: 2; GNT-5 needs a grant, its mapping, a read through it (the TLB
+     * entry) and the unmap that owes the flush: 4; EVT-5 needs the unbound port, the other domain's bind and the send:
+     * 3; MU-8 needs the batch, its preemption after its first request and the re-issued continuation, which returns
+     * with the request at the preemption point lost: 3. EMU-1 and EMU-2 are about the controls every vCPU is built
+     * with: the initial state violates them (depth 0). No scenario is written: no property's scenario has these
+     * worlds' steps, and EMU and MU-7's batch property have no scenario check.
+     */
+    @ParameterizedTest
+    @CsvSource({"pv-grant, grant-readonly-mapped-writable, 2, I1, I1",
+        "pv-grant, grant-unmap-no-flush, 4, I1, I1",
+        "pv-evtchn, evtchn-send-to-foreign-port, 3, I10, I10",
+        "mmu-batch, mmu-update-continuation-loses-entry, 3, I7, MU-7",
+        "emulation, x2apic-msr-passthrough, 0, EMU, EMU-1",
+        "emulation, io-port-range-not-intercepted, 0, EMU, EMU-2"})
+    void aFaultOfTheInterfaceWorldsIsFoundAtTheShortestDepth(String name, String fault, int depth, String invariant,
+            String rule, @TempDir Path dir) throws Exception {
+        Exploration x = explore(name, 2, config(name).depth(), fault);
+        assertThat(x.result().outcome()).as(x.verdictLine()).isEqualTo(Explorer.Outcome.VIOLATION);
+        assertThat(x.exitCode()).isEqualTo(1);
+        Explorer.Finding f = x.result().finding().orElseThrow();
+        assertThat(f.depth()).isEqualTo(depth);
+        assertThat(f.verdict()).isInstanceOfSatisfying(Verdict.Violated.class, v -> {
+            assertThat(v.invariant()).isEqualTo(invariant);
+            assertThat(v.rule()).isEqualTo(rule);
+            assertThat(v.step()).isEqualTo(depth);
+        });
+        if (depth > 0) {
+            Exploration shorter = explore(name, 2, depth - 1, fault);
+            assertThat(shorter.result().outcome()).as(shorter.verdictLine()).isIn(Explorer.Outcome.DEPTH_BOUND,
+                    Explorer.Outcome.EXHAUSTED);
+        }
+        assertThat(x.writeCounterexample(dir)).isEmpty();
+    }
+
+    /**
+     * The continuation is state: a vCPU whose batch was preempted holds the registers it re-executes its VMCALL with
+     * (MU-8), so the state after the preemption differs from the one where the batch ran on, and the only thing the
+     * vCPU does next is the re-issue (its RIP was rewound to the VMCALL).
+     */
+    @Test
+    void aPreemptedBatchLeavesItsContinuationInTheVcpuAndOnlyTheReissueIsEnabled() throws Exception {
+        HypervisorSystem system = new HypervisorSystem(config("mmu-batch"), Faults.NONE);
+        int issue = -1;
+        int preempt = -1;
+        int reissue = -1;
+        int read = -1;
+        for (int a = 0; a < system.actionCount(); a++) {
+            String n = system.actionName(a);
+            issue = n.startsWith("d1v0 mmu_update batch of 3") ? a : issue;
+            preempt = n.equals("d1v0 preempted in its batch") ? a : preempt;
+            reissue = n.equals("d1v0 reissue its continuation") ? a : reissue;
+            read = n.equals("d1v1 read 0x9000") ? a : read;
+        }
+        org.hybridv.xen.XenMachine s0 = system.initialStates().get(0);
+        assertThat(system.enabled(s0, preempt)).isFalse();
+        assertThat(system.enabled(s0, reissue)).isFalse();
+        org.hybridv.xen.XenMachine s1 = system.step(s0, issue, 1, fp -> false).state();
+        assertThat(system.enabled(s1, preempt)).isTrue();
+        org.hybridv.xen.XenMachine s2 = system.step(s1, preempt, 2, fp -> false).state();
+        org.hybridv.xen.VcpuId k = new org.hybridv.xen.VcpuId(1, 0);
+        // MU-8: req advanced past the one request done, count 2 with MMU_UPDATE_PREEMPTED, pdone unchanged
+        assertThat(s2.vcpu(k).continuation()).isEqualTo(org.hybridv.xen.MmuBatch.batch(0x7000 + 16 + 16, 2
+                | org.hybridv.xen.MmuBatch.MMU_UPDATE_PREEMPTED, 0x7000));
+        assertThat(system.fingerprint(s2)).isNotEqualTo(system.fingerprint(s2.withVcpu(s2.vcpu(k)
+                .withContinuation(null))));
+        for (int a = 0; a < system.actionCount(); a++) {
+            if (system.op(a).vcpu().equals(k) && !system.actionName(a).contains("schedule")) {
+                assertThat(system.enabled(s2, a)).as(system.actionName(a)).isEqualTo(a == reissue);
+            }
+        }
+        assertThat(system.enabled(s2, read)).isTrue();
+        TransitionSystem.Transition<org.hybridv.xen.XenMachine> t = system.step(s2, reissue, 3, fp -> false);
+        assertThat(t.verdict()).isEqualTo(Verdict.HOLDS);
+        assertThat(t.state().vcpu(k).continuation()).isNull();
     }
 
     /**

@@ -217,6 +217,22 @@ class PartialOrderTest {
         }
     }
 
+    /**
+     * The worlds of the para-virtual interface and the emulated devices (one pCPU; the batched mmu_update's, on two,
+     * is among {@link #multiPcpuConfigs}): reduced and unreduced searches reach the same states at a small bound.
+     */
+    @Test
+    void theInterfaceWorldsAgreeReducedAndUnreduced() throws Exception {
+        for (String name : List.of("pv-grant", "pv-evtchn", "emulation")) {
+            ExploreConfig c = ExploreTest.config(name);
+            Observed full = explore(c, Faults.NONE, 4, false, 1);
+            Observed reduced = explore(c, Faults.NONE, 4, true, 1);
+            assertThat(reduced.states()).as(name).isEqualTo(full.states());
+            assertThat(reduced.result().levels()).as(name).isEqualTo(full.result().levels());
+            assertThat(reduced.result().outcome()).as(name).isEqualTo(full.result().outcome());
+        }
+    }
+
     @Test
     void theReductionPrunesTransitionsOfDifferentDomainsOnDifferentPcpus() throws Exception {
         ExploreConfig c = ExploreTest.config("smp-disjoint");
