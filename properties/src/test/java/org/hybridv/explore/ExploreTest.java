@@ -355,7 +355,8 @@ class ExploreTest {
         com.networknt.schema.JsonSchema schema = com.networknt.schema.JsonSchemaFactory.getInstance(
                 com.networknt.schema.SpecVersion.VersionFlag.V202012).getSchema(mapper.readTree(CONFIGS.resolve(
                         "explore-config.schema.json").toFile()));
-        for (String name : List.of("direct-paging", "isolation", "spare-frames", "hybrid-switch")) {
+        for (String name : List.of("direct-paging", "isolation", "spare-frames", "hybrid-switch", "pv-grant",
+                "pv-evtchn", "emulation", "detect", "mmu-batch")) {
             com.fasterxml.jackson.databind.JsonNode doc = mapper.readTree(CONFIGS.resolve(name + ".json").toFile());
             assertThat(schema.validate(doc)).as(name).isEmpty();
             ((com.fasterxml.jackson.databind.node.ObjectNode) doc.get("actions").get(0)).put("colour", 1);
