@@ -41,8 +41,10 @@ import org.hybridv.x86.PhysicalMemory;
  * @param depth       the documented depth bound
  * @param ciDepth     the depth bound the test suite exhausts it at (≤ depth)
  * @param maxStates   the state bound
- * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step); in a
- *                    hybrid world of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
+ * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step), and of the
+ *                    interface worlds' I9, I11 (every new state), I10 (every send), EMU (every new state and every
+ *                    MSR or port access) and batch (MU-7's batch property when a batch returns); in a hybrid world
+ *                    of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
  * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction

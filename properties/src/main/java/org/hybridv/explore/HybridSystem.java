@@ -24,7 +24,9 @@ import org.hybridv.xen.MmuMode;
  * HybridCases#XEN_FRAMES} Xen frames, the faults injected); an action is one kernel operation ({@link GuestOp}) of the
  * configuration's alphabet, always enabled (the kernel answers every operation in every state, if only by refusing);
  * the successor is {@link Lockstep#step}. With {@code pcpus} 2 the kernel is the SMP kernel (two vCPUs on two pCPUs, a
- * twin on two processors) and the alphabet may bring up the AP and run operations on it. The configuration's
+ * twin on two processors) and the alphabet may bring up the AP and run operations on it. A configuration's
+ * {@code cpuid} list gives one initial state per answer to the kernel's CPUID scan (a KVM personality in a HAP
+ * domain), and a counterexample starts from the answer of its initial state. The configuration's
  * {@code setup} operations are applied to the initial state before the search (a counterexample replays them first). The invariants are {@link HybridInvariants#check} on every transition (they
  * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
  * configuration's list, worded as the hybrid-kernel property words them, then (if the list names {@code budget}) the

@@ -38,6 +38,12 @@ import org.hybridv.xen.XenMachine;
  * while its vCPU is not blocked; the successor is {@code Hypervisor.run}. The invariants are the hypervisor
  * property's: I1, I2, I6 on every new state, I7 on every step, reported in that order with the same wording
  * ({@code HypervisorProperty.checkStep}), restricted to the configuration's list.
+ *
+ * <p>The interface worlds (docs/explore.md) add, after those: I10 over an event-channel send, EMU over an MSR or port
+ * access ({@code DeviceIsolation.checkAccess}), MU-7's batch property on a step where a vCPU's batch returns
+ * ({@link #batchWrong}), then I9, I11 and EMU on a new state — with actions for event channels, grant tables, the
+ * granting guest's stores, RDMSR/WRMSR, IN/OUT, and the batched {@code mmu_update} with its preemption and re-issue
+ * (the continuation kept in the vCPU, {@code Vcpu.continuation}, so it is part of the state and its fingerprint).
  */
 public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private final XenMachine initial;

@@ -437,6 +437,25 @@ class ExploreTest {
         r = Cli.run("explore", bad.toString());
         assertThat(r.exit()).as(r.all()).isEqualTo(2);
         assertThat(r.err()).contains("deliver_ipi on pCPU 2, but the world has 2 pCPU(s)");
+        // the interface worlds: a batch on one pCPU, a pvSetup the hypervisor refuses, a list a command does not take
+        String batch = Files.readString(CONFIGS.resolve("mmu-batch.json"));
+        Files.writeString(bad, batch.replace("\"pcpus\": 2,", "").replace(
+                "{\"kind\": \"schedule\", \"vcpus\": [\"d1v1\"], \"to\": [1]},", ""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*mmu_batch needs a world with several pCPUs")
+                .doesNotContain("\tat ");
+        String grant = Files.readString(CONFIGS.resolve("pv-grant.json"));
+        Files.writeString(bad, grant.replace("\"sharedInfo\": \"0x2a\"", "\"sharedInfo\": \"0x30\""));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("pvSetup[0]: the hypervisor refuses");
+        String evtchn = Files.readString(CONFIGS.resolve("pv-evtchn.json"));
+        Files.writeString(bad, evtchn.replace("\"cmds\": [\"alloc_unbound\"], \"domains\": [1]",
+                "\"cmds\": [\"alloc_unbound\"], \"domains\": [1], \"ports\": [1]"));
+        r = Cli.run("explore", bad.toString());
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).containsPattern("bad.json:\\d+:\\d+: .*\"ports\" goes only with bind_interdomain");
         r = Cli.run("explore", dir.resolve("missing.json").toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("missing.json");
