@@ -93,6 +93,14 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      * events, MSR and port accesses, batches): a finding then writes no scenario.
      */
     private final boolean beyondScenarios;
+    /** The configuration's para-virtual set-up (a PV-interface scenario starts with it). */
+    private final List<ExploreConfig.PvSetup> pvSetup;
+    /**
+     * Whether every action is one a PV-interface scenario expresses (an event-channel or grant-table hypercall, a
+     * granting guest's store, a guest memory access) on one pCPU: a finding of I1, I2, I6, I9, I10 or I11 is then
+     * written as the {@code pv-interface} property writes its own.
+     */
+    private final boolean pvScenario;
 
     /** An instruction of the vCPU with the op's registers ({@code Hypervisor.run}). */
     private static final int OP = 0;
@@ -245,6 +253,13 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         this.sendPort = ports.stream().mapToInt(Integer::intValue).toArray();
         this.buffers = java.util.Collections.unmodifiableMap(bufs);
         this.beyondScenarios = beyond || i9 || i10 || i11 || emu || batchProperty;
+        this.pvSetup = config.pvSetup();
+        boolean pv = pcpus == 1 && config.newVcpus().isEmpty();
+        for (ExploreConfig.Group g : config.actions()) {
+            pv &= g instanceof ExploreConfig.Evtchn || g instanceof ExploreConfig.Gnttab
+                    || g instanceof ExploreConfig.Grant || g instanceof ExploreConfig.Access;
+        }
+        this.pvScenario = pv;
         if (reduce && !config.symmetry().isEmpty()) {
             long[] frames = config.symmetry().stream().mapToLong(ExploreConfig.Value::raw).toArray();
             for (long f : frames) {
@@ -674,6 +689,9 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     @Override
     public ObjectNode scenario(List<Integer> actions, Faults faults,
             Verdict.Violated violation) {
+        if (pvScenario && List.of("I1", "I2", "I6", "I9", "I10", "I11").contains(violation.invariant())) {
+            return pvScenario(actions, faults, violation);
+        }
         if (beyondScenarios) {
             return null; // no property's scenario has these steps or checks (docs/explore.md)
         }
@@ -707,6 +725,88 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             }
         }
         return doc;
+    }
+
+    /**
+     * The scenario of a PV-interface world's run, as {@code PvInterfaceProperty} writes its own: the hypervisor
+     * property's machine, the configuration's {@code pvSetup} steps, one step per action ({@code eventChannelOp},
+     * {@code grantTableOp}, {@code grantAccess}, a {@code guest} access), then {@code checkInvariants} (I1, I2, I6) or
+     * {@code checkPv} (I9, I10, I11) expecting the violation.
+     */
+    private ObjectNode pvScenario(List<Integer> actions, Faults faults, Verdict.Violated violation) {
+        ObjectNode doc = new org.hybridv.check.HypervisorProperty().scenario(new HypervisorCases.Run(
+                HypervisorCases.initialMachine(), List.of()), faults, new Verdict.Violated("I1", "I1", 0, ""));
+        doc.remove("steps");
+        ArrayNode steps = doc.putArray("steps");
+        for (ExploreConfig.PvSetup p : pvSetup) {
+            steps.add(org.hybridv.check.Capture.step(new org.hybridv.scenario.pv.PvStep.PvSetup(p.domain(), 0,
+                    p.sharedInfo().raw(), p.grantTable().raw(), p.vector(), null)));
+        }
+        int n = Math.min(actions.size(), violation.step());
+        for (int i = 0; i < n; i++) {
+            steps.add(org.hybridv.check.Capture.step(pvStep(actions.get(i))));
+        }
+        String inv = violation.invariant();
+        if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
+            steps.add(org.hybridv.check.Capture.step(org.hybridv.scenario.xen.XenStep.CheckInvariants.of(inv,
+                    org.hybridv.scenario.xen.XenStep.InvariantState.VIOLATED)));
+        } else {
+            org.hybridv.scenario.pv.PvStep.Verdict bad = org.hybridv.scenario.pv.PvStep.Verdict.VIOLATED;
+            steps.add(org.hybridv.check.Capture.step(new org.hybridv.scenario.pv.PvStep.CheckPv(
+                    new org.hybridv.scenario.pv.PvStep.PvInvariantsExpect(inv.equals("I9") ? bad : null,
+                            inv.equals("I10") ? bad : null, inv.equals("I11") ? bad : null))));
+        }
+        return doc;
+    }
+
+    /** The scenario step of action {@code a} of a PV-interface world. */
+    private org.hybridv.scenario.Step pvStep(int a) {
+        HypervisorCases.Op op = ops.get(a);
+        int d = op.vcpu().domain();
+        int v = op.vcpu().vcpu();
+        if (special[a] == GRANT) {
+            GrantStore g = (GrantStore) extra[a];
+            return g.end() ? new org.hybridv.scenario.pv.PvStep.GrantAccess(d, g.ref(), null, null, null, true, null)
+                    : new org.hybridv.scenario.pv.PvStep.GrantAccess(d, g.ref(), g.to(), g.frame(), g.readonly(),
+                            null, null);
+        }
+        if (!(op.insn() instanceof GuestInstruction.Vmcall)) {
+            return org.hybridv.scenario.xen.XenStep.Guest.of(d, v, op.insn());
+        }
+        Hypercall h = op.regs();
+        if (h.number() == org.hybridv.xen.PvHypercalls.HYPERVISOR_EVENT_CHANNEL_OP) {
+            int cmd = (int) h.arg(0);
+            org.hybridv.scenario.pv.PvStep.EvtchnCmd c = cmd == org.hybridv.xen.EventChannels.EVTCHNOP_ALLOC_UNBOUND
+                    ? org.hybridv.scenario.pv.PvStep.EvtchnCmd.ALLOC_UNBOUND
+                    : cmd == org.hybridv.xen.EventChannels.EVTCHNOP_BIND_INTERDOMAIN
+                    ? org.hybridv.scenario.pv.PvStep.EvtchnCmd.BIND_INTERDOMAIN
+                    : cmd == org.hybridv.xen.EventChannels.EVTCHNOP_SEND ? org.hybridv.scenario.pv.PvStep.EvtchnCmd.SEND
+                    : cmd == org.hybridv.xen.EventChannels.EVTCHNOP_CLOSE
+                    ? org.hybridv.scenario.pv.PvStep.EvtchnCmd.CLOSE : org.hybridv.scenario.pv.PvStep.EvtchnCmd.UNMASK;
+            return switch (c) {
+                case ALLOC_UNBOUND -> new org.hybridv.scenario.pv.PvStep.EventChannelOp(d, v, c, (int) h.arg(2), null,
+                        null, null, null, null);
+                case BIND_INTERDOMAIN -> new org.hybridv.scenario.pv.PvStep.EventChannelOp(d, v, c, (int) h.arg(1),
+                        (int) h.arg(2), null, null, null, null);
+                default -> new org.hybridv.scenario.pv.PvStep.EventChannelOp(d, v, c, null, null, (int) h.arg(1), null,
+                        null, null);
+            };
+        }
+        long cmd = h.arg(0);
+        org.hybridv.scenario.pv.PvStep.GnttabCmd map = org.hybridv.scenario.pv.PvStep.GnttabCmd.MAP_GRANT_REF;
+        if (cmd == org.hybridv.xen.GrantTables.GNTTABOP_MAP_GRANT_REF) {
+            return new org.hybridv.scenario.pv.PvStep.GrantTableOp(d, v, map, h.arg(1), (int) h.arg(3),
+                    (int) h.arg(4), (h.arg(2) & org.hybridv.xen.GrantTables.GNTMAP_READONLY) != 0, null, null, null,
+                    null, null, null, null, null, null);
+        }
+        if (cmd == org.hybridv.xen.GrantTables.GNTTABOP_UNMAP_GRANT_REF) {
+            return new org.hybridv.scenario.pv.PvStep.GrantTableOp(d, v,
+                    org.hybridv.scenario.pv.PvStep.GnttabCmd.UNMAP_GRANT_REF, h.arg(1), null, null, null,
+                    (int) h.arg(2), null, null, null, null, null, null, null, null);
+        }
+        return new org.hybridv.scenario.pv.PvStep.GrantTableOp(d, v, org.hybridv.scenario.pv.PvStep.GnttabCmd.COPY,
+                null, null, null, null, null, (int) (h.arg(1) >>> 32), (int) (h.arg(1) & 0xFFFF_FFFFL), null,
+                (int) (h.arg(2) >>> 32), null, h.arg(2) & 0xFFFF_FFFFL, (int) h.arg(4), null);
     }
 
     @Override
