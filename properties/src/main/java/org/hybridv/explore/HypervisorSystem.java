@@ -96,8 +96,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     /** The configuration's para-virtual set-up (a PV-interface scenario starts with it). */
     private final List<ExploreConfig.PvSetup> pvSetup;
     /**
-     * Whether every action is one a PV-interface scenario expresses (an event-channel or grant-table hypercall, a
-     * granting guest's store, a guest memory access) on one pCPU: a finding of I1, I2, I6, I9, I10 or I11 is then
+     * Whether the world has the para-virtual interface and every action is one a PV-interface scenario expresses (an
+     * event-channel or grant-table hypercall, a granting guest's store, a guest memory access) on one pCPU: a finding of I1, I2, I6, I9, I10 or I11 is then
      * written as the {@code pv-interface} property writes its own.
      */
     private final boolean pvScenario;
@@ -254,7 +254,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         this.buffers = java.util.Collections.unmodifiableMap(bufs);
         this.beyondScenarios = beyond || i9 || i10 || i11 || emu || batchProperty;
         this.pvSetup = config.pvSetup();
-        boolean pv = pcpus == 1 && config.newVcpus().isEmpty();
+        boolean pv = beyond && pcpus == 1 && config.newVcpus().isEmpty();
         for (ExploreConfig.Group g : config.actions()) {
             pv &= g instanceof ExploreConfig.Evtchn || g instanceof ExploreConfig.Gnttab
                     || g instanceof ExploreConfig.Grant || g instanceof ExploreConfig.Access;
@@ -681,9 +681,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         return ops.get(a);
     }
 
+    /** {@code pv-interface} for a PV-interface world (its scenarios are that property's), else {@code hypervisor}. */
     @Override
     public String property() {
-        return "hypervisor";
+        return pvScenario ? "pv-interface" : "hypervisor";
     }
 
     @Override
