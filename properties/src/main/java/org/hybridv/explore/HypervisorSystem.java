@@ -916,11 +916,12 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      * asks for, over action {@code a}'s transition from {@code pre} to {@code post}: I10 over a send (the only port
      * that became pending is the sending port's peer, EVT-5); MU-7's batch property for each vCPU whose batch returned
      * in this transition ({@link #batchWrong}), reported as the migration property reports it (I7, rule MU-7); then,
-     * on a state not seen before, I9, I11 and EMU. The violation, or null; each check run is counted in
-     * {@code checks[0]}.
+     * on a state not seen before, I9, I11 and EMU. {@code outcome}: what the step returned to action {@code a}'s
+     * vCPU, if the step has one (null otherwise: a delivery, a grant store). The violation, or null; each check run is
+     * counted in {@code checks[0]}.
      */
     private Transition<XenMachine> extendedViolation(XenMachine pre, XenMachine post, long fp, int a, int depth,
-            LongPredicate known, int[] checks) {
+            LongPredicate known, int[] checks, org.hybridv.xen.VcpuOutcome outcome) {
         if (i10 && sendPort[a] >= 0) {
             checks[0]++;
             if (PvInvariants.checkSend(pre, post, ops.get(a).vcpu().domain(), sendPort[a])
@@ -935,7 +936,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 boolean issued = special[a] == BATCH && ops.get(a).vcpu().equals(v);
                 if ((issued || outstanding(pre, v)) && !outstanding(post, v)) {
                     checks[0]++;
-                    String wrong = batchWrong(post, v, b.getValue());
+                    boolean success = ops.get(a).vcpu().equals(v)
+                            && outcome instanceof org.hybridv.xen.VcpuOutcome.HypercallDone done
+                            && org.hybridv.xen.MmuBatch.isBatch(done.call()) && done.rax() == 0;
+                    String wrong = batchWrong(post, v, b.getValue(), success);
                     if (wrong != null) {
                         return new Transition<>(post, fp, new Verdict.Violated("I7", "MU-7", depth, names.get(a)
                                 + ": " + wrong), checks[0]);
@@ -981,10 +985,12 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
      * observes (docs/rules/xen.md MU-7, MU-8): its batch buffer at guest-linear {@code buffer} read through its own
      * translation (Intel SDM Vol. 3A §4.5) — {@code *pdone} = d, the count n, the n requests — and the tables: d is at
      * most n, and each entry the first d requests name holds the value the last of them wrote there (the first d
-     * requests applied in order). An entry a later request names keeps whatever it held: the tables before the batch
-     * are not part of the state. What is wrong, or null (also when the buffer cannot be read: nothing to check).
+     * requests applied in order); when the guest saw the batch return 0 in RAX ({@code success}), d is n (a batch that
+     * succeeds did every request; a refused request stops it with its error). An entry a later request names keeps
+     * whatever it held: the tables before the batch are not part of the state. What is wrong, or null (also when the
+     * buffer cannot be read: nothing to check).
      */
-    static String batchWrong(XenMachine m, VcpuId v, long buffer) {
+    static String batchWrong(XenMachine m, VcpuId v, long buffer, boolean success) {
         org.hybridv.x86.CpuState cpu = m.guestCpu(v);
         Long done = guestWord(m, cpu, buffer);
         Long count = guestWord(m, cpu, buffer + 8);
@@ -993,6 +999,10 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         if (done < 0 || done > count) {
             return "*pdone " + done + " after a batch of " + count + " requests (MU-7)";
+        }
+        if (success && done.longValue() != count.longValue()) {
+            return "the batch of " + count + " requests returned 0 with *pdone = " + done + " (MU-7: a batch that"
+                    + " succeeds did every request)";
         }
         java.util.Map<Long, Long> expected = new java.util.TreeMap<>();
         for (long j = 0; j < done; j++) {
@@ -1108,7 +1118,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             }
         }
         int[] more = {checks};
-        Transition<XenMachine> bad = extendedViolation(s, post, fp, a, depth, known, more);
+        Transition<XenMachine> bad = extendedViolation(s, post, fp, a, depth, known, more, st.outcome());
         if (bad != null) {
             return bad;
         }
@@ -1156,7 +1166,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         }
         Transition<XenMachine> violated = stateViolation(post, fp, a, depth, known, checks);
         if (violated == null) {
-            violated = extendedViolation(s, post, fp, a, depth, known, checks);
+            violated = extendedViolation(s, post, fp, a, depth, known, checks, null);
         }
         if (violated != null) {
             return violated;
@@ -1174,6 +1184,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     private Transition<XenMachine> deliverIpi(XenMachine s, int a, int depth, LongPredicate known) {
         XenMachine post;
         VcpuId v = ops.get(a).vcpu();
+        org.hybridv.xen.VcpuOutcome outcome = null; // a continued hypercall's, when it returns to the guest
         try {
             if (special[a] == GRANT) {
                 GrantStore g = (GrantStore) extra[a];
@@ -1182,9 +1193,12 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 post = post == null ? s : post; // no grant table, or a mapped grant the guest does not end (GNT-7)
             } else if (special[a] == PREEMPT) {
                 post = org.hybridv.xen.MmuBatch.preempt(s, v).machine();
+            } else if (continues[a]) {
+                HvStep c = org.hybridv.xen.PreemptibleValidation.continueHypercall(s, v);
+                post = c.machine();
+                outcome = c.outcome();
             } else {
-                post = continues[a] ? org.hybridv.xen.PreemptibleValidation.continueHypercall(s, v).machine()
-                        : org.hybridv.xen.FlushIpis.deliverIpi(s, deliverOn[a]).machine();
+                post = org.hybridv.xen.FlushIpis.deliverIpi(s, deliverOn[a]).machine();
             }
         } catch (RuntimeException e) {
             return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, names.get(a) + ": " + e), 0);
@@ -1193,7 +1207,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         int[] checks = {0};
         Transition<XenMachine> violated = stateViolation(post, fp, a, depth, known, checks);
         if (violated == null) {
-            violated = extendedViolation(s, post, fp, a, depth, known, checks);
+            violated = extendedViolation(s, post, fp, a, depth, known, checks, outcome);
         }
         return violated != null ? violated : new Transition<>(post, fp, Verdict.HOLDS, checks[0]);
     }
