@@ -171,6 +171,36 @@ class ExploreTest {
     }
 
     /**
+     * EMU over one access, apart from the state check: with the x2APIC range passed through, a RDMSR of the TPR
+     * (808H) completes in the guest without a VM exit, which EMU-1 forbids (the step's check, as the emulation
+     * property makes it after each access); the same RDMSR on the correct hypervisor exits and holds.
+     */
+    @Test
+    void anX2ApicReadWithoutAnExitViolatesEmuOnItsStep() throws Exception {
+        for (boolean faulty : new boolean[] {false, true}) {
+            HypervisorSystem system = new HypervisorSystem(config("emulation"), faulty
+                    ? Faults.parse(List.of("x2apic-msr-passthrough")) : Faults.NONE);
+            int rdmsr = -1;
+            for (int a = 0; a < system.actionCount(); a++) {
+                rdmsr = system.actionName(a).equals("d1v0 rdmsr 0x808") ? a : rdmsr;
+            }
+            // known = true: the successor's state checks are skipped, the step's own check is not
+            TransitionSystem.Transition<org.hybridv.xen.XenMachine> t = system.step(system.initialStates().get(0),
+                    rdmsr, 1, fp -> true);
+            if (faulty) {
+                assertThat(t.verdict()).isInstanceOfSatisfying(Verdict.Violated.class, v -> {
+                    assertThat(v.invariant()).isEqualTo("EMU");
+                    assertThat(v.rule()).isEqualTo("EMU-1");
+                    assertThat(v.explanation()).contains("RDMSR 808H (x2APIC) completed in the guest without a VM"
+                            + " exit");
+                });
+            } else {
+                assertThat(t.verdict()).isEqualTo(Verdict.HOLDS);
+            }
+        }
+    }
+
+    /**
      * The continuation is state: a vCPU whose batch was preempted holds the registers it re-executes its VMCALL with
      * (MU-8), so the state after the preemption differs from the one where the batch ran on, and the only thing the
      * vCPU does next is the re-issue (its RIP was rewound to the VMCALL).
