@@ -223,10 +223,15 @@ class PartialOrderTest {
      */
     @Test
     void theInterfaceWorldsAgreeReducedAndUnreduced() throws Exception {
-        for (String name : List.of("pv-grant", "pv-evtchn", "emulation")) {
+        Map<String, Integer> depths = new LinkedHashMap<>();
+        depths.put("pv-grant", 4);
+        depths.put("pv-evtchn", 4);
+        depths.put("emulation", 2); // its EMU check reads every bit of every vCPU's bitmaps: a slow state
+        for (Map.Entry<String, Integer> e : depths.entrySet()) {
+            String name = e.getKey();
             ExploreConfig c = ExploreTest.config(name);
-            Observed full = explore(c, Faults.NONE, 4, false, 1);
-            Observed reduced = explore(c, Faults.NONE, 4, true, 1);
+            Observed full = explore(c, Faults.NONE, e.getValue(), false, 1);
+            Observed reduced = explore(c, Faults.NONE, e.getValue(), true, 1);
             assertThat(reduced.states()).as(name).isEqualTo(full.states());
             assertThat(reduced.result().levels()).as(name).isEqualTo(full.result().levels());
             assertThat(reduced.result().outcome()).as(name).isEqualTo(full.result().outcome());
