@@ -100,7 +100,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         if (f.isEmpty() || !(f.get().verdict() instanceof Verdict.Violated v) || f.get().deadlock()) {
             return Optional.empty();
         }
-        ObjectNode body = system.scenario(f.get().actions(), faults, v);
+        ObjectNode body = system.scenario(f.get().initial(), f.get().actions(), faults, v);
         if (body == null) {
             return Optional.empty(); // a budget violation: no scenario step checks a budget (HybridKernelProperty)
         }

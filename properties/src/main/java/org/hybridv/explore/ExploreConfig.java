@@ -41,8 +41,10 @@ import org.hybridv.x86.PhysicalMemory;
  * @param depth       the documented depth bound
  * @param ciDepth     the depth bound the test suite exhausts it at (≤ depth)
  * @param maxStates   the state bound
- * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step); in a
- *                    hybrid world of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
+ * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step), and of the
+ *                    interface worlds' I9, I11 (every new state), I10 (every send), EMU (every new state and every
+ *                    MSR or port access) and batch (MU-7's batch property when a batch returns); in a hybrid world
+ *                    of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
  * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
@@ -56,6 +58,10 @@ import org.hybridv.x86.PhysicalMemory;
  * @param setup       hybrid worlds only: kernel operations applied once, in order, to the initial state before the
  *                    search (each group expanded as an action group is; empty: none) — a process created and a page
  *                    mapped, so that the alphabet need not contain operations that never stop changing the state
+ * @param pvSetup     hypervisor world only: the para-virtual interface each listed domain sets up before the search
+ *                    ({@link PvSetup}: its shared-info page, its grant table, its upcall vector); empty: none
+ * @param cpuid       hybrid worlds only: what the hypervisor answers to the kernel's CPUID scan ({@link Cpuid}), one
+ *                    initial state per entry; empty: Xen at 0x40000000
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) String name,
@@ -71,11 +77,14 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         List<NewVcpu> newVcpus,
         Integer pcpus,
         @JsonProperty(required = true) List<Group> actions,
-        List<Kernel> setup) {
+        List<Kernel> setup,
+        List<PvSetup> pvSetup,
+        List<Cpuid> cpuid) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
     /** The invariants a configuration may check: the hypervisor's, or the hybrid kernel's I1–I8. */
-    public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7");
+    public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7", "I9", "I10", "I11", "EMU",
+            "batch");
     /**
      * The checks of a hybrid-kernel world: the invariants I1–I8 ({@code HybridInvariants}) and {@code budget}, the
      * event budgets BUD-1..BUD-10 ({@code EventBudgets}, docs/rules/hybrid.md), checked after the invariants on every
@@ -154,6 +163,84 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
                     + " with two pCPUs (field pcpus)");
         }
         require(pcpus == 1 || symmetry.isEmpty(), "symmetry with several pCPUs is not supported");
+        pvSetup = pvSetup == null ? List.of() : List.copyOf(pvSetup);
+        require(pvSetup.isEmpty() || !world.startsWith("hybrid-"), "pvSetup is for the hypervisor world");
+        require(pvSetup.stream().map(PvSetup::domain).distinct().count() == pvSetup.size(), "pvSetup lists a domain"
+                + " twice");
+        cpuid = cpuid == null ? List.of() : List.copyOf(cpuid);
+        require(cpuid.isEmpty() || world.startsWith("hybrid-"), "cpuid is for the hybrid worlds");
+        require(cpuid.isEmpty() || pcpus == 1, "cpuid goes with the one-CPU kernel (pcpus 1)");
+        require(cpuid.size() <= 16, "cpuid lists more than 16 answers");
+        java.util.Map<String, Long> buffers = new java.util.HashMap<>();
+        for (int g = 0; g < actions.size(); g++) {
+            Group group = actions.get(g);
+            require(symmetry.isEmpty() || !(group instanceof Evtchn || group instanceof Gnttab
+                    || group instanceof Grant || group instanceof Msr || group instanceof Io
+                    || group instanceof MmuBatch || group instanceof Preempt || group instanceof Reissue),
+                    "actions[" + g + "]: symmetry goes only with the MMU and access actions");
+            if (group instanceof MmuBatch b) {
+                require(pcpus > 1, "actions[" + g + "]: mmu_batch needs a world with several pCPUs (on one pCPU a"
+                        + " batch runs to its end within its VMCALL: nothing to preempt or interleave; field pcpus)");
+                for (String v : b.vcpus()) {
+                    long other = buffers.getOrDefault(v, b.buffer().raw());
+                    buffers.put(v, b.buffer().raw());
+                    require(other == b.buffer().raw(), "actions[" + g + "]: " + v + " has two batch buffers ("
+                            + Long.toHexString(other) + ", " + Long.toHexString(b.buffer().raw()) + "): a vCPU's"
+                            + " kernel has one");
+                }
+            }
+            if (group instanceof Preempt || group instanceof Reissue) {
+                require(pcpus > 1, "actions[" + g + "]: preempt and reissue need a world with several pCPUs (field"
+                        + " pcpus)");
+            }
+        }
+    }
+
+    /**
+     * A domain's para-virtual interface set up before the search, by its vCPU 0 in this order (the guest's boot):
+     * {@code XENMEM_add_to_physmap} of its shared-info page at guest frame {@code sharedInfo} (EVT-1) and of its grant
+     * table at {@code grantTable} (GNT-1), then {@code HVMOP_set_param(HVM_PARAM_CALLBACK_IRQ)} with upcall vector
+     * {@code vector} (EVT-9). A refusal is a configuration error.
+     */
+    public record PvSetup(@JsonProperty(required = true) int domain,
+            @JsonProperty(required = true) Value sharedInfo,
+            @JsonProperty(required = true) Value grantTable,
+            @JsonProperty(required = true) int vector) {
+        public PvSetup {
+            require(domain >= 1 && domain <= 0x7FEF, "pvSetup: domain " + domain + " is outside 1..0x7fef");
+            require(vector >= 0x20 && vector <= 0xFF, "pvSetup: vector " + vector + " is outside 0x20..0xff");
+        }
+    }
+
+    /**
+     * What the hypervisor answers to the kernel's CPUID scan (BOOT-2, BOOT-7; {@code CpuidIdentity}): its
+     * interfaces ({@code personality}: {@code xen} or {@code kvm}; a KVM world is a HAP domain), the base of its leaves
+     * (0x40000000 + k·0x100), the twelve signature bytes, the number of leaves after the base (default 2 for Xen, 1 for
+     * KVM) and leaf 1 ECX[31] (default true).
+     */
+    public record Cpuid(@JsonProperty(required = true) String personality,
+            @JsonProperty(required = true) Value base,
+            @JsonProperty(required = true) String signature,
+            Long leaves,
+            Boolean hypervisorBit) {
+        public Cpuid {
+            require("xen".equals(personality) || "kvm".equals(personality), "cpuid: personality \"" + personality
+                    + "\" is not xen or kvm");
+            require(base.raw() >= 0x4000_0000L && base.raw() <= 0x4000_FF00L && (base.raw() & 0xFF) == 0,
+                    "cpuid: base " + Long.toHexString(base.raw()) + " is not 0x40000000 + k * 0x100, k in 0..255");
+            require(signature != null && signature.length() == 12 && signature.chars().allMatch(c -> c <= 0xFF),
+                    "cpuid: the signature must be twelve characters 0..255");
+            leaves = leaves == null ? ("xen".equals(personality) ? 2L : 1L) : leaves;
+            require(leaves >= 0 && leaves <= 0xFF, "cpuid: leaves " + leaves + " is outside 0..255");
+            hypervisorBit = hypervisorBit == null || hypervisorBit;
+        }
+
+        /** The answer as the hypervisor presents it. */
+        public org.hybridv.xen.CpuidIdentity identity() {
+            return new org.hybridv.xen.CpuidIdentity("kvm".equals(personality)
+                    ? org.hybridv.xen.CpuidIdentity.Personality.KVM : org.hybridv.xen.CpuidIdentity.Personality.XEN,
+                    base.raw(), signature, leaves, hypervisorBit);
+        }
     }
 
     /**
@@ -187,6 +274,14 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = Schedule.class, name = "schedule"),
         @JsonSubTypes.Type(value = DeliverIpi.class, name = "deliver_ipi"),
         @JsonSubTypes.Type(value = ContinueHypercall.class, name = "continue_hypercall"),
+        @JsonSubTypes.Type(value = Evtchn.class, name = "evtchn"),
+        @JsonSubTypes.Type(value = Gnttab.class, name = "gnttab"),
+        @JsonSubTypes.Type(value = Grant.class, name = "grant"),
+        @JsonSubTypes.Type(value = Msr.class, name = "msr"),
+        @JsonSubTypes.Type(value = Io.class, name = "io"),
+        @JsonSubTypes.Type(value = MmuBatch.class, name = "mmu_batch"),
+        @JsonSubTypes.Type(value = Preempt.class, name = "preempt"),
+        @JsonSubTypes.Type(value = Reissue.class, name = "reissue"),
         @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
     public sealed interface Group {
         /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
@@ -440,6 +535,210 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         }
     }
 
+    /**
+     * {@code event_channel_op} (EVT-1..EVT-8; {@code EventChannels}): each command of {@code cmds} —
+     * {@code alloc_unbound} (a port of the caller's domain for each remote domain of {@code domains}),
+     * {@code bind_interdomain} (to each remote domain of {@code domains} and remote port of {@code ports}),
+     * {@code send}, {@code close}, {@code unmask} (each local port of {@code ports}). The world is bounded: a
+     * command that opens a port (alloc_unbound, bind_interdomain) is taken only while the caller's domain holds fewer
+     * than {@code maxPorts} ports (default 2; Xen's limit is the ABI's 4096, which no exhaustive search reaches).
+     */
+    public record Evtchn(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> cmds,
+            List<Integer> domains,
+            List<Integer> ports,
+            Integer maxPorts) implements Group {
+        /** The commands, by name, with their numbers ({@code event_channel.h}). */
+        public static final Map<String, Integer> CMDS = Map.of("alloc_unbound",
+                org.hybridv.xen.EventChannels.EVTCHNOP_ALLOC_UNBOUND, "bind_interdomain",
+                org.hybridv.xen.EventChannels.EVTCHNOP_BIND_INTERDOMAIN, "send", org.hybridv.xen.EventChannels.EVTCHNOP_SEND,
+                "close", org.hybridv.xen.EventChannels.EVTCHNOP_CLOSE, "unmask",
+                org.hybridv.xen.EventChannels.EVTCHNOP_UNMASK);
+
+        public Evtchn {
+            vcpus = nonEmpty("vcpus", vcpus);
+            cmds = nonEmpty("cmds", cmds);
+            for (String c : cmds) {
+                require(CMDS.containsKey(c), "evtchn command \"" + c + "\" is not one of " + CMDS.keySet().stream()
+                        .sorted().collect(Collectors.joining(", ")));
+            }
+            boolean remote = cmds.contains("alloc_unbound") || cmds.contains("bind_interdomain");
+            boolean local = cmds.stream().anyMatch(c -> !c.equals("alloc_unbound"));
+            require(remote == (domains != null), remote ? "evtchn: alloc_unbound and bind_interdomain need"
+                    + " \"domains\"" : "evtchn: \"domains\" goes only with alloc_unbound and bind_interdomain");
+            require(local == (ports != null), local ? "evtchn: bind_interdomain, send, close and unmask need"
+                    + " \"ports\"" : "evtchn: \"ports\" goes only with bind_interdomain, send, close and unmask");
+            domains = domains == null ? List.of() : nonEmpty("domains", domains);
+            ports = ports == null ? List.of() : nonEmpty("ports", ports);
+            for (int p : ports) {
+                require(p >= 0 && p < 4096, "evtchn: port " + p + " is outside 0..4095");
+            }
+            maxPorts = maxPorts == null ? 2 : maxPorts;
+            require(maxPorts >= 1 && maxPorts <= 64, "evtchn: maxPorts " + maxPorts + " is outside 1..64");
+        }
+    }
+
+    /**
+     * {@code grant_table_op} (GNT-2, GNT-5, GNT-6; {@code GrantTables}): {@code map} (GNTMAP_host_map at each linear
+     * address of {@code addresses}, of each grant {@code refs} of each granting domain {@code domains}, read-only or
+     * not as each of {@code readonly} says), {@code unmap} (each address with each map handle of {@code handles}),
+     * {@code copy} (8 bytes from each grant {@code refs} of each domain {@code domains} into each own frame of
+     * {@code frames}, GNTCOPY_source_gref).
+     */
+    public record Gnttab(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> cmds,
+            List<Value> addresses, List<Integer> domains, List<Integer> refs, List<Boolean> readonly,
+            List<Integer> handles, List<Value> frames) implements Group {
+        public Gnttab {
+            vcpus = nonEmpty("vcpus", vcpus);
+            cmds = nonEmpty("cmds", cmds);
+            for (String c : cmds) {
+                require(List.of("map", "unmap", "copy").contains(c), "gnttab command \"" + c + "\" is not one of"
+                        + " copy, map, unmap");
+            }
+            boolean map = cmds.contains("map");
+            boolean unmap = cmds.contains("unmap");
+            boolean copy = cmds.contains("copy");
+            require((map || unmap) == (addresses != null), "gnttab: \"addresses\" goes with map and unmap, and"
+                    + " only with them");
+            require((map || copy) == (domains != null) && (map || copy) == (refs != null), "gnttab: \"domains\" and"
+                    + " \"refs\" go with map and copy, and only with them");
+            require(unmap == (handles != null), "gnttab: \"handles\" goes with unmap, and only with it");
+            require(copy == (frames != null), "gnttab: \"frames\" goes with copy, and only with it");
+            require(map || readonly == null, "gnttab: \"readonly\" goes only with map");
+            addresses = addresses == null ? List.of() : nonEmpty("addresses", addresses);
+            domains = domains == null ? List.of() : nonEmpty("domains", domains);
+            refs = refs == null ? List.of() : nonEmpty("refs", refs);
+            for (int r : refs) {
+                require(r >= 0 && r < PhysicalMemory.WORDS_PER_FRAME, "gnttab: ref " + r + " is outside 0..511");
+            }
+            readonly = readonly == null ? List.of(false) : nonEmpty("readonly", readonly);
+            handles = handles == null ? List.of() : nonEmpty("handles", handles);
+            frames = frames == null ? List.of() : nonEmpty("frames", frames);
+        }
+    }
+
+    /**
+     * The granting guest's own store into its grant table (GNT-1, {@code GrantTables.guestGrant}): grant each ref of
+     * {@code refs} to each domain of {@code domains} for each own frame of {@code frames}, read-only or not as each
+     * of {@code readonly} says; with {@code end} true, the guest ends the grant instead (which it does only while Xen
+     * shows it unmapped, GNT-7: otherwise nothing changes).
+     */
+    public record Grant(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<Integer> refs,
+            List<Integer> domains, List<Value> frames, List<Boolean> readonly, List<Boolean> end) implements Group {
+        public Grant {
+            vcpus = nonEmpty("vcpus", vcpus);
+            refs = nonEmpty("refs", refs);
+            for (int r : refs) {
+                require(r >= 0 && r < PhysicalMemory.WORDS_PER_FRAME, "grant: ref " + r + " is outside 0..511");
+            }
+            end = end == null ? List.of(false) : nonEmpty("end", end);
+            boolean grants = end.contains(false);
+            require(grants == (domains != null) && grants == (frames != null), "grant: \"domains\" and \"frames\""
+                    + " are needed to grant, and only then");
+            domains = domains == null ? List.of() : nonEmpty("domains", domains);
+            frames = frames == null ? List.of() : nonEmpty("frames", frames);
+            readonly = readonly == null ? List.of(false) : nonEmpty("readonly", readonly);
+        }
+    }
+
+    /** RDMSR of each MSR of {@code msrs} and WRMSR of each with each of {@code values} ({@code kinds}: rdmsr, wrmsr). */
+    public record Msr(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> kinds,
+            @JsonProperty(required = true) List<Value> msrs,
+            List<Value> values) implements Group {
+        public Msr {
+            vcpus = nonEmpty("vcpus", vcpus);
+            kinds = nonEmpty("kinds", kinds);
+            for (String k : kinds) {
+                require(k.equals("rdmsr") || k.equals("wrmsr"), "msr kind \"" + k + "\" is not rdmsr or wrmsr");
+            }
+            msrs = nonEmpty("msrs", msrs);
+            require(kinds.contains("wrmsr") == (values != null), "msr: \"values\" goes with wrmsr, and only with it");
+            values = values == null ? List.of() : nonEmpty("values", values);
+        }
+    }
+
+    /** One-byte IN from each port of {@code ports} and OUT of each of {@code values} ({@code kinds}: in, out). */
+    public record Io(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) List<String> kinds,
+            @JsonProperty(required = true) List<Integer> ports,
+            List<Value> values) implements Group {
+        public Io {
+            vcpus = nonEmpty("vcpus", vcpus);
+            kinds = nonEmpty("kinds", kinds);
+            for (String k : kinds) {
+                require(k.equals("in") || k.equals("out"), "io kind \"" + k + "\" is not in or out");
+            }
+            ports = nonEmpty("ports", ports);
+            for (int p : ports) {
+                require(p >= 0 && p <= 0xFFFF, "io: port " + p + " is outside 0..0xffff");
+            }
+            require(kinds.contains("out") == (values != null), "io: \"values\" goes with out, and only with it");
+            values = values == null ? List.of() : nonEmpty("values", values);
+            for (Value v : values) {
+                require(v.raw() >= 0 && v.raw() <= 0xFF, "io: value " + v.raw() + " is outside 0..0xff (one byte)");
+            }
+        }
+    }
+
+    /**
+     * A batched {@code mmu_update} (MU-7; {@code MmuBatch}) from the vCPU's batch buffer at guest-linear
+     * {@code buffer}: word 0 is {@code *pdone}, word 1 the request count n, then n requests of two words (ptr, val) —
+     * the kernel's own record of what it issued, as Linux's multicall buffer keeps its entries and their count. One
+     * action per count of {@code counts}: the guest writes the first n requests of {@code requests} (each
+     * MMU_NORMAL_PT_UPDATE of entry {@code index} of table frame {@code table} to {@code value}), n and
+     * {@code *pdone} = 0 with ordinary stores, then issues {@code mmu_update(buffer + 16, n, buffer, DOMID_SELF)}.
+     * Needs {@code pcpus} > 1 (one request per step); a vCPU has one buffer.
+     */
+    public record MmuBatch(@JsonProperty(required = true) List<String> vcpus,
+            @JsonProperty(required = true) Value buffer,
+            @JsonProperty(required = true) List<Request> requests,
+            List<Integer> counts) implements Group {
+        public MmuBatch {
+            vcpus = nonEmpty("vcpus", vcpus);
+            require((buffer.raw() & 0xFFF) == 0, "mmu_batch: the buffer must start a page (" + Long.toHexString(
+                    buffer.raw()) + ")");
+            requests = nonEmpty("requests", requests);
+            require(requests.size() <= 16, "mmu_batch: more than 16 requests");
+            counts = counts == null ? List.of(requests.size()) : nonEmpty("counts", counts);
+            for (int n : counts) {
+                require(n >= 1 && n <= requests.size(), "mmu_batch: count " + n + " is outside 1.." + requests.size());
+            }
+        }
+    }
+
+    /** One request of a batch: entry {@code index} of page-table frame {@code table} := {@code value}. */
+    public record Request(@JsonProperty(required = true) Value table, @JsonProperty(required = true) int index,
+            @JsonProperty(required = true) Value value) {
+        public Request {
+            require(index >= 0 && index < PhysicalMemory.WORDS_PER_FRAME, "mmu_batch: index " + index
+                    + " is outside 0..511");
+        }
+    }
+
+    /**
+     * The hypervisor preempts the vCPU's batch between two requests (MU-8, {@code MmuBatch.preempt}): the count done
+     * is written to {@code *pdone} and the vCPU holds the continuation ({@code Vcpu.continuation}); enabled while its
+     * batch is between two requests with requests left and awaits no acknowledgement. Needs {@code pcpus} > 1.
+     */
+    public record Preempt(@JsonProperty(required = true) List<String> vcpus) implements Group {
+        public Preempt {
+            vcpus = nonEmpty("vcpus", vcpus);
+        }
+    }
+
+    /**
+     * The guest executes its VMCALL again with the continuation it holds (MU-8): the only thing a vCPU holding one
+     * does (its RIP was rewound to the VMCALL); enabled exactly then.
+     */
+    public record Reissue(@JsonProperty(required = true) List<String> vcpus) implements Group {
+        public Reissue {
+            vcpus = nonEmpty("vcpus", vcpus);
+        }
+    }
+
     /** HLT (the vCPU blocks: its actions are no longer enabled). */
     public record Hlt(@JsonProperty(required = true) List<String> vcpus) implements Group {
         public Hlt {
@@ -565,7 +864,10 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             Map.entry("update_va_mapping", UpdateVaMapping.class), Map.entry("invlpg", Invlpg.class),
             Map.entry("mov_to_cr", MovToCr.class), Map.entry("switch_mmu", SwitchMmu.class),
             Map.entry("hlt", Hlt.class), Map.entry("kernel", Kernel.class), Map.entry("schedule", Schedule.class),
-            Map.entry("deliver_ipi", DeliverIpi.class), Map.entry("continue_hypercall", ContinueHypercall.class));
+            Map.entry("deliver_ipi", DeliverIpi.class), Map.entry("continue_hypercall", ContinueHypercall.class),
+            Map.entry("evtchn", Evtchn.class), Map.entry("gnttab", Gnttab.class), Map.entry("grant", Grant.class),
+            Map.entry("msr", Msr.class), Map.entry("io", Io.class), Map.entry("mmu_batch", MmuBatch.class),
+            Map.entry("preempt", Preempt.class), Map.entry("reissue", Reissue.class));
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields
@@ -638,8 +940,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         }
         if (e instanceof InvalidTypeIdException t) {
             return (path.isEmpty() ? "" : path + ": ") + "unknown or missing action kind"
-                    + (t.getTypeId() == null ? "" : " \"" + t.getTypeId() + "\"") + " (known: access, hlt, invlpg,"
-                    + " kernel, mmu_update, mmuext_op, mov_to_cr, switch_mmu, update_va_mapping)";
+                    + (t.getTypeId() == null ? "" : " \"" + t.getTypeId() + "\"") + " (known: " + KINDS.keySet().stream()
+                    .sorted().collect(Collectors.joining(", ")) + ")";
         }
         if (e instanceof ValueInstantiationException v && v.getCause() != null) {
             return (path.isEmpty() ? "" : path + ": ") + v.getCause().getMessage();

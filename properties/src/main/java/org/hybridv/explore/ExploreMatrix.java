@@ -21,8 +21,7 @@ public final class ExploreMatrix {
 
     /**
      * The configuration (spec/configs/NAME.json) meant for each fault — the one place this mapping lives. A fault
-     * absent here has no configuration (the command says so): today mmu-update-continuation-loses-entry (MU-8),
-     * which breaks no invariant the explorer checks (MU-7's batch property is the migration property's).
+     * absent here has no configuration (the command says so).
      */
     public static final Map<Fault, String> CONFIG_OF = configs();
 
@@ -56,6 +55,13 @@ public final class ExploreMatrix {
             m.put(Fault.byId(id), "smp-race");
         }
         m.put(Fault.byId("switch-mmu-sibling-not-flushed"), "hybrid-smp-switch");
+        m.put(Fault.byId("grant-unmap-no-flush"), "pv-grant");
+        m.put(Fault.byId("grant-readonly-mapped-writable"), "pv-grant");
+        m.put(Fault.byId("evtchn-send-to-foreign-port"), "pv-evtchn");
+        m.put(Fault.byId("detect-signature-prefix-match"), "detect");
+        m.put(Fault.byId("x2apic-msr-passthrough"), "emulation");
+        m.put(Fault.byId("io-port-range-not-intercepted"), "emulation");
+        m.put(Fault.byId("mmu-update-continuation-loses-entry"), "mmu-batch");
         return java.util.Collections.unmodifiableMap(m);
     }
 

@@ -27,6 +27,14 @@ public interface ExploredSystem<S> extends TransitionSystem<S> {
      */
     ObjectNode scenario(List<Integer> actions, Faults faults, Verdict.Violated violation);
 
+    /**
+     * {@link #scenario(List, Faults, Verdict.Violated)} from initial state number {@code initial} of
+     * {@link #initialStates()} (a system with one initial state ignores it).
+     */
+    default ObjectNode scenario(int initial, List<Integer> actions, Faults faults, Verdict.Violated violation) {
+        return scenario(actions, faults, violation);
+    }
+
     /** The system of {@code config}'s world with {@code faults}; {@code symmetry}: whether its declaration is used. */
     static ExploredSystem<?> of(ExploreConfig config, Faults faults, boolean symmetry) {
         return config.hybrid() ? new HybridSystem(config, faults) : new HypervisorSystem(config, faults, symmetry);

@@ -24,7 +24,9 @@ import org.hybridv.xen.MmuMode;
  * HybridCases#XEN_FRAMES} Xen frames, the faults injected); an action is one kernel operation ({@link GuestOp}) of the
  * configuration's alphabet, always enabled (the kernel answers every operation in every state, if only by refusing);
  * the successor is {@link Lockstep#step}. With {@code pcpus} 2 the kernel is the SMP kernel (two vCPUs on two pCPUs, a
- * twin on two processors) and the alphabet may bring up the AP and run operations on it. The configuration's
+ * twin on two processors) and the alphabet may bring up the AP and run operations on it. A configuration's
+ * {@code cpuid} list gives one initial state per answer to the kernel's CPUID scan (a KVM personality in a HAP
+ * domain), and a counterexample starts from the answer of its initial state. The configuration's
  * {@code setup} operations are applied to the initial state before the search (a counterexample replays them first). The invariants are {@link HybridInvariants#check} on every transition (they
  * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
  * configuration's list, worded as the hybrid-kernel property words them, then (if the list names {@code budget}) the
@@ -37,9 +39,15 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
 
     private final MmuMode mode;
     private final int cpus;
+    /**
+     * What the hypervisor answers to the kernel's CPUID scan, one per initial state (the configuration's
+     * {@code cpuid}; Xen at 0x40000000 without it), and the domain mode of each: a KVM personality is a HAP domain.
+     */
+    private final List<org.hybridv.xen.CpuidIdentity> identities;
+    private final List<MmuMode> modes;
+    private final List<Lockstep> initials;
     /** The configuration's setup operations, applied to the initial state (and replayed first by a scenario). */
     private final List<GuestOp> setup;
-    private final Lockstep initial;
     private final List<GuestOp> ops;
     private final List<String> names;
     private final List<String> invariants;
@@ -52,11 +60,24 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
             expand(k, before);
         }
         this.setup = List.copyOf(before);
-        Lockstep l = Lockstep.start(mode, FRAMES, HybridCases.XEN_FRAMES, faults, cpus);
-        for (GuestOp op : setup) {
-            l = l.step(op).post();
+        List<org.hybridv.xen.CpuidIdentity> ids = config.cpuid().isEmpty()
+                ? List.of(org.hybridv.xen.CpuidIdentity.XEN)
+                : config.cpuid().stream().map(ExploreConfig.Cpuid::identity).toList();
+        List<MmuMode> ms = new ArrayList<>();
+        List<Lockstep> starts = new ArrayList<>();
+        for (org.hybridv.xen.CpuidIdentity id : ids) {
+            MmuMode m = id.personality() == org.hybridv.xen.CpuidIdentity.Personality.KVM ? MmuMode.HAP : mode;
+            Lockstep l = config.cpuid().isEmpty() ? Lockstep.start(m, FRAMES, HybridCases.XEN_FRAMES, faults, cpus)
+                    : Lockstep.start(m, FRAMES, HybridCases.XEN_FRAMES, faults, id);
+            for (GuestOp op : setup) {
+                l = l.step(op).post();
+            }
+            ms.add(m);
+            starts.add(l);
         }
-        this.initial = l;
+        this.identities = List.copyOf(ids);
+        this.modes = List.copyOf(ms);
+        this.initials = List.copyOf(starts);
         List<GuestOp> o = new ArrayList<>();
         for (ExploreConfig.Group g : config.actions()) {
             expand((ExploreConfig.Kernel) g, o);
@@ -144,7 +165,7 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
 
     @Override
     public List<Lockstep> initialStates() {
-        return List.of(initial);
+        return initials;
     }
 
     @Override
@@ -207,11 +228,18 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
 
     @Override
     public ObjectNode scenario(List<Integer> actions, Faults faults, Verdict.Violated violation) {
+        return scenario(0, actions, faults, violation);
+    }
+
+    /** The scenario of {@code actions} from initial state {@code initial} (its CPUID answer). */
+    @Override
+    public ObjectNode scenario(int initial, List<Integer> actions, Faults faults, Verdict.Violated violation) {
         List<GuestOp> trace = new ArrayList<>(setup);
         actions.forEach(a -> trace.add(ops.get(a)));
         // the violation's step counts the setup operations too, so that the scenario keeps every step up to it
         Verdict.Violated v = new Verdict.Violated(violation.invariant(), violation.rule(), violation.step()
                 + setup.size(), violation.explanation());
-        return new HybridKernelProperty().scenario(new HybridCases.Run(mode, FRAMES, trace, cpus), faults, v);
+        return new HybridKernelProperty().scenario(new HybridCases.Run(modes.get(initial), FRAMES, trace, cpus,
+                identities.get(initial)), faults, v);
     }
 }

@@ -65,7 +65,7 @@ final class HypervisorFootprints {
             && components(Domain.class).equals(List.of("id", "mode", "p2m", "vcpus", "eptp",
                     "hypercallPageInstalled", "identity", "devices"))
             && components(org.hybridv.xen.Vcpu.class).equals(List.of("id", "vmcs", "launched", "blocked", "shadow",
-                    "pcpu"))
+                    "pcpu", "continuation"))
             && components(org.hybridv.xen.TlbFlushState.class).equals(List.of("clock", "dirtyCpumasks",
                     "pendingFlushes", "inFlight"));
 

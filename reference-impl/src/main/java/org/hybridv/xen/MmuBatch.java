@@ -61,11 +61,15 @@ public final class MmuBatch {
     }
 
     /**
-     * Xen rule MU-7, the VMCALL: a continuation ({@code count} has {@link #MMU_UPDATE_PREEMPTED}) first reads the count
+     * Xen rule MU-7, the VMCALL: a continuation the vCPU holds ({@link Vcpu#continuation}, MU-8) is consumed (its
+     * VMCALL is being executed again); a continuation ({@code count} has {@link #MMU_UPDATE_PREEMPTED}) first reads the count
      * done so far from {@code *pdone} (a failed read counts 0, as Xen ignores it); then the requests are applied from
      * the first ({@link #run}).
      */
     static HvStep start(XenMachine m, VcpuId id, Hypercall call) {
+        if (m.vcpu(id).continuation() != null) {
+            m = m.withVcpu(m.vcpu(id).withContinuation(null)); // MU-8: the saved registers are executed again
+        }
         long doneBefore = 0;
         long pdone = call.arg(2);
         if ((call.arg(1) & MMU_UPDATE_PREEMPTED) != 0 && pdone != 0) {
@@ -112,8 +116,10 @@ public final class MmuBatch {
         long done = x.doneBefore() + i;
         after = writeDone(after, id, x.call(), done);
         after = after.withTlbFlush(after.tlbFlush().withInFlight(id, null));
-        return new HvStep(new VcpuOutcome.HypercallPreempted(x.call(), continuation(after, x.call(), i), done,
-                x.effects()), after, 0);
+        Hypercall again = continuation(after, x.call(), i);
+        // the registers are left in the vCPU's saved guest registers, its VMCALL to be executed again
+        after = after.withVcpu(after.vcpu(id).withContinuation(again));
+        return new HvStep(new VcpuOutcome.HypercallPreempted(x.call(), again, done, x.effects()), after, 0);
     }
 
     /**

@@ -136,8 +136,12 @@ class MmuBatchTest {
                 PDONE));
         assertThat(pdone(p.machine())).isEqualTo(1);
         assertThat(p.machine().tlbFlush().inFlight(K)).isEmpty();
+        // MU-8: the registers are the vCPU's until its VMCALL is executed again (its saved guest registers)
+        assertThat(x.vcpu(K).continuation()).isNull();
+        assertThat(p.machine().vcpu(K).continuation()).isEqualTo(pre.continuation());
         // the vCPU is back in its guest: the re-executed VMCALL does the rest, adding to *pdone
         HvStep again = FlushIpis.runToCompletion(Hypervisor.hypercall(p.machine(), K, pre.continuation()), K);
+        assertThat(again.machine().vcpu(K).continuation()).as("consumed by the re-executed VMCALL").isNull();
         Hv.outcome(again, VcpuOutcome.HypercallDone.class);
         assertThat(pdone(again.machine())).isEqualTo(3);
         sameTables(again.machine(), oneByOne(m, THREE));
