@@ -260,9 +260,10 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "advanceTime", "checkHybrid", "checkInvariants",
+        assertThat(registry.names()).containsExactly("access", "advanceTime", "blkBackEnd", "blkConnect",
+                "blkRequest", "blkRingInit", "blkServe", "checkHybrid", "checkInvariants",
                 "checkPv", "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "eventChannelOp",
-                "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
+                "evict", "expectBlk", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
                 "expectPv", "expectTlb", "expectVmcs", "grantAccess", "grantTableOp", "guest", "guestAccess",
                 "guestEvent", "guestInvlpg", "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall",
                 "invept", "invlpg", "invpcid", "invvpid", "io", "kernel", "mmuUpdateBatch", "mmuextMulti",
