@@ -151,4 +151,35 @@ class BlockDriverTest {
         // and the front-end cannot end its grant: the kernel oopses, which its twin does not (I3)
         assertThat(r.guest().result()).isInstanceOf(KernelResult.Oops.class);
     }
+
+    /**
+     * The exit rows of {@code hybridv exits}: the split driver's request is one VMCALL (EVTCHNOP_send) in direct and HAP
+     * mode; the emulated disk's is one I/O exit per port access: 6 task-file OUTs, 2 status INs and 512 / 4 = 128
+     * doubleword data-port accesses; natively none.
+     */
+    @Test
+    void oneBlockRequestCostsOneHypercallByTheSplitDriverAndAnExitPerPortAccessEmulated() {
+        java.util.Map<String, BlockAccounting.Row> rows = new java.util.LinkedHashMap<>();
+        for (BlockAccounting.Row r : BlockAccounting.measure()) {
+            rows.put(r.configuration(), r);
+        }
+        assertThat(rows.keySet()).containsExactly("native", "shadow", "direct", "HAP", "HAP/KVM",
+                "shadow, no back-end");
+        assertThat(rows.get("native").read().exits().total()).isZero();
+        assertThat(BlockAccounting.Row.portAccesses(rows.get("native").read())).isEqualTo(6 + 2 + 128);
+        for (String pv : List.of("direct", "HAP")) {
+            assertThat(rows.get(pv).read().exits().byReason()).as(pv).containsExactly(java.util.Map.entry("VMCALL",
+                    1));
+            assertThat(BlockAccounting.Row.hypercalls(rows.get(pv).read())).isEqualTo(1);
+            assertThat(BlockAccounting.Row.portAccesses(rows.get(pv).read())).isZero();
+        }
+        assertThat(rows.get("shadow").read().exits().of("VMCALL")).isEqualTo(1);
+        for (String emu : List.of("HAP/KVM", "shadow, no back-end")) {
+            assertThat(rows.get(emu).read().exits().of("IO_INSTRUCTION")).as(emu).isEqualTo(6 + 2 + 128);
+            assertThat(rows.get(emu).write().exits().of("IO_INSTRUCTION")).as(emu).isEqualTo(6 + 2 + 128);
+            assertThat(BlockAccounting.Row.hypercalls(rows.get(emu).read())).isZero();
+        }
+        assertThat(BlockAccounting.table()).isEqualTo(BlockAccounting.table());
+        assertThat(BlockAccounting.table().lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(80));
+    }
 }
