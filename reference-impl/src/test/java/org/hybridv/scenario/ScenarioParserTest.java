@@ -96,8 +96,9 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, advanceTime, checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
-                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
+                + " known ops: access, advanceTime, blkBackEnd, blkConnect, blkRequest, blkRingInit, blkServe,"
+                + " checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
+                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectBlk, expectCpu, expectDomainEntry,"
                 + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
                 + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
                 + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuUpdateBatch,"
