@@ -48,6 +48,8 @@ public final class BlkBack {
     public static final int PORT = 4;
     public static final int REQ_CONS = 5;
     public static final int RSP_PROD_PVT = 6;
+    /** {@link #STATE}: {@code XenbusStateInitWait} (2): built, waiting for its front-end's ring and port. */
+    public static final long INIT_WAIT = 2;
     /** {@link #STATE}: {@code XenbusStateConnected}'s value (4). */
     public static final long CONNECTED = 4;
 
@@ -72,7 +74,11 @@ public final class BlkBack {
         }
     }
 
-    /** The back-end {@code back}'s {@code struct xen_blkif} as its frame holds it, or null if it has no such frame. */
+    /**
+     * The back-end {@code back}'s {@code struct xen_blkif} as its frame holds it, or null if {@code back} is no block
+     * back-end (no such domain or frame, or a state other than {@link #INIT_WAIT} and {@link #CONNECTED}: a domain the
+     * toolstack did not build with {@link #create}).
+     */
     public static Info info(XenMachine m, int back) {
         if (!m.domains().containsKey(back)) {
             return null;
@@ -82,6 +88,9 @@ public final class BlkBack {
             return null;
         }
         PhysicalMemory mem = m.memory();
+        if (mem.read(f, STATE) != INIT_WAIT && mem.read(f, STATE) != CONNECTED) {
+            return null;
+        }
         return new Info(mem.read(f, STATE), (int) mem.read(f, FRONT_DOMAIN), mem.read(f, RING_REF),
                 (int) mem.read(f, RING_HANDLE), (int) mem.read(f, PORT), mem.read(f, REQ_CONS),
                 mem.read(f, RSP_PROD_PVT));
@@ -114,7 +123,8 @@ public final class BlkBack {
     /**
      * The domain builder's part (the toolstack creating the driver domain): domain {@code back} in HAP mode owning
      * {@code frames} ({@link #FRAMES} of them, gfn i → frames[i]), one vCPU with VPID {@code vpid}, its shared-info
-     * page placed (EVT-1), and the disk loaded with its shipped contents ({@link Blkif#initialWord}).
+     * page placed (EVT-1), its {@code xen_blkif} in state {@link #INIT_WAIT}, and the disk loaded with its shipped
+     * contents ({@link Blkif#initialWord}).
      */
     public static HvResult create(XenMachine m, int back, long[] frames, int vpid) {
         if (frames.length != FRAMES) {
@@ -139,7 +149,7 @@ public final class BlkBack {
             return new HvResult.Refused(x.errno(), x.rule(), x.reason());
         }
         XenMachine out = s.machine();
-        PhysicalMemory mem = out.memory();
+        PhysicalMemory mem = out.memory().write(frames[(int) INFO_GFN], STATE, INIT_WAIT);
         for (long sector = 0; sector < Blkif.DISK_SECTORS; sector++) {
             for (int w = 0; w < Blkif.WORDS_PER_SECTOR; w++) {
                 mem = mem.write(frames[(int) (DISK_GFN + sector / Blkif.SECTORS_PER_PAGE)], diskOffset(sector) + w,

@@ -104,6 +104,49 @@ class BlockDriverTest {
         }
     }
 
+    /**
+     * BLK-6: the front-end ends its buffer's grant only after the response: in the request's trace, the store of 0
+     * into grant entry 1 comes after the event send and after the load of the response's id; the entry is 0 after.
+     */
+    @Test
+    void theFrontEndEndsTheBuffersGrantOnlyAfterItsResponse() {
+        Lockstep l = step(Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64, Faults.NONE, CpuidIdentity.XEN),
+                new GuestOp.Boot(BootStage.DIRECT)).post();
+        l = step(l, new GuestOp.BlockRead(1)).post();
+        Lockstep.LockstepStep r = step(l, new GuestOp.BlockRead(2));
+        XenMachine m = ((XenPlatform) r.post().guest().platform()).machine();
+        long gt = m.pv().domain(1).grantTable();
+        int gtPfn = -1;
+        for (int pfn = 0; pfn < r.post().guest().kernel().frames(); pfn++) {
+            if (r.post().guest().kernel().frameOf(pfn) == gt) {
+                gtPfn = pfn;
+            }
+        }
+        long dataRef = Layout.directMap(gtPfn) + 8L * 1;
+        List<Executed> t = r.guest().trace();
+        int send = -1;
+        int end = -1;
+        int grant = -1;
+        for (int i = 0; i < t.size(); i++) {
+            Executed e = t.get(i);
+            if (e.isHypercall(PvHypercalls.HYPERVISOR_EVENT_CHANNEL_OP)) {
+                send = i;
+            }
+            if (e.instruction() instanceof GuestInstruction.MemoryAccess a && a.access().linear() == dataRef
+                    && a.access().kind() == org.hybridv.x86.AccessKind.WRITE) {
+                if (a.access().value() == 0) {
+                    end = i;
+                } else {
+                    grant = i;
+                }
+            }
+        }
+        assertThat(grant).as("the grant is written").isGreaterThanOrEqualTo(0);
+        assertThat(send).as("the event is sent after the grant").isGreaterThan(grant);
+        assertThat(end).as("the grant is ended after the back-end's response").isGreaterThan(send);
+        assertThat(m.memory().read(gt, 1)).isZero();
+    }
+
     @Test
     void aSplitDriverSetUpBeforeSwitchMmuKeepsServingAfterIt() {
         Lockstep l = step(Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64, Faults.NONE, CpuidIdentity.XEN),

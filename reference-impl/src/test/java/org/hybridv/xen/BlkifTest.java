@@ -225,6 +225,19 @@ class BlkifTest {
         }
     }
 
+    /** Only a domain the toolstack built as a back-end is one: its xen_blkif says InitWait or Connected. */
+    @Test
+    void aDomainIsABackEndOnlyIfTheToolstackBuiltItSo() {
+        XenMachine fresh = ((XenPlatform) Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64, Faults.NONE,
+                CpuidIdentity.XEN).guest().platform()).machine();
+        assertThat(BlkBack.info(fresh, BACK).state()).isEqualTo(BlkBack.INIT_WAIT);
+        assertThat(BlkBack.info(fresh, FRONT)).as("the kernel's domain").isNull();
+        long f = fresh.domain(BACK).machineFrame(BlkBack.INFO_GFN);
+        XenMachine cleared = EventChannels.withMemory(fresh, fresh.memory().write(f, BlkBack.STATE, 0));
+        assertThat(BlkBack.info(cleared, BACK)).isNull();
+        assertThat(BlkBack.connect(cleared, BACK, FRONT, 0, 1)).isInstanceOf(BlkBack.Refused.class);
+    }
+
     /** Negative controls: I11-blk over a step fails when the step does what the rules forbid. */
     @Test
     void theServeInvariantCatchesAStrayWriteAndAMismatchedResponse() {
