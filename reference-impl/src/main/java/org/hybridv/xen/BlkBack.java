@@ -165,7 +165,7 @@ public final class BlkBack {
      * writable at guest-physical {@link #RING_GFN} (GNTTABOP_map_grant_ref, GNT-2) and binds an interdomain event
      * channel to the front-end's unbound port {@code frontPort} (EVT-3); its {@code struct xen_blkif} records both,
      * with {@code req_cons} = {@code rsp_prod_pvt} = 0. Refused if it is connected already (BLK-3), or as GNT-2 / EVT-3
-     * refuse — then nothing is changed (a mapping made before a failed bind is unmapped).
+     * refuse — then nothing is changed. The outcome is {@link Served} with no request (or {@link Refused}).
      */
     public static Result connect(XenMachine m, int back, int front, long ringRef, long frontPort) {
         Info i = info(m, back);
