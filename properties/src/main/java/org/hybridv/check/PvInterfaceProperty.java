@@ -10,11 +10,13 @@ import java.util.List;
 import org.hybridv.gen.Choices;
 import org.hybridv.gen.PvInterfaceCases;
 import org.hybridv.gen.PvInterfaceCases.Op;
+import org.hybridv.invariants.BlockInvariants;
 import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.PvInvariants;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
+import org.hybridv.scenario.pv.BlkStep;
 import org.hybridv.scenario.pv.PvStep;
 import org.hybridv.scenario.xen.XenStep;
 import org.hybridv.vmx.GuestInstruction;
@@ -36,7 +38,10 @@ import org.hybridv.xen.XenMachine;
  * The para-virtual interface beyond the MMU (docs/pv-interfaces.md): event sends, upcall delivery with interrupts
  * disabled and enabled, timer, block and wake, grant map/use/unmap (into a direct-mode domain's page tables and a HAP
  * domain's EPT) and copy, on {@link PvInterfaceCases}' machine.
- * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}); after every send, I10.
+ * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}) and I11-blk
+ * ({@link BlockInvariants}: the block back-end maps only the ring and outstanding requests' pages); after every send,
+ * I10; over every step of the block back-end, I11-blk's step clause (responses answer the requests, only granted
+ * frames change).
  */
 public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProperty.Run> {
     /** A run: its ops. */
@@ -57,7 +62,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
 
     @Override
     public String description() {
-        return "event channels, upcall injection (IF = 0 then 1), timer, block/wake, grants; I1, I2, I6, I9-I11";
+        return "event channels, upcall injection (IF = 0 then 1), timer, block/wake, grants, block requests; I1, I2,"
+                + " I6, I9-I11, I11-blk";
     }
 
     @Override
@@ -85,7 +91,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 Coverage.Floor.reached("pv", "grant mapped read-only"),
                 Coverage.Floor.reached("pv", "grant unmapped"),
                 Coverage.Floor.reached("pv", "grant copied"),
-                Coverage.Floor.reached("pv", "grant mapped into the EPT"));
+                Coverage.Floor.reached("pv", "grant mapped into the EPT"),
+                Coverage.Floor.reached("pv", "block request served"),
+                Coverage.Floor.reached("pv", "block request answered with an error"));
     }
 
     @Override
@@ -125,15 +133,27 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                     instanceof VcpuOutcome.HypercallDone) {
                 coverage.collect("pv", "grant copied");
             }
+            InvariantResult blk = BlockInvariants.check(post, PvInterfaceCases.BLK_BACK);
+            if (op.kind() == PvInterfaceCases.Kind.BLK_SERVE) {
+                InvariantResult over = BlockInvariants.checkServe(m, post, PvInterfaceCases.BLK_BACK);
+                blk = over.holds() ? blk : over;
+                if (org.hybridv.xen.BlkBack.serve(m, PvInterfaceCases.BLK_BACK) instanceof org.hybridv.xen.BlkBack.Served
+                        sv) {
+                    for (org.hybridv.xen.Blkif.Response r : sv.responses()) {
+                        coverage.collect("pv", r.status() == org.hybridv.xen.Blkif.BLKIF_RSP_OKAY
+                                ? "block request served" : "block request answered with an error");
+                    }
+                }
+            }
             InvariantResult send = InvariantResult.HOLDS;
             if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_H) {
                 send = PvInvariants.checkSend(m, post, 2, 1);
             } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
                 send = PvInvariants.checkSend(m, post, 1, 1);
             }
-            String[] names = {"I10", "I1", "I2", "I6", "I9", "I11"};
+            String[] names = {"I10", "I1", "I2", "I6", "I9", "I11", "I11-blk"};
             InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),
-                TlbCoherence.check(post), PvInvariants.events(post), PvInvariants.grants(post)};
+                TlbCoherence.check(post), PvInvariants.events(post), PvInvariants.grants(post), blk};
             for (int i = 0; i < results.length; i++) {
                 if (results[i] instanceof InvariantResult.Violated v) {
                     return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
@@ -192,6 +212,23 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return Hypervisor.run(m, H, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)))
                         .machine();
+            case BLK_GRANT: {
+                XenMachine g = GrantTables.guestGrant(m, 1, PvInterfaceCases.BLK_DATA_REF, PvInterfaceCases.BLK_BACK,
+                        PvInterfaceCases.BLK_DATA, op.flag(), false);
+                return g == null ? m : g;
+            }
+            case BLK_REQUEST:
+                return PvInterfaceCases.pushRequest(m, op.arg(), op.flag());
+            case BLK_NOTIFY:
+                return Hypervisor.hypercall(m, K, PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND,
+                        PvInterfaceCases.BLK_PORT, 0)).machine();
+            case BLK_SERVE:
+                return org.hybridv.xen.BlkBack.serve(m, PvInterfaceCases.BLK_BACK) instanceof org.hybridv.xen.BlkBack.Served
+                        sv ? sv.machine() : m;
+            case BLK_END: {
+                XenMachine g = GrantTables.guestGrant(m, 1, PvInterfaceCases.BLK_DATA_REF, 0, 0, false, true);
+                return g == null ? m : g;
+            }
             default:
                 return Hypervisor.hypercall(m, K, copy(m, op)).machine();
         }
@@ -231,17 +268,43 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
         steps.add(Capture.step(new PvStep.GrantAccess(1, 0, 2, PvInterfaceCases.GRANTED_BY_D1, false, null, null)));
         steps.add(Capture.step(XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(Access.write(
                 PvInterfaceCases.H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw())))));
+        steps.add(Capture.step(new BlkStep.BlkBackEnd(PvInterfaceCases.BLK_BACK, PvInterfaceCases.BLK_BACK_FRAME,
+                PvInterfaceCases.BLK_BACK_VPID, null)));
+        steps.add(Capture.step(new BlkStep.BlkRingInit(1, PvInterfaceCases.BLK_RING)));
+        steps.add(Capture.step(new PvStep.GrantAccess(1, PvInterfaceCases.BLK_RING_REF, PvInterfaceCases.BLK_BACK,
+                PvInterfaceCases.BLK_RING, false, null, null)));
+        steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND,
+                PvInterfaceCases.BLK_BACK, null, null, null, null, null)));
+        steps.add(Capture.step(new BlkStep.BlkConnect(PvInterfaceCases.BLK_BACK, 1, PvInterfaceCases.BLK_RING_REF,
+                PvInterfaceCases.BLK_PORT, null)));
         long now = 0;
         int n = Math.min(run.ops().size(), violation.step());
+        long requests = 0;
         for (int i = 0; i < n; i++) {
             Op op = run.ops().get(i);
+            if (op.kind() == PvInterfaceCases.Kind.BLK_REQUEST) {
+                // the request's id is its ring index: every request op pushes one
+                org.hybridv.xen.Blkif.Request r = PvInterfaceCases.blkRequest(requests, op.arg(), op.flag());
+                requests = (requests + 1) & 0xFFFF_FFFFL;
+                steps.add(Capture.step(new BlkStep.BlkRequest(1, PvInterfaceCases.BLK_RING, op.flag()
+                        ? BlkStep.Operation.WRITE : BlkStep.Operation.READ, null, r.id(), r.sector(), r.gref(), 0, 0,
+                        null, null)));
+                continue;
+            }
             steps.add(Capture.step(step(op, now)));
             if (op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME) {
                 now += op.arg();
             }
         }
         String inv = violation.invariant();
-        if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
+        if (inv.equals("I11-blk")) {
+            // the violating op's own step reports it (a note of blkServe, or the expectation added here)
+            if (n > 0 && run.ops().get(n - 1).kind() == PvInterfaceCases.Kind.BLK_SERVE) {
+                steps.remove(steps.size() - 1);
+                steps.add(Capture.step(new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, new BlkStep.ServeExpect(null,
+                        null, null, null, null, null, PvStep.Verdict.VIOLATED))));
+            }
+        } else if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
             steps.add(Capture.step(XenStep.CheckInvariants.of(inv, XenStep.InvariantState.VIOLATED)));
         } else {
             steps.add(Capture.step(new PvStep.CheckPv(new PvStep.PvInvariantsExpect(inv.equals("I9")
@@ -290,6 +353,18 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             case ACCESS_GRANT_H:
                 return XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
+            case BLK_GRANT:
+                return new PvStep.GrantAccess(1, PvInterfaceCases.BLK_DATA_REF, PvInterfaceCases.BLK_BACK,
+                        PvInterfaceCases.BLK_DATA, op.flag(), null, null);
+            case BLK_REQUEST:
+                throw new IllegalArgumentException("a request's step carries its ring index as id: scenario() writes it");
+            case BLK_NOTIFY:
+                return new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.SEND, null, null, PvInterfaceCases.BLK_PORT,
+                        null, null, null);
+            case BLK_SERVE:
+                return new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, null);
+            case BLK_END:
+                return new PvStep.GrantAccess(1, PvInterfaceCases.BLK_DATA_REF, null, null, null, true, null);
             default:
                 return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,
                         op.arg() % 2, null, 1, null, 0x2cL, 8, null);

@@ -23,6 +23,9 @@ import picocli.CommandLine.Command;
             "Under the user page faults, two rows split their exits: those the faulting accesses caused themselves"
                 + " (exception bitmap and #PF error-code filter) and those of handling the faults (the kernel's"
                 + " handler, the retried access). A user #PF costs no exit in direct mode: read the first row.",
+            "Then one block request (a sector read and write) per platform: the split driver's PV path (one"
+                + " event-channel hypercall) against the emulated ATA disk (an exit per port access);"
+                + " docs/pv-interfaces.md.",
             "See docs/hybrid.md."},
         footerHeading = "%nExample:%n",
         footer = "  hybridv exits --pv-ops")
@@ -37,6 +40,8 @@ final class ExitsCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         out.print(ExitAccounting.table());
+        out.println();
+        out.print(org.hybridv.guest.BlockAccounting.table());
         if (pvOps) {
             out.println();
             out.println("Para-virtual operations (native, shadow, HAP | direct after SWITCH_MMU):");

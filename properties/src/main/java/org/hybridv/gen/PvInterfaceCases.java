@@ -18,7 +18,11 @@ import org.hybridv.xen.XenMachine;
  * brought up ({@link #machine}): d1 (direct, vCPU K) and d2 (HAP, vCPU H) with shared-info pages and grant tables,
  * upcall vector {@value #VECTOR}, d1 port 1 ↔ d2 port 1 connected, K's VIRQ_TIMER on d1 port 1, d2 granting
  * its frame 0x37 to d1 writable (ref 0) and read-only (ref 1), d1 granting its frame 0x2e to d2 (ref 0), and H's L1
- * mapping VA 0x9000 to gfn 9, where H maps that grant into its EPT. An op is a small value ({@link Op}).
+ * mapping VA 0x9000 to gfn 9, where H maps that grant into its EPT. Beside them the block back-end d0
+ * (docs/pv-interfaces.md, "The split block driver"; frames 0x58-0x5b) is connected to d1's front-end: d1's ring in its
+ * frame {@link #BLK_RING} granted to d0 (ref {@link #BLK_RING_REF}), d1 port {@link #BLK_PORT} bound to d0's; the
+ * block ops grant d1's frame {@link #BLK_DATA} to d0 (ref {@link #BLK_DATA_REF}), push requests, notify, let the
+ * back-end serve and end the grant. An op is a small value ({@link Op}).
  */
 public final class PvInterfaceCases {
     private PvInterfaceCases() {}
@@ -31,9 +35,23 @@ public final class PvInterfaceCases {
     /** The linear address of H's L1 entry 9 through its L1's self-map at 0x8000. */
     public static final long H_L1_SLOT = 0x8000 + 9 * 8;
 
+    /** The block back-end's domain, its first frame and its vCPU's VPID. */
+    public static final int BLK_BACK = 0;
+    public static final long BLK_BACK_FRAME = 0x58;
+    public static final int BLK_BACK_VPID = 7;
+    /** d1's ring frame, its grant reference to d0, d1's port for the back-end. */
+    public static final long BLK_RING = 0x28;
+    public static final int BLK_RING_REF = 2;
+    public static final int BLK_PORT = 3;
+    /** d1's data page, its grant reference to d0, and a reference d1 never grants. */
+    public static final long BLK_DATA = 0x29;
+    public static final int BLK_DATA_REF = 3;
+    public static final int BLK_UNGRANTED_REF = 5;
+
     /** The op kinds. */
     public enum Kind { SEND_FROM_H, SEND_FROM_K, RUN_K, CLI_K, STI_K, HANDLE_K, BLOCK_K, SET_TIMER_K, ADVANCE_TIME,
-        MAP, UNMAP, ACCESS_GRANT, COPY, MAP_H, UNMAP_H, ACCESS_GRANT_H }
+        MAP, UNMAP, ACCESS_GRANT, COPY, MAP_H, UNMAP_H, ACCESS_GRANT_H, BLK_GRANT, BLK_REQUEST, BLK_NOTIFY, BLK_SERVE,
+        BLK_END }
 
     /** One op: its kind and an argument (timer delta, ticks, grant ref, read-only, write). */
     public record Op(Kind kind, int arg, boolean flag) {
@@ -50,14 +68,26 @@ public final class PvInterfaceCases {
 
     /**
      * A run: random ops, and with some probability grant windows (map one of the two grants, read-only or not; use
-     * it; unmap) and delivery windows (K disables interrupts, an event arrives, K runs, enables them, runs).
+     * it; unmap), delivery windows (K disables interrupts, an event arrives, K runs, enables them, runs), block
+     * windows (grant the data page, push a request, notify, the back-end serves, end the grant) and timer windows
+     * (arm K's timer, advance time to or past its deadline).
      */
     public static List<Op> generate(Choices c) {
         List<Op> ops = new ArrayList<>();
         int n = 1 + c.below(10);
         for (int i = 0; i < n; i++) {
-            int w = c.weighted(6, 2, 2, 1);
-            if (w == 3) {
+            int w = c.weighted(6, 2, 2, 1, 2, 1);
+            if (w == 5) {
+                int d = c.below(4);
+                ops.add(new Op(Kind.SET_TIMER_K, d, false));
+                ops.add(new Op(Kind.ADVANCE_TIME, d + c.below(2), false));
+            } else if (w == 4) {
+                ops.add(new Op(Kind.BLK_GRANT, 0, c.flag(false, 30)));
+                ops.add(new Op(Kind.BLK_REQUEST, c.below(4), c.flag(false, 40)));
+                ops.add(new Op(Kind.BLK_NOTIFY, 0, false));
+                ops.add(new Op(Kind.BLK_SERVE, 0, false));
+                ops.add(new Op(Kind.BLK_END, 0, false));
+            } else if (w == 3) {
                 ops.add(new Op(Kind.MAP_H, 0, c.flag(false, 40)));
                 ops.add(new Op(Kind.ACCESS_GRANT_H, c.below(4), c.flag(false, 50)));
                 ops.add(new Op(Kind.UNMAP_H, 0, false));
@@ -112,8 +142,51 @@ public final class PvInterfaceCases {
         m = GrantTables.guestGrant(m, 2, 1, 1, GRANTED, true, false);
         m = GrantTables.guestGrant(m, 1, 0, 2, GRANTED_BY_D1, false, false);
         // H's own store through its L1's self-map at 0x8000: L1[9] maps VA 0x9000 to gfn 9, where H maps grants
-        return Hypervisor.run(m, H, new org.hybridv.vmx.GuestInstruction.MemoryAccess(org.hybridv.x86.Access.write(
+        m = Hypervisor.run(m, H, new org.hybridv.vmx.GuestInstruction.MemoryAccess(org.hybridv.x86.Access.write(
                 H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw()))).machine();
+        // the block back-end and d1's front-end (the order of the blk steps of PvInterfaceProperty's scenarios)
+        org.hybridv.xen.HvResult be = org.hybridv.xen.BlkBack.create(m, BLK_BACK, new long[] {BLK_BACK_FRAME,
+            BLK_BACK_FRAME + 1, BLK_BACK_FRAME + 2, BLK_BACK_FRAME + 3}, BLK_BACK_VPID);
+        if (!(be instanceof org.hybridv.xen.HvResult.Done done)) {
+            throw new IllegalStateException("block back-end: " + be);
+        }
+        m = ringInit(done.machine());
+        m = GrantTables.guestGrant(m, 1, BLK_RING_REF, BLK_BACK, BLK_RING, false, false);
+        m = ok(m, K, evtchn(EventChannels.EVTCHNOP_ALLOC_UNBOUND, EventChannels.DOMID_SELF, BLK_BACK));
+        org.hybridv.xen.BlkBack.Result c = org.hybridv.xen.BlkBack.connect(m, BLK_BACK, 1, BLK_RING_REF, BLK_PORT);
+        if (!(c instanceof org.hybridv.xen.BlkBack.Served connected)) {
+            throw new IllegalStateException("block back-end connection: " + c);
+        }
+        return connected.machine();
+    }
+
+    /** d1's {@code SHARED_RING_INIT} stores on {@link #BLK_RING} (BLK-1). */
+    static XenMachine ringInit(XenMachine m) {
+        long[] w = org.hybridv.xen.Blkif.words(org.hybridv.xen.Blkif.INITIAL);
+        return m.withPaging(m.paging().withMemory(m.memory().write(BLK_RING, 0, w[0]).write(BLK_RING, 1, w[1])));
+    }
+
+    /**
+     * The request of op {@code arg, write} as d1's front-end writes it: sector 3 * arg, grant {@link #BLK_DATA_REF}
+     * (arg 3: {@link #BLK_UNGRANTED_REF}, a reference d1 never grants), sectors 0..0 of the page; id = the slot index.
+     */
+    public static org.hybridv.xen.Blkif.Request blkRequest(long id, int arg, boolean write) {
+        return new org.hybridv.xen.Blkif.Request(write ? org.hybridv.xen.Blkif.BLKIF_OP_WRITE
+                : org.hybridv.xen.Blkif.BLKIF_OP_READ, 1, 0, id, 3L * arg, arg == 3 ? BLK_UNGRANTED_REF
+                        : BLK_DATA_REF, 0, 0);
+    }
+
+    /** d1's stores of a request into the slot at its ring's req_prod, then req_prod + 1 (BLK-1, BLK-2). */
+    public static XenMachine pushRequest(XenMachine m, int arg, boolean write) {
+        org.hybridv.xen.Blkif.Indices i = org.hybridv.xen.Blkif.indices(m.memory(), BLK_RING);
+        long[] w = org.hybridv.xen.Blkif.words(blkRequest(i.reqProd(), arg, write));
+        org.hybridv.x86.PhysicalMemory mem = m.memory();
+        for (int k = 0; k < w.length; k++) {
+            mem = mem.write(BLK_RING, org.hybridv.xen.Blkif.slot(i.reqProd()) + k, w[k]);
+        }
+        long[] ix = org.hybridv.xen.Blkif.words(new org.hybridv.xen.Blkif.Indices((i.reqProd() + 1) & 0xFFFF_FFFFL,
+                i.reqEvent(), i.rspProd(), i.rspEvent()));
+        return m.withPaging(m.paging().withMemory(mem.write(BLK_RING, 0, ix[0])));
     }
 
     public static Hypercall evtchn(int cmd, long a1, long a2) {

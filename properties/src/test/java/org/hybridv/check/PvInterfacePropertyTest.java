@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The PV-interface property (docs/pv-interfaces.md): the reference passes the CI budget with every coverage floor
- * reached, and each of the three PV faults is caught by the property itself within it, by the invariant its rule
- * names (I1 for the grant faults, I10 for the misrouted send).
+ * reached, and each of the PV faults is caught by the property itself within it, by the invariant its rule
+ * names (I1 for the grant faults, I10 for the misrouted send, I11-blk for the block back-end's leaked data mapping).
  */
 class PvInterfacePropertyTest {
     @Test
@@ -22,17 +22,23 @@ class PvInterfacePropertyTest {
         assertThat(r.coverage().missed(new PvInterfaceProperty().floors())).as("%s", r.coverage().counts()).isEmpty();
     }
 
+    /**
+     * A read-only grant mapped writable is caught by I1 when d1 maps it into its page tables, or by I11-blk when the
+     * block back-end maps the front-end's read-only data grant writable for a READ and writes the page (I1 covers
+     * direct-mode tables and TLBs, not a HAP mapper's EPT leaf); whichever the campaign reaches first.
+     */
     @Test
     void eachPvFaultIsCaughtByItsInvariant() {
-        List<Object[]> cases = List.of(new Object[] {Fault.GRANT_UNMAP_NO_FLUSH, "I1"},
-                new Object[] {Fault.GRANT_READONLY_MAPPED_WRITABLE, "I1"},
-                new Object[] {Fault.EVTCHN_SEND_TO_FOREIGN_PORT, "I10"});
+        List<Object[]> cases = List.of(new Object[] {Fault.GRANT_UNMAP_NO_FLUSH, List.of("I1")},
+                new Object[] {Fault.GRANT_READONLY_MAPPED_WRITABLE, List.of("I1", "I11-blk")},
+                new Object[] {Fault.EVTCHN_SEND_TO_FOREIGN_PORT, List.of("I10")},
+                new Object[] {Fault.BLKBACK_DATA_MAPPING_LEAKED, List.of("I11-blk")});
         for (Object[] c : cases) {
             Fault f = (Fault) c[0];
             Campaign.Result<?> r = Campaign.run(new PvInterfaceProperty(), Campaign.Config.of(KillMatrixTest.SEED,
                     KillMatrixTest.CI_TRIES, Faults.of(f)));
             assertThat(r.failure()).as(f.id()).isPresent();
-            assertThat(r.failure().get().violation().invariant()).as(f.id()).isEqualTo(c[1]);
+            assertThat(r.failure().get().violation().invariant()).as(f.id()).isIn((List<?>) c[1]);
         }
     }
 }

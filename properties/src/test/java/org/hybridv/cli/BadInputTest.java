@@ -80,8 +80,9 @@ class BadInputTest {
     void unknownOpListsTheKnownOps() throws IOException {
         Path p = steps("op.json", GOOD_STEP, "{\"op\": \"reboot\"}");
         rejected(p, p + ":5:8: error: step 2: unknown op \"reboot\";"
-                + " known ops: access, advanceTime, checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
-                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
+                + " known ops: access, advanceTime, blkBackEnd, blkConnect, blkRequest, blkRingInit, blkServe,"
+                + " checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
+                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectBlk, expectCpu, expectDomainEntry,"
                 + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
                 + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
                 + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuUpdateBatch,"

@@ -46,4 +46,17 @@ class ExitsCommandTest {
                     .as(l).isLessThanOrEqualTo(80));
         }
     }
+
+    @Test
+    void oneBlockRequestRowPerPlatformSplitDriverAgainstEmulatedDisk() {
+        String out = Cli.run("exits").out();
+        assertThat(out).contains("One block request");
+        // bare metal: the ATA registers, no VMX; 6 task-file OUTs + 2 status INs + 128 doubleword data INs
+        assertThat(out).containsPattern("(?m)^native\\s+ATA PIO\\s+0\\s+0\\s+0\\s+0\\s+136$");
+        // direct and HAP: the request is plain stores and one EVTCHNOP_send
+        assertThat(out).containsPattern("(?m)^direct\\s+split driver\\s+1\\s+1\\s+\\d+\\s+1\\s+0$");
+        assertThat(out).containsPattern("(?m)^HAP\\s+split driver\\s+1\\s+1\\s+\\d+\\s+1\\s+0$");
+        // KVM: every port access of the same request is an I/O exit
+        assertThat(out).containsPattern("(?m)^HAP/KVM\\s+emulated ATA\\s+136\\s+136\\s+136\\s+0\\s+136$");
+    }
 }

@@ -55,7 +55,7 @@ class CounterexampleCorpusTest {
         }
     }
 
-    /** The PV-interface regressions each pin a rule of the EVT-, TIME- or GNT- families (docs/rules/xen.md). */
+    /** The PV-interface regressions each pin a rule of the EVT-, TIME-, GNT- or BLK- families (docs/rules/xen.md). */
     @Test
     void thePvRegressionsPinTheirRules() {
         Scenarios scenarios = new Scenarios(Modules.standard());
@@ -67,7 +67,7 @@ class CounterexampleCorpusTest {
             assertThat(r).as(p.toString()).isInstanceOf(ParseResult.Parsed.class);
             Scenario s = ((ParseResult.Parsed) r).scenario();
             assertThat(s.title() + " " + s.description()).as(p + " cites its rule")
-                    .containsPattern("\\b(EVT|TIME|GNT|BOOT|EMU)-\\d+\\b|\\bI8-detect\\b");
+                    .containsPattern("\\b(EVT|TIME|GNT|BOOT|EMU|BLK)-\\d+\\b|\\bI8-detect\\b");
         }
     }
 

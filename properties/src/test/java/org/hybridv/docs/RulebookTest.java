@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class RulebookTest {
     /** The prefixes of the rulebook's IDs. */
     static final Pattern RULE_ID = Pattern.compile(
-            "\\b(?:TYP|OWN|PRO|L1|LN|LIN|SP|SLOT|MU|MX|UVA|PTW|GNT|TLB|MISC|SH|HAP|PRE|POST|INV|BOOT|CTL|BUD|MIG|EVT|TIME|EMU|IPI)"
+            "\\b(?:TYP|OWN|PRO|L1|LN|LIN|SP|SLOT|MU|MX|UVA|PTW|GNT|TLB|MISC|SH|HAP|PRE|POST|INV|BOOT|CTL|BUD|MIG|EVT|TIME|EMU|IPI|BLK)"
                     + "-\\d+\\b");
     /** A path that leaves the repository: the notes the rules came from, a machine path, an escaping relative path. */
     static final Pattern OUTSIDE = Pattern.compile("(?i)(xen-direct-paging|hybrid[-_]design|\\bnotes/|\\.\\./shared"

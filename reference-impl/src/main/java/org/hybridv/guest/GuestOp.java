@@ -79,4 +79,14 @@ public sealed interface GuestOp {
             return new SwitchMmu(SwitchRoot.KERNEL_BUILT, 0, false, false);
         }
     }
+
+    /**
+     * Read sector {@code sector} of the disk into a kernel buffer ({@link BlockFront}): through the split driver under
+     * the Xen-like hypervisor once its hypercall page is installed and a back-end is configured, else by ATA PIO
+     * (the device natively, emulated under a hypervisor). The kernel observes the sector's 64 words.
+     */
+    record BlockRead(long sector) implements GuestOp {}
+
+    /** Write sector {@code sector} with the words {@code value + i} (i = 0..63) from a kernel buffer (as {@link BlockRead}). */
+    record BlockWrite(long sector, long value) implements GuestOp {}
 }

@@ -94,6 +94,12 @@ public final class Kernel {
             r.platform = r.platform.wake();
             return o instanceof Observed.Idle ? new KernelResult.Idled() : new KernelResult.Oops("HLT: " + o);
         }
+        if (op instanceof GuestOp.BlockRead b) {
+            return BlockFront.transfer(r, b.sector(), false, 0);
+        }
+        if (op instanceof GuestOp.BlockWrite b) {
+            return BlockFront.transfer(r, b.sector(), true, b.value());
+        }
         throw new IllegalArgumentException("unknown operation " + op);
     }
 

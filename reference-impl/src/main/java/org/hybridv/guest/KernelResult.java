@@ -37,4 +37,11 @@ public sealed interface KernelResult {
 
     /** The operation does not apply (no such process, not booted far enough, no hypervisor …); nothing was done. */
     record NotApplicable(String why) implements KernelResult {}
+
+    /** A block read returned sector {@code sector}'s words. */
+    record Sector(long sector, java.util.List<Long> words) implements KernelResult {
+        public Sector {
+            words = java.util.List.copyOf(words);
+        }
+    }
 }

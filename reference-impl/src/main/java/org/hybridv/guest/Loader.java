@@ -139,6 +139,31 @@ public final class Loader {
     }
 
     /**
+     * {@link #underXen(MmuMode, int, int, Faults, org.hybridv.xen.CpuidIdentity)} on a machine that also runs the
+     * block back-end (docs/pv-interfaces.md, "The split block driver"): {@link org.hybridv.xen.BlkBack#FRAMES} more
+     * frames at the top of memory become driver domain {@link XenPlatform#BLOCK_BACK_END} (HAP, one vCPU with VPID
+     * {@link #BACK_END_VPID}; its EPT from the free frames), built after the kernel's domain so that the kernel's
+     * frames and p2m are those of the machine without it. The toolstack's xenstore names it as the kernel's virtual
+     * block device's back-end.
+     */
+    public static GuestSystem underXenWithBlockBackEnd(MmuMode mode, int frames, int xenFrames, Faults faults,
+            org.hybridv.xen.CpuidIdentity identity) {
+        Checks.notNull("faults", faults);
+        Checks.notNull("CPUID identity", identity);
+        Checks.inRange("frames", frames, Layout.MIN_FRAMES, Layout.MAX_FRAMES);
+        int total = 1 + frames + xenFrames + org.hybridv.xen.BlkBack.FRAMES;
+        XenMachine m = XenMachine.boot(total, 0).withFaults(faults);
+        m = addDomain(m, 1, mode, Domains.range(1, frames), 1);
+        m = m.withDomain(m.domain(1).withIdentity(identity));
+        m = done(org.hybridv.xen.BlkBack.create(m, XenPlatform.BLOCK_BACK_END,
+                Domains.range(total - org.hybridv.xen.BlkBack.FRAMES, total - 1), BACK_END_VPID));
+        return new GuestSystem(KernelState.initial(frames), new XenPlatform(m, new VcpuId(1, 0)));
+    }
+
+    /** The back-end domain's vCPU's VPID (the kernel's vCPUs have 1 and 2). */
+    public static final int BACK_END_VPID = 0x10;
+
+    /**
      * Adds the kernel to {@code m} as domain {@code id} in {@code mode} (shadow or HAP) owning {@code frames} (all
      * free), with the p2m {@code gfn → frames[n - 1 - gfn]} (reversed, so that guest and machine frame numbers
      * differ), the image loaded through it, and one vCPU at reset with VPID {@code vpid}. The kernel's

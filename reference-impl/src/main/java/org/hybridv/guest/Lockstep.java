@@ -68,6 +68,16 @@ public record Lockstep(GuestSystem guest, GuestSystem twin, boolean diverged) {
                 Loader.onBareMetal(frames, cpus), false);
     }
 
+    /**
+     * The kernel on a machine with the block back-end ({@link Loader#underXenWithBlockBackEnd}) and its twin on bare
+     * metal, whose ATA disk ships with the same sectors.
+     */
+    public static Lockstep startWithBlockBackEnd(MmuMode mode, int frames, int xenFrames, Faults faults,
+            org.hybridv.xen.CpuidIdentity identity) {
+        return new Lockstep(Loader.underXenWithBlockBackEnd(mode, frames, xenFrames, faults, identity),
+                Loader.onBareMetal(frames), false);
+    }
+
     /** One operation on both. */
     public LockstepStep step(GuestOp op) {
         KernelStep g = Kernel.apply(guest, op);

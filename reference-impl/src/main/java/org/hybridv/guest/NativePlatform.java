@@ -18,6 +18,7 @@ import org.hybridv.x86.PageFault;
 import org.hybridv.x86.Processor;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.X86Machine;
+import org.hybridv.xen.AtaDisk;
 import org.hybridv.xen.Hypercall;
 
 /**
@@ -33,8 +34,11 @@ import org.hybridv.xen.Hypercall;
  * @param machine the executing processor, the memory and its TLB
  * @param cpu     the executing processor's index (0: the boot processor)
  * @param parked  the other processors' registers and TLBs, by index
+ * @param disk    the ATA PIO disk at ports 1F0H–1F7H ({@link AtaDisk}, rule EMU-7: the device the hypervisor
+ *                emulates is this one), shared by the processors
  */
-public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked) implements Platform {
+public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked, AtaDisk disk)
+        implements Platform {
     /** Exception vector of #UD (SDM Vol. 3A §6.15). */
     public static final int UD_VECTOR = 6;
 
@@ -48,6 +52,7 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
 
     public NativePlatform {
         Checks.notNull("machine", machine);
+        Checks.notNull("disk", disk);
         Checks.notNull("parked processors", parked);
         parked = Collections.unmodifiableSortedMap(new TreeMap<>(parked));
         if (parked.containsKey(cpu) || cpu < 0 || cpu > parked.size()
@@ -60,6 +65,11 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
     /** One processor: the kernel on a uniprocessor machine. */
     public NativePlatform(X86Machine machine) {
         this(machine, 0, new TreeMap<>());
+    }
+
+    /** Processors sharing a disk as shipped ({@link AtaDisk#RESET}). */
+    public NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked) {
+        this(machine, cpu, parked, AtaDisk.RESET);
     }
 
     @Override
@@ -76,7 +86,7 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
         SortedMap<Integer, Parked> p = new TreeMap<>(parked);
         Parked there = p.remove(next);
         p.put(cpu, new Parked(machine.cpu(), machine.tlb()));
-        return new NativePlatform(machine.withCpu(there.cpu()).withTlb(there.tlb()), next, p);
+        return new NativePlatform(machine.withCpu(there.cpu()).withTlb(there.tlb()), next, p, disk);
     }
 
     @Override
@@ -104,8 +114,13 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
             // SDM Vol. 3C §30.3 VMCALL: #UD outside VMX operation.
             return done(insn, regs, machine, new Observed.Fault(UD_VECTOR, 0, 0));
         }
+        if (insn instanceof GuestInstruction.Io io && AtaDisk.owns(io.port())) {
+            AtaDisk.Access a = disk.io(io); // EMU-7: the disk's task-file registers
+            return new Executed(insn, regs, this, new NativePlatform(machine, this.cpu, parked, a.disk()),
+                    new Observed.Value(a.value()), ExitCount.NONE, java.util.Optional.empty());
+        }
         if (insn instanceof GuestInstruction.Io io) {
-            // No device decodes the port: reads see the floating bus (all ones), writes vanish.
+            // No other device decodes the port: reads see the floating bus (all ones), writes vanish.
             long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
             return done(insn, regs, machine, new Observed.Value(io.in() ? ones : 0));
         }
@@ -160,13 +175,13 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
     }
 
     private Executed done(GuestInstruction insn, Hypercall regs, X86Machine m, Observed o) {
-        return new Executed(insn, regs, this, new NativePlatform(m, cpu, parked), o, ExitCount.NONE,
+        return new Executed(insn, regs, this, new NativePlatform(m, cpu, parked, disk), o, ExitCount.NONE,
                 java.util.Optional.empty());
     }
 
     @Override
     public Platform withCpl(int cpl) {
-        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)), cpu, parked);
+        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)), cpu, parked, disk);
     }
 
     @Override

@@ -9,9 +9,10 @@ import java.util.List;
  * operations (CR accesses, CPUID, ring transitions, segment and descriptor-table loads, IRQ flags) stay native
  * because VMX virtualizes them.
  *
- * <p>The kernel model executes the MMU rows; the hypervisor executes the timer, idle, event-channel and grant-table
- * interfaces the other rows name (BOOT-6; docs/pv-interfaces.md), which the kernel model does not call yet: it idles
- * with HLT (which exits under HLT exiting and blocks as {@code SCHEDOP_block} does, TIME-3).
+ * <p>The kernel model executes the MMU rows and the block I/O row ({@link BlockFront}); the hypervisor executes the
+ * timer, idle, event-channel and grant-table interfaces the other rows name (BOOT-6; docs/pv-interfaces.md), which the
+ * kernel model does not call otherwise: it idles with HLT (which exits under HLT exiting and blocks as
+ * {@code SCHEDOP_block} does, TIME-3).
  */
 public final class PvOps {
     private PvOps() {}
@@ -103,8 +104,13 @@ public final class PvOps {
             new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, PRE-1..3, POST-1..3 of docs/rules/hybrid.md)"),
             new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),
             new Row("idle (safe_halt)", "HLT", "HLT (exits; TIME-3: as SCHEDOP_block, which the hypervisor executes)"),
-            new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (the hypervisor"
-                    + " executes grant tables GNT-1..7; the drivers are not modelled)"),
+            new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (the block"
+                    + " driver is modelled: the next row)"),
+            new Row("block I/O: one sector (BlockFront; the split driver from the hypercall page on, shadow mode too)",
+                    "ATA PIO: task-file OUTs, a status IN, 128 data-port INs or OUTs (each an I/O exit under a"
+                    + " hypervisor, EMU-7)", "xen-blkfront: grant the buffer (GNT-1), the request on the blkif ring"
+                    + " and req_prod pushed (BLK-1, BLK-2), EVTCHNOP_send (EVT-5); the back-end serves it (BLK-3..5);"
+                    + " the response read, the grant ended (BLK-6)"),
             new Row("timer", "PIT/LAPIC", "VCPUOP_set_singleshot_timer, VIRQ_TIMER (executed by the hypervisor,"
                     + " TIME-1, TIME-2)"),
             new Row("interrupt controller", "PIC/IOAPIC/LAPIC", "event channels, upcall vector injected at VM entry"

@@ -153,4 +153,34 @@ public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
     public String name() {
         return mode() == MmuMode.HAP ? "HAP" : mode().name().toLowerCase(java.util.Locale.ROOT);
     }
+
+    // ---- the split block driver's configuration and back-end (docs/pv-interfaces.md, "The split block driver") ----
+
+    /**
+     * The xenstore lookup of the front-end's virtual block device ({@code device/vbd/768/backend-id}): the back-end
+     * domain {@link #BLOCK_BACK_END} if the machine has one ({@link org.hybridv.xen.BlkBack#create}), else empty —
+     * the kernel then keeps the emulated disk (EMU-7). The model has no xenstore: this is the configuration the
+     * toolstack wrote, read without an instruction.
+     */
+    public java.util.OptionalInt xenstoreBlockBackEnd() {
+        return org.hybridv.xen.BlkBack.info(machine, BLOCK_BACK_END) != null && vcpu.domain() != BLOCK_BACK_END
+                ? java.util.OptionalInt.of(BLOCK_BACK_END) : java.util.OptionalInt.empty();
+    }
+
+    /** The domain id the toolstack gives the block back-end: 0, the driver domain. */
+    public static final int BLOCK_BACK_END = 0;
+
+    /**
+     * The xenstore handshake, end to end (BLK-3): the front-end has written {@code ring-ref} and
+     * {@code event-channel} and switched to Initialised; the back-end reads them and connects
+     * ({@link org.hybridv.xen.BlkBack#connect}).
+     */
+    public org.hybridv.xen.BlkBack.Result xenstoreConnect(long ringRef, long port) {
+        return org.hybridv.xen.BlkBack.connect(machine, BLOCK_BACK_END, vcpu.domain(), ringRef, port);
+    }
+
+    /** The back-end's step after the front-end's notification ({@link org.hybridv.xen.BlkBack#serve}). */
+    public org.hybridv.xen.BlkBack.Result backEndServes() {
+        return org.hybridv.xen.BlkBack.serve(machine, BLOCK_BACK_END);
+    }
 }

@@ -13,9 +13,27 @@ package org.hybridv.xen;
  * @param eois      EOIs the local APIC accepted
  * @param uartTx    bytes written to the UART's transmit register (3F8H)
  * @param uartLcr   the UART's line control (command) register (3FBH)
+ * @param ata       the ATA PIO disk at 1F0H–1F7H ({@link AtaDisk}, EMU-7); the seven-value constructor leaves it at
+ *                  {@link AtaDisk#RESET}, so a device that builds its registers with it carries the disk over with
+ *                  {@link #withAta}
  */
 public record EmulatedDevices(long lvtTimer, long initCount, long curCount, long divConf, long eois, long uartTx,
-        long uartLcr) {
+        long uartLcr, AtaDisk ata) {
+    public EmulatedDevices {
+        org.hybridv.x86.Checks.notNull("ATA disk", ata);
+    }
+
+    /** The x2APIC and UART registers with the ATA disk after reset. */
+    public EmulatedDevices(long lvtTimer, long initCount, long curCount, long divConf, long eois, long uartTx,
+            long uartLcr) {
+        this(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, AtaDisk.RESET);
+    }
+
+    /** These registers with the ATA disk {@code d}. */
+    public EmulatedDevices withAta(AtaDisk d) {
+        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, d);
+    }
+
     /** The LVT mask bit (SDM Vol. 3A §10.5.1): set at reset. */
     public static final long LVT_MASKED = 1L << 16;
     /** After reset (SDM Vol. 3A §10.4.7.1: LVT entries masked, counts 0). */

@@ -179,7 +179,14 @@ public enum Fault {
     IO_PORT_RANGE_NOT_INTERCEPTED("io-port-range-not-intercepted", "EMU-2",
             "the I/O bitmaps leave the emulated UART's ports 3F8H-3FFH open, so the guest's port I/O there reaches"
                     + " the physical device",
-            "design (an I/O bitmap built with a range cleared, the class of Xen's port 0x80/0xED pass-through)");
+            "design (an I/O bitmap built with a range cleared, the class of Xen's port 0x80/0xED pass-through)"),
+    /** BLK-4: {@link BlkBack} serves a request without unmapping its data grant. */
+    BLKBACK_DATA_MAPPING_LEAKED("blkback-data-mapping-leaked", "BLK-4",
+            "the block back-end answers a request but keeps the front-end's data page mapped: it can still read and"
+                    + " write the page after the response, the front-end cannot end the grant (GNT-7), and the next"
+                    + " request's mapping finds the slot taken",
+            "design, after the class of Linux xen-blkback bugs that kept foreign grant mappings past a request's"
+                    + " completion (its persistent-grant purge and unmap-on-error paths)");
 
     private final String id;
     private final String rule;

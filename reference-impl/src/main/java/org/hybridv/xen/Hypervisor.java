@@ -236,6 +236,9 @@ public final class Hypervisor {
                 if (UartEmulation.owns(io.port())) {
                     return UartEmulation.io(m, id, io);
                 }
+                if (AtaDisk.owns(io.port())) {
+                    return AtaEmulation.io(m, id, io);
+                }
                 long ones = io.size() == 4 ? 0xFFFF_FFFFL : (1L << (8 * io.size())) - 1;
                 return new HvStep(new VcpuOutcome.Resumed(exit.reason(), io.in() ? ones : 0, "I/O"), m);
             }

@@ -42,6 +42,6 @@ public final class UartEmulation {
                     io.value() & 0xFF);
         }
         return new HvStep(new VcpuOutcome.Resumed(ExitReason.IO_INSTRUCTION, 0, "EMU-4"),
-                m.withDomain(d.withDevices(b)));
+                m.withDomain(d.withDevices(b.withAta(a.ata()))));
     }
 }

@@ -48,7 +48,7 @@ public final class X2ApicEmulation {
                     "WRMSR " + Hex.of(msr) + " = " + Hex.of(value) + ": not a writable x2APIC register of the model");
         }
         return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "EMU-3"),
-                m.withDomain(d.withDevices(b)));
+                m.withDomain(d.withDevices(b.withAta(a.ata()))));
     }
 
     /** RDMSR exit of an x2APIC MSR of vCPU {@code id}. */

@@ -33,7 +33,8 @@ class InvariantsArchitectureTest {
         "org.hybridv.xen.SwitchMmu", "org.hybridv.xen.Hypervisor", "org.hybridv.xen.TlbDiscipline",
         "org.hybridv.xen.PagingOffEmulation", "org.hybridv.xen.Domains", "org.hybridv.xen.EventChannels",
         "org.hybridv.xen.EventDelivery", "org.hybridv.xen.GrantTables", "org.hybridv.xen.VirtualTime",
-        "org.hybridv.xen.PvHypercalls", "org.hybridv.xen.SharedInfo"};
+        "org.hybridv.xen.PvHypercalls", "org.hybridv.xen.SharedInfo", "org.hybridv.xen.Blkif", "org.hybridv.xen.BlkBack",
+        "org.hybridv.xen.AtaDisk", "org.hybridv.xen.AtaEmulation"};
 
     /** The decision classes of the EPT layer: the EPT walk and its violation/misconfiguration decisions. */
     static final String[] EPT_DECISIONS = {"org.hybridv.ept.EptPageWalk", "org.hybridv.ept.EptMisconfigurations",

@@ -96,8 +96,9 @@ class ScenarioParserTest {
     void unknownOpListsTheKnownOnes() {
         ScenarioError e = error(scenario("{\"op\": \"invlpg\", \"linear\": 0}", "{\"op\": \"ptee\"}"));
         assertThat(e.line()).isEqualTo("t.json:5:8: error: step 2: unknown op \"ptee\" (did you mean \"pte\"?);"
-                + " known ops: access, advanceTime, checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
-                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectCpu, expectDomainEntry,"
+                + " known ops: access, advanceTime, blkBackEnd, blkConnect, blkRequest, blkRingInit, blkServe,"
+                + " checkHybrid, checkInvariants, checkPv, continueHypercall, cpu,"
+                + " cpuid, deliverIpi, domainPte, ept, eventChannelOp, evict, expectBlk, expectCpu, expectDomainEntry,"
                 + " expectEntry, expectFrame, expectPcpu, expectPsc, expectPv, expectTlb, expectVmcs, grantAccess,"
                 + " grantTableOp, guest, guestAccess, guestEvent, guestInvlpg, guestInvpcid, guestMovFromCr,"
                 + " guestMovToCr, hlt, hypercall, invept, invlpg, invpcid, invvpid, io, kernel, mmuUpdateBatch,"
@@ -260,9 +261,10 @@ class ScenarioParserTest {
     @Test
     void eachModuleRegistersItsOwnOpsOnce() {
         OperationRegistry registry = Modules.standard();
-        assertThat(registry.names()).containsExactly("access", "advanceTime", "checkHybrid", "checkInvariants",
+        assertThat(registry.names()).containsExactly("access", "advanceTime", "blkBackEnd", "blkConnect",
+                "blkRequest", "blkRingInit", "blkServe", "checkHybrid", "checkInvariants",
                 "checkPv", "continueHypercall", "cpu", "cpuid", "deliverIpi", "domainPte", "ept", "eventChannelOp",
-                "evict", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
+                "evict", "expectBlk", "expectCpu", "expectDomainEntry", "expectEntry", "expectFrame", "expectPcpu", "expectPsc",
                 "expectPv", "expectTlb", "expectVmcs", "grantAccess", "grantTableOp", "guest", "guestAccess",
                 "guestEvent", "guestInvlpg", "guestInvpcid", "guestMovFromCr", "guestMovToCr", "hlt", "hypercall",
                 "invept", "invlpg", "invpcid", "invvpid", "io", "kernel", "mmuUpdateBatch", "mmuextMulti",

@@ -587,4 +587,27 @@ class FaultCatalogTest {
         assertThat(org.hybridv.invariants.DeviceIsolation.check(ok)).isEqualTo(InvariantResult.HOLDS);
         assertThat(org.hybridv.invariants.DeviceIsolation.check(bad).toString()).startsWith("EMU-2");
     }
+
+    /**
+     * BLK-4: the back-end answers the front-end's READ but keeps the data page mapped. The reference's back-end
+     * leaves only the ring mapped; the faulty one's maptrack still holds the data grant after the response, which
+     * I11-blk reports, and the front-end cannot end its grant (GNT-7): the kernel oopses where its twin reads.
+     */
+    @Test
+    void blkbackDataMappingLeaked() {
+        GuestOp boot = new GuestOp.Boot(BootStage.DIRECT);
+        GuestOp read = new GuestOp.BlockRead(2);
+        Lockstep ok = Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64, Faults.NONE, CpuidIdentity.XEN).step(boot)
+                .post().step(read).post();
+        XenMachine good = ((org.hybridv.guest.XenPlatform) ok.guest().platform()).machine();
+        assertThat(org.hybridv.invariants.BlockInvariants.check(good).holds()).isTrue();
+        assertThat(good.pv().domain(0).maptrack()).hasSize(1);
+        SHOWN.add(Fault.BLKBACK_DATA_MAPPING_LEAKED);
+        Lockstep.LockstepStep s = Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64,
+                Faults.of(Fault.BLKBACK_DATA_MAPPING_LEAKED), CpuidIdentity.XEN).step(boot).post().step(read);
+        XenMachine bad = ((org.hybridv.guest.XenPlatform) s.post().guest().platform()).machine();
+        violated(org.hybridv.invariants.BlockInvariants.check(bad), "BLK-4");
+        assertThat(s.guest().result()).isInstanceOf(org.hybridv.guest.KernelResult.Oops.class);
+        assertThat(s.twin().result()).isInstanceOf(org.hybridv.guest.KernelResult.Sector.class);
+    }
 }

@@ -71,7 +71,8 @@ final class HybridExecutors {
                         .filter(e -> e.observed().isPageFault()).mapToInt(e -> e.exits().total()).sum(),
                 r instanceof KernelResult.Created c ? c.pid() : r instanceof KernelResult.Killed k ? k.pid() : null,
                 fault == null ? null : fault.vector(), fault == null ? null : fault.errorCode() & 0xFFFF_FFFFL,
-                r instanceof KernelResult.Read v ? v.value() : null, fault == null ? null : fault.cr2(),
+                r instanceof KernelResult.Read v ? v.value() : r instanceof KernelResult.Sector sec
+                        ? sec.words().get(0) : null, fault == null ? null : fault.cr2(),
                 r instanceof KernelResult.Switched sw ? sw.root() : null,
                 !refused ? null : refusal == null ? "none" : refusal.errno().name(),
                 !refused ? null : refusal == null ? "none" : refusal.rule());

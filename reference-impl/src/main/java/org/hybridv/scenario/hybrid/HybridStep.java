@@ -39,7 +39,11 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("idle") IDLE(List.of("cpu")),
         @JsonProperty("switchMmu") SWITCH_MMU(List.of("root", "mfn", "fromUser", "force")),
         /** The SMP kernel: bring up application processor {@code cpu} (docs/smp.md). */
-        @JsonProperty("startAp") START_AP(List.of("cpu"), "cpu");
+        @JsonProperty("startAp") START_AP(List.of("cpu"), "cpu"),
+        /** Read a sector of the disk into a kernel buffer (docs/pv-interfaces.md, "The split block driver"). */
+        @JsonProperty("blockRead") BLOCK_READ(List.of("sector", "cpu"), "sector"),
+        /** Write a sector with the words value + i from a kernel buffer. */
+        @JsonProperty("blockWrite") BLOCK_WRITE(List.of("sector", "value", "cpu"), "sector", "value");
 
         final List<String> takes;
         final List<String> needs;
@@ -100,15 +104,24 @@ public sealed interface HybridStep extends Step {
             Boolean writable, @Hex Long linear, X86Step.Kind kind, @Hex Long value, Root root,
             @Dec(bits = 40) Long mfn, Boolean fromUser, Boolean force,
             @Dec(max = Loader.MAX_CPUS - 1, why = "the SMP kernel's processors 0.." + (Loader.MAX_CPUS - 1)) Integer cpu,
+            @Dec(max = org.hybridv.xen.Blkif.DISK_SECTORS - 1, why = "the disk's sectors 0.."
+                    + (org.hybridv.xen.Blkif.DISK_SECTORS - 1)) Long sector,
             KernelExpect expect) implements HybridStep {
         static final List<String> OPERANDS = List.of("to", "pid", "page", "writable", "linear", "kind", "value",
-                "root", "mfn", "fromUser", "force", "cpu");
+                "root", "mfn", "fromUser", "force", "cpu", "sector");
+
+        /** A step of an operation that takes no sector. */
+        public Kernel(Do what, BootStage to, Integer pid, Integer page, Boolean writable, Long linear,
+                X86Step.Kind kind, Long value, Root root, Long mfn, Boolean fromUser, Boolean force, Integer cpu,
+                KernelExpect expect) {
+            this(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, null, expect);
+        }
 
         public Kernel {
             Bad.required(what, "do", "kernel step");
             String form = "kernel step (do " + what + ", which takes " + (what.takes.isEmpty() ? "no fields"
                     : String.join(", ", what.takes)) + ")";
-            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu};
+            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, sector};
             for (int i = 0; i < operands.length; i++) {
                 if (!what.takes.contains(OPERANDS.get(i))) {
                     Bad.absent(form, List.of(OPERANDS.get(i)), operands[i]);
@@ -169,6 +182,14 @@ public sealed interface HybridStep extends Step {
                         root.takesMfn() ? m.explicitRoot() : null, m.fromUser() ? true : null, m.force() ? true : null,
                         null, null);
             }
+            if (op instanceof GuestOp.BlockRead b) {
+                return new Kernel(Do.BLOCK_READ, null, null, null, null, null, null, null, null, null, null, null,
+                        null, b.sector(), null);
+            }
+            if (op instanceof GuestOp.BlockWrite b) {
+                return new Kernel(Do.BLOCK_WRITE, null, null, null, null, null, null, b.value(), null, null, null,
+                        null, null, b.sector(), null);
+            }
             Do what = op instanceof GuestOp.NewProcess ? Do.NEW_PROCESS : op instanceof GuestOp.Syscall ? Do.SYSCALL
                     : Do.IDLE;
             return new Kernel(what, null, null, null, null, null, null, null, null, null, null, null, null, null);
@@ -176,7 +197,8 @@ public sealed interface HybridStep extends Step {
 
         /** This step on processor {@code c} (the SMP kernel; {@link GuestOp.OnCpu}). */
         Kernel withCpu(int c) {
-            return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, c, expect);
+            return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, c, sector,
+                    expect);
         }
 
         private static Kernel access(Do what, long linear, AccessKind kind, long value) {
@@ -205,6 +227,8 @@ public sealed interface HybridStep extends Step {
                 case IDLE -> new GuestOp.Idle();
                 case SWITCH_MMU -> new GuestOp.SwitchMmu(root.root, mfn == null ? 0 : mfn,
                         Boolean.TRUE.equals(fromUser), Boolean.TRUE.equals(force));
+                case BLOCK_READ -> new GuestOp.BlockRead(sector);
+                case BLOCK_WRITE -> new GuestOp.BlockWrite(sector, v);
             };
         }
 
@@ -225,6 +249,9 @@ public sealed interface HybridStep extends Step {
                 case SWITCH_MMU -> "SWITCH_MMU root " + root + (root.takesMfn() ? " " + Render.hex(mfn) : "")
                         + (Boolean.TRUE.equals(fromUser) ? " from CPL 3" : "")
                         + (Boolean.TRUE.equals(force) ? " (forced)" : "");
+                case BLOCK_READ -> "read disk sector " + sector;
+                case BLOCK_WRITE -> "write disk sector " + sector + " with " + Render.hex(value == null ? 0 : value)
+                        + " + i";
             };
         }
     }
@@ -240,7 +267,9 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("switched") SWITCHED("root"),
         @JsonProperty("switchRefused") SWITCH_REFUSED("errno", "rule"),
         @JsonProperty("idled") IDLED,
-        @JsonProperty("notApplicable") NOT_APPLICABLE;
+        @JsonProperty("notApplicable") NOT_APPLICABLE,
+        /** A block read's sector; {@code value} is its first word. */
+        @JsonProperty("sector") SECTOR("value");
 
         final List<String> facts;
 

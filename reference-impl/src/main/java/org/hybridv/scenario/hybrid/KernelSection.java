@@ -32,6 +32,9 @@ import org.hybridv.xen.XenMachine;
  * @param cpus      the kernel's processors (default 1); 2: the SMP kernel, two vCPUs on two pCPUs and a twin on two
  *                  processors (docs/smp.md, "The SMP hybrid kernel")
  * @param cpuid     what the hypervisor presents through CPUID (default: Xen at 0x40000000)
+ * @param blockBackEnd the machine also runs the block back-end domain d0, which the xenstore names as the kernel's
+ *                     virtual disk's back-end (docs/pv-interfaces.md, "The split block driver"); one-CPU kernels under
+ *                     the hypervisor only
  */
 public record KernelSection(Platform platform,
         @Dec(min = Layout.MIN_FRAMES, max = Layout.MAX_FRAMES - 1, why = "the direct map is one page table: "
@@ -39,8 +42,13 @@ public record KernelSection(Platform platform,
         @Dec(min = 8, max = 4096, why = "frames for shadow tables and the EPT: 8..4096") Integer xenFrames,
         @Dec(max = FrameInfo.MAX_DOMAIN, why = "domain ids") Integer domain,
         @Dec(min = 1, max = Loader.MAX_CPUS, why = "the kernel's processors: 1 or " + Loader.MAX_CPUS) Integer cpus,
-        CpuidSection cpuid) {
+        CpuidSection cpuid, Boolean blockBackEnd) {
     public KernelSection {
+        if (Boolean.TRUE.equals(blockBackEnd) && (platform == Platform.NATIVE || domain != null
+                || cpus != null && cpus != 1)) {
+            throw Bad.at("blockBackEnd", "the block back-end runs beside a one-CPU kernel under the hypervisor"
+                    + " (platform shadow or hap, no \"domain\", one CPU)");
+        }
         if (cpuid != null && platform != Platform.SHADOW && platform != Platform.HAP) {
             throw Bad.at("cpuid", "only a kernel under the hypervisor (platform shadow or hap) has a CPUID identity");
         }
@@ -83,6 +91,11 @@ public record KernelSection(Platform platform,
         if (k.platform() == Platform.NATIVE) {
             return new Built(new Lockstep(Loader.onBareMetal(frames, cpus), Loader.onBareMetal(frames, cpus), false),
                     false);
+        }
+        if (Boolean.TRUE.equals(k.blockBackEnd())) {
+            return new Built(Lockstep.startWithBlockBackEnd(k.platform() == Platform.HAP ? MmuMode.HAP
+                    : MmuMode.SHADOW, frames, k.xenFrames() == null ? 64 : k.xenFrames(), base.faults(),
+                    k.cpuid() == null ? CpuidIdentity.XEN : k.cpuid().identity()), false);
         }
         return new Built(Lockstep.start(k.platform() == Platform.HAP ? MmuMode.HAP : MmuMode.SHADOW, frames,
                 k.xenFrames() == null ? 64 : k.xenFrames(), base.faults(), cpus, k.cpuid() == null

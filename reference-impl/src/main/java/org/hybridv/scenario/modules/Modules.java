@@ -20,6 +20,7 @@ public final class Modules {
                 .install(new XenModule())
                 .install(new org.hybridv.scenario.hybrid.HybridModule())
                 .install(new org.hybridv.scenario.pv.PvModule())
+                .install(new org.hybridv.scenario.pv.BlkModule())
                 .build();
     }
 }
