@@ -37,4 +37,10 @@ public sealed interface KernelResult {
 
     /** The operation does not apply (no such process, not booted far enough, no hypervisor …); nothing was done. */
     record NotApplicable(String why) implements KernelResult {}
+
+    /**
+     * A timer tick was handled: the kernel's tick count ({@code jiffies}) and its clock (the ticks accounted), read
+     * back from its data page after the handler.
+     */
+    record Ticked(long jiffies, long clock) implements KernelResult {}
 }

@@ -52,4 +52,25 @@ public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform
 
     /** A short name for reports: "native", "shadow", "direct", "HAP". */
     String name();
+
+    /**
+     * Time passes: {@code ticks} of the machine's clock, with no instruction executed (time advances only by this
+     * explicit step: deterministic). Bare metal: the local APIC timer counts down ({@link LocalApic}); under the
+     * hypervisor: machine time (TIME-1), which fires single-shot timers (VIRQ_TIMER) and the emulated APIC timers
+     * (EMU-5). Delivery happens at the next instruction ({@link #interruptsDelivered}).
+     */
+    Platform advanceTime(long ticks);
+
+    /**
+     * The interrupts delivered through the IDT to the executing processor so far: its timer's vector natively, the
+     * event upcall (EVT-9) and the emulated APIC timer's vector (EMU-5) under the hypervisor. The kernel's interrupt
+     * handler runs when this grows (the instruction that grew it was the handler's first).
+     */
+    int interruptsDelivered();
+
+    /**
+     * IRET at the end of an interrupt handler: RFLAGS.IF, cleared by the delivery through an interrupt gate (SDM Vol.
+     * 3A §6.12.1.3), is 1 again. No instruction exits (see {@link #withCpl}).
+     */
+    Platform interruptReturn();
 }
