@@ -17,7 +17,7 @@ import org.hybridv.xen.MmuMode;
  * the exits of handling it, so that the first claim is read from its own row. The workload: boot as far as the platform allows, create
  * three processes (fork-like), context-switch among them, a page-fault-heavy user run (demand-page
  * {@link #TOUCHED_PAGES} pages, then read them back), system calls, idle; then the timer, idle and interrupt paths
- * (KTIME-1..3 of docs/rules/hybrid.md): a first tick of each kind (their set-up), one timer tick the PV way where the
+ * (BOOT-8..10 of docs/rules/hybrid.md): a first tick of each kind (their set-up), one timer tick the PV way where the
  * platform offers it (Xen once the hypercall page is installed: {@code VCPUOP_set_singleshot_timer} and the event
  * upcall) and one with the x2APIC timer (native, emulated under VMX, with PV EOI on KVM), each split into programming
  * the timer and the delivery of its one interrupt or event, and one idle period each way ({@code SCHEDOP_block}, HLT),
@@ -216,7 +216,7 @@ public final class ExitAccounting {
         ExitCount delivery = ExitCount.NONE;
         boolean delivered = false;
         for (Executed e : k.trace()) {
-            // KTIME-2: the instruction at whose boundary or VM entry an interrupt or upcall was delivered, and the rest
+            // BOOT-9: the instruction at whose boundary or VM entry an interrupt or upcall was delivered, and the rest
             delivered |= e.platform().interruptsDelivered() > e.pre().interruptsDelivered();
             if (delivered) {
                 delivery = delivery.plus(e.exits());

@@ -47,6 +47,7 @@ public sealed interface GuestOp {
     record Idle(long ticks, boolean pv) implements GuestOp {
         public Idle {
             Checks.inRange("idle ticks", ticks, 0, KernelTimer.MAX_TICKS);
+            pv = pv || ticks == 0; // without a period there is no timer or idle to choose
         }
 
         /** HLT, woken without a timer (ticks 0). */

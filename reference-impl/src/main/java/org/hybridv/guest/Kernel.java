@@ -167,7 +167,7 @@ public final class Kernel {
                 Observed w = r.exec(new GuestInstruction.Wrmsr(c.ebx(),
                         Layout.entry(r.kernel.frameOf(Layout.HYPERCALL_PAGE), 0)));
                 KernelResult page = advanceIf(r, w, BootStage.HYPERCALL_PAGE_INSTALLED, "WRMSR hypercall page");
-                // KTIME-1: the event channels' upcall and the timer's VIRQ, once hypercalls may be made
+                // BOOT-8: the event channels' upcall and the timer's VIRQ, once hypercalls may be made
                 return page != null ? page : KernelTimer.setUpEvents(r);
             }
             case HYPERCALL_PAGE_INSTALLED: {

@@ -11,7 +11,7 @@ import org.hybridv.xen.SharedInfo;
 import org.hybridv.xen.VirtualTime;
 
 /**
- * The kernel's timer, idle and interrupt controller (the last three rows of {@link PvOps#TABLE}; rules KTIME-1..3 of
+ * The kernel's timer, idle and interrupt controller (the last three rows of {@link PvOps#TABLE}; rules BOOT-8..10 of
  * docs/rules/hybrid.md), per platform as Linux does it:
  * <ul>
  * <li>natively, and under a hypervisor without the PV interface (KVM; a kernel configured not to use it): the local
@@ -20,7 +20,7 @@ import org.hybridv.xen.VirtualTime;
  * by WRMSR, or on KVM with PV EOI by clearing the PV EOI word when the hypervisor set it
  * ({@code kvm_guest_apic_eoi_write}); HLT to idle. Under VMX each x2APIC access exits (EMU-1) and is emulated (EMU-3,
  * EMU-5, EMU-6);</li>
- * <li>under Xen once the hypercall page is installed (KTIME-1): at boot the shared-info page
+ * <li>under Xen once the hypercall page is installed (BOOT-8): at boot the shared-info page
  * ({@code XENMEM_add_to_physmap}), the callback vector ({@code HVM_PARAM_CALLBACK_IRQ}) and {@code VIRQ_TIMER}
  * bound to a port; then each event by {@code VCPUOP_set_singleshot_timer} ({@code xen_vcpuop_set_next_event}), the
  * upcall injected at VM entry (EVT-9), whose handler ({@code xen_evtchn_do_upcall}) clears upcall-pending, the
@@ -44,7 +44,7 @@ final class KernelTimer {
     static final long DIVIDE_BY_1 = 0b1011;
 
     /**
-     * KTIME-1, at boot right after the hypercall page (Linux {@code xen_hvm_guest_init}: {@code init_hvm_pv_info},
+     * BOOT-8, at boot right after the hypercall page (Linux {@code xen_hvm_guest_init}: {@code init_hvm_pv_info},
      * then {@code xen_hvm_init_shared_info}, the callback via {@code xen_set_callback_via}, and the timer's
      * {@code bind_virq_to_irqhandler(VIRQ_TIMER)} in {@code xen_setup_timer}): three hypercalls, the port kept in the
      * kernel's data page. Null when done, an oops otherwise.
@@ -70,12 +70,12 @@ final class KernelTimer {
         return r.store(Layout.TIMER_PORT_VAR, ((Observed.Value) o).value());
     }
 
-    /** KTIME-2: one timer tick ({@link GuestOp.TimerTick}). */
+    /** BOOT-9: one timer tick ({@link GuestOp.TimerTick}). */
     static KernelResult tick(Kernel.Run r, GuestOp.TimerTick op) {
         return period(r, op.ticks(), op.pv(), false);
     }
 
-    /** KTIME-3: an idle period of {@code op.ticks()} ({@link GuestOp.Idle} with ticks &gt; 0). */
+    /** BOOT-10: an idle period of {@code op.ticks()} ({@link GuestOp.Idle} with ticks &gt; 0). */
     static KernelResult idle(Kernel.Run r, GuestOp.Idle op) {
         return period(r, op.ticks(), op.pv(), true);
     }
@@ -92,7 +92,7 @@ final class KernelTimer {
         if (bad != null) {
             return bad;
         }
-        boolean pv = wantPv && port[0] > 0 && r.platform instanceof XenPlatform;
+        boolean pv = PvOps.pvTimer(r.platform, port[0], wantPv);
         bad = pv ? programSingleShot(r, ticks) : programApic(r, ticks);
         if (bad != null) {
             return bad;
@@ -121,7 +121,7 @@ final class KernelTimer {
     }
 
     /**
-     * KTIME-2, PV ({@code xen_vcpuop_set_next_event}): {@code VCPUOP_set_singleshot_timer} for this vCPU at the
+     * BOOT-9, PV ({@code xen_vcpuop_set_next_event}): {@code VCPUOP_set_singleshot_timer} for this vCPU at the
      * kernel's clock + {@code ticks}, with {@code VCPU_SSHOTTMR_future} (TIME-2). The model's shared-info page carries
      * no {@code vcpu_time_info}: the kernel's clock stands for Linux's {@code xen_clocksource_read}, which is the
      * machine's time as long as only the kernel's timer operations advance it.
@@ -139,7 +139,7 @@ final class KernelTimer {
     }
 
     /**
-     * KTIME-2, the local APIC ({@code lapic_timer_set_oneshot} on first use, then {@code lapic_next_event}): divide by
+     * BOOT-9, the local APIC ({@code lapic_timer_set_oneshot} on first use, then {@code lapic_next_event}): divide by
      * 1 and the LVT timer one-shot with {@link #LOCAL_TIMER_VECTOR}, unmasked; then the initial count = {@code ticks}.
      */
     private static KernelResult programApic(Kernel.Run r, long ticks) {
@@ -157,20 +157,20 @@ final class KernelTimer {
         return bad != null ? bad : wrmsr(r, LocalApic.INIT_COUNT, ticks);
     }
 
-    /** KTIME-3, PV idle ({@code xen_safe_halt}): {@code SCHEDOP_block} — the vCPU sleeps until an event (TIME-3). */
+    /** BOOT-10, PV idle ({@code xen_safe_halt}): {@code SCHEDOP_block} — the vCPU sleeps until an event (TIME-3). */
     private static KernelResult block(Kernel.Run r) {
         Observed o = r.hypercall(Hypercall.of(PvHypercalls.HYPERVISOR_SCHED_OP, VirtualTime.SCHEDOP_BLOCK));
         return o instanceof Observed.Value v && v.value() == 0 ? null : new KernelResult.Oops("SCHEDOP_block: " + o);
     }
 
-    /** KTIME-3, HLT ({@code native_safe_halt}): idle, or resumed at once if an interrupt is already pending. */
+    /** BOOT-10, HLT ({@code native_safe_halt}): idle, or resumed at once if an interrupt is already pending. */
     private static KernelResult halt(Kernel.Run r) {
         Observed o = r.exec(new GuestInstruction.Hlt());
         return o instanceof Observed.Idle || o instanceof Observed.Value ? null : new KernelResult.Oops("HLT: " + o);
     }
 
     /**
-     * KTIME-2, the event upcall (EVT-9, EVT-10; Linux {@code xen_evtchn_do_upcall}, 2-level ABI): the handler's first
+     * BOOT-9, the event upcall (EVT-9, EVT-10; Linux {@code xen_evtchn_do_upcall}, 2-level ABI): the handler's first
      * access to its {@code vcpu_info} is where the upcall was injected (at that instruction's VM entry); it clears
      * {@code evtchn_upcall_pending}, takes and clears {@code evtchn_pending_sel}, and for each selected word clears the
      * pending, unmasked ports ({@code clear_evtchn}) and runs their handlers — the timer's for {@code timerPort}. No
@@ -225,7 +225,7 @@ final class KernelTimer {
     }
 
     /**
-     * KTIME-2, the local APIC timer's interrupt ({@code sysvec_apic_timer_interrupt}): the handler's first instruction
+     * BOOT-9, the local APIC timer's interrupt ({@code sysvec_apic_timer_interrupt}): the handler's first instruction
      * is where it was delivered; it counts the tick, then ends the interrupt: on KVM with PV EOI, if the hypervisor set
      * the PV EOI word's bit 0 the kernel clears it instead ({@code kvm_guest_apic_eoi_write}: no exit, EMU-6), else
      * WRMSR to the EOI register (EMU-3 under the hypervisor). IRET.

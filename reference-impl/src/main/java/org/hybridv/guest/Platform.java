@@ -29,9 +29,10 @@ public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform
     int cpl();
 
     /**
-     * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"); under the hypervisor
-     * the timer's event wakes the blocked vCPU ({@code VIRQ_TIMER}, BOOT-6 — events are not modelled
-     * beyond waking). No instruction, no exit.
+     * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"): the wake-up of the idle
+     * loop without a timer period ({@link GuestOp.Idle} with 0 ticks, BOOT-6), whose interrupt the model does not
+     * produce; a timed idle period is woken by its timer's event or interrupt ({@link #advanceTime}, BOOT-10). No
+     * instruction, no exit.
      */
     Platform wake();
 

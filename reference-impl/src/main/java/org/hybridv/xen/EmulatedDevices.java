@@ -7,8 +7,8 @@ package org.hybridv.xen;
  *
  * @param lvtTimer  IA32_X2APIC_LVT_TIMER: vector (7:0), mask (16), timer mode (18:17); reset value: masked
  * @param initCount IA32_X2APIC_INIT_COUNT
- * @param curCount  IA32_X2APIC_CUR_COUNT (the model's time does not pass between instructions: it is the initial
- *                  count until the timer is re-armed)
+ * @param curCount  IA32_X2APIC_CUR_COUNT: it decreases as machine time passes ({@link X2ApicEmulation#countDown}), 0
+ *                  when the timer does not run
  * @param divConf   IA32_X2APIC_DIV_CONF, bits 0, 1 and 3
  * @param eois      EOIs the local APIC accepted
  * @param uartTx    bytes written to the UART's transmit register (3F8H)

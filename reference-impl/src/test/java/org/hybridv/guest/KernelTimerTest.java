@@ -19,7 +19,7 @@ import org.hybridv.xen.XenMachine;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kernel's timer, idle and interrupt paths (KTIME-1..3 of docs/rules/hybrid.md), per platform, in lockstep with the
+ * The kernel's timer, idle and interrupt paths (BOOT-8..10 of docs/rules/hybrid.md), per platform, in lockstep with the
  * native twin. The exit counts follow from the rules: VMCALL exits unconditionally (Intel SDM Vol. 3C §25.1.2), every
  * x2APIC MSR access exits (EMU-1), an upcall or an emulated interrupt is injected at VM entry without an exit (EVT-9,
  * EMU-5), the upcall handler's stores go to an ordinary data page, and the PV EOI replaces the EOI write (EMU-6).
@@ -57,7 +57,7 @@ class KernelTimerTest {
                 page = i;
             }
         }
-        // KTIME-1: the three hypercalls come right after the hypercall page, in Linux's order
+        // BOOT-8: the three hypercalls come right after the hypercall page, in Linux's order
         assertThat(trace.get(page + 1).isHypercall(Hypercalls.HYPERVISOR_MEMORY_OP)).isTrue();
         assertThat(trace.get(page + 2).isHypercall(PvHypercalls.HYPERVISOR_HVM_OP)).isTrue();
         assertThat(trace.get(page + 3).isHypercall(PvHypercalls.HYPERVISOR_EVENT_CHANNEL_OP)).isTrue();

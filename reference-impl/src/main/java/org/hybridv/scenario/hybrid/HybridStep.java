@@ -40,7 +40,7 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("switchMmu") SWITCH_MMU(List.of("root", "mfn", "fromUser", "force")),
         /** The SMP kernel: bring up application processor {@code cpu} (docs/smp.md). */
         @JsonProperty("startAp") START_AP(List.of("cpu"), "cpu"),
-        /** One timer tick: program, time passes, the interrupt or event handled (KTIME-2, docs/hybrid.md). */
+        /** One timer tick: program, time passes, the interrupt or event handled (BOOT-9, docs/hybrid.md). */
         @JsonProperty("timerTick") TIMER_TICK(List.of("ticks", "pv", "cpu"), "ticks");
 
         final List<String> takes;
@@ -89,8 +89,8 @@ public sealed interface HybridStep extends Step {
      * checked against I1–I8: {@code boot} to a stage (BOOT-*, PRE-*), {@code newProcess}, {@code switchTo} a pid
      * ({@code write_cr3}), {@code map}/{@code unmap} a user page ({@code set_pte}/{@code pte_clear} + INVLPG),
      * {@code user}/{@code kernelAccess} (a CPL-3 / CPL-0 aligned quadword access, SDM Vol. 3A §4.6),
-     * {@code syscall}, {@code idle} (HLT; with {@code ticks} an idle period woken by the kernel's timer, KTIME-3),
-     * {@code timerTick} (KTIME-2), {@code switchMmu} (the SWITCH_MMU hypercall with the named root, POST-*).
+     * {@code syscall}, {@code idle} (HLT; with {@code ticks} an idle period woken by the kernel's timer, BOOT-10),
+     * {@code timerTick} (BOOT-9), {@code switchMmu} (the SWITCH_MMU hypercall with the named root, POST-*).
      * {@code pv} (default true) false: a kernel configured not to use the PV timer and idle.
      *
      * @param what   the operation ({@code "do"} in the file)
@@ -263,7 +263,7 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("switched") SWITCHED("root"),
         @JsonProperty("switchRefused") SWITCH_REFUSED("errno", "rule"),
         @JsonProperty("idled") IDLED,
-        /** A timer tick handled: the kernel's tick count and clock (KTIME-2). */
+        /** A timer tick handled: the kernel's tick count and clock (BOOT-9). */
         @JsonProperty("ticked") TICKED("jiffies", "clock"),
         @JsonProperty("notApplicable") NOT_APPLICABLE;
 
