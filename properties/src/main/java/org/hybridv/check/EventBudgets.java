@@ -170,11 +170,12 @@ public final class EventBudgets {
         if (op instanceof GuestOp.TimerTick || idlePeriod) {
             // BUD-12: the timer programmed once (one vcpu_op, or the x2APIC count with its one-time divide and LVT
             // writes), at most one EOI write, and to idle one SCHEDOP_block or one HLT; the upcall and the injection
-            // cost nothing; in shadow mode the first accesses to the shared-info page fill its shadow
+            // cost nothing; in shadow mode the two pages the operation touches (the kernel's data, the shared-info
+            // page) may each need a read fill and a write fill after SH-4 dropped the shadows
             return new Budget("BUD-12", idlePeriod
                     ? Map.of(EXIT_VMCALL, 2, VCPU_OP, 1, SCHED_OP, 1, EXIT_MSR_WRITE, 4, EXIT_HLT, 1, EXIT_PF,
-                            shadow ? 2 : 0)
-                    : Map.of(EXIT_VMCALL, 1, VCPU_OP, 1, EXIT_MSR_WRITE, 4, EXIT_PF, shadow ? 2 : 0), false);
+                            shadow ? 4 : 0)
+                    : Map.of(EXIT_VMCALL, 1, VCPU_OP, 1, EXIT_MSR_WRITE, 4, EXIT_PF, shadow ? 4 : 0), false);
         }
         if (op instanceof GuestOp.Syscall) {
             return new Budget("BUD-2", shadow ? Map.of(EXIT_PF, 1) : Map.of(), false);
