@@ -86,7 +86,7 @@ public final class ExitAccounting {
             idle.add(new GuestOp.Idle());
         }
         phases.add(new Phase(IDLES + " idle periods (HLT)", idle));
-        phases.add(new Phase("first timer ticks (set-up), 2", List.of(new GuestOp.TimerTick(TICK, true),
+        phases.add(new Phase("first tick of each kind (set-up)", List.of(new GuestOp.TimerTick(TICK, true),
                 new GuestOp.TimerTick(TICK, false))));
         phases.add(new Phase("timer tick, PV where offered", List.of(new GuestOp.TimerTick(TICK, true)), true));
         phases.add(new Phase("timer tick, x2APIC timer", List.of(new GuestOp.TimerTick(TICK, false)), true));
@@ -288,6 +288,10 @@ public final class ExitAccounting {
         b.append("was delivered at: the handler and its EOI (none for an upcall; none on")
                 .append(System.lineSeparator());
         b.append("KVM with PV EOI). PV where offered: Xen once the hypercall page is in.")
+                .append(System.lineSeparator());
+        b.append("Under VMX each hypercall is one VMCALL exit: a PV row's exits are its")
+                .append(System.lineSeparator());
+        b.append("hypercalls (set_singleshot_timer; and SCHEDOP_block to idle).")
                 .append(System.lineSeparator());
         b.append(System.lineSeparator()).append("Exits by reason:").append(System.lineSeparator());
         for (Column c : cols) {

@@ -636,7 +636,10 @@ public final class Kernel {
             cpu = c;
         }
 
-        /** {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve), or null. */
+        /**
+         * {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve and the shared-info frame under
+         * it, {@link Layout#sharedInfo}), or null.
+         */
         long[] allocate(int n) {
             if (kernel.nextFree() + n > Layout.sharedInfo(kernel.frames())) { // below the shared-info frame
                 return null;
