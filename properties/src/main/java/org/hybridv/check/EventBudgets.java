@@ -16,7 +16,7 @@ import org.hybridv.xen.MmuMode;
 import org.hybridv.xen.VcpuOutcome;
 
 /**
- * The event budgets of docs/rules/hybrid.md (BUD-1 … BUD-10): per kernel operation and platform, the most VM exits
+ * The event budgets of docs/rules/hybrid.md (BUD-1 … BUD-10, BUD-12): per kernel operation and platform, the most VM exits
  * (by reason), hypercalls (by number), trapped-and-emulated writes and TLB-flush obligations the operation may cost.
  * It counts what the step's trace shows — the exits each instruction went through, the VMCALLs the kernel executed
  * with their numbers, the hypervisor outcomes that were emulations, the flush effects they carried — and compares the
@@ -43,6 +43,11 @@ public final class EventBudgets {
     static final String SWITCH_MMU = "hypercall switch_mmu";
     static final String EMULATED = "emulated write";
     static final String FLUSH = "TLB flush";
+    static final String EXIT_MSR_WRITE = "exit MSR_WRITE";
+    static final String VCPU_OP = "hypercall vcpu_op";
+    static final String SCHED_OP = "hypercall sched_op";
+    static final String HVM_OP = "hypercall hvm_op";
+    static final String EVENT_CHANNEL_OP = "hypercall event_channel_op";
 
     /** A budget broken: the rule, and what was counted against what was allowed. */
     public record Violation(String rule, String explanation) {}
@@ -79,6 +84,10 @@ public final class EventBudgets {
             case 14 -> UPDATE_VA_MAPPING;
             case 26 -> MMUEXT_OP;
             case 48 -> SWITCH_MMU;
+            case 24 -> VCPU_OP;
+            case 29 -> SCHED_OP;
+            case 32 -> EVENT_CHANNEL_OP;
+            case 34 -> HVM_OP;
             default -> "hypercall " + nr;
         };
     }
@@ -153,8 +162,20 @@ public final class EventBudgets {
             int frames = k.frames();
             long live = k.processes().values().stream().filter(p -> !p.killed()).count();
             int vcpus = ((XenPlatform) s.pre().guest().platform()).cpus();
-            return new Budget("BUD-10", Map.of(MEMORY_OP, frames, SWITCH_MMU, 1, MMUEXT_OP, (int) live,
-                    EXIT_VMCALL, frames + 1 + (int) live, FLUSH, vcpus + 1), true);
+            // BOOT-8: and the shared-info page (one memory_op more), the callback vector, VIRQ_TIMER's port
+            return new Budget("BUD-10", Map.of(MEMORY_OP, frames + 1, SWITCH_MMU, 1, MMUEXT_OP, (int) live,
+                    HVM_OP, 1, EVENT_CHANNEL_OP, 1, EXIT_VMCALL, frames + 4 + (int) live, FLUSH, vcpus + 1), true);
+        }
+        boolean idlePeriod = op instanceof GuestOp.Idle i && i.ticks() > 0;
+        if (op instanceof GuestOp.TimerTick || idlePeriod) {
+            // BUD-12: the timer programmed once (one vcpu_op, or the x2APIC count with its one-time divide and LVT
+            // writes), at most one EOI write, and to idle one SCHEDOP_block or one HLT; the upcall and the injection
+            // cost nothing; in shadow mode the two pages the operation touches (the kernel's data, the shared-info
+            // page) may each need a read fill and a write fill after SH-4 dropped the shadows
+            return new Budget("BUD-12", idlePeriod
+                    ? Map.of(EXIT_VMCALL, 2, VCPU_OP, 1, SCHED_OP, 1, EXIT_MSR_WRITE, 4, EXIT_HLT, 1, EXIT_PF,
+                            shadow ? 4 : 0)
+                    : Map.of(EXIT_VMCALL, 1, VCPU_OP, 1, EXIT_MSR_WRITE, 4, EXIT_PF, shadow ? 4 : 0), false);
         }
         if (op instanceof GuestOp.Syscall) {
             return new Budget("BUD-2", shadow ? Map.of(EXIT_PF, 1) : Map.of(), false);

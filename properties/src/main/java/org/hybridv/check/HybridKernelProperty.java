@@ -27,7 +27,7 @@ import org.hybridv.scenario.xen.XenStep;
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
  * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}), then
- * the event budgets BUD-1..BUD-10 ({@link EventBudgets}). About one run in four is of the SMP kernel (two vCPUs on
+ * the event budgets BUD-1..BUD-10, BUD-12 ({@link EventBudgets}). About one run in four is of the SMP kernel (two vCPUs on
  * two pCPUs and a two-processor twin, {@link HybridCases#smp}); floors require a SWITCH_MMU with the sibling running
  * on another pCPU (PRE-3) and each form of an unmap's cross-CPU flush (a flush IPI in shadow mode and under HAP,
  * {@code MMUEXT_INVLPG_MULTI} in direct mode, MX-7). Its counterexamples are {@code kernel} scenarios.
@@ -105,10 +105,21 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         if (s.pre().guest().platform() instanceof XenPlatform x) {
             coverage.collect(BUDGET_LABEL, budgetRow(s.guest().op(), x.mode()));
         }
+        GuestOp inner = s.guest().op() instanceof GuestOp.OnCpu o ? o.op() : s.guest().op();
+        if (inner instanceof GuestOp.TimerTick || inner instanceof GuestOp.Idle i && i.ticks() > 0) {
+            // BOOT-9, BOOT-10: which timer and idle the kernel used, and how its interrupt came
+            boolean pvTimer = s.guest().trace().stream().anyMatch(e -> e.isHypercall(
+                    org.hybridv.xen.PvHypercalls.HYPERVISOR_VCPU_OP));
+            coverage.collect(TIMER_LABEL, s.guest().post().platform().name() + (pvTimer ? ", PV timer and upcall"
+                    : ", x2APIC timer") + " → " + s.guest().result().getClass().getSimpleName());
+        }
         if (s.guest().result() instanceof KernelResult.Oops o) {
             coverage.collect("oops", o.what().replaceAll(" 0x[0-9a-f]+", " N"));
         }
     }
+
+    /** The coverage label of the kernel's timer paths (BOOT-9, BOOT-10). */
+    static final String TIMER_LABEL = "timer";
 
     /** The coverage label of the SMP kernel's cross-CPU events. */
     static final String SMP_LABEL = "smp";
@@ -143,7 +154,9 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 : op instanceof GuestOp.UserAccess ? "BUD-5"
                 : op instanceof GuestOp.SwitchTo ? "BUD-6"
                 : op instanceof GuestOp.NewProcess ? "BUD-7"
-                : op instanceof GuestOp.KernelAccess ? "BUD-8" : "BUD-9";
+                : op instanceof GuestOp.KernelAccess ? "BUD-8"
+                : op instanceof GuestOp.TimerTick || op instanceof GuestOp.Idle i && i.ticks() > 0 ? "BUD-12"
+                : "BUD-9";
         return rule + " " + mode;
     }
 
@@ -165,6 +178,9 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.atLeast("result", "Killed", 2),
                 Coverage.Floor.atLeast("result", "Created", 3),
                 Coverage.Floor.reached("stage", "KVM"),
+                Coverage.Floor.reached(TIMER_LABEL, "direct, PV timer and upcall → Ticked"),
+                Coverage.Floor.reached(TIMER_LABEL, "shadow, x2APIC timer → Ticked"),
+                Coverage.Floor.reached(TIMER_LABEL, "HAP, PV timer and upcall → Idled"),
                 Coverage.Floor.reached("detect", "Xen at 40000100 → HYPERCALL_PAGE_INSTALLED"),
                 Coverage.Floor.reached("detect", "other at 40000000 → NATIVE")));
         // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush

@@ -32,7 +32,7 @@ import org.hybridv.xen.XenMachine;
  * The whole system: the hybrid kernel (in lockstep with its native twin) and up to two adversarial
  * domains on one machine of 1 to 4 pCPUs, operations of every layer interleaved, adversarial vCPUs migrated and the
  * windows of several pCPUs ({@link WholeSystemCases.Window}, coverage {@link SmpWindows}); after every operation
- * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 and the event budgets BUD-1..BUD-10
+ * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 and the event budgets BUD-1..BUD-10, BUD-12
  * ({@link EventBudgets}) on every kernel operation. Its
  * counterexamples are scenarios with a {@code hypervisor} section whose domain 4 runs the kernel.
  */

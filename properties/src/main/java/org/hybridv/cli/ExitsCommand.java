@@ -8,18 +8,23 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code hybridv exits}: the VM exits of the hybrid kernel's standard workload in each configuration (native,
- * shadow, HAP, direct after SWITCH_MMU), the exits of user #PFs split into those the faults caused and those of
- * handling them, and with {@code --pv-ops} the para-virtual operations it uses per stage.
+ * shadow, HAP, direct after SWITCH_MMU, the KVM personality), the exits of user #PFs split into those the faults
+ * caused and those of handling them, a timer tick and an idle period the PV way and the emulated way (the tick split
+ * into programming the timer and its one interrupt or event delivered), and with {@code --pv-ops} the para-virtual
+ * operations it uses per stage.
  * Deterministic: the same bytes every run. Explained in docs/hybrid.md.
  */
 @Command(name = "exits",
         mixinStandardHelpOptions = true,
         header = "Print the exit table of the hybrid kernel's standard workload per MMU mode.",
         description = {"Boots the hybrid kernel natively, in a shadow-mode domain (stops before SWITCH_MMU), in a HAP"
-                + " domain, and in a shadow-mode domain that switches to direct paging; runs the same workload (3"
-                + " processes, context switches, " + ExitAccounting.TOUCHED_PAGES + " demand-paged user pages read"
-                + " back, " + ExitAccounting.SYSCALLS + " system calls, " + ExitAccounting.IDLES + " idle periods)"
+                + " domain, in a shadow-mode domain that switches to direct paging, and under the KVM personality; runs"
+                + " the same workload (3 processes, context switches, " + ExitAccounting.TOUCHED_PAGES + " demand-paged"
+                + " user pages read back, " + ExitAccounting.SYSCALLS + " system calls, " + ExitAccounting.IDLES
+                + " idle periods, timer ticks and idle periods the PV way where offered and with the x2APIC timer)"
                 + " and counts the VM exits of each phase.",
+            "Under each timer tick, two rows split its exits: programming the timer and the one interrupt or event"
+                + " delivered (the handler and its EOI). A PV tick's delivery costs no exit: read its second row.",
             "Under the user page faults, two rows split their exits: those the faulting accesses caused themselves"
                 + " (exception bitmap and #PF error-code filter) and those of handling the faults (the kernel's"
                 + " handler, the retried access). A user #PF costs no exit in direct mode: read the first row.",

@@ -131,6 +131,9 @@ public final class EventCounter {
         if (op instanceof GuestOp.Idle) {
             return "op:idle";
         }
+        if (op instanceof GuestOp.TimerTick) {
+            return "op:timer-tick";
+        }
         throw new IllegalArgumentException("not a workload operation: " + op);
     }
 

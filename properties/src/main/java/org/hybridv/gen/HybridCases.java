@@ -200,9 +200,21 @@ public final class HybridCases {
             case 4 -> new GuestOp.Unmap(c.below(12));
             case 5 -> kernelAccess(c, frames);
             case 6 -> new GuestOp.Syscall();
-            case 7 -> new GuestOp.Idle();
+            case 7 -> idle(c);
             case 8 -> switchMmu(c, frames, first, machineFrames);
             default -> new GuestOp.Boot(bootTarget(c));
+        };
+    }
+
+    /**
+     * The idle loop's HLT, or (BOOT-9, BOOT-10) a timer tick or an idle period of 1..16 ticks, the PV way where
+     * offered or not (a kernel configured without the PV timer and idle).
+     */
+    private static GuestOp idle(Choices c) {
+        return switch (c.weighted(2, 3, 2)) {
+            case 0 -> new GuestOp.Idle();
+            case 1 -> new GuestOp.TimerTick(1 + c.below(16), c.flag(true, 30));
+            default -> new GuestOp.Idle(1 + c.below(16), c.flag(true, 30));
         };
     }
 

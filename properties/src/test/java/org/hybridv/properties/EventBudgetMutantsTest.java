@@ -26,7 +26,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The event budgets (docs/rules/hybrid.md BUD-1..BUD-10, {@link EventBudgets}) against a pv-ops routing slip that
+ * The event budgets (docs/rules/hybrid.md BUD-1..BUD-10, BUD-12, {@link EventBudgets}) against a pv-ops routing slip that
  * stays correct: the seeded fault {@code set-pte-trapped-not-hypercall} has the direct-mode kernel write PTEs with a
  * plain store, which traps and is emulated, instead of {@code mmu_update}. I1–I8 hold on every step of it; the budget
  * check reports BUD-4, and so do both whole-system properties. The reference stays within every budget, with the

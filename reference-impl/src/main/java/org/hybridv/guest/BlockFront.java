@@ -30,8 +30,9 @@ import org.hybridv.xen.SharedInfo;
  * </ul>
  * Either way the kernel moves the sector through the same buffer and reads it back from there, so what it observes
  * (I3) is the sector's contents. The driver's state ({@code struct blkfront_info}) is kernel data: words
- * {@link #INFO}.. of the kernel's data frame; its frames — the buffer, the ring, the shared-info page and the grant
- * table — are allocated on first use on every platform, so the page allocator stays in step with the native twin.
+ * {@link #INFO}.. of the kernel's data frame; its frames — the buffer, the ring and the grant table — are allocated
+ * on first use on every platform, so the page allocator stays in step with the native twin; its events use the
+ * shared-info page the kernel placed at boot.
  */
 final class BlockFront {
     private BlockFront() {}
@@ -122,21 +123,22 @@ final class BlockFront {
     }
 
     /**
-     * First use: four frames (buffer, ring, shared-info page, grant table) on every platform; then, under the
-     * hypervisor with the hypercall page installed and a back-end named by the xenstore, the front-end's set-up
-     * ({@code talk_to_blkback}): the shared-info page and the grant table placed (XENMEM_add_to_physmap, EVT-1,
-     * GNT-1), the ring initialised ({@code SHARED_RING_INIT}, BLK-1) and granted to the back-end, an unbound port
-     * allocated for it (EVT-2), and the handshake (BLK-3). Otherwise the ATA disk.
+     * First use: three frames (buffer, ring, grant table) on every platform; then, under the hypervisor with the
+     * hypercall page installed and a back-end named by the xenstore, the front-end's set-up
+     * ({@code talk_to_blkback}): the grant table placed (XENMEM_add_to_physmap, GNT-1), the ring initialised
+     * ({@code SHARED_RING_INIT}, BLK-1) and granted to the back-end, an unbound port allocated for it (EVT-2), and the
+     * handshake (BLK-3). Its events arrive in the shared-info page the kernel placed at boot (BOOT-8,
+     * {@link Layout#sharedInfo}: a second placement is refused, EVT-1). Otherwise the ATA disk.
      */
     private static KernelResult setUp(Kernel.Run r) {
-        long[] f = r.allocate(4);
+        long[] f = r.allocate(3);
         if (f == null) {
             return new KernelResult.Oops("out of memory: no frames for the block driver");
         }
         KernelResult bad = r.store(info(BUFFER), f[0]);
         bad = bad != null ? bad : r.store(info(RING), f[1]);
-        bad = bad != null ? bad : r.store(info(SHARED_INFO), f[2]);
-        bad = bad != null ? bad : r.store(info(GRANT_TABLE), f[3]);
+        bad = bad != null ? bad : r.store(info(SHARED_INFO), Layout.sharedInfo(r.kernel.frames()));
+        bad = bad != null ? bad : r.store(info(GRANT_TABLE), f[2]);
         if (bad != null) {
             return bad;
         }
@@ -146,8 +148,8 @@ final class BlockFront {
             return r.store(info(STATE), ATA);
         }
         int be = back.getAsInt();
-        long[] frames = new long[4];
-        for (int i = 0; i < 4; i++) {
+        long[] frames = new long[f.length];
+        for (int i = 0; i < f.length; i++) {
             frames[i] = r.kernel.frameOf(f[i]);
             if (r.kernel.stage() != BootStage.DIRECT) {
                 Observed o = r.hypercall(Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP,
@@ -160,9 +162,7 @@ final class BlockFront {
         }
         Hypercall[] calls = {
             Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                    PvHypercalls.XENMAPSPACE_SHARED_INFO, r.kernel.frameOf(f[2])),
-            Hypercall.of(Hypercalls.HYPERVISOR_MEMORY_OP, PvHypercalls.XENMEM_ADD_TO_PHYSMAP,
-                    PvHypercalls.XENMAPSPACE_GRANT_TABLE, r.kernel.frameOf(f[3]))};
+                    PvHypercalls.XENMAPSPACE_GRANT_TABLE, r.kernel.frameOf(f[2]))};
         for (Hypercall c : calls) {
             Observed o = r.hypercall(c);
             if (!(o instanceof Observed.Value v) || v.value() != 0) {
@@ -172,7 +172,7 @@ final class BlockFront {
         long[] idx = Blkif.words(Blkif.INITIAL);
         bad = r.store(Layout.directMap(f[1]), idx[0]);
         bad = bad != null ? bad : r.store(Layout.directMap(f[1]) + 8, idx[1]);
-        bad = bad != null ? bad : r.store(Layout.directMap(f[3]) + 8L * RING_REF, grant(be, frames[1], false));
+        bad = bad != null ? bad : r.store(Layout.directMap(f[2]) + 8L * RING_REF, grant(be, frames[1], false));
         if (bad != null) {
             return bad;
         }

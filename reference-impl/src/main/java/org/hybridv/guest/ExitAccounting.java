@@ -16,7 +16,13 @@ import org.hybridv.xen.MmuMode;
  * shadow mode; a system call costs none in any VMX mode. The exits a user #PF itself causes are counted apart from
  * the exits of handling it, so that the first claim is read from its own row. The workload: boot as far as the platform allows, create
  * three processes (fork-like), context-switch among them, a page-fault-heavy user run (demand-page
- * {@link #TOUCHED_PAGES} pages, then read them back), system calls, idle.
+ * {@link #TOUCHED_PAGES} pages, then read them back), system calls, idle; then the timer, idle and interrupt paths
+ * (BOOT-8..10 of docs/rules/hybrid.md): a first tick of each kind (their set-up), one timer tick the PV way where the
+ * platform offers it (Xen once the hypercall page is installed: {@code VCPUOP_set_singleshot_timer} and the event
+ * upcall) and one with the x2APIC timer (native, emulated under VMX, with PV EOI on KVM), each split into programming
+ * the timer and the delivery of its one interrupt or event, and one idle period each way ({@code SCHEDOP_block}, HLT),
+ * so that the choice of what to para-virtualize can be read from the table. The KVM column is the KVM personality
+ * (BOOT-7: HAP, the kernel's own tables).
  */
 public final class ExitAccounting {
     private ExitAccounting() {}
@@ -30,7 +36,13 @@ public final class ExitAccounting {
     /** The widest line the table prints. */
     public static final int WIDTH = 80;
     /** The configurations, in table order. */
-    public static final List<String> CONFIGURATIONS = List.of("native", "shadow", "HAP", "direct");
+    public static final List<String> CONFIGURATIONS = List.of("native", "shadow", "HAP", "direct", "KVM");
+    /** The period of the workload's timer ticks and idle periods, in ticks. */
+    public static final long TICK = 10;
+    /** Label of the row of the exits of programming the timer, under a timer-tick phase. */
+    public static final String PROGRAMMING_ROW = "  programming the timer";
+    /** Label of the row of the exits of the interrupt or event delivered, under a timer-tick phase. */
+    public static final String DELIVERY_ROW = "  one interrupt/event delivered, EOI";
 
     /** Label of the row of the exits user #PFs caused themselves. */
     public static final String CAUSED_ROW = "  caused by the #PFs themselves";
@@ -39,8 +51,15 @@ public final class ExitAccounting {
     /** Label of the row counting the user #PFs the guest received. */
     public static final String FAULTS_ROW = "user #PFs the guest received";
 
-    /** A row of the table: one phase of the workload. */
-    public record Phase(String name, List<GuestOp> ops) {}
+    /**
+     * A row of the table: one phase of the workload; {@code splitDelivery}: two rows under it split its exits into
+     * programming the timer and delivering the interrupt ({@link PhaseExits#delivery}).
+     */
+    public record Phase(String name, List<GuestOp> ops, boolean splitDelivery) {
+        public Phase(String name, List<GuestOp> ops) {
+            this(name, ops, false);
+        }
+    }
 
     /** The standard workload after boot. */
     public static List<Phase> workload() {
@@ -67,6 +86,12 @@ public final class ExitAccounting {
             idle.add(new GuestOp.Idle());
         }
         phases.add(new Phase(IDLES + " idle periods (HLT)", idle));
+        phases.add(new Phase("first tick of each kind (set-up)", List.of(new GuestOp.TimerTick(TICK, true),
+                new GuestOp.TimerTick(TICK, false))));
+        phases.add(new Phase("timer tick, PV where offered", List.of(new GuestOp.TimerTick(TICK, true)), true));
+        phases.add(new Phase("timer tick, x2APIC timer", List.of(new GuestOp.TimerTick(TICK, false)), true));
+        phases.add(new Phase("idle period, PV where offered", List.of(new GuestOp.Idle(TICK, true))));
+        phases.add(new Phase("idle period, HLT, x2APIC timer", List.of(new GuestOp.Idle(TICK, false))));
         return phases;
     }
 
@@ -77,19 +102,40 @@ public final class ExitAccounting {
      * in the same operation (its handler writing the PTE, the retried access, or the kill). The rest of
      * {@code total} has nothing to do with a user #PF.
      */
-    public record PhaseExits(ExitCount total, ExitCount userPfCaused, ExitCount userPfHandling, int userPageFaults) {
+    public record PhaseExits(ExitCount total, ExitCount userPfCaused, ExitCount userPfHandling, int userPageFaults,
+            ExitCount delivery) {
         public PhaseExits {
-            if (userPfCaused.total() + userPfHandling.total() > total.total() || userPageFaults < 0) {
+            if (userPfCaused.total() + userPfHandling.total() > total.total() || userPageFaults < 0
+                    || delivery.total() > total.total()) {
                 throw new IllegalArgumentException("user #PF exits " + userPfCaused + " + " + userPfHandling
-                        + " exceed the phase's " + total);
+                        + " or delivery exits " + delivery + " exceed the phase's " + total);
             }
+        }
+
+        /**
+         * {@code delivery}: the exits from the instruction at whose boundary (natively) or VM entry (under the
+         * hypervisor) an interrupt or event upcall was delivered to the end of the operation — the handler, its EOI
+         * and what comes after it; the rest of a timer operation is programming the timer (and idling).
+         */
+        public PhaseExits(ExitCount total, ExitCount userPfCaused, ExitCount userPfHandling, int userPageFaults) {
+            this(total, userPfCaused, userPfHandling, userPageFaults, ExitCount.NONE);
         }
 
         static final PhaseExits NONE = new PhaseExits(ExitCount.NONE, ExitCount.NONE, ExitCount.NONE, 0);
 
         PhaseExits plus(PhaseExits o) {
             return new PhaseExits(total.plus(o.total), userPfCaused.plus(o.userPfCaused),
-                    userPfHandling.plus(o.userPfHandling), userPageFaults + o.userPageFaults);
+                    userPfHandling.plus(o.userPfHandling), userPageFaults + o.userPageFaults,
+                    delivery.plus(o.delivery));
+        }
+
+        /** The exits of a timer operation before the delivery: programming the timer (and idling). */
+        public ExitCount programming() {
+            ExitCount p = ExitCount.NONE;
+            for (var e : total.byReason().entrySet()) {
+                p = p.plus(ExitCount.of(e.getKey(), e.getValue() - delivery.of(e.getKey())));
+            }
+            return p;
         }
     }
 
@@ -130,6 +176,8 @@ public final class ExitAccounting {
             case "native" -> Loader.onBareMetal(frames);
             case "shadow", "direct" -> Loader.underXen(MmuMode.SHADOW, frames, 64);
             case "HAP" -> Loader.underXen(MmuMode.HAP, frames, 64);
+            case "KVM" -> Loader.underXen(MmuMode.HAP, frames, 64, org.hybridv.xen.Faults.NONE,
+                    org.hybridv.xen.CpuidIdentity.KVM);
             default -> throw new IllegalArgumentException("no configuration " + configuration + " (one of "
                     + CONFIGURATIONS + ")");
         };
@@ -138,7 +186,7 @@ public final class ExitAccounting {
     /** Runs boot and the workload in {@code configuration} and counts. */
     public static Column measure(String configuration) {
         GuestSystem s = system(configuration, 64);
-        BootStage target = configuration.equals("direct") ? BootStage.DIRECT
+        BootStage target = configuration.equals("direct") || configuration.equals("KVM") ? BootStage.DIRECT
                 : configuration.equals("native") ? BootStage.NATIVE : BootStage.HYPERCALL_PAGE_INSTALLED;
         Map<String, PhaseExits> phases = new LinkedHashMap<>();
         KernelStep boot = Kernel.apply(s, new GuestOp.Boot(target));
@@ -165,7 +213,14 @@ public final class ExitAccounting {
         ExitCount handling = ExitCount.NONE;
         int faults = 0;
         boolean handlingFault = false;
+        ExitCount delivery = ExitCount.NONE;
+        boolean delivered = false;
         for (Executed e : k.trace()) {
+            // BOOT-9: the instruction at whose boundary or VM entry an interrupt or upcall was delivered, and the rest
+            delivered |= e.platform().interruptsDelivered() > e.pre().interruptsDelivered();
+            if (delivered) {
+                delivery = delivery.plus(e.exits());
+            }
             if (e.observed() instanceof Observed.Fault f && f.isPageFault() && (f.errorCode() & ErrorCode.US) != 0) {
                 caused = caused.plus(e.exits());
                 faults++;
@@ -174,7 +229,7 @@ public final class ExitAccounting {
                 handling = handling.plus(e.exits());
             }
         }
-        return new PhaseExits(k.exits(), caused, handling, faults);
+        return new PhaseExits(k.exits(), caused, handling, faults, delivery);
     }
 
     /**
@@ -194,7 +249,8 @@ public final class ExitAccounting {
             }
         }
         StringBuilder b = new StringBuilder();
-        String fmt = "%-40s" + "%10s".repeat(cols.size()) + "%n";
+        List<String> split = workload().stream().filter(Phase::splitDelivery).map(Phase::name).toList();
+        String fmt = "%-40s" + ("%" + Math.min(10, (WIDTH - 40) / cols.size()) + "s").repeat(cols.size()) + "%n";
         Object[] head = new Object[cols.size() + 1];
         head[0] = "VM exits";
         for (int i = 0; i < cols.size(); i++) {
@@ -209,6 +265,12 @@ public final class ExitAccounting {
                 b.append(String.format(fmt, line(HANDLING_ROW, cols,
                         c -> Integer.toString(find(c, row).userPfHandling().total()))));
             }
+            if (split.contains(row)) {
+                b.append(String.format(fmt, line(PROGRAMMING_ROW, cols,
+                        c -> Integer.toString(find(c, row).programming().total()))));
+                b.append(String.format(fmt, line(DELIVERY_ROW, cols,
+                        c -> Integer.toString(find(c, row).delivery().total()))));
+            }
         }
         b.append(String.format(fmt, line(FAULTS_ROW, cols, c -> Integer.toString(c.userPageFaults()))));
         b.append(String.format(fmt, line("final boot stage", cols, c -> abbreviate(c.stage()))));
@@ -218,6 +280,18 @@ public final class ExitAccounting {
         b.append("(exception bitmap bit 14 and the #PF error-code filter decide). Handling them:")
                 .append(System.lineSeparator());
         b.append("the exits of the kernel's fault handler (the PTE write) and the retried access.")
+                .append(System.lineSeparator());
+        b.append("Timer ticks: programming the timer (set_singleshot_timer, or the x2APIC")
+                .append(System.lineSeparator());
+        b.append("initial count), then from the instruction the interrupt or event upcall")
+                .append(System.lineSeparator());
+        b.append("was delivered at: the handler and its EOI (none for an upcall; none on")
+                .append(System.lineSeparator());
+        b.append("KVM with PV EOI). PV where offered: Xen once the hypercall page is in.")
+                .append(System.lineSeparator());
+        b.append("Under VMX each hypercall is one VMCALL exit: a PV row's exits are its")
+                .append(System.lineSeparator());
+        b.append("hypercalls (set_singleshot_timer; and SCHEDOP_block to idle).")
                 .append(System.lineSeparator());
         b.append(System.lineSeparator()).append("Exits by reason:").append(System.lineSeparator());
         for (Column c : cols) {

@@ -36,8 +36,25 @@ public sealed interface GuestOp {
     /** A system call (getpid: reads {@code current} in kernel mode): ring transitions, no exit. */
     record Syscall() implements GuestOp {}
 
-    /** The idle loop: HLT until the timer wakes the CPU. */
-    record Idle() implements GuestOp {}
+    /**
+     * The idle loop. With {@code ticks} = 0: HLT, woken by an interrupt the model does not produce (the platform's
+     * {@link Platform#wake}). With {@code ticks} &gt; 0 an idle period of that length on the boot CPU
+     * ({@link KernelTimer#idle}): the kernel programs its timer to fire after {@code ticks}, idles until it does — with
+     * {@code pv} and the hypervisor's PV interface set up, {@code SCHEDOP_block} instead of HLT — and handles the
+     * timer's interrupt or event; {@code pv} false is a kernel configured not to use the PV timer and idle (Linux's
+     * {@code xen_nopv}): the local APIC timer and HLT, as natively.
+     */
+    record Idle(long ticks, boolean pv) implements GuestOp {
+        public Idle {
+            Checks.inRange("idle ticks", ticks, 0, KernelTimer.MAX_TICKS);
+            pv = pv || ticks == 0; // without a period there is no timer or idle to choose
+        }
+
+        /** HLT, woken without a timer (ticks 0). */
+        public Idle() {
+            this(0, true);
+        }
+    }
 
     /**
      * Bring up application processor {@code cpu} (the SMP kernel, docs/smp.md): from the boot CPU, the startup IPIs
@@ -89,4 +106,18 @@ public sealed interface GuestOp {
 
     /** Write sector {@code sector} with the words {@code value + i} (i = 0..63) from a kernel buffer (as {@link BlockRead}). */
     record BlockWrite(long sector, long value) implements GuestOp {}
+
+    /**
+     * One timer tick on the boot CPU ({@link KernelTimer#tick}): the kernel programs its clock event device to fire
+     * after {@code ticks} — under the hypervisor with {@code pv}, {@code VCPUOP_set_singleshot_timer}, else the local
+     * APIC timer's initial count — time passes by {@code ticks} while it runs, and its handler takes the interrupt
+     * (natively and with the emulated APIC: the timer's vector, then EOI or PV EOI; with PV: the event upcall,
+     * clearing the pending bits in the shared-info page) and counts the tick. {@code pv} false: a kernel configured
+     * not to use the PV timer (Linux's {@code xen_nopv}).
+     */
+    record TimerTick(long ticks, boolean pv) implements GuestOp {
+        public TimerTick {
+            Checks.inRange("timer ticks", ticks, 1, KernelTimer.MAX_TICKS);
+        }
+    }
 }

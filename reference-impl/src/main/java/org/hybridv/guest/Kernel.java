@@ -89,6 +89,12 @@ public final class Kernel {
         if (op instanceof GuestOp.Syscall) {
             return syscall(r);
         }
+        if (op instanceof GuestOp.Idle i && i.ticks() > 0) {
+            return KernelTimer.idle(r, i);
+        }
+        if (op instanceof GuestOp.TimerTick t) {
+            return KernelTimer.tick(r, t);
+        }
         if (op instanceof GuestOp.Idle) {
             Observed o = r.exec(new GuestInstruction.Hlt());
             r.platform = r.platform.wake();
@@ -166,7 +172,9 @@ public final class Kernel {
                 }
                 Observed w = r.exec(new GuestInstruction.Wrmsr(c.ebx(),
                         Layout.entry(r.kernel.frameOf(Layout.HYPERCALL_PAGE), 0)));
-                return advanceIf(r, w, BootStage.HYPERCALL_PAGE_INSTALLED, "WRMSR hypercall page");
+                KernelResult page = advanceIf(r, w, BootStage.HYPERCALL_PAGE_INSTALLED, "WRMSR hypercall page");
+                // BOOT-8: the event channels' upcall and the timer's VIRQ, once hypercalls may be made
+                return page != null ? page : KernelTimer.setUpEvents(r);
             }
             case HYPERCALL_PAGE_INSTALLED: {
                 KernelResult s = switchMmu(r, GuestOp.SwitchMmu.kernelBuilt());
@@ -634,9 +642,12 @@ public final class Kernel {
             cpu = c;
         }
 
-        /** {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve), or null. */
+        /**
+         * {@code n} fresh frames from the bump allocator (below the SWITCH_MMU reserve and the shared-info frame under
+         * it, {@link Layout#sharedInfo}), or null.
+         */
         long[] allocate(int n) {
-            if (kernel.nextFree() + n > kernel.reserveBase()) {
+            if (kernel.nextFree() + n > Layout.sharedInfo(kernel.frames())) { // below the shared-info frame
                 return null;
             }
             long[] f = new long[n];

@@ -44,4 +44,10 @@ public sealed interface KernelResult {
             words = java.util.List.copyOf(words);
         }
     }
+
+    /**
+     * A timer tick was handled: the kernel's tick count ({@code jiffies}) and its clock (the ticks accounted), read
+     * back from its data page after the handler.
+     */
+    record Ticked(long jiffies, long clock) implements KernelResult {}
 }

@@ -125,7 +125,10 @@ public record KernelState(BootStage stage, int frames, List<Long> frameOf, long 
         return new KernelState(stage, frames, frameOf, nextFree, n, kernel, processes, current, pageTables, apCurrent);
     }
 
-    /** The first pfn of the SWITCH_MMU reserve: the page allocator stops below it. */
+    /**
+     * The first pfn of the SWITCH_MMU reserve. The page allocator stops one frame lower: below the shared-info frame
+     * ({@link Layout#sharedInfo}, BOOT-8).
+     */
     public long reserveBase() {
         return frames - Layout.SWITCH_RESERVE;
     }

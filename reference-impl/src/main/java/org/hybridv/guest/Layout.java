@@ -84,4 +84,24 @@ public final class Layout {
     public static long entry(long frame, long flags) {
         return (frame << 12) | flags;
     }
+
+    /** The kernel's tick count ({@code jiffies}): a quadword of the kernel's data page. */
+    public static final long JIFFIES_VAR = directMap(KERNEL_DATA) + 0x800;
+    /** The kernel's clock: the timer ticks its tick handler has accounted (Linux's timekeeping, in ticks). */
+    public static final long CLOCK_VAR = directMap(KERNEL_DATA) + 0x808;
+    /** The event-channel port bound to {@code VIRQ_TIMER} of the boot CPU (0: none; Linux's per-CPU virq map). */
+    public static final long TIMER_PORT_VAR = directMap(KERNEL_DATA) + 0x810;
+    /** 1 once the kernel enabled KVM's PV EOI ({@code kvm_guest_cpu_init}), else 0. */
+    public static final long PV_EOI_VAR = directMap(KERNEL_DATA) + 0x818;
+    /** 1 once the local APIC timer was put in one-shot mode ({@code lapic_timer_set_oneshot}), else 0. */
+    public static final long APIC_ONESHOT_VAR = directMap(KERNEL_DATA) + 0x820;
+
+    /**
+     * The frame the kernel gives the hypervisor for its shared-info page ({@code XENMEM_add_to_physmap}; Linux
+     * {@code xen_hvm_init_shared_info} takes a page of its own image): the one just below the SWITCH_MMU reserve. The
+     * page allocator stops below it on every platform, so that it hands out the same frames whatever the platform.
+     */
+    public static long sharedInfo(int frames) {
+        return frames - SWITCH_RESERVE - 1L;
+    }
 }

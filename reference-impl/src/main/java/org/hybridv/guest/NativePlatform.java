@@ -36,8 +36,11 @@ import org.hybridv.xen.Hypercall;
  * @param parked  the other processors' registers and TLBs, by index
  * @param disk    the ATA PIO disk at ports 1F0H–1F7H ({@link AtaDisk}, rule EMU-7: the device the hypervisor
  *                emulates is this one), shared by the processors
+ * @param apic    the boot processor's local APIC timer ({@link LocalApic}; the kernel's clock event device is the
+ *                boot CPU's)
  */
-public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked, AtaDisk disk)
+public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked, AtaDisk disk,
+        LocalApic apic)
         implements Platform {
     /** Exception vector of #UD (SDM Vol. 3A §6.15). */
     public static final int UD_VECTOR = 6;
@@ -53,6 +56,7 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
     public NativePlatform {
         Checks.notNull("machine", machine);
         Checks.notNull("disk", disk);
+        Checks.notNull("local APIC", apic);
         Checks.notNull("parked processors", parked);
         parked = Collections.unmodifiableSortedMap(new TreeMap<>(parked));
         if (parked.containsKey(cpu) || cpu < 0 || cpu > parked.size()
@@ -67,9 +71,9 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
         this(machine, 0, new TreeMap<>());
     }
 
-    /** Processors sharing a disk as shipped ({@link AtaDisk#RESET}). */
+    /** Processors sharing a disk as shipped ({@link AtaDisk#RESET}), the local APIC at its reset state. */
     public NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Parked> parked) {
-        this(machine, cpu, parked, AtaDisk.RESET);
+        this(machine, cpu, parked, AtaDisk.RESET, LocalApic.RESET);
     }
 
     @Override
@@ -86,12 +90,18 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
         SortedMap<Integer, Parked> p = new TreeMap<>(parked);
         Parked there = p.remove(next);
         p.put(cpu, new Parked(machine.cpu(), machine.tlb()));
-        return new NativePlatform(machine.withCpu(there.cpu()).withTlb(there.tlb()), next, p, disk);
+        return new NativePlatform(machine.withCpu(there.cpu()).withTlb(there.tlb()), next, p, disk, apic);
     }
 
     @Override
     public Executed execute(GuestInstruction insn, Hypercall regs) {
         Checks.notNull("instruction", insn);
+        if (this.cpu == 0 && apic.deliver() != apic) {
+            // SDM Vol. 3A §6.6: a pending interrupt is taken at an instruction boundary, before the instruction; the
+            // handler runs (the kernel's next instructions are its), and this instruction is the handler's first
+            Executed e = new NativePlatform(machine, cpu, parked, disk, apic.deliver()).execute(insn, regs);
+            return new Executed(insn, regs, this, e.platform(), e.observed(), e.exits(), e.hv());
+        }
         CpuState cpu = machine.cpu();
         if (insn instanceof GuestInstruction.MemoryAccess a) {
             AccessStep s = Processor.access(machine, a.access());
@@ -116,7 +126,7 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
         }
         if (insn instanceof GuestInstruction.Io io && AtaDisk.owns(io.port())) {
             AtaDisk.Access a = disk.io(io); // EMU-7: the disk's task-file registers
-            return new Executed(insn, regs, this, new NativePlatform(machine, this.cpu, parked, a.disk()),
+            return new Executed(insn, regs, this, new NativePlatform(machine, this.cpu, parked, a.disk(), apic),
                     new Observed.Value(a.value()), ExitCount.NONE, java.util.Optional.empty());
         }
         if (insn instanceof GuestInstruction.Io io) {
@@ -152,6 +162,16 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
             };
             return done(insn, regs, machine, new Observed.Value(v));
         }
+        if (insn instanceof GuestInstruction.Wrmsr w && LocalApic.owns(w.msr()) && this.cpu == 0) {
+            LocalApic a = apic.write(w.msr(), w.value());
+            return a == null ? done(insn, regs, machine, gp()) : new Executed(insn, regs, this,
+                    new NativePlatform(machine, this.cpu, parked, disk, a), new Observed.Value(w.value()), ExitCount.NONE,
+                    java.util.Optional.empty());
+        }
+        if (insn instanceof GuestInstruction.Rdmsr rd && LocalApic.owns(rd.msr()) && this.cpu == 0) {
+            Long v = apic.read(rd.msr());
+            return done(insn, regs, machine, v == null ? gp() : new Observed.Value(v));
+        }
         if (insn instanceof GuestInstruction.Wrmsr w) {
             if (w.msr() != Efer.MSR_INDEX) {
                 return done(insn, regs, machine, gp()); // no other MSR exists on the model's bare processor
@@ -175,13 +195,13 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
     }
 
     private Executed done(GuestInstruction insn, Hypercall regs, X86Machine m, Observed o) {
-        return new Executed(insn, regs, this, new NativePlatform(m, cpu, parked, disk), o, ExitCount.NONE,
+        return new Executed(insn, regs, this, new NativePlatform(m, cpu, parked, disk, apic), o, ExitCount.NONE,
                 java.util.Optional.empty());
     }
 
     @Override
     public Platform withCpl(int cpl) {
-        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)), cpu, parked, disk);
+        return new NativePlatform(machine.withCpu(machine.cpu().withCpl(cpl)), cpu, parked, disk, apic);
     }
 
     @Override
@@ -197,5 +217,23 @@ public record NativePlatform(X86Machine machine, int cpu, SortedMap<Integer, Par
     @Override
     public String name() {
         return "native";
+    }
+
+    /** The bus clock runs {@code ticks}: the boot processor's APIC timer counts down ({@link LocalApic}). */
+    @Override
+    public Platform advanceTime(long ticks) {
+        return new NativePlatform(machine, cpu, parked, disk, apic.countDown(ticks));
+    }
+
+    /** The timer interrupts the boot processor's local APIC delivered (none on the others: they have no timer here). */
+    @Override
+    public int interruptsDelivered() {
+        return cpu == 0 ? apic.delivered() : 0;
+    }
+
+    /** IRET: RFLAGS.IF is not modelled on bare metal (the in-service vector holds the next timer interrupt back). */
+    @Override
+    public Platform interruptReturn() {
+        return this;
     }
 }

@@ -29,9 +29,10 @@ public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform
     int cpl();
 
     /**
-     * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"); under the hypervisor
-     * the timer's event wakes the blocked vCPU ({@code VIRQ_TIMER}, BOOT-6 — events are not modelled
-     * beyond waking). No instruction, no exit.
+     * An interrupt ends HLT (SDM Vol. 2A HLT: "an enabled interrupt … will resume execution"): the wake-up of the idle
+     * loop without a timer period ({@link GuestOp.Idle} with 0 ticks, BOOT-6), whose interrupt the model does not
+     * produce; a timed idle period is woken by its timer's event or interrupt ({@link #advanceTime}, BOOT-10). No
+     * instruction, no exit.
      */
     Platform wake();
 
@@ -52,4 +53,25 @@ public sealed interface Platform permits NativePlatform, XenPlatform, PvPlatform
 
     /** A short name for reports: "native", "shadow", "direct", "HAP". */
     String name();
+
+    /**
+     * Time passes: {@code ticks} of the machine's clock, with no instruction executed (time advances only by this
+     * explicit step: deterministic). Bare metal: the local APIC timer counts down ({@link LocalApic}); under the
+     * hypervisor: machine time (TIME-1), which fires single-shot timers (VIRQ_TIMER) and the emulated APIC timers
+     * (EMU-5). Delivery happens at the next instruction ({@link #interruptsDelivered}).
+     */
+    Platform advanceTime(long ticks);
+
+    /**
+     * The interrupts delivered through the IDT to the executing processor so far: its timer's vector natively, the
+     * event upcall (EVT-9) and the emulated APIC timer's vector (EMU-5) under the hypervisor. The kernel's interrupt
+     * handler runs when this grows (the instruction that grew it was the handler's first).
+     */
+    int interruptsDelivered();
+
+    /**
+     * IRET at the end of an interrupt handler: RFLAGS.IF, cleared by the delivery through an interrupt gate (SDM Vol.
+     * 3A §6.12.1.3), is 1 again. No instruction exits (see {@link #withCpl}).
+     */
+    Platform interruptReturn();
 }

@@ -9,10 +9,10 @@ import java.util.List;
  * operations (CR accesses, CPUID, ring transitions, segment and descriptor-table loads, IRQ flags) stay native
  * because VMX virtualizes them.
  *
- * <p>The kernel model executes the MMU rows and the block I/O row ({@link BlockFront}); the hypervisor executes the
- * timer, idle, event-channel and grant-table interfaces the other rows name (BOOT-6; docs/pv-interfaces.md), which the
- * kernel model does not call otherwise: it idles with HLT (which exits under HLT exiting and blocks as
- * {@code SCHEDOP_block} does, TIME-3).
+ * <p>The kernel model executes the MMU rows, the timer, idle and interrupt-controller rows ({@link KernelTimer},
+ * BOOT-8..BOOT-10: from the hypercall page on, {@code VCPUOP_set_singleshot_timer}, the event upcall and
+ * {@code SCHEDOP_block}; otherwise the x2APIC timer, its EOI and HLT — see {@link #pvTimer}) and the block I/O row
+ * ({@link BlockFront}); the hypervisor executes the interfaces (docs/pv-interfaces.md).
  */
 public final class PvOps {
     private PvOps() {}
@@ -103,7 +103,7 @@ public final class PvOps {
             new Row("read_cr2 / write_cr0 / cpuid / irq flags / iret / syscall", "native", "native (VMX)"),
             new Row("SWITCH_MMU", "—", "HYPERVISOR_switch_mmu (once, PRE-1..3, POST-1..3 of docs/rules/hybrid.md)"),
             new Row("p2m lookup", "—", "HYPERVISOR_memory_op XENMEM_translate_gpfn_list (before SWITCH_MMU)"),
-            new Row("idle (safe_halt)", "HLT", "HLT (exits; TIME-3: as SCHEDOP_block, which the hypervisor executes)"),
+            new Row("idle (safe_halt)", "HLT", "sched_op SCHEDOP_block from the hypercall page on (TIME-3, BOOT-10)"),
             new Row("I/O devices", "port I/O", "split drivers over grant tables and event channels (the block"
                     + " driver is modelled: the next row)"),
             new Row("block I/O: one sector (BlockFront; the split driver from the hypercall page on, shadow mode too)",
@@ -111,8 +111,17 @@ public final class PvOps {
                     + " hypervisor, EMU-7)", "xen-blkfront: grant the buffer (GNT-1), the request on the blkif ring"
                     + " and req_prod pushed (BLK-1, BLK-2), EVTCHNOP_send (EVT-5); the back-end serves it (BLK-3..5);"
                     + " the response read, the grant ended (BLK-6)"),
-            new Row("timer", "PIT/LAPIC", "VCPUOP_set_singleshot_timer, VIRQ_TIMER (executed by the hypervisor,"
-                    + " TIME-1, TIME-2)"),
-            new Row("interrupt controller", "PIC/IOAPIC/LAPIC", "event channels, upcall vector injected at VM entry"
-                    + " (executed by the hypervisor, EVT-1..10)"));
+            new Row("timer (set_next_event)", "x2APIC initial count",
+                    "VCPUOP_set_singleshot_timer, VIRQ_TIMER (TIME-1, TIME-2, BOOT-9)"),
+            new Row("interrupt controller", "APIC vector, EOI (KVM: PV EOI)",
+                    "event upcall injected at VM entry, no EOI (EVT-9, EVT-10)"));
+
+    /**
+     * BOOT-9: whether the kernel takes the PV timer, idle and event upcall rather than the x2APIC timer and HLT: under
+     * Xen once it has bound {@code VIRQ_TIMER} (BOOT-8: from the hypercall page on, in shadow, HAP and direct mode
+     * alike), unless configured not to ({@code wanted} false). {@code timerPort}: the port it bound, 0 if none.
+     */
+    public static boolean pvTimer(Platform platform, long timerPort, boolean wanted) {
+        return wanted && timerPort > 0 && platform instanceof XenPlatform;
+    }
 }

@@ -477,4 +477,21 @@ public record PvPlatform(DirectPagingState xen, X86Machine hw, int cpl, long ker
     public Map<Long, Long> userL4s() {
         return userTables;
     }
+
+    /** The software-only PV platform models no time and no events (see the class comment): nothing changes. */
+    @Override
+    public Platform advanceTime(long ticks) {
+        return this;
+    }
+
+    /** No event is ever delivered here. */
+    @Override
+    public int interruptsDelivered() {
+        return 0;
+    }
+
+    @Override
+    public Platform interruptReturn() {
+        return this;
+    }
 }

@@ -154,6 +154,25 @@ public record XenPlatform(XenMachine machine, VcpuId vcpu) implements Platform {
         return mode() == MmuMode.HAP ? "HAP" : mode().name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** TIME-1, EMU-5: machine time advances ({@link org.hybridv.xen.VirtualTime#advanceTime}). */
+    @Override
+    public Platform advanceTime(long ticks) {
+        return new XenPlatform(org.hybridv.xen.VirtualTime.advanceTime(machine, ticks), vcpu);
+    }
+
+    /** The upcalls injected into this vCPU (EVT-9) and the emulated APIC timer's injections (EMU-5, vCPU 0). */
+    @Override
+    public int interruptsDelivered() {
+        int apic = vcpu.vcpu() == 0 ? machine.domain(vcpu.domain()).devices().interrupt().injected() : 0;
+        return machine.pv().domain(vcpu.domain()).vcpu(vcpu.vcpu()).upcallsInjected() + apic;
+    }
+
+    /** IRET sets RFLAGS.IF again ({@link org.hybridv.xen.EventDelivery#setInterruptFlag}; EVT-9). */
+    @Override
+    public Platform interruptReturn() {
+        return new XenPlatform(org.hybridv.xen.EventDelivery.setInterruptFlag(machine, vcpu, true).machine(), vcpu);
+    }
+
     // ---- the split block driver's configuration and back-end (docs/pv-interfaces.md, "The split block driver") ----
 
     /**

@@ -73,6 +73,7 @@ public final class Hypervisor {
         }
         pre = pre.withActive(pre.vcpu(id).pcpu()); // the vCPU runs on its pCPU (Xen v->processor)
         pre = EventDelivery.atVmEntry(pre, id); // EVT-9: an event upcall is injected at the VM entry
+        pre = X2ApicEmulation.atVmEntry(pre, id); // EMU-5, EMU-6: the emulated APIC timer's interrupt, PV EOI
         HvStep step = runOnce(pre, id, insn, regs);
         int exits = step.vmExits();
         for (int i = 0; i < MAX_SHADOW_FILLS && step.outcome() instanceof VcpuOutcome.ShadowFilled; i++) {

@@ -69,8 +69,12 @@ public final class KvmMsrs {
             long old = m.paging().memory().read(mfn, q);
             long cleared = (gpa & 4) != 0 ? old & 0xFFFF_FFFFL : old & ~0xFFFF_FFFFL;
             PhysicalMemory mem = m.paging().memory().write(mfn, q, cleared);
+            // EMU-6: the address is kept; the next injection of the timer's vector sets the word's bit 0
+            EmulatedDevices.TimerInterrupt i = d.devices().interrupt();
+            Domain nd = d.withDevices(d.devices().withInterrupt(new EmulatedDevices.TimerInterrupt(i.requested(),
+                    i.inService(), gpa, false, i.injected())));
             return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "kvm_lapic_set_pv_eoi"),
-                    m.withPaging(m.paging().withMemory(mem)));
+                    m.withPaging(m.paging().withMemory(mem)).withDomain(nd));
         }
         return Hypervisor.inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0, "kvm_set_msr",
                 "WRMSR " + Hex.of(w.msr()) + ": not an MSR KVM emulates");

@@ -26,6 +26,7 @@ public final class VirtualTime {
             throw new IllegalArgumentException("time does not go back: " + ticks + " ticks");
         }
         XenMachine after = m.withPv(m.pv().withNow(Math.addExact(m.pv().now(), ticks)));
+        after = X2ApicEmulation.countDown(after, ticks); // EMU-5: the emulated local APIC timers run on the same time
         for (int d : after.pv().domains().keySet()) {
             for (var e : after.pv().domain(d).vcpus().entrySet()) {
                 long deadline = e.getValue().timerDeadline();
@@ -103,7 +104,7 @@ public final class VirtualTime {
     static XenMachine block(XenMachine m, VcpuId v) {
         long si = m.pv().domain(v.domain()).sharedInfo();
         boolean pending = si >= 0 && v.vcpu() < SharedInfo.MAX_VCPUS && SharedInfo.upcallPending(m.memory(), si,
-                v.vcpu());
+                v.vcpu()) || X2ApicEmulation.timerRequested(m, v); // EMU-5: an APIC interrupt is an event too
         return pending ? m : m.withVcpu(m.vcpu(v).withBlocked(true));
     }
 

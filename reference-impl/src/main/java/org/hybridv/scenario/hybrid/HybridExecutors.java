@@ -75,7 +75,9 @@ final class HybridExecutors {
                         ? sec.words().get(0) : null, fault == null ? null : fault.cr2(),
                 r instanceof KernelResult.Switched sw ? sw.root() : null,
                 !refused ? null : refusal == null ? "none" : refusal.errno().name(),
-                !refused ? null : refusal == null ? "none" : refusal.rule());
+                !refused ? null : refusal == null ? "none" : refusal.rule(),
+                r instanceof KernelResult.Ticked t ? t.jiffies() : null,
+                r instanceof KernelResult.Ticked t ? t.clock() : null);
     }
 
     /** The hypervisor's refusal of the step's (last) SWITCH_MMU, if it refused one. */

@@ -34,8 +34,8 @@ public final class HybridModule implements ScenarioModule {
         r.component(HYBRID, spec -> spec.section(SECTION, KernelSection.Built.class)
                 .map(k -> new HybridState(k.lockstep(), k.shared(), 0, List.of())).orElse(HybridState.NONE));
         r.operation(Operation.of(HybridStep.Kernel.class, "one operation of the hybrid kernel (boot, newProcess,"
-                + " switchTo, map, unmap, user, kernelAccess, syscall, idle, switchMmu), run in lockstep with its"
-                + " native twin; I1–I8 checked, a violation noted",
+                + " switchTo, map, unmap, user, kernelAccess, syscall, idle, timerTick, switchMmu, startAp), run in"
+                + " lockstep with its native twin; I1–I8 checked, a violation noted",
                 "{\"op\": \"kernel\", \"do\": \"boot\", \"to\": \"DIRECT\", \"expect\": {\"result\": \"booted\","
                         + " \"stage\": \"DIRECT\"}}",
                 HybridExecutors::kernel));

@@ -36,14 +36,16 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("user") USER(List.of("linear", "kind", "value", "cpu"), "linear", "kind"),
         @JsonProperty("kernelAccess") KERNEL_ACCESS(List.of("linear", "kind", "value", "cpu"), "linear", "kind"),
         @JsonProperty("syscall") SYSCALL(List.of("cpu")),
-        @JsonProperty("idle") IDLE(List.of("cpu")),
+        @JsonProperty("idle") IDLE(List.of("ticks", "pv", "cpu")),
         @JsonProperty("switchMmu") SWITCH_MMU(List.of("root", "mfn", "fromUser", "force")),
         /** The SMP kernel: bring up application processor {@code cpu} (docs/smp.md). */
         @JsonProperty("startAp") START_AP(List.of("cpu"), "cpu"),
         /** Read a sector of the disk into a kernel buffer (docs/pv-interfaces.md, "The split block driver"). */
         @JsonProperty("blockRead") BLOCK_READ(List.of("sector", "cpu"), "sector"),
         /** Write a sector with the words value + i from a kernel buffer. */
-        @JsonProperty("blockWrite") BLOCK_WRITE(List.of("sector", "value", "cpu"), "sector", "value");
+        @JsonProperty("blockWrite") BLOCK_WRITE(List.of("sector", "value", "cpu"), "sector", "value"),
+        /** One timer tick: program, time passes, the interrupt or event handled (BOOT-9, docs/hybrid.md). */
+        @JsonProperty("timerTick") TIMER_TICK(List.of("ticks", "pv", "cpu"), "ticks");
 
         final List<String> takes;
         final List<String> needs;
@@ -91,7 +93,9 @@ public sealed interface HybridStep extends Step {
      * checked against I1–I8: {@code boot} to a stage (BOOT-*, PRE-*), {@code newProcess}, {@code switchTo} a pid
      * ({@code write_cr3}), {@code map}/{@code unmap} a user page ({@code set_pte}/{@code pte_clear} + INVLPG),
      * {@code user}/{@code kernelAccess} (a CPL-3 / CPL-0 aligned quadword access, SDM Vol. 3A §4.6),
-     * {@code syscall}, {@code idle} (HLT), {@code switchMmu} (the SWITCH_MMU hypercall with the named root, POST-*).
+     * {@code syscall}, {@code idle} (HLT; with {@code ticks} an idle period woken by the kernel's timer, BOOT-10),
+     * {@code timerTick} (BOOT-9), {@code switchMmu} (the SWITCH_MMU hypercall with the named root, POST-*).
+     * {@code pv} (default true) false: a kernel configured not to use the PV timer and idle.
      *
      * @param what   the operation ({@code "do"} in the file)
      * @param to     the boot stage to reach
@@ -106,22 +110,26 @@ public sealed interface HybridStep extends Step {
             @Dec(max = Loader.MAX_CPUS - 1, why = "the SMP kernel's processors 0.." + (Loader.MAX_CPUS - 1)) Integer cpu,
             @Dec(max = org.hybridv.xen.Blkif.DISK_SECTORS - 1, why = "the disk's sectors 0.."
                     + (org.hybridv.xen.Blkif.DISK_SECTORS - 1)) Long sector,
-            KernelExpect expect) implements HybridStep {
+            KernelExpect expect,
+            @Dec(min = 1, max = 0xFFFF_FFFFL, why = "timer ticks: the APIC timer's count is 32 bits") Long ticks,
+            Boolean pv) implements HybridStep {
         static final List<String> OPERANDS = List.of("to", "pid", "page", "writable", "linear", "kind", "value",
-                "root", "mfn", "fromUser", "force", "cpu", "sector");
+                "root", "mfn", "fromUser", "force", "cpu", "sector", "ticks", "pv");
 
-        /** A step of an operation that takes no sector. */
+        /** A step of an operation that takes no sector, ticks or pv. */
         public Kernel(Do what, BootStage to, Integer pid, Integer page, Boolean writable, Long linear,
                 X86Step.Kind kind, Long value, Root root, Long mfn, Boolean fromUser, Boolean force, Integer cpu,
                 KernelExpect expect) {
-            this(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, null, expect);
+            this(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, null, expect,
+                    null, null);
         }
 
         public Kernel {
             Bad.required(what, "do", "kernel step");
             String form = "kernel step (do " + what + ", which takes " + (what.takes.isEmpty() ? "no fields"
                     : String.join(", ", what.takes)) + ")";
-            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, sector};
+            Object[] operands = {to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu, sector,
+                ticks, pv};
             for (int i = 0; i < operands.length; i++) {
                 if (!what.takes.contains(OPERANDS.get(i))) {
                     Bad.absent(form, List.of(OPERANDS.get(i)), operands[i]);
@@ -136,6 +144,9 @@ public sealed interface HybridStep extends Step {
             }
             if (what == Do.USER || what == Do.KERNEL_ACCESS) {
                 X86Step.MemoryAccess.checkAccess(form, linear, kind, value, null);
+            }
+            if (pv != null && ticks == null) {
+                throw Bad.at("pv", "\"pv\" goes with \"ticks\": it chooses the timer and idle of a timed period");
             }
             if (what == Do.MAP && writable == null) {
                 writable = true;
@@ -161,8 +172,8 @@ public sealed interface HybridStep extends Step {
                         a.cpu(), null);
             }
             if (op instanceof GuestOp.Boot b) {
-                return new Kernel(Do.BOOT, b.target(), null, null, null, null, null, null, null, null, null, null,
-                        null, null);
+                return new Kernel(Do.BOOT, b.target(), null, null, null, null, null, null, null, null, null, null, null,
+                        null);
             } else if (op instanceof GuestOp.SwitchTo t) {
                 return new Kernel(Do.SWITCH_TO, null, t.pid(), null, null, null, null, null, null, null, null, null,
                         null, null);
@@ -182,13 +193,21 @@ public sealed interface HybridStep extends Step {
                         root.takesMfn() ? m.explicitRoot() : null, m.fromUser() ? true : null, m.force() ? true : null,
                         null, null);
             }
+            if (op instanceof GuestOp.TimerTick t) {
+                return new Kernel(Do.TIMER_TICK, null, null, null, null, null, null, null, null, null, null, null, null,
+                        null, null, t.ticks(), t.pv() ? null : false);
+            }
+            if (op instanceof GuestOp.Idle i && i.ticks() > 0) {
+                return new Kernel(Do.IDLE, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                        null, i.ticks(), i.pv() ? null : false);
+            }
             if (op instanceof GuestOp.BlockRead b) {
-                return new Kernel(Do.BLOCK_READ, null, null, null, null, null, null, null, null, null, null, null,
-                        null, b.sector(), null);
+                return new Kernel(Do.BLOCK_READ, null, null, null, null, null, null, null, null, null, null, null, null,
+                        b.sector(), null, null, null);
             }
             if (op instanceof GuestOp.BlockWrite b) {
-                return new Kernel(Do.BLOCK_WRITE, null, null, null, null, null, null, b.value(), null, null, null,
-                        null, null, b.sector(), null);
+                return new Kernel(Do.BLOCK_WRITE, null, null, null, null, null, null, b.value(), null, null, null, null,
+                        null, b.sector(), null, null, null);
             }
             Do what = op instanceof GuestOp.NewProcess ? Do.NEW_PROCESS : op instanceof GuestOp.Syscall ? Do.SYSCALL
                     : Do.IDLE;
@@ -198,7 +217,7 @@ public sealed interface HybridStep extends Step {
         /** This step on processor {@code c} (the SMP kernel; {@link GuestOp.OnCpu}). */
         Kernel withCpu(int c) {
             return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, c, sector,
-                    expect);
+                    expect, ticks, pv);
         }
 
         private static Kernel access(Do what, long linear, AccessKind kind, long value) {
@@ -224,7 +243,8 @@ public sealed interface HybridStep extends Step {
                 case USER -> new GuestOp.UserAccess(linear, kind.kind, v);
                 case KERNEL_ACCESS -> new GuestOp.KernelAccess(linear, kind.kind, v);
                 case SYSCALL -> new GuestOp.Syscall();
-                case IDLE -> new GuestOp.Idle();
+                case IDLE -> ticks == null ? new GuestOp.Idle() : new GuestOp.Idle(ticks, !Boolean.FALSE.equals(pv));
+                case TIMER_TICK -> new GuestOp.TimerTick(ticks, !Boolean.FALSE.equals(pv));
                 case SWITCH_MMU -> new GuestOp.SwitchMmu(root.root, mfn == null ? 0 : mfn,
                         Boolean.TRUE.equals(fromUser), Boolean.TRUE.equals(force));
                 case BLOCK_READ -> new GuestOp.BlockRead(sector);
@@ -245,7 +265,9 @@ public sealed interface HybridStep extends Step {
                         + Render.hex(linear) + (kind == X86Step.Kind.WRITE ? " value " + Render.hex(value == null ? 0
                                 : value) : "");
                 case SYSCALL -> "syscall getpid";
-                case IDLE -> "idle (HLT)";
+                case IDLE -> ticks == null ? "idle (HLT)" : "idle for " + ticks + " ticks" + (Boolean.FALSE.equals(pv)
+                        ? " (no PV)" : "");
+                case TIMER_TICK -> "timer tick after " + ticks + (Boolean.FALSE.equals(pv) ? " (no PV timer)" : "");
                 case SWITCH_MMU -> "SWITCH_MMU root " + root + (root.takesMfn() ? " " + Render.hex(mfn) : "")
                         + (Boolean.TRUE.equals(fromUser) ? " from CPL 3" : "")
                         + (Boolean.TRUE.equals(force) ? " (forced)" : "");
@@ -267,6 +289,8 @@ public sealed interface HybridStep extends Step {
         @JsonProperty("switched") SWITCHED("root"),
         @JsonProperty("switchRefused") SWITCH_REFUSED("errno", "rule"),
         @JsonProperty("idled") IDLED,
+        /** A timer tick handled: the kernel's tick count and clock (BOOT-9). */
+        @JsonProperty("ticked") TICKED("jiffies", "clock"),
         @JsonProperty("notApplicable") NOT_APPLICABLE,
         /** A block read's sector; {@code value} is its first word. */
         @JsonProperty("sector") SECTOR("value");
@@ -292,15 +316,16 @@ public sealed interface HybridStep extends Step {
     record KernelExpect(Result result, BootStage stage, @Dec(max = 1_000_000, why = COUNT_WHY) Integer exits,
             @Dec(max = 1_000, why = COUNT_WHY) Integer faults, @Dec(max = 1_000, why = COUNT_WHY) Integer pfExits,
             @Dec(max = 4096, why = "a pid") Integer pid, @Dec(max = 31, why = "exception vectors 0..31") Integer vector,
-            @Hex(32) Long errorCode, @Hex Long value, @Hex Long cr2, @Hex Long root, String errno, String rule) {
+            @Hex(32) Long errorCode, @Hex Long value, @Hex Long cr2, @Hex Long root, String errno, String rule,
+            @Dec(why = "a tick count") Long jiffies, @Dec(why = "the kernel's clock in ticks") Long clock) {
         static final List<String> FACTS = List.of("pid", "vector", "errorCode", "value", "cr2", "root", "errno",
-                "rule");
+                "rule", "jiffies", "clock");
 
         public KernelExpect {
             Bad.requireAny("expect", List.of("result", "stage", "exits", "faults", "pfExits", "pid", "vector",
-                    "errorCode", "value", "cr2", "root", "errno", "rule"), result, stage, exits, faults, pfExits, pid,
-                    vector, errorCode, value, cr2, root, errno, rule);
-            Object[] facts = {pid, vector, errorCode, value, cr2, root, errno, rule};
+                    "errorCode", "value", "cr2", "root", "errno", "rule", "jiffies", "clock"), result, stage, exits,
+                    faults, pfExits, pid, vector, errorCode, value, cr2, root, errno, rule, jiffies, clock);
+            Object[] facts = {pid, vector, errorCode, value, cr2, root, errno, rule, jiffies, clock};
             for (int i = 0; result != null && i < facts.length; i++) {
                 if (!result.facts.contains(FACTS.get(i))) {
                     Bad.absent("expect (result " + result + ")", List.of(FACTS.get(i)), facts[i]);
