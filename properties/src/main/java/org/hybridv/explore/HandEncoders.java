@@ -22,6 +22,7 @@ import org.hybridv.xen.CpuidIdentity;
 import org.hybridv.xen.Domain;
 import org.hybridv.xen.EmulatedDevices;
 import org.hybridv.xen.FrameInfo;
+import org.hybridv.xen.PageType;
 import org.hybridv.xen.Pcpu;
 import org.hybridv.xen.ShadowState;
 import org.hybridv.xen.TlbFlushClock;
@@ -347,10 +348,16 @@ final class HandEncoders {
     private static void enumConstant(Enum<?> e, Fingerprint f) {
         if (e == null) {
             any(null, f);
+        } else if (e.getClass() == PageType.class) {
+            f.add(PAGE_TYPES[e.ordinal()]);
         } else {
             f.add(CanonicalEncoder.enumTag(e));
         }
     }
+
+    /** The words of the page types (every frame-table entry has one), as {@link CanonicalEncoder#enumTag} gives them. */
+    private static final long[] PAGE_TYPES = Arrays.stream(PageType.values()).mapToLong(CanonicalEncoder::enumTag)
+            .toArray();
 
     /** A list of boxed longs, as the generic walk encodes a list. */
     private static void longs(List<Long> l, Fingerprint f) {
