@@ -79,9 +79,32 @@ public final class ExploreRate {
                     + " CPU-second; speed-up over 1 worker (wall clock) %.2fx%n", workers, n,
                     median(runs, workers, Run::perProcessCpu), n / one);
         }
+        machines(out, system, config, maxStates);
         out.printf(Locale.ROOT, "load average after: %s%n", load());
         out.flush();
         return runs;
+    }
+
+    /**
+     * The heap the machines themselves take: one more exploration (1 worker) keeping every distinct state it finds;
+     * the heap in use after a collection, less the heap in use before, over the states kept (what they share with
+     * each other — unchanged frames, domains, maps — counted once, as it is in a level kept in memory).
+     */
+    private static void machines(PrintWriter out, ExploredSystem<Object> system, ExploreConfig config,
+            long maxStates) throws InterruptedException {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        List<Object> kept = new ArrayList<>();
+        System.gc();
+        long before = memory.getHeapMemoryUsage().getUsed();
+        Explorer.run(system, new Explorer.Options(1, config.depth(), maxStates, false), p -> { },
+                (s, fp) -> kept.add(s));
+        System.gc();
+        long after = memory.getHeapMemoryUsage().getUsed();
+        out.printf(Locale.ROOT, "machines kept: all %,d distinct states of a run, %,d MiB of heap after a collection"
+                + " (%,d bytes per state, what they share counted once)%n", kept.size(), (after - before) >> 20,
+                kept.isEmpty() ? 0 : (after - before) / kept.size());
+        out.flush();
+        kept.clear();
     }
 
     private static Run once(ExploredSystem<Object> system, ExploreConfig config, long maxStates, int workers)

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The handwritten encoders ({@link HandEncoders}) against the generic record walk of {@link CanonicalEncoder}: the
  * same fingerprint — the same words — for every state an exploration of the shipped configurations finds (one and
- * several pCPUs, the three MMU modes, new vCPUs, the hybrid worlds), and for each of those states' records the
- * encoders handle, one by one.
+ * several pCPUs, the three MMU modes, new vCPUs, the hybrid worlds), and for the records the encoders handle
+ * inside every fourth of those states, one by one.
  */
 class HandEncodersTest {
     private static final Path CONFIGS = RepoRoot.find().resolve("spec/configs");
@@ -36,12 +36,14 @@ class HandEncodersTest {
                 (s, fp) -> states.add(s));
         Set<Class<?>> seen = new HashSet<>();
         Set<Long> distinct = new HashSet<>();
-        for (Object s : states) {
+        for (int i = 0; i < states.size(); i++) {
+            Object s = states.get(i);
             long fast = CanonicalEncoder.fingerprint(s);
             assertThat(fast).as("%s: a state's fingerprint, handwritten vs generic", name)
                     .isEqualTo(CanonicalEncoder.fingerprintGeneric(s));
             distinct.add(fast);
-            for (Object part : parts(s)) {
+            // the records one by one on every fourth state (the machine's fingerprint above covers the others)
+            for (Object part : i % 4 == 0 ? parts(s) : List.of()) {
                 seen.add(part.getClass());
                 assertThat(CanonicalEncoder.fingerprint(part)).as("%s: %s", name, part)
                         .isEqualTo(CanonicalEncoder.fingerprintGeneric(part));
