@@ -31,7 +31,9 @@ import picocli.CommandLine.Command;
             "See docs/benchmarks.md."},
         footerHeading = "%nExamples:%n",
         footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10",
-            "  hybridv bench --explore-vs-alloy"})
+            "  hybridv bench --explore-vs-alloy",
+            "  hybridv bench --explore spec/configs/bench/combined.json --max-states 100000",
+            "  java -Xmx4g -jar properties/target/hybridv.jar bench --explore-set 100000000"})
 final class BenchCommand implements Callable<Integer> {
     /** Performance target (docs/benchmarks.md): 4-level walks per second on one core. */
     static final double WALK_TARGET = 5_000_000;
@@ -65,9 +67,48 @@ final class BenchCommand implements Callable<Integer> {
             + " bounded question, on the correct model and the seeded bug, with both times (docs/explore.md).")
     boolean exploreVsAlloy;
 
+    @CommandLine.Option(names = "--explore", paramLabel = "CONFIG", description = "Only the explorer's throughput"
+            + " on an explorer configuration (e.g. spec/configs/bench/combined.json): a warm-up run, then --rounds"
+            + " rounds (default 3) of 1 and --workers workers to --max-states states; wall-clock time, CPU time of the"
+            + " process and of the searching thread, GC time, and the speed-up.")
+    Path explore;
+
+    @CommandLine.Option(names = "--max-states", paramLabel = "N", defaultValue = "100000",
+            description = "The state bound of --explore (default: ${DEFAULT-VALUE}).")
+    long maxStates;
+
+    @CommandLine.Option(names = "--explore-set", paramLabel = "N", description = "Only the explorer's visited-state"
+            + " set: N pseudo-random fingerprints inserted as the explorer inserts them (seeded by --seed); its bytes"
+            + " per state and the heap it takes (run under the heap limit to be shown, e.g. java -Xmx4g).")
+    Long exploreSet;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        if (exploreSet != null) {
+            if (exploreSet < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--explore-set must be at least 1");
+            }
+            org.hybridv.bench.ExploreRate.fingerprintSet(out, exploreSet, seed);
+            return 0;
+        }
+        if (explore != null) {
+            int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+            int measured = rounds != null ? rounds : 3;
+            if (n < 1 || measured < 1 || maxStates < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--workers, --rounds and --max-states"
+                        + " must be at least 1");
+            }
+            org.hybridv.explore.ExploreConfig config;
+            try {
+                config = org.hybridv.explore.ExploreConfig.read(explore, explore.toString());
+            } catch (org.hybridv.explore.ExploreConfig.BadConfig e) {
+                spec.commandLine().getErr().println("hybridv bench: " + e.getMessage());
+                return Hybridv.EXIT_UNUSABLE;
+            }
+            org.hybridv.bench.ExploreRate.throughput(out, config, maxStates, n, measured);
+            return 0;
+        }
         if (campaign) {
             return campaign(out);
         }

@@ -212,12 +212,20 @@ public final class CanonicalEncoder {
         }
     };
 
-    private static final ClassValue<Boolean> MEMOISE = new ClassValue<>() {
-        @Override
-        protected Boolean computeValue(Class<?> c) {
-            return MEMOISED.contains(c);
+    static {
+        for (Class<?> c : MEMOISED) {
+            if (!memoise(c)) {
+                throw new IllegalStateException("CanonicalEncoder.memoise does not name " + c.getName());
+            }
         }
-    };
+    }
+
+    /** Whether class {@code c} is one of {@link #MEMOISED} (identity comparisons: cheaper than a set or ClassValue). */
+    private static boolean memoise(Class<?> c) {
+        return c == Vmcs.class || c == Vcpu.class || c == Domain.class || c == Pcpu.class || c == Tlb.class
+                || c == PhysicalMemory.class || c == FrameTable.class || c == ExecutionControls.class
+                || c == X86Machine.class || c == Bitmap.class;
+    }
 
     /** Per thread, a direct-mapped memo: object (by identity) → the fingerprint of its encoding. */
     private static final int MEMO_SIZE = 1 << 13;
@@ -260,6 +268,14 @@ public final class CanonicalEncoder {
         encode(v, f, Relabel.IDENTITY);
     }
 
+    /**
+     * The fingerprint of {@code value} by the generic record walk alone (no handwritten encoder, no memo shared with
+     * the fast path): what {@link HandEncoders} must equal.
+     */
+    static long fingerprintGeneric(Object value) {
+        return fingerprint(value, Relabel.GENERIC);
+    }
+
     private static void encode(Object v, Fingerprint f, Relabel r) {
         // the leaves first: most values are numbers, and they are never memoised
         if (v instanceof Long x) {
@@ -268,7 +284,7 @@ public final class CanonicalEncoder {
             f.add(x);
         } else if (v instanceof Boolean x) {
             f.add(x);
-        } else if (v != null && MEMOISE.get(v.getClass())) {
+        } else if (v != null && memoise(v.getClass())) {
             f.add(memoised(v, r));
         } else {
             encodeHere(v, f, r);
@@ -308,7 +324,16 @@ public final class CanonicalEncoder {
         };
     }
 
+    /** The word of an enum constant: its class and name (never its ordinal's or object's hash). */
+    static long enumTag(Enum<?> e) {
+        return ENUMS.get(e.getDeclaringClass())[e.ordinal()];
+    }
+
     private static void encodeHere(Object v, Fingerprint f, Relabel r) {
+        // the records a step rebuilds, written out by hand: the same words as the walk below (HandEncoders)
+        if (r == Relabel.IDENTITY && v instanceof Record && HandEncoders.encode(v, f)) {
+            return;
+        }
         if (v == null) {
             f.add(NULL);
         } else if (v instanceof Long x) {
@@ -343,7 +368,7 @@ public final class CanonicalEncoder {
             f.add(t.size());
             for (int mfn = 0; mfn < t.size(); mfn++) {
                 FrameInfo i = t.get(r.inverse(mfn));
-                if (!i.equals(FrameInfo.UNUSED)) {
+                if (i != FrameInfo.UNUSED && !i.equals(FrameInfo.UNUSED)) {
                     f.add(mfn);
                     encode(i, f, r);
                 }
@@ -432,6 +457,21 @@ public final class CanonicalEncoder {
         memo.mapRelabels[slot] = r;
         memo.mapEntries[slot] = entries;
         return entries;
+    }
+
+    /**
+     * Map {@code m} (null: the null word), encoded as {@link #encode} encodes a map, its sorted entries memoised by
+     * identity as a frozen map's are: for maps that are never changed once built (the caller's promise).
+     */
+    static void immutableMap(Map<?, ?> m, Fingerprint f) {
+        if (m == null) {
+            f.add(NULL);
+            return;
+        }
+        f.add(m.size());
+        for (long x : frozenEntries(m, Relabel.IDENTITY)) {
+            f.add(x);
+        }
     }
 
     private static void sortedInto(long[] fingerprints, Fingerprint f) {

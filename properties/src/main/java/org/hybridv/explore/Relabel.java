@@ -25,6 +25,12 @@ public final class Relabel {
     /** The permutation that changes nothing. */
     public static final Relabel IDENTITY = new Relabel(new long[0], new long[0]);
 
+    /**
+     * The identity too, but another object: the canonical encoder encodes with it by its generic record walk only,
+     * and memoises it apart ({@code CanonicalEncoder.fingerprintGeneric}, for tests of the handwritten encoders).
+     */
+    static final Relabel GENERIC = new Relabel(new long[0], new long[0]);
+
     private final long[] from;
     private final long[] to;
 

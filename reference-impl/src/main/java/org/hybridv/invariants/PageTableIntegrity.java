@@ -2,7 +2,6 @@ package org.hybridv.invariants;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -209,7 +208,8 @@ public final class PageTableIntegrity {
      */
     public static InvariantResult referenceCounts(DirectPagingState s, Map<Long, InValidation> inValidation,
             Map<Long, int[]> held) {
-        Map<Long, int[]> expected = new HashMap<>();
+        // per frame of the table: count, type count, linear count (a reference to a frame outside it is never compared)
+        int[] expected = new int[s.frames().size() * 3];
         held.forEach((mfn, x) -> add(expected, mfn, x[0], x[1], 0));
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
@@ -247,7 +247,8 @@ public final class PageTableIntegrity {
         }
         for (long mfn = 0; mfn < s.frames().size(); mfn++) {
             FrameInfo f = s.frame(mfn);
-            int[] x = expected.getOrDefault(mfn, new int[3]);
+            int at = (int) mfn * 3;
+            int[] x = {expected[at], expected[at + 1], expected[at + 2]};
             if (f.count() != x[0] || f.typeCount() != x[1] || f.linearCount() != x[2]) {
                 return new InvariantResult.Violated(inValidation.containsKey(mfn) ? "TYP-8" : "TYP-4", "frame "
                         + Hex.of(mfn) + " is " + f
@@ -258,10 +259,13 @@ public final class PageTableIntegrity {
         return InvariantResult.HOLDS;
     }
 
-    private static void add(Map<Long, int[]> m, long mfn, int count, int typeCount, int linear) {
-        int[] x = m.computeIfAbsent(mfn, k -> new int[3]);
-        x[0] += count;
-        x[1] += typeCount;
-        x[2] += linear;
+    private static void add(int[] expected, long mfn, int count, int typeCount, int linear) {
+        if (mfn < 0 || mfn >= expected.length / 3) {
+            return;
+        }
+        int at = (int) mfn * 3;
+        expected[at] += count;
+        expected[at + 1] += typeCount;
+        expected[at + 2] += linear;
     }
 }

@@ -25,9 +25,30 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
     private static final FrozenSortedMap<?, ?> EMPTY = new FrozenSortedMap<>(new TreeMap<>());
 
     private final SortedMap<K, V> view;
+    /**
+     * For a map of at most {@value #SMALL} entries with {@code Integer} or {@code Long} keys (the domains of a
+     * machine, a vCPU's small maps): the keys and values in key order, for {@link #get} by a scan instead of the tree
+     * (the same answer: for these key types, equality is the natural order's); otherwise null.
+     */
+    private final Object[] smallKeys;
+    private final Object[] smallValues;
+    private static final int SMALL = 8;
 
     private FrozenSortedMap(TreeMap<K, V> copy) {
         this.view = Collections.unmodifiableSortedMap(copy);
+        Object first = copy.isEmpty() ? null : copy.firstKey();
+        if (copy.size() <= SMALL && copy.comparator() == null && (first instanceof Integer || first instanceof Long)) {
+            smallKeys = new Object[copy.size()];
+            smallValues = new Object[copy.size()];
+            int i = 0;
+            for (Map.Entry<K, V> e : copy.entrySet()) {
+                smallKeys[i] = e.getKey();
+                smallValues[i++] = e.getValue();
+            }
+        } else {
+            smallKeys = null;
+            smallValues = null;
+        }
     }
 
     /** {@code m} itself if it is frozen, otherwise a frozen copy of it (its keys must be naturally ordered). */
@@ -71,7 +92,18 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
     }
 
     @Override
+    @SuppressWarnings("unchecked")
     public V get(Object key) {
+        Object[] k = smallKeys;
+        // a key of another class (or null) takes the tree's path, and its exception
+        if (k != null && key != null && k.length > 0 && key.getClass() == k[0].getClass()) {
+            for (int i = 0; i < k.length; i++) {
+                if (k[i].equals(key)) {
+                    return (V) smallValues[i];
+                }
+            }
+            return null;
+        }
         return view.get(key);
     }
 

@@ -2,7 +2,6 @@ package org.hybridv.xen;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,13 +80,28 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         }
         guestTables = FrozenSortedMap.of(guestTables);
         domains = FrozenSortedMap.of(domains);
-        Map<Integer, VcpuId> vpids = new HashMap<>();
+        // the vCPUs seen so far with their VPIDs; "other" is the last one seen with v's VPID (a handful: a scan)
+        int[] vpids = new int[8];
+        VcpuId[] ids = new VcpuId[8];
+        int seen = 0;
         for (Map.Entry<Integer, Domain> e : domains.entrySet()) {
             if (e.getKey() != e.getValue().id()) {
                 throw new IllegalArgumentException("domain " + e.getValue().id() + " filed under " + e.getKey());
             }
             for (Vcpu v : e.getValue().vcpus()) {
-                VcpuId other = vpids.put(v.vpid(), v.id());
+                VcpuId other = null;
+                for (int i = seen - 1; i >= 0; i--) {
+                    if (vpids[i] == v.vpid()) {
+                        other = ids[i];
+                        break;
+                    }
+                }
+                if (seen == vpids.length) {
+                    vpids = java.util.Arrays.copyOf(vpids, seen * 2);
+                    ids = java.util.Arrays.copyOf(ids, seen * 2);
+                }
+                vpids[seen] = v.vpid();
+                ids[seen++] = v.id();
                 if (v.vpid() == 0 || (other != null && other.domain() == v.id().domain())) {
                     throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
                             + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
