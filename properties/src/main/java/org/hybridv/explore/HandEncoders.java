@@ -79,7 +79,7 @@ final class HandEncoders {
             Map.entry(Pcpu.class, new Object[] {PCPU, "cpu,tlb,tlbTag,mode,vmcs,launched,current"}),
             Map.entry(Domain.class, new Object[] {DOMAIN,
                 "id,mode,p2m,vcpus,eptp,hypercallPageInstalled,identity,devices"}),
-            Map.entry(Vcpu.class, new Object[] {VCPU, "id,vmcs,launched,blocked,shadow,pcpu"}),
+            Map.entry(Vcpu.class, new Object[] {VCPU, "id,vmcs,launched,blocked,shadow,pcpu,continuation"}),
             Map.entry(VcpuId.class, new Object[] {VCPU_ID, "domain,vcpu"}),
             Map.entry(Vmcs.class, new Object[] {VMCS, "controls,guest,host,exitInformation"}),
             Map.entry(GuestState.class, new Object[] {GUEST_STATE, "cpu,rip"}),
@@ -105,7 +105,7 @@ final class HandEncoders {
             Map.entry(CpuidIdentity.class, new Object[] {CPUID_IDENTITY,
                 "personality,base,signature,leaves,hypervisorBit"}),
             Map.entry(EmulatedDevices.class, new Object[] {EMULATED_DEVICES,
-                "lvtTimer,initCount,curCount,divConf,eois,uartTx,uartLcr"}));
+                "lvtTimer,initCount,curCount,divConf,eois,uartTx,uartLcr,interrupt,ata"}));
 
     /** A record's components as the encoders name them: "a,b,c". */
     static String components(Class<?> c) {
@@ -239,6 +239,7 @@ final class HandEncoders {
                 f.add(c.blocked());
                 shadowState(c.shadow(), f);
                 f.add(c.pcpu());
+                any(c.continuation(), f);
             }
             case VCPU_ID -> vcpuId((VcpuId) v, f);
             case VMCS -> {
@@ -596,5 +597,7 @@ final class HandEncoders {
         f.add(d.eois());
         f.add(d.uartTx());
         f.add(d.uartLcr());
+        any(d.interrupt(), f);
+        any(d.ata(), f);
     }
 }

@@ -26,7 +26,7 @@ class HandEncodersTest {
     @ParameterizedTest
     @ValueSource(strings = {"direct-paging", "isolation", "spare-frames", "direct-mmu", "shadow-mmu", "hap-mmu",
         "new-vcpu", "smp-disjoint", "smp-race", "smp-shootdown", "hybrid-switch", "hybrid-smp-switch",
-        "bench/combined"})
+        "mmu-batch", "pv-grant", "pv-evtchn", "detect", "bench/combined"})
     void theHandwrittenEncodingIsTheGenericWalkOnEveryExploredState(String name) throws Exception {
         ExploreConfig config = ExploreConfig.read(CONFIGS.resolve(name + ".json"), name + ".json");
         @SuppressWarnings("unchecked")
