@@ -76,9 +76,11 @@ public final class BlockAccounting {
         }
         b.append("(hcalls, ports: the read's hypercalls and port accesses; set-up: the first").append(
                 System.lineSeparator());
-        b.append("request, which also places the shared-info page and grant table, grants").append(
+        b.append("request, which also places the grant table, grants the ring, allocates the").append(
                 System.lineSeparator());
-        b.append("the ring, allocates the port and connects the back-end.)").append(System.lineSeparator());
+        b.append("port and connects the back-end; the shared-info page is the one the kernel").append(
+                System.lineSeparator());
+        b.append("placed at boot, BOOT-8.)").append(System.lineSeparator());
         b.append("Split driver: grant the buffer and write the request with plain stores, one").append(
                 System.lineSeparator());
         b.append("EVTCHNOP_send (the VMCALL); the back-end domain's step costs the kernel no exit.").append(

@@ -296,6 +296,7 @@ final class BlockFront {
      * the direct map (EVT-10: only the guest clears them).
      */
     private static KernelResult takeEvent(Kernel.Run r) {
+        int before = r.platform.interruptsDelivered();
         long si = read(r, SHARED_INFO);
         long port = read(r, PORT);
         long vi = Layout.directMap(si) + 8L * SharedInfo.VCPU_INFO_WORDS * r.cpu;
@@ -310,7 +311,14 @@ final class BlockFront {
         }
         KernelResult bad = r.store(vi, u.value() & ~SharedInfo.UPCALL_PENDING);
         bad = bad != null ? bad : r.store(vi + 8, 0);
-        return bad != null ? bad : r.store(pendingWord, p.value() & ~(1L << (port % 64)));
+        bad = bad != null ? bad : r.store(pendingWord, p.value() & ~(1L << (port % 64)));
+        if (bad == null && r.platform.interruptsDelivered() > before) {
+            // the kernel's callback vector (BOOT-8) brought this event as an upcall at the VM entry before the
+            // handler's first load (EVT-9, which cleared RFLAGS.IF as an interrupt gate does): the handler ends with
+            // IRET, so that the next upcall (the timer's) can be delivered
+            r.platform = r.platform.interruptReturn();
+        }
+        return bad;
     }
 
     /**

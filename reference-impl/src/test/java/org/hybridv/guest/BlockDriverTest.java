@@ -105,6 +105,30 @@ class BlockDriverTest {
     }
 
     /**
+     * The block driver's events and the timer share the kernel's one upcall (BOOT-8: the callback vector set at boot):
+     * after block requests under Xen (shadow, then direct) the block port is not left pending (EVT-10: the handler
+     * cleared it), and a PV timer tick afterwards is counted exactly once, as its twin's (I3).
+     */
+    @Test
+    void blockEventsAndTheTimerShareTheUpcallAndATickAfterwardsCountsOnce() {
+        for (BootStage to : List.of(BootStage.HYPERCALL_PAGE_INSTALLED, BootStage.DIRECT)) {
+            Lockstep l = workload(Lockstep.startWithBlockBackEnd(MmuMode.SHADOW, 64, 64, Faults.NONE,
+                    CpuidIdentity.XEN), to, true);
+            XenPlatform x = (XenPlatform) l.guest().platform();
+            Lockstep.LockstepStep t = step(l, new GuestOp.TimerTick(10, true));
+            assertThat(t.guest().result()).as(to + ": the tick after block requests")
+                    .isEqualTo(new KernelResult.Ticked(1, 10));
+            assertThat(t.twin().result()).isEqualTo(t.guest().result());
+            assertThat(hypercalls(t.guest(), org.hybridv.xen.PvHypercalls.HYPERVISOR_VCPU_OP)).as(to + ": PV tick")
+                    .isEqualTo(1);
+            XenMachine m = ((XenPlatform) t.post().guest().platform()).machine();
+            long si = m.pv().domain(x.vcpu().domain()).sharedInfo();
+            assertThat(org.hybridv.xen.SharedInfo.upcallPending(m.memory(), si, 0)).as(to + ": nothing left pending")
+                    .isFalse();
+        }
+    }
+
+    /**
      * BLK-6: the front-end ends its buffer's grant only after the response: in the request's trace, the store of 0
      * into grant entry 1 comes after the event send and after the load of the response's id; the entry is 0 after.
      */
