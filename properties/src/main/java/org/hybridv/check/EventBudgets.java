@@ -48,6 +48,9 @@ public final class EventBudgets {
     static final String SCHED_OP = "hypercall sched_op";
     static final String HVM_OP = "hypercall hvm_op";
     static final String EVENT_CHANNEL_OP = "hypercall event_channel_op";
+    static final String EXIT_IO = "exit IO_INSTRUCTION";
+    /** One sector by ATA PIO (EMU-7): 6 task-file OUTs, 2 status INs, 128 doubleword data-port accesses. */
+    static final int ATA_PORT_ACCESSES = 136;
 
     /** A budget broken: the rule, and what was counted against what was allowed. */
     public record Violation(String rule, String explanation) {}
@@ -176,6 +179,21 @@ public final class EventBudgets {
                     ? Map.of(EXIT_VMCALL, 2, VCPU_OP, 1, SCHED_OP, 1, EXIT_MSR_WRITE, 4, EXIT_HLT, 1, EXIT_PF,
                             shadow ? 4 : 0)
                     : Map.of(EXIT_VMCALL, 1, VCPU_OP, 1, EXIT_MSR_WRITE, 4, EXIT_PF, shadow ? 4 : 0), false);
+        }
+        if (op instanceof GuestOp.BlockRead || op instanceof GuestOp.BlockWrite) {
+            // BUD-13: the split driver (only where the hypervisor offers it: the hypercall page installed and a
+            // back-end named) costs at most the set-up's hypercalls — the grant table placed, a p2m lookup per driver
+            // frame before SWITCH_MMU, alloc_unbound — and one event_channel_op send per request, no port access;
+            // the ATA disk costs its 136 port accesses and no hypercall. In shadow mode each of the five pages the
+            // driver touches (its data in the kernel's page, the buffer, the ring, the grant table, the shared-info
+            // page) may need a read fill and a write fill.
+            boolean ports = count(s.guest()).containsKey(EXIT_IO);
+            boolean offered = k.stage().hypercallsAllowed()
+                    && ((XenPlatform) s.pre().guest().platform()).xenstoreBlockBackEnd().isPresent();
+            int fills = shadow ? 10 : 0;
+            return ports || !offered ? new Budget("BUD-13", Map.of(EXIT_IO, ATA_PORT_ACCESSES, EXIT_PF, fills), false)
+                    : new Budget("BUD-13", Map.of(EXIT_VMCALL, 6, MEMORY_OP, 4, EVENT_CHANNEL_OP, 2, EXIT_PF, fills),
+                            false);
         }
         if (op instanceof GuestOp.Syscall) {
             return new Budget("BUD-2", shadow ? Map.of(EXIT_PF, 1) : Map.of(), false);

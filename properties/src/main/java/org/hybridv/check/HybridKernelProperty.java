@@ -113,10 +113,22 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
             coverage.collect(TIMER_LABEL, s.guest().post().platform().name() + (pvTimer ? ", PV timer and upcall"
                     : ", x2APIC timer") + " → " + s.guest().result().getClass().getSimpleName());
         }
+        if (inner instanceof GuestOp.BlockRead || inner instanceof GuestOp.BlockWrite) {
+            // BLK-6, EMU-7: which block path the kernel took, on which platform, and what it returned
+            boolean split = s.guest().trace().stream().anyMatch(e -> e.isHypercall(
+                    org.hybridv.xen.PvHypercalls.HYPERVISOR_EVENT_CHANNEL_OP));
+            boolean ports = s.guest().trace().stream().anyMatch(e -> e.instruction()
+                    instanceof org.hybridv.vmx.GuestInstruction.Io);
+            coverage.collect(BLOCK_LABEL, s.guest().post().platform().name() + (split ? ", split driver"
+                    : ports ? ", ATA" : ", no request") + " → " + s.guest().result().getClass().getSimpleName());
+        }
         if (s.guest().result() instanceof KernelResult.Oops o) {
             coverage.collect("oops", o.what().replaceAll(" 0x[0-9a-f]+", " N"));
         }
     }
+
+    /** The coverage label of the kernel's block requests (BLK-6, EMU-7). */
+    static final String BLOCK_LABEL = "block";
 
     /** The coverage label of the kernel's timer paths (BOOT-9, BOOT-10). */
     static final String TIMER_LABEL = "timer";
@@ -182,7 +194,10 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.reached(TIMER_LABEL, "shadow, x2APIC timer → Ticked"),
                 Coverage.Floor.reached(TIMER_LABEL, "HAP, PV timer and upcall → Idled"),
                 Coverage.Floor.reached("detect", "Xen at 40000100 → HYPERCALL_PAGE_INSTALLED"),
-                Coverage.Floor.reached("detect", "other at 40000000 → NATIVE")));
+                Coverage.Floor.reached("detect", "other at 40000000 → NATIVE"),
+                Coverage.Floor.reached(BLOCK_LABEL, "direct, split driver → Sector"),
+                Coverage.Floor.reached(BLOCK_LABEL, "shadow, split driver → Done"),
+                Coverage.Floor.reached(BLOCK_LABEL, "HAP, ATA → Sector")));
         // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush
         // in every form (docs/smp.md, "The SMP hybrid kernel")
         for (String what : List.of("SWITCH_MMU accepted with the sibling running on another pCPU",
@@ -206,8 +221,7 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */
     public Verdict check(HybridCases.Run run, Faults faults, Consumer<Lockstep.LockstepStep> observer) {
-        Lockstep l = Lockstep.start(run.mode(), run.frames(), HybridCases.XEN_FRAMES, faults, run.cpus(),
-                run.identity());
+        Lockstep l = run.start(faults);
         int step = 0;
         for (GuestOp op : run.ops()) {
             step++;
@@ -247,6 +261,9 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         kernel.put("xenFrames", HybridCases.XEN_FRAMES);
         if (run.cpus() > 1) {
             kernel.put("cpus", run.cpus());
+        }
+        if (run.blockBackEnd()) {
+            kernel.put("blockBackEnd", true);
         }
         if (!run.identity().equals(CpuidIdentity.XEN)) {
             ObjectNode cpuid = kernel.putObject("cpuid");

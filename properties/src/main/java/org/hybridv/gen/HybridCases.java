@@ -38,9 +38,18 @@ public final class HybridCases {
      * A generated run: {@code cpus} the kernel's processors (2: the SMP kernel, docs/smp.md), {@code identity} what
      * the hypervisor presents through CPUID (BOOT-2, BOOT-7).
      */
-    public record Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus, CpuidIdentity identity) {
+    public record Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus, CpuidIdentity identity,
+            boolean blockBackEnd) {
         public Run {
             ops = List.copyOf(ops);
+            if (blockBackEnd && cpus != 1) {
+                throw new IllegalArgumentException("the block back-end runs beside a one-CPU kernel");
+            }
+        }
+
+        /** A run without the block back-end domain (block operations, if any, use the ATA disk). */
+        public Run(MmuMode mode, int frames, List<GuestOp> ops, int cpus, CpuidIdentity identity) {
+            this(mode, frames, ops, cpus, identity, false);
         }
 
         /** A run of the one-CPU kernel under Xen at CPUID base 0x40000000. */
@@ -59,7 +68,13 @@ public final class HybridCases {
         }
 
         public Lockstep start() {
-            return Lockstep.start(mode, frames, XEN_FRAMES, org.hybridv.xen.Faults.NONE, cpus, identity);
+            return start(org.hybridv.xen.Faults.NONE);
+        }
+
+        /** The lockstep pair of this run with {@code faults} injected (the back-end domain d0 if asked for). */
+        public Lockstep start(org.hybridv.xen.Faults faults) {
+            return blockBackEnd ? Lockstep.startWithBlockBackEnd(mode, frames, XEN_FRAMES, faults, identity)
+                    : Lockstep.start(mode, frames, XEN_FRAMES, faults, cpus, identity);
         }
     }
 
@@ -83,8 +98,30 @@ public final class HybridCases {
         }
         // Drawn last, so that the runs of the choices before it are those of a Xen-only generator.
         CpuidIdentity identity = identity(c);
+        // Then block I/O (BLK-6, EMU-7), drawn after everything else for the same reason: under Xen a third of the
+        // runs have the back-end domain (the split driver from the hypercall page on), and a fifth of all runs do
+        // block requests without it (the ATA disk: emulated under a hypervisor, the device natively)
+        boolean backEnd = identity.personality() == CpuidIdentity.Personality.XEN && c.weighted(2, 1) == 1;
+        if (backEnd || c.weighted(4, 1) == 1) {
+            blockOps(c, ops);
+        }
         return new Run(identity.personality() == CpuidIdentity.Personality.KVM ? MmuMode.HAP : mode, frames, ops,
-                identity);
+                1, identity, backEnd);
+    }
+
+    /**
+     * One to three block reads and writes of sectors 0..15 inserted at random places after the boot (the first
+     * request also sets the driver up), so that they interleave with timer ticks, idle periods, context switches and
+     * SWITCH_MMU.
+     */
+    static void blockOps(Choices c, List<GuestOp> ops) {
+        int n = 1 + c.below(3);
+        for (int i = 0; i < n; i++) {
+            long sector = c.below(org.hybridv.xen.Blkif.DISK_SECTORS);
+            GuestOp op = c.flag(true, 50) ? new GuestOp.BlockRead(sector)
+                    : new GuestOp.BlockWrite(sector, 0x100L * (1 + c.below(15)));
+            ops.add(1 + c.below(ops.size()), op);
+        }
     }
 
     /**
