@@ -366,11 +366,16 @@ public final class CanonicalEncoder {
             memory(mem, f, r);
         } else if (v instanceof FrameTable t) {
             f.add(t.size());
+            boolean hand = r == Relabel.IDENTITY;
             for (int mfn = 0; mfn < t.size(); mfn++) {
                 FrameInfo i = t.get(r.inverse(mfn));
                 if (i != FrameInfo.UNUSED && !i.equals(FrameInfo.UNUSED)) {
                     f.add(mfn);
-                    encode(i, f, r);
+                    if (hand) {
+                        HandEncoders.frameTableEntry(i, f);
+                    } else {
+                        encode(i, f, r);
+                    }
                 }
             }
         } else if (v instanceof Tlb t) {
