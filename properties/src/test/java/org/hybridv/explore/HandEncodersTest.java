@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HandEncodersTest {
     private static final Path CONFIGS = RepoRoot.find().resolve("spec/configs");
-    private static final int STATES = 400;
+    private static final int STATES = 200;
 
     @ParameterizedTest
     @ValueSource(strings = {"direct-paging", "isolation", "spare-frames", "direct-mmu", "shadow-mmu", "hap-mmu",
