@@ -61,9 +61,67 @@ public final class PvInterfaceCases {
         }
     }
 
+    /**
+     * A single op of any kind. The grant and send ops draw their argument from 0..15, which {@link #mapRef},
+     * {@link #mapDomain}, {@link #unmapHandle}, {@link #unmapAddr}, {@link #sendPort} and the copy decoders turn into
+     * adversarial arguments (a grant of another domain or of no domain, a reference that does not permit the caller, a
+     * stale handle, the wrong address, a VIRQ or free port, a copy into a read-only grant or another domain's frame, a
+     * bad length); the windows use arguments 0 and 1, the valid ones.
+     */
     public static Op generateOp(Choices c) {
         Kind k = Kind.values()[c.below(Kind.values().length)];
-        return new Op(k, c.below(4), c.flag(false, 40));
+        boolean wide = k == Kind.MAP || k == Kind.UNMAP || k == Kind.COPY || k == Kind.MAP_H || k == Kind.UNMAP_H
+                || k == Kind.SEND_FROM_H || k == Kind.SEND_FROM_K;
+        return new Op(k, c.below(wide ? 16 : 4), c.flag(false, 40));
+    }
+
+    /** The grant reference a map op names: 0..3 (d2's refs 0 and 1 are grants to d1, 2 and 3 are empty). */
+    public static int mapRef(Op op) {
+        return op.arg() & 3;
+    }
+
+    /** The granting domain a map op names: d2 (or d1 for H), {@code DOMID_SELF}, a domain that does not exist, d0. */
+    public static int mapDomain(Op op, int usual) {
+        int[] doms = {usual, EventChannels.DOMID_SELF, 9, 0};
+        return doms[(op.arg() >> 2) & 3];
+    }
+
+    /** The map handle an unmap op names: 0..3. */
+    public static int unmapHandle(Op op) {
+        return op.arg() & 3;
+    }
+
+    /** The address an unmap op names: {@link #HOST_ADDR}, or the page after it. */
+    public static long unmapAddr(Op op) {
+        return ((op.arg() >> 2) & 1) != 0 ? HOST_ADDR + 0x1000 : HOST_ADDR;
+    }
+
+    /** The port a send op names: 1 for arguments 0 and 1, the argument otherwise (d1: 2 is VIRQ_TIMER, 3 the block port). */
+    public static int sendPort(Op op) {
+        return op.arg() <= 1 ? 1 : op.arg();
+    }
+
+    /** A copy op's source: d2's grant reference 0..3. */
+    public static int copySourceRef(Op op) {
+        return op.arg() & 3;
+    }
+
+    /**
+     * A copy op's destination and length by {@code (arg >> 2) & 3}: 0 d1's own gfn 0x2c, 8 bytes; 1 d2's grant
+     * {@code arg & 1} (0 writable, 1 read-only), 16 bytes; 2 d1's gfn 0x2c, 12 bytes (not a multiple of 8); 3 gfn 5 of
+     * d2, which is not the caller's, 8 bytes. As {domain, ref or -1, gfn or -1, len}.
+     */
+    public static long[] copyDest(Op op) {
+        switch ((op.arg() >> 2) & 3) {
+            case 1:
+                return new long[] {2, op.arg() & 1, -1, 16};
+            case 2:
+                return new long[] {1, -1, 0x2c, 12};
+            case 3:
+                return new long[] {2, -1, 5, 8};
+            default:
+                return new long[] {1, -1, 0x2c, 8};
+        }
     }
 
     /**
