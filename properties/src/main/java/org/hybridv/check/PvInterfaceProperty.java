@@ -185,7 +185,11 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             case MAP_H:
             case UNMAP_H:
             case COPY:
+            case EVTCHN_K:
+            case EVTCHN_H:
                 return hypercall(m, op).machine();
+            case MASK_K:
+                return EventChannels.guestMask(m, 1, PvInterfaceCases.maskPort(op), true);
             case RUN_K:
                 return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(Access.read(0x5000))).machine();
             case CLI_K:
@@ -253,6 +257,11 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                         PvInterfaceCases.unmapHandle(op), 0, 0);
             case COPY:
                 return copy(op);
+            case EVTCHN_K:
+            case EVTCHN_H: {
+                long[] a = PvInterfaceCases.evtchnArgs(op, op.kind() == PvInterfaceCases.Kind.EVTCHN_K ? 2 : 1);
+                return PvInterfaceCases.evtchn(PvInterfaceCases.evtchnCmd(op), a[0], a[1]);
+            }
             default:
                 return null;
         }
@@ -261,7 +270,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
     /** The caller of a hypercall op: H for the ops of d2, K otherwise. */
     static VcpuId caller(Op op) {
         return op.kind() == PvInterfaceCases.Kind.SEND_FROM_H || op.kind() == PvInterfaceCases.Kind.MAP_H
-                || op.kind() == PvInterfaceCases.Kind.UNMAP_H ? H : K;
+                || op.kind() == PvInterfaceCases.Kind.UNMAP_H || op.kind() == PvInterfaceCases.Kind.EVTCHN_H ? H : K;
     }
 
     /** The step of a hypercall op ({@link #call}) on {@code m}. */
@@ -424,6 +433,30 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, null);
             case BLK_END:
                 return new PvStep.GrantAccess(1, PvInterfaceCases.BLK_DATA_REF, null, null, null, true, null);
+            case MASK_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.MASK, PvInterfaceCases.maskPort(op), null);
+            case EVTCHN_K:
+            case EVTCHN_H: {
+                int d = op.kind() == PvInterfaceCases.Kind.EVTCHN_K ? 1 : 2;
+                long[] a = PvInterfaceCases.evtchnArgs(op, 3 - d);
+                switch (PvInterfaceCases.evtchnCmd(op)) {
+                    case EventChannels.EVTCHNOP_ALLOC_UNBOUND:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND, (int) a[1], null, null,
+                                null, null, expect);
+                    case EventChannels.EVTCHNOP_BIND_INTERDOMAIN:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.BIND_INTERDOMAIN, (int) a[0],
+                                (int) a[1], null, null, null, expect);
+                    case EventChannels.EVTCHNOP_BIND_VIRQ:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.BIND_VIRQ, null, null, null,
+                                (int) a[0], (int) a[1], expect);
+                    case EventChannels.EVTCHNOP_CLOSE:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.CLOSE, null, null, (int) a[0], null,
+                                null, expect);
+                    default:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.UNMASK, null, null, (int) a[0], null,
+                                null, expect);
+                }
+            }
             default: {
                 long[] d = PvInterfaceCases.copyDest(op);
                 return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,

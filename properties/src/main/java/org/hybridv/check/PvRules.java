@@ -145,9 +145,142 @@ final class PvRules {
                 }
                 return null;
             }
+            case EVTCHN_K:
+            case EVTCHN_H:
+                return checkEvtchn(pre, op, post, s);
             default:
                 return null; // a send's routing is I10's
         }
+    }
+
+    // the 2-level ABI's bitmaps in the shared-info frame, restated (xen.h: evtchn_pending at byte 2048, mask at 2560)
+    private static final int PENDING_WORD = 256;
+    private static final int MASK_WORD = 320;
+    private static final int NR_EVENT_CHANNELS = 4096;
+    private static final int NR_VIRQS = 24;
+
+    private static boolean bit(XenMachine m, int d, int base, int port) {
+        long si = m.pv().domain(d).sharedInfo();
+        return (m.memory().read(si, base + port / 64) >>> (port % 64) & 1) != 0;
+    }
+
+    /** The lowest port above 0 that {@code d} has not bound (get_free_port), or -1. */
+    private static int lowestFree(XenMachine m, int d) {
+        for (int p = 1; p < NR_EVENT_CHANNELS; p++) {
+            if (!m.pv().domain(d).ports().containsKey(p)) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean exists(XenMachine m, long d) {
+        return d >= 0 && d <= FrameInfo.MAX_DOMAIN && m.domains().containsKey((int) d);
+    }
+
+    private static long self(long dom, int d) {
+        return dom == DOMID_SELF ? d : dom;
+    }
+
+    private static Expected expectedEvtchn(XenMachine m, Op op, int d) {
+        long[] a = PvInterfaceCases.evtchnArgs(op, 3 - d);
+        Map<Integer, EventChannel> ports = m.pv().domain(d).ports();
+        int cmd = PvInterfaceCases.evtchnCmd(op);
+        boolean free = lowestFree(m, d) > 0;
+        if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_ALLOC_UNBOUND) {
+            long r = self(a[1], d);
+            return new Expected(exists(m, r) && free, "EVT-2", "alloc_unbound for d" + r);
+        }
+        if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_BIND_INTERDOMAIN) {
+            long r = self(a[0], d);
+            EventChannel c = exists(m, r) ? m.pv().domain((int) r).ports().get((int) a[1]) : null;
+            boolean ok = c instanceof EventChannel.Unbound u && u.remoteDomain() == d && free;
+            return new Expected(ok, "EVT-3", "bind_interdomain to port " + a[1] + " of d" + r + " (" + c + ")");
+        }
+        if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_BIND_VIRQ) {
+            boolean taken = false;
+            for (EventChannel c : ports.values()) {
+                taken |= c instanceof EventChannel.Virq v && v.virq() == a[0] && v.notifyVcpu() == a[1];
+            }
+            boolean ok = a[0] >= 0 && a[0] < NR_VIRQS && a[1] >= 0 && a[1] < m.domain(d).vcpus().size() && a[1] < 32
+                    && !taken && free;
+            return new Expected(ok, "EVT-4", "bind_virq " + a[0] + " of vCPU " + a[1] + (taken ? " (bound)" : ""));
+        }
+        if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_CLOSE) {
+            return new Expected(a[0] > 0 && a[0] < NR_EVENT_CHANNELS && ports.containsKey((int) a[0]), "EVT-7",
+                    "close port " + a[0] + " (" + ports.get((int) a[0]) + ")");
+        }
+        return new Expected(a[0] > 0 && a[0] < NR_EVENT_CHANNELS, "EVT-8", "unmask port " + a[0]);
+    }
+
+    /** EVT-2, EVT-3, EVT-4, EVT-7, EVT-8: the ports of both domains (and the bits) an accepted command leaves. */
+    private static Broken checkEvtchn(XenMachine pre, Op op, XenMachine post, HvStep s) {
+        int d = PvInterfaceProperty.caller(op).domain();
+        int o = 3 - d;
+        long[] a = PvInterfaceCases.evtchnArgs(op, o);
+        int cmd = PvInterfaceCases.evtchnCmd(op);
+        Map<Integer, EventChannel> mine = new java.util.TreeMap<>(pre.pv().domain(d).ports());
+        Map<Integer, EventChannel> theirs = null; // the other domain's expected ports, when the command touches them
+        int r = -1;
+        String rule;
+        int p = lowestFree(pre, d);
+        long rax = ((VcpuOutcome.HypercallDone) s.outcome()).rax();
+        if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_ALLOC_UNBOUND) {
+            rule = "EVT-2";
+            mine.put(p, new EventChannel.Unbound((int) self(a[1], d), 0));
+        } else if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_BIND_INTERDOMAIN) {
+            rule = "EVT-3";
+            r = (int) self(a[0], d);
+            EventChannel u = pre.pv().domain(r).ports().get((int) a[1]);
+            mine.put(p, new EventChannel.Interdomain(r, (int) a[1], 0));
+            theirs = new java.util.TreeMap<>(r == d ? mine : pre.pv().domain(r).ports());
+            theirs.put((int) a[1], new EventChannel.Interdomain(d, p, u.notifyVcpu()));
+            if (!bit(post, d, PENDING_WORD, p)) {
+                return new Broken(rule, true, "the new local port " + p + " is not pending");
+            }
+        } else if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_BIND_VIRQ) {
+            rule = "EVT-4";
+            mine.put(p, new EventChannel.Virq((int) a[0], (int) a[1]));
+        } else if (cmd == org.hybridv.xen.EventChannels.EVTCHNOP_CLOSE) {
+            rule = "EVT-7";
+            p = (int) a[0];
+            EventChannel c = mine.remove(p);
+            if (c instanceof EventChannel.Interdomain i && !(i.remoteDomain() == d && i.remotePort() == p)) {
+                r = i.remoteDomain();
+                theirs = new java.util.TreeMap<>(r == d ? mine : pre.pv().domain(r).ports());
+                theirs.put(i.remotePort(), new EventChannel.Unbound(d, theirs.get(i.remotePort()).notifyVcpu()));
+                if (r == d) {
+                    mine = theirs;
+                }
+            }
+            if (bit(post, d, PENDING_WORD, p)) {
+                return new Broken(rule, true, "closed port " + p + " is still pending");
+            }
+            rax = p; // close returns 0: nothing to compare
+        } else {
+            rule = "EVT-8";
+            p = (int) a[0];
+            if (bit(post, d, MASK_WORD, p)) {
+                return new Broken(rule, true, "port " + p + " is still masked");
+            }
+            rax = p;
+        }
+        if (rax != p) {
+            return new Broken(rule, true, "RAX is " + rax + ", not the lowest free port " + p);
+        }
+        if (!post.pv().domain(d).ports().equals(mine)) {
+            return new Broken(rule, true, "d" + d + "'s ports are " + post.pv().domain(d).ports() + ", not " + mine);
+        }
+        if (theirs != null && r != d && !post.pv().domain(r).ports().equals(theirs)) {
+            return new Broken(rule, true, "d" + r + "'s ports are " + post.pv().domain(r).ports() + ", not "
+                    + theirs);
+        }
+        for (int x : pre.pv().domains().keySet()) {
+            if (x != d && x != r && !post.pv().domain(x).ports().equals(pre.pv().domain(x).ports())) {
+                return new Broken(rule, true, "d" + x + "'s ports changed");
+            }
+        }
+        return null;
     }
 
     private static int granting(Op op, int ld) {
@@ -237,6 +370,9 @@ final class PvRules {
                 }
                 return new Expected(true, "GNT-6", "both sides permit d1 and the length is valid");
             }
+            case EVTCHN_K:
+            case EVTCHN_H:
+                return expectedEvtchn(m, op, ld);
             default:
                 throw new IllegalArgumentException("not a hypercall op: " + op);
         }

@@ -51,7 +51,7 @@ public final class PvInterfaceCases {
     /** The op kinds. */
     public enum Kind { SEND_FROM_H, SEND_FROM_K, RUN_K, CLI_K, STI_K, HANDLE_K, BLOCK_K, SET_TIMER_K, ADVANCE_TIME,
         MAP, UNMAP, ACCESS_GRANT, COPY, MAP_H, UNMAP_H, ACCESS_GRANT_H, BLK_GRANT, BLK_REQUEST, BLK_NOTIFY, BLK_SERVE,
-        BLK_END }
+        BLK_END, EVTCHN_K, EVTCHN_H, MASK_K }
 
     /** One op: its kind and an argument (timer delta, ticks, grant ref, read-only, write). */
     public record Op(Kind kind, int arg, boolean flag) {
@@ -72,7 +72,50 @@ public final class PvInterfaceCases {
         Kind k = Kind.values()[c.below(Kind.values().length)];
         boolean wide = k == Kind.MAP || k == Kind.UNMAP || k == Kind.COPY || k == Kind.MAP_H || k == Kind.UNMAP_H
                 || k == Kind.SEND_FROM_H || k == Kind.SEND_FROM_K;
-        return new Op(k, c.below(wide ? 16 : 4), c.flag(false, 40));
+        return new Op(k, c.below(k == Kind.EVTCHN_K || k == Kind.EVTCHN_H ? 32 : wide ? 16 : 4),
+                c.flag(false, 40));
+    }
+
+    /** An event-channel op's command, by {@code arg & 7} (see {@link #evtchnArgs}). */
+    public static int evtchnCmd(Op op) {
+        int[] cmds = {EventChannels.EVTCHNOP_ALLOC_UNBOUND, EventChannels.EVTCHNOP_ALLOC_UNBOUND,
+            EventChannels.EVTCHNOP_BIND_INTERDOMAIN, EventChannels.EVTCHNOP_BIND_VIRQ, EventChannels.EVTCHNOP_BIND_VIRQ,
+            EventChannels.EVTCHNOP_CLOSE, EventChannels.EVTCHNOP_UNMASK, EventChannels.EVTCHNOP_CLOSE};
+        return cmds[op.arg() & 7];
+    }
+
+    /**
+     * An event-channel op's arguments {a1, a2} as {@code event_channel_op} takes them, by {@code arg & 7} and
+     * {@code p = (arg >> 3) & 3}: 0 allocate an unbound port for the other domain or (p odd) for a domain that does
+     * not exist; 1 for {@code DOMID_SELF} or (p odd) for d0; 2 bind to the other domain's port 1 + p; 3 bind VIRQ 0 or
+     * (p odd) 1 of vCPU 0; 4 bind VIRQ 0 of vCPU 1 + p; 5 close port 1 + p; 6 unmask port p; 7 close port 4 + p.
+     * ({@code other}: d2 for d1's ops, d1 for d2's.)
+     */
+    public static long[] evtchnArgs(Op op, int other) {
+        int p = (op.arg() >> 3) & 3;
+        switch (op.arg() & 7) {
+            case 0:
+                return new long[] {EventChannels.DOMID_SELF, (p & 1) != 0 ? 9 : other};
+            case 1:
+                return new long[] {EventChannels.DOMID_SELF, (p & 1) != 0 ? 0 : EventChannels.DOMID_SELF};
+            case 2:
+                return new long[] {other, 1 + p};
+            case 3:
+                return new long[] {(p & 1) != 0 ? 1 : 0, 0};
+            case 4:
+                return new long[] {EventChannels.VIRQ_TIMER, 1 + p};
+            case 5:
+                return new long[] {1 + p, 0};
+            case 6:
+                return new long[] {p, 0};
+            default:
+                return new long[] {4 + p, 0};
+        }
+    }
+
+    /** The port a guest mask op masks: 1..4. */
+    public static int maskPort(Op op) {
+        return 1 + (op.arg() & 3);
     }
 
     /** The grant reference a map op names: 0..3 (d2's refs 0 and 1 are grants to d1, 2 and 3 are empty). */
