@@ -244,11 +244,11 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             case SEND_FROM_K:
                 return PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, PvInterfaceCases.sendPort(op), 0);
             case MAP:
-                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
                         GrantTables.GNTMAP_HOST_MAP | (op.flag() ? GrantTables.GNTMAP_READONLY : 0),
                         PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 2));
             case MAP_H:
-                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
                         GrantTables.GNTMAP_HOST_MAP | (op.flag() ? GrantTables.GNTMAP_READONLY : 0),
                         PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 1));
             case UNMAP:
@@ -282,7 +282,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
     private static Hypercall copy(Op op) {
         long[] d = PvInterfaceCases.copyDest(op);
         long dest = d[0] << 32 | (d[1] >= 0 ? d[1] : d[2]);
-        return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_COPY, (2L << 32) | PvInterfaceCases.copySourceRef(op),
+        return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_COPY, ((long) PvInterfaceCases.copySourceDomain(op) << 32)
+                | PvInterfaceCases.copySourceRef(op),
                 dest, GrantTables.GNTCOPY_SOURCE_GREF | (d[1] >= 0 ? GrantTables.GNTCOPY_DEST_GREF : 0), d[3]);
     }
 
@@ -411,7 +412,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
             case MAP_H:
-                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
                         PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 1), op.flag(), null, null, null,
                         null, null, null, null, null, expect);
             case UNMAP_H:
@@ -459,7 +460,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             }
             default: {
                 long[] d = PvInterfaceCases.copyDest(op);
-                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null,
+                        PvInterfaceCases.copySourceDomain(op),
                         PvInterfaceCases.copySourceRef(op), null, (int) d[0], d[1] >= 0 ? (int) d[1] : null,
                         d[2] >= 0 ? d[2] : null, (int) d[3], expect);
             }

@@ -106,7 +106,7 @@ final class PvRules {
                     }
                     GrantMapping g = me.getValue();
                     if (g.grantingDomain() != rd || g.ref() != PvInterfaceCases.mapRef(op) || g.frame() != raw >>> 32
-                            || g.readonly() != op.flag() || g.hostAddr() != PvInterfaceCases.HOST_ADDR
+                            || g.readonly() != op.flag() || g.hostAddr() != PvInterfaceCases.mapAddr(op)
                             || s.outcome() instanceof VcpuOutcome.HypercallDone d && d.rax() != me.getKey()) {
                         return new Broken("GNT-2", true, "new map handle " + me.getKey() + " is " + g + ", not grant "
                                 + PvInterfaceCases.mapRef(op) + " of d" + rd + " (frame 0x"
@@ -129,7 +129,8 @@ final class PvRules {
             }
             case COPY: {
                 // GNT-6: the destination's first len bytes are the source's, the rest of it is unchanged
-                long sf = grantWord(pre, 2, PvInterfaceCases.copySourceRef(op)) >>> 32;
+                long sf = grantWord(pre, PvInterfaceCases.copySourceDomain(op), PvInterfaceCases.copySourceRef(op))
+                        >>> 32;
                 long df = destFrame(pre, op);
                 int words = (int) (PvInterfaceCases.copyDest(op)[3] / 8);
                 PhysicalMemory a = pre.memory();
@@ -329,8 +330,14 @@ final class PvRules {
                     return new Expected(false, "GNT-2", g + ": frame 0x" + Long.toHexString(frame)
                             + " is not d" + rd + "'s or cannot be mapped writable");
                 }
+                long addr = PvInterfaceCases.mapAddr(op);
+                if (m.domain(ld).mode() == org.hybridv.xen.MmuMode.HAP && ((addr & 0xFFF) != 0
+                        || m.domain(ld).machineFrame(addr >>> 12) >= 0)) {
+                    return new Expected(false, "GNT-2", "guest-physical 0x" + Long.toHexString(addr) + " of HAP d"
+                            + ld + " is not a page-aligned address outside its RAM");
+                }
                 for (GrantMapping o : m.pv().domain(ld).maptrack().values()) {
-                    if (o.hostAddr() == PvInterfaceCases.HOST_ADDR) {
+                    if (o.hostAddr() == addr) {
                         // in this world only a grant ever fills the entry at host_addr
                         return new Expected(false, "GNT-2", "d" + ld + " already maps " + o + " at host_addr");
                     }
@@ -350,10 +357,11 @@ final class PvRules {
                 if (d[3] <= 0 || d[3] > 4096 || d[3] % 8 != 0) {
                     return new Expected(false, "GNT-6", "length " + d[3]);
                 }
-                Long src = grantWord(m, 2, PvInterfaceCases.copySourceRef(op));
-                if (!permits(src, 1) || !ownedBy(m, src >>> 32, 2)) {
+                int sd = PvInterfaceCases.copySourceDomain(op);
+                Long src = grantWord(m, sd, PvInterfaceCases.copySourceRef(op));
+                if (!permits(src, 1) || !ownedBy(m, src >>> 32, sd)) {
                     return new Expected(false, "GNT-6", "source grant " + PvInterfaceCases.copySourceRef(op)
-                            + " of d2 does not permit d1");
+                            + " of d" + sd + " does not permit d1");
                 }
                 if (d[1] >= 0) {
                     Long dst = grantWord(m, (int) d[0], d[1]);

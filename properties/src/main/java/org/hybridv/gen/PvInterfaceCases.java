@@ -72,7 +72,8 @@ public final class PvInterfaceCases {
         Kind k = Kind.values()[c.below(Kind.values().length)];
         boolean wide = k == Kind.MAP || k == Kind.UNMAP || k == Kind.COPY || k == Kind.MAP_H || k == Kind.UNMAP_H
                 || k == Kind.SEND_FROM_H || k == Kind.SEND_FROM_K;
-        return new Op(k, c.below(k == Kind.EVTCHN_K || k == Kind.EVTCHN_H ? 32 : wide ? 16 : 4),
+        return new Op(k, c.below(k == Kind.MAP_H ? 64 : k == Kind.EVTCHN_K || k == Kind.EVTCHN_H || k == Kind.COPY
+                ? 32 : wide ? 16 : 4),
                 c.flag(false, 40));
     }
 
@@ -129,6 +130,24 @@ public final class PvInterfaceCases {
         return doms[(op.arg() >> 2) & 3];
     }
 
+    /**
+     * The address a map op names: d1's {@link #HOST_ADDR}; for d2 (HAP: a guest-physical address) by
+     * {@code (arg >> 4) & 3} {@link #HOST_ADDR}, an unaligned address in its page, guest-physical 0 (RAM), or
+     * {@link #HOST_ADDR}.
+     */
+    public static long mapAddr(Op op) {
+        if (op.kind() != Kind.MAP_H) {
+            return HOST_ADDR;
+        }
+        long[] addrs = {HOST_ADDR, HOST_ADDR + 8, 0, HOST_ADDR};
+        return addrs[(op.arg() >> 4) & 3];
+    }
+
+    /** A copy op's source domain: d2, or (arg 16..31 with a gfn destination of another domain) d9, which does not exist. */
+    public static int copySourceDomain(Op op) {
+        return op.arg() >= 16 && ((op.arg() >> 2) & 3) == 3 ? 9 : 2;
+    }
+
     /** The map handle an unmap op names: 0..3. */
     public static int unmapHandle(Op op) {
         return op.arg() & 3;
@@ -152,18 +171,20 @@ public final class PvInterfaceCases {
     /**
      * A copy op's destination and length by {@code (arg >> 2) & 3}: 0 d1's own gfn 0x2c, 8 bytes; 1 d2's grant
      * {@code arg & 1} (0 writable, 1 read-only), 16 bytes; 2 d1's gfn 0x2c, 12 bytes (not a multiple of 8); 3 gfn 5 of
-     * d2, which is not the caller's, 8 bytes. As {domain, ref or -1, gfn or -1, len}.
+     * d2, which is not the caller's, 8 bytes; with {@code arg >= 16} 4096 bytes for 0 and 1, none for 2. As {domain,
+     * ref or -1, gfn or -1, len}.
      */
     public static long[] copyDest(Op op) {
+        boolean alt = op.arg() >= 16; // the other length: a whole page, or none
         switch ((op.arg() >> 2) & 3) {
             case 1:
-                return new long[] {2, op.arg() & 1, -1, 16};
+                return new long[] {2, op.arg() & 1, -1, alt ? 4096 : 16};
             case 2:
-                return new long[] {1, -1, 0x2c, 12};
+                return new long[] {1, -1, 0x2c, alt ? 0 : 12};
             case 3:
                 return new long[] {2, -1, 5, 8};
             default:
-                return new long[] {1, -1, 0x2c, 8};
+                return new long[] {1, -1, 0x2c, alt ? 4096 : 8};
         }
     }
 
