@@ -192,14 +192,27 @@ public final class PvInterfaceCases {
      * A run: random ops, and with some probability grant windows (map one of the two grants, read-only or not; use
      * it; unmap), delivery windows (K disables interrupts, an event arrives, K runs, enables them, runs), block
      * windows (grant the data page, push a request, notify, the back-end serves, end the grant) and timer windows
-     * (arm K's timer, advance time to or past its deadline).
+     * (arm K's timer, advance time to or past its deadline), copy windows (d1 copies through a grant that permits it)
+     * and channel windows (d1 allocates a port for d2, d2 binds to it, d1 sends on it, one side closes it, d1 sends again).
      */
     public static List<Op> generate(Choices c) {
         List<Op> ops = new ArrayList<>();
         int n = 1 + c.below(10);
         for (int i = 0; i < n; i++) {
-            int w = c.weighted(6, 2, 2, 1, 2, 1);
-            if (w == 5) {
+            int w = c.weighted(6, 2, 2, 1, 2, 1, 1, 1);
+            if (w == 7) {
+                // d1 allocates its lowest free port for d2, d2 binds to it (both sides then see the channel), d1
+                // sends on it, one side closes it, d1 sends again (d1's ports 1..3 are bound at bring-up: the new one is 4)
+                ops.add(new Op(Kind.EVTCHN_K, 0, false));
+                ops.add(new Op(Kind.EVTCHN_H, 2 | 3 << 3, false));
+                ops.add(new Op(Kind.SEND_FROM_K, 4, false));
+                // either side closes (d2's new port is 2): d1's port 4 is then unbound again or free; d1 sends again
+                ops.add(c.flag(false, 50) ? new Op(Kind.EVTCHN_H, 5 | 1 << 3, false) : new Op(Kind.EVTCHN_K, 7, false));
+                ops.add(new Op(Kind.SEND_FROM_K, 4, false));
+            } else if (w == 6) {
+                // d1 copies from d2's grant 0 or 1 into its own frame or d2's writable grant, 8 bytes to a page
+                ops.add(new Op(Kind.COPY, c.below(2) | (c.below(2) << 2) | (c.below(2) << 4), false));
+            } else if (w == 5) {
                 int d = c.below(4);
                 ops.add(new Op(Kind.SET_TIMER_K, d, false));
                 ops.add(new Op(Kind.ADVANCE_TIME, d + c.below(2), false));
