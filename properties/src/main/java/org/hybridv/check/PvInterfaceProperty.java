@@ -38,6 +38,9 @@ import org.hybridv.xen.XenMachine;
  * The para-virtual interface beyond the MMU (docs/pv-interfaces.md): event sends, upcall delivery with interrupts
  * disabled and enabled, timer, block and wake, grant map/use/unmap (into a direct-mode domain's page tables and a HAP
  * domain's EPT) and copy, on {@link PvInterfaceCases}' machine.
+ * The grant and send ops carry adversarial arguments too ({@link PvInterfaceCases#generateOp}); after every such
+ * hypercall its rule's outcome and post-condition ({@link PvRules}, reported as I7: accepted or refused as GNT-2,
+ * GNT-5, GNT-6, EVT-5 say, a refusal changes nothing, a map handle is the grant asked for, a copy copies).
  * After every op: I1 (refined for grant mappings), I2, I6, I9 and I11 ({@link PvInvariants}) and I11-blk
  * ({@link BlockInvariants}: the block back-end maps only the ring and outstanding requests' pages); after every send,
  * I10; over every step of the block back-end, I11-blk's step clause (responses answer the requests, only granted
@@ -104,7 +107,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
         int step = 0;
         for (Op op : run.ops()) {
             step++;
-            XenMachine post = apply(m, op);
+            HvStep call = call(op) == null ? null : hypercall(m, op);
+            XenMachine post = call == null ? apply(m, op) : call.machine();
             int before = m.pv().domain(1).vcpu(0).upcallsInjected();
             int after = post.pv().domain(1).vcpu(0).upcallsInjected();
             windowSeen |= post.pv().domain(1).vcpu(0).interruptWindowExiting();
@@ -129,8 +133,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             if (post.pv().domain(2).maptrack().size() > m.pv().domain(2).maptrack().size()) {
                 coverage.collect("pv", "grant mapped into the EPT");
             }
-            if (op.kind() == PvInterfaceCases.Kind.COPY && Hypervisor.hypercall(m, K, copy(m, op)).outcome()
-                    instanceof VcpuOutcome.HypercallDone) {
+            if (op.kind() == PvInterfaceCases.Kind.COPY && call.outcome() instanceof VcpuOutcome.HypercallDone) {
                 coverage.collect("pv", "grant copied");
             }
             InvariantResult blk = BlockInvariants.check(post, PvInterfaceCases.BLK_BACK);
@@ -147,9 +150,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             }
             InvariantResult send = InvariantResult.HOLDS;
             if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_H) {
-                send = PvInvariants.checkSend(m, post, 2, 1);
+                send = PvInvariants.checkSend(m, post, 2, PvInterfaceCases.sendPort(op));
             } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
-                send = PvInvariants.checkSend(m, post, 1, 1);
+                send = PvInvariants.checkSend(m, post, 1, PvInterfaceCases.sendPort(op));
             }
             String[] names = {"I10", "I1", "I2", "I6", "I9", "I11", "I11-blk"};
             InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),
@@ -157,6 +160,14 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             for (int i = 0; i < results.length; i++) {
                 if (results[i] instanceof InvariantResult.Violated v) {
                     return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
+                }
+            }
+            if (call != null) {
+                coverage.collect("pv call", op.kind() + (call.outcome() instanceof VcpuOutcome.HypercallDone
+                        ? " accepted" : " refused"));
+                PvRules.Broken b = PvRules.check(m, op, call);
+                if (b != null) {
+                    return new Verdict.Violated("I7", b.rule(), step, op + ": " + b.why());
                 }
             }
             m = post;
@@ -168,11 +179,17 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
     static XenMachine apply(XenMachine m, Op op) {
         switch (op.kind()) {
             case SEND_FROM_H:
-                return Hypervisor.hypercall(m, H, PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, 1, 0))
-                        .machine();
             case SEND_FROM_K:
-                return Hypervisor.hypercall(m, K, PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, 1, 0))
-                        .machine();
+            case MAP:
+            case UNMAP:
+            case MAP_H:
+            case UNMAP_H:
+            case COPY:
+            case EVTCHN_K:
+            case EVTCHN_H:
+                return hypercall(m, op).machine();
+            case MASK_K:
+                return EventChannels.guestMask(m, 1, PvInterfaceCases.maskPort(op), true);
             case RUN_K:
                 return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(Access.read(0x5000))).machine();
             case CLI_K:
@@ -189,25 +206,11 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                         VirtualTime.VCPUOP_SET_SINGLESHOT_TIMER, 0, m.pv().now() + op.arg(), 0)).machine();
             case ADVANCE_TIME:
                 return VirtualTime.advanceTime(m, op.arg());
-            case MAP:
-                return Hypervisor.hypercall(m, K, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF,
-                        PvInterfaceCases.HOST_ADDR, GrantTables.GNTMAP_HOST_MAP | (op.flag()
-                                ? GrantTables.GNTMAP_READONLY : 0), op.arg() % 2, 2)).machine();
-            case UNMAP:
-                return Hypervisor.hypercall(m, K, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF,
-                        PvInterfaceCases.HOST_ADDR, 0, 0, 0)).machine();
             case ACCESS_GRANT: {
                 Access a = op.flag() ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg())
                         : Access.read(PvInterfaceCases.HOST_ADDR);
                 return Hypervisor.run(m, K, new GuestInstruction.MemoryAccess(a)).machine();
             }
-            case MAP_H:
-                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF,
-                        PvInterfaceCases.HOST_ADDR, GrantTables.GNTMAP_HOST_MAP | (op.flag()
-                                ? GrantTables.GNTMAP_READONLY : 0), 0, 1)).machine();
-            case UNMAP_H:
-                return Hypervisor.hypercall(m, H, PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF,
-                        PvInterfaceCases.HOST_ADDR, 0, 0, 0)).machine();
             case ACCESS_GRANT_H:
                 return Hypervisor.run(m, H, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)))
@@ -230,14 +233,58 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return g == null ? m : g;
             }
             default:
-                return Hypervisor.hypercall(m, K, copy(m, op)).machine();
+                throw new IllegalArgumentException("no op " + op);
         }
     }
 
-    /** d1 copies a word from d2's grant 0 or 1 into its own frame 0x2c (GNT-6). */
-    private static Hypercall copy(XenMachine m, Op op) {
-        return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_COPY, (2L << 32) | (op.arg() % 2), (1L << 32) | 0x2c,
-                GrantTables.GNTCOPY_SOURCE_GREF, 8);
+    /** The hypercall of a send, map, unmap or copy op, or null for any other op. */
+    static Hypercall call(Op op) {
+        switch (op.kind()) {
+            case SEND_FROM_H:
+            case SEND_FROM_K:
+                return PvInterfaceCases.evtchn(EventChannels.EVTCHNOP_SEND, PvInterfaceCases.sendPort(op), 0);
+            case MAP:
+                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
+                        GrantTables.GNTMAP_HOST_MAP | (op.flag() ? GrantTables.GNTMAP_READONLY : 0),
+                        PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 2));
+            case MAP_H:
+                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
+                        GrantTables.GNTMAP_HOST_MAP | (op.flag() ? GrantTables.GNTMAP_READONLY : 0),
+                        PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 1));
+            case UNMAP:
+            case UNMAP_H:
+                return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_UNMAP_GRANT_REF, PvInterfaceCases.unmapAddr(op),
+                        PvInterfaceCases.unmapHandle(op), 0, 0);
+            case COPY:
+                return copy(op);
+            case EVTCHN_K:
+            case EVTCHN_H: {
+                long[] a = PvInterfaceCases.evtchnArgs(op, op.kind() == PvInterfaceCases.Kind.EVTCHN_K ? 2 : 1);
+                return PvInterfaceCases.evtchn(PvInterfaceCases.evtchnCmd(op), a[0], a[1]);
+            }
+            default:
+                return null;
+        }
+    }
+
+    /** The caller of a hypercall op: H for the ops of d2, K otherwise. */
+    static VcpuId caller(Op op) {
+        return op.kind() == PvInterfaceCases.Kind.SEND_FROM_H || op.kind() == PvInterfaceCases.Kind.MAP_H
+                || op.kind() == PvInterfaceCases.Kind.UNMAP_H || op.kind() == PvInterfaceCases.Kind.EVTCHN_H ? H : K;
+    }
+
+    /** The step of a hypercall op ({@link #call}) on {@code m}. */
+    static HvStep hypercall(XenMachine m, Op op) {
+        return Hypervisor.hypercall(m, caller(op), call(op));
+    }
+
+    /** d1 copies from d2's grant {@link PvInterfaceCases#copySourceRef} to {@link PvInterfaceCases#copyDest} (GNT-6). */
+    private static Hypercall copy(Op op) {
+        long[] d = PvInterfaceCases.copyDest(op);
+        long dest = d[0] << 32 | (d[1] >= 0 ? d[1] : d[2]);
+        return PvInterfaceCases.gnttab(GrantTables.GNTTABOP_COPY, ((long) PvInterfaceCases.copySourceDomain(op) << 32)
+                | PvInterfaceCases.copySourceRef(op),
+                dest, GrantTables.GNTCOPY_SOURCE_GREF | (d[1] >= 0 ? GrantTables.GNTCOPY_DEST_GREF : 0), d[3]);
     }
 
     /**
@@ -304,6 +351,17 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 steps.add(Capture.step(new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, new BlkStep.ServeExpect(null,
                         null, null, null, null, null, PvStep.Verdict.VIOLATED))));
             }
+        } else if (inv.equals("I7")) {
+            // a hypercall that broke its rule (PvRules): its step expects what the rule says of it — the outcome;
+            // a wrong content of an accepted map or copy is not expressed by the step's expectation
+            XenMachine pre = PvInterfaceCases.machine(faults);
+            for (int i = 0; i < n - 1; i++) {
+                pre = apply(pre, run.ops().get(i));
+            }
+            Op last = run.ops().get(n - 1);
+            boolean ok = PvRules.expected(pre, last).ok();
+            steps.remove(steps.size() - 1);
+            steps.add(Capture.step(step(last, now, new PvStep.PvExpect(ok ? "ok" : "refused", null, null, null))));
         } else if (inv.equals("I1") || inv.equals("I2") || inv.equals("I6")) {
             steps.add(Capture.step(XenStep.CheckInvariants.of(inv, XenStep.InvariantState.VIOLATED)));
         } else {
@@ -316,11 +374,18 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
 
     /** The scenario step of {@code op} ({@code now}: machine time before it, for a timer's absolute deadline). */
     static org.hybridv.scenario.Step step(Op op, long now) {
+        return step(op, now, null);
+    }
+
+    /** The scenario step of {@code op}, a hypercall op's with {@code expect} (null: none). */
+    static org.hybridv.scenario.Step step(Op op, long now, PvStep.PvExpect expect) {
         switch (op.kind()) {
             case SEND_FROM_H:
-                return new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+                return new PvStep.EventChannelOp(2, 0, PvStep.EvtchnCmd.SEND, null, null,
+                        PvInterfaceCases.sendPort(op), null, null, expect);
             case SEND_FROM_K:
-                return new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.SEND, null, null, 1, null, null, null);
+                return new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.SEND, null, null,
+                        PvInterfaceCases.sendPort(op), null, null, expect);
             case RUN_K:
                 return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(Access.read(0x5000)));
             case CLI_K:
@@ -337,19 +402,23 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return new PvStep.AdvanceTime((long) op.arg());
             case MAP:
                 return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
-                        op.arg() % 2, 2, op.flag(), null, null, null, null, null, null, null, null, null);
+                        PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 2), op.flag(), null, null, null,
+                        null, null, null, null, null, expect);
             case UNMAP:
-                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
-                        null, null, null, 0, null, null, null, null, null, null, null, null);
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.unmapAddr(op),
+                        null, null, null, PvInterfaceCases.unmapHandle(op), null, null, null, null, null, null, null,
+                        expect);
             case ACCESS_GRANT:
                 return XenStep.Guest.of(1, 0, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
             case MAP_H:
-                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
-                        0, 1, op.flag(), null, null, null, null, null, null, null, null, null);
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.MAP_GRANT_REF, PvInterfaceCases.mapAddr(op),
+                        PvInterfaceCases.mapRef(op), PvInterfaceCases.mapDomain(op, 1), op.flag(), null, null, null,
+                        null, null, null, null, null, expect);
             case UNMAP_H:
-                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.HOST_ADDR,
-                        null, null, null, 0, null, null, null, null, null, null, null, null);
+                return new PvStep.GrantTableOp(2, 0, PvStep.GnttabCmd.UNMAP_GRANT_REF, PvInterfaceCases.unmapAddr(op),
+                        null, null, null, PvInterfaceCases.unmapHandle(op), null, null, null, null, null, null, null,
+                        expect);
             case ACCESS_GRANT_H:
                 return XenStep.Guest.of(2, 0, new GuestInstruction.MemoryAccess(op.flag()
                         ? Access.write(PvInterfaceCases.HOST_ADDR, op.arg()) : Access.read(PvInterfaceCases.HOST_ADDR)));
@@ -365,9 +434,37 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 return new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, null);
             case BLK_END:
                 return new PvStep.GrantAccess(1, PvInterfaceCases.BLK_DATA_REF, null, null, null, true, null);
-            default:
-                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null, 2,
-                        op.arg() % 2, null, 1, null, 0x2cL, 8, null);
+            case MASK_K:
+                return new PvStep.GuestEvent(1, 0, PvStep.GuestAction.MASK, PvInterfaceCases.maskPort(op), null);
+            case EVTCHN_K:
+            case EVTCHN_H: {
+                int d = op.kind() == PvInterfaceCases.Kind.EVTCHN_K ? 1 : 2;
+                long[] a = PvInterfaceCases.evtchnArgs(op, 3 - d);
+                switch (PvInterfaceCases.evtchnCmd(op)) {
+                    case EventChannels.EVTCHNOP_ALLOC_UNBOUND:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND, (int) a[1], null, null,
+                                null, null, expect);
+                    case EventChannels.EVTCHNOP_BIND_INTERDOMAIN:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.BIND_INTERDOMAIN, (int) a[0],
+                                (int) a[1], null, null, null, expect);
+                    case EventChannels.EVTCHNOP_BIND_VIRQ:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.BIND_VIRQ, null, null, null,
+                                (int) a[0], (int) a[1], expect);
+                    case EventChannels.EVTCHNOP_CLOSE:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.CLOSE, null, null, (int) a[0], null,
+                                null, expect);
+                    default:
+                        return new PvStep.EventChannelOp(d, 0, PvStep.EvtchnCmd.UNMASK, null, null, (int) a[0], null,
+                                null, expect);
+                }
+            }
+            default: {
+                long[] d = PvInterfaceCases.copyDest(op);
+                return new PvStep.GrantTableOp(1, 0, PvStep.GnttabCmd.COPY, null, null, null, null, null,
+                        PvInterfaceCases.copySourceDomain(op),
+                        PvInterfaceCases.copySourceRef(op), null, (int) d[0], d[1] >= 0 ? (int) d[1] : null,
+                        d[2] >= 0 ? d[2] : null, (int) d[3], expect);
+            }
         }
     }
 }

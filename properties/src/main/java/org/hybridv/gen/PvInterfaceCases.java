@@ -51,7 +51,7 @@ public final class PvInterfaceCases {
     /** The op kinds. */
     public enum Kind { SEND_FROM_H, SEND_FROM_K, RUN_K, CLI_K, STI_K, HANDLE_K, BLOCK_K, SET_TIMER_K, ADVANCE_TIME,
         MAP, UNMAP, ACCESS_GRANT, COPY, MAP_H, UNMAP_H, ACCESS_GRANT_H, BLK_GRANT, BLK_REQUEST, BLK_NOTIFY, BLK_SERVE,
-        BLK_END }
+        BLK_END, EVTCHN_K, EVTCHN_H, MASK_K }
 
     /** One op: its kind and an argument (timer delta, ticks, grant ref, read-only, write). */
     public record Op(Kind kind, int arg, boolean flag) {
@@ -61,23 +61,158 @@ public final class PvInterfaceCases {
         }
     }
 
+    /**
+     * A single op of any kind. The grant and send ops draw their argument from 0..15, which {@link #mapRef},
+     * {@link #mapDomain}, {@link #unmapHandle}, {@link #unmapAddr}, {@link #sendPort} and the copy decoders turn into
+     * adversarial arguments (a grant of another domain or of no domain, a reference that does not permit the caller, a
+     * stale handle, the wrong address, a VIRQ or free port, a copy into a read-only grant or another domain's frame, a
+     * bad length); the windows use arguments 0 and 1, the valid ones.
+     */
     public static Op generateOp(Choices c) {
         Kind k = Kind.values()[c.below(Kind.values().length)];
-        return new Op(k, c.below(4), c.flag(false, 40));
+        boolean wide = k == Kind.MAP || k == Kind.UNMAP || k == Kind.COPY || k == Kind.MAP_H || k == Kind.UNMAP_H
+                || k == Kind.SEND_FROM_H || k == Kind.SEND_FROM_K;
+        return new Op(k, c.below(k == Kind.MAP_H ? 64 : k == Kind.EVTCHN_K || k == Kind.EVTCHN_H || k == Kind.COPY
+                ? 32 : wide ? 16 : 4),
+                c.flag(false, 40));
+    }
+
+    /** An event-channel op's command, by {@code arg & 7} (see {@link #evtchnArgs}). */
+    public static int evtchnCmd(Op op) {
+        int[] cmds = {EventChannels.EVTCHNOP_ALLOC_UNBOUND, EventChannels.EVTCHNOP_ALLOC_UNBOUND,
+            EventChannels.EVTCHNOP_BIND_INTERDOMAIN, EventChannels.EVTCHNOP_BIND_VIRQ, EventChannels.EVTCHNOP_BIND_VIRQ,
+            EventChannels.EVTCHNOP_CLOSE, EventChannels.EVTCHNOP_UNMASK, EventChannels.EVTCHNOP_CLOSE};
+        return cmds[op.arg() & 7];
+    }
+
+    /**
+     * An event-channel op's arguments {a1, a2} as {@code event_channel_op} takes them, by {@code arg & 7} and
+     * {@code p = (arg >> 3) & 3}: 0 allocate an unbound port for the other domain or (p odd) for a domain that does
+     * not exist; 1 for {@code DOMID_SELF} or (p odd) for d0; 2 bind to the other domain's port 1 + p; 3 bind VIRQ 0 or
+     * (p odd) 1 of vCPU 0; 4 bind VIRQ 0 of vCPU 1 + p; 5 close port 1 + p; 6 unmask port p; 7 close port 4 + p.
+     * ({@code other}: d2 for d1's ops, d1 for d2's.)
+     */
+    public static long[] evtchnArgs(Op op, int other) {
+        int p = (op.arg() >> 3) & 3;
+        switch (op.arg() & 7) {
+            case 0:
+                return new long[] {EventChannels.DOMID_SELF, (p & 1) != 0 ? 9 : other};
+            case 1:
+                return new long[] {EventChannels.DOMID_SELF, (p & 1) != 0 ? 0 : EventChannels.DOMID_SELF};
+            case 2:
+                return new long[] {other, 1 + p};
+            case 3:
+                return new long[] {(p & 1) != 0 ? 1 : 0, 0};
+            case 4:
+                return new long[] {EventChannels.VIRQ_TIMER, 1 + p};
+            case 5:
+                return new long[] {1 + p, 0};
+            case 6:
+                return new long[] {p, 0};
+            default:
+                return new long[] {4 + p, 0};
+        }
+    }
+
+    /** The port a guest mask op masks: 1..4. */
+    public static int maskPort(Op op) {
+        return 1 + (op.arg() & 3);
+    }
+
+    /** The grant reference a map op names: 0..3 (d2's refs 0 and 1 are grants to d1, 2 and 3 are empty). */
+    public static int mapRef(Op op) {
+        return op.arg() & 3;
+    }
+
+    /** The granting domain a map op names: d2 (or d1 for H), {@code DOMID_SELF}, a domain that does not exist, d0. */
+    public static int mapDomain(Op op, int usual) {
+        int[] doms = {usual, EventChannels.DOMID_SELF, 9, 0};
+        return doms[(op.arg() >> 2) & 3];
+    }
+
+    /**
+     * The address a map op names: d1's {@link #HOST_ADDR}; for d2 (HAP: a guest-physical address) by
+     * {@code (arg >> 4) & 3} {@link #HOST_ADDR}, an unaligned address in its page, guest-physical 0 (RAM), or
+     * {@link #HOST_ADDR}.
+     */
+    public static long mapAddr(Op op) {
+        if (op.kind() != Kind.MAP_H) {
+            return HOST_ADDR;
+        }
+        long[] addrs = {HOST_ADDR, HOST_ADDR + 8, 0, HOST_ADDR};
+        return addrs[(op.arg() >> 4) & 3];
+    }
+
+    /** A copy op's source domain: d2, or (arg 16..31 with a gfn destination of another domain) d9, which does not exist. */
+    public static int copySourceDomain(Op op) {
+        return op.arg() >= 16 && ((op.arg() >> 2) & 3) == 3 ? 9 : 2;
+    }
+
+    /** The map handle an unmap op names: 0..3. */
+    public static int unmapHandle(Op op) {
+        return op.arg() & 3;
+    }
+
+    /** The address an unmap op names: {@link #HOST_ADDR}, or the page after it. */
+    public static long unmapAddr(Op op) {
+        return ((op.arg() >> 2) & 1) != 0 ? HOST_ADDR + 0x1000 : HOST_ADDR;
+    }
+
+    /** The port a send op names: 1 for arguments 0 and 1, the argument otherwise (d1: 2 is VIRQ_TIMER, 3 the block port). */
+    public static int sendPort(Op op) {
+        return op.arg() <= 1 ? 1 : op.arg();
+    }
+
+    /** A copy op's source: d2's grant reference 0..3. */
+    public static int copySourceRef(Op op) {
+        return op.arg() & 3;
+    }
+
+    /**
+     * A copy op's destination and length by {@code (arg >> 2) & 3}: 0 d1's own gfn 0x2c, 8 bytes; 1 d2's grant
+     * {@code arg & 1} (0 writable, 1 read-only), 16 bytes; 2 d1's gfn 0x2c, 12 bytes (not a multiple of 8); 3 gfn 5 of
+     * d2, which is not the caller's, 8 bytes; with {@code arg >= 16} 4096 bytes for 0 and 1, none for 2. As {domain,
+     * ref or -1, gfn or -1, len}.
+     */
+    public static long[] copyDest(Op op) {
+        boolean alt = op.arg() >= 16; // the other length: a whole page, or none
+        switch ((op.arg() >> 2) & 3) {
+            case 1:
+                return new long[] {2, op.arg() & 1, -1, alt ? 4096 : 16};
+            case 2:
+                return new long[] {1, -1, 0x2c, alt ? 0 : 12};
+            case 3:
+                return new long[] {2, -1, 5, 8};
+            default:
+                return new long[] {1, -1, 0x2c, alt ? 4096 : 8};
+        }
     }
 
     /**
      * A run: random ops, and with some probability grant windows (map one of the two grants, read-only or not; use
      * it; unmap), delivery windows (K disables interrupts, an event arrives, K runs, enables them, runs), block
      * windows (grant the data page, push a request, notify, the back-end serves, end the grant) and timer windows
-     * (arm K's timer, advance time to or past its deadline).
+     * (arm K's timer, advance time to or past its deadline), copy windows (d1 copies through a grant that permits it)
+     * and channel windows (d1 allocates a port for d2, d2 binds to it, d1 sends on it, one side closes it, d1 sends again).
      */
     public static List<Op> generate(Choices c) {
         List<Op> ops = new ArrayList<>();
         int n = 1 + c.below(10);
         for (int i = 0; i < n; i++) {
-            int w = c.weighted(6, 2, 2, 1, 2, 1);
-            if (w == 5) {
+            int w = c.weighted(6, 2, 2, 1, 2, 1, 1, 1);
+            if (w == 7) {
+                // d1 allocates its lowest free port for d2, d2 binds to it (both sides then see the channel), d1
+                // sends on it, one side closes it, d1 sends again (d1's ports 1..3 are bound at bring-up: the new one is 4)
+                ops.add(new Op(Kind.EVTCHN_K, 0, false));
+                ops.add(new Op(Kind.EVTCHN_H, 2 | 3 << 3, false));
+                ops.add(new Op(Kind.SEND_FROM_K, 4, false));
+                // either side closes (d2's new port is 2): d1's port 4 is then unbound again or free; d1 sends again
+                ops.add(c.flag(false, 50) ? new Op(Kind.EVTCHN_H, 5 | 1 << 3, false) : new Op(Kind.EVTCHN_K, 7, false));
+                ops.add(new Op(Kind.SEND_FROM_K, 4, false));
+            } else if (w == 6) {
+                // d1 copies from d2's grant 0 or 1 into its own frame or d2's writable grant, 8 bytes to a page
+                ops.add(new Op(Kind.COPY, c.below(2) | (c.below(2) << 2) | (c.below(2) << 4), false));
+            } else if (w == 5) {
                 int d = c.below(4);
                 ops.add(new Op(Kind.SET_TIMER_K, d, false));
                 ops.add(new Op(Kind.ADVANCE_TIME, d + c.below(2), false));

@@ -41,4 +41,43 @@ class PvInterfacePropertyTest {
             assertThat(r.failure().get().violation().invariant()).as(f.id()).isIn((List<?>) c[1]);
         }
     }
+
+    /**
+     * Generated runs — with the adversarial grant, send and event-channel ops — written as scenarios replay and pass;
+     * written as an I7 counterexample at a hypercall op, that op's step expects the outcome {@link PvRules} gives, which
+     * the fault-free reference meets.
+     */
+    @Test
+    void generatedRunsReplayAsScenariosAndI7StepsExpectTheRulesOutcome(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        org.hybridv.scenario.Scenarios scenarios = new org.hybridv.scenario.Scenarios(
+                org.hybridv.scenario.modules.Modules.standard());
+        PvInterfaceProperty p = new PvInterfaceProperty();
+        int i7 = 0;
+        for (int seed = 0; seed < 60; seed++) {
+            PvInterfaceProperty.Run run = p.generate(org.hybridv.gen.Choices.random(seed));
+            int last = run.ops().size();
+            boolean call = PvInterfaceProperty.call(run.ops().get(last - 1)) != null;
+            com.fasterxml.jackson.databind.node.ObjectNode body = p.scenario(run, Faults.NONE, new Verdict.Violated(
+                    call ? "I7" : "I1", "-", call ? last : Integer.MAX_VALUE, "-"));
+            com.fasterxml.jackson.databind.node.ArrayNode steps = body.withArray("steps");
+            if (call) {
+                i7++;
+                assertThat(steps.get(steps.size() - 1).get("expect").get("result").asText()).isIn("ok", "refused");
+            } else {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) steps.get(steps.size() - 1)).remove("expect");
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode doc = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                    .instance.objectNode();
+            doc.put("format", "hybridv-scenario/1");
+            doc.put("title", "pv" + seed);
+            doc.set("machine", body.get("machine"));
+            doc.set("steps", steps);
+            java.nio.file.Path f = dir.resolve("pv" + seed + ".json");
+            java.nio.file.Files.write(f, Capture.bytes(doc));
+            org.hybridv.scenario.Replay r = scenarios.replay(f);
+            assertThat(r.verdict()).as("%s %s", run, r.error()).isEqualTo(org.hybridv.scenario.Verdict.PASSED);
+        }
+        assertThat(i7).isPositive();
+    }
 }

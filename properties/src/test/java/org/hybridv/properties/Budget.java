@@ -16,4 +16,8 @@ public final class Budget {
     static final int HYBRID_TRIES = 300;
     /** Tries for the whole-system property (up to 20 operations of every layer, I1–I8 after each). */
     static final int WHOLE_SYSTEM_TRIES = 200;
+    /** Tries for the PV-interface property (up to 10 ops or windows, I1, I2, I6, I9-I11, I11-blk after each). */
+    static final int PV_TRIES = 100;
+    /** Tries for the two-pCPU migration and shootdown property (I1, I2, I6 over every pCPU after every step). */
+    static final int MIGRATION_TRIES = 50;
 }
