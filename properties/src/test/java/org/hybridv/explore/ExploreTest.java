@@ -115,20 +115,7 @@ class ExploreTest {
         "pv-evtchn, evtchn-send-to-foreign-port, 3, I10, I10"})
     void aSeededFaultIsFoundAtTheShortestDepthAndReplays(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
-        Exploration x = explore(name, 2, config(name).depth(), fault);
-        assertThat(x.result().outcome()).as(x.verdictLine()).isEqualTo(Explorer.Outcome.VIOLATION);
-        assertThat(x.exitCode()).isEqualTo(1);
-        Explorer.Finding f = x.result().finding().orElseThrow();
-        assertThat(f.depth()).isEqualTo(depth);
-        assertThat(f.verdict()).isInstanceOfSatisfying(Verdict.Violated.class, v -> {
-            assertThat(v.invariant()).isEqualTo(invariant);
-            assertThat(v.rule()).isEqualTo(rule);
-            assertThat(v.step()).isEqualTo(depth);
-        });
-        // minimal: nothing at one step less, with the same configuration and fault
-        Exploration shorter = explore(name, 2, depth - 1, fault);
-        assertThat(shorter.result().outcome()).as(shorter.verdictLine()).isIn(Explorer.Outcome.DEPTH_BOUND,
-                Explorer.Outcome.EXHAUSTED);
+        Exploration x = foundAtTheShortestDepth(name, fault, depth, invariant, rule);
         Capture.Written w = x.writeCounterexample(dir).orElseThrow();
         assertThat(w.file().getFileName().toString()).startsWith("explore-" + name + "-");
         Cli.Result replay = Cli.run("replay", "-q", w.file().toString());
@@ -152,6 +139,16 @@ class ExploreTest {
         "emulation, io-port-range-not-intercepted, 0, EMU, EMU-2"})
     void aFaultOfTheInterfaceWorldsIsFoundAtTheShortestDepth(String name, String fault, int depth, String invariant,
             String rule, @TempDir Path dir) throws Exception {
+        Exploration x = foundAtTheShortestDepth(name, fault, depth, invariant, rule);
+        assertThat(x.writeCounterexample(dir)).isEmpty();
+    }
+
+    /**
+     * Explores configuration {@code name} with {@code fault} to its depth bound: the violation of {@code invariant}
+     * (rule {@code rule}) found at exactly {@code depth}, and — minimal — nothing at one step less.
+     */
+    private static Exploration foundAtTheShortestDepth(String name, String fault, int depth, String invariant,
+            String rule) throws Exception {
         Exploration x = explore(name, 2, config(name).depth(), fault);
         assertThat(x.result().outcome()).as(x.verdictLine()).isEqualTo(Explorer.Outcome.VIOLATION);
         assertThat(x.exitCode()).isEqualTo(1);
@@ -167,7 +164,7 @@ class ExploreTest {
             assertThat(shorter.result().outcome()).as(shorter.verdictLine()).isIn(Explorer.Outcome.DEPTH_BOUND,
                     Explorer.Outcome.EXHAUSTED);
         }
-        assertThat(x.writeCounterexample(dir)).isEmpty();
+        return x;
     }
 
     /**
