@@ -102,6 +102,66 @@ class TlbScopeProperties {
         return t;
     }
 
+    /**
+     * INVPCID with any operands: the privilege level, the register operand (the four types, reserved values, a value
+     * with bit 63 set), the descriptor's first quadword (a PCID, a PCID with a reserved bit of 63:12 set, 0FFFH),
+     * the descriptor's linear address (canonical or not) and CR4.PCIDE, over a TLB and caches filled as above.
+     */
+    record InvpcidOperands(TlbScopeCase k, int cpl, long type, long descriptorLow, long linear, boolean pcide,
+            int currentPcid) {}
+
+    @Provide
+    Arbitrary<InvpcidOperands> invpcids() {
+        return JqwikChoices.arbitrary(c -> {
+            TlbScopeCase k = TlbScopeCases.generate(c);
+            int cpl = c.weighted(3, 1) == 0 ? 0 : 1 + c.below(3);
+            long type = c.weighted(8, 1) == 0 ? c.below(4) : c.oneOf(4L, 0xFFL, 1L << 63);
+            long descriptor = switch (c.weighted(4, 4, 1, 1)) {
+                case 0 -> 0;
+                case 1 -> c.below(4);
+                case 2 -> (1L << (12 + c.below(52))) | c.below(4);
+                default -> 0xFFF;
+            };
+            long linear = c.weighted(3, 1) == 0 ? c.oneOf(0L, 0x1000L, 0x20_0000L, 0xFFFF_8000_0000_0000L)
+                    : c.oneOf(0x0000_8000_0000_0000L, 0x8000_0000_0000_0000L, 0x00FF_0000_0000_0000L);
+            boolean pcide = c.flag(true, 40);
+            return new InvpcidOperands(k, cpl, type, descriptor, linear, pcide, pcide ? c.below(4) : 0);
+        });
+    }
+
+    /**
+     * SDM Vol. 2A INVPCID, "64-Bit Mode Exceptions", restated over the operands: #GP(0) if the CPL is not 0; if
+     * INVPCID_TYPE &gt; 3; if bits 63:12 of INVPCID_DESC are not all zero; if CR4.PCIDE = 0, the type is 0 or 1 and
+     * INVPCID_DESC[11:0] is not zero; if the type is 0 and the descriptor's linear address is not canonical. A fault
+     * changes nothing (the machine is the one before); otherwise the instruction retires, leaves the processor state
+     * as it was and invalidates exactly what {@link TlbScopes} says the type requires.
+     */
+    @Property(seed = Budget.SEED, tries = Budget.TRIES)
+    void invpcidFaultsExactlyWhenTheSdmSaysAndAFaultChangesNothing(@ForAll("invpcids") InvpcidOperands o) {
+        boolean gp = o.cpl() != 0 || Long.compareUnsigned(o.type(), 3) > 0 || (o.descriptorLow() >>> 12) != 0
+                || Long.compareUnsigned(o.type(), 1) <= 0 && !o.pcide() && (o.descriptorLow() & 0xFFF) != 0
+                || o.type() == 0 && (o.linear() >> 47) != 0 && (o.linear() >> 47) != -1;
+        Statistics.label("INVPCID").collect(gp ? "#GP(0)" : "retired");
+        Statistics.label("INVPCID").coverage(cov -> {
+            cov.check("#GP(0)").percentage(p -> p >= 20);
+            cov.check("retired").percentage(p -> p >= 20);
+        });
+        TlbTag tag = o.k().fills().isEmpty() ? new TlbTag(0, 0) : o.k().fills().get(0).tag();
+        X86Machine m = machine(o.k(), cpu(o.pcide(), o.currentPcid(), true).withCpl(o.cpl()), tag);
+        InstructionStep s = Processor.invpcid(m, o.type(), o.descriptorLow(), o.linear());
+        if (gp) {
+            assertThat(s.outcome()).as("%s", o).isInstanceOf(org.hybridv.x86.GeneralProtection.class);
+            assertThat(s.machine()).as("a faulting INVPCID changes nothing").isEqualTo(m);
+            return;
+        }
+        X86Machine after = retired(s);
+        assertThat(after.cpu()).isEqualTo(m.cpu());
+        Op op = new TlbScopeCase.Invpcid(tag, o.pcide(), o.currentPcid(),
+                org.hybridv.x86.InvpcidType.ofValue(o.type()), (int) o.descriptorLow(), o.linear());
+        assertThat(TlbScopes.judge(o.k().fills(), op, after.tlb().entries())).as("%s", o).isEmpty();
+        assertThat(TlbScopes.judgePsc(o.k().pscFills(), op, after.tlb().pscEntries())).as("%s", o).isEmpty();
+    }
+
     /** IA-32e paging, PML4 frame 1 (empty memory: every walk faults), CR4.PAE, and the given PCIDE / PCID / PGE. */
     static CpuState cpu(boolean pcide, int pcid, boolean pge) {
         CpuState c = CpuState.longMode(1, MAXPHY);
