@@ -67,20 +67,9 @@ class PvPlatformTest {
     @Test
     void workloadMatchesNative() {
         Lockstep l = run(Lockstep.startPv(64), new GuestOp.Boot(BootStage.NATIVE));
-        l = run(l, new GuestOp.NewProcess());
-        l = run(l, new GuestOp.NewProcess());
-        l = run(l, new GuestOp.SwitchTo(1));
-        l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.WRITE, 0xAB));
-        l = run(l, new GuestOp.UserAccess(Layout.userPage(2), AccessKind.READ, 0));
-        l = run(l, new GuestOp.Map(5, false));
-        l = run(l, new GuestOp.UserAccess(Layout.userPage(5), AccessKind.WRITE, 1));
-        l = run(l, new GuestOp.SwitchTo(2));
-        l = run(l, new GuestOp.Syscall());
-        l = run(l, new GuestOp.UserAccess(Layout.userPage(7), AccessKind.WRITE, 0xCD));
-        l = run(l, new GuestOp.Unmap(7));
-        l = run(l, new GuestOp.UserAccess(Layout.userPage(7), AccessKind.READ, 0));
-        l = run(l, new GuestOp.Idle());
-        l = run(l, new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.READ, 0));
+        for (GuestOp op : KernelUnderXenTest.WORKLOAD) {
+            l = run(l, op);
+        }
         l = run(l, new GuestOp.NewProcess());
         l = run(l, new GuestOp.SwitchTo(3));
         l = run(l, new GuestOp.UserAccess(Layout.userPage(9), AccessKind.WRITE, 5));

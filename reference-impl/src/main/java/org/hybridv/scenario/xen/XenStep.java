@@ -850,6 +850,7 @@ public sealed interface XenStep extends Step {
             return "frame " + Render.hex(mfn);
         }
     }
+
     /** The vCPU-mask commands of {@code mmuext_op} (Xen rule MX-7). */
     enum MultiCmd {
         @JsonProperty("tlbFlushMulti") TLB_FLUSH_MULTI(Hypercalls.MMUEXT_TLB_FLUSH_MULTI),
