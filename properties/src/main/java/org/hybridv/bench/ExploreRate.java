@@ -212,7 +212,7 @@ public final class ExploreRate {
         return t;
     }
 
-    private static String load() {
+    static String load() {
         double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", l);
     }

@@ -33,7 +33,8 @@ import picocli.CommandLine.Command;
         footer = {"  hybridv bench", "  hybridv bench --quick", "  hybridv bench --rounds 10",
             "  hybridv bench --explore-vs-alloy",
             "  hybridv bench --explore spec/configs/bench/combined.json --max-states 100000",
-            "  java -Xmx4g -jar properties/target/hybridv.jar bench --explore-set 100000000"})
+            "  java -Xmx4g -jar properties/target/hybridv.jar bench --explore-set 100000000",
+            "  java -Xmx4g -XX:+UseParallelGC -jar properties/target/hybridv.jar bench --explore-engine 100000000"})
 final class BenchCommand implements Callable<Integer> {
     /** Performance target (docs/benchmarks.md): 4-level walks per second on one core. */
     static final double WALK_TARGET = 5_000_000;
@@ -82,6 +83,13 @@ final class BenchCommand implements Callable<Integer> {
             + " per state and the heap it takes (run under the heap limit to be shown, e.g. java -Xmx4g).")
     Long exploreSet;
 
+    @CommandLine.Option(names = "--explore-engine", paramLabel = "N", description = "Only the explorer's engine at"
+            + " scale: a search of exactly N distinct states (the numbers below N, reached by adding powers of ten)"
+            + " through the explorer with --workers workers, the levels beyond the in-memory bound rebuilt from the"
+            + " trace; time, bytes per state and the heap's peak (run under the heap limit to be shown, e.g. java"
+            + " -Xmx4g). Exit 0 only if the search ends exhausted with exactly N states.")
+    Long exploreEngine;
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
@@ -91,6 +99,14 @@ final class BenchCommand implements Callable<Integer> {
             }
             org.hybridv.bench.ExploreRate.fingerprintSet(out, exploreSet, seed);
             return 0;
+        }
+        if (exploreEngine != null) {
+            int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+            if (exploreEngine < 1 || exploreEngine > Integer.MAX_VALUE - 16 || n < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--explore-engine must be between 1 and "
+                        + (Integer.MAX_VALUE - 16) + ", --workers at least 1");
+            }
+            return org.hybridv.bench.EngineScale.run(out, exploreEngine, n) ? 0 : 1;
         }
         if (explore != null) {
             int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();

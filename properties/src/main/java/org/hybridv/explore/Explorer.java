@@ -255,12 +255,13 @@ public final class Explorer {
         }
         List<S> frontier = new ArrayList<>();
         Numbers numbers = new Numbers();
+        ReplayCache cache = new ReplayCache();
         for (int n : c.frontier()) {
             if (n < 0 || n >= seen.size()) {
                 throw new IllegalArgumentException("the checkpoint's frontier names state " + n + " of "
                         + seen.size());
             }
-            S s = replay(system, seen, n, c.depth(), "the checkpoint's ");
+            S s = replay(system, seen, n, c.depth(), "the checkpoint's ", cache);
             long fp = system.fingerprint(s);
             if (!seen.contains(fp)) {
                 throw new IllegalArgumentException("the checkpoint's trace of state " + n + " replays to a state"
@@ -286,31 +287,98 @@ public final class Explorer {
      *                                  names whose trace it is in the message)
      */
     static <S> S replay(TransitionSystem<S> system, FingerprintSet seen, int n, int depth, String what) {
+        return replay(system, seen, n, depth, what, null);
+    }
+
+    /**
+     * {@link #replay(TransitionSystem, FingerprintSet, int, int, String)}, starting from the nearest ancestor of
+     * state {@code n} that {@code cache} holds (null: none) and leaving every state it rebuilds there: the states of
+     * a level are expanded in the order of their numbers, so their parents come in order too, and consecutive
+     * states share most of their ancestors — a rebuild then takes one or two steps instead of {@code depth}. The
+     * state is the same either way (the system is pure); only the work differs.
+     */
+    static <S> S replay(TransitionSystem<S> system, FingerprintSet seen, int n, int depth, String what,
+            ReplayCache cache) {
         int[] path = new int[depth];
+        int[] pathNumbers = new int[depth];
         int m = n;
         int length = 0;
-        while (seen.parent(m) != FingerprintSet.NO_PARENT) {
-            if (length == depth) {
-                length++;
+        Object base = null;
+        int baseDepth = 0;
+        while (true) {
+            if (cache != null && length > 0) {
+                Object cached = cache.get(m, depth - length);
+                if (cached != null) {
+                    base = cached;
+                    baseDepth = depth - length;
+                    break;
+                }
+            }
+            long entry = seen.traceEntry(m);
+            int parent = FingerprintSet.parentOf(entry);
+            if (parent == FingerprintSet.NO_PARENT) {
+                List<S> init = system.initialStates();
+                int i = FingerprintSet.actionOf(entry);
+                if (length != depth || i >= init.size()) {
+                    throw notAtDepth(what, n, depth);
+                }
+                base = init.get(i);
                 break;
             }
-            path[depth - 1 - length++] = seen.action(m);
-            m = seen.parent(m);
+            if (length == depth) {
+                throw notAtDepth(what, n, depth);
+            }
+            length++;
+            path[depth - length] = FingerprintSet.actionOf(entry);
+            pathNumbers[depth - length] = m;
+            m = parent;
         }
-        List<S> init = system.initialStates();
-        if (length != depth || seen.action(m) >= init.size()) {
-            throw new IllegalArgumentException(what + "state " + n + " is not at depth " + depth
-                    + " from an initial state");
-        }
-        S s = init.get(seen.action(m));
-        for (int i = 0; i < depth; i++) {
+        @SuppressWarnings("unchecked")
+        S s = (S) base;
+        for (int i = baseDepth; i < depth; i++) {
             if (path[i] >= system.actionCount() || !system.enabled(s, path[i])) {
                 throw new IllegalArgumentException(what + "trace of state " + n + " takes an action the state does"
                         + " not enable");
             }
             s = system.step(s, path[i], i + 1, fp -> true).state();
+            if (cache != null) {
+                cache.put(pathNumbers[i], i + 1, s);
+            }
         }
         return s;
+    }
+
+    private static IllegalArgumentException notAtDepth(String what, int n, int depth) {
+        return new IllegalArgumentException(what + "state " + n + " is not at depth " + depth
+                + " from an initial state");
+    }
+
+    /**
+     * Recently rebuilt states by number (direct-mapped, {@value #SLOTS} slots, each with the state's depth, so a
+     * trace that does not have the length it should is still refused); one per worker thread.
+     */
+    static final class ReplayCache {
+        static final int SLOTS = 1 << 12;
+        private final int[] numbers = new int[SLOTS];
+        private final int[] depths = new int[SLOTS];
+        private final Object[] states = new Object[SLOTS];
+
+        ReplayCache() {
+            java.util.Arrays.fill(numbers, -1);
+        }
+
+        /** The state number {@code n} rebuilt at {@code depth}, or null. */
+        Object get(int n, int depth) {
+            int i = n & (SLOTS - 1);
+            return numbers[i] == n && depths[i] == depth ? states[i] : null;
+        }
+
+        void put(int n, int depth, Object s) {
+            int i = n & (SLOTS - 1);
+            numbers[i] = n;
+            depths[i] = depth;
+            states[i] = s;
+        }
     }
 
     /** A level's state numbers and fingerprints, in primitive arrays (12 bytes a state). */
@@ -363,6 +431,8 @@ public final class Explorer {
             t.setDaemon(true);
             return t;
         }) : null;
+        // per worker thread, the states it rebuilt last (the frontier's states beyond the in-memory bound)
+        ThreadLocal<ReplayCache> caches = ThreadLocal.withInitial(ReplayCache::new);
         try {
             int depth = startDepth;
             while (!frontier.isEmpty()) {
@@ -380,12 +450,12 @@ public final class Explorer {
                 Numbers nextNumbers = new Numbers();
                 List<long[]> nextSleep = new ArrayList<>();
                 // the next level's states by fingerprint (their index in it), for the sleep sets of later arrivals
-                java.util.Map<Long, Integer> nextIndex = por ? new java.util.HashMap<>() : null;
+                LevelIndex nextIndex = por ? new LevelIndex() : null;
                 int levelStart = seen.size();
                 for (int from = 0; from < frontier.size(); from += BLOCK) {
                     int to = Math.min(frontier.size(), from + BLOCK);
                     List<List<TransitionSystem.Transition<S>>> out = expand(system, frontier, numbers, sleep, from,
-                            to, depth, seen, pool, options.workers());
+                            to, depth, seen, pool, options.workers(), caches);
                     for (int i = from; i < to; i++) {
                         List<TransitionSystem.Transition<S>> succ = out.get(i - from);
                         boolean any = false;
@@ -429,8 +499,8 @@ public final class Explorer {
                                             levels, start, slept);
                                 }
                             } else if (por) {
-                                Integer k = nextIndex.get(t.fingerprint());
-                                if (k != null) {
+                                int k = nextIndex.get(t.fingerprint());
+                                if (k >= 0) {
                                     // another arrival from this level: the sleep set is the union
                                     nextSleep.set(k, union(nextSleep.get(k), sleepAfter(succ, a)));
                                 }
@@ -521,7 +591,7 @@ public final class Explorer {
     @SuppressWarnings("unchecked")
     private static <S> List<List<TransitionSystem.Transition<S>>> expand(TransitionSystem<S> system, List<S> frontier,
             Numbers numbers, List<long[]> sleep, int from, int to, int depth, FingerprintSet seen,
-            ExecutorService pool, int workers) throws InterruptedException {
+            ExecutorService pool, int workers, ThreadLocal<ReplayCache> caches) throws InterruptedException {
         int actions = system.actionCount();
         int count = to - from;
         List<TransitionSystem.Transition<S>>[] out = new List[count];
@@ -530,7 +600,7 @@ public final class Explorer {
             for (int i = nextIndex.getAndIncrement(); i < count; i = nextIndex.getAndIncrement()) {
                 S s = frontier.get(from + i);
                 if (s == null) {
-                    s = replay(system, seen, numbers.number(from + i), depth, "the frontier's ");
+                    s = replay(system, seen, numbers.number(from + i), depth, "the frontier's ", caches.get());
                 }
                 long[] z = sleep.get(from + i);
                 List<TransitionSystem.Transition<S>> succ = new ArrayList<>(actions);

@@ -27,11 +27,20 @@ public final class FingerprintSet implements AutoCloseable {
 
     /** An empty set with room for about {@code expected} states before it first grows. */
     public FingerprintSet(int expected) {
+        this(expected, Trace.CHUNK_RECORDS);
+    }
+
+    /** {@link #FingerprintSet(int)} with the trace mapped in chunks of {@code chunkRecords} records (tests). */
+    FingerprintSet(int expected, int chunkRecords) {
         if (expected < 0) {
             throw new IllegalArgumentException("expected " + expected + " < 0");
         }
+        if (chunkRecords < Trace.BUFFER || chunkRecords % Trace.BUFFER != 0) {
+            throw new IllegalArgumentException("chunk of " + chunkRecords + " records: not a multiple of "
+                    + Trace.BUFFER);
+        }
         table = new long[(int) Math.min(MAX_CAPACITY, Math.max(16, expected * 5L / 4 + 1))];
-        trace = new Trace();
+        trace = new Trace(chunkRecords);
     }
 
     public int size() {
@@ -86,13 +95,32 @@ public final class FingerprintSet implements AutoCloseable {
     /** The state number {@code n}'s parent ({@link #NO_PARENT} for an initial state). */
     public int parent(int n) {
         checkNumber(n);
-        return trace.parent(n);
+        return parentOf(trace.entry(n));
     }
 
     /** The action that first reached state number {@code n}. */
     public int action(int n) {
         checkNumber(n);
-        return trace.action(n);
+        return actionOf(trace.entry(n));
+    }
+
+    /**
+     * State number {@code n}'s trace record, its parent and its action in one read: decode with {@link #parentOf}
+     * and {@link #actionOf}.
+     */
+    long traceEntry(int n) {
+        checkNumber(n);
+        return trace.entry(n);
+    }
+
+    /** The parent in a {@link #traceEntry}. */
+    static int parentOf(long entry) {
+        return (int) (entry >> 16);
+    }
+
+    /** The action in a {@link #traceEntry}. */
+    static int actionOf(long entry) {
+        return (int) (entry & 0xFFFF);
     }
 
     /** The bytes this set holds on the heap (its table; the trace is on disk) per state in it. */
@@ -232,19 +260,32 @@ public final class FingerprintSet implements AutoCloseable {
     /**
      * The trace on disk: an append-only temporary file of 6-byte records (the parent's number, the action), record
      * n at byte 6n, written through a buffer of {@value #BUFFER} records; a read of a record still in the buffer is
-     * answered from it. The file is deleted by {@link #close} (or when the JVM exits).
+     * answered from it. Each full chunk of records ({@link #CHUNK_RECORDS} unless a test says otherwise) is mapped into memory once written, so
+     * that rebuilding the states of a large level (which reads a record per step of each trace) reads the operating
+     * system's page cache rather than making a system call per record; the mappings are outside the Java heap. The
+     * file is deleted by {@link #close} (or when the JVM exits).
      */
     private static final class Trace {
         static final int RECORD = 6;
         static final int BUFFER = 8192;
+        /** Records per mapped chunk (24 MiB; a multiple of {@link #BUFFER}, so a chunk is full after a flush). */
+        static final int CHUNK_RECORDS = 1 << 22;
+
+        private final int chunkRecords;
 
         private final java.nio.file.Path file;
         private final java.nio.channels.FileChannel channel;
         private final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(BUFFER * RECORD);
         /** Records on disk (the buffer holds the ones after). */
         private long flushed;
+        /**
+         * The full chunks, mapped read-only; replaced (never changed) by {@link #flush}, which runs only while no
+         * worker reads (the merging thread inserts between expansions).
+         */
+        private java.nio.MappedByteBuffer[] chunks = new java.nio.MappedByteBuffer[0];
 
-        Trace() {
+        Trace(int chunkRecords) {
+            this.chunkRecords = chunkRecords;
             try {
                 file = java.nio.file.Files.createTempFile("hybridv-explore-trace-", ".bin");
                 file.toFile().deleteOnExit();
@@ -263,18 +304,27 @@ public final class FingerprintSet implements AutoCloseable {
             buffer.putInt(parent).putShort((short) action);
         }
 
-        int parent(int n) {
-            return record(n).getInt(0);
+        /** Record {@code n} as (parent << 16) | action. */
+        long entry(int n) {
+            if (n >= flushed) {
+                int at = (int) (n - flushed) * RECORD;
+                return pack(buffer.getInt(at), buffer.getShort(at + 4));
+            }
+            java.nio.MappedByteBuffer[] mapped = chunks;
+            int chunk = n / chunkRecords;
+            if (chunk < mapped.length) {
+                int at = (n % chunkRecords) * RECORD;
+                return pack(mapped[chunk].getInt(at), mapped[chunk].getShort(at + 4));
+            }
+            java.nio.ByteBuffer b = record(n);
+            return pack(b.getInt(0), b.getShort(4));
         }
 
-        int action(int n) {
-            return Short.toUnsignedInt(record(n).getShort(4));
+        private static long pack(int parent, short action) {
+            return ((long) parent << 16) | Short.toUnsignedInt(action);
         }
 
         private java.nio.ByteBuffer record(int n) {
-            if (n >= flushed) {
-                return buffer.duplicate().position((int) (n - flushed) * RECORD).slice();
-            }
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(RECORD);
             try {
                 long at = (long) n * RECORD;
@@ -322,6 +372,16 @@ public final class FingerprintSet implements AutoCloseable {
             }
             flushed += BUFFER;
             buffer.clear();
+            if (flushed % chunkRecords == 0) {
+                try {
+                    java.nio.MappedByteBuffer[] more = java.util.Arrays.copyOf(chunks, chunks.length + 1);
+                    more[chunks.length] = channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY,
+                            (long) chunks.length * chunkRecords * RECORD, (long) chunkRecords * RECORD);
+                    chunks = more;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("mapping the explorer's trace file " + file, e);
+                }
+            }
         }
 
         void close() {

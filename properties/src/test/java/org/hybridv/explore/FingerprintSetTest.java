@@ -51,6 +51,59 @@ class FingerprintSetTest {
         }
     }
 
+    /**
+     * The trace read from each place a record can be: a mapped chunk (the first 32,768 records, a chunk of the size
+     * given here), the file past the last full chunk, and the write buffer; parent and action as appended, the
+     * initial state's parent {@link FingerprintSet#NO_PARENT} included, and the largest action.
+     */
+    @Test
+    void theTraceReadsTheSameFromMappedChunksTheFileAndTheBuffer() {
+        try (FingerprintSet s = new FingerprintSet(16, 32_768)) {
+            SplittableRandom r = new SplittableRandom(5);
+            int[] parents = new int[50_000];
+            int[] actions = new int[parents.length];
+            for (int i = 0; i < parents.length; i++) {
+                parents[i] = i == 0 ? FingerprintSet.NO_PARENT : r.nextInt(i);
+                actions[i] = i % 11 == 0 ? FingerprintSet.MAX_ACTIONS : r.nextInt(FingerprintSet.MAX_ACTIONS + 1);
+                assertThat(s.add(r.nextLong() | 1, parents[i], actions[i])).isEqualTo(i);
+            }
+            for (int i = 0; i < parents.length; i++) {
+                long e = s.traceEntry(i);
+                assertThat(FingerprintSet.parentOf(e)).as("parent of %d", i).isEqualTo(parents[i]);
+                assertThat(FingerprintSet.actionOf(e)).as("action of %d", i).isEqualTo(actions[i]);
+                assertThat(s.parent(i)).isEqualTo(parents[i]);
+                assertThat(s.action(i)).isEqualTo(actions[i]);
+            }
+        }
+        assertThatThrownBy(() -> new FingerprintSet(16, 1000)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** The next level's index by fingerprint agrees with a map on random fingerprints, through its growth. */
+    @Test
+    void theLevelIndexAgreesWithAMap() {
+        LevelIndex x = new LevelIndex();
+        java.util.Map<Long, Integer> expected = new java.util.HashMap<>();
+        SplittableRandom r = new SplittableRandom(9);
+        for (int i = 0; i < 20_000; i++) {
+            long fp = r.nextLong();
+            if (fp == 0 || expected.containsKey(fp)) {
+                continue;
+            }
+            x.put(fp, expected.size());
+            expected.put(fp, expected.size());
+        }
+        assertThat(x.size()).isEqualTo(expected.size());
+        expected.forEach((fp, i) -> assertThat(x.get(fp)).isEqualTo(i));
+        for (int i = 0; i < 1000; i++) {
+            long other = r.nextLong();
+            assertThat(x.get(other)).isEqualTo(expected.getOrDefault(other, -1));
+        }
+        assertThat(x.get(0)).isEqualTo(-1);
+        long some = expected.keySet().iterator().next();
+        assertThatThrownBy(() -> x.put(some, 7)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> x.put(0, 7)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void everyInsertedFingerprintIsFoundAfterGrowthAndNoOtherIs() {
         FingerprintSet s = new FingerprintSet(0);
