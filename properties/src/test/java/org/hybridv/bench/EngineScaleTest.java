@@ -56,6 +56,16 @@ class EngineScaleTest {
     }
 
     @Test
+    void theCommandRunsItAndRefusesABadSize() {
+        org.hybridv.cli.Cli.Result ok = org.hybridv.cli.Cli.run("bench", "--explore-engine", "5000", "--workers", "2");
+        assertThat(ok.exit()).as(ok.all()).isZero();
+        assertThat(ok.out()).contains("EXHAUSTED: 5,000 distinct states (expected 5,000)");
+        org.hybridv.cli.Cli.Result bad = org.hybridv.cli.Cli.run("bench", "--explore-engine", "0");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.all()).contains("--explore-engine must be between 1 and").doesNotContain("Exception");
+    }
+
+    @Test
     void theRunSaysItEndedAsItMust() throws Exception {
         StringWriter text = new StringWriter();
         assertThat(EngineScale.run(new PrintWriter(text), 20_000, 2)).isTrue();

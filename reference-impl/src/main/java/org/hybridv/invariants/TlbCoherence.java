@@ -156,11 +156,13 @@ public final class TlbCoherence {
                     continue;
                 }
                 Long root = m.guestTables().get(v.id());
-                String who = "d" + d + " " + v.id() + " (VPID " + vpid + ") " + p.level().entryName() + "-cache entry"
-                        + " for linear " + Hex.of(p.linearBase()) + " → table " + Hex.of(p.nextTable() >>> 12)
-                        + onPcpu(m, q);
+                // the messages are built only for a violation: this runs after every step of a search
+                int pcpu = q;
+                java.util.function.Supplier<String> who = () -> "d" + d + " " + v.id() + " (VPID " + vpid + ") "
+                        + p.level().entryName() + "-cache entry for linear " + Hex.of(p.linearBase()) + " → table "
+                        + Hex.of(p.nextTable() >>> 12) + onPcpu(m, pcpu);
                 if (root == null) {
-                    return new InvariantResult.Violated("MX-3", who + ": the vCPU has no base pointer, yet a"
+                    return new InvariantResult.Violated("MX-3", who.get() + ": the vCPU has no base pointer, yet a"
                             + " paging-structure-cache entry survived");
                 }
                 int cached = 4 - p.level().ordinal(); // PML4 → 4, PDPT → 3, PD → 2
@@ -168,30 +170,36 @@ public final class TlbCoherence {
                 for (int level = 4; level >= cached; level--) {
                     int index = (int) ((p.linearBase() >>> (12 + 9 * (level - 1))) & 0x1FF);
                     if (table < 0 || table >= m.memory().frameCount()) {
-                        return new InvariantResult.Violated("MU-5", who + ": the walk from CR3 " + Hex.of(root)
+                        return new InvariantResult.Violated("MU-5", who.get() + ": the walk from CR3 " + Hex.of(root)
                                 + " leaves RAM at L" + level);
                     }
                     Entry x = new Entry(m.memory().read(table, index));
-                    String at = "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
                     if (!x.present() || x.pageSize() && level < 4) {
-                        return new InvariantResult.Violated("MU-5", who + ": the current " + at + " references no"
+                        return new InvariantResult.Violated("MU-5", who.get() + ": the current " + at(level, table, index, x)
+                                + " references no"
                                 + " table — the cache entry derives from an old L2–L4 entry that was not flushed");
                     }
                     if (p.writable() && !x.writable() || p.user() && !x.user()) {
-                        return new InvariantResult.Violated("MU-5", who + ": its rights (" + (p.writable() ? "RW" : "RO")
-                                + (p.user() ? ", user" : ", supervisor") + ") exceed the current " + at
+                        return new InvariantResult.Violated("MU-5", who.get() + ": its rights ("
+                                + (p.writable() ? "RW" : "RO") + (p.user() ? ", user" : ", supervisor")
+                                + ") exceed the current " + at(level, table, index, x)
                                 + " — stale since an L2–L4 update that was not flushed");
                     }
                     table = x.frame();
                 }
                 if (table != p.nextTable() >>> 12) {
-                    return new InvariantResult.Violated("MU-5", who + ": the current tables reference table "
+                    return new InvariantResult.Violated("MU-5", who.get() + ": the current tables reference table "
                             + Hex.of(table) + " there — the cache entry is stale since an L2–L4 update that was not"
                             + " flushed (MU-5/TLB-3)");
                 }
             }
         }
         return InvariantResult.HOLDS;
+    }
+
+    /** "L<level> <table>[<index>] = <entry>": where a violation's walk read the entry. */
+    private static String at(int level, long table, int index, Entry x) {
+        return "L" + level + " " + Hex.of(table) + "[" + index + "] = " + x;
     }
 
     /**
