@@ -23,6 +23,7 @@ import org.hybridv.x86.PhysicalMemory;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.X86Machine;
 import org.hybridv.xen.Domain;
+import org.hybridv.xen.EmulatedDevices;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.FrameTable;
 import org.hybridv.xen.FrozenSortedMap;
@@ -54,7 +55,8 @@ import org.hybridv.xen.XenMachine;
  * IllegalArgumentException}.
  *
  * <p>The large parts a step usually shares with its pre-state — domains, vCPUs, VMCSs, execution controls (with
- * their MSR and I/O bitmaps of thousands of bits), the pCPUs, memory, frame table and TLB — are encoded as the
+ * their MSR and I/O bitmaps of thousands of bits), a domain's emulated devices (with the disk's sector buffer), the
+ * pCPUs, memory, frame table and TLB — are encoded as the
  * fingerprint of their own encoding, always (so the value never depends on a cache); that fingerprint is memoised
  * per thread by object identity (a direct-mapped table indexed by the identity hash, checked by reference equality).
  * The memo changes speed, never values. Thread-safe.
@@ -179,7 +181,7 @@ public final class CanonicalEncoder {
      */
     private static final Set<Class<?>> MEMOISED = Set.of(Domain.class, Vcpu.class, Vmcs.class,
             ExecutionControls.class, X86Machine.class, Pcpu.class, PhysicalMemory.class, FrameTable.class, Tlb.class,
-            Bitmap.class);
+            Bitmap.class, EmulatedDevices.class);
 
     private static final ClassValue<Accessors> RECORDS = new ClassValue<>() {
         @Override
@@ -224,7 +226,7 @@ public final class CanonicalEncoder {
     private static boolean memoise(Class<?> c) {
         return c == Vmcs.class || c == Vcpu.class || c == Domain.class || c == Pcpu.class || c == Tlb.class
                 || c == PhysicalMemory.class || c == FrameTable.class || c == ExecutionControls.class
-                || c == X86Machine.class || c == Bitmap.class;
+                || c == X86Machine.class || c == Bitmap.class || c == EmulatedDevices.class;
     }
 
     /** Per thread, a direct-mapped memo: object (by identity) → the fingerprint of its encoding. */

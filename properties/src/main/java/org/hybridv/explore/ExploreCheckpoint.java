@@ -36,7 +36,12 @@ import org.hybridv.xen.Faults;
 public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state) {
     /** The file name inside the checkpoint folder. */
     public static final String FILE = "explore.checkpoint";
-    private static final String MAGIC = "hybridv-explore-checkpoint/2";
+    /**
+     * The format, with the fingerprint encoding: /3 since a domain's emulated devices are encoded as their own
+     * fingerprint (a checkpoint's visited set holds fingerprints, so it cannot be read with another encoding).
+     */
+    private static final String MAGIC = "hybridv-explore-checkpoint/3";
+    private static final String FAMILY = "hybridv-explore-checkpoint/";
 
     /** A checkpoint that cannot be used: unreadable, or another search's. The message says why, in one line. */
     public static final class Refused extends Exception {
@@ -135,7 +140,13 @@ public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state
                     + e.getClass().getSimpleName() + ")");
         }
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-            if (!MAGIC.equals(in.readUTF())) {
+            String magic = in.readUTF();
+            if (magic.startsWith(FAMILY) && !magic.equals(MAGIC)) {
+                throw new Refused(shown + "/" + FILE + ": written by another version of hybridv (format "
+                        + magic.substring(FAMILY.length()) + ", this one reads " + MAGIC.substring(FAMILY.length())
+                        + "; its fingerprints are another encoding's): start the search again");
+            }
+            if (!MAGIC.equals(magic)) {
                 throw new Refused(shown + "/" + FILE + ": not a hybridv explore checkpoint");
             }
             int n = in.readInt();

@@ -238,7 +238,7 @@ final class HandEncoders {
                 f.add(d.eptp());
                 f.add(d.hypercallPageInstalled());
                 cpuidIdentity(d.identity(), f);
-                emulatedDevices(d.devices(), f);
+                any(d.devices(), f); // memoised by identity: most steps leave a domain's devices alone
             }
             case VCPU -> {
                 Vcpu c = (Vcpu) v;

@@ -134,6 +134,27 @@ class CheckpointTest {
         assertThat(none.err()).contains("no checkpoint to resume");
     }
 
+    /** A checkpoint of an older format (another fingerprint encoding) is refused in one line that says so. */
+    @Test
+    void aCheckpointOfAnotherFormatIsRefusedInOneLine(@TempDir Path tmp) throws IOException {
+        Path ckpt = tmp.resolve("ckpt");
+        assertThat(Cli.run("explore", HYBRID, "--workers", "1", "--depth", "1", "--checkpoint", ckpt.toString())
+                .exit()).isEqualTo(3);
+        Path file = ckpt.resolve(ExploreCheckpoint.FILE);
+        byte[] data = java.nio.file.Files.readAllBytes(file);
+        // the format's name is the file's first string (2-byte length, then its bytes): its last character the format
+        String magic = new String(data, 2, ((data[0] & 0xFF) << 8) | (data[1] & 0xFF),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(magic).startsWith("hybridv-explore-checkpoint/");
+        data[1 + magic.length()] = (byte) '2';
+        java.nio.file.Files.write(file, data);
+        Cli.Result old = Cli.run("explore", HYBRID, "--workers", "1", "--resume", ckpt.toString());
+        assertThat(old.exit()).as(old.all()).isEqualTo(2);
+        assertThat(old.err().strip().lines()).hasSize(1);
+        assertThat(old.err()).contains("written by another version of hybridv (format 2").contains("start the search"
+                + " again");
+    }
+
     private static String[] cat(String[] a, String[] b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);
