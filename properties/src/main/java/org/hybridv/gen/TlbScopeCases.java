@@ -160,4 +160,9 @@ public final class TlbScopeCases {
         int pcid = old.pcide() ? c.below(4) : 0;
         return new TlbScopeCase.MovToCr4(tag, pcid, old, next, paging);
     }
+
+    /** A linear address of the pool (canonical; 4-KByte pages 0x0 and 0x1000 share the 2-MByte page at 0x0). */
+    public static long poolLinear(Choices c) {
+        return linear(c);
+    }
 }
