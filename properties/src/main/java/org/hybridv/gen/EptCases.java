@@ -149,7 +149,7 @@ public final class EptCases {
         };
     }
 
-    /** A leaf: permissions, sometimes a reserved memory type or a reserved bit. */
+    /** A leaf: permissions, sometimes a reserved memory type, a reserved bit or an ignored high bit. */
     static EptEntry leaf(Choices c, EptEntry e, int maxPhysAddr) {
         int rwx = switch (c.weighted(72, 5, 6, 5, 2, 4, 3, 3)) {
             case 0 -> 0b111;
@@ -166,7 +166,15 @@ public final class EptCases {
         if (odd == 1) {
             out = out.withMemoryType(c.oneOf(2, 3, 7));
         } else if (odd == 2) {
-            out = out.with(maxPhysAddr, true);
+            // a reserved bit anywhere in MAXPHYADDR..51 (SDM §28.2.3.1), or one of the ignored bits 52..62, which
+            // must not make the entry misconfigured
+            int bit = switch (c.weighted(5, 2, 3, 2)) {
+                case 0 -> maxPhysAddr;
+                case 1 -> 51;
+                case 2 -> maxPhysAddr + c.below(52 - maxPhysAddr);
+                default -> 52 + c.below(11);
+            };
+            out = out.with(bit, true);
         }
         return out;
     }
