@@ -213,7 +213,46 @@ final class BlkRules {
             return broken("BLK-2", "after the step rsp_prod is " + (w1 & MASK) + " and req_event " + (w0 >>> 32)
                     + ", not rsp_prod_pvt " + newPvt + " and req_cons + 1 = " + ((newCons + 1) & MASK));
         }
+        return notification(pre, post, back, front, a.read(ring, 1), newPvt);
+    }
+
+    /**
+     * BLK-2, the producer's check of {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}: having moved {@code rsp_prod} from
+     * its old value to {@code newProd}, the back-end notifies iff the front-end's {@code rsp_event} lies in
+     * (old, new] — in 32-bit arithmetic, new − event &lt; new − old. Observed as the front-end's port bound to the
+     * back-end's (its {@code xen_blkif} port, EVT-3) pending in the front-end's shared-info page (EVT-5, EVT-6): pending
+     * after the step when a notification is owed; not made pending by the step when none is.
+     */
+    private static PvRules.Broken notification(XenMachine pre, XenMachine post, int back, int front, long ringWord1,
+            long newProd) {
+        long old = ringWord1 & MASK;
+        long event = ringWord1 >>> 32;
+        boolean owed = ((newProd - event) & MASK) < ((newProd - old) & MASK);
+        int backPort = (int) pre.memory().read(pre.domain(back).machineFrame(INFO_GFN), 4);
+        if (!(pre.pv().domain(back).ports().get(backPort) instanceof org.hybridv.xen.EventChannel.Interdomain c)
+                || c.remoteDomain() != front) {
+            return null; // the channel is gone (closed by a guest): no notification can arrive
+        }
+        long si = pre.pv().domain(front).sharedInfo();
+        if (si < 0) {
+            return null;
+        }
+        boolean before = pendingBit(pre.memory(), si, c.remotePort());
+        boolean after = pendingBit(post.memory(), si, c.remotePort());
+        if (owed && !after) {
+            return broken("BLK-2", "rsp_prod moved from " + old + " to " + newProd + " past rsp_event " + event
+                    + ", but d" + front + "'s port " + c.remotePort() + " is not pending: the front-end was not notified");
+        }
+        if (!owed && !before && after) {
+            return broken("BLK-2", "rsp_prod moved from " + old + " to " + newProd + " without crossing rsp_event "
+                    + event + ", yet d" + front + "'s port " + c.remotePort() + " became pending");
+        }
         return null;
+    }
+
+    /** The 2-level ABI's pending bit of {@code port} in shared-info frame {@code si} (xen.h: evtchn_pending, byte 2048). */
+    private static boolean pendingBit(PhysicalMemory m, long si, int port) {
+        return (m.read(si, 256 + port / 64) >>> (port % 64) & 1) != 0;
     }
 
     private static PvRules.Broken broken(String rule, String why) {
