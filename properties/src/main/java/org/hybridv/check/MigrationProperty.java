@@ -107,11 +107,20 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         }
     }
 
-    /** A run: the ops, on {@link #machine(Faults)}. */
-    public record Run(List<Op> ops) {
+    /**
+     * A run: the ops, on {@link #machine(Faults, long)} with Xen's 32-bit TLB-flush clock at {@code clockStart}: 1
+     * (the boot value) or, in about a third of the runs, 2^32 − 2 or 2^32 − 1, a machine whose clock has run a long
+     * time, so that its first or second flush wraps it (Xen rule TLB-8; a generated run never flushes 2^32 times).
+     */
+    public record Run(long clockStart, List<Op> ops) {
+        /** A run on a freshly booted clock. */
+        public Run(List<Op> ops) {
+            this(1, ops);
+        }
+
         @Override
         public String toString() {
-            return ops.toString();
+            return (clockStart == 1 ? "" : "clock at " + clockStart + ": ") + ops;
         }
     }
 
@@ -121,6 +130,14 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
     /** {@link HypervisorCases#initialMachine()}'s domains on {@value #PCPUS} pCPUs, every vCPU on pCPU 0. */
     public static XenMachine machine(Faults faults) {
         return HypervisorCases.initialMachine(faults, PCPUS);
+    }
+
+    /**
+     * {@link #machine(Faults)} with its TLB-flush clock's counter at {@code clockStart}, every pCPU's time 0 (Xen rule
+     * TLB-8).
+     */
+    public static XenMachine machine(Faults faults, long clockStart) {
+        return clockStart == 1 ? machine(faults) : HypervisorCases.initialMachine(faults, PCPUS, clockStart);
     }
 
     @Override
@@ -135,6 +152,7 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
     @Override
     public Run generate(Choices c) {
+        long clockStart = c.flag(false, 35) ? 0xFFFF_FFFFL - c.below(2) : 1;
         int n = 1 + c.below(12);
         List<Op> ops = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -171,7 +189,7 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 }
             }
         }
-        return new Run(ops);
+        return new Run(clockStart, ops);
     }
 
     /**
@@ -314,6 +332,7 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 Coverage.Floor.atLeast("window", "access between an IPI's send and its handling, stale entry used",
                         10),
                 Coverage.Floor.atLeast("window", "access after the IPI was handled", 15),
+                Coverage.Floor.reached("clock", "the TLB-flush clock wrapped and a new period began"),
                 Coverage.Floor.atLeast("window", "another pCPU between two entries of a pin validation", 5),
                 Coverage.Floor.atLeast("window", "another pCPU between two requests of a batch", 3),
                 Coverage.Floor.atLeast("window", "another pCPU while a batch is preempted", 2),
@@ -347,7 +366,8 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
 
     /** {@link #check(Run, Faults, Coverage.Sink)}, adding the registers of each re-executed VMCALL to {@code regs}. */
     private Verdict check(Run run, Faults faults, Coverage.Sink coverage, List<Hypercall> reissued) {
-        XenMachine m = machine(faults);
+        XenMachine m = machine(faults, run.clockStart());
+        boolean wrapped = false; // a new period of the TLB-flush clock began (TLB-8)
         int step = 0;
         String[] waiting = {null, null}; // a hypercall of d1 waiting for its flush: coverage kind, remote pCPU
         boolean[] handled = new boolean[PCPUS]; // a flush IPI was handled on the pCPU since its last guest access
@@ -437,6 +457,11 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             } else if (batch != null && !op.delivery() && op.vcpu() != null && !op.vcpu().equals(batch.vcpu())) {
                 batch = batch.interleaved();
             }
+            String clock = TlbClockRules.check(m, post);
+            if (clock != null) {
+                return new Verdict.Violated("I6", "TLB-8", step, op + ": " + clock);
+            }
+            wrapped |= TlbClockRules.newPeriod(m, post);
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
                 TlbCoherence.check(post)};
@@ -447,6 +472,8 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             }
             m = post;
         }
+        coverage.collect("clock", wrapped ? "the TLB-flush clock wrapped and a new period began"
+                : run.clockStart() == 1 ? "no wrap (a fresh clock)" : "no wrap (clock started near its top)");
         return Verdict.HOLDS;
     }
 
@@ -625,6 +652,9 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         try {
             ObjectNode machine = (ObjectNode) new ObjectMapper().readTree(HypervisorProperty.MACHINE);
             ((ObjectNode) machine.get("hypervisor")).put("pcpus", PCPUS);
+            if (run.clockStart() != 1) {
+                ((ObjectNode) machine.get("hypervisor")).put("tlbClockStart", run.clockStart());
+            }
             doc.set("machine", machine);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -47,11 +47,11 @@ import org.hybridv.xen.XenMachine;
  * frames change).
  */
 public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProperty.Run> {
-    /** A run: its ops. */
-    public record Run(List<Op> ops) {
+    /** A run: where its block ring starts ({@link PvInterfaceCases#ringBase}, BLK-8) and its ops. */
+    public record Run(long ringBase, List<Op> ops) {
         @Override
         public String toString() {
-            return ops.toString();
+            return (ringBase == 0 ? "" : "ring at " + ringBase + ": ") + ops;
         }
     }
 
@@ -71,7 +71,7 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
 
     @Override
     public Run generate(Choices c) {
-        return new Run(PvInterfaceCases.generate(c));
+        return new Run(PvInterfaceCases.ringBase(c), PvInterfaceCases.generate(c));
     }
 
     @Override
@@ -96,12 +96,17 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 Coverage.Floor.reached("pv", "grant copied"),
                 Coverage.Floor.reached("pv", "grant mapped into the EPT"),
                 Coverage.Floor.reached("pv", "block request served"),
-                Coverage.Floor.reached("pv", "block request answered with an error"));
+                Coverage.Floor.reached("pv", "block request answered with an error"),
+                Coverage.Floor.reached("blk", "multi-segment request served"),
+                Coverage.Floor.reached("blk", "bad segment answered with an error"),
+                Coverage.Floor.reached("blk", "several requests served in one pass"),
+                Coverage.Floor.reached("blk", "request in slot 0 after the ring went round"),
+                Coverage.Floor.reached("blk", "ring indices wrapped past 2^32"));
     }
 
     @Override
     public Verdict check(Run run, Faults faults, Coverage.Sink coverage) {
-        XenMachine m = PvInterfaceCases.machine(faults);
+        XenMachine m = PvInterfaceCases.machine(faults, run.ringBase());
         boolean windowSeen = false;
         boolean blockedSeen = false;
         int step = 0;
@@ -142,10 +147,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 blk = over.holds() ? blk : over;
                 if (org.hybridv.xen.BlkBack.serve(m, PvInterfaceCases.BLK_BACK) instanceof org.hybridv.xen.BlkBack.Served
                         sv) {
-                    for (org.hybridv.xen.Blkif.Response r : sv.responses()) {
-                        coverage.collect("pv", r.status() == org.hybridv.xen.Blkif.BLKIF_RSP_OKAY
-                                ? "block request served" : "block request answered with an error");
-                    }
+                    blockCoverage(coverage, run.ringBase(), org.hybridv.xen.BlkBack.info(m, PvInterfaceCases.BLK_BACK)
+                            .reqCons(), sv);
                 }
             }
             InvariantResult send = InvariantResult.HOLDS;
@@ -162,6 +165,12 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                     return new Verdict.Violated(names[i], v.rule(), step, op + ": " + v.explanation());
                 }
             }
+            if (op.kind() == PvInterfaceCases.Kind.BLK_SERVE) {
+                PvRules.Broken b = BlkRules.check(m, post, PvInterfaceCases.BLK_BACK);
+                if (b != null) {
+                    return new Verdict.Violated("I7", b.rule(), step, op + ": " + b.why());
+                }
+            }
             if (call != null) {
                 coverage.collect("pv call", op.kind() + (call.outcome() instanceof VcpuOutcome.HypercallDone
                         ? " accepted" : " refused"));
@@ -173,6 +182,34 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             m = post;
         }
         return Verdict.HOLDS;
+    }
+
+    /** The block driver's coverage of one serving pass that consumed from ring index {@code from}. */
+    private static void blockCoverage(Coverage.Sink coverage, long base, long from,
+            org.hybridv.xen.BlkBack.Served sv) {
+        for (int k = 0; k < sv.responses().size(); k++) {
+            org.hybridv.xen.Blkif.Response r = sv.responses().get(k);
+            int nseg = sv.requests().get(k).nrSegments();
+            boolean ok = r.status() == org.hybridv.xen.Blkif.BLKIF_RSP_OKAY;
+            coverage.collect("pv", ok ? "block request served" : "block request answered with an error");
+            if (ok && nseg > 1) {
+                coverage.collect("blk", "multi-segment request served");
+            }
+            if (r.status() == org.hybridv.xen.Blkif.BLKIF_RSP_ERROR && nseg >= 1
+                    && nseg <= org.hybridv.xen.Blkif.MAX_SEGMENTS) {
+                coverage.collect("blk", "bad segment answered with an error");
+            }
+            long idx = (from + k) & 0xFFFF_FFFFL;
+            if ((idx & (org.hybridv.xen.Blkif.RING_SIZE - 1)) == 0 && idx != base) {
+                coverage.collect("blk", "request in slot 0 after the ring went round");
+            }
+            if (idx < org.hybridv.xen.Blkif.RING_SIZE && base > org.hybridv.xen.Blkif.RING_SIZE) {
+                coverage.collect("blk", "ring indices wrapped past 2^32");
+            }
+        }
+        if (sv.responses().size() > 1) {
+            coverage.collect("blk", "several requests served in one pass");
+        }
     }
 
     /** One op on {@code m}: its post-state (a refused hypercall or an instruction of a blocked vCPU included). */
@@ -317,7 +354,8 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 PvInterfaceCases.H_L1_SLOT, org.hybridv.x86.Entry.table(9, true, true).raw())))));
         steps.add(Capture.step(new BlkStep.BlkBackEnd(PvInterfaceCases.BLK_BACK, PvInterfaceCases.BLK_BACK_FRAME,
                 PvInterfaceCases.BLK_BACK_VPID, null)));
-        steps.add(Capture.step(new BlkStep.BlkRingInit(1, PvInterfaceCases.BLK_RING)));
+        steps.add(Capture.step(new BlkStep.BlkRingInit(1, PvInterfaceCases.BLK_RING, run.ringBase() == 0 ? null
+                : run.ringBase())));
         steps.add(Capture.step(new PvStep.GrantAccess(1, PvInterfaceCases.BLK_RING_REF, PvInterfaceCases.BLK_BACK,
                 PvInterfaceCases.BLK_RING, false, null, null)));
         steps.add(Capture.step(new PvStep.EventChannelOp(1, 0, PvStep.EvtchnCmd.ALLOC_UNBOUND,
@@ -326,16 +364,19 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 PvInterfaceCases.BLK_PORT, null)));
         long now = 0;
         int n = Math.min(run.ops().size(), violation.step());
-        long requests = 0;
+        long requests = run.ringBase();
         for (int i = 0; i < n; i++) {
             Op op = run.ops().get(i);
             if (op.kind() == PvInterfaceCases.Kind.BLK_REQUEST) {
-                // the request's id is its ring index: every request op pushes one
+                // the request's id derives from its ring index: every request op pushes one
                 org.hybridv.xen.Blkif.Request r = PvInterfaceCases.blkRequest(requests, op.arg(), op.flag());
                 requests = (requests + 1) & 0xFFFF_FFFFL;
+                List<BlkStep.Seg> segs = PvInterfaceCases.blkSegments(op.arg()).stream().map(g -> new BlkStep.Seg(
+                        g.gref(), g.firstSect(), g.lastSect())).toList();
                 steps.add(Capture.step(new BlkStep.BlkRequest(1, PvInterfaceCases.BLK_RING, op.flag()
-                        ? BlkStep.Operation.WRITE : BlkStep.Operation.READ, null, r.id(), r.sector(), r.gref(), 0, 0,
-                        null, null)));
+                        ? BlkStep.Operation.WRITE : BlkStep.Operation.READ, null, r.id(), r.sector(),
+                        segs.isEmpty() ? 0L : null, null, null, r.nrSegments(), segs.isEmpty() ? null : segs,
+                        null)));
                 continue;
             }
             steps.add(Capture.step(step(op, now)));
@@ -351,10 +392,22 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                 steps.add(Capture.step(new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, new BlkStep.ServeExpect(null,
                         null, null, null, null, null, PvStep.Verdict.VIOLATED))));
             }
+        } else if (inv.equals("I7") && run.ops().get(n - 1).kind() == PvInterfaceCases.Kind.BLK_SERVE) {
+            // the serving step broke a block rule (BlkRules): its step expects what the rules answer
+            XenMachine pre = PvInterfaceCases.machine(faults, run.ringBase());
+            for (int i = 0; i < n - 1; i++) {
+                pre = apply(pre, run.ops().get(i));
+            }
+            long[] e = BlkRules.expectedServe(pre, PvInterfaceCases.BLK_BACK);
+            steps.remove(steps.size() - 1);
+            steps.add(Capture.step(new BlkStep.BlkServe(PvInterfaceCases.BLK_BACK, e[0] == 0
+                    ? new BlkStep.ServeExpect("ok", null, 0, null, null, null, null)
+                    : new BlkStep.ServeExpect("ok", null, (int) e[0], e[1], BlkRules.statusName((int) e[2]), null,
+                            null))));
         } else if (inv.equals("I7")) {
             // a hypercall that broke its rule (PvRules): its step expects what the rule says of it — the outcome;
             // a wrong content of an accepted map or copy is not expressed by the step's expectation
-            XenMachine pre = PvInterfaceCases.machine(faults);
+            XenMachine pre = PvInterfaceCases.machine(faults, run.ringBase());
             for (int i = 0; i < n - 1; i++) {
                 pre = apply(pre, run.ops().get(i));
             }

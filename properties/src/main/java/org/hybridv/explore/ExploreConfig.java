@@ -62,6 +62,8 @@ import org.hybridv.x86.PhysicalMemory;
  *                    ({@link PvSetup}: its shared-info page, its grant table, its upcall vector); empty: none
  * @param cpuid       hybrid worlds only: what the hypervisor answers to the kernel's CPUID scan ({@link Cpuid}), one
  *                    initial state per entry; empty: Xen at 0x40000000
+ * @param blkSetup    hypervisor world only: a block back-end built and connected to a front-end's ring before the
+ *                    search ({@link BlkSetup}); null: none
  */
 public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) String name,
@@ -79,12 +81,13 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonProperty(required = true) List<Group> actions,
         List<Kernel> setup,
         List<PvSetup> pvSetup,
-        List<Cpuid> cpuid) {
+        List<Cpuid> cpuid,
+        BlkSetup blkSetup) {
     /** The worlds a configuration may start from. */
     public static final List<String> WORLDS = List.of("hypervisor", "hybrid-shadow", "hybrid-hap");
     /** The invariants a configuration may check: the hypervisor's, or the hybrid kernel's I1–I8. */
     public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7", "I9", "I10", "I11", "EMU",
-            "batch");
+            "batch", "I11-blk");
     /**
      * The checks of a hybrid-kernel world: the invariants I1–I8 ({@code HybridInvariants}) and {@code budget}, the
      * event budgets BUD-1..BUD-10 ({@code EventBudgets}, docs/rules/hybrid.md), checked after the invariants on every
@@ -167,6 +170,11 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         require(pvSetup.isEmpty() || !world.startsWith("hybrid-"), "pvSetup is for the hypervisor world");
         require(pvSetup.stream().map(PvSetup::domain).distinct().count() == pvSetup.size(), "pvSetup lists a domain"
                 + " twice");
+        require(blkSetup == null || !world.startsWith("hybrid-"), "blkSetup is for the hypervisor world");
+        for (int g = 0; g < actions.size(); g++) {
+            require(!(actions.get(g) instanceof BlkPush || actions.get(g) instanceof BlkServe) || blkSetup != null,
+                    "actions[" + g + "]: blk_push and blk_serve need a block back-end (field blkSetup)");
+        }
         cpuid = cpuid == null ? List.of() : List.copyOf(cpuid);
         require(cpuid.isEmpty() || world.startsWith("hybrid-"), "cpuid is for the hybrid worlds");
         require(cpuid.isEmpty() || pcpus == 1, "cpuid goes with the one-CPU kernel (pcpus 1)");
@@ -209,6 +217,87 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         public PvSetup {
             require(domain >= 1 && domain <= 0x7FEF, "pvSetup: domain " + domain + " is outside 1..0x7fef");
             require(vector >= 0x20 && vector <= 0xFF, "pvSetup: vector " + vector + " is outside 0x20..0xff");
+        }
+    }
+
+    /**
+     * The split block driver set up before the search (BLK-3, BLK-8; docs/pv-interfaces.md): the toolstack builds
+     * back-end domain {@code backEnd} (HAP, VPID {@code vpid}) in the four free frames from {@code firstFrame}
+     * ({@code BlkBack.create}); front-end domain {@code frontEnd} (which must have a {@link PvSetup}: its grant table)
+     * initialises its ring in its frame {@code ring} — at index {@code index} (default 0: a fresh ring; otherwise the
+     * ring an earlier connection left with that many requests answered) — grants it to the back-end as
+     * {@code ringRef} and allocates an unbound port for it; the back-end connects. A refusal is a configuration error.
+     */
+    public record BlkSetup(@JsonProperty(required = true) int backEnd,
+            @JsonProperty(required = true) Value firstFrame,
+            @JsonProperty(required = true) int vpid,
+            @JsonProperty(required = true) int frontEnd,
+            @JsonProperty(required = true) Value ring,
+            @JsonProperty(required = true) int ringRef,
+            Long index) {
+        public BlkSetup {
+            require(backEnd >= 0 && backEnd <= 0x7FEF && frontEnd >= 0 && frontEnd <= 0x7FEF && backEnd != frontEnd,
+                    "blkSetup: backEnd and frontEnd are two domains of 0..0x7fef");
+            require(vpid >= 1 && vpid <= 0xFFFF, "blkSetup: vpid " + vpid + " is outside 1..0xffff");
+            require(ringRef >= 0 && ringRef < PhysicalMemory.WORDS_PER_FRAME, "blkSetup: ringRef " + ringRef
+                    + " is outside 0..511");
+            index = index == null ? 0L : index;
+            require(index >= 0 && index <= 0xFFFF_FFFFL, "blkSetup: index " + index + " is outside 0..2^32-1");
+        }
+    }
+
+    /**
+     * One segment of a {@link BlkRequest}: grant {@code gref} of the front-end, sectors {@code firstSect} ..
+     * {@code lastSect} of its page (BLK-7).
+     */
+    public record BlkSegment(@JsonProperty(required = true) long gref, @JsonProperty(required = true) int firstSect,
+            @JsonProperty(required = true) int lastSect) {
+        public BlkSegment {
+            require(gref >= 0 && gref <= 0xFFFF_FFFFL && firstSect >= 0 && firstSect <= 0xFF && lastSect >= 0
+                    && lastSect <= 0xFF, "blk_push: a segment's gref is 32 bits, its sectors a byte each");
+        }
+    }
+
+    /**
+     * A request the front-end writes into its ring ({@code io/blkif.h}; BLK-1, BLK-7): {@code operation} read or
+     * write, its {@code id}, first disk {@code sector}, and its 1..11 segments.
+     */
+    public record BlkRequest(@JsonProperty(required = true) String operation, @JsonProperty(required = true) long id,
+            @JsonProperty(required = true) long sector, @JsonProperty(required = true) List<BlkSegment> segs) {
+        public BlkRequest {
+            require("read".equals(operation) || "write".equals(operation), "blk_push: operation \"" + operation
+                    + "\" is not read or write");
+            require(sector >= 0 && sector < (1L << 48), "blk_push: sector " + sector + " is outside 0..2^48-1");
+            segs = nonEmpty("segs", segs);
+            require(segs.size() <= org.hybridv.xen.Blkif.MAX_SEGMENTS, "blk_push: a request has at most "
+                    + org.hybridv.xen.Blkif.MAX_SEGMENTS + " segments");
+        }
+    }
+
+    /**
+     * The block front-end's stores (BLK-1, BLK-2, BLK-7): one action per request of {@code requests}, writing it into
+     * the slot at its ring's {@code req_prod} and then advancing {@code req_prod} (no event is sent: an
+     * {@code evtchn} send does that). Enabled while the ring has a free slot (fewer than 32 requests unanswered) and
+     * the front-end has pushed fewer than {@code maxRequests} requests since the set-up (the bounded world: the ring's
+     * indices only grow, so without a bound no depth would exhaust it; default 3).
+     */
+    public record BlkPush(@JsonProperty(required = true) List<BlkRequest> requests, Integer maxRequests)
+            implements Group {
+        public BlkPush {
+            requests = nonEmpty("requests", requests);
+            maxRequests = maxRequests == null ? 3 : maxRequests;
+            require(maxRequests >= 1 && maxRequests <= 32, "blk_push: maxRequests " + maxRequests
+                    + " is outside 1..32");
+        }
+    }
+
+    /**
+     * One pass of the block back-end's request loop ({@code BlkBack.serve}; BLK-4, BLK-5, BLK-7): it serves every
+     * pushed request and answers each. {@code backEnds}: the back-end domain (the {@link BlkSetup}'s).
+     */
+    public record BlkServe(@JsonProperty(required = true) List<Integer> backEnds) implements Group {
+        public BlkServe {
+            backEnds = nonEmpty("backEnds", backEnds);
         }
     }
 
@@ -282,7 +371,9 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         @JsonSubTypes.Type(value = MmuBatch.class, name = "mmu_batch"),
         @JsonSubTypes.Type(value = Preempt.class, name = "preempt"),
         @JsonSubTypes.Type(value = Reissue.class, name = "reissue"),
-        @JsonSubTypes.Type(value = Kernel.class, name = "kernel")})
+        @JsonSubTypes.Type(value = Kernel.class, name = "kernel"),
+        @JsonSubTypes.Type(value = BlkPush.class, name = "blk_push"),
+        @JsonSubTypes.Type(value = BlkServe.class, name = "blk_serve")})
     public sealed interface Group {
         /** The vCPUs, as {@code d<domain>v<index>} (none for the hybrid kernel's operations). */
         default List<String> vcpus() {
@@ -867,7 +958,8 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             Map.entry("deliver_ipi", DeliverIpi.class), Map.entry("continue_hypercall", ContinueHypercall.class),
             Map.entry("evtchn", Evtchn.class), Map.entry("gnttab", Gnttab.class), Map.entry("grant", Grant.class),
             Map.entry("msr", Msr.class), Map.entry("io", Io.class), Map.entry("mmu_batch", MmuBatch.class),
-            Map.entry("preempt", Preempt.class), Map.entry("reissue", Reissue.class));
+            Map.entry("preempt", Preempt.class), Map.entry("reissue", Reissue.class),
+            Map.entry("blk_push", BlkPush.class), Map.entry("blk_serve", BlkServe.class));
 
     /**
      * Reports a misspelt field before Jackson would report a required one as missing (it checks the required fields

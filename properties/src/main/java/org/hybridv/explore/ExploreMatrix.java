@@ -58,6 +58,7 @@ public final class ExploreMatrix {
         m.put(Fault.byId("grant-unmap-no-flush"), "pv-grant");
         m.put(Fault.byId("grant-readonly-mapped-writable"), "pv-grant");
         m.put(Fault.byId("evtchn-send-to-foreign-port"), "pv-evtchn");
+        m.put(Fault.byId("blkback-data-mapping-leaked"), "pv-block");
         m.put(Fault.byId("detect-signature-prefix-match"), "detect");
         m.put(Fault.byId("x2apic-msr-passthrough"), "emulation");
         m.put(Fault.byId("io-port-range-not-intercepted"), "emulation");

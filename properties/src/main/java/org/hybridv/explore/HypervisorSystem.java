@@ -113,6 +113,18 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
     /** The guest executes its VMCALL again with the continuation its vCPU holds (MU-8). */
     private static final int REISSUE = 4;
 
+    /** The block front-end's stores of a request into its ring; extra: the {@link ExploreConfig.BlkRequest}. */
+    private static final int BLK_PUSH = 5;
+    /** One pass of the block back-end's request loop ({@code BlkBack.serve}); extra: the back-end's domain. */
+    private static final int BLK_SERVE = 6;
+
+    /** A {@code blk_push} action's request and the bound on the requests pushed since the set-up. */
+    private record Push(ExploreConfig.BlkRequest request, int max) {}
+
+    /** The configuration's block driver (null: none), and whether I11-blk is checked. */
+    private final ExploreConfig.BlkSetup blk;
+    private final boolean i11blk;
+
     /** A grant store's arguments: ref, the domain granted to, the frame, read-only, or the grant's end. */
     private record GrantStore(int ref, int to, long frame, boolean readonly, boolean end) {}
 
@@ -147,8 +159,11 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         this.incremental = incremental;
         List<long[]> b = new ArrayList<>();
         this.pcpus = config.pcpus();
-        this.initial = withPvSetup(withNewVcpus(pcpus == 1 ? HypervisorCases.initialMachine(faults)
-                : HypervisorCases.initialMachine(faults, pcpus), config.newVcpus(), b), config.pvSetup());
+        this.initial = withBlkSetup(withPvSetup(withNewVcpus(pcpus == 1 ? HypervisorCases.initialMachine(faults)
+                : HypervisorCases.initialMachine(faults, pcpus), config.newVcpus(), b), config.pvSetup()),
+                config.blkSetup());
+        this.blk = config.blkSetup();
+        this.i11blk = config.invariants().contains("I11-blk");
         this.built = List.copyOf(b);
         List<HypervisorCases.Op> o = new ArrayList<>();
         List<String> n = new ArrayList<>();
@@ -160,7 +175,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         List<Integer> ports = new ArrayList<>();
         java.util.Map<VcpuId, Long> bufs = new java.util.TreeMap<>(java.util.Comparator.comparingInt(VcpuId::domain)
                 .thenComparingInt(VcpuId::vcpu));
-        boolean beyond = !config.pvSetup().isEmpty();
+        boolean beyond = !config.pvSetup().isEmpty() || config.blkSetup() != null;
         if (config.hybrid()) {
             throw new IllegalArgumentException("world " + config.world() + " is not the hypervisor's");
         }
@@ -174,6 +189,14 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                     n.add("deliverIpi pCPU " + q);
                     to.add(-1);
                     on.add(q);
+                    known.add(false); // no footprint: dependent with every action
+                }
+            }
+            if (group instanceof ExploreConfig.BlkPush || group instanceof ExploreConfig.BlkServe) {
+                expandBlk(group, o, n, sp, ex, ports);
+                while (to.size() < o.size()) {
+                    to.add(-1);
+                    on.add(-1);
                     known.add(false); // no footprint: dependent with every action
                 }
             }
@@ -460,6 +483,111 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             ex.add(null);
             ports.add(-1);
         }
+    }
+
+    /**
+     * The actions of a {@code blk_push} group (one per request: the front-end's stores) or a {@code blk_serve} group
+     * (one per back-end: its serving pass). Their op is a placeholder naming the front-end's or the back-end's vCPU 0;
+     * {@link #step} runs the stores or {@code BlkBack.serve}.
+     */
+    private void expandBlk(ExploreConfig.Group group, List<HypervisorCases.Op> o, List<String> n, List<Integer> sp,
+            List<Object> ex, List<Integer> ports) {
+        if (group instanceof ExploreConfig.BlkPush p) {
+            VcpuId front = new VcpuId(blk.frontEnd(), 0);
+            for (ExploreConfig.BlkRequest r : p.requests()) {
+                o.add(new HypervisorCases.Op(front, new GuestInstruction.Hlt(), Hypercall.of(0)));
+                StringBuilder name = new StringBuilder("d" + blk.frontEnd() + " pushes " + r.operation() + " id "
+                        + r.id() + " sector " + r.sector());
+                for (ExploreConfig.BlkSegment g : r.segs()) {
+                    name.append(", gref ").append(g.gref()).append(" sectors ").append(g.firstSect()).append("..")
+                            .append(g.lastSect());
+                }
+                n.add(name.toString());
+                sp.add(BLK_PUSH);
+                ex.add(new Push(r, p.maxRequests()));
+                ports.add(-1);
+            }
+        } else {
+            for (int d : ((ExploreConfig.BlkServe) group).backEnds()) {
+                if (d != blk.backEnd()) {
+                    throw new IllegalArgumentException("blk_serve: d" + d + " is not the block back-end (blkSetup: d"
+                            + blk.backEnd() + ")");
+                }
+                o.add(new HypervisorCases.Op(new VcpuId(d, 0), new GuestInstruction.Hlt(), Hypercall.of(0)));
+                n.add("d" + d + " serves its ring");
+                sp.add(BLK_SERVE);
+                ex.add(d);
+                ports.add(-1);
+            }
+        }
+    }
+
+    /**
+     * {@code m} with the configuration's block driver connected ({@link ExploreConfig.BlkSetup}), as the
+     * {@code pv-interface} property brings its own up: the back-end built, the front-end's ring initialised (at its
+     * index, BLK-8) and granted, an unbound port allocated by the front-end, the connection (BLK-3).
+     *
+     * @throws IllegalArgumentException if a step is refused
+     */
+    private static XenMachine withBlkSetup(XenMachine m, ExploreConfig.BlkSetup b) {
+        if (b == null) {
+            return m;
+        }
+        if (!m.domains().containsKey(b.frontEnd()) || m.pv().domain(b.frontEnd()).grantTable() < 0) {
+            throw new IllegalArgumentException("blkSetup: the front-end d" + b.frontEnd() + " needs a grant table"
+                    + " (a pvSetup entry)");
+        }
+        long f = b.firstFrame().raw();
+        org.hybridv.xen.HvResult built = org.hybridv.xen.BlkBack.create(m, b.backEnd(), new long[] {f, f + 1, f + 2,
+            f + 3}, b.vpid());
+        if (!(built instanceof org.hybridv.xen.HvResult.Done d)) {
+            throw new IllegalArgumentException("blkSetup: the domain builder refuses the back-end: " + built);
+        }
+        m = d.machine();
+        long[] w = org.hybridv.xen.Blkif.words(org.hybridv.xen.Blkif.attachedAt(b.index()));
+        m = m.withPaging(m.paging().withMemory(m.memory().write(b.ring().raw(), 0, w[0]).write(b.ring().raw(), 1,
+                w[1])));
+        XenMachine g = org.hybridv.xen.GrantTables.guestGrant(m, b.frontEnd(), b.ringRef(), b.backEnd(),
+                b.ring().raw(), false, false);
+        if (g == null) {
+            throw new IllegalArgumentException("blkSetup: d" + b.frontEnd() + " cannot grant its ring");
+        }
+        HvStep port = Hypervisor.hypercall(g, g.domain(b.frontEnd()).vcpu(0).id(), evtchn(
+                org.hybridv.xen.EventChannels.EVTCHNOP_ALLOC_UNBOUND, org.hybridv.xen.EventChannels.DOMID_SELF,
+                b.backEnd()));
+        if (!(port.outcome() instanceof org.hybridv.xen.VcpuOutcome.HypercallDone done)) {
+            throw new IllegalArgumentException("blkSetup: the hypervisor refuses the front-end's port: "
+                    + port.outcome());
+        }
+        org.hybridv.xen.BlkBack.Result c = org.hybridv.xen.BlkBack.connect(port.machine(), b.backEnd(), b.frontEnd(),
+                b.ringRef(), done.rax());
+        if (!(c instanceof org.hybridv.xen.BlkBack.Served connected)) {
+            throw new IllegalArgumentException("blkSetup: the back-end does not connect: " + c);
+        }
+        return connected.machine();
+    }
+
+    /** The front-end's stores of request {@code r} into its ring at {@code req_prod}, then req_prod + 1. */
+    private XenMachine push(XenMachine m, ExploreConfig.BlkRequest r) {
+        long ring = blk.ring().raw();
+        org.hybridv.xen.Blkif.Indices i = org.hybridv.xen.Blkif.indices(m.memory(), ring);
+        int slot = org.hybridv.xen.Blkif.slot(i.reqProd());
+        ExploreConfig.BlkSegment first = r.segs().get(0);
+        long[] w = org.hybridv.xen.Blkif.words(new org.hybridv.xen.Blkif.Request("read".equals(r.operation())
+                ? org.hybridv.xen.Blkif.BLKIF_OP_READ : org.hybridv.xen.Blkif.BLKIF_OP_WRITE, r.segs().size(), 0,
+                r.id(), r.sector(), first.gref(), first.firstSect(), first.lastSect()));
+        org.hybridv.x86.PhysicalMemory mem = m.memory();
+        for (int k = 0; k < 3; k++) {
+            mem = mem.write(ring, slot + k, w[k]);
+        }
+        for (int k = 0; k < r.segs().size(); k++) {
+            ExploreConfig.BlkSegment g = r.segs().get(k);
+            mem = mem.write(ring, slot + 3 + k, org.hybridv.xen.Blkif.word(new org.hybridv.xen.Blkif.Segment(g.gref(),
+                    g.firstSect(), g.lastSect())));
+        }
+        long[] ix = org.hybridv.xen.Blkif.words(new org.hybridv.xen.Blkif.Indices((i.reqProd() + 1) & 0xFFFF_FFFFL,
+                i.reqEvent(), i.rspProd(), i.rspEvent()));
+        return m.withPaging(m.paging().withMemory(mem.write(ring, 0, ix[0])));
     }
 
     /** Whether {@code g} is a kind of the para-virtual interface, emulation or batch actions. */
@@ -830,6 +958,16 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         if (deliverOn[a] >= 0) {
             return !s.tlbFlush().pendingFlushes(deliverOn[a]).isEmpty(); // IPI-1: only a pending IPI is taken
         }
+        if (special[a] == BLK_SERVE) {
+            return true;
+        }
+        if (special[a] == BLK_PUSH) {
+            // the front-end pushes only into a free slot (RING_FULL: 32 requests unanswered)
+            // and only within the world's bound on the requests pushed since the set-up (ExploreConfig.BlkPush)
+            org.hybridv.xen.Blkif.Indices i = org.hybridv.xen.Blkif.indices(s.memory(), blk.ring().raw());
+            return ((i.reqProd() - i.rspProd()) & 0xFFFF_FFFFL) < org.hybridv.xen.Blkif.RING_SIZE
+                    && ((i.reqProd() - blk.index()) & 0xFFFF_FFFFL) < ((Push) extra[a]).max();
+        }
         VcpuId v = ops.get(a).vcpu();
         if (special[a] == PREEMPT) {
             // MU-8: between two requests of its batch, with requests left, awaiting no acknowledgement
@@ -947,8 +1085,23 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 }
             }
         }
+        if (i11blk && special[a] == BLK_SERVE) {
+            checks[0]++;
+            if (org.hybridv.invariants.BlockInvariants.checkServe(pre, post, blk.backEnd())
+                    instanceof InvariantResult.Violated v) {
+                return new Transition<>(post, fp, new Verdict.Violated("I11-blk", v.rule(), depth, names.get(a)
+                        + ": " + v.explanation()), checks[0]);
+            }
+        }
         if (known.test(fp)) {
             return null;
+        }
+        if (i11blk) {
+            checks[0]++;
+            if (org.hybridv.invariants.BlockInvariants.check(post, blk.backEnd()) instanceof InvariantResult.Violated v) {
+                return new Transition<>(post, fp, new Verdict.Violated("I11-blk", v.rule(), depth, names.get(a)
+                        + ": " + v.explanation()), checks[0]);
+            }
         }
         String[] more = {"I9", "I11", "EMU"};
         boolean[] on = {i9, i11, emu};
@@ -1066,7 +1219,8 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
         if (scheduleTo[a] >= 0) {
             return schedule(s, a, depth, known);
         }
-        if (deliverOn[a] >= 0 || continues[a] || special[a] == GRANT || special[a] == PREEMPT) {
+        if (deliverOn[a] >= 0 || continues[a] || special[a] == GRANT || special[a] == PREEMPT
+                || special[a] == BLK_PUSH || special[a] == BLK_SERVE) {
             return deliverIpi(s, a, depth, known);
         }
         HvStep st;
@@ -1193,6 +1347,11 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
                 post = post == null ? s : post; // no grant table, or a mapped grant the guest does not end (GNT-7)
             } else if (special[a] == PREEMPT) {
                 post = org.hybridv.xen.MmuBatch.preempt(s, v).machine();
+            } else if (special[a] == BLK_PUSH) {
+                post = push(s, ((Push) extra[a]).request());
+            } else if (special[a] == BLK_SERVE) {
+                post = org.hybridv.xen.BlkBack.serve(s, (Integer) extra[a]) instanceof org.hybridv.xen.BlkBack.Served
+                        sv ? sv.machine() : s;
             } else if (continues[a]) {
                 HvStep c = org.hybridv.xen.PreemptibleValidation.continueHypercall(s, v);
                 post = c.machine();

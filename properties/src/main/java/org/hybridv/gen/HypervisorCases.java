@@ -137,6 +137,17 @@ public final class HypervisorCases {
         return withD3(withD2(withD1(m)));
     }
 
+    /**
+     * {@link #initialMachine(org.hybridv.xen.Faults, int)} with the TLB-flush clock's counter at {@code clockStart}
+     * and every pCPU's time 0 (Xen rule TLB-8; {@code XenMachine.withTlbClockAt}): near its top, the next flushes wrap
+     * it.
+     */
+    public static XenMachine initialMachine(org.hybridv.xen.Faults faults, int pcpus, long clockStart) {
+        XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
+        m = (pcpus == 1 ? m : m.withPcpus(pcpus)).withTlbClockAt(clockStart).withFaults(faults);
+        return withD3(withD2(withD1(m)));
+    }
+
     /** d1: direct mode, frames 0x10–0x2f, its tree L4 0x10 → L3 0x11 → L2 0x12 → L1 0x13, vCPUs K and U. */
     public static XenMachine withD1(XenMachine m) {
         int max = XenMachine.MAX_PHYS_ADDR;

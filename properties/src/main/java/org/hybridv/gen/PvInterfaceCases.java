@@ -217,8 +217,12 @@ public final class PvInterfaceCases {
                 ops.add(new Op(Kind.SET_TIMER_K, d, false));
                 ops.add(new Op(Kind.ADVANCE_TIME, d + c.below(2), false));
             } else if (w == 4) {
+                // several requests in flight (BLK-5), each of up to 11 segments (BLK-7; blkRequest decodes the arg)
                 ops.add(new Op(Kind.BLK_GRANT, 0, c.flag(false, 30)));
-                ops.add(new Op(Kind.BLK_REQUEST, c.below(4), c.flag(false, 40)));
+                int k = 1 + c.below(3);
+                for (int j = 0; j < k; j++) {
+                    ops.add(new Op(Kind.BLK_REQUEST, c.below(BLK_SHAPES), c.flag(false, 40)));
+                }
                 ops.add(new Op(Kind.BLK_NOTIFY, 0, false));
                 ops.add(new Op(Kind.BLK_SERVE, 0, false));
                 ops.add(new Op(Kind.BLK_END, 0, false));
@@ -249,14 +253,34 @@ public final class PvInterfaceCases {
     public static final VcpuId K = HypervisorCases.K;
     public static final VcpuId H = HypervisorCases.H;
 
-    private static final java.util.Map<Faults, XenMachine> MACHINES = new java.util.concurrent.ConcurrentHashMap<>();
+    private record Key(Faults faults, long ringBase) {}
+
+    private static final java.util.Map<Key, XenMachine> MACHINES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The machine of the class comment, with {@code faults} (built once per fault set: states are values). */
     public static XenMachine machine(Faults faults) {
-        return MACHINES.computeIfAbsent(faults, PvInterfaceCases::build);
+        return machine(faults, 0);
     }
 
-    private static XenMachine build(Faults faults) {
+    /**
+     * The machine of the class comment with {@code faults}, its block ring at index {@code ringBase}: d1's ring as
+     * an earlier connection left it with {@code ringBase} requests answered, to which d0 attaches (BLK-8). Built once
+     * per fault set and base.
+     */
+    public static XenMachine machine(Faults faults, long ringBase) {
+        return MACHINES.computeIfAbsent(new Key(faults, ringBase), k -> build(k.faults(), k.ringBase()));
+    }
+
+    /**
+     * Where a run's block ring starts (BLK-8): 0 (a fresh ring) in half the runs; else 29, so that a few requests take
+     * the ring's indices past its 32 slots, or 2^32 − 2, so that they also wrap the 32-bit counters.
+     */
+    public static long ringBase(Choices c) {
+        int w = c.weighted(2, 1, 1);
+        return w == 0 ? 0 : w == 1 ? 29 : 0xFFFF_FFFEL;
+    }
+
+    private static XenMachine build(Faults faults, long ringBase) {
         XenMachine m = HypervisorCases.initialMachine(faults, 1);
         long[][] pages = {{0x2a, 0x2b}, {5, 6}};
         List<VcpuId> vcpus = List.of(K, H);
@@ -285,7 +309,7 @@ public final class PvInterfaceCases {
         if (!(be instanceof org.hybridv.xen.HvResult.Done done)) {
             throw new IllegalStateException("block back-end: " + be);
         }
-        m = ringInit(done.machine());
+        m = ringInit(done.machine(), ringBase);
         m = GrantTables.guestGrant(m, 1, BLK_RING_REF, BLK_BACK, BLK_RING, false, false);
         m = ok(m, K, evtchn(EventChannels.EVTCHNOP_ALLOC_UNBOUND, EventChannels.DOMID_SELF, BLK_BACK));
         org.hybridv.xen.BlkBack.Result c = org.hybridv.xen.BlkBack.connect(m, BLK_BACK, 1, BLK_RING_REF, BLK_PORT);
@@ -295,29 +319,91 @@ public final class PvInterfaceCases {
         return connected.machine();
     }
 
-    /** d1's {@code SHARED_RING_INIT} stores on {@link #BLK_RING} (BLK-1). */
-    static XenMachine ringInit(XenMachine m) {
-        long[] w = org.hybridv.xen.Blkif.words(org.hybridv.xen.Blkif.INITIAL);
+    /** d1's {@code SHARED_RING_INIT} stores on {@link #BLK_RING} (BLK-1), its indices at {@code base} (BLK-8). */
+    static XenMachine ringInit(XenMachine m, long base) {
+        long[] w = org.hybridv.xen.Blkif.words(org.hybridv.xen.Blkif.attachedAt(base));
         return m.withPaging(m.paging().withMemory(m.memory().write(BLK_RING, 0, w[0]).write(BLK_RING, 1, w[1])));
     }
 
+    /** The number of request shapes a {@code BLK_REQUEST} op's argument selects ({@link #blkSegments}). */
+    public static final int BLK_SHAPES = 512;
+
     /**
-     * The request of op {@code arg, write} as d1's front-end writes it: sector 3 * arg, grant {@link #BLK_DATA_REF}
-     * (arg 3: {@link #BLK_UNGRANTED_REF}, a reference d1 never grants), sectors 0..0 of the page; id = the slot index.
+     * The request of op {@code arg, write} at ring index {@code idx} as d1's front-end writes it (BLK-1, BLK-7): its id
+     * {@code idx · 2^16 + arg} (an id the back-end must echo, not the slot), READ or WRITE, {@code nr_segments} by
+     * {@code arg & 7}: 1, 1, 2, 3, 4, 11, 0 or 12 (the last two are wrong: none, more than a slot holds); its sector by
+     * {@code (arg >> 7) & 3}: 0, 5, the last the disk allows for its sectors, one past that; the segments are
+     * {@link #blkSegments}'s.
      */
-    public static org.hybridv.xen.Blkif.Request blkRequest(long id, int arg, boolean write) {
+    public static org.hybridv.xen.Blkif.Request blkRequest(long idx, int arg, boolean write) {
+        int[] counts = {1, 1, 2, 3, 4, 11, 0, 12};
+        List<org.hybridv.xen.Blkif.Segment> segs = blkSegments(arg);
+        long total = 0;
+        for (org.hybridv.xen.Blkif.Segment g : segs) {
+            total += Math.max(0, g.lastSect() - g.firstSect() + 1);
+        }
+        long edge = Math.max(0, org.hybridv.xen.Blkif.DISK_SECTORS - total);
+        long[] sectors = {0, 5, edge, edge + 1};
+        org.hybridv.xen.Blkif.Segment first = segs.isEmpty() ? new org.hybridv.xen.Blkif.Segment(0, 0, 0)
+                : segs.get(0);
         return new org.hybridv.xen.Blkif.Request(write ? org.hybridv.xen.Blkif.BLKIF_OP_WRITE
-                : org.hybridv.xen.Blkif.BLKIF_OP_READ, 1, 0, id, 3L * arg, arg == 3 ? BLK_UNGRANTED_REF
-                        : BLK_DATA_REF, 0, 0);
+                : org.hybridv.xen.Blkif.BLKIF_OP_READ, counts[arg & 7], 0, (idx << 16) | arg, sectors[(arg >> 7) & 3],
+                first.gref(), first.firstSect(), first.lastSect());
     }
 
-    /** d1's stores of a request into the slot at its ring's req_prod, then req_prod + 1 (BLK-1, BLK-2). */
+    /**
+     * The segments op argument {@code arg} writes (as many as its {@code nr_segments}, at most the 11 a slot holds),
+     * by {@code (arg >> 3) & 3}: one sector each at varied places of the page; two sectors each, alternately the
+     * page's first and last two; the whole page then single sectors; or as the first, but the last segment wrong
+     * (its first sector after its last, or its last sector past the page). All name d1's data grant
+     * {@link #BLK_DATA_REF} (one page: the segments are transferred in order), except when {@code (arg >> 5) & 3} is
+     * 3: the middle one names {@link #BLK_UNGRANTED_REF}, which d1 never grants.
+     */
+    public static List<org.hybridv.xen.Blkif.Segment> blkSegments(int arg) {
+        int[] counts = {1, 1, 2, 3, 4, 11, 0, 12};
+        int n = Math.min(org.hybridv.xen.Blkif.MAX_SEGMENTS, counts[arg & 7]);
+        int shape = (arg >> 3) & 3;
+        List<org.hybridv.xen.Blkif.Segment> out = new ArrayList<>();
+        for (int s = 0; s < n; s++) {
+            long ref = ((arg >> 5) & 3) == 3 && s == n / 2 ? BLK_UNGRANTED_REF : BLK_DATA_REF;
+            int first;
+            int last;
+            if (shape == 1) {
+                first = s % 2 == 0 ? 0 : 6;
+                last = first + 1;
+            } else if (shape == 2 && s == 0) {
+                first = 0;
+                last = 7;
+            } else if (shape == 2) {
+                first = 3;
+                last = 3;
+            } else if (shape == 3 && s == n - 1) {
+                first = n % 2 == 0 ? 5 : 7;
+                last = n % 2 == 0 ? 4 : 8;
+            } else {
+                first = s * 5 % 8;
+                last = first;
+            }
+            out.add(new org.hybridv.xen.Blkif.Segment(ref, first, last));
+        }
+        return out;
+    }
+
+    /**
+     * d1's stores of a request into the slot at its ring's req_prod — words 0..2, then its segments from word 3 —
+     * then req_prod + 1 (BLK-1, BLK-2, BLK-7).
+     */
     public static XenMachine pushRequest(XenMachine m, int arg, boolean write) {
         org.hybridv.xen.Blkif.Indices i = org.hybridv.xen.Blkif.indices(m.memory(), BLK_RING);
         long[] w = org.hybridv.xen.Blkif.words(blkRequest(i.reqProd(), arg, write));
         org.hybridv.x86.PhysicalMemory mem = m.memory();
-        for (int k = 0; k < w.length; k++) {
-            mem = mem.write(BLK_RING, org.hybridv.xen.Blkif.slot(i.reqProd()) + k, w[k]);
+        int slot = org.hybridv.xen.Blkif.slot(i.reqProd());
+        for (int k = 0; k < 3; k++) {
+            mem = mem.write(BLK_RING, slot + k, w[k]);
+        }
+        List<org.hybridv.xen.Blkif.Segment> segs = blkSegments(arg);
+        for (int k = 0; k < segs.size(); k++) {
+            mem = mem.write(BLK_RING, slot + 3 + k, org.hybridv.xen.Blkif.word(segs.get(k)));
         }
         long[] ix = org.hybridv.xen.Blkif.words(new org.hybridv.xen.Blkif.Indices((i.reqProd() + 1) & 0xFFFF_FFFFL,
                 i.reqEvent(), i.rspProd(), i.rspEvent()));

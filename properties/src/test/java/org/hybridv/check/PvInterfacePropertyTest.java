@@ -44,8 +44,9 @@ class PvInterfacePropertyTest {
 
     /**
      * Generated runs — with the adversarial grant, send and event-channel ops — written as scenarios replay and pass;
-     * written as an I7 counterexample at a hypercall op, that op's step expects the outcome {@link PvRules} gives, which
-     * the fault-free reference meets.
+     * written as an I7 counterexample at a hypercall op, that op's step expects the outcome {@link PvRules} gives, and
+     * at a serving step of the block back-end, the responses {@link BlkRules} gives — which the fault-free reference
+     * meets. (A hypercall of a blocked vCPU does not run: no rule is at stake, and the run is replayed as it is.)
      */
     @Test
     void generatedRunsReplayAsScenariosAndI7StepsExpectTheRulesOutcome(@org.junit.jupiter.api.io.TempDir
@@ -54,10 +55,25 @@ class PvInterfacePropertyTest {
                 org.hybridv.scenario.modules.Modules.standard());
         PvInterfaceProperty p = new PvInterfaceProperty();
         int i7 = 0;
+        int serves = 0;
         for (int seed = 0; seed < 60; seed++) {
             PvInterfaceProperty.Run run = p.generate(org.hybridv.gen.Choices.random(seed));
+            for (int j = 0; j < run.ops().size() && seed % 2 == 1; j++) {
+                if (run.ops().get(j).kind() == org.hybridv.gen.PvInterfaceCases.Kind.BLK_SERVE) {
+                    run = new PvInterfaceProperty.Run(run.ringBase(), run.ops().subList(0, j + 1)); // up to a serve
+                    break;
+                }
+            }
             int last = run.ops().size();
-            boolean call = PvInterfaceProperty.call(run.ops().get(last - 1)) != null;
+            org.hybridv.gen.PvInterfaceCases.Op lastOp = run.ops().get(last - 1);
+            org.hybridv.xen.XenMachine pre = org.hybridv.gen.PvInterfaceCases.machine(Faults.NONE, run.ringBase());
+            for (int i = 0; i < last - 1; i++) {
+                pre = PvInterfaceProperty.apply(pre, run.ops().get(i));
+            }
+            boolean serve = lastOp.kind() == org.hybridv.gen.PvInterfaceCases.Kind.BLK_SERVE;
+            serves += serve ? 1 : 0;
+            boolean call = serve || PvInterfaceProperty.call(lastOp) != null
+                    && !pre.vcpu(PvInterfaceProperty.caller(lastOp)).blocked();
             com.fasterxml.jackson.databind.node.ObjectNode body = p.scenario(run, Faults.NONE, new Verdict.Violated(
                     call ? "I7" : "I1", "-", call ? last : Integer.MAX_VALUE, "-"));
             com.fasterxml.jackson.databind.node.ArrayNode steps = body.withArray("steps");
@@ -79,5 +95,6 @@ class PvInterfacePropertyTest {
             assertThat(r.verdict()).as("%s %s", run, r.error()).isEqualTo(org.hybridv.scenario.Verdict.PASSED);
         }
         assertThat(i7).isPositive();
+        assertThat(serves).as("runs ending in a serving step").isPositive();
     }
 }

@@ -36,6 +36,7 @@ public final class BlockInvariants {
     private static final int RING = 32;
     private static final int HEADER = 8;
     private static final int SLOT = 14;
+    private static final int MAX_SEGMENTS = 11;
     private static final int READ = 0;
     private static final long CONNECTED = 4;
     private static final int GTF_PERMIT = 1;
@@ -76,6 +77,11 @@ public final class BlockInvariants {
         return HEADER + SLOT * (int) (idx & (RING - 1));
     }
 
+    /** The segments a request in slot {@code idx} names: its nr_segments (byte 1), at most the 11 a slot holds. */
+    private static int segments(PhysicalMemory mem, long ring, long idx) {
+        return (int) Math.min(MAX_SEGMENTS, (mem.read(ring, slot(idx)) >>> 8) & 0xFF);
+    }
+
     private static long dist(long from, long to) {
         return (to - from) & 0xFFFF_FFFFL;
     }
@@ -99,7 +105,9 @@ public final class BlockInvariants {
         long ringFrame = ring == null ? -1 : ring.frame();
         Set<Long> outstanding = new TreeSet<>();
         for (long i = b.rspProdPvt(); i != b.reqCons() && ringFrame >= 0; i = (i + 1) & 0xFFFF_FFFFL) {
-            outstanding.add(m.memory().read(ringFrame, slot(i) + 3) & 0xFFFF_FFFFL);
+            for (int s = 0; s < segments(m.memory(), ringFrame, i); s++) {
+                outstanding.add(m.memory().read(ringFrame, slot(i) + 3 + s) & 0xFFFF_FFFFL);
+            }
         }
         for (var e : m.pv().domain(back).maptrack().entrySet()) {
             GrantMapping g = e.getValue();
@@ -147,12 +155,14 @@ public final class BlockInvariants {
                         + " is id " + rid + " op " + rop + ", but the request it answers is id " + id + " op "
                         + (w0 & 0xFF));
             }
-            long gref = pre.memory().read(rf, rq + 3) & 0xFFFF_FFFFL;
-            long entry = grantWord(pre, a.front(), gref);
-            boolean permits = (entry & 3) == GTF_PERMIT && ((entry >>> 16) & 0xFFFF) == back
-                    && (entry & GTF_READONLY) == 0;
-            if ((w0 & 0xFF) == READ && permits) {
-                writable.add(grantFrame(pre, a.front(), gref));
+            for (int s = 0; s < segments(pre.memory(), rf, a.reqCons() + k); s++) {
+                long gref = pre.memory().read(rf, rq + 3 + s) & 0xFFFF_FFFFL;
+                long entry = grantWord(pre, a.front(), gref);
+                boolean permits = (entry & 3) == GTF_PERMIT && ((entry >>> 16) & 0xFFFF) == back
+                        && (entry & GTF_READONLY) == 0;
+                if ((w0 & 0xFF) == READ && permits) {
+                    writable.add(grantFrame(pre, a.front(), gref));
+                }
             }
         }
         DomainPv fp = pre.pv().domain(a.front());

@@ -27,7 +27,8 @@ import org.hybridv.x86.PhysicalMemory;
  * <tr><td>1</td><td>its {@code struct xen_blkif}: words {@link #STATE} .. {@link #RSP_PROD_PVT}</td></tr>
  * <tr><td>2, 3</td><td>the virtual disk: sector s in word 64·(s mod 8) of gfn 2 + s / 8 ({@link Blkif#DISK_SECTORS})</td></tr>
  * <tr><td>4</td><td>not RAM: where the front-end's ring grant is mapped (GNT-2, an EPT leaf)</td></tr>
- * <tr><td>5</td><td>not RAM: where a request's data grant is mapped while it is served</td></tr>
+ * <tr><td>5 .. 15</td><td>not RAM: where segment s of a request has its data grant mapped (gfn 5 + s) while the
+ * request is served (BLK-7)</td></tr>
  * </table>
  */
 public final class BlkBack {
@@ -164,8 +165,10 @@ public final class BlkBack {
      * {@code ring-ref} and {@code event-channel}): the back-end maps the front-end's ring grant {@code ringRef}
      * writable at guest-physical {@link #RING_GFN} (GNTTABOP_map_grant_ref, GNT-2) and binds an interdomain event
      * channel to the front-end's unbound port {@code frontPort} (EVT-3); its {@code struct xen_blkif} records both,
-     * with {@code req_cons} = {@code rsp_prod_pvt} = 0. Refused if it is connected already (BLK-3), or as GNT-2 / EVT-3
-     * refuse — then nothing is changed. The outcome is {@link Served} with no request (or {@link Refused}).
+     * and it attaches to the ring where the front-end's last answered request left it (BLK-8,
+     * {@code BACK_RING_ATTACH}): {@code req_cons} = {@code rsp_prod_pvt} = the ring's {@code rsp_prod} (0 on a fresh
+     * ring). Refused if it is connected already (BLK-3), if the ring holds more unanswered requests than slots
+     * (BLK-8, "{@code req_prod - rsp_prod > size}"), or as GNT-2 / EVT-3 refuse — then nothing is changed. The outcome is {@link Served} with no request (or {@link Refused}).
      */
     public static Result connect(XenMachine m, int back, int front, long ringRef, long frontPort) {
         Info i = info(m, back);
@@ -181,13 +184,20 @@ public final class BlkBack {
             return new Refused(r.rule(), "mapping the ring: " + r.reason());
         }
         PvResult.Done mapped = (PvResult.Done) map;
+        GrantMapping ringMap = mapped.machine().pv().domain(back).maptrack().get((int) mapped.rax());
+        Blkif.Indices at = Blkif.indices(mapped.machine().memory(), throughMapping(mapped.machine(), ringMap, true));
+        if (((at.reqProd() - at.rspProd()) & 0xFFFF_FFFFL) > Blkif.RING_SIZE) {
+            return new Refused("BLK-8", "the ring holds " + ((at.reqProd() - at.rspProd()) & 0xFFFF_FFFFL)
+                    + " unanswered requests, more than its " + Blkif.RING_SIZE + " slots");
+        }
         PvResult bind = EventChannels.bindInterdomain(mapped.machine(), back, front, frontPort);
         if (bind instanceof PvResult.Refused r) {
             return new Refused(r.rule(), "binding the event channel: " + r.reason());
         }
         PvResult.Done bound = (PvResult.Done) bind;
         XenMachine after = EventChannels.guestHandleUpcall(bound.machine(), self);
-        after = withInfo(after, back, new Info(CONNECTED, front, ringRef, (int) mapped.rax(), (int) bound.rax(), 0, 0));
+        after = withInfo(after, back, new Info(CONNECTED, front, ringRef, (int) mapped.rax(), (int) bound.rax(),
+                at.rspProd(), at.rspProd()));
         return new Served(after, List.of(), List.of(), false);
     }
 
@@ -229,7 +239,7 @@ public final class BlkBack {
             for (; rc != rp; rc = (rc + 1) & 0xFFFF_FFFFL) {
                 Blkif.Request req = Blkif.request(after.memory(), ring, rc);
                 requests.add(req);
-                One one = serveOne(after, back, i.frontDomain(), req);
+                One one = serveOne(after, back, i.frontDomain(), req, Blkif.segments(after.memory(), ring, rc));
                 after = one.machine();
                 Blkif.Response rsp = new Blkif.Response(req.id(), req.operation(), one.status());
                 long[] w = Blkif.words(rsp);
@@ -261,53 +271,77 @@ public final class BlkBack {
     private record One(XenMachine machine, int status) {}
 
     /**
-     * BLK-4, one request ({@code dispatch_rw_block_io}): the operation must be READ or WRITE
-     * ({@code BLKIF_RSP_EOPNOTSUPP} otherwise); one segment with {@code first_sect} ≤ {@code last_sect} &lt; 8 and the
-     * sectors within the disk ({@code BLKIF_RSP_ERROR} otherwise). The data grant is mapped at {@link #DATA_GFN} —
-     * writable for a READ, which the back-end writes into, read-only for a WRITE ({@code GNTMAP_readonly}) — a refused
-     * map is an error response (a read-only grant cannot receive a READ, GNT-2). The sectors are copied between the
-     * disk and the mapped page, word by word through the mapping, and the grant is unmapped (GNT-5) before the
-     * response is written: nothing of the request's grant survives its response. Seeded fault
-     * {@link Fault#BLKBACK_DATA_MAPPING_LEAKED}: the unmap is skipped.
+     * BLK-4 and BLK-7, one request ({@code dispatch_rw_block_io}): the operation must be READ or WRITE
+     * ({@code BLKIF_RSP_EOPNOTSUPP} otherwise); it must carry 1 .. {@link Blkif#MAX_SEGMENTS} segments, each with
+     * {@code first_sect} ≤ {@code last_sect} &lt; 8, and the sectors they add up to must lie within the disk
+     * ({@code BLKIF_RSP_ERROR} otherwise, with nothing mapped). Every segment's grant is mapped, segment s at
+     * {@link #DATA_GFN} + s ({@code xen_blkbk_map}) — writable for a READ, which the back-end writes into, read-only
+     * for a WRITE ({@code GNTMAP_readonly}); if any map is refused (a read-only grant cannot receive a READ, GNT-2)
+     * the ones made are unmapped and the answer is {@code BLKIF_RSP_ERROR}, no data moved. Otherwise the segments
+     * cover consecutive disk sectors from {@code sector_number}, in order, each its page's sectors
+     * {@code first_sect} .. {@code last_sect}; they are copied word by word through the mappings, and every mapping is
+     * undone (GNT-5) before the response is written: nothing of the request's grants survives its response. Seeded
+     * fault {@link Fault#BLKBACK_DATA_MAPPING_LEAKED}: the unmap after a transfer is skipped.
      */
-    private static One serveOne(XenMachine m, int back, int front, Blkif.Request req) {
+    private static One serveOne(XenMachine m, int back, int front, Blkif.Request req, List<Blkif.Segment> segs) {
         boolean read = req.operation() == Blkif.BLKIF_OP_READ;
         if (!read && req.operation() != Blkif.BLKIF_OP_WRITE) {
             return new One(m, Blkif.BLKIF_RSP_EOPNOTSUPP);
         }
-        long count = req.lastSect() - req.firstSect() + 1L;
-        if (req.nrSegments() != 1 || req.firstSect() > req.lastSect() || req.lastSect() >= Blkif.SECTORS_PER_PAGE
-                || req.sector() < 0 || req.sector() + count > Blkif.DISK_SECTORS) {
+        if (req.nrSegments() < 1 || req.nrSegments() > Blkif.MAX_SEGMENTS) {
+            return new One(m, Blkif.BLKIF_RSP_ERROR);
+        }
+        long count = 0;
+        for (Blkif.Segment g : segs) {
+            if (g.firstSect() > g.lastSect() || g.lastSect() >= Blkif.SECTORS_PER_PAGE) {
+                return new One(m, Blkif.BLKIF_RSP_ERROR);
+            }
+            count += g.lastSect() - g.firstSect() + 1L;
+        }
+        if (req.sector() < 0 || req.sector() + count > Blkif.DISK_SECTORS) {
             return new One(m, Blkif.BLKIF_RSP_ERROR);
         }
         VcpuId self = new VcpuId(back, 0);
-        long gpa = DATA_GFN << 12;
-        PvResult map = GrantTables.mapGrantRef(m, self, gpa, GrantTables.GNTMAP_HOST_MAP
-                | (read ? 0 : GrantTables.GNTMAP_READONLY), req.gref(), front);
-        if (!(map instanceof PvResult.Done mapped)) {
-            return new One(m, Blkif.BLKIF_RSP_ERROR);
-        }
-        XenMachine after = mapped.machine();
-        GrantMapping g = after.pv().domain(back).maptrack().get((int) mapped.rax());
-        long page = throughMapping(after, g, read);
-        PhysicalMemory mem = after.memory();
-        for (long k = 0; k < count; k++) {
-            long sector = req.sector() + k;
-            long disk = diskFrame(after, back, sector);
-            int pageOff = (int) (req.firstSect() + k) * Blkif.WORDS_PER_SECTOR;
-            for (int w = 0; w < Blkif.WORDS_PER_SECTOR; w++) {
-                mem = read ? mem.write(page, pageOff + w, mem.read(disk, diskOffset(sector) + w))
-                        : mem.write(disk, diskOffset(sector) + w, mem.read(page, pageOff + w));
+        XenMachine after = m;
+        List<Long> handles = new ArrayList<>();
+        boolean refused = false;
+        for (int s = 0; s < segs.size() && !refused; s++) {
+            PvResult map = GrantTables.mapGrantRef(after, self, (DATA_GFN + s) << 12, GrantTables.GNTMAP_HOST_MAP
+                    | (read ? 0 : GrantTables.GNTMAP_READONLY), segs.get(s).gref(), front);
+            if (map instanceof PvResult.Done mapped) {
+                after = mapped.machine();
+                handles.add(mapped.rax());
+            } else {
+                refused = true;
             }
         }
-        after = EventChannels.withMemory(after, mem);
-        if (!after.faults().breaks(Fault.BLKBACK_DATA_MAPPING_LEAKED)) {
-            PvResult unmap = GrantTables.unmapGrantRef(after, self, gpa, mapped.rax());
-            if (!(unmap instanceof PvResult.Done u)) {
-                throw new IllegalStateException("the back-end's own data mapping would not unmap: " + unmap);
+        if (!refused) {
+            PhysicalMemory mem = after.memory();
+            long sector = req.sector();
+            for (int s = 0; s < segs.size(); s++) {
+                Blkif.Segment g = segs.get(s);
+                long page = throughMapping(after, after.pv().domain(back).maptrack().get(handles.get(s).intValue()),
+                        read);
+                for (int k = g.firstSect(); k <= g.lastSect(); k++, sector++) {
+                    long disk = diskFrame(after, back, sector);
+                    int pageOff = k * Blkif.WORDS_PER_SECTOR;
+                    for (int w = 0; w < Blkif.WORDS_PER_SECTOR; w++) {
+                        mem = read ? mem.write(page, pageOff + w, mem.read(disk, diskOffset(sector) + w))
+                                : mem.write(disk, diskOffset(sector) + w, mem.read(page, pageOff + w));
+                    }
+                }
             }
-            after = u.machine();
+            after = EventChannels.withMemory(after, mem);
         }
-        return new One(after, Blkif.BLKIF_RSP_OKAY);
+        if (refused || !after.faults().breaks(Fault.BLKBACK_DATA_MAPPING_LEAKED)) {
+            for (int s = 0; s < handles.size(); s++) {
+                PvResult unmap = GrantTables.unmapGrantRef(after, self, (DATA_GFN + s) << 12, handles.get(s));
+                if (!(unmap instanceof PvResult.Done u)) {
+                    throw new IllegalStateException("the back-end's own data mapping would not unmap: " + unmap);
+                }
+                after = u.machine();
+            }
+        }
+        return new One(after, refused ? Blkif.BLKIF_RSP_ERROR : Blkif.BLKIF_RSP_OKAY);
     }
 }

@@ -29,7 +29,7 @@ public final class Blkif {
     public static final int BLKIF_RSP_OKAY = 0;
     public static final int BLKIF_RSP_ERROR = -1;
     public static final int BLKIF_RSP_EOPNOTSUPP = -2;
-    /** {@code BLKIF_MAX_SEGMENTS_PER_REQUEST}: a slot has room for 11 segments; the model's requests use one. */
+    /** {@code BLKIF_MAX_SEGMENTS_PER_REQUEST}: a slot has room for 11 segments (words 3 .. 13 of the slot). */
     public static final int MAX_SEGMENTS = 11;
     /** Bytes in a sector ({@code blkif.h}: sector numbers and first/last_sect are in 512-byte units). */
     public static final int SECTOR_SIZE = 512;
@@ -55,6 +55,12 @@ public final class Blkif {
     /** A response ({@code struct blkif_response}). */
     public record Response(long id, int operation, int status) {}
 
+    /**
+     * BLK-1, BLK-7: one segment of a request ({@code struct blkif_request_segment}): grant {@code gref} names the page,
+     * and the transfer covers its 512-byte sectors {@code firstSect} .. {@code lastSect}.
+     */
+    public record Segment(long gref, int firstSect, int lastSect) {}
+
     /** The ring's four indices. */
     public record Indices(long reqProd, long reqEvent, long rspProd, long rspEvent) {}
 
@@ -79,6 +85,16 @@ public final class Blkif {
     /** BLK-1 {@code SHARED_RING_INIT}: producers 0, both event indices 1 (notify on the first message). */
     public static final Indices INITIAL = new Indices(0, 1, 0, 1);
 
+    /**
+     * BLK-8: the indices of a ring an earlier connection left with every request answered at index {@code idx}
+     * (free-running, taken mod 2^32): both producers {@code idx}, both event indices {@code idx + 1}, as
+     * {@code SHARED_RING_INIT} leaves them at 0.
+     */
+    public static Indices attachedAt(long idx) {
+        long i = idx & 0xFFFF_FFFFL;
+        return new Indices(i, (i + 1) & 0xFFFF_FFFFL, i, (i + 1) & 0xFFFF_FFFFL);
+    }
+
     /** BLK-1: the request in slot {@code idx} of the ring in {@code frame}. */
     public static Request request(PhysicalMemory m, long frame, long idx) {
         int s = slot(idx);
@@ -87,6 +103,26 @@ public final class Blkif {
         return new Request((int) (w0 & 0xFF), (int) ((w0 >>> 8) & 0xFF), (int) ((w0 >>> 16) & 0xFFFF),
                 m.read(frame, s + 1), m.read(frame, s + 2), seg & 0xFFFF_FFFFL, (int) ((seg >>> 32) & 0xFF),
                 (int) ((seg >>> 40) & 0xFF));
+    }
+
+    /**
+     * BLK-1, BLK-7: the segments of the request in slot {@code idx}: {@code seg[0]} .. {@code seg[n − 1]} with n its
+     * {@code nr_segments}, at most {@link #MAX_SEGMENTS} (the slot holds no more).
+     */
+    public static java.util.List<Segment> segments(PhysicalMemory m, long frame, long idx) {
+        int s = slot(idx);
+        int n = Math.min(MAX_SEGMENTS, (int) ((m.read(frame, s) >>> 8) & 0xFF));
+        java.util.List<Segment> out = new java.util.ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            long w = m.read(frame, s + 3 + k);
+            out.add(new Segment(w & 0xFFFF_FFFFL, (int) ((w >>> 32) & 0xFF), (int) ((w >>> 40) & 0xFF)));
+        }
+        return out;
+    }
+
+    /** The slot word of segment {@code g} (word 3 + its index). */
+    public static long word(Segment g) {
+        return (g.gref() & 0xFFFF_FFFFL) | (long) (g.firstSect() & 0xFF) << 32 | (long) (g.lastSect() & 0xFF) << 40;
     }
 
     /** The slot words of {@code r} (word 0 .. 3). */

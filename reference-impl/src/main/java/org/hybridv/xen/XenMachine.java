@@ -189,6 +189,23 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
         return withTlbFlush(TlbFlushState.boot(width, pcpus.size()));
     }
 
+    /**
+     * This freshly booted machine with its TLB-flush clock's counter at {@code now} and every pCPU's time 0: a machine
+     * whose clock has run a long time and whose pCPUs have not flushed since it started (every stamp then still needs
+     * them, Xen rule TLB-8), so that its next flushes reach the wrap. Only before any domain exists (API misuse
+     * otherwise); {@code now} must be a value of the clock other than 0.
+     */
+    public XenMachine withTlbClockAt(long now) {
+        if (!domains.isEmpty()) {
+            throw new IllegalArgumentException("the clock is set on a freshly booted machine, before any domain");
+        }
+        TlbFlushClock c = tlbFlush.clock();
+        if (now < 1 || now > (1L << c.width()) - 1) {
+            throw new IllegalArgumentException("the " + c.width() + "-bit clock cannot start at " + now);
+        }
+        return withTlbFlush(tlbFlush.withClock(new TlbFlushClock(c.width(), now, c.cpuTime())));
+    }
+
     /** This machine with the TLB-shootdown bookkeeping {@code t}. */
     public XenMachine withTlbFlush(TlbFlushState t) {
         return new XenMachine(memory, pcpus, active, frames, guestTables, domains, faults, t, pv);

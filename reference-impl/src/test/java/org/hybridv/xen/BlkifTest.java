@@ -189,11 +189,72 @@ class BlkifTest {
         m = push(m, new Blkif.Request(7, 1, 0, 1, 0, 2, 0, 0)); // BLKIF_OP_INDIRECT etc.: not supported
         m = push(m, read(2, Blkif.DISK_SECTORS - 1, 2, 0, 1)); // past the disk
         m = push(m, read(3, 0, 2, 4, 3)); // first > last
-        m = push(m, new Blkif.Request(Blkif.BLKIF_OP_READ, 2, 0, 4, 0, 2, 0, 0)); // two segments
+        m = push(m, new Blkif.Request(Blkif.BLKIF_OP_READ, 12, 0, 4, 0, 2, 0, 0)); // more segments than a slot holds
+        m = push(m, new Blkif.Request(Blkif.BLKIF_OP_READ, 0, 0, 5, 0, 2, 0, 0)); // no segment
+        m = push(m, read(6, 0, 2, 7, 8)); // last_sect past the page
         BlkBack.Served s = serve(m);
         assertThat(s.responses()).extracting(Blkif.Response::status).containsExactly(Blkif.BLKIF_RSP_EOPNOTSUPP,
-                Blkif.BLKIF_RSP_ERROR, Blkif.BLKIF_RSP_ERROR, Blkif.BLKIF_RSP_ERROR);
-        assertThat(s.responses()).extracting(Blkif.Response::id).containsExactly(1L, 2L, 3L, 4L);
+                Blkif.BLKIF_RSP_ERROR, Blkif.BLKIF_RSP_ERROR, Blkif.BLKIF_RSP_ERROR, Blkif.BLKIF_RSP_ERROR,
+                Blkif.BLKIF_RSP_ERROR);
+        assertThat(s.responses()).extracting(Blkif.Response::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertThat(s.machine().pv().domain(BACK).maptrack()).as("no request left a mapping").hasSize(1);
+    }
+
+    /** The front-end's stores of a request with segments {@code segs} (words 0..2, then seg[k] at word 3 + k). */
+    static XenMachine pushSegments(XenMachine m, int op, long id, long sector, List<Blkif.Segment> segs) {
+        long ring = ring(m);
+        XenMachine pushed = push(m, new Blkif.Request(op, segs.size(), 0, id, sector, segs.get(0).gref(),
+                segs.get(0).firstSect(), segs.get(0).lastSect()));
+        long idx = Blkif.indices(m.memory(), ring).reqProd();
+        org.hybridv.x86.PhysicalMemory mem = pushed.memory();
+        for (int k = 0; k < segs.size(); k++) {
+            mem = mem.write(ring, Blkif.slot(idx) + 3 + k, Blkif.word(segs.get(k)));
+        }
+        return EventChannels.withMemory(pushed, mem);
+    }
+
+    /** BLK-7: segments cover consecutive disk sectors, each its own page's first..last sectors, in order. */
+    @Test
+    void aMultiSegmentReadFillsEachSegmentsSectorsFromConsecutiveDiskSectors() {
+        XenMachine m = connected(Faults.NONE);
+        long second = m.domain(FRONT).machineFrame(PFN + 1);
+        m = grant(m, 2, BACK, data(m), false);
+        m = grant(m, 3, BACK, second, false);
+        m = pushSegments(m, Blkif.BLKIF_OP_READ, 0x99, 4, List.of(new Blkif.Segment(2, 6, 7),
+                new Blkif.Segment(3, 0, 2), new Blkif.Segment(2, 0, 0)));
+        BlkBack.Served s = serve(m);
+        assertThat(s.responses()).containsExactly(new Blkif.Response(0x99, Blkif.BLKIF_OP_READ, Blkif.BLKIF_RSP_OKAY));
+        XenMachine a = s.machine();
+        for (int w = 0; w < Blkif.WORDS_PER_SECTOR; w++) {
+            assertThat(a.memory().read(data(a), 6 * 64 + w)).isEqualTo(Blkif.initialWord(4, w));
+            assertThat(a.memory().read(data(a), 7 * 64 + w)).isEqualTo(Blkif.initialWord(5, w));
+            assertThat(a.memory().read(second, w)).isEqualTo(Blkif.initialWord(6, w));
+            assertThat(a.memory().read(second, 64 + w)).isEqualTo(Blkif.initialWord(7, w));
+            assertThat(a.memory().read(second, 2 * 64 + w)).isEqualTo(Blkif.initialWord(8, w));
+            assertThat(a.memory().read(data(a), w)).isEqualTo(Blkif.initialWord(9, w));
+            assertThat(a.memory().read(second, 3 * 64 + w)).as("sector 3 of the second page: no segment").isZero();
+        }
+        assertThat(a.pv().domain(BACK).maptrack()).as("BLK-7: every segment's mapping undone").hasSize(1);
+    }
+
+    /** BLK-7: one bad segment (here an ungranted reference) fails the whole request, with nothing moved or mapped. */
+    @Test
+    void aRequestWithOneBadSegmentIsAnErrorThatMovesNothingAndMapsNothing() {
+        XenMachine m = connected(Faults.NONE);
+        m = grant(m, 2, BACK, data(m), false);
+        XenMachine before = m;
+        m = pushSegments(m, Blkif.BLKIF_OP_READ, 0x5A, 0, List.of(new Blkif.Segment(2, 0, 1),
+                new Blkif.Segment(9, 0, 0), new Blkif.Segment(2, 4, 4)));
+        BlkBack.Served s = serve(m);
+        assertThat(s.responses()).containsExactly(new Blkif.Response(0x5A, Blkif.BLKIF_OP_READ,
+                Blkif.BLKIF_RSP_ERROR));
+        XenMachine a = s.machine();
+        for (int w = 0; w < 512; w++) {
+            assertThat(a.memory().read(data(a), w)).isEqualTo(before.memory().read(data(before), w));
+        }
+        assertThat(a.pv().domain(BACK).maptrack()).as("the first segment's mapping was undone").hasSize(1);
+        assertThat(GrantTables.entry(a, FRONT, 2).flags() & (GrantTables.GTF_READING | GrantTables.GTF_WRITING))
+                .as("GNT-5: the reading/writing marks cleared").isZero();
     }
 
     @Test

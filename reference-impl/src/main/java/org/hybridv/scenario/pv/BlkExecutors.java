@@ -69,10 +69,11 @@ final class BlkExecutors {
 
     static StepResult ringInit(MachineState s, BlkStep.BlkRingInit step) {
         XenMachine m = machine(s);
-        long[] w = Blkif.words(Blkif.INITIAL);
+        Blkif.Indices i = step.indices();
+        long[] w = Blkif.words(i);
         XenMachine after = withMemory(m, m.memory().write(step.ring(), 0, w[0]).write(step.ring(), 1, w[1]));
-        return new StepResult(write(s, after), Observation.of("ok", "req_prod = rsp_prod = 0, req_event = rsp_event"
-                + " = 1"), List.of());
+        return new StepResult(write(s, after), Observation.of("ok", "req_prod = rsp_prod = " + i.reqProd()
+                + ", req_event = rsp_event = " + i.reqEvent()), List.of());
     }
 
     static StepResult request(MachineState s, BlkStep.BlkRequest step) {
@@ -81,8 +82,12 @@ final class BlkExecutors {
         Blkif.Indices i = Blkif.indices(m.memory(), ring);
         long[] w = Blkif.words(step.request());
         PhysicalMemory mem = m.memory();
-        for (int k = 0; k < w.length; k++) {
+        for (int k = 0; k < 3; k++) {
             mem = mem.write(ring, Blkif.slot(i.reqProd()) + k, w[k]);
+        }
+        List<Blkif.Segment> segs = step.written();
+        for (int k = 0; k < segs.size(); k++) {
+            mem = mem.write(ring, Blkif.slot(i.reqProd()) + 3 + k, Blkif.word(segs.get(k)));
         }
         long next = (i.reqProd() + 1) & 0xFFFF_FFFFL;
         long[] ix = Blkif.words(new Blkif.Indices(next, i.reqEvent(), i.rspProd(), i.rspEvent()));

@@ -111,13 +111,22 @@ public sealed interface BlkStep extends Step {
         }
     }
 
-    /** {@code blkRingInit}: the front-end's {@code SHARED_RING_INIT} stores into its ring frame {@code ring} (BLK-1). */
+    /**
+     * {@code blkRingInit}: the front-end's {@code SHARED_RING_INIT} stores into its ring frame {@code ring} (BLK-1);
+     * with {@code index}, the ring as an earlier connection left it with every request answered (BLK-8: both
+     * producers at {@code index}, both event indices at {@code index} + 1), to which the next back-end attaches.
+     */
     @JsonTypeName("blkRingInit")
-    record BlkRingInit(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain, @Dec(bits = 40) Long ring)
-            implements BlkStep {
+    record BlkRingInit(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain, @Dec(bits = 40) Long ring,
+            @Dec(bits = 32) Long index) implements BlkStep {
         public BlkRingInit {
             Bad.required(domain, "domain", "blkRingInit step");
             Bad.required(ring, "ring", "blkRingInit step");
+        }
+
+        /** The ring's indices after the step. */
+        public Blkif.Indices indices() {
+            return index == null ? Blkif.INITIAL : Blkif.attachedAt(index);
         }
 
         @Override
@@ -128,7 +137,8 @@ public sealed interface BlkStep extends Step {
 
         @Override
         public String describe() {
-            return "d" + domain + " SHARED_RING_INIT on frame " + Render.hex(ring);
+            return "d" + domain + " SHARED_RING_INIT on frame " + Render.hex(ring) + (index == null ? ""
+                    : ", indices at " + index);
         }
     }
 
@@ -156,19 +166,32 @@ public sealed interface BlkStep extends Step {
         }
     }
 
+    /** One segment of a {@code blkRequest}'s {@code segs} (BLK-7): grant {@code gref}, sectors of its page. */
+    record Seg(@Dec(max = 0xFFFF_FFFFL, why = "grant references (32 bits)") Long gref,
+            @Dec(max = 255, why = "a byte") Integer firstSect, @Dec(max = 255, why = "a byte") Integer lastSect) {
+        public Seg {
+            Bad.required(gref, "gref", "segment");
+            firstSect = firstSect == null ? 0 : firstSect;
+            lastSect = lastSect == null ? firstSect : lastSect;
+        }
+    }
+
     /**
-     * {@code blkRequest}: the front-end's stores (BLK-1, BLK-2): the request — {@code operation} (or a raw
-     * {@code opcode}), {@code id}, {@code sector}, one segment ({@code segments}, default 1) naming grant
-     * {@code gref} and sectors {@code firstSect}..{@code lastSect} of the page (default 0..0) — into the slot at the
-     * ring's {@code req_prod}, then {@code req_prod} + 1. The step reports whether BLK-2 asks for a notification; it
-     * sends none ({@code eventChannelOp} send does).
+     * {@code blkRequest}: the front-end's stores (BLK-1, BLK-2, BLK-7): the request — {@code operation} (or a raw
+     * {@code opcode}), {@code id}, {@code sector}, and either one segment naming grant {@code gref} and sectors
+     * {@code firstSect}..{@code lastSect} of the page (default 0..0) or the segments {@code segs} (1 to 11, each a
+     * grant and its sectors); {@code segments}, the {@code nr_segments} byte, defaults to their number — into the slot
+     * at the ring's {@code req_prod}, then {@code req_prod} + 1. The step reports whether BLK-2 asks for a
+     * notification; it sends none ({@code eventChannelOp} send does).
      */
     @JsonTypeName("blkRequest")
     record BlkRequest(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain, @Dec(bits = 40) Long ring,
             Operation operation, @Dec(max = 255, why = "a byte") Integer opcode, @Dec(bits = 64) Long id,
             @Dec(bits = 48) Long sector, @Dec(max = 0xFFFF_FFFFL, why = "grant references (32 bits)") Long gref,
             @Dec(max = 255, why = "a byte") Integer firstSect, @Dec(max = 255, why = "a byte") Integer lastSect,
-            @Dec(max = 255, why = "a byte") Integer segments, RequestExpect expect) implements BlkStep {
+            @Dec(max = 255, why = "a byte") Integer segments,
+            @com.fasterxml.jackson.annotation.JsonSetter(contentNulls = com.fasterxml.jackson.annotation.Nulls.FAIL)
+            List<Seg> segs, RequestExpect expect) implements BlkStep {
         public BlkRequest {
             Bad.required(domain, "domain", "blkRequest step");
             Bad.required(ring, "ring", "blkRequest step");
@@ -177,15 +200,36 @@ public sealed interface BlkStep extends Step {
             }
             Bad.required(id, "id", "blkRequest step");
             Bad.required(sector, "sector", "blkRequest step");
-            Bad.required(gref, "gref", "blkRequest step");
-            firstSect = firstSect == null ? 0 : firstSect;
-            lastSect = lastSect == null ? firstSect : lastSect;
-            segments = segments == null ? 1 : segments;
+            if (segs != null) {
+                if (gref != null || firstSect != null || lastSect != null) {
+                    throw Bad.object("a request gives its segments as \"segs\" or as one \"gref\" with its"
+                            + " \"firstSect\" and \"lastSect\", not both");
+                }
+                if (segs.isEmpty() || segs.size() > Blkif.MAX_SEGMENTS) {
+                    throw Bad.at("segs", "1 to " + Blkif.MAX_SEGMENTS + " segments (a slot holds 11), not "
+                            + segs.size());
+                }
+                segs = List.copyOf(segs);
+                segments = segments == null ? segs.size() : segments;
+            } else {
+                Bad.required(gref, "gref", "blkRequest step");
+                firstSect = firstSect == null ? 0 : firstSect;
+                lastSect = lastSect == null ? firstSect : lastSect;
+                segments = segments == null ? 1 : segments;
+            }
         }
 
+        /** The request's words 0 .. 2 and its first segment (or the one segment of {@code gref}). */
         public Blkif.Request request() {
-            return new Blkif.Request(operation != null ? operation.number : opcode, segments, 0, id, sector, gref,
-                    firstSect, lastSect);
+            Seg first = segs == null ? new Seg(gref, firstSect, lastSect) : segs.get(0);
+            return new Blkif.Request(operation != null ? operation.number : opcode, segments, 0, id, sector,
+                    first.gref(), first.firstSect(), first.lastSect());
+        }
+
+        /** The segments the front-end writes into the slot, in order. */
+        public List<Blkif.Segment> written() {
+            return segs == null ? List.of(new Blkif.Segment(gref, firstSect, lastSect))
+                    : segs.stream().map(g -> new Blkif.Segment(g.gref(), g.firstSect(), g.lastSect())).toList();
         }
 
         @Override
@@ -196,8 +240,13 @@ public sealed interface BlkStep extends Step {
 
         @Override
         public String describe() {
-            return "d" + domain + " request id " + id + " " + (operation != null ? operation : "opcode " + opcode)
-                    + " sector " + sector + " gref " + gref + " sectors " + firstSect + ".." + lastSect;
+            StringBuilder b = new StringBuilder("d" + domain + " request id " + id + " " + (operation != null
+                    ? operation : "opcode " + opcode) + " sector " + sector);
+            for (Blkif.Segment g : written()) {
+                b.append(", gref ").append(g.gref()).append(" sectors ").append(g.firstSect()).append("..")
+                        .append(g.lastSect());
+            }
+            return b.toString();
         }
     }
 

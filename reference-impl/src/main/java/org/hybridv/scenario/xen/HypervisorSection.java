@@ -43,11 +43,14 @@ import org.hybridv.xen.XenMachine;
  * @param pcpus     the number of physical CPUs, 1..{@link XenMachine#MAX_PCPUS} (default 1; docs/smp.md)
  * @param tlbClockWidth the TLB-flush clock's width in bits, 1..32 (default 32, Xen's; a narrow clock wraps after a
  *                  few flushes, Xen rule TLB-8)
+ * @param tlbClockStart the TLB-flush clock's counter at the start, 1..2^width − 1 (default 1, the boot value): a
+ *                  machine that has run for a long time, whose next flushes wrap the clock (Xen rule TLB-8)
  */
 public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FAIL) List<Long> xenFrames,
         @JsonSetter(contentNulls = Nulls.FAIL) List<Domain> domains,
         @Dec(min = 1, max = XenMachine.MAX_PCPUS, why = "1..4 physical CPUs (XenMachine.MAX_PCPUS)") Integer pcpus,
-        @Dec(min = 1, max = 32, why = "a clock of 1..32 bits (Xen's is 32)") Integer tlbClockWidth) {
+        @Dec(min = 1, max = 32, why = "a clock of 1..32 bits (Xen's is 32)") Integer tlbClockWidth,
+        @Dec(min = 1, max = 0xFFFF_FFFFL, why = "a counter value 1..2^32 - 1 (0 is the wrap)") Long tlbClockStart) {
     static final String VPID_WHY = "VPIDs 1..0xffff (0 is the host's)";
 
     public HypervisorSection {
@@ -213,8 +216,8 @@ public record HypervisorSection(@MemoryFrame @JsonSetter(contentNulls = Nulls.FA
         try {
             m = XenMachine.boot(base.memoryFrames(), s.xenFrames().stream().mapToLong(Long::longValue).toArray())
                     .withPcpus(s.pcpus() == null ? 1 : s.pcpus())
-                    .withTlbClockWidth(s.tlbClockWidth() == null ? TlbFlushClock.XEN_WIDTH : s.tlbClockWidth())
-                    .withFaults(base.faults());
+                    .withTlbClockWidth(s.tlbClockWidth() == null ? TlbFlushClock.XEN_WIDTH : s.tlbClockWidth());
+            m = (s.tlbClockStart() == null ? m : m.withTlbClockAt(s.tlbClockStart())).withFaults(base.faults());
         } catch (IllegalArgumentException e) {
             throw value.field("xenFrames").error(e.getMessage());
         }
