@@ -152,7 +152,7 @@ class SwitchMmuProperties {
             @ForAll @IntRange(min = 0, max = 0xFFFF) int call) {
         // call: bits 0-3 the root (ROOTS, 0-4 = ROOT); bits 4-7 the setup of machine(int) (0-9 the usual one, 10-11
         // WP set, 12 no hypercall page, 13 a booting vCPU, 14 both of the last, 15 WP and a booting vCPU); bits 8-11
-        // the caller (0-12 K, 13 U at CPL 3, 14-15 the booting vCPU if there is one); bits 12-15 = 0: a second switch
+        // the caller (0-12 K, 13 U at CPL 3, 14-15 the booting vCPU if there is one); bits 12-15 = 15: a second switch
         int s4 = (call >>> 4) & 15;
         int setup = s4 < 10 ? 0 : s4 < 12 ? 4 : new int[] {1, 2, 3, 6}[s4 - 12];
         long root = ROOTS[(call & 15) % ROOTS.length];
@@ -170,7 +170,7 @@ class SwitchMmuProperties {
             int index = INDEXES[(e >>> 2) % INDEXES.length];
             m = m.withPaging(m.paging().write(table, index, entry(e >>> 5)));
         }
-        if (((call >>> 12) & 15) == 0) {
+        if (((call >>> 12) & 15) == 15) {
             HvStep first = Hypervisor.hypercall(m, K, Hypercall.switchMmu(ROOT));
             if (first.outcome() instanceof VcpuOutcome.HypercallDone) {
                 m = first.machine();
