@@ -49,11 +49,22 @@ class SwitchMmuProperties {
     static final VcpuId U = new VcpuId(D, 1);
     static final long ROOT = 0x48;
     static final long[] TABLES = {0x48, 0x49, 0x4a, 0x4b};
-    static final int[] INDEXES = {0, 1, 5, 6, 256};
+    static final int[] INDEXES = {0, 1, 5, 6, 256, 255, 271, 272};
+    /** The roots SWITCH_MMU names: the proposed L4 (usually), d2's frame, Xen's, d3's boot L4, beyond RAM. */
+    static final long[] ROOTS = {ROOT, ROOT, ROOT, ROOT, ROOT, 0x30, 0x5, 0x40, 0x200};
     static final long[] TARGETS = {0x44, 0x45, 0x48, 0x49, 0x4a, 0x4b, 0x30, 0x1, 0x200};
     static final long[] VAS = {0x5000, 0x6000, 0x7000, 0x8000};
 
     static XenMachine machine() {
+        return machine(0);
+    }
+
+    /**
+     * The machine of the class comment; {@code setup} (0: the usual one) varies what PRE-1 and PRE-3 look at: bit 0
+     * no hypercall page, bit 1 a third vCPU of d3 still booting with paging off (CR0.PG = 0), bit 2 the vCPUs' CR0.WP
+     * set (the guest's own value, kept in the read shadow: MISC-1).
+     */
+    static XenMachine machine(int setup) {
         XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
         long[] f2 = Domains.range(0x30, 0x33);
         m = done(Domains.create(m, 2, MmuMode.DIRECT, f2, Domains.identity(f2)));
@@ -68,8 +79,18 @@ class SwitchMmuProperties {
                 .write(0x48, 0, Entry.table(0x49, true, true)).write(0x49, 0, Entry.table(0x4a, true, true))
                 .write(0x4a, 0, Entry.table(0x4b, true, true)).write(0x4b, 5, Entry.table(0x44, true, true))
                 .write(0x4b, 6, Entry.table(0x45, false, true)).write(0x4b, 7, Entry.table(0x4b, false, false)));
-        m = done(Domains.addVcpu(m, D, 5, CpuState.longMode(0, XenMachine.MAX_PHYS_ADDR)));
-        m = done(Domains.addVcpu(m, D, 6, CpuState.longMode(0, XenMachine.MAX_PHYS_ADDR).withCpl(3)));
+        CpuState k = CpuState.longMode(0, XenMachine.MAX_PHYS_ADDR);
+        if ((setup & 4) != 0) {
+            k = k.withCr0(k.cr0().withWp(true));
+        }
+        m = done(Domains.addVcpu(m, D, 5, k));
+        m = done(Domains.addVcpu(m, D, 6, k.withCpl(3)));
+        if ((setup & 2) != 0) {
+            m = done(Domains.addVcpu(m, D, 7, CpuState.reset(XenMachine.MAX_PHYS_ADDR)));
+        }
+        if ((setup & 1) != 0) {
+            return m;
+        }
         return Hypervisor.run(m, K, new GuestInstruction.Wrmsr(HypercallPage.MSR, 0xcL << 12)).machine();
     }
 
@@ -87,10 +108,57 @@ class SwitchMmuProperties {
         return ((n >>> 9) & 7) == 0 ? e.withPageSize(true) : e;
     }
 
+    /**
+     * The rule the SWITCH_MMU contract (docs/rules/hybrid.md) says refuses the call, restated over the state in the
+     * contract's order — CPL 0 (XSA-76), then PRE-1 (long mode, hypercall page, shadow mode), PRE-3 (every sibling in
+     * long mode with paging on), PRE-2 (the root is the domain's RAM: OWN-1; no Xen slot: SLOT-1) — or null when the
+     * validation of the tables decides (its refusal names the direct-paging rule, the reason starts "PRE-2: ").
+     */
+    static String expectedRefusal(XenMachine m, VcpuId caller, long root) {
+        CpuState c = m.guestCpu(caller);
+        if (c.cpl() != 0) {
+            return "XSA-76";
+        }
+        if (!c.cr0().pg() || !c.ia32eMode() || !m.domain(D).hypercallPageInstalled()
+                || m.domain(D).mode() != MmuMode.SHADOW) {
+            return "PRE-1";
+        }
+        for (Vcpu v : m.domain(D).vcpus()) {
+            CpuState g = m.guestCpu(v.id());
+            if (!(g.cr0().pg() && g.ia32eMode())) {
+                return "PRE-3";
+            }
+        }
+        if (!m.frames().contains(root) || m.frames().get(root).owner() != D) {
+            return "OWN-1";
+        }
+        for (int i = 256; i <= 271; i++) {
+            if ((m.memory().read(root, i) & 1) != 0) {
+                return "SLOT-1";
+            }
+        }
+        return null;
+    }
+
+    /** The CR0 the guest sees (SDM Vol. 3C §24.6.6: host-owned bits read from the read shadow). */
+    static long visibleCr0(XenMachine m, Vcpu v) {
+        long mask = v.vmcs().controls().cr0GuestHostMask();
+        return (m.guestCpu(v.id()).cr0().bits() & ~mask) | (v.vmcs().controls().cr0ReadShadow() & mask);
+    }
+
     @Property(seed = Budget.SEED, tries = 300)
     void switchIsAllOrNothing(@ForAll @Size(max = 4) List<@IntRange(min = 0, max = 0xFFFFF) Integer> edits,
-            @ForAll @Size(max = 4) List<@IntRange(min = 0, max = 15) Integer> accesses) {
-        XenMachine m = machine();
+            @ForAll @Size(max = 4) List<@IntRange(min = 0, max = 15) Integer> accesses,
+            @ForAll @IntRange(min = 0, max = 0xFFFF) int call) {
+        // call: bits 0-3 the root (ROOTS, 0-4 = ROOT); bits 4-7 the setup of machine(int) (0-9 the usual one, 10-11
+        // WP set, 12 no hypercall page, 13 a booting vCPU, 14 both of the last, 15 WP and a booting vCPU); bits 8-11
+        // the caller (0-12 K, 13 U at CPL 3, 14-15 the booting vCPU if there is one); bits 12-15 = 15: a second switch
+        int s4 = (call >>> 4) & 15;
+        int setup = s4 < 10 ? 0 : s4 < 12 ? 4 : new int[] {1, 2, 3, 6}[s4 - 12];
+        long root = ROOTS[(call & 15) % ROOTS.length];
+        XenMachine m = machine(setup);
+        int who = (call >>> 8) & 15;
+        VcpuId caller = who >= 14 && (setup & 2) != 0 ? new VcpuId(D, 2) : who == 13 ? U : K;
         for (int a : accesses) {
             VcpuId v = (a & 1) == 0 ? K : U;
             long va = VAS[(a >>> 1) & 3];
@@ -102,32 +170,57 @@ class SwitchMmuProperties {
             int index = INDEXES[(e >>> 2) % INDEXES.length];
             m = m.withPaging(m.paging().write(table, index, entry(e >>> 5)));
         }
+        if (((call >>> 12) & 15) == 15) {
+            HvStep first = Hypervisor.hypercall(m, K, Hypercall.switchMmu(ROOT));
+            if (first.outcome() instanceof VcpuOutcome.HypercallDone) {
+                m = first.machine();
+            }
+        }
         List<Long> shadowFrames = new ArrayList<>();
         for (Vcpu v : m.domain(D).vcpus()) {
-            shadowFrames.add(v.shadow().root());
-            shadowFrames.addAll(v.shadow().tables());
+            if (v.shadow().active()) {
+                shadowFrames.add(v.shadow().root());
+                shadowFrames.addAll(v.shadow().tables());
+            }
         }
         XenMachine pre = m;
-        HvStep st = Hypervisor.hypercall(pre, K, Hypercall.switchMmu(ROOT));
+        String refusal = expectedRefusal(pre, caller, root);
+        HvStep st = Hypervisor.hypercall(pre, caller, Hypercall.switchMmu(root));
         XenMachine post = st.machine();
-        assertThat(ExitCorrectness.check(pre, K, new GuestInstruction.Vmcall(), st).toString()).isEqualTo("holds");
+        assertThat(ExitCorrectness.check(pre, caller, new GuestInstruction.Vmcall(), st).toString())
+                .isEqualTo("holds");
         if (st.outcome() instanceof VcpuOutcome.HypercallRefused r) {
-            Statistics.label("outcome").collect("refused " + r.rule());
-            assertThat(r.reason()).startsWith("PRE-2: ");
+            Statistics.label("outcome").collect("refused " + (refusal == null ? "PRE-2 validation" : refusal));
+            if (refusal == null) {
+                assertThat(r.reason()).as("%s", r).startsWith("PRE-2: ");
+            } else {
+                assertThat(r.rule()).as("%s", r).isEqualTo(refusal);
+            }
             assertThat(SafeSwitch.unchanged(pre, post).toString()).isEqualTo("holds");
             return;
         }
         Statistics.label("outcome").collect("accepted");
+        assertThat(refusal).as("the contract refuses by %s, the hypervisor accepted: %s", refusal, st.outcome())
+                .isNull();
         assertThat(st.outcome()).isInstanceOf(VcpuOutcome.HypercallDone.class);
         assertThat(post.domain(D).mode()).isEqualTo(MmuMode.DIRECT);
         for (Vcpu v : post.domain(D).vcpus()) {
-            assertThat(v.vmcs().guest().cpu().cr3().pml4Frame()).isEqualTo(ROOT);
-            assertThat(post.guestTables().get(v.id())).isEqualTo(ROOT);
+            assertThat(v.vmcs().guest().cpu().cr3().pml4Frame()).isEqualTo(root);
+            assertThat(post.guestTables().get(v.id())).isEqualTo(root);
             assertThat(v.shadow().active()).isFalse();
+            // the guest's own CR0 (WP included) is what it was; the hardware WP is forced (MISC-1)
+            assertThat(Long.toHexString(visibleCr0(post, v))).as("%s's CR0 as the guest sees it", v.id())
+                    .isEqualTo(Long.toHexString(visibleCr0(pre, pre.vcpu(v.id()))));
+        }
+        // POST-3: the p2m is the identity on exactly the domain's frames
+        for (long f = 0; f < post.frames().size(); f++) {
+            long want = post.frames().get(f).owner() == D ? f : -1;
+            assertThat(post.domain(D).machineFrame(f)).as("POST-3: p2m of frame %x", f).isEqualTo(want);
         }
         for (long f : shadowFrames) {
             assertThat(post.frames().get(f)).isEqualTo(FrameInfo.UNUSED);
         }
+        assertThat(SafeSwitch.accepted(pre, post, caller, root, null).toString()).isEqualTo("holds");
         assertThat(Isolation.check(post).toString()).isEqualTo("holds");
         assertThat(TranslationIntegrity.check(post).toString()).isEqualTo("holds");
         assertThat(ShadowIntegrity.check(post).toString()).isEqualTo("holds");
