@@ -223,6 +223,7 @@ public final class Hypervisor {
                 return exception(m, id, d, exit, insn);
             case CR_ACCESS:
                 if (insn instanceof GuestInstruction.MovFromCr) {
+                    // Xen rule SH-6: the guest reads the CR3 it loaded, not the shadow root (hvm_get_guest_cr)
                     return new HvStep(new VcpuOutcome.Resumed(exit.reason(), m.vcpu(id).shadow().guestCr3(),
                             "guest_cr3"), m);
                 }
