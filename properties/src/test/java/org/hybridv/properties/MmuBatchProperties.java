@@ -32,14 +32,15 @@ import org.hybridv.xen.XenMachine;
 /**
  * The batched {@code mmu_update} and its preemption (rules MU-7, MU-8, docs/rules/xen.md), judged step by step over
  * what the guest can see: the registers its VMCALL is re-executed with (the vCPU's saved continuation), its
- * {@code *pdone} word, RAX when the batch returns, and d1's L1 slots the requests target. The rules are restated
+ * {@code *pdone} word, RAX when the batch returns, and d1's table slots the requests target. The rules are restated
  * here: requests in list order, each read through the kernel's own translation just before it is applied; on two
  * pCPUs one request per step; the first refused or unreadable request stops the batch with {@code *pdone} = the
  * requests before it (plus the count a continuation started from); a preemption happens only between two requests
  * with requests left and no flush outstanding, writes the count done to {@code *pdone} and leaves the registers
  * {@code (req + 16·done, (count − done) | MMU_UPDATE_PREEMPTED, pdone, DOMID_SELF)} in the vCPU; re-executing them
- * consumes them. How many requests are applied is read off the L1 (request j maps slot {@code 9 + j}, or slot 5,
- * which U has cached on the other pCPU, so its flush is awaited), never from the code under check.
+ * consumes them. How many requests are applied is read off the tables (request j maps L1 slot {@code 9 + j}; or the
+ * first is an L2 update, which owes U's pCPU a flush that must be acknowledged before the batch goes on or is
+ * preempted, IPI-2), never from the code under check.
  *
  * <p>The machine is {@link HypervisorCases}' (d1's kernel K on pCPU 0, U on pCPU 1 when there are two); the list
  * sits in d1's frame 0x22 (VA 0x7000, supervisor RW), at the start of the page or at its end, where VA 0x8000 has
@@ -50,6 +51,7 @@ class MmuBatchProperties {
     private static final VcpuId K = HypervisorCases.K;
     private static final VcpuId U = HypervisorCases.U;
     private static final long L1 = 0x13;
+    private static final long L2 = 0x12;
     private static final long FOREIGN = 0x30; // d2's frame: refused for d1
     private static final long PDONE_MAPPED = 0x7800;
     private static final long PDONE_UNMAPPED = 0x9000;
@@ -61,10 +63,10 @@ class MmuBatchProperties {
     private static final XenMachine[] MACHINES = {HypervisorCases.initialMachine(Faults.NONE, 1),
         Hypervisor.schedule(HypervisorCases.initialMachine(Faults.NONE, 2), U, 1)};
 
-    /** One request: L1 slot {@code slot} gets {@code entry}. */
-    record Request(int slot, long entry) {
+    /** One request: slot {@code slot} of table {@code table} gets {@code entry}. */
+    record Request(long table, int slot, long entry) {
         long ptr() {
-            return (L1 << 12) | ((long) slot << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE;
+            return (table << 12) | ((long) slot << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE;
         }
 
         boolean valid() {
@@ -98,11 +100,11 @@ class MmuBatchProperties {
     @Property(seed = Budget.SEED, tries = 400)
     void everyBatchStepDoesWhatMu7AndMu8Say(@ForAll @IntRange(min = 1, max = 2) int pcpus,
             @ForAll @IntRange(min = 1, max = 4) int n, @ForAll("frames") List<Integer> frames,
-            @ForAll boolean remapCached, @ForAll("readable") int readableIfCut,
+            @ForAll boolean l2Update, @ForAll("readable") int readableIfCut,
             @ForAll @IntRange(min = 0, max = 2) int pdoneKind, @ForAll boolean flagged,
             @ForAll @IntRange(min = 0, max = 6) int prior, @ForAll("schedules") List<Integer> schedule) {
         XenMachine m = MACHINES[pcpus - 1];
-        // U caches 0x5000 (slot 5) on its pCPU: a request remapping slot 5 owes that pCPU a flush (IPI-2)
+        // U runs d1 on its pCPU (caching 0x5000)
         m = Hypervisor.run(m, U, new org.hybridv.vmx.GuestInstruction.MemoryAccess(Access.read(0x5000)),
                 Hypercall.of(0)).machine();
         boolean cut = readableIfCut < n; // the list runs off its mapping after readableIfCut requests
@@ -118,8 +120,9 @@ class MmuBatchProperties {
         List<Request> requests = new ArrayList<>();
         for (int j = 0; j < n; j++) {
             long frame = frames.get(j) == 5 ? FOREIGN : 0x23 + frames.get(j);
-            int slot = j == 0 && remapCached ? 5 : 9 + j;
-            requests.add(new Request(slot, Entry.table(frame, true, true).raw()));
+            // an L2 update (slot 1 of L2 0x12 → the L1 0x13) owes every pCPU running d1 a flush (IPI-2)
+            requests.add(j == 0 && l2Update ? new Request(L2, 1, Entry.table(L1, true, true).raw())
+                    : new Request(L1, 9 + j, Entry.table(frame, true, true).raw()));
         }
         int readable = cut ? readableIfCut : n;
         for (int j = 0; j < readable; j++) {
@@ -159,6 +162,15 @@ class MmuBatchProperties {
                 last = c.outcome();
             } else if (op == 1) {
                 HvStep p = MmuBatch.preempt(m, K);
+                int appliedNow = j.applied(m);
+                Statistics.label("preempt tried").collect(m.tlbFlush().inFlight(K).map(h -> !h.awaiting().isEmpty()
+                        ? "a flush outstanding" : appliedNow < n ? "between two requests" : "all applied")
+                        .orElse("no batch in flight"));
+                Statistics.label("preempt tried").coverage(k -> {
+                    k.check("a flush outstanding").count(c -> c >= 10);
+                    k.check("between two requests").count(c -> c >= 10);
+                    k.check("all applied").count(c -> c >= 1);
+                });
                 boolean mayPreempt = m.tlbFlush().inFlight(K).map(h -> h.awaiting().isEmpty()).orElse(false)
                         && j.applied(m) < n;
                 if (p.outcome() instanceof VcpuOutcome.HypercallPreempted x) {
@@ -276,7 +288,7 @@ class MmuBatchProperties {
     static long[] slots(XenMachine m, List<Request> requests) {
         long[] v = new long[requests.size()];
         for (int k = 0; k < v.length; k++) {
-            v[k] = m.paging().memory().read(L1, requests.get(k).slot());
+            v[k] = m.paging().memory().read(requests.get(k).table(), requests.get(k).slot());
         }
         return v;
     }
