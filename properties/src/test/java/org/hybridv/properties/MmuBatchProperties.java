@@ -267,6 +267,14 @@ class MmuBatchProperties {
             int a = applied(pre);
             int b = applied(post);
             assertThat(b).as("MU-7: one request per step on several pCPUs").isBetween(a, a + 1);
+            if (pre.tlbFlush().inFlight(K).map(h -> !h.awaiting().isEmpty()).orElse(false)) {
+                assertThat(b).as("IPI-2: no request applied while the batch awaits its flush acknowledgements")
+                        .isEqualTo(a);
+            }
+            if (b == n) {
+                assertThat(post.tlbFlush().inFlight(K).map(h -> !h.awaiting().isEmpty()).orElse(true))
+                        .as("MU-7: after its last request (and that request's flush) the batch returns").isTrue();
+            }
         }
 
         /** MU-8: the registers left in the vCPU, {@code *pdone}, the batch out of the hypervisor. */

@@ -29,7 +29,7 @@ import org.hybridv.xen.XenMachine;
  * Pinning an L2 or an L4 (rules MX-1, TYP-8, PRO-1..PRO-3, docs/rules/xen.md), judged step by step over the frame
  * table and the table's words, with the rules restated: d1's kernel pins its fresh frame 0x24, whose guest slots 0–2
  * it filled with entries to a lower table (an existing one: L1 0x13 or L3 0x11; a fresh frame 0x25, promoted; or d2's
- * frame 0x30, refused) and whose Xen slot 260 it filled with junk. On one pCPU the pin returns in its own step. On two
+ * frame 0x30, refused) and whose first and last Xen slots (256, 271) it filled with junk. On one pCPU the pin returns in its own step. On two
  * the pin is validated entry by entry: from the VMCALL until it returns, the frame holds its new type with one type
  * reference, not validated (TYP-8), and a preemption of a batch finds nothing to preempt. When it returns 0 the frame
  * is validated and pinned (one general and one type reference), every lower table referenced by its present entries
@@ -42,7 +42,8 @@ class PinValidationProperties {
     private static final long TABLE = 0x24;
     private static final long FRESH = 0x25;
     private static final long FOREIGN = 0x30;
-    private static final int XEN_SLOT = 260; // within Xen's PML4 slots 256..271 (SLOT-1)
+    private static final int FIRST_XEN_SLOT = 256; // Xen's PML4 slots 256..271 (SLOT-1)
+    private static final int LAST_XEN_SLOT = 271;
     private static final int MMUEXT_OP = 26;
     private static final int PIN_L2 = 1;
     private static final int PIN_L4 = 3;
@@ -74,7 +75,8 @@ class PinValidationProperties {
         }
         long junk = Entry.table(0x26, true, true).raw();
         if (l4) {
-            m = m.withPaging(m.paging().write(TABLE, XEN_SLOT, new Entry(junk)));
+            m = m.withPaging(m.paging().write(TABLE, FIRST_XEN_SLOT, new Entry(junk)).write(TABLE, LAST_XEN_SLOT,
+                    new Entry(junk)));
         }
         int refusedAt = 0;
         while (refusedAt < 3 && lower[refusedAt] != FOREIGN) {
@@ -132,7 +134,9 @@ class PinValidationProperties {
                         .isEqualTo(before.paging().memory().read(TABLE, i));
             }
             if (l4) {
-                assertThat(m.paging().memory().read(TABLE, XEN_SLOT)).as("PRO-2: Xen's slot overwritten").isZero();
+                for (int i = FIRST_XEN_SLOT; i <= LAST_XEN_SLOT; i++) {
+                    assertThat(m.paging().memory().read(TABLE, i)).as("PRO-2: Xen's slot %d overwritten", i).isZero();
+                }
             }
         } else {
             assertThat(last).as("PRO-1: entry %d refused", refusedAt)
