@@ -492,11 +492,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             List<Value> values) implements Group {
         public Access {
             vcpus = nonEmpty("vcpus", vcpus);
-            kinds = nonEmpty("kinds", kinds);
-            for (String k : kinds) {
-                require(List.of("read", "write", "fetch").contains(k), "access kind \"" + k + "\" is not one of"
-                        + " read, write, fetch");
-            }
+            kinds = kindsOf("access", kinds, "read", "write", "fetch");
             linear = nonEmpty("linear", linear);
             values = values == null ? List.of(new Value(0)) : nonEmpty("values", values);
         }
@@ -741,10 +737,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             List<Value> values) implements Group {
         public Msr {
             vcpus = nonEmpty("vcpus", vcpus);
-            kinds = nonEmpty("kinds", kinds);
-            for (String k : kinds) {
-                require(k.equals("rdmsr") || k.equals("wrmsr"), "msr kind \"" + k + "\" is not rdmsr or wrmsr");
-            }
+            kinds = kindsOf("msr", kinds, "rdmsr", "wrmsr");
             msrs = nonEmpty("msrs", msrs);
             require(kinds.contains("wrmsr") == (values != null), "msr: \"values\" goes with wrmsr, and only with it");
             values = values == null ? List.of() : nonEmpty("values", values);
@@ -758,10 +751,7 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
             List<Value> values) implements Group {
         public Io {
             vcpus = nonEmpty("vcpus", vcpus);
-            kinds = nonEmpty("kinds", kinds);
-            for (String k : kinds) {
-                require(k.equals("in") || k.equals("out"), "io kind \"" + k + "\" is not in or out");
-            }
+            kinds = kindsOf("io", kinds, "in", "out");
             ports = nonEmpty("ports", ports);
             for (int p : ports) {
                 require(p >= 0 && p <= 0xFFFF, "io: port " + p + " is outside 0..0xffff");
@@ -1065,6 +1055,16 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
         if (!ok) {
             throw new IllegalArgumentException(problem);
         }
+    }
+
+    /** {@code kinds}, non-empty, each one of {@code allowed} (the {@code group}'s kinds, for the message). */
+    private static List<String> kindsOf(String group, List<String> kinds, String... allowed) {
+        List<String> l = nonEmpty("kinds", kinds);
+        for (String k : l) {
+            require(List.of(allowed).contains(k), group + " kind \"" + k + "\" is not one of "
+                    + String.join(", ", allowed));
+        }
+        return l;
     }
 
     private static <T> List<T> nonEmpty(String field, List<T> l) {

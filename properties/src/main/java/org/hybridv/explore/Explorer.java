@@ -281,21 +281,14 @@ public final class Explorer {
 
     /**
      * State number {@code n} of {@code seen}, at depth {@code depth}, rebuilt by replaying its trace (read from the
-     * set's trace file) from its initial state.
+     * set's trace file) from its initial state — or from the nearest ancestor that {@code cache} holds (null: none),
+     * leaving every state it rebuilds there: the states of a level are expanded in the order of their numbers, so
+     * their parents come in order too, and consecutive states share most of their ancestors — a rebuild then takes
+     * one or two steps instead of {@code depth}. The state is the same either way (the system is pure); only the
+     * work differs.
      *
      * @throws IllegalArgumentException if the trace is not a path of {@code system} of that length ({@code what}
      *                                  names whose trace it is in the message)
-     */
-    static <S> S replay(TransitionSystem<S> system, FingerprintSet seen, int n, int depth, String what) {
-        return replay(system, seen, n, depth, what, null);
-    }
-
-    /**
-     * {@link #replay(TransitionSystem, FingerprintSet, int, int, String)}, starting from the nearest ancestor of
-     * state {@code n} that {@code cache} holds (null: none) and leaving every state it rebuilds there: the states of
-     * a level are expanded in the order of their numbers, so their parents come in order too, and consecutive
-     * states share most of their ancestors — a rebuild then takes one or two steps instead of {@code depth}. The
-     * state is the same either way (the system is pure); only the work differs.
      */
     static <S> S replay(TransitionSystem<S> system, FingerprintSet seen, int n, int depth, String what,
             ReplayCache cache) {

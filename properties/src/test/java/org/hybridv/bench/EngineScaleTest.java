@@ -33,7 +33,7 @@ class EngineScaleTest {
 
     /**
      * With at most 7 states of a level in memory, nearly every state is rebuilt from the trace (through the replay
-     * cache, traces up to 35 steps long): the same counts per level as in memory — the number of values below n
+     * cache, traces up to 40 steps long): the same counts per level as in memory — the number of values below n
      * with each digit sum — for one and two workers.
      */
     @Test

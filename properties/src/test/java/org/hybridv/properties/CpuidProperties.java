@@ -23,7 +23,8 @@ import org.hybridv.xen.XenMachine;
  * a hypervisor; leaf base has EAX = base + leaves and the twelve signature bytes in EBX, ECX, EDX, four
  * little-endian bytes each; Xen's base+1 is its version and base+2 is (one hypercall page, the MSR 0x40000000, or
  * 0x40000200 with Viridian); KVM's base+1 offers CLOCKSOURCE2 (bit 3) and PV_EOI (bit 6); with Xen above
- * 0x40000000 leaf 0x40000000 is Viridian's ("Microsoft Hv", max leaf 0x40000005); every other leaf is zeros.
+ * 0x40000000 leaf 0x40000000 is Viridian's ("Microsoft Hv", max leaf 0x40000006, as Xen's
+ * {@code cpuid_viridian_leaves} answers); every other leaf is zeros.
  * The kernel reads only some of these (the scan stops at the first match), so a slip in the others — a feature
  * leaf at the wrong place, the hypercall MSR of the wrong Viridian case, a count of leaves off by one — would pass
  * every property that watches the kernel; this one asks the leaves directly, through the hypervisor's CPUID exit.
@@ -112,7 +113,7 @@ class CpuidProperties {
             }
         }
         if (leaf == FIRST && base > FIRST) {
-            return new long[] {0x4000_0005L, bytes("Microsoft Hv", 0), bytes("Microsoft Hv", 4),
+            return new long[] {0x4000_0006L, bytes("Microsoft Hv", 0), bytes("Microsoft Hv", 4),
                 bytes("Microsoft Hv", 8)};
         }
         return new long[] {0, 0, 0, 0};

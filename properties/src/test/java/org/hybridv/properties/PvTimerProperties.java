@@ -30,6 +30,7 @@ import org.hybridv.xen.XenMachine;
  * three after (and far ahead), with and without the flag, on a disarmed or an armed timer.
  */
 class PvTimerProperties {
+    // Xen's public/errno.h: XEN_ENOSYS 38, XEN_EINVAL 22, XEN_ETIME 62 (returned negated)
     private static final int ENOSYS = 38;
     private static final int EINVAL = 22;
     private static final int ETIME = 62;

@@ -35,8 +35,11 @@ public record CpuidIdentity(Personality personality, long base, String signature
     public static final String KVM_SIGNATURE = "KVMKVMKVM\0\0\0";
     /** The Viridian (Hyper-V) signature Xen presents at 0x40000000 when Viridian is enabled ("Microsoft Hv"). */
     public static final String VIRIDIAN_SIGNATURE = "Microsoft Hv";
-    /** The largest Viridian leaf Xen reports at 0x40000000 in this model. */
-    public static final long VIRIDIAN_MAX_LEAF = 0x4000_0005L;
+    /**
+     * The largest Viridian leaf Xen reports at 0x40000000 (EAX of leaf 0: Xen's {@code cpuid_viridian_leaves},
+     * "Maximum leaf", 0x40000006; the Hyper-V interface's leaf 0x40000000).
+     */
+    public static final long VIRIDIAN_MAX_LEAF = 0x4000_0006L;
     /** Xen's MSR base without Viridian (leaf base+2 EBX). */
     public static final long XEN_MSR_BASE = 0x4000_0000L;
     /** Xen's MSR base with Viridian, which owns 0x40000000.. (Xen {@code cpuid_hypervisor_leaves}, leaf 2). */
