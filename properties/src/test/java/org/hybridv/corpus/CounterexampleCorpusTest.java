@@ -99,7 +99,7 @@ class CounterexampleCorpusTest {
             Scenario s = ((ParseResult.Parsed) scenarios.parse(p)).scenario();
             assertThat(s.description()).as(p + " cites a rule ID")
                     .containsPattern("\\b(OWN|TYP|L1|LN|LIN|SP|SLOT|MU|MX|UVA|PTW|TLB|MISC|HAP|SH|XSA|BOOT|CTL"
-                            + "|PRE|POST|INV)-\\d+");
+                            + "|PRE|POST|INV|CTX)-\\d+");
             assertThat(s.steps()).as(p + " checks the invariants").anyMatch(n -> n.step().op()
                     .equals("checkInvariants"));
         }

@@ -183,6 +183,15 @@ public final class ExitCorrectness {
             }
         }
         boolean emulated = !pre.vcpu(id).vmcs().guest().cpu().cr0().pg();
+        long pkruBefore = guestPkru(pre, id);
+        long pkruAfter = guestPkru(step.machine(), id);
+        long pkruExpected = insn instanceof GuestInstruction.Wrpkru w && o instanceof VcpuOutcome.Retired
+                ? w.eax() & 0xFFFF_FFFFL : pkruBefore;
+        if (pkruAfter != pkruExpected) {
+            return new InvariantResult.Violated("I7-state", who + ": the guest's PKRU went from " + Hex.of(pkruBefore)
+                    + " to " + Hex.of(pkruAfter) + " (" + o + "); only a WRPKRU that retires writes it (SDM Vol. 2D"
+                    + " WRPKRU), VM entries and exits keep it and the hypervisor keeps it for the guest (CTX-1)");
+        }
         if (!o.exited()) {
             if (emulated) {
                 return new InvariantResult.Violated("I7-emulated", who + ": a vCPU with CR0.PG = 0 cannot be"
@@ -225,8 +234,8 @@ public final class ExitCorrectness {
                     + cplBefore + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
                     + " across handling of " + exit.reason());
         }
-        long cr2Before = pre.pcpu(pre.vcpu(id).pcpu()).cpu().cr2(); // the vCPU's pCPU's CR2
-        long cr2After = post.pcpu(post.vcpu(id).pcpu()).cpu().cr2();
+        long cr2Before = guestCr2(pre, id);
+        long cr2After = guestCr2(post, id);
         if (o instanceof VcpuOutcome.Injected inj) {
             return injected(pre, id, insn, who, exit, inj, cr2Before, cr2After);
         }
@@ -235,6 +244,23 @@ public final class ExitCorrectness {
                     + Hex.of(cr2After) + " although the handler of " + exit.reason() + " injected no #PF (" + o + ")");
         }
         return InvariantResult.HOLDS;
+    }
+
+    /**
+     * The CR2 vCPU {@code id} sees: its pCPU's CR2 while its VMCS is current there, else the CR2 the hypervisor saved
+     * for it when the pCPU last switched away (Xen rule CTX-1; CR2 is no VMCS field, SDM Vol. 3C §24.4.1).
+     */
+    private static long guestCr2(XenMachine m, VcpuId id) {
+        org.hybridv.xen.Pcpu p = m.pcpu(m.vcpu(id).pcpu());
+        return p.current().isPresent() && p.current().get().equals(id) ? p.cpu().cr2()
+                : m.vcpu(id).vmcs().guest().cpu().cr2();
+    }
+
+    /** The PKRU vCPU {@code id} runs with, read as {@link #guestCr2} reads its CR2 (Xen rule CTX-1). */
+    private static long guestPkru(XenMachine m, VcpuId id) {
+        org.hybridv.xen.Pcpu p = m.pcpu(m.vcpu(id).pcpu());
+        return (p.current().isPresent() && p.current().get().equals(id) ? p.cpu().pkru()
+                : m.vcpu(id).vmcs().guest().cpu().pkru()) & 0xFFFF_FFFFL;
     }
 
     private static InvariantResult injected(XenMachine pre, VcpuId id, GuestInstruction insn, Object who,

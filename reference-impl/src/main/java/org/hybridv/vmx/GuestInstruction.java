@@ -42,4 +42,10 @@ public sealed interface GuestInstruction {
 
     /** MOV from CR{@code cr} (0, 3 or 4) to general-purpose register {@code register}. */
     record MovFromCr(int cr, int register) implements GuestInstruction {}
+
+    /** WRPKRU with EAX = {@code eax}, ECX = {@code ecx}, EDX = {@code edx} (SDM Vol. 2D WRPKRU). */
+    record Wrpkru(long eax, long ecx, long edx) implements GuestInstruction {}
+
+    /** RDPKRU with ECX = {@code ecx}; PKRU is read into EAX and EDX is cleared (SDM Vol. 2B RDPKRU). */
+    record Rdpkru(long ecx) implements GuestInstruction {}
 }

@@ -66,6 +66,12 @@ public final class NonRoot {
         if (insn instanceof GuestInstruction.MovFromCr m) {
             return movFromCr(p, m);
         }
+        if (insn instanceof GuestInstruction.Wrpkru w) {
+            return wrpkru(p, w);
+        }
+        if (insn instanceof GuestInstruction.Rdpkru r) {
+            return rdpkru(p, r);
+        }
         throw new IllegalArgumentException("unknown guest instruction " + insn);
     }
 
@@ -193,6 +199,45 @@ public final class NonRoot {
             return exit(p, ExitInformation.of(ExitReason.INVPCID, 0));
         }
         return retireOrFault(p, Processor.invpcid(p.machine(), i.type(), i.descriptorLow(), i.linear()), 0);
+    }
+
+    /**
+     * WRPKRU in VMX non-root operation (SDM Vol. 2D WRPKRU; Vol. 3A §4.6.2). No VM-execution control makes WRPKRU
+     * exit (Vol. 3C §25.1.2–25.1.3 list none), and it is not privileged: any CPL may execute it. In order:
+     * <ul>
+     * <li>"#UD If CR4.PKE = 0" (the guest's CR4, which the processor uses in non-root operation);</li>
+     * <li>"ECX and EDX must be 0 when WRPKRU is executed; otherwise, a general-protection exception (#GP) occurs";</li>
+     * <li>otherwise "writes the value of EAX into PKRU" — bits 31:0; the TLB is untouched: it caches the entries'
+     * keys, and each access checks them against the PKRU of that moment (§4.10.2.2).</li>
+     * </ul>
+     * The exceptions go through {@link #raise} (the exception bitmap decides between exit and delivery).
+     */
+    static GuestStep wrpkru(VmxProcessor p, GuestInstruction.Wrpkru w) {
+        CpuState cpu = p.machine().cpu();
+        if (!cpu.cr4().pke()) {
+            return raise(p, INVALID_OPCODE, 0, 0);
+        }
+        if (w.ecx() != 0 || w.edx() != 0) {
+            return raise(p, GeneralProtection.VECTOR, 0, 0);
+        }
+        int pkru = (int) w.eax();
+        return new GuestStep(new GuestOutcome.Retired(pkru & 0xFFFF_FFFFL),
+                p.withMachine(p.machine().withCpu(cpu.withPkru(pkru))));
+    }
+
+    /**
+     * RDPKRU in VMX non-root operation (SDM Vol. 2B RDPKRU): no VM exit, any CPL. "#UD If CR4.PKE = 0"; "#GP(0) If
+     * ECX ≠ 0"; otherwise "loads the value of PKRU into EAX and clears EDX" — the value retired.
+     */
+    static GuestStep rdpkru(VmxProcessor p, GuestInstruction.Rdpkru r) {
+        CpuState cpu = p.machine().cpu();
+        if (!cpu.cr4().pke()) {
+            return raise(p, INVALID_OPCODE, 0, 0);
+        }
+        if (r.ecx() != 0) {
+            return raise(p, GeneralProtection.VECTOR, 0, 0);
+        }
+        return new GuestStep(new GuestOutcome.Retired(cpu.pkru() & 0xFFFF_FFFFL), p);
     }
 
     /** #UD, the invalid-opcode exception (Vol. 3A §6.15, interrupt 6). */

@@ -131,6 +131,7 @@ public final class Hypervisor {
                 VmxProcessor out = VmExits.exit(m.processor(), ExitInformation.of(ExitReason.EXTERNAL_INTERRUPT, 0));
                 m = m.withCurrent(id, out);
             }
+            m = saveGuestRegisters(m, from); // CTX-1: the pCPU is left with no vCPU
             Pcpu p = m.pcpu(from);
             // "If the operand is the same as the current-VMCS pointer, that pointer is made invalid" (VMCLEAR)
             boolean clear = !m.faults().breaks(Fault.MIGRATION_WITHOUT_VMCLEAR);
@@ -140,6 +141,47 @@ public final class Hypervisor {
         }
         // a VMCS that is active but not current (another was loaded since) is cleared just the same
         return m.faults().breaks(Fault.MIGRATION_WITHOUT_VMCLEAR) ? m : m.withVcpu(m.vcpu(id).withLaunched(false));
+    }
+
+    /**
+     * Xen rule CTX-1 (Xen {@code vmx_ctxt_switch_from}/{@code vmx_ctxt_switch_to} with the vCPU's XSAVE state, and
+     * the VM-exit/VM-entry stubs of {@code vmx/entry.S} for CR2): the guest's CR2 and PKRU are not VMCS fields (Intel
+     * SDM Vol. 3C §24.4.1 lists the guest-state area's registers; neither is among them), and VM entries and exits
+     * leave the two registers as they are (§26.3.2, §27.3), so the hypervisor keeps each vCPU's
+     * values itself: when pCPU {@link XenMachine#active} goes from the vCPU current on it (if any) to vCPU {@code to},
+     * it saves the outgoing vCPU's live CR2 and PKRU ({@link #saveGuestRegisters}) and loads {@code to}'s saved ones
+     * into the processor, before {@code to}'s VMCS is made current and entered. Without it a guest would run with
+     * another guest's page-fault address and protection-key rights. This model keeps a vCPU's saved values in the
+     * CR2 and PKRU of its VMCS guest {@code CpuState} (slots the processor never reads at VM entry, SDM §26.3.2);
+     * while the vCPU is current on its pCPU the live registers are its values ({@link XenMachine#guestCpu}). Xen
+     * reloads CR2 at every entry and PKRU at every context switch; the hypervisor never writes either register in
+     * between except to inject a #PF (CR2), so switching both at the vCPU change is the same for every guest.
+     */
+    static XenMachine switchGuestRegisters(XenMachine m, VcpuId to) {
+        XenMachine s = saveGuestRegisters(m, m.active());
+        CpuState saved = s.vcpu(to).vmcs().guest().cpu();
+        VmxProcessor p = s.processor();
+        X86Machine x = p.machine();
+        return s.withProcessor(p.withMachine(x.withCpu(x.cpu().withCr2(saved.cr2()).withPkru(saved.pkru()))));
+    }
+
+    /**
+     * CTX-1, the saving half: the live CR2 and PKRU of pCPU {@code q} become its current vCPU's saved values (Xen
+     * {@code vmx_ctxt_switch_from}, XSAVE); nothing changes if no vCPU is current there.
+     */
+    static XenMachine saveGuestRegisters(XenMachine m, int q) {
+        Pcpu p = m.pcpu(q);
+        if (p.current().isEmpty()) {
+            return m;
+        }
+        Vcpu out = m.vcpu(p.current().get());
+        GuestState g = out.vmcs().guest();
+        CpuState c = g.cpu();
+        if (c.cr2() == p.cpu().cr2() && c.pkru() == p.cpu().pkru()) {
+            return m;
+        }
+        return m.withVcpu(out.withVmcs(out.vmcs().withGuest(new GuestState(c.withCr2(p.cpu().cr2())
+                .withPkru(p.cpu().pkru()), g.rip()))));
     }
 
     /**
@@ -176,6 +218,10 @@ public final class Hypervisor {
         if (p.mode() == VmxMode.ROOT) {
             if (v.blocked()) {
                 return new HvStep(new VcpuOutcome.Blocked(), pre, 0); // not entered: no VM exit
+            }
+            if (!m.isCurrent(id)) {
+                m = switchGuestRegisters(m, id); // CTX-1: the pCPU changes vCPU
+                p = m.processor();
             }
             p = new VmxProcessor(p.machine(), VmxMode.ROOT, v.vmcs(), v.launched(), p.capabilities());
             EntryStep e = VmEntries.enter(p, v.launched());

@@ -431,7 +431,9 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
 
     /**
      * The guest CPU state of vCPU {@code id}: the processor's live registers while it runs, else the guest-state area
-     * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3) with, for the current vCPU, the processor's CR2.
+     * of its VMCS (SDM Vol. 3C §24.4, saved at VM exit, §27.3) with, for the current vCPU, the processor's CR2 and
+     * PKRU, and for any other vCPU the CR2 and PKRU the hypervisor saved when its pCPU last switched away from it
+     * (Xen rule CTX-1, {@link Hypervisor#switchGuestRegisters}).
      */
     public CpuState guestCpu(VcpuId id) {
         Pcpu p = pcpus.get(vcpu(id).pcpu());
@@ -439,9 +441,9 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
             return p.cpu();
         }
         CpuState saved = vcpu(id).vmcs().guest().cpu();
-        // CR2 is not in the guest-state area (SDM Vol. 3C §24.4.1): VM exits and entries leave the register alone,
-        // so the current vCPU's CR2 is its pCPU's, also in root operation after its exit.
-        return isCurrent(id) ? saved.withCr2(p.cpu().cr2()) : saved;
+        // CR2 and PKRU are not in the guest-state area (SDM Vol. 3C §24.4.1): VM exits and entries leave the
+        // registers alone, so the current vCPU's are its pCPU's, also in root operation after its exit (CTX-1).
+        return isCurrent(id) ? saved.withCr2(p.cpu().cr2()).withPkru(p.cpu().pkru()) : saved;
     }
 
     /**

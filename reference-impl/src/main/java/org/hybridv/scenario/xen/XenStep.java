@@ -356,7 +356,9 @@ public sealed interface XenStep extends Step {
         @JsonProperty("movToCr3") MOV_TO_CR3(List.of("value"), "value"),
         @JsonProperty("movToCr4") MOV_TO_CR4(List.of("value"), "value"),
         @JsonProperty("invlpg") INVLPG(List.of("linear"), "linear"),
-        @JsonProperty("hlt") HLT(List.of());
+        @JsonProperty("hlt") HLT(List.of()),
+        @JsonProperty("wrpkru") WRPKRU(List.of("value", "ecx", "edx"), "value"),
+        @JsonProperty("rdpkru") RDPKRU(List.of("ecx"));
 
         final List<String> takes;
         final List<String> needs;
@@ -384,7 +386,8 @@ public sealed interface XenStep extends Step {
      * chooses the operands: {@code access} ({@code linear}, {@code kind}, {@code value}, {@code implicitSupervisor}
      * as for {@code access}), {@code cpuid} ({@code leaf}, {@code subleaf}), {@code rdmsr} ({@code msr}),
      * {@code wrmsr} ({@code msr}, {@code value}), {@code movToCr0/3/4} ({@code value}), {@code invlpg}
-     * ({@code linear}), {@code hlt}.
+     * ({@code linear}), {@code hlt}, {@code wrpkru} ({@code value} for EAX, {@code ecx}, {@code edx}: 0 when
+     * absent), {@code rdpkru} ({@code ecx}: 0 when absent).
      *
      * @param cpl    the guest CPL for this instruction only, or null
      * @param expect the outcome, or null to check nothing
@@ -393,17 +396,19 @@ public sealed interface XenStep extends Step {
     record Guest(@Dec(max = FrameInfo.MAX_DOMAIN, why = DOMAIN_WHY) Integer domain,
             @Dec(max = 0xFFFF, why = "vCPU indices") Integer vcpu, Insn insn, @Hex Long linear, X86Step.Kind kind,
             @Hex Long value, @Dec(max = 3, why = CPL_WHY) Integer cpl, Boolean implicitSupervisor, @Hex(32) Long leaf,
-            @Hex(32) Long subleaf, @Hex(32) Long msr, GuestExpect expect) implements XenStep {
+            @Hex(32) Long subleaf, @Hex(32) Long msr, @Hex(32) Long ecx, @Hex(32) Long edx, GuestExpect expect)
+            implements XenStep {
         static final List<String> OPERANDS = List.of("linear", "kind", "value", "implicitSupervisor", "leaf",
-                "subleaf", "msr");
+                "subleaf", "msr", "ecx", "edx");
 
         public Guest {
             Bad.required(domain, "domain", "guest step");
             vcpu = vcpu == null ? 0 : vcpu;
             Bad.required(insn, "insn", "guest step");
             String form = "guest step (insn " + insn + ")";
-            onlyTaken(form, OPERANDS, insn.takes, linear, kind, value, implicitSupervisor, leaf, subleaf, msr);
-            Object[] operands = {linear, kind, value, implicitSupervisor, leaf, subleaf, msr};
+            onlyTaken(form, OPERANDS, insn.takes, linear, kind, value, implicitSupervisor, leaf, subleaf, msr, ecx,
+                    edx);
+            Object[] operands = {linear, kind, value, implicitSupervisor, leaf, subleaf, msr, ecx, edx};
             for (String n : insn.needs) {
                 Bad.required(operands[OPERANDS.indexOf(n)], n, form);
             }
@@ -423,6 +428,8 @@ public sealed interface XenStep extends Step {
             Long leaf = null;
             Long subleaf = null;
             Long msr = null;
+            Long ecx = null;
+            Long edx = null;
             if (insn instanceof GuestInstruction.MemoryAccess a) {
                 Access x = a.access();
                 i = Insn.ACCESS;
@@ -450,11 +457,19 @@ public sealed interface XenStep extends Step {
                 value = w.value();
             } else if (insn instanceof GuestInstruction.Hlt) {
                 i = Insn.HLT;
+            } else if (insn instanceof GuestInstruction.Wrpkru w) {
+                i = Insn.WRPKRU;
+                value = w.eax();
+                ecx = w.ecx() != 0 ? w.ecx() : null;
+                edx = w.edx() != 0 ? w.edx() : null;
+            } else if (insn instanceof GuestInstruction.Rdpkru r) {
+                i = Insn.RDPKRU;
+                ecx = r.ecx() != 0 ? r.ecx() : null;
             } else {
                 throw new IllegalArgumentException("a guest step has no form for " + insn + " (VMCALL is a"
                         + " hypercall step; MOV to CR uses register 0)");
             }
-            return new Guest(domain, vcpu, i, linear, kind, value, null, implicit, leaf, subleaf, msr, null);
+            return new Guest(domain, vcpu, i, linear, kind, value, null, implicit, leaf, subleaf, msr, ecx, edx, null);
         }
 
         /** The instruction the vCPU executes. */
@@ -468,6 +483,8 @@ public sealed interface XenStep extends Step {
                 case MOV_TO_CR0, MOV_TO_CR3, MOV_TO_CR4 -> new GuestInstruction.MovToCr(insn.cr(), value, 0);
                 case INVLPG -> new GuestInstruction.Invlpg(linear);
                 case HLT -> new GuestInstruction.Hlt();
+                case WRPKRU -> new GuestInstruction.Wrpkru(value, ecx == null ? 0 : ecx, edx == null ? 0 : edx);
+                case RDPKRU -> new GuestInstruction.Rdpkru(ecx == null ? 0 : ecx);
             };
         }
 
@@ -487,6 +504,9 @@ public sealed interface XenStep extends Step {
                 case MOV_TO_CR0, MOV_TO_CR3, MOV_TO_CR4 -> "MOV CR" + insn.cr() + ", " + Render.hex(value);
                 case INVLPG -> "INVLPG " + Render.hex(linear);
                 case HLT -> "HLT";
+                case WRPKRU -> "WRPKRU EAX " + Render.hex(value) + (ecx != null ? " ECX " + Render.hex(ecx) : "")
+                        + (edx != null ? " EDX " + Render.hex(edx) : "");
+                case RDPKRU -> "RDPKRU" + (ecx != null ? " ECX " + Render.hex(ecx) : "");
             };
             return vcpuText(domain, vcpu, cpl) + " " + text;
         }
