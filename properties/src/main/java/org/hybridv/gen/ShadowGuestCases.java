@@ -237,18 +237,32 @@ public final class ShadowGuestCases {
     }
 
     /**
-     * A vCPU's guest state: CPL, CR0.WP, CR3, CR4.SMEP/SMAP/PKE, EFER.NXE, EFLAGS.AC. PKRU stays 0: VM entry does not
-     * load it (Intel SDM Vol. 3C §26.3.2 loads no PKRU; Xen switches it with XRSTOR, which this model does not do), so
-     * a guest PKRU in the VMCS guest state would be seen by the hypervisor's guest walk and not by the processor.
+     * A vCPU's guest state: CPL, CR0.WP, CR3, CR4.SMEP/SMAP/PKE, EFER.NXE, EFLAGS.AC, PKRU (mostly 0, else a value of
+     * {@link #pkru}: the value the hypervisor loads at the vCPU's first entry, Xen rule CTX-1).
      */
     static CpuState cpu(Choices c, int i) {
         Cr0 cr0 = new Cr0(true, c.flag(true, 40), true);
         Cr4 cr4 = Cr4.RESET.withPae(true).withSmep(c.flag(false, 30)).withSmap(c.flag(false, 30))
-                .withPke(c.flag(false, 30));
+                .withPke(c.flag(false, 45));
         Efer efer = new Efer(true, c.flag(true, 15));
         long root = c.flag(false, 20) ? ROOT2 : ROOT;
         return new CpuState(cr0, 0, Cr3.ofFrame(root), cr4, efer, c.flag(false, 20), i == 0 || c.flag(true, 50) ? 0
-                : 3, 0, XenMachine.MAX_PHYS_ADDR);
+                : 3, c.flag(true, 50) ? 0 : (int) pkru(c), XenMachine.MAX_PHYS_ADDR);
+    }
+
+    /**
+     * A PKRU value for WRPKRU (SDM Vol. 3A §4.6.2: bit 2i is AD, bit 2i+1 WD of key i): access or write disabled for
+     * one of the keys the entries carry (0, the most common, 1, 5, 15), both for key 0, every key but 0 denied, or any 32 bits.
+     */
+    static long pkru(Choices c) {
+        int key = c.oneOf(0, 0, 1, 5, 15);
+        return switch (c.weighted(30, 30, 10, 10, 20)) {
+            case 0 -> 1L << (2 * key);
+            case 1 -> 2L << (2 * key);
+            case 2 -> 3;
+            case 3 -> 0xFFFF_FFFCL;
+            default -> c.next() & 0xFFFF_FFFFL;
+        };
     }
 
     /**
@@ -283,7 +297,7 @@ public final class ShadowGuestCases {
 
     static Op op(Choices c, int vcpus) {
         VcpuId v = new VcpuId(D, c.below(vcpus));
-        GuestInstruction insn = switch (c.weighted(60, 14, 8, 9, 9)) {
+        GuestInstruction insn = switch (c.weighted(60, 14, 8, 9, 9, 8)) {
             case 0 -> {
                 long linear = linear(c) + 8L * c.oneOf(0, 1, 8, 511);
                 yield new GuestInstruction.MemoryAccess(switch (c.weighted(45, 40, 15)) {
@@ -299,6 +313,7 @@ public final class ShadowGuestCases {
             }
             case 2 -> new GuestInstruction.MovToCr(3, Cr3.ofFrame(c.oneOf(ROOT, ROOT2, ROOT, UNMAPPED)).bits(), 0);
             case 3 -> new GuestInstruction.Invlpg(linear(c));
+            case 5 -> new GuestInstruction.Wrpkru(c.flag(true, 15) ? pkru(c) : 0, 0, 0);
             default -> new GuestInstruction.MovToCr(0, (1L << Cr0.PE_BIT) | (1L << Cr0.PG_BIT)
                     | (c.flag(true, 50) ? 1L << Cr0.WP_BIT : 0), 0);
         };

@@ -177,6 +177,84 @@ class GuestInstructionProperties {
         }
     }
 
+    /**
+     * A guest with CR4.PKE on or off, at any CPL, a PKRU drawn, the exception bitmap intercepting #UD, #GP, both or
+     * neither, executing WRPKRU (EAX any 64-bit value, ECX and EDX mostly 0) or RDPKRU (ECX mostly 0).
+     */
+    record PkruCase(VmxProcessor processor, GuestInstruction instruction) {}
+
+    @Provide
+    Arbitrary<PkruCase> pkruCases() {
+        return JqwikChoices.arbitrary(c -> {
+            CpuState cpu = CpuState.longMode(1, MAXPHY);
+            cpu = cpu.withCr4(cpu.cr4().withPke(c.flag(true, 25))).withCpl(c.flag(false, 50) ? 3 : 0)
+                    .withPkru((int) c.bits64());
+            int bitmap = (c.flag(false, 50) ? 1 << 6 : 0) | (c.flag(false, 50) ? 1 << 13 : 0);
+            ExecutionControls ctl = ExecutionControls.none().withExceptionControls(bitmap, 0, 0);
+            X86Machine m = new X86Machine(PhysicalMemory.ofFrames(16), CpuState.longMode(1, MAXPHY),
+                    Tlb.empty(TlbPolicy.ADVERSARIAL));
+            VmxProcessor in = VmxSystems.launch(m, ctl);
+            in = in.withMachine(in.machine().withCpu(cpu));
+            GuestInstruction i = c.flag(true, 40)
+                    ? new GuestInstruction.Wrpkru(c.bits64(), c.flag(false, 15) ? 1L << c.below(32) : 0,
+                            c.flag(false, 15) ? 1L << c.below(32) : 0)
+                    : new GuestInstruction.Rdpkru(c.flag(false, 20) ? 1L << c.below(32) : 0);
+            return new PkruCase(in, i);
+        });
+    }
+
+    /**
+     * WRPKRU and RDPKRU in the guest (SDM Vol. 2D WRPKRU, Vol. 2B RDPKRU): no VM-execution control makes either exit
+     * and neither is privileged, so at any CPL: "#UD If CR4.PKE = 0"; then #GP(0) if ECX ≠ 0 (WRPKRU: or EDX ≠ 0);
+     * each exception a VM exit with its vector exactly when the exception bitmap has that bit (§25.2; #GP with error
+     * code 0, #UD with none), else delivered in the guest with nothing changed. Otherwise WRPKRU retires with PKRU :=
+     * EAX[31:0] and nothing else changed (the TLB included: §4.10.2.2, the rights are checked at each access), RDPKRU
+     * retires with the value of PKRU and changes nothing.
+     */
+    @Property(seed = Budget.SEED, tries = Budget.TRIES)
+    void guestWrpkruAndRdpkruAreUdThenGpThenTheirOwnExecution(@ForAll("pkruCases") PkruCase k) {
+        VmxProcessor p = k.processor();
+        CpuState cpu = p.machine().cpu();
+        GuestInstruction i = k.instruction();
+        boolean write = i instanceof GuestInstruction.Wrpkru;
+        boolean badOperand = write ? ((GuestInstruction.Wrpkru) i).ecx() != 0 || ((GuestInstruction.Wrpkru) i).edx()
+                != 0 : ((GuestInstruction.Rdpkru) i).ecx() != 0;
+        int vector = !cpu.cr4().pke() ? 6 : badOperand ? 13 : -1;
+        boolean exits = vector >= 0 && (p.vmcs().controls().exceptionBitmap() & (1 << vector)) != 0;
+        String expected = vector < 0 ? "retired" : (vector == 6 ? "#UD" : "#GP(0)") + (exits ? " exit" : " delivered");
+        Statistics.label(write ? "WRPKRU" : "RDPKRU").collect(expected);
+        Statistics.label(write ? "WRPKRU" : "RDPKRU").coverage(cov -> {
+            for (String e : List.of("#UD exit", "#UD delivered", "#GP(0) exit", "#GP(0) delivered", "retired")) {
+                cov.check(e).count(n -> n >= 15);
+            }
+        });
+        GuestStep s = NonRoot.execute(p, i);
+        if (vector < 0) {
+            assertThat(s.processor().mode()).isEqualTo(VmxMode.NON_ROOT);
+            if (write) {
+                long eax = ((GuestInstruction.Wrpkru) i).eax() & 0xFFFF_FFFFL;
+                assertThat(s.outcome()).isEqualTo(new GuestOutcome.Retired(eax));
+                assertThat(s.processor()).as("WRPKRU changes PKRU only")
+                        .isEqualTo(p.withMachine(p.machine().withCpu(cpu.withPkru((int) eax))));
+            } else {
+                assertThat(s.outcome()).isEqualTo(new GuestOutcome.Retired(cpu.pkru() & 0xFFFF_FFFFL));
+                assertThat(s.processor()).as("RDPKRU changes nothing").isEqualTo(p);
+            }
+        } else if (exits) {
+            assertThat(s.outcome()).as("%s", i).isInstanceOf(GuestOutcome.Exited.class);
+            ExitInformation e = ((GuestOutcome.Exited) s.outcome()).exit();
+            assertThat(e.reason()).isEqualTo(ExitReason.EXCEPTION_OR_NMI);
+            assertThat(e.interruption().vector()).isEqualTo(vector);
+            assertThat(e.interruption().errorCodeValid()).isEqualTo(vector == 13);
+            assertThat(e.interruptionErrorCode()).isZero();
+            assertThat(s.processor().mode()).isEqualTo(VmxMode.ROOT);
+            assertThat(s.processor().vmcs().guest().cpu().pkru()).as("no write happened").isEqualTo(cpu.pkru());
+        } else {
+            assertDelivered(s, p, vector == 6 ? new GuestOutcome.Delivered(6, 0, false, 0)
+                    : new GuestOutcome.Delivered(13, 0, true, 0));
+        }
+    }
+
     /** An exception delivered to the guest: that outcome, still in non-root operation, nothing else changed. */
     private static void assertDelivered(GuestStep s, VmxProcessor p, GuestOutcome.Delivered expected) {
         assertThat(s.outcome()).isEqualTo(expected);

@@ -77,7 +77,17 @@ class ShadowGuestProperties {
                 Statistics.label("outcome").collect(insn.getClass().getSimpleName());
                 assertGuestMemory(post, guestMemory(m), at);
                 CpuState c = regs.get(v.vcpu());
-                if (c.cpl() != 0) {
+                if (insn instanceof GuestInstruction.Wrpkru w) {
+                    // not privileged, no exit of its own (SDM Vol. 2D WRPKRU): #UD while CR4.PKE = 0, else PKRU := EAX
+                    if (!c.cr4().pke()) {
+                        assertThat(o instanceof VcpuOutcome.Delivered d ? d.vector() : o instanceof VcpuOutcome
+                                .Injected j ? j.vector() : -1).as("WRPKRU with CR4.PKE = 0 is #UD: %s", at).isEqualTo(6);
+                    } else {
+                        assertThat(o).as("WRPKRU retires: %s", at).isEqualTo(new VcpuOutcome.Retired(w.eax()
+                                & 0xFFFF_FFFFL));
+                        regs.set(v.vcpu(), c.withPkru((int) w.eax()));
+                    }
+                } else if (c.cpl() != 0) {
                     // INVLPG and MOV to CR are privileged: #GP(0) at CPL > 0 (SDM Vol. 2), nothing changes
                     assertThat(o).as("a privileged instruction at CPL %d: %s", c.cpl(), at)
                             .isEqualTo(new VcpuOutcome.Delivered(13, 0, true, 0));
@@ -112,6 +122,7 @@ class ShadowGuestProperties {
             cov.check("#PF not present").percentage(p -> p >= 3);
             cov.check("#PF protection").percentage(p -> p >= 3);
             cov.check("#PF reserved bit").percentage(p -> p >= 1);
+            cov.check("Wrpkru").percentage(p -> p >= 2);
             cov.check("guest error").percentage(p -> p > 0);
             cov.check("paging off MovToCr").percentage(p -> p >= 2);
             cov.check("paging off Wrmsr").percentage(p -> p >= 1);
