@@ -302,11 +302,13 @@ public final class HypervisorCases {
      * access through it: d1 asks for it with mmu_update (the L1 rules must refuse it), d2 stores it through its
      * self-map (its walk must fault with RSVD, delivered without an exit), d3 stores it through its self-map (the
      * shadow code must not shadow it: the guest sees a #PF with RSVD).</li>
+     * <li>a kernel vCPU's PKRU across another domain's vCPU on its pCPU ({@link #pkruSwitch}, CTX-1).</li>
      * </ol>
      */
     public static List<Op> fragment(Choices c) {
         Hypercall none = Hypercall.of(0);
-        return switch (c.below(9)) {
+        return switch (c.below(10)) {
+            case 9 -> pkruSwitch(c);
             case 0 -> List.of(call(K, update(0x12, 1 + c.below(3), Entry.table(0x14 + c.below(4), true, true)
                     .withPageSize(true).raw())));
             case 1 -> List.of(call(K, update(0x10, 1, Entry.table(0x10, false, true).raw())),
@@ -352,6 +354,26 @@ public final class HypervisorCases {
                     new Op(H, new GuestInstruction.Invlpg(0x4000), none),
                     new Op(H, new GuestInstruction.MemoryAccess(Access.write(0x4000, 2)), none));
         };
+    }
+
+    /**
+     * A guest's PKRU across another guest on its pCPU (Xen rule CTX-1): a direct, HAP or shadow kernel vCPU turns on
+     * CR4.PKE (MOV to CR4 with its CR4 and bit 22) and writes a PKRU that denies a key, a vCPU of another domain runs
+     * an access that faults (its CR2) and a WRPKRU (#UD without PKE: its PKRU stays as it was), then the first reads
+     * its PKRU back and reads its data page — with its own rights, whatever the other left on the pCPU.
+     */
+    static List<Op> pkruSwitch(Choices c) {
+        Hypercall none = Hypercall.of(0);
+        VcpuId v = c.oneOf(K, H, S);
+        VcpuId other = v.equals(K) ? c.oneOf(H, S) : c.oneOf(K, U);
+        long cr4 = initialMachine().vcpu(v).vmcs().guest().cpu().cr4().bits() | (1L << 22);
+        long pkru = c.oneOf(1L, 3L, 0xCL, 0xFFFF_FFFCL);
+        return List.of(new Op(v, new GuestInstruction.MovToCr(4, cr4, 0), none),
+                new Op(v, new GuestInstruction.Wrpkru(pkru, 0, 0), none),
+                new Op(other, new GuestInstruction.MemoryAccess(Access.read(0x7000)), none),
+                new Op(other, new GuestInstruction.Wrpkru(0, 0, 0), none),
+                new Op(v, new GuestInstruction.Rdpkru(0), none),
+                new Op(v, new GuestInstruction.MemoryAccess(Access.read(v.equals(K) ? 0x5000 : 0x4000)), none));
     }
 
     private static Op call(VcpuId v, Hypercall h) {
