@@ -209,7 +209,8 @@ public final class HypervisorCases {
         Operands state = new Operands();
         for (int i = 0; i < n; i++) {
             if (c.flag(false, 12)) {
-                ops.addAll(fragment(c));
+                // one fragment in ten is the PKRU switch (kept out of fragment(), which the whole-system runs share)
+                ops.addAll(c.flag(true, 10) ? fragment(c) : pkruSwitch(c));
             } else {
                 ops.add(op(c, state));
             }
@@ -302,13 +303,11 @@ public final class HypervisorCases {
      * access through it: d1 asks for it with mmu_update (the L1 rules must refuse it), d2 stores it through its
      * self-map (its walk must fault with RSVD, delivered without an exit), d3 stores it through its self-map (the
      * shadow code must not shadow it: the guest sees a #PF with RSVD).</li>
-     * <li>a kernel vCPU's PKRU across another domain's vCPU on its pCPU ({@link #pkruSwitch}, CTX-1).</li>
      * </ol>
      */
     public static List<Op> fragment(Choices c) {
         Hypercall none = Hypercall.of(0);
-        return switch (c.below(10)) {
-            case 9 -> pkruSwitch(c);
+        return switch (c.below(9)) {
             case 0 -> List.of(call(K, update(0x12, 1 + c.below(3), Entry.table(0x14 + c.below(4), true, true)
                     .withPageSize(true).raw())));
             case 1 -> List.of(call(K, update(0x10, 1, Entry.table(0x10, false, true).raw())),
