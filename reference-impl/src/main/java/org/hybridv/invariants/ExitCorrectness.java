@@ -183,8 +183,8 @@ public final class ExitCorrectness {
             }
         }
         boolean emulated = !pre.vcpu(id).vmcs().guest().cpu().cr0().pg();
-        long pkruBefore = guestPkru(pre, id);
-        long pkruAfter = guestPkru(step.machine(), id);
+        long pkruBefore = ownRegisters(pre, id).pkru() & 0xFFFF_FFFFL;
+        long pkruAfter = ownRegisters(step.machine(), id).pkru() & 0xFFFF_FFFFL;
         long pkruExpected = insn instanceof GuestInstruction.Wrpkru w && o instanceof VcpuOutcome.Retired
                 ? w.eax() & 0xFFFF_FFFFL : pkruBefore;
         if (pkruAfter != pkruExpected) {
@@ -234,8 +234,8 @@ public final class ExitCorrectness {
                     + cplBefore + " became " + Hex.of(after.rip()) + "/" + after.cpu().cpl()
                     + " across handling of " + exit.reason());
         }
-        long cr2Before = guestCr2(pre, id);
-        long cr2After = guestCr2(post, id);
+        long cr2Before = ownRegisters(pre, id).cr2();
+        long cr2After = ownRegisters(post, id).cr2();
         if (o instanceof VcpuOutcome.Injected inj) {
             return injected(pre, id, insn, who, exit, inj, cr2Before, cr2After);
         }
@@ -247,20 +247,13 @@ public final class ExitCorrectness {
     }
 
     /**
-     * The CR2 vCPU {@code id} sees: its pCPU's CR2 while its VMCS is current there, else the CR2 the hypervisor saved
-     * for it when the pCPU last switched away (Xen rule CTX-1; CR2 is no VMCS field, SDM Vol. 3C §24.4.1).
+     * The registers holding vCPU {@code id}'s CR2 and PKRU: its pCPU's while its VMCS is current there, else those the
+     * hypervisor saved for it when the pCPU last switched away (Xen rule CTX-1; neither register is a VMCS field, SDM
+     * Vol. 3C §24.4.1).
      */
-    private static long guestCr2(XenMachine m, VcpuId id) {
+    private static org.hybridv.x86.CpuState ownRegisters(XenMachine m, VcpuId id) {
         org.hybridv.xen.Pcpu p = m.pcpu(m.vcpu(id).pcpu());
-        return p.current().isPresent() && p.current().get().equals(id) ? p.cpu().cr2()
-                : m.vcpu(id).vmcs().guest().cpu().cr2();
-    }
-
-    /** The PKRU vCPU {@code id} runs with, read as {@link #guestCr2} reads its CR2 (Xen rule CTX-1). */
-    private static long guestPkru(XenMachine m, VcpuId id) {
-        org.hybridv.xen.Pcpu p = m.pcpu(m.vcpu(id).pcpu());
-        return (p.current().isPresent() && p.current().get().equals(id) ? p.cpu().pkru()
-                : m.vcpu(id).vmcs().guest().cpu().pkru()) & 0xFFFF_FFFFL;
+        return p.current().isPresent() && p.current().get().equals(id) ? p.cpu() : m.vcpu(id).vmcs().guest().cpu();
     }
 
     private static InvariantResult injected(XenMachine pre, VcpuId id, GuestInstruction insn, Object who,
