@@ -174,6 +174,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 batchWindow(c, ops);
                 continue;
             }
+            if (c.flag(false, 8)) {
+                clockWindow(c, ops);
+                continue;
+            }
             switch (c.weighted(4, 3, 2, 2)) {
                 case 0 -> ops.add(new Op(v, new GuestInstruction.MemoryAccess(c.flag(true, 30) ? Access.read(page)
                         : Access.write(page, c.below(0x100))), null, 0));
@@ -253,6 +257,59 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             }
             ops.add(Op.continuation(HypervisorCases.K));
         }
+    }
+
+    /**
+     * A clock window (TLB-2, TLB-8; docs/smp.md): the frame the kernel retypes was stamped before the pCPUs of d1's
+     * mask flushed again, so the TLB-flush clock's filter clears some or all of them. K and U are placed on one pCPU
+     * or on both and read; 0x20 is made K's writable data page again (unpinned if an earlier window pinned it, L1 0x13
+     * slot 5 pointing at it); then, in an order the generator picks, 0x20's use ends (slot 5 remapped read-only
+     * elsewhere: stamped, TLB-2) and 0x22's use ends and it is pinned as an L1 (slot 7 remapped, a type change that
+     * flushes the mask), and 0x22 is unpinned and mapped writable again at slot 7 (another type change, flushing the
+     * mask as it stands then); U may move and reads, joining its pCPU to the mask; and 0x20 is pinned as an L1,
+     * whose flush the clock filters against the stamp. Each flushing hypercall's IPI is delivered to the other pCPU.
+     */
+    private static void clockWindow(Choices c, List<Op> ops) {
+        int kernelPcpu = c.below(PCPUS);
+        ops.add(new Op(HypervisorCases.K, null, null, kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, null, null, c.flag(true, 50) ? kernelPcpu : 1 - kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x6000)), null, 0));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x20)));
+        ops.add(vmcall(slot(5, Entry.table(0x20, true, true))));
+        ops.add(new Op(HypervisorCases.K, new GuestInstruction.MemoryAccess(Access.read(0x5000)), null, 0));
+        int stampAt = c.below(3); // 0x20's use ends before the first flush, between the two, or after both
+        List<Op> endUse = List.of(vmcall(slot(5, Entry.table(0x23 + c.below(5), false, true))));
+        if (stampAt == 0) {
+            ops.addAll(endUse);
+        }
+        ops.add(vmcall(slot(7, Entry.table(0x23 + c.below(5), false, false))));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x22)));
+        ops.add(Op.deliver(1 - kernelPcpu));
+        if (stampAt == 1) {
+            ops.addAll(endUse);
+        }
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x22)));
+        ops.add(vmcall(slot(7, Entry.table(0x22, true, false))));
+        ops.add(Op.deliver(1 - kernelPcpu));
+        if (stampAt == 2) {
+            ops.addAll(endUse);
+        }
+        if (c.flag(true, 50)) {
+            ops.add(new Op(HypervisorCases.U, null, null, c.below(PCPUS)));
+        }
+        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x6000)), null, 0));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)));
+        ops.add(Op.deliver(1 - kernelPcpu));
+    }
+
+    /** K's VMCALL with {@code h}. */
+    private static Op vmcall(Hypercall h) {
+        return new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), h, 0);
+    }
+
+    /** {@code mmu_update} of slot {@code index} of d1's L1 0x13 to {@code e}. */
+    private static Hypercall slot(int index, Entry e) {
+        return Hypercall.mmuUpdate((0x13L << 12) | ((long) index << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE, e.raw());
     }
 
     /** Where the batch window's guest keeps its request list and {@code *pdone}: VA 0x7000 maps d1's frame 0x22. */
@@ -462,6 +519,20 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 return new Verdict.Violated("I6", "TLB-8", step, op + ": " + clock);
             }
             wrapped |= TlbClockRules.newPeriod(m, post);
+            String filter = TlbFilterRules.check(m, post);
+            if (filter != null) {
+                return new Verdict.Violated("I6", "TLB-8", step, op + ": " + filter);
+            }
+            TlbFilterRules.coverage(m, post, coverage);
+            String ipi = op.kind() != Op.Kind.STEP || op.vcpu() == null || op.continuation() ? null
+                    : FlushIpiRules.spin(m, post, op.vcpu(), op.migration() ? op.pcpu() : -1, coverage);
+            if (ipi != null) {
+                return new Verdict.Violated("I6", "IPI-5", step, op + ": " + ipi);
+            }
+            ipi = FlushIpiRules.requests(post);
+            if (ipi != null) {
+                return new Verdict.Violated("I6", "IPI-1", step, op + ": " + ipi);
+            }
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
                 TlbCoherence.check(post)};

@@ -171,6 +171,12 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                     return new Verdict.Violated("I7", b.rule(), step, op + ": " + b.why());
                 }
             }
+            String time = op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME ? TimeRules.advance(m, post, op.arg())
+                    : op.kind() == PvInterfaceCases.Kind.BLOCK_K ? TimeRules.block(m, post, K) : null;
+            if (time != null) {
+                return new Verdict.Violated("I7", op.kind() == PvInterfaceCases.Kind.BLOCK_K ? "TIME-3" : "TIME-1",
+                        step, op + ": " + time);
+            }
             if (call != null) {
                 coverage.collect("pv call", op.kind() + (call.outcome() instanceof VcpuOutcome.HypercallDone
                         ? " accepted" : " refused"));
