@@ -268,6 +268,8 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
      * flushes the mask), and 0x22 is unpinned and mapped writable again at slot 7 (another type change, flushing the
      * mask as it stands then); U may move and reads, joining its pCPU to the mask; and 0x20 is pinned as an L1,
      * whose flush the clock filters against the stamp. Each flushing hypercall's IPI is delivered to the other pCPU.
+     * Half the windows end with the guest's own shootdown of the remapped page ({@code MMUEXT_INVLPG_ALL} of 0x5000 or
+     * {@code MMUEXT_TLB_FLUSH_ALL}: IPI-1 to the other pCPU of d1's mask).
      */
     private static void clockWindow(Choices c, List<Op> ops) {
         int kernelPcpu = c.below(PCPUS);
@@ -300,6 +302,12 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x6000)), null, 0));
         ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)));
         ops.add(Op.deliver(1 - kernelPcpu));
+        if (c.flag(true, 50)) {
+            // the guest's own shootdown of the remapped page: one address, or the whole domain, on every pCPU of d1's mask
+            ops.add(vmcall(c.flag(true, 50) ? Hypercall.mmuextOp(Hypercalls.MMUEXT_INVLPG_ALL, 0x5000)
+                    : Hypercall.mmuextOp(Hypercalls.MMUEXT_TLB_FLUSH_ALL, 0)));
+            ops.add(Op.deliver(1 - kernelPcpu));
+        }
     }
 
     /** K's VMCALL with {@code h}. */
@@ -381,7 +389,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
      * events — 36 accesses through a stale entry between an IPI's send and its handling, 57 accesses after a handled
      * IPI, 21 steps of the other pCPU between two entries of a pin, 10 between two requests of a batch, 9 while a batch
      * is preempted; 10 preempted and re-issued batches with the other pCPU in between, 2 batches stopped by a refused
-     * request): each floor about half its measured share, the batch outcomes at least once.
+     * request): each floor about half its measured share, the batch outcomes at least once. The clock windows' filter
+     * outcomes ("filter": 8 stamped type changes with every pCPU of the mask cleared, 17 with one cleared and one
+     * flushed, 12 with both flushed) and a guest instruction on a pCPU another vCPU's hypercall occupies ("spin", 5)
+     * at least once each.
      */
     @Override
     public List<Coverage.Floor> floors() {
@@ -398,7 +409,11 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 Coverage.Floor.reached("shootdown", "domain flush, remote pCPU in d1's mask, holding d1 entries,"
                         + " flushed"),
                 Coverage.Floor.reached("shootdown", "type change, remote pCPU in d1's mask, holding d1 entries,"
-                        + " flushed"));
+                        + " flushed"),
+                Coverage.Floor.reached("filter", "stamped type change, every pCPU of the mask cleared by the clock"),
+                Coverage.Floor.reached("filter", "stamped type change, one pCPU of the mask cleared, another flushed"),
+                Coverage.Floor.reached("filter", "stamped type change, every pCPU of the mask flushed"),
+                Coverage.Floor.reached("spin", "instruction of another vCPU on the occupied pCPU"));
     }
 
     @Override
