@@ -46,8 +46,11 @@ import org.hybridv.xen.XenMachine;
  * a time; a pin window ({@link #pinWindow}) and a batch window ({@link #batchWindow}) let the other pCPU step between
  * two entries of an L2 pin's validation (TYP-8) or two requests of a batched {@code mmu_update} (MU-7), and preempt
  * the batch and re-issue its continuation (MU-8). After each batch returns, MU-7's property ({@link BatchRecord}):
- * the tables are those of its first {@code *pdone} requests applied in order (reported as I7). Coverage floors
- * require the dangerous windows ({@link #floors}).
+ * the tables are those of its first {@code *pdone} requests applied in order (reported as I7). A clock window
+ * ({@link #clockWindow}) retypes a frame stamped before the mask's pCPUs flushed again. After every step, besides the
+ * invariants: the TLB-flush clock ({@link TlbClockRules}), its filter — none skipped, none over-flushed
+ * ({@link TlbFilterRules}) — and the flush-IPI protocol ({@link FlushIpiRules}: IPI-1, IPI-2, IPI-5), each reported as
+ * I6. Coverage floors require the dangerous windows and each outcome of the filter ({@link #floors}).
  */
 public final class MigrationProperty implements SystemProperty<MigrationProperty.Run> {
     /**
