@@ -46,8 +46,11 @@ import org.hybridv.xen.XenMachine;
  * a time; a pin window ({@link #pinWindow}) and a batch window ({@link #batchWindow}) let the other pCPU step between
  * two entries of an L2 pin's validation (TYP-8) or two requests of a batched {@code mmu_update} (MU-7), and preempt
  * the batch and re-issue its continuation (MU-8). After each batch returns, MU-7's property ({@link BatchRecord}):
- * the tables are those of its first {@code *pdone} requests applied in order (reported as I7). Coverage floors
- * require the dangerous windows ({@link #floors}).
+ * the tables are those of its first {@code *pdone} requests applied in order (reported as I7). A clock window
+ * ({@link #clockWindow}) retypes a frame stamped before the mask's pCPUs flushed again. After every step, besides the
+ * invariants: the TLB-flush clock ({@link TlbClockRules}), its filter — none skipped, none over-flushed
+ * ({@link TlbFilterRules}) — and the flush-IPI protocol ({@link FlushIpiRules}: IPI-1, IPI-2, IPI-5), each reported as
+ * I6. Coverage floors require the dangerous windows and each outcome of the filter ({@link #floors}).
  */
 public final class MigrationProperty implements SystemProperty<MigrationProperty.Run> {
     /**
@@ -174,6 +177,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 batchWindow(c, ops);
                 continue;
             }
+            if (c.flag(false, 8)) {
+                clockWindow(c, ops);
+                continue;
+            }
             switch (c.weighted(4, 3, 2, 2)) {
                 case 0 -> ops.add(new Op(v, new GuestInstruction.MemoryAccess(c.flag(true, 30) ? Access.read(page)
                         : Access.write(page, c.below(0x100))), null, 0));
@@ -255,6 +262,67 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
         }
     }
 
+    /**
+     * A clock window (TLB-2, TLB-8; docs/smp.md): the frame the kernel retypes was stamped before the pCPUs of d1's
+     * mask flushed again, so the TLB-flush clock's filter clears some or all of them. K and U are placed on one pCPU
+     * or on both and read; 0x20 is made K's writable data page again (unpinned if an earlier window pinned it, L1 0x13
+     * slot 5 pointing at it); then, in an order the generator picks, 0x20's use ends (slot 5 remapped read-only
+     * elsewhere: stamped, TLB-2) and 0x22's use ends and it is pinned as an L1 (slot 7 remapped, a type change that
+     * flushes the mask), and 0x22 is unpinned and mapped writable again at slot 7 (another type change, flushing the
+     * mask as it stands then); U may move and reads, joining its pCPU to the mask; and 0x20 is pinned as an L1,
+     * whose flush the clock filters against the stamp. Each flushing hypercall's IPI is delivered to the other pCPU.
+     * Half the windows end with the guest's own shootdown of the remapped page ({@code MMUEXT_INVLPG_ALL} of 0x5000 or
+     * {@code MMUEXT_TLB_FLUSH_ALL}: IPI-1 to the other pCPU of d1's mask).
+     */
+    private static void clockWindow(Choices c, List<Op> ops) {
+        int kernelPcpu = c.below(PCPUS);
+        ops.add(new Op(HypervisorCases.K, null, null, kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, null, null, c.flag(true, 50) ? kernelPcpu : 1 - kernelPcpu));
+        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x6000)), null, 0));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x20)));
+        ops.add(vmcall(slot(5, Entry.table(0x20, true, true))));
+        ops.add(new Op(HypervisorCases.K, new GuestInstruction.MemoryAccess(Access.read(0x5000)), null, 0));
+        int stampAt = c.below(3); // 0x20's use ends before the first flush, between the two, or after both
+        List<Op> endUse = List.of(vmcall(slot(5, Entry.table(0x23 + c.below(5), false, true))));
+        if (stampAt == 0) {
+            ops.addAll(endUse);
+        }
+        ops.add(vmcall(slot(7, Entry.table(0x23 + c.below(5), false, false))));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x22)));
+        ops.add(Op.deliver(1 - kernelPcpu));
+        if (stampAt == 1) {
+            ops.addAll(endUse);
+        }
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_UNPIN_TABLE, 0x22)));
+        ops.add(vmcall(slot(7, Entry.table(0x22, true, false))));
+        ops.add(Op.deliver(1 - kernelPcpu));
+        if (stampAt == 2) {
+            ops.addAll(endUse);
+        }
+        if (c.flag(true, 50)) {
+            ops.add(new Op(HypervisorCases.U, null, null, c.below(PCPUS)));
+        }
+        ops.add(new Op(HypervisorCases.U, new GuestInstruction.MemoryAccess(Access.read(0x6000)), null, 0));
+        ops.add(vmcall(Hypercall.mmuextOp(Hypercalls.MMUEXT_PIN_L1_TABLE, 0x20)));
+        ops.add(Op.deliver(1 - kernelPcpu));
+        if (c.flag(true, 50)) {
+            // the guest's own shootdown of the remapped page: one address, or the whole domain, on every pCPU of d1's mask
+            ops.add(vmcall(c.flag(true, 50) ? Hypercall.mmuextOp(Hypercalls.MMUEXT_INVLPG_ALL, 0x5000)
+                    : Hypercall.mmuextOp(Hypercalls.MMUEXT_TLB_FLUSH_ALL, 0)));
+            ops.add(Op.deliver(1 - kernelPcpu));
+        }
+    }
+
+    /** K's VMCALL with {@code h}. */
+    private static Op vmcall(Hypercall h) {
+        return new Op(HypervisorCases.K, new GuestInstruction.Vmcall(), h, 0);
+    }
+
+    /** {@code mmu_update} of slot {@code index} of d1's L1 0x13 to {@code e}. */
+    private static Hypercall slot(int index, Entry e) {
+        return Hypercall.mmuUpdate((0x13L << 12) | ((long) index << 3) | Hypercalls.MMU_NORMAL_PT_UPDATE, e.raw());
+    }
+
     /** Where the batch window's guest keeps its request list and {@code *pdone}: VA 0x7000 maps d1's frame 0x22. */
     static final long BATCH_LIST = 0x7400;
     static final long BATCH_PDONE = 0x77F8;
@@ -324,7 +392,10 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
      * events — 36 accesses through a stale entry between an IPI's send and its handling, 57 accesses after a handled
      * IPI, 21 steps of the other pCPU between two entries of a pin, 10 between two requests of a batch, 9 while a batch
      * is preempted; 10 preempted and re-issued batches with the other pCPU in between, 2 batches stopped by a refused
-     * request): each floor about half its measured share, the batch outcomes at least once.
+     * request): each floor about half its measured share, the batch outcomes at least once. The clock windows' filter
+     * outcomes ("filter": 8 stamped type changes with every pCPU of the mask cleared, 17 with one cleared and one
+     * flushed, 12 with both flushed) and a guest instruction on a pCPU another vCPU's hypercall occupies ("spin", 5)
+     * at least once each.
      */
     @Override
     public List<Coverage.Floor> floors() {
@@ -341,7 +412,11 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 Coverage.Floor.reached("shootdown", "domain flush, remote pCPU in d1's mask, holding d1 entries,"
                         + " flushed"),
                 Coverage.Floor.reached("shootdown", "type change, remote pCPU in d1's mask, holding d1 entries,"
-                        + " flushed"));
+                        + " flushed"),
+                Coverage.Floor.reached("filter", "stamped type change, every pCPU of the mask cleared by the clock"),
+                Coverage.Floor.reached("filter", "stamped type change, one pCPU of the mask cleared, another flushed"),
+                Coverage.Floor.reached("filter", "stamped type change, every pCPU of the mask flushed"),
+                Coverage.Floor.reached("spin", "instruction of another vCPU on the occupied pCPU"));
     }
 
     @Override
@@ -462,6 +537,20 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
                 return new Verdict.Violated("I6", "TLB-8", step, op + ": " + clock);
             }
             wrapped |= TlbClockRules.newPeriod(m, post);
+            String filter = TlbFilterRules.check(m, post);
+            if (filter != null) {
+                return new Verdict.Violated("I6", "TLB-8", step, op + ": " + filter);
+            }
+            TlbFilterRules.coverage(m, post, coverage);
+            String ipi = op.kind() != Op.Kind.STEP || op.vcpu() == null || op.continuation() ? null
+                    : FlushIpiRules.spin(m, post, op.vcpu(), op.migration() ? op.pcpu() : -1, coverage);
+            if (ipi != null) {
+                return new Verdict.Violated("I6", "IPI-5", step, op + ": " + ipi);
+            }
+            ipi = FlushIpiRules.requests(post);
+            if (ipi != null) {
+                return new Verdict.Violated("I6", "IPI-1", step, op + ": " + ipi);
+            }
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),
                 TlbCoherence.check(post)};

@@ -171,6 +171,12 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                     return new Verdict.Violated("I7", b.rule(), step, op + ": " + b.why());
                 }
             }
+            String time = op.kind() == PvInterfaceCases.Kind.ADVANCE_TIME ? TimeRules.advance(m, post, op.arg())
+                    : op.kind() == PvInterfaceCases.Kind.BLOCK_K ? TimeRules.block(m, post, K) : null;
+            if (time != null) {
+                return new Verdict.Violated("I7", op.kind() == PvInterfaceCases.Kind.BLOCK_K ? "TIME-3" : "TIME-1",
+                        step, op + ": " + time);
+            }
             if (call != null) {
                 coverage.collect("pv call", op.kind() + (call.outcome() instanceof VcpuOutcome.HypercallDone
                         ? " accepted" : " refused"));
@@ -404,6 +410,12 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
                     ? new BlkStep.ServeExpect("ok", null, 0, null, null, null, null)
                     : new BlkStep.ServeExpect("ok", null, (int) e[0], e[1], BlkRules.statusName((int) e[2]), null,
                             null))));
+        } else if (inv.equals("I7") && call(run.ops().get(n - 1)) == null) {
+            // a time step or a block that broke TIME-1 or TIME-3 (TimeRules): the scenario format has no expectation
+            // for deadlines and pending bits, so the run is written with a checkPv step (I9, whose clauses include
+            // the timer's and the wake-up's); `--try` reproduces the finding itself
+            steps.add(Capture.step(new PvStep.CheckPv(new PvStep.PvInvariantsExpect(PvStep.Verdict.VIOLATED, null,
+                    null))));
         } else if (inv.equals("I7")) {
             // a hypercall that broke its rule (PvRules): its step expects what the rule says of it — the outcome;
             // a wrong content of an accepted map or copy is not expressed by the step's expectation

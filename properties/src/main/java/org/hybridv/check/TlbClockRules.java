@@ -17,7 +17,10 @@ import org.hybridv.xen.XenMachine;
  * <li>within one period (neither the counter nor a pCPU's time went back): a pCPU's time changed only to a value
  * ticked in this step (later than the old counter, at most the new), and the counter stood still if no time
  * changed;</li>
- * <li>when a new period began (the counter or a pCPU's time went back): every pCPU's TLB was flushed whole — none still holds a
+ * <li>a pCPU whose time moved within the period was flushed whole: it holds no guest translation it held before the
+ * step (within one step nothing runs on a pCPU after its flush that could cache one again);</li>
+ * <li>a new period began (the counter or a pCPU's time went back) only with the counter near its top (a step makes
+ * at most {@link #MAX_TICKS_PER_STEP} ticks), and then every pCPU's TLB was flushed whole — none still holds a
  * guest translation it held before the step.</li>
  * </ul>
  */
@@ -75,20 +78,48 @@ final class TlbClockRules {
             if (now != was && !changed) {
                 return "the clock ticked from " + was + " to " + now + " but no pCPU's flush took a new time";
             }
-            return null;
-        }
-        for (int q = 0; q < after.size(); q++) {
-            Set<TlbEntry> old = new HashSet<>();
-            for (TlbEntry e : pre.pcpu(q).tlb().entries()) {
-                if (e.tag().vpid() != 0) {
-                    old.add(e);
+            for (int q = 0; q < after.size(); q++) {
+                if (!after.get(q).equals(before.get(q))) {
+                    String kept = keptGuestEntry(pre, post, q);
+                    if (kept != null) {
+                        return "pCPU " + q + "'s last flush moved from " + before.get(q) + " to " + after.get(q)
+                                + " yet it still holds " + kept + " from before: only a whole flush takes a new time";
+                    }
                 }
             }
-            for (TlbEntry e : post.pcpu(q).tlb().entries()) {
-                if (old.contains(e)) {
-                    return "the clock wrapped (" + was + " to " + now + ") yet pCPU " + q + " still holds " + e
-                            + " from before: a new period flushes every pCPU";
-                }
+            return null;
+        }
+        if (was < top - MAX_TICKS_PER_STEP) {
+            return "a new period began (the clock went from " + was + " to " + now + ") though the " + width
+                    + "-bit counter was " + (top - was) + " ticks from its top: a period ends only when it wraps";
+        }
+        for (int q = 0; q < after.size(); q++) {
+            String kept = keptGuestEntry(pre, post, q);
+            if (kept != null) {
+                return "the clock wrapped (" + was + " to " + now + ") yet pCPU " + q + " still holds " + kept
+                        + " from before: a new period flushes every pCPU";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A bound on the ticks of one step: a step flushes each pCPU whole at most once per frame it retypes, and no step
+     * of the model retypes more than a few frames, so a clock further than this from its top cannot wrap in one step.
+     */
+    static final long MAX_TICKS_PER_STEP = 64;
+
+    /** A guest translation (VPID ≠ 0) pCPU {@code q} held before the step and still holds after it, or null. */
+    static String keptGuestEntry(XenMachine pre, XenMachine post, int q) {
+        Set<TlbEntry> old = new HashSet<>();
+        for (TlbEntry e : pre.pcpu(q).tlb().entries()) {
+            if (e.tag().vpid() != 0) {
+                old.add(e);
+            }
+        }
+        for (TlbEntry e : post.pcpu(q).tlb().entries()) {
+            if (old.contains(e)) {
+                return e.toString();
             }
         }
         return null;
