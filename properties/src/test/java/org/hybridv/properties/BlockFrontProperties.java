@@ -106,9 +106,15 @@ class BlockFrontProperties {
         Arbitrary<Long> sector = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, Arbitraries.longs().between(0, 15)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.of(0L, 7L, 8L, 15L)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.of(-1L, 16L, 17L, Long.MIN_VALUE, -16L)));
-        Arbitrary<Request> req = Combinators.combine(sector, Arbitraries.of(false, false, true),
+        Arbitrary<Request> req = Combinators.combine(sector, Arbitraries.of(false, true),
                 Arbitraries.longs(), Arbitraries.longs(), Arbitraries.longs()).as(Request::new);
-        return Combinators.combine(Arbitraries.of(Setup.class), req.list().ofMinSize(1).ofMaxSize(4)).as(Run::new);
+        // the split driver, whose steps most rules judge, three times as often as each ATA platform (136 port accesses
+        // a request, the dearer path) twice
+        Arbitrary<Setup> setup = Arbitraries.frequency(net.jqwik.api.Tuple.of(3, Setup.SPLIT_SHADOW),
+                net.jqwik.api.Tuple.of(3, Setup.SPLIT_DIRECT), net.jqwik.api.Tuple.of(3, Setup.SPLIT_HAP),
+                net.jqwik.api.Tuple.of(2, Setup.ATA_NATIVE), net.jqwik.api.Tuple.of(2, Setup.ATA_KVM),
+                net.jqwik.api.Tuple.of(2, Setup.ATA_XEN));
+        return Combinators.combine(setup, req.list().ofMinSize(1).ofMaxSize(4)).as(Run::new);
     }
 
     private static final Map<Setup, GuestSystem> BOOTED = new EnumMap<>(Setup.class);
@@ -150,7 +156,7 @@ class BlockFrontProperties {
         return l;
     }
 
-    @Property(seed = Budget.SEED, tries = 150)
+    @Property(seed = Budget.SEED, tries = 100)
     void theBlockDriverMovesExactlyTheSectorAskedAsBlk6AndEmu7Say(@ForAll("runs") Run run) {
         GuestSystem g = booted(run.setup());
         Map<Long, List<Long>> disk = new HashMap<>();
@@ -190,8 +196,8 @@ class BlockFrontProperties {
         Statistics.label("request").coverage(k -> {
             k.check("off the disk").count(n -> n >= 10);
             for (Setup s : Setup.values()) {
-                k.check(s + " read").count(n -> n >= 10);
-                k.check(s + " write").count(n -> n >= 5);
+                k.check(s + " read").count(n -> n >= 5);
+                k.check(s + " write").count(n -> n >= 3);
             }
         });
     }
@@ -254,6 +260,10 @@ class BlockFrontProperties {
         long rspProd = m.read(ring, 1) & MASK32;
         assertThat((reqProd - rspProd) & MASK32).as("%s: exactly one request pushed (req_prod %d, rsp_prod %d)", what,
                 reqProd, rspProd).isEqualTo(1);
+        // BLK-1, BLK-2: the front-end's rsp_event is one past the responses it has seen — 1 from SHARED_RING_INIT
+        // before any response, then rsp_cons + 1 from its RING_FINAL_CHECK_FOR_RESPONSES — so this response notifies
+        assertThat(m.read(ring, 1) >>> 32).as("%s: rsp_event = rsp_prod + 1 when the back-end serves", what)
+                .isEqualTo((rspProd + 1) & MASK32);
         long idx = (reqProd - 1) & MASK32;
         int s = slot(idx);
         long w0 = m.read(ring, s);
