@@ -127,7 +127,8 @@ public final class DeviceCases {
     }
 
     /**
-     * An ATA run of 2 to 6 pieces: a command with its task file (count, LBA 7:0, 15:8, 23:16, device, command) and the
+     * An ATA run of 2 to 6 pieces: a command with its task file (count, LBA 7:0, 15:8, 23:16, device; sometimes read
+     * back; the command) and the
      * burst of data-port accesses of its direction (short, a whole sector, or one that straddles the sector's end), a
      * command or a burst alone, or a single access to any register or to a port either side.
      */
@@ -159,9 +160,10 @@ public final class DeviceCases {
             case 1 -> 0;
             default -> c.below(256);
         };
-        long lba = switch (c.weighted(85, 8, 7)) {
+        long lba = switch (c.weighted(76, 12, 6, 6)) {
             case 0 -> c.below(16);
-            case 1 -> c.oneOf(16L, 17L, 0x100L, 0x1_0000L, 0x100_0000L);
+            case 1 -> c.oneOf(15L, 16L, 17L); // the disk's last sector and the two past it
+            case 2 -> c.oneOf(0x100L, 0x1_0000L, 0x100_0000L, 0x0F0_0000L | 0x3_0201L);
             default -> c.below(1 << 28);
         };
         int device = (c.flag(true, 5) ? 0xE0 : 0xA0) | (int) (lba >>> 24);
@@ -175,6 +177,11 @@ public final class DeviceCases {
         ios.add(io(0x1F4, 1, false, (lba >>> 8) & 0xFF));
         ios.add(io(0x1F5, 1, false, (lba >>> 16) & 0xFF));
         ios.add(io(0x1F6, 1, false, device));
+        if (c.flag(false, 35)) {
+            for (int port = 0x1F1; port <= 0x1F6; port++) {
+                ios.add(io(port, 1, true, 0)); // the task file read back before the command
+            }
+        }
         ios.add(io(0x1F7, 1, false, command));
         if (c.flag(true, 30)) {
             ios.add(io(0x1F7, 1, true, 0));
