@@ -143,9 +143,9 @@ public final class DeviceCases {
                     burst(c, ios, command == 0x30 ? false : command == 0x20 || c.flag(true, 50));
                 }
                 case 1 -> command(c, ios);
-                case 2 -> burst(c, ios, c.flag(true, 50));
+                case 2 -> shortBurst(c, ios, c.flag(true, 50));
                 default -> {
-                    int port = c.flag(true, 10) ? 0x1F0 + c.below(8) : c.oneOf(0x1EF, 0x1F8);
+                    int port = c.flag(true, 25) ? 0x1F0 + c.below(8) : c.oneOf(0x1EF, 0x1F8);
                     int size = port == 0x1F0 ? c.oneOf(2, 4) : c.oneOf(1, 1, 2, 4);
                     ios.add(io(port, size, c.flag(true, 50), c.flag(true, 30) ? c.below(256) : c.bits64()));
                 }
@@ -191,7 +191,7 @@ public final class DeviceCases {
 
     private static void burst(Choices c, List<GuestInstruction.Io> ios, boolean in) {
         long seed = c.bits64();
-        int kind = c.weighted(25, 35, 40);
+        int kind = c.weighted(15, 35, 50);
         int size = kind == 1 && c.flag(false, 20) ? 2 : 4;
         int count = switch (kind) {
             case 0 -> 1 + c.below(8);
@@ -204,6 +204,14 @@ public final class DeviceCases {
         if (kind == 2) {
             ios.add(io(0x1F0, 2, in, seed >>> 7));
             ios.add(io(0x1F0, 4, in, seed ^ 0xA5A5_A5A5L));
+        }
+    }
+
+    /** One to eight data-port accesses (a transfer's middle, or data with no transfer). */
+    private static void shortBurst(Choices c, List<GuestInstruction.Io> ios, boolean in) {
+        int count = 1 + c.below(8);
+        for (int k = 0; k < count; k++) {
+            ios.add(io(0x1F0, c.oneOf(4, 2), in, c.bits64()));
         }
     }
 
