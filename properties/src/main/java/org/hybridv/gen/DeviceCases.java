@@ -128,22 +128,31 @@ public final class DeviceCases {
 
     /**
      * An ATA run of 2 to 6 pieces: a command with its task file (count, LBA 7:0, 15:8, 23:16, device; sometimes read
-     * back; the command) and the
-     * burst of data-port accesses of its direction (short, a whole sector, or one that straddles the sector's end), a
-     * command or a burst alone, or a single access to any register or to a port either side.
+     * back; the command) and the burst of data-port accesses of its direction (short, a whole sector, or one that
+     * straddles the sector's end), a command alone, a few data accesses, the task file written with any bytes and read
+     * back, or a single access to any register or to a port either side.
      */
     public static PortRun ata(Choices c) {
         int domain = 1 + c.below(3);
         int n = 2 + c.below(5);
         List<GuestInstruction.Io> ios = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            switch (c.weighted(55, 10, 10, 25)) {
+            switch (c.weighted(50, 10, 10, 15, 15)) {
                 case 0 -> {
                     int command = command(c, ios);
                     burst(c, ios, command == 0x30 ? false : command == 0x20 || c.flag(true, 50));
                 }
                 case 1 -> command(c, ios);
                 case 2 -> shortBurst(c, ios, c.flag(true, 50));
+                case 3 -> {
+                    // the task file's registers written with any byte and read back, error and status too
+                    for (int port = 0x1F2; port <= 0x1F6; port++) {
+                        ios.add(io(port, 1, false, c.below(256)));
+                    }
+                    for (int port = 0x1F1; port <= 0x1F7; port++) {
+                        ios.add(io(port, 1, true, 0));
+                    }
+                }
                 default -> {
                     int port = c.flag(true, 25) ? 0x1F0 + c.below(8) : c.oneOf(0x1EF, 0x1F8);
                     int size = port == 0x1F0 ? c.oneOf(2, 4) : c.oneOf(1, 1, 2, 4);
@@ -160,9 +169,9 @@ public final class DeviceCases {
             case 1 -> 0;
             default -> c.below(256);
         };
-        long lba = switch (c.weighted(76, 12, 6, 6)) {
+        long lba = switch (c.weighted(70, 18, 6, 6)) {
             case 0 -> c.below(16);
-            case 1 -> c.oneOf(15L, 16L, 17L); // the disk's last sector and the two past it
+            case 1 -> c.oneOf(15L, 16L, 16L, 17L); // the disk's last sector and the two past it
             case 2 -> c.oneOf(0x100L, 0x1_0000L, 0x100_0000L, 0x0F0_0000L | 0x3_0201L);
             default -> c.below(1 << 28);
         };
