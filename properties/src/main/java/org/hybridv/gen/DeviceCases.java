@@ -164,7 +164,7 @@ public final class DeviceCases {
     }
 
     private static int command(Choices c, List<GuestInstruction.Io> ios) {
-        int count = switch (c.weighted(90, 5, 5)) {
+        int count = switch (c.weighted(82, 12, 6)) {
             case 0 -> 1;
             case 1 -> 0;
             default -> c.below(256);
@@ -176,6 +176,9 @@ public final class DeviceCases {
             default -> c.below(1 << 28);
         };
         int device = (c.flag(true, 5) ? 0xE0 : 0xA0) | (int) (lba >>> 24);
+        if (c.flag(false, 8)) {
+            device |= 1 + c.below(15); // LBA 27:24 set under a small LBA 23:0: past the disk all the same
+        }
         int command = switch (c.weighted(45, 40, 15)) {
             case 0 -> 0x20;
             case 1 -> 0x30;
@@ -200,7 +203,7 @@ public final class DeviceCases {
 
     private static void burst(Choices c, List<GuestInstruction.Io> ios, boolean in) {
         long seed = c.bits64();
-        int kind = c.weighted(15, 35, 50);
+        int kind = c.weighted(10, 45, 45);
         int size = kind == 1 && c.flag(false, 20) ? 2 : 4;
         int count = switch (kind) {
             case 0 -> 1 + c.below(8);

@@ -392,7 +392,7 @@ class DeviceEmulationProperties {
      * and are not written. Writing the task file or a command while DRQ is set is the host's error (ATA/ATAPI-6 §7:
      * the result is indeterminate), so the property does not issue it. Every access exits (EMU-2).
      */
-    @Property(seed = Budget.SEED, tries = 25)
+    @Property(seed = Budget.SEED, tries = 35)
     void theAtaDiskMovesExactlyTheSectorsItsTaskFileNames(@ForAll("ataRuns") DeviceCases.PortRun run) {
         VcpuId v = new VcpuId(run.domain(), 0);
         XenMachine m = HypervisorCases.initialMachine();
