@@ -19,8 +19,9 @@ import org.hybridv.x86.Checks;
  * <table>
  * <caption>registers</caption>
  * <tr><th>port</th><th>read</th><th>write</th></tr>
- * <tr><td>1F0H</td><td>data: the next 2 or 4 bytes of the sector (IN of size 2 or 4) while DRQ</td>
- * <td>data: the next bytes of the sector being written while DRQ</td></tr>
+ * <tr><td>1F0H</td><td>data: the next 2 or 4 bytes of the sector (IN of size 2 or 4) while DRQ; the bytes of an
+ * access past the sector's end read 0; 0 without DRQ</td>
+ * <td>data: the next bytes of the sector being written while DRQ (those past its end are dropped)</td></tr>
  * <tr><td>1F1H</td><td>error (ABRT = 04H after a refused command)</td><td>features (ignored)</td></tr>
  * <tr><td>1F2H</td><td>sector count</td><td>sector count (1; 0 means 256, refused)</td></tr>
  * <tr><td>1F3H–1F5H</td><td>LBA bits 7:0, 15:8, 23:16</td><td>the same</td></tr>
@@ -157,8 +158,8 @@ public record AtaDisk(int count, long lba, int device, int status, int error, in
             return new Access(this, 0);
         }
         long v = 0;
-        for (int k = 0; k < size; k++) {
-            v |= byteAt(pos + k) << (8 * k);
+        for (int k = 0; k < size && pos + k < Blkif.SECTOR_SIZE; k++) {
+            v |= byteAt(pos + k) << (8 * k); // an access straddling the sector's end reads 0 past it
         }
         int next = pos + size;
         AtaDisk d = next >= Blkif.SECTOR_SIZE ? new AtaDisk(count, lba, device, DRDY, 0, 0, 0, zeros(), written)

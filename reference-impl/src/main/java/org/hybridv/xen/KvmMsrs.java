@@ -18,10 +18,14 @@ import org.hybridv.x86.PhysicalMemory;
  * 2^31 with {@code tsc_shift} 0 (a 2 GHz TSC), {@code flags} {@code PVCLOCK_TSC_STABLE_BIT}. Later updates (KVM
  * refreshes the structure at VM entries after a clock request) are not modelled.</li>
  * <li>{@code MSR_KVM_PV_EOI_EN} (0x4b564d04, feature {@code KVM_FEATURE_PV_EOI}): the address must be 4-byte aligned,
- * else #GP ({@code kvm_lapic_set_pv_eoi}); the model clears the EOI word (no interrupt is pending).</li>
+ * else #GP ({@code kvm_lapic_set_pv_eoi}); with bit 0 set the address must be the domain's RAM, else #GP too (KVM's
+ * {@code kvm_gfn_to_hva_cache_init} fails and {@code kvm_lapic_set_pv_eoi} returns the error); the model clears the
+ * EOI word (no interrupt is pending). With bit 0 clear PV EOI is turned off ({@code pv_eoi.msr_val} without
+ * {@code KVM_MSR_ENABLED}): the hypervisor no longer sets or watches the word.</li>
  * </ul>
- * An address that is not the domain's RAM is accepted and nothing is written (KVM's cache activation fails and the
- * feature stays off; the WRMSR itself succeeds). Any other MSR that exits → #GP(0), as for an MSR KVM does not know.
+ * A system-time address that is not the domain's RAM is accepted and nothing is written (KVM's cache activation
+ * fails and the clock stays off; {@code kvm_write_system_time} cannot fail). Any other MSR that exits → #GP(0), as for
+ * an MSR KVM does not know.
  */
 public final class KvmMsrs {
     private KvmMsrs() {}
@@ -61,8 +65,18 @@ public final class KvmMsrs {
                         "kvm_lapic_set_pv_eoi", "WRMSR " + Hex.of(w.msr()) + " = " + Hex.of(w.value())
                                 + ": the PV EOI address is not 4-byte aligned");
             }
-            if (!enable || d.machineFrame(gpa >>> 12) < 0) {
-                return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "kvm_lapic_set_pv_eoi"), m);
+            if (enable && d.machineFrame(gpa >>> 12) < 0) {
+                return Hypervisor.inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0,
+                        "kvm_lapic_set_pv_eoi", "WRMSR " + Hex.of(w.msr()) + " = " + Hex.of(w.value())
+                                + ": the PV EOI address is not the domain's RAM");
+            }
+            if (!enable) {
+                // PV EOI off: the address is forgotten, the word no longer set at injections nor watched (EMU-6)
+                EmulatedDevices.TimerInterrupt i = d.devices().interrupt();
+                Domain nd = d.withDevices(d.devices().withInterrupt(new EmulatedDevices.TimerInterrupt(
+                        i.requested(), i.inService(), -1, false, i.injected())));
+                return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "kvm_lapic_set_pv_eoi"),
+                        m.withDomain(nd));
             }
             long mfn = d.machineFrame(gpa >>> 12);
             int q = (int) ((gpa & 0xFFF) >>> 3);

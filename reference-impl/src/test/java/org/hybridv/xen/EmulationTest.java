@@ -114,4 +114,41 @@ class EmulationTest {
         assertThat(run(p, o).exits().total()).isZero();
         assertThat(DeviceIsolation.checkAccess(o, 0).toString()).startsWith("EMU-2");
     }
+
+    /**
+     * EMU-7: a doubleword IN that starts at byte 510 of the sector read (after 255 word INs) gets the sector's last two
+     * bytes and 0 above them, and ends the transfer; it used to index past the sector's buffer (found by
+     * {@code DeviceEmulationProperties}).
+     */
+    @Test
+    void aDataReadStraddlingTheSectorsEndReadsZeroPastIt() {
+        AtaDisk d = AtaDisk.RESET;
+        for (int[] w : new int[][] {{0x1F2, 1}, {0x1F3, 3}, {0x1F4, 0}, {0x1F5, 0}, {0x1F6, 0xE0}, {0x1F7, 0x20}}) {
+            d = d.io(new GuestInstruction.Io(w[0], 1, false, false, false, false, w[1])).disk();
+        }
+        for (int k = 0; k < 255; k++) {
+            d = d.io(new GuestInstruction.Io(0x1F0, 2, true, false, false, false, 0)).disk();
+        }
+        AtaDisk.Access last = d.io(new GuestInstruction.Io(0x1F0, 4, true, false, false, false, 0));
+        // the shipped sector 3's word 63 is 5EC7_0000_0003_003FH: bytes 510 and 511 are C7H, 5EH
+        assertThat(last.value()).isEqualTo(0x5EC7);
+        assertThat(last.disk().status()).isEqualTo(AtaDisk.DRDY);
+    }
+
+    /**
+     * BOOT-7, EMU-6 (KVM {@code kvm_lapic_set_pv_eoi}): MSR_KVM_PV_EOI_EN with bit 0 clear turns PV EOI off (the
+     * address is forgotten), and with bit 0 set at an address outside the domain's RAM is #GP(0); the model used to
+     * keep the old address on the first and accept the second (found by {@code DeviceEmulationProperties}).
+     */
+    @Test
+    void pvEoiOffForgetsTheAddressAndAnAddressOutsideRamIsRefused() {
+        XenPlatform p = everyDomainType().get(3);
+        assertThat(p.machine().domain(1).devices().interrupt().pvEoi()).as("the KVM kernel enabled PV EOI")
+                .isNotNegative();
+        Executed off = run(p, new GuestInstruction.Wrmsr(KvmMsrs.MSR_KVM_PV_EOI_EN, 0));
+        assertThat(off.observed()).isEqualTo(new Observed.Value(0));
+        assertThat(((XenPlatform) off.platform()).machine().domain(1).devices().interrupt().pvEoi()).isEqualTo(-1);
+        Executed outside = run(p, new GuestInstruction.Wrmsr(KvmMsrs.MSR_KVM_PV_EOI_EN, (0x7FFFFL << 12) | 1));
+        assertThat(outside.observed()).isEqualTo(new Observed.Fault(13, 0, 0));
+    }
 }
