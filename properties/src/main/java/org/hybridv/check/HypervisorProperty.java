@@ -86,6 +86,12 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
                     + " vector " + i.vector() : describe(s.outcome(), op));
         }
         exitDecision(pre.domain(op.vcpu().domain()).mode().toString(), op.insn(), s.outcome(), coverage, "#PF");
+        if (op.insn() instanceof GuestInstruction.Rdpkru && s.outcome() instanceof VcpuOutcome.Retired) {
+            // CTX-1: the guest reads its PKRU back after its pCPU ran another vCPU (or none was current there)
+            java.util.Optional<org.hybridv.xen.VcpuId> before = pre.pcpu(pre.vcpu(op.vcpu()).pcpu()).current();
+            coverage.collect("PKRU", before.isPresent() && before.get().equals(op.vcpu()) ? "RDPKRU, same vCPU"
+                    : "RDPKRU after a switch");
+        }
     }
 
     /**
@@ -202,6 +208,7 @@ public final class HypervisorProperty implements SystemProperty<HypervisorCases.
                 Coverage.Floor.matchingAtLeast("outcome", "Injected.*", 1),
                 Coverage.Floor.matchingAtLeast("outcome", "Retired.*", 1),
                 Coverage.Floor.matchingAtLeast("outcome", "Delivered.*", 1)));
+        f.add(Coverage.Floor.reached("PKRU", "RDPKRU after a switch"));
         return List.copyOf(f);
     }
 
