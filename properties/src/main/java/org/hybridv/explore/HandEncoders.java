@@ -109,7 +109,7 @@ final class HandEncoders {
             Map.entry(CpuidIdentity.class, new Object[] {CPUID_IDENTITY,
                 "personality,base,signature,leaves,hypervisorBit"}),
             Map.entry(EmulatedDevices.class, new Object[] {EMULATED_DEVICES,
-                "lvtTimer,initCount,curCount,divConf,eois,uartTx,uartLcr,interrupt,ata"}),
+                "lvtTimer,initCount,curCount,divConf,eois,uartTx,uartLcr,interrupt,ata,timerPhase"}),
             Map.entry(TimerInterrupt.class, new Object[] {TIMER_INTERRUPT,
                 "requested,inService,pvEoi,pvEoiPending,injected"}),
             Map.entry(AtaDisk.class, new Object[] {ATA_DISK,
@@ -627,6 +627,7 @@ final class HandEncoders {
         f.add(d.uartLcr());
         timerInterrupt(d.interrupt(), f);
         ataDisk(d.ata(), f);
+        f.add(d.timerPhase());
     }
 
     private static void timerInterrupt(TimerInterrupt t, Fingerprint f) {

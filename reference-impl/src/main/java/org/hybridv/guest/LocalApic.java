@@ -18,9 +18,11 @@ import org.hybridv.x86.Checks;
  * @param requested the timer's vector is requested (IRR): the count reached zero, not yet delivered
  * @param inService the vector in service (ISR), 0 if none: delivered, no EOI yet
  * @param delivered the interrupts delivered through the IDT so far
+ * @param phase     the bus clocks the divider has counted toward the next decrement, 0 up to the divide value minus 1
+ *                  (clocks short of a whole divide value carry over); 0 when the initial count is written
  */
 public record LocalApic(long lvtTimer, long initCount, long curCount, long divConf, boolean requested, int inService,
-        int delivered) {
+        int delivered, long phase) {
     /** x2APIC MSRs (SDM Vol. 3A Table 10-6). */
     public static final long EOI = 0x80B;
     public static final long LVT_TIMER = 0x832;
@@ -34,12 +36,12 @@ public record LocalApic(long lvtTimer, long initCount, long curCount, long divCo
     static final long PERIODIC = 1L << 17;
 
     /** After reset: LVT masked, counts 0 (§10.4.7.1). */
-    public static final LocalApic RESET = new LocalApic(MASKED, 0, 0, 0, false, 0, 0);
+    public static final LocalApic RESET = new LocalApic(MASKED, 0, 0, 0, false, 0, 0, 0);
 
     public LocalApic {
         Checks.inRange("vector in service", inService, 0, 255);
-        if (delivered < 0) {
-            throw new IllegalArgumentException("interrupts delivered " + delivered);
+        if (delivered < 0 || phase < 0 || phase >= 128) {
+            throw new IllegalArgumentException("interrupts delivered " + delivered + ", divider phase " + phase);
         }
     }
 
@@ -55,18 +57,21 @@ public record LocalApic(long lvtTimer, long initCount, long curCount, long divCo
      */
     LocalApic write(long msr, long value) {
         if (msr == EOI) {
-            return value == 0 ? new LocalApic(lvtTimer, initCount, curCount, divConf, requested, 0, delivered) : null;
+            return value == 0 ? new LocalApic(lvtTimer, initCount, curCount, divConf, requested, 0, delivered, phase)
+                    : null;
         }
         if (msr == LVT_TIMER) {
             return new LocalApic(value & (0xFFL | MASKED | MODE_BITS), initCount, curCount, divConf, requested,
-                    inService, delivered);
+                    inService, delivered, phase);
         }
         if (msr == INIT_COUNT) {
             long c = value & 0xFFFF_FFFFL;
-            return new LocalApic(lvtTimer, c, c, divConf, requested, inService, delivered);
+            return new LocalApic(lvtTimer, c, c, divConf, requested, inService, delivered, 0);
         }
         if (msr == DIV_CONF) {
-            return new LocalApic(lvtTimer, initCount, curCount, value & 0b1011, requested, inService, delivered);
+            // the divider's phase is kept, folded into the new divide value's range
+            return new LocalApic(lvtTimer, initCount, curCount, value & 0b1011, requested, inService, delivered,
+                    phase % divisor(value & 0b1011));
         }
         return null;
     }
@@ -92,21 +97,25 @@ public record LocalApic(long lvtTimer, long initCount, long curCount, long divCo
     }
 
     /**
-     * {@code ticks} bus clocks pass: the current count decreases by one per divide value; reaching zero the timer
-     * expires — one-shot: it stays at 0; periodic: the initial count is reloaded — and unless the LVT is masked the
-     * timer's vector is requested (§10.5.4).
+     * {@code ticks} bus clocks pass: the current count decreases by one per divide value, the clocks short of a
+     * whole divide value carried over ({@link #phase}); reaching zero the timer expires — one-shot: it stays at 0;
+     * periodic: the initial count is reloaded and counts on with the decrements left — and unless the LVT is masked
+     * the timer's vector is requested (§10.5.4).
      */
     LocalApic countDown(long ticks) {
         if (curCount == 0) {
             return this;
         }
-        long dec = ticks / divisor(divConf);
+        long div = divisor(divConf);
+        long dec = (phase + ticks) / div;
+        long p = (phase + ticks) % div;
         if (dec < curCount) {
-            return new LocalApic(lvtTimer, initCount, curCount - dec, divConf, requested, inService, delivered);
+            return new LocalApic(lvtTimer, initCount, curCount - dec, divConf, requested, inService, delivered, p);
         }
-        long next = (lvtTimer & MODE_BITS) == PERIODIC ? initCount : 0;
+        boolean periodic = (lvtTimer & MODE_BITS) == PERIODIC;
+        long next = periodic ? initCount - (dec - curCount) % initCount : 0;
         return new LocalApic(lvtTimer, initCount, next, divConf, requested || (lvtTimer & MASKED) == 0, inService,
-                delivered);
+                delivered, periodic ? p : 0);
     }
 
     /**
@@ -117,6 +126,7 @@ public record LocalApic(long lvtTimer, long initCount, long curCount, long divCo
         if (!requested || inService != 0) {
             return this;
         }
-        return new LocalApic(lvtTimer, initCount, curCount, divConf, false, (int) (lvtTimer & 0xFF), delivered + 1);
+        return new LocalApic(lvtTimer, initCount, curCount, divConf, false, (int) (lvtTimer & 0xFF), delivered + 1,
+                phase);
     }
 }

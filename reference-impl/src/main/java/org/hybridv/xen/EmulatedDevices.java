@@ -15,21 +15,57 @@ package org.hybridv.xen;
  * @param uartLcr   the UART's line control (command) register (3FBH)
  * @param interrupt the local APIC's timer interrupt: requested, in service, PV EOI ({@link X2ApicEmulation#countDown},
  *                  {@link X2ApicEmulation#atVmEntry}; EMU-5, EMU-6)
- * @param ata       the ATA PIO disk at 1F0H–1F7H ({@link AtaDisk}, EMU-7); the constructors without it leave it at
- *                  {@link AtaDisk#RESET}, so a device that builds its registers with them carries the disk over with
- *                  {@link #withAta}
+ * @param ata       the ATA PIO disk at 1F0H–1F7H ({@link AtaDisk}, EMU-7); the constructor without it leaves it at
+ *                  {@link AtaDisk#RESET}
+ * @param timerPhase the bus clocks the timer's divider has counted toward the next decrement of the current count,
+ *                  0 up to the divide value minus 1 (SDM Vol. 3A §10.5.4: the count decreases once per divide value
+ *                  of bus clocks, so clocks short of a whole divide value carry over to the next time step); 0 when
+ *                  the initial count is written
  */
 public record EmulatedDevices(long lvtTimer, long initCount, long curCount, long divConf, long eois, long uartTx,
-        long uartLcr, TimerInterrupt interrupt, AtaDisk ata) {
-    /** The x2APIC and UART registers and the timer interrupt, with the ATA disk after reset. */
+        long uartLcr, TimerInterrupt interrupt, AtaDisk ata, long timerPhase) {
+    /** The x2APIC and UART registers and the timer interrupt, with the ATA disk after reset and no divider phase. */
     public EmulatedDevices(long lvtTimer, long initCount, long curCount, long divConf, long eois, long uartTx,
             long uartLcr, TimerInterrupt interrupt) {
-        this(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, interrupt, AtaDisk.RESET);
+        this(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, interrupt, AtaDisk.RESET, 0);
     }
 
     /** These registers with the ATA disk {@code d}. */
     public EmulatedDevices withAta(AtaDisk d) {
-        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, interrupt, d);
+        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, interrupt, d,
+                timerPhase);
+    }
+
+    /** These registers with the LVT timer entry {@code v}. */
+    public EmulatedDevices withLvtTimer(long v) {
+        return new EmulatedDevices(v, initCount, curCount, divConf, eois, uartTx, uartLcr, interrupt, ata, timerPhase);
+    }
+
+    /** These registers after a write of {@code count} to the initial count: the timer (re)starts from it. */
+    public EmulatedDevices withInitCount(long count) {
+        return new EmulatedDevices(lvtTimer, count, count, divConf, eois, uartTx, uartLcr, interrupt, ata, 0);
+    }
+
+    /** These registers with the divide configuration {@code v}. */
+    public EmulatedDevices withDivConf(long v) {
+        return new EmulatedDevices(lvtTimer, initCount, curCount, v, eois, uartTx, uartLcr, interrupt, ata,
+                timerPhase);
+    }
+
+    /** These registers with {@code n} EOIs accepted. */
+    public EmulatedDevices withEois(long n) {
+        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, n, uartTx, uartLcr, interrupt, ata,
+                timerPhase);
+    }
+
+    /** These registers with the UART's transmit count {@code tx} and line control register {@code lcr}. */
+    public EmulatedDevices withUart(long tx, long lcr) {
+        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, tx, lcr, interrupt, ata, timerPhase);
+    }
+
+    /** These registers with the timer's current count {@code c} and divider phase {@code phase}. */
+    public EmulatedDevices withTimer(long c, long phase) {
+        return new EmulatedDevices(lvtTimer, initCount, c, divConf, eois, uartTx, uartLcr, interrupt, ata, phase);
     }
 
     /** The LVT mask bit (SDM Vol. 3A §10.5.1): set at reset. */
@@ -41,6 +77,9 @@ public record EmulatedDevices(long lvtTimer, long initCount, long curCount, long
     public EmulatedDevices {
         org.hybridv.x86.Checks.notNull("timer interrupt", interrupt);
         org.hybridv.x86.Checks.notNull("ATA disk", ata);
+        if (timerPhase < 0 || timerPhase >= 128) {
+            throw new IllegalArgumentException("timer divider phase " + timerPhase + " (0..127)");
+        }
     }
 
     /**
@@ -66,11 +105,11 @@ public record EmulatedDevices(long lvtTimer, long initCount, long curCount, long
 
     /** These registers with the timer interrupt's state {@code i}. */
     public EmulatedDevices withInterrupt(TimerInterrupt i) {
-        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, i, ata);
+        return new EmulatedDevices(lvtTimer, initCount, curCount, divConf, eois, uartTx, uartLcr, i, ata, timerPhase);
     }
 
     /** These registers with the current count {@code c}. */
     public EmulatedDevices withCurCount(long c) {
-        return new EmulatedDevices(lvtTimer, initCount, c, divConf, eois, uartTx, uartLcr, interrupt, ata);
+        return new EmulatedDevices(lvtTimer, initCount, c, divConf, eois, uartTx, uartLcr, interrupt, ata, timerPhase);
     }
 }

@@ -35,13 +35,11 @@ public final class UartEmulation {
         }
         EmulatedDevices b = a;
         if (io.port() == DATA) {
-            b = new EmulatedDevices(a.lvtTimer(), a.initCount(), a.curCount(), a.divConf(), a.eois(), a.uartTx() + 1,
-                    a.uartLcr(), a.interrupt());
+            b = a.withUart(a.uartTx() + 1, a.uartLcr());
         } else if (io.port() == LCR) {
-            b = new EmulatedDevices(a.lvtTimer(), a.initCount(), a.curCount(), a.divConf(), a.eois(), a.uartTx(),
-                    io.value() & 0xFF, a.interrupt());
+            b = a.withUart(a.uartTx(), io.value() & 0xFF);
         }
         return new HvStep(new VcpuOutcome.Resumed(ExitReason.IO_INSTRUCTION, 0, "EMU-4"),
-                m.withDomain(d.withDevices(b.withAta(a.ata()))));
+                m.withDomain(d.withDevices(b)));
     }
 }

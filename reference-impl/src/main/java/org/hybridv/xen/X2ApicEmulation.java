@@ -34,24 +34,22 @@ public final class X2ApicEmulation {
         if (msr == DeviceIntercepts.IA32_X2APIC_EOI && value == 0) {
             // the EOI ends the interrupt in service (EMU-5), and a PV EOI the guest did not use is void (EMU-6)
             EmulatedDevices.TimerInterrupt i = a.interrupt();
-            b = new EmulatedDevices(a.lvtTimer(), a.initCount(), a.curCount(), a.divConf(), a.eois() + 1, a.uartTx(),
-                    a.uartLcr(), new EmulatedDevices.TimerInterrupt(i.requested(), 0, i.pvEoi(), false, i.injected()));
+            b = a.withEois(a.eois() + 1).withInterrupt(new EmulatedDevices.TimerInterrupt(i.requested(), 0, i.pvEoi(),
+                    false, i.injected()));
         } else if (msr == DeviceIntercepts.IA32_X2APIC_LVT_TIMER) {
-            b = new EmulatedDevices(value & LVT_TIMER_BITS, a.initCount(), a.curCount(), a.divConf(), a.eois(),
-                    a.uartTx(), a.uartLcr(), a.interrupt());
+            b = a.withLvtTimer(value & LVT_TIMER_BITS);
         } else if (msr == DeviceIntercepts.IA32_X2APIC_INIT_COUNT) {
-            long count = value & 0xFFFF_FFFFL;
-            b = new EmulatedDevices(a.lvtTimer(), count, count, a.divConf(), a.eois(), a.uartTx(), a.uartLcr(),
-                    a.interrupt());
+            b = a.withInitCount(value & 0xFFFF_FFFFL);
         } else if (msr == DeviceIntercepts.IA32_X2APIC_DIV_CONF) {
-            b = new EmulatedDevices(a.lvtTimer(), a.initCount(), a.curCount(), value & DIV_CONF_BITS, a.eois(),
-                    a.uartTx(), a.uartLcr(), a.interrupt());
+            // the divider's phase is kept, folded into the new divide value's range
+            b = a.withDivConf(value & DIV_CONF_BITS).withTimer(a.curCount(),
+                    a.timerPhase() % divisor(value & DIV_CONF_BITS));
         } else {
             return Hypervisor.inject(m, ExitReason.MSR_WRITE, GeneralProtection.VECTOR, 0, true, 0, "EMU-3",
                     "WRMSR " + Hex.of(msr) + " = " + Hex.of(value) + ": not a writable x2APIC register of the model");
         }
         return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "EMU-3"),
-                m.withDomain(d.withDevices(b.withAta(a.ata()))));
+                m.withDomain(d.withDevices(b)));
     }
 
     /** RDMSR exit of an x2APIC MSR of vCPU {@code id}. */
@@ -90,8 +88,10 @@ public final class X2ApicEmulation {
     /**
      * EMU-5, machine time passing for the emulated local APIC timers ({@link VirtualTime#advanceTime} calls it): the
      * current count of each domain's armed timer decreases by one per {@link #divisor} ticks (SDM Vol. 3A §10.5.4:
-     * the count decrements at the bus clock divided by the divide configuration). When it reaches zero the timer
-     * expires: in one-shot mode it stays at zero, in periodic mode it reloads the initial count; unless the LVT entry
+     * the count decrements at the bus clock divided by the divide configuration), the ticks short of a whole divide
+     * value carried over to the next step ({@link EmulatedDevices#timerPhase}). When it reaches zero the timer
+     * expires: in one-shot mode it stays at zero, in periodic mode it reloads the initial count and counts on with the
+     * decrements the step has left; unless the LVT entry
      * is masked the timer's vector is requested (its IRR bit) and vCPU 0 is kicked (Xen's {@code vlapic} timer
      * callback, {@code vcpu_kick}): a vCPU halted or blocked wakes up. A count of zero does not run. The TSC-deadline
      * mode is not modelled (the kernel programs the initial count).
@@ -103,13 +103,20 @@ public final class X2ApicEmulation {
             if (a.curCount() == 0) {
                 continue;
             }
-            long dec = ticks / divisor(a.divConf());
+            // the divider: the clocks short of a whole divide value carry over (timerPhase)
+            long div = divisor(a.divConf());
+            long dec = (a.timerPhase() + ticks) / div;
+            long phase = (a.timerPhase() + ticks) % div;
             if (dec < a.curCount()) {
-                after = after.withDomain(after.domain(d.id()).withDevices(a.withCurCount(a.curCount() - dec)));
+                after = after.withDomain(after.domain(d.id()).withDevices(a.withTimer(a.curCount() - dec, phase)));
                 continue;
             }
             boolean periodic = (a.lvtTimer() & (3L << 17)) == MODE_PERIODIC;
-            EmulatedDevices b = a.withCurCount(periodic ? a.initCount() : 0);
+            // periodic: reloaded at 0 and counting on with the decrements left (every further expiry requests the
+            // same vector, already requested); one-shot: stays at 0, and so does its phase
+            long left = dec - a.curCount();
+            EmulatedDevices b = periodic ? a.withTimer(a.initCount() - left % a.initCount(), phase)
+                    : a.withTimer(0, 0);
             boolean masked = (a.lvtTimer() & EmulatedDevices.LVT_MASKED) != 0;
             if (!masked) {
                 EmulatedDevices.TimerInterrupt i = a.interrupt();
@@ -152,8 +159,7 @@ public final class X2ApicEmulation {
         XenMachine after = m;
         if (i.pvEoiPending() && (pvEoiWord(m, d, i.pvEoi()) & PV_EOI_PENDING_BIT) == 0) {
             i = new EmulatedDevices.TimerInterrupt(i.requested(), 0, i.pvEoi(), false, i.injected());
-            a = new EmulatedDevices(a.lvtTimer(), a.initCount(), a.curCount(), a.divConf(), a.eois() + 1, a.uartTx(),
-                    a.uartLcr(), i, a.ata());
+            a = a.withEois(a.eois() + 1).withInterrupt(i);
             after = after.withDomain(d.withDevices(a));
         }
         DomainPv dp = after.pv().domain(v.domain());

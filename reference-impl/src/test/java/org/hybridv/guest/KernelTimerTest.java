@@ -195,6 +195,23 @@ class KernelTimerTest {
     }
 
     @Test
+    void clocksShortOfADivideValueCarryOverAndAPeriodicTimerCountsOnAfterItsReload() {
+        // SDM Vol. 3A §10.5.4: the count decreases once per divide value of bus clocks, whatever the steps of time
+        LocalApic a = LocalApic.RESET.write(LocalApic.DIV_CONF, 0b1010).write(LocalApic.LVT_TIMER, 0x40)
+                .write(LocalApic.INIT_COUNT, 2);
+        LocalApic t = a.countDown(100);
+        assertThat(t.curCount()).as("100 of 128 clocks: no decrement yet").isEqualTo(2);
+        t = t.countDown(100);
+        assertThat(t.curCount()).as("200 clocks: one decrement, 72 toward the next").isEqualTo(1);
+        assertThat(t.countDown(100).countDown(100).requested()).as("400 clocks > 2 x 128: expired").isTrue();
+        // periodic, divide by 1, initial count 4: 10 clocks expire it twice and leave 2 of the third period
+        LocalApic p = LocalApic.RESET.write(LocalApic.DIV_CONF, 0b1011).write(LocalApic.LVT_TIMER,
+                LocalApic.PERIODIC | 0x40).write(LocalApic.INIT_COUNT, 4).countDown(10);
+        assertThat(p.curCount()).isEqualTo(2);
+        assertThat(p.requested()).isTrue();
+    }
+
+    @Test
     void theTimerIsTheBootCpusAndTheSoftwarePvPlatformHasNone() {
         Lockstep l = KernelUnderXenTest.run(Lockstep.start(MmuMode.SHADOW, 64, 64, Faults.NONE, 2),
                 new GuestOp.Boot(BootStage.DIRECT));

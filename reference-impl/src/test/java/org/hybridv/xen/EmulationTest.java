@@ -83,6 +83,27 @@ class EmulationTest {
     }
 
     @Test
+    void theEmulatedTimerCarriesClocksShortOfADivideValueAndCountsOnAfterAPeriodicReload() {
+        // SDM Vol. 3A §10.5.4 (EMU-5): one decrement per divide value of bus clocks, whatever the steps of time
+        XenMachine m = everyDomainType().get(1).machine();
+        Domain d = m.domain(1);
+        m = m.withDomain(d.withDevices(d.devices().withLvtTimer(0x40).withDivConf(0b1010).withInitCount(2)));
+        XenMachine t = X2ApicEmulation.countDown(m, 100);
+        assertThat(t.domain(1).devices().curCount()).as("100 of 128 clocks: no decrement yet").isEqualTo(2);
+        t = X2ApicEmulation.countDown(t, 100);
+        assertThat(t.domain(1).devices().curCount()).as("200 clocks: one decrement").isEqualTo(1);
+        assertThat(t.domain(1).devices().timerPhase()).as("72 clocks toward the next").isEqualTo(72);
+        t = X2ApicEmulation.countDown(X2ApicEmulation.countDown(t, 100), 100);
+        assertThat(t.domain(1).devices().interrupt().requested()).as("400 clocks > 2 x 128: expired").isTrue();
+        // periodic, divide by 1, initial count 4: 10 clocks expire it twice and leave 2 of the third period
+        XenMachine p = m.withDomain(d.withDevices(d.devices().withLvtTimer(0x40 | (1L << 17)).withDivConf(0b1011)
+                .withInitCount(4)));
+        p = X2ApicEmulation.countDown(p, 10);
+        assertThat(p.domain(1).devices().curCount()).isEqualTo(2);
+        assertThat(p.domain(1).devices().interrupt().requested()).isTrue();
+    }
+
+    @Test
     void theUartIsADataCommandStatusTriple() {
         XenPlatform p = everyDomainType().get(1);
         assertThat(run(p, in(0x3FD)).observed()).isEqualTo(new Observed.Value(0x60));
