@@ -358,8 +358,8 @@ public final class HypervisorCases {
     /**
      * A guest's PKRU across another guest on its pCPU (Xen rule CTX-1): a direct, HAP or shadow kernel vCPU turns on
      * CR4.PKE (MOV to CR4 with its CR4 and bit 22) and writes a PKRU that denies a key, a vCPU of another domain runs
-     * an access that faults (its CR2) and a WRPKRU (#UD without PKE: its PKRU stays as it was), then the first reads
-     * its PKRU back and reads its data page — with its own rights, whatever the other left on the pCPU.
+     * an access that faults (its CR2) and a WRPKRU of 0 (#UD unless an earlier step turned its CR4.PKE on), then the
+     * first reads its PKRU back and reads its data page — with its own rights, whatever the other left on the pCPU.
      */
     static List<Op> pkruSwitch(Choices c) {
         Hypercall none = Hypercall.of(0);

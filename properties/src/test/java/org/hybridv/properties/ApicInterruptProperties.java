@@ -113,15 +113,11 @@ class ApicInterruptProperties {
             step++;
             String at = "step " + step + " " + op + " of " + k;
             if (op instanceof Advance a) {
-                if (cur != 0) {
-                    if (a.ticks() < cur) {
-                        cur -= a.ticks();
-                    } else {
-                        // periodic: reloaded at 0, counting on with the ticks left (divide by 1); one-shot: stays at 0
-                        cur = k.periodic() ? k.initCount() - (a.ticks() - cur) % k.initCount() : 0;
-                        requested = true; // the LVT entry is unmasked
-                        Statistics.label("APIC").collect("expired");
-                    }
+                ApicTimerRule t = ApicTimerRule.after(cur, 0, k.initCount(), k.periodic(), 1, a.ticks());
+                cur = t.count();
+                if (t.expired()) {
+                    requested = true; // the LVT entry is unmasked
+                    Statistics.label("APIC").collect("expired");
                 }
                 m = VirtualTime.advanceTime(m, a.ticks());
             } else if (op instanceof SetIf s) {

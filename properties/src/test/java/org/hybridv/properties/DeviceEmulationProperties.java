@@ -89,21 +89,12 @@ class DeviceEmulationProperties {
             String at = "step " + step + " (" + op + ") of " + run;
             EmulatedDevices before = m.domain(run.domain()).devices();
             if (op instanceof DeviceCases.Advance a) {
-                boolean expired = false;
-                if (cur != 0) {
-                    long by = DIVIDE_BY[(int) (((div >>> 1) & 4) | (div & 3))];
-                    long dec = (phase + a.ticks()) / by;
-                    phase = (phase + a.ticks()) % by;
-                    if (dec < cur) {
-                        cur -= dec;
-                    } else {
-                        expired = true;
-                        boolean periodic = ((lvt >>> 17) & 3) == 1;
-                        // periodic (01) reloads at 0 and counts on with the decrements left; one-shot stays at 0
-                        cur = periodic ? init - (dec - cur) % init : 0;
-                        phase = periodic ? phase : 0;
-                    }
-                }
+                // periodic mode is 01 in bits 18:17 of the LVT timer entry (Figure 10-8)
+                ApicTimerRule t = ApicTimerRule.after(cur, phase, init, ((lvt >>> 17) & 3) == 1,
+                        DIVIDE_BY[(int) (((div >>> 1) & 4) | (div & 3))], a.ticks());
+                boolean expired = t.expired();
+                cur = t.count();
+                phase = t.phase();
                 boolean masked = (lvt & (1L << 16)) != 0;
                 Statistics.label("x2APIC").collect(!expired ? "time: counting or stopped"
                         : masked ? "time: expired, masked" : "time: expired, vector requested");

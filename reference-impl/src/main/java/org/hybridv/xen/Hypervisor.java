@@ -144,8 +144,10 @@ public final class Hypervisor {
     }
 
     /**
-     * Xen rule CTX-1 (Xen {@code vmx_ctxt_switch_from}/{@code vmx_ctxt_switch_to} with the vCPU's XSAVE state, and
-     * the VM-exit/VM-entry stubs of {@code vmx/entry.S} for CR2): the guest's CR2 and PKRU are not VMCS fields (Intel
+     * Xen rule CTX-1 (Xen {@code vmx/entry.S} for CR2: {@code vmx_asm_vmexit_handler} stores it in
+     * {@code v->arch.hvm.guest_cr[2]} and {@code vmx_asm_do_vmentry} loads it back; PKRU is non-lazy XSAVE state, saved
+     * by {@code vcpu_save_fpu} and restored by {@code vcpu_restore_fpu_nonlazy} in {@code __context_switch}): the
+     * guest's CR2 and PKRU are not VMCS fields (Intel
      * SDM Vol. 3C §24.4.1 lists the guest-state area's registers; neither is among them), and VM entries and exits
      * leave the two registers as they are (§26.3.2, §27.3), so the hypervisor keeps each vCPU's
      * values itself: when pCPU {@link XenMachine#active} goes from the vCPU current on it (if any) to vCPU {@code to},
@@ -167,7 +169,7 @@ public final class Hypervisor {
 
     /**
      * CTX-1, the saving half: the live CR2 and PKRU of pCPU {@code q} become its current vCPU's saved values (Xen
-     * {@code vmx_ctxt_switch_from}, XSAVE); nothing changes if no vCPU is current there.
+     * {@code guest_cr[2]} and {@code vcpu_save_fpu}); nothing changes if no vCPU is current there.
      */
     static XenMachine saveGuestRegisters(XenMachine m, int q) {
         Pcpu p = m.pcpu(q);
