@@ -29,6 +29,8 @@ import org.hybridv.check.Capture;
 import org.hybridv.check.Coverage;
 import org.hybridv.check.SystemProperties;
 import org.hybridv.check.SystemProperty;
+import org.hybridv.properties.LayerCampaign;
+import org.hybridv.properties.LayerProperties;
 import org.hybridv.scenario.Check;
 import org.hybridv.scenario.Replay;
 import org.hybridv.scenario.ScenarioError;
@@ -114,9 +116,13 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
             + "(default ${DEFAULT-VALUE}).", defaultValue = "0")
     int fromTry;
 
-    @Option(names = "--property", paramLabel = "NAME", description = "Only this property (repeatable): "
-            + "hybrid-kernel, hypervisor, whole-system, migration, pv-interface.")
+    @Option(names = "--property", paramLabel = "NAME", description = "Only this property (repeatable): a "
+            + "whole-system property (hybrid-kernel, hypervisor, whole-system, migration, pv-interface, emulation) or "
+            + "a layer property (page-walk, tlb, vm-entry, ept, direct-paging, … : docs/properties.md).")
     List<String> only;
+
+    @Option(names = "--no-layers", description = "Skip the layer properties (run only the whole-system ones).")
+    boolean noLayers;
 
     @Option(names = "--try", paramLabel = "T", description = "Run try T alone (reproduce a reported failure).")
     Integer onlyTry;
@@ -188,20 +194,31 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
         }
         int[] sh = shard().orElse(null);
         List<SystemProperty<?>> props = new ArrayList<>();
-        try {
-            if (only == null) {
-                props.addAll(SystemProperties.all());
-            } else {
-                for (String n : only) {
-                    if (props.stream().noneMatch(p -> p.name().equals(n))) {
-                        props.add(SystemProperties.named(n));
-                    }
-                }
+        List<LayerProperties.Layer> layers = new ArrayList<>();
+        if (only == null) {
+            props.addAll(SystemProperties.all());
+            if (!noLayers) {
+                layers.addAll(LayerProperties.all());
             }
-        } catch (IllegalArgumentException e) {
-            err.println("hybridv check: --property: no property \"" + Printable.quote(only.stream().filter(n ->
-                    SystemProperties.all().stream().noneMatch(p -> p.name().equals(n))).findFirst().orElse(""))
-                    + "\"; known: " + SystemProperties.all().stream().map(SystemProperty::name).toList());
+        } else {
+            for (String n : only) {
+                Optional<SystemProperty<?>> sp = SystemProperties.all().stream().filter(p -> p.name().equals(n))
+                        .findFirst();
+                Optional<LayerProperties.Layer> lp = LayerProperties.named(n);
+                if (sp.isEmpty() && lp.isEmpty()) {
+                    err.println("hybridv check: --property: no property \"" + Printable.quote(n) + "\"; whole-system: "
+                            + SystemProperties.all().stream().map(SystemProperty::name).toList() + "; layer: "
+                            + LayerProperties.all().stream().map(LayerProperties.Layer::name).toList());
+                    return Hybridv.EXIT_UNUSABLE;
+                }
+                sp.filter(p -> !props.contains(p)).ifPresent(props::add);
+                lp.filter(l -> !layers.contains(l)).ifPresent(layers::add);
+            }
+        }
+        if (props.isEmpty() && !layers.isEmpty() && (onlyTry != null || fromTry > 0 || faultIds != null)) {
+            err.println("hybridv check: " + (onlyTry != null ? "--try" : fromTry > 0 ? "--from-try" : "--fault")
+                    + " applies to the whole-system properties, and --property names only layer properties "
+                    + layers.stream().map(LayerProperties.Layer::name).toList());
             return Hybridv.EXIT_UNUSABLE;
         }
         for (String id : faultIds == null ? List.<String>of() : faultIds) {
@@ -241,7 +258,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 return Hybridv.EXIT_UNUSABLE;
             }
             try {
-                return run(out, err, sh, props, paths, home, cwd);
+                return run(out, err, sh, props, layers, paths, home, cwd);
             } finally {
                 lock.release();
             }
@@ -360,8 +377,8 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 "")).orElse(""));
     }
 
-    private int run(PrintWriter out, PrintWriter err, int[] sh, List<SystemProperty<?>> props, Paths paths,
-            Optional<Path> home, Path cwd) throws IOException {
+    private int run(PrintWriter out, PrintWriter err, int[] sh, List<SystemProperty<?>> props,
+            List<LayerProperties.Layer> layers, Paths paths, Optional<Path> home, Path cwd) throws IOException {
         int w = workers != null ? workers : Math.max(1, Runtime.getRuntime().availableProcessors());
         String launcher = launcher(home, cwd);
         String command = launcher + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs().stream()
@@ -402,8 +419,13 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 }
                 phase(err, "spec: " + alloy.results().size() + " commands done");
             }
-            if (!monitor.cancelled()) {
-                runProperties(err, props, paths, state, monitor, cwd, launcher);
+            Optional<Long> deadline = time == null ? Optional.empty() : Optional.of(System.nanoTime() + time
+                    * 1_000_000_000L);
+            if (!monitor.cancelled() && !props.isEmpty()) {
+                runProperties(err, props, paths, state, monitor, cwd, launcher, deadline);
+            }
+            if (!monitor.cancelled() && !layers.isEmpty()) {
+                runLayers(err, layers, state, monitor, launcher, deadline);
             }
             if (!noReplay && !monitor.cancelled()) {
                 phase(err, "replay " + Printable.escape(display(paths.corpus().get(), cwd)));
@@ -472,9 +494,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private void runProperties(PrintWriter err, List<SystemProperty<?>> props, Paths paths, CheckRun state,
-            Campaign.Monitor monitor, Path cwd, String launcher) {
-        Optional<Long> deadline = time == null ? Optional.empty() : Optional.of(System.nanoTime() + time
-                * 1_000_000_000L);
+            Campaign.Monitor monitor, Path cwd, String launcher, Optional<Long> deadline) {
         Campaign.Config config = new Campaign.Config(seed, tries, state.settings.shard(), state.settings.shards(),
                 faults, deadline, state.settings.workers(), !noShrink, onlyTry == null ? OptionalInt.empty()
                 : OptionalInt.of(onlyTry), fromTry);
@@ -514,6 +534,116 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
+    /**
+     * The layer properties, one class at a time (jqwik runs one engine at a time), each at its CI tries scaled by
+     * --tries / 1000 from --seed; with --shard i/n the classes whose index in {@link LayerProperties#all()} is i mod n.
+     * Not run to reproduce a try (--try), to resume (--from-try) or with a seeded fault (the faults are injected into
+     * the whole-system properties only): the phase says so.
+     */
+    private void runLayers(PrintWriter err, List<LayerProperties.Layer> layers, CheckRun state,
+            Campaign.Monitor monitor, String launcher, Optional<Long> deadline) {
+        String skip = onlyTry != null ? "--try reproduces one try of a whole-system property" : fromTry > 0
+                ? "--from-try resumes the whole-system properties" : !faults.ids().isEmpty() ? "--fault is injected "
+                + "into the whole-system properties only" : null;
+        if (skip != null) {
+            phase(err, "layer properties: not run (" + skip + ")");
+            return;
+        }
+        List<LayerProperties.Layer> mine = new ArrayList<>();
+        List<LayerProperties.Layer> all = LayerProperties.all();
+        for (LayerProperties.Layer l : layers) {
+            if (all.indexOf(l) % state.settings.shards() == state.settings.shard()) {
+                mine.add(l);
+            }
+        }
+        if (mine.isEmpty()) {
+            phase(err, "layer properties: none in shard " + state.settings.shard() + "/" + state.settings.shards());
+            return;
+        }
+        phase(err, "layer properties: " + mine.size() + " classes, one at a time, their CI tries × " + tries
+                + "/1000 each");
+        long s = System.nanoTime();
+        List<LayerCampaign.Result> results = LayerCampaign.run(mine, new LayerCampaign.Config(seed, tries, deadline),
+                monitor::cancelled);
+        synchronized (state) {
+            state.propertiesRan = true;
+            state.seconds.put("layers", (System.nanoTime() - s) / 1e9);
+            for (LayerCampaign.Result r : results) {
+                state.properties.add(layerRow(r, state, launcher));
+            }
+        }
+        phase(err, "layer properties: done");
+    }
+
+    /** A layer class's row, and its findings or what it leaves incomplete. */
+    private CheckRun.PropertyRow layerRow(LayerCampaign.Result r, CheckRun state, String launcher) {
+        String name = r.layer().name();
+        String reproduce = launcher + " check --no-spec --no-replay --property " + name + " --seed " + seed
+                + " --tries " + tries;
+        int run = r.tries();
+        int asked = LayerCampaign.triesAsked(r.layer(), tries);
+        List<LayerCampaign.Outcome> os = r.outcomes();
+        List<String> verdicts = new ArrayList<>();
+        for (LayerCampaign.Outcome o : os) {
+            switch (o.status()) {
+                case FALSIFIED -> {
+                    state.findings.add(new Finding("property", name, "", 0, 0, o.method(), "holds for every"
+                            + " generated case (" + r.layer().type().getSimpleName() + ")", "falsified by "
+                            + o.sample() + ": " + o.message(), List.of(reproduce)));
+                    verdicts.add("FOUND");
+                }
+                case ERROR -> {
+                    state.findings.add(new Finding("property", name, "", 0, 0, o.method(), "the property runs its"
+                            + " tries", o.message(), List.of(reproduce + " --debug")));
+                    verdicts.add("harness error");
+                }
+                case COVERAGE -> {
+                    if (state.settings.floors()) {
+                        state.incomplete.add(new CheckRun.Incomplete(name, "coverage floor missed: " + o.method()
+                                + ": " + o.message()));
+                        verdicts.add("incomplete");
+                    }
+                }
+                case NOT_RUN -> {
+                    state.incomplete.add(new CheckRun.Incomplete(name, "not checked: " + o.method() + " not run ("
+                            + o.message() + ")"));
+                    verdicts.add("not checked");
+                }
+                default -> {
+                    if (o.tries() < minTries) {
+                        state.incomplete.add(new CheckRun.Incomplete(name, "not checked: " + o.method() + " ran "
+                                + o.tries() + " tries; --min-tries is " + minTries));
+                        verdicts.add("not checked");
+                    }
+                }
+            }
+        }
+        String verdict = List.of("FOUND", "harness error", "not checked", "incomplete").stream()
+                .filter(verdicts::contains).findFirst().orElse("passed");
+        long falsified = os.stream().filter(o -> o.status() == LayerCampaign.Status.FALSIFIED).count();
+        String detail = switch (verdict) {
+            case "FOUND" -> falsified + " of " + os.size() + " properties falsified: " + os.stream().filter(o ->
+                    o.status() == LayerCampaign.Status.FALSIFIED).map(LayerCampaign.Outcome::method).toList();
+            case "harness error" -> "a property did not run its tries";
+            case "not checked" -> "not every property ran (" + (deadline() ? "time budget" : "interrupted or"
+                    + " --min-tries") + ")";
+            case "incomplete" -> "no violation in " + run + " tries of " + properties(os.size()) + "; a coverage"
+                    + " floor missed";
+            default -> "no violation in " + run + " tries of " + properties(os.size()) + (os.stream().anyMatch(
+                    o -> o.status() == LayerCampaign.Status.COVERAGE) ? " (floors not required)" : "");
+        };
+        return new CheckRun.PropertyRow(name, run, asked, verdict, detail, Optional.empty(), new Coverage(),
+                List.of(), List.of(), os);
+    }
+
+    private static String properties(int n) {
+        return n + (n == 1 ? " property" : " properties");
+    }
+
+    private boolean deadline() {
+        return time != null;
+    }
+
     private static void progress(PrintWriter err, Campaign.Monitor monitor) {
         double secs = monitor.seconds();
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "progress %.0f s:", secs));
@@ -541,7 +671,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                     "no exception from the reference", r.harnessError().get(), List.of(reproduceTry
                             + harnessTry(r.harnessError().get()))));
             return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "harness error",
-                    r.harnessError().get(), Optional.empty(), r.coverage(), floors, List.of());
+                    r.harnessError().get(), Optional.empty(), r.coverage(), floors, List.of(), List.of());
         }
         if (r.failure().isPresent()) {
             Campaign.Failure<R> f = r.failure().get();
@@ -565,7 +695,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                     "violated after operation " + v.step() + ": " + v.explanation() + note, reproduce));
             return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "FOUND", v.invariant() + " ("
                     + v.rule() + ") at try " + f.tryIndex() + (noShrink ? "" : ", shrunk to " + p.length(f.shrunk())
-                    + " operations"), file, r.coverage(), floors, List.of());
+                    + " operations"), file, r.coverage(), floors, List.of(), List.of());
         }
         boolean cancelled = r.stopped() && (time == null || state.interrupted || cancelledNow);
         if (r.triesRun() == 0 || r.triesRun() < minTries) {
@@ -574,7 +704,8 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                     + minTries;
             state.incomplete.add(new CheckRun.Incomplete(p.name(), "not checked: " + why));
             return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), "not checked", why,
-                    Optional.empty(), r.coverage(), floors, floors.isEmpty() ? List.of() : r.coverage().missed(floors));
+                    Optional.empty(), r.coverage(), floors, floors.isEmpty() ? List.of() : r.coverage().missed(floors),
+                    List.of());
         }
         List<Coverage.Floor> missed = r.coverage().missed(floors);
         for (Coverage.Floor m : missed) {
@@ -588,7 +719,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
         }
         return new CheckRun.PropertyRow(p.name(), r.triesRun(), r.triesAsked(), missed.isEmpty() ? "passed"
                 : "incomplete", detail, Optional.empty(),
-                r.coverage(), floors, missed);
+                r.coverage(), floors, missed, List.of());
     }
 
     /** The try index in a harness error's text ("try 12 (seed …): …"). */

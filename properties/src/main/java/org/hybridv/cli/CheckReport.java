@@ -30,7 +30,7 @@ import org.hybridv.spec.CommandResult;
 final class CheckReport {
     private CheckReport() {}
 
-    private static final String ROW = "%-20s %-14s %11s  %s%n";
+    private static final String ROW = "%-22s %-14s %11s  %s%n";
 
     /** The console summary: one row per phase or property, the findings, what is incomplete, the exit. */
     static String summary(CheckRun r) {
@@ -122,9 +122,23 @@ final class CheckReport {
         ArrayNode ps = doc.putArray("properties");
         for (CheckRun.PropertyRow p : r.properties) {
             ObjectNode o = ps.addObject();
-            o.put("name", p.name()).put("triesRun", p.triesRun()).put("triesAsked", p.triesAsked())
-                    .put("verdict", p.verdict()).put("detail", p.detail());
+            o.put("name", p.name()).put("kind", p.layer() ? "layer" : "whole-system").put("triesRun", p.triesRun())
+                    .put("triesAsked", p.triesAsked()).put("verdict", p.verdict()).put("detail", p.detail());
             p.counterexample().ifPresent(c -> o.put("counterexample", c.toString()));
+            if (p.layer()) {
+                ArrayNode each = o.putArray("properties");
+                for (org.hybridv.properties.LayerCampaign.Outcome x : p.outcomes()) {
+                    ObjectNode e = each.addObject().put("property", x.method()).put("tries", x.tries())
+                            .put("checks", x.checks()).put("status", x.status().name().toLowerCase(
+                                    java.util.Locale.ROOT));
+                    if (!x.sample().isEmpty()) {
+                        e.put("sample", x.sample());
+                    }
+                    if (!x.message().isEmpty()) {
+                        e.put("message", x.message());
+                    }
+                }
+            }
             ObjectNode cov = o.putObject("coverage");
             p.coverage().counts().forEach((label, values) -> {
                 ObjectNode l = cov.putObject(label);
@@ -212,6 +226,19 @@ final class CheckReport {
             b.append("\n## Incomplete\n\n");
             r.incomplete.forEach(i -> b.append("- ").append(md(i.subject())).append(": ").append(md(i.reason()))
                     .append("\n"));
+        }
+        if (r.properties.stream().anyMatch(CheckRun.PropertyRow::layer)) {
+            b.append("\n## Layer properties\n\n| layer property | property | outcome | tries | checks |\n"
+                    + "|---|---|---|---:|---:|\n");
+            for (CheckRun.PropertyRow p : r.properties) {
+                for (org.hybridv.properties.LayerCampaign.Outcome x : p.outcomes()) {
+                    String st = x.status().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+                    b.append("| ").append(p.name()).append(" | ").append(x.method()).append(" | ")
+                            .append(x.status() == org.hybridv.properties.LayerCampaign.Status.PASSED ? st : "**" + st
+                                    + "**").append(" | ").append(x.tries()).append(" | ").append(x.checks())
+                            .append(" |\n");
+                }
+            }
         }
         for (CheckRun.PropertyRow p : r.properties) {
             if (p.coverage().counts().isEmpty()) {
@@ -309,8 +336,8 @@ final class CheckReport {
                     }
                     if (!hasFinding && skipped(p)) {
                         x.writeStartElement("skipped");
-                        x.writeAttribute("message", clean(p.verdict().equals("incomplete") ? "coverage floors missed: "
-                                + p.missed() : p.detail()));
+                        x.writeAttribute("message", clean(p.verdict().equals("incomplete") && !p.layer()
+                                ? "coverage floors missed: " + p.missed() : p.detail()));
                         x.writeEndElement();
                     }
                     x.writeEndElement();

@@ -29,12 +29,18 @@ final class CheckRun {
     /**
      * A property's row.
      *
-     * @param verdict "passed", "FOUND", "harness error", "not checked" (too few tries) or "incomplete" (a coverage
-     *                floor missed)
+     * @param verdict  "passed", "FOUND", "harness error", "not checked" (too few tries) or "incomplete" (a coverage
+     *                 floor missed)
+     * @param outcomes a layer property's outcome per jqwik property (empty for a whole-system property)
      */
     record PropertyRow(String name, int triesRun, int triesAsked, String verdict, String detail,
             Optional<Path> counterexample, Coverage coverage, List<Coverage.Floor> floors,
-            List<Coverage.Floor> missed) {}
+            List<Coverage.Floor> missed, List<org.hybridv.properties.LayerCampaign.Outcome> outcomes) {
+        /** Whether this is a layer property's row. */
+        boolean layer() {
+            return !outcomes.isEmpty();
+        }
+    }
 
     /** One replayed scenario: its source and verdict ("passed", "FAILED", "unusable"). */
     record ReplayRow(String source, String verdict, int steps, int checks) {}

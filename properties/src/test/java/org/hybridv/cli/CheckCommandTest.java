@@ -33,7 +33,14 @@ class CheckCommandTest {
     /** A fault of the catalog that the hybrid-kernel property catches on its first try (docs/faults.md). */
     private static final String FAULT = "switch-mmu-top-level-only";
 
+    /** The arguments of a run of the whole-system properties alone (the layer properties have tests of their own). */
     private static List<String> args(Path dir, String... more) {
+        List<String> a = new ArrayList<>(layerArgs(dir, more));
+        a.add(2, "--no-layers");
+        return a;
+    }
+
+    private static List<String> layerArgs(Path dir, String... more) {
         List<String> a = new ArrayList<>(List.of("check", "--no-spec", "--progress", "0", "--report",
                 dir.resolve("report").toString(), "--found", dir.resolve("found").toString()));
         a.addAll(List.of(more));
@@ -42,6 +49,11 @@ class CheckCommandTest {
 
     private static Cli.Result check(Path dir, String... more) {
         return Cli.run(args(dir, more).toArray(String[]::new));
+    }
+
+    /** A run that includes the layer properties (unless --property names only whole-system ones). */
+    private static Cli.Result checkLayers(Path dir, String... more) {
+        return Cli.run(layerArgs(dir, more).toArray(String[]::new));
     }
 
     private static JsonNode report(Path dir) throws Exception {
@@ -212,6 +224,65 @@ class CheckCommandTest {
     }
 
     @Test
+    void layerPropertiesRunAtTheirCiTriesScaledByTriesAndAreReportedPerProperty(@TempDir Path dir) throws Exception {
+        // tlb: three properties of 1,000 CI tries; cpuid: one of 2,000; --tries 100 is a tenth of the CI budget (too
+        // few for cpuid's coverage floors)
+        Cli.Result r = checkLayers(dir, "--no-replay", "--property", "tlb", "--property", "cpuid", "--tries", "100",
+                "--no-floors");
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(r.out()).contains("tlb", "300/300", "cpuid", "200/200", "exit 0 (passed)");
+        JsonNode ps = report(dir).get("properties");
+        assertThat(ps.size()).isEqualTo(2);
+        assertThat(ps.get(0).get("name").asText()).isEqualTo("tlb");
+        assertThat(ps.get(0).get("kind").asText()).isEqualTo("layer");
+        assertThat(ps.get(0).get("properties").size()).isEqualTo(3);
+        for (JsonNode p : ps.get(0).get("properties")) {
+            assertThat(p.get("status").asText()).isEqualTo("passed");
+            assertThat(p.get("tries").asInt()).isEqualTo(100);
+        }
+        assertThat(Files.readString(dir.resolve("report/report.md"))).contains("## Layer properties",
+                "| tlb | afterInvlpgOfTheAddressAnAccessEqualsAFreshWalk | passed | 100 |");
+        // the default runs every layer property after the whole-system ones; --no-layers none
+        assertThat(r.err()).contains("layer properties: 2 classes");
+    }
+
+    @Test
+    void aLayerPropertysMissedFloorIsIncompleteAndTheSameSeedGivesTheSameReport(@TempDir Path dir)
+            throws Exception {
+        // five tries cannot reach every VM-entry outcome the property's statistics require
+        Cli.Result r = checkLayers(dir.resolve("a"), "--no-replay", "--property", "vm-entry", "--tries", "5");
+        assertThat(r.exit()).as(r.all()).isEqualTo(3);
+        assertThat(r.out()).contains("vm-entry", "incomplete", "coverage floor missed: everyVmEntryDoesWhatTheSdmSays");
+        Cli.Result again = checkLayers(dir.resolve("b"), "--no-replay", "--property", "vm-entry", "--tries", "5",
+                "--workers", "1");
+        assertThat(again.exit()).isEqualTo(3);
+        assertThat(stable(dir.resolve("b"))).isEqualTo(stable(dir.resolve("a")));
+        Cli.Result noFloors = checkLayers(dir.resolve("c"), "--no-replay", "--property", "vm-entry", "--tries", "5",
+                "--no-floors");
+        assertThat(noFloors.exit()).as(noFloors.all()).isZero();
+        assertThat(noFloors.out()).contains("(floors not required)");
+        // a seeded fault is injected into the whole-system properties only: never a "passed" for a layer property
+        // that did not run with it
+        Cli.Result faulted = checkLayers(dir.resolve("d"), "--no-replay", "--property", "vm-entry", "--tries", "5",
+                "--fault", FAULT);
+        assertThat(faulted.exit()).isEqualTo(2);
+        assertThat(faulted.err()).contains("--fault applies to the whole-system properties");
+        Cli.Result both = checkLayers(dir.resolve("e"), "--no-replay", "--property", "vm-entry", "--property",
+                "hybrid-kernel", "--tries", "5", "--no-floors", "--fault", FAULT);
+        assertThat(both.exit()).as(both.all()).isEqualTo(1);
+        assertThat(both.err()).contains("layer properties: not run (--fault");
+        assertThat(report(dir.resolve("e")).get("properties").size()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnknownPropertyNamesTheWholeSystemAndTheLayerOnes(@TempDir Path dir) {
+        Cli.Result r = checkLayers(dir, "--property", "page-wlak");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("no property \"page-wlak\"", "whole-system: [hybrid-kernel", "page-walk",
+                "block-front").doesNotContain("Exception");
+    }
+
+    @Test
     void inputsAreCheckedBeforeAnyWorkStarts(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         String[][] bad = {
@@ -311,7 +382,7 @@ class CheckCommandTest {
         Files.copy(RepoRoot.find().resolve("docs/examples/first-scenario.json"), home.resolve(
                 "counterexamples/first.json"));
         ChildJvm.Started s = ChildJvm.start(home.resolve("docs"), dir.resolve("logs"), List.of("-Dhybridv.home="
-                + home), "check", "--no-spec", "--tries", "1", "--no-floors", "--progress", "0");
+                + home), "check", "--no-spec", "--no-layers", "--tries", "1", "--no-floors", "--progress", "0");
         assertThat(s.await(300)).as("%s%s", s.stdout(), s.stderr()).isZero();
         assertThat(home.resolve("target/hybridv-report/report.json")).exists();
         assertThat(home.resolve("docs/target")).doesNotExist();

@@ -150,7 +150,8 @@ class RulebookTest {
                 }
             }
             for (String t : ticked(e.pinnedBy)) {
-                boolean ok = t.endsWith(".json") ? fileNamed(t) : javaNameExists(t, "/src/test/java/");
+                boolean ok = t.endsWith(".json") ? fileNamed(t) : (javaNameExists(t, "/src/test/java/")
+                        || javaNameExists(t, "properties/src/main/java/org/hybridv/properties/"));
                 if (!ok) {
                     missing.add(e.where() + " pinned by `" + t + "`");
                 }
@@ -325,7 +326,7 @@ class RulebookTest {
                     .anyMatch(f -> word(name).matcher(f.getValue()).find());
         }
         return Stream.of(invariants, "properties/src/main/java/org/hybridv/check/",
-                "properties/src/test/java/org/hybridv/properties/")
+                "properties/src/main/java/org/hybridv/properties/", "properties/src/test/java/org/hybridv/properties/")
                 .anyMatch(dir -> files.containsKey(dir + name + ".java"));
     }
 
