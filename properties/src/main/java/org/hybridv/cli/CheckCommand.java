@@ -51,8 +51,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code hybridv check}: the main job. Every Alloy command, then every whole-system property at the campaign budget
  * (interleaved try by try, on {@code --workers} threads; each failure shrunk and written as a scenario), then every
- * scenario of the corpus replayed. Prints a summary with every finding (where, step, check, expected, observed and
- * the command that reproduces it) and writes report.json, report.md and, if asked, JUnit XML.
+ * layer property ({@link LayerCampaign}), then every scenario of the corpus replayed. Prints a summary with every
+ * finding (where, step, check, expected, observed and the command that reproduces it) and writes report.json,
+ * report.md and, if asked, JUnit XML.
  *
  * <p>Inputs are checked before any work starts. Default paths resolve against the checkout ({@link Home}), explicit
  * ones against the current directory. A property that ran fewer than {@code --min-tries} tries, or missed a coverage
@@ -64,7 +65,8 @@ import picocli.CommandLine.Option;
         header = "Run the Alloy models, every property and the corpus; report.",
         description = {"The main job: every Alloy command (docs/spec.md); every whole-system property "
                 + "(docs/properties.md) at --tries tries from --seed, interleaved try by try on --workers threads, "
-                + "each failure shrunk and written as a scenario to --found; then every scenario under --corpus "
+                + "each failure shrunk and written as a scenario to --found; every layer property (jqwik, one class "
+                + "at a time, its CI tries × --tries/1000 at seed --seed); then every scenario under --corpus "
                 + "replayed. Prints a summary with each finding and the command that reproduces it; writes "
                 + "report.json and report.md to --report (and JUnit XML with --junit).",
             "",
@@ -570,6 +572,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
             state.seconds.put("layers", (System.nanoTime() - s) / 1e9);
             for (LayerCampaign.Result r : results) {
                 state.properties.add(layerRow(r, state, launcher));
+                state.seconds.put("layer " + r.layer().name(), r.seconds());
             }
         }
         phase(err, "layer properties: done");
