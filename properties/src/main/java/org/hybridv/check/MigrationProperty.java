@@ -11,8 +11,11 @@ import java.util.List;
 import org.hybridv.gen.Choices;
 import org.hybridv.gen.HypervisorCases;
 import org.hybridv.invariants.InvariantResult;
+import org.hybridv.invariants.FlushIpiRules;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.MigrationRules;
+import org.hybridv.invariants.TlbClockRules;
+import org.hybridv.invariants.TlbFilterRules;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.scenario.xen.XenStep;
@@ -541,9 +544,9 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             if (filter != null) {
                 return new Verdict.Violated("I6", "TLB-8", step, op + ": " + filter);
             }
-            TlbFilterRules.coverage(m, post, coverage);
+            TlbFilterRules.coverage(m, post, coverage::collect);
             String ipi = op.kind() != Op.Kind.STEP || op.vcpu() == null || op.continuation() ? null
-                    : FlushIpiRules.spin(m, post, op.vcpu(), op.migration() ? op.pcpu() : -1, coverage);
+                    : FlushIpiRules.spin(m, post, op.vcpu(), op.migration() ? op.pcpu() : -1, coverage::collect);
             if (ipi != null) {
                 return new Verdict.Violated("I6", "IPI-5", step, op + ": " + ipi);
             }

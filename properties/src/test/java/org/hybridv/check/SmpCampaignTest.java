@@ -77,6 +77,27 @@ class SmpCampaignTest {
     }
 
     @Test
+    void aCounterexampleOfAStepRuleReplaysToTheSameViolation(@TempDir Path dir) throws Exception {
+        // The migration property judges TLB-8's filter after every step (a state-pair rule, no state invariant sees
+        // it); its counterexample must replay to the same I6 violation, which the scenario's checkInvariants finds
+        // through ShootdownRules. Before, the replay failed: I6 "violated" expected, "holds" observed.
+        MigrationProperty p = new MigrationProperty();
+        Campaign.Failure<MigrationProperty.Run> f = caught(p, "tlb-clock-reversed", 300);
+        assertThat(f.violation().invariant()).isEqualTo("I6");
+        assertThat(f.violation().rule()).isEqualTo("TLB-8");
+        Capture.Written w = Capture.write(dir, p.name(), Capture.document(p, f, Faults.parse(List.of(
+                "tlb-clock-reversed")), SEED).orElseThrow());
+        Cli.Result replay = Cli.run("replay", w.file().toString());
+        assertThat(replay.exit()).as(Files.readString(w.file()) + "\n" + replay.all()).isZero();
+        // and without the fault the same steps keep every rule: the replay's expectation of a violation fails
+        String clean = Files.readString(w.file()).replaceAll("\"faults\"\\s*:\\s*\\[[^\\]]*\\],?", "");
+        Path cleanFile = dir.resolve("clean.json");
+        Files.writeString(cleanFile, clean);
+        Cli.Result fixed = Cli.run("replay", cleanFile.toString());
+        assertThat(fixed.exit()).as(clean + "\n" + fixed.all()).isEqualTo(1);
+    }
+
+    @Test
     void halfTheRunsHaveOnePcpuAndEveryCountUpToFourOccurs() {
         java.util.Random r = new java.util.Random(SEED);
         int[] whole = new int[WholeSystemCases.MAX_PCPUS + 1];

@@ -10,6 +10,7 @@ import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.MigrationRules;
 import org.hybridv.invariants.PageTableIntegrity;
+import org.hybridv.invariants.ShootdownRules;
 import org.hybridv.invariants.TlbCoherence;
 import org.hybridv.invariants.TranslationIntegrity;
 import org.hybridv.scenario.Check;
@@ -40,9 +41,23 @@ final class XenExecutors {
         return s.get(XenModule.XEN).machine();
     }
 
-    /** After a vCPU step: the machine, and the step's I7 result added to the scenario's history. */
+    /**
+     * After a vCPU step: the machine, and the step's I7 result and its I6 post-conditions ({@link ShootdownRules})
+     * added to the scenario's history.
+     */
     private static MachineState writeVcpuStep(MachineState s, XenMachine m, InvariantResult i7) {
-        return s.with(XenModule.XEN, s.get(XenModule.XEN).afterVcpuStep(m, i7.holds() ? null : i7.toString()));
+        XenState x = s.get(XenModule.XEN);
+        return s.with(XenModule.XEN, x.afterVcpuStep(m, i7.holds() ? null : i7.toString())
+                .afterStepRules(stepRules(x.machine(), m)));
+    }
+
+    /** The step's I6 post-conditions over {@code pre} → {@code post} (TLB-8, IPI-1, IPI-2), as history text or null. */
+    private static String stepRules(XenMachine pre, XenMachine post) {
+        if (pre == post) {
+            return null;
+        }
+        InvariantResult r = ShootdownRules.check(pre, post);
+        return r instanceof InvariantResult.Violated v ? v.rule() + ": " + v.explanation() : null;
     }
 
     /** The step's I7 explanation as a note when it was violated (no expectation checks I7 per step). */
@@ -50,8 +65,10 @@ final class XenExecutors {
         return i7.holds() ? List.of() : List.of("I7 (exit correctness) violated by this step: " + i7);
     }
 
+    /** After a step that is not a vCPU's: the machine, and the step's I6 post-conditions added to the history. */
     private static MachineState write(MachineState s, XenMachine m) {
-        return s.with(XenModule.XEN, s.get(XenModule.XEN).withMachine(m));
+        XenState x = s.get(XenModule.XEN);
+        return s.with(XenModule.XEN, x.withMachine(m).afterStepRules(stepRules(x.machine(), m)));
     }
 
     // ------------------------------------------------------------------ builder writes
@@ -328,8 +345,9 @@ final class XenExecutors {
                         + (entries == 1 ? "y" : "ies")
                         + " of VPID " + vpid + " left on pCPU " + step.pcpu()) + "; MIG-1/MIG-2 " + rules;
         List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
-        MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).afterSchedule(post, rules.holds() ? null
-                : "schedule " + id + " → pCPU " + step.pcpu() + ": " + rules));
+        MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).withMachine(post).afterStepRules(
+                rules instanceof InvariantResult.Violated v ? v.rule() + ": schedule " + id + " → pCPU "
+                        + step.pcpu() + ": " + v.explanation() : stepRules(pre, post)));
         return new StepResult(after, new Observation(moved ? "migrated" : "stayed", text,
                 Facts.of(seen)), checks, rules.holds() ? List.of() : List.of("I6 over the migration violated: "
                         + rules));
@@ -416,9 +434,10 @@ final class XenExecutors {
             i2 = TranslationIntegrity.check(m);
         }
         InvariantResult i6 = TlbCoherence.check(m);
-        String migration = s.get(XenModule.XEN).migrationViolation();
-        if (i6.holds() && migration != null) {
-            i6 = new InvariantResult.Violated("MIG", migration); // I6 over the migration steps so far (docs/smp.md)
+        String stepRule = s.get(XenModule.XEN).stepViolation();
+        if (i6.holds() && stepRule != null) {
+            // I6 over the steps so far: MIG-1/2 (docs/smp.md), TLB-8, IPI-1/2 (ShootdownRules)
+            i6 = new InvariantResult.Violated(stepRule.replaceFirst(":.*", ""), stepRule);
         }
         String first = s.get(XenModule.XEN).i7Violation();
         XenStep.XenInvariants seen = new XenStep.XenInvariants(XenStep.InvariantState.of(i1.holds()),

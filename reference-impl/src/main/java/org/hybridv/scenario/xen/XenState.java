@@ -14,10 +14,11 @@ import org.hybridv.xen.XenMachine;
  * @param machine     the hypervisor's state, or null when no hypervisor is configured
  * @param vcpuSteps   how many {@code guest} / {@code hypercall} steps have run so far
  * @param i7Violation the first I7 violation of those steps ("vCPU step n: explanation"), or null if none violated it
- * @param migrationViolation the first violation of a {@code schedule} step's post-conditions (MIG-1, MIG-2: I6 over
- *                    a migration, docs/smp.md), or null
+ * @param stepViolation the first violation of a step's I6 post-conditions, or null: MIG-1, MIG-2 over a {@code
+ *                    schedule} step (docs/smp.md); TLB-8's clock and filter and IPI-1/IPI-2 over every step that
+ *                    changes the machine ({@link org.hybridv.invariants.ShootdownRules})
  */
-public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, String migrationViolation) {
+public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, String stepViolation) {
     /** A scenario without a hypervisor. */
     public static final XenState NONE = new XenState(null);
 
@@ -30,20 +31,20 @@ public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, St
         return machine != null;
     }
 
-    /** This state with {@code m} as its machine (the step history unchanged). */
+    /** This state with {@code m} as its machine (the I7 history unchanged). */
     public XenState withMachine(XenMachine m) {
-        return new XenState(m, vcpuSteps, i7Violation, migrationViolation);
+        return new XenState(m, vcpuSteps, i7Violation, stepViolation);
     }
 
     /** After one more vCPU step, whose I7 explanation is {@code violation} (null if it held); keeps the first. */
     public XenState afterVcpuStep(XenMachine m, String violation) {
         int n = vcpuSteps + 1;
         return new XenState(m, n, i7Violation != null || violation == null ? i7Violation
-                : "vCPU step " + n + ": " + violation, migrationViolation);
+                : "vCPU step " + n + ": " + violation, stepViolation);
     }
 
-    /** After a {@code schedule} step whose post-conditions gave {@code violation} (null if held); keeps the first. */
-    public XenState afterSchedule(XenMachine m, String violation) {
-        return new XenState(m, vcpuSteps, i7Violation, migrationViolation != null ? migrationViolation : violation);
+    /** This state with a step's I6 post-condition {@code violation} (null if held) recorded; keeps the first. */
+    public XenState afterStepRules(String violation) {
+        return new XenState(machine, vcpuSteps, i7Violation, stepViolation != null ? stepViolation : violation);
     }
 }

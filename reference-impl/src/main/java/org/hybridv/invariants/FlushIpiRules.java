@@ -1,4 +1,4 @@
-package org.hybridv.check;
+package org.hybridv.invariants;
 
 import java.util.Map;
 import java.util.SortedSet;
@@ -22,11 +22,11 @@ import org.hybridv.xen.XenMachine;
  * vCPU placed on q leaves the machine as it was, and a vCPU inside its hypercall is not moved.</li>
  * </ul>
  */
-final class FlushIpiRules {
+public final class FlushIpiRules {
     private FlushIpiRules() {}
 
     /** IPI-1 and IPI-2 over the state {@code m}: what is wrong with its pending requests, or null. */
-    static String requests(XenMachine m) {
+    public static String requests(XenMachine m) {
         for (int q = 0; q < m.pcpuCount(); q++) {
             for (FlushRequest r : m.tlbFlush().pendingFlushes(q)) {
                 if (m.vcpu(r.sender()).pcpu() == q) {
@@ -60,13 +60,14 @@ final class FlushIpiRules {
      * IPI-5 over a step of vCPU {@code v} from {@code pre} to {@code post}: a guest instruction ({@code to} -1) or a
      * migration to pCPU {@code to}. Coverage ("spin"): each such step tried on an occupied pCPU.
      */
-    static String spin(XenMachine pre, XenMachine post, VcpuId v, int to, Coverage.Sink coverage) {
+    public static String spin(XenMachine pre, XenMachine post, VcpuId v, int to,
+            java.util.function.BiConsumer<String, String> coverage) {
         int q = pre.vcpu(v).pcpu();
         if (to >= 0) {
             if (pre.tlbFlush().inFlight(v).isEmpty() || to == q) {
                 return null;
             }
-            coverage.collect("spin", "migration of a vCPU inside its hypercall");
+            coverage.accept("spin", "migration of a vCPU inside its hypercall");
             return post.equals(pre) ? null : v + " was moved (or the machine changed) while its hypercall is in flight"
                     + " on pCPU " + q + ": the hypervisor spins there and is not preempted";
         }
@@ -79,7 +80,7 @@ final class FlushIpiRules {
         if (busy == null) {
             return null;
         }
-        coverage.collect("spin", busy.equals(v) ? "instruction of the vCPU inside its hypercall"
+        coverage.accept("spin", busy.equals(v) ? "instruction of the vCPU inside its hypercall"
                 : "instruction of another vCPU on the occupied pCPU");
         return post.equals(pre) ? null : v + "'s instruction changed the machine while " + busy + "'s hypercall is in"
                 + " flight on pCPU " + q + ": no guest instruction runs there";

@@ -1,4 +1,4 @@
-package org.hybridv.check;
+package org.hybridv.invariants;
 
 import java.util.Set;
 import java.util.SortedSet;
@@ -33,14 +33,14 @@ import org.hybridv.xen.XenMachine;
  * A step in which the clock began a new period flushes every pCPU by rule and is not judged here
  * ({@link TlbClockRules}).
  */
-final class TlbFilterRules {
+public final class TlbFilterRules {
     private TlbFilterRules() {}
 
     /**
      * Xen's {@code NEED_FLUSH(cpu_stamp, lastuse_stamp)} restated: during a wrap (the counter at 0) always; otherwise
      * when the CPU's last flush is not later than the stamp and the stamp not later than the counter.
      */
-    static boolean needFlush(long cpuTime, long stamp, long now) {
+    public static boolean needFlush(long cpuTime, long stamp, long now) {
         return now == 0 || cpuTime <= stamp && stamp <= now;
     }
 
@@ -48,7 +48,7 @@ final class TlbFilterRules {
      * Whether pCPU {@code q} must be flushed for a type change of frame {@code mfn} in the step from {@code pre}: it
      * is in the owner's mask ({@code mask}) and the frame's stamp as the change reads it needs it.
      */
-    static boolean needs(XenMachine pre, long mfn, Set<Integer> mask, int q) {
+    public static boolean needs(XenMachine pre, long mfn, Set<Integer> mask, int q) {
         if (!mask.contains(q)) {
             return false;
         }
@@ -62,7 +62,7 @@ final class TlbFilterRules {
     }
 
     /** Whether pCPU {@code q} was flushed whole in the step: its clock time moved or a whole flush is newly pending. */
-    static boolean flushedWhole(XenMachine pre, XenMachine post, int q) {
+    public static boolean flushedWhole(XenMachine pre, XenMachine post, int q) {
         if (!pre.tlbFlush().clock().cpuTime().get(q).equals(post.tlbFlush().clock().cpuTime().get(q))) {
             return true;
         }
@@ -98,7 +98,7 @@ final class TlbFilterRules {
      * The frames retyped in the step from {@code pre} to {@code post}, each with its owner: a frame of a domain whose
      * type was a real one (a type change from none owes no flush, TLB-1) and is another now.
      */
-    static TreeMap<Long, Integer> retyped(XenMachine pre, XenMachine post) {
+    public static TreeMap<Long, Integer> retyped(XenMachine pre, XenMachine post) {
         TreeMap<Long, Integer> out = new TreeMap<>();
         for (int mfn = 0; mfn < post.frames().size(); mfn++) {
             FrameInfo a = pre.frames().get(mfn);
@@ -111,7 +111,7 @@ final class TlbFilterRules {
     }
 
     /** What is wrong with the step's type-change flushes, or null. */
-    static String check(XenMachine pre, XenMachine post) {
+    public static String check(XenMachine pre, XenMachine post) {
         if (!post.runsTlbFlushClock() || TlbClockRules.newPeriod(pre, post)) {
             return null;
         }
@@ -176,7 +176,8 @@ final class TlbFilterRules {
      * Coverage ("filter"): for each frame retyped in the step with a stamp from an earlier step, how the clock's test
      * splits the owner's mask — every pCPU of it cleared, some cleared and some flushed, or every one flushed.
      */
-    static void coverage(XenMachine pre, XenMachine post, Coverage.Sink coverage) {
+    public static void coverage(XenMachine pre, XenMachine post,
+            java.util.function.BiConsumer<String, String> coverage) {
         if (!post.runsTlbFlushClock() || TlbClockRules.newPeriod(pre, post)) {
             return;
         }
@@ -190,7 +191,7 @@ final class TlbFilterRules {
             for (int q : mask) {
                 need += needs(pre, e.getKey(), mask, q) ? 1 : 0;
             }
-            coverage.collect("filter", need == 0 ? "stamped type change, every pCPU of the mask cleared by the clock"
+            coverage.accept("filter", need == 0 ? "stamped type change, every pCPU of the mask cleared by the clock"
                     : need == mask.size() ? "stamped type change, every pCPU of the mask flushed"
                     : "stamped type change, one pCPU of the mask cleared, another flushed");
         }

@@ -1,4 +1,4 @@
-package org.hybridv.check;
+package org.hybridv.invariants;
 
 import java.util.HashSet;
 import java.util.List;
@@ -24,14 +24,14 @@ import org.hybridv.xen.XenMachine;
  * guest translation it held before the step.</li>
  * </ul>
  */
-final class TlbClockRules {
+public final class TlbClockRules {
     private TlbClockRules() {}
 
     /**
      * Whether a new period began in the step from {@code pre} to {@code post}, as far as the clock shows it: the
      * counter or a pCPU's time went back (within a period both only move forward).
      */
-    static boolean newPeriod(XenMachine pre, XenMachine post) {
+    public static boolean newPeriod(XenMachine pre, XenMachine post) {
         if (post.tlbFlush().clock().now() < pre.tlbFlush().clock().now()) {
             return true;
         }
@@ -46,7 +46,7 @@ final class TlbClockRules {
     }
 
     /** What is wrong with the clock over the step from {@code pre} to {@code post}, or null. */
-    static String check(XenMachine pre, XenMachine post) {
+    public static String check(XenMachine pre, XenMachine post) {
         if (!post.runsTlbFlushClock()) {
             return null;
         }
@@ -107,10 +107,10 @@ final class TlbClockRules {
      * A bound on the ticks of one step: a step flushes each pCPU whole at most once per frame it retypes, and no step
      * of the model retypes more than a few frames, so a clock further than this from its top cannot wrap in one step.
      */
-    static final long MAX_TICKS_PER_STEP = 64;
+    public static final long MAX_TICKS_PER_STEP = 64;
 
     /** A guest translation (VPID ≠ 0) pCPU {@code q} held before the step and still holds after it, or null. */
-    static String keptGuestEntry(XenMachine pre, XenMachine post, int q) {
+    public static String keptGuestEntry(XenMachine pre, XenMachine post, int q) {
         Set<TlbEntry> old = new HashSet<>();
         for (TlbEntry e : pre.pcpu(q).tlb().entries()) {
             if (e.tag().vpid() != 0) {
