@@ -358,9 +358,29 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
      * the active pCPU's, and its memory becomes the machine's (so every pCPU's: memory is shared).
      */
     public XenMachine withProcessor(VmxProcessor p) {
-        List<Pcpu> l = new ArrayList<>(pcpus);
-        l.set(active, Pcpu.of(p, current()));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults, tlbFlush, pv);
+        Pcpu was = pcpus.get(active);
+        return new XenMachine(p.machine().memory(), replaced(pcpus, active, Pcpu.of(p, was.current(), was)), active,
+                frames, guestTables, domains, faults, tlbFlush, pv);
+    }
+
+    /**
+     * List {@code l} with element {@code q} replaced by {@code p}, as an immutable list (which the constructor keeps
+     * without a copy); {@code l} itself if {@code p} is its element already.
+     */
+    private static List<Pcpu> replaced(List<Pcpu> l, int q, Pcpu p) {
+        if (l.get(q) == p) {
+            return l;
+        }
+        switch (l.size()) {
+            case 1:
+                return List.of(p);
+            case 2:
+                return q == 0 ? List.of(p, l.get(1)) : List.of(l.get(0), p);
+            default:
+                Pcpu[] a = l.toArray(new Pcpu[0]);
+                a[q] = p;
+                return List.of(a);
+        }
     }
 
     /** This machine with {@code d} added or replaced (its vCPUs must not include a current one with a new VMCS). */
@@ -393,11 +413,18 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
 
     /** This machine with {@code id} current on the active pCPU and {@code p} that pCPU, running it. */
     XenMachine withCurrent(VcpuId id, VmxProcessor p) {
-        Vcpu v = vcpu(id).withVmcs(p.vmcs()).withLaunched(p.launched());
-        List<Pcpu> l = new ArrayList<>(pcpus);
-        l.set(active, Pcpu.of(p, Optional.of(id)));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables,
-                put(domain(id.domain()).withVcpu(v)), faults, tlbFlush, pv);
+        // what did not change is passed on as it is: the vCPU, its domain, the domain map and the pCPU
+        Vcpu was = vcpu(id);
+        SortedMap<Integer, Domain> m = domains;
+        if (was.vmcs() != p.vmcs() || was.launched() != p.launched()) {
+            m = put(domain(id.domain()).withVcpu(new Vcpu(was.id(), p.vmcs(), p.launched(), was.blocked(),
+                    was.shadow(), was.pcpu(), was.continuation())));
+        }
+        Pcpu before = pcpus.get(active);
+        Optional<VcpuId> current = before.current().isPresent() && before.current().get().equals(id)
+                ? before.current() : Optional.of(id);
+        return new XenMachine(p.machine().memory(), replaced(pcpus, active, Pcpu.of(p, current, before)), active,
+                frames, guestTables, m, faults, tlbFlush, pv);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */
