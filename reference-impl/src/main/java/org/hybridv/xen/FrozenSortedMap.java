@@ -33,6 +33,12 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
     private final Object[] smallKeys;
     private final Object[] smallValues;
     private static final int SMALL = 8;
+    /**
+     * For a machine's map of domains: -1 until {@link XenMachine}'s constructor has checked the domains, then the
+     * largest pCPU a vCPU is placed on (derived from the entries alone, which never change; a plain field: a thread
+     * that sees -1 checks again, with the same result). Not part of the map's behaviour.
+     */
+    int checkedBound = -1;
 
     private FrozenSortedMap(TreeMap<K, V> copy) {
         this.view = Collections.unmodifiableSortedMap(copy);

@@ -79,7 +79,39 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
         guestTables = FrozenSortedMap.of(guestTables);
-        domains = FrozenSortedMap.of(domains);
+        FrozenSortedMap<Integer, Domain> frozen = FrozenSortedMap.of(domains);
+        domains = frozen;
+        // the domains' own checks depend on the map alone (immutable) and on the pCPU count only through the largest
+        // pCPU a vCPU is placed on: done once per map, its bound kept with it, and done again (to throw the same
+        // exception) only for a machine with fewer pCPUs than that
+        int bound = frozen.checkedBound;
+        if (bound < 0 || bound >= pcpus.size()) {
+            frozen.checkedBound = checkDomains(frozen, pcpus.size());
+        }
+        for (int q = 0; q < pcpus.size(); q++) {
+            Pcpu p = pcpus.get(q);
+            if (p.current().isPresent()) {
+                Vcpu v = vcpu(domains, p.current().get());
+                if (v.pcpu() != q) {
+                    throw new IllegalArgumentException(v.id() + " is current on pCPU " + q + " but placed on pCPU "
+                            + v.pcpu());
+                }
+                if (!p.vmcs().equals(v.vmcs())) {
+                    throw new IllegalArgumentException("pCPU " + q + "'s current VMCS is not " + v.id() + "'s");
+                }
+            } else if (p.mode() != VmxMode.ROOT) {
+                throw new IllegalArgumentException("pCPU " + q + " in non-root operation with no current vCPU");
+            }
+        }
+    }
+
+    /**
+     * The checks of the domains of a machine of {@code pcpuCount} pCPUs: each filed under its id, VPIDs distinct and
+     * never 0, every vCPU placed on one of the pCPUs. Returns the largest pCPU a vCPU is placed on (0 if
+     * none).
+     */
+    private static int checkDomains(SortedMap<Integer, Domain> domains, int pcpuCount) {
+        int largest = 0;
         // the vCPUs seen so far with their VPIDs; "other" is the last one seen with v's VPID (a handful: a scan)
         int[] vpids = new int[8];
         VcpuId[] ids = new VcpuId[8];
@@ -106,27 +138,14 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
                     throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
                             + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
                 }
-                if (v.pcpu() >= pcpus.size()) {
+                largest = Math.max(largest, v.pcpu());
+                if (v.pcpu() >= pcpuCount) {
                     throw new IllegalArgumentException(v.id() + " is placed on pCPU " + v.pcpu() + " of "
-                            + pcpus.size());
+                            + pcpuCount);
                 }
             }
         }
-        for (int q = 0; q < pcpus.size(); q++) {
-            Pcpu p = pcpus.get(q);
-            if (p.current().isPresent()) {
-                Vcpu v = vcpu(domains, p.current().get());
-                if (v.pcpu() != q) {
-                    throw new IllegalArgumentException(v.id() + " is current on pCPU " + q + " but placed on pCPU "
-                            + v.pcpu());
-                }
-                if (!p.vmcs().equals(v.vmcs())) {
-                    throw new IllegalArgumentException("pCPU " + q + "'s current VMCS is not " + v.id() + "'s");
-                }
-            } else if (p.mode() != VmxMode.ROOT) {
-                throw new IllegalArgumentException("pCPU " + q + " in non-root operation with no current vCPU");
-            }
-        }
+        return largest;
     }
 
     /**
