@@ -569,6 +569,15 @@ public final class CanonicalEncoder {
         if (m.keys[slot] == token && m.relabels[slot] == r) {
             return m.values[slot];
         }
+        long value = frameWords(mem, frame, r);
+        m.keys[slot] = token;
+        m.relabels[slot] = r;
+        m.values[slot] = value;
+        return value;
+    }
+
+    /** The fingerprint of frame {@code frame}'s non-zero words with their indices, or 0 if it has none (no memo). */
+    private static long frameWords(PhysicalMemory mem, long frame, Relabel r) {
         Fingerprint own = new Fingerprint();
         int first = mem.nextNonZero(frame, 0);
         for (int i = first; i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame, i + 1)) {
@@ -576,10 +585,6 @@ public final class CanonicalEncoder {
             own.add(r.address(mem.read(frame, i)));
         }
         // 0 (never a fingerprint): the frame holds only zero words, and is not encoded
-        long value = first == PhysicalMemory.WORDS_PER_FRAME ? 0 : own.value();
-        m.keys[slot] = token;
-        m.relabels[slot] = r;
-        m.values[slot] = value;
-        return value;
+        return first == PhysicalMemory.WORDS_PER_FRAME ? 0 : own.value();
     }
 }
