@@ -43,7 +43,8 @@ import org.hybridv.xen.XenMachine;
  * machine only (the pCPUs share it), so it is encoded once;</li>
  * <li>physical memory: the frame count, then every frame with a non-zero word: its number and the fingerprint of its
  * non-zero words with their indices (a zero word, written or never written, is the same state);</li>
- * <li>the frame table: its size, then every frame that is not {@link FrameInfo#UNUSED} with its number;</li>
+ * <li>the frame table: its size, then per block of {@link FrameTable#BLOCK} frames with an entry that is not
+ * {@link FrameInfo#UNUSED}: the block's number and the fingerprint of those entries, each after its frame number;</li>
  * <li>the TLB: its policy and its entries in fill order (the order decides which stale entry a lookup uses);</li>
  * <li>a list: its size and elements in order; a map or a set: its size and its entries or elements sorted by their own
  * fingerprints (iteration order of the container does not matter); an {@code Optional}: present or not, and the
@@ -367,19 +368,7 @@ public final class CanonicalEncoder {
         } else if (v instanceof PhysicalMemory mem) {
             memory(mem, f, r);
         } else if (v instanceof FrameTable t) {
-            f.add(t.size());
-            boolean hand = r == Relabel.IDENTITY;
-            for (int mfn = 0; mfn < t.size(); mfn++) {
-                FrameInfo i = t.get(r.inverse(mfn));
-                if (i != FrameInfo.UNUSED && !i.equals(FrameInfo.UNUSED)) {
-                    f.add(mfn);
-                    if (hand) {
-                        HandEncoders.frameTableEntry(i, f);
-                    } else {
-                        encode(i, f, r);
-                    }
-                }
-            }
+            frameTable(t, f, r);
         } else if (v instanceof Tlb t) {
             encode(t.policy(), f, r);
             encode(t.entries(), f, r);
@@ -438,13 +427,13 @@ public final class CanonicalEncoder {
     /** The fingerprints of {@code m}'s entries (key then value), sorted. */
     private static long[] sortedEntries(Map<?, ?> m, Relabel r) {
         long[] entries = new long[m.size()];
-        int i = 0;
-        for (Map.Entry<?, ?> e : m.entrySet()) {
+        int[] i = {0};
+        m.forEach((k, v) -> {
             Fingerprint ef = new Fingerprint();
-            encode(e.getKey(), ef, r);
-            encode(e.getValue(), ef, r);
-            entries[i++] = ef.value();
-        }
+            encode(k, ef, r);
+            encode(v, ef, r);
+            entries[i[0]++] = ef.value();
+        });
         Arrays.sort(entries);
         return entries;
     }
@@ -489,6 +478,67 @@ public final class CanonicalEncoder {
     }
 
     /**
+     * The frame table: its size, then block by block ({@link FrameTable#BLOCK} frames each, in frame order; block
+     * {@code b} holds what {@code r} moves to frames {@code b * BLOCK} onwards) each block with an entry that is not
+     * {@link FrameInfo#UNUSED}, as its number and the fingerprint of those entries, each after its frame number. With
+     * the identity relabelling a block's fingerprint is memoised by its token ({@link FrameTable#blockToken}), so a
+     * step that changes one entry re-encodes one block of entries, not the table's 70-odd.
+     */
+    private static void frameTable(FrameTable t, Fingerprint f, Relabel r) {
+        int n = t.size();
+        f.add(n);
+        int blocks = (n + FrameTable.BLOCK - 1) / FrameTable.BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            long own = r == Relabel.IDENTITY ? frameBlockMemoised(t, b) : frameBlock(t, b, r);
+            if (own == 0) {
+                continue;
+            }
+            f.add(b);
+            f.add(own);
+        }
+    }
+
+    /** {@link #frameBlock} with the identity relabelling, memoised per thread by the block's token. */
+    private static long frameBlockMemoised(FrameTable t, int b) {
+        Object token = t.blockToken(b);
+        Memo m = MEMO.get();
+        Relabel r = Relabel.IDENTITY;
+        int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
+        if (m.keys[slot] == token && m.relabels[slot] == r) {
+            return m.values[slot];
+        }
+        long value = frameBlock(t, b, r);
+        m.keys[slot] = token;
+        m.relabels[slot] = r;
+        m.values[slot] = value;
+        return value;
+    }
+
+    /**
+     * The fingerprint of block {@code b}'s entries that are not {@link FrameInfo#UNUSED} (frame {@code mfn} holding
+     * what {@code r} moves there), each after its frame number, or 0 (never a fingerprint) if it has none.
+     */
+    private static long frameBlock(FrameTable t, int b, Relabel r) {
+        Fingerprint own = new Fingerprint();
+        boolean hand = r == Relabel.IDENTITY;
+        boolean any = false;
+        int end = Math.min(t.size(), (b + 1) * FrameTable.BLOCK);
+        for (int mfn = b * FrameTable.BLOCK; mfn < end; mfn++) {
+            FrameInfo i = t.get(r.inverse(mfn));
+            if (i != FrameInfo.UNUSED && !i.equals(FrameInfo.UNUSED)) {
+                any = true;
+                own.add(mfn);
+                if (hand) {
+                    HandEncoders.frameTableEntry(i, own);
+                } else {
+                    encode(i, own, r);
+                }
+            }
+        }
+        return any ? own.value() : 0;
+    }
+
+    /**
      * Memory: the frame count, then frame by frame (frame {@code t} holds what {@code r} moves there) each frame with a
      * non-zero word, as its number and the fingerprint of its words (each relabelled, with its index). A frame's
      * fingerprint is memoised by its content token ({@link PhysicalMemory#contentToken}), so a step re-encodes only
@@ -519,6 +569,15 @@ public final class CanonicalEncoder {
         if (m.keys[slot] == token && m.relabels[slot] == r) {
             return m.values[slot];
         }
+        long value = frameWords(mem, frame, r);
+        m.keys[slot] = token;
+        m.relabels[slot] = r;
+        m.values[slot] = value;
+        return value;
+    }
+
+    /** The fingerprint of frame {@code frame}'s non-zero words with their indices, or 0 if it has none (no memo). */
+    private static long frameWords(PhysicalMemory mem, long frame, Relabel r) {
         Fingerprint own = new Fingerprint();
         int first = mem.nextNonZero(frame, 0);
         for (int i = first; i < PhysicalMemory.WORDS_PER_FRAME; i = mem.nextNonZero(frame, i + 1)) {
@@ -526,10 +585,6 @@ public final class CanonicalEncoder {
             own.add(r.address(mem.read(frame, i)));
         }
         // 0 (never a fingerprint): the frame holds only zero words, and is not encoded
-        long value = first == PhysicalMemory.WORDS_PER_FRAME ? 0 : own.value();
-        m.keys[slot] = token;
-        m.relabels[slot] = r;
-        m.values[slot] = value;
-        return value;
+        return first == PhysicalMemory.WORDS_PER_FRAME ? 0 : own.value();
     }
 }

@@ -38,9 +38,10 @@ public record ExploreCheckpoint(List<String> identity, Explorer.Checkpoint state
     public static final String FILE = "explore.checkpoint";
     /**
      * The format, with the fingerprint encoding: /3 since a domain's emulated devices are encoded as their own
-     * fingerprint (a checkpoint's visited set holds fingerprints, so it cannot be read with another encoding).
+     * fingerprint, /5 since the frame table is encoded block by block (a checkpoint's visited set holds
+     * fingerprints, so it cannot be read with another encoding).
      */
-    private static final String MAGIC = "hybridv-explore-checkpoint/4";
+    private static final String MAGIC = "hybridv-explore-checkpoint/5";
     private static final String FAMILY = "hybridv-explore-checkpoint/";
 
     /** A checkpoint that cannot be used: unreadable, or another search's. The message says why, in one line. */

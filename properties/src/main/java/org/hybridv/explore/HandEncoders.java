@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.hybridv.vmx.ExitInformation;
+import org.hybridv.vmx.ExitReason;
 import org.hybridv.vmx.GuestState;
 import org.hybridv.vmx.HostState;
 import org.hybridv.vmx.InterruptionInfo;
 import org.hybridv.vmx.Vmcs;
+import org.hybridv.vmx.VmxMode;
 import org.hybridv.x86.Cr0;
 import org.hybridv.x86.Cr3;
 import org.hybridv.x86.Cr4;
@@ -367,6 +369,10 @@ final class HandEncoders {
             any(null, f);
         } else if (e.getClass() == PageType.class) {
             f.add(PAGE_TYPES[e.ordinal()]);
+        } else if (e.getClass() == ExitReason.class) {
+            f.add(EXIT_REASONS[e.ordinal()]);
+        } else if (e.getClass() == VmxMode.class) {
+            f.add(VMX_MODES[e.ordinal()]);
         } else {
             f.add(CanonicalEncoder.enumTag(e));
         }
@@ -374,6 +380,11 @@ final class HandEncoders {
 
     /** The words of the page types (every frame-table entry has one), as {@link CanonicalEncoder#enumTag} gives them. */
     private static final long[] PAGE_TYPES = Arrays.stream(PageType.values()).mapToLong(CanonicalEncoder::enumTag)
+            .toArray();
+    /** The words of the exit reasons (every VMCS's exit information has one) and of the VMX modes (every pCPU's). */
+    private static final long[] EXIT_REASONS = Arrays.stream(ExitReason.values())
+            .mapToLong(CanonicalEncoder::enumTag).toArray();
+    private static final long[] VMX_MODES = Arrays.stream(VmxMode.values()).mapToLong(CanonicalEncoder::enumTag)
             .toArray();
 
     /** A list of boxed longs, as the generic walk encodes a list. */

@@ -81,11 +81,17 @@ public record ExecutionControls(PinBasedControls pin, PrimaryControls primary, S
     }
 
     public ExecutionControls withCr0Ownership(long mask, long shadow) {
+        if (mask == cr0GuestHostMask && shadow == cr0ReadShadow) {
+            return this; // the same controls: passed on, not copied
+        }
         return new ExecutionControls(pin, primary, secondary, exceptionBitmap, pfecMask, pfecMatch, mask, shadow,
                 cr4GuestHostMask, cr4ReadShadow, cr3TargetValues, ioBitmaps, msrBitmap, eptp, vpid);
     }
 
     public ExecutionControls withCr4Ownership(long mask, long shadow) {
+        if (mask == cr4GuestHostMask && shadow == cr4ReadShadow) {
+            return this; // the same controls: passed on, not copied
+        }
         return new ExecutionControls(pin, primary, secondary, exceptionBitmap, pfecMask, pfecMatch, cr0GuestHostMask,
                 cr0ReadShadow, mask, shadow, cr3TargetValues, ioBitmaps, msrBitmap, eptp, vpid);
     }

@@ -56,11 +56,18 @@ public record Domain(int id, MmuMode mode, SortedMap<Long, Long> p2m, List<Vcpu>
     }
 
     public Domain withVcpu(Vcpu v) {
-        List<Vcpu> l = new ArrayList<>(vcpus);
-        if (v.id().vcpu() == vcpus.size()) {
+        int i = v.id().vcpu();
+        List<Vcpu> l;
+        if (i == vcpus.size()) {
+            l = new ArrayList<>(vcpus);
             l.add(v);
+        } else if (vcpus.size() == 1 && i == 0) {
+            l = List.of(v); // immutable already: the constructor keeps it without a copy
+        } else if (vcpus.size() == 2 && (i == 0 || i == 1)) {
+            l = i == 0 ? List.of(v, vcpus.get(1)) : List.of(vcpus.get(0), v);
         } else {
-            l.set(v.id().vcpu(), v);
+            l = new ArrayList<>(vcpus);
+            l.set(i, v);
         }
         return new Domain(id, mode, p2m, l, eptp, hypercallPageInstalled, identity, devices);
     }

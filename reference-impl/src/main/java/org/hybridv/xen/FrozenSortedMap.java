@@ -33,6 +33,12 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
     private final Object[] smallKeys;
     private final Object[] smallValues;
     private static final int SMALL = 8;
+    /**
+     * For a machine's map of domains: -1 until {@link XenMachine}'s constructor has checked the domains, then the
+     * largest pCPU a vCPU is placed on (derived from the entries alone, which never change; a plain field: a thread
+     * that sees -1 checks again, with the same result). Not part of the map's behaviour.
+     */
+    int checkedBound = -1;
 
     private FrozenSortedMap(TreeMap<K, V> copy) {
         this.view = Collections.unmodifiableSortedMap(copy);
@@ -105,6 +111,21 @@ public final class FrozenSortedMap<K, V> extends AbstractMap<K, V> implements So
             return null;
         }
         return view.get(key);
+    }
+
+    /** Each entry in key order (a small map's by its arrays, without the tree's iterator). */
+    @Override
+    @SuppressWarnings("unchecked")
+    public void forEach(java.util.function.BiConsumer<? super K, ? super V> action) {
+        Object[] k = smallKeys;
+        if (k == null) {
+            view.forEach(action);
+            return;
+        }
+        Object[] v = smallValues;
+        for (int i = 0; i < k.length; i++) {
+            action.accept((K) k[i], (V) v[i]);
+        }
     }
 
     @Override

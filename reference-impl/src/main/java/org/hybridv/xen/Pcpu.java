@@ -41,6 +41,16 @@ public record Pcpu(CpuState cpu, Tlb tlb, TlbTag tlbTag, VmxMode mode, Vmcs vmcs
         return new Pcpu(x.cpu(), x.tlb(), x.tlbTag(), p.mode(), p.vmcs(), p.launched(), current);
     }
 
+    /** {@link #of(VmxProcessor, Optional)}, or {@code was} itself if it holds the same components already. */
+    static Pcpu of(VmxProcessor p, Optional<VcpuId> current, Pcpu was) {
+        X86Machine x = p.machine();
+        if (was.cpu == x.cpu() && was.tlb == x.tlb() && was.tlbTag == x.tlbTag() && was.mode == p.mode()
+                && was.vmcs == p.vmcs() && was.launched == p.launched() && was.current == current) {
+            return was;
+        }
+        return new Pcpu(x.cpu(), x.tlb(), x.tlbTag(), p.mode(), p.vmcs(), p.launched(), current);
+    }
+
     /** This pCPU as a processor over the shared {@code memory}. */
     VmxProcessor processor(PhysicalMemory memory) {
         return new VmxProcessor(new X86Machine(memory, cpu, tlb, tlbTag), mode, vmcs, launched);

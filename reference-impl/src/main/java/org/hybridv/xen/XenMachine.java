@@ -79,7 +79,39 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
             throw new IllegalArgumentException("frame table size " + frames.size() + " differs from memory");
         }
         guestTables = FrozenSortedMap.of(guestTables);
-        domains = FrozenSortedMap.of(domains);
+        FrozenSortedMap<Integer, Domain> frozen = FrozenSortedMap.of(domains);
+        domains = frozen;
+        // the domains' own checks depend on the map alone (immutable) and on the pCPU count only through the largest
+        // pCPU a vCPU is placed on: done once per map, its bound kept with it, and done again (to throw the same
+        // exception) only for a machine with fewer pCPUs than that
+        int bound = frozen.checkedBound;
+        if (bound < 0 || bound >= pcpus.size()) {
+            frozen.checkedBound = checkDomains(frozen, pcpus.size());
+        }
+        for (int q = 0; q < pcpus.size(); q++) {
+            Pcpu p = pcpus.get(q);
+            if (p.current().isPresent()) {
+                Vcpu v = vcpu(domains, p.current().get());
+                if (v.pcpu() != q) {
+                    throw new IllegalArgumentException(v.id() + " is current on pCPU " + q + " but placed on pCPU "
+                            + v.pcpu());
+                }
+                if (!p.vmcs().equals(v.vmcs())) {
+                    throw new IllegalArgumentException("pCPU " + q + "'s current VMCS is not " + v.id() + "'s");
+                }
+            } else if (p.mode() != VmxMode.ROOT) {
+                throw new IllegalArgumentException("pCPU " + q + " in non-root operation with no current vCPU");
+            }
+        }
+    }
+
+    /**
+     * The checks of the domains of a machine of {@code pcpuCount} pCPUs: each filed under its id, VPIDs distinct and
+     * never 0, every vCPU placed on one of the pCPUs. Returns the largest pCPU a vCPU is placed on (0 if
+     * none).
+     */
+    private static int checkDomains(SortedMap<Integer, Domain> domains, int pcpuCount) {
+        int largest = 0;
         // the vCPUs seen so far with their VPIDs; "other" is the last one seen with v's VPID (a handful: a scan)
         int[] vpids = new int[8];
         VcpuId[] ids = new VcpuId[8];
@@ -106,27 +138,14 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
                     throw new IllegalArgumentException("VPID " + v.vpid() + " of " + v.id()
                             + (other != null ? " is also " + other + "'s" : " is 0 (the host's)"));
                 }
-                if (v.pcpu() >= pcpus.size()) {
+                largest = Math.max(largest, v.pcpu());
+                if (v.pcpu() >= pcpuCount) {
                     throw new IllegalArgumentException(v.id() + " is placed on pCPU " + v.pcpu() + " of "
-                            + pcpus.size());
+                            + pcpuCount);
                 }
             }
         }
-        for (int q = 0; q < pcpus.size(); q++) {
-            Pcpu p = pcpus.get(q);
-            if (p.current().isPresent()) {
-                Vcpu v = vcpu(domains, p.current().get());
-                if (v.pcpu() != q) {
-                    throw new IllegalArgumentException(v.id() + " is current on pCPU " + q + " but placed on pCPU "
-                            + v.pcpu());
-                }
-                if (!p.vmcs().equals(v.vmcs())) {
-                    throw new IllegalArgumentException("pCPU " + q + "'s current VMCS is not " + v.id() + "'s");
-                }
-            } else if (p.mode() != VmxMode.ROOT) {
-                throw new IllegalArgumentException("pCPU " + q + " in non-root operation with no current vCPU");
-            }
-        }
+        return largest;
     }
 
     /**
@@ -358,9 +377,29 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
      * the active pCPU's, and its memory becomes the machine's (so every pCPU's: memory is shared).
      */
     public XenMachine withProcessor(VmxProcessor p) {
-        List<Pcpu> l = new ArrayList<>(pcpus);
-        l.set(active, Pcpu.of(p, current()));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables, domains, faults, tlbFlush, pv);
+        Pcpu was = pcpus.get(active);
+        return new XenMachine(p.machine().memory(), replaced(pcpus, active, Pcpu.of(p, was.current(), was)), active,
+                frames, guestTables, domains, faults, tlbFlush, pv);
+    }
+
+    /**
+     * List {@code l} with element {@code q} replaced by {@code p}, as an immutable list (which the constructor keeps
+     * without a copy); {@code l} itself if {@code p} is its element already.
+     */
+    private static List<Pcpu> replaced(List<Pcpu> l, int q, Pcpu p) {
+        if (l.get(q) == p) {
+            return l;
+        }
+        switch (l.size()) {
+            case 1:
+                return List.of(p);
+            case 2:
+                return q == 0 ? List.of(p, l.get(1)) : List.of(l.get(0), p);
+            default:
+                Pcpu[] a = l.toArray(new Pcpu[0]);
+                a[q] = p;
+                return List.of(a);
+        }
     }
 
     /** This machine with {@code d} added or replaced (its vCPUs must not include a current one with a new VMCS). */
@@ -393,11 +432,18 @@ public record XenMachine(PhysicalMemory memory, List<Pcpu> pcpus, int active, Fr
 
     /** This machine with {@code id} current on the active pCPU and {@code p} that pCPU, running it. */
     XenMachine withCurrent(VcpuId id, VmxProcessor p) {
-        Vcpu v = vcpu(id).withVmcs(p.vmcs()).withLaunched(p.launched());
-        List<Pcpu> l = new ArrayList<>(pcpus);
-        l.set(active, Pcpu.of(p, Optional.of(id)));
-        return new XenMachine(p.machine().memory(), l, active, frames, guestTables,
-                put(domain(id.domain()).withVcpu(v)), faults, tlbFlush, pv);
+        // what did not change is passed on as it is: the vCPU, its domain, the domain map and the pCPU
+        Vcpu was = vcpu(id);
+        SortedMap<Integer, Domain> m = domains;
+        if (was.vmcs() != p.vmcs() || was.launched() != p.launched()) {
+            m = put(domain(id.domain()).withVcpu(new Vcpu(was.id(), p.vmcs(), p.launched(), was.blocked(),
+                    was.shadow(), was.pcpu(), was.continuation())));
+        }
+        Pcpu before = pcpus.get(active);
+        Optional<VcpuId> current = before.current().isPresent() && before.current().get().equals(id)
+                ? before.current() : Optional.of(id);
+        return new XenMachine(p.machine().memory(), replaced(pcpus, active, Pcpu.of(p, current, before)), active,
+                frames, guestTables, m, faults, tlbFlush, pv);
     }
 
     /** The VPIDs of domain {@code d}'s vCPUs. */
