@@ -242,6 +242,24 @@ public final class CanonicalEncoder {
         final Object[] mapKeys = new Object[MAP_MEMO_SIZE];
         final Relabel[] mapRelabels = new Relabel[MAP_MEMO_SIZE];
         final long[][] mapEntries = new long[MAP_MEMO_SIZE][];
+
+        /** The slot of ({@code key}, {@code r}): direct-mapped by the two identity hashes. */
+        static int slot(Object key, Relabel r) {
+            return (System.identityHashCode(key) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
+        }
+
+        /** Whether {@code slot} holds the value of ({@code key}, {@code r}) (by reference equality). */
+        boolean holds(int slot, Object key, Relabel r) {
+            return keys[slot] == key && relabels[slot] == r;
+        }
+
+        /** Stores {@code value} for ({@code key}, {@code r}) in {@code slot} and returns it. */
+        long put(int slot, Object key, Relabel r, long value) {
+            keys[slot] = key;
+            relabels[slot] = r;
+            values[slot] = value;
+            return value;
+        }
     }
 
     private static final ThreadLocal<Memo> MEMO = ThreadLocal.withInitial(Memo::new);
@@ -296,17 +314,13 @@ public final class CanonicalEncoder {
 
     private static long memoised(Object v, Relabel r) {
         Memo m = MEMO.get();
-        int slot = (System.identityHashCode(v) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
-        if (m.keys[slot] == v && m.relabels[slot] == r) {
+        int slot = Memo.slot(v, r);
+        if (m.holds(slot, v, r)) {
             return m.values[slot];
         }
         Fingerprint own = new Fingerprint();
         encodeHere(v, own, r);
-        long value = own.value();
-        m.keys[slot] = v;
-        m.relabels[slot] = r;
-        m.values[slot] = value;
-        return value;
+        return m.put(slot, v, r, own.value());
     }
 
     /** Component {@code v} of kind {@code kind} with its frame references relabelled. */
@@ -503,15 +517,8 @@ public final class CanonicalEncoder {
         Object token = t.blockToken(b);
         Memo m = MEMO.get();
         Relabel r = Relabel.IDENTITY;
-        int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
-        if (m.keys[slot] == token && m.relabels[slot] == r) {
-            return m.values[slot];
-        }
-        long value = frameBlock(t, b, r);
-        m.keys[slot] = token;
-        m.relabels[slot] = r;
-        m.values[slot] = value;
-        return value;
+        int slot = Memo.slot(token, r);
+        return m.holds(slot, token, r) ? m.values[slot] : m.put(slot, token, r, frameBlock(t, b, r));
     }
 
     /**
@@ -565,15 +572,8 @@ public final class CanonicalEncoder {
     /** The fingerprint of frame {@code frame}'s non-zero words with their indices, or 0 if it has none. */
     private static long frameFingerprint(PhysicalMemory mem, long frame, Object token, Relabel r) {
         Memo m = MEMO.get();
-        int slot = (System.identityHashCode(token) * 31 + System.identityHashCode(r)) & (MEMO_SIZE - 1);
-        if (m.keys[slot] == token && m.relabels[slot] == r) {
-            return m.values[slot];
-        }
-        long value = frameWords(mem, frame, r);
-        m.keys[slot] = token;
-        m.relabels[slot] = r;
-        m.values[slot] = value;
-        return value;
+        int slot = Memo.slot(token, r);
+        return m.holds(slot, token, r) ? m.values[slot] : m.put(slot, token, r, frameWords(mem, frame, r));
     }
 
     /** The fingerprint of frame {@code frame}'s non-zero words with their indices, or 0 if it has none (no memo). */
