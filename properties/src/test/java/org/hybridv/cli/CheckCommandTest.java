@@ -275,6 +275,19 @@ class CheckCommandTest {
     }
 
     @Test
+    void aLayerPropertyLeftOutByTheTimeBudgetIsNotCheckedNeverPassed(@TempDir Path dir) throws Exception {
+        // the whole-system property takes the whole second; no layer class starts after the budget
+        Cli.Result r = checkLayers(dir, "--no-replay", "--property", "hybrid-kernel", "--property", "tlb", "--tries",
+                "100000", "--time", "1", "--no-floors");
+        assertThat(r.exit()).as(r.all()).isEqualTo(3);
+        JsonNode tlb = report(dir).get("properties").get(1);
+        assertThat(tlb.get("name").asText()).isEqualTo("tlb");
+        assertThat(tlb.get("verdict").asText()).isEqualTo("not checked");
+        assertThat(tlb.get("triesRun").asInt()).isZero();
+        assertThat(report(dir).get("incomplete").toString()).contains("tlb", "the time budget ran out");
+    }
+
+    @Test
     void anUnknownPropertyNamesTheWholeSystemAndTheLayerOnes(@TempDir Path dir) {
         Cli.Result r = checkLayers(dir, "--property", "page-wlak");
         assertThat(r.exit()).isEqualTo(2);
