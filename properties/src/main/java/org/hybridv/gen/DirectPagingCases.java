@@ -17,10 +17,10 @@ import org.hybridv.xen.VcpuId;
  * mmuext_op on canonical and non-canonical addresses; every flush of update_va_mapping; narrow and misaligned
  * ptwr stores.
  *
- * <p>Frame layout (24 frames): 0 free; 1–10 domain 1 (L4 = 1, L3 = 2, L2 = 3, L1 = 4, data 5–8, an empty L4 = 9
- * and an empty L3 = 10, each pinned, so that a same-level ("linear") entry to another validated table can be
- * accepted, LIN-2); 11–18 domain 2; 19–20 hypervisor; 21–23 free. Domain 1 maps linear 0x0–0x3fff to frames 5–8 and
- * its own L1 read-only, supervisor, at 0x4000.
+ * <p>Frame layout (24 frames): 0 free; 1–10 domain 1 (L4 = 1, L3 = 2, L2 = 3, L1 = 4, data 5–7, and three empty
+ * tables, each pinned, so that a same-level ("linear") entry to another validated table can be accepted, LIN-2, and a
+ * chain of two refused from either end, LIN-4: L4s 8 and 9, L3 10); 11–18 domain 2; 19–20 hypervisor; 21–23 free.
+ * Domain 1 maps linear 0x0–0x2fff to frames 5–7 and its own L1 read-only, supervisor, at 0x4000.
  */
 public final class DirectPagingCases {
     public static final int FRAMES = 24;
@@ -31,6 +31,7 @@ public final class DirectPagingCases {
     static final long L2 = 3;
     static final long L1 = 4;
     static final long SPARE_L4 = 9;
+    static final long OTHER_L4 = 8;
     static final long SPARE_L3 = 10;
 
     private DirectPagingCases() {}
@@ -72,13 +73,14 @@ public final class DirectPagingCases {
                 .write(L4, 0, Entry.table(L3, true, true))
                 .write(L3, 0, Entry.table(L2, true, true))
                 .write(L2, 0, Entry.table(L1, true, true));
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 3; i++) {
             s = s.write(L1, i, Entry.table(5 + i, true, true));
         }
         // The L1 maps itself read-only at linear 0x4000, so the kernel can write its PTEs through ptwr (PTW-1).
         s = s.write(L1, 4, Entry.table(L1, false, false));
         s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, L4));
         s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, SPARE_L4));
+        s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, OTHER_L4));
         s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L3_TABLE, SPARE_L3));
         return must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_NEW_BASEPTR, L4));
     }
@@ -135,10 +137,13 @@ public final class DirectPagingCases {
      */
     static MmuUpdate sameLevel(Choices c, VcpuId caller) {
         boolean l4 = c.flag(true, 50);
-        long[] level = l4 ? new long[] {L4, SPARE_L4} : new long[] {L3, SPARE_L3};
-        long table = level[c.below(2)];
-        long target = c.flag(true, 20) ? level[c.below(2)] : l4 ? c.oneOf(L3, SPARE_L3) : L2;
-        return new MmuUpdate(caller, table, 1 + c.below(3), Entry.table(target, c.flag(false, 25), true).raw());
+        long[] level = l4 ? new long[] {L4, SPARE_L4, OTHER_L4} : new long[] {L3, SPARE_L3};
+        int at = c.below(level.length);
+        long table = level[at];
+        // mostly another table of the level (a self-map one time in eight), sometimes one level down
+        long target = c.flag(true, 20) ? level[c.flag(true, 12) ? (at + 1 + c.below(level.length - 1)) % level.length
+                : at] : l4 ? c.oneOf(L3, SPARE_L3) : L2;
+        return new MmuUpdate(caller, table, 1 + c.below(3), Entry.table(target, c.flag(false, 15), true).raw());
     }
 
     /** update_va_mapping flags: no flush, a TLB flush or an INVLPG, local or domain-wide; sometimes one not modelled. */
