@@ -403,6 +403,14 @@ class DirectPagingProperties {
         long mfn = x.mfn();
         PageType pin = pinType(x.cmd());
         if (pin != null) {
+            if (owns(s, d, mfn) && s.frame(mfn).typeCount() > 0 && s.frame(mfn).type() != pin) {
+                // TYP-1 when one of the two types is WRITABLE (a page table is never writable), else TYP-2
+                boolean writable = s.frame(mfn).type() == PageType.WRITABLE;
+                assertThat(r).as("TYP-1 / TYP-2: %s of a frame in use as %s", x, s.frame(mfn))
+                        .isInstanceOf(MmuResult.Refused.class);
+                assertThat(((MmuResult.Refused) r).rule()).as("the rule refusing %s", x)
+                        .isEqualTo(writable ? "TYP-1" : "TYP-2");
+            }
             if (!owns(s, d, mfn) || s.frame(mfn).pinned()) {
                 assertThat(r).as("MX-1: %s of a frame not d%d's or already pinned (%s)", x, d,
                         s.isFrame(mfn) ? s.frame(mfn) : "not RAM").isInstanceOf(MmuResult.Refused.class);
