@@ -17,9 +17,10 @@ import org.hybridv.xen.VcpuId;
  * mmuext_op on canonical and non-canonical addresses; every flush of update_va_mapping; narrow and misaligned
  * ptwr stores.
  *
- * <p>Frame layout (24 frames): 0 free; 1–10 domain 1 (L4 = 1, L3 = 2, L2 = 3, L1 = 4, data 5–8, spare 9–10);
- * 11–18 domain 2; 19–20 hypervisor; 21–23 free. Domain 1 maps linear 0x0–0x3fff to frames 5–8 and its own L1
- * read-only, supervisor, at 0x4000.
+ * <p>Frame layout (24 frames): 0 free; 1–10 domain 1 (L4 = 1, L3 = 2, L2 = 3, L1 = 4, data 5–7, and three empty
+ * tables, each pinned, so that a same-level ("linear") entry to another validated table can be accepted, LIN-2, and a
+ * chain of two refused from either end, LIN-4: L4s 8 and 9, L3 10); 11–18 domain 2; 19–20 hypervisor; 21–23 free.
+ * Domain 1 maps linear 0x0–0x2fff to frames 5–7 and its own L1 read-only, supervisor, at 0x4000.
  */
 public final class DirectPagingCases {
     public static final int FRAMES = 24;
@@ -29,6 +30,9 @@ public final class DirectPagingCases {
     static final long L3 = 2;
     static final long L2 = 3;
     static final long L1 = 4;
+    static final long SPARE_L4 = 9;
+    static final long OTHER_L4 = 8;
+    static final long SPARE_L3 = 10;
 
     private DirectPagingCases() {}
 
@@ -69,12 +73,15 @@ public final class DirectPagingCases {
                 .write(L4, 0, Entry.table(L3, true, true))
                 .write(L3, 0, Entry.table(L2, true, true))
                 .write(L2, 0, Entry.table(L1, true, true));
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 3; i++) {
             s = s.write(L1, i, Entry.table(5 + i, true, true));
         }
         // The L1 maps itself read-only at linear 0x4000, so the kernel can write its PTEs through ptwr (PTW-1).
         s = s.write(L1, 4, Entry.table(L1, false, false));
         s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, L4));
+        s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, SPARE_L4));
+        s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L4_TABLE, OTHER_L4));
+        s = must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_PIN_L3_TABLE, SPARE_L3));
         return must(DirectPaging.mmuextOp(s, D1, Hypercalls.MMUEXT_NEW_BASEPTR, L4));
     }
 
@@ -96,8 +103,9 @@ public final class DirectPagingCases {
 
     static Op op(Choices c) {
         VcpuId caller = c.flag(true, 15) ? D1 : D2;
-        return switch (c.weighted(55, 25, 10, 10)) {
+        return switch (c.weighted(45, 25, 10, 10, 10)) {
             case 0 -> new MmuUpdate(caller, frame(c), index(c), entry(c));
+            case 4 -> sameLevel(c, caller);
             case 1 -> c.flag(false, 20) ? tlbOp(c, caller) : new MmuextOp(caller, c.oneOf(
                     Hypercalls.MMUEXT_PIN_L1_TABLE, Hypercalls.MMUEXT_PIN_L2_TABLE, Hypercalls.MMUEXT_PIN_L3_TABLE,
                     Hypercalls.MMUEXT_PIN_L4_TABLE, Hypercalls.MMUEXT_UNPIN_TABLE, Hypercalls.MMUEXT_NEW_BASEPTR),
@@ -121,6 +129,21 @@ public final class DirectPagingCases {
             default -> (1L << 47) | ((long) c.below(512) << 12); // bits 63:47 not all equal
         };
         return new MmuextOp(caller, cmd, linear);
+    }
+
+    /**
+     * An mmu_update of an L4 or L3 of domain 1 (the tree's or the spare one) to an entry naming a table of the same
+     * level — itself, the other one, or sometimes a table one level down — read-only or writable (LIN-1..LIN-4, LN-2).
+     */
+    static MmuUpdate sameLevel(Choices c, VcpuId caller) {
+        boolean l4 = c.flag(true, 50);
+        long[] level = l4 ? new long[] {L4, SPARE_L4, OTHER_L4} : new long[] {L3, SPARE_L3};
+        int at = c.below(level.length);
+        long table = level[at];
+        // mostly another table of the level (a self-map one time in eight), sometimes one level down
+        long target = c.flag(true, 20) ? level[c.flag(true, 12) ? (at + 1 + c.below(level.length - 1)) % level.length
+                : at] : l4 ? c.oneOf(L3, SPARE_L3) : L2;
+        return new MmuUpdate(caller, table, 1 + c.below(3), Entry.table(target, c.flag(false, 15), true).raw());
     }
 
     /** update_va_mapping flags: no flush, a TLB flush or an INVLPG, local or domain-wide; sometimes one not modelled. */
@@ -156,7 +179,7 @@ public final class DirectPagingCases {
             case 1 -> 5 + c.below(6);
             case 2 -> 11 + c.below(8);
             case 3 -> 19 + c.below(2);
-            default -> c.oneOf(0, 21, 22, 23, 40);
+            default -> c.oneOf(0, 21, 22, 23, 40, 0x1000); // free, or not RAM (MMIO: L1-4)
         };
     }
 

@@ -93,6 +93,15 @@ class DirectPagingProperties {
             Statistics.label("hypercall").collect(kind + " " + verdict);
             s = r.stateOr(s);
         }
+        Statistics.label("entry").coverage(cov -> {
+            for (String k : List.of("L1 valid", "L1 L1-2", "L1 L1-3", "L1 L1-4", "valid direct", "LN-2 direct",
+                    "LN-3 direct", "valid self-map", "valid same level", "LIN-1 same level", "LIN-1 self-map",
+                    "LIN-4 from a table mapped at its level")) {
+                cov.check(k).count(c -> c >= 5);
+            }
+            // LIN-4's other end: the target holds linear entries of its own (2 at the CI seed)
+            cov.check("LIN-4 same level").count(c -> c >= 2);
+        });
         Statistics.label("hypercall").coverage(cov -> {
             for (String k : List.of("mmu_update L1", "mmu_update L2-L4", "mmu_update plain", "pin", "unpin",
                     "new_baseptr", "TLB operation", "update_va_mapping", "ptwr")) {
@@ -260,6 +269,17 @@ class DirectPagingProperties {
                 return kind;
             }
         }
+        if (type != null && present(u.value())) {
+            String want = type == PageType.L1 ? l1Refusal(s, d, u.value())
+                    : lnRefusal(s, u.mfn(), type, u.value(), d);
+            if (!UNKNOWN.equals(want)) {
+                String rule = r instanceof MmuResult.Refused no ? no.rule() : null;
+                assertThat(rule).as("the rule refusing %s (null: accepted); %s before: %s", u, frameOf(u.value()),
+                        s.isFrame(frameOf(u.value())) ? s.frame(frameOf(u.value())) : "not RAM").isEqualTo(want);
+                Statistics.label("entry").collect(type == PageType.L1 ? "L1 " + (want == null ? "valid" : want)
+                        : (want == null ? "valid" : want) + " " + entryKind(s, u.mfn(), type, u.value()));
+            }
+        }
         if (r instanceof MmuResult.Success) {
             assertStoredExactly(s, r, u.mfn(), u.index(), u.value(), u);
             if (type != null && type != PageType.L1) {
@@ -268,6 +288,102 @@ class DirectPagingProperties {
             }
         }
         return kind;
+    }
+
+    /** An outcome the restated rules below leave open: the entry's target would be validated recursively. */
+    private static final String UNKNOWN = "?";
+
+    private static PageType childType(PageType t) {
+        return t == PageType.L4 ? PageType.L3 : t == PageType.L3 ? PageType.L2 : PageType.L1;
+    }
+
+    /**
+     * The rule refusing a present L1 entry {@code raw} of domain {@code d} whose flags pass L1-1, or null when it is
+     * valid: L1-4 (the frame is not RAM: MMIO, no I/O-memory permission), L1-2 (the frame is not d's: another
+     * domain's, Xen's, free), L1-3 (writable, and the frame is in use as a page table).
+     */
+    private static String l1Refusal(DirectPagingState s, int d, long raw) {
+        long mfn = frameOf(raw);
+        if (!s.isFrame(mfn)) {
+            return "L1-4";
+        }
+        FrameInfo f = s.frame(mfn);
+        if (f.owner() != d) {
+            return "L1-2";
+        }
+        return (raw & 2) != 0 && f.typeCount() > 0 && f.type() != PageType.WRITABLE ? "L1-3" : null;
+    }
+
+    /** Whether some guest slot of {@code mfn} holds a present entry (its validation would recurse). */
+    private static boolean anyPresent(DirectPagingState s, long mfn) {
+        for (int i = 0; i < PhysicalMemory.WORDS_PER_FRAME; i++) {
+            if (present(s.memory().read(mfn, i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The rule refusing a present entry {@code raw} of validated table {@code table} (type {@code t}, L2–L4) of
+     * domain {@code d} whose flags pass LN-1 / SP-1, or null when it is valid, or {@link #UNKNOWN} when the target
+     * is a frame of d not yet typed and not empty (its own validation decides). Read directly (LN-2, LN-3): a frame
+     * of RAM owned by d, of the next level down or untyped. Otherwise read as a linear entry: read-only (LIN-1); the
+     * table itself (LIN-3, always valid); the table must not be the target of a linear entry itself, and the target
+     * must not hold linear entries (LIN-4: depth one); the target is a validated table of d of level {@code t}
+     * (LIN-2). When both readings fail, the linear refusal is reported if the entry names the table itself or a
+     * table in use at the same level, otherwise the direct one.
+     */
+    private static String lnRefusal(DirectPagingState s, long table, PageType t, long raw, int d) {
+        long child = frameOf(raw);
+        String direct;
+        if (!s.isFrame(child)) {
+            direct = "LN-2";
+        } else if (s.frame(child).owner() != d) {
+            direct = "LN-3";
+        } else if (s.frame(child).typeCount() > 0) {
+            direct = s.frame(child).type() == childType(t) ? null : "LN-2";
+        } else {
+            direct = anyPresent(s, child) ? UNKNOWN : null;
+        }
+        if (!"LN-2".equals(direct) && !"LN-3".equals(direct)) {
+            return direct;
+        }
+        String linear;
+        if ((raw & 2) != 0) {
+            linear = "LIN-1";
+        } else if (child == table) {
+            linear = null;
+        } else if (s.frame(table).linearCount() < 0) {
+            linear = "LIN-4";
+        } else if (!owns(s, d, child)) {
+            linear = "LIN-2";
+        } else if (s.frame(child).linearCount() > 0) {
+            linear = "LIN-4";
+        } else {
+            linear = validated(s, child, t) ? null : "LIN-2";
+        }
+        if (linear == null) {
+            return null;
+        }
+        boolean meantLinear = child == table || (s.isFrame(child) && s.frame(child).type() == t
+                && s.frame(child).typeCount() > 0);
+        return meantLinear ? linear : direct;
+    }
+
+    /** How an upper-level entry reads (statistics): to a lower table, to itself, to another table of its level. */
+    private static String entryKind(DirectPagingState s, long table, PageType t, long raw) {
+        long child = frameOf(raw);
+        if (child == table) {
+            return "self-map";
+        }
+        if (s.frame(table).linearCount() < 0 && (raw & 2) == 0) {
+            return "from a table mapped at its level";
+        }
+        if (s.isFrame(child) && s.frame(child).typeCount() > 0 && s.frame(child).type() == t) {
+            return "same level";
+        }
+        return "direct";
     }
 
     private static PageType pinType(int cmd) {
@@ -287,6 +403,14 @@ class DirectPagingProperties {
         long mfn = x.mfn();
         PageType pin = pinType(x.cmd());
         if (pin != null) {
+            if (owns(s, d, mfn) && s.frame(mfn).typeCount() > 0 && s.frame(mfn).type() != pin) {
+                // TYP-1 when one of the two types is WRITABLE (a page table is never writable), else TYP-2
+                boolean writable = s.frame(mfn).type() == PageType.WRITABLE;
+                assertThat(r).as("TYP-1 / TYP-2: %s of a frame in use as %s", x, s.frame(mfn))
+                        .isInstanceOf(MmuResult.Refused.class);
+                assertThat(((MmuResult.Refused) r).rule()).as("the rule refusing %s", x)
+                        .isEqualTo(writable ? "TYP-1" : "TYP-2");
+            }
             if (!owns(s, d, mfn) || s.frame(mfn).pinned()) {
                 assertThat(r).as("MX-1: %s of a frame not d%d's or already pinned (%s)", x, d,
                         s.isFrame(mfn) ? s.frame(mfn) : "not RAM").isInstanceOf(MmuResult.Refused.class);
@@ -300,6 +424,7 @@ class DirectPagingProperties {
                 assertThat(after.count()).as("MX-1: the pin holds a general reference (before: %s)", before)
                         .isGreaterThan(before.count());
                 assertStoredExactly(s, r, mfn, -1, 0, x);
+                assertThat(ok.state().frames()).as("MX-1: a pin changes the frame table").isNotEqualTo(s.frames());
             }
             return "pin";
         }
