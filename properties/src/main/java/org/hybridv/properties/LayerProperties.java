@@ -47,6 +47,8 @@ public final class LayerProperties {
             layer(TwoDimensionalProperties.class, "ept", "the 2-D walk refines the 1-D walk (SDM Vol. 3C §28.2.1)"),
             layer(DirectPagingProperties.class, "xen", "page-table integrity and reference counts after every"
                     + " hypercall (TYP, L1-, LN-, MU-, MX- rules)"),
+            layer(DomainFlushProperties.class, "xen", "where each TLB obligation lands: every pCPU's TLB, the dirty"
+                    + " masks and the flush clock (TLB-1, TLB-6, TLB-8, TLB-9, MX-5, MX-7, UVA-2)"),
             layer(PinValidationProperties.class, "xen", "pinning validated entry by entry (MX-1, TYP-8, PRO-1..3)"),
             layer(MmuBatchProperties.class, "xen", "the batched mmu_update and its preemption (MU-7, MU-8)"),
             layer(ShadowPagingProperties.class, "xen", "shadow paging under an adversarial guest (SH-1..SH-4)"),
