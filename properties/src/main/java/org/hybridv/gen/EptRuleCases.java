@@ -26,7 +26,9 @@ import org.hybridv.x86.PhysicalMemory;
  * PTE, bit 63 (suppress #VE, ignored without the "EPT-violation #VE" control);</li>
  * <li>or nothing;</li>
  * <li>or, for a PTE, the EPT PTE of the guest's PML4 table made readable but not writable (001b or 101b) and the
- * guest's PML4 entry for the access given A = 0, so that setting A is a guest-physical write EPT refuses.</li>
+ * guest's PML4 entry for the access given A = 0, so that setting A is a guest-physical write EPT refuses;</li>
+ * <li>or, for the PTE of the access's data page, bits 2:0 without the permission the access needs (a read: 000b or
+ * 100b; a write: 001b or 101b; a fetch: 001b or 011b).</li>
  * </ul>
  * The entry is on the walk of the access: PML4E 0, PDPTE 0 and PDE 0 translate every guest-physical address below 2 MiB,
  * and the PTE chosen maps guest frame 1 (the guest's PML4 table, read first by every walk), the frame of the access's
@@ -43,8 +45,17 @@ public final class EptRuleCases {
     /** Bits 5:3 = 6 (write-back), bits 2:0 = 111b. */
     private static final long WB_RWX = (6L << 3) | 0b111;
 
-    public static EptRuleCase generate(Choices c) {
-        EptCase k = EptCases.generate(c, c.flag(true, 50));
+    /** How many choices the rewrite reads, taken before the {@link EptCases} case's (which may use up the rest). */
+    static final int OWN_CHOICES = 24;
+
+    public static EptRuleCase generate(Choices choices) {
+        int[] own = new int[OWN_CHOICES];
+        for (int i = 0; i < own.length; i++) {
+            own[i] = choices.next();
+        }
+        int[] read = {0};
+        Choices c = () -> read[0] < own.length ? own[read[0]++] : 0;
+        EptCase k = EptCases.generate(choices, c.flag(true, 50));
         int max = c.oneOf(36, 39, 46, 48);
         CpuState g = k.guest();
         CpuState guest = new CpuState(g.cr0(), g.cr2(), g.cr3(), g.cr4(), g.efer(), g.ac(), g.cpl(), g.pkru(), max);
@@ -52,7 +63,7 @@ public final class EptRuleCases {
         if (c.flag(true, 20)) {
             m = clean(m);
         }
-        int shape = c.weighted(3, 2, 2, 2, 2, 4);
+        int shape = c.weighted(3, 2, 2, 2, 2, 5);
         String[] names = {"PML4E", "PDPTE", "PDPTE 1G", "PDE", "PDE 2M", "PTE"};
         long at;
         if (shape == 2 || shape == 4) {
@@ -65,12 +76,23 @@ public final class EptRuleCases {
                 at = PDE;
             }
         } else if (shape == 5) {
-            long frame = switch (c.weighted(4, 4, 2)) {
+            int which = c.weighted(3, 5, 2);
+            long frame = switch (which) {
                 case 0 -> EptCases.GUEST_PML4_FRAME;
                 case 1 -> k.dataEptEntry() >= 0 ? (k.dataEptEntry() - PT) / 8 : EptCases.GUEST_PML4_FRAME;
                 default -> 2 + c.below(EptCases.GUEST_FRAMES - 2);
             };
             at = PT + 8 * frame;
+            if (which == 1 && k.dataEptEntry() >= 0 && c.flag(false, 60)) {
+                // the data page present but without the permission the access needs (SDM 28.2.3.2)
+                int rwx = switch (k.access().kind()) {
+                    case READ -> c.oneOf(0b000, 0b100);
+                    case WRITE -> c.oneOf(0b001, 0b101);
+                    default -> c.oneOf(0b001, 0b011);
+                };
+                return finish(c, m, at, (m.readPhysical(at) & ~7L) | rwx, guest, k,
+                        names[shape] + ": data page without the access's permission");
+            }
         } else {
             at = shape == 0 ? PML4E : shape == 1 ? PDPTE : PDE;
         }

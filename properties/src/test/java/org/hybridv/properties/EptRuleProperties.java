@@ -160,7 +160,7 @@ class EptRuleProperties {
     /**
      * The floors: each rewrite of each shape of entry reached; each R/W/X value and each memory type of a leaf; a
      * 100b entry on a processor without execute-only support (a misconfiguration) and with it (a violation); each way
-     * an access can end.
+     * an access can end (a misconfiguration at the final access counted over the three kinds of access).
      */
     private static final List<Coverage.Floor> FLOORS = floors();
 
@@ -193,7 +193,7 @@ class EptRuleProperties {
         }
         for (String s : new String[] {"PML4E: reserved bit 7:3", "PDPTE: reserved bit 6:3",
                 "PDPTE 1G: reserved bit 29:12", "PDE: reserved bit 6:3", "PDE 2M: reserved bit 20:12",
-                "PTE: guest table read-only, its A flag clear"}) {
+                "PTE: guest table read-only, its A flag clear", "PTE: data page without the access's permission"}) {
             floors.add(Coverage.Floor.reached("entry rewritten", s));
         }
         for (int v = 0; v < 8; v++) {
@@ -204,11 +204,11 @@ class EptRuleProperties {
         floors.add(Coverage.Floor.matchingAtLeast("execute-only entry", "supported: violation at .*", 0.1));
         for (String v : new String[] {"completed", "guest fault", "violation at walk read, EPT A/D off",
                 "violation at walk read, EPT A/D on", "violation at A/D write, EPT A/D off", "violation at final READ",
-                "violation at final WRITE", "violation at final FETCH", "misconfiguration at walk read",
-                "misconfiguration at final READ", "misconfiguration at final WRITE",
-                "misconfiguration at final FETCH"}) {
+                "violation at final WRITE", "violation at final FETCH", "misconfiguration at walk read"}) {
             floors.add(Coverage.Floor.reached("outcome", v));
         }
+        // a misconfiguration met by the final access, whatever its kind (EptProperties shows the kind does not matter)
+        floors.add(Coverage.Floor.matchingAtLeast("outcome", "misconfiguration at final .*", 0.5));
         return List.copyOf(floors);
     }
 
