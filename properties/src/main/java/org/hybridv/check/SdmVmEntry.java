@@ -117,6 +117,24 @@ public final class SdmVmEntry {
         return null;
     }
 
+    /**
+     * The words a refusal's explanation must contain to name the check that failed ({@code why} is one of
+     * {@link #expected}'s): the instruction for the launch state, the field or control otherwise.
+     */
+    static String names(String why) {
+        String[][] words = {{"VMLAUNCH with", "VMLAUNCH"}, {"VMRESUME with", "VMRESUME"},
+            {"CR3-target", "CR3-target"}, {"enable VPID", "VPID 0000H"}, {"EPTP memory type", "memory type"},
+            {"EPTP page-walk", "page-walk length"}, {"EPTP bit 6", "bit 6"}, {"EPTP bits 11:7", "11:7"},
+            {"EPTP bits 63:", "63:"}, {"unrestricted guest without", "unrestricted guest"},
+            {"host CR0", "CR0.PE/PG"}, {"host not in IA-32e", "IA-32e"}, {"guest CR0", "CR0.PE"}};
+        for (String[] w : words) {
+            if (why.startsWith(w[0])) {
+                return w[1];
+            }
+        }
+        throw new IllegalArgumentException("no check named for " + why);
+    }
+
     /** What differs between the reference's {@code step} and the SDM for this entry (empty: it agrees). */
     public static List<String> judge(VmxProcessor root, boolean resume, EntryStep step) {
         List<String> bad = new ArrayList<>();
@@ -129,11 +147,18 @@ public final class SdmVmEntry {
                 bad.add("expected VMfailValid(" + f.error() + ") (" + f.why() + "), got " + o);
             } else if (!post.equals(root)) {
                 bad.add("VMfailValid(" + f.error() + ") changed the processor");
+            } else if (!v.reason().contains(names(f.why()))) {
+                bad.add("VMfailValid(" + f.error() + ") for " + f.why() + " explained as \"" + v.reason()
+                        + "\", which does not name the check (\"" + names(f.why()) + "\")");
             }
         } else if (e instanceof Expected.EntryFailure f) {
-            if (!(o instanceof EntryOutcome.EntryFailed)) {
+            if (!(o instanceof EntryOutcome.EntryFailed ef)) {
                 bad.add("expected a VM-entry failure (" + f.why() + "), got " + o);
                 return bad;
+            }
+            if (!ef.reason().contains(names(f.why()))) {
+                bad.add("VM-entry failure for " + f.why() + " explained as \"" + ef.reason() + "\", which does not"
+                        + " name the check (\"" + names(f.why()) + "\")");
             }
             ExitInformation x = post.vmcs().exitInformation();
             if (x == null || x.reason() != ExitReason.INVALID_GUEST_STATE || !x.entryFailure()) {

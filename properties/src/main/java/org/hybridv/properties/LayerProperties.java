@@ -41,9 +41,15 @@ public final class LayerProperties {
                     + " §25.1.3, §24.6.4, §24.6.9)"),
             layer(PageFaultExitProperties.class, "vmx", "which #PF exits: the exception bitmap and PFEC (SDM Vol. 3C"
                     + " §24.6.3, §25.2)"),
+            layer(BitmapProperties.class, "vmx", "the I/O and MSR bitmaps' bit arrays: each bit as last written,"
+                    + " quadwords, equality (SDM Vol. 3C §24.6.4, §24.6.9)"),
+            layer(InveptProperties.class, "vmx", "INVEPT's types and descriptors: VMfailValid 28, or exactly the"
+                    + " combined mappings of its scope gone (§28.3.3.1)"),
             layer(VpidInvalidationProperties.class, "vmx", "VPIDs separate guests; INVVPID and INVEPT scopes (SDM"
                     + " Vol. 3C §28.3)"),
             layer(EptProperties.class, "ept", "EPT violations and misconfigurations (SDM Vol. 3C §28.2)"),
+            layer(EptRuleProperties.class, "ept", "every corner of the EPT entry rules: each RWX value, memory"
+                    + " type, reserved bit, level, page size; exit reason and whole qualification (§28.2.3)"),
             layer(TwoDimensionalProperties.class, "ept", "the 2-D walk refines the 1-D walk (SDM Vol. 3C §28.2.1)"),
             layer(DirectPagingProperties.class, "xen", "page-table integrity and reference counts after every"
                     + " hypercall (TYP, L1-, LN-, MU-, MX- rules)"),

@@ -163,31 +163,40 @@ public final class EptRules {
     }
 
     /** The outcome of a whole guest memory access under EPT, by the rules above. */
-    sealed interface Expected permits EptExit, GuestFault, Completed {}
+    public sealed interface Expected permits EptExit, GuestFault, Completed {}
 
     /**
      * An EPT exit: the guest-physical access that causes it, the exit qualification (0 for a misconfiguration: SDM
      * 27.2.1 clears it for exits it does not list) and the guest-linear address.
      */
-    record EptExit(Gpa gpa, long qualification, long linear, String what) implements Expected {}
+    public record EptExit(Gpa gpa, long qualification, long linear, String what) implements Expected {}
 
     /** The guest's own paging rules refuse the access (#PF, or #GP for a non-canonical address) before EPT does. */
-    record GuestFault(String what) implements Expected {}
+    public record GuestFault(String what) implements Expected {}
 
     /** Every guest-physical access the access makes is permitted; it completes at {@code hostPhysical}. */
-    record Completed(long hostPhysical) implements Expected {}
+    public record Completed(long hostPhysical) implements Expected {}
 
     /** The outcome of {@code a} by a guest with registers {@code guest} under EPTP {@code eptp} (SDM 28.2.1). */
     static Expected access(PhysicalMemory host, long eptp, CpuState guest, Access a) {
+        return access(host, eptp, guest, a, EXECUTE_ONLY_SUPPORTED);
+    }
+
+    /**
+     * {@link #access(PhysicalMemory, long, CpuState, Access)} on a processor whose IA32_VMX_EPT_VPID_CAP bit 0 reads
+     * {@code executeOnly}: without it, a present EPT entry with bits 2:0 = 100b is an EPT misconfiguration
+     * (SDM 28.2.3.1).
+     */
+    public static Expected access(PhysicalMemory host, long eptp, CpuState guest, Access a, boolean executeOnly) {
         int n = guest.maxPhysAddr();
         long linear = a.linear();
         if (!guest.pagingEnabled()) {
-            return last(host, eptp, n, linear, a);
+            return last(host, eptp, n, executeOnly, linear, a);
         }
         if (!Canonical.isCanonical(linear)) {
             return new GuestFault("#GP: " + Hex.of(linear) + " is not canonical");
         }
-        Reader reader = new Reader(host, eptp, n);
+        Reader reader = new Reader(host, eptp, n, executeOnly);
         Walk w = PageWalk.walk(reader, guest, linear);
         if (w.end() == Walk.End.READ_REFUSED) {
             return exit(reader.refusal, AccessKind.READ, true, eptp, linear, "the read of a guest paging-structure"
@@ -201,19 +210,19 @@ public final class EptRules {
             VisitedEntry v = w.path().get(i);
             boolean leaf = i == w.path().size() - 1;
             if (!v.entry().accessed() || (leaf && a.isWrite() && !v.entry().dirty())) {
-                Gpa g = translate(host, eptp, n, EXECUTE_ONLY_SUPPORTED, v.address(), AccessKind.WRITE, true);
+                Gpa g = translate(host, eptp, n, executeOnly, v.address(), AccessKind.WRITE, true);
                 if (g.end() != End.PERMITTED) {
                     return exit(g, AccessKind.WRITE, true, eptp, linear, "the write setting the accessed/dirty"
                             + " flag of the guest " + v.level().entryName() + " at " + Hex.of(v.address()));
                 }
             }
         }
-        return last(host, eptp, n, ((Translated) t).physicalAddress(), a);
+        return last(host, eptp, n, executeOnly, ((Translated) t).physicalAddress(), a);
     }
 
     /** The access itself to its final guest-physical address {@code gpa} (bit 8 = 1). */
-    private static Expected last(PhysicalMemory host, long eptp, int n, long gpa, Access a) {
-        Gpa g = translate(host, eptp, n, EXECUTE_ONLY_SUPPORTED, gpa, a.kind(), false);
+    private static Expected last(PhysicalMemory host, long eptp, int n, boolean executeOnly, long gpa, Access a) {
+        Gpa g = translate(host, eptp, n, executeOnly, gpa, a.kind(), false);
         return g.end() == End.PERMITTED ? new Completed(g.hostPhysical())
                 : exit(g, a.kind(), false, eptp, a.linear(), "the " + a.kind().toString().toLowerCase() + " itself");
     }
@@ -229,17 +238,19 @@ public final class EptRules {
         private final PhysicalMemory host;
         private final long eptp;
         private final int maxPhysAddr;
+        private final boolean executeOnly;
         private Gpa refusal;
 
-        Reader(PhysicalMemory host, long eptp, int maxPhysAddr) {
+        Reader(PhysicalMemory host, long eptp, int maxPhysAddr, boolean executeOnly) {
             this.host = host;
             this.eptp = eptp;
             this.maxPhysAddr = maxPhysAddr;
+            this.executeOnly = executeOnly;
         }
 
         @Override
         public long read(long gpa) {
-            Gpa g = translate(host, eptp, maxPhysAddr, EXECUTE_ONLY_SUPPORTED, gpa, AccessKind.READ, true);
+            Gpa g = translate(host, eptp, maxPhysAddr, executeOnly, gpa, AccessKind.READ, true);
             if (g.end() != End.PERMITTED) {
                 refusal = g;
                 return 0;

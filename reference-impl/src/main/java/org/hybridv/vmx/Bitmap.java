@@ -20,10 +20,16 @@ public final class Bitmap {
         return new Bitmap(size, new long[(size + 63) >>> 6]);
     }
 
-    /** {@code size} bits, all set. */
+    /**
+     * {@code size} bits, all set. The storage past {@code size} in the last word stays 0, as in every other bitmap,
+     * so that two bitmaps holding the same bits are equal whichever way they were built.
+     */
     public static Bitmap allSet(int size) {
         Bitmap b = clear(size);
         Arrays.fill(b.words, -1L);
+        if ((size & 63) != 0) {
+            b.words[b.words.length - 1] = (1L << (size & 63)) - 1;
+        }
         return b;
     }
 

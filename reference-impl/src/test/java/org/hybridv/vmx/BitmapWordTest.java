@@ -19,4 +19,22 @@ class BitmapWordTest {
         assertThat(all.word(1)).isEqualTo(0x3FL);
         assertThatThrownBy(() -> b.word(3)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * Regression: {@link Bitmap#allSet} of a size that is not a multiple of 64 kept ones in the storage past the size,
+     * so it was not equal to (nor hashed like) the same bits set one by one, though every bit and word read the same.
+     */
+    @Test
+    void anAllSetBitmapEqualsTheSameBitsSetOneByOne() {
+        for (int size : new int[] {1, 63, 65, 70, 64, 128}) {
+            Bitmap oneByOne = Bitmap.clear(size);
+            for (int i = 0; i < size; i++) {
+                oneByOne = oneByOne.with(i, true);
+            }
+            assertThat(Bitmap.allSet(size)).as("%d bits", size).isEqualTo(oneByOne);
+            assertThat(Bitmap.allSet(size).hashCode()).as("%d bits", size).isEqualTo(oneByOne.hashCode());
+        }
+        assertThat(Bitmap.allSet(65).with(64, false)).isEqualTo(Bitmap.allSet(64 + 1).with(64, false));
+        assertThat(Bitmap.allSet(65).with(64, false)).isNotEqualTo(Bitmap.allSet(65));
+    }
 }
