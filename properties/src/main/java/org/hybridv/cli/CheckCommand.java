@@ -625,7 +625,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                 .filter(verdicts::contains).findFirst().orElse("passed");
         long falsified = os.stream().filter(o -> o.status() == LayerCampaign.Status.FALSIFIED).count();
         String detail = switch (verdict) {
-            case "FOUND" -> falsified + " of " + os.size() + " properties falsified: " + os.stream().filter(o ->
+            case "FOUND" -> falsified + " of " + properties(os.size()) + " falsified: " + os.stream().filter(o ->
                     o.status() == LayerCampaign.Status.FALSIFIED).map(LayerCampaign.Outcome::method).toList();
             case "harness error" -> "a property did not run its tries";
             case "not checked" -> "not every property ran (" + (deadline() ? "time budget" : "interrupted or"
