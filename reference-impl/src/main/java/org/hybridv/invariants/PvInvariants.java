@@ -21,7 +21,7 @@ import org.hybridv.xen.XenMachine;
  * vCPU's upcall-pending set (EVT-6, EVT-8: the guest then cannot miss it); no pending bit on a free port (EVT-5,
  * EVT-7); no lost wake-up — a blocked vCPU has no upcall pending (TIME-3).</li>
  * <li>I10 event routing, over one send step ({@link #checkSend}): the only port that became pending is the peer the
- * sending port was bound to, in the peer's domain (EVT-5).</li>
+ * sending port was bound to, in the peer's domain (EVT-5), and the peer's vCPU is notified exactly as EVT-6 says.</li>
  * <li>I11 grant hygiene: every maptrack entry's PTE (or, for a HAP mapper, EPT leaf) is present, maps the granted
  * frame (a PTE with the grant mark) and is writable exactly when the mapping is; every grant-marked PTE in a domain's page tables is one of its maptrack
  * entries — nothing of a grant survives its unmap (GNT-2, GNT-5; the TLB part is I1's); the granting entry shows
@@ -120,6 +120,51 @@ public final class PvInvariants {
                                 + " bound to (EVT-5)");
                     }
                 }
+            }
+        }
+        return notified(pre, post, c);
+    }
+
+    /** {@code vcpu_info} is 64 bytes at the start of the shared-info page: upcall_pending in byte 0 of its word 0. */
+    private static final int VCPU_INFO_WORDS = 8;
+    /** {@code evtchn_pending_sel} is word 1 of {@code vcpu_info} (after the two bytes and the padding). */
+    private static final int SELECTOR_WORD = 1;
+    /** The shared-info page holds {@code vcpu_info} for the first 32 vCPUs (XEN_LEGACY_MAX_VCPUS). */
+    private static final int LEGACY_VCPUS = 32;
+
+    /**
+     * EVT-6 over the send on {@code c}: if its peer port was already pending, or is masked, no vCPU of the peer's
+     * domain is notified (no selector or upcall-pending changes); otherwise the vCPU the peer port notifies has the
+     * selector bit of the port's word and its upcall-pending set.
+     */
+    private static InvariantResult notified(XenMachine pre, XenMachine post, EventChannel c) {
+        if (!(c instanceof EventChannel.Interdomain i) || !post.pv().domains().containsKey(i.remoteDomain())) {
+            return InvariantResult.HOLDS;
+        }
+        int rd = i.remoteDomain();
+        int p = i.remotePort();
+        long si = post.pv().domain(rd).sharedInfo();
+        EventChannel peer = pre.pv().domain(rd).ports().get(p);
+        if (si < 0 || peer == null || si != pre.pv().domain(rd).sharedInfo()) {
+            return InvariantResult.HOLDS;
+        }
+        boolean quiet = pending(pre.memory(), si, p) || bit(post.memory(), si, MASK + p / 64, p % 64);
+        int vcpus = Math.min(LEGACY_VCPUS, post.domain(rd).vcpus().size());
+        for (int v = 0; v < vcpus; v++) {
+            long selBefore = pre.memory().read(si, v * VCPU_INFO_WORDS + SELECTOR_WORD);
+            long selAfter = post.memory().read(si, v * VCPU_INFO_WORDS + SELECTOR_WORD);
+            long upBefore = pre.memory().read(si, v * VCPU_INFO_WORDS) & 0xFF;
+            long upAfter = post.memory().read(si, v * VCPU_INFO_WORDS) & 0xFF;
+            if (quiet && (selBefore != selAfter || upBefore != upAfter)) {
+                return new InvariantResult.Violated("I10", "port " + p + " of d" + rd + " was " + (pending(pre.memory(),
+                        si, p) ? "already pending" : "masked") + ", yet d" + rd + " vCPU " + v + " was notified"
+                        + " (selector " + Hex.of(selBefore) + " → " + Hex.of(selAfter) + ", upcall pending " + upBefore
+                        + " → " + upAfter + "): EVT-6");
+            }
+            if (!quiet && v == peer.notifyVcpu() && (((selAfter >>> (p / 64)) & 1) == 0 || upAfter == 0)) {
+                return new InvariantResult.Violated("I10", "port " + p + " of d" + rd + " became pending unmasked,"
+                        + " yet d" + rd + " vCPU " + v + " has selector " + Hex.of(selAfter) + " and upcall pending "
+                        + upAfter + ": EVT-6 sets the word's selector bit and upcall pending");
             }
         }
         return InvariantResult.HOLDS;

@@ -104,6 +104,18 @@ class PvInterfaceTest {
         XenMachine sent = ok(m, H, evtchn(EventChannels.EVTCHNOP_SEND, 1, 0));
         assertThat(pending(sent, PvFixture.SI1, 1)).isTrue();
         assertThat(SharedInfo.upcallPending(sent.memory(), PvFixture.SI1, 0)).as("masked: no upcall").isFalse();
+        assertThat(PvInvariants.checkSend(m, sent, Hv.D2, 1).toString()).isEqualTo("holds");
+        // I10 restates EVT-6: a hypervisor that notified d1's vCPU for the masked port is caught (the slip of
+        // setPending testing only that the port exists; hybridv check found it in 32 tries of pv-interface)
+        XenMachine notified = sent.withPaging(sent.paging().withMemory(SharedInfo.setUpcallPending(
+                SharedInfo.setSelected(sent.memory(), PvFixture.SI1, 0, 0, true), PvFixture.SI1, 0, true)));
+        assertThat(PvInvariants.checkSend(m, notified, Hv.D2, 1).toString()).contains("I10", "masked", "EVT-6");
+        // and an unmasked port whose vCPU is not notified is caught too
+        XenMachine plain = PvFixture.connected(pv());
+        XenMachine delivered = ok(plain, H, evtchn(EventChannels.EVTCHNOP_SEND, 1, 0));
+        XenMachine silent = delivered.withPaging(delivered.paging().withMemory(SharedInfo.setUpcallPending(
+                delivered.memory(), PvFixture.SI1, 0, false)));
+        assertThat(PvInvariants.checkSend(plain, silent, Hv.D2, 1).toString()).contains("I10", "upcall pending 0");
         XenMachine unmasked = ok(sent, K, evtchn(EventChannels.EVTCHNOP_UNMASK, 1, 0));
         assertThat(SharedInfo.upcallPending(unmasked.memory(), PvFixture.SI1, 0)).as("EVT-8").isTrue();
         holds(unmasked);
