@@ -10,7 +10,6 @@ import org.hybridv.x86.Efer;
 import org.hybridv.x86.Entry;
 import org.hybridv.x86.Level;
 import org.hybridv.x86.PhysicalMemory;
-import org.hybridv.x86.ReservedBits;
 import org.hybridv.x86.Tlb;
 import org.hybridv.x86.TlbPolicy;
 import org.hybridv.x86.X86Machine;
@@ -147,10 +146,7 @@ public final class PagingCases {
 
     /** The entry with one bit set that SDM 4.5.4 reserves at this level for this CPU. */
     static Entry withReservedBit(Choices c, Level level, Entry e, CpuState cpu) {
-        long candidates = ReservedBits.mask(level, e, cpu) & ~(1L << Entry.XD);
-        if (level == Level.PML4) {
-            candidates |= 1L << Entry.PS;
-        }
+        long candidates = sdmReserved(level, e, cpu.maxPhysAddr());
         if (candidates == 0) {
             return e.withNoExecute(true);
         }
@@ -161,6 +157,24 @@ public final class PagingCases {
             bit &= bit - 1;
         }
         return new Entry(e.raw() | Long.lowestOneBit(bit));
+    }
+
+    /**
+     * The bits Intel SDM Vol. 3A §4.5.4 (tables 4-15 to 4-20) reserves in an entry of {@code level}, XD aside (drawn
+     * as "XD without NXE" elsewhere), restated here rather than taken from the reference's {@code ReservedBits}: a
+     * generator that drew from the code under test could never produce the bit a slip there forgets. Bits
+     * 51:MAXPHYADDR of every entry; PS (bit 7) of a PML4E; bits 29:13 of a PDPTE that maps 1 GByte; bits 20:13 of a
+     * PDE that maps 2 MBytes.
+     */
+    static long sdmReserved(Level level, Entry e, int maxPhysAddr) {
+        long m = maxPhysAddr >= 52 ? 0 : ((1L << 52) - 1) & ~((1L << maxPhysAddr) - 1);
+        switch (level) {
+            case PML4 -> m |= 1L << 7;
+            case PDPT -> m |= e.pageSize() ? ((1L << 30) - 1) & ~((1L << 13) - 1) : 0;
+            case PD -> m |= e.pageSize() ? ((1L << 21) - 1) & ~((1L << 13) - 1) : 0;
+            default -> { }
+        }
+        return m;
     }
 
     /** A few random words written at random places: memory the walk should not depend on unless it reads it. */
