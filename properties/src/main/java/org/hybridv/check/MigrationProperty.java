@@ -14,6 +14,7 @@ import org.hybridv.invariants.InvariantResult;
 import org.hybridv.invariants.FlushIpiRules;
 import org.hybridv.invariants.Isolation;
 import org.hybridv.invariants.MigrationRules;
+import org.hybridv.invariants.ShootdownRules;
 import org.hybridv.invariants.TlbClockRules;
 import org.hybridv.invariants.TlbFilterRules;
 import org.hybridv.invariants.TlbCoherence;
@@ -535,24 +536,21 @@ public final class MigrationProperty implements SystemProperty<MigrationProperty
             } else if (batch != null && !op.delivery() && op.vcpu() != null && !op.vcpu().equals(batch.vcpu())) {
                 batch = batch.interleaved();
             }
-            String clock = TlbClockRules.check(m, post);
-            if (clock != null) {
-                return new Verdict.Violated("I6", "TLB-8", step, op + ": " + clock);
+            // the step rules a scenario checks too (one definition: ShootdownRules): TLB-8's clock and filter first,
+            // then, after IPI-5 (which needs the operation), IPI-1 and IPI-2
+            InvariantResult shootdown = ShootdownRules.check(m, post);
+            if (shootdown instanceof InvariantResult.Violated v && v.rule().equals("TLB-8")) {
+                return new Verdict.Violated("I6", v.rule(), step, op + ": " + v.explanation());
             }
             wrapped |= TlbClockRules.newPeriod(m, post);
-            String filter = TlbFilterRules.check(m, post);
-            if (filter != null) {
-                return new Verdict.Violated("I6", "TLB-8", step, op + ": " + filter);
-            }
             TlbFilterRules.coverage(m, post, coverage::collect);
             String ipi = op.kind() != Op.Kind.STEP || op.vcpu() == null || op.continuation() ? null
                     : FlushIpiRules.spin(m, post, op.vcpu(), op.migration() ? op.pcpu() : -1, coverage::collect);
             if (ipi != null) {
                 return new Verdict.Violated("I6", "IPI-5", step, op + ": " + ipi);
             }
-            ipi = FlushIpiRules.requests(post);
-            if (ipi != null) {
-                return new Verdict.Violated("I6", "IPI-1", step, op + ": " + ipi);
+            if (shootdown instanceof InvariantResult.Violated v) {
+                return new Verdict.Violated("I6", v.rule(), step, op + ": " + v.explanation());
             }
             String[] names = {"I6", "I1", "I2", "I6"};
             InvariantResult[] results = {mig, Isolation.check(post), TranslationIntegrity.check(post),

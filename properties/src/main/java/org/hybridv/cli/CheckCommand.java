@@ -628,7 +628,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
             case "FOUND" -> falsified + " of " + properties(os.size()) + " falsified: " + os.stream().filter(o ->
                     o.status() == LayerCampaign.Status.FALSIFIED).map(LayerCampaign.Outcome::method).toList();
             case "harness error" -> "a property did not run its tries";
-            case "not checked" -> "not every property ran (" + (deadline() ? "time budget" : "interrupted or"
+            case "not checked" -> "not every property ran (" + (time != null ? "time budget" : "interrupted or"
                     + " --min-tries") + ")";
             case "incomplete" -> "no violation in " + run + " tries of " + properties(os.size()) + "; a coverage"
                     + " floor missed";
@@ -641,10 +641,6 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
 
     private static String properties(int n) {
         return n + (n == 1 ? " property" : " properties");
-    }
-
-    private boolean deadline() {
-        return time != null;
     }
 
     private static void progress(PrintWriter err, Campaign.Monitor monitor) {

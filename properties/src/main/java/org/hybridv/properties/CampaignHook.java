@@ -34,8 +34,13 @@ public final class CampaignHook implements AroundPropertyHook {
         }
 
         int tries(int ciTries) {
-            return (int) Math.max(1, Math.min(Integer.MAX_VALUE, ciTries * scale / 1000));
+            return scaled(ciTries, scale);
         }
+    }
+
+    /** A property's tries in a campaign of {@code campaignTries}: its CI tries × campaignTries / 1000, at least one. */
+    static int scaled(int ciTries, long campaignTries) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, ciTries * campaignTries / 1000));
     }
 
     static void begin(Session s) {

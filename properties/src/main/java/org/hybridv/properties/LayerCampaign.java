@@ -135,11 +135,10 @@ public final class LayerCampaign {
 
     /** The tries a campaign of {@code tries} asks of {@code l}: each property's CI tries scaled, summed. */
     public static int triesAsked(LayerProperties.Layer l, int tries) {
-        CampaignHook.Session s = new CampaignHook.Session("0", tries);
         long sum = 0;
         for (Method m : propertyMethods(l.type())) {
             int ci = m.getAnnotation(Property.class).tries();
-            sum += s.tries(ci > 0 ? ci : DEFAULT_TRIES);
+            sum += CampaignHook.scaled(ci > 0 ? ci : DEFAULT_TRIES, tries);
         }
         return (int) Math.min(Integer.MAX_VALUE, sum);
     }

@@ -25,17 +25,19 @@ import org.hybridv.xen.XenMachine;
 public final class FlushIpiRules {
     private FlushIpiRules() {}
 
-    /** IPI-1 and IPI-2 over the state {@code m}: what is wrong with its pending requests, or null. */
-    public static String requests(XenMachine m) {
+    /** IPI-1 and IPI-2 over the state {@code m}: what is wrong with its pending requests, under the rule it breaks. */
+    public static InvariantResult requests(XenMachine m) {
         for (int q = 0; q < m.pcpuCount(); q++) {
             for (FlushRequest r : m.tlbFlush().pendingFlushes(q)) {
                 if (m.vcpu(r.sender()).pcpu() == q) {
-                    return "a flush request of " + r.sender() + " is pending on its own pCPU " + q + " (IPI-1: the"
-                            + " sender flushes its own pCPU itself, the IPIs go to the others)";
+                    return new InvariantResult.Violated("IPI-1", "a flush request of " + r.sender() + " is pending on"
+                            + " its own pCPU " + q + " (IPI-1: the sender flushes its own pCPU itself, the IPIs go to"
+                            + " the others)");
                 }
                 if (m.tlbFlush().inFlight(r.sender()).isEmpty()) {
-                    return "a flush request of " + r.sender() + " is pending on pCPU " + q + " but its hypercall has"
-                            + " returned (IPI-2: it waits for every acknowledgement)";
+                    return new InvariantResult.Violated("IPI-2", "a flush request of " + r.sender() + " is pending on"
+                            + " pCPU " + q + " but its hypercall has returned (IPI-2: it waits for every"
+                            + " acknowledgement)");
                 }
             }
         }
@@ -49,11 +51,12 @@ public final class FlushIpiRules {
                 }
             }
             if (!pendingOn.equals(e.getValue().awaiting())) {
-                return e.getKey() + "'s hypercall awaits pCPUs " + e.getValue().awaiting() + " but its requests are"
-                        + " pending on " + pendingOn + " (IPI-2: it waits exactly for the pCPUs it sent IPIs to)";
+                return new InvariantResult.Violated("IPI-2", e.getKey() + "'s hypercall awaits pCPUs "
+                        + e.getValue().awaiting() + " but its requests are pending on " + pendingOn + " (IPI-2: it"
+                        + " waits exactly for the pCPUs it sent IPIs to)");
             }
         }
-        return null;
+        return InvariantResult.HOLDS;
     }
 
     /**

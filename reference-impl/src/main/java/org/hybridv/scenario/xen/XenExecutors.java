@@ -51,13 +51,9 @@ final class XenExecutors {
                 .afterStepRules(stepRules(x.machine(), m)));
     }
 
-    /** The step's I6 post-conditions over {@code pre} → {@code post} (TLB-8, IPI-1, IPI-2), as history text or null. */
-    private static String stepRules(XenMachine pre, XenMachine post) {
-        if (pre == post) {
-            return null;
-        }
-        InvariantResult r = ShootdownRules.check(pre, post);
-        return r instanceof InvariantResult.Violated v ? v.rule() + ": " + v.explanation() : null;
+    /** The step's I6 post-conditions over {@code pre} → {@code post}: TLB-8, IPI-1, IPI-2. */
+    private static InvariantResult stepRules(XenMachine pre, XenMachine post) {
+        return pre == post ? InvariantResult.HOLDS : ShootdownRules.check(pre, post);
     }
 
     /** The step's I7 explanation as a note when it was violated (no expectation checks I7 per step). */
@@ -346,8 +342,8 @@ final class XenExecutors {
                         + " of VPID " + vpid + " left on pCPU " + step.pcpu()) + "; MIG-1/MIG-2 " + rules;
         List<Check> checks = step.expect() == null ? List.of() : Facts.compare(step.expect(), seen);
         MachineState after = s.with(XenModule.XEN, s.get(XenModule.XEN).withMachine(post).afterStepRules(
-                rules instanceof InvariantResult.Violated v ? v.rule() + ": schedule " + id + " → pCPU "
-                        + step.pcpu() + ": " + v.explanation() : stepRules(pre, post)));
+                rules instanceof InvariantResult.Violated v ? new InvariantResult.Violated(v.rule(), "schedule " + id
+                        + " → pCPU " + step.pcpu() + ": " + v.explanation()) : stepRules(pre, post)));
         return new StepResult(after, new Observation(moved ? "migrated" : "stayed", text,
                 Facts.of(seen)), checks, rules.holds() ? List.of() : List.of("I6 over the migration violated: "
                         + rules));
@@ -434,10 +430,9 @@ final class XenExecutors {
             i2 = TranslationIntegrity.check(m);
         }
         InvariantResult i6 = TlbCoherence.check(m);
-        String stepRule = s.get(XenModule.XEN).stepViolation();
+        InvariantResult.Violated stepRule = s.get(XenModule.XEN).stepViolation();
         if (i6.holds() && stepRule != null) {
-            // I6 over the steps so far: MIG-1/2 (docs/smp.md), TLB-8, IPI-1/2 (ShootdownRules)
-            i6 = new InvariantResult.Violated(stepRule.replaceFirst(":.*", ""), stepRule);
+            i6 = stepRule; // I6 over the steps so far: MIG-1/2 (docs/smp.md), TLB-8, IPI-1/2 (ShootdownRules)
         }
         String first = s.get(XenModule.XEN).i7Violation();
         XenStep.XenInvariants seen = new XenStep.XenInvariants(XenStep.InvariantState.of(i1.holds()),

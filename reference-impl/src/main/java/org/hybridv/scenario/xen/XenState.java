@@ -1,5 +1,6 @@
 package org.hybridv.scenario.xen;
 
+import org.hybridv.invariants.InvariantResult;
 import org.hybridv.xen.XenMachine;
 
 /**
@@ -18,7 +19,8 @@ import org.hybridv.xen.XenMachine;
  *                    schedule} step (docs/smp.md); TLB-8's clock and filter and IPI-1/IPI-2 over every step that
  *                    changes the machine ({@link org.hybridv.invariants.ShootdownRules})
  */
-public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, String stepViolation) {
+public record XenState(XenMachine machine, int vcpuSteps, String i7Violation,
+        InvariantResult.Violated stepViolation) {
     /** A scenario without a hypervisor. */
     public static final XenState NONE = new XenState(null);
 
@@ -31,7 +33,7 @@ public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, St
         return machine != null;
     }
 
-    /** This state with {@code m} as its machine (the I7 history unchanged). */
+    /** This state with {@code m} as its machine (the step history unchanged). */
     public XenState withMachine(XenMachine m) {
         return new XenState(m, vcpuSteps, i7Violation, stepViolation);
     }
@@ -43,8 +45,9 @@ public record XenState(XenMachine machine, int vcpuSteps, String i7Violation, St
                 : "vCPU step " + n + ": " + violation, stepViolation);
     }
 
-    /** This state with a step's I6 post-condition {@code violation} (null if held) recorded; keeps the first. */
-    public XenState afterStepRules(String violation) {
-        return new XenState(machine, vcpuSteps, i7Violation, stepViolation != null ? stepViolation : violation);
+    /** This state with a step's I6 post-condition {@code result} recorded if it was violated; keeps the first. */
+    public XenState afterStepRules(InvariantResult result) {
+        return stepViolation != null || !(result instanceof InvariantResult.Violated v) ? this
+                : new XenState(machine, vcpuSteps, i7Violation, v);
     }
 }
