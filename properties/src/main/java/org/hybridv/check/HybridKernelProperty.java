@@ -27,7 +27,9 @@ import org.hybridv.scenario.xen.XenStep;
 /**
  * The hybrid kernel in a shadow-mode or HAP domain, in lockstep with its native twin, through random boot /
  * workload / SWITCH_MMU sequences ({@link HybridCases}); I1–I8 after every operation ({@link HybridInvariants}), then
- * the event budgets BUD-1..BUD-10, BUD-12 ({@link EventBudgets}). About one run in four is of the SMP kernel (two vCPUs on
+ * the event budgets BUD-1..BUD-10, BUD-12 ({@link EventBudgets}), then the workload contract KRN-1..KRN-8
+ * ({@link KernelContract}: what each operation returns, judged against a model of the processes' pages, which I3's
+ * twin cannot give since it runs the same kernel). About one run in four is of the SMP kernel (two vCPUs on
  * two pCPUs and a two-processor twin, {@link HybridCases#smp}); floors require a SWITCH_MMU with the sibling running
  * on another pCPU (PRE-3) and each form of an unmap's cross-CPU flush (a flush IPI in shadow mode and under HAP,
  * {@code MMUEXT_INVLPG_MULTI} in direct mode, MX-7). Its counterexamples are {@code kernel} scenarios.
@@ -40,8 +42,8 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     @Override
     public String description() {
-        return "hybrid kernel vs its native twin through boot, workload and SWITCH_MMU; I1-I8 and the event budgets"
-                + " after every operation";
+        return "hybrid kernel vs its native twin through boot, workload and SWITCH_MMU; I1-I8, the event budgets"
+                + " and the workload contract after every operation";
     }
 
     @Override
@@ -125,6 +127,27 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         if (s.guest().result() instanceof KernelResult.Oops o) {
             coverage.collect("oops", o.what().replaceAll(" 0x[0-9a-f]+", " N"));
         }
+        contract(inner, s.guest().result(), coverage);
+    }
+
+    /** The coverage label of the cases where the workload contract (KRN-4, KRN-5, KRN-7, KRN-8) has most to say. */
+    static final String CONTRACT_LABEL = "contract";
+
+    private static void contract(GuestOp op, KernelResult result, Coverage.Sink coverage) {
+        if (op instanceof GuestOp.UserAccess a) {
+            if (result instanceof KernelResult.Killed k && k.why() instanceof Observed.Fault f && f.isPageFault()
+                    && f.errorCode() == 7) {
+                coverage.collect(CONTRACT_LABEL, "user write to a read-only user page kills");
+            }
+            if (a.kind() != org.hybridv.x86.AccessKind.WRITE && result instanceof KernelResult.Read r
+                    && r.value() != 0) {
+                coverage.collect(CONTRACT_LABEL, "user read of a word written before");
+            }
+        }
+        if (op instanceof GuestOp.KernelAccess a && org.hybridv.guest.Layout.userPageOf(a.linear()) >= 0) {
+            coverage.collect(CONTRACT_LABEL, "kernel access to a user page: "
+                    + (result instanceof KernelResult.Oops ? "oops" : "completes"));
+        }
     }
 
     /** The coverage label of the kernel's block requests (BLK-6, EMU-7). */
@@ -198,6 +221,11 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 Coverage.Floor.reached(BLOCK_LABEL, "direct, split driver → Sector"),
                 Coverage.Floor.reached(BLOCK_LABEL, "shadow, split driver → Done"),
                 Coverage.Floor.reached(BLOCK_LABEL, "HAP, ATA → Sector")));
+        // the workload contract's corners (docs/rules/hybrid.md KRN-5, KRN-7, KRN-8)
+        for (String what : List.of("user write to a read-only user page kills", "user read of a word written before",
+                "kernel access to a user page: oops", "kernel access to a user page: completes")) {
+            f.add(Coverage.Floor.reached(CONTRACT_LABEL, what));
+        }
         // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush
         // in every form (docs/smp.md, "The SMP hybrid kernel")
         for (String what : List.of("SWITCH_MMU accepted with the sibling running on another pCPU",
@@ -222,6 +250,7 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
     /** {@link #check(HybridCases.Run, Faults)}, showing each lockstep step to {@code observer} (statistics). */
     public Verdict check(HybridCases.Run run, Faults faults, Consumer<Lockstep.LockstepStep> observer) {
         Lockstep l = run.start(faults);
+        KernelContract contract = new KernelContract();
         int step = 0;
         for (GuestOp op : run.ops()) {
             step++;
@@ -239,6 +268,11 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 return new Verdict.Violated(EventBudgets.NAME, b.get().rule(), step, op + ": "
                         + b.get().explanation());
             }
+            java.util.Optional<KernelContract.Violation> k = contract.step(s);
+            if (k.isPresent()) {
+                return new Verdict.Violated(KernelContract.NAME, k.get().rule(), step, op + ": "
+                        + k.get().explanation());
+            }
             l = s.post();
         }
         return Verdict.HOLDS;
@@ -246,8 +280,9 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
 
     @Override
     public ObjectNode scenario(HybridCases.Run run, Faults faults, Verdict.Violated violation) {
-        if (violation.invariant().equals(EventBudgets.NAME)) {
-            // No scenario step checks a budget (a scenario's "violates" is I1-I8): nothing to write that replays it.
+        if (violation.invariant().equals(EventBudgets.NAME) || violation.invariant().equals(KernelContract.NAME)) {
+            // No scenario step checks a budget or the workload contract (a scenario's "violates" is I1-I8): nothing
+            // to write that replays it.
             return null;
         }
         JsonNodeFactory f = JsonNodeFactory.instance;

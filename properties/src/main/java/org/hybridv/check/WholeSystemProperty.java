@@ -33,7 +33,7 @@ import org.hybridv.xen.XenMachine;
  * domains on one machine of 1 to 4 pCPUs, operations of every layer interleaved, adversarial vCPUs migrated and the
  * windows of several pCPUs ({@link WholeSystemCases.Window}, coverage {@link SmpWindows}); after every operation
  * I1, I2, I6 on the machine, I7 on every instruction, and I3, I4, I5, I8 and the event budgets BUD-1..BUD-10, BUD-12
- * ({@link EventBudgets}) on every kernel operation. Its
+ * ({@link EventBudgets}) and the workload contract KRN-1..KRN-8 ({@link KernelContract}) on every kernel operation. Its
  * counterexamples are scenarios with a {@code hypervisor} section whose domain 4 runs the kernel.
  */
 public final class WholeSystemProperty implements SystemProperty<WholeSystemCases.Run> {
@@ -212,6 +212,7 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         KernelState kernel = KernelState.initial(WholeSystemCases.KERNEL_FRAMES);
         Lockstep l = new Lockstep(new GuestSystem(kernel, new XenPlatform(m, WholeSystemCases.KERNEL)),
                 Loader.onBareMetal(WholeSystemCases.KERNEL_FRAMES), false);
+        KernelContract contract = new KernelContract();
         int step = 0;
         for (WholeSystemCases.Op op : run.ops()) {
             step++;
@@ -228,6 +229,11 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                 if (b.isPresent()) {
                     return new Verdict.Violated(EventBudgets.NAME, b.get().rule(), step, k.op() + ": "
                             + b.get().explanation());
+                }
+                java.util.Optional<KernelContract.Violation> kv = contract.step(s);
+                if (kv.isPresent()) {
+                    return new Verdict.Violated(KernelContract.NAME, kv.get().rule(), step, k.op() + ": "
+                            + kv.get().explanation());
                 }
                 l = s.post();
                 continue;
@@ -296,8 +302,9 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public ObjectNode scenario(WholeSystemCases.Run run, Faults faults, Verdict.Violated violation) {
-        if (violation.invariant().equals(EventBudgets.NAME)) {
-            // No scenario step checks a budget (a scenario's "violates" is I1-I8): nothing to write that replays it.
+        if (violation.invariant().equals(EventBudgets.NAME) || violation.invariant().equals(KernelContract.NAME)) {
+            // No scenario step checks a budget or the workload contract (a scenario's "violates" is I1-I8): nothing
+            // to write that replays it.
             return null;
         }
         ObjectNode doc = JsonNodeFactory.instance.objectNode();

@@ -83,7 +83,7 @@ public final class HybridCases {
         int frames = Layout.MIN_FRAMES + 26 + 8 * c.below(3);
         List<GuestOp> ops = new ArrayList<>();
         ops.add(new GuestOp.Boot(bootTarget(c)));
-        int[] processes = {0};
+        int[] processes = {0, 0};
         if (c.flag(true, 20)) {
             ops.add(new GuestOp.NewProcess());
             ops.add(new GuestOp.SwitchTo(1));
@@ -207,7 +207,10 @@ public final class HybridCases {
         };
     }
 
-    /** One operation; {@code processes[0]} counts the processes created so far (at most 4, the reserve's room). */
+    /**
+     * One operation; {@code processes[0]} counts the processes created so far (at most 4, the reserve's room), and
+     * {@code processes[1]}, if there, the last user word written ({@link #userAccess}).
+     */
     static GuestOp op(Choices c, int frames, int[] processes) {
         return op(c, frames, processes, 1, frames + 1 + XEN_FRAMES);
     }
@@ -231,10 +234,10 @@ public final class HybridCases {
                 break;
         }
         return switch (c.weighted(8, 0, 0, 2, 1, 2, 2, 1, 4, 1)) {
-            case 0 -> new GuestOp.UserAccess(userAddress(c), kind(c), c.below(4) * 0x1111L);
-            case 3 -> new GuestOp.Map(c.below(12), c.flag(true, 30));
+            case 0 -> userAccess(c, processes);
+            case 3 -> new GuestOp.Map(userPage(c), c.flag(true, 30));
             case 1, 2 -> throw new AssertionError("weight 0");
-            case 4 -> new GuestOp.Unmap(c.below(12));
+            case 4 -> new GuestOp.Unmap(userPage(c));
             case 5 -> kernelAccess(c, frames);
             case 6 -> new GuestOp.Syscall();
             case 7 -> idle(c);
@@ -263,9 +266,34 @@ public final class HybridCases {
         };
     }
 
+    /**
+     * A user page of 0..11, two times in three one of 0..3: so that a run's maps, accesses and unmaps often meet on
+     * one page — a write to a page mapped read-only, a word read back after a write, an access after the unmap —
+     * which is where the workload contract (KRN-4, KRN-5, KRN-8) has something to say.
+     */
+    private static int userPage(Choices c) {
+        return c.weighted(2, 1) == 0 ? c.below(4) : c.below(12);
+    }
+
+    /**
+     * A user access; a read or fetch goes half the time to the word the run's last user write went to
+     * ({@code processes[1]}, if that array has a second slot: the address + 1, 0 for none), so that a word written
+     * is read back (KRN-8).
+     */
+    private static GuestOp userAccess(Choices c, int[] processes) {
+        AccessKind kind = kind(c);
+        boolean again = processes.length > 1 && processes[1] != 0 && kind != AccessKind.WRITE && c.flag(false, 50);
+        long linear = again ? processes[1] - 1L : userAddress(c);
+        long value = c.below(4) * 0x1111L;
+        if (kind == AccessKind.WRITE && processes.length > 1 && Layout.userPageOf(linear) >= 0) {
+            processes[1] = (int) linear + 1;
+        }
+        return new GuestOp.UserAccess(linear, kind, value);
+    }
+
     private static long userAddress(Choices c) {
         return switch (c.weighted(12, 1, 1, 1, 1)) {
-            case 0 -> Layout.userPage(c.below(12)) + 8L * c.below(4);
+            case 0 -> Layout.userPage(userPage(c)) + 8L * c.below(4);
             case 1 -> 0; // NULL
             case 2 -> Layout.CURRENT_VAR; // the kernel's data: a supervisor page
             case 3 -> 0x0000_8000_0000_0000L; // non-canonical: #GP
@@ -278,7 +306,7 @@ public final class HybridCases {
         return switch (c.weighted(3, 3, 1, 1)) {
             case 0 -> c.flag(true, 50) ? new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.READ, 0)
                     : new GuestOp.KernelAccess(Layout.CURRENT_VAR, AccessKind.WRITE, c.below(8));
-            case 1 -> new GuestOp.KernelAccess(Layout.userPage(c.below(12)), kind(c) == AccessKind.WRITE
+            case 1 -> new GuestOp.KernelAccess(Layout.userPage(userPage(c)), kind(c) == AccessKind.WRITE
                     ? AccessKind.WRITE : AccessKind.READ, 0x22);
             case 2 -> new GuestOp.KernelAccess(0, AccessKind.READ, 0);
             default -> new GuestOp.KernelAccess(Layout.directMap(frames + c.below(8)), AccessKind.READ, 0);

@@ -119,7 +119,7 @@ public final class WholeSystemCases {
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Kernel(new GuestOp.Boot(c.weighted(3, 1) == 0 ? BootStage.DIRECT
                 : BootStage.HYPERCALL_PAGE_INSTALLED)));
-        int[] processes = {0};
+        int[] processes = {0, 0};
         if (c.flag(true, 25)) {
             ops.add(new Op.Kernel(new GuestOp.NewProcess()));
             ops.add(new Op.Kernel(new GuestOp.SwitchTo(1)));

@@ -228,7 +228,10 @@ public final class Kernel {
 
     // ---- processes and mappings ------------------------------------------------------------------------------------
 
-    /** Fork-like: new tables (PML4 sharing the kernel's direct map, a path to the user region), no user pages yet. */
+    /**
+     * Fork-like: new tables (PML4 sharing the kernel's direct map, a path to the user region), no user pages yet;
+     * the next pid (KRN-2).
+     */
     static KernelResult newProcess(Run r) {
         KernelState k = r.kernel;
         long[] f = r.allocate(4);
@@ -264,7 +267,7 @@ public final class Kernel {
         return new KernelResult.Created(pid);
     }
 
-    /** Context switch: {@code write_cr3}, then {@code current = pid}. */
+    /** Context switch: {@code write_cr3}, then {@code current = pid} (KRN-3). */
     static KernelResult switchTo(Run r, int pid) {
         KernelState k = r.kernel;
         if (pid != 0 && (k.process(pid) == null || k.process(pid).killed())) {
@@ -280,6 +283,7 @@ public final class Kernel {
         return bad != null ? bad : new KernelResult.Done();
     }
 
+    /** Maps user page {@code page} of the current process in a fresh frame, with the permission asked (KRN-4). */
     static KernelResult map(Run r, int page, boolean writable) {
         Process p = r.currentProcess();
         if (p == null || page < 0 || page >= Layout.USER_PAGES || p.pages().containsKey(page)) {
@@ -302,6 +306,7 @@ public final class Kernel {
         return new KernelResult.Done();
     }
 
+    /** Unmaps user page {@code page} of the current process from every CPU's view (KRN-4). */
     static KernelResult unmap(Run r, int page) {
         Process p = r.currentProcess();
         if (p == null || !p.pages().containsKey(page)) {
@@ -368,7 +373,7 @@ public final class Kernel {
     /**
      * A user-mode access. On #PF the kernel's handler reads CR2 (SDM Vol. 3A §6.15: the faulting linear address) and
      * the error code: a not-present fault in the user region is demand-paged (a writable page) and the access
-     * retried; anything else kills the process.
+     * retried; anything else kills the process (KRN-5).
      */
     static KernelResult userAccess(Run r, long linear, AccessKind kind, long value) {
         Process p = r.currentProcess();
@@ -418,7 +423,7 @@ public final class Kernel {
         return bad instanceof KernelResult.Done ? new KernelResult.Killed(p.pid(), why) : bad;
     }
 
-    /** getpid(): SYSCALL, read {@code current} in kernel mode, SYSRET — ring transitions only, no exit. */
+    /** getpid(): SYSCALL, read {@code current} in kernel mode, SYSRET — ring transitions only, no exit (KRN-6). */
     static KernelResult syscall(Run r) {
         r.platform = r.platform.withCpl(3).withCpl(0);
         Observed o = r.exec(new GuestInstruction.MemoryAccess(Access.read(Layout.currentVar(r.cpu))));
