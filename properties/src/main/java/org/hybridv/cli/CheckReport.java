@@ -477,6 +477,11 @@ final class CheckReport {
      * interrupted: then the report is written at once, without the comparison.
      */
     static void write(CheckRun r, Path dir) throws IOException {
+        write(r, dir, r.interrupted ? null : comparison());
+    }
+
+    /** {@link #write(CheckRun, Path)} with the comparison {@code result} (null: none, the run was interrupted). */
+    static void write(CheckRun r, Path dir, Comparison.Result result) throws IOException {
         AtomicFiles.write(dir.resolve("report.json"), (new ObjectMapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(json(r)) + "\n").getBytes(StandardCharsets.UTF_8));
         if (r.interrupted) {
@@ -484,7 +489,12 @@ final class CheckReport {
             AtomicFiles.write(dir.resolve("report.md"), markdown(r, dir).getBytes(StandardCharsets.UTF_8));
             return;
         }
-        Comparison.Report cmp = comparison();
+        if (result instanceof Comparison.Disagreement d) {
+            AtomicFiles.write(dir.resolve("report.md"), (markdown(r, dir) + disagreementSection(d))
+                    .getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        Comparison.Report cmp = (Comparison.Report) result;
         for (java.util.Map.Entry<String, String> e : Charts.render(cmp).entrySet()) {
             java.nio.file.Files.createDirectories(dir.resolve(COMPARISON_DIR));
             AtomicFiles.write(dir.resolve(COMPARISON_DIR).resolve(e.getKey()),
@@ -497,17 +507,27 @@ final class CheckReport {
     /** Where the report's charts go, relative to the report directory. */
     static final String COMPARISON_DIR = "comparison";
 
-    private static Comparison.Report cached;
+    private static Comparison.Result cached;
 
     /**
      * The seed's comparison ({@code hybridv compare}): a function of the model and the cost file alone, not of the
-     * campaign, so it is computed once per process.
+     * campaign, so it is computed once per process — or the disagreement between the platforms that prevents it.
      */
-    static synchronized Comparison.Report comparison() {
+    static synchronized Comparison.Result comparison() {
         if (cached == null) {
             cached = Comparison.compute(CostModel.load());
         }
         return cached;
+    }
+
+    /**
+     * report.md's last section when the platforms disagree: no comparison, and why (the reference's kernel returned
+     * other results on one platform than natively, which the campaign's I3 and workload contract judge).
+     */
+    static String disagreementSection(Comparison.Disagreement d) {
+        return "\n## The seed's comparison (a cost model's prediction)\n\nNot computed: the lmbench workload "
+                + md(d.toString()) + ". The platforms did not do the same work, so their events cannot be compared;"
+                + " `hybridv compare` says the same.\n";
     }
 
     /** report.md's last section: the comparison's verdicts and its charts (docs/comparison.md says how to read them). */

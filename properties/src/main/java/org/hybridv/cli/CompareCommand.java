@@ -47,7 +47,14 @@ final class CompareCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--svg " + svg + ": " + bad.get());
             }
         }
-        Comparison.Report r = Comparison.compute(CostModel.load());
+        Comparison.Result result = Comparison.compute(CostModel.load());
+        if (result instanceof Comparison.Disagreement d) {
+            spec.commandLine().getErr().println("hybridv compare: nothing to compare: the lmbench workload " + d
+                    + ". The platforms must do the same work as natively; this reference's kernel does not"
+                    + " (hybridv check names the rule it breaks).");
+            return 1;
+        }
+        Comparison.Report r = (Comparison.Report) result;
         var out = spec.commandLine().getOut();
         out.print(json ? Comparison.json(r) : Comparison.text(r));
         if (svg != null) {

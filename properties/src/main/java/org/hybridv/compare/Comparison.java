@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.GuestSystem;
@@ -53,19 +54,52 @@ public final class Comparison {
     /** A claim of the seed and what the model says of it in one generation. */
     public record Verdict(String claim, String generation, boolean reproduced, boolean acrossRanges, String why) {}
 
+    /** What {@link #compute} gives: the comparison, or the disagreement that prevents it. */
+    public sealed interface Result permits Report, Disagreement {}
+
     /** Everything {@code hybridv compare} prints. */
     public record Report(CostModel model, List<Measured> rows, List<Prediction> predictions,
-            Map<String, double[]> buildVsPv, List<Verdict> verdicts, List<Tornado> tornadoes) {}
+            Map<String, double[]> buildVsPv, List<Verdict> verdicts, List<Tornado> tornadoes) implements Result {}
+
+    /**
+     * A workload that returned other results on {@code platform} than natively: the platforms did not do the same
+     * work, so their events cannot be compared (a slip in the reference's kernel or platforms, which I3 and the
+     * workload contract judge in {@code hybridv check}).
+     */
+    public record Disagreement(String workload, String platform, List<KernelResult> results,
+            List<KernelResult> natively) implements Result {
+        public Disagreement {
+            results = List.copyOf(results);
+            natively = List.copyOf(natively);
+        }
+
+        @Override
+        public String toString() {
+            return workload + " on " + platform + " returned " + results + ", natively " + natively;
+        }
+    }
 
     // ---- measuring ---------------------------------------------------------------------------------------------------
 
-    /** The lmbench rows, each run on every platform, checked to do the same work as natively. */
+    /**
+     * The lmbench rows, each run on every platform, checked to do the same work as natively (for a reference whose
+     * platforms agree: a {@link Disagreement} is an {@link IllegalStateException} here; {@link #compute} returns it).
+     */
     public static List<Measured> measureLmbench() {
+        List<Measured> out = new ArrayList<>();
+        Optional<Disagreement> d = measureLmbench(out);
+        if (d.isPresent()) {
+            throw new IllegalStateException(d.get().toString());
+        }
+        return out;
+    }
+
+    /** Fills {@code out} with the lmbench rows; the first workload whose results differ from native's, if any. */
+    private static Optional<Disagreement> measureLmbench(List<Measured> out) {
         Map<Target, GuestSystem> booted = new EnumMap<>(Target.class);
         for (Target t : Target.values()) {
             booted.put(t, t.boot());
         }
-        List<Measured> out = new ArrayList<>();
         for (Workload w : Workload.lmbenchRows()) {
             Map<Target, Events> ev = new EnumMap<>(Target.class);
             List<KernelResult> nativeResults = null;
@@ -85,14 +119,13 @@ public final class Comparison {
                 if (nativeResults == null) {
                     nativeResults = results;
                 } else if (!results.equals(nativeResults)) {
-                    throw new IllegalStateException(w.name() + " on " + t.label() + " returned " + results
-                            + ", natively " + nativeResults);
+                    return Optional.of(new Disagreement(w.name(), t.label(), results, nativeResults));
                 }
                 ev.put(t, e);
             }
             out.add(new Measured(w.name(), w.lmbench(), ev));
         }
-        return out;
+        return Optional.empty();
     }
 
     /** A mix's events on each platform: its workloads' iterations, its compute and the compute's TLB misses. */
@@ -114,9 +147,16 @@ public final class Comparison {
 
     // ---- predicting --------------------------------------------------------------------------------------------------
 
-    /** The comparison with {@code model}. */
-    public static Report compute(CostModel model) {
-        List<Measured> rows = new ArrayList<>(measureLmbench());
+    /**
+     * The comparison with {@code model}, or the first workload on which a platform's results differed from native's
+     * (then nothing can be compared).
+     */
+    public static Result compute(CostModel model) {
+        List<Measured> rows = new ArrayList<>();
+        Optional<Disagreement> disagreement = measureLmbench(rows);
+        if (disagreement.isPresent()) {
+            return disagreement.get();
+        }
         int lmbenchRows = rows.size();
         for (CostModel.Mix m : model.mixes()) {
             rows.add(mix(m, rows.subList(0, lmbenchRows)));

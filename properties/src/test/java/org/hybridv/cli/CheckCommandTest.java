@@ -369,7 +369,7 @@ class CheckCommandTest {
         // the seed's comparison: its verdicts and its charts, written beside the report and embedded
         assertThat(md).contains("## The seed's comparison (a cost model's prediction)",
                 "![events.svg](comparison/events.svg)");
-        for (String chart : org.hybridv.compare.Charts.render(CheckReport.comparison()).keySet()) {
+        for (String chart : org.hybridv.compare.Charts.render((org.hybridv.compare.Comparison.Report) CheckReport.comparison()).keySet()) {
             assertThat(md).contains("](comparison/" + chart + ")");
             assertThat(dir.resolve("report/comparison/" + chart)).exists().content().startsWith("<?xml");
         }

@@ -30,7 +30,7 @@ class ComparisonTest {
 
     @BeforeAll
     static void compute() {
-        report = Comparison.compute(CostModel.load());
+        report = (Comparison.Report) Comparison.compute(CostModel.load());
     }
 
     @Test
