@@ -62,6 +62,9 @@ public final class LayerProperties {
             layer(GuestCr3Properties.class, "xen", "a guest reads back the CR3 it loaded in every mode (SH-6)"),
             layer(SwitchMmuProperties.class, "xen", "SWITCH_MMU refused without a change or accepted with every"
                     + " invariant (PRE-, POST-)"),
+            layer(PagingOffBootProperties.class, "xen", "booting with paging off in every MMU mode: the SDM 9.8.5"
+                    + " faults, the registers the guest wrote, CR0.WP forced (MISC-1), MX-3 and SH-1 at paging on"
+                    + " (BOOT-1)"),
             layer(ContextSwitchProperties.class, "xen", "each guest keeps its CR2 and PKRU across vCPU switches"
                     + " (CTX-1)"),
             layer(CpuidProperties.class, "devices", "CPUID answers as the hypervisor's identity says (BOOT-2,"

@@ -23,6 +23,8 @@ import org.hybridv.x86.Access;
 import org.hybridv.x86.CpuState;
 import org.hybridv.x86.Entry;
 import org.hybridv.xen.Domains;
+import org.hybridv.xen.Effect;
+import org.hybridv.xen.Errno;
 import org.hybridv.xen.FrameInfo;
 import org.hybridv.xen.HvResult;
 import org.hybridv.xen.HvStep;
@@ -62,7 +64,7 @@ class SwitchMmuProperties {
     /**
      * The machine of the class comment; {@code setup} (0: the usual one) varies what PRE-1 and PRE-3 look at: bit 0
      * no hypercall page, bit 1 a third vCPU of d3 still booting with paging off (CR0.PG = 0), bit 2 the vCPUs' CR0.WP
-     * set (the guest's own value, kept in the read shadow: MISC-1).
+     * set (the guest's own value, kept in the read shadow: MISC-1), bit 3 d3 in HAP mode instead of shadow mode.
      */
     static XenMachine machine(int setup) {
         XenMachine m = XenMachine.boot(96, Domains.range(0x1, 0xf));
@@ -72,7 +74,8 @@ class SwitchMmuProperties {
         for (long g = 0; g < 16; g++) {
             p2m.put(g, 0x40 + g);
         }
-        m = done(Domains.create(m, D, MmuMode.SHADOW, Domains.range(0x40, 0x4f), p2m));
+        m = done(Domains.create(m, D, (setup & 8) != 0 ? MmuMode.HAP : MmuMode.SHADOW, Domains.range(0x40, 0x4f),
+                p2m));
         m = m.withPaging(m.paging().write(0x40, 0, Entry.table(1, true, true)).write(0x41, 0, Entry.table(2, true,
                 true)).write(0x42, 0, Entry.table(3, true, true)).write(0x43, 5, Entry.table(4, true, true))
                 .write(0x43, 6, Entry.table(5, false, true)).write(0x43, 7, Entry.table(0xb, true, false))
@@ -108,33 +111,42 @@ class SwitchMmuProperties {
         return ((n >>> 9) & 7) == 0 ? e.withPageSize(true) : e;
     }
 
+    /** A refusal the contract names: the rule and the errno. */
+    record Refusal(String rule, Errno errno) {}
+
     /**
-     * The rule the SWITCH_MMU contract (docs/rules/hybrid.md) says refuses the call, restated over the state in the
-     * contract's order — CPL 0 (XSA-76), then PRE-1 (long mode, hypercall page, shadow mode), PRE-3 (every sibling in
-     * long mode with paging on), PRE-2 (the root is the domain's RAM: OWN-1; no Xen slot: SLOT-1) — or null when the
+     * The rule and errno the SWITCH_MMU contract (docs/rules/hybrid.md) says refuse the call, restated over the state
+     * in the contract's order — CPL 0 (XSA-76, -EPERM), then PRE-1 (long mode: -EINVAL; the hypercall page: -EPERM;
+     * shadow mode: -EBUSY once switched, -EOPNOTSUPP for HAP), PRE-3 (every sibling in long mode with paging on:
+     * -EBUSY), PRE-2 (the root is the domain's RAM: OWN-1; no Xen slot: SLOT-1; both -EINVAL) — or null when the
      * validation of the tables decides (its refusal names the direct-paging rule, the reason starts "PRE-2: ").
      */
-    static String expectedRefusal(XenMachine m, VcpuId caller, long root) {
+    static Refusal expectedRefusal(XenMachine m, VcpuId caller, long root) {
         CpuState c = m.guestCpu(caller);
         if (c.cpl() != 0) {
-            return "XSA-76";
+            return new Refusal("XSA-76", Errno.EPERM);
         }
-        if (!c.cr0().pg() || !c.ia32eMode() || !m.domain(D).hypercallPageInstalled()
-                || m.domain(D).mode() != MmuMode.SHADOW) {
-            return "PRE-1";
+        if (!c.cr0().pg() || !c.ia32eMode()) {
+            return new Refusal("PRE-1", Errno.EINVAL);
+        }
+        if (!m.domain(D).hypercallPageInstalled()) {
+            return new Refusal("PRE-1", Errno.EPERM);
+        }
+        if (m.domain(D).mode() != MmuMode.SHADOW) {
+            return new Refusal("PRE-1", m.domain(D).mode() == MmuMode.DIRECT ? Errno.EBUSY : Errno.EOPNOTSUPP);
         }
         for (Vcpu v : m.domain(D).vcpus()) {
             CpuState g = m.guestCpu(v.id());
             if (!(g.cr0().pg() && g.ia32eMode())) {
-                return "PRE-3";
+                return new Refusal("PRE-3", Errno.EBUSY);
             }
         }
         if (!m.frames().contains(root) || m.frames().get(root).owner() != D) {
-            return "OWN-1";
+            return new Refusal("OWN-1", Errno.EINVAL);
         }
         for (int i = 256; i <= 271; i++) {
             if ((m.memory().read(root, i) & 1) != 0) {
-                return "SLOT-1";
+                return new Refusal("SLOT-1", Errno.EINVAL);
             }
         }
         return null;
@@ -150,15 +162,16 @@ class SwitchMmuProperties {
     void switchIsAllOrNothing(@ForAll @Size(max = 4) List<@IntRange(min = 0, max = 0xFFFFF) Integer> edits,
             @ForAll @Size(max = 4) List<@IntRange(min = 0, max = 15) Integer> accesses,
             @ForAll @IntRange(min = 0, max = 0xFFFF) int call) {
-        // call: bits 0-3 the root (ROOTS, 0-4 = ROOT); bits 4-7 the setup of machine(int) (0-9 the usual one, 10-11
-        // WP set, 12 no hypercall page, 13 a booting vCPU, 14 both of the last, 15 WP and a booting vCPU); bits 8-11
-        // the caller (0-12 K, 13 U at CPL 3, 14-15 the booting vCPU if there is one); bits 12-15 = 15: a second switch
+        // call: bits 0-3 the root (ROOTS, 0-4 = ROOT); bits 4-7 the setup of machine(int) (0-8 the usual one, 9 d3
+        // in HAP mode, 10-11 WP set, 12 no hypercall page, 13 a booting vCPU, 14 both of the last, 15 WP and a booting
+        // vCPU); bits 8-11 the caller (0-9 K, 10-12 the booting vCPU if there is one, else K, 13 U at CPL 3, 14-15
+        // the booting vCPU if there is one, else K); bits 12-15 = 14 or 15: a second switch
         int s4 = (call >>> 4) & 15;
-        int setup = s4 < 10 ? 0 : s4 < 12 ? 4 : new int[] {1, 2, 3, 6}[s4 - 12];
+        int setup = s4 < 9 ? 0 : s4 == 9 ? 8 : s4 < 12 ? 4 : new int[] {1, 2, 3, 6}[s4 - 12];
         long root = ROOTS[(call & 15) % ROOTS.length];
         XenMachine m = machine(setup);
         int who = (call >>> 8) & 15;
-        VcpuId caller = who >= 14 && (setup & 2) != 0 ? new VcpuId(D, 2) : who == 13 ? U : K;
+        VcpuId caller = who == 13 ? U : who >= 10 && (setup & 2) != 0 ? new VcpuId(D, 2) : K;
         for (int a : accesses) {
             VcpuId v = (a & 1) == 0 ? K : U;
             long va = VAS[(a >>> 1) & 3];
@@ -170,7 +183,7 @@ class SwitchMmuProperties {
             int index = INDEXES[(e >>> 2) % INDEXES.length];
             m = m.withPaging(m.paging().write(table, index, entry(e >>> 5)));
         }
-        if (((call >>> 12) & 15) == 15) {
+        if (((call >>> 12) & 15) >= 14) {
             HvStep first = Hypervisor.hypercall(m, K, Hypercall.switchMmu(ROOT));
             if (first.outcome() instanceof VcpuOutcome.HypercallDone) {
                 m = first.machine();
@@ -184,26 +197,36 @@ class SwitchMmuProperties {
             }
         }
         XenMachine pre = m;
-        String refusal = expectedRefusal(pre, caller, root);
+        Refusal refusal = expectedRefusal(pre, caller, root);
         HvStep st = Hypervisor.hypercall(pre, caller, Hypercall.switchMmu(root));
         XenMachine post = st.machine();
         assertThat(ExitCorrectness.check(pre, caller, new GuestInstruction.Vmcall(), st).toString())
                 .isEqualTo("holds");
         if (st.outcome() instanceof VcpuOutcome.HypercallRefused r) {
-            Statistics.label("outcome").collect("refused " + (refusal == null ? "PRE-2 validation" : refusal));
+            Statistics.label("outcome").collect("refused " + (refusal == null ? "PRE-2 validation"
+                    : refusal.rule() + " " + refusal.errno()));
             if (refusal == null) {
                 assertThat(r.reason()).as("%s", r).startsWith("PRE-2: ");
             } else {
-                assertThat(r.rule()).as("%s", r).isEqualTo(refusal);
+                assertThat(new Refusal(r.rule(), r.errno())).as("%s", r).isEqualTo(refusal);
             }
             assertThat(SafeSwitch.unchanged(pre, post).toString()).isEqualTo("holds");
+            floors();
             return;
         }
         Statistics.label("outcome").collect("accepted");
+        floors();
         assertThat(refusal).as("the contract refuses by %s, the hypervisor accepted: %s", refusal, st.outcome())
                 .isNull();
         assertThat(st.outcome()).isInstanceOf(VcpuOutcome.HypercallDone.class);
         assertThat(post.domain(D).mode()).isEqualTo(MmuMode.DIRECT);
+        // POST-1 and POST-2 as the outcome reports them: each vCPU's context loaded with the root, the domain flushed
+        List<Effect> effects = ((VcpuOutcome.HypercallDone) st.outcome()).effects();
+        for (Vcpu v : post.domain(D).vcpus()) {
+            assertThat(effects).as("POST-1: %s loads the root", v.id()).contains(new Effect.LoadBase(v.id(), root,
+                    "POST-1"));
+        }
+        assertThat(effects).as("POST-2").contains(new Effect.FlushDomain(D, "POST-2"));
         for (Vcpu v : post.domain(D).vcpus()) {
             assertThat(v.vmcs().guest().cpu().cr3().pml4Frame()).isEqualTo(root);
             assertThat(post.guestTables().get(v.id())).isEqualTo(root);
@@ -231,5 +254,17 @@ class SwitchMmuProperties {
             assertThat(TlbCoherence.check(after.machine()).toString()).isEqualTo("holds");
             assertThat(Isolation.check(after.machine()).toString()).isEqualTo("holds");
         }
+    }
+
+    /** Every refusal of the contract, and acceptance, is reached (floors of the outcome label). */
+    static void floors() {
+        Statistics.label("outcome").coverage(cov -> {
+            cov.check("accepted").percentage(p -> p >= 15);
+            cov.check("refused PRE-2 validation").percentage(p -> p >= 10);
+            for (String r : new String[] {"OWN-1 EINVAL", "PRE-1 EINVAL", "PRE-1 EPERM", "PRE-1 EBUSY",
+                    "PRE-1 EOPNOTSUPP", "PRE-3 EBUSY", "XSA-76 EPERM", "SLOT-1 EINVAL"}) {
+                cov.check("refused " + r).percentage(p -> p > 0);
+            }
+        });
     }
 }
