@@ -87,6 +87,11 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                 VcpuOutcome o = e.hv().get().outcome();
                 coverage.collect("switch", o instanceof VcpuOutcome.HypercallRefused r ? "refused " + r.rule()
                         : "accepted");
+                if (o instanceof VcpuOutcome.HypercallDone) {
+                    // POST-3 for every address space: the root is a process's, the kernel's tables pinned beside it
+                    coverage.collect("switch root", s.pre().guest().kernel().current() != 0
+                            ? "a process's tables (the kernel's pinned)" : "the kernel's tables");
+                }
                 if (o instanceof VcpuOutcome.HypercallDone && e.pre() instanceof XenPlatform before
                         && siblingRunningElsewhere(before.machine(), before.vcpu())) {
                     coverage.collect(SMP_LABEL, "SWITCH_MMU accepted with the sibling running on another pCPU");
@@ -201,6 +206,8 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
     private static List<Coverage.Floor> floorList() {
         List<Coverage.Floor> f = new ArrayList<>();
         f.add(Coverage.Floor.atLeast("switch", "accepted", 5));
+        f.add(Coverage.Floor.reached("switch root", "a process's tables (the kernel's pinned)"));
+        f.add(Coverage.Floor.reached("switch root", "the kernel's tables"));
         for (String rule : List.of("PRE-1", "XSA-76", "SP-1", "L1-3", "L1-2", "SLOT-1", "LIN-1")) {
             f.add(Coverage.Floor.atLeast("switch", "refused " + rule, 0.5));
         }
