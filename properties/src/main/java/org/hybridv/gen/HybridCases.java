@@ -151,10 +151,18 @@ public final class HybridCases {
                 // the other CPU runs the same process too (a second thread): its unmaps need a cross-CPU flush
                 out.add(new GuestOp.OnCpu(out.get(out.size() - 1) instanceof GuestOp.OnCpu ? 0 : 1, op));
                 shared = true;
-                // CPU 1 demand-pages a page and caches it, CPU 0 unmaps it: the flush must reach CPU 1
+                // one CPU demand-pages a page, writes it and caches it, the other unmaps it: the flush must reach
+                // the first, whose next read finds a fresh page of zeros (KRN-4, KRN-8), not the word it wrote
                 int page = c.below(12);
-                out.add(new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(page), AccessKind.READ, 0)));
-                out.add(new GuestOp.Unmap(page));
+                boolean apCaches = c.flag(true, 50);
+                GuestOp write = new GuestOp.UserAccess(Layout.userPage(page), AccessKind.WRITE, 0x5A5A);
+                out.add(apCaches ? new GuestOp.OnCpu(1, write) : write);
+                GuestOp unmap = new GuestOp.Unmap(page);
+                out.add(apCaches ? unmap : new GuestOp.OnCpu(1, unmap));
+                if (c.flag(true, 50)) {
+                    GuestOp read = new GuestOp.UserAccess(Layout.userPage(page), AccessKind.READ, 0);
+                    out.add(apCaches ? new GuestOp.OnCpu(1, read) : read);
+                }
             }
         }
         return out;
