@@ -36,8 +36,11 @@ public final class KernelContract {
     /** The name findings carry, in place of an invariant's. */
     public static final String NAME = "KRN";
 
-    /** A broken rule: which, and what was expected against what the kernel returned. */
-    public record Violation(String rule, String explanation) {}
+    /**
+     * A broken rule: which, what was expected against what the kernel returned, and the result the rule requires (an
+     * oops or a refusal stands for any of its kind: the rules say which kind, not the wording).
+     */
+    public record Violation(String rule, String explanation, KernelResult expected) {}
 
     /** A process of the model: alive or killed, its user pages (index → writable) and their words (linear → value). */
     private static final class Proc {
@@ -73,7 +76,7 @@ public final class KernelContract {
             return got instanceof KernelResult.NotApplicable ? Optional.empty()
                     : Optional.of(new Violation("KRN-1", "the operation does not apply (CPU " + cpu
                             + (pre.online(cpu) ? "" : " not online") + ", stage " + pre.stage() + "), yet it returned "
-                            + got));
+                            + got, new KernelResult.NotApplicable("KRN-1")));
         }
         return judge(inner, cpu, pre, got);
     }
@@ -203,7 +206,8 @@ public final class KernelContract {
             if (outOfFrames(pre, 1)) {
                 return got instanceof KernelResult.Oops o && o.what().contains("out of memory") ? Optional.empty()
                         : Optional.of(new Violation("KRN-5", "demand paging of user page " + page + " has no frame"
-                                + " left (an out-of-memory oops expected), yet the access returned " + got));
+                                + " left (an out-of-memory oops expected), yet the access returned " + got,
+                                new KernelResult.Oops("out of memory")));
             }
             mapped(p, page, true); // the retry below sees the demand-paged page
         } else if (write && !p.pages.get(page)) {
@@ -259,7 +263,7 @@ public final class KernelContract {
         }
         return expect(rule, got, new KernelResult.Read(p.words.getOrDefault(word, 0L)))
                 .map(v -> new Violation(v.rule(), who + "read of " + hex(linear) + " (KRN-8: the word last written"
-                        + " there since the page was mapped, zero if none): " + v.explanation()));
+                        + " there since the page was mapped, zero if none): " + v.explanation(), v.expected()));
     }
 
     /** KRN-5, KRN-3: the process dies, and every CPU that ran it runs the kernel's tables with current = 0. */
@@ -311,23 +315,25 @@ public final class KernelContract {
 
     private static Optional<Violation> expect(String rule, KernelResult got, KernelResult want) {
         return got.equals(want) ? Optional.empty()
-                : Optional.of(new Violation(rule, "expected " + want + ", the kernel returned " + got));
+                : Optional.of(new Violation(rule, "expected " + want + ", the kernel returned " + got, want));
     }
 
     private static Optional<Violation> notApplicable(String rule, KernelResult got, String why) {
         return got instanceof KernelResult.NotApplicable ? Optional.empty()
-                : Optional.of(new Violation(rule, "expected NotApplicable (" + why + "), the kernel returned " + got));
+                : Optional.of(new Violation(rule, "expected NotApplicable (" + why + "), the kernel returned " + got,
+                        new KernelResult.NotApplicable(why)));
     }
 
     private static Optional<Violation> oops(String rule, KernelResult got, String why) {
         return got instanceof KernelResult.Oops ? Optional.empty()
-                : Optional.of(new Violation(rule, "expected an oops (" + why + "), the kernel returned " + got));
+                : Optional.of(new Violation(rule, "expected an oops (" + why + "), the kernel returned " + got,
+                        new KernelResult.Oops(why)));
     }
 
     private static Optional<Violation> oom(String rule, KernelResult got, String what) {
         return got instanceof KernelResult.Oops o && o.what().contains("out of memory") ? Optional.empty()
                 : Optional.of(new Violation(rule, "no frame is left for " + what + " (an out-of-memory oops"
-                        + " expected), the kernel returned " + got));
+                        + " expected), the kernel returned " + got, new KernelResult.Oops("out of memory")));
     }
 
     private static String hex(long v) {

@@ -15,6 +15,7 @@ import org.hybridv.guest.Observed;
 import org.hybridv.x86.AccessKind;
 import org.hybridv.xen.MmuMode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The workload contract (KRN-1..KRN-8 of docs/rules/hybrid.md) against the reference kernel, and each of its rules
@@ -151,5 +152,56 @@ class KernelContractTest {
         // a kernel that left CPU 0 on the dead process's tables would still answer getpid with 1
         assertThat(lastReturning(steps.subList(0, 7), new KernelResult.Read(1))).get()
                 .extracting(KernelContract.Violation::rule).isEqualTo("KRN-6");
+    }
+
+    /**
+     * A workload-contract finding is written as the run's kernel steps with the last one expecting the result the
+     * contract requires ({@code HybridStep.KernelExpect.of}): on a kernel that returns it the file replays, on one
+     * that does not it fails at that step. Shown here on the reference with the expectation the contract states and
+     * with another one.
+     */
+    @Test
+    void aContractExpectationReplaysOnAKernelThatKeepsItAndFailsOnOneThatDoesNot(@TempDir java.nio.file.Path dir)
+            throws Exception {
+        List<GuestOp> ops = List.of(new GuestOp.Boot(BootStage.DIRECT), new GuestOp.NewProcess(),
+                new GuestOp.SwitchTo(1), new GuestOp.UserAccess(PAGE1 + 16, AccessKind.WRITE, 0x3333),
+                new GuestOp.Unmap(1), new GuestOp.UserAccess(PAGE1 + 16, AccessKind.READ, 0),
+                new GuestOp.UserAccess(Layout.CURRENT_VAR, AccessKind.WRITE, 5));
+        org.hybridv.gen.HybridCases.Run run = new org.hybridv.gen.HybridCases.Run(MmuMode.SHADOW, 64, ops);
+        for (int n : new int[] {6, 7}) {
+            // KRN-8: a fresh page after the unmap reads zero; KRN-5: a user write to the kernel's data kills with
+            // #PF error code P|W|U = 7
+            KernelResult contract = n == 6 ? new KernelResult.Read(0)
+                    : new KernelResult.Killed(1, new Observed.Fault(14, 7, Layout.CURRENT_VAR));
+            assertThat(replay(dir, run, n, contract).exit()).as("step " + n).isZero();
+            KernelResult other = n == 6 ? new KernelResult.Read(0x3333)
+                    : new KernelResult.Killed(1, new Observed.Fault(14, 6, Layout.CURRENT_VAR));
+            org.hybridv.cli.Cli.Result bad = replay(dir, run, n, other);
+            assertThat(bad.exit()).as(bad.all()).isEqualTo(1);
+            assertThat(bad.all()).contains("step " + n);
+        }
+    }
+
+    /** Replays {@code run}'s first {@code n} operations, the last one expecting {@code expected}. */
+    private static org.hybridv.cli.Cli.Result replay(java.nio.file.Path dir, org.hybridv.gen.HybridCases.Run run,
+            int n, KernelResult expected) throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode body = new HybridKernelProperty().scenario(run,
+                org.hybridv.xen.Faults.NONE, new Verdict.Violated("I3", "I3-result", n, "a fixture"));
+        com.fasterxml.jackson.databind.node.ArrayNode steps = (com.fasterxml.jackson.databind.node.ArrayNode) body
+                .get("steps");
+        steps.remove(steps.size() - 1); // the checkHybrid step
+        steps.remove(steps.size() - 1);
+        steps.add(Capture.step(org.hybridv.scenario.hybrid.HybridStep.Kernel.of(run.ops().get(n - 1)).withExpect(
+                org.hybridv.scenario.hybrid.HybridStep.KernelExpect.of(expected))));
+        com.fasterxml.jackson.databind.node.ObjectNode doc = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                .instance.objectNode();
+        doc.put("format", "hybridv-scenario/1");
+        doc.put("title", "workload contract fixture");
+        doc.set("machine", body.get("machine"));
+        doc.set("steps", steps);
+        java.nio.file.Path f = dir.resolve("krn-" + n + "-" + expected.getClass().getSimpleName() + "-"
+                + Integer.toHexString(expected.hashCode()) + ".json");
+        java.nio.file.Files.write(f, Capture.bytes(doc));
+        return org.hybridv.cli.Cli.run("replay", "-q", f.toString());
     }
 }

@@ -214,6 +214,12 @@ public sealed interface HybridStep extends Step {
             return new Kernel(what, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
 
+        /** This step expecting {@code e} of its result. */
+        public Kernel withExpect(KernelExpect e) {
+            return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, cpu,
+                    sector, e, ticks, pv);
+        }
+
         /** This step on processor {@code c} (the SMP kernel; {@link GuestOp.OnCpu}). */
         Kernel withCpu(int c) {
             return new Kernel(what, to, pid, page, writable, linear, kind, value, root, mfn, fromUser, force, c, sector,
@@ -320,6 +326,26 @@ public sealed interface HybridStep extends Step {
             @Dec(why = "a tick count") Long jiffies, @Dec(why = "the kernel's clock in ticks") Long clock) {
         static final List<String> FACTS = List.of("pid", "vector", "errorCode", "value", "cr2", "root", "errno",
                 "rule", "jiffies", "clock");
+
+        /**
+         * The expectation of exactly {@code r}: its result word and the facts it carries (pid, #PF vector, error code
+         * and CR2, value, root, tick count and clock); an oops or a refusal by its word alone.
+         */
+        public static KernelExpect of(org.hybridv.guest.KernelResult r) {
+            org.hybridv.guest.Observed.Fault f = r instanceof org.hybridv.guest.KernelResult.Killed k
+                    && k.why() instanceof org.hybridv.guest.Observed.Fault x ? x : null;
+            return new KernelExpect(XenStep.find(Result.class, Object::toString, HybridExecutors.word(r)), null,
+                    null, null, null,
+                    r instanceof org.hybridv.guest.KernelResult.Created c ? Integer.valueOf(c.pid())
+                            : r instanceof org.hybridv.guest.KernelResult.Killed k ? Integer.valueOf(k.pid()) : null,
+                    f == null ? null : f.vector(), f == null ? null : f.errorCode() & 0xFFFF_FFFFL,
+                    r instanceof org.hybridv.guest.KernelResult.Read v ? Long.valueOf(v.value())
+                            : r instanceof org.hybridv.guest.KernelResult.Sector sec ? sec.words().get(0) : null,
+                    f == null ? null : f.cr2(),
+                    r instanceof org.hybridv.guest.KernelResult.Switched sw ? Long.valueOf(sw.root()) : null, null,
+                    null, r instanceof org.hybridv.guest.KernelResult.Ticked t ? Long.valueOf(t.jiffies()) : null,
+                    r instanceof org.hybridv.guest.KernelResult.Ticked t ? Long.valueOf(t.clock()) : null);
+        }
 
         public KernelExpect {
             Bad.requireAny("expect", List.of("result", "stage", "exits", "faults", "pfExits", "pid", "vector",
