@@ -302,11 +302,11 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
 
     @Override
     public ObjectNode scenario(WholeSystemCases.Run run, Faults faults, Verdict.Violated violation) {
-        if (violation.invariant().equals(EventBudgets.NAME) || violation.invariant().equals(KernelContract.NAME)) {
-            // No scenario step checks a budget or the workload contract (a scenario's "violates" is I1-I8): nothing
-            // to write that replays it.
+        if (violation.invariant().equals(EventBudgets.NAME)) {
+            // No scenario step checks a budget (a scenario's "violates" is I1-I8): nothing to write that replays it.
             return null;
         }
+        boolean contractFinding = violation.invariant().equals(KernelContract.NAME);
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
         // The VPID the kernel's vCPU got: the one asked for, or the fallback if this hypervisor refused it.
         int vpid = run.machine(faults).vcpu(WholeSystemCases.KERNEL).vpid();
@@ -319,12 +319,33 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
         // each vCPU op's scenario steps: the op, then the deliveries and continuations that ran it to its end
         // (Completed), from the pre-states the check itself met
         List<List<org.hybridv.scenario.xen.XenStep>> vcpuSteps = new ArrayList<>();
+        // a workload-contract finding: the result the contract requires of the kernel operation it names
+        KernelContract contract = new KernelContract();
+        org.hybridv.guest.KernelResult[] expected = new org.hybridv.guest.KernelResult[1];
+        int[] index = {0};
         check(run, faults, new Observer() {
             @Override
             public void vcpu(XenMachine pre, org.hybridv.gen.HypervisorCases.Op op, HvStep step) {
                 vcpuSteps.add(Completed.run(pre, op).scenario());
+                index[0]++;
+            }
+
+            @Override
+            public void kernel(Lockstep.LockstepStep s) {
+                java.util.Optional<KernelContract.Violation> v = contract.step(s);
+                if (++index[0] == n && v.isPresent()) {
+                    expected[0] = v.get().expected();
+                }
+            }
+
+            @Override
+            public void schedule(XenMachine pre, org.hybridv.xen.VcpuId v, int pcpu, XenMachine post) {
+                index[0]++;
             }
         });
+        if (contractFinding && expected[0] == null) {
+            return null;
+        }
         int k = 0;
         for (int i = 0; i < n; i++) {
             WholeSystemCases.Op op = run.ops().get(i);
@@ -333,6 +354,12 @@ public final class WholeSystemProperty implements SystemProperty<WholeSystemCase
                     steps.add(Capture.step(x));
                 }
                 continue;
+            }
+            if (contractFinding && i == n - 1) {
+                // the regression form (no "violates", see HybridKernelProperty): the kernel step expects the result
+                steps.add(Capture.step(org.hybridv.scenario.hybrid.HybridStep.Kernel.of(((WholeSystemCases.Op.Kernel)
+                        op).op()).withExpect(org.hybridv.scenario.hybrid.HybridStep.KernelExpect.of(expected[0]))));
+                return doc;
             }
             steps.add(Capture.step(op instanceof WholeSystemCases.Op.Kernel kop ? HybridKernelProperty.step(kop.op())
                     : new org.hybridv.scenario.xen.XenStep.Schedule(((WholeSystemCases.Op.Schedule) op).vcpu()
