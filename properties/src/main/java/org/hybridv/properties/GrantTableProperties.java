@@ -44,7 +44,7 @@ import org.hybridv.xen.XenMachine;
  * domain, ids past the last; references 0..7, 511, 512, −1, 2^32; free, used, unreachable, unaligned, RAM and
  * non-canonical addresses; direct, HAP and shadow mappers), unmaps (a live handle or a free, negative or huge one; the
  * mapping's address or the next page) and copies (each side a grant or a gfn, the caller's or not; lengths 0, 7, 8,
- * 12, 16, 4088, 4096, 4104, −8). For each call:
+ * 12, 16, 4088, 4096, 4104, −8), and commands the model does not know (−ENOSYS). For each call:
  * <ul>
  * <li>accepted or refused — and the errno — exactly as the rule's checks in their order say;</li>
  * <li>a refusal changes no memory word, no frame's owner, type or count, no maptrack;</li>
@@ -83,6 +83,7 @@ class GrantTableProperties {
     private static final int EPERM = 1;
     private static final int ESRCH = 3;
     private static final int EINVAL = 22;
+    private static final int ENOSYS = 38;
     private static final int EOPNOTSUPP = 95;
     // the PTE bits (SDM Vol. 3A §4.5) and Xen's _PAGE_GNTTAB (bit 62)
     private static final long P = 1;
@@ -132,7 +133,7 @@ class GrantTableProperties {
             for (String s : new String[] {"map flags", "map shadow", "map domain", "map ref", "map type", "map domid",
                 "map readonly", "map address", "map in use", "map page", "map writable type", "unmap handle",
                 "unmap address", "copy len", "copy domain", "copy gfn", "copy ref", "copy permit", "copy page",
-                "copy dest type"}) {
+                "copy dest type", "not modelled"}) {
                 k.check(s).count(n -> n > 0);
             }
         });
@@ -340,9 +341,12 @@ class GrantTableProperties {
         long src = side(op.d(), srcGref, ld, other);
         long dst = side(op.e(), dstGref, ld, other);
         long flags = (srcGref ? GNTCOPY_SOURCE_GREF : 0) | (dstGref ? GNTCOPY_DEST_GREF : 0);
-        Hypercall call = Hypercall.of(GRANT_TABLE_OP, GNTTABOP_COPY, src, dst, flags, len);
+        // now and then a command Xen has that the model does not (setup_table 2, dump_table 3, transfer 4, 6..)
+        long cmd = op.a() % 16 == 1 ? pick(new Long[] {2L, 3L, 4L, 6L, 7L, 100L}, op.a() / 16) : GNTTABOP_COPY;
+        Hypercall call = Hypercall.of(GRANT_TABLE_OP, cmd, src, dst, flags, len);
         HvStep s = Hypervisor.hypercall(m, caller, call);
-        Verdict v = copyVerdict(m, ld, src, dst, srcGref, dstGref, len);
+        Verdict v = cmd != GNTTABOP_COPY ? Verdict.no(ENOSYS, "not modelled")
+                : copyVerdict(m, ld, src, dst, srcGref, dstGref, len);
         judgeOutcome(m, s, v, "copy " + call + " by " + caller);
         if (!v.ok()) {
             return s.machine();
