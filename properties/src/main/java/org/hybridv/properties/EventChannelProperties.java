@@ -101,7 +101,7 @@ class EventChannelProperties {
         return Combinators.combine(kind, x, x, x).as(Op::new).list().ofMinSize(1).ofMaxSize(16);
     }
 
-    @Property(seed = Budget.SEED, tries = 150, edgeCases = EdgeCasesMode.NONE)
+    @Property(seed = Budget.SEED, tries = 100, edgeCases = EdgeCasesMode.NONE)
     void everyEventChannelOpDoesWhatItsRuleSays(@ForAll("runs") List<Op> run) {
         XenMachine m = PvInterfaceCases.machine(Faults.NONE);
         for (Op op : run) {
