@@ -67,6 +67,12 @@ public final class LayerProperties {
                     + " (BOOT-1)"),
             layer(ContextSwitchProperties.class, "xen", "each guest keeps its CR2 and PKRU across vCPU switches"
                     + " (CTX-1)"),
+            layer(GrantTableProperties.class, "xen", "every grant_table_op by its rule: verdict, errno, grant"
+                    + " flags, the mapping, the references (GNT-1..GNT-3, GNT-5, GNT-6)"),
+            layer(EventChannelProperties.class, "xen", "every event_channel_op by its rule: verdict, errno, port"
+                    + " tables, pending, mask, selector and upcall bits (EVT-1..EVT-8)"),
+            layer(BlockBackProperties.class, "xen", "the block back-end's answers, disk and pages, ring indices,"
+                    + " notification and grants left behind (BLK-2, BLK-4, BLK-5, BLK-7, BLK-8)"),
             layer(CpuidProperties.class, "devices", "CPUID answers as the hypervisor's identity says (BOOT-2,"
                     + " BOOT-7)"),
             layer(DeviceEmulationProperties.class, "devices", "the emulated x2APIC, UART, ATA disk and KVM MSRs"
