@@ -55,6 +55,22 @@ public final class KernelContract {
     /** The word each CPU's {@code current} variable holds (absent: 0). */
     private final Map<Integer, Long> currentVar = new HashMap<>();
     private boolean unknown;
+    /**
+     * Whether the kernel runs on the software-only x86-64 PV platform, whose user page tables do not map the kernel
+     * (x86-64 PV keeps two L4s): there a user access to the kernel's data finds no present entry, and its #PF reports
+     * P = 0 where on every other platform P = 1 (docs/comparison.md).
+     */
+    private final boolean splitKernelAddressSpace;
+
+    /** The contract of a kernel whose user and kernel mappings share one L4 (native, shadow, direct, HAP). */
+    public KernelContract() {
+        this(false);
+    }
+
+    /** The contract, on the PV platform if {@code splitKernelAddressSpace} ({@link #splitKernelAddressSpace}). */
+    public KernelContract(boolean splitKernelAddressSpace) {
+        this.splitKernelAddressSpace = splitKernelAddressSpace;
+    }
 
     /**
      * Judges one operation of the run against the model, then applies it to the model. Empty when the result is
@@ -199,7 +215,7 @@ public final class KernelContract {
             if (!supervisorPresent && !(linear >= 0 && linear < 4096) && linear != Layout.userPage(Layout.USER_PAGES)) {
                 return Optional.empty(); // an address of which the contract says nothing
             }
-            int errorCode = (supervisorPresent ? 1 : 0) | (write ? 2 : 0) | 4;
+            int errorCode = (supervisorPresent && !splitKernelAddressSpace ? 1 : 0) | (write ? 2 : 0) | 4;
             return killed(cpu, pid, got, new Observed.Fault(14, errorCode, linear));
         }
         if (!p.pages.containsKey(page)) {

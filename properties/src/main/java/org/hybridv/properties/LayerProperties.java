@@ -84,7 +84,9 @@ public final class LayerProperties {
             layer(PvTimerProperties.class, "devices", "the single-shot timer hypercalls (TIME-2)"),
             layer(GuestTimerProperties.class, "guest", "the guest kernel's timer driver (BOOT-9, BOOT-10, EVT-10)"),
             layer(BlockFrontProperties.class, "guest", "the guest kernel's block front-end and ATA path (BLK-1,"
-                    + " BLK-2, BLK-6, EMU-7)"));
+                    + " BLK-2, BLK-6, EMU-7)"),
+            layer(PvPlatformProperties.class, "guest", "the kernel on the software-only PV platform: I3, I4, the PV"
+                    + " budget BUD-11, the workload contract"));
 
     private static Layer layer(Class<?> type, String layer, String description) {
         return new Layer(name(type), type, layer, description);
