@@ -91,6 +91,10 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
                     // POST-3 for every address space: the root is a process's, the kernel's tables pinned beside it
                     coverage.collect("switch root", s.pre().guest().kernel().current() != 0
                             ? "a process's tables (the kernel's pinned)" : "the kernel's tables");
+                    org.hybridv.guest.KernelState k = s.pre().guest().kernel();
+                    if (k.onlineCpus().stream().anyMatch(c -> c != 0 && k.current(c) != k.current())) {
+                        coverage.collect(SMP_LABEL, "SWITCH_MMU accepted with the AP on another address space");
+                    }
                 }
                 if (o instanceof VcpuOutcome.HypercallDone && e.pre() instanceof XenPlatform before
                         && siblingRunningElsewhere(before.machine(), before.vcpu())) {
@@ -236,6 +240,7 @@ public final class HybridKernelProperty implements SystemProperty<HybridCases.Ru
         // the SMP kernel: a switch with the sibling running on another pCPU (PRE-3), and an unmap's cross-CPU flush
         // in every form (docs/smp.md, "The SMP hybrid kernel")
         for (String what : List.of("SWITCH_MMU accepted with the sibling running on another pCPU",
+                "SWITCH_MMU accepted with the AP on another address space",
                 "unmap flushed on another CPU: flush IPI, shadow", "unmap flushed on another CPU: flush IPI, HAP",
                 "unmap flushed on another vCPU: INVLPG_MULTI")) {
             f.add(Coverage.Floor.reached(SMP_LABEL, what));

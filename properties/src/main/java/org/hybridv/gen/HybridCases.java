@@ -127,7 +127,8 @@ public final class HybridCases {
     /**
      * The SMP form of {@code ops} (which start with a boot): the AP brought up after the boot; a boot to DIRECT
      * becomes a boot to the hypercall page, the AP's bring-up, an operation of the AP on pCPU 1 (so that it runs
-     * there, with translations cached) and SWITCH_MMU — with the sibling running; each later operation that a CPU
+     * there, with translations cached) — a third of the time a process of its own, created, switched to and written
+     * — and SWITCH_MMU — with the sibling running; each later operation that a CPU
      * other than the boot CPU may run is moved to CPU 1 with probability 1/3.
      */
     static List<GuestOp> smp(Choices c, List<GuestOp> ops) {
@@ -136,8 +137,17 @@ public final class HybridCases {
         if (boot.target() == BootStage.DIRECT) {
             out.add(new GuestOp.Boot(BootStage.HYPERCALL_PAGE_INSTALLED));
             out.add(new GuestOp.StartAp(1));
-            out.add(new GuestOp.OnCpu(1, c.flag(true, 50) ? new GuestOp.Syscall()
-                    : new GuestOp.KernelAccess(Layout.directMap(Layout.FIRST_FREE + c.below(8)), AccessKind.READ, 0)));
+            if (c.weighted(2, 1) == 1) {
+                // the AP on a process of its own while the boot CPU stays on the kernel's tables: after the switch
+                // the AP reloads its own (now pinned) tables (MX-3), and its process's pages must still be there
+                out.add(new GuestOp.NewProcess());
+                out.add(new GuestOp.OnCpu(1, new GuestOp.SwitchTo(1)));
+                out.add(new GuestOp.OnCpu(1, new GuestOp.UserAccess(Layout.userPage(0), AccessKind.WRITE, 0x77)));
+            } else {
+                out.add(new GuestOp.OnCpu(1, c.flag(true, 50) ? new GuestOp.Syscall()
+                        : new GuestOp.KernelAccess(Layout.directMap(Layout.FIRST_FREE + c.below(8)), AccessKind.READ,
+                                0)));
+            }
             out.add(GuestOp.SwitchMmu.kernelBuilt());
         } else {
             out.add(boot);
