@@ -42,7 +42,7 @@ public final class KernelContract {
      */
     public record Violation(String rule, String explanation, KernelResult expected) {}
 
-    /** A process of the model: alive or killed, its user pages (index → writable) and their words (linear → value). */
+    /** A process of the model: alive or killed, its user pages (index → writable), their words (linear → value). */
     private static final class Proc {
         boolean alive = true;
         final TreeMap<Integer, Boolean> pages = new TreeMap<>();

@@ -6,10 +6,12 @@ import org.hybridv.guest.GuestOp;
 import org.hybridv.guest.GuestSystem;
 import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.KernelStep;
+import org.hybridv.guest.Lockstep;
 import org.hybridv.guest.Observed;
 import org.hybridv.guest.PvEvents;
 import org.hybridv.guest.PvPlatform;
 import org.hybridv.vmx.GuestInstruction;
+import org.hybridv.x86.ErrorCode;
 
 /**
  * The event budget of the software-only PV platform, BUD-11 of docs/rules/hybrid.md: per kernel operation, what
@@ -129,5 +131,24 @@ public final class PvEventBudgets {
 
     private static Optional<EventBudgets.Violation> bad(String why) {
         return Optional.of(new EventBudgets.Violation("BUD-11", why));
+    }
+
+    /**
+     * Whether {@code s} is the one observation x86-64 PV changes by design: a user access to the kernel half killed
+     * the process on both sides with the same #PF but for P — 0 under PV (the user L4 does not map the kernel), 1
+     * natively (a present supervisor page).
+     */
+    public static boolean isThePvKernelAddressFault(Lockstep.LockstepStep s) {
+        if (!(s.guest().op() instanceof GuestOp.UserAccess a) || a.linear() >= 0) { // the kernel (upper) half
+            return false;
+        }
+        if (!(s.guest().result() instanceof KernelResult.Killed g)
+                || !(s.twin().result() instanceof KernelResult.Killed t) || !(g.why() instanceof Observed.Fault gf)
+                || !(t.why() instanceof Observed.Fault tf)) {
+            return false;
+        }
+        return gf.vector() == 14 && tf.vector() == 14 && gf.cr2() == tf.cr2()
+                && (gf.errorCode() & ErrorCode.P) == 0 && (tf.errorCode() & ErrorCode.P) != 0
+                && (gf.errorCode() | ErrorCode.P) == tf.errorCode();
     }
 }

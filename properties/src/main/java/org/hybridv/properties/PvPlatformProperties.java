@@ -16,11 +16,8 @@ import org.hybridv.gen.Choices;
 import org.hybridv.gen.HybridCases;
 import org.hybridv.guest.BootStage;
 import org.hybridv.guest.GuestOp;
-import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.Lockstep;
-import org.hybridv.guest.Observed;
 import org.hybridv.invariants.HybridInvariants;
-import org.hybridv.x86.ErrorCode;
 
 /**
  * The software-only x86-64 PV platform ({@code PvPlatform}: the seed's baseline, a XenLinux domU without VMX) running
@@ -49,7 +46,7 @@ class PvPlatformProperties {
             String what = "step " + step + " " + op + ": PV " + s.guest().result() + ", natively "
                     + s.twin().result();
             List<HybridInvariants.Violation> v = HybridInvariants.check(s);
-            if (isThePvKernelAddressFault(s)) {
+            if (PvEventBudgets.isThePvKernelAddressFault(s)) {
                 v = v.stream().filter(x -> !x.invariant().equals("I3") && !x.invariant().equals("I4")).toList();
                 Statistics.label("PV").collect("user access to the kernel half: #PF with P = 0");
             }
@@ -69,22 +66,5 @@ class PvPlatformProperties {
         });
         Statistics.label("PV").coverage(c -> c.check("user access to the kernel half: #PF with P = 0")
                 .count(n -> n >= 1));
-    }
-
-    /**
-     * A user access to the kernel half killed the process on both sides with the same #PF but for P: 0 under PV (the
-     * user L4 does not map the kernel), 1 natively (a present supervisor page).
-     */
-    static boolean isThePvKernelAddressFault(Lockstep.LockstepStep s) {
-        if (!(s.guest().op() instanceof GuestOp.UserAccess a) || a.linear() >= 0) {
-            return false;
-        }
-        if (!(s.guest().result() instanceof KernelResult.Killed g) || !(s.twin().result() instanceof KernelResult.Killed t)
-                || !(g.why() instanceof Observed.Fault gf) || !(t.why() instanceof Observed.Fault tf)) {
-            return false;
-        }
-        return gf.vector() == 14 && tf.vector() == 14 && gf.cr2() == tf.cr2()
-                && (gf.errorCode() & ErrorCode.P) == 0 && (tf.errorCode() & ErrorCode.P) != 0
-                && (gf.errorCode() | ErrorCode.P) == tf.errorCode();
     }
 }

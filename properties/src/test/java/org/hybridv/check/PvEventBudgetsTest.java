@@ -9,12 +9,9 @@ import org.hybridv.gen.Choices;
 import org.hybridv.gen.HybridCases;
 import org.hybridv.guest.BootStage;
 import org.hybridv.guest.GuestOp;
-import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.Layout;
 import org.hybridv.guest.Lockstep;
-import org.hybridv.guest.Observed;
 import org.hybridv.invariants.HybridInvariants;
-import org.hybridv.x86.ErrorCode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +41,7 @@ class PvEventBudgetsTest {
             for (GuestOp op : ops) {
                 Lockstep.LockstepStep s = l.step(op);
                 List<HybridInvariants.Violation> v = HybridInvariants.check(s);
-                if (isThePvKernelAddressFault(s)) {
+                if (PvEventBudgets.isThePvKernelAddressFault(s)) {
                     userKernelAddressFaults++;
                     v = v.stream().filter(x -> !x.invariant().equals("I3") && !x.invariant().equals("I4")).toList();
                 }
@@ -58,23 +55,6 @@ class PvEventBudgetsTest {
         }
         assertThat(steps).isGreaterThan(RUNS * 3);
         assertThat(userKernelAddressFaults).as("the generator reaches the PV-visible difference").isPositive();
-    }
-
-    /**
-     * A user access to an address outside the user half killed the process on both sides, with the same #PF except
-     * P: 0 on PV (not mapped in the user L4), 1 natively (a present supervisor page).
-     */
-    static boolean isThePvKernelAddressFault(Lockstep.LockstepStep s) {
-        if (!(s.guest().op() instanceof GuestOp.UserAccess a) || a.linear() >= 0) { // the kernel (upper) half
-            return false;
-        }
-        if (!(s.guest().result() instanceof KernelResult.Killed g) || !(s.twin().result() instanceof KernelResult.Killed t)
-                || !(g.why() instanceof Observed.Fault gf) || !(t.why() instanceof Observed.Fault tf)) {
-            return false;
-        }
-        return gf.vector() == 14 && tf.vector() == 14 && gf.cr2() == tf.cr2()
-                && (gf.errorCode() & ErrorCode.P) == 0 && (tf.errorCode() & ErrorCode.P) != 0
-                && (gf.errorCode() | ErrorCode.P) == tf.errorCode();
     }
 
     @Test
