@@ -2,7 +2,6 @@ package org.hybridv.check;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -213,7 +212,11 @@ public final class KernelContract {
         if (page < 0) {
             boolean supervisorPresent = isCurrentVar(linear);
             if (!supervisorPresent && !(linear >= 0 && linear < 4096) && linear != Layout.userPage(Layout.USER_PAGES)) {
-                return Optional.empty(); // an address of which the contract says nothing
+                // an address of which the contract says nothing: not judged, but a kill still ends the process
+                if (got instanceof KernelResult.Killed k && k.pid() == pid) {
+                    kill(pid);
+                }
+                return Optional.empty();
             }
             int errorCode = (supervisorPresent && !splitKernelAddressSpace ? 1 : 0) | (write ? 2 : 0) | 4;
             return killed(cpu, pid, got, new Observed.Fault(14, errorCode, linear));
@@ -286,15 +289,20 @@ public final class KernelContract {
     private Optional<Violation> killed(int cpu, int pid, KernelResult got, Observed.Fault why) {
         Optional<Violation> v = expect("KRN-5", got, new KernelResult.Killed(pid, why));
         if (v.isEmpty()) {
-            processes.get(pid).alive = false;
-            for (Map.Entry<Integer, Integer> e : new ArrayList<>(current.entrySet())) {
-                if (e.getValue() == pid) {
-                    current.put(e.getKey(), 0);
-                    currentVar.put(e.getKey(), 0L);
-                }
-            }
+            kill(pid);
         }
         return v;
+    }
+
+    /** The model after {@code pid} died: every CPU that ran it runs the kernel's tables with current = 0 (KRN-3). */
+    private void kill(int pid) {
+        processes.get(pid).alive = false;
+        for (Map.Entry<Integer, Integer> e : new ArrayList<>(current.entrySet())) {
+            if (e.getValue() == pid) {
+                current.put(e.getKey(), 0);
+                currentVar.put(e.getKey(), 0L);
+            }
+        }
     }
 
     private static void mapped(Proc p, int page, boolean writable) {

@@ -10,7 +10,6 @@ import org.hybridv.guest.XenPlatform;
 import org.hybridv.guest.KernelResult;
 import org.hybridv.guest.KernelStep;
 import org.hybridv.guest.Lockstep;
-import org.hybridv.guest.Observed;
 import org.hybridv.invariants.HybridInvariants;
 import org.hybridv.scenario.Check;
 import org.hybridv.scenario.MachineState;
@@ -63,21 +62,15 @@ final class HybridExecutors {
     /** The step's facts as an expectation that names them all (those its result has). */
     static HybridStep.KernelExpect seen(KernelStep g) {
         KernelResult r = g.result();
-        Observed.Fault fault = r instanceof KernelResult.Killed k && k.why() instanceof Observed.Fault x ? x : null;
+        HybridStep.KernelExpect facts = HybridStep.KernelExpect.of(r); // what the result itself carries
         VcpuOutcome.HypercallRefused refusal = r instanceof KernelResult.SwitchRefused ? switchRefusal(g) : null;
         boolean refused = r instanceof KernelResult.SwitchRefused;
-        return new HybridStep.KernelExpect(XenStep.find(HybridStep.Result.class, Object::toString, word(r)),
-                g.post().kernel().stage(), g.exits().total(), g.faults().size(), g.trace().stream()
-                        .filter(e -> e.observed().isPageFault()).mapToInt(e -> e.exits().total()).sum(),
-                r instanceof KernelResult.Created c ? c.pid() : r instanceof KernelResult.Killed k ? k.pid() : null,
-                fault == null ? null : fault.vector(), fault == null ? null : fault.errorCode() & 0xFFFF_FFFFL,
-                r instanceof KernelResult.Read v ? v.value() : r instanceof KernelResult.Sector sec
-                        ? sec.words().get(0) : null, fault == null ? null : fault.cr2(),
-                r instanceof KernelResult.Switched sw ? sw.root() : null,
-                !refused ? null : refusal == null ? "none" : refusal.errno().name(),
-                !refused ? null : refusal == null ? "none" : refusal.rule(),
-                r instanceof KernelResult.Ticked t ? t.jiffies() : null,
-                r instanceof KernelResult.Ticked t ? t.clock() : null);
+        return new HybridStep.KernelExpect(facts.result(), g.post().kernel().stage(), g.exits().total(),
+                g.faults().size(), g.trace().stream().filter(e -> e.observed().isPageFault())
+                        .mapToInt(e -> e.exits().total()).sum(), facts.pid(), facts.vector(), facts.errorCode(),
+                facts.value(), facts.cr2(), facts.root(), !refused ? null : refusal == null ? "none"
+                        : refusal.errno().name(), !refused ? null : refusal == null ? "none" : refusal.rule(),
+                facts.jiffies(), facts.clock());
     }
 
     /** The hypervisor's refusal of the step's (last) SWITCH_MMU, if it refused one. */
