@@ -87,7 +87,7 @@ class EventChannelProperties {
         @Override
         public String toString() {
             return new String[] {"ALLOC", "BIND_INTERDOMAIN", "BIND_VIRQ", "SEND", "CLOSE", "UNMASK", "OTHER_CMD",
-                "GUEST_MASK", "GUEST_UPCALL", "GUEST_CLEAR", "WINDOW"}[kind] + "(" + a + "," + b + "," + c + ")";
+                "GUEST_MASK", "GUEST_UPCALL", "GUEST_CLEAR", "WINDOW", "FILL"}[kind] + "(" + a + "," + b + "," + c + ")";
         }
     }
 
@@ -96,7 +96,8 @@ class EventChannelProperties {
         Arbitrary<Integer> kind = Arbitraries.frequency(net.jqwik.api.Tuple.of(4, 0), net.jqwik.api.Tuple.of(4, 1),
                 net.jqwik.api.Tuple.of(2, 2), net.jqwik.api.Tuple.of(5, 3), net.jqwik.api.Tuple.of(3, 4),
                 net.jqwik.api.Tuple.of(3, 5), net.jqwik.api.Tuple.of(1, 6), net.jqwik.api.Tuple.of(3, 7),
-                net.jqwik.api.Tuple.of(2, 8), net.jqwik.api.Tuple.of(2, 9), net.jqwik.api.Tuple.of(1, 10));
+                net.jqwik.api.Tuple.of(2, 8), net.jqwik.api.Tuple.of(2, 9), net.jqwik.api.Tuple.of(1, 10),
+                net.jqwik.api.Tuple.of(2, 11));
         Arbitrary<Integer> x = Arbitraries.integers().between(0, 1 << 20);
         return Combinators.combine(kind, x, x, x).as(Op::new).list().ofMinSize(1).ofMaxSize(16);
     }
@@ -112,6 +113,14 @@ class EventChannelProperties {
                 "bind virq ok", "send interdomain", "send interdomain marks vcpu", "send already pending",
                 "send masked", "send unbound", "close interdomain", "close unbound", "close virq",
                 "unmask pending redelivers", "unmask pending selector set", "unmask quiet"}) {
+                k.check(s).count(n -> n > 0);
+            }
+        });
+        // the ports past the first word of evtchn_pending / evtchn_mask (reached after a FILL); one entry per try so
+        // that the label is never empty (jqwik cannot report an empty label when a try fails before any entry)
+        Statistics.label("port above 63").collect("(tries)");
+        Statistics.label("port above 63").coverage(k -> {
+            for (String s : new String[] {"send", "close", "unmask", "bind interdomain"}) {
                 k.check(s).count(n -> n > 0);
             }
         });
@@ -160,6 +169,9 @@ class EventChannelProperties {
         }
         if (op.kind() == 10) {
             return window(m, op);
+        }
+        if (op.kind() == 11) {
+            return fill(m, op);
         }
         VcpuId caller = op.a() % 20 == 0 ? S : op.a() % 2 == 0 ? K : H;
         int d = caller.domain();
@@ -242,6 +254,10 @@ class EventChannelProperties {
             return post;
         }
         Statistics.label("evtchn op").collect(e.label());
+        if ((cmd == SEND || cmd == CLOSE || cmd == UNMASK) && a1 >= 64 || cmd == BIND_INTERDOMAIN && a2 >= 64) {
+            Statistics.label("port above 63").collect(cmd == SEND ? "send" : cmd == CLOSE ? "close" : cmd == UNMASK
+                    ? "unmask" : "bind interdomain");
+        }
         assertThat(((VcpuOutcome.HypercallDone) s.outcome()).rax()).as("%s: RAX", what).isEqualTo(e.rax());
         for (int x : m.pv().domains().keySet()) {
             Map<Integer, EventChannel> want = e.ports().getOrDefault(x, m.pv().domain(x).ports());
@@ -261,6 +277,54 @@ class EventChannelProperties {
             }
         }
         return post;
+    }
+
+    /**
+     * Takes ports of d1 or d2 with judged alloc_unbound calls (for the other domain) until its lowest free port is at
+     * a word boundary of the 2-level ABI — 63, 64, 65, 127 or 128 — so that the calls that follow use ports whose
+     * pending and mask bits lie in the second or third word of {@code evtchn_pending} / {@code evtchn_mask} and whose
+     * selector bit is 1 or 2 (EVT-6: word {@code port / 64}, bit {@code port % 64}, selector bit {@code port / 64}).
+     * Then, two times in three, the other domain binds to the last port taken and sends on its new port (marking
+     * that high port pending; half the time the filled domain's guest has masked it first, and then half the time
+     * unmasks it by hypercall), half the time sends again after the guest's handler cleared its flag and selector but
+     * not the port, and half the time the filled domain sends on the high port; each call judged.
+     */
+    private static XenMachine fill(XenMachine m, Op op) {
+        VcpuId caller = op.a() % 2 == 0 ? K : H;
+        int d = caller.domain();
+        int o = d == 1 ? 2 : 1;
+        VcpuId peer = o == 1 ? K : H;
+        int target = pick(new Integer[] {63, 64, 65, 127, 128}, op.b());
+        while (lowestFree(m, d) < target) {
+            m = call(m, caller, ALLOC_UNBOUND, DOMID_SELF, o);
+        }
+        int high = lowestFree(m, d) - 1;
+        if (op.c() % 3 == 0 || !(m.pv().domain(d).ports().get(high) instanceof EventChannel.Unbound)) {
+            return m;
+        }
+        int local = lowestFree(m, o);
+        m = call(m, peer, BIND_INTERDOMAIN, d, high);
+        if (op.a() / 2 % 2 == 0) { // masked, below
+            // the filled domain's guest masks the high port first: the peer's send then only marks it pending
+            long si = m.pv().domain(d).sharedInfo();
+            m = m.withPaging(m.paging().withMemory(bit(m.memory(), si, MASK + high / 64, high % 64, true)));
+            Statistics.label("guest").collect("mask a port above 63");
+        }
+        boolean masked = op.a() / 2 % 2 == 0;
+        m = call(m, peer, SEND, local, 0);
+        if (masked && op.c() % 2 == 1) {
+            m = call(m, caller, UNMASK, high, 0); // EVT-8: the held-back event is delivered now
+        }
+        if (op.b() / 5 % 2 == 0) {
+            // the guest's handler stops after clearing its flag and selector, the port still pending: a second send
+            // finds it pending and must mark nothing (EVT-6)
+            m = guestUpcall(m, new Op(d == 1 ? 0 : 1, 2, 0, 0));
+            m = call(m, peer, SEND, local, 0);
+        }
+        if (op.c() % 2 == 0) {
+            m = call(m, caller, SEND, high, 0);
+        }
+        return m;
     }
 
     /** The guest's own store: mask or unmask (bit op) one of its ports, or port 0 / a free one. */
@@ -315,14 +379,27 @@ class EventChannelProperties {
     }
 
     /**
-     * The guest's upcall handler (EVT-10, its own stores): the vCPU clears its upcall-pending and selector and the
-     * pending bit of every unmasked pending port it is notified for.
+     * The guest's upcall handler (EVT-10, its own stores), stopped at one of its stages as an interrupted handler
+     * leaves it: the vCPU clears its upcall-pending only; or that and its selector (the ports still pending); or, as
+     * a whole handler, also the pending bit of every unmasked pending port it is notified for. The partial stages are
+     * the states in which EVT-6's "already pending" and "selector bit already set" decide whether an event marks the
+     * vCPU again.
      */
     private static XenMachine guestUpcall(XenMachine m, Op op) {
         int d = op.a() % 2 == 0 ? 1 : 2;
         int v = 0;
         long si = m.pv().domain(d).sharedInfo();
-        PhysicalMemory mem = m.memory().write(si, 8 * v, m.memory().read(si, 8 * v) & ~1L).write(si, 8 * v + 1, 0);
+        int stage = op.b() % 4;
+        PhysicalMemory mem = m.memory().write(si, 8 * v, m.memory().read(si, 8 * v) & ~1L);
+        if (stage == 1) {
+            Statistics.label("guest").collect("upcall flag only");
+            return m.withPaging(m.paging().withMemory(mem));
+        }
+        mem = mem.write(si, 8 * v + 1, 0);
+        if (stage == 2) {
+            Statistics.label("guest").collect("upcall flag and selector");
+            return m.withPaging(m.paging().withMemory(mem));
+        }
         for (Map.Entry<Integer, EventChannel> e : m.pv().domain(d).ports().entrySet()) {
             int p = e.getKey();
             if (e.getValue().notifyVcpu() == v && !test(mem, si, MASK, p)) {
