@@ -72,6 +72,62 @@ public final class KernelContract {
     }
 
     /**
+     * An independent copy of this contract's model (the explorer keeps one per state: a state reached by two paths
+     * with different models is two states).
+     */
+    public KernelContract copy() {
+        KernelContract c = new KernelContract(splitKernelAddressSpace);
+        processes.forEach((pid, p) -> {
+            Proc q = new Proc();
+            q.alive = p.alive;
+            q.pages.putAll(p.pages);
+            q.words.putAll(p.words);
+            c.processes.put(pid, q);
+        });
+        c.current.putAll(current);
+        c.currentVar.putAll(currentVar);
+        c.unknown = unknown;
+        return c;
+    }
+
+    /**
+     * The model as words, in a canonical order (processes by pid, pages by index, words by address, CPUs by number;
+     * a zero word, written or not, and a CPU running the kernel's tables with current = 0 are written as absent): two
+     * models are the same model exactly when their words are equal.
+     */
+    public void encode(java.util.function.LongConsumer out) {
+        out.accept(unknown ? 1 : 0);
+        out.accept(splitKernelAddressSpace ? 1 : 0);
+        out.accept(processes.size());
+        processes.forEach((pid, p) -> {
+            out.accept(pid);
+            out.accept(p.alive ? 1 : 0);
+            out.accept(p.pages.size());
+            p.pages.forEach((page, writable) -> {
+                out.accept(page);
+                out.accept(writable ? 1 : 0);
+            });
+            TreeMap<Long, Long> words = new TreeMap<>(p.words);
+            words.values().removeIf(w -> w == 0);
+            out.accept(words.size());
+            words.forEach((a, w) -> {
+                out.accept(a);
+                out.accept(w);
+            });
+        });
+        TreeMap<Integer, long[]> cpus = new TreeMap<>();
+        current.forEach((cpu, pid) -> cpus.computeIfAbsent(cpu, k -> new long[2])[0] = pid);
+        currentVar.forEach((cpu, w) -> cpus.computeIfAbsent(cpu, k -> new long[2])[1] = w);
+        cpus.values().removeIf(v -> v[0] == 0 && v[1] == 0);
+        out.accept(cpus.size());
+        cpus.forEach((cpu, v) -> {
+            out.accept(cpu);
+            out.accept(v[0]);
+            out.accept(v[1]);
+        });
+    }
+
+    /**
      * Judges one operation of the run against the model, then applies it to the model. Empty when the result is
      * the one the contract allows (or the model no longer applies).
      */

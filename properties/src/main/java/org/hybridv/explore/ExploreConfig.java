@@ -44,7 +44,7 @@ import org.hybridv.x86.PhysicalMemory;
  * @param invariants  the invariants checked, of I1, I2, I6 (on every new state) and I7 (on every step), and of the
  *                    interface worlds' I9, I11 (every new state), I10 (every send), EMU (every new state and every
  *                    MSR or port access) and batch (MU-7's batch property when a batch returns); in a hybrid world
- *                    of I1-I8 and budget ({@link #HYBRID_INVARIANTS})
+ *                    of I1-I8, budget and KRN ({@link #HYBRID_INVARIANTS})
  * @param faults      seeded fault ids injected (docs/faults.md); the command line may add more
  * @param deadlock    whether a state that enables no action is a finding
  * @param symmetry    machine frames declared interchangeable (empty: none; 2 to 4 frames): the symmetry reduction
@@ -89,12 +89,13 @@ public record ExploreConfig(@JsonProperty(value = "$schema") String schema,
     public static final List<String> INVARIANTS = List.of("I1", "I2", "I6", "I7", "I9", "I10", "I11", "EMU",
             "batch", "I11-blk");
     /**
-     * The checks of a hybrid-kernel world: the invariants I1–I8 ({@code HybridInvariants}) and {@code budget}, the
-     * event budgets BUD-1..BUD-10 ({@code EventBudgets}, docs/rules/hybrid.md), checked after the invariants on every
-     * step as the hybrid-kernel property checks them.
+     * The checks of a hybrid-kernel world: the invariants I1–I8 ({@code HybridInvariants}), {@code budget}, the
+     * event budgets BUD-1..BUD-10 ({@code EventBudgets}, docs/rules/hybrid.md), and {@code KRN}, the workload
+     * contract KRN-1..KRN-8 ({@code KernelContract}), checked in that order on every step as the hybrid-kernel
+     * property checks them.
      */
     public static final List<String> HYBRID_INVARIANTS = List.of("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8",
-            org.hybridv.check.EventBudgets.NAME);
+            org.hybridv.check.EventBudgets.NAME, org.hybridv.check.KernelContract.NAME);
 
     /** Whether the world is the hybrid kernel (with its native twin) rather than the hypervisor's. */
     public boolean hybrid() {

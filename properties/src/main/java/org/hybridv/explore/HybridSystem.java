@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.LongPredicate;
 import org.hybridv.check.EventBudgets;
 import org.hybridv.check.HybridKernelProperty;
+import org.hybridv.check.KernelContract;
 import org.hybridv.check.Verdict;
 import org.hybridv.gen.HybridCases;
 import org.hybridv.guest.BootStage;
@@ -30,10 +31,21 @@ import org.hybridv.xen.MmuMode;
  * {@code setup} operations are applied to the initial state before the search (a counterexample replays them first). The invariants are {@link HybridInvariants#check} on every transition (they
  * compare a step's pre- and post-state and both sides, so none is skipped for a known state), restricted to the
  * configuration's list, worded as the hybrid-kernel property words them, then (if the list names {@code budget}) the
- * event budgets ({@link EventBudgets#check}) as that property checks them; a counterexample is that property's
- * scenario (none for a budget violation: no scenario step checks a budget).
+ * event budgets ({@link EventBudgets#check}) as that property checks them, then (if it names {@code KRN}) the
+ * workload contract KRN-1..KRN-8 ({@link KernelContract}, whose model of the run is part of the state: {@link
+ * State}); a counterexample is that property's scenario (none for a budget violation: no scenario step checks a
+ * budget; for a contract violation, the operations with the last one expecting what the contract requires).
  */
-public final class HybridSystem implements ExploredSystem<Lockstep> {
+public final class HybridSystem implements ExploredSystem<HybridSystem.State> {
+    /**
+     * A state of the hybrid world: the lockstep pair and, when the configuration checks the workload contract
+     * ({@code KRN}), the contract's model of the run that reached it ({@link KernelContract}: the processes, their pages
+     * and words, each CPU's address space and current word, kept from the operations and results alone) — otherwise
+     * null. The contract's model is part of the state: two runs that leave the kernels alike but promised their
+     * processes different things are two states. Never changed once made (a step copies the model).
+     */
+    public record State(Lockstep lockstep, KernelContract contract) {}
+
     /** The kernel's frames: {@link Layout#MIN_FRAMES} + 26, the smallest the hybrid-kernel property generates. */
     public static final int FRAMES = Layout.MIN_FRAMES + 26;
 
@@ -45,12 +57,14 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
      */
     private final List<org.hybridv.xen.CpuidIdentity> identities;
     private final List<MmuMode> modes;
-    private final List<Lockstep> initials;
+    private final List<State> initials;
     /** The configuration's setup operations, applied to the initial state (and replayed first by a scenario). */
     private final List<GuestOp> setup;
     private final List<GuestOp> ops;
     private final List<String> names;
     private final List<String> invariants;
+    /** Whether the configuration checks the workload contract ({@link KernelContract#NAME}). */
+    private final boolean contract;
 
     public HybridSystem(ExploreConfig config, Faults faults) {
         this.mode = config.world().equals("hybrid-hap") ? MmuMode.HAP : MmuMode.SHADOW;
@@ -63,17 +77,26 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
         List<org.hybridv.xen.CpuidIdentity> ids = config.cpuid().isEmpty()
                 ? List.of(org.hybridv.xen.CpuidIdentity.XEN)
                 : config.cpuid().stream().map(ExploreConfig.Cpuid::identity).toList();
+        this.contract = config.invariants().contains(KernelContract.NAME);
         List<MmuMode> ms = new ArrayList<>();
-        List<Lockstep> starts = new ArrayList<>();
+        List<State> starts = new ArrayList<>();
         for (org.hybridv.xen.CpuidIdentity id : ids) {
             MmuMode m = id.personality() == org.hybridv.xen.CpuidIdentity.Personality.KVM ? MmuMode.HAP : mode;
             Lockstep l = config.cpuid().isEmpty() ? Lockstep.start(m, FRAMES, HybridCases.XEN_FRAMES, faults, cpus)
                     : Lockstep.start(m, FRAMES, HybridCases.XEN_FRAMES, faults, id);
+            KernelContract k = contract ? new KernelContract() : null;
             for (GuestOp op : setup) {
-                l = l.step(op).post();
+                Lockstep.LockstepStep st = l.step(op);
+                java.util.Optional<KernelContract.Violation> broken = k == null ? java.util.Optional.empty()
+                        : k.step(st);
+                if (broken.isPresent()) {
+                    throw new IllegalArgumentException("setup: " + op + " breaks the workload contract ("
+                            + broken.get().rule() + ": " + broken.get().explanation() + ")");
+                }
+                l = st.post();
             }
             ms.add(m);
-            starts.add(l);
+            starts.add(new State(l, k));
         }
         this.identities = List.copyOf(ids);
         this.modes = List.copyOf(ms);
@@ -164,7 +187,7 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
     }
 
     @Override
-    public List<Lockstep> initialStates() {
+    public List<State> initialStates() {
         return initials;
     }
 
@@ -179,34 +202,48 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
     }
 
     @Override
-    public boolean enabled(Lockstep s, int a) {
+    public boolean enabled(State s, int a) {
         return true;
     }
 
+    /**
+     * The lockstep pair's fingerprint, and with the workload contract that fingerprint followed by the contract's
+     * model ({@link KernelContract#encode}).
+     */
     @Override
-    public long fingerprint(Lockstep s) {
-        return CanonicalEncoder.fingerprint(s);
+    public long fingerprint(State s) {
+        long lockstep = CanonicalEncoder.fingerprint(s.lockstep());
+        if (s.contract() == null) {
+            return lockstep;
+        }
+        Fingerprint f = new Fingerprint().add(lockstep);
+        s.contract().encode(f::add);
+        return f.value();
     }
 
     /** The initial state: the hybrid invariants are about steps; nothing to check before the first. */
     @Override
-    public Checked checkInitial(Lockstep s) {
+    public Checked checkInitial(State s) {
         return new Checked(Verdict.HOLDS, 0);
     }
 
     @Override
-    public Transition<Lockstep> step(Lockstep s, int a, int depth, LongPredicate known) {
+    public Transition<State> step(State s, int a, int depth, LongPredicate known) {
         GuestOp op = ops.get(a);
         Lockstep.LockstepStep st;
         try {
-            st = s.step(op);
+            st = s.lockstep().step(op);
         } catch (RuntimeException e) {
             return new Transition<>(s, fingerprint(s), new Verdict.HarnessError(depth, op + ": " + e), 0);
         }
-        long fp = fingerprint(st.post());
+        // the contract judges the step against the pre-state's model, then holds the post-state's (a copy)
+        KernelContract k = s.contract() == null ? null : s.contract().copy();
+        java.util.Optional<KernelContract.Violation> broken = k == null ? java.util.Optional.empty() : k.step(st);
+        State post = new State(st.post(), k);
+        long fp = fingerprint(post);
         for (HybridInvariants.Violation v : HybridInvariants.check(st)) {
             if (invariants.contains(v.invariant())) {
-                return new Transition<>(st.post(), fp, new Verdict.Violated(v.invariant(), v.violation().rule(),
+                return new Transition<>(post, fp, new Verdict.Violated(v.invariant(), v.violation().rule(),
                         depth, op + " (guest " + st.guest().result() + ", natively " + st.twin().result() + "): "
                         + v.violation().explanation()), invariants.size());
             }
@@ -214,11 +251,16 @@ public final class HybridSystem implements ExploredSystem<Lockstep> {
         if (invariants.contains(EventBudgets.NAME)) {
             java.util.Optional<EventBudgets.Violation> b = EventBudgets.check(st);
             if (b.isPresent()) {
-                return new Transition<>(st.post(), fp, new Verdict.Violated(EventBudgets.NAME, b.get().rule(), depth,
+                return new Transition<>(post, fp, new Verdict.Violated(EventBudgets.NAME, b.get().rule(), depth,
                         op + ": " + b.get().explanation()), invariants.size());
             }
         }
-        return new Transition<>(st.post(), fp, Verdict.HOLDS, invariants.size());
+        // the workload contract last, as the hybrid-kernel property checks it
+        if (broken.isPresent()) {
+            return new Transition<>(post, fp, new Verdict.Violated(KernelContract.NAME, broken.get().rule(), depth,
+                    op + ": " + broken.get().explanation()), invariants.size());
+        }
+        return new Transition<>(post, fp, Verdict.HOLDS, invariants.size());
     }
 
     @Override

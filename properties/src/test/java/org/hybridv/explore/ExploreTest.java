@@ -48,7 +48,7 @@ class ExploreTest {
                 "isolation.json", "spare-frames.json", "hybrid-switch.json", "direct-mmu.json", "shadow-mmu.json",
                 "hybrid-direct.json", "hap-mmu.json", "new-vcpu.json", "smp-shootdown.json", "smp-race.json",
                 "hybrid-smp-switch.json", "pv-grant.json", "pv-evtchn.json", "emulation.json", "detect.json",
-                "mmu-batch.json", "pv-block.json");
+                "mmu-batch.json", "pv-block.json", "hybrid-processes.json");
         for (Path f : files) {
             String name = f.getFileName().toString().replace(".json", "");
             ExploreConfig c = config(name);
@@ -183,6 +183,40 @@ class ExploreTest {
      * (808H) completes in the guest without a VM exit, which EMU-1 forbids (the step's check, as the emulation
      * property makes it after each access); the same RDMSR on the correct hypervisor exits and holds.
      */
+    /**
+     * The workload contract in the hybrid world: the contract's model is part of the state and judges each step. From
+     * {@code hybrid-processes}' initial state (booted to DIRECT, processes 1 and 2 created by the setup), a switch to
+     * process 1 holds (KRN-3: Done); the same kernel state paired with a model that never saw the processes must
+     * refuse it (KRN-3: no runnable process 1, NotApplicable), so the kernel's Done breaks the contract there. Without
+     * {@code KRN} in the configuration's list the state carries no model and the fingerprint is the lockstep pair's.
+     */
+    @Test
+    void theWorkloadContractJudgesEveryHybridStepFromTheModelTheStateCarries() throws Exception {
+        HybridSystem system = new HybridSystem(config("hybrid-processes"), Faults.NONE);
+        int switchTo1 = -1;
+        for (int a = 0; a < system.actionCount(); a++) {
+            switchTo1 = system.actionName(a).equals("SwitchTo[pid=1]") ? a : switchTo1;
+        }
+        assertThat(switchTo1).as("the alphabet switches to process 1").isNotNegative();
+        HybridSystem.State initial = system.initialStates().get(0);
+        assertThat(initial.contract()).as("KRN is checked: the state carries the contract's model").isNotNull();
+        assertThat(system.step(initial, switchTo1, 1, fp -> false).verdict()).isEqualTo(Verdict.HOLDS);
+        HybridSystem.State amnesic = new HybridSystem.State(initial.lockstep(), new org.hybridv.check.KernelContract());
+        assertThat(system.fingerprint(amnesic)).as("two models, two states").isNotEqualTo(system.fingerprint(initial));
+        assertThat(system.step(amnesic, switchTo1, 1, fp -> false).verdict()).isInstanceOfSatisfying(
+                Verdict.Violated.class, v -> {
+                    assertThat(v.invariant()).isEqualTo("KRN");
+                    assertThat(v.rule()).isEqualTo("KRN-3");
+                });
+        // the step judged a copy: the state's own model is unchanged (states are values)
+        assertThat(system.fingerprint(amnesic)).isEqualTo(system.fingerprint(
+                new HybridSystem.State(initial.lockstep(), new org.hybridv.check.KernelContract())));
+        HybridSystem without = new HybridSystem(config("hybrid-direct"), Faults.NONE);
+        HybridSystem.State plain = without.initialStates().get(0);
+        assertThat(plain.contract()).isNull();
+        assertThat(without.fingerprint(plain)).isEqualTo(CanonicalEncoder.fingerprint(plain.lockstep()));
+    }
+
     @Test
     void anX2ApicReadWithoutAnExitViolatesEmuOnItsStep() throws Exception {
         for (boolean faulty : new boolean[] {false, true}) {
