@@ -109,7 +109,9 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         doc.put("title", "explore " + config.name() + " counterexample: " + v.invariant() + " (" + v.rule() + ")"
                 + (faults.isEmpty() ? "" : " with " + String.join(", ", faults.ids())));
         doc.put("description", "Found by hybridv explore on configuration " + config.name() + ": "
-                + String.format(Locale.ROOT, how, f.get().depth()) + " that violates " + v.invariant() + ". " + v);
+                + String.format(Locale.ROOT, how, f.get().depth()) + (Capture.violates(v).isPresent() ? " that violates "
+                + v.invariant() + ". " : " that breaks the workload contract: a regression, whose last step expects"
+                + " the result the contract requires and fails until the kernel is fixed. ") + v);
         ObjectNode origin = doc.putObject("origin");
         origin.put("kind", "property");
         origin.put("property", system.property());
@@ -118,7 +120,7 @@ public record Exploration(ExploreConfig config, Faults faults, Explorer.Options 
         if (!faults.isEmpty()) {
             faults.ids().forEach(doc.putArray("faults")::add);
         }
-        doc.put("violates", v.invariant());
+        Capture.violates(v).ifPresent(i -> doc.put("violates", i));
         doc.set("steps", body.get("steps"));
         return Optional.of(doc);
     }

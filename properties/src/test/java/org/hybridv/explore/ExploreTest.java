@@ -217,6 +217,79 @@ class ExploreTest {
         assertThat(without.fingerprint(plain)).isEqualTo(CanonicalEncoder.fingerprint(plain.lockstep()));
     }
 
+    /**
+     * A workload-contract finding's counterexample has no {@code violates} (the contract is no invariant): the
+     * hybrid-kernel property's body — the operations, the last one with an {@code expect} — is the whole check, and
+     * {@code hybridv replay} fails at that step while the kernel breaks the contract. An invariant's keeps its
+     * {@code violates}.
+     */
+    @Test
+    void aContractCounterexampleIsARegressionWithoutViolates() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                .instance.objectNode();
+        body.putObject("machine").put("memoryFrames", 1);
+        body.putArray("steps").addObject().put("op", "kernel").put("do", "syscall").putObject("expect")
+                .put("result", "read").put("value", "0x0");
+        ExploredSystem<Object> stub = new ExploredSystem<>() {
+            @Override
+            public List<Object> initialStates() {
+                return List.of(0);
+            }
+
+            @Override
+            public int actionCount() {
+                return 1;
+            }
+
+            @Override
+            public String actionName(int a) {
+                return "syscall";
+            }
+
+            @Override
+            public boolean enabled(Object s, int a) {
+                return true;
+            }
+
+            @Override
+            public long fingerprint(Object s) {
+                return 1;
+            }
+
+            @Override
+            public Checked checkInitial(Object s) {
+                return new Checked(Verdict.HOLDS, 0);
+            }
+
+            @Override
+            public Transition<Object> step(Object s, int a, int depth, java.util.function.LongPredicate known) {
+                return new Transition<>(s, 1, Verdict.HOLDS, 0);
+            }
+
+            @Override
+            public String property() {
+                return "hybrid-kernel";
+            }
+
+            @Override
+            public com.fasterxml.jackson.databind.node.ObjectNode scenario(List<Integer> actions, Faults faults,
+                    Verdict.Violated violation) {
+                return body;
+            }
+        };
+        Verdict.Violated krn = new Verdict.Violated("KRN", "KRN-6", 1, "Syscall[]: expected Read[0x0]");
+        com.fasterxml.jackson.databind.node.ObjectNode doc = Exploration.scenarioDocument(config("hybrid-processes"),
+                stub, Faults.NONE, java.util.Optional.of(new Explorer.Finding(krn, false, 0, List.of(0))), "run %d",
+                "explore").orElseThrow();
+        assertThat(doc.has("violates")).isFalse();
+        assertThat(doc.get("description").asText()).contains("regression");
+        assertThat(doc.get("steps").get(0).has("expect")).isTrue();
+        Verdict.Violated i3 = new Verdict.Violated("I3", "I3-result", 1, "differs");
+        assertThat(Exploration.scenarioDocument(config("hybrid-processes"), stub, Faults.NONE, java.util.Optional.of(
+                new Explorer.Finding(i3, false, 0, List.of(0))), "run %d", "explore").orElseThrow()
+                .get("violates").asText()).isEqualTo("I3");
+    }
+
     @Test
     void anX2ApicReadWithoutAnExitViolatesEmuOnItsStep() throws Exception {
         for (boolean faulty : new boolean[] {false, true}) {
