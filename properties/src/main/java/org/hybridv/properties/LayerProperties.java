@@ -71,6 +71,8 @@ public final class LayerProperties {
                     + " flags, the mapping, the references (GNT-1..GNT-3, GNT-5, GNT-6)"),
             layer(EventChannelProperties.class, "xen", "every event_channel_op by its rule: verdict, errno, port"
                     + " tables, pending, mask, selector and upcall bits (EVT-1..EVT-8)"),
+            layer(PvSetupProperties.class, "xen", "the PV interface's setup calls by their rules: add_to_physmap of"
+                    + " the shared-info page and the grant table, the callback vector (EVT-1, GNT-1, EVT-9)"),
             layer(BlockBackProperties.class, "xen", "the block back-end's answers, disk and pages, ring indices,"
                     + " notification and grants left behind (BLK-2, BLK-4, BLK-5, BLK-7, BLK-8)"),
             layer(CpuidProperties.class, "devices", "CPUID answers as the hypervisor's identity says (BOOT-2,"
