@@ -71,6 +71,8 @@ public final class LayerProperties {
                     + " flags, the mapping, the references (GNT-1..GNT-3, GNT-5, GNT-6)"),
             layer(EventChannelProperties.class, "xen", "every event_channel_op by its rule: verdict, errno, port"
                     + " tables, pending, mask, selector and upcall bits (EVT-1..EVT-8)"),
+            layer(NewVcpuProperties.class, "xen", "a vCPU created while the machine runs: its VPID (CTL-5), CR0.WP"
+                    + " forced (MISC-1), the shadow root (SH-1), guest_table (MX-3)"),
             layer(PvSetupProperties.class, "xen", "the PV interface's setup calls by their rules: add_to_physmap of"
                     + " the shared-info page and the grant table, the callback vector (EVT-1, GNT-1, EVT-9)"),
             layer(BlockBackProperties.class, "xen", "the block back-end's answers, disk and pages, ring indices,"
