@@ -19,6 +19,7 @@ import org.hybridv.x86.Hex;
 import org.hybridv.x86.PageFault;
 import org.hybridv.x86.PageWalk;
 import org.hybridv.x86.PhysicalMemory;
+import org.hybridv.x86.ProtectionKeys;
 import org.hybridv.x86.Rights;
 import org.hybridv.x86.Translated;
 import org.hybridv.x86.Translation;
@@ -151,8 +152,9 @@ public final class ShadowPaging {
      * modelled), nothing changed, nothing shadowed (SH-1);</li>
      * <li>it permits a write to one of the guest's page tables → the write is emulated into guest memory (8 bytes,
      * aligned), guest A/D set, and all the domain's shadows dropped ({@link #dropAll}, SH-4);</li>
-     * <li>it permits a supervisor write to a read-only page (guest CR0.WP = 0; the hardware WP is forced to 1) → the
-     * write is emulated, the shadow stays read-only (SH-2; Xen {@code sh_page_fault}'s {@code emulate_wp} case);</li>
+     * <li>it permits a supervisor write that the hardware, whose WP is forced to 1, would refuse — to a read-only page,
+     * or to a user page whose protection key has WD set (guest CR0.WP = 0; {@link #refusedUnderForcedWp}) → the write
+     * is emulated, the shadow stays as it was (SH-2; Xen {@code sh_page_fault}'s {@code emulate_wp} case);</li>
      * <li>otherwise guest A (and D for a write) are set as the processor would, the shadow leaf is filled
      * ({@link #propagate}) and the address invalidated for the VPID: {@code ShadowFilled}, and the access re-runs.</li>
      * </ul>
@@ -184,7 +186,7 @@ public final class ShadowPaging {
         }
         XenMachine after = setAccessedDirty(m, d, w, access.isWrite());
         boolean pageTable = guestPageTables(after, d).contains(mfn);
-        if (access.isWrite() && (pageTable || !w.rights().writable())) {
+        if (access.isWrite() && (pageTable || refusedUnderForcedWp(g, w.rights(), access))) {
             PhysicalMemory mem = after.memory().write(mfn, (int) ((gpa & 0xFFF) >>> 3), access.value());
             after = after.withPaging(after.paging().withMemory(mem));
             if (pageTable) {
@@ -202,6 +204,22 @@ public final class ShadowPaging {
         }
         filled = TlbDiscipline.invvpid(filled, InvvpidType.INDIVIDUAL_ADDRESS, v.vpid(), linear);
         return new HvStep(new VcpuOutcome.ShadowFilled(linear, sl1e, "SH-2"), filled);
+    }
+
+    /**
+     * Whether a write the guest's own walk permits would be refused by the hardware, which runs the guest with CR0.WP
+     * forced to 1 (MISC-1): a supervisor write with the guest's CR0.WP = 0 to a read-only page (SDM Vol. 3A §4.6.1:
+     * "If CR0.WP = 0, data may be written to any supervisor-mode address" and, for user-mode addresses, to one with
+     * R/W = 0), or to a user-mode address whose protection key has WD set in PKRU (§4.6.2: WD_i restricts a
+     * supervisor-mode write only "if CR0.WP = 1"). Such a write is emulated (SH-2's emulate-WP case): a shadow filled
+     * for it would fault again on every retry.
+     */
+    static boolean refusedUnderForcedWp(CpuState guest, Rights rights, Access access) {
+        if (!access.isWrite() || guest.cr0().wp()) {
+            return false;
+        }
+        return !rights.writable()
+                || ProtectionKeys.violation(rights, guest.withCr0(guest.cr0().withWp(true)), access);
     }
 
     /** Guest A on every entry of the walk, D on the leaf for a write (Xen {@code guest_walk_tables} set_ad_bits). */

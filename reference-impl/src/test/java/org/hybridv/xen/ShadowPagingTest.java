@@ -269,6 +269,36 @@ class ShadowPagingTest {
     }
 
     @Test
+    @DisplayName("SH-2: guest CR0.WP = 0: a supervisor write to a user page whose protection key has WD set is emulated"
+            + " (with the hardware's forced WP a shadow fill would fault again on every retry)")
+    void supervisorWriteToAWriteDisabledKeyWithWpClear() {
+        XenMachine m = machine();
+        m = m.withPaging(m.paging().write(mfn(3), 4, gte(4, true, true).withProtectionKey(3)));
+        long cr4 = ShadowPaging.guestCpu(m.vcpu(K)).cr4().bits() | 1L << 22; // CR4.PKE
+        m = run(m, K, new GuestInstruction.MovToCr(4, cr4, 0)).machine();
+        m = run(m, K, new GuestInstruction.Wrpkru(1 << 7, 0, 0)).machine(); // WD of key 3 (SDM Vol. 3A §4.6.2)
+        // the running vCPU's registers are the processor's until it exits
+        assertThat(m.processor().machine().cpu().cr4().pke()).isTrue();
+        assertThat(m.processor().machine().cpu().pkru()).isEqualTo(1 << 7);
+        assertThat(ShadowPaging.guestCpu(m.vcpu(K)).cr0().wp()).as("the guest's own WP").isFalse();
+        // §4.6.2: with CR0.WP = 0, WD does not restrict a supervisor-mode write: the guest's write completes
+        HvStep w = run(m, K, write(0x4000, 0xCD));
+        VcpuOutcome.Emulated e = outcome(w, VcpuOutcome.Emulated.class);
+        assertThat(e.rule()).isEqualTo("SH-2");
+        assertThat(w.machine().memory().read(mfn(4), 0)).isEqualTo(0xCDL);
+        // a read is not restricted by WD: it returns the word (after a shadow fill if none serves it yet)
+        HvStep r = run(w.machine(), K, read(0x4000));
+        if (r.outcome() instanceof VcpuOutcome.ShadowFilled) {
+            r = run(r.machine(), K, read(0x4000));
+        }
+        assertThat(outcome(r, VcpuOutcome.Retired.class).value()).isEqualTo(0xCDL);
+        // with the guest's WP = 1 the key's WD refuses the supervisor write: #PF with P, W/R and PK (§4.7)
+        HvStep wp = run(r.machine(), K, new GuestInstruction.MovToCr(0, 0x80010001L, 0));
+        VcpuOutcome.Injected i = outcome(run(wp.machine(), K, write(0x4000, 1)), VcpuOutcome.Injected.class);
+        assertThat(i.errorCode()).isEqualTo(ErrorCode.P | ErrorCode.WR | ErrorCode.PK);
+    }
+
+    @Test
     @DisplayName("SH-1: a guest mapping of a gfn outside the p2m → GuestError, nothing mapped, state unchanged")
     void p2mMissing() {
         XenMachine m = machine();
