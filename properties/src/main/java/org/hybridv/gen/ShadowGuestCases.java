@@ -37,8 +37,10 @@ import org.hybridv.xen.XenMachine;
  * </ul>
  * Each entry's target is the skeleton's (usually) or another gfn, with drawn flags. The ops: accesses (read, write,
  * fetch) at the addresses of those slots, PTE stores through the self-map, MOV to CR3, INVLPG and MOV to CR0
- * toggling WP, each by any of the 2–3 vCPUs; in a third of the cases the last vCPU starts with paging off and the run
- * begins with its boot path ({@link #boot}), which the hypervisor emulates.
+ * toggling WP, each by any of the 2–3 vCPUs; in a fifth of the cases a protection-key window after them (vCPU 0
+ * reads a user page keyed 1, 5 or 15 with every key allowed, then reads or writes it again once PKRU denies every key
+ * but 0: the SDM's #PF with PK, whatever the shadow cached); in a third of the cases the last vCPU starts with paging
+ * off and the run begins with its boot path ({@link #boot}), which the hypervisor emulates.
  */
 public final class ShadowGuestCases {
     private ShadowGuestCases() {}
@@ -152,6 +154,21 @@ public final class ShadowGuestCases {
         for (int i = 0; i < steps; i++) {
             ops.add(op(c, n));
         }
+        // the protection-key window (below): a user page with key 1, 5 or 15 that vCPU 0 reads with every key
+        // allowed (the shadow fill), then reads or writes once PKRU denies every key but 0
+        boolean pkWindow = c.flag(false, 20);
+        int pkSlot = c.oneOf(5, 6, 7, 9, 10, 11, 12);
+        long pkKey = c.oneOf(1L, 5L, 15L);
+        boolean pkWrite = c.flag(false, 50);
+        if (pkWindow) {
+            VcpuId v0 = new VcpuId(D, 0);
+            long linear = LINEAR[pkSlot];
+            ops.add(new Op(v0, new GuestInstruction.Wrpkru(0, 0, 0)));
+            ops.add(new Op(v0, new GuestInstruction.MemoryAccess(Access.read(linear))));
+            ops.add(new Op(v0, new GuestInstruction.Wrpkru(0xFFFF_FFFCL, 0, 0)));
+            ops.add(new Op(v0, new GuestInstruction.MemoryAccess(pkWrite ? Access.write(linear + 8, 0x5EED)
+                    : Access.read(linear + 8))));
+        }
         int seed = c.next();
         Choices w = seed == 0 ? Choices.of() : Choices.random(seed);
         List<long[]> writes = new ArrayList<>();
@@ -178,6 +195,17 @@ public final class ShadowGuestCases {
         List<CpuState> vcpus = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             vcpus.add(booting && i == n - 1 ? CpuState.reset(XenMachine.MAX_PHYS_ADDR) : cpu(w, i));
+        }
+        if (pkWindow) {
+            // the path to the page user and writable, its PTE keyed, vCPU 0 with CR4.PKE (SMAP off: it would fault
+            // the supervisor's access to a user page first; SDM Vol. 3A §4.6.2 applies PKRU to user-mode addresses)
+            long us = 1 | 1L << 1 | 1L << 2;
+            writes.add(new long[] {ROOT, 0, 1L << 12 | us});
+            writes.add(new long[] {1, 0, 2L << 12 | us});
+            writes.add(new long[] {2, 0, 3L << 12 | us});
+            writes.add(new long[] {3, pkSlot, w.oneOf(5L, 6L, 7L, 9L, 10L, 11L, 13L) << 12 | us | pkKey << 59});
+            CpuState v0 = vcpus.get(0);
+            vcpus.set(0, v0.withCr4(v0.cr4().withPke(true).withSmap(false)).withCr3(Cr3.ofFrame(ROOT)));
         }
         int pcpus = 1 + w.below(2);
         List<Integer> placement = new ArrayList<>();
