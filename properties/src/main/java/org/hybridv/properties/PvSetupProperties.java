@@ -171,8 +171,10 @@ class PvSetupProperties {
         long gfn = gfn(m, d, op.b(), op.c());
         long target = machineFrame(m.domain(d), gfn);
         if (op.c() % 3 == 0 && target >= 0 && target < m.frames().size() && m.frames().get(target).owner() == d
-                && m.frames().get(target).typeCount() == 0) {
-            // the guest used the frame before (its own stores): words in both halves, so that the page must be cleared
+                && m.frames().get(target).typeCount() == 0 && target != m.pv().domain(d).sharedInfo()
+                && target != m.pv().domain(d).grantTable()) {
+            // the guest used the frame before (its own stores): words in both halves, so that the page must be
+            // cleared (not its shared-info page: an upcall-pending bit there is delivered at the call's VM entry)
             long w = 1 + op.c() % 1000;
             m = m.withPaging(m.paging().withMemory(m.memory().write(target, 0, w).write(target, 300, ~w)
                     .write(target, PhysicalMemory.WORDS_PER_FRAME - 1, w << 12)));

@@ -37,7 +37,8 @@ import org.hybridv.xen.XenMachine;
  * from what the guest wrote (its CR3 and CR0.WP), not from the hypervisor's state:
  * <ul>
  * <li>the SDM's walk faults → the guest gets a #PF whose error code is the SDM's (P, W/R, U/S, RSVD, I/D, PK; §4.7)
- * and CR2 = the address (SH-3), and no word of the guest's memory changes;</li>
+ * and CR2 = the address (SH-3), and no word of the guest's memory changes; a walk that reaches a guest table whose gfn
+ * the p2m does not map faults there as not present (SH-3);</li>
  * <li>the walk completes on a gfn the p2m does not map → a guest error, no guest word changes (SH-1);</li>
  * <li>it completes → a read or fetch returns the word at the p2m frame, a write stores the value there; A is set in
  * every entry the walk used and, for a write, D in the entry that maps the page (§4.8); no other guest word changes —
@@ -190,6 +191,14 @@ class ShadowGuestProperties {
     private static void access(XenMachine pre, XenMachine post, CpuState guest, Access a, VcpuOutcome o, String at) {
         PhysicalMemory view = guestMemory(pre);
         SdmPaging.Outcome sdm = SdmPaging.translate(view, guest, a);
+        // SH-3: a guest table whose gfn the p2m does not map is not present (the hypervisor cannot read it; Xen's
+        // guest_walk_tables): the walk ends there, P = 0, whatever an unbacked read would have returned
+        boolean unmappedTable = sdm.entryAddresses().stream().anyMatch(e -> e >>> 12 >= ShadowGuestCases.GFNS);
+        if (unmappedTable) {
+            sdm = new SdmPaging.Outcome(sdm.entryAddresses(), SdmPaging.End.NOT_PRESENT, 0, 0, false, false, false, 0,
+                    false, false);
+            Statistics.label("outcome").collect("#PF table outside the p2m");
+        }
         if (!sdm.completes()) {
             int ec = (sdm.end() != SdmPaging.End.NOT_PRESENT ? ErrorCode.P : 0)
                     | (a.isWrite() ? ErrorCode.WR : 0)
