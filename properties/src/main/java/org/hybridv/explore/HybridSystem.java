@@ -38,11 +38,11 @@ import org.hybridv.xen.MmuMode;
  */
 public final class HybridSystem implements ExploredSystem<HybridSystem.State> {
     /**
-     * A state of the hybrid world: the lockstep pair and, when the configuration checks the workload contract
-     * ({@code KRN}), the contract's model of the run that reached it ({@link KernelContract}: the processes, their pages
-     * and words, each CPU's address space and current word, kept from the operations and results alone) — otherwise
-     * null. The contract's model is part of the state: two runs that leave the kernels alike but promised their
-     * processes different things are two states. Never changed once made (a step copies the model).
+     * A state of the hybrid world: the lockstep pair and, when the configuration checks the workload contract ({@code
+     * KRN}), the contract's model of the run that reached it ({@link KernelContract}: the processes, their pages and
+     * words, each CPU's address space and current word, kept from the operations and results alone) — otherwise null.
+     * The contract's model is part of the state: two runs that leave the kernels alike but promised their processes
+     * different things are two states. Never changed once made (a step copies the model).
      */
     public record State(Lockstep lockstep, KernelContract contract) {}
 

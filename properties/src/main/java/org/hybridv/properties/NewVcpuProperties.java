@@ -50,7 +50,8 @@ class NewVcpuProperties {
 
     @Provide
     Arbitrary<List<Op>> runs() {
-        return Combinators.combine(Arbitraries.integers().between(1, 3), Arbitraries.integers().between(0, 1 << 16),
+        return Combinators.combine(Arbitraries.integers().between(1, 3), Arbitraries.integers().between(0, 1 << 16)
+                .withDistribution(net.jqwik.api.RandomDistribution.uniform()),
                 Arbitraries.of(false, true), Arbitraries.of(false, true)).as(Op::new).list().ofMinSize(1)
                 .ofMaxSize(4);
     }

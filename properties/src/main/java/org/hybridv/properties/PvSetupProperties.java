@@ -32,11 +32,11 @@ import org.hybridv.xen.XenMachine;
  * (GNT-1), and {@code hvm_op(HVMOP_set_param, HVM_PARAM_CALLBACK_IRQ)} for the upcall vector (EVT-9).
  *
  * <p>The machine is {@link HypervisorCases}' (d1 direct, d2 HAP, d3 shadow; no PV page placed yet). A run is 1..10
- * calls by the three kernels, with operands chosen from the state: spaces shared_info, grant_table and three that
- * are not modelled; a frame of the caller's RAM (a third of the time holding words the guest stored in it before) (by its p2m, or its own frame numbers in direct mode), one in use as a
- * page table, the page it placed for the other space, one of another domain's, a guest frame outside its RAM, −1; a
- * callback value of each type (bits 63:56) with a vector 0, 0x1f, 0x20, 0x21, 0xff, reserved bits 55:8 set or not,
- * another command or parameter. For each call:
+ * calls by the three kernels, with operands chosen from the state: spaces shared_info, grant_table and three that are
+ * not modelled; a frame of the caller's RAM (by its p2m, or its own frame numbers in direct mode; a third of the time
+ * holding words the guest stored in it before), one in use as a page table, the page it placed for the other space, one
+ * of another domain's, a guest frame outside its RAM, −1; a callback value of each type (bits 63:56) with a vector 0,
+ * 0x1f, 0x20, 0x21, 0xff, reserved bits 55:8 set or not, another command or parameter. For each call:
  * <ul>
  * <li>add_to_physmap is accepted exactly when the space is shared_info or grant_table, the guest frame is the
  * caller's RAM (its machine frame exists and the caller owns it), the frame is not a page table (no type reference
@@ -67,7 +67,8 @@ class PvSetupProperties {
 
     @Provide
     Arbitrary<List<Op>> runs() {
-        Arbitrary<Integer> x = Arbitraries.integers().between(0, 1 << 20);
+        Arbitrary<Integer> x = Arbitraries.integers().between(0, 1 << 20)
+                .withDistribution(net.jqwik.api.RandomDistribution.uniform()); // every operand choice alike
         return Combinators.combine(Arbitraries.integers().between(0, 2).map(k -> k == 2 ? 1 : 0),
                 Arbitraries.integers().between(0, 2), x, x, x).as(Op::new).list().ofMinSize(1).ofMaxSize(10);
     }
@@ -81,7 +82,8 @@ class PvSetupProperties {
         Statistics.label("add_to_physmap").collect("(tries)");
         Statistics.label("add_to_physmap").coverage(k -> {
             for (String s : new String[] {"shared info placed", "grant table placed", "space not modelled",
-                "not RAM", "foreign frame", "page table", "the other page", "placed already", "over the guest's data"}) {
+                "not RAM", "foreign frame", "page table", "the other page", "placed already",
+                "over the guest's data"}) {
                 k.check(s).count(n -> n > 0);
             }
         });
@@ -98,7 +100,7 @@ class PvSetupProperties {
         return xs[Math.floorMod(i, xs.length)];
     }
 
-    /** The machine frame of guest frame {@code gfn} of domain {@code d} by its mode: itself, or its p2m entry; or -1. */
+    /** The machine frame of guest frame {@code gfn} of {@code d} by its mode: itself, or its p2m entry; or -1. */
     private static long machineFrame(Domain d, long gfn) {
         if (d.mode() == MmuMode.DIRECT) {
             return gfn;

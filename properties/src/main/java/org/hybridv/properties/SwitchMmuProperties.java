@@ -158,10 +158,21 @@ class SwitchMmuProperties {
         return (m.guestCpu(v.id()).cr0().bits() & ~mask) | (v.vmcs().controls().cr0ReadShadow() & mask);
     }
 
+    /**
+     * The case's selector, each of its 16 bits drawn uniformly: jqwik's default integers favour small values, which
+     * left its top nibble (the second switch) rare enough that a campaign seed other than the CI one missed the
+     * floor of a second switch's refusal in 900 tries.
+     */
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<Integer> calls() {
+        return net.jqwik.api.Arbitraries.integers().between(0, 0xFFFF)
+                .withDistribution(net.jqwik.api.RandomDistribution.uniform());
+    }
+
     @Property(seed = Budget.SEED, tries = 300)
     void switchIsAllOrNothing(@ForAll @Size(max = 4) List<@IntRange(min = 0, max = 0xFFFFF) Integer> edits,
             @ForAll @Size(max = 4) List<@IntRange(min = 0, max = 15) Integer> accesses,
-            @ForAll @IntRange(min = 0, max = 0xFFFF) int call) {
+            @ForAll("calls") int call) {
         // call: bits 0-3 the root (ROOTS, 0-4 = ROOT); bits 4-7 the setup of machine(int) (0-8 the usual one, 9 d3
         // in HAP mode, 10-11 WP set, 12 no hypercall page, 13 a booting vCPU, 14 both of the last, 15 WP and a booting
         // vCPU); bits 8-11 the caller (0-9 K, 10-12 the booting vCPU if there is one, else K, 13 U at CPL 3, 14-15
