@@ -438,8 +438,10 @@ public final class Hypervisor {
     /**
      * WRMSR exit. The MSR leaf base+2 names (0x40000000; 0x40000200 with Viridian, {@link CpuidIdentity#hypercallMsr})
      * installs the hypercall page ({@link HypercallPage}):
-     * the stubs are written into the target frame and the domain's flag set. A bad page index or an unsuitable page
-     * → #GP(0) injected, nothing changed (Xen {@code guest_wrmsr_xen}). Any other intercepted MSR → #GP(0).
+     * the stubs are written into the target frame and the domain's flag set; in shadow mode, when that frame is one of
+     * the guest's own page tables, every shadow of the domain is dropped (SH-4: the hypervisor's write changed what
+     * they mirror). A bad page index or an unsuitable page → #GP(0) injected, nothing changed (Xen
+     * {@code guest_wrmsr_xen}). Any other intercepted MSR → #GP(0).
      */
     static HvStep wrmsr(XenMachine m, VcpuId id, GuestInstruction.Wrmsr w) {
         if (DeviceIntercepts.isX2Apic(w.msr())) {
@@ -465,6 +467,10 @@ public final class Hypervisor {
             mem = mem.write(t.mfn(), i, words[i]);
         }
         XenMachine after = m.withPaging(s.withMemory(mem));
+        if (d.mode() == MmuMode.SHADOW && ShadowPaging.guestPageTables(m, d).contains(t.mfn())) {
+            // the stubs overwrite one of the guest's own page tables: no shadow may outlive what it mirrors (SH-4)
+            after = ShadowPaging.dropAll(after, d.id());
+        }
         after = after.withDomain(after.domain(d.id()).withHypercallPageInstalled(true));
         return new HvStep(new VcpuOutcome.Resumed(ExitReason.MSR_WRITE, 0, "hypercall_page_installed"), after);
     }
