@@ -153,9 +153,9 @@ public final class PvInterfaceProperty implements SystemProperty<PvInterfaceProp
             }
             InvariantResult send = InvariantResult.HOLDS;
             if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_H) {
-                send = PvInvariants.checkSend(m, post, 2, PvInterfaceCases.sendPort(op));
+                send = PvInvariants.checkSend(m, post, PvInterfaceCases.H, PvInterfaceCases.sendPort(op));
             } else if (op.kind() == PvInterfaceCases.Kind.SEND_FROM_K) {
-                send = PvInvariants.checkSend(m, post, 1, PvInterfaceCases.sendPort(op));
+                send = PvInvariants.checkSend(m, post, PvInterfaceCases.K, PvInterfaceCases.sendPort(op));
             }
             String[] names = {"I10", "I1", "I2", "I6", "I9", "I11", "I11-blk"};
             InvariantResult[] results = {send, Isolation.check(post), TranslationIntegrity.check(post),

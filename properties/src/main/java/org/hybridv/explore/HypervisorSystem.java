@@ -1062,7 +1062,7 @@ public final class HypervisorSystem implements ExploredSystem<XenMachine> {
             LongPredicate known, int[] checks, org.hybridv.xen.VcpuOutcome outcome) {
         if (i10 && sendPort[a] >= 0) {
             checks[0]++;
-            if (PvInvariants.checkSend(pre, post, ops.get(a).vcpu().domain(), sendPort[a])
+            if (PvInvariants.checkSend(pre, post, ops.get(a).vcpu(), sendPort[a])
                     instanceof InvariantResult.Violated v) {
                 return new Transition<>(post, fp, new Verdict.Violated("I10", v.rule(), depth, names.get(a) + ": "
                         + v.explanation()), checks[0]);

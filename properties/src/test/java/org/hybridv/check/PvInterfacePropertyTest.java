@@ -97,4 +97,27 @@ class PvInterfacePropertyTest {
         assertThat(i7).isPositive();
         assertThat(serves).as("runs ending in a serving step").isPositive();
     }
+
+    /**
+     * I10 judges a send that runs. A vCPU blocked in SCHEDOP_block (TIME-3) runs nothing: its send leaves every port,
+     * selector and upcall flag as they were and owes no notification. (Found by `hybridv check --seed 7`: the property
+     * judged a blocked d1v0's send as if it had run and reported I10.)
+     */
+    @Test
+    void aBlockedVcpusSendIsNoSend() {
+        org.hybridv.xen.XenMachine m = org.hybridv.gen.PvInterfaceCases.machine(Faults.NONE);
+        org.hybridv.xen.VcpuId k = org.hybridv.gen.PvInterfaceCases.K;
+        org.hybridv.xen.HvStep block = org.hybridv.xen.Hypervisor.hypercall(m, k, org.hybridv.xen.Hypercall.of(
+                org.hybridv.xen.PvHypercalls.HYPERVISOR_SCHED_OP, org.hybridv.xen.VirtualTime.SCHEDOP_BLOCK));
+        org.hybridv.xen.XenMachine blocked = block.machine();
+        assertThat(blocked.vcpu(k).blocked()).as("d1v0 blocked: %s", block.outcome()).isTrue();
+        org.hybridv.xen.HvStep send = org.hybridv.xen.Hypervisor.run(blocked, k,
+                new org.hybridv.vmx.GuestInstruction.Vmcall(),
+                org.hybridv.xen.Hypercall.of(32, org.hybridv.xen.EventChannels.EVTCHNOP_SEND, 1));
+        assertThat(send.machine().memory()).as("the blocked vCPU's send changed nothing: %s", send.outcome())
+                .isEqualTo(blocked.memory());
+        assertThat(org.hybridv.invariants.PvInvariants.checkSend(blocked, send.machine(), k, 1).holds()).isTrue();
+        // the same step judged as a send of the domain that ran: it should have notified d2, and did not
+        assertThat(org.hybridv.invariants.PvInvariants.checkSend(blocked, send.machine(), 1, 1).holds()).isFalse();
+    }
 }

@@ -94,6 +94,19 @@ public final class PvInvariants {
     }
 
     /**
+     * I10 over an {@code EVTCHNOP_send} by vCPU {@code sender} on {@code port}: {@link #checkSend(XenMachine,
+     * XenMachine, int, int)} when the send runs; a vCPU blocked in {@code SCHEDOP_block} runs nothing, so its send is
+     * no send and owes no notification (TIME-3: it stays blocked until an event wakes it).
+     */
+    public static InvariantResult checkSend(XenMachine pre, XenMachine post, org.hybridv.xen.VcpuId sender,
+            int port) {
+        if (pre.vcpu(sender).blocked()) {
+            return InvariantResult.HOLDS;
+        }
+        return checkSend(pre, post, sender.domain(), port);
+    }
+
+    /**
      * I10 over one {@code EVTCHNOP_send} of domain {@code d} on {@code port}, from {@code pre} to {@code post}: every
      * port that became pending is the peer of {@code port} in {@code pre} (an interdomain port's remote port in its
      * remote domain), and nothing else.

@@ -87,7 +87,7 @@ final class PvExecutors {
         }
         XenMachine pre = machine(s);
         HvStep r = Hypervisor.hypercall(pre, id, step.hypercall());
-        InvariantResult i10 = PvInvariants.checkSend(pre, r.machine(), step.domain(), step.port());
+        InvariantResult i10 = PvInvariants.checkSend(pre, r.machine(), id, step.port());
         MachineState after = write(s, r.machine());
         List<String> notes = List.of();
         if (!i10.holds()) {
