@@ -116,6 +116,34 @@ class EptProperties {
      * one not permitted is the exit (reason 48 or 49) and its guest-physical address; if all are permitted the access
      * completes.
      */
+    /** {@link #guestEntry}: the guest's walk faults at this entry. */
+    private static final long GUEST_FAULT = -2;
+    /** {@link #guestEntry}: the entry references the next paging structure. */
+    private static final long NEXT_TABLE = -1;
+
+    /**
+     * The guest's own paging-structure entry {@code entry} at {@code level} (0 = PML4E … 3 = PTE) of {@code k}'s walk,
+     * restated from Vol. 3A §4.5.4 and §4.7: P clear, or a reserved bit set — bits 51 down to MAXPHYADDR, XD when
+     * IA32_EFER.NXE = 0, PS in a PML4E, the bits below a large page's base — is a page fault ({@link #GUEST_FAULT}:
+     * the guest's business, no VM exit); PS = 1 in a PDPTE or a PDE maps a 1-GByte or 2-MByte page and a PTE a 4-KByte
+     * page (the data's guest-physical address); otherwise {@link #NEXT_TABLE}.
+     */
+    private static long guestEntry(EptCase k, long entry, int level) {
+        int max = k.guest().maxPhysAddr();
+        boolean ps = (entry & 1L << 7) != 0 && (level == 1 || level == 2);
+        int shift = 39 - 9 * level;
+        long reserved = (max >= 52 ? 0 : -1L << max & (1L << 52) - 1) | (k.guest().efer().nxe() ? 0 : 1L << 63)
+                | (level == 0 ? 1L << 7 : 0) | (ps ? ((1L << shift) - 1) & ~((1L << 13) - 1) : 0);
+        if ((entry & 1) == 0 || (entry & reserved) != 0) {
+            return GUEST_FAULT;
+        }
+        long linear = k.access().linear();
+        if (ps) {
+            return (entry & ADDRESS & ~((1L << shift) - 1)) | (linear & ((1L << shift) - 1));
+        }
+        return level == 3 ? (entry & ADDRESS) | (linear & 0xFFF) : NEXT_TABLE;
+    }
+
     @Property(seed = Budget.SEED, tries = 1000)
     void aPermissiveGuestsAccessIsDecidedByEachGuestPhysicalAccessOfTheWalk(
             @ForAll("permissiveGuestEptCases") EptCase k) {
@@ -125,27 +153,30 @@ class EptProperties {
         long table = k.guest().cr3().bits() & ADDRESS;
         EptRules.Gpa stop = null;
         boolean notPresent = false;
-        for (int level = 0; level < 4 && stop == null && !notPresent; level++) {
+        StringBuilder read = new StringBuilder();
+        long data = -1; // the guest-physical address of the data, once the guest's walk maps the page
+        for (int level = 0; level < 4 && stop == null && !notPresent && data < 0; level++) {
             long gpa = table | (((linear >>> (39 - 9 * level)) & 0x1FF) << 3);
             EptRules.Gpa t = EptRules.translate(k.memory(), eptp, max, true, gpa, AccessKind.READ, true);
             if (t.end() != EptRules.End.PERMITTED) {
                 stop = t;
             } else {
                 long entry = k.memory().readPhysical(t.hostPhysical());
-                // the guest's own entry: "If any of the paging-structure entries … has the P flag (bit 0) clear"
-                // the access causes a page fault (Vol. 3A §4.7) — the guest's business, no VM exit
-                notPresent = (entry & 1) == 0;
+                read.append(String.format(" gpa %x = %x;", gpa, entry));
+                long next = guestEntry(k, entry, level);
+                notPresent = next == GUEST_FAULT;
                 table = entry & ADDRESS;
+                data = next >= 0 ? next : -1;
             }
         }
         if (notPresent) {
-            assertThat(classify(run(k).outcome())).isEqualTo("guest exception");
+            assertThat(classify(run(k).outcome())).as("%s (guest entries read:%s)", k.access(), read)
+                    .isEqualTo("guest exception");
             Statistics.label("EPT decides").collect("guest #PF (a table of the guest's is shared)");
             return;
         }
         if (stop == null) {
-            EptRules.Gpa t = EptRules.translate(k.memory(), eptp, max, true, table | (linear & 0xFFF),
-                    k.access().kind(), false);
+            EptRules.Gpa t = EptRules.translate(k.memory(), eptp, max, true, data, k.access().kind(), false);
             stop = t.end() == EptRules.End.PERMITTED ? null : t;
         }
         GuestOutcome o = run(k).outcome();
@@ -157,8 +188,8 @@ class EptProperties {
             cov.check("EPT violation").percentage(p -> p >= 10);
             cov.check("EPT misconfiguration").percentage(p -> p >= 5);
         });
-        assertThat(classify(o)).as("%s at %s: %s", k.access(), stop == null ? "-" : stop.why(), o)
-                .isEqualTo(expected);
+        assertThat(classify(o)).as("%s at %s: %s (guest entries read:%s)", k.access(), stop == null ? "-" : stop.why(),
+                o, read).isEqualTo(expected);
         if (stop != null) {
             assertThat(((GuestOutcome.Exited) o).exit().guestPhysicalAddress()).as("the guest-physical address")
                     .isEqualTo(stop.guestPhysical());
@@ -195,6 +226,8 @@ class EptProperties {
         long table = k.guest().cr3().bits() & ADDRESS;
         PhysicalMemory expected = pre;
         String ended = "completed";
+        long data = -1;
+        List<long[]> guestEntries = new java.util.ArrayList<>();
         for (int level = 0; level < 4 && ended.equals("completed"); level++) {
             long gpa = table | (((linear >>> (39 - 9 * level)) & 0x1FF) << 3);
             if (EptRules.translate(pre, eptp, max, true, gpa, AccessKind.READ, true).end()
@@ -205,13 +238,30 @@ class EptProperties {
             List<Long> path = eptPath(pre, eptRoot, gpa);
             expected = ad ? setEptFlags(expected, path, true) : expected;
             long entry = pre.readPhysical(hostPhysical(pre, path, gpa));
-            if ((entry & 1) == 0) {
+            long next = guestEntry(k, entry, level);
+            if (next == GUEST_FAULT) {
                 ended = "guest #PF";
             }
             table = entry & ADDRESS;
+            guestEntries.add(new long[] {hostPhysical(pre, path, gpa), entry});
+            if (next >= 0) {
+                data = next;
+                break;
+            }
         }
         if (ended.equals("completed")) {
-            long dataGpa = table | (linear & 0xFFF);
+            // the guest's own A flags on every entry of its walk, D on the one that maps the page for a write (Vol. 3A
+            // §4.8), set when the access completes; the "permissive" guest's entries usually have them already
+            for (int i = 0; i < guestEntries.size(); i++) {
+                long[] e = guestEntries.get(i);
+                long set = e[1] | 1L << 5 | (i == guestEntries.size() - 1 && write ? 1L << 6 : 0);
+                if (set != e[1]) {
+                    expected = expected.writePhysical(e[0], set);
+                }
+            }
+        }
+        if (ended.equals("completed")) {
+            long dataGpa = data;
             if (EptRules.translate(pre, eptp, max, true, dataGpa, k.access().kind(), false).end()
                     != EptRules.End.PERMITTED) {
                 ended = "EPT exit";
