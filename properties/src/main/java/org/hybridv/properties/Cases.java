@@ -13,7 +13,7 @@ import org.hybridv.x86.VisitedEntry;
 import org.hybridv.x86.Walk;
 import org.hybridv.x86.X86Machine;
 
-/** Small helpers the paging properties share. */
+/** Small helpers the layer properties share. */
 final class Cases {
     private Cases() {}
 
@@ -68,5 +68,27 @@ final class Cases {
             out.add(v.address());
         }
         return out;
+    }
+
+    /**
+     * Every word of {@code got} is the word of {@code want} (each frame compared word by word, so that a failure names
+     * the first word that differs as "{@code what}: word i of frame f"); frames with the same content token hold the
+     * same fixed contents and are skipped.
+     */
+    static void assertSameWords(PhysicalMemory want, PhysicalMemory got, String what) {
+        for (int f = 0; f < want.frameCount(); f++) {
+            if (want.contentToken(f) == got.contentToken(f)) {
+                continue;
+            }
+            long[] a = want.frame(f);
+            long[] b = got.frame(f);
+            if (java.util.Arrays.equals(a, b)) {
+                continue;
+            }
+            for (int i = 0; i < a.length; i++) {
+                org.assertj.core.api.Assertions.assertThat(b[i]).as("%s: word %d of frame %#x", what, i, f)
+                        .isEqualTo(a[i]);
+            }
+        }
     }
 }
